@@ -1,0 +1,225 @@
+// FitMonitor view: live chains table, progress, R-hat/ESS, trace and rank plots.
+// Python side: src/bayes_widgets/widgets/fit_monitor.py.
+import css from "./fit_monitor.css";
+import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { h, fmt, fmtSeconds, errorBanner, versionNote } from "./lib/dom.js";
+import { TraceStream } from "./lib/stream.js";
+
+const FINAL = new Set(["finished", "cancelled", "failed", "error"]);
+
+function chainTable(model) {
+  const rows = model.get("chains") || [];
+  const byDepth = rows.some((r) => r.tree_depth !== null && r.tree_depth !== undefined);
+  const head = h(
+    "tr",
+    {},
+    h("th", { class: "bw-left" }, "chain"),
+    h("th", { class: "bw-left" }, "phase"),
+    h("th", {}, "draws"),
+    h("th", {}, "divergences"),
+    h("th", {}, "step size"),
+    h("th", {}, byDepth ? "tree depth" : "leapfrog steps"),
+    h("th", {}, "draws/s"),
+    h("th", {}, "ETA"),
+  );
+  const body = rows.map((r) =>
+    h(
+      "tr",
+      {
+        "data-chain": r.chain,
+        "data-draws": r.draws_done,
+        "data-total": r.total,
+        "data-divergences": r.divergences,
+        "data-phase": r.phase,
+      },
+      h("td", { class: "bw-left" }, r.chain),
+      h("td", { class: "bw-left" }, r.phase),
+      h("td", {}, `${r.draws_done} / ${r.total}`),
+      h("td", { class: r.divergences > 0 ? "bw-bad" : null }, r.divergences,
+        r.divergences_tuning ? ` (+${r.divergences_tuning} tuning)` : ""),
+      h("td", {}, fmt(r.step_size)),
+      h("td", {}, byDepth ? fmt(r.tree_depth) : fmt(r.n_steps)),
+      h("td", {}, fmt(r.draws_per_s, 3)),
+      h("td", {}, r.phase === "done" ? "–" : fmtSeconds(r.eta_s)),
+    ),
+  );
+  return h("table", { class: "bw-chains", "data-testid": "chains" }, head, body);
+}
+
+function convergenceTable(model) {
+  const running = model.get("running") || [];
+  const diag = model.get("diagnostics") || {};
+  const params = diag.parameters && diag.parameters.length ? diag.parameters : null;
+  const rows = params
+    ? params.map((p) => ({ name: p.name, r_hat: p.r_hat, ess_bulk: p.ess_bulk, ess_tail: p.ess_tail, mean: p.mean, sd: p.sd }))
+    : running;
+  if (!rows.length) return h("div");
+  const head = h(
+    "tr",
+    {},
+    h("th", { class: "bw-left" }, params ? "parameter" : "traced (running)"),
+    params ? h("th", {}, "mean") : null,
+    params ? h("th", {}, "sd") : null,
+    h("th", {}, "R-hat"),
+    h("th", {}, "ESS bulk"),
+    h("th", {}, "ESS tail"),
+  );
+  const body = rows.map((r) =>
+    h(
+      "tr",
+      { "data-name": r.name, "data-rhat": r.r_hat ?? "" },
+      h("td", { class: "bw-left" }, r.name),
+      params ? h("td", {}, fmt(r.mean)) : null,
+      params ? h("td", {}, fmt(r.sd)) : null,
+      h("td", { class: r.r_hat > 1.01 ? "bw-bad" : null }, fmt(r.r_hat, 4)),
+      h("td", {}, fmt(r.ess_bulk === null ? null : Math.round(r.ess_bulk))),
+      h("td", {}, fmt(r.ess_tail === null ? null : Math.round(r.ess_tail))),
+    ),
+  );
+  const extra = diag.parameters_omitted ? h("div", {}, `… ${diag.parameters_omitted} more in the result`) : null;
+  return h("div", {}, h("table", { class: "bw-convergence", "data-testid": "convergence" }, head, body), extra);
+}
+
+function summaryLine(model) {
+  const d = model.get("diagnostics") || {};
+  if (!d.backend) return null;
+  const items = [
+    ["divergences", d.divergences],
+    ["max tree depth hits", d.max_treedepth_hits],
+    ["max R-hat", fmt(d.rhat_max, 4)],
+    ["min ESS bulk", d.ess_bulk_min === null ? "–" : Math.round(d.ess_bulk_min)],
+    ["min ESS tail", d.ess_tail_min === null ? "–" : Math.round(d.ess_tail_min)],
+    ["min E-BFMI", fmt(d.ebfmi_min)],
+    ["wall time", fmtSeconds(d.wall_time_s)],
+    ["draws/s", fmt(d.draws_per_s)],
+  ];
+  return h(
+    "div",
+    { class: "bw-summary", "data-testid": "summary", "data-divergences": d.divergences,
+      "data-draws-per-chain": d.draws_per_chain, "data-partial": d.partial ? "true" : "false" },
+    items.map(([k, v]) => h("span", { style: "margin-right:14px" }, `${k}: `, h("b", {}, v))),
+  );
+}
+
+export default {
+  initialize() {},
+
+  async render({ model, el }) {
+    const style = h("style", {}, css);
+    const root = h("div", { class: "bw-fit", "data-testid": "fit-monitor" });
+    el.append(style, root);
+    const banner = errorBanner(model);
+    const status = h("span", { class: "bw-status", "data-testid": "status" });
+    const bar = h("div");
+    const counts = h("span", { "data-testid": "counts" });
+    const cancel = h("button", { "data-testid": "cancel", title: "Stop and keep the draws made so far" }, "Cancel");
+    const pause = h("button", { "data-testid": "pause" }, "Pause");
+    const resume = h("button", { "data-testid": "resume" }, "Resume");
+    cancel.addEventListener("click", () => model.send({ type: "cancel" }));
+    pause.addEventListener("click", () => model.send({ type: "pause" }));
+    resume.addEventListener("click", () => model.send({ type: "resume" }));
+    const message = h("div", { class: "bw-message", "data-testid": "message" });
+    const tables = h("div", { class: "bw-tables" });
+    const summary = h("div");
+    const figure = h("div", { class: "bw-figure", "data-testid": "figure" });
+    const note = versionNote(model);
+    root.append(
+      h("div", { class: "bw-head" }, h("b", {}, "Fit"), status,
+        h("div", { class: "bw-bar" }, bar), counts, cancel, pause, resume),
+      banner.el, note, message, summary, tables, figure,
+    );
+
+    const updateHead = () => {
+      const st = model.get("status");
+      const p = model.get("progress") || {};
+      root.dataset.status = st;
+      root.dataset.backend = model.get("backend");
+      root.dataset.drawsDone = p.draws_done ?? 0;
+      root.dataset.total = p.total ?? 0;
+      root.dataset.divergences = p.divergences ?? 0;
+      status.dataset.status = st;
+      status.textContent = `${st}${model.get("backend") ? ` · ${model.get("backend")}` : ""}`;
+      bar.style.width = `${Math.round(100 * (p.fraction || 0))}%`;
+      counts.textContent =
+        `${p.draws_done ?? 0} / ${p.total ?? 0} draws · ${fmtSeconds(p.elapsed_s)}` +
+        (FINAL.has(st) ? "" : ` · ETA ${fmtSeconds(p.eta_s)}`);
+      const live = !FINAL.has(st) && st !== "created";
+      cancel.disabled = !live;
+      pause.disabled = !live || !model.get("can_pause") || st === "paused";
+      resume.disabled = st !== "paused";
+      message.textContent = model.get("message") || "";
+      message.style.display = message.textContent ? "" : "none";
+    };
+    const updateTables = () => {
+      tables.replaceChildren(chainTable(model), convergenceTable(model));
+      const s = summaryLine(model);
+      summary.replaceChildren(...(s ? [s] : []));
+    };
+    updateHead();
+    updateTables();
+    const onHead = () => updateHead();
+    const onTables = () => updateTables();
+    model.on("change:status change:progress change:message change:can_pause", onHead);
+    model.on("change:chains change:running change:diagnostics", onTables);
+
+    // Plots: BokehJS arrives once per page through the carrier model.
+    let doc = null;
+    let stream = null;
+    let disposed = false;
+    const applyRanks = () => {
+      const ranks = model.get("ranks") || [];
+      ranks.forEach((perChain, j) => {
+        const src = byName(doc, `rank-${j}`);
+        if (!src) return;
+        const data = { bin: perChain[0].map((_, b) => b + 0.5) };
+        perChain.forEach((counts, c) => (data[`c${c}`] = counts));
+        src.data = data;
+      });
+    };
+    const applyChunks = (chunks, replace) => {
+      const rollover = model.get("live_points");
+      for (const ch of chunks) {
+        const tr = byName(doc, `trace-${ch.chain}`);
+        const dv = byName(doc, `div-${ch.chain}`);
+        if (!tr || !dv) continue;
+        if (replace) {
+          tr.data = ch.trace;
+          dv.data = ch.div;
+        } else {
+          tr.stream(ch.trace, rollover);
+          if (ch.div.x.length) dv.stream(ch.div, rollover);
+        }
+      }
+    };
+    const embed = async () => {
+      const json = model.get("figure_json");
+      if (!json || disposed) return;
+      try {
+        const Bokeh = await whenBokeh();
+        ({ doc } = await embedFigure(Bokeh, figure, json));
+        stream?.dispose();
+        stream = null;
+        if (!FINAL.has(model.get("status"))) stream = new TraceStream(model, applyChunks);
+        else applyRanks();
+        figure.dataset.rendered = "true";
+      } catch (err) {
+        figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
+      }
+    };
+    const onFigure = () => embed();
+    const onRanks = () => doc && applyRanks();
+    model.on("change:figure_json", onFigure);
+    model.on("change:ranks", onRanks);
+    await embed();
+
+    return () => {
+      disposed = true;
+      stream?.dispose();
+      banner.dispose();
+      model.off("change:status change:progress change:message change:can_pause", onHead);
+      model.off("change:chains change:running change:diagnostics", onTables);
+      model.off("change:figure_json", onFigure);
+      model.off("change:ranks", onRanks);
+    };
+  },
+};

@@ -1,0 +1,55 @@
+// Small DOM helpers shared by the widget views.
+
+/** Creates an element: h("div", {class: "x", "data-k": 1}, child, "text"). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "onclick") el.addEventListener("click", v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+export function fmt(x, digits = 3) {
+  if (x === null || x === undefined || Number.isNaN(x)) return "–";
+  if (typeof x !== "number") return String(x);
+  if (Number.isInteger(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
+  return x.toPrecision(digits);
+}
+
+export function fmtSeconds(s) {
+  if (s === null || s === undefined || !Number.isFinite(s)) return "–";
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - 60 * m)} s`;
+}
+
+/** Inline error banner bound to the model's `error` trait. */
+export function errorBanner(model) {
+  const el = h("div", { class: "bw-error", role: "alert", "data-testid": "error" });
+  const update = () => {
+    const msg = model.get("error");
+    el.textContent = msg || "";
+    el.style.display = msg ? "" : "none";
+  };
+  update();
+  model.on("change:error", update);
+  return { el, dispose: () => model.off("change:error", update) };
+}
+
+/** Warns inline when the Python package and this front-end build differ. */
+export function versionNote(model) {
+  const py = model.get("_py_version");
+  if (!py || py === __BW_VERSION__) return null;
+  return h(
+    "div",
+    { class: "bw-warning" },
+    `bayes_widgets front end ${__BW_VERSION__} differs from the Python package ${py}; reinstall the package.`,
+  );
+}

@@ -1,0 +1,43 @@
+"""bayes_widgets: the Bayesian workflow, live and interactive in the notebook.
+
+    import bayes_widgets as bw
+    result = bw.fit(model, backend="nutpie")          # in a script
+    monitor = bw.FitMonitor(model, backend="nutpie")  # in a notebook: live view
+
+Heavy libraries load on first use, not at import.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("bayes_widgets")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+_LAZY = {
+    "fit": "bayes_widgets.core.session",
+    "FitSession": "bayes_widgets.core.session",
+    "FitResult": "bayes_widgets.core.result",
+    "Diagnostics": "bayes_widgets.core.diagnostics",
+    "FitInputError": "bayes_widgets.core.validation",
+    "FitMonitor": "bayes_widgets.widgets.fit_monitor",
+    "datasets": "bayes_widgets.datasets",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = import_module(_LAZY[name])
+        return module if name == "datasets" else getattr(module, name)
+    raise AttributeError(f"module 'bayes_widgets' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:  # pragma: no cover - exercised in notebooks
+    from bayes_widgets._ipython import load_ipython_extension as load
+
+    load(ipython)

@@ -1,0 +1,170 @@
+"""nutpie: compiled once per model, sampled without blocking.
+
+One thread (the session's worker) owns the background sampler and is the only
+one to call it: it polls the cancel and pause flags, pauses, resumes and aborts.
+Per-chain counters arrive through ``progress_callback``; traced draws come from
+``inspect()``, which copies the whole trace, so it is called at most about once
+a second and never more than a small share of the elapsed time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import ClassVar
+
+import numpy as np
+
+from bayes_widgets.core.backends.base import Backend, Control
+from bayes_widgets.core.model_info import extract_traced
+
+_POLL_S = 0.02
+_INSPECT_MIN_S = 1.0
+_INSPECT_SHARE = 0.05
+
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_compile_lock = threading.Lock()
+
+
+def _import_nutpie():
+    try:
+        import nutpie
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "backend 'nutpie' needs the nutpie package: pip install 'bayes_widgets[nutpie]'"
+        ) from exc
+    return nutpie
+
+
+def compile_model(model):
+    """Compiles ``model`` for nutpie once; later fits of the same model object reuse it."""
+    nutpie = _import_nutpie()
+    with _compile_lock:
+        hit = _compiled.get(model)
+        if hit is not None:
+            return hit
+        compiled = nutpie.compile_pymc_model(model)
+        _compiled[model] = compiled
+        return compiled
+
+
+def valid_lengths(stats) -> np.ndarray:
+    """Draws per chain in a (NaN-padded) nutpie trace group."""
+    step = np.asarray(stats["step_size"].values, dtype=float)
+    return np.isfinite(step).sum(axis=1)
+
+
+class NutpieBackend(Backend):
+    name: ClassVar[str] = "nutpie"
+    supports_pause: ClassVar[bool] = True
+
+    def prepare(self, control: Control) -> None:
+        self.compiled = compile_model(self.model)
+
+    def run(self, control: Control):
+        nutpie = _import_nutpie()
+        cfg = self.config
+        state = control.state
+        tune = cfg.tune
+
+        def on_progress(chains):
+            for i, p in enumerate(chains):
+                divergent = list(p.divergent_draws)
+                tuning_divs = sum(1 for d in divergent if d < tune)
+                state.record_progress(
+                    i,
+                    draws_done=int(p.finished_draws),
+                    tuning=bool(p.tuning),
+                    divergences=len(divergent) - tuning_divs,
+                    divergences_tuning=tuning_divs,
+                    step_size=float(p.step_size),
+                    n_steps=int(p.latest_num_steps),
+                    runtime_s=p.runtime_ms / 1000 if p.runtime_ms else None,
+                )
+
+        kwargs = dict(cfg.sampler_kwargs)
+        if cfg.target_accept is not None:
+            kwargs.setdefault("target_accept", cfg.target_accept)
+        sampler = nutpie.sample(
+            self.compiled,
+            draws=cfg.draws,
+            tune=cfg.tune,
+            chains=cfg.chains,
+            cores=cfg.cores,
+            seed=cfg.seed,
+            save_warmup=True,
+            progress_bar=False,
+            progress_callback=on_progress,
+            progress_rate=50,
+            blocking=False,
+            **kwargs,
+        )
+        self._cursor = [0] * cfg.chains
+        paused = False
+        next_inspect = time.perf_counter() + 0.25
+        while True:
+            if control.cancelled:
+                if paused:
+                    sampler.resume()
+                trace = sampler.abort()
+                self._take_trace(state, trace)
+                return trace
+            want_pause = control.pause_requested.is_set()
+            if want_pause != paused:
+                (sampler.pause if want_pause else sampler.resume)()
+                state.set_paused(want_pause)
+                paused = want_pause
+            if self._finished(sampler):
+                trace = sampler.wait()
+                self._take_trace(state, trace)
+                return trace
+            now = time.perf_counter()
+            if self.trace_names and not paused and now >= next_inspect:
+                self._take_trace(state, sampler.inspect())
+                cost = time.perf_counter() - now
+                next_inspect = time.perf_counter() + max(_INSPECT_MIN_S, cost / _INSPECT_SHARE)
+            time.sleep(_POLL_S)
+
+    @staticmethod
+    def _finished(sampler) -> bool:
+        try:
+            return bool(sampler.is_finished)
+        except TimeoutError:
+            return False
+
+    def _take_trace(self, state, trace) -> None:
+        """Appends the draws of ``trace`` made since the last call, chain by chain."""
+        if not self.trace_names:
+            return
+        parts = []
+        for group, stats_group, tuning in (
+            ("warmup_posterior", "warmup_sample_stats", True),
+            ("posterior", "sample_stats", False),
+        ):
+            if group in trace.children:
+                stats = trace[stats_group].to_dataset()
+                parts.append(
+                    (
+                        extract_traced(trace[group].to_dataset(), self.trace_names),
+                        np.asarray(stats["diverging"].values, dtype=bool),
+                        valid_lengths(stats),
+                        tuning,
+                    )
+                )
+        for chain in range(self.config.chains):
+            values, flags, divs = [], [], []
+            for arr, diverging, lengths, tuning in parts:
+                n = int(lengths[chain])
+                values.append(arr[chain, :n])
+                divs.append(diverging[chain, :n])
+                flags.append(np.full(n, tuning))
+            if not values:
+                continue
+            allv = np.concatenate(values)
+            start = self._cursor[chain]
+            if len(allv) > start:
+                state.append_trace(
+                    chain, allv[start:], np.concatenate(flags)[start:], np.concatenate(divs)[start:]
+                )
+                self._cursor[chain] = len(allv)

@@ -1,0 +1,114 @@
+"""Typed events a fit session emits, in order, to its subscribers.
+
+Events are immutable and cheap to create. They are delivered on the session's
+worker thread, so a subscriber must return quickly (copy what it needs, hand
+heavy work to its own thread). The widget does not subscribe: it polls the
+session's thread-safe snapshot at a fixed rate instead.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bayes_widgets.core.result import FitResult
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """Progress of one chain, with the same fields for every backend."""
+
+    chain: int
+    draws_done: int
+    """Draws finished so far, tuning included."""
+    total: int
+    """Tuning plus sampling draws requested."""
+    tuning: bool
+    divergences: int
+    """Divergent transitions after tuning."""
+    divergences_tuning: int
+    step_size: float | None
+    tree_depth: int | None
+    """Tree depth of the latest draw (PyMC); None where the backend reports steps."""
+    n_steps: int | None
+    """Leapfrog steps of the latest draw."""
+    draws_per_s: float | None
+    eta_s: float | None
+
+    @property
+    def phase(self) -> str:
+        if self.draws_done >= self.total:
+            return "done"
+        return "tune" if self.tuning else "sample"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["phase"] = self.phase
+        return out
+
+
+@dataclass(frozen=True)
+class Event:
+    session_id: str
+    time: float = field(default_factory=time.time, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Started(Event):
+    backend: str
+    chains: int
+    draws: int
+    tune: int
+    trace_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Compiled(Event):
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ChainProgress(Event):
+    chains: tuple[ChainStatus, ...]
+
+
+@dataclass(frozen=True)
+class TraceChunk(Event):
+    """New draws of the traced scalars for one chain, starting at draw index ``start``."""
+
+    chain: int
+    start: int
+    values: np.ndarray
+    """Shape (n, len(trace_names))."""
+    tuning: np.ndarray
+    diverging: np.ndarray
+
+
+@dataclass(frozen=True)
+class Paused(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class Resumed(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    result: FitResult
+
+
+@dataclass(frozen=True)
+class Cancelled(Event):
+    result: FitResult
+
+
+@dataclass(frozen=True)
+class Failed(Event):
+    error: str
+    traceback: str

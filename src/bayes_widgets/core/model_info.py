@@ -1,0 +1,148 @@
+"""What the live views trace: scalar components of a PyMC model's variables.
+
+A traced name is either a scalar variable (``mu``) or one element of an array
+variable (``theta[2]``; ``beta[1, 0]``). By default a fit traces the scalar free
+variables (up to ``MAX_DEFAULT``), topped up with the first elements of array
+variables when there are fewer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from bayes_widgets.core.validation import FitInputError
+
+MAX_DEFAULT = 4
+MAX_TRACED = 16
+_ELEMENT = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>[\d,\s]+)\]$")
+
+
+def variable_shapes(model) -> dict[str, tuple[int, ...]]:
+    """Shapes of the free variables and deterministics, in the model's order."""
+    point = model.initial_point()
+    shapes: dict[str, tuple[int, ...]] = {}
+    fns = model.compile_fn(
+        [*model.free_RVs, *model.deterministics], inputs=model.value_vars,
+        on_unused_input="ignore", point_fn=False,
+    )
+    values = fns(*[point[v.name] for v in model.value_vars])
+    for var, value in zip([*model.free_RVs, *model.deterministics], values, strict=True):
+        shapes[var.name] = tuple(np.shape(value))
+    return shapes
+
+
+def _element_names(name: str, shape: tuple[int, ...]) -> list[str]:
+    if shape == ():
+        return [name]
+    return [f"{name}[{', '.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
+
+
+def parse_trace_name(name: str) -> tuple[str, tuple[int, ...] | None]:
+    m = _ELEMENT.match(name.strip())
+    if m:
+        return m["name"].strip(), tuple(int(i) for i in m["index"].split(","))
+    return name.strip(), None
+
+
+def resolve_trace_names(
+    model, var_names: Sequence[str] | None, shapes: dict[str, tuple[int, ...]] | None = None
+) -> tuple[str, ...]:
+    """Expands ``var_names`` into traced scalar names, or picks defaults."""
+    shapes = shapes if shapes is not None else variable_shapes(model)
+    free = [rv.name for rv in model.free_RVs]
+    if var_names is None:
+        scalars = [n for n in free if shapes[n] == ()]
+        picked = scalars[:MAX_DEFAULT]
+        for n in free:
+            if len(picked) >= MAX_DEFAULT:
+                break
+            if shapes[n] != ():
+                picked.extend(_element_names(n, shapes[n])[: MAX_DEFAULT - len(picked)])
+        return tuple(picked)
+    if isinstance(var_names, str):
+        var_names = [var_names]
+    out: list[str] = []
+    for raw in var_names:
+        base, index = parse_trace_name(str(raw))
+        if base not in shapes:
+            raise FitInputError(
+                "var_names",
+                f"{raw!r} is not a free variable or deterministic of the model "
+                f"(choose from {', '.join(shapes)})",
+            )
+        shape = shapes[base]
+        if index is None:
+            out.extend(_element_names(base, shape))
+        else:
+            if len(index) != len(shape) or any(i >= s for i, s in zip(index, shape, strict=False)):
+                raise FitInputError(
+                    "var_names", f"{raw!r} is out of range: {base!r} has shape {shape}"
+                )
+            out.append(f"{base}[{', '.join(map(str, index))}]")
+    if len(out) > MAX_TRACED:
+        raise FitInputError(
+            "var_names",
+            f"{len(out)} scalars to trace; at most {MAX_TRACED} can be plotted live "
+            "(pick elements such as 'theta[0]')",
+        )
+    return tuple(dict.fromkeys(out))
+
+
+def extract_traced(dataset, trace_names: Sequence[str]) -> np.ndarray:
+    """(chain, draw, k) array of traced scalars from a posterior-like dataset."""
+    cols = []
+    for name in trace_names:
+        base, index = parse_trace_name(name)
+        arr = np.asarray(dataset[base].values)
+        if index is not None:
+            flat = arr.reshape(arr.shape[0], arr.shape[1], -1)
+            shape = arr.shape[2:]
+            arr = flat[:, :, np.ravel_multi_index(index, shape)]
+        cols.append(arr)
+    if not cols:
+        return np.empty((0, 0, 0))
+    return np.stack(cols, axis=-1)
+
+
+def point_converter(model, trace_names: Sequence[str]):
+    """Returns ``f(points) -> (n, k)``: raw sampler points (value space) to traced scalars.
+
+    The conversion graph is vectorised over draws and compiled once, so a batch of
+    hundreds of draws costs one call.
+    """
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.graph.replace import vectorize_graph
+    from pytensor.graph.traversal import ancestors
+
+    bases = list(dict.fromkeys(parse_trace_name(n)[0] for n in trace_names))
+    outs = model.replace_rvs_by_values([model[b] for b in bases])
+    used = set(ancestors(outs))
+    value_vars = [v for v in model.value_vars if v in used]
+    batched = {v: pt.tensor(dtype=v.dtype, shape=(None, *v.type.shape), name=v.name) for v in value_vars}
+    batched_outs = vectorize_graph(outs, replace=batched)
+    fn = pytensor.function(list(batched.values()), batched_outs, on_unused_input="ignore")
+    names = [v.name for v in value_vars]
+    columns = []
+    for name in trace_names:
+        base, index = parse_trace_name(name)
+        columns.append((bases.index(base), index))
+
+    def convert(points: list) -> np.ndarray:
+        inputs = [np.stack([np.asarray(p[n]) for p in points]) for n in names]
+        results = fn(*inputs)
+        n = len(points)
+        out = np.empty((n, len(columns)))
+        for j, (b, index) in enumerate(columns):
+            r = np.asarray(results[b]).reshape(n, -1)
+            if index is None:
+                out[:, j] = r[:, 0]
+            else:
+                shape = np.shape(results[b])[1:]
+                out[:, j] = r[:, np.ravel_multi_index(index, shape)]
+        return out
+
+    return convert

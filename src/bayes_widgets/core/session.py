@@ -1,0 +1,414 @@
+"""A fit running in a worker thread that owns the sampler.
+
+    session = FitSession(model, backend="nutpie", draws=1000).start()
+    session.snapshot()        # progress so far, from any thread
+    session.pause(); session.resume()
+    result = session.cancel() # keeps the draws made so far
+    result = session.wait()   # or block until it ends
+
+Events go to subscribers from a separate pump thread at ``rate_hz`` (10 Hz by
+default), so a slow subscriber never slows the sampler.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bayes_widgets.core import events as ev
+from bayes_widgets.core.backends import Control, FitConfig, get_backend
+from bayes_widgets.core.diagnostics import running_diagnostics, summarize
+from bayes_widgets.core.model_info import resolve_trace_names
+from bayes_widgets.core.result import FitResult
+from bayes_widgets.core.state import FitState
+from bayes_widgets.core.trim import trim_partial
+from bayes_widgets.core.validation import (
+    FitInputError,
+    check_positive_int,
+    check_probability,
+    check_pymc_model,
+)
+
+Listener = Callable[[ev.Event], None]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a session's progress."""
+
+    status: str
+    """'created', 'compiling', 'sampling', 'paused', 'finished', 'cancelled' or 'failed'."""
+    chains: tuple[ev.ChainStatus, ...]
+    draws_done: int
+    total: int
+    elapsed_s: float
+    message: str
+    error: str | None
+
+    @property
+    def fraction(self) -> float:
+        return self.draws_done / self.total if self.total else 0.0
+
+
+class FitSession:
+    """Runs one fit of a PyMC model in the background; see the module docstring."""
+
+    def __init__(
+        self,
+        model,
+        *,
+        backend: str = "pymc",
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 2,
+        cores: int | None = None,
+        seed: int | None = None,
+        target_accept: float | None = None,
+        var_names: Sequence[str] | None = None,
+        keep_warmup: bool = False,
+        allow_missing: bool = False,
+        rate_hz: float = 10.0,
+        sampler_kwargs: dict[str, Any] | None = None,
+    ):
+        backend_cls = get_backend(backend)
+        draws = check_positive_int("draws", draws)
+        tune = check_positive_int("tune", tune, allow_zero=True)
+        chains = check_positive_int("chains", chains)
+        if cores is None:
+            cores = min(chains, os.cpu_count() or 1)
+        cores = check_positive_int("cores", cores)
+        if target_accept is not None:
+            target_accept = check_probability("target_accept", target_accept)
+        if not 0 < rate_hz <= 50:
+            raise FitInputError("rate_hz", f"must be in (0, 50], got {rate_hz}")
+        check_pymc_model(model, allow_missing=allow_missing)
+        self.id = uuid.uuid4().hex[:12]
+        self.model = model
+        self.trace_names = resolve_trace_names(model, var_names)
+        self.config = FitConfig(
+            draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
+            target_accept=target_accept, sampler_kwargs=dict(sampler_kwargs or {}),
+        )
+        self.backend = backend_cls(model, self.config, self.trace_names)
+        self.keep_warmup = keep_warmup
+        self.state = FitState(chains, tune, draws, self.trace_names)
+        self._control = Control(self.state)
+        self._interval = 1.0 / rate_hz
+        self._lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        self._status = "created"
+        self._message = ""
+        self._error: str | None = None
+        self._result: FitResult | None = None
+        self._done = threading.Event()
+        self._final_emitted = threading.Event()
+        self._worker_done = threading.Event()
+        self._t0: float | None = None
+        self._t_sample: float | None = None
+        self._t_end: float | None = None
+        self._worker: threading.Thread | None = None
+        self._pump: threading.Thread | None = None
+
+    # -- control ---------------------------------------------------------------------
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    @property
+    def supports_pause(self) -> bool:
+        return self.backend.supports_pause
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def final_result(self) -> FitResult | None:
+        """The result once the fit has ended, else None (does not wait)."""
+        return self._result
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Calls ``listener(event)`` for every later event; returns an unsubscribe function."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def start(self) -> FitSession:
+        """Starts sampling in the background and returns at once."""
+        with self._lock:
+            if self._worker is not None:
+                raise RuntimeError("this fit session was already started")
+            self._t0 = time.perf_counter()
+            self._status = "compiling"
+            self._worker = threading.Thread(target=self._work, name=f"bw-fit-{self.id}", daemon=True)
+            self._pump = threading.Thread(target=self._pump_loop, name=f"bw-pump-{self.id}", daemon=True)
+        self._emit(
+            ev.Started(
+                self.id, backend=self.backend.name, chains=self.config.chains,
+                draws=self.config.draws, tune=self.config.tune, trace_names=self.trace_names,
+            )
+        )
+        self._worker.start()
+        self._pump.start()
+        return self
+
+    def pause(self) -> None:
+        if not self.supports_pause:
+            raise RuntimeError(f"backend {self.backend.name!r} cannot pause")
+        if not self.done:
+            self._control.pause_requested.set()
+            with self._lock:
+                if self._status == "sampling":
+                    self._status = "paused"
+            self._emit(ev.Paused(self.id))
+
+    def resume(self) -> None:
+        if self._control.pause_requested.is_set():
+            self._control.pause_requested.clear()
+            with self._lock:
+                if self._status == "paused":
+                    self._status = "sampling"
+            self._emit(ev.Resumed(self.id))
+
+    def cancel(self, wait: bool = True, timeout: float = 2.0) -> FitResult | None:
+        """Stops sampling, keeping the draws made so far.
+
+        With ``wait``, returns the (partial) result once the sampler has stopped,
+        or after ``timeout`` seconds if the backend is still compiling: the session
+        is then marked cancelled at once and the worker ends when compiling does.
+        """
+        self._control.cancel_requested.set()
+        if self._worker is None:
+            self._finish_cancelled_early("Cancelled before the fit started.")
+            return self._result
+        if not wait:
+            return None
+        if self._worker_done.wait(timeout) and self._done.wait(timeout):
+            return self._result
+        with self._lock:
+            still_compiling = self._t_sample is None
+        if still_compiling:
+            self._finish_cancelled_early("Cancelled while compiling; no draws were made.")
+        else:
+            self._done.wait(timeout)
+        return self._result
+
+    def wait(self, timeout: float | None = None) -> FitResult | None:
+        """Blocks until the fit ends and returns its result.
+
+        An interrupt (Ctrl-C, or the notebook's interrupt button) cancels the fit
+        and returns the partial result.
+        """
+        if self._worker is None:
+            self.start()
+        try:
+            if self._done.wait(timeout):
+                # subscribers have seen the final event when wait() returns
+                self._final_emitted.wait(timeout)
+        except KeyboardInterrupt:
+            return self.cancel()
+        return self._result
+
+    result = wait
+
+    # -- reading ---------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        chains = self.state.chain_statuses()
+        with self._lock:
+            status, message, error = self._status, self._message, self._error
+            if self._t0 is None:
+                elapsed = 0.0
+            else:
+                elapsed = (self._t_end or time.perf_counter()) - self._t0
+        return Snapshot(
+            status=status,
+            chains=chains,
+            draws_done=sum(c.draws_done for c in chains),
+            total=sum(c.total for c in chains),
+            elapsed_s=elapsed,
+            message=message,
+            error=error,
+        )
+
+    def running_diagnostics(self) -> list[dict[str, Any]]:
+        """R-hat and ESS of the traced scalars over the post-tuning draws so far."""
+        return running_diagnostics(self.state.posterior_draws(), self.trace_names)
+
+    # -- internals -------------------------------------------------------------------
+    def _emit(self, event: ev.Event) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # a broken subscriber must not stop the fit
+                traceback.print_exc()
+
+    def _work(self) -> None:
+        control = self._control
+        try:
+            t_compile = time.perf_counter()
+            self.backend.prepare(control)
+            self._emit(ev.Compiled(self.id, seconds=time.perf_counter() - t_compile))
+            with self._lock:
+                if self._done.is_set():
+                    return
+                self._t_sample = time.perf_counter()
+                if self._status == "compiling":
+                    self._status = "paused" if control.pause_requested.is_set() else "sampling"
+            if control.cancelled:
+                self._finish_cancelled_early("Cancelled while compiling; no draws were made.")
+                return
+            idata = self.backend.run(control)
+            self._t_end = time.perf_counter()
+            self._finish(idata, cancelled=control.cancelled)
+        except BaseException as exc:  # noqa: BLE001 - reported as a failed fit
+            self._t_end = time.perf_counter()
+            self._fail(exc)
+        finally:
+            self._worker_done.set()
+
+    def _pump_loop(self) -> None:
+        cursor = [0] * self.config.chains
+        last_version = -1
+        while True:
+            done = self._worker_done.wait(self._interval) or self._done.is_set()
+            for delta in self.state.trace_since(cursor):
+                cursor[delta.chain] = delta.start + len(delta.values)
+                self._emit(ev.TraceChunk(self.id, chain=delta.chain, start=delta.start,
+                                         values=delta.values, tuning=delta.tuning,
+                                         diverging=delta.diverging))
+            if self.state.version != last_version:
+                last_version = self.state.version
+                self._emit(ev.ChainProgress(self.id, chains=self.state.chain_statuses()))
+            if done:
+                self._done.wait()
+                self._emit_final()
+                return
+
+    def _emit_final(self) -> None:
+        r = self._result
+        if r is None or self._final_emitted.is_set():
+            return
+        try:
+            if r.status == "finished":
+                self._emit(ev.Finished(self.id, result=r))
+            elif r.status == "cancelled":
+                self._emit(ev.Cancelled(self.id, result=r))
+            else:
+                self._emit(ev.Failed(self.id, error=r.error or "", traceback=r.message))
+        finally:
+            self._final_emitted.set()
+
+    def _timings(self) -> tuple[float, float]:
+        end = self._t_end or time.perf_counter()
+        wall = end - (self._t0 or end)
+        sampling = end - (self._t_sample or end) - self.state.paused_seconds()
+        return wall, max(sampling, 0.0)
+
+    def _finish(self, idata, *, cancelled: bool) -> None:
+        done = tuple(c.draws_done for c in self.state.chain_statuses())
+        tune, draws = self.config.tune, self.config.draws
+        message = ""
+        dropped: list[int] = []
+        if cancelled:
+            idata, dropped = trim_partial(idata)
+            has_post = idata is not None and "posterior" in idata.children and idata["posterior"].sizes.get("draw", 0) > 0
+            if not has_post:
+                kept = min(done) if done else 0
+                message = (
+                    f"Cancelled during tuning: no posterior draws; the tuning draws made so far "
+                    f"(up to {min(kept, tune)} of {tune} per chain) are kept in 'warmup_posterior'."
+                )
+            else:
+                n = idata["posterior"].sizes["draw"]
+                message = f"Cancelled: {n} of {draws} draws per chain kept (partial result)."
+                if dropped:
+                    message += f" Chains {dropped} had no draws yet and were dropped."
+        elif not self.keep_warmup and idata is not None:
+            idata = _drop_warmup(idata)
+        wall, sampling = self._timings()
+        diagnostics = summarize(
+            idata, backend=self.backend.name, tune=tune, wall_time_s=wall,
+            sampling_time_s=sampling, partial=cancelled, chains=self.config.chains,
+        )
+        result = FitResult(
+            status="cancelled" if cancelled else "finished", idata=idata,
+            diagnostics=diagnostics, backend=self.backend.name, partial=cancelled,
+            message=message or f"Finished: {draws} draws per chain after {tune} tuning draws.",
+            draws_completed=done,
+        )
+        self._settle(result)
+
+    def _finish_cancelled_early(self, message: str) -> None:
+        with self._lock:
+            if self._done.is_set():
+                return
+            self._t_end = self._t_end or time.perf_counter()
+        wall, _ = self._timings()
+        diagnostics = summarize(None, backend=self.backend.name, tune=self.config.tune,
+                                wall_time_s=wall, sampling_time_s=0.0, partial=True,
+                                chains=self.config.chains)
+        self._settle(FitResult(
+            status="cancelled", idata=None, diagnostics=diagnostics, backend=self.backend.name,
+            partial=True, message=message, draws_completed=tuple([0] * self.config.chains),
+        ))
+
+    def _fail(self, exc: BaseException) -> None:
+        tb = "".join(traceback.format_exception(exc))
+        error = f"{type(exc).__name__}: {exc}"
+        wall, sampling = self._timings()
+        diagnostics = summarize(None, backend=self.backend.name, tune=self.config.tune,
+                                wall_time_s=wall, sampling_time_s=sampling, partial=True,
+                                chains=self.config.chains)
+        self._settle(FitResult(
+            status="failed", idata=None, diagnostics=diagnostics, backend=self.backend.name,
+            partial=True, message=tb, draws_completed=tuple(c.draws_done for c in self.state.chain_statuses()),
+            error=error,
+        ))
+
+    def _settle(self, result: FitResult) -> None:
+        with self._lock:
+            if self._done.is_set():
+                return
+            self._result = result
+            self._status = result.status
+            self._message = result.message if result.status != "failed" else result.error or ""
+            self._error = result.error
+            self._t_end = self._t_end or time.perf_counter()
+            self._done.set()
+        if self._pump is None:
+            self._emit_final()
+
+
+def _drop_warmup(tree):
+    import xarray as xr
+
+    children = {k: v for k, v in tree.children.items() if not k.startswith("warmup_")}
+    return xr.DataTree(tree.to_dataset(), children=children)
+
+
+def fit(model, *, backend: str = "pymc", block: bool = True, **kwargs: Any) -> FitResult | FitSession:
+    """Fits ``model`` and returns a :class:`FitResult` (``block=False``: the running session).
+
+    Keyword arguments are those of :class:`FitSession` (draws, tune, chains, cores,
+    seed, target_accept, var_names, sampler_kwargs, ...).
+    """
+    session = FitSession(model, backend=backend, **kwargs).start()
+    return session.wait() if block else session

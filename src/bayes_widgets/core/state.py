@@ -1,0 +1,264 @@
+"""Thread-safe record of a running fit: chain progress and the traced draws.
+
+The sampler side writes (cheaply: the PyMC callback runs once per draw and must
+not slow sampling) and readers take copies. Raw draws that need converting to
+the constrained space are queued and converted in batches by whoever reads
+next, off the sampler's thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bayes_widgets.core.events import ChainStatus
+
+_GROW = 256
+
+
+class _Buffer:
+    """Growable per-chain arrays of traced values and per-draw flags."""
+
+    def __init__(self, width: int):
+        self.values = np.empty((_GROW, width))
+        self.tuning = np.empty(_GROW, dtype=bool)
+        self.diverging = np.empty(_GROW, dtype=bool)
+        self.n = 0
+
+    def extend(self, values: np.ndarray, tuning: np.ndarray, diverging: np.ndarray) -> None:
+        m = len(values)
+        if self.n + m > len(self.values):
+            cap = max(2 * len(self.values), self.n + m)
+            for name in ("values", "tuning", "diverging"):
+                old = getattr(self, name)
+                new = np.empty((cap, *old.shape[1:]), dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        self.values[self.n : self.n + m] = values
+        self.tuning[self.n : self.n + m] = tuning
+        self.diverging[self.n : self.n + m] = diverging
+        self.n += m
+
+
+@dataclass
+class _Chain:
+    total: int
+    draws_done: int = 0
+    tuning: bool = True
+    divergences: int = 0
+    divergences_tuning: int = 0
+    step_size: float | None = None
+    tree_depth: int | None = None
+    n_steps: int | None = None
+    started_at: float | None = None
+    runtime_s: float | None = None
+    """Sampling time reported by the backend itself, when it has one."""
+    pending: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TraceDelta:
+    chain: int
+    start: int
+    values: np.ndarray
+    tuning: np.ndarray
+    diverging: np.ndarray
+
+
+class FitState:
+    """Progress and traced draws of one fit, safe to share between threads."""
+
+    def __init__(self, chains: int, tune: int, draws: int, trace_names: Sequence[str]):
+        self.trace_names = tuple(trace_names)
+        self.tune = tune
+        self.draws = draws
+        self._lock = threading.Lock()
+        self._chains = [_Chain(total=tune + draws) for _ in range(chains)]
+        self._buffers = [_Buffer(len(self.trace_names)) for _ in range(chains)]
+        self._converter: Callable[[list], np.ndarray] | None = None
+        self._paused_since: float | None = None
+        self._paused_total = 0.0
+        self.version = 0
+
+    # -- writers (sampler side) ---------------------------------------------------
+    def set_converter(self, fn: Callable[[list], np.ndarray]) -> None:
+        """``fn(points) -> (n, k)`` turns queued raw points into traced values."""
+        self._converter = fn
+
+    def record_draw(
+        self,
+        chain: int,
+        draw_idx: int,
+        tuning: bool,
+        diverging: bool,
+        step_size: float | None,
+        tree_depth: int | None,
+        n_steps: int | None,
+        point: object,
+    ) -> None:
+        """One draw from a per-draw backend; ``point`` is converted later, in a batch."""
+        c = self._chains[chain]
+        now = time.perf_counter()
+        with self._lock:
+            if c.started_at is None:
+                c.started_at = now
+            c.draws_done = draw_idx + 1
+            c.tuning = tuning
+            if diverging:
+                if tuning:
+                    c.divergences_tuning += 1
+                else:
+                    c.divergences += 1
+            c.step_size = step_size
+            c.tree_depth = tree_depth
+            c.n_steps = n_steps
+            c.pending.append((tuning, diverging, point))
+            self.version += 1
+
+    def record_progress(
+        self,
+        chain: int,
+        *,
+        draws_done: int,
+        tuning: bool,
+        divergences: int,
+        divergences_tuning: int,
+        step_size: float | None,
+        n_steps: int | None,
+        runtime_s: float | None,
+    ) -> None:
+        """Counters from a backend that reports progress on its own (nutpie)."""
+        c = self._chains[chain]
+        with self._lock:
+            if c.started_at is None and draws_done > 0:
+                c.started_at = time.perf_counter()
+            c.draws_done = draws_done
+            c.tuning = tuning
+            c.divergences = divergences
+            c.divergences_tuning = divergences_tuning
+            c.step_size = step_size
+            c.n_steps = n_steps
+            c.runtime_s = runtime_s
+            self.version += 1
+
+    def append_trace(
+        self, chain: int, values: np.ndarray, tuning: np.ndarray, diverging: np.ndarray
+    ) -> None:
+        """Already converted draws for one chain (backends that deliver batches)."""
+        with self._lock:
+            self._buffers[chain].extend(values, tuning, diverging)
+            self.version += 1
+
+    def set_paused(self, paused: bool) -> None:
+        with self._lock:
+            now = time.perf_counter()
+            if paused and self._paused_since is None:
+                self._paused_since = now
+            elif not paused and self._paused_since is not None:
+                self._paused_total += now - self._paused_since
+                self._paused_since = None
+
+    # -- readers --------------------------------------------------------------------
+    def flush(self) -> None:
+        """Converts queued raw points into traced values (call off the sampler thread)."""
+        with self._lock:
+            batches = []
+            for i, c in enumerate(self._chains):
+                if c.pending:
+                    batches.append((i, c.pending))
+                    c.pending = []
+        if not batches:
+            return
+        converted = []
+        for i, items in batches:
+            tuning = np.fromiter((t for t, _, _ in items), bool, len(items))
+            diverging = np.fromiter((d for _, d, _ in items), bool, len(items))
+            if self._converter is None or not self.trace_names:
+                values = np.empty((len(items), len(self.trace_names)))
+            else:
+                values = self._converter([p for _, _, p in items])
+            converted.append((i, values, tuning, diverging))
+        with self._lock:
+            for i, values, tuning, diverging in converted:
+                self._buffers[i].extend(values, tuning, diverging)
+
+    def lengths(self) -> list[int]:
+        with self._lock:
+            return [b.n for b in self._buffers]
+
+    def trace_since(self, cursor: Sequence[int]) -> list[TraceDelta]:
+        """Draws added after ``cursor`` (one draw count per chain), as copies."""
+        self.flush()
+        out = []
+        with self._lock:
+            for i, b in enumerate(self._buffers):
+                start = cursor[i] if i < len(cursor) else 0
+                if b.n > start:
+                    out.append(
+                        TraceDelta(
+                            i,
+                            start,
+                            b.values[start : b.n].copy(),
+                            b.tuning[start : b.n].copy(),
+                            b.diverging[start : b.n].copy(),
+                        )
+                    )
+        return out
+
+    def trace_arrays(self) -> list[TraceDelta]:
+        """Everything traced so far."""
+        return self.trace_since([0] * len(self._buffers))
+
+    def posterior_draws(self) -> np.ndarray:
+        """Post-tuning traced draws as (chain, draw, k), trimmed to the shortest chain."""
+        self.flush()
+        with self._lock:
+            parts = [b.values[: b.n][~b.tuning[: b.n]] for b in self._buffers]
+        n = min((len(p) for p in parts), default=0)
+        if n == 0:
+            return np.empty((len(parts), 0, len(self.trace_names)))
+        return np.stack([p[:n] for p in parts])
+
+    def paused_seconds(self) -> float:
+        with self._lock:
+            extra = (
+                time.perf_counter() - self._paused_since if self._paused_since is not None else 0.0
+            )
+            return self._paused_total + extra
+
+    def chain_statuses(self) -> tuple[ChainStatus, ...]:
+        now = time.perf_counter()
+        paused = self.paused_seconds()
+        with self._lock:
+            out = []
+            for i, c in enumerate(self._chains):
+                rate = eta = None
+                if c.runtime_s:
+                    elapsed = c.runtime_s
+                elif c.started_at is not None:
+                    elapsed = max(now - c.started_at - paused, 1e-9)
+                else:
+                    elapsed = None
+                if elapsed and c.draws_done > 0:
+                    rate = c.draws_done / elapsed
+                    eta = max(c.total - c.draws_done, 0) / rate
+                out.append(
+                    ChainStatus(
+                        chain=i,
+                        draws_done=c.draws_done,
+                        total=c.total,
+                        tuning=c.tuning,
+                        divergences=c.divergences,
+                        divergences_tuning=c.divergences_tuning,
+                        step_size=c.step_size,
+                        tree_depth=c.tree_depth,
+                        n_steps=c.n_steps,
+                        draws_per_s=rate,
+                        eta_s=eta,
+                    )
+                )
+            return tuple(out)

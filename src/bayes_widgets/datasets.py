@@ -1,0 +1,61 @@
+"""Small models on real data, for examples, tests and benchmarks.
+
+The posteriordb models reproduce their Stan programs (stan-dev/posteriordb), so
+fits can be checked against the published reference posteriors.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+
+import numpy as np
+
+
+def _posteriordb(name: str) -> dict:
+    return json.loads(files("bayes_widgets.data").joinpath("posteriordb", f"{name}.json").read_text())
+
+
+def eight_schools_noncentered():
+    """posteriordb ``eight_schools-eight_schools_noncentered`` (Rubin 1981)."""
+    import pymc as pm
+
+    d = _posteriordb("eight_schools")
+    coords = {"school": np.arange(d["J"])}
+    with pm.Model(coords=coords) as model:
+        mu = pm.Normal("mu", 0, 5)
+        tau = pm.HalfCauchy("tau", 5)
+        theta_trans = pm.Normal("theta_trans", 0, 1, dims="school")
+        theta = pm.Deterministic("theta", mu + tau * theta_trans, dims="school")
+        pm.Normal("y", theta, np.asarray(d["sigma"], float), observed=np.asarray(d["y"], float), dims="school")
+    return model
+
+
+def kidiq_momhsiq():
+    """posteriordb ``kidiq-kidscore_momhsiq``: kid's test score on mother's high-school
+    completion and IQ (Gelman & Hill 2006), flat priors on the coefficients."""
+    import pymc as pm
+
+    d = _posteriordb("kidiq")
+    x = np.column_stack([np.ones(d["N"]), d["mom_hs"], d["mom_iq"]])
+    with pm.Model(coords={"coef": ["intercept", "mom_hs", "mom_iq"]}) as model:
+        beta = pm.Flat("beta", dims="coef")
+        sigma = pm.HalfCauchy("sigma", 2.5)
+        pm.Normal("kid_score", pm.math.dot(x, beta), sigma, observed=np.asarray(d["kid_score"], float))
+    return model
+
+
+def linear_regression(n_rows: int = 1000, n_features: int = 49, seed: int = 0):
+    """Simulated Gaussian linear regression: intercept, ``n_features`` slopes and sigma."""
+    import pymc as pm
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_rows, n_features))
+    beta_true = rng.normal(0, 1, size=n_features)
+    y = 1.5 + x @ beta_true + rng.normal(0, 0.7, size=n_rows)
+    with pm.Model(coords={"feature": np.arange(n_features)}) as model:
+        intercept = pm.Normal("intercept", 0, 5)
+        beta = pm.Normal("beta", 0, 2, dims="feature")
+        sigma = pm.HalfNormal("sigma", 2)
+        pm.Normal("y", intercept + pm.math.dot(x, beta), sigma, observed=y)
+    return model

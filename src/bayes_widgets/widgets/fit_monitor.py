@@ -1,0 +1,234 @@
+"""FitMonitor: watch a fit live — chains, divergences, trace and rank plots, R-hat/ESS.
+
+    monitor = FitMonitor(model, backend="nutpie", draws=1000)   # starts at once
+    monitor                                                     # shows it
+    result = monitor.wait()                                     # or keep working
+
+The fit runs in the session's worker thread, so the kernel stays free; the
+buttons act on the session through the core API. Live numbers are traits updated
+at the session's rate (10 Hz); new draws stream as messages; when the fit ends
+its final state (figure with data, diagnostics) is written into traits, so a
+saved notebook or a reloaded page shows it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import traitlets
+
+from bayes_widgets.core import events as ev
+from bayes_widgets.core.diagnostics import rank_histograms
+from bayes_widgets.core.figures import MAX_POINTS, trace_columns, trace_rank_figure
+from bayes_widgets.core.session import FitSession
+from bayes_widgets.core.validation import FitInputError
+from bayes_widgets.widgets._base import BayesWidget, static_file
+
+RUNNING_EVERY_S = 1.0
+RANK_BINS = 20
+LIVE_POINTS = 2000
+MAX_TABLE_ROWS = 50
+"""Points per chain a view keeps while streaming (older ones roll off)."""
+
+
+class FitMonitor(BayesWidget):
+    """Live view of a :class:`~bayes_widgets.core.session.FitSession`.
+
+    Pass a PyMC ``model`` and the session's keyword arguments (``backend``, ``draws``,
+    ``tune``, ``chains``, ``cores``, ``seed``, ``target_accept``, ``var_names``, ...),
+    or a ready ``session``. Bad input is shown inline (``error``) instead of raising;
+    :meth:`wait` raises it.
+    """
+
+    _esm = traitlets.Unicode().tag(sync=True)
+
+    status = traitlets.Unicode("created").tag(sync=True)
+    """created, compiling, sampling, paused, finished, cancelled, failed, or error (bad input)."""
+    message = traitlets.Unicode("").tag(sync=True)
+    """What happened, e.g. how many draws a cancelled fit kept."""
+    backend = traitlets.Unicode("").tag(sync=True)
+    trace_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Scalars shown in the trace and rank plots."""
+    chains = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Per chain: draws_done, total, phase, divergences, step_size, tree_depth/n_steps, draws_per_s, eta_s."""
+    progress = traitlets.Dict().tag(sync=True)
+    """Overall: draws_done, total, fraction, elapsed_s, eta_s, divergences."""
+    running = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """R-hat and ESS of the traced scalars so far (about once a second)."""
+    diagnostics = traitlets.Dict().tag(sync=True)
+    """Final diagnostics (the core's one schema) once the fit has ended."""
+    figure_json = traitlets.Unicode("").tag(sync=True)
+    """Bokeh json_item of the trace/rank figure; rewritten with the draws when the fit ends."""
+    ranks = traitlets.List().tag(sync=True)
+    """Rank-plot counts per traced scalar: [k][chain][bin]."""
+    can_pause = traitlets.Bool(False).tag(sync=True)
+    tune = traitlets.Int(0).tag(sync=True)
+    live_points = traitlets.Int(LIVE_POINTS).tag(sync=True)
+
+    def __init__(self, model=None, *, session: FitSession | None = None, autostart: bool = True,
+                 **fit_kwargs: Any):
+        super().__init__(
+            _esm=static_file("fit_monitor.js").read_text(),
+        )
+        self.session: FitSession | None = None
+        self.exception: Exception | None = None
+        self._seq = 0
+        self._send_lock = threading.Lock()
+        self._pending: list[ev.TraceChunk] = []
+        self._last_running = 0.0
+        try:
+            if session is None:
+                if model is None:
+                    raise FitInputError("model", "pass a PyMC model (or session=...)")
+                session = FitSession(model, **fit_kwargs)
+            elif fit_kwargs or model is not None:
+                raise FitInputError("session", "pass either a session or a model with its options")
+        except (FitInputError, TypeError, ImportError) as exc:
+            self.exception = exc
+            self.status = "error"
+            self.error = str(exc)
+            return
+        self.session = session
+        self.backend = session.backend_name
+        self.trace_names = list(session.trace_names)
+        self.can_pause = session.supports_pause
+        self.tune = session.config.tune
+        self.figure_json = trace_rank_figure(self.trace_names, session.config.chains, session.config.tune)
+        self._publish_progress(session.state.chain_statuses())
+        session.subscribe(self._on_event)
+        if autostart and session.status == "created":
+            session.start()
+
+    # -- Python API ----------------------------------------------------------------
+    def wait(self, timeout: float | None = None):
+        """Blocks until the fit ends; returns its :class:`FitResult`. Interrupt = cancel."""
+        if self.session is None:
+            raise self.exception  # type: ignore[misc]
+        result = self.session.wait(timeout)
+        return result
+
+    result = wait
+
+    def cancel(self):
+        if self.session is not None:
+            return self.session.cancel()
+        return None
+
+    def pause(self) -> None:
+        if self.session is not None:
+            self.session.pause()
+            self.status = self.session.status
+
+    def resume(self) -> None:
+        if self.session is not None:
+            self.session.resume()
+            self.status = self.session.status
+
+    # -- messages from the front end -------------------------------------------------
+    def _on_cancel(self, _msg) -> None:
+        self.session.cancel(wait=False)
+
+    def _on_pause(self, _msg) -> None:
+        self.pause()
+
+    def _on_resume(self, _msg) -> None:
+        self.resume()
+
+    def _on_sync(self, msg) -> None:
+        """A view asks for everything drawn so far (after a page reload or a late render)."""
+        if self.session is None:
+            return
+        with self._send_lock:
+            chunks = []
+            for d in self.session.state.trace_arrays():
+                trace, divs = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
+                                            d.start, thin_to=LIVE_POINTS)
+                chunks.append({"chain": d.chain, "trace": trace, "div": divs})
+            self.send_message("reset", request=msg.get("request"), seq=self._seq, chunks=chunks)
+
+    # -- events from the session (pump thread) -------------------------------------
+    def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.TraceChunk):
+            self._pending.append(event)
+        elif isinstance(event, ev.ChainProgress):
+            self._flush_trace()
+            self._publish_progress(event.chains)
+            now = time.perf_counter()
+            if now - self._last_running >= RUNNING_EVERY_S:
+                self._last_running = now
+                self._publish_running()
+        elif isinstance(event, ev.Paused | ev.Resumed | ev.Compiled):
+            self.status = self.session.status
+        elif isinstance(event, ev.Finished | ev.Cancelled | ev.Failed):
+            self._flush_trace()
+            self._publish_final()
+
+    def _flush_trace(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        with self._send_lock:
+            self._seq += 1
+            chunks = []
+            for e in pending:
+                trace, divs = trace_columns(self.trace_names, e.values, e.tuning, e.diverging, e.start)
+                chunks.append({"chain": e.chain, "trace": trace, "div": divs})
+            self.send_message("trace", seq=self._seq, chunks=chunks)
+
+    def _publish_progress(self, chains) -> None:
+        snap_status = self.session.status if self.session else "error"
+        rows = [c.to_dict() for c in chains]
+        done = sum(c.draws_done for c in chains)
+        total = sum(c.total for c in chains)
+        etas = [c.eta_s for c in chains if c.eta_s is not None]
+        elapsed = self.session.snapshot().elapsed_s if self.session else 0.0
+        with self.hold_sync():
+            self.chains = rows
+            self.progress = {
+                "draws_done": done,
+                "total": total,
+                "fraction": done / total if total else 0.0,
+                "elapsed_s": elapsed,
+                "eta_s": max(etas) if etas else None,
+                "divergences": sum(c.divergences for c in chains),
+            }
+            if snap_status not in ("finished", "cancelled", "failed"):
+                self.status = snap_status
+
+    def _publish_running(self) -> None:
+        draws = self.session.state.posterior_draws()
+        with self.hold_sync():
+            self.running = self.session.running_diagnostics()
+            self.ranks = rank_histograms(draws, RANK_BINS).tolist() if draws.shape[1] else []
+
+    def _publish_final(self) -> None:
+        s = self.session
+        r = s.final_result
+        self._publish_progress(s.state.chain_statuses())
+        self._publish_running()
+        traces = {}
+        for d in s.state.trace_arrays():
+            traces[d.chain] = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
+                                            d.start, thin_to=MAX_POINTS)
+        draws = s.state.posterior_draws()
+        ranks = rank_histograms(draws, RANK_BINS) if draws.shape[1] else None
+        figure = trace_rank_figure(self.trace_names, s.config.chains, s.config.tune,
+                                   traces=traces, ranks=ranks, bins=RANK_BINS)
+        with self.hold_sync():
+            self.figure_json = figure
+            self.diagnostics = _for_display(r.diagnostics.to_dict()) if r is not None else {}
+            self.message = r.message if r is not None and r.status != "failed" else ""
+            if r is not None and r.status == "failed":
+                self.error = r.error or "the fit failed"
+            self.status = r.status if r is not None else s.status
+
+
+def _for_display(diagnostics: dict) -> dict:
+    """Keeps the saved state small: the per-parameter table is capped."""
+    params = diagnostics.get("parameters") or []
+    if len(params) > MAX_TABLE_ROWS:
+        diagnostics = {**diagnostics, "parameters": params[:MAX_TABLE_ROWS],
+                       "parameters_omitted": len(params) - MAX_TABLE_ROWS}
+    return diagnostics

@@ -1,0 +1,128 @@
+"""Fixtures for real-browser tests: JupyterLab server, chromium, notebook pages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from .jupyter_harness import (
+    DEFAULT_TIMEOUT_S,
+    JupyterServer,
+    launch_browser,
+    run_all_cells,
+    save_screenshot,
+)
+
+BROWSER_DIR = Path(__file__).resolve().parent
+NOTEBOOKS_DIR = BROWSER_DIR / "notebooks"
+BROWSER_MARKER = "browser: real-browser end-to-end tests (JupyterLab/Notebook 7 + chromium)"
+DEFAULT_TEST_TIMEOUT_S = 180
+
+NotebookPageFactory = Callable[..., Page]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``browser`` marker (also listed in pyproject)."""
+    config.addinivalue_line("markers", BROWSER_MARKER)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/browser with ``browser`` and a bounded timeout."""
+    has_timeout = config.pluginmanager.hasplugin("timeout")
+    for item in items:
+        if BROWSER_DIR not in Path(str(item.path)).resolve().parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if has_timeout and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(DEFAULT_TEST_TIMEOUT_S))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """On a failed browser test, save screenshots and attach console errors + server log."""
+    report = yield
+    funcargs = getattr(item, "funcargs", {})
+    server = funcargs.get("jupyter_server")
+    if report.when == "call" and report.failed and isinstance(server, JupyterServer):
+        lines = []
+        for i, page in enumerate(server.open_pages()):
+            try:
+                path = save_screenshot(page, f"FAILED-{item.name}-{i}")
+                lines.append(f"screenshot: {path}")
+            except Exception as exc:  # best effort only
+                lines.append(f"could not save screenshot: {exc}")
+            lines.append(f"console errors: {getattr(page, 'console_errors', [])}")
+        lines.append(f"--- jupyter server log (tail) ---\n{server.log_tail()}")
+        report.sections.append(("browser test artifacts", "\n".join(lines)))
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian chromium driven by Playwright (fails if chromium is missing)."""
+    with sync_playwright() as playwright:
+        try:
+            browser = launch_browser(playwright)
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def jupyter_server(browser: Browser) -> Iterator[JupyterServer]:
+    """A JupyterLab server (also serving Notebook 7) on localhost, one per session."""
+    server = JupyterServer(browser)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _browser_test_cleanup(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used the server: close its pages and shut down kernels."""
+    yield
+    server = getattr(request.node, "funcargs", {}).get("jupyter_server")
+    if isinstance(server, JupyterServer):
+        server.close_pages()
+        server.shutdown_all_kernels()
+
+
+@pytest.fixture
+def notebook_page(jupyter_server: JupyterServer) -> Iterator[NotebookPageFactory]:
+    """Factory: ``notebook_page(path, app="lab"|"notebook", run_all=False) -> Page``.
+
+    ``path`` is copied into the server root (relative paths are resolved against
+    tests/browser/notebooks). The page is returned with its kernel idle; pages
+    and kernels are cleaned up after the test.
+    """
+
+    def open_(
+        path: str | os.PathLike[str],
+        app: str = "lab",
+        run_all: bool = False,
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ) -> Page:
+        src = Path(path)
+        if not src.is_absolute() and not src.exists():
+            src = NOTEBOOKS_DIR / src
+        name = jupyter_server.copy_notebook(src)
+        page = jupyter_server.open_notebook(name, app=app, timeout=timeout)
+        if run_all:
+            run_all_cells(page, timeout=timeout)
+        return page
+
+    yield open_
+    jupyter_server.close_pages()
+    jupyter_server.shutdown_all_kernels()

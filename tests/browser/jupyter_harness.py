@@ -1,0 +1,445 @@
+"""Real-browser harness: a JupyterLab server subprocess driven by Playwright.
+
+The server runs with isolated config/runtime/user-data/IPython dirs, a
+kernelspec pinned to ``sys.executable`` and no network features (news,
+update checks). Pages are opened in Debian's ``chromium`` through
+Playwright's sync API; ``playwright install`` is never needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_TIMEOUT_S = 90.0
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+# Console errors that are noise for widget tests (regexes, ``re.search``).
+DEFAULT_CONSOLE_IGNORE: tuple[str, ...] = (
+    r"favicon",
+    # Notebook 7.6 upstream bug: its shortcuts plugin reads the schema of a
+    # plugin missing from the registry on every page load (also on /tree).
+    r"^pageerror: Cannot read properties of undefined \(reading 'schema'\) \[at \S*/static/notebook/notebook_core\.",
+)
+
+_JS_CURRENT_KERNEL_STATUS = """
+() => {
+  const app = window.jupyterapp;
+  const w = app && app.shell && app.shell.currentWidget;
+  const ctx = w && w.sessionContext;
+  if (!ctx || !ctx.isReady || !w.context || !w.context.isReady) { return null; }
+  const kernel = ctx.session && ctx.session.kernel;
+  return kernel ? kernel.status : null;
+}
+"""
+
+_JS_CELL_RUNNING = """
+() => {
+  const prompts = document.querySelectorAll('.jp-InputArea-prompt');
+  for (const p of prompts) {
+    if ((p.textContent || '').includes('[*]')) { return true; }
+  }
+  const app = window.jupyterapp;
+  const w = app && app.shell && app.shell.currentWidget;
+  const cells = w && w.content && w.content.model && w.content.model.cells;
+  if (cells) {
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells.get(i);
+      if (c.type === 'code' && c.executionState === 'running') { return true; }
+    }
+  }
+  return false;
+}
+"""
+
+_JS_START_RUN_ALL = """
+() => {
+  window.__bwRunAll = 'pending';
+  window.jupyterapp.commands.execute('notebook:run-all-cells').then(
+    () => { window.__bwRunAll = 'done'; },
+    (err) => { window.__bwRunAll = 'error: ' + err; },
+  );
+}
+"""
+
+
+def artifacts_dir() -> Path:
+    """Return the artifacts dir (env ``BW_TEST_ARTIFACTS`` or ``<repo>/test-artifacts``), created."""
+    path = Path(os.environ.get("BW_TEST_ARTIFACTS") or REPO_ROOT / "test-artifacts")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "artifact"
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """Save a PNG screenshot of ``page`` as ``<artifacts>/<name>.png``."""
+    stem = _safe_name(name[:-4] if name.endswith(".png") else name)
+    path = artifacts_dir() / f"{stem}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def find_chromium() -> str:
+    """Return the path of Debian's chromium, or raise with setup instructions."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise RuntimeError(
+            "Browser tests need a `chromium` executable on PATH, but none was found. "
+            "The project setup installs Debian's `chromium` package "
+            "(apt-get install chromium); do NOT run `playwright install`."
+        )
+    return exe
+
+
+def launch_browser(playwright: Playwright) -> Browser:
+    """Launch headless Debian chromium with network-quiet flags."""
+    return playwright.chromium.launch(
+        executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def _attach_console_collector(page: Page) -> None:
+    """Collect console errors and uncaught page errors into ``page.console_errors``."""
+    errors: list[str] = []
+    page.console_errors = errors  # type: ignore[attr-defined]
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error":
+            errors.append(msg.text)
+
+    def on_pageerror(exc: Any) -> None:
+        frames = re.findall(r"\bat .*?\(?(\w+://[^\s)]+)", getattr(exc, "stack", "") or "")
+        where = f" [at {frames[0]}]" if frames else ""
+        errors.append(f"pageerror: {exc}{where}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_pageerror)
+
+
+def relevant_console_errors(
+    page: Page, ignore: Iterable[str] = DEFAULT_CONSOLE_IGNORE
+) -> list[str]:
+    """Return the page's collected console errors minus those matching ``ignore`` regexes."""
+    patterns = [re.compile(p) for p in ignore]
+    errors: list[str] = getattr(page, "console_errors", [])
+    return [e for e in errors if not any(p.search(e) for p in patterns)]
+
+
+def wait_kernel_idle(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """Wait until the current notebook's session is ready and its kernel is idle."""
+    page.wait_for_function(
+        f"() => ({_JS_CURRENT_KERNEL_STATUS})() === 'idle'", timeout=timeout * 1000
+    )
+
+
+def cell_is_running(page: Page) -> bool:
+    """Return True while any cell of the page shows the ``[*]`` prompt (or runs)."""
+    return bool(page.evaluate(_JS_CELL_RUNNING))
+
+
+def run_all_cells(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """Run all cells via the app command and wait until execution finished and kernel is idle."""
+    wait_kernel_idle(page, timeout)
+    page.evaluate(_JS_START_RUN_ALL)
+    page.wait_for_function("() => window.__bwRunAll !== 'pending'", timeout=timeout * 1000)
+    state = page.evaluate("() => window.__bwRunAll")
+    if state != "done":
+        raise RuntimeError(f"notebook:run-all-cells failed: {state}")
+    page.wait_for_function(
+        f"() => !({_JS_CELL_RUNNING})() && ({_JS_CURRENT_KERNEL_STATUS})() === 'idle'",
+        timeout=timeout * 1000,
+    )
+
+
+class JupyterServer:
+    """A JupyterLab server subprocess in an isolated temp tree, plus page helpers."""
+
+    def __init__(self, browser: Browser | None = None) -> None:
+        self.browser = browser
+        self.token = secrets.token_hex(24)
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._tmp = Path(tempfile.mkdtemp(prefix="bw-jupyter-"))
+        self.root_dir = self._tmp / "root"
+        self.home = self._tmp / "home"
+        self.log_path = self._tmp / "jupyter-server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._contexts: list[BrowserContext] = []
+        self._counter = itertools.count(1)
+
+    # -- process lifecycle -------------------------------------------------
+
+    def _env(self) -> dict[str, str]:
+        config = self.home / "config"
+        data = self.home / "data"
+        runtime = self.home / "runtime"
+        ipython = self.home / "ipython"
+        for d in (config, data, runtime, ipython, self.root_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        # Kernelspec pinned to the test interpreter, found first via JUPYTER_PATH.
+        _write_json(
+            data / "kernels" / "python3" / "kernel.json",
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "metadata": {"debugger": False},
+            },
+        )
+        # No news / update checks and no first-run news prompt (lab + notebook 7).
+        settings = config / "lab" / "user-settings"
+        _write_json(
+            settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
+            {"fetchNews": "false", "checkForUpdates": False},
+        )
+        # No build check in the page (it shells out to node and yarn).
+        _write_json(
+            config / "labconfig" / "page_config.json",
+            {"buildCheck": False, "buildAvailable": False},
+        )
+        env = dict(os.environ)
+        for key in ("JUPYTER_PREFER_ENV_PATH", "JUPYTERLAB_DIR", "JUPYTER_PLATFORM_DIRS"):
+            env.pop(key, None)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(config),
+            JUPYTER_DATA_DIR=str(data),
+            JUPYTER_RUNTIME_DIR=str(runtime),
+            JUPYTER_PATH=str(data),
+            JUPYTERLAB_SETTINGS_DIR=str(settings),
+            JUPYTERLAB_WORKSPACES_DIR=str(config / "lab" / "workspaces"),
+            IPYTHONDIR=str(ipython),
+            PYDEVD_DISABLE_FILE_VALIDATION="1",
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def start(self, timeout: float = 60.0) -> "JupyterServer":
+        """Start ``jupyter lab`` and wait until ``/api/status`` answers."""
+        cmd = [
+            sys.executable, "-m", "jupyter", "lab",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            "--allow-root",
+            "--no-browser",
+            f"--ServerApp.root_dir={self.root_dir}",
+            "--ServerApp.terminals_enabled=False",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.extension_manager=readonly",
+            "--JupyterNotebookApp.expose_app_in_browser=True",
+        ]
+        env = self._env()
+        log = open(self.log_path, "wb")
+        try:
+            self.proc = subprocess.Popen(
+                cmd, cwd=self.root_dir, env=env, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        finally:
+            log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"jupyter lab exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                self.api("GET", "/api/status", timeout=2)
+                return self
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"jupyter lab not ready after {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, n: int = 60, width: int = 400) -> str:
+        """Return the last ``n`` lines of the server log, each cut to ``width`` chars."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "<no server log>"
+        return "\n".join(line[:width] for line in lines[-n:])
+
+    def _kernel_pids(self) -> list[int]:
+        """PIDs of kernels launched by this server (their argv names our runtime dir)."""
+        marker = str(self.home / "runtime")
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if marker in cmdline:
+                pids.append(int(entry.name))
+        return pids
+
+    def stop(self) -> None:
+        """Close pages, stop kernels and the server (process group), remove temp dir."""
+        self.close_pages()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            try:
+                self.shutdown_all_kernels()
+                self.api("POST", "/api/shutdown", timeout=5)
+            except (OSError, urllib.error.URLError):
+                pass
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                for sig in (signal.SIGTERM, signal.SIGKILL):
+                    try:
+                        os.killpg(proc.pid, sig)
+                    except ProcessLookupError:
+                        break
+                    try:
+                        proc.wait(timeout=10)
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
+        for pid in self._kernel_pids():  # orphans only if the server died abruptly
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            shutil.copyfile(self.log_path, artifacts_dir() / "jupyter-server.log")
+        except OSError:
+            pass
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self.proc = None
+
+    # -- REST --------------------------------------------------------------
+
+    def api(self, method: str, path: str, timeout: float = 10) -> Any:
+        """Call the server REST API with the token; return decoded JSON (or None)."""
+        req = urllib.request.Request(
+            self.base_url + path,
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+            data=b"" if method in ("POST", "PUT", "PATCH") else None,
+        )
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def shutdown_all_kernels(self) -> None:
+        """Delete all sessions and kernels through ``/api/sessions`` and ``/api/kernels``."""
+        for session in self.api("GET", "/api/sessions") or []:
+            try:
+                self.api("DELETE", f"/api/sessions/{session['id']}", timeout=30)
+            except urllib.error.HTTPError:
+                pass
+        for kernel in self.api("GET", "/api/kernels") or []:
+            try:
+                self.api("DELETE", f"/api/kernels/{kernel['id']}", timeout=30)
+            except urllib.error.HTTPError:
+                pass
+
+    # -- notebooks and pages -------------------------------------------------
+
+    def copy_notebook(self, src: str | os.PathLike[str]) -> str:
+        """Copy a notebook into a fresh sub-folder of ``root_dir``; return its URL path."""
+        src = Path(src)
+        sub = f"{next(self._counter):03d}-{_safe_name(src.stem)}"
+        dest = self.root_dir / sub / src.name
+        dest.parent.mkdir(parents=True)
+        shutil.copyfile(src, dest)
+        return f"{sub}/{src.name}"
+
+    def notebook_url(self, name: str, app: str = "lab") -> str:
+        """URL opening ``name`` (relative to root_dir) in ``lab`` or ``notebook`` (7)."""
+        quoted = urllib.request.quote(name)
+        if app == "lab":
+            ws = f"bw-{uuid.uuid4().hex[:12]}"
+            return f"{self.base_url}/lab/workspaces/{ws}/tree/{quoted}?reset&token={self.token}"
+        if app == "notebook":
+            return f"{self.base_url}/notebooks/{quoted}?token={self.token}"
+        raise ValueError(f"app must be 'lab' or 'notebook', not {app!r}")
+
+    def open_notebook(
+        self, name: str, app: str = "lab", timeout: float = DEFAULT_TIMEOUT_S
+    ) -> Page:
+        """Open ``name`` in a fresh browser context; return the page once its kernel is idle."""
+        if self.browser is None:
+            raise RuntimeError("JupyterServer.browser is not set")
+        context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        self._contexts.append(context)
+        context.set_default_timeout(timeout * 1000)
+        page = context.new_page()
+        _attach_console_collector(page)
+        page.goto(self.notebook_url(name, app), wait_until="domcontentloaded")
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell"
+            " && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext !== undefined",
+            timeout=timeout * 1000,
+        )
+        wait_kernel_idle(page, timeout)
+        return page
+
+    def open_pages(self) -> list[Page]:
+        """All pages still open in contexts created by this server."""
+        return [p for c in self._contexts for p in c.pages]
+
+    def close_pages(self) -> None:
+        """Close every browser context (and page) opened through this server."""
+        while self._contexts:
+            context = self._contexts.pop()
+            try:
+                context.close()
+            except Exception:  # browser may already be gone at session end
+                pass
+
+    # Helpers re-exported as methods for fixture users.
+    run_all_cells = staticmethod(run_all_cells)
+    wait_kernel_idle = staticmethod(wait_kernel_idle)
+    cell_is_running = staticmethod(cell_is_running)
+    save_screenshot = staticmethod(save_screenshot)
+    relevant_console_errors = staticmethod(relevant_console_errors)
