@@ -36,8 +36,3 @@ def __getattr__(name: str):
         return module if name == "datasets" else getattr(module, name)
     raise AttributeError(f"module 'bayes_widgets' has no attribute {name!r}")
 
-
-def load_ipython_extension(ipython) -> None:  # pragma: no cover - exercised in notebooks
-    from bayes_widgets._ipython import load_ipython_extension as load
-
-    load(ipython)

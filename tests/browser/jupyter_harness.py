@@ -51,6 +51,25 @@ DEFAULT_CONSOLE_IGNORE: tuple[str, ...] = (
     r"^pageerror: Cannot read properties of undefined \(reading 'schema'\) \[at \S*/static/notebook/notebook_core\.",
 )
 
+# Upstream bug (jupyterlab 4.6 + notebook 7.6 in one server): the JupyterLab
+# page handler writes treePath/workspace/mode into the shared
+# ``page_config_data`` dict, which Notebook 7 pages then inherit; their
+# file-browser plugin then calls the missing 'filebrowser:open-path' command.
+# This hook drops those keys from Notebook 7 pages only.
+_SERVER_CONFIG_PY = """\
+LAB_ONLY_KEYS = ("treePath", "workspace", "mode", "notFoundUrl")
+
+
+def _bw_page_config_hook(handler, page_config):
+    if type(handler).__module__.split(".")[0] == "notebook":
+        for key in LAB_ONLY_KEYS:
+            page_config.pop(key, None)
+    return page_config
+
+
+c.ServerApp.tornado_settings = {"page_config_hook": _bw_page_config_hook}
+"""
+
 _JS_CURRENT_KERNEL_STATUS = """
 () => {
   const app = window.jupyterapp;
@@ -240,6 +259,7 @@ class JupyterServer:
             config / "labconfig" / "page_config.json",
             {"buildCheck": False, "buildAvailable": False},
         )
+        (config / "jupyter_server_config.py").write_text(_SERVER_CONFIG_PY, encoding="utf-8")
         env = dict(os.environ)
         for key in ("JUPYTER_PREFER_ENV_PATH", "JUPYTERLAB_DIR", "JUPYTER_PLATFORM_DIRS"):
             env.pop(key, None)

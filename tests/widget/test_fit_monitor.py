@@ -1,0 +1,185 @@
+"""FitMonitor, Python side: traits, messages and commands, without a browser."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pymc as pm
+import pytest
+
+import bayes_widgets as bw
+from bayes_widgets.widgets._base import BokehLibrary
+
+
+def monitor(model, outbox, **kwargs):
+    kwargs.setdefault("draws", 150)
+    kwargs.setdefault("tune", 150)
+    kwargs.setdefault("chains", 2)
+    kwargs.setdefault("seed", 1)
+    mon = bw.FitMonitor(model, autostart=False, **kwargs)
+    mon.send = outbox
+    mon.session.start()
+    return mon
+
+
+def wait_for(predicate, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("backend", ["pymc", "nutpie"])
+def test_final_state_lands_in_traits(small_model, outbox, backend):
+    mon = monitor(small_model, outbox, backend=backend)
+    result = mon.wait()
+    assert result.status == "finished"
+    assert mon.status == "finished"
+    assert mon.backend == backend
+    assert mon.progress["draws_done"] == mon.progress["total"] == 2 * 300
+    assert [c["draws_done"] for c in mon.chains] == [300, 300]
+    assert {c["phase"] for c in mon.chains} == {"done"}
+    assert mon.diagnostics["draws_per_chain"] == 150
+    assert mon.diagnostics["backend"] == backend
+    assert {p["name"] for p in mon.diagnostics["parameters"]} == {"mu", "sigma"}
+    assert [r["name"] for r in mon.running] == ["mu", "sigma"]
+    assert all(r["r_hat"] is not None for r in mon.running)
+    # the saved figure carries the draws, so a reload or an export shows them
+    item = json.loads(mon.figure_json)
+    text = json.dumps(item)
+    for name in ("trace-0", "trace-1", "div-0", "rank-0", "rank-1"):
+        assert f'"{name}"' in text
+    assert len(mon.ranks) == 2 and len(mon.ranks[0]) == 2
+    assert sum(mon.ranks[0][0]) == 150
+
+
+def test_trace_streams_in_order_and_covers_every_draw(small_model, outbox):
+    mon = monitor(small_model, outbox, backend="pymc")
+    mon.wait()
+    traces = outbox.of_type("trace")
+    assert traces, "no trace message was sent"
+    seqs = [m["seq"] for m in traces]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    per_chain = {0: [], 1: []}
+    for m in traces:
+        for chunk in m["chunks"]:
+            per_chain[chunk["chain"]].extend(chunk["trace"]["x"])
+    for xs in per_chain.values():
+        assert xs == list(range(300))
+    # values stream in the constrained space: sigma is positive
+    sigmas = [v for m in traces for c in m["chunks"] for v in c["trace"]["v1"]]
+    assert min(sigmas) > 0
+
+
+def test_messages_are_batched_at_the_session_rate(small_model, outbox):
+    mon = monitor(small_model, outbox, backend="pymc", draws=400, tune=400, rate_hz=10)
+    t0 = time.perf_counter()
+    mon.wait()
+    elapsed = time.perf_counter() - t0
+    # one batched trace message per tick (10 Hz) at most, plus the final flush
+    assert len(outbox.of_type("trace")) <= elapsed * 10 + 3
+
+
+def test_sync_replies_with_everything_so_far(small_model, outbox):
+    mon = monitor(small_model, outbox, backend="pymc")
+    mon.wait()
+    mon._dispatch(mon, {"type": "sync", "request": "r1"}, [])
+    (reset,) = outbox.of_type("reset")
+    assert reset["request"] == "r1"
+    assert reset["seq"] == max(m["seq"] for m in outbox.of_type("trace"))
+    assert sorted(c["chain"] for c in reset["chunks"]) == [0, 1]
+    assert all(len(c["trace"]["x"]) == 300 for c in reset["chunks"])
+
+
+def test_cancel_message_keeps_partial_draws(small_model, outbox):
+    mon = monitor(small_model, outbox, backend="pymc", draws=100_000, tune=100)
+    assert wait_for(lambda: mon.progress.get("draws_done", 0) > 2 * 300)
+    mon._dispatch(mon, {"type": "cancel"}, [])
+    result = mon.wait(timeout=10)
+    assert result is not None and result.status == "cancelled" and result.partial
+    assert wait_for(lambda: mon.status == "cancelled", 5)
+    kept = result.idata["posterior"].sizes["draw"]
+    assert kept > 0
+    assert mon.diagnostics["partial"] is True
+    assert mon.diagnostics["draws_per_chain"] == kept
+    assert f"{kept} of 100000" in mon.message
+
+
+def test_pause_and_resume_messages(small_model, outbox):
+    mon = monitor(small_model, outbox, backend="nutpie", draws=200_000, tune=100)
+    assert wait_for(lambda: mon.progress.get("draws_done", 0) > 500)
+    mon._dispatch(mon, {"type": "pause"}, [])
+    assert mon.status == "paused"
+    time.sleep(0.3)
+    before = mon.session.snapshot().draws_done
+    time.sleep(0.5)
+    assert mon.session.snapshot().draws_done == before
+    mon._dispatch(mon, {"type": "resume"}, [])
+    assert mon.status == "sampling"
+    assert wait_for(lambda: mon.session.snapshot().draws_done > before, 10)
+    mon.cancel()
+    assert mon.wait(timeout=10).status == "cancelled"
+
+
+def _no_free_vars():
+    with pm.Model() as m:
+        pm.Normal("y", 0, 1, observed=np.zeros(3))
+    return m
+
+
+def _nan_observed():
+    with pm.Model() as m:
+        mu = pm.Normal("mu")
+        pm.Normal("y", mu, 1, observed=np.array([1.0, np.nan, 2.0]))
+    return m
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "field", "words"),
+    [
+        (_no_free_vars, {}, "model", "no free variables"),
+        (_nan_observed, {}, "model", "NaN"),
+        (None, {"draws": 0}, "draws", "> 0"),
+        (None, {"chains": -2}, "chains", "> 0"),
+        (None, {"backend": "stan"}, "backend", "unknown backend"),
+        (None, {"var_names": ["mu", "nope"]}, "var_names", "'nope'"),
+    ],
+)
+def test_bad_input_is_shown_inline(small_model, make, kwargs, field, words):
+    model = make() if make else small_model
+    mon = bw.FitMonitor(model, **kwargs)
+    assert mon.status == "error"
+    assert mon.error.startswith(f"{field}:")
+    assert words in mon.error
+    assert mon.session is None
+    with pytest.raises(bw.FitInputError, match=field):
+        mon.wait()
+
+
+def test_unknown_fit_option_is_shown_inline(small_model):
+    mon = bw.FitMonitor(small_model, colour="red")
+    assert mon.status == "error" and "colour" in mon.error
+
+
+def test_unknown_message_is_reported_and_state_kept(small_model, outbox):
+    mon = monitor(small_model, outbox, backend="pymc")
+    mon.wait()
+    before = (mon.status, dict(mon.progress))
+    mon._dispatch(mon, {"type": "explode"}, [])
+    assert "explode" in mon.error
+    assert (mon.status, mon.progress) == before
+
+
+def test_bokehjs_travels_once(small_model, outbox):
+    a = bw.FitMonitor(small_model, autostart=False)
+    b = bw.FitMonitor(small_model, autostart=False)
+    assert a._bokeh is b._bokeh
+    assert isinstance(a._bokeh, BokehLibrary)
+    assert len(a._bokeh._esm) > 1_000_000
+    assert len(a._esm) < 100_000
+    assert "models/tools/gestures/tap_tool" in a._bokeh._esm
+    assert "models/tools/gestures/tap_tool" not in a._esm
