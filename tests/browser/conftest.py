@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Generator, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from .jupyter_harness import (
+    CHROMIUM_MISSING,
     DEFAULT_TIMEOUT_S,
     JupyterServer,
+    chromium_path,
     launch_browser,
     run_all_cells,
     save_screenshot,
@@ -42,7 +44,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """On a failed browser test, save screenshots and attach console errors + server log."""
     report = yield
     funcargs = getattr(item, "funcargs", {})
@@ -64,11 +68,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Debian chromium driven by Playwright (fails if chromium is missing)."""
+    if chromium_path() is None:
+        pytest.fail(CHROMIUM_MISSING, pytrace=False)
     with sync_playwright() as playwright:
-        try:
-            browser = launch_browser(playwright)
-        except RuntimeError as exc:
-            pytest.fail(str(exc), pytrace=False)
+        browser = launch_browser(playwright)
         try:
             yield browser
         finally:
@@ -79,10 +82,14 @@ def browser() -> Iterator[Browser]:
 def jupyter_server(browser: Browser) -> Iterator[JupyterServer]:
     """A JupyterLab server (also serving Notebook 7) on localhost, one per session."""
     server = JupyterServer(browser)
+    error = None
     try:
         server.start()
     except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        error = str(exc)
+    if error is not None:
+        server.stop()
+        pytest.fail(error, pytrace=False)
     try:
         yield server
     finally:

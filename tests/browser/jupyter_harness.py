@@ -48,8 +48,21 @@ DEFAULT_CONSOLE_IGNORE: tuple[str, ...] = (
     r"favicon",
     # Notebook 7.6 upstream bug: its shortcuts plugin reads the schema of a
     # plugin missing from the registry on every page load (also on /tree).
-    r"^pageerror: Cannot read properties of undefined \(reading 'schema'\) \[at \S*/static/notebook/notebook_core\.",
+    r"^pageerror: Cannot read properties of undefined \(reading 'schema'\)"
+    r" \[at \S*/static/notebook/notebook_core\.",
 )
+
+# JupyterLab user settings (plugin id -> values) written into the isolated
+# settings dir. No news/update checks (no network, no first-run prompt), and
+# no notebook windowing so every cell (and widget) of a long notebook is
+# rendered in the DOM, even when scrolled out of view.
+DEFAULT_USER_SETTINGS: dict[str, dict[str, Any]] = {
+    "@jupyterlab/apputils-extension:notification": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+}
 
 # Upstream bug (jupyterlab 4.6 + notebook 7.6 in one server): the JupyterLab
 # page handler writes treePath/workspace/mode into the shared
@@ -112,7 +125,7 @@ _JS_START_RUN_ALL = """
 
 
 def artifacts_dir() -> Path:
-    """Return the artifacts dir (env ``BW_TEST_ARTIFACTS`` or ``<repo>/test-artifacts``), created."""
+    """Return (and create) ``$BW_TEST_ARTIFACTS``, default ``<repo>/test-artifacts``."""
     path = Path(os.environ.get("BW_TEST_ARTIFACTS") or REPO_ROOT / "test-artifacts")
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -130,15 +143,23 @@ def save_screenshot(page: Page, name: str) -> Path:
     return path
 
 
+CHROMIUM_MISSING = (
+    "Browser tests need a `chromium` executable on PATH, but none was found. "
+    "The project setup installs Debian's `chromium` package "
+    "(apt-get install chromium); do NOT run `playwright install`."
+)
+
+
+def chromium_path() -> str | None:
+    """Path of Debian's chromium on PATH, or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
 def find_chromium() -> str:
     """Return the path of Debian's chromium, or raise with setup instructions."""
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    exe = chromium_path()
     if not exe:
-        raise RuntimeError(
-            "Browser tests need a `chromium` executable on PATH, but none was found. "
-            "The project setup installs Debian's `chromium` package "
-            "(apt-get install chromium); do NOT run `playwright install`."
-        )
+        raise RuntimeError(CHROMIUM_MISSING)
     return exe
 
 
@@ -216,8 +237,13 @@ def run_all_cells(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:
 class JupyterServer:
     """A JupyterLab server subprocess in an isolated temp tree, plus page helpers."""
 
-    def __init__(self, browser: Browser | None = None) -> None:
+    def __init__(
+        self,
+        browser: Browser | None = None,
+        user_settings: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.browser = browser
+        self.user_settings = {**DEFAULT_USER_SETTINGS, **(user_settings or {})}
         self.token = secrets.token_hex(24)
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -248,12 +274,11 @@ class JupyterServer:
                 "metadata": {"debugger": False},
             },
         )
-        # No news / update checks and no first-run news prompt (lab + notebook 7).
+        # User settings shared by lab and notebook 7.
         settings = config / "lab" / "user-settings"
-        _write_json(
-            settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
-            {"fetchNews": "false", "checkForUpdates": False},
-        )
+        for plugin, values in self.user_settings.items():
+            package, _, name = plugin.partition(":")
+            _write_json(settings / package / f"{name}.jupyterlab-settings", values)
         # No build check in the page (it shells out to node and yarn).
         _write_json(
             config / "labconfig" / "page_config.json",
@@ -289,7 +314,8 @@ class JupyterServer:
             f"--ServerApp.root_dir={self.root_dir}",
             "--ServerApp.terminals_enabled=False",
             "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            "--LabApp.check_for_updates_class="
+            "jupyterlab.handlers.announcements.NeverCheckForUpdate",
             "--LabApp.expose_app_in_browser=True",
             "--LabApp.extension_manager=readonly",
             "--JupyterNotebookApp.expose_app_in_browser=True",

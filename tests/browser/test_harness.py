@@ -52,6 +52,10 @@ def test_screenshot_and_kernel_cleanup(
     page = notebook_page(SMOKE_NB, app="lab")
     assert len(jupyter_server.api("GET", "/api/kernels")) == 1
     assert not cell_is_running(page)
+    windowing = page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.notebookConfig.windowingMode"
+    )
+    assert windowing == "none"  # harness user setting reached the page
 
     path = save_screenshot(page, "harness_smoke_lab")
     assert path.is_file()

@@ -21,17 +21,19 @@ _ELEMENT = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>[\d,\s]+)\]$")
 
 
 def variable_shapes(model) -> dict[str, tuple[int, ...]]:
-    """Shapes of the free variables and deterministics, in the model's order."""
+    """Shapes of the free variables and deterministics, in the model's order.
+
+    Evaluated at the initial point as functions of the value variables, so nothing
+    is drawn at random (a ``Flat`` prior has no random generator).
+    """
+    import pytensor
+
+    variables = [*model.free_RVs, *model.deterministics]
+    outs = model.replace_rvs_by_values(variables)
+    fn = pytensor.function(model.value_vars, outs, on_unused_input="ignore", mode="FAST_COMPILE")
     point = model.initial_point()
-    shapes: dict[str, tuple[int, ...]] = {}
-    fns = model.compile_fn(
-        [*model.free_RVs, *model.deterministics], inputs=model.value_vars,
-        on_unused_input="ignore", point_fn=False,
-    )
-    values = fns(*[point[v.name] for v in model.value_vars])
-    for var, value in zip([*model.free_RVs, *model.deterministics], values, strict=True):
-        shapes[var.name] = tuple(np.shape(value))
-    return shapes
+    values = fn(*[point[v.name] for v in model.value_vars])
+    return {var.name: tuple(np.shape(v)) for var, v in zip(variables, values, strict=True)}
 
 
 def _element_names(name: str, shape: tuple[int, ...]) -> list[str]:

@@ -1,0 +1,244 @@
+"""Wall-time overhead of watching a fit live with FitMonitor.
+
+For each sampler (PyMC NUTS, nutpie) and model (eight schools non-centred; a
+50-parameter linear regression on 1000 rows) this times, in interleaved pairs
+with the same seed (the side that goes first alternates):
+
+* baseline: the bare sampler, ``pm.sample(..., nuts_sampler="pymc")`` in the
+  model context, or ``nutpie.sample(compiled, ...)`` on the model compiled once
+  with ``bayes_widgets.core.backends.nutpie_backend.compile_model`` (the very
+  object the nutpie backend reuses);
+* monitor: ``FitMonitor(model, backend=..., ...)`` then ``monitor.wait()``, timed
+  from the constructor call (which starts the fit) to the result. Its messages go
+  through a comm that serialises them as ipykernel would (see ``_common.py``).
+
+The ratio of a pair is monitor / baseline; a configuration's ratio is the median
+over its pairs. Each configuration is run once untimed first (compilation
+caches). The last line of output is one JSON object: ``pymc_ratio`` and
+``nutpie_ratio`` are the larger of the two models' median ratios.
+
+    .venv/bin/python benchmarks/bench_fit_overhead.py [--pairs 7] [--draws 1000] [--tune 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import last_line, median, n_parameters, quiet, serializing_comms, table  # noqa: E402
+
+quiet()
+
+import numpy as np  # noqa: E402
+
+TARGET = 1.05
+CHAINS = 2
+CORES = 2
+MODELS = ("eight_schools", "regression")
+BACKENDS = ("pymc", "nutpie")
+
+
+def build_models() -> dict:
+    from bayes_widgets.datasets import eight_schools_noncentered, linear_regression
+
+    models = {
+        "eight_schools": eight_schools_noncentered(),
+        # intercept + 48 slopes + sigma = 50 parameters
+        "regression": linear_regression(n_rows=1000, n_features=48),
+    }
+    n = n_parameters(models["regression"])
+    if n != 50:
+        raise SystemExit(f"the regression model has {n} parameters, expected 50")
+    return models
+
+
+def run_baseline(backend: str, model, draws: int, tune: int, seed: int):
+    if backend == "pymc":
+        import pymc as pm
+
+        with model:
+            return pm.sample(
+                draws, tune=tune, chains=CHAINS, cores=CORES, random_seed=seed,
+                progressbar=False, nuts_sampler="pymc", compute_convergence_checks=False,
+            )
+    import nutpie
+
+    from bayes_widgets.core.backends.nutpie_backend import compile_model
+
+    compiled = compile_model(model)  # cached per model object: compiled once, in warm-up
+    return nutpie.sample(
+        compiled, draws=draws, tune=tune, chains=CHAINS, cores=CORES, seed=seed, progress_bar=False
+    )
+
+
+def run_monitor(backend: str, model, draws: int, tune: int, seed: int):
+    """Returns (idata, seconds to construct, seconds in total, the monitor)."""
+    import bayes_widgets as bw
+
+    t0 = time.perf_counter()
+    monitor = bw.FitMonitor(model, backend=backend, draws=draws, tune=tune, chains=CHAINS,
+                            cores=CORES, seed=seed)
+    t1 = time.perf_counter()
+    result = monitor.wait()
+    t2 = time.perf_counter()
+    if monitor.exception is not None:
+        raise monitor.exception
+    if result is None or result.status != "finished":
+        raise RuntimeError(f"monitored fit ended {getattr(result, 'status', None)}: "
+                           f"{getattr(result, 'error', '') or getattr(result, 'message', '')}")
+    return result.idata, t1 - t0, t2 - t0, monitor
+
+
+def first_values(idata) -> np.ndarray:
+    post = idata["posterior"]
+    name = sorted(post.data_vars)[0]
+    return np.asarray(post[name].values)
+
+
+def timed(fn):
+    gc.collect()
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
+
+
+def bench_config(backend, model_name, model, draws, tune, pairs, seed0, max_run_s, traffic):
+    # warm-up, untimed for the ratio: fills compilation caches on both sides
+    _, t_warm = timed(lambda: run_baseline(backend, model, draws, tune, seed0 - 1))
+    if t_warm > max_run_s:
+        scale = max_run_s / t_warm
+        draws = max(100, int(draws * scale) // 100 * 100)
+        tune = max(100, int(tune * scale) // 100 * 100)
+        print(f"  {backend}/{model_name}: a baseline run took {t_warm:.1f} s > {max_run_s:.0f} s; "
+              f"using draws={draws}, tune={tune}", flush=True)
+    _, _, _, mon = run_monitor(backend, model, draws, tune, seed0 - 1)
+    mon.close()
+
+    base_s, mon_s, cons_s, ratios, same = [], [], [], [], []
+    msgs0, bytes0 = traffic.snapshot()
+    for i in range(pairs):
+        seed = seed0 + i
+        out = {}
+        order = ("baseline", "monitor") if i % 2 == 0 else ("monitor", "baseline")
+        for side in order:
+            if side == "baseline":
+                out["b"], out["tb"] = timed(lambda: run_baseline(backend, model, draws, tune, seed))
+            else:
+                gc.collect()
+                idata, tc, tm, mon = run_monitor(backend, model, draws, tune, seed)
+                mon.close()
+                out["m"], out["tc"], out["tm"] = idata, tc, tm
+        base_s.append(out["tb"])
+        mon_s.append(out["tm"])
+        cons_s.append(out["tc"])
+        ratios.append(out["tm"] / out["tb"])
+        same.append(bool(np.array_equal(first_values(out["b"]), first_values(out["m"]))))
+        print(f"  {backend:6s} {model_name:13s} pair {i + 1}/{pairs} ({order[0]} first): "
+              f"baseline {out['tb']:.3f} s  monitor {out['tm']:.3f} s "
+              f"(construct {out['tc']:.3f} s)  ratio {ratios[-1]:.3f}", flush=True)
+    msgs1, bytes1 = traffic.snapshot()
+    msgs = {k: (msgs1[k] - msgs0[k]) / pairs for k in msgs1 if msgs1[k] - msgs0[k]}
+    nbytes = {k: (bytes1[k] - bytes0[k]) / pairs for k in bytes1 if bytes1[k] - bytes0[k]}
+    return {
+        "backend": backend,
+        "model": model_name,
+        "draws": draws,
+        "tune": tune,
+        "baseline_s": base_s,
+        "monitor_s": mon_s,
+        "construct_s": cons_s,
+        "ratios": ratios,
+        "median_baseline_s": median(base_s),
+        "median_monitor_s": median(mon_s),
+        "median_construct_s": median(cons_s),
+        "median_ratio": median(ratios),
+        "ratio_of_medians": median(mon_s) / median(base_s),
+        "median_ratio_excl_construct": median([(m - c) / b for m, c, b in zip(mon_s, cons_s, base_s)]),
+        "same_draws": all(same),
+        "messages_per_fit": msgs,
+        "bytes_per_fit": nbytes,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pairs", type=int, default=7, help="timed pairs per configuration (>= 5)")
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=20240)
+    ap.add_argument("--max-run-s", type=float, default=40.0,
+                    help="scale draws/tune down when a warm-up baseline run takes longer")
+    ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    args = ap.parse_args()
+    if args.pairs < 1:
+        ap.error("--pairs must be >= 1")
+
+    import os
+
+    import bayes_widgets
+
+    models = build_models()
+    print(f"bayes_widgets {bayes_widgets.__version__}; {os.cpu_count()} CPUs; chains={CHAINS}, "
+          f"cores={CORES}; {args.pairs} interleaved pairs per configuration; "
+          f"draws={args.draws}, tune={args.tune} unless stated", flush=True)
+    for name, m in models.items():
+        print(f"  model {name}: {n_parameters(m)} parameters", flush=True)
+
+    results = []
+    t_start = time.perf_counter()
+    with serializing_comms() as traffic:
+        for backend in args.backends:
+            for name in args.models:
+                results.append(bench_config(backend, name, models[name], args.draws, args.tune,
+                                            args.pairs, args.seed, args.max_run_s, traffic))
+
+    rows = []
+    for r in results:
+        kb = sum(r["bytes_per_fit"].values()) / 1e3
+        n_msgs = sum(v for k, v in r["messages_per_fit"].items() if k != "comm_open")
+        rows.append([
+            r["backend"], r["model"], f"{r['draws']}/{r['tune']}",
+            f"{r['median_baseline_s']:.3f}", f"{r['median_monitor_s']:.3f}",
+            f"{r['median_construct_s']:.3f}", f"{r['median_ratio']:.3f}",
+            f"{min(r['ratios']):.3f}-{max(r['ratios']):.3f}",
+            f"{r['median_ratio_excl_construct']:.3f}",
+            f"{n_msgs:.0f}", f"{kb:.0f}", "yes" if r["same_draws"] else "NO",
+            "ok" if r["median_ratio"] <= TARGET else "OVER",
+        ])
+    print()
+    print(table(rows, ["backend", "model", "draws/tune", "base s", "monitor s", "construct s",
+                       "ratio", "ratio range", "ratio w/o construct", "msgs/fit", "kB/fit",
+                       "same draws", f"<= {TARGET}"]))
+    print("\nbase s, monitor s: medians of wall time; monitor = FitMonitor(...) + wait(); "
+          "ratio = median of per-pair monitor/base; kB = 1000 bytes, serialised as ipykernel would.")
+    print(f"total benchmark time {time.perf_counter() - t_start:.0f} s")
+
+    out: dict = {}
+    for backend in args.backends:
+        mine = [r for r in results if r["backend"] == backend]
+        out[f"{backend}_ratio"] = round(max(r["median_ratio"] for r in mine), 4)
+    out["target"] = TARGET
+    out["metric"] = "median over interleaved pairs of wall(FitMonitor()+wait()) / wall(bare sampler)"
+    out["pairs"] = args.pairs
+    for r in results:
+        key = f"{r['backend']}/{r['model']}"
+        out.setdefault("ratios", {})[key] = round(r["median_ratio"], 4)
+        out.setdefault("ratios_excl_construct", {})[key] = round(r["median_ratio_excl_construct"], 4)
+        out.setdefault("median_baseline_s", {})[key] = round(r["median_baseline_s"], 4)
+        out.setdefault("median_monitor_s", {})[key] = round(r["median_monitor_s"], 4)
+        out.setdefault("median_construct_s", {})[key] = round(r["median_construct_s"], 4)
+        out.setdefault("settings", {})[key] = {"draws": r["draws"], "tune": r["tune"],
+                                               "chains": CHAINS, "cores": CORES}
+        out.setdefault("same_draws", {})[key] = r["same_draws"]
+        out.setdefault("bytes_per_fit", {})[key] = round(sum(r["bytes_per_fit"].values()))
+    last_line(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Every example notebook executes from top to bottom and leaves widget state behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.ipynb"))
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def test_there_are_examples():
+    assert EXAMPLES, "examples/ holds no notebook"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(path, tmp_path):
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                            store_widget_state=True)
+    client.execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors, errors
+    views = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+             if WIDGET_MIME in o.get("data", {})]
+    assert views, "no widget was displayed"
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    monitors = [s["state"] for s in state.values() if "figure_json" in s.get("state", {})]
+    for m in monitors:
+        if m["status"] == "error":
+            assert m["error"]
+        else:
+            assert m["status"] == "finished", m.get("error")
+            assert json.loads(m["figure_json"])  # final figure saved with the notebook
+    carriers = [s for s in state.values() if len(s.get("state", {}).get("_esm", "")) > 1_000_000]
+    assert len(carriers) == 1, "BokehJS must be saved once, not once per widget"
