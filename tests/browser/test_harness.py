@@ -49,9 +49,10 @@ def test_screenshot_and_kernel_cleanup(
     specs = jupyter_server.api("GET", "/api/kernelspecs")
     assert specs["kernelspecs"]["python3"]["spec"]["argv"][0] == sys.executable
 
-    page = notebook_page(SMOKE_NB, app="lab")
+    page = notebook_page(SMOKE_NB, app="lab", run_all=True)
     assert len(jupyter_server.api("GET", "/api/kernels")) == 1
     assert not cell_is_running(page)
+    expect(page.locator('[data-testid="aw"]')).to_be_visible(timeout=TIMEOUT_MS)
     windowing = page.evaluate(
         "() => window.jupyterapp.shell.currentWidget.content.notebookConfig.windowingMode"
     )
