@@ -76,8 +76,31 @@ def run_baseline(backend: str, model, draws: int, tune: int, seed: int):
     )
 
 
-def run_monitor(backend: str, model, draws: int, tune: int, seed: int):
-    """Returns (idata, seconds to construct, seconds in total, the monitor)."""
+class FitFailed(RuntimeError):
+    pass
+
+
+FAILURES: list[str] = []
+"""Monitored fits that did not finish (retried; listed in the output)."""
+
+
+def run_monitor(backend: str, model, draws: int, tune: int, seed: int, tries: int = 3):
+    """Returns (idata, seconds to construct, seconds in total, the monitor).
+
+    A fit that ends failed is recorded in FAILURES and tried again (same seed), at
+    most ``tries`` times in all.
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            return _run_monitor_once(backend, model, draws, tune, seed)
+        except FitFailed as exc:
+            FAILURES.append(f"{backend} seed={seed} draws={draws} tune={tune} try {attempt}: {exc}")
+            print(f"  ! monitored fit failed ({exc}); {'retrying' if attempt < tries else 'giving up'}",
+                  flush=True)
+    raise SystemExit(f"{backend}: the monitored fit failed {tries} times in a row: {FAILURES[-1]}")
+
+
+def _run_monitor_once(backend: str, model, draws: int, tune: int, seed: int):
     import bayes_widgets as bw
 
     t0 = time.perf_counter()
@@ -89,8 +112,9 @@ def run_monitor(backend: str, model, draws: int, tune: int, seed: int):
     if monitor.exception is not None:
         raise monitor.exception
     if result is None or result.status != "finished":
-        raise RuntimeError(f"monitored fit ended {getattr(result, 'status', None)}: "
-                           f"{getattr(result, 'error', '') or getattr(result, 'message', '')}")
+        monitor.close()
+        raise FitFailed(f"ended {getattr(result, 'status', None)}: "
+                        f"{getattr(result, 'error', '') or getattr(result, 'message', '')}")
     return result.idata, t1 - t0, t2 - t0, monitor
 
 
@@ -108,6 +132,7 @@ def timed(fn):
 
 
 def bench_config(backend, model_name, model, draws, tune, pairs, seed0, max_run_s, traffic):
+    failures0 = sum(1 for f in FAILURES if f.startswith(f"{backend} "))  # warm-up included
     # warm-up, untimed for the ratio: fills compilation caches on both sides
     _, t_warm = timed(lambda: run_baseline(backend, model, draws, tune, seed0 - 1))
     if t_warm > max_run_s:
@@ -141,6 +166,7 @@ def bench_config(backend, model_name, model, draws, tune, pairs, seed0, max_run_
         print(f"  {backend:6s} {model_name:13s} pair {i + 1}/{pairs} ({order[0]} first): "
               f"baseline {out['tb']:.3f} s  monitor {out['tm']:.3f} s "
               f"(construct {out['tc']:.3f} s)  ratio {ratios[-1]:.3f}", flush=True)
+    failures = sum(1 for f in FAILURES if f.startswith(f"{backend} ")) - failures0
     msgs1, bytes1 = traffic.snapshot()
     msgs = {k: (msgs1[k] - msgs0[k]) / pairs for k in msgs1 if msgs1[k] - msgs0[k]}
     nbytes = {k: (bytes1[k] - bytes0[k]) / pairs for k in bytes1 if bytes1[k] - bytes0[k]}
@@ -160,6 +186,7 @@ def bench_config(backend, model_name, model, draws, tune, pairs, seed0, max_run_
         "ratio_of_medians": median(mon_s) / median(base_s),
         "median_ratio_excl_construct": median([(m - c) / b for m, c, b in zip(mon_s, cons_s, base_s)]),
         "same_draws": all(same),
+        "failed_fits": failures,
         "messages_per_fit": msgs,
         "bytes_per_fit": nbytes,
     }
@@ -208,16 +235,20 @@ def main() -> None:
             f"{r['median_construct_s']:.3f}", f"{r['median_ratio']:.3f}",
             f"{min(r['ratios']):.3f}-{max(r['ratios']):.3f}",
             f"{r['median_ratio_excl_construct']:.3f}",
-            f"{n_msgs:.0f}", f"{kb:.0f}", "yes" if r["same_draws"] else "NO",
+            f"{n_msgs:.0f}", f"{kb:.0f}", "yes" if r["same_draws"] else "NO", r["failed_fits"],
             "ok" if r["median_ratio"] <= TARGET else "OVER",
         ])
     print()
     print(table(rows, ["backend", "model", "draws/tune", "base s", "monitor s", "construct s",
                        "ratio", "ratio range", "ratio w/o construct", "msgs/fit", "kB/fit",
-                       "same draws", f"<= {TARGET}"]))
+                       "same draws", "failed", f"<= {TARGET}"]))
     print("\nbase s, monitor s: medians of wall time; monitor = FitMonitor(...) + wait(); "
           "ratio = median of per-pair monitor/base; kB = 1000 bytes, serialised as ipykernel would.")
     print(f"total benchmark time {time.perf_counter() - t_start:.0f} s")
+    if FAILURES:
+        print(f"\n{len(FAILURES)} monitored fit(s) FAILED and were retried (timed pairs use the retry):")
+        for f in FAILURES:
+            print("  " + f)
 
     out: dict = {}
     for backend in args.backends:
@@ -237,6 +268,7 @@ def main() -> None:
                                                "chains": CHAINS, "cores": CORES}
         out.setdefault("same_draws", {})[key] = r["same_draws"]
         out.setdefault("bytes_per_fit", {})[key] = round(sum(r["bytes_per_fit"].values()))
+        out.setdefault("failed_fits", {})[key] = r["failed_fits"]
     last_line(out)
 
 

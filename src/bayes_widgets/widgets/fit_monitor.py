@@ -20,14 +20,19 @@ from typing import Any
 import traitlets
 
 from bayes_widgets.core import events as ev
-from bayes_widgets.core.diagnostics import rank_histograms
+from bayes_widgets.core.diagnostics import rank_histograms, running_diagnostics
 from bayes_widgets.core.figures import MAX_POINTS, trace_columns, trace_rank_figure
 from bayes_widgets.core.session import FitSession
 from bayes_widgets.core.validation import FitInputError
 from bayes_widgets.widgets._base import BayesWidget, static_file
 
 RUNNING_EVERY_S = 1.0
+RUNNING_SHARE = 0.1
+"""Running R-hat/ESS take at most this share of the time (they slow down for long fits)."""
+STREAM_POINTS = 100
+"""Points per chain per update at most: fast samplers make far more draws than a plot shows."""
 RANK_BINS = 20
+RANK_DRAWS = 5000
 LIVE_POINTS = 2000
 MAX_TABLE_ROWS = 50
 """Points per chain a view keeps while streaming (older ones roll off)."""
@@ -78,6 +83,7 @@ class FitMonitor(BayesWidget):
         self._send_lock = threading.Lock()
         self._pending: list[ev.TraceChunk] = []
         self._last_running = 0.0
+        self._running_every = RUNNING_EVERY_S
         try:
             if session is None:
                 if model is None:
@@ -156,9 +162,11 @@ class FitMonitor(BayesWidget):
             self._flush_trace()
             self._publish_progress(event.chains)
             now = time.perf_counter()
-            if now - self._last_running >= RUNNING_EVERY_S:
-                self._last_running = now
+            if now - self._last_running >= self._running_every:
                 self._publish_running()
+                self._last_running = time.perf_counter()
+                cost = self._last_running - now
+                self._running_every = max(RUNNING_EVERY_S, cost / RUNNING_SHARE)
         elif isinstance(event, ev.Paused | ev.Resumed | ev.Compiled):
             self.status = self.session.status
         elif isinstance(event, ev.Finished | ev.Cancelled | ev.Failed):
@@ -173,7 +181,8 @@ class FitMonitor(BayesWidget):
             self._seq += 1
             chunks = []
             for e in pending:
-                trace, divs = trace_columns(self.trace_names, e.values, e.tuning, e.diverging, e.start)
+                trace, divs = trace_columns(self.trace_names, e.values, e.tuning, e.diverging,
+                                            e.start, thin_to=STREAM_POINTS)
                 chunks.append({"chain": e.chain, "trace": trace, "div": divs})
             self.send_message("trace", seq=self._seq, chunks=chunks)
 
@@ -199,9 +208,13 @@ class FitMonitor(BayesWidget):
 
     def _publish_running(self) -> None:
         draws = self.session.state.posterior_draws()
+        running = running_diagnostics(draws, self.trace_names)
+        # a rank plot is a picture: evenly thinned draws give the same shape
+        thin = max(1, draws.shape[1] // RANK_DRAWS)
+        ranks = rank_histograms(draws[:, ::thin], RANK_BINS).tolist() if draws.shape[1] else []
         with self.hold_sync():
-            self.running = self.session.running_diagnostics()
-            self.ranks = rank_histograms(draws, RANK_BINS).tolist() if draws.shape[1] else []
+            self.running = running
+            self.ranks = ranks
 
     def _publish_final(self) -> None:
         s = self.session
@@ -213,7 +226,8 @@ class FitMonitor(BayesWidget):
             traces[d.chain] = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
                                             d.start, thin_to=MAX_POINTS)
         draws = s.state.posterior_draws()
-        ranks = rank_histograms(draws, RANK_BINS) if draws.shape[1] else None
+        thin = max(1, draws.shape[1] // RANK_DRAWS)
+        ranks = rank_histograms(draws[:, ::thin], RANK_BINS) if draws.shape[1] else None
         figure = trace_rank_figure(self.trace_names, s.config.chains, s.config.tune,
                                    traces=traces, ranks=ranks, bins=RANK_BINS)
         with self.hold_sync():

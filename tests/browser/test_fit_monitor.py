@@ -1,0 +1,129 @@
+"""FitMonitor in a real JupyterLab and Notebook 7, read from the rendered DOM."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Page, expect
+
+from .jupyter_harness import (
+    _JS_START_RUN_ALL,
+    cell_is_running,
+    relevant_console_errors,
+    run_all_cells,
+    save_screenshot,
+    wait_kernel_idle,
+)
+
+MONITOR = "[data-testid=fit-monitor]"
+TIMEOUT_MS = 120_000
+
+
+def start_all_cells(page: Page) -> None:
+    wait_kernel_idle(page)
+    page.evaluate(_JS_START_RUN_ALL)
+
+
+def monitor_attr(page: Page, name: str, index: int = 0) -> str | None:
+    return page.locator(MONITOR).nth(index).get_attribute(f"data-{name}")
+
+
+def draws_done(page: Page) -> int:
+    return int(monitor_attr(page, "draws-done") or 0)
+
+
+def wait_until(predicate, timeout: float = 120.0, step: float = 0.1) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def test_draws_rise_live_while_the_cell_runs(notebook_page):
+    page = notebook_page("fit_live.ipynb", app="lab")
+    start_all_cells(page)
+    expect(page.locator(MONITOR)).to_be_visible(timeout=TIMEOUT_MS)
+    assert wait_until(lambda: monitor_attr(page, "status") == "sampling" and draws_done(page) > 0)
+    seen = []
+    for _ in range(30):
+        seen.append((draws_done(page), cell_is_running(page)))
+        if len({d for d, _ in seen}) >= 3:
+            break
+        time.sleep(0.3)
+    counts = [d for d, running in seen if running]
+    assert len(set(counts)) >= 3, f"draw count did not rise while the cell ran: {seen}"
+    assert counts == sorted(counts)
+    # the live plot is drawn by BokehJS inside the monitor
+    expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    # divergences of the centred eight-schools model show up, per chain and in total
+    assert wait_until(lambda: int(monitor_attr(page, "divergences") or 0) > 0, timeout=120)
+    page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor_live").with_name("fit_monitor_live_widget.png")))
+    assert wait_until(lambda: monitor_attr(page, "status") == "finished", timeout=180)
+    assert draws_done(page) == int(monitor_attr(page, "total"))
+    summary = page.locator(f"{MONITOR} [data-testid=summary]")
+    expect(summary).to_be_visible()
+    assert int(summary.get_attribute("data-draws-per-chain")) == 4000
+    assert int(summary.get_attribute("data-divergences")) > 0
+    rows = page.locator(f"{MONITOR} [data-testid=chains] tr[data-chain]")
+    assert rows.count() == 2
+    assert {rows.nth(i).get_attribute("data-phase") for i in range(2)} == {"done"}
+    page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor").with_name("fit_monitor_widget.png")))
+    assert relevant_console_errors(page) == []
+
+
+def test_pause_resume_cancel_keeps_partial_draws(notebook_page):
+    page = notebook_page("fit_cancel.ipynb", app="lab", run_all=True)
+    monitor = page.locator(MONITOR).first
+    expect(monitor).to_be_visible(timeout=TIMEOUT_MS)
+    assert wait_until(lambda: monitor_attr(page, "status") == "sampling" and draws_done(page) > 1000)
+    monitor.locator("[data-testid=pause]").click()
+    assert wait_until(lambda: monitor_attr(page, "status") == "paused", timeout=10)
+    time.sleep(0.5)
+    paused_at = draws_done(page)
+    time.sleep(1.0)
+    assert draws_done(page) == paused_at, "draws kept rising while paused"
+    monitor.locator("[data-testid=resume]").click()
+    assert wait_until(lambda: draws_done(page) > paused_at, timeout=20)
+    t0 = time.monotonic()
+    monitor.locator("[data-testid=cancel]").click()
+    assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=10)
+    assert time.monotonic() - t0 < 5
+    summary = monitor.locator("[data-testid=summary]")
+    expect(summary).to_be_visible(timeout=30_000)
+    assert summary.get_attribute("data-partial") == "true"
+    kept = int(summary.get_attribute("data-draws-per-chain"))
+    assert kept > 0
+    message = monitor.locator("[data-testid=message]").inner_text()
+    assert f"{kept} of 3000000 draws per chain kept" in message
+    assert monitor.locator("[data-testid=cancel]").is_disabled()
+    # the second cell asked for a variable the model does not have: shown inline
+    bad = page.locator(MONITOR).nth(1)
+    expect(bad.locator("[data-testid=error]")).to_contain_text("var_names: 'not_a_variable'")
+    assert bad.get_attribute("data-status") == "error"
+
+
+def test_same_notebook_renders_in_notebook7(notebook_page):
+    page = notebook_page("fit_live.ipynb", app="notebook")
+    start_all_cells(page)
+    expect(page.locator(MONITOR)).to_be_visible(timeout=TIMEOUT_MS)
+    assert wait_until(lambda: monitor_attr(page, "status") == "finished", timeout=240)
+    expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    assert int(page.locator(f"{MONITOR} [data-testid=summary]").get_attribute("data-draws-per-chain")) == 4000
+    save_screenshot(page, "fit_monitor_notebook7")
+
+
+def test_reload_shows_the_final_state(notebook_page, jupyter_server):
+    page = notebook_page("fit_cancel.ipynb", app="lab", run_all=True)
+    assert wait_until(lambda: draws_done(page) > 1000)
+    page.locator(MONITOR).first.locator("[data-testid=cancel]").click()
+    assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=10)
+    kept = page.locator(f"{MONITOR} [data-testid=summary]").first.get_attribute("data-draws-per-chain")
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(1000)
+    page.reload()
+    expect(page.locator(MONITOR).first).to_be_visible(timeout=TIMEOUT_MS)
+    assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=60)
+    assert page.locator(f"{MONITOR} [data-testid=summary]").first.get_attribute("data-draws-per-chain") == kept
+    expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]").first).to_be_attached(timeout=TIMEOUT_MS)
