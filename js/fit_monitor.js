@@ -3,7 +3,14 @@
 import css from "./fit_monitor.css";
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, fmtSeconds, errorBanner, versionNote } from "./lib/dom.js";
-import { TraceStream } from "./lib/stream.js";
+import { TraceStream, sendCommand } from "./lib/stream.js";
+
+/** Every other row of a column data source's data (the first row kept). */
+function everyOther(data) {
+  const out = {};
+  for (const [k, col] of Object.entries(data)) out[k] = Array.from(col).filter((_, i) => i % 2 === 0);
+  return out;
+}
 
 const FINAL = new Set(["finished", "cancelled", "failed", "error"]);
 
@@ -115,9 +122,9 @@ export default {
     const cancel = h("button", { "data-testid": "cancel", title: "Stop and keep the draws made so far" }, "Cancel");
     const pause = h("button", { "data-testid": "pause" }, "Pause");
     const resume = h("button", { "data-testid": "resume" }, "Resume");
-    cancel.addEventListener("click", () => model.send({ type: "cancel" }));
-    pause.addEventListener("click", () => model.send({ type: "pause" }));
-    resume.addEventListener("click", () => model.send({ type: "resume" }));
+    cancel.addEventListener("click", () => sendCommand(model, "cancel"));
+    pause.addEventListener("click", () => sendCommand(model, "pause"));
+    resume.addEventListener("click", () => sendCommand(model, "resume"));
     const message = h("div", { class: "bw-message", "data-testid": "message" });
     const tables = h("div", { class: "bw-tables" });
     const summary = h("div");
@@ -126,7 +133,7 @@ export default {
     root.append(
       h("div", { class: "bw-head" }, h("b", {}, "Fit"), status,
         h("div", { class: "bw-bar" }, bar), counts, cancel, pause, resume),
-      banner.el, note, message, summary, tables, figure,
+      ...[banner.el, note, message, summary, tables, figure].filter(Boolean),
     );
 
     const updateHead = () => {
@@ -176,8 +183,12 @@ export default {
         src.data = data;
       });
     };
+    const countPoints = () => {
+      const tr = byName(doc, "trace-0");
+      figure.dataset.points = tr ? tr.get_length() ?? 0 : 0;
+    };
     const applyChunks = (chunks, replace) => {
-      const rollover = model.get("live_points");
+      const maxPoints = model.get("live_points");
       for (const ch of chunks) {
         const tr = byName(doc, `trace-${ch.chain}`);
         const dv = byName(doc, `div-${ch.chain}`);
@@ -186,10 +197,13 @@ export default {
           tr.data = ch.trace;
           dv.data = ch.div;
         } else {
-          tr.stream(ch.trace, rollover);
-          if (ch.div.x.length) dv.stream(ch.div, rollover);
+          tr.stream(ch.trace);
+          if (ch.div.x.length) dv.stream(ch.div);
         }
+        // keep the whole chain in view: halve the resolution instead of dropping the start
+        if (tr.get_length() > maxPoints) tr.data = everyOther(tr.data);
       }
+      countPoints();
     };
     const embed = async () => {
       const json = model.get("figure_json");
@@ -201,6 +215,7 @@ export default {
         stream = null;
         if (!FINAL.has(model.get("status"))) stream = new TraceStream(model, applyChunks);
         else applyRanks();
+        countPoints();
         figure.dataset.rendered = "true";
       } catch (err) {
         figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));

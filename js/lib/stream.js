@@ -1,35 +1,50 @@
-// Trace streaming into Bokeh sources, with a resync on (re)render.
+// Commands to Python, and trace streaming into Bokeh sources with a resync.
 //
-// Python numbers each "trace" message (seq). A view asks for a "reset" with a
-// request id when it renders; the reply carries everything so far and the seq it
-// is current to, and the view ignores stream messages it already has.
+// Python numbers each "trace" message (seq). A view applies stream messages as they
+// come and asks for a "reset" (everything so far, current to some seq) when it
+// renders. When the reset arrives it replaces the data and re-applies the stream
+// messages newer than the reset. The reset may come late, or never if the kernel
+// cannot answer: the view keeps streaming either way.
 
 let counter = 0;
+const MAX_KEPT = 600; // stream messages remembered while waiting for the reset (~60 s)
+
+/** Sends `{type, cmd_id, ...extra}`; the id lets Python drop a message it already handled. */
+export function sendCommand(model, type, extra = {}) {
+  model.send({ type, cmd_id: `${Date.now().toString(36)}-${++counter}`, ...extra });
+}
 
 export class TraceStream {
   constructor(model, apply) {
     this.model = model;
     this.apply = apply; // (chunks, replace: boolean) => void
-    this.request = `${Date.now()}-${++counter}`;
-    this.seq = null; // null until the reset arrives
-    this.buffer = [];
+    this.request = `${Date.now().toString(36)}-${++counter}`;
+    this.synced = false;
+    this.seq = 0;
+    this.kept = [];
     this.onMsg = (msg) => this.handle(msg);
     model.on("msg:custom", this.onMsg);
-    model.send({ type: "sync", request: this.request });
+    sendCommand(model, "sync", { request: this.request });
   }
 
   handle(msg) {
     if (msg.type === "reset" && msg.request === this.request) {
-      this.seq = msg.seq;
+      this.synced = true;
       this.apply(msg.chunks, true);
-      const later = this.buffer.filter((m) => m.seq > this.seq);
-      this.buffer = [];
-      for (const m of later) this.handle(m);
-    } else if (msg.type === "trace") {
-      if (this.seq === null) this.buffer.push(msg);
-      else if (msg.seq > this.seq) {
-        this.seq = msg.seq;
-        this.apply(msg.chunks, false);
+      this.seq = msg.seq;
+      for (const m of this.kept) {
+        if (m.seq > this.seq) {
+          this.apply(m.chunks, false);
+          this.seq = m.seq;
+        }
+      }
+      this.kept = [];
+    } else if (msg.type === "trace" && msg.seq > this.seq) {
+      this.apply(msg.chunks, false);
+      this.seq = msg.seq;
+      if (!this.synced) {
+        this.kept.push(msg);
+        if (this.kept.length > MAX_KEPT) this.kept.shift();
       }
     }
   }

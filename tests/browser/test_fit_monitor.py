@@ -32,6 +32,12 @@ def draws_done(page: Page) -> int:
     return int(monitor_attr(page, "draws-done") or 0)
 
 
+def stable_for(page: Page, seconds: float) -> bool:
+    before = draws_done(page)
+    time.sleep(seconds)
+    return draws_done(page) == before
+
+
 def wait_until(predicate, timeout: float = 120.0, step: float = 0.1) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -55,8 +61,15 @@ def test_draws_rise_live_while_the_cell_runs(notebook_page):
     counts = [d for d, running in seen if running]
     assert len(set(counts)) >= 3, f"draw count did not rise while the cell ran: {seen}"
     assert counts == sorted(counts)
-    # the live plot is drawn by BokehJS inside the monitor
-    expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    # the live plot is drawn by BokehJS inside the monitor, and its trace grows
+    figure = page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")
+    expect(figure).to_be_attached(timeout=TIMEOUT_MS)
+    first = int(figure.get_attribute("data-points") or 0)
+    assert wait_until(lambda: int(figure.get_attribute("data-points") or 0) > first + 50, timeout=30)
+    # running R-hat appears while sampling, before the fit ends
+    rhat = page.locator(f"{MONITOR} [data-testid=convergence] tr[data-name=mu]")
+    assert wait_until(lambda: rhat.count() == 1 and (rhat.get_attribute("data-rhat") or "") != "", timeout=60)
+    assert monitor_attr(page, "status") == "sampling", "running R-hat only appeared after the fit"
     # divergences of the centred eight-schools model show up, per chain and in total
     assert wait_until(lambda: int(monitor_attr(page, "divergences") or 0) > 0, timeout=120)
     page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor_live").with_name("fit_monitor_live_widget.png")))
@@ -80,9 +93,10 @@ def test_pause_resume_cancel_keeps_partial_draws(notebook_page):
     assert wait_until(lambda: monitor_attr(page, "status") == "sampling" and draws_done(page) > 1000)
     monitor.locator("[data-testid=pause]").click()
     assert wait_until(lambda: monitor_attr(page, "status") == "paused", timeout=10)
-    time.sleep(0.5)
+    # the count settles within a few updates, then stays put while paused
+    assert wait_until(lambda: stable_for(page, 1.0), timeout=15), "draws kept rising while paused"
     paused_at = draws_done(page)
-    time.sleep(1.0)
+    time.sleep(1.5)
     assert draws_done(page) == paused_at, "draws kept rising while paused"
     monitor.locator("[data-testid=resume]").click()
     assert wait_until(lambda: draws_done(page) > paused_at, timeout=20)

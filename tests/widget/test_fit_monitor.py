@@ -11,6 +11,7 @@ import pytest
 
 import bayes_widgets as bw
 from bayes_widgets.widgets._base import BokehLibrary
+from bayes_widgets.widgets.fit_monitor import STREAM_POINTS
 
 
 def monitor(model, outbox, **kwargs):
@@ -67,9 +68,12 @@ def test_trace_streams_in_order_and_covers_every_draw(small_model, outbox):
     per_chain = {0: [], 1: []}
     for m in traces:
         for chunk in m["chunks"]:
+            assert len(chunk["trace"]["x"]) <= STREAM_POINTS
             per_chain[chunk["chain"]].extend(chunk["trace"]["x"])
     for xs in per_chain.values():
-        assert xs == list(range(300))
+        # thinned to a plot's worth per update, in order, from the first draw to the last
+        assert xs[0] == 0 and xs[-1] == 299
+        assert all(a < b for a, b in zip(xs, xs[1:], strict=False))
     # values stream in the constrained space: sigma is positive
     sigmas = [v for m in traces for c in m["chunks"] for v in c["trace"]["v1"]]
     assert min(sigmas) > 0

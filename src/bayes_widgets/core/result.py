@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bayes_widgets.core.diagnostics import Diagnostics
@@ -10,7 +12,7 @@ from bayes_widgets.core.diagnostics import Diagnostics
 Status = Literal["finished", "cancelled", "failed"]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class FitResult:
     """The draws of a fit (``idata``, an ``xarray.DataTree``) and their diagnostics.
 
@@ -21,13 +23,25 @@ class FitResult:
 
     status: Status
     idata: Any
-    diagnostics: Diagnostics
+    summarize: Callable[[], Diagnostics] = field(repr=False)
+    """Computes the diagnostics; called once, on first use of ``diagnostics``."""
     backend: str
     partial: bool
     message: str
     draws_completed: tuple[int, ...]
     """Draws finished per chain, tuning included."""
     error: str | None = None
+    _diagnostics: Diagnostics | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def diagnostics(self) -> Diagnostics:
+        """Convergence and cost (one schema for every backend); computed on first use,
+        so a cancelled fit hands its draws back without waiting for ArviZ."""
+        with self._lock:
+            if self._diagnostics is None:
+                self._diagnostics = self.summarize()
+            return self._diagnostics
 
     @property
     def posterior(self):

@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 import uuid
+from functools import partial
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -189,23 +190,20 @@ class FitSession:
     def cancel(self, wait: bool = True, timeout: float = 2.0) -> FitResult | None:
         """Stops sampling, keeping the draws made so far.
 
-        With ``wait``, returns the (partial) result once the sampler has stopped,
-        or after ``timeout`` seconds if the backend is still compiling: the session
-        is then marked cancelled at once and the worker ends when compiling does.
+        Returns at the latest after ``timeout`` seconds: the (partial) result if it is
+        ready by then, else None (``wait()`` returns it once summarised). If the
+        backend is still compiling, the session is marked cancelled at once and the
+        worker ends when compiling does.
         """
         self._control.cancel_requested.set()
         if self._worker is None:
             self._finish_cancelled_early("Cancelled before the fit started.")
             return self._result
-        if not wait:
-            return None
-        if self._worker_done.wait(timeout) and self._done.wait(timeout):
-            return self._result
         with self._lock:
             still_compiling = self._t_sample is None
         if still_compiling:
             self._finish_cancelled_early("Cancelled while compiling; no draws were made.")
-        else:
+        if wait:
             self._done.wait(timeout)
         return self._result
 
@@ -285,6 +283,11 @@ class FitSession:
             self._worker_done.set()
 
     def _pump_loop(self) -> None:
+        # warm the diagnostics imports here, while the backend compiles, so the first
+        # running R-hat/ESS does not pay for them
+        import arviz_stats  # noqa: F401
+        import scipy.stats  # noqa: F401
+
         cursor = [0] * self.config.chains
         last_version = -1
         while True:
@@ -344,13 +347,13 @@ class FitSession:
         elif not self.keep_warmup and idata is not None:
             idata = _drop_warmup(idata)
         wall, sampling = self._timings()
-        diagnostics = summarize(
-            idata, backend=self.backend.name, tune=tune, wall_time_s=wall,
-            sampling_time_s=sampling, partial=cancelled, chains=self.config.chains,
-        )
         result = FitResult(
             status="cancelled" if cancelled else "finished", idata=idata,
-            diagnostics=diagnostics, backend=self.backend.name, partial=cancelled,
+            summarize=partial(
+                summarize, idata, backend=self.backend.name, tune=tune, wall_time_s=wall,
+                sampling_time_s=sampling, partial=cancelled, chains=self.config.chains,
+            ),
+            backend=self.backend.name, partial=cancelled,
             message=message or f"Finished: {draws} draws per chain after {tune} tuning draws.",
             draws_completed=done,
         )
@@ -362,11 +365,12 @@ class FitSession:
                 return
             self._t_end = self._t_end or time.perf_counter()
         wall, _ = self._timings()
-        diagnostics = summarize(None, backend=self.backend.name, tune=self.config.tune,
-                                wall_time_s=wall, sampling_time_s=0.0, partial=True,
-                                chains=self.config.chains)
         self._settle(FitResult(
-            status="cancelled", idata=None, diagnostics=diagnostics, backend=self.backend.name,
+            status="cancelled", idata=None,
+            summarize=partial(summarize, None, backend=self.backend.name, tune=self.config.tune,
+                              wall_time_s=wall, sampling_time_s=0.0, partial=True,
+                              chains=self.config.chains),
+            backend=self.backend.name,
             partial=True, message=message, draws_completed=tuple([0] * self.config.chains),
         ))
 
@@ -374,11 +378,12 @@ class FitSession:
         tb = "".join(traceback.format_exception(exc))
         error = f"{type(exc).__name__}: {exc}"
         wall, sampling = self._timings()
-        diagnostics = summarize(None, backend=self.backend.name, tune=self.config.tune,
-                                wall_time_s=wall, sampling_time_s=sampling, partial=True,
-                                chains=self.config.chains)
         self._settle(FitResult(
-            status="failed", idata=None, diagnostics=diagnostics, backend=self.backend.name,
+            status="failed", idata=None,
+            summarize=partial(summarize, None, backend=self.backend.name, tune=self.config.tune,
+                              wall_time_s=wall, sampling_time_s=sampling, partial=True,
+                              chains=self.config.chains),
+            backend=self.backend.name,
             partial=True, message=tb, draws_completed=tuple(c.draws_done for c in self.state.chain_statuses()),
             error=error,
         ))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import traceback
 from importlib.resources import files
 from pathlib import Path
@@ -48,7 +49,18 @@ class BokehLibrary(anywidget.AnyWidget):
 
 
 class BayesWidget(anywidget.AnyWidget):
-    """Base of every bayes_widgets widget."""
+    """Base of every bayes_widgets widget.
+
+    Messages from the front end are ``{"type": T, ...}`` and go to ``_on_T``. Types
+    listed in ``_urgent`` (cheap and thread-safe: cancel, pause, ...) are handled as
+    soon as they reach the kernel, even while a cell is running, where the kernel
+    offers a hook for that (ipykernel's shell-channel thread routes comm messages
+    through ``Comm._reply_subshell_for``); otherwise, like every other type, they
+    wait for the kernel to be idle. Each message carries a ``cmd_id`` so a message
+    handled early is not handled again.
+    """
+
+    _urgent: ClassVar[frozenset[str]] = frozenset()
 
     _bokeh = traitlets.Instance(BokehLibrary, allow_none=True).tag(
         sync=True, **ipywidgets.widget_serialization
@@ -68,7 +80,24 @@ class BayesWidget(anywidget.AnyWidget):
                 f"allowed: {', '.join(allowed)}"
             )
         super().__init__(_bokeh=BokehLibrary.instance(), **kwargs)
+        self._handled: set[str] = set()
+        self._handled_lock = threading.Lock()
         self.on_msg(self._dispatch)
+        self._install_urgent_route()
+
+    def _install_urgent_route(self) -> None:
+        comm = self.comm
+        route = getattr(comm, "_reply_subshell_for", None)
+        if not self._urgent or comm is None or not callable(route):
+            return
+
+        def early(data, default):
+            content = data.get("content") if isinstance(data, dict) else None
+            if isinstance(content, dict) and content.get("type") in self._urgent:
+                self._dispatch(self, content, [])
+            return route(data, default)
+
+        comm._reply_subshell_for = early
 
     def send_message(self, kind: str, **payload: Any) -> None:
         self.send({"type": kind, **payload})
@@ -76,6 +105,12 @@ class BayesWidget(anywidget.AnyWidget):
     def _dispatch(self, _widget, content, buffers) -> None:
         if not isinstance(content, dict) or "type" not in content:
             return
+        cmd_id = content.get("cmd_id")
+        if cmd_id is not None:
+            with self._handled_lock:
+                if cmd_id in self._handled:
+                    return
+                self._handled.add(cmd_id)
         handler = getattr(self, f"_on_{content['type']}", None)
         if handler is None:
             self.error = f"unknown message type {content['type']!r} from the front end"

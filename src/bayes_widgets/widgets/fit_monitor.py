@@ -29,10 +29,12 @@ from bayes_widgets.widgets._base import BayesWidget, static_file
 RUNNING_EVERY_S = 1.0
 RUNNING_SHARE = 0.1
 """Running R-hat/ESS take at most this share of the time (they slow down for long fits)."""
+RUNNING_MAX_S = 10.0
 STREAM_POINTS = 100
 """Points per chain per update at most: fast samplers make far more draws than a plot shows."""
 RANK_BINS = 20
 RANK_DRAWS = 5000
+MIN_RUNNING_DRAWS = 20
 LIVE_POINTS = 2000
 MAX_TABLE_ROWS = 50
 """Points per chain a view keeps while streaming (older ones roll off)."""
@@ -48,6 +50,7 @@ class FitMonitor(BayesWidget):
     """
 
     _esm = traitlets.Unicode().tag(sync=True)
+    _urgent = frozenset({"cancel", "pause", "resume", "sync"})
 
     status = traitlets.Unicode("created").tag(sync=True)
     """created, compiling, sampling, paused, finished, cancelled, failed, or error (bad input)."""
@@ -162,11 +165,10 @@ class FitMonitor(BayesWidget):
             self._flush_trace()
             self._publish_progress(event.chains)
             now = time.perf_counter()
-            if now - self._last_running >= self._running_every:
-                self._publish_running()
+            if now - self._last_running >= self._running_every and self._publish_running():
                 self._last_running = time.perf_counter()
                 cost = self._last_running - now
-                self._running_every = max(RUNNING_EVERY_S, cost / RUNNING_SHARE)
+                self._running_every = min(max(RUNNING_EVERY_S, cost / RUNNING_SHARE), RUNNING_MAX_S)
         elif isinstance(event, ev.Paused | ev.Resumed | ev.Compiled):
             self.status = self.session.status
         elif isinstance(event, ev.Finished | ev.Cancelled | ev.Failed):
@@ -206,8 +208,11 @@ class FitMonitor(BayesWidget):
             if snap_status not in ("finished", "cancelled", "failed"):
                 self.status = snap_status
 
-    def _publish_running(self) -> None:
+    def _publish_running(self) -> bool:
+        """Publishes running R-hat/ESS and rank counts; False when there is nothing yet."""
         draws = self.session.state.posterior_draws()
+        if draws.shape[1] < MIN_RUNNING_DRAWS:
+            return False
         running = running_diagnostics(draws, self.trace_names)
         # a rank plot is a picture: evenly thinned draws give the same shape
         thin = max(1, draws.shape[1] // RANK_DRAWS)
@@ -215,6 +220,7 @@ class FitMonitor(BayesWidget):
         with self.hold_sync():
             self.running = running
             self.ranks = ranks
+        return True
 
     def _publish_final(self) -> None:
         s = self.session
