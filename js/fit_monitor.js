@@ -171,6 +171,7 @@ export default {
 
     // Plots: BokehJS arrives once per page through the carrier model.
     let doc = null;
+    let received = 0; // streamed trace points, all chains (for tests: rises while sampling)
     let stream = null;
     let disposed = false;
     const applyRanks = () => {
@@ -186,6 +187,7 @@ export default {
     const countPoints = () => {
       const tr = byName(doc, "trace-0");
       figure.dataset.points = tr ? tr.get_length() ?? 0 : 0;
+      figure.dataset.received = received;
     };
     const applyChunks = (chunks, replace) => {
       const maxPoints = model.get("live_points");
@@ -197,6 +199,7 @@ export default {
           tr.data = ch.trace;
           dv.data = ch.div;
         } else {
+          received += ch.trace.x.length;
           tr.stream(ch.trace);
           if (ch.div.x.length) dv.stream(ch.div);
         }

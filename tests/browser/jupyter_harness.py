@@ -182,11 +182,15 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _attach_console_collector(page: Page) -> None:
-    """Collect console errors and uncaught page errors into ``page.console_errors``."""
+    """Collect console errors and uncaught page errors into ``page.console_errors``,
+    and every console message as ``(type, text)`` into ``page.console_messages``."""
     errors: list[str] = []
+    messages: list[tuple[str, str]] = []
     page.console_errors = errors  # type: ignore[attr-defined]
+    page.console_messages = messages  # type: ignore[attr-defined]
 
     def on_console(msg: Any) -> None:
+        messages.append((msg.type, msg.text))
         if msg.type == "error":
             errors.append(msg.text)
 
