@@ -61,7 +61,9 @@ def warm_diagnostics() -> None:
     rng = np.random.default_rng(0)
     tree = xr.DataTree(
         children={
-            "posterior": xr.DataTree(xr.Dataset({"x": (("chain", "draw"), rng.normal(size=(2, 50)))})),
+            "posterior": xr.DataTree(
+                xr.Dataset({"x": (("chain", "draw"), rng.normal(size=(2, 50)))})
+            ),
         }
     )
     summarize(tree, backend="warmup", tune=0, wall_time_s=1.0, sampling_time_s=1.0)

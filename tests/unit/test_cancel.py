@@ -48,16 +48,19 @@ def _session_threads(session) -> list[threading.Thread]:
 
 
 @pytest.fixture
-def no_leftovers(wait_until):
+def no_leftovers():
     """Call ``check(session)`` at the end of a test: no new child process and none of the
     session's threads may outlive the cancel by more than ``settle`` seconds."""
     before = {p.pid for p in psutil.Process().children(recursive=True)}
 
     def check(session, settle: float = 3.0) -> None:
-        wait_until(lambda: not _live_children(before), timeout=settle,
-                   what=f"child processes to end: {_live_children(before)}")
-        wait_until(lambda: not _session_threads(session), timeout=settle,
-                   what=f"session threads to end: {_session_threads(session)}")
+        deadline = time.monotonic() + settle
+        while _live_children(before) or _session_threads(session):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert not _live_children(before), f"child processes left: {_live_children(before)}"
+        assert not _session_threads(session), f"threads left: {_session_threads(session)}"
 
     return check
 
@@ -108,8 +111,7 @@ def test_cancel_while_compiling(make_tiny_model, backend, no_leftovers):
     session = _start(make_tiny_model(), backend, rec, draws=100, tune=100)  # fresh model: compiles
     assert session.status == "compiling"
     result, seconds = _timed_cancel(session)
-    # while compiling, cancel() waits for the compiler at most ``timeout`` (2 s by default)
-    assert seconds < CANCEL_LIMIT_S + 0.25
+    assert seconds < CANCEL_LIMIT_S
     _check_terminal(session, rec, result)
     assert result.idata is None
     assert "compiling" in result.message
@@ -121,10 +123,13 @@ def test_cancel_while_compiling(make_tiny_model, backend, no_leftovers):
 
 
 def test_no_event_after_cancelled_while_compiling(make_tiny_model, wait_until):
-    """A nutpie compile outlasting cancel's timeout must not emit Compiled after Cancelled."""
+    """The compile going on after a cancel must not emit Compiled after Cancelled.
+
+    nutpie: compiling a fresh model takes over a second, so the order is deterministic.
+    """
     rec = Recorder()
     session = _start(make_tiny_model(), "nutpie", rec, draws=100, tune=100)
-    result = session.cancel(timeout=0.2)  # nutpie compiles a fresh model for over a second
+    result = session.cancel()
     assert result.status == "cancelled" and "compiling" in result.message
     wait_until(lambda: not _session_threads(session), timeout=60, what="the compile to end")
     assert session.status == "cancelled"
@@ -194,8 +199,12 @@ def test_cancel_while_paused(tiny_model, backend, wait_until, no_leftovers):
     n = _posterior_checks(result)
     # nothing was drawn while paused: had sampling gone on for those 0.6 s, the chains would
     # hold more draws than counted at the pause plus a quarter of a second's worth
-    kept = 50 + n  # per chain, every chain cut to the shortest
-    assert kept <= min(c.draws_done + 0.25 * (c.draws_per_s or 0.0) + 5 for c in at_pause)
+    kept = 50 + n  # per chain: the kept chains are cut to the shortest of them
+    bounds = sorted(
+        (c.draws_done + 0.25 * (c.draws_per_s or 0.0) + 5 for c in at_pause), reverse=True
+    )
+    n_kept = result.idata["posterior"].sizes["chain"]  # PyMC may drop the shorter chains
+    assert kept <= bounds[n_kept - 1], ([c.draws_done for c in at_pause], kept)
     kinds = [type(e) for e in rec.events]
     assert kinds.index(ev.Paused) < kinds.index(ev.Cancelled)
     no_leftovers(session)

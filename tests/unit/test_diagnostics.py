@@ -43,7 +43,8 @@ def _summarize(tree, **kwargs) -> Diagnostics:
 
 def test_well_mixed_chains_have_rhat_near_one():
     rng = np.random.default_rng(1)
-    d = _summarize(_tree({"a": rng.normal(size=(CHAINS, DRAWS)), "b": rng.normal(3, 2, size=(CHAINS, DRAWS))}))
+    posterior = {"a": rng.normal(size=(CHAINS, DRAWS)), "b": rng.normal(3, 2, size=(CHAINS, DRAWS))}
+    d = _summarize(_tree(posterior))
     assert d.chains == CHAINS and d.draws_per_chain == DRAWS
     assert 1.0 - 0.01 < d.rhat_max < 1.01
     # iid draws: the bulk ESS is close to the number of draws
@@ -135,7 +136,8 @@ def test_empty_or_missing_posterior_gives_nan_diagnostics():
 def test_to_dict_is_json_ready_with_nan_as_none():
     rng = np.random.default_rng(8)
     # three draws: too few for ESS and R-hat, which come out NaN
-    d = _summarize(_tree({"a": rng.normal(size=(CHAINS, 3))}, {"energy": rng.normal(size=(CHAINS, 3))}))
+    tree = _tree({"a": rng.normal(size=(CHAINS, 3))}, {"energy": rng.normal(size=(CHAINS, 3))})
+    d = _summarize(tree)
     assert math.isnan(d.rhat_max)
     out = d.to_dict()
     text = json.dumps(out, allow_nan=False)

@@ -38,7 +38,8 @@ from bayes_widgets import datasets
 
 
 def _data(name: str) -> dict:
-    return json.loads(files("bayes_widgets.data").joinpath("posteriordb", f"{name}.json").read_text())
+    path = files("bayes_widgets.data").joinpath("posteriordb", f"{name}.json")
+    return json.loads(path.read_text())
 
 
 # -- reference values --------------------------------------------------------------------
@@ -64,7 +65,10 @@ def eight_schools_reference() -> dict[str, float]:
     shift = given_tau(1.0)[0]
 
     def expect(f):
-        return integrate.quad(lambda t: np.exp(given_tau(t)[0] - shift) * f(t), 0, np.inf, limit=200)[0]
+        def integrand(t):
+            return np.exp(given_tau(t)[0] - shift) * f(t)
+
+        return integrate.quad(integrand, 0, np.inf, limit=200)[0]
 
     z = expect(lambda t: 1.0)
     return {
@@ -180,7 +184,10 @@ def test_kidiq_model_is_the_stan_program():
 
     rng = np.random.default_rng(1)
     points = [
-        {"beta": np.array([26, 6, 0.56]) + rng.normal(0, [5, 2, 0.05]), "sigma_log__": np.log(18) + rng.normal(0, 0.2)}
+        {
+            "beta": np.array([26, 6, 0.56]) + rng.normal(0, [5, 2, 0.05]),
+            "sigma_log__": np.log(18) + rng.normal(0, 0.2),
+        }
         for _ in range(5)
     ]
     ours, theirs = _logp_differences(model, points, stan_logp)
@@ -191,7 +198,7 @@ def test_kidiq_model_is_the_stan_program():
 
 
 def _assert_matches(result, reference: dict[str, float]) -> None:
-    assert result.status == "finished"
+    assert result.status == "finished", f"{result.error}\n{result.message}"
     table = {row["name"]: row for row in result.diagnostics.parameters}
     for name, ref in reference.items():
         row = table[name]
@@ -216,5 +223,7 @@ def test_eight_schools_noncentered(backend, draws, eight_ref):
 
 @pytest.mark.slow
 def test_kidiq_momhsiq(kidiq_ref):
-    result = bw.fit(datasets.kidiq_momhsiq(), backend="nutpie", draws=1000, tune=1000, chains=2, seed=2024)
+    result = bw.fit(
+        datasets.kidiq_momhsiq(), backend="nutpie", draws=1000, tune=1000, chains=2, seed=2024
+    )
     _assert_matches(result, kidiq_ref)

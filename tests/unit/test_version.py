@@ -54,7 +54,8 @@ def test_bokeh_python_matches_bokehjs(package_json):
     assert installed_js["version"] == pinned
     # the bundle was built against that BokehJS
     assert pinned in (STATIC / "bokeh_lib.js").read_text(encoding="utf-8")
-    assert f"__bayes_widgets_bokeh_{pinned}__" in (STATIC / "fit_monitor.js").read_text(encoding="utf-8")
+    fit_monitor_js = (STATIC / "fit_monitor.js").read_text(encoding="utf-8")
+    assert f"__bayes_widgets_bokeh_{pinned}__" in fit_monitor_js
 
 
 def _modules_after(statement: str) -> set[str]:
@@ -62,11 +63,16 @@ def _modules_after(statement: str) -> set[str]:
         f"import sys, json\n{statement}\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-HEAVY = {"pymc", "pytensor", "bokeh", "anywidget", "ipywidgets", "IPython", "arviz", "arviz_stats", "nutpie"}
+HEAVY = {
+    "pymc", "pytensor", "nutpie", "bokeh", "anywidget", "ipywidgets", "IPython",
+    "arviz", "arviz_stats",
+}
 
 
 def test_import_is_light():
