@@ -1,9 +1,11 @@
 """Typed events a fit session emits, in order, to its subscribers.
 
-Events are immutable and cheap to create. They are delivered on the session's
-worker thread, so a subscriber must return quickly (copy what it needs, hand
-heavy work to its own thread). The widget does not subscribe: it polls the
-session's thread-safe snapshot at a fixed rate instead.
+Events are immutable and cheap to create. Progress and trace events come from the
+session's pump thread at its rate (10 Hz by default), ``Compiled`` from the worker,
+``Started``/``Paused``/``Resumed`` from the caller's thread: a subscriber may be
+called from several threads and must return quickly (copy what it needs, hand
+heavy work to its own thread). The terminal event (``Finished``, ``Cancelled`` or
+``Failed``) comes last, exactly once.
 """
 
 from __future__ import annotations

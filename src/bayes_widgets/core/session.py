@@ -18,6 +18,8 @@ import time
 import traceback
 import uuid
 from functools import partial
+
+import numpy as np
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -153,8 +155,8 @@ class FitSession:
     def start(self) -> FitSession:
         """Starts sampling in the background and returns at once."""
         with self._lock:
-            if self._worker is not None:
-                raise RuntimeError("this fit session was already started")
+            if self._worker is not None or self._done.is_set():
+                raise RuntimeError("this fit session was already started or has ended")
             self._t0 = time.perf_counter()
             self._status = "compiling"
             self._worker = threading.Thread(target=self._work, name=f"bw-fit-{self.id}", daemon=True)
@@ -263,13 +265,13 @@ class FitSession:
         try:
             t_compile = time.perf_counter()
             self.backend.prepare(control)
-            self._emit(ev.Compiled(self.id, seconds=time.perf_counter() - t_compile))
             with self._lock:
-                if self._done.is_set():
+                if self._done.is_set():  # cancelled while compiling: already settled
                     return
                 self._t_sample = time.perf_counter()
                 if self._status == "compiling":
                     self._status = "paused" if control.pause_requested.is_set() else "sampling"
+            self._emit(ev.Compiled(self.id, seconds=self._t_sample - t_compile))
             if control.cancelled:
                 self._finish_cancelled_early("Cancelled while compiling; no draws were made.")
                 return
@@ -326,8 +328,10 @@ class FitSession:
         return wall, max(sampling, 0.0)
 
     def _finish(self, idata, *, cancelled: bool) -> None:
-        done = tuple(c.draws_done for c in self.state.chain_statuses())
         tune, draws = self.config.tune, self.config.draws
+        done = _draws_in(idata, self.config.chains) or tuple(
+            c.draws_done for c in self.state.chain_statuses()
+        )
         message = ""
         dropped: list[int] = []
         if cancelled:
@@ -341,9 +345,17 @@ class FitSession:
                 )
             else:
                 n = idata["posterior"].sizes["draw"]
+                kept_chains = idata["posterior"].sizes["chain"]
                 message = f"Cancelled: {n} of {draws} draws per chain kept (partial result)."
                 if dropped:
                     message += f" Chains {dropped} had no draws yet and were dropped."
+                elif kept_chains < self.config.chains:
+                    message += (
+                        f" {kept_chains} of {self.config.chains} chains kept (the sampler keeps "
+                        "the longest chains of an interrupted fit)."
+                    )
+                if not self.keep_warmup:
+                    idata = _drop_warmup(idata)
         elif not self.keep_warmup and idata is not None:
             idata = _drop_warmup(idata)
         wall, sampling = self._timings()
@@ -400,6 +412,23 @@ class FitSession:
             self._done.set()
         if self._pump is None:
             self._emit_final()
+
+
+def _draws_in(tree, chains: int) -> tuple[int, ...] | None:
+    """Draws per chain (tuning included) in a backend's untrimmed trace, if it has them."""
+    from bayes_widgets.core.trim import chain_lengths
+
+    if tree is None:
+        return None
+    total = np.zeros(chains, dtype=int)
+    found = False
+    for stats_group in ("warmup_sample_stats", "sample_stats"):
+        if stats_group in tree.children:
+            lengths = chain_lengths(tree[stats_group].to_dataset())
+            if lengths is not None and len(lengths) == chains:
+                total += lengths
+                found = True
+    return tuple(int(n) for n in total) if found else None
 
 
 def _drop_warmup(tree):

@@ -7,7 +7,8 @@ import numpy as np
 _PAIRS = (("posterior", "sample_stats"), ("warmup_posterior", "warmup_sample_stats"))
 
 
-def _lengths(stats) -> np.ndarray | None:
+def chain_lengths(stats) -> np.ndarray | None:
+    """Draws per chain in a sample-stats group, NaN padding not counted."""
     for name in ("step_size", "energy", "lp", "logp"):
         if name in stats:
             values = np.asarray(stats[name].values, dtype=float)
@@ -31,7 +32,7 @@ def trim_partial(tree):
         if draws_group not in children or stats_group not in children:
             continue
         stats = children[stats_group].to_dataset()
-        lengths = _lengths(stats)
+        lengths = chain_lengths(stats)
         if lengths is None:
             continue
         keep = np.flatnonzero(lengths > 0)
