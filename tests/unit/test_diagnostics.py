@@ -229,3 +229,15 @@ def test_trim_partial_keeps_a_complete_tree_and_handles_none():
     assert dropped == []
     np.testing.assert_array_equal(out["posterior"]["mu"].values, tree["posterior"]["mu"].values)
     assert trim_partial(None) == (None, [])
+
+
+def test_extract_traced_handles_groups_with_no_draws_yet():
+    """nutpie's inspect() returns empty groups while tuning; an element name must not fail."""
+    import xarray as xr
+
+    from bayes_widgets.core.model_info import extract_traced
+
+    ds = xr.Dataset({"theta": (("chain", "draw", "school"), np.zeros((2, 0, 8))),
+                     "mu": (("chain", "draw"), np.zeros((2, 0)))})
+    out = extract_traced(ds, ["mu", "theta[3]"])
+    assert out.shape == (2, 0, 2)

@@ -8,6 +8,7 @@ variables when there are fewer.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -100,8 +101,8 @@ def extract_traced(dataset, trace_names: Sequence[str]) -> np.ndarray:
         base, index = parse_trace_name(name)
         arr = np.asarray(dataset[base].values)
         if index is not None:
-            flat = arr.reshape(arr.shape[0], arr.shape[1], -1)
             shape = arr.shape[2:]
+            flat = arr.reshape(arr.shape[0], arr.shape[1], math.prod(shape))  # draws may be 0
             arr = flat[:, :, np.ravel_multi_index(index, shape)]
         cols.append(arr)
     if not cols:
