@@ -8,7 +8,9 @@ state sorts dict keys and Bokeh needs its references defined before use.
 
 from __future__ import annotations
 
+import functools
 import json
+import uuid
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,19 +38,37 @@ def trace_columns(
     keep = slice(None)
     if thin_to and len(values) > thin_to:
         keep = np.unique(np.linspace(0, len(values) - 1, thin_to).astype(int))
+    rounded = _round_significant(values)
     trace = {"x": idx[keep].tolist()}
     for j in range(len(names)):
-        trace[column(j)] = _finite(values[keep, j])
+        trace[column(j)] = _json_column(rounded[keep, j])
     div_idx = np.flatnonzero(diverging)
     divs = {"x": idx[div_idx].tolist()}
     for j in range(len(names)):
-        divs[column(j)] = _finite(values[div_idx, j])
+        divs[column(j)] = _json_column(rounded[div_idx, j])
     return trace, divs
 
 
-def _finite(a: np.ndarray) -> list:
-    """JSON-ready values, 6 significant digits (plenty for a plot, half the bytes)."""
-    return [float(f"{v:.6g}") if np.isfinite(v) else None for v in a]
+def _round_significant(values: np.ndarray, digits: int = 6) -> np.ndarray:
+    """Each column rounded to ``digits`` significant digits of its largest value:
+    plenty for a plot, and half the bytes of full doubles in JSON."""
+    if values.size == 0:
+        return values
+    with np.errstate(all="ignore"):
+        scale = np.nanmax(np.abs(np.where(np.isfinite(values), values, np.nan)), axis=0)
+        decimals = digits - 1 - np.floor(np.log10(np.where(scale > 0, scale, 1.0)))
+    decimals = np.nan_to_num(decimals, nan=digits).astype(int)
+    out = np.empty_like(values, dtype=float)
+    for j, d in enumerate(decimals):
+        out[:, j] = np.round(values[:, j], int(d))
+    return out
+
+
+def _json_column(a: np.ndarray) -> list:
+    """JSON-ready values: NaN and infinities become None."""
+    if np.isfinite(a).all():
+        return a.tolist()
+    return [float(v) if np.isfinite(v) else None for v in a]
 
 
 def rank_columns(counts: np.ndarray, bins: int) -> dict[str, list]:
@@ -67,31 +87,76 @@ def trace_rank_figure(
     traces: dict[int, tuple[dict, dict]] | None = None,
     ranks: np.ndarray | None = None,
     bins: int = 20,
-    width: int = 360,
-    row_height: int = 140,
 ) -> str:
-    """Trace (left) and rank (right) plots, one row per traced scalar, as a json_item string."""
+    """Trace (left) and rank (right) plots, one row per traced scalar, as a json_item string.
+
+    The empty layout is built once per (names, chains, tune, bins) with Bokeh; the data
+    are then written into its named sources, and every call gets fresh model ids so
+    several figures can share a page.
+    """
+    item = json.loads(_empty_figure(tuple(names), chains, tune, bins))
+    data: dict[str, dict[str, list]] = {}
+    for c, (trace, divs) in (traces or {}).items():
+        data[f"trace-{c}"] = trace
+        data[f"div-{c}"] = divs
+    if ranks is not None:
+        for j in range(len(names)):
+            data[f"rank-{j}"] = rank_columns(ranks[j], bins)
+    _fill_sources(item, data)
+    _fresh_ids(item, uuid.uuid4().hex[:8])
+    return json.dumps(item)
+
+
+def _fill_sources(node, data: dict[str, dict[str, list]]) -> None:
+    """Writes ``data[name]`` into the (first, defining) JSON of each named source."""
+    if isinstance(node, dict):
+        attrs = node.get("attributes")
+        if node.get("name") == "ColumnDataSource" and isinstance(attrs, dict) and attrs.get("name") in data:
+            attrs["data"] = {"type": "map", "entries": [[k, list(v)] for k, v in data[attrs["name"]].items()]}
+            return
+        for v in node.values():
+            _fill_sources(v, data)
+    elif isinstance(node, list):
+        for v in node:
+            _fill_sources(v, data)
+
+
+def _fresh_ids(item: dict, suffix: str) -> None:
+    """Makes every model id (definitions and references) unique to this figure."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("id"), str):
+                node["id"] = f"{node['id']}-{suffix}"
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(item["doc"])
+    for key in ("root_id",):
+        if isinstance(item.get(key), str):
+            item[key] = f"{item[key]}-{suffix}"
+
+
+@functools.lru_cache(maxsize=64)
+def _empty_figure(names: tuple[str, ...], chains: int, tune: int, bins: int,
+                  width: int = 360, row_height: int = 140) -> str:
     from bokeh.embed import json_item
     from bokeh.layouts import gridplot
     from bokeh.models import ColumnDataSource, Span
     from bokeh.plotting import figure
 
-    traces = traces or {}
     k = len(names)
-    sources = []
-    div_sources = []
-    for c in range(chains):
-        trace, divs = traces.get(c, ({"x": []}, {"x": []}))
-        for j in range(k):
-            trace.setdefault(column(j), [])
-            divs.setdefault(column(j), [])
-        sources.append(ColumnDataSource(trace, name=f"trace-{c}"))
-        div_sources.append(ColumnDataSource(divs, name=f"div-{c}"))
+    empty = {"x": [], **{column(j): [] for j in range(k)}}
+    sources = [ColumnDataSource(dict(empty), name=f"trace-{c}") for c in range(chains)]
+    div_sources = [ColumnDataSource(dict(empty), name=f"div-{c}") for c in range(chains)]
     rows = []
     shared_x = None
     for j, name in enumerate(names):
         opts = {"x_range": shared_x} if shared_x is not None else {}
-        f = figure(width=width, height=row_height, title=name, toolbar_location=None, **opts)
+        f = figure(width=width, height=row_height, title=name, toolbar_location=None, tools="", **opts)
         shared_x = f.x_range
         for c in range(chains):
             legend = {"legend_label": f"chain {c}"} if j == 0 else {}
@@ -108,10 +173,9 @@ def trace_rank_figure(
             f.legend.padding = 2
             f.legend.spacing = 0
         f.xaxis.axis_label = "draw" if j == k - 1 else None
-        counts = ranks[j] if ranks is not None else np.zeros((chains, bins))
-        rsrc = ColumnDataSource(rank_columns(counts, bins), name=f"rank-{j}")
+        rsrc = ColumnDataSource(rank_columns(np.zeros((chains, bins)), bins), name=f"rank-{j}")
         r = figure(width=width // 2 + 40, height=row_height, title=f"{name} ranks",
-                   toolbar_location=None)
+                   toolbar_location=None, tools="")
         for c in range(chains):
             r.step("bin", f"c{c}", source=rsrc, mode="center", color=PALETTE[c % len(PALETTE)], line_width=1.5)
         r.yaxis.visible = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,7 +22,30 @@ MAX_TRACED = 16
 _ELEMENT = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>[\d,\s]+)\]$")
 
 
+_SHAPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _shape_signature(model) -> tuple:
+    """Changes when variables are added or a dimension is resized (pm.set_data)."""
+    dims = []
+    for name, length in model.dim_lengths.items():
+        value = length.get_value() if hasattr(length, "get_value") else getattr(length, "data", None)
+        dims.append((name, None if value is None else int(value)))
+    return tuple(v.name for v in (*model.free_RVs, *model.deterministics)), tuple(dims)
+
+
 def variable_shapes(model) -> dict[str, tuple[int, ...]]:
+    """Shapes of the free variables and deterministics (cached per model and signature)."""
+    signature = _shape_signature(model)
+    hit = _SHAPES.get(model)
+    if hit is not None and hit[0] == signature:
+        return dict(hit[1])
+    shapes = _variable_shapes(model)
+    _SHAPES[model] = (signature, shapes)
+    return dict(shapes)
+
+
+def _variable_shapes(model) -> dict[str, tuple[int, ...]]:
     """Shapes of the free variables and deterministics, in the model's order.
 
     Evaluated at the initial point as functions of the value variables, so nothing
@@ -30,6 +54,9 @@ def variable_shapes(model) -> dict[str, tuple[int, ...]]:
     import pytensor
 
     variables = [*model.free_RVs, *model.deterministics]
+    static = [v.type.shape for v in variables]
+    if all(None not in shape for shape in static):  # known without evaluating anything
+        return {v.name: tuple(int(n) for n in shape) for v, shape in zip(variables, static, strict=True)}
     outs = model.replace_rvs_by_values(variables)
     fn = pytensor.function(model.value_vars, outs, on_unused_input="ignore", mode="FAST_COMPILE")
     point = model.initial_point()
@@ -135,7 +162,7 @@ def point_converter(model, trace_names: Sequence[str]):
         columns.append((bases.index(base), index))
 
     def convert(points: list) -> np.ndarray:
-        inputs = [np.stack([np.asarray(p[n]) for p in points]) for n in names]
+        inputs = [np.array([p[n] for p in points]) for n in names]
         results = fn(*inputs)
         n = len(points)
         out = np.empty((n, len(columns)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +81,7 @@ class FitState:
         self._chains = [_Chain(total=tune + draws) for _ in range(chains)]
         self._buffers = [_Buffer(len(self.trace_names)) for _ in range(chains)]
         self._converter: Callable[[list], np.ndarray] | None = None
+        self._inbox: deque = deque()
         self._paused_since: float | None = None
         self._paused_total = 0.0
         self.version = 0
@@ -89,35 +91,14 @@ class FitState:
         """``fn(points) -> (n, k)`` turns queued raw points into traced values."""
         self._converter = fn
 
-    def record_draw(
-        self,
-        chain: int,
-        draw_idx: int,
-        tuning: bool,
-        diverging: bool,
-        step_size: float | None,
-        tree_depth: int | None,
-        n_steps: int | None,
-        point: object,
-    ) -> None:
-        """One draw from a per-draw backend; ``point`` is converted later, in a batch."""
-        c = self._chains[chain]
-        now = time.perf_counter()
-        with self._lock:
-            if c.started_at is None:
-                c.started_at = now
-            c.draws_done = draw_idx + 1
-            c.tuning = tuning
-            if diverging:
-                if tuning:
-                    c.divergences_tuning += 1
-                else:
-                    c.divergences += 1
-            c.step_size = step_size
-            c.tree_depth = tree_depth
-            c.n_steps = n_steps
-            c.pending.append((tuning, diverging, point))
-            self.version += 1
+    def record_draw(self, chain: int, draw_idx: int, tuning: bool, stats: dict, point: object) -> None:
+        """One draw from a per-draw backend (PyMC's callback), as cheaply as possible.
+
+        ``stats`` is the sampler's stats dict of the draw. Nothing is computed here:
+        the draw is queued (a thread-safe deque append) and counted, converted and
+        stored by the next :meth:`flush`, off the sampler's thread.
+        """
+        self._inbox.append((chain, draw_idx, tuning, stats, point, time.perf_counter()))
 
     def record_progress(
         self,
@@ -163,8 +144,38 @@ class FitState:
                 self._paused_since = None
 
     # -- readers --------------------------------------------------------------------
+    def _drain_inbox(self) -> None:
+        """Counts queued draws into the chains; their points wait in ``pending``."""
+        inbox = self._inbox
+        n = len(inbox)
+        if not n:
+            return
+        items = [inbox.popleft() for _ in range(n)]
+        with self._lock:
+            for chain, draw_idx, tuning, stats, point, when in items:
+                c = self._chains[chain]
+                if c.started_at is None:
+                    c.started_at = when
+                c.draws_done = draw_idx + 1
+                c.tuning = tuning
+                diverging = bool(stats.get("diverging", False))
+                if diverging:
+                    if tuning:
+                        c.divergences_tuning += 1
+                    else:
+                        c.divergences += 1
+                c.step_size = stats.get("step_size")
+                c.tree_depth = stats.get("depth", stats.get("tree_depth"))
+                c.n_steps = stats.get("tree_size")
+                c.pending.append((tuning, diverging, point))
+            self.version += 1
+
     def flush(self) -> None:
-        """Converts queued raw points into traced values (call off the sampler thread)."""
+        """Counts queued draws and converts their points into traced values, in batches.
+
+        Call it off the sampler's thread (readers do).
+        """
+        self._drain_inbox()
         with self._lock:
             batches = []
             for i, c in enumerate(self._chains):
@@ -231,6 +242,7 @@ class FitState:
             return self._paused_total + extra
 
     def chain_statuses(self) -> tuple[ChainStatus, ...]:
+        self._drain_inbox()
         now = time.perf_counter()
         paused = self.paused_seconds()
         with self._lock:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from typing import Any
 
 import traitlets
@@ -26,8 +27,8 @@ from bayes_widgets.core.session import FitSession
 from bayes_widgets.core.validation import FitInputError
 from bayes_widgets.widgets._base import BayesWidget, static_file
 
-RUNNING_EVERY_S = 1.0
-RUNNING_SHARE = 0.1
+RUNNING_EVERY_S = 2.0
+RUNNING_SHARE = 0.05
 """Running R-hat/ESS take at most this share of the time (they slow down for long fits)."""
 RUNNING_MAX_S = 10.0
 STREAM_POINTS = 100
@@ -86,6 +87,7 @@ class FitMonitor(BayesWidget):
         self._send_lock = threading.Lock()
         self._pending: list[ev.TraceChunk] = []
         self._last_running = 0.0
+        self._rendered = threading.Event()
         self._running_every = RUNNING_EVERY_S
         try:
             if session is None:
@@ -104,21 +106,37 @@ class FitMonitor(BayesWidget):
         self.trace_names = list(session.trace_names)
         self.can_pause = session.supports_pause
         self.tune = session.config.tune
-        self.figure_json = trace_rank_figure(self.trace_names, session.config.chains, session.config.tune)
-        self._publish_progress(session.state.chain_statuses())
         session.subscribe(self._on_event)
+        _PENDING.add(self)
+        _wait_for_views_at_cell_end()
         if autostart and session.status == "created":
-            session.start()
+            session.start()  # the figure below is built while the backend compiles
+        with self.hold_sync():
+            self.figure_json = trace_rank_figure(self.trace_names, session.config.chains,
+                                                 session.config.tune, bins=RANK_BINS)
+            self._publish_progress(session.state.chain_statuses())
 
     # -- Python API ----------------------------------------------------------------
     def wait(self, timeout: float | None = None):
-        """Blocks until the fit ends; returns its :class:`FitResult`. Interrupt = cancel."""
+        """Blocks until the fit ends; returns its :class:`FitResult`. Interrupt = cancel.
+
+        The result comes back as soon as sampling has ended; the widget's final view
+        (diagnostics table, figure with the draws) is written just after, off this
+        thread — :meth:`wait_rendered` waits for it, and in IPython every cell waits
+        for it before it ends, so a saved notebook always holds the final state.
+        """
         if self.session is None:
             raise self.exception  # type: ignore[misc]
-        result = self.session.wait(timeout)
-        return result
+        return self.session.wait(timeout)
 
     result = wait
+
+    def wait_rendered(self, timeout: float | None = None) -> bool:
+        """Waits until the final state of an ended fit is in the traits; False on timeout."""
+        if self.session is None:
+            return True
+        self.session.wait(timeout)
+        return self._rendered.wait(timeout)
 
     def cancel(self):
         if self.session is not None:
@@ -162,10 +180,13 @@ class FitMonitor(BayesWidget):
         if isinstance(event, ev.TraceChunk):
             self._pending.append(event)
         elif isinstance(event, ev.ChainProgress):
+            if self.session.done:  # the final view carries every draw: no last stream
+                self._pending.clear()
             self._flush_trace()
             self._publish_progress(event.chains)
             now = time.perf_counter()
-            if now - self._last_running >= self._running_every and self._publish_running():
+            due = now - self._last_running >= self._running_every and not self.session.done
+            if due and self._publish_running():
                 self._last_running = time.perf_counter()
                 cost = self._last_running - now
                 self._running_every = min(max(RUNNING_EVERY_S, cost / RUNNING_SHARE), RUNNING_MAX_S)
@@ -173,7 +194,8 @@ class FitMonitor(BayesWidget):
             self.status = self.session.status
         elif isinstance(event, ev.Finished | ev.Cancelled | ev.Failed):
             self._flush_trace()
-            self._publish_final()
+            # the result is handed back at once; the final view is drawn off the pump
+            threading.Thread(target=self._publish_final, name="bw-monitor-final", daemon=True).start()
 
     def _flush_trace(self) -> None:
         if not self._pending:
@@ -223,10 +245,17 @@ class FitMonitor(BayesWidget):
         return True
 
     def _publish_final(self) -> None:
+        try:
+            self._publish_final_state()
+        except Exception as exc:  # shown inline, and the cell-end wait is released
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._rendered.set()
+
+    def _publish_final_state(self) -> None:
         s = self.session
         r = s.final_result
         self._publish_progress(s.state.chain_statuses())
-        self._publish_running()
         traces = {}
         for d in s.state.trace_arrays():
             traces[d.chain] = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
@@ -237,12 +266,40 @@ class FitMonitor(BayesWidget):
         figure = trace_rank_figure(self.trace_names, s.config.chains, s.config.tune,
                                    traces=traces, ranks=ranks, bins=RANK_BINS)
         with self.hold_sync():
+            self.ranks = ranks.tolist() if ranks is not None else []
             self.figure_json = figure
             self.diagnostics = _for_display(r.diagnostics.to_dict()) if r is not None else {}
             self.message = r.message if r is not None and r.status != "failed" else ""
             if r is not None and r.status == "failed":
                 self.error = r.error or "the fit failed"
             self.status = r.status if r is not None else s.status
+
+
+_PENDING: weakref.WeakSet[FitMonitor] = weakref.WeakSet()
+"""Monitors whose final view may still be on its way (waited for at the end of a cell)."""
+
+
+def finish_pending_views(timeout: float = 30.0) -> None:
+    """Waits for the final view of every ended fit (IPython calls this after each cell)."""
+    for monitor in list(_PENDING):
+        session = monitor.session
+        if session is None or not session.done:
+            continue
+        if monitor._rendered.wait(timeout):
+            _PENDING.discard(monitor)
+
+
+def _wait_for_views_at_cell_end() -> None:
+    """In IPython, a cell ends only once the monitors it finished show their final state."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_bayes_widgets_cell_hook", False):
+        return
+    shell.events.register("post_run_cell", lambda _result: finish_pending_views())
+    shell._bayes_widgets_cell_hook = True
 
 
 def _for_display(diagnostics: dict) -> dict:

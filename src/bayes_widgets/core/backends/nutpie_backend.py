@@ -19,8 +19,10 @@ import numpy as np
 from bayes_widgets.core.backends.base import Backend, Control
 from bayes_widgets.core.model_info import extract_traced
 
-_POLL_S = 0.02
+_POLL_S = 0.005
 _INSPECT_MIN_S = 1.0
+_FIRST_INSPECT_S = 0.5
+"""A fit shorter than this needs no live trace: it is over before one would be drawn."""
 _INSPECT_SHARE = 0.05
 
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -102,7 +104,7 @@ class NutpieBackend(Backend):
         )
         self._cursor = [0] * cfg.chains
         paused = False
-        next_inspect = time.perf_counter() + 0.25
+        next_inspect = time.perf_counter() + _FIRST_INSPECT_S
         while True:
             if control.cancelled:
                 if paused:

@@ -32,17 +32,7 @@ class PyMCBackend(Backend):
         pause = control.pause_requested
 
         def callback(trace, draw):
-            stats = draw.stats[0]
-            record(
-                draw.chain,
-                draw.draw_idx,
-                draw.tuning,
-                bool(stats.get("diverging", False)),
-                stats.get("step_size"),
-                stats.get("depth", stats.get("tree_depth")),
-                stats.get("tree_size"),
-                draw.point,
-            )
+            record(draw.chain, draw.draw_idx, draw.tuning, draw.stats[0], draw.point)
             if pause.is_set():
                 control.state.set_paused(True)
                 while pause.is_set() and not cancel.is_set():
