@@ -19,6 +19,13 @@ class FitConfig:
     target_accept: float | None
     sampler_kwargs: dict[str, Any] = field(default_factory=dict)
 
+    def sampler_options(self) -> dict[str, Any]:
+        """The user's extra sampler options, with ``target_accept`` when it was set."""
+        options = dict(self.sampler_kwargs)
+        if self.target_accept is not None:
+            options.setdefault("target_accept", self.target_accept)
+        return options
+
 
 class Control:
     """What a backend sees of its session: flags to obey and the state to report into."""

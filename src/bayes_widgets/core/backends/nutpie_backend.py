@@ -85,9 +85,7 @@ class NutpieBackend(Backend):
                     runtime_s=p.runtime_ms / 1000 if p.runtime_ms else None,
                 )
 
-        kwargs = dict(cfg.sampler_kwargs)
-        if cfg.target_accept is not None:
-            kwargs.setdefault("target_accept", cfg.target_accept)
+        kwargs = cfg.sampler_options()
         sampler = nutpie.sample(
             self.compiled,
             draws=cfg.draws,

@@ -42,9 +42,7 @@ class PyMCBackend(Backend):
                 raise KeyboardInterrupt
 
         cfg = self.config
-        kwargs = dict(cfg.sampler_kwargs)
-        if cfg.target_accept is not None:
-            kwargs.setdefault("target_accept", cfg.target_accept)
+        kwargs = cfg.sampler_options()
         with self.model:
             return pm.sample(
                 draws=cfg.draws,
