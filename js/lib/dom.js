@@ -19,7 +19,8 @@ export function fmt(x, digits = 3) {
   if (typeof x !== "number") return String(x);
   if (Number.isInteger(x)) return String(x);
   const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
+  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return x.toExponential(2);
+  if (a >= 10 ** digits) return String(Math.round(x)); // 1234.5 -> "1235", not "1.23e+3"
   return x.toPrecision(digits);
 }
 
