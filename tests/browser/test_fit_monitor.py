@@ -148,3 +148,22 @@ def test_reload_shows_the_final_state(notebook_page, jupyter_server):
     assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=60)
     assert page.locator(f"{MONITOR} [data-testid=summary]").first.get_attribute("data-draws-per-chain") == kept
     expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]").first).to_be_attached(timeout=TIMEOUT_MS)
+
+
+def test_cancel_button_works_while_a_cell_blocks_on_the_fit(notebook_page):
+    """The cell waits on the fit; the button's message is handled as it arrives."""
+    page = notebook_page("fit_blocking_cancel.ipynb", app="lab")
+    start_all_cells(page)
+    monitor = page.locator(MONITOR)
+    expect(monitor).to_be_visible(timeout=TIMEOUT_MS)
+    assert wait_until(lambda: monitor_attr(page, "status") == "sampling" and draws_done(page) > 1000)
+    assert cell_is_running(page)
+    t0 = time.monotonic()
+    monitor.locator("[data-testid=cancel]").click()
+    assert wait_until(lambda: not cell_is_running(page), timeout=30), "the blocked cell did not end"
+    assert time.monotonic() - t0 < 10
+    assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=30)
+    kept = int(monitor.locator("[data-testid=summary]").get_attribute("data-draws-per-chain"))
+    assert kept > 0
+    expect(page.locator(".jp-OutputArea-output").filter(has_text="ended cancelled")).to_contain_text(
+        f"ended cancelled {kept}", timeout=30_000)
