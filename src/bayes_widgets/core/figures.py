@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -94,7 +95,7 @@ def trace_rank_figure(
     are then written into its named sources, and every call gets fresh model ids so
     several figures can share a page.
     """
-    item = json.loads(_empty_figure(tuple(names), chains, tune, bins))
+    text = _fresh_ids(_empty_figure(tuple(names), chains, tune, bins), uuid.uuid4().hex[:8])
     data: dict[str, dict[str, list]] = {}
     for c, (trace, divs) in (traces or {}).items():
         data[f"trace-{c}"] = trace
@@ -102,8 +103,10 @@ def trace_rank_figure(
     if ranks is not None:
         for j in range(len(names)):
             data[f"rank-{j}"] = rank_columns(ranks[j], bins)
+    if not data:
+        return text
+    item = json.loads(text)
     _fill_sources(item, data)
-    _fresh_ids(item, uuid.uuid4().hex[:8])
     return json.dumps(item)
 
 
@@ -121,23 +124,16 @@ def _fill_sources(node, data: dict[str, dict[str, list]]) -> None:
             _fill_sources(v, data)
 
 
-def _fresh_ids(item: dict, suffix: str) -> None:
-    """Makes every model id (definitions and references) unique to this figure."""
+_ID = re.compile(r'"(id|root_id)": "([^"\\]+)"')
 
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("id"), str):
-                node["id"] = f"{node['id']}-{suffix}"
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
 
-    walk(item["doc"])
-    for key in ("root_id",):
-        if isinstance(item.get(key), str):
-            item[key] = f"{item[key]}-{suffix}"
+def _fresh_ids(text: str, suffix: str) -> str:
+    """Makes every model id (definitions and references) unique to this figure.
+
+    Ids only ever appear as ``"id": "..."`` or ``"root_id": "..."`` keys of the JSON;
+    inside a JSON string a quote is escaped, so a title cannot match.
+    """
+    return _ID.sub(lambda m: f'"{m[1]}": "{m[2]}-{suffix}"', text)
 
 
 @functools.lru_cache(maxsize=64)

@@ -13,6 +13,7 @@ saved notebook or a reloaded page shows it.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import weakref
@@ -287,6 +288,10 @@ def finish_pending_views(timeout: float = 30.0) -> None:
             continue
         if monitor._rendered.wait(timeout):
             _PENDING.discard(monitor)
+
+
+# a script that ends right after wait() lets the final views finish, not die mid-way
+atexit.register(finish_pending_views, 10.0)
 
 
 def _wait_for_views_at_cell_end() -> None:
