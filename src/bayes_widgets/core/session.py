@@ -228,14 +228,19 @@ class FitSession:
     result = wait
 
     # -- reading ---------------------------------------------------------------------
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since start, until the fit ended."""
+        with self._lock:
+            if self._t0 is None:
+                return 0.0
+            return (self._t_end or time.perf_counter()) - self._t0
+
     def snapshot(self) -> Snapshot:
         chains = self.state.chain_statuses()
+        elapsed = self.elapsed_s
         with self._lock:
             status, message, error = self._status, self._message, self._error
-            if self._t0 is None:
-                elapsed = 0.0
-            else:
-                elapsed = (self._t_end or time.perf_counter()) - self._t0
         return Snapshot(
             status=status,
             chains=chains,

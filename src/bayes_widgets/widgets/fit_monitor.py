@@ -181,8 +181,6 @@ class FitMonitor(BayesWidget):
         if isinstance(event, ev.TraceChunk):
             self._pending.append(event)
         elif isinstance(event, ev.ChainProgress):
-            if self.session.done:  # the final view carries every draw: no last stream
-                self._pending.clear()
             self._flush_trace()
             self._publish_progress(event.chains)
             now = time.perf_counter()
@@ -194,14 +192,14 @@ class FitMonitor(BayesWidget):
         elif isinstance(event, ev.Paused | ev.Resumed | ev.Compiled):
             self.status = self.session.status
         elif isinstance(event, ev.Finished | ev.Cancelled | ev.Failed):
-            self._flush_trace()
             # the result is handed back at once; the final view is drawn off the pump
             threading.Thread(target=self._publish_final, name="bw-monitor-final", daemon=True).start()
 
     def _flush_trace(self) -> None:
-        if not self._pending:
-            return
+        """Sends the draws that came in since the last update, one batched message."""
         pending, self._pending = self._pending, []
+        if not pending or self.session.done:  # the final view carries every draw
+            return
         with self._send_lock:
             self._seq += 1
             chunks = []
@@ -217,7 +215,7 @@ class FitMonitor(BayesWidget):
         done = sum(c.draws_done for c in chains)
         total = sum(c.total for c in chains)
         etas = [c.eta_s for c in chains if c.eta_s is not None]
-        elapsed = self.session.snapshot().elapsed_s if self.session else 0.0
+        elapsed = self.session.elapsed_s if self.session else 0.0
         with self.hold_sync():
             self.chains = rows
             self.progress = {
@@ -237,12 +235,10 @@ class FitMonitor(BayesWidget):
         if draws.shape[1] < MIN_RUNNING_DRAWS:
             return False
         running = running_diagnostics(draws, self.trace_names)
-        # a rank plot is a picture: evenly thinned draws give the same shape
-        thin = max(1, draws.shape[1] // RANK_DRAWS)
-        ranks = rank_histograms(draws[:, ::thin], RANK_BINS).tolist() if draws.shape[1] else []
+        ranks = _rank_counts(draws)
         with self.hold_sync():
             self.running = running
-            self.ranks = ranks
+            self.ranks = ranks.tolist()
         return True
 
     def _publish_final(self) -> None:
@@ -262,8 +258,7 @@ class FitMonitor(BayesWidget):
             traces[d.chain] = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
                                             d.start, thin_to=MAX_POINTS)
         draws = s.state.posterior_draws()
-        thin = max(1, draws.shape[1] // RANK_DRAWS)
-        ranks = rank_histograms(draws[:, ::thin], RANK_BINS) if draws.shape[1] else None
+        ranks = _rank_counts(draws) if draws.shape[1] else None
         figure = trace_rank_figure(self.trace_names, s.config.chains, s.config.tune,
                                    traces=traces, ranks=ranks, bins=RANK_BINS)
         with self.hold_sync():
@@ -274,6 +269,13 @@ class FitMonitor(BayesWidget):
             if r is not None and r.status == "failed":
                 self.error = r.error or "the fit failed"
             self.status = r.status if r is not None else s.status
+
+
+def _rank_counts(draws):
+    """Rank-plot counts of (chain, draw, k) draws. A rank plot is a picture: evenly
+    thinned draws give the same shape at a fraction of the cost of ranking them all."""
+    thin = max(1, draws.shape[1] // RANK_DRAWS)
+    return rank_histograms(draws[:, ::thin], RANK_BINS)
 
 
 _PENDING: weakref.WeakSet[FitMonitor] = weakref.WeakSet()
