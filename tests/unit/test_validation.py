@@ -186,3 +186,12 @@ def test_var_names_out_of_range(eight_schools, name):
     err = _raises("var_names", eight_schools, var_names=[name])
     assert repr(name) in str(err)
     assert "out of range" in str(err)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "abc"])
+def test_seed_must_be_a_non_negative_integer(seed):
+    import bayes_widgets as bw
+    from bayes_widgets.datasets import eight_schools_noncentered
+
+    with pytest.raises(bw.FitInputError, match="seed"):
+        bw.FitSession(eight_schools_noncentered(), seed=seed)

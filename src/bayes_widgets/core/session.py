@@ -86,6 +86,8 @@ class FitSession:
         if cores is None:
             cores = min(chains, os.cpu_count() or 1)
         cores = check_positive_int("cores", cores)
+        if seed is not None:
+            seed = check_positive_int("seed", seed, allow_zero=True)
         if target_accept is not None:
             target_accept = check_probability("target_accept", target_accept)
         if not 0 < rate_hz <= 50:
