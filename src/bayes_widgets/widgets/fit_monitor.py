@@ -37,6 +37,7 @@ STREAM_POINTS = 100
 RANK_BINS = 20
 RANK_DRAWS = 5000
 MIN_RUNNING_DRAWS = 20
+YIELD_S = 0.005
 LIVE_POINTS = 2000
 MAX_TABLE_ROWS = 50
 """Points per chain a view keeps while streaming (older ones roll off)."""
@@ -79,17 +80,10 @@ class FitMonitor(BayesWidget):
 
     def __init__(self, model=None, *, session: FitSession | None = None, autostart: bool = True,
                  **fit_kwargs: Any):
-        super().__init__(
-            _esm=static_file("fit_monitor.js").read_text(),
-        )
-        self.session: FitSession | None = None
-        self.exception: Exception | None = None
-        self._seq = 0
-        self._send_lock = threading.Lock()
-        self._pending: list[ev.TraceChunk] = []
-        self._last_running = 0.0
-        self._rendered = threading.Event()
-        self._running_every = RUNNING_EVERY_S
+        # The fit starts first, so building the widget overlaps with sampling; events that
+        # arrive before the widget is ready wait in the relay and are replayed in order.
+        relay = _Relay()
+        exception: Exception | None = None
         try:
             if session is None:
                 if model is None:
@@ -97,25 +91,35 @@ class FitMonitor(BayesWidget):
                 session = FitSession(model, **fit_kwargs)
             elif fit_kwargs or model is not None:
                 raise FitInputError("session", "pass either a session or a model with its options")
+            session.subscribe(relay)
+            if autostart and session.status == "created":
+                session.start()
         except (FitInputError, TypeError, ImportError) as exc:
-            self.exception = exc
+            exception, session = exc, None
+        super().__init__(_esm=static_file("fit_monitor.js").read_text())
+        self.session: FitSession | None = session
+        self.exception = exception
+        self._seq = 0
+        self._send_lock = threading.Lock()
+        self._pending: list[ev.TraceChunk] = []
+        self._last_running = 0.0
+        self._rendered = threading.Event()
+        self._running_every = RUNNING_EVERY_S
+        if session is None:
             self.status = "error"
-            self.error = str(exc)
+            self.error = str(exception)
             return
-        self.session = session
-        self.backend = session.backend_name
-        self.trace_names = list(session.trace_names)
-        self.can_pause = session.supports_pause
-        self.tune = session.config.tune
-        session.subscribe(self._on_event)
-        _PENDING.add(self)
-        _wait_for_views_at_cell_end()
-        if autostart and session.status == "created":
-            session.start()  # the figure below is built while the backend compiles
         with self.hold_sync():
+            self.backend = session.backend_name
+            self.trace_names = list(session.trace_names)
+            self.can_pause = session.supports_pause
+            self.tune = session.config.tune
             self.figure_json = trace_rank_figure(self.trace_names, session.config.chains,
                                                  session.config.tune, bins=RANK_BINS)
             self._publish_progress(session.state.chain_statuses())
+        _PENDING.add(self)
+        _wait_for_views_at_cell_end()
+        relay.attach(self._on_event)
 
     # -- Python API ----------------------------------------------------------------
     def wait(self, timeout: float | None = None):
@@ -242,6 +246,10 @@ class FitMonitor(BayesWidget):
         return True
 
     def _publish_final(self) -> None:
+        # Let whoever waits on the fit take the interpreter first: the result is theirs
+        # at once, the final view follows a few milliseconds later.
+        self.session.wait(timeout=5.0)
+        time.sleep(YIELD_S)
         try:
             self._publish_final_state()
         except Exception as exc:  # shown inline, and the cell-end wait is released
@@ -269,6 +277,31 @@ class FitMonitor(BayesWidget):
             if r is not None and r.status == "failed":
                 self.error = r.error or "the fit failed"
             self.status = r.status if r is not None else s.status
+
+
+class _Relay:
+    """A session listener that holds events until its target is attached, then replays
+    them in order and forwards the rest."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._held: list[ev.Event] = []
+        self._target = None
+
+    def __call__(self, event: ev.Event) -> None:
+        with self._lock:
+            if self._target is None:
+                self._held.append(event)
+                return
+            target = self._target
+        target(event)
+
+    def attach(self, target) -> None:
+        with self._lock:
+            for event in self._held:  # under the lock: later events wait their turn
+                target(event)
+            self._held = []
+            self._target = target
 
 
 def _rank_counts(draws):

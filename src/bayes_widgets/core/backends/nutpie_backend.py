@@ -19,7 +19,7 @@ import numpy as np
 from bayes_widgets.core.backends.base import Backend, Control
 from bayes_widgets.core.model_info import extract_traced
 
-_POLL_S = 0.005
+_MIN_POLL_S = 0.001
 _INSPECT_MIN_S = 1.0
 _FIRST_INSPECT_S = 0.5
 """A fit shorter than this needs no live trace: it is over before one would be drawn."""
@@ -115,19 +115,24 @@ class NutpieBackend(Backend):
                 (sampler.pause if want_pause else sampler.resume)()
                 state.set_paused(want_pause)
                 paused = want_pause
+            t_poll = time.perf_counter()
             if self._finished(sampler):
                 trace = sampler.wait()
                 self._take_trace(state, trace)
                 return trace
             now = time.perf_counter()
+            if now - t_poll < _MIN_POLL_S:  # never spin, whatever nutpie's wait does
+                time.sleep(_MIN_POLL_S)
             if self.trace_names and not paused and now >= next_inspect:
                 self._take_trace(state, sampler.inspect())
                 cost = time.perf_counter() - now
                 next_inspect = time.perf_counter() + max(_INSPECT_MIN_S, cost / _INSPECT_SHARE)
-            time.sleep(_POLL_S)
 
     @staticmethod
     def _finished(sampler) -> bool:
+        """True once sampling is over. nutpie's ``is_finished`` itself waits about 1 ms
+        (with the GIL released) and raises ``TimeoutError`` while sampling goes on, so
+        this doubles as the owner loop's pause between polls."""
         try:
             return bool(sampler.is_finished)
         except TimeoutError:
