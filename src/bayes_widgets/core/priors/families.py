@@ -114,6 +114,8 @@ FAMILIES: dict[str, Family] = {
         ),
         Family("Weibull", (positive("alpha", 2.0, (0.1, 10.0)), positive("beta", 1.0))),
         Family("InverseGamma", (positive("alpha", 3.0), positive("beta", 2.0)), {"mean_sd": _MEAN_SD}),
+        Family("Cauchy", (real("alpha", 0.0), positive("beta", 1.0))),
+        Family("HalfCauchy", (positive("beta", 1.0),)),
         Family("Poisson", (positive("mu", 3.0, (0.1, 50.0)),), discrete=True),
         Family(
             "NegativeBinomial",
