@@ -59,3 +59,23 @@ def linear_regression(n_rows: int = 1000, n_features: int = 49, seed: int = 0):
         sigma = pm.HalfNormal("sigma", 2)
         pm.Normal("y", intercept + pm.math.dot(x, beta), sigma, observed=y)
     return model
+
+
+def _mmm_csv(name: str, date_column: str):
+    import pandas as pd
+
+    with files("bayes_widgets.data").joinpath("mmm", name).open() as f:
+        return pd.read_csv(f, parse_dates=[date_column])
+
+
+def mmm_example():
+    """pymc-marketing's simulated MMM data: 179 weeks, channels x1 and x2, two event
+    controls, target y (geometric adstock, logistic saturation; known ground truth)."""
+    return _mmm_csv("mmm_example.csv", "date_week")
+
+
+def mmm_case_study(weeks: int | None = 161):
+    """Real weekly sales with 10 media spend channels (``mdsp_*``) and macro controls
+    (``me_ics_all``, ``me_gas_dpg``); the first ``weeks`` rows (None: all 209)."""
+    df = _mmm_csv("case_study_data.csv", "wk_strt_dt")
+    return df if weeks is None else df.iloc[:weeks].reset_index(drop=True)

@@ -23,6 +23,9 @@ from bayes_widgets.core.priors.dist import PriorDist
 from bayes_widgets.core.priors.errors import PriorError
 
 
+DRAW = "__draw__"
+
+
 @dataclass(frozen=True)
 class ReadOnly:
     """A free variable whose prior cannot be edited here, and why."""
@@ -39,11 +42,11 @@ def _read_prior(rv, free_rvs) -> PriorDist | ReadOnly:
     """The family and numeric parameters of a free variable's prior, if editable."""
     from pytensor.graph.traversal import ancestors
 
-    op_name = type(rv.owner.op).__name__
-    params = rv.owner.inputs[2:]
+    core_op, params = _core_op_and_params(rv)
+    op_name = type(core_op).__name__
     if any(a in free_rvs for a in ancestors(params)):
         return ReadOnly(rv.name, "its parameters depend on other variables (hierarchical)")
-    shape = tuple(int(s) for s in rv.shape.eval())
+    shape = shape_of(rv)
     try:
         values = [_const(p) for p in params]
     except Exception as exc:  # noqa: BLE001 - anything not evaluable is not editable
@@ -84,7 +87,43 @@ def _read_prior(rv, free_rvs) -> PriorDist | ReadOnly:
     )
 
 
+def _without_views(outputs):
+    """The graph with its identity ``ViewOp`` nodes (deterministics' wrappers) bypassed:
+    the named-graph vectoriser has no rule for them."""
+    from pytensor.compile.ops import ViewOp
+    from pytensor.graph.replace import graph_replace
+    from pytensor.graph.traversal import applys_between
+
+    outputs = list(outputs)
+    while True:  # a view's input may hold another view: peel them layer by layer
+        views = {node.outputs[0]: node.inputs[0] for node in applys_between([], outputs)
+                 if isinstance(node.op, ViewOp)}
+        if not views:
+            return outputs
+        outputs = graph_replace(outputs, views, strict=True)
+
+
+def is_xtensor(rv) -> bool:
+    """True for a variable of PyMC's named-dimension graphs (pymc-marketing builds these)."""
+    return type(rv.owner.op).__name__ == "XRV"
+
+
+def _core_op_and_params(rv):
+    op = rv.owner.op
+    if is_xtensor(rv):
+        return op.core_op, list(op.dist_params(rv.owner))
+    return op, list(rv.owner.inputs[2:])
+
+
+def shape_of(rv) -> tuple[int, ...]:
+    if is_xtensor(rv):
+        return tuple(int(s.eval()) for s in rv.shape)
+    return tuple(int(s) for s in rv.shape.eval())
+
+
 def _dims_of(rv) -> tuple[str, ...]:
+    if is_xtensor(rv):
+        return tuple(rv.type.dims)
     model = _MODEL_OF.get(rv)
     if model is None:
         return ()
@@ -116,7 +155,7 @@ class ModelPriors:
         free = set(model.free_RVs)
         for rv in model.free_RVs:
             _MODEL_OF[rv] = model
-        self._shapes = {rv.name: tuple(int(s) for s in rv.shape.eval()) for rv in model.free_RVs}
+        self._shapes = {rv.name: shape_of(rv) for rv in model.free_RVs}
         read = {rv.name: _read_prior(rv, free) for rv in model.free_RVs}
         for rv in model.free_RVs:
             _MODEL_OF.pop(rv, None)
@@ -160,11 +199,14 @@ class ModelPriors:
         import pytensor.tensor as pt
         from pymc.distributions.shape_utils import change_dist_size
         from pymc.pytensorf import compile as compile_pymc
+        import pytensor.xtensor as px
         from pytensor.graph.replace import vectorize_graph
+        from pytensor.xtensor.vectorization import vectorize_graph as vectorize_xgraph
         from pytensor.graph.traversal import ancestors
 
         n = self.draws
         free = list(self.model.free_RVs)
+        named = any(is_xtensor(rv) for rv in free)
         replace = {}
         inputs: list[tuple[str, str]] = []
         tensors = []
@@ -178,10 +220,22 @@ class ModelPriors:
                     tensors.append(t)
                     inputs.append((rv.name, pname))
                     kwargs[pname] = t
-                replace[rv] = getattr(pm, prior.family).dist(**kwargs, size=(n, *shape))
-            elif not any(a in set(free) - {rv} for a in ancestors(rv.owner.inputs[2:])):
+                new = getattr(pm, prior.family).dist(**kwargs, size=(n, *shape))
+                # named graphs broadcast by dimension name: a new leading "draw" dimension
+                # flows through every downstream operation on its own
+                replace[rv] = px.as_xtensor(new, dims=(DRAW, *rv.type.dims)) if named else new
+            elif not any(a in set(free) - {rv} for a in ancestors(_core_op_and_params(rv)[1])):
+                if named:
+                    raise PriorError(rv.name, f"not editable ({self.read_only[rv.name].reason}), "
+                                     "so this model's prior predictive cannot be drawn here")
                 replace[rv] = change_dist_size(rv, (n, *shape))
-        outs = vectorize_graph(list(self.model.observed_RVs), replace=replace)
+        observed = list(self.model.observed_RVs)
+        if named:  # PyTensor's dimension-aware vectoriser handles mixed named/tensor graphs
+            observed = _without_views(observed)
+            outs = vectorize_xgraph(observed, replace=replace)
+            outs = [o.transpose(DRAW, ...).values if DRAW in o.type.dims else o.values for o in outs]
+        else:
+            outs = vectorize_graph(observed, replace=replace)
         fn = compile_pymc(tensors, outs, random_seed=self.seed, on_unused_input="ignore")
         return fn, inputs
 
