@@ -24,6 +24,8 @@ _LAZY = {
     "Diagnostics": "bayes_widgets.core.diagnostics",
     "FitInputError": "bayes_widgets.core.validation",
     "FitMonitor": "bayes_widgets.widgets.fit_monitor",
+    "PriorEditor": "bayes_widgets.widgets.prior_editor",
+    "PriorDist": "bayes_widgets.core.priors.dist",
     "datasets": "bayes_widgets.datasets",
 }
 

@@ -127,6 +127,12 @@ def _fill_sources(node, data: dict[str, dict[str, list]]) -> None:
 _ID = re.compile(r'"(id|root_id)": "([^"\\]+)"')
 
 
+def with_fresh_ids(text: str) -> str:
+    """A json_item string whose model ids are new, so the same cached figure can be shown
+    several times on one page."""
+    return _fresh_ids(text, uuid.uuid4().hex[:8])
+
+
 def _fresh_ids(text: str, suffix: str) -> str:
     """Makes every model id (definitions and references) unique to this figure.
 

@@ -1,5 +1,6 @@
 """Widgets: thin anywidget layers over the core."""
 
 from bayes_widgets.widgets.fit_monitor import FitMonitor
+from bayes_widgets.widgets.prior_editor import PriorEditor
 
-__all__ = ["FitMonitor"]
+__all__ = ["FitMonitor", "PriorEditor"]

@@ -1,0 +1,305 @@
+"""PriorEditor: edit one prior, or every prior of a real model, and see its prior predictive.
+
+    editor = PriorEditor(model)            # a PyMC model, or a built pymc-marketing MMM
+    editor = PriorEditor("Gamma")          # one distribution (also a PriorDist or a Prior)
+    editor.priors                          # {name: pymc_extras.prior.Prior}
+    editor.model_config()                  # for an MMM: its model_config with the edits
+    editor.code(); editor.apply()          # Python source; the PyMC model with the edits
+    editor.fit(backend="nutpie")           # fit the edited model with a live FitMonitor
+
+Every change is validated by the core (``PriorDist``): an invalid value is shown inline,
+naming the parameter, and the last valid state stays. The model is compiled once: a
+parameter change is one call of the prior-predictive function.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from bayes_widgets.core.figures import with_fresh_ids
+from bayes_widgets.core.figures_priors import distribution_figure, predictive_figure
+from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quartiles, maxent
+from bayes_widgets.core.priors.mmm import is_mmm, mmm_model, model_config_with
+from bayes_widgets.core.priors.model import ModelPriors
+from bayes_widgets.core.priors.predictive import predictive_summary
+from bayes_widgets.widgets._base import BayesWidget, static_file
+
+SINGLE = "prior"
+
+
+def _family_specs() -> dict[str, Any]:
+    out = {}
+    for name, fam in FAMILIES.items():
+        out[name] = {
+            "discrete": fam.discrete,
+            "parameterisations": {
+                label: [{"name": p.name, "low": _j(p.low), "high": _j(p.high), "open_low": p.open_low,
+                         "open_high": p.open_high, "slider": list(p.slider), "default": p.default}
+                        for p in params]
+                for label, params in {"canonical": fam.params, **fam.alternatives}.items()
+            },
+        }
+    return out
+
+
+def _j(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+class PriorEditor(BayesWidget):
+    """Prior editing bound to a real model (see the module docstring)."""
+
+    _esm = traitlets.Unicode().tag(sync=True)
+    families = traitlets.Dict().tag(sync=True)
+    """Per family: discrete flag and each parameterisation's parameters (domain, slider range)."""
+    variables = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Free variables: name, family, editable (or reason), dims, element labels."""
+    variable = traitlets.Unicode("").tag(sync=True)
+    element = traitlets.Int(0).tag(sync=True)
+    family = traitlets.Unicode("").tag(sync=True)
+    parameterisation = traitlets.Unicode("canonical").tag(sync=True)
+    values = traitlets.Dict().tag(sync=True)
+    """Parameters of the shown prior (element), in the chosen parameterisation."""
+    summary = traitlets.Dict().tag(sync=True)
+    curves = traitlets.Dict().tag(sync=True)
+    predictive = traitlets.Dict().tag(sync=True)
+    """Prior-predictive bands/histogram of the first observed variable, with the data."""
+    plausible = traitlets.Dict({"lower": None, "upper": None}).tag(sync=True)
+    dist_figure = traitlets.Unicode("").tag(sync=True)
+    pred_figure = traitlets.Unicode("").tag(sync=True)
+    updates = traitlets.Int(0).tag(sync=True)
+    """Accepted edits so far (tests and the page read it)."""
+
+    def __init__(self, source: Any = "Normal", *, draws: int = 500, seed: int | None = None,
+                 lower: float | None = None, upper: float | None = None):
+        super().__init__(_esm=static_file("prior_editor.js").read_text())
+        self.mmm = source if is_mmm(source) else None
+        self.model_priors: ModelPriors | None = None
+        self._single: PriorDist | None = None
+        self.families = _family_specs()
+        try:
+            self._load(source, draws, seed)
+        except (PriorError, TypeError) as exc:
+            self.error = str(exc)
+            self._single = PriorDist.create("Normal")
+            self._load_single()
+        self.plausible = {"lower": lower, "upper": upper}
+        self._refresh(predictive=True)
+
+    # -- loading ----------------------------------------------------------------------------
+    def _load(self, source, draws, seed) -> None:
+        import pymc as pm
+
+        if self.mmm is not None:
+            source = mmm_model(self.mmm)
+        if isinstance(source, pm.Model):
+            self.model_priors = ModelPriors(source, draws=draws, seed=seed)
+            coords = source.coords
+            rows = []
+            for rv in source.free_RVs:
+                prior = self.model_priors.priors.get(rv.name)
+                if prior is None:
+                    rows.append({"name": rv.name, "editable": False,
+                                 "reason": self.model_priors.read_only[rv.name].reason})
+                    continue
+                labels = None
+                if prior.size is not None:
+                    dim = prior.dims[0] if prior.dims else None
+                    labels = [str(c) for c in coords.get(dim, range(prior.size))] if dim in coords else \
+                        [str(i) for i in range(prior.size)]
+                rows.append({"name": rv.name, "editable": True, "family": prior.family,
+                             "dims": list(prior.dims), "elements": labels})
+            self.variables = rows
+            self.variable = next(r["name"] for r in rows if r["editable"]) if any(
+                r["editable"] for r in rows) else ""
+            self.pred_figure = with_fresh_ids(predictive_figure(self._observed_series() is not None))
+        else:
+            self._single = _as_dist(source)
+            self._load_single()
+        self._show_current()
+
+    def _load_single(self) -> None:
+        self.variables = [{"name": SINGLE, "editable": True, "family": self._single.family,
+                           "dims": list(self._single.dims),
+                           "elements": [str(i) for i in range(self._single.size)] if self._single.size else None}]
+        self.variable = SINGLE
+        self._show_current()
+
+    # -- Python API -------------------------------------------------------------------------
+    @property
+    def prior_dists(self) -> dict[str, PriorDist]:
+        if self.model_priors is not None:
+            return dict(self.model_priors.priors)
+        return {SINGLE: self._single}
+
+    @property
+    def priors(self) -> dict[str, Any]:
+        """The edited priors as ``pymc_extras.prior.Prior`` objects."""
+        return {k: v.to_prior() for k, v in self.prior_dists.items()}
+
+    def code(self) -> str:
+        if self.model_priors is not None:
+            return self.model_priors.code()
+        return f"from pymc_extras.prior import Prior\nimport numpy as np\n\nprior = {self._single.code()}"
+
+    def model_config(self) -> dict[str, Any]:
+        """For an MMM: its ``model_config`` with the edited priors (pass it to ``MMM(...)``)."""
+        if self.mmm is None:
+            raise PriorError("model_config", "only an MMM has a model_config; use priors or apply()")
+        return model_config_with(self.mmm.model_config, self.prior_dists)
+
+    def apply(self):
+        """The PyMC model rebuilt with the edited priors."""
+        if self.model_priors is None:
+            raise PriorError("apply", "a single prior has no model; use priors or code()")
+        return self.model_priors.apply()
+
+    def fit(self, **fit_kwargs):
+        """Fits the edited model with a live :class:`FitMonitor` (returned, already running)."""
+        from bayes_widgets.widgets.fit_monitor import FitMonitor
+
+        return FitMonitor(self.apply(), **fit_kwargs)
+
+    def set_prior(self, name: str, prior: PriorDist) -> None:
+        """Replaces a prior from Python (same checks as the page)."""
+        self._commit(name, prior)
+        self._show_current()
+        self._refresh(predictive=True)
+
+    # -- messages from the page -------------------------------------------------------------
+    def _on_select(self, msg) -> None:
+        name = msg.get("variable", self.variable)
+        if name not in self.prior_dists:
+            raise PriorError("variable", f"{name!r} is not editable here")
+        self.variable = name
+        self.element = int(msg.get("element", 0) or 0)
+        self.parameterisation = "canonical"
+        self._show_current()
+        self.error = ""
+
+    def _on_edit(self, msg) -> None:
+        """A parameter, family or parameterisation change for the shown variable/element."""
+        try:
+            current = self.prior_dists[self.variable]
+            family = msg.get("family", current.family)
+            parameterisation = msg.get("parameterisation", self.parameterisation)
+            values = dict(msg.get("values") or {})
+            if family != current.family:
+                new = self._new_family(current, family)
+                parameterisation = "canonical"
+            else:
+                new = current.with_element(self.element, parameterisation=_p(parameterisation), **values)
+            self._commit(self.variable, new)
+        except PriorError as exc:
+            self.error = str(exc)  # the last valid state stays as it was
+            self.send_message("rejected", field=exc.field, message=str(exc))
+            return
+        self.parameterisation = parameterisation
+        self.error = ""
+        self._show_current()
+        self._refresh(predictive=True)
+
+    def _on_elicit(self, msg) -> None:
+        try:
+            current = self.prior_dists[self.variable]
+            family = msg.get("family", current.family)
+            if msg.get("method") == "maxent":
+                d = maxent(family, msg.get("lower"), msg.get("upper"), msg.get("mass", 0.9))
+            else:
+                d = from_quartiles(family, msg.get("q1"), msg.get("q2"), msg.get("q3"))
+            new = d if current.size is None else self._new_family(current, family).with_element(
+                self.element, **d.params)
+            self._commit(self.variable, new)
+        except (PriorError, TypeError, ValueError) as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self.parameterisation = "canonical"
+        self._show_current()
+        self._refresh(predictive=True)
+
+    def _on_range(self, msg) -> None:
+        lower, upper = msg.get("lower"), msg.get("upper")
+        if lower is not None and upper is not None and float(lower) >= float(upper):
+            self.error = f"lower: must be < upper (lower={lower}, upper={upper})"
+            return
+        self.error = ""
+        self.plausible = {"lower": lower, "upper": upper}
+        self._refresh(predictive=True)
+
+    # -- internals --------------------------------------------------------------------------
+    def _new_family(self, current: PriorDist, family: str) -> PriorDist:
+        if current.size is None:
+            return PriorDist.create(family)
+        spec = FAMILIES.get(family)
+        if spec is None:
+            PriorDist.create(family)  # raises the 'unknown family' error
+        return PriorDist.create(family, dims=current.dims, size=current.size)
+
+    def _commit(self, name: str, prior: PriorDist) -> None:
+        if self.model_priors is not None:
+            self.model_priors.set(name, prior)
+        else:
+            self._single = prior
+        self.updates += 1
+
+    def _show_current(self) -> None:
+        if not self.variable:
+            return
+        d = self.prior_dists[self.variable]
+        element = d.element(min(self.element, (d.size or 1) - 1))
+        with self.hold_sync():
+            self.family = d.family
+            self.values = {k: float(v) for k, v in element.in_terms(_p(self.parameterisation)).items()}
+            self.summary = element.summary()
+            self.curves = element.curves()
+            self.dist_figure = self.dist_figure or with_fresh_ids(distribution_figure())
+
+    def _observed_series(self):
+        mp = self.model_priors
+        if mp is None:
+            return None
+        obs = mp.model.observed_RVs[0]
+        value = mp.model.rvs_to_values.get(obs)
+        data = getattr(value, "data", None)
+        if data is None and hasattr(value, "get_value"):
+            data = value.get_value()
+        if data is None and hasattr(value, "eval"):
+            try:
+                data = value.eval()
+            except Exception:  # noqa: BLE001
+                data = None
+        return None if data is None else np.asarray(data, dtype=float)
+
+    def _refresh(self, predictive: bool) -> None:
+        if not predictive or self.model_priors is None:
+            return
+        name = self.model_priors.observed[0]
+        draws = self.model_priors.prior_predictive()[name]
+        lo, hi = self.plausible.get("lower"), self.plausible.get("upper")
+        summary = predictive_summary(draws, lower=lo, upper=hi)
+        observed = self._observed_series()
+        if observed is not None and observed.ndim == 1 and draws.ndim == 2:
+            summary["observed"] = [float(v) if np.isfinite(v) else None for v in observed]
+        summary["x"] = list(range(draws.shape[1])) if draws.ndim == 2 else []
+        summary["variable"] = name
+        self.predictive = summary
+
+
+def _p(parameterisation: str | None) -> str | None:
+    return None if parameterisation in (None, "", "canonical") else parameterisation
+
+
+def _as_dist(source) -> PriorDist:
+    if isinstance(source, PriorDist):
+        return source
+    if isinstance(source, str):
+        return PriorDist.create(source)
+    if hasattr(source, "distribution") and hasattr(source, "parameters"):
+        return PriorDist.from_prior(source)
+    if isinstance(source, dict):
+        return PriorDist.from_dict(source)
+    raise TypeError(f"source: expected a PyMC model, an MMM, a family name or a prior, got {type(source).__name__}")
