@@ -27,6 +27,11 @@ function debounce(fn, ms) {
   };
 }
 
+/** A value for an input box: up to 6 significant digits, no trailing zeros. */
+function exact(x) {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : "";
+}
+
 function sliderRange(spec, value) {
   let [lo, hi] = spec.slider;
   if (Number.isFinite(value)) {
@@ -76,11 +81,17 @@ export default {
     pLower.addEventListener("input", sendRange);
     pUpper.addEventListener("input", sendRange);
 
+    const varLabel = h("span", {}, "variable");
+    const elemLabel = h("span", {}, "element");
+    const paramLabel = h("span", {}, "parameters");
+    const range = model.get("plausible") || {};
+    if (range.lower !== null && range.lower !== undefined) pLower.value = range.lower;
+    if (range.upper !== null && range.upper !== undefined) pUpper.value = range.upper;
     const hasModel = () => (model.get("variables") || []).some((v) => v.name !== "prior");
     root.append(
       ...[note, banner.el].filter(Boolean),
-      h("div", { class: "bw-row" }, "variable ", varSelect, "element ", elemSelect, "family ", famSelect,
-        "parameters ", paramSelect),
+      h("div", { class: "bw-row" }, varLabel, varSelect, elemLabel, elemSelect, "family ", famSelect,
+        paramLabel, paramSelect),
       readOnly, params, h("div", { class: "bw-row" }, distFig, summary),
       h("fieldset", {}, h("legend", {}, "elicit"),
         h("div", { class: "bw-row" }, "mass ", mMass, " between ", mLower, " and ", mUpper, mGo),
@@ -96,20 +107,20 @@ export default {
       varSelect.replaceChildren(...vars.map((v) =>
         h("option", { value: v.name, selected: v.name === model.get("variable"), disabled: !v.editable },
           v.editable ? v.name : `${v.name} (fixed)`)));
-      varSelect.style.display = vars.length > 1 ? "" : "none";
+      varSelect.style.display = varLabel.style.display = vars.length > 1 ? "" : "none";
       readOnly.textContent = vars.filter((v) => !v.editable).map((v) => `${v.name}: ${v.reason}`).join("; ");
       const current = vars.find((v) => v.name === model.get("variable")) || {};
       const labels = current.elements || null;
       elemSelect.replaceChildren(...(labels || []).map((l, i) =>
         h("option", { value: i, selected: i === model.get("element") }, l)));
-      elemSelect.style.display = labels ? "" : "none";
+      elemSelect.style.display = elemLabel.style.display = labels ? "" : "none";
       const fams = model.get("families") || {};
       famSelect.replaceChildren(...Object.keys(fams).map((f) =>
         h("option", { value: f, selected: f === model.get("family") }, f)));
       const pz = Object.keys(fams[model.get("family")]?.parameterisations || { canonical: 1 });
       paramSelect.replaceChildren(...pz.map((p) =>
         h("option", { value: p, selected: p === model.get("parameterisation") }, p === "mean_sd" ? "mean / sd" : p)));
-      paramSelect.style.display = pz.length > 1 ? "" : "none";
+      paramSelect.style.display = paramLabel.style.display = pz.length > 1 ? "" : "none";
       root.dataset.family = model.get("family");
       root.dataset.variable = model.get("variable");
       root.dataset.updates = model.get("updates");
@@ -122,12 +133,12 @@ export default {
       params.replaceChildren(...specs.map((spec) => {
         const value = values[spec.name];
         const [lo, hi] = sliderRange(spec, value);
-        const slider = h("input", { type: "range", min: lo, max: hi, step: (hi - lo) / 200, value,
+        const slider = h("input", { type: "range", min: lo, max: hi, step: "any", value,
           "data-testid": `slider-${spec.name}` });
-        const box = h("input", { type: "number", step: "any", value: fmt(value, 6),
+        const box = h("input", { type: "number", step: "any", value: exact(value),
           "data-testid": `value-${spec.name}` });
         slider.addEventListener("input", () => {
-          box.value = fmt(+slider.value, 6);
+          box.value = exact(+slider.value);
           sendEdit({ [spec.name]: +slider.value });
         });
         box.addEventListener("change", () => sendCommand(model, "edit", { values: { [spec.name]: box.value === "" ? null : +box.value } }));
@@ -156,6 +167,8 @@ export default {
         const maxPdf = Math.max(...c.pdf);
         distFig.dataset.peak = maxPdf;
         distFig.dataset.points = c.x.length;
+        distFig.dataset.variable = c.variable;
+        distFig.dataset.element = c.element;
       }
     };
     const applyPredictive = () => {

@@ -255,7 +255,7 @@ class PriorEditor(BayesWidget):
             self.family = d.family
             self.values = {k: float(v) for k, v in element.in_terms(_p(self.parameterisation)).items()}
             self.summary = element.summary()
-            self.curves = element.curves()
+            self.curves = {**element.curves(), "variable": self.variable, "element": self.element}
             self.dist_figure = self.dist_figure or with_fresh_ids(distribution_figure())
 
     def _observed_series(self):
