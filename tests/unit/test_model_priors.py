@@ -143,4 +143,16 @@ def test_pymc_marketing_mmm_priors_and_prior_predictive():
         mp.set("y_sigma", mp.priors["y_sigma"].updated(sigma=sigma))
         mp.prior_predictive()
     assert mp.compiles == 1
+    # edits go back into pymc-marketing: as a model_config for a new MMM, and as a model
+    from bayes_widgets.core.priors.mmm import model_config_with
+
+    mp.set("saturation_lam", mp.priors["saturation_lam"].with_element(1, alpha=5.0))
+    config = model_config_with(mmm.model_config, mp.priors)
+    assert config["likelihood"].parameters["sigma"].parameters["sigma"] == pytest.approx(2.0)
+    again = MMM(date_column="date_week", channel_columns=["x1", "x2"], control_columns=["event_1", "event_2"],
+                target_column="y", adstock=GeometricAdstock(l_max=4), saturation=LogisticSaturation(),
+                yearly_seasonality=2, model_config=config)
+    again.build_model(df.drop(columns="y"), df["y"])
+    assert ModelPriors(again.model).priors == mp.priors
+    assert ModelPriors(mp.apply()).priors == mp.priors
     assert isinstance(pd.Timestamp(df["date_week"].iloc[0]), pd.Timestamp)

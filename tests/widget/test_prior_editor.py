@@ -104,3 +104,28 @@ def test_bad_source_is_shown_inline():
     ed = bw.PriorEditor(42)
     assert ed.error.startswith("source:")
     assert ed.family == "Normal"
+
+
+def test_model_config_without_a_model():
+    from pymc_extras.prior import Prior
+
+    config = {
+        "intercept": Prior("Normal", mu=0, sigma=2),
+        "likelihood": Prior("Normal", sigma=Prior("HalfNormal", sigma=2), dims="date"),
+        "saturation_lam": Prior("Gamma", alpha=3, beta=1, dims="channel"),
+        "yearly_seasonality": 2,
+    }
+    ed = bw.PriorEditor(config)
+    assert [v["name"] for v in ed.variables] == ["intercept", "likelihood.sigma", "saturation_lam"]
+    send(ed, type="select", variable="likelihood.sigma")
+    send(ed, type="edit", values={"sigma": 0.3})
+    send(ed, type="select", variable="saturation_lam")
+    send(ed, type="edit", parameterisation="mean_sd", values={"mu": 2.0, "sigma": 0.5})
+    out = ed.model_config()
+    assert out["likelihood"].parameters["sigma"].parameters["sigma"] == pytest.approx(0.3)
+    assert out["likelihood"].dims == ("date",)
+    lam = out["saturation_lam"]
+    assert (lam.distribution, lam.dims) == ("Gamma", ("channel",))
+    assert lam.parameters["alpha"] == pytest.approx(16.0) and lam.parameters["beta"] == pytest.approx(8.0)
+    assert out["yearly_seasonality"] == 2
+    assert config["saturation_lam"].parameters["alpha"] == 3  # the input is not changed

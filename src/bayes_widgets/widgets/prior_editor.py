@@ -2,6 +2,7 @@
 
     editor = PriorEditor(model)            # a PyMC model, or a built pymc-marketing MMM
     editor = PriorEditor("Gamma")          # one distribution (also a PriorDist or a Prior)
+    editor = PriorEditor(mmm.model_config) # the priors of a model_config, without a model
     editor.priors                          # {name: pymc_extras.prior.Prior}
     editor.model_config()                  # for an MMM: its model_config with the edits
     editor.code(); editor.apply()          # Python source; the PyMC model with the edits
@@ -22,7 +23,7 @@ import traitlets
 from bayes_widgets.core.figures import with_fresh_ids
 from bayes_widgets.core.figures_priors import distribution_figure, predictive_figure
 from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quartiles, maxent
-from bayes_widgets.core.priors.mmm import is_mmm, mmm_model, model_config_with
+from bayes_widgets.core.priors.mmm import config_priors, is_mmm, is_prior, mmm_model, model_config_with
 from bayes_widgets.core.priors.model import ModelPriors
 from bayes_widgets.core.priors.predictive import predictive_summary
 from bayes_widgets.widgets._base import BayesWidget, static_file
@@ -79,6 +80,8 @@ class PriorEditor(BayesWidget):
         self.mmm = source if is_mmm(source) else None
         self.model_priors: ModelPriors | None = None
         self._single: PriorDist | None = None
+        self._config: dict[str, Any] | None = None
+        self._config_priors: dict[str, PriorDist] = {}
         self.families = _family_specs()
         try:
             self._load(source, draws, seed)
@@ -116,6 +119,12 @@ class PriorEditor(BayesWidget):
             self.variable = next(r["name"] for r in rows if r["editable"]) if any(
                 r["editable"] for r in rows) else ""
             self.pred_figure = with_fresh_ids(predictive_figure(self._observed_series() is not None))
+        elif isinstance(source, dict) and any(is_prior(v) for v in source.values()):  # a model_config
+            self._config = source
+            self._config_priors = config_priors(source)
+            self.variables = [{"name": k, "editable": True, "family": d.family, "dims": list(d.dims),
+                               "elements": None} for k, d in self._config_priors.items()]
+            self.variable = next(iter(self._config_priors))
         else:
             self._single = _as_dist(source)
             self._load_single()
@@ -133,6 +142,8 @@ class PriorEditor(BayesWidget):
     def prior_dists(self) -> dict[str, PriorDist]:
         if self.model_priors is not None:
             return dict(self.model_priors.priors)
+        if self._config is not None:
+            return dict(self._config_priors)
         return {SINGLE: self._single}
 
     @property
@@ -147,9 +158,11 @@ class PriorEditor(BayesWidget):
 
     def model_config(self) -> dict[str, Any]:
         """For an MMM: its ``model_config`` with the edited priors (pass it to ``MMM(...)``)."""
-        if self.mmm is None:
-            raise PriorError("model_config", "only an MMM has a model_config; use priors or apply()")
-        return model_config_with(self.mmm.model_config, self.prior_dists)
+        if self.mmm is not None:
+            return model_config_with(self.mmm.model_config, self.prior_dists)
+        if self._config is not None:
+            return model_config_with(self._config, self.prior_dists)
+        raise PriorError("model_config", "only an MMM or a model_config has one; use priors or apply()")
 
     def apply(self):
         """The PyMC model rebuilt with the edited priors."""
@@ -242,6 +255,8 @@ class PriorEditor(BayesWidget):
     def _commit(self, name: str, prior: PriorDist) -> None:
         if self.model_priors is not None:
             self.model_priors.set(name, prior)
+        elif self._config is not None:
+            self._config_priors[name] = prior
         else:
             self._single = prior
         self.updates += 1

@@ -1,4 +1,10 @@
-"""pymc-marketing MMMs: their ``model_config`` priors and the model variables behind them."""
+"""pymc-marketing ``model_config`` dicts: their priors, editable by name, and back.
+
+A ``model_config`` maps keys to ``pymc_extras.prior.Prior`` objects; a parameter that is
+itself a prior (the likelihood's ``sigma``) is addressed as ``"likelihood.sigma"``. In a
+built MMM the same priors appear as model variables, some under other names
+(``intercept`` is ``intercept_contribution``, ``likelihood.sigma`` is ``y_sigma``).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,15 @@ from typing import Any
 from bayes_widgets.core.priors.dist import PriorDist
 from bayes_widgets.core.priors.errors import PriorError
 
-# model_config key -> model variable, where the two differ
-_VARIABLE = {"intercept": "intercept_contribution"}
-_LIKELIHOOD_SIGMA = "y_sigma"
+VARIABLE_TO_CONFIG = {"intercept_contribution": "intercept", "y_sigma": "likelihood.sigma"}
 
 
 def is_mmm(obj: Any) -> bool:
     return hasattr(obj, "model_config") and hasattr(obj, "channel_columns")
+
+
+def is_prior(obj: Any) -> bool:
+    return hasattr(obj, "distribution") and hasattr(obj, "parameters")
 
 
 def mmm_model(mmm):
@@ -25,18 +33,33 @@ def mmm_model(mmm):
         raise PriorError("model", "the MMM has no model yet: call mmm.build_model(X, y) first") from None
 
 
-def model_config_with(model_config: dict[str, Any], priors: dict[str, PriorDist]) -> dict[str, Any]:
-    """A copy of an MMM ``model_config`` with the edited priors (by model variable name)."""
-    out = copy.deepcopy(model_config)
+def config_priors(model_config: dict[str, Any]) -> dict[str, PriorDist]:
+    """The editable priors of a ``model_config``, by key (``"key.param"`` when nested)."""
+    out: dict[str, PriorDist] = {}
     for key, value in model_config.items():
-        if key == "likelihood" and _LIKELIHOOD_SIGMA in priors and hasattr(value, "parameters"):
-            sigma = priors[_LIKELIHOOD_SIGMA].to_prior()
-            out[key] = type(value)(value.distribution, **{**value.parameters, "sigma": sigma},
-                                   dims=value.dims)
+        if not is_prior(value):
             continue
-        name = _VARIABLE.get(key, key)
-        if name in priors and hasattr(value, "distribution"):
-            edited = priors[name]
-            prior = edited.to_prior()
+        nested = {k: v for k, v in value.parameters.items() if is_prior(v)}
+        if nested:
+            for param, inner in nested.items():
+                out[f"{key}.{param}"] = PriorDist.from_prior(inner)
+        else:
+            out[key] = PriorDist.from_prior(value)
+    return out
+
+
+def model_config_with(model_config: dict[str, Any], priors: dict[str, PriorDist]) -> dict[str, Any]:
+    """A copy of ``model_config`` with ``priors`` (keys as in :func:`config_priors`, or
+    MMM variable names) put in, keeping each entry's dims."""
+    out = copy.deepcopy(model_config)
+    for name, edited in priors.items():
+        key, _, param = VARIABLE_TO_CONFIG.get(name, name).partition(".")
+        value = model_config.get(key)
+        if not is_prior(value):
+            continue
+        prior = edited.to_prior()
+        if param:
+            out[key] = type(value)(value.distribution, **{**value.parameters, param: prior}, dims=value.dims)
+        else:
             out[key] = type(value)(prior.distribution, **prior.parameters, dims=value.dims)
     return out

@@ -87,6 +87,22 @@ def _read_prior(rv, free_rvs) -> PriorDist | ReadOnly:
     )
 
 
+def _dist_like(rv, prior: PriorDist, shape: tuple[int, ...]):
+    """A fresh random variable with ``prior``, of the same kind as ``rv``: a named-dimension
+    one (``pymc.dims``) in a named graph, a tensor one otherwise."""
+    import pymc as pm
+
+    if not is_xtensor(rv):
+        return getattr(pm, prior.family).dist(**prior.params, size=shape)
+    import pymc.dims as pmd
+    import pytensor.xtensor as px
+
+    dims = tuple(rv.type.dims)
+    params = {k: px.as_xtensor(np.asarray(v, dtype=float), dims=dims if np.ndim(v) else ())
+              for k, v in prior.params.items()}
+    return getattr(pmd, prior.family).dist(**params, dim_lengths=dict(zip(dims, shape, strict=True)))
+
+
 def _without_views(outputs):
     """The graph with its identity ``ViewOp`` nodes (deterministics' wrappers) bypassed:
     the named-graph vectoriser has no rule for them."""
@@ -253,7 +269,7 @@ class ModelPriors:
             prior = self.priors.get(rv.name)
             if prior is None or prior == self.original.get(rv.name):
                 continue
-            new = getattr(pm, prior.family).dist(**prior.params, size=self._shapes[rv.name])
+            new = _dist_like(rv, prior, self._shapes[rv.name])
             new.name = rv.name
             fg.replace(rv, new, import_missing=True)
         return model_from_fgraph(fg, mutate_fgraph=True)
