@@ -57,6 +57,63 @@ LIVE_FITTING = [
 ]
 
 
+PRIOR_EDITING = [
+    new_markdown_cell(
+        "# Prior editing bound to real models\n\n"
+        "Edit one distribution with sliders or exact values (Gamma and Beta also by mean and "
+        "sd), see its density, cdf and quantiles, or elicit it from bounds or quartiles. "
+        "Bound to a model, every edit redraws the model's prior predictive at once: the model "
+        "is compiled a single time, and prior parameters are inputs of that one function."
+    ),
+    new_code_cell(
+        "import numpy as np\n"
+        "import pymc as pm\n"
+        "import bayes_widgets as bw\n"
+        "from bayes_widgets.core.priors import PriorDist, maxent\n\n"
+        "bw.PriorEditor(PriorDist.create(\"Gamma\", parameterisation=\"mean_sd\", mu=2, sigma=1))"
+    ),
+    new_markdown_cell("The same in code: the maximum-entropy Gamma with 90 % of its mass in [1, 10]."),
+    new_code_cell("maxent(\"Gamma\", 1, 10, mass=0.9)"),
+    new_markdown_cell(
+        "## A model's priors and its prior predictive\n\nSet a plausible range: the editor "
+        "reports the share of prior-predictive values (and whole draws) outside it."
+    ),
+    new_code_cell(
+        "rng = np.random.default_rng(0)\n"
+        "t = np.arange(80)\n"
+        "sales = 20 + 0.1 * t + 3 * np.sin(t / 8) + rng.normal(0, 1.5, size=80)\n"
+        "with pm.Model(coords={\"term\": [\"level\", \"trend\"]}) as model:\n"
+        "    beta = pm.Normal(\"beta\", [20.0, 0.0], [10.0, 1.0], dims=\"term\")\n"
+        "    sigma = pm.HalfNormal(\"sigma\", 5.0)\n"
+        "    pm.Normal(\"sales\", beta[0] + beta[1] * t, sigma, observed=sales)\n\n"
+        "editor = bw.PriorEditor(model, draws=500, seed=1, lower=0, upper=100)\n"
+        "editor"
+    ),
+    new_code_cell("print(editor.code())"),
+    new_markdown_cell("Fit the model with the edited priors, live:"),
+    new_code_cell("monitor = editor.fit(backend=\"nutpie\", draws=500, tune=500, seed=2)\nmonitor"),
+    new_code_cell("monitor.wait()"),
+    new_markdown_cell(
+        "## A media-mix model\n\nA built pymc-marketing MMM: its priors (adstock, saturation, "
+        "controls, seasonality, noise) with the prior predictive of the (scaled) target. "
+        "`editor.model_config()` gives its `model_config` with the edits, for `MMM(..., "
+        "model_config=...)`."
+    ),
+    new_code_cell(
+        "from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation\n"
+        "from bayes_widgets.datasets import mmm_example\n\n"
+        "df = mmm_example()\n"
+        "mmm = MMM(date_column=\"date_week\", channel_columns=[\"x1\", \"x2\"],\n"
+        "          control_columns=[\"event_1\", \"event_2\"], target_column=\"y\",\n"
+        "          adstock=GeometricAdstock(l_max=8), saturation=LogisticSaturation(), yearly_seasonality=2)\n"
+        "mmm.build_model(df.drop(columns=\"y\"), df[\"y\"])\n"
+        "mmm_editor = bw.PriorEditor(mmm, draws=500, seed=3, lower=0)\n"
+        "mmm_editor"
+    ),
+    new_code_cell("mmm_editor.model_config()[\"saturation_lam\"]"),
+]
+
+
 def write(name: str, cells) -> None:
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -66,3 +123,4 @@ def write(name: str, cells) -> None:
 if __name__ == "__main__":
     ROOT.mkdir(exist_ok=True)
     write("01_live_fitting.ipynb", LIVE_FITTING)
+    write("02_prior_editing.ipynb", PRIOR_EDITING)
