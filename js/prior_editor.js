@@ -55,6 +55,10 @@ export default {
     const paramSelect = h("select", { "data-testid": "parameterisation" });
     const params = h("div", { "data-testid": "params" });
     const summary = h("div", { "data-testid": "summary" });
+    const qInput = h("input", { type: "text", size: 18, "data-testid": "quantiles",
+      value: (model.get("quantiles") || []).join(", ") });
+    qInput.addEventListener("change", () =>
+      sendCommand(model, "quantiles", { values: qInput.value.split(",").map((v) => v.trim()).filter(Boolean) }));
     const distFig = h("div", { "data-testid": "dist-figure" });
     const predFig = h("div", { "data-testid": "pred-figure" });
     const predInfo = h("div", { "data-testid": "pred-info" });
@@ -92,7 +96,7 @@ export default {
       ...[note, banner.el].filter(Boolean),
       h("div", { class: "bw-row" }, varLabel, varSelect, elemLabel, elemSelect, "family ", famSelect,
         paramLabel, paramSelect),
-      readOnly, params, h("div", { class: "bw-row" }, distFig, summary),
+      readOnly, params, h("div", { class: "bw-row" }, distFig, h("div", {}, summary, h("div", {}, "quantiles ", qInput))),
       h("fieldset", {}, h("legend", {}, "elicit"),
         h("div", { class: "bw-row" }, "mass ", mMass, " between ", mLower, " and ", mUpper, mGo),
         h("div", { class: "bw-row" }, "quartiles ", q1, q2, q3, qGo)),
@@ -153,7 +157,7 @@ export default {
         h("tr", {}, h("th", {}, "mean"), h("td", { "data-testid": "mean", "data-value": s.mean ?? "" }, fmt(s.mean, 4))),
         h("tr", {}, h("th", {}, "sd"), h("td", { "data-testid": "sd", "data-value": s.sd ?? "" }, fmt(s.sd, 4))),
         ...Object.entries(q).map(([k, v]) =>
-          h("tr", {}, h("th", {}, `${(+k * 100).toFixed(0)}%`), h("td", { "data-q": k, "data-value": v ?? "" }, fmt(v, 4)))),
+          h("tr", {}, h("th", {}, `${+(+k * 100).toFixed(1)}%`), h("td", { "data-q": k, "data-value": v ?? "" }, fmt(v, 4)))),
       ));
     };
 
@@ -169,6 +173,7 @@ export default {
         distFig.dataset.points = c.x.length;
         distFig.dataset.variable = c.variable;
         distFig.dataset.element = c.element;
+        distFig.dataset.family = c.family;
       }
     };
     const applyPredictive = () => {

@@ -73,3 +73,22 @@ def test_invalid_value_is_shown_inline_and_the_state_kept(notebook_page):
     box.fill("2")
     box.dispatch_event("change")
     expect(editor.locator("[data-testid=error]")).to_be_hidden(timeout=30_000)
+
+
+def test_every_family_renders(notebook_page):
+    from bayes_widgets.core.priors import FAMILIES
+
+    page = notebook_page("prior_single.ipynb", app="lab", run_all=True)
+    editor = page.locator(EDITOR)
+    expect(editor.locator("[data-testid=dist-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    # the chosen quantiles are the rows of the summary table
+    assert editor.locator("[data-testid=summary] td[data-q]").count() == 3
+    for family in FAMILIES:
+        editor.locator("[data-testid=family]").select_option(family)
+        assert wait_until(lambda f=family: editor.get_attribute("data-family") == f), family
+        peak = page.locator(f"{EDITOR} [data-testid=dist-figure]")
+        assert wait_until(lambda f=family: peak.get_attribute("data-family") == f), family
+        assert float(peak.get_attribute("data-peak")) > 0, family
+        assert int(peak.get_attribute("data-points")) > 5, family
+        assert editor.locator("[data-testid=error]").is_hidden(), family
+        assert editor.locator("[data-testid=params] input[type=range]").count() == len(FAMILIES[family].params)

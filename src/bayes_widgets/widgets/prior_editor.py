@@ -71,12 +71,16 @@ class PriorEditor(BayesWidget):
     plausible = traitlets.Dict({"lower": None, "upper": None}).tag(sync=True)
     dist_figure = traitlets.Unicode("").tag(sync=True)
     pred_figure = traitlets.Unicode("").tag(sync=True)
+    quantiles = traitlets.List(traitlets.Float(), [0.05, 0.25, 0.5, 0.75, 0.95]).tag(sync=True)
+    """Probabilities of the quantiles in the summary table."""
     updates = traitlets.Int(0).tag(sync=True)
     """Accepted edits so far (tests and the page read it)."""
 
     def __init__(self, source: Any = "Normal", *, draws: int = 500, seed: int | None = None,
-                 lower: float | None = None, upper: float | None = None):
+                 lower: float | None = None, upper: float | None = None,
+                 quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)):
         super().__init__(_esm=static_file("prior_editor.js").read_text())
+        self.quantiles = _check_quantiles(quantiles)
         self.mmm = source if is_mmm(source) else None
         self.model_priors: ModelPriors | None = None
         self._single: PriorDist | None = None
@@ -234,6 +238,15 @@ class PriorEditor(BayesWidget):
         self._show_current()
         self._refresh(predictive=True)
 
+    def _on_quantiles(self, msg) -> None:
+        try:
+            self.quantiles = _check_quantiles(msg.get("values"))
+        except PriorError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self._show_current()
+
     def _on_range(self, msg) -> None:
         lower, upper = msg.get("lower"), msg.get("upper")
         if lower is not None and upper is not None and float(lower) >= float(upper):
@@ -269,8 +282,9 @@ class PriorEditor(BayesWidget):
         with self.hold_sync():
             self.family = d.family
             self.values = {k: float(v) for k, v in element.in_terms(_p(self.parameterisation)).items()}
-            self.summary = element.summary()
-            self.curves = {**element.curves(), "variable": self.variable, "element": self.element}
+            self.summary = element.summary(tuple(self.quantiles))
+            self.curves = {**element.curves(), "variable": self.variable, "element": self.element,
+                           "family": d.family}
             self.dist_figure = self.dist_figure or with_fresh_ids(distribution_figure())
 
     def _observed_series(self):
@@ -302,6 +316,16 @@ class PriorEditor(BayesWidget):
         summary["x"] = list(range(draws.shape[1])) if draws.ndim == 2 else []
         summary["variable"] = name
         self.predictive = summary
+
+
+def _check_quantiles(values) -> list[float]:
+    try:
+        qs = sorted(float(q) for q in values)
+    except (TypeError, ValueError):
+        raise PriorError("quantiles", f"expected numbers in (0, 1), got {values!r}") from None
+    if not qs or any(not 0.0 < q < 1.0 for q in qs):
+        raise PriorError("quantiles", f"each must be in (0, 1), got {values!r}")
+    return qs
 
 
 def _p(parameterisation: str | None) -> str | None:
