@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
@@ -210,6 +210,16 @@ def relevant_console_errors(
     patterns = [re.compile(p) for p in ignore]
     errors: list[str] = getattr(page, "console_errors", [])
     return [e for e in errors if not any(p.search(e) for p in patterns)]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 120.0, step: float = 0.1) -> bool:
+    """Polls ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
 
 
 def wait_kernel_idle(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:

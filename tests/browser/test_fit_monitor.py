@@ -12,9 +12,9 @@ from .jupyter_harness import (
     _JS_START_RUN_ALL,
     cell_is_running,
     relevant_console_errors,
-    run_all_cells,
     save_screenshot,
     wait_kernel_idle,
+    wait_until,
 )
 
 MONITOR = "[data-testid=fit-monitor]"
@@ -39,14 +39,6 @@ def stable_for(page: Page, seconds: float) -> bool:
     time.sleep(seconds)
     return draws_done(page) == before
 
-
-def wait_until(predicate, timeout: float = 120.0, step: float = 0.1) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 def test_draws_rise_live_while_the_cell_runs(notebook_page):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from playwright.sync_api import Page, expect
 
-from .jupyter_harness import relevant_console_errors, save_screenshot
+from .jupyter_harness import relevant_console_errors, save_screenshot, wait_until
 
 EDITOR = "[data-testid=prior-editor]"
 TIMEOUT_MS = 120_000
@@ -15,14 +13,6 @@ TIMEOUT_MS = 120_000
 def attr(page: Page, selector: str, name: str) -> str | None:
     return page.locator(f"{EDITOR} {selector}").first.get_attribute(f"data-{name}")
 
-
-def wait_until(predicate, timeout: float = 30.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def move_slider(page: Page, name: str, value: float) -> None:

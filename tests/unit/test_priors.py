@@ -161,7 +161,6 @@ def test_vector_prior_is_edited_element_by_element():
 
 
 def test_code_rebuilds_the_prior():
-    import numpy  # noqa: F401 - used by the generated code
     from pymc_extras.prior import Prior
 
     v = PriorDist.create("Normal", dims="channel", mu=[0.0, 1.5], sigma=2.0)

@@ -258,7 +258,6 @@ class ModelPriors:
     # -- out --------------------------------------------------------------------------------
     def apply(self):
         """A new model: the same, with the edited priors."""
-        import pymc as pm
         from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_from_fgraph
 
         fg, _ = fgraph_from_model(self.model)
