@@ -208,3 +208,11 @@ def test_elicitation_refuses_bad_bounds():
         maxent("Normal", -1, 1, mass=1.5)
     with pytest.raises(PriorError, match="q1"):
         from_quartiles("Normal", 1, 0, 2)
+
+
+def test_prior_in_another_parameterisation_is_read():
+    from pymc_extras.prior import Prior
+
+    d = PriorDist.from_prior(Prior("Gamma", mu=2, sigma=1, dims="channel"))
+    assert d.params == pytest.approx({"alpha": 4.0, "beta": 2.0})
+    assert d.dims == ("channel",)

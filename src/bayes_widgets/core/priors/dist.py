@@ -154,7 +154,14 @@ class PriorDist:
             if hasattr(v, "parameters"):
                 raise PriorError(k, "is itself a prior (hierarchical); edit that prior on its own")
             values[k] = np.asarray(v, dtype=float) if np.ndim(v) else float(v)
-        return cls.create(prior.distribution, dims=tuple(prior.dims or ()), **values)
+        fam = get_family(prior.distribution)
+        # a Prior may be written in another parameterisation, e.g. Gamma(mu=2, sigma=1)
+        parameterisation = next(
+            (label for label, spec in fam.alternatives.items() if {p.name for p in spec} == set(values)),
+            None,
+        )
+        return cls.create(prior.distribution, parameterisation=parameterisation,
+                          dims=tuple(prior.dims or ()), **values)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``Prior.to_dict()`` form (pymc-marketing's ``model_config`` entries)."""
