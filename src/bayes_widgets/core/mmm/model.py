@@ -1,0 +1,145 @@
+"""A media-mix model set up the way an analyst describes it, built with pymc-marketing.
+
+    model = MMMModel(data, target="sales", date_column="week", channels=[...],
+                     controls=[...], lag_max=8, adstock="geometric", saturation="logistic",
+                     scale_data=True, time_varying_media=False, yearly_seasonality=2)
+    model.priors                 # defaults of the chosen components, editable
+    model.set_priors({"saturation_lam": Prior("Gamma", mu=2, sigma=1, dims="channel")})
+    mmm = model.build()          # a built pymc_marketing.mmm.MMM on the training rows
+
+Names and options follow the seed toolkit's ``PymcModel``; every bad option or column
+raises :class:`MMMDataError` naming it.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from bayes_widgets.core.mmm.validation import MMMDataError, validate_mmm_data
+
+ADSTOCKS = {"geometric": "GeometricAdstock", "delayed": "DelayedAdstock", "weibull": "WeibullPDFAdstock"}
+SATURATIONS = {
+    "logistic": "LogisticSaturation",
+    "michaelis_menten": "MichaelisMentenSaturation",
+    "hill": "HillSaturation",
+    "tanh": "TanhSaturation",
+}
+
+
+def _choice(field: str, value: str, options: dict[str, str]) -> str:
+    if value not in options:
+        raise MMMDataError(field, f"unknown {field} {value!r}; choose from {', '.join(options)}")
+    return options[value]
+
+
+class MMMModel:
+    """A media-mix model's data, components and priors (see the module docstring)."""
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        target: str,
+        date_column: str,
+        channels: Sequence[str],
+        controls: Sequence[str] = (),
+        lag_max: int = 8,
+        adstock: str = "geometric",
+        saturation: str = "logistic",
+        scale_data: bool = True,
+        time_varying_media: bool = False,
+        yearly_seasonality: int | None = 2,
+        priors: dict[str, Any] | None = None,
+    ):
+        if isinstance(lag_max, bool) or not isinstance(lag_max, numbers.Integral) or lag_max < 1:
+            raise MMMDataError("lag_max", f"must be a positive integer, got {lag_max!r}")
+        if yearly_seasonality is not None and (
+            isinstance(yearly_seasonality, bool) or not isinstance(yearly_seasonality, numbers.Integral)
+            or yearly_seasonality < 1
+        ):
+            raise MMMDataError("yearly_seasonality", f"must be None or a positive integer, got {yearly_seasonality!r}")
+        self._adstock_cls = _choice("adstock", adstock, ADSTOCKS)
+        self._saturation_cls = _choice("saturation", saturation, SATURATIONS)
+        self.target = target
+        self.date_column = date_column
+        self.channels = list(channels)
+        self.controls = list(controls)
+        self.data = validate_mmm_data(data, date_column=date_column, target=target,
+                                      channels=self.channels, controls=self.controls)
+        self.lag_max = int(lag_max)
+        self.adstock = adstock
+        self.saturation = saturation
+        self.scale_data = bool(scale_data)
+        self.time_varying_media = bool(time_varying_media)
+        self.yearly_seasonality = yearly_seasonality
+        self._priors = dict(self._make_mmm(None).model_config)
+        if priors:
+            self.set_priors(priors)
+
+    # -- priors ---------------------------------------------------------------------------
+    @property
+    def priors(self) -> dict[str, Any]:
+        """The ``model_config``: default priors of the chosen components, with any edits."""
+        return dict(self._priors)
+
+    def set_priors(self, priors: dict[str, Any]) -> None:
+        """Replaces some priors (``Prior`` objects, their dict form, or ``PriorDist``)."""
+        from pymc_extras.prior import Prior
+
+        from bayes_widgets.core.priors import PriorDist
+
+        for key, value in priors.items():
+            if key not in self._priors:
+                raise MMMDataError(key, f"not a prior of this model (priors: {', '.join(self._priors)})")
+            if isinstance(value, PriorDist):
+                value = value.to_prior()
+            elif isinstance(value, dict) and "dist" in value:
+                value = Prior.from_dict(value)
+            if not hasattr(value, "distribution") and not isinstance(value, type(self._priors[key])):
+                raise MMMDataError(key, f"expected a Prior, got {type(value).__name__}")
+            self._priors[key] = value
+
+    # -- pymc-marketing ---------------------------------------------------------------------
+    def _make_mmm(self, model_config: dict[str, Any] | None):
+        import pymc_marketing.mmm as pmm
+
+        kwargs: dict[str, Any] = {}
+        if not self.scale_data:
+            kwargs["scaling"] = pmm.Scaling(
+                target=pmm.FixedScaling(dims=(), value=1.0),
+                channel=pmm.FixedScaling(dims=(), value=1.0),
+            )
+        return pmm.MMM(
+            date_column=self.date_column,
+            channel_columns=self.channels,
+            control_columns=self.controls or None,
+            target_column=self.target,
+            adstock=getattr(pmm, self._adstock_cls)(l_max=self.lag_max),
+            saturation=getattr(pmm, self._saturation_cls)(),
+            time_varying_media=self.time_varying_media,
+            yearly_seasonality=self.yearly_seasonality,
+            model_config=model_config,
+            **kwargs,
+        )
+
+    def X(self, rows: slice | None = None) -> pd.DataFrame:
+        cols = [self.date_column, *self.channels, *self.controls]
+        return self.data[cols].iloc[rows or slice(None)].reset_index(drop=True)
+
+    def y(self, rows: slice | None = None) -> pd.Series:
+        return self.data[self.target].iloc[rows or slice(None)].reset_index(drop=True)
+
+    def build(self, rows: slice | None = None):
+        """A pymc-marketing MMM with these priors, its model built on ``rows`` of the data."""
+        mmm = self._make_mmm(self.priors)
+        mmm.build_model(self.X(rows), self.y(rows))
+        return mmm
+
+    def __repr__(self) -> str:
+        return (f"MMMModel(target={self.target!r}, channels={len(self.channels)}, controls={len(self.controls)}, "
+                f"rows={len(self.data)}, adstock={self.adstock!r}(l_max={self.lag_max}), "
+                f"saturation={self.saturation!r}, time_varying_media={self.time_varying_media})")

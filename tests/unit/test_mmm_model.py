@@ -1,0 +1,59 @@
+"""The MMM wrapper: options, priors and the built pymc-marketing model."""
+
+from __future__ import annotations
+
+import pytest
+from pymc_extras.prior import Prior
+
+from bayes_widgets.core.mmm import ADSTOCKS, SATURATIONS, MMMDataError, MMMModel
+from bayes_widgets.datasets import mmm_example
+
+
+def make(**kwargs):
+    opts = dict(target="y", date_column="date_week", channels=["x1", "x2"], controls=["event_1", "event_2"],
+                lag_max=4)
+    opts.update(kwargs)
+    return MMMModel(mmm_example(), **opts)
+
+
+@pytest.mark.parametrize("adstock", list(ADSTOCKS))
+@pytest.mark.parametrize("saturation", list(SATURATIONS))
+def test_every_component_builds(adstock, saturation):
+    model = make(adstock=adstock, saturation=saturation)
+    mmm = model.build(slice(0, 60))
+    names = {rv.name for rv in mmm.model.free_RVs}
+    assert any(n.startswith("adstock_") for n in names)
+    assert any(n.startswith("saturation_") for n in names)
+    assert mmm.model["y"].type.shape[-1] in (60, None)
+
+
+def test_priors_default_and_edit():
+    model = make()
+    assert model.priors["saturation_lam"].distribution == "Gamma"
+    model.set_priors({"saturation_lam": Prior("Gamma", mu=2, sigma=1, dims="channel"),
+                      "intercept": {"dist": "Normal", "kwargs": {"mu": 0.5, "sigma": 1.0}}})
+    mmm = model.build()
+    assert mmm.model_config["saturation_lam"].parameters == {"mu": 2, "sigma": 1}
+    assert mmm.model_config["intercept"].parameters == {"mu": 0.5, "sigma": 1.0}
+    with pytest.raises(MMMDataError, match="nope: not a prior"):
+        model.set_priors({"nope": Prior("Normal")})
+
+
+def test_options_are_checked():
+    with pytest.raises(MMMDataError, match="adstock: unknown adstock 'binomial'"):
+        make(adstock="binomial")
+    with pytest.raises(MMMDataError, match="saturation"):
+        make(saturation="linear")
+    with pytest.raises(MMMDataError, match="lag_max"):
+        make(lag_max=0)
+    with pytest.raises(MMMDataError, match="yearly_seasonality"):
+        make(yearly_seasonality=0)
+    with pytest.raises(MMMDataError, match="x3: no such column"):
+        make(channels=["x1", "x3"])
+
+
+def test_scaling_off_and_time_varying_media():
+    mmm = make(scale_data=False).build()
+    assert float(mmm.scaling.target.value) == 1.0
+    tvp = make(time_varying_media=True).build()
+    assert any("media_temporal" in rv.name for rv in tvp.model.free_RVs)
