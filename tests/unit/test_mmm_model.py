@@ -57,3 +57,30 @@ def test_scaling_off_and_time_varying_media():
     assert float(mmm.scaling.target.value) == 1.0
     tvp = make(time_varying_media=True).build()
     assert any("media_temporal" in rv.name for rv in tvp.model.free_RVs)
+
+
+@pytest.mark.slow
+def test_fit_attaches_draws_and_summarizes_in_original_units():
+    import numpy as np
+
+    from bayes_widgets.core.mmm.fitting import target_scale
+
+    model = make()
+    with pytest.raises(MMMDataError, match="fit"):
+        model.summarize_variable("intercept")
+    result = model.fit(draws=150, tune=150, seed=1)
+    assert result.status == "finished" and model.backend == "nutpie"
+    assert model.mmm.is_fitted_
+    assert "intercept_contribution" in model.mmm.fit_result  # pymc-marketing's own accessor
+    s = model.summarize_variable("intercept")
+    raw = model.mmm.idata["posterior"]["intercept_contribution"].values
+    assert s["coef"] == pytest.approx(raw.mean() * target_scale(model.mmm))
+    assert s["ci_low"] < s["coef"] < s["ci_up"]
+    lam = model.summarize_variable("saturation_lam")
+    assert [r["label"] for r in lam["rows"]] == ["x1", "x2"] and lam["scale"] == 1.0
+    assert np.isfinite([r["coef"] for r in lam["rows"]]).all()
+    with pytest.raises(MMMDataError, match="var_name"):
+        model.summarize_variable("nope")
+    from bayes_widgets.core.mmm.fitting import default_backend
+
+    assert default_backend(True) == "pymc" and default_backend(False) == "nutpie"

@@ -77,6 +77,8 @@ class MMMModel:
         self.time_varying_media = bool(time_varying_media)
         self.yearly_seasonality = yearly_seasonality
         self._priors = dict(self._make_mmm(None).model_config)
+        self.mmm = None
+        self.backend: str | None = None
         if priors:
             self.set_priors(priors)
 
@@ -138,6 +140,48 @@ class MMMModel:
         mmm = self._make_mmm(self.priors)
         mmm.build_model(self.X(rows), self.y(rows))
         return mmm
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, *, backend: str | None = None, draws: int = 1000, tune: int = 1000, chains: int = 2,
+            cores: int | None = None, seed: int | None = None, target_accept: float = 0.9,
+            rows: slice | None = None, monitor: bool = False, **fit_kwargs: Any):
+        """Builds and fits the model on ``rows`` (all by default).
+
+        Without ``monitor`` it blocks and returns the :class:`FitResult`; with
+        ``monitor=True`` it returns a live :class:`FitMonitor` at once (the kernel stays
+        free). Either way, when sampling ends the draws are attached to ``self.mmm`` (the
+        pymc-marketing model), ready for summaries and predictions.
+        """
+        from bayes_widgets.core.events import Cancelled, Finished
+        from bayes_widgets.core.mmm.fitting import attach_fit, default_backend
+        from bayes_widgets.core.session import FitSession
+
+        backend = backend or default_backend(self.time_varying_media)
+        mmm = self.build(rows)
+        session = FitSession(mmm.model, backend=backend, draws=draws, tune=tune, chains=chains,
+                             cores=cores, seed=seed, target_accept=target_accept, **fit_kwargs)
+        self.mmm = mmm
+        self.backend = backend
+
+        def attach(event):
+            if isinstance(event, Finished | Cancelled) and event.result.posterior is not None:
+                attach_fit(mmm, event.result.idata)
+
+        session.subscribe(attach)
+        if monitor:
+            from bayes_widgets.widgets.fit_monitor import FitMonitor
+
+            return FitMonitor(session=session)
+        return session.start().wait()
+
+    def summarize_variable(self, var_name: str, hdi_prob: float = 0.94) -> dict[str, Any]:
+        """Posterior mean and credible interval of a variable, in original units where it
+        has them (e.g. the intercept in units of the target)."""
+        from bayes_widgets.core.mmm.fitting import summarize_variable
+
+        if getattr(self, "mmm", None) is None:
+            raise MMMDataError("fit", "the model has not been fitted yet: call fit() first")
+        return summarize_variable(self.mmm, var_name, hdi_prob)
 
     def __repr__(self) -> str:
         return (f"MMMModel(target={self.target!r}, channels={len(self.channels)}, controls={len(self.controls)}, "

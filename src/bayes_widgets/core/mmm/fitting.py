@@ -1,0 +1,74 @@
+"""Fitting an MMM through bayes_widgets' fit sessions, and reading it in original units."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from bayes_widgets.core.mmm.validation import MMMDataError
+
+
+def default_backend(time_varying_media: bool) -> str:
+    """The sampler with more ESS per second at R-hat ≤ 1.01 on this kind of model.
+
+    nutpie samples plain MMMs several times faster per effective draw; with time-varying
+    media (an HSGP) it mixed poorly here (min bulk ESS 143, R-hat 1.04 on the case study),
+    so PyMC's NUTS is used there.
+    """
+    return "pymc" if time_varying_media else "nutpie"
+
+
+def attach_fit(mmm, idata) -> None:
+    """Gives a pymc-marketing MMM the draws of a fit made outside ``mmm.fit``, so its own
+    methods (summaries, contributions, posterior predictive) work as after ``fit``."""
+    mmm.post_sample_model_transformation()
+    mmm.idata = idata
+    fit_data = mmm.create_fit_data_group()
+    if fit_data is not None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, message=".*fit_data.*")
+            mmm.idata["/fit_data"] = fit_data
+    mmm.set_idata_attrs(mmm.idata)
+    mmm.is_fitted_ = True
+
+
+def target_scale(mmm) -> float:
+    """The factor that turns the model's scaled target back into original units."""
+    scales = mmm.get_scales_as_xarray()
+    return float(np.asarray(scales["target_scale"]).squeeze())
+
+
+# variables measured in units of the (scaled) target
+_TARGET_UNITS = ("intercept_contribution", "y_sigma")
+
+
+def summarize_variable(mmm, name: str, hdi_prob: float = 0.94) -> dict[str, Any]:
+    """Posterior mean and HDI of ``name``, in the target's original units where it has them."""
+    import arviz_stats as azs
+
+    if getattr(mmm, "idata", None) is None or "posterior" not in mmm.idata.children:
+        raise MMMDataError("fit", "the model has not been fitted yet")
+    posterior = mmm.idata["posterior"].to_dataset()
+    alias = {"intercept": "intercept_contribution", "sigma": "y_sigma"}
+    var = alias.get(name, name)
+    if var not in posterior:
+        raise MMMDataError("var_name", f"{name!r} is not in the posterior (choose from {', '.join(posterior.data_vars)})")
+    if not 0 < hdi_prob < 1:
+        raise MMMDataError("hdi_prob", f"must be in (0, 1), got {hdi_prob}")
+    da = posterior[var]
+    scale = target_scale(mmm) if var in _TARGET_UNITS or var.endswith("_contribution") else 1.0
+    values = np.asarray(da.values, dtype=float) * scale
+    flat = values.reshape(values.shape[0] * values.shape[1], -1)
+    hdi = azs.hdi(flat.T, prob=hdi_prob)
+    extra = list(da.dims[2:])
+    out: dict[str, Any] = {"variable": name, "scale": scale, "hdi_prob": hdi_prob}
+    if not extra:
+        out.update(coef=float(flat.mean()), ci_low=float(hdi[0, 0]), ci_up=float(hdi[0, 1]))
+    else:
+        labels = [str(c) for c in posterior[extra[0]].values] if len(extra) == 1 else list(range(flat.shape[1]))
+        out["by"] = extra
+        out["rows"] = [{"label": label, "coef": float(flat[:, j].mean()), "ci_low": float(hdi[j, 0]),
+                        "ci_up": float(hdi[j, 1])} for j, label in enumerate(labels)]
+    return out
