@@ -84,3 +84,31 @@ def test_fit_attaches_draws_and_summarizes_in_original_units():
     from bayes_widgets.core.mmm.fitting import default_backend
 
     assert default_backend(True) == "pymc" and default_backend(False) == "nutpie"
+
+
+@pytest.mark.slow
+def test_predict_tables_refresh_and_save_load(tmp_path):
+    import numpy as np
+
+    df = mmm_example()
+    model = MMMModel(df.iloc[:160], target="y", date_column="date_week", channels=["x1", "x2"],
+                     controls=["event_1", "event_2"], lag_max=4)
+    model.fit(draws=150, tune=150, seed=2)
+    new = df.iloc[160:170].drop(columns="y")
+    pred = model.predict(new, seed=3)
+    assert len(pred) == 10
+    assert (pred["hdi_0.94_low"] < pred["mean"]).all() and (pred["mean"] < pred["hdi_0.94_high"]).all()
+    actual = df["y"].iloc[160:170].to_numpy()
+    assert np.mean(np.abs(pred["mean"] - actual) / actual) < 0.5  # original units, not scaled ones
+    assert set(model.contributions()["channel"]) == {"x1", "x2"}
+    assert set(model.roas()["channel"]) == {"x1", "x2"}
+    with pytest.raises(MMMDataError, match="x2"):
+        model.predict(new.drop(columns="x2"))
+    model.save(tmp_path / "m")
+    loaded = MMMModel.load(tmp_path / "m")
+    assert loaded.config() == model.config()
+    assert loaded.summarize_variable("intercept")["coef"] == pytest.approx(model.summarize_variable("intercept")["coef"])
+    result = model.refresh(df.iloc[160:170], draws=100, tune=100, seed=4)
+    assert result.status == "finished" and len(model.data) == 170
+    with pytest.raises(MMMDataError, match="date_week"):
+        model.refresh(df.iloc[100:105])  # dates already there

@@ -100,6 +100,7 @@ class NutpieBackend(Backend):
             blocking=False,
             **kwargs,
         )
+        t_start = time.perf_counter()
         self._cursor = [0] * cfg.chains
         paused = False
         next_inspect = time.perf_counter() + _FIRST_INSPECT_S
@@ -109,7 +110,7 @@ class NutpieBackend(Backend):
                     sampler.resume()
                 trace = sampler.abort()
                 self._take_trace(state, trace)
-                return trace
+                return self._with_data_groups(trace, t_start)
             want_pause = control.pause_requested.is_set()
             if want_pause != paused:
                 (sampler.pause if want_pause else sampler.resume)()
@@ -119,7 +120,7 @@ class NutpieBackend(Backend):
             if self._finished(sampler):
                 trace = sampler.wait()
                 self._take_trace(state, trace)
-                return trace
+                return self._with_data_groups(trace, t_start)
             now = time.perf_counter()
             if now - t_poll < _MIN_POLL_S:  # never spin, whatever nutpie's wait does
                 time.sleep(_MIN_POLL_S)
@@ -127,6 +128,15 @@ class NutpieBackend(Backend):
                 self._take_trace(state, sampler.inspect())
                 cost = time.perf_counter() - now
                 next_inspect = time.perf_counter() + max(_INSPECT_MIN_S, cost / _INSPECT_SHARE)
+
+    def _with_data_groups(self, trace, t_start: float):
+        """Adds the model's ``observed_data`` and ``constant_data`` groups, as ``pm.sample``
+        does (nutpie leaves them out; libraries built on PyMC expect them)."""
+        from pymc.backends.arviz import patch_nutpie_idata
+
+        if "posterior" in trace.children:
+            patch_nutpie_idata(trace, self.model, time.perf_counter() - t_start)
+        return trace
 
     @staticmethod
     def _finished(sampler) -> bool:

@@ -183,6 +183,92 @@ class MMMModel:
             raise MMMDataError("fit", "the model has not been fitted yet: call fit() first")
         return summarize_variable(self.mmm, var_name, hdi_prob)
 
+    def _fitted(self):
+        if getattr(self, "mmm", None) is None or not getattr(self.mmm, "is_fitted_", False):
+            raise MMMDataError("fit", "the model has not been fitted yet: call fit() first")
+        return self.mmm
+
+    def predict(self, new_X: pd.DataFrame, *, hdi_prob: float = 0.94, seed: int | None = None) -> pd.DataFrame:
+        """Posterior predictive of the target for new rows (spend and controls given), in
+        original units: one row per date with the mean and the HDI bounds."""
+        import arviz_stats as azs
+        import numpy as np
+
+        from bayes_widgets.core.mmm.fitting import target_scale
+
+        mmm = self._fitted()
+        X = validate_mmm_data(new_X, date_column=self.date_column, target=None, channels=self.channels,
+                              controls=self.controls, min_train_rows=1)
+        X = X[[self.date_column, *self.channels, *self.controls]]
+        pp = mmm.sample_posterior_predictive(X, extend_idata=False, include_last_observations=True,
+                                             random_seed=seed, progressbar=False)
+        draws = np.asarray(pp["y"].transpose("date", "sample").values, dtype=float) * target_scale(mmm)
+        hdi = azs.hdi(draws, prob=hdi_prob)
+        return pd.DataFrame({
+            self.date_column: X[self.date_column].to_numpy(),
+            "mean": draws.mean(axis=1),
+            f"hdi_{hdi_prob:g}_low": hdi[:, 0],
+            f"hdi_{hdi_prob:g}_high": hdi[:, 1],
+        })
+
+    def contributions(self, **kwargs) -> pd.DataFrame:
+        """Channel contributions over time with credible intervals (pymc-marketing's table)."""
+        return self._fitted().summary.contributions(**kwargs)
+
+    def roas(self, **kwargs) -> pd.DataFrame:
+        """Return on ad spend per channel with credible intervals (pymc-marketing's table)."""
+        return self._fitted().summary.roas(**kwargs)
+
+    def refresh(self, new_rows: pd.DataFrame, **fit_kwargs: Any):
+        """Adds new weeks after the last one and refits on all rows (same options and priors)."""
+        combined = pd.concat([self.data, new_rows], ignore_index=True)
+        self.data = validate_mmm_data(combined, date_column=self.date_column, target=self.target,
+                                      channels=self.channels, controls=self.controls)
+        return self.fit(**fit_kwargs)
+
+    def config(self) -> dict[str, Any]:
+        """Options and priors as plain JSON-ready values."""
+        return {
+            "target": self.target, "date_column": self.date_column, "channels": self.channels,
+            "controls": self.controls, "lag_max": self.lag_max, "adstock": self.adstock,
+            "saturation": self.saturation, "scale_data": self.scale_data,
+            "time_varying_media": self.time_varying_media, "yearly_seasonality": self.yearly_seasonality,
+            "priors": {k: v.to_dict() for k, v in self._priors.items() if hasattr(v, "to_dict")},
+        }
+
+    def save(self, directory) -> None:
+        """Writes the options and priors (config.json), the data (data.csv) and, when
+        fitted, the draws (fit.nc) into ``directory``."""
+        import json
+        from pathlib import Path
+
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "config.json").write_text(json.dumps(self.config(), indent=2))
+        self.data.to_csv(path / "data.csv", index=False)
+        if getattr(self.mmm, "is_fitted_", False):
+            self.mmm.idata.to_netcdf(path / "fit.nc")
+
+    @classmethod
+    def load(cls, directory) -> MMMModel:
+        """The model :meth:`save` wrote, with its draws attached when it was fitted."""
+        import json
+        from pathlib import Path
+
+        import xarray as xr
+
+        from bayes_widgets.core.mmm.fitting import attach_fit
+
+        path = Path(directory)
+        config = json.loads((path / "config.json").read_text())
+        data = pd.read_csv(path / "data.csv")
+        model = cls(data, **config)
+        if (path / "fit.nc").exists():
+            idata = xr.open_datatree(path / "fit.nc").load()
+            model.mmm = model.build()
+            attach_fit(model.mmm, idata)
+        return model
+
     def __repr__(self) -> str:
         return (f"MMMModel(target={self.target!r}, channels={len(self.channels)}, controls={len(self.controls)}, "
                 f"rows={len(self.data)}, adstock={self.adstock!r}(l_max={self.lag_max}), "
