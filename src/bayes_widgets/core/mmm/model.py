@@ -192,17 +192,11 @@ class MMMModel:
         """Posterior predictive of the target for new rows (spend and controls given), in
         original units: one row per date with the mean and the HDI bounds."""
         import arviz_stats as azs
-        import numpy as np
 
-        from bayes_widgets.core.mmm.fitting import target_scale
-
-        mmm = self._fitted()
         X = validate_mmm_data(new_X, date_column=self.date_column, target=None, channels=self.channels,
                               controls=self.controls, min_train_rows=1)
         X = X[[self.date_column, *self.channels, *self.controls]]
-        pp = mmm.sample_posterior_predictive(X, extend_idata=False, include_last_observations=True,
-                                             random_seed=seed, progressbar=False)
-        draws = np.asarray(pp["y"].transpose("date", "sample").values, dtype=float) * target_scale(mmm)
+        draws = self.predictive_draws(X, after_training=True, seed=seed).T
         hdi = azs.hdi(draws, prob=hdi_prob)
         return pd.DataFrame({
             self.date_column: X[self.date_column].to_numpy(),
@@ -210,6 +204,21 @@ class MMMModel:
             f"hdi_{hdi_prob:g}_low": hdi[:, 0],
             f"hdi_{hdi_prob:g}_high": hdi[:, 1],
         })
+
+    def predictive_draws(self, X: pd.DataFrame, *, after_training: bool, seed: int | None = None):
+        """Posterior-predictive draws of the target for ``X`` in original units, (samples, n).
+
+        ``after_training``: the rows follow the training data, so adstock carries over
+        from its last weeks.
+        """
+        import numpy as np
+
+        from bayes_widgets.core.mmm.fitting import target_scale
+
+        mmm = self._fitted()
+        pp = mmm.sample_posterior_predictive(X, extend_idata=False, include_last_observations=after_training,
+                                             random_seed=seed, progressbar=False)
+        return np.asarray(pp["y"].transpose("sample", "date").values, dtype=float) * target_scale(mmm)
 
     def contributions(self, **kwargs) -> pd.DataFrame:
         """Channel contributions over time with credible intervals (pymc-marketing's table)."""

@@ -1,0 +1,59 @@
+"""MMM fleets on real data: production and holdout runs, scored and persisted."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_widgets.core.fleet.mmm_fleets import holdout_fleet, production_fleet
+from bayes_widgets.core.mmm import MMMDataError, MMMModel
+from bayes_widgets.core.mmm.metrics import score
+from bayes_widgets.datasets import mmm_example
+
+
+def model():
+    return MMMModel(mmm_example().iloc[:120], target="y", date_column="date_week", channels=["x1", "x2"],
+                    controls=["event_1", "event_2"], lag_max=4)
+
+
+def test_score_against_known_values():
+    rng = np.random.default_rng(0)
+    actual = np.array([10.0, 20.0, 30.0, 40.0])
+    draws = actual + rng.normal(0, 0.01, size=(400, 4))
+    s = score(actual, draws)
+    assert s["mape"] < 1e-3 and s["r2"] > 0.999 and s["crps"] < 0.01 and s["coverage"] >= 0.75
+    off = score(actual, draws + 10)
+    assert off["mape"] == pytest.approx(np.mean(10 / actual), rel=1e-3) and off["coverage"] == 0
+    with pytest.raises(ValueError, match="draws"):
+        score(actual, draws[:, :3])
+
+
+def test_horizons_are_checked(tmp_path):
+    with pytest.raises(MMMDataError, match="horizons"):
+        holdout_fleet(model(), horizons=[0], out=tmp_path)
+    with pytest.raises(MMMDataError, match="horizons"):
+        holdout_fleet(model(), horizons=[115], out=tmp_path)
+
+
+@pytest.mark.slow
+def test_production_and_holdout_fleets(tmp_path):
+    fit = {"draws": 100, "tune": 100, "chains": 2, "seed": 1}
+    prod = production_fleet(model(), out=tmp_path / "production", fit=fit, executor=ThreadPoolExecutor(1))
+    table = prod.summary()
+    assert list(table["status"]) == ["done"], table.get("error")
+    row = table.iloc[0]
+    assert row["horizon"] == 4 and row["train_rows"] == 116
+    for key in ("train_mape", "test_mape", "test_nrmse", "test_crps", "train_r2", "rhat_max", "divergences"):
+        assert np.isfinite(row[key]), key
+    assert row["train_r2"] > 0.5  # the simulated data are well explained
+    preds = pd.read_csv(tmp_path / "production" / "production-h4" / "predictions.csv")
+    assert list(preds["split"].value_counts().sort_index()) == [4, 116]
+    hold = holdout_fleet(model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit,
+                         executor=ThreadPoolExecutor(1))
+    assert sorted(hold.run.done) == ["holdout-h4", "holdout-h8"]
+    again = holdout_fleet(model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit,
+                          executor=ThreadPoolExecutor(1))
+    assert sorted(again.run.skipped) == ["holdout-h4", "holdout-h8"]
