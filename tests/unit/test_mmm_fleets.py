@@ -57,3 +57,22 @@ def test_production_and_holdout_fleets(tmp_path):
     again = holdout_fleet(model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit,
                           executor=ThreadPoolExecutor(1))
     assert sorted(again.run.skipped) == ["holdout-h4", "holdout-h8"]
+
+
+@pytest.mark.slow
+def test_recovery_fleet_scores_parameters_against_the_truth(tmp_path):
+    from bayes_widgets.core.fleet.mmm_fleets import recovery_fleet
+
+    result = recovery_fleet(model(), runs=1, out=tmp_path, fit={"draws": 150, "tune": 150, "chains": 2},
+                            executor=ThreadPoolExecutor(1))
+    table = result.summary()
+    assert list(table["status"]) == ["done"], table.get("error")
+    row = table.iloc[0]
+    assert 0 <= row["coverage"] <= 1 and row["share_error_max"] >= 0
+    assert row["share_true_x1"] + row["share_true_x2"] == pytest.approx(1.0)
+    rec = pd.read_csv(tmp_path / "recovery-s0" / "recovery.csv")
+    assert {"adstock_alpha[0]", "saturation_lam[1]", "y_sigma"} <= set(rec["parameter"])
+    assert rec["covered"].mean() == pytest.approx(row["coverage"])
+    # a well-identified parameter lands near its true value after rescaling the target
+    sigma = rec.set_index("parameter").loc["y_sigma"]
+    assert sigma["low"] <= sigma["true"] * 1.5 and sigma["high"] >= sigma["true"] / 1.5
