@@ -76,3 +76,26 @@ def test_recovery_fleet_scores_parameters_against_the_truth(tmp_path):
     # a well-identified parameter lands near its true value after rescaling the target
     sigma = rec.set_index("parameter").loc["y_sigma"]
     assert sigma["low"] <= sigma["true"] * 1.5 and sigma["high"] >= sigma["true"] / 1.5
+
+
+@pytest.mark.slow
+def test_stability_and_forecast_fleets(tmp_path):
+    from bayes_widgets.core.fleet.mmm_fleets import forecast_fleet, stability_fleet
+
+    fit = {"draws": 100, "tune": 100, "chains": 2}
+    result = stability_fleet(model(), seeds=[0, 1], trims=[0, 8], out=tmp_path / "stab", fit=fit,
+                             executor=ThreadPoolExecutor(1))
+    table = result.summary()
+    assert list(table["status"]) == ["done"] * 4, table.get("error")
+    assert sorted(table["rows"]) == [112, 112, 120, 120]
+    assert np.allclose(table["share_x1"] + table["share_x2"], 1.0)
+    spread = result.spread()
+    assert {"share_x1", "roas_x2"} <= set(spread.index) and (spread["range"] >= 0).all()
+    df = mmm_example()
+    future = df.iloc[120:126].drop(columns="y")
+    fc = forecast_fleet(model(), future, out=tmp_path / "fc", fit=fit, executor=ThreadPoolExecutor(1))
+    assert fc.run.done == ["forecast"]
+    out = pd.read_csv(tmp_path / "fc" / "forecast" / "forecast.csv")
+    assert len(out) == 6 and (out["q05"] <= out["median"]).all() and (out["median"] <= out["q95"]).all()
+    with pytest.raises(MMMDataError, match="date_week"):
+        forecast_fleet(model(), df.iloc[100:106].drop(columns="y"), out=tmp_path / "bad")

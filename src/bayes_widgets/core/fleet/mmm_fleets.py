@@ -196,3 +196,107 @@ def recovery_fleet(model, *, runs: int = 5, out, fit: dict[str, Any] | None = No
     run = run_fleet(specs, recovery_task, out=out, executor=executor,
                     chains_per_run=int(fit.get("chains", 2)), on_update=on_update)
     return FleetResult("recovery", run)
+
+
+def media_summary(model) -> dict[str, float]:
+    """Each channel's share of the media contribution and its ROAS (contribution in target
+    units per unit of spend) from a fitted :class:`MMMModel`'s posterior mean."""
+    import numpy as np
+
+    from bayes_widgets.core.mmm.fitting import target_scale
+
+    mmm = model.mmm
+    contribution = np.asarray(mmm.idata["posterior"]["channel_contribution"]
+                              .transpose("chain", "draw", "date", "channel").values).mean(axis=(0, 1))
+    totals = contribution.sum(axis=0) * target_scale(mmm)
+    spend = model.data[model.channels].iloc[: contribution.shape[0]].to_numpy(dtype=float).sum(axis=0)
+    out = {}
+    for channel, total, s, share in zip(model.channels, totals, spend, totals / totals.sum(), strict=True):
+        out[f"share_{channel}"] = float(share)
+        out[f"roas_{channel}"] = float(total / s) if s > 0 else float("nan")
+    return out
+
+
+def stability_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """One stability run: a refit with another seed and/or without the first weeks."""
+    from bayes_widgets.core.mmm.model import MMMModel
+
+    data = pd.read_csv(params["data_path"])
+    start = int(params.get("trim", 0))
+    model = MMMModel(data.iloc[start:].reset_index(drop=True), **params["config"])
+    result = model.fit(**params.get("fit", {}))
+    if result.status != "finished":
+        raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
+    d = result.diagnostics
+    return {"seed": params["fit"].get("seed"), "trim": start, "rows": len(model.data),
+            "rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences,
+            **media_summary(model)}
+
+
+@dataclass
+class StabilityResult(FleetResult):
+    def spread(self) -> pd.DataFrame:
+        """Across the finished runs: mean, sd and range of each channel's share and ROAS."""
+        table = self.summary()
+        table = table[table["status"] == "done"]
+        cols = [c for c in table.columns if c.startswith(("share_", "roas_"))]
+        stats = table[cols].agg(["mean", "std", "min", "max"]).T
+        stats["range"] = stats["max"] - stats["min"]
+        return stats
+
+
+def stability_fleet(model, *, seeds: Sequence[int] = (0, 1, 2), trims: Sequence[int] = (0,), out,
+                    fit: dict[str, Any] | None = None, executor: Any = None, on_update=None) -> StabilityResult:
+    """Refits for every seed × trim (weeks dropped from the start); see :meth:`spread`."""
+    if not seeds or not trims:
+        raise MMMDataError("seeds", "need at least one seed and one trim")
+    if any(int(t) < 0 or len(model.data) - int(t) < 20 for t in trims):
+        raise MMMDataError("trims", f"each must leave at least 20 of the {len(model.data)} rows, got {list(trims)}")
+    data_path, config = _prepare(model, out)
+    fit = {**DEFAULT_FIT, **(fit or {})}
+    specs = [RunSpec(f"stability-s{s}-t{t}", {"trim": int(t), "data_path": str(data_path.resolve()),
+                                              "config": config, "fit": {**fit, "seed": int(s)}})
+             for s in seeds for t in trims]
+    run = run_fleet(specs, stability_task, out=out, executor=executor,
+                    chains_per_run=int(fit.get("chains", 2)), on_update=on_update)
+    return StabilityResult("stability", run)
+
+
+def forecast_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """Fits on all the data and predicts the given future weeks (spend and controls)."""
+    import numpy as np
+
+    from bayes_widgets.core.mmm.model import MMMModel
+
+    model = MMMModel(pd.read_csv(params["data_path"]), **params["config"])
+    result = model.fit(**params.get("fit", {}))
+    if result.status != "finished":
+        raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
+    future = pd.read_csv(params["future_path"])
+    draws = model.predictive_draws(future[[model.date_column, *model.channels, *model.controls]],
+                                   after_training=True, seed=params.get("fit", {}).get("seed"))
+    q = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    pd.DataFrame({"date": future[model.date_column], "q05": q[0], "q25": q[1], "median": q[2],
+                  "q75": q[3], "q95": q[4], "mean": draws.mean(axis=0)}).to_csv(
+        Path(run_dir) / "forecast.csv", index=False)
+    return {"weeks": len(future), "forecast_total": float(draws.sum(axis=1).mean()),
+            "rhat_max": result.diagnostics.rhat_max, "divergences": result.diagnostics.divergences}
+
+
+def forecast_fleet(model, future_X: pd.DataFrame, *, out, fit: dict[str, Any] | None = None,
+                   executor: Any = None, on_update=None) -> FleetResult:
+    """One run: fit on all rows, forecast ``future_X`` (dates after the data, spend and
+    controls given); the forecast is in the run's ``forecast.csv``."""
+    from bayes_widgets.core.mmm.validation import validate_mmm_data
+
+    future = validate_mmm_data(future_X, date_column=model.date_column, target=None, channels=model.channels,
+                               controls=model.controls, min_train_rows=1)
+    if future[model.date_column].iloc[0] <= model.data[model.date_column].iloc[-1]:
+        raise MMMDataError(model.date_column, "future dates must come after the last date of the data")
+    data_path, config = _prepare(model, out)
+    future_path = Path(out) / "future.csv"
+    future.to_csv(future_path, index=False)
+    spec = RunSpec("forecast", {"data_path": str(data_path.resolve()), "future_path": str(future_path.resolve()),
+                                "config": config, "fit": {**DEFAULT_FIT, **(fit or {})}})
+    run = run_fleet([spec], forecast_task, out=out, executor=executor, on_update=on_update)
+    return FleetResult("forecast", run)
