@@ -15,7 +15,7 @@ from bayes_widgets.datasets import mmm_example
 def write_config(tmp_path, fleets: str) -> object:
     mmm_example().iloc[:70].to_csv(tmp_path / "data.csv", index=False)
     config = tmp_path / "fleet.toml"
-    config.write_text(textwrap.dedent(f"""
+    config.write_text(textwrap.dedent("""
         data = "data.csv"
         [model]
         target = "y"
