@@ -25,6 +25,8 @@ _LAZY = {
     "FitInputError": "bayes_widgets.core.validation",
     "FitMonitor": "bayes_widgets.widgets.fit_monitor",
     "PriorEditor": "bayes_widgets.widgets.prior_editor",
+    "FleetBoard": "bayes_widgets.widgets.fleet_board",
+    "MMMModel": "bayes_widgets.core.mmm.model",
     "PriorDist": "bayes_widgets.core.priors.dist",
     "datasets": "bayes_widgets.datasets",
 }

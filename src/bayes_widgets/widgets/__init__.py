@@ -1,6 +1,7 @@
 """Widgets: thin anywidget layers over the core."""
 
 from bayes_widgets.widgets.fit_monitor import FitMonitor
+from bayes_widgets.widgets.fleet_board import FleetBoard
 from bayes_widgets.widgets.prior_editor import PriorEditor
 
-__all__ = ["FitMonitor", "PriorEditor"]
+__all__ = ["FitMonitor", "FleetBoard", "PriorEditor"]

@@ -25,6 +25,22 @@ from bayes_widgets.core.mmm.validation import MMMDataError
 DEFAULT_FIT = {"draws": 500, "tune": 500, "chains": 2}
 
 
+def _reporter(run_dir: str):
+    """Writes a run's sampling progress into its ``status.json`` (boards read it)."""
+    import time
+
+    from bayes_widgets.core.fleet.store import RunStore
+
+    path = Path(run_dir)
+    store = RunStore(path.parent)
+
+    def report(fraction: float, done: int, total: int) -> None:
+        store.write_status(path.name, {"status": "running", "fraction": fraction, "draws_done": done,
+                                       "total": total, "time": time.time()})
+
+    return report
+
+
 def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     """One holdout run (executed in a worker)."""
     from bayes_widgets.core.mmm.metrics import score
@@ -35,7 +51,7 @@ def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     horizon = int(params["horizon"])
     n = len(model.data)
     train, test = slice(0, n - horizon), slice(n - horizon, n)
-    result = model.fit(rows=train, **params.get("fit", {}))
+    result = model.fit(rows=train, progress=_reporter(run_dir), **params.get("fit", {}))
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
     seed = params.get("fit", {}).get("seed")
@@ -140,7 +156,7 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     simulated = data.copy()
     simulated[config["target"]] = y_sim
     refit = MMMModel(simulated, **config)
-    result = refit.fit(**params.get("fit", {}))
+    result = refit.fit(progress=_reporter(run_dir), **params.get("fit", {}))
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
     s1 = target_scale(refit.mmm)
@@ -224,7 +240,7 @@ def stability_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     data = pd.read_csv(params["data_path"])
     start = int(params.get("trim", 0))
     model = MMMModel(data.iloc[start:].reset_index(drop=True), **params["config"])
-    result = model.fit(**params.get("fit", {}))
+    result = model.fit(progress=_reporter(run_dir), **params.get("fit", {}))
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
     d = result.diagnostics
@@ -269,7 +285,7 @@ def forecast_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     from bayes_widgets.core.mmm.model import MMMModel
 
     model = MMMModel(pd.read_csv(params["data_path"]), **params["config"])
-    result = model.fit(**params.get("fit", {}))
+    result = model.fit(progress=_reporter(run_dir), **params.get("fit", {}))
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
     future = pd.read_csv(params["future_path"])

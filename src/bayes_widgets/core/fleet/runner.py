@@ -46,6 +46,7 @@ def execute_run(task: Task, spec: RunSpec, root: str) -> dict[str, Any]:
     store = RunStore(root)
     run_dir = store.run_dir(spec.run_id)
     t0 = time.time()
+    store.write_status(spec.run_id, {"status": "running", "started": t0, "worker_pid": os.getpid()})
     summary: dict[str, Any] = {"run_id": spec.run_id, "params": spec.params, "started": t0,
                                "worker_pid": os.getpid()}
     try:

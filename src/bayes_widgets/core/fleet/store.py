@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 SUMMARY = "summary.json"
+STATUS = "status.json"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]*$")
 
 
@@ -59,6 +60,26 @@ class RunStore:
         target = directory / SUMMARY
         os.replace(tmp, target)
         return target
+
+    def write_status(self, run_id: str, status: dict[str, Any]) -> None:
+        """A running run's latest state (``status.json``: started, progress), for boards."""
+        self._write_json(self.run_dir(run_id) / STATUS, status)
+
+    def status(self, run_id: str) -> dict[str, Any] | None:
+        path = self.root / check_run_id(run_id) / STATUS
+        try:
+            return json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def run_ids(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _SAFE.match(p.name))
+
+    def _write_json(self, target: Path, data: dict[str, Any]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, default=_jsonable)
+        os.replace(tmp, target)
 
     def forget(self, run_id: str) -> None:
         """Drops a run's summary so the next run of the fleet does it again."""

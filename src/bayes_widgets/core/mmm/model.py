@@ -30,6 +30,24 @@ SATURATIONS = {
 }
 
 
+def _progress_listener(report, every_s: float = 1.0):
+    """Calls ``report(fraction, draws_done, total)`` at most every ``every_s`` seconds."""
+    import time
+
+    from bayes_widgets.core.events import ChainProgress
+
+    last = [0.0]
+
+    def listener(event):
+        if isinstance(event, ChainProgress) and time.monotonic() - last[0] >= every_s:
+            last[0] = time.monotonic()
+            done = sum(c.draws_done for c in event.chains)
+            total = sum(c.total for c in event.chains)
+            report(done / total if total else 0.0, done, total)
+
+    return listener
+
+
 def _choice(field: str, value: str, options: dict[str, str]) -> str:
     if value not in options:
         raise MMMDataError(field, f"unknown {field} {value!r}; choose from {', '.join(options)}")
@@ -144,7 +162,7 @@ class MMMModel:
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, *, backend: str | None = None, draws: int = 1000, tune: int = 1000, chains: int = 2,
             cores: int | None = None, seed: int | None = None, target_accept: float = 0.9,
-            rows: slice | None = None, monitor: bool = False, **fit_kwargs: Any):
+            rows: slice | None = None, monitor: bool = False, progress=None, **fit_kwargs: Any):
         """Builds and fits the model on ``rows`` (all by default).
 
         Without ``monitor`` it blocks and returns the :class:`FitResult`; with
@@ -168,6 +186,8 @@ class MMMModel:
                 attach_fit(mmm, event.result.idata)
 
         session.subscribe(attach)
+        if progress is not None:  # e.g. a fleet run reporting to its board
+            session.subscribe(_progress_listener(progress))
         if monitor:
             from bayes_widgets.widgets.fit_monitor import FitMonitor
 

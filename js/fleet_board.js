@@ -1,0 +1,130 @@
+// FleetBoard view: live table of runs, pass/fail thresholds, a run's plots on click.
+// Python side: src/bayes_widgets/widgets/fleet_board.py.
+import { whenBokeh, embedFigure } from "./lib/bokeh.js";
+import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
+import { sendCommand } from "./lib/stream.js";
+
+const css = `
+.bw-board { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; max-width: 1000px; }
+.bw-board table { border-collapse: collapse; margin: 6px 0; }
+.bw-board th, .bw-board td { padding: 2px 8px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; }
+.bw-board td.bw-left, .bw-board th.bw-left { text-align: left; }
+.bw-board tr.bw-run { cursor: pointer; }
+.bw-board tr.bw-run:hover { background: #f3f6fb; }
+.bw-board tr.bw-selected { background: #e3ecf8; }
+.bw-board td.bw-pass { background: #dff3e3; }
+.bw-board td.bw-fail { background: #f8d7da; }
+.bw-board .bw-st-failed { color: #b00020; font-weight: 600; }
+.bw-board .bw-st-running { color: #1f5fa8; }
+.bw-board .bw-st-queued { color: #777; }
+.bw-board progress { width: 70px; height: 8px; }
+.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
+`;
+
+const OPS = { "<=": (a, b) => a <= b, ">=": (a, b) => a >= b, "<": (a, b) => a < b, ">": (a, b) => a > b };
+
+function verdict(thresholds, metric, value) {
+  const rule = thresholds[metric];
+  if (!rule || value === null || value === undefined || typeof value !== "number") return null;
+  return OPS[rule.op]?.(value, rule.value) ? "pass" : "fail";
+}
+
+export default {
+  initialize() {},
+
+  async render({ model, el }) {
+    const root = h("div", { class: "bw-board", "data-testid": "fleet-board" });
+    el.append(h("style", {}, css), root);
+    const banner = errorBanner(model);
+    const note = versionNote(model);
+    const header = h("div", {});
+    const table = h("table", { "data-testid": "runs" });
+    const rules = h("div", { "data-testid": "thresholds" });
+    const detail = h("div", { "data-testid": "detail" });
+    root.append(...[note, banner.el, header, rules, table, detail].filter(Boolean));
+
+    const renderRules = () => {
+      const thresholds = model.get("thresholds") || {};
+      const columns = model.get("columns") || [];
+      rules.replaceChildren(h("span", {}, "thresholds: "), ...columns.map((c) => {
+        const rule = thresholds[c] || {};
+        const op = h("select", { "data-metric": c },
+          ...["", "<=", ">=", "<", ">"].map((o) => h("option", { value: o, selected: (rule.op || "") === o }, o || "–")));
+        const value = h("input", { type: "number", step: "any", size: 6, value: rule.value ?? "",
+          "data-testid": `threshold-${c}`, style: "width:70px" });
+        const send = () => {
+          const next = { ...(model.get("thresholds") || {}) };
+          if (op.value && value.value !== "") next[c] = { op: op.value, value: +value.value };
+          else delete next[c];
+          sendCommand(model, "thresholds", { thresholds: next });
+        };
+        op.addEventListener("change", send);
+        value.addEventListener("change", send);
+        return h("label", { style: "margin-right:10px" }, `${c} `, op, value);
+      }));
+    };
+
+    const renderTable = () => {
+      const runs = model.get("runs") || [];
+      const columns = model.get("columns") || [];
+      const thresholds = model.get("thresholds") || {};
+      const counts = {};
+      for (const r of runs) counts[r.status] = (counts[r.status] || 0) + 1;
+      header.textContent = `${model.get("out") || ""} — ` +
+        ["queued", "running", "done", "failed"].map((s) => `${s}: ${counts[s] || 0}`).join(" · ") +
+        (model.get("running") ? " (fleet running)" : "");
+      root.dataset.done = counts.done || 0;
+      root.dataset.failed = counts.failed || 0;
+      root.dataset.running = counts.running || 0;
+      const head = h("tr", {}, h("th", { class: "bw-left" }, "run"), h("th", { class: "bw-left" }, "status"),
+        h("th", {}, "seconds"), ...columns.map((c) => h("th", {}, c)));
+      const body = runs.map((r) => {
+        const status = r.status === "running" && r.fraction !== undefined && r.fraction !== null
+          ? h("span", { class: "bw-st-running" }, h("progress", { max: 1, value: r.fraction }), ` ${Math.round(100 * r.fraction)}%`)
+          : h("span", { class: `bw-st-${r.status}`, title: r.error || "" }, r.status);
+        const row = h("tr", {
+          class: `bw-run${r.run_id === model.get("selected") ? " bw-selected" : ""}`,
+          "data-run": r.run_id, "data-status": r.status,
+        }, h("td", { class: "bw-left" }, r.run_id), h("td", { class: "bw-left" }, status), h("td", {}, fmt(r.seconds)),
+        ...columns.map((c) => {
+          const v = (r.metrics || {})[c];
+          const verdictClass = verdict(thresholds, c, v);
+          return h("td", { class: verdictClass ? `bw-${verdictClass}` : null, "data-metric": c,
+            "data-verdict": verdictClass || "" }, fmt(v, 4));
+        }));
+        row.addEventListener("click", () => sendCommand(model, "select", { run_id: r.run_id }));
+        return row;
+      });
+      table.replaceChildren(head, ...body);
+    };
+
+    let shown = null;
+    const renderDetail = async () => {
+      const json = model.get("detail_figure");
+      if (!json || json === shown) return;
+      shown = json;
+      try {
+        const Bokeh = await whenBokeh();
+        await embedFigure(Bokeh, detail, json);
+        detail.dataset.run = model.get("selected");
+      } catch (err) {
+        detail.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
+      }
+    };
+
+    const onTable = () => renderTable();
+    const onRules = () => { renderRules(); renderTable(); };
+    model.on("change:runs change:selected change:running change:out", onTable);
+    model.on("change:thresholds change:columns", onRules);
+    model.on("change:detail_figure", renderDetail);
+    renderRules();
+    renderTable();
+    await renderDetail();
+    return () => {
+      banner.dispose();
+      model.off("change:runs change:selected change:running change:out", onTable);
+      model.off("change:thresholds change:columns", onRules);
+      model.off("change:detail_figure", renderDetail);
+    };
+  },
+};

@@ -1,0 +1,32 @@
+"""FleetBoard in a real JupyterLab: statuses, pass/fail colours and a run's plots."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from .jupyter_harness import relevant_console_errors, save_screenshot
+
+BOARD = "[data-testid=fleet-board]"
+
+
+def test_board_shows_runs_verdicts_and_plots(notebook_page):
+    page = notebook_page("fleet_board.ipynb", app="lab", run_all=True)
+    board = page.locator(BOARD)
+    expect(board).to_be_visible(timeout=120_000)
+    assert board.get_attribute("data-done") == "2" and board.get_attribute("data-failed") == "1"
+    # names from the user are shown as text, not as markup
+    expect(board.locator("th", has_text="<i>x</i>")).to_have_count(1)
+    assert board.locator("i").count() == 0 and board.locator("img").count() == 0
+    assert "<img src=x" in board.locator("tr[data-run=h3] span[title]").get_attribute("title")
+    assert board.locator("tr[data-run=h2] td[data-metric=test_mape]").get_attribute("data-verdict") == "fail"
+    assert board.locator("tr[data-run=h1] td[data-metric=test_mape]").get_attribute("data-verdict") == "pass"
+    assert board.locator("tr[data-run=h3]").get_attribute("data-status") == "failed"
+    # a threshold changed on the page re-colours the cells
+    board.locator("[data-testid=threshold-test_mape]").fill("0.5")
+    board.locator("[data-testid=threshold-test_mape]").dispatch_event("change")
+    expect(board.locator("tr[data-run=h2] td[data-metric=test_mape]")).to_have_attribute("data-verdict", "pass",
+                                                                                          timeout=30_000)
+    board.locator("tr[data-run=h2]").click()
+    expect(board.locator("[data-testid=detail][data-run=h2]")).to_be_attached(timeout=30_000)
+    board.screenshot(path=str(save_screenshot(page, "fleet_board").with_name("fleet_board_widget.png")))
+    assert relevant_console_errors(page) == []
