@@ -112,3 +112,21 @@ def test_predict_tables_refresh_and_save_load(tmp_path):
     assert result.status == "finished" and len(model.data) == 170
     with pytest.raises(MMMDataError, match="date_week"):
         model.refresh(df.iloc[100:105])  # dates already there
+
+
+@pytest.mark.slow
+def test_time_varying_media_fits_with_pymc_and_traces_named_variables():
+    import numpy as np
+
+    from bayes_widgets.core.session import FitSession
+
+    model = make(time_varying_media=True)
+    mmm = model.build(slice(0, 80))
+    session = FitSession(mmm.model, backend="pymc", draws=40, tune=40, chains=2, seed=3,
+                         var_names=["y_sigma", "saturation_lam[1]"])
+    result = session.start().wait()
+    assert result.status == "finished", result.error
+    traced = session.state.posterior_draws()  # what the live plots showed, (chain, draw, k)
+    posterior = result.idata["posterior"]
+    np.testing.assert_allclose(traced[:, :, 0], posterior["y_sigma"].values, rtol=1e-6)
+    np.testing.assert_allclose(traced[:, :, 1], posterior["saturation_lam"].sel(channel="x2").values, rtol=1e-6)

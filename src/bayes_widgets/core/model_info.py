@@ -18,6 +18,7 @@ import numpy as np
 from bayes_widgets.core.validation import FitInputError
 
 MAX_DEFAULT = 4
+_DRAW = "__draw__"
 MAX_TRACED = 16
 _ELEMENT = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>[\d,\s]+)\]$")
 
@@ -147,13 +148,27 @@ def point_converter(model, trace_names: Sequence[str]):
     import pytensor.tensor as pt
     from pytensor.graph.replace import vectorize_graph
     from pytensor.graph.traversal import ancestors
+    from pytensor.xtensor.type import XTensorType
+    from pytensor.xtensor.vectorization import vectorize_graph as vectorize_xgraph
 
     bases = list(dict.fromkeys(parse_trace_name(n)[0] for n in trace_names))
     outs = model.replace_rvs_by_values([model[b] for b in bases])
     used = set(ancestors(outs))
     value_vars = [v for v in model.value_vars if v in used]
     batched = {v: pt.tensor(dtype=v.dtype, shape=(None, *v.type.shape), name=v.name) for v in value_vars}
-    batched_outs = vectorize_graph(outs, replace=batched)
+    if any(isinstance(o.type, XTensorType) for o in outs):
+        # named-dimension graphs (pymc-marketing): PyTensor's dimension-aware vectoriser,
+        # the new leading dimension named, then back to plain arrays, draws first
+        import pytensor.xtensor as px
+
+        replace = {v: px.as_xtensor(t, dims=(_DRAW, *v.type.dims)) if isinstance(v.type, XTensorType) else t
+                   for v, t in batched.items()}
+        plain = any(not isinstance(v.type, XTensorType) for v in batched)
+        batched_outs = vectorize_xgraph(outs, replace=replace, new_tensor_dims=[_DRAW] if plain else ())
+        batched_outs = [o.transpose(_DRAW, ...).values if isinstance(o.type, XTensorType) else o
+                        for o in batched_outs]
+    else:
+        batched_outs = vectorize_graph(outs, replace=batched)
     fn = pytensor.function(list(batched.values()), batched_outs, on_unused_input="ignore")
     names = [v.name for v in value_vars]
     columns = []
