@@ -28,6 +28,8 @@ from typing import Any, Callable, Iterable
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
+from tests.polling import wait_for
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TIMEOUT_S = 90.0
 
@@ -214,12 +216,7 @@ def relevant_console_errors(
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 120.0, step: float = 0.1) -> bool:
     """Polls ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+    return wait_for(predicate, timeout=timeout, step=step)
 
 
 def wait_kernel_idle(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:

@@ -10,6 +10,7 @@ import pymc as pm
 import pytest
 
 import bayes_widgets as bw
+from tests.polling import wait_for
 from bayes_widgets.widgets._base import BokehLibrary
 from bayes_widgets.widgets.fit_monitor import STREAM_POINTS
 
@@ -24,14 +25,6 @@ def monitor(model, outbox, **kwargs):
     mon.session.start()
     return mon
 
-
-def wait_for(predicate, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.mark.parametrize("backend", ["pymc", "nutpie"])

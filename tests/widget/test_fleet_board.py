@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
 
 import bayes_widgets as bw
+from tests.polling import wait_for
 from bayes_widgets.core.fleet import RunSpec, run_fleet
 from tests.unit.fleet_tasks import slow, square
 
-
-def wait_for(predicate, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_board_follows_a_running_fleet(tmp_path):
