@@ -258,11 +258,9 @@ class PriorEditor(BayesWidget):
 
     # -- internals --------------------------------------------------------------------------
     def _new_family(self, current: PriorDist, family: str) -> PriorDist:
+        """The family's default prior, with the shape of ``current``."""
         if current.size is None:
             return PriorDist.create(family)
-        spec = FAMILIES.get(family)
-        if spec is None:
-            PriorDist.create(family)  # raises the 'unknown family' error
         return PriorDist.create(family, dims=current.dims, size=current.size)
 
     def _commit(self, name: str, prior: PriorDist) -> None:

@@ -38,7 +38,7 @@ def _const(x) -> np.ndarray:
     return np.asarray(x.eval(), dtype=float)
 
 
-def _read_prior(rv, free_rvs) -> PriorDist | ReadOnly:
+def _read_prior(rv, free_rvs, model) -> PriorDist | ReadOnly:
     """The family and numeric parameters of a free variable's prior, if editable."""
     from pytensor.graph.traversal import ancestors
 
@@ -76,7 +76,7 @@ def _read_prior(rv, free_rvs) -> PriorDist | ReadOnly:
     params_ = convert(values)
     if params_ is None:
         return ReadOnly(rv.name, f"a shifted {family} is not editable")
-    dims = _dims_of(rv)
+    dims = _dims_of(rv, model)
     if shape == ():
         return PriorDist.create(family, **{k: float(v) for k, v in params_.items()})
     if len(shape) > 1:
@@ -137,16 +137,10 @@ def shape_of(rv) -> tuple[int, ...]:
     return tuple(int(s) for s in rv.shape.eval())
 
 
-def _dims_of(rv) -> tuple[str, ...]:
+def _dims_of(rv, model) -> tuple[str, ...]:
     if is_xtensor(rv):
         return tuple(rv.type.dims)
-    model = _MODEL_OF.get(rv)
-    if model is None:
-        return ()
     return tuple(model.named_vars_to_dims.get(rv.name, ()) or ())
-
-
-_MODEL_OF: dict = {}
 
 
 class ModelPriors:
@@ -169,12 +163,8 @@ class ModelPriors:
         self.compiles = 0
         self._functions: dict[tuple, tuple] = {}
         free = set(model.free_RVs)
-        for rv in model.free_RVs:
-            _MODEL_OF[rv] = model
         self._shapes = {rv.name: shape_of(rv) for rv in model.free_RVs}
-        read = {rv.name: _read_prior(rv, free) for rv in model.free_RVs}
-        for rv in model.free_RVs:
-            _MODEL_OF.pop(rv, None)
+        read = {rv.name: _read_prior(rv, free, model) for rv in model.free_RVs}
         self.read_only = {k: v for k, v in read.items() if isinstance(v, ReadOnly)}
         self.original = {k: v for k, v in read.items() if isinstance(v, PriorDist)}
         self.priors: dict[str, PriorDist] = dict(self.original)
