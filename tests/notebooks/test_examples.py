@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import threading
 from pathlib import Path
 
 import nbformat
@@ -11,6 +16,29 @@ from nbclient import NotebookClient
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.ipynb"))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+STACK_DUMP_AFTER_S = 420
+"""A notebook still running then has its kernel (and the kernel's children) print every
+thread's stack and stop, so a hang fails with the place it hung (pytest's limit is 600 s)."""
+
+
+@contextlib.contextmanager
+def _stacks_on_hang(client: NotebookClient, after_s: float):
+    done = threading.Event()
+
+    def watchdog():
+        if done.wait(after_s) or client.km is None or not client.km.has_kernel:
+            return
+        pid = client.km.provisioner.process.pid
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        for p in [*children, str(pid)]:  # faulthandler (PYTHONFAULTHANDLER) prints on SIGABRT
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(p), signal.SIGABRT)
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
 
 
 def test_there_are_examples():
@@ -19,11 +47,13 @@ def test_there_are_examples():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_example_runs(path, tmp_path):
+def test_example_runs(path, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
                             store_widget_state=True)
-    client.execute()
+    with _stacks_on_hang(client, STACK_DUMP_AFTER_S):
+        client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors, errors
     views = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])

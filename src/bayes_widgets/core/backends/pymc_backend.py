@@ -5,15 +5,41 @@ chains run in worker processes): it records the draw and obeys pause and cancel.
 Cancelling raises ``KeyboardInterrupt`` from the callback, which ``pm.sample``
 turns into an early return with the draws made so far; tuning draws are always
 kept (``discard_tuned_samples=False``) so a cancel during tuning loses nothing.
+
+With ``cores > 1`` PyMC forks its chain processes from the sampling thread. In a
+Jupyter kernel the parent runs other threads at that moment (the kernel's output
+thread, the session's pump), and a forked child that writes a warning through the
+kernel's output stream can block for ever on a lock one of those threads held at the
+fork. Chain processes forked by a session therefore write to the process's real
+stdout/stderr (the kernel's log) instead of the kernel's streams.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from typing import ClassVar
 
 from bayes_widgets.core.backends.base import Backend, Control
 from bayes_widgets.core.model_info import point_converter
+
+
+_sampling_threads: set[int] = set()
+"""Idents of session threads inside ``pm.sample`` (a forked child keeps its parent thread's ident)."""
+
+
+def _plain_streams_in_chain_process() -> None:
+    if threading.get_ident() in _sampling_threads:
+        _sampling_threads.clear()
+        if sys.__stdout__ is not None:
+            sys.stdout = sys.__stdout__
+        if sys.__stderr__ is not None:
+            sys.stderr = sys.__stderr__
+
+
+os.register_at_fork(after_in_child=_plain_streams_in_chain_process)
 
 
 class PyMCBackend(Backend):
@@ -43,17 +69,22 @@ class PyMCBackend(Backend):
 
         cfg = self.config
         kwargs = cfg.sampler_options()
-        with self.model:
-            return pm.sample(
-                draws=cfg.draws,
-                tune=cfg.tune,
-                chains=cfg.chains,
-                cores=cfg.cores,
-                random_seed=cfg.seed,
-                callback=callback,
-                progressbar=False,
-                nuts_sampler="pymc",
-                discard_tuned_samples=False,
-                compute_convergence_checks=False,
-                **kwargs,
-            )
+        ident = threading.get_ident()
+        _sampling_threads.add(ident)
+        try:
+            with self.model:
+                return pm.sample(
+                    draws=cfg.draws,
+                    tune=cfg.tune,
+                    chains=cfg.chains,
+                    cores=cfg.cores,
+                    random_seed=cfg.seed,
+                    callback=callback,
+                    progressbar=False,
+                    nuts_sampler="pymc",
+                    discard_tuned_samples=False,
+                    compute_convergence_checks=False,
+                    **kwargs,
+                )
+        finally:
+            _sampling_threads.discard(ident)
