@@ -74,6 +74,36 @@ def mmm_example():
     return _mmm_csv("mmm_example.csv", "date_week")
 
 
+MMM_EXAMPLE_PARAMETERS = {
+    "l_max": 8,
+    "adstock_alpha": {"x1": 0.4, "x2": 0.2},
+    "saturation_lam": {"x1": 4.0, "x2": 3.0},
+    "beta": {"x1": 3.0, "x2": 2.0},
+}
+"""The media parameters ``mmm_example`` was simulated with (pymc-marketing's MMM example:
+normalised geometric adstock, then logistic saturation, times beta)."""
+
+
+def mmm_example_truth() -> dict:
+    """Ground truth of :func:`mmm_example`: its simulation parameters, each channel's true
+    media contribution per week (in the simulation's units) and each channel's share of the
+    total media contribution (x1 about 0.81)."""
+    import numpy as np
+
+    df = mmm_example()
+    p = MMM_EXAMPLE_PARAMETERS
+    contributions = {}
+    for channel in ("x1", "x2"):
+        weights = p["adstock_alpha"][channel] ** np.arange(p["l_max"])
+        adstocked = np.convolve(df[channel].to_numpy(dtype=float), weights / weights.sum())[: len(df)]
+        lam = p["saturation_lam"][channel]
+        saturated = (1 - np.exp(-lam * adstocked)) / (1 + np.exp(-lam * adstocked))
+        contributions[channel] = p["beta"][channel] * saturated
+    totals = {c: float(v.sum()) for c, v in contributions.items()}
+    shares = {c: t / sum(totals.values()) for c, t in totals.items()}
+    return {"parameters": p, "contributions": contributions, "shares": shares}
+
+
 def mmm_case_study(weeks: int | None = 161):
     """Real weekly sales with 10 media spend channels (``mdsp_*``) and macro controls
     (``me_ics_all``, ``me_gas_dpg``); the first ``weeks`` rows (None: all 209)."""

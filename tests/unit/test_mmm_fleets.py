@@ -99,3 +99,40 @@ def test_stability_and_forecast_fleets(tmp_path):
     assert len(out) == 6 and (out["q05"] <= out["median"]).all() and (out["median"] <= out["q95"]).all()
     with pytest.raises(MMMDataError, match="date_week"):
         forecast_fleet(model(), df.iloc[100:106].drop(columns="y"), out=tmp_path / "bad")
+
+
+def test_truth_is_checked(tmp_path):
+    from bayes_widgets.core.fleet.mmm_fleets import recovery_fleet
+
+    with pytest.raises(MMMDataError, match="truth"):
+        recovery_fleet(model(), runs=0, truth={"x1": 0.8}, out=tmp_path)
+    with pytest.raises(MMMDataError, match="truth"):
+        recovery_fleet(model(), runs=0, truth={"x1": 0.8, "x2": "a lot"}, out=tmp_path)
+    with pytest.raises(MMMDataError, match="runs"):
+        recovery_fleet(model(), runs=0, out=tmp_path)
+
+
+def test_true_shares_of_the_simulated_example():
+    from bayes_widgets.datasets import mmm_example_truth
+
+    truth = mmm_example_truth()
+    assert truth["shares"]["x1"] == pytest.approx(0.807, abs=0.001)
+    assert sum(truth["shares"].values()) == pytest.approx(1.0)
+    assert len(truth["contributions"]["x1"]) == len(mmm_example())
+
+
+@pytest.mark.slow
+def test_recovery_on_the_example_finds_x1_share(tmp_path):
+    from bayes_widgets.core.fleet.mmm_fleets import recovery_fleet
+    from bayes_widgets.datasets import mmm_example_truth
+
+    full = MMMModel(mmm_example(), target="y", date_column="date_week", channels=["x1", "x2"],
+                    controls=["event_1", "event_2"], lag_max=8, yearly_seasonality=2)
+    truth = mmm_example_truth()["shares"]
+    result = recovery_fleet(full, runs=0, truth=truth, out=tmp_path, fit={"draws": 300, "tune": 300, "seed": 3},
+                            executor=ThreadPoolExecutor(1))
+    row = result.summary().iloc[0]
+    assert row["status"] == "done", row.get("error")
+    assert row["share_fit_x1"] == pytest.approx(truth["x1"], abs=0.08)
+    rec = pd.read_csv(tmp_path / "recovery-truth" / "recovery.csv")
+    assert list(rec["parameter"]) == ["share x1", "share x2"]

@@ -199,19 +199,74 @@ def _shares(contribution):
     return totals / totals.sum()
 
 
+def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """A recovery run on data with a known truth (e.g. a simulation's true contribution
+    shares): the model is fitted to the data as they are and each channel's share of the
+    media contribution is scored against the true share, with its 94 % interval."""
+    import numpy as np
+
+    from bayes_widgets.core.mmm.model import MMMModel
+
+    model = MMMModel(pd.read_csv(params["data_path"]), **params["config"])
+    result = model.fit(progress=_reporter(run_dir), **params.get("fit", {}))
+    if result.status != "finished":
+        raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
+    contribution = np.asarray(model.mmm.idata["posterior"]["channel_contribution"]
+                              .transpose("chain", "draw", "date", "channel").values, dtype=float)
+    per_draw = contribution.sum(axis=2).reshape(-1, contribution.shape[-1])
+    shares = per_draw / per_draw.sum(axis=1, keepdims=True)
+    lo, hi = np.quantile(shares, [0.03, 0.97], axis=0)
+    truth = params["truth_shares"]
+    rows = [{"parameter": f"share {c}", "true": float(truth[c]), "mean": float(shares[:, j].mean()),
+             "low": float(lo[j]), "high": float(hi[j])} for j, c in enumerate(model.channels)]
+    table = pd.DataFrame(rows)
+    table["covered"] = (table["true"] >= table["low"]) & (table["true"] <= table["high"])
+    table["relative_error"] = (table["mean"] - table["true"]).abs() / table["true"].abs()
+    table.to_csv(Path(run_dir) / "recovery.csv", index=False)
+    d = result.diagnostics
+    metrics: dict[str, Any] = {"seed": params.get("fit", {}).get("seed"), "coverage": float(table["covered"].mean()),
+                               "share_error_max": float((table["mean"] - table["true"]).abs().max()),
+                               "rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min,
+                               "divergences": d.divergences}
+    for row in rows:
+        channel = row["parameter"].removeprefix("share ")
+        metrics[f"share_true_{channel}"] = row["true"]
+        metrics[f"share_fit_{channel}"] = row["mean"]
+    return metrics
+
+
 def recovery_fleet(model, *, runs: int = 5, out, fit: dict[str, Any] | None = None, seed: int = 0,
-                   executor: Any = None, on_update=None) -> FleetResult:
-    """``runs`` recoveries, each from its own prior draw (seeds ``seed``, ``seed+1``, ...)."""
-    if not isinstance(runs, int) or runs < 1:
+                   truth: dict[str, float] | None = None, executor: Any = None, on_update=None) -> FleetResult:
+    """``runs`` recoveries, each from its own prior draw (seeds ``seed``, ``seed+1``, ...).
+
+    With ``truth`` (each channel's true share of the media contribution, as for simulated
+    data such as :func:`bayes_widgets.datasets.mmm_example`), one more run fits the data
+    as they are and scores the fitted shares against it; ``runs`` may then be 0.
+    """
+    if not isinstance(runs, int) or isinstance(runs, bool) or runs < (0 if truth else 1):
         raise MMMDataError("runs", f"must be a positive integer, got {runs!r}")
+    if truth is not None:
+        missing = [c for c in model.channels if c not in truth]
+        if missing:
+            raise MMMDataError("truth", f"no true share for channel(s) {', '.join(map(str, missing))}")
+        bad = [c for c in model.channels if not (isinstance(truth[c], int | float) and 0 <= truth[c] <= 1)]
+        if bad:
+            raise MMMDataError("truth", f"shares must be numbers in [0, 1]; check {', '.join(map(str, bad))}")
     data_path, config = _prepare(model, out)
     fit = {**DEFAULT_FIT, **(fit or {})}
-    specs = [RunSpec(f"recovery-s{seed + i}", {"seed": seed + i, "data_path": str(data_path.resolve()),
-                                               "config": config, "fit": {**fit, "seed": seed + i}})
+    common = {"data_path": str(data_path.resolve()), "config": config}
+    specs = [RunSpec(f"recovery-s{seed + i}", {**common, "seed": seed + i, "fit": {**fit, "seed": seed + i}})
              for i in range(runs)]
-    run = run_fleet(specs, recovery_task, out=out, executor=executor,
+    if truth is not None:
+        specs.append(RunSpec("recovery-truth", {**common, "truth_shares": {c: float(truth[c]) for c in model.channels},
+                                                "fit": {**fit, "seed": fit.get("seed", seed)}}))
+    run = run_fleet(specs, _recovery_dispatch, out=out, executor=executor,
                     chains_per_run=int(fit.get("chains", 2)), on_update=on_update)
     return FleetResult("recovery", run)
+
+
+def _recovery_dispatch(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    return (truth_task if "truth_shares" in params else recovery_task)(params, run_dir)
 
 
 def media_summary(model) -> dict[str, float]:
