@@ -144,7 +144,7 @@ MMM_FLEETS = [
     new_code_cell("editor = bw.PriorEditor(model.build(), draws=300, lower=0)\neditor"),
     new_code_cell("model.set_priors(editor.model_config())  # keep whatever was edited above"),
     new_markdown_cell("## Fit, live\n\nThe sampler is chosen for effective draws per second "
-                      "(nutpie here; PyMC's NUTS with time-varying media)."),
+                      "(nutpie, its mass matrix adapted from the draws' variances)."),
     new_code_cell("monitor = model.fit(draws=300, tune=300, seed=1, monitor=True)\nmonitor"),
     new_code_cell("result = monitor.wait()\nresult.diagnostics.rhat_max, result.diagnostics.ess_bulk_min"),
     new_code_cell("model.summarize_variable(\"intercept\")  # in sales units, with a 94% interval"),

@@ -81,9 +81,16 @@ def test_fit_attaches_draws_and_summarizes_in_original_units():
     assert np.isfinite([r["coef"] for r in lam["rows"]]).all()
     with pytest.raises(MMMDataError, match="var_name"):
         model.summarize_variable("nope")
-    from bayes_widgets.core.mmm.fitting import default_backend
+    # sampled as pymc-marketing samples it: data frozen into constants; nutpie adapts from draws
+    from bayes_widgets.core.mmm.fitting import default_sampler_kwargs, sampling_model
 
-    assert default_backend(True) == "pymc" and default_backend(False) == "nutpie"
+    assert default_sampler_kwargs("nutpie") == {"adaptation": "draw_diag"} and default_sampler_kwargs("pymc") == {}
+    from pytensor.compile.sharedvalue import SharedVariable
+
+    def shared(m):
+        return [v for v in m.data_vars if isinstance(v, SharedVariable)]
+
+    assert shared(model.mmm.model) and not shared(sampling_model(model.mmm))
 
 
 @pytest.mark.slow

@@ -9,15 +9,30 @@ import numpy as np
 
 from bayes_widgets.core.mmm.validation import MMMDataError
 
+DEFAULT_BACKEND = "nutpie"
 
-def default_backend(time_varying_media: bool) -> str:
-    """The sampler with more ESS per second at R-hat ≤ 1.01 on this kind of model.
 
-    nutpie samples plain MMMs several times faster per effective draw; with time-varying
-    media (an HSGP) it mixed poorly here (min bulk ESS 143, R-hat 1.04 on the case study),
-    so PyMC's NUTS is used there.
+def default_sampler_kwargs(backend: str) -> dict[str, Any]:
+    """Sampler options picked for ESS per second at R-hat ≤ 1.01 on MMMs.
+
+    nutpie with a mass matrix adapted from the draws' variances (``draw_diag``, as Stan
+    and PyMC adapt) instead of nutpie's default gradient-based estimate. On the case study
+    (161 weeks, 10 channels, 2 controls; 1000 + 1000 draws, 2 chains) the default mixed
+    slowly: min bulk ESS 237 (plain) and 30 (time-varying media, R-hat 1.05), against 973
+    and 303 (R-hat ≤ 1.01) with ``draw_diag``, for about twice the sampling time. The
+    gradient-based low-rank adaptation helped the plain model but cost 10x per step on
+    the 240 parameters of the time-varying one. See ``benchmarks/bench_mmm_fit.py``.
     """
-    return "pymc" if time_varying_media else "nutpie"
+    return {"adaptation": "draw_diag"} if backend == "nutpie" else {}
+
+
+def sampling_model(mmm):
+    """The model as sampled: data and dimension lengths frozen into constants (as
+    pymc-marketing's own ``fit`` does), so the compiler can fold what does not depend on
+    the parameters (e.g. the Gaussian-process basis of time-varying media)."""
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    return freeze_dims_and_data(mmm.model)
 
 
 def attach_fit(mmm, idata) -> None:

@@ -160,8 +160,8 @@ class MMMModel:
         return mmm
 
     # -- fitting ------------------------------------------------------------------------------
-    def fit(self, *, backend: str | None = None, draws: int = 1000, tune: int = 1000, chains: int = 2,
-            cores: int | None = None, seed: int | None = None, target_accept: float = 0.9,
+    def fit(self, *, backend: str | None = None, draws: int = 1000, tune: int = 1000, chains: int = 4,
+            cores: int | None = None, seed: int | None = None, target_accept: float | None = None,
             rows: slice | None = None, monitor: bool = False, progress=None, **fit_kwargs: Any):
         """Builds and fits the model on ``rows`` (all by default).
 
@@ -169,15 +169,21 @@ class MMMModel:
         ``monitor=True`` it returns a live :class:`FitMonitor` at once (the kernel stays
         free). Either way, when sampling ends the draws are attached to ``self.mmm`` (the
         pymc-marketing model), ready for summaries and predictions.
+
+        Four chains by default, run as many at a time as there are cores: with two, the
+        largest R-hat over an MMM's hundreds of quantities often exceeds 1.01 by chance.
         """
         from bayes_widgets.core.events import Cancelled, Finished
-        from bayes_widgets.core.mmm.fitting import attach_fit, default_backend
+        from bayes_widgets.core.mmm.fitting import (DEFAULT_BACKEND, attach_fit, default_sampler_kwargs,
+                                                    sampling_model)
         from bayes_widgets.core.session import FitSession
 
-        backend = backend or default_backend(self.time_varying_media)
+        backend = backend or DEFAULT_BACKEND
+        sampler_kwargs = {**default_sampler_kwargs(backend), **(fit_kwargs.pop("sampler_kwargs", None) or {})}
         mmm = self.build(rows)
-        session = FitSession(mmm.model, backend=backend, draws=draws, tune=tune, chains=chains,
-                             cores=cores, seed=seed, target_accept=target_accept, **fit_kwargs)
+        session = FitSession(sampling_model(mmm), backend=backend, draws=draws, tune=tune, chains=chains,
+                             cores=cores, seed=seed, target_accept=target_accept,
+                             sampler_kwargs=sampler_kwargs, **fit_kwargs)
         self.mmm = mmm
         self.backend = backend
 
