@@ -49,9 +49,10 @@ def case_study_model():
 def open_report(path: Path) -> dict:
     """Opens a report in headless Chromium: requests other than the file itself, and
     whether Bokeh rendered every plot."""
-    sys.path.insert(0, str(ROOT / "tests" / "browser"))
-    from jupyter_harness import launch_browser
     from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.jupyter_harness import launch_browser
 
     with sync_playwright() as p:
         browser = launch_browser(p)

@@ -89,8 +89,9 @@ def run_config(config_path: Path, out: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bayes-widgets", description="bayes_widgets from the command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    fleet = sub.add_parser("fleet", help="run MMM fleets from a TOML config and write a report")
-    fleet.add_argument("config", type=Path)
+    fleet = sub.add_parser("fleet", help="run MMM fleets from a TOML config and write a report",
+                           description=__doc__.split("\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    fleet.add_argument("config", type=Path, help="the TOML configuration (format above)")
     fleet.add_argument("--out", type=Path, required=True, help="directory for the runs and report.html")
     args = parser.parse_args(argv)
     if not args.config.exists():

@@ -53,3 +53,13 @@ def test_production_fleet_from_the_command_line(tmp_path):
     assert (out / "production" / "production-h4" / "summary.json").exists()
     report = (out / "report.html").read_text()
     assert "production fleet" in report and "test_mape" in report
+
+
+def test_help_shows_the_configuration_format(capsys):
+    from bayes_widgets.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["fleet", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "[fleets.holdout]" in out and "horizons = [4, 8, 12]" in out
