@@ -52,6 +52,65 @@ def _recovery_figure(table: pd.DataFrame, title: str):
     return f
 
 
+def _colors(n: int) -> list[str]:
+    from bokeh.palettes import Category10, Category20
+
+    return list(Category10[10][:n]) if n <= 10 else [Category20[20][i % 20] for i in range(n)]
+
+
+def _contributions_figure(table: pd.DataFrame, title: str):
+    """Each channel's contribution per week (posterior mean, original units), stacked."""
+    from bokeh.models import ColumnDataSource
+    from bokeh.plotting import figure
+
+    table = table.copy()
+    table["date"] = pd.to_datetime(table["date"])
+    channels = [c for c in table.columns if c != "date"]
+    src = ColumnDataSource({"date": table["date"], **{f"c{i}": table[c].clip(lower=0) for i, c in enumerate(channels)}})
+    f = figure(width=760, height=240, x_axis_type="datetime", title=title, tools="pan,wheel_zoom,reset")
+    f.varea_stack(stackers=[f"c{i}" for i in range(len(channels))], x="date", source=src,
+                  color=_colors(len(channels)), legend_label=[str(c) for c in channels], alpha=0.8)
+    f.legend.location = "top_left"
+    f.legend.label_text_font_size = "7pt"
+    f.legend.ncols = min(5, len(channels))
+    return f
+
+
+def _spread_figure(table: pd.DataFrame, prefix: str, title: str):
+    """One dot per finished run for each channel's ``prefix`` metric (share or ROAS)."""
+    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.plotting import figure
+
+    done = table[table["status"] == "done"]
+    cols = [c for c in done.columns if c.startswith(prefix)]
+    if done.empty or not cols:
+        return None
+    channels = [c.removeprefix(prefix) for c in cols]
+    rows = [{"channel": ch, "value": float(v), "run": str(run)}
+            for run, (_, r) in zip(done["run_id"], done.iterrows(), strict=True)
+            for ch, c in zip(channels, cols, strict=True) for v in [r[c]] if pd.notna(v)]
+    src = ColumnDataSource(pd.DataFrame(rows))
+    f = figure(width=760, height=240, x_range=channels, title=title, tools="pan,wheel_zoom,reset")
+    f.scatter("channel", "value", source=src, size=8, alpha=0.7)
+    f.add_tools(HoverTool(tooltips=[("run", "@run"), ("channel", "@channel"), ("value", "@value")]))
+    f.xaxis.major_label_orientation = 0.6
+    return f
+
+
+def run_figures(run_dir: Path, run_id: str) -> list:
+    """The plots a finished run left behind: predicted vs actual with bands, forecast,
+    channel contributions over time, true vs fitted (recovery)."""
+    figures = []
+    files = (("predictions.csv", _predictions_figure, "predicted vs actual"),
+             ("forecast.csv", _predictions_figure, "forecast"),
+             ("contributions.csv", _contributions_figure, "channel contributions"),
+             ("recovery.csv", _recovery_figure, "true vs fitted"))
+    for name, make, what in files:
+        if (run_dir / name).exists():
+            figures.append(make(pd.read_csv(run_dir / name), f"{run_id}: {what}"))
+    return figures
+
+
 def _table_html(table: pd.DataFrame) -> str:
     return table.to_html(index=False, escape=True, float_format=lambda x: f"{x:.4g}", na_rep="–",
                          classes="bw-table", border=0)
@@ -73,14 +132,13 @@ def fleet_report(fleets: Any | Iterable[Any], path: str | Path, *, title: str = 
         if hasattr(fleet, "spread"):
             parts += ["<h3>spread across runs</h3>", _table_html(fleet.spread().reset_index(names="quantity"))]
         figures = []
+        if hasattr(fleet, "spread"):
+            for prefix, what in (("share_", "contribution share"), ("roas_", "ROAS")):
+                spread = _spread_figure(table, prefix, f"{what} per channel, one dot per run")
+                if spread is not None:
+                    figures.append(spread)
         for run_id in table["run_id"]:
-            run_dir = Path(fleet.out) / run_id
-            if (run_dir / "predictions.csv").exists():
-                figures.append(_predictions_figure(pd.read_csv(run_dir / "predictions.csv"), str(run_id)))
-            if (run_dir / "forecast.csv").exists():
-                figures.append(_predictions_figure(pd.read_csv(run_dir / "forecast.csv"), f"{run_id} forecast"))
-            if (run_dir / "recovery.csv").exists():
-                figures.append(_recovery_figure(pd.read_csv(run_dir / "recovery.csv"), f"{run_id}: true vs fitted"))
+            figures.extend(run_figures(Path(fleet.out) / str(run_id), str(run_id)))
         if figures:
             plots.append(column(*figures))
             parts.append(f"<div class='bw-plot' data-plot='{len(plots) - 1}'></div>")

@@ -17,7 +17,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import traitlets
 
 from bayes_widgets.core.fleet.store import RunStore
@@ -164,24 +163,19 @@ class FleetBoard(BayesWidget):
             self.error = str(exc)
 
     def select(self, run_id: str) -> None:
-        """Shows the plots of ``run_id``: predictions with bands, forecast, recovery scatter."""
+        """Shows the plots of ``run_id``: predictions with bands, forecast, contributions over
+        time, recovery scatter."""
         from bokeh.embed import json_item
         from bokeh.layouts import column
         from bokeh.plotting import figure
 
-        from bayes_widgets.core.report import _predictions_figure, _recovery_figure
+        from bayes_widgets.core.report import run_figures
 
         run_dir = Path(self.out) / run_id
         if not run_id or not run_dir.is_dir():
             self.error = f"run: no run {run_id!r} in {self.out}"
             return
-        figures = []
-        if (run_dir / "predictions.csv").exists():
-            figures.append(_predictions_figure(pd.read_csv(run_dir / "predictions.csv"), f"{run_id}: predicted vs actual"))
-        if (run_dir / "forecast.csv").exists():
-            figures.append(_predictions_figure(pd.read_csv(run_dir / "forecast.csv"), f"{run_id}: forecast"))
-        if (run_dir / "recovery.csv").exists():
-            figures.append(_recovery_figure(pd.read_csv(run_dir / "recovery.csv"), f"{run_id}: true vs fitted"))
+        figures = run_figures(run_dir, run_id)
         if not figures:
             empty = figure(width=400, height=60, title=f"{run_id}: no plots yet", toolbar_location=None)
             empty.axis.visible = False

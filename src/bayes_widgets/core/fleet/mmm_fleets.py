@@ -68,6 +68,7 @@ def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     metrics.update({f"train_{k}": v for k, v in score(y.iloc[train], train_draws).items()})
     metrics.update({f"test_{k}": v for k, v in score(y.iloc[test], test_draws).items()})
     _write_predictions(Path(run_dir), model, y, train_draws, test_draws, horizon)
+    _write_contributions(run_dir, model)
     return metrics
 
 
@@ -81,6 +82,19 @@ def _write_predictions(run_dir: Path, model, y, train_draws, test_draws, horizon
         "q05": lo, "q25": q25, "median": med, "q75": q75, "q95": hi,
         "split": ["train"] * (len(y) - horizon) + ["test"] * horizon,
     }).to_csv(run_dir / "predictions.csv", index=False)
+
+
+def _write_contributions(run_dir: str | Path, model) -> None:
+    """Each channel's contribution per week (posterior mean, original units) of a fitted run."""
+    import numpy as np
+
+    from bayes_widgets.core.mmm.fitting import target_scale
+
+    da = model.mmm.idata["posterior"]["channel_contribution"].transpose("chain", "draw", "date", "channel")
+    mean = np.asarray(da.values, dtype=float).mean(axis=(0, 1)) * target_scale(model.mmm)
+    table = pd.DataFrame(mean, columns=[str(c) for c in da["channel"].values])
+    table.insert(0, "date", pd.to_datetime(da["date"].values))
+    table.to_csv(Path(run_dir) / "contributions.csv", index=False)
 
 
 @dataclass
@@ -160,6 +174,7 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
     s1 = target_scale(refit.mmm)
+    _write_contributions(run_dir, refit)
     posterior = refit.mmm.idata["posterior"].to_dataset()
     metrics: dict[str, Any] = {"seed": int(params["seed"]), "target_scale_ratio": s0 / s1,
                                "rhat_max": result.diagnostics.rhat_max,
@@ -223,6 +238,7 @@ def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     table["covered"] = (table["true"] >= table["low"]) & (table["true"] <= table["high"])
     table["relative_error"] = (table["mean"] - table["true"]).abs() / table["true"].abs()
     table.to_csv(Path(run_dir) / "recovery.csv", index=False)
+    _write_contributions(run_dir, model)
     d = result.diagnostics
     metrics: dict[str, Any] = {"seed": params.get("fit", {}).get("seed"), "coverage": float(table["covered"].mean()),
                                "share_error_max": float((table["mean"] - table["true"]).abs().max()),
@@ -298,6 +314,7 @@ def stability_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     result = model.fit(progress=_reporter(run_dir), **params.get("fit", {}))
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
+    _write_contributions(run_dir, model)
     d = result.diagnostics
     return {"seed": params["fit"].get("seed"), "trim": start, "rows": len(model.data),
             "rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences,
@@ -350,6 +367,7 @@ def forecast_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     pd.DataFrame({"date": future[model.date_column], "q05": q[0], "q25": q[1], "median": q[2],
                   "q75": q[3], "q95": q[4], "mean": draws.mean(axis=0)}).to_csv(
         Path(run_dir) / "forecast.csv", index=False)
+    _write_contributions(run_dir, model)
     return {"weeks": len(future), "forecast_total": float(draws.sum(axis=1).mean()),
             "rhat_max": result.diagnostics.rhat_max, "divergences": result.diagnostics.divergences}
 
