@@ -177,6 +177,8 @@ MMM_FLEETS = [
 
 def write(name: str, cells) -> None:
     nb = new_notebook(cells=cells)
+    for i, cell in enumerate(nb.cells):  # stable ids: regenerating changes only what changed
+        cell["id"] = f"{Path(name).stem[:2]}-{i:02d}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, ROOT / name)
 
