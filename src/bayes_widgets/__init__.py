@@ -28,6 +28,9 @@ _LAZY = {
     "FleetBoard": "bayes_widgets.widgets.fleet_board",
     "MMMModel": "bayes_widgets.core.mmm.model",
     "PriorDist": "bayes_widgets.core.priors.dist",
+    "DecisionProblem": "bayes_widgets.core.decision.problem",
+    "DecisionVariable": "bayes_widgets.core.decision.variables",
+    "DecisionInputError": "bayes_widgets.core.decision.errors",
     "datasets": "bayes_widgets.datasets",
 }
 
