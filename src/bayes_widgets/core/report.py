@@ -129,10 +129,9 @@ def fleet_report(fleets: Any | Iterable[Any], path: str | Path, *, title: str = 
         table = fleet.summary()
         parts = [f"<h2>{html.escape(fleet.kind)} fleet</h2>", f"<p>{html.escape(str(fleet.out))}</p>",
                  _table_html(table)]
-        if hasattr(fleet, "spread"):
-            parts += ["<h3>spread across runs</h3>", _table_html(fleet.spread().reset_index(names="quantity"))]
         figures = []
         if hasattr(fleet, "spread"):
+            parts += ["<h3>spread across runs</h3>", _table_html(fleet.spread().reset_index(names="quantity"))]
             for prefix, what in (("share_", "contribution share"), ("roas_", "ROAS")):
                 spread = _spread_figure(table, prefix, f"{what} per channel, one dot per run")
                 if spread is not None:

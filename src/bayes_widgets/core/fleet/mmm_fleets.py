@@ -84,13 +84,18 @@ def _write_predictions(run_dir: Path, model, y, train_draws, test_draws, horizon
     }).to_csv(run_dir / "predictions.csv", index=False)
 
 
+def _contribution_draws(model):
+    """The fitted channel contributions (scaled units) as (chain, draw, date, channel)."""
+    return model.mmm.idata["posterior"]["channel_contribution"].transpose("chain", "draw", "date", "channel")
+
+
 def _write_contributions(run_dir: str | Path, model) -> None:
     """Each channel's contribution per week (posterior mean, original units) of a fitted run."""
     import numpy as np
 
     from bayes_widgets.core.mmm.fitting import target_scale
 
-    da = model.mmm.idata["posterior"]["channel_contribution"].transpose("chain", "draw", "date", "channel")
+    da = _contribution_draws(model)
     mean = np.asarray(da.values, dtype=float).mean(axis=(0, 1)) * target_scale(model.mmm)
     table = pd.DataFrame(mean, columns=[str(c) for c in da["channel"].values])
     table.insert(0, "date", pd.to_datetime(da["date"].values))
@@ -191,10 +196,7 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
         for j in range(flat.shape[1]):
             rows.append({"parameter": name if flat.shape[1] == 1 else f"{name}[{j}]", "true": float(true[j]),
                          "mean": float(mean[j]), "low": float(lo[j]), "high": float(hi[j])})
-    table = pd.DataFrame(rows)
-    table["covered"] = (table["true"] >= table["low"]) & (table["true"] <= table["high"])
-    table["relative_error"] = (table["mean"] - table["true"]).abs() / table["true"].abs()
-    table.to_csv(Path(run_dir) / "recovery.csv", index=False)
+    table = _write_recovery_table(run_dir, rows)
     metrics["coverage"] = float(table["covered"].mean())
     metrics["median_relative_error"] = float(table["relative_error"].median())
     true_share = _shares(truth["channel_contribution"])
@@ -204,6 +206,15 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
         metrics[f"share_true_{channel}"] = float(t)
         metrics[f"share_fit_{channel}"] = float(f)
     return metrics
+
+
+def _write_recovery_table(run_dir: str | Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """True vs fitted (mean and 94 % interval) per quantity, with coverage and relative error."""
+    table = pd.DataFrame(rows)
+    table["covered"] = (table["true"] >= table["low"]) & (table["true"] <= table["high"])
+    table["relative_error"] = (table["mean"] - table["true"]).abs() / table["true"].abs()
+    table.to_csv(Path(run_dir) / "recovery.csv", index=False)
+    return table
 
 
 def _shares(contribution):
@@ -226,18 +237,14 @@ def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     result = model.fit(progress=_reporter(run_dir), **params.get("fit", {}))
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
-    contribution = np.asarray(model.mmm.idata["posterior"]["channel_contribution"]
-                              .transpose("chain", "draw", "date", "channel").values, dtype=float)
+    contribution = np.asarray(_contribution_draws(model).values, dtype=float)
     per_draw = contribution.sum(axis=2).reshape(-1, contribution.shape[-1])
     shares = per_draw / per_draw.sum(axis=1, keepdims=True)
     lo, hi = np.quantile(shares, [0.03, 0.97], axis=0)
     truth = params["truth_shares"]
     rows = [{"parameter": f"share {c}", "true": float(truth[c]), "mean": float(shares[:, j].mean()),
              "low": float(lo[j]), "high": float(hi[j])} for j, c in enumerate(model.channels)]
-    table = pd.DataFrame(rows)
-    table["covered"] = (table["true"] >= table["low"]) & (table["true"] <= table["high"])
-    table["relative_error"] = (table["mean"] - table["true"]).abs() / table["true"].abs()
-    table.to_csv(Path(run_dir) / "recovery.csv", index=False)
+    table = _write_recovery_table(run_dir, rows)
     _write_contributions(run_dir, model)
     d = result.diagnostics
     metrics: dict[str, Any] = {"seed": params.get("fit", {}).get("seed"), "coverage": float(table["covered"].mean()),
@@ -293,8 +300,7 @@ def media_summary(model) -> dict[str, float]:
     from bayes_widgets.core.mmm.fitting import target_scale
 
     mmm = model.mmm
-    contribution = np.asarray(mmm.idata["posterior"]["channel_contribution"]
-                              .transpose("chain", "draw", "date", "channel").values).mean(axis=(0, 1))
+    contribution = np.asarray(_contribution_draws(model).values).mean(axis=(0, 1))
     totals = contribution.sum(axis=0) * target_scale(mmm)
     spend = model.data[model.channels].iloc[: contribution.shape[0]].to_numpy(dtype=float).sum(axis=0)
     out = {}
