@@ -26,6 +26,7 @@ _LAZY = {
     "FitMonitor": "bayes_widgets.widgets.fit_monitor",
     "PriorEditor": "bayes_widgets.widgets.prior_editor",
     "FleetBoard": "bayes_widgets.widgets.fleet_board",
+    "DecisionExplorer": "bayes_widgets.widgets.decision_explorer",
     "MMMModel": "bayes_widgets.core.mmm.model",
     "PriorDist": "bayes_widgets.core.priors.dist",
     "DecisionProblem": "bayes_widgets.core.decision.problem",

@@ -1,7 +1,8 @@
 """Widgets: thin anywidget layers over the core."""
 
+from bayes_widgets.widgets.decision_explorer import DecisionExplorer
 from bayes_widgets.widgets.fit_monitor import FitMonitor
 from bayes_widgets.widgets.fleet_board import FleetBoard
 from bayes_widgets.widgets.prior_editor import PriorEditor
 
-__all__ = ["FitMonitor", "FleetBoard", "PriorEditor"]
+__all__ = ["DecisionExplorer", "FitMonitor", "FleetBoard", "PriorEditor"]

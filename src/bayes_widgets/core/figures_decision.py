@@ -1,0 +1,89 @@
+"""Bokeh figures of the decision explorer: the outcome distribution and the risk–return view.
+
+Both are built once with named, empty sources and annotations; the page fills them from
+the widget's traits on every change (``hist``, ``reference_hist``; spans ``mean``,
+``cvar``, ``zero``; box ``loss``; sources ``frontier``, ``current``, ``references``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+CURRENT = "#1f77b4"
+REFERENCE = "#ff7f0e"
+LOSS = "#d62728"
+CVAR = "#9467bd"
+
+
+@functools.lru_cache(maxsize=8)
+def outcome_figure(outcome: str = "profit", reference: str = "reference", width: int = 500,
+                   height: int = 260) -> str:
+    """Histogram of the chosen decision's outcomes, a reference decision's outline, and
+    markers for the mean, the CVaR and the loss region (outcomes below zero)."""
+    from bokeh.embed import json_item
+    from bokeh.models import BoxAnnotation, ColumnDataSource, Span
+    from bokeh.plotting import figure
+
+    f = figure(
+        width=width,
+        height=height,
+        title=f"{outcome} over the scenarios",
+        toolbar_location=None,
+        tools="",
+        x_axis_label=outcome,
+        y_axis_label="scenarios",
+    )
+    hist = ColumnDataSource({"left": [], "right": [], "count": []}, name="hist")
+    ref = ColumnDataSource({"left": [], "right": [], "count": []}, name="reference_hist")
+    f.quad(left="left", right="right", top="count", bottom=0, source=hist, color=CURRENT,
+           alpha=0.55, legend_label="this decision")
+    f.quad(left="left", right="right", top="count", bottom=0, source=ref, fill_alpha=0,
+           line_color=REFERENCE, line_width=1.5, legend_label=reference)
+    f.add_layout(BoxAnnotation(right=0, fill_color=LOSS, fill_alpha=0.07, name="loss"))
+    f.add_layout(Span(location=0, dimension="height", line_color=LOSS, line_dash="dashed",
+                      line_width=1, name="zero"))
+    f.add_layout(Span(location=0, dimension="height", line_color="black", line_width=2,
+                      name="mean", visible=False))
+    f.add_layout(Span(location=0, dimension="height", line_color=CVAR, line_width=2,
+                      line_dash="dotdash", name="cvar", visible=False))
+    f.legend.location = "top_left"
+    f.legend.label_text_font_size = "8pt"
+    f.legend.background_fill_alpha = 0.6
+    return json.dumps(json_item(f))
+
+
+@functools.lru_cache(maxsize=8)
+def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: int = 400,
+                    height: int = 260) -> str:
+    """Expected outcome against CVaR: the optimum for each risk preference, the chosen
+    decision and the reference decisions."""
+    from bokeh.embed import json_item
+    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.plotting import figure
+
+    f = figure(
+        width=width,
+        height=height,
+        title="risk–return",
+        toolbar_location=None,
+        tools="",
+        x_axis_label=f"CVaR {cvar_alpha:g} of {outcome} (worst {100 * cvar_alpha:g} %)",
+        y_axis_label=f"expected {outcome}",
+    )
+    frontier = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="frontier")
+    current = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="current")
+    refs = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="references")
+    f.line("cvar", "mean", source=frontier, color=CVAR, line_width=1.5)
+    points = f.scatter("cvar", "mean", source=frontier, color=CVAR, size=7, legend_label="optimum per risk preference")
+    ref_points = f.scatter("cvar", "mean", source=refs, color=REFERENCE, size=9, marker="square",
+                           legend_label="references")
+    cur = f.scatter("cvar", "mean", source=current, color=CURRENT, size=11, marker="diamond",
+                    legend_label="this decision")
+    f.add_tools(HoverTool(renderers=[points, ref_points, cur],
+                          tooltips=[("", "@label"), ("decision", "@decision"),
+                                    ("expected", "@mean{0,0.[00]}"), ("CVaR", "@cvar{0,0.[00]}")]))
+    f.legend.location = "top_right"
+    f.legend.label_text_font_size = "8pt"
+    f.legend.background_fill_alpha = 0.6
+    return json.dumps(json_item(f))

@@ -1,0 +1,337 @@
+"""DecisionExplorer: move a decision and watch its outcome distribution; optimise it.
+
+    explorer = DecisionExplorer(problem)              # a DecisionProblem
+    explorer = DecisionExplorer(problem, references={"current plan": current})
+    explorer.set_decision({"order_0": 0, ...})         # same checks as the page
+    explorer.optimise("cvar", level=0.05)              # moves the sliders to the optimum
+    explorer.compute_frontier()                        # the risk–return view
+    explorer.decision, explorer.summary                # the shown state
+
+A slider or a number box per decision variable; the distribution of the outcome over
+the scenarios is recomputed on every move (histogram with the mean, the CVaR and the
+loss region marked). Beside the chosen decision stand reference decisions: by default
+the naive one (the problem optimised with the scenarios' means plugged in), plus any
+the caller gives (e.g. the current plan). A bad value or an infeasible request is shown
+inline and the last valid decision stays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from bayes_widgets.core.decision.compare import NaiveComparison, _point_scenario
+from bayes_widgets.core.decision.errors import DecisionInputError
+from bayes_widgets.core.decision.frontier import DEFAULT_ALPHAS, check_alphas, risk_return
+from bayes_widgets.core.decision.problem import DecisionProblem
+from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summarise
+from bayes_widgets.core.decision.solvers import OptimisationResult
+from bayes_widgets.core.figures import with_fresh_ids
+from bayes_widgets.core.figures_decision import frontier_figure, outcome_figure
+from bayes_widgets.widgets._base import BayesWidget, static_file
+
+NAIVE = "naive (means)"
+OPTIMUM = "optimum"
+
+
+class DecisionExplorer(BayesWidget):
+    """Interactive view of a :class:`DecisionProblem` (see the module docstring).
+
+    Parameters
+    ----------
+    problem:
+        The decision problem.
+    x:
+        Starting decision (default: the problem's starting point).
+    objective, level:
+        Risk measure the Optimise button maximises (``"mean"``, ``"cvar"``,
+        ``"quantile"``, ``"prob_loss"``); changeable on the page.
+    naive:
+        ``True`` (default): show the naive decision, the problem optimised with the
+        scenarios' means; a dict of plug-in values by quantity; a
+        :class:`NaiveComparison` (its naive decision, and its held-out verdict shown);
+        ``False``: none.
+    references:
+        Other decisions to show beside it, ``{label: decision}`` (e.g. the current plan).
+    alphas:
+        Risk preferences (CVaR levels, 1 = risk-neutral) of the risk–return view.
+    cvar_alpha:
+        Level of the CVaR shown for every decision.
+    outcome:
+        What the outcome is called on the page (``"profit"``, ``"response"``, ...).
+    optimise_options:
+        Passed to :meth:`DecisionProblem.optimise` (``restarts``, ``method``, ``seed``...).
+    """
+
+    _esm = traitlets.Unicode().tag(sync=True)
+    variables = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Per variable: name, lower, upper, integer, step."""
+    decision = traitlets.Dict().tag(sync=True)
+    """The shown decision by variable name (always a valid one)."""
+    summary = traitlets.Dict().tag(sync=True)
+    """The shown decision's outcome distribution: mean, sd, quantiles, CVaR, P(loss),
+    histogram, constraint status."""
+    objective = traitlets.Unicode("mean").tag(sync=True)
+    level = traitlets.Float(None, allow_none=True).tag(sync=True)
+    optimum = traitlets.Dict().tag(sync=True)
+    """Last optimisation: decision, objective, value, converged, exact, message."""
+    references = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Decisions shown beside the chosen one: label, x, mean, CVaR, P(loss), histogram."""
+    comparison = traitlets.Dict().tag(sync=True)
+    """Held-out verdict of a :class:`NaiveComparison` (difference, se, z), if given."""
+    frontier = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Risk–return view: the optimum per risk preference with its mean and CVaR."""
+    alphas = traitlets.List(traitlets.Float()).tag(sync=True)
+    cvar_alpha = traitlets.Float(0.05).tag(sync=True)
+    outcome = traitlets.Unicode("profit").tag(sync=True)
+    status = traitlets.Unicode("idle").tag(sync=True)
+    """``idle``, ``optimising`` or ``frontier``."""
+    evaluations = traitlets.Int(0).tag(sync=True)
+    """Accepted decision changes so far (tests and the page read it)."""
+    outcome_figure = traitlets.Unicode("").tag(sync=True)
+    frontier_figure = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        problem: DecisionProblem,
+        *,
+        x: Any = None,
+        objective: str = "mean",
+        level: float | None = None,
+        naive: bool | Mapping[str, Any] | NaiveComparison = True,
+        references: Mapping[str, Any] | None = None,
+        alphas: Any = DEFAULT_ALPHAS,
+        cvar_alpha: float = 0.05,
+        outcome: str = "profit",
+        bins: int = 40,
+        optimise_options: Mapping[str, Any] | None = None,
+    ):
+        if not isinstance(problem, DecisionProblem):
+            raise DecisionInputError(
+                "problem", f"expected a DecisionProblem, got {type(problem).__name__}"
+            )
+        if not (isinstance(bins, int) and bins >= 2):
+            raise DecisionInputError("bins", f"must be an integer ≥ 2, got {bins!r}")
+        measure = risk_measure(objective, level)
+        cvar_level = risk_measure("cvar", cvar_alpha).level
+        super().__init__(_esm=static_file("decision_explorer.js").read_text())
+        self.problem = problem
+        self.bins = bins
+        self.optimise_options = dict(optimise_options or {})
+        self.result: OptimisationResult | None = None
+        self.naive_comparison = naive if isinstance(naive, NaiveComparison) else None
+        self.frontier_points = []
+        self._reference_x: dict[str, np.ndarray] = {}
+        with self.hold_sync():
+            self.objective, self.level = measure.name, measure.level
+            self.cvar_alpha = cvar_level
+            self.alphas = list(check_alphas(alphas))
+            self.outcome = str(outcome)
+            self.variables = [_variable_spec(v) for v in problem.variables]
+            first_reference = NAIVE if naive not in (False, None) else next(iter(references or {}), "reference")
+            self.outcome_figure = with_fresh_ids(outcome_figure(self.outcome, str(first_reference)))
+            self.frontier_figure = with_fresh_ids(frontier_figure(self.outcome, cvar_level))
+        start = problem.start if x is None else problem.check_x(x)
+        self._show(start)
+        self._set_references(naive, references or {})
+
+    # -- Python API -------------------------------------------------------------------------
+    def set_decision(self, x: Any) -> None:
+        """Shows decision ``x`` (array in variable order or dict by name); a bad value
+        raises :class:`DecisionInputError` and the shown decision stays."""
+        self._show(self.problem.check_x(x))
+
+    def optimise(self, objective: str | None = None, level: float | None = None,
+                 **options: Any) -> OptimisationResult:
+        """Optimises the problem, moves the decision to the optimum, and returns the result."""
+        if objective is not None:
+            measure = risk_measure(objective, level)
+            self.objective, self.level = measure.name, measure.level
+        self.status = "optimising"
+        try:
+            result = self.problem.optimise(self.objective, level=self.level,
+                                           **{**self.optimise_options, **options})
+        finally:
+            self.status = "idle"
+        self.result = result
+        described = self._describe(result.x_array)
+        self.optimum = {
+            "mean": described["mean"],
+            "cvar": described["cvar"],
+            "prob_loss": described["prob_loss"],
+            "x": dict(result.x),
+            "objective": result.objective,
+            "value": _json(result.value),
+            "converged": result.converged,
+            "exact": result.exact,
+            "message": result.message,
+            "method": result.method,
+            "elapsed_s": result.elapsed_s,
+        }
+        self._show(result.x_array)
+        self.error = ""
+        return result
+
+    optimize = optimise
+
+    def compute_frontier(self, alphas: Any = None, **options: Any) -> list[dict[str, Any]]:
+        """The risk–return view: the optimum for each risk preference, with its expected
+        outcome and CVaR at ``cvar_alpha``."""
+        if alphas is not None:
+            self.alphas = list(check_alphas(alphas))
+        self.status = "frontier"
+        try:
+            points = risk_return(self.problem, self.alphas, report_alpha=self.cvar_alpha,
+                                 **{**self.optimise_options, **options})
+        finally:
+            self.status = "idle"
+        self.frontier_points = points
+        self.frontier = [_jsonable(p.to_dict()) for p in points]
+        self.error = ""
+        return self.frontier
+
+    def use(self, label: str) -> None:
+        """Shows a reference decision (or ``"optimum"``) as the chosen one."""
+        if label == OPTIMUM and self.result is not None:
+            self._show(self.result.x_array)
+            return
+        if label not in self._reference_x:
+            known = [OPTIMUM] * (self.result is not None) + list(self._reference_x)
+            raise DecisionInputError("label", f"unknown decision {label!r}; known: {known}")
+        self._show(self._reference_x[label])
+
+    # -- messages from the page -------------------------------------------------------------
+    def _on_evaluate(self, msg) -> None:
+        try:
+            x = self.problem.check_x(msg.get("x") or {})
+            self._show(x)
+        except DecisionInputError as exc:
+            self._reject(exc)
+            return
+        self.error = ""
+
+    def _on_optimise(self, msg) -> None:
+        try:
+            objective = msg.get("objective", self.objective)
+            level = msg.get("level", self.level)
+            level = None if level in ("", None) or objective in ("mean", "prob_loss") else level
+            self.optimise(objective, level)
+        except DecisionInputError as exc:
+            self._reject(exc)
+
+    def _on_frontier(self, msg) -> None:
+        try:
+            self.compute_frontier()
+        except DecisionInputError as exc:
+            self._reject(exc)
+
+    def _on_use(self, msg) -> None:
+        try:
+            self.use(str(msg.get("label", "")))
+        except DecisionInputError as exc:
+            self._reject(exc)
+            return
+        self.error = ""
+
+    # -- internals --------------------------------------------------------------------------
+    def _reject(self, exc: DecisionInputError) -> None:
+        """Shows the error; the page puts its inputs back to the last valid decision."""
+        self.error = str(exc)
+        self.send_message("rejected", field=exc.field, message=str(exc))
+
+    def _describe(self, x: np.ndarray) -> dict[str, Any]:
+        outcomes = self.problem.outcomes(x)
+        s = summarise(outcomes, cvar_alpha=self.cvar_alpha, bins=self.bins)
+        out = _jsonable(s.to_dict())
+        out["x"] = self.problem.as_dict(x)
+        return out
+
+    def _show(self, x: np.ndarray) -> None:
+        summary = self._describe(x)
+        violations = self.problem.violations(x)
+        summary["constraints"] = [
+            {"name": name, "violation": _json(v), "ok": bool(v <= 1e-9 * (1 + abs(v)))}
+            for name, v in violations.items()
+        ]
+        summary["feasible"] = all(c["ok"] for c in summary["constraints"])
+        with self.hold_sync():
+            self.decision = summary["x"]
+            self.summary = summary
+            self.evaluations += 1
+
+    def _set_references(self, naive, references: Mapping[str, Any]) -> None:
+        rows = []
+        if naive is not False and naive is not None:
+            if isinstance(naive, NaiveComparison):
+                x_naive = naive.naive.x_array
+                self.comparison = {
+                    "bayesian": dict(naive.bayesian.x),
+                    "naive": dict(naive.naive.x),
+                    "difference": _json(naive.difference),
+                    "se": _json(naive.se),
+                    "z": _json(naive.z),
+                    "n_heldout": naive.n_heldout,
+                    "heldout": naive.heldout,
+                }
+            else:
+                point = None if naive is True else naive
+                plug_in = _point_scenario(self.problem.scenarios, point)
+                options = {**self.optimise_options}
+                x_naive = self.problem.with_scenarios(plug_in).optimise(
+                    self.objective, level=self.level, **options
+                ).x_array
+            self._reference_x[NAIVE] = x_naive
+        if not isinstance(references, Mapping):
+            raise DecisionInputError(
+                "references", f"expected {{label: decision}}, got {type(references).__name__}"
+            )
+        for label, x in references.items():
+            self._reference_x[str(label)] = self.problem.check_x(x, field=f"references.{label}")
+        for label, x in self._reference_x.items():
+            row = self._describe(x)
+            row["label"] = label
+            rows.append(row)
+        self.references = rows
+
+
+def _variable_spec(v) -> dict[str, Any]:
+    span = v.upper - v.lower
+    step = 1 if v.integer else _nice_step(span / 200.0)
+    return {"name": v.name, "lower": v.lower, "upper": v.upper, "integer": bool(v.integer),
+            "step": step}
+
+
+def _nice_step(raw: float) -> float:
+    """A round slider step (1, 2 or 5 × a power of ten) near ``raw``."""
+    if not raw > 0 or not math.isfinite(raw):
+        return 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if raw <= m * power:
+            return float(m * power)
+    return float(10 * power)
+
+
+def _json(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON values (NaN and inf as None) for traits."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return _json(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+__all__ = ["DecisionExplorer", "RISK_MEASURES"]

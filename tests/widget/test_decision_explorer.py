@@ -1,0 +1,176 @@
+"""DecisionExplorer, Python side: live evaluation, optimise, references, errors keep state."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import bayes_widgets as bw
+from bayes_widgets.core.decision import (
+    DecisionInputError,
+    DecisionProblem,
+    DecisionVariable,
+    budget,
+    compare_naive,
+    cvar,
+)
+from bayes_widgets.core.decision import supply_chain as sc
+from bayes_widgets.core.decision.frontier import risk_return
+
+PRICE, COST = 5.0, 3.0
+
+
+def newsvendor(demand, **kwargs):
+    return DecisionProblem(
+        [DecisionVariable("q", 0, 200, integer=True)],
+        {"demand": demand},
+        lambda x, s: PRICE * np.minimum(x[0], s["demand"]) - COST * x[0],
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def demand():
+    return np.random.default_rng(5).gamma(4.0, 25.0, size=3000)
+
+
+def send(widget, outbox, kind, **payload):
+    widget.send = outbox
+    widget._dispatch(widget, {"type": kind, **payload}, [])
+
+
+def test_moving_the_decision_redraws_the_outcome(demand, outbox):
+    problem = newsvendor(demand)
+    ex = bw.DecisionExplorer(problem, x=[50])
+    first = dict(ex.summary)
+    assert ex.decision == {"q": 50}
+    assert first["mean"] == pytest.approx(problem.outcomes([50]).mean())
+    assert sum(first["counts"]) == len(demand) and len(first["edges"]) == len(first["counts"]) + 1
+    assert first["cvar"] == pytest.approx(cvar(problem.outcomes([50]), 0.05))
+    n = ex.evaluations
+    send(ex, outbox, "evaluate", x={"q": 120})
+    assert ex.decision == {"q": 120} and ex.evaluations == n + 1 and not ex.error
+    assert ex.summary["mean"] == pytest.approx(problem.outcomes([120]).mean())
+    assert ex.summary["prob_loss"] == pytest.approx(np.mean(problem.outcomes([120]) < 0))
+    json.dumps(ex.summary, allow_nan=False)
+    # figures are Bokeh json items with the named pieces the page fills
+    for name in ("hist", "reference_hist", "mean", "cvar", "zero"):
+        assert f'"name": "{name}"' in ex.outcome_figure
+    for name in ("frontier", "current", "references"):
+        assert f'"name": "{name}"' in ex.frontier_figure
+
+
+@pytest.mark.parametrize(
+    ("x", "field"),
+    [
+        ({"q": 250}, "x.q"),  # above the upper bound
+        ({"q": 10.5}, "x.q"),  # not whole
+        ({"q": None}, "x"),  # empty box
+        ({"z": 3}, "x"),  # unknown variable
+    ],
+)
+def test_bad_values_are_shown_and_the_last_decision_stays(demand, outbox, x, field):
+    ex = bw.DecisionExplorer(newsvendor(demand), x=[80])
+    before = (dict(ex.decision), dict(ex.summary))
+    send(ex, outbox, "evaluate", x=x)
+    assert ex.error.startswith(f"{field}:"), ex.error
+    assert (ex.decision, ex.summary) == before
+    rejected = outbox.of_type("rejected")
+    assert rejected and rejected[-1]["field"] == field
+    send(ex, outbox, "evaluate", x={"q": 90})
+    assert ex.error == "" and ex.decision == {"q": 90}
+
+
+def test_optimise_moves_the_decision_and_reports_convergence(demand, outbox):
+    problem = newsvendor(demand)
+    ex = bw.DecisionExplorer(problem, x=[0])
+    send(ex, outbox, "optimise", objective="mean", level=None)
+    exhaustive = int(np.argmax([problem.outcomes([q]).mean() for q in range(201)]))
+    assert ex.decision == {"q": exhaustive}
+    assert ex.optimum["x"] == {"q": exhaustive} and ex.optimum["converged"] and ex.optimum["exact"]
+    assert ex.optimum["mean"] == pytest.approx(ex.summary["mean"])
+    assert ex.status == "idle"
+    # a risk-averse objective orders less
+    send(ex, outbox, "optimise", objective="cvar", level=0.1)
+    assert ex.objective == "cvar" and ex.level == 0.1
+    assert ex.decision["q"] < exhaustive
+    # a bad level is shown inline; the decision stays
+    before = dict(ex.decision)
+    send(ex, outbox, "optimise", objective="cvar", level=1.7)
+    assert ex.error.startswith("level:") and ex.decision == before
+
+
+def test_naive_reference_and_use(demand, outbox):
+    problem = newsvendor(demand)
+    ex = bw.DecisionExplorer(problem, x=[10], references={"current": [60]})
+    labels = [r["label"] for r in ex.references]
+    assert labels == ["naive (means)", "current"]
+    naive = ex.references[0]
+    # the naive decision: optimal for the mean demand only, so it orders the mean (critical
+    # fractile 0.4 is ignored)
+    assert abs(naive["x"]["q"] - round(float(demand.mean()))) <= 1
+    send(ex, outbox, "use", label="current")
+    assert ex.decision == {"q": 60}
+    send(ex, outbox, "use", label="nope")
+    assert ex.error.startswith("label:") and ex.decision == {"q": 60}
+    with pytest.raises(DecisionInputError, match=r"^references\.bad\.q: "):
+        bw.DecisionExplorer(problem, references={"bad": [999]})
+
+
+def test_frontier_trades_expected_profit_for_a_better_bad_case(demand, outbox):
+    problem = newsvendor(demand)
+    ex = bw.DecisionExplorer(problem, alphas=[1.0, 0.25, 0.05])
+    send(ex, outbox, "frontier")
+    pts = ex.frontier
+    assert [p["alpha"] for p in pts] == [1.0, 0.25, 0.05]
+    means = [p["mean"] for p in pts]
+    cvars = [p["cvar"] for p in pts]
+    assert means == sorted(means, reverse=True)  # risk aversion costs expected profit...
+    assert cvars[-1] >= cvars[0]  # ...and buys a better worst case
+    assert pts[0]["label"] == "risk-neutral" and all(p["converged"] for p in pts)
+    direct = risk_return(problem, [1.0, 0.25, 0.05])
+    assert [p.x for p in direct] == [p["x"] for p in pts]
+
+
+def test_constraints_are_shown_not_enforced_while_exploring():
+    rng = np.random.default_rng(0)
+    problem = DecisionProblem(
+        {"a": (0, 10), "b": (0, 10)},
+        {"r": rng.normal(1.0, 0.1, size=(500, 2))},
+        lambda x, s: s["r"] @ np.sqrt(x),
+        constraints=[budget(10)],
+    )
+    ex = bw.DecisionExplorer(problem, naive=False)
+    ex.set_decision([8, 7])
+    assert ex.summary["feasible"] is False
+    assert ex.summary["constraints"][0]["name"] == "budget"
+    assert ex.summary["constraints"][0]["violation"] == pytest.approx(5)
+    ex.optimise()
+    assert ex.summary["feasible"] is True
+    assert sum(ex.decision.values()) == pytest.approx(10, abs=1e-4)
+
+
+def test_supply_chain_explorer_with_a_naive_comparison(outbox):
+    scenarios = sc.generating_process_scenarios(2000, seed=1)
+    problem = sc.supply_chain_problem(scenarios)
+    comparison = compare_naive(problem, sc.generating_process_scenarios(2000, seed=2), point=sc.naive_point(),
+                               seed=0)
+    ex = bw.DecisionExplorer(problem, naive=comparison)
+    assert ex.comparison["z"] > 3 and ex.comparison["difference"] > 0
+    assert ex.references[0]["x"] == comparison.naive.x
+    ex.optimise()
+    assert ex.decision["order_0"] <= 10
+    assert ex.decision == comparison.bayesian.x
+
+
+def test_wrong_arguments_name_the_field(demand):
+    with pytest.raises(DecisionInputError, match=r"^problem: "):
+        bw.DecisionExplorer("not a problem")
+    with pytest.raises(DecisionInputError, match=r"^objective: "):
+        bw.DecisionExplorer(newsvendor(demand), objective="median")
+    with pytest.raises(DecisionInputError, match=r"^alphas: "):
+        bw.DecisionExplorer(newsvendor(demand), alphas=[0])
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        bw.DecisionExplorer(newsvendor(demand), colour="red")
