@@ -27,6 +27,7 @@ _LAZY = {
     "PriorEditor": "bayes_widgets.widgets.prior_editor",
     "FleetBoard": "bayes_widgets.widgets.fleet_board",
     "DecisionExplorer": "bayes_widgets.widgets.decision_explorer",
+    "PosteriorExplorer": "bayes_widgets.widgets.posterior_explorer",
     "MMMModel": "bayes_widgets.core.mmm.model",
     "PriorDist": "bayes_widgets.core.priors.dist",
     "DecisionProblem": "bayes_widgets.core.decision.problem",

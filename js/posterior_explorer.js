@@ -1,0 +1,176 @@
+// PosteriorExplorer view: summary table with problems highlighted, variable and
+// coordinate choice, linked trace/rank/pair/predictive plots, forest plot.
+// Python side: src/bayes_widgets/widgets/posterior_explorer.py.
+import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
+import { sendCommand } from "./lib/stream.js";
+
+const css = `
+.bw-posterior { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; max-width: 1100px;
+  color: var(--jp-ui-font-color1, #222); }
+.bw-posterior .bw-row { display: flex; gap: 12px; align-items: flex-start; flex-wrap: wrap; margin: 4px 0; }
+.bw-posterior .bw-table { max-height: 260px; overflow: auto; border: 1px solid var(--jp-border-color2, #eee); }
+.bw-posterior table { border-collapse: collapse; }
+.bw-posterior th, .bw-posterior td { padding: 1px 8px; text-align: right; border-bottom: 1px solid var(--jp-border-color2, #eee); white-space: nowrap; }
+.bw-posterior th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); }
+.bw-posterior td.bw-left, .bw-posterior th.bw-left { text-align: left; }
+.bw-posterior tr.bw-problem td { background: rgba(214, 39, 40, 0.12); }
+.bw-posterior tr.bw-chosen td.bw-left { font-weight: 600; }
+.bw-posterior tr[data-quantity] { cursor: pointer; }
+.bw-posterior select[multiple] { min-width: 160px; }
+.bw-posterior .bw-note { color: var(--jp-ui-font-color2, #666); }
+.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
+`;
+
+const COLUMNS = [["mean", "mean"], ["sd", "sd"], ["hdi_3%", "hdi 3%"], ["hdi_97%", "hdi 97%"],
+  ["ess_bulk", "ess bulk"], ["ess_tail", "ess tail"], ["r_hat", "R-hat"]];
+
+export default {
+  initialize() {},
+
+  async render({ model, el }) {
+    const root = h("div", { class: "bw-posterior", "data-testid": "posterior-explorer" });
+    el.append(h("style", {}, css), root);
+    const banner = errorBanner(model);
+    const note = versionNote(model);
+    const header = h("div", { class: "bw-note", "data-testid": "header" });
+    const table = h("table", { "data-testid": "summary" });
+    const variableSelect = h("select", { "data-testid": "variable" });
+    const quantitySelect = h("select", { multiple: true, size: 6, "data-testid": "quantities" });
+    const plot = h("button", { "data-testid": "plot" }, "Plot selected");
+    const forestSelect = h("select", { multiple: true, size: 4, "data-testid": "forest-variables" });
+    const selection = h("div", { class: "bw-note", "data-testid": "selection" });
+    const figure = h("div", { "data-testid": "figure" });
+    const forest = h("div", { "data-testid": "forest" });
+    root.append(...[note, banner.el].filter(Boolean), header,
+      h("div", { class: "bw-row" }, h("div", { class: "bw-table" }, table),
+        h("div", {}, h("div", {}, "variable ", variableSelect), quantitySelect, h("div", {}, plot)),
+        h("div", {}, h("div", {}, "forest of"), forestSelect)),
+      selection, h("div", { class: "bw-row" }, figure, forest));
+
+    const renderHeader = () => {
+      const f = model.get("facts") || {};
+      const rows = model.get("summary") || [];
+      const flagged = rows.filter((r) => (r.problems || []).length).length;
+      header.textContent = `${f.chains ?? "?"} chains × ${f.draws_per_chain ?? "?"} draws; ` +
+        `${rows.length} quantities, ${flagged} with a problem` +
+        (f.draws_shown < f.draws_total ? `; plots show ${f.draws_shown} of ${f.draws_total} draws` : "");
+      root.dataset.problems = flagged;
+    };
+
+    const renderTable = () => {
+      const rows = model.get("summary") || [];
+      const chosen = new Set(model.get("selected") || []);
+      table.replaceChildren(
+        h("tr", {}, h("th", { class: "bw-left" }, "quantity"), ...COLUMNS.map(([, l]) => h("th", {}, l))),
+        ...rows.map((r) => {
+          const tr = h("tr", {
+            class: [(r.problems || []).length ? "bw-problem" : "", chosen.has(r.name) ? "bw-chosen" : ""].join(" ").trim() || null,
+            "data-quantity": r.name, "data-problem": String((r.problems || []).length > 0),
+            title: (r.problems || []).join("; ") || null,
+          }, h("td", { class: "bw-left" }, r.name),
+          ...COLUMNS.map(([k]) => h("td", { "data-col": k, "data-value": r[k] ?? "" }, fmt(r[k], 4))));
+          tr.addEventListener("click", () => sendCommand(model, "select", { quantities: [r.name] }));
+          return tr;
+        }));
+    };
+
+    const renderChoices = () => {
+      const vars = model.get("variables") || [];
+      const current = variableSelect.value || (model.get("selected") || [""])[0].split("[")[0];
+      variableSelect.replaceChildren(...vars.map((v) =>
+        h("option", { value: v.name, selected: v.name === current }, `${v.name}${v.dims.length ? ` (${v.dims.join(", ")})` : ""}`)));
+      const chosen = new Set(model.get("selected") || []);
+      const v = vars.find((x) => x.name === variableSelect.value) || vars[0];
+      quantitySelect.replaceChildren(...(v?.quantities || []).map((q) =>
+        h("option", { value: q, selected: chosen.has(q) }, q)));
+      const forestChosen = new Set(model.get("forest_variables") || []);
+      forestSelect.replaceChildren(...vars.map((x) => h("option", { value: x.name, selected: forestChosen.has(x.name) }, x.name)));
+    };
+    variableSelect.addEventListener("change", renderChoices);
+    plot.addEventListener("click", () => {
+      const picked = [...quantitySelect.selectedOptions].map((o) => o.value);
+      const others = (model.get("selected") || []).filter((q) => !picked.includes(q));
+      sendCommand(model, "select", { quantities: picked.length ? [...picked, ...others].slice(0, 4) : [] });
+    });
+    forestSelect.addEventListener("change", () =>
+      sendCommand(model, "forest", { variables: [...forestSelect.selectedOptions].map((o) => o.value) }));
+
+    let Bokeh = null;
+    let shownFigure = null;
+    let shownForest = null;
+    let unlink = null;
+    const trackSelection = (doc) => {
+      const draws = byName(doc, "draws");
+      const ppc = byName(doc, "ppc");
+      const update = () => {
+        const n = draws ? draws.selected.indices.length : 0;
+        root.dataset.selected = n;
+        const alpha = ppc ? ppc.data.alpha : [];
+        const highlighted = n ? alpha.filter((a) => a > 0.5).length : 0;
+        root.dataset.ppcHighlighted = highlighted;
+        selection.textContent = n ? `${n} draws selected` + (ppc ? `; ${highlighted} of their predictive curves shown in red` : "")
+          : "select draws with the box or lasso tool in the pair or trace plot";
+      };
+      update();
+      if (!draws) return null;
+      // the page's own highlight runs after Bokeh's callback has updated the curves
+      const onChange = () => setTimeout(update, 0);
+      draws.selected.change.connect(onChange);
+      return () => draws.selected.change.disconnect(onChange);
+    };
+    const renderFigure = async () => {
+      const json = model.get("figure");
+      if (!json || json === shownFigure || !Bokeh) return;
+      shownFigure = json;
+      try {
+        unlink?.();
+        const { doc } = await embedFigure(Bokeh, figure, json);
+        unlink = trackSelection(doc);
+        figure.bokehDocument = doc; // for scripted inspection of the embedded plots
+        figure.dataset.quantities = (model.get("selected") || []).join("|");
+        figure.dataset.rendered = "true";
+      } catch (err) {
+        figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
+      }
+    };
+    const renderForest = async () => {
+      const json = model.get("forest");
+      if (!json || json === shownForest || !Bokeh) return;
+      shownForest = json;
+      try {
+        await embedFigure(Bokeh, forest, json);
+        forest.dataset.rendered = "true";
+        forest.dataset.variables = (model.get("forest_variables") || []).join("|");
+      } catch (err) {
+        forest.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
+      }
+    };
+
+    const onSelected = () => { renderTable(); renderChoices(); };
+    model.on("change:summary change:facts", renderHeader);
+    model.on("change:summary change:selected", onSelected);
+    model.on("change:variables change:forest_variables", renderChoices);
+    model.on("change:figure", renderFigure);
+    model.on("change:forest", renderForest);
+    renderHeader();
+    renderTable();
+    renderChoices();
+    try {
+      Bokeh = await whenBokeh();
+      await renderFigure();
+      await renderForest();
+    } catch (err) {
+      figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
+    }
+    return () => {
+      banner.dispose();
+      unlink?.();
+      model.off(null, renderHeader);
+      model.off(null, onSelected);
+      model.off(null, renderChoices);
+      model.off(null, renderFigure);
+      model.off(null, renderForest);
+    };
+  },
+};

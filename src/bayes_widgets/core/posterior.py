@@ -1,0 +1,168 @@
+"""A fitted posterior, ready to explore: its quantities, a summary table, selected draws.
+
+    post = PosteriorData(result)                 # FitResult, DataTree or InferenceData
+    post.variables                               # name, dims, coordinate labels, size
+    post.quantities("theta")                     # ["theta[0]", "theta[1]", ...]
+    post.summary()                               # mean, sd, HDI, ESS, R-hat; problems flagged
+    post.draws(["mu", "theta[0]"])               # (chain, draw) arrays of scalar quantities
+
+A *quantity* is one scalar of a variable, named like ``theta[0]`` or, with coordinate
+labels, ``beta[trend]``; a scalar variable is its own quantity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bayes_widgets.core.diagnostics import _parameter_table
+
+RHAT_LIMIT = 1.01
+ESS_PER_CHAIN = 100
+"""Problems flagged in the summary: R-hat above ``RHAT_LIMIT``, or bulk or tail ESS
+below ``ESS_PER_CHAIN`` × chains (the thresholds of Vehtari et al. 2021)."""
+
+
+class PosteriorError(ValueError):
+    """Bad input to the posterior tools; ``field`` names what was wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Quantity:
+    name: str
+    variable: str
+    index: tuple[int, ...]
+
+
+def as_tree(source: Any):
+    """The ``xarray.DataTree`` of a FitResult, DataTree or ArviZ InferenceData."""
+    import xarray as xr
+
+    tree = getattr(source, "idata", source)
+    if isinstance(tree, xr.DataTree):
+        return tree
+    if hasattr(tree, "groups") and hasattr(tree, "posterior"):  # legacy InferenceData
+        return xr.DataTree.from_dict({f"/{g}": getattr(tree, g) for g in tree.groups()})
+    if isinstance(tree, xr.Dataset):
+        return xr.DataTree.from_dict({"/posterior": tree})
+    raise PosteriorError(
+        "source", f"expected a FitResult, DataTree, InferenceData or Dataset, got {type(source).__name__}"
+    )
+
+
+class PosteriorData:
+    """The posterior of a fit, flattened into named scalar quantities."""
+
+    def __init__(self, source: Any, *, var_names: Sequence[str] | None = None):
+        self.tree = as_tree(source)
+        if "posterior" not in self.tree.children:
+            raise PosteriorError("source", "has no posterior group (was the fit cancelled during tuning?)")
+        post = self.tree["posterior"].to_dataset()
+        numeric = [n for n, da in post.data_vars.items() if np.issubdtype(da.dtype, np.number)]
+        if var_names is not None:
+            unknown = [n for n in var_names if n not in post.data_vars]
+            if unknown:
+                raise PosteriorError("var_names", f"unknown variables {unknown}; the posterior has {numeric}")
+            numeric = [n for n in var_names if n in numeric]
+        if not numeric:
+            raise PosteriorError("source", "the posterior holds no numeric variable")
+        for dim in ("chain", "draw"):
+            if dim not in post.dims:
+                raise PosteriorError("source", f"the posterior has no {dim!r} dimension")
+        self.posterior = post[numeric].transpose("chain", "draw", ...)
+        self.chains = int(self.posterior.sizes["chain"])
+        self.draws_per_chain = int(self.posterior.sizes["draw"])
+        self._quantities: dict[str, Quantity] = {}
+        self.variables: list[dict[str, Any]] = []
+        for name in numeric:
+            da = self.posterior[name]
+            dims = [d for d in da.dims if d not in ("chain", "draw")]
+            labels = [[str(v) for v in da[d].values] if d in da.coords else [str(i) for i in range(da.sizes[d])]
+                      for d in dims]
+            names = []
+            for idx in np.ndindex(*[da.sizes[d] for d in dims]):
+                q = name if not dims else f"{name}[{', '.join(labels[k][i] for k, i in enumerate(idx))}]"
+                self._quantities[q] = Quantity(q, name, tuple(idx))
+                names.append(q)
+            self.variables.append({"name": name, "dims": dims, "coords": labels, "size": len(names),
+                                   "quantities": names})
+
+    # -- quantities -------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return list(self._quantities)
+
+    def quantities(self, variable: str | None = None) -> list[str]:
+        if variable is None:
+            return self.names
+        for v in self.variables:
+            if v["name"] == variable:
+                return list(v["quantities"])
+        raise PosteriorError("variable", f"unknown variable {variable!r}; known: {[v['name'] for v in self.variables]}")
+
+    def check(self, names: Sequence[str], field: str = "quantities") -> list[str]:
+        if isinstance(names, str):
+            names = [names]
+        out = []
+        for n in names:
+            if n in self._quantities:
+                out.append(n)
+            elif any(v["name"] == n for v in self.variables):
+                out.extend(self.quantities(n))
+            else:
+                close = [q for q in self._quantities if q.split("[")[0] == n.split("[")[0]][:5]
+                raise PosteriorError(field, f"unknown quantity {n!r}" + (f"; e.g. {close}" if close else ""))
+        return out
+
+    def draws(self, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """``(chain, draw)`` arrays of the named quantities (or whole variables)."""
+        out = {}
+        for n in self.check(names):
+            q = self._quantities[n]
+            arr = np.asarray(self.posterior[q.variable].values, dtype=float)
+            out[n] = arr[(slice(None), slice(None), *q.index)]
+        return out
+
+    # -- summary ----------------------------------------------------------------------------
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per quantity: mean, sd, 94% HDI, bulk/tail ESS, R-hat, and ``problems``
+        (why the row is flagged; empty when fine)."""
+        rows = _parameter_table(self.posterior)
+        ess_min = ESS_PER_CHAIN * self.chains
+        for row, name in zip(rows, self.names):
+            row["name"] = name  # coordinate labels rather than positions
+            row["variable"] = self._quantities[name].variable
+            problems = []
+            if self.chains > 1 and (not math.isfinite(row["r_hat"]) or row["r_hat"] > RHAT_LIMIT):
+                problems.append(f"R-hat {row['r_hat']:.3f} > {RHAT_LIMIT}")
+            for key in ("ess_bulk", "ess_tail"):
+                if not math.isfinite(row[key]) or row[key] < ess_min:
+                    problems.append(f"{key.replace('_', ' ')} {row[key]:.0f} < {ess_min}")
+            row["problems"] = problems
+            for k, v in list(row.items()):
+                if isinstance(v, float) and not math.isfinite(v):
+                    row[k] = None
+        return rows
+
+    # -- predictive -------------------------------------------------------------------------
+    def predictive(self) -> tuple[str, np.ndarray, np.ndarray] | None:
+        """``(name, observed (n,), predictive (chain, draw, n))`` of the first observed
+        variable with posterior predictive draws; None when the fit has none."""
+        if "posterior_predictive" not in self.tree.children or "observed_data" not in self.tree.children:
+            return None
+        pp = self.tree["posterior_predictive"].to_dataset()
+        obs = self.tree["observed_data"].to_dataset()
+        for name in obs.data_vars:
+            if name in pp.data_vars:
+                y = np.asarray(obs[name].values, dtype=float).ravel()
+                draws = pp[name].transpose("chain", "draw", ...).values
+                return name, y, np.asarray(draws, dtype=float).reshape(draws.shape[0], draws.shape[1], -1)
+        return None
