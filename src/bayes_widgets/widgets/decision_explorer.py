@@ -6,6 +6,7 @@
     explorer.optimise("cvar", level=0.05)              # moves the sliders to the optimum
     explorer.compute_frontier()                        # the risk–return view
     explorer.decision, explorer.summary                # the shown state
+    budget_explorer(mmm, total_budget=1e5)             # per-channel spend of a fitted MMM
 
 A slider or a number box per decision variable; the distribution of the outcome over
 the scenarios is recomputed on every move (histogram with the mean, the CVaR and the
@@ -298,6 +299,31 @@ class DecisionExplorer(BayesWidget):
         self.references = rows
 
 
+def budget_explorer(mmm: Any, total_budget: float | None = None, *, objective: str = "mean",
+                    level: float | None = None, references: Mapping[str, Any] | None = None,
+                    **problem_options: Any) -> DecisionExplorer:
+    """Budget what-ifs on a fitted MMM: a spend slider per channel, the predicted response
+    distribution over the posterior draws, the current plan beside it, and Optimise under
+    the total budget and per-channel bounds (options: see
+    :func:`bayes_widgets.core.decision.mmm_budget.budget_problem`)."""
+    from bayes_widgets.core.decision.mmm_budget import budget_problem
+
+    problem = budget_problem(mmm, total_budget, **problem_options)
+    current = {c: v for c, v in problem.current.items()}
+    lower, upper = problem.lower, problem.upper
+    start = np.clip([current[n] for n in problem.names], lower, upper)
+    outcome = "response" if problem.value_per_unit is None else "profit"
+    return DecisionExplorer(
+        problem,
+        x=start,
+        objective=objective,
+        level=level,
+        naive=False,
+        references={"current plan": start, **dict(references or {})},
+        outcome=outcome,
+    )
+
+
 def _variable_spec(v) -> dict[str, Any]:
     span = v.upper - v.lower
     step = 1 if v.integer else _nice_step(span / 200.0)
@@ -334,4 +360,4 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["DecisionExplorer", "RISK_MEASURES"]
+__all__ = ["RISK_MEASURES", "DecisionExplorer", "budget_explorer"]

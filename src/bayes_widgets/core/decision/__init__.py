@@ -9,6 +9,8 @@
     problem.evaluate([80])                          # mean, sd, quantiles, CVaR, P(loss), histogram
     result = problem.optimise("mean")               # or "cvar", "quantile", "prob_loss"
     compare_naive(problem, heldout_scenarios=fresh) # Bayesian vs plug-in-the-means
+    risk_return(problem)                            # the optimum per risk preference
+    budget_problem(mmm, total_budget=1e5)           # spend per channel of a fitted MMM
 
 Profits are maximised (higher is better); see :mod:`.problem` for the conventions.
 """
@@ -16,6 +18,14 @@ Profits are maximised (higher is better); see :mod:`.problem` for the convention
 from bayes_widgets.core.decision.compare import NaiveComparison, compare_naive
 from bayes_widgets.core.decision.constraints import Budget, Constraint, LinearConstraint, budget
 from bayes_widgets.core.decision.errors import DecisionInputError, SlowProfitWarning
+from bayes_widgets.core.decision.frontier import FrontierPoint, risk_return
+from bayes_widgets.core.decision.mmm_budget import (
+    BudgetProblem,
+    MMMResponse,
+    budget_problem,
+    current_plan,
+    mmm_response,
+)
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.risk import (
     RISK_MEASURES,
@@ -35,10 +45,13 @@ from bayes_widgets.core.decision.variables import DecisionVariable
 __all__ = [
     "RISK_MEASURES",
     "Budget",
+    "BudgetProblem",
     "Constraint",
     "DecisionInputError",
     "DecisionProblem",
     "DecisionVariable",
+    "FrontierPoint",
+    "MMMResponse",
     "LinearConstraint",
     "NaiveComparison",
     "OptimisationResult",
@@ -48,12 +61,16 @@ __all__ = [
     "SlowProfitWarning",
     "as_scenarios",
     "budget",
+    "budget_problem",
     "compare_naive",
+    "current_plan",
     "cvar",
     "expected_value",
+    "mmm_response",
     "optimise",
     "prob_loss",
     "quantile",
+    "risk_return",
     "risk_measure",
     "summarise",
 ]

@@ -37,18 +37,23 @@ CDF) or no adstock in ``ConvMode.After``, and logistic, inverse-scaled logistic,
 Michaelis-Menten, Hill, Hill sigmoid, tanh (plain or baselined), root, log or no
 saturation; identity link, no extra panel dims, no time-varying media. Anything else
 raises :class:`DecisionInputError` naming it. Effects added with ``add_mu_effect`` that
-read the channel data are not seen.
+read the channel data are not seen. Spends are in the units of the model's channel data
+(money, unless the model was given a ``cost_per_unit``).
 
 **pymc-marketing's optimiser.** pymc-marketing 1.3 has ``MMM.budget_optimizer(start_date,
-end_date)``, a ``BudgetOptimizer`` that maximises the mean of
-``total_media_contribution_original_scale`` over the window (per-period budgets,
-``sum == total``, SLSQP on a compiled PyTensor graph with the carry-in from the training
-data), and ``evaluate_response_distribution(plan)`` for the per-draw response of a
-labelled plan. It works on a model fitted by :meth:`MMMModel.fit`; this module's tests
-check that our carry-in response equals its per-draw response minus the response to zero
-spend, and that our optimum is as good as its. It only optimises the mean, compiles the
-model for each window (seconds), and cannot weigh risk or money; :func:`budget_problem`
-hands the same response to the decision engine, which optimises any risk measure.
+end_date)``: a ``BudgetOptimizer`` whose ``allocate_budget(total, budget_bounds)`` maximises
+a utility (the mean by default; VaR, CVaR, Sharpe ratio and others in
+``pymc_marketing.mmm.utility``) of ``total_media_contribution_original_scale`` over the
+window, with per-period budgets, ``sum == total``, SLSQP on a compiled PyTensor graph and
+the carry-in from the training data; its ``evaluate_response_distribution(plan)`` gives the
+per-draw response of a labelled plan. Both work on a model fitted by :meth:`MMMModel.fit`,
+and this module's tests check that our ``carry_in=True`` response equals that per-draw
+response minus the response to zero spend, and that our mean-optimal plan matches its
+optimum. Its risk utilities are not comparable with ours: they score the total response,
+carry-in included, whose plan-independent part differs from draw to draw; and it compiles
+a graph per window (seconds). :func:`budget_problem` hands the same response to the
+decision engine instead, for any of its risk measures, money (``value_per_unit``) and
+``per="horizon"`` budgets.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ DEFAULT_LAST = 8
 DEFAULT_UPPER_MULTIPLE = 2.0
 """Default upper bound of a channel: this multiple of its largest historical spend per
 period (beyond the data the saturation curves are extrapolations)."""
-CHUNK_ELEMENTS = 4_000_000
+CHUNK_ELEMENTS = 2_000_000
 """Most saturation evaluations per vectorised block (bounds the memory of a batch)."""
 
 Per = Literal["period", "horizon"]
@@ -150,7 +155,7 @@ _SATURATIONS: dict[str, Callable[..., np.ndarray]] = {
     "MichaelisMentenSaturation": lambda x, *, alpha, lam: alpha * x / (lam + x),
     "HillSaturation": _hill,
     "HillSaturationSigmoid": (
-        lambda x, *, sigma, beta, lam: sigma * _expit(beta * (x - lam)) - sigma * _expit(-beta * lam)
+        lambda x, *, sigma, beta, lam: sigma * (_expit(beta * (x - lam)) - _expit(-beta * lam))
     ),
     "TanhSaturation": lambda x, *, b, c: b * np.tanh(x / (b * c)),
     "TanhSaturationBaselined": (
@@ -297,7 +302,8 @@ class MMMResponse:
         X = np.atleast_2d(X)
         if X.ndim != 2 or X.shape[1] != C:
             raise DecisionInputError(
-                field, f"expected {C} spends ({', '.join(self.channels)}) or (K, {C}), got {X.shape}"
+                field,
+                f"expected {C} spends ({', '.join(self.channels)}) or (K, {C}), got {X.shape}",
             )
         if not np.isfinite(X).all() or (X < 0).any():
             raise DecisionInputError(field, "spends must be finite and not negative")
@@ -334,8 +340,11 @@ class MMMResponse:
             past = self.spend[-(L - 1) :].T * inv[:, None]  # (C, <= L-1)
             n_past = past.shape[1]
             series = np.concatenate([past, np.zeros((C, T))], axis=1)
-            carried = _convolve(series, self.kernel)[..., n_past:]
-            arrays["carry_in"] = carried[..., periods]
+            carried = _convolve(series, self.kernel)[..., n_past:][..., periods]
+            arrays["carry_in"] = carried
+            # what the carry-in alone yields, subtracted from every plan's response
+            arrays["carry_in_response"] = (self._saturate(carried, self.saturation_params)
+                                           * weights).sum(axis=-1)
         return _Window(arrays, weights)
 
     def _window_response(
@@ -358,9 +367,9 @@ class MMMResponse:
         adstocked = arrays["adstocked"]
         S, _, T = adstocked.shape
         carried = arrays.get("carry_in")
-        base = None
-        if carried is not None:
-            base = (self._saturate(carried, params) * weights).sum(axis=-1)  # (S, C)
+        base = arrays.get("carry_in_response")  # (S, C)
+        if carried is not None and base is None:
+            base = (self._saturate(carried, params) * weights).sum(axis=-1)
         out = np.empty((K, S, C) if by_channel else (K, S))
         step = max(1, CHUNK_ELEMENTS // (S * C * T))
         for a in range(0, K, step):
@@ -396,7 +405,9 @@ def _convolve(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _check_horizon(horizon: Any) -> int:
     if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 1:
-        raise DecisionInputError("horizon", f"must be a whole number of periods ≥ 1, got {horizon!r}")
+        raise DecisionInputError(
+            "horizon", f"must be a whole number of periods ≥ 1, got {horizon!r}"
+        )
     return int(horizon)
 
 
@@ -551,7 +562,9 @@ def current_plan(mmm: Any, last: int = DEFAULT_LAST) -> dict[str, float]:
     response = _as_response(mmm)
     n = len(response.spend)
     if isinstance(last, bool) or not isinstance(last, numbers.Integral) or not 1 <= last <= n:
-        raise DecisionInputError("last", f"must be a whole number of periods in [1, {n}], got {last!r}")
+        raise DecisionInputError(
+            "last", f"must be a whole number of periods in [1, {n}], got {last!r}"
+        )
     means = response.spend[-int(last) :].mean(axis=0)
     return {c: float(v) for c, v in zip(response.channels, means)}
 
@@ -579,7 +592,9 @@ class BudgetProblem(DecisionProblem):
         value_per_unit: float | None,
         current: dict[str, float],
     ):
-        super().__init__(variables, scenarios, profit, constraints=[budget(total_budget)], batch=True)
+        super().__init__(
+            variables, scenarios, profit, constraints=[budget(total_budget)], batch=True
+        )
         self.response = response
         self.total_budget = total_budget
         self.horizon = horizon
@@ -674,7 +689,8 @@ def budget_problem(
     if total < lower.sum() * (1 - 1e-12):
         raise DecisionInputError(
             "total_budget",
-            f"infeasible: {total:g} is below {lower.sum():g}, the sum of the channels' lower bounds",
+            f"infeasible: {total:g} is below {lower.sum():g}, the sum of the channels' "
+            "lower bounds",
         )
 
     window = response._window(horizon, bool(carry_in))

@@ -379,37 +379,48 @@ def _local(
     z0 = np.clip(x0, lo, hi)[free]
     nit = 0
     if ev.measure.smooth:
+        # gradient methods work in unit coordinates (each free variable's box mapped to
+        # [0, 1]) on the objective divided by its typical size: finite differences and
+        # SLSQP's line search fail on spends of 1e6 or objectives of 1e8
+        scale = max(abs(loss(z0)), abs(loss((lo[free] + hi[free]) / 2)), 1.0)
+        base, width = lo[free], hi[free] - lo[free]
+
+        def unit_loss(u: np.ndarray) -> float:
+            return loss(base + u * width) / scale
+
+        u0 = (z0 - base) / width
+        unit_bounds = [(0.0, 1.0)] * len(u0)
         if has_constraints:
             cons = [
                 {
                     "type": "ineq",
-                    "fun": (lambda z, c=c: c.b - c.A @ expand(z)),
-                    "jac": (lambda z, c=c: -c.A[:, free]),
+                    "fun": (lambda u, c=c: c.b - c.A @ expand(base + u * width)),
+                    "jac": (lambda u, c=c: -c.A[:, free] * width),
                 }
                 for c in problem.linear
             ] + [
-                {"type": "ineq", "fun": (lambda z, g=g: -g.values(expand(z)))}
+                {"type": "ineq", "fun": (lambda u, g=g: -g.values(expand(base + u * width)))}
                 for g in problem.general
             ]
             res = sopt.minimize(
-                loss,
-                z0,
+                unit_loss,
+                u0,
                 method="SLSQP",
-                bounds=bounds,
+                bounds=unit_bounds,
                 constraints=cons,
                 options={"maxiter": maxiter},
             )
             solver = "SLSQP"
         else:
             res = sopt.minimize(
-                loss, z0, method="L-BFGS-B", bounds=bounds, options={"maxiter": maxiter}
+                unit_loss, u0, method="L-BFGS-B", bounds=unit_bounds, options={"maxiter": maxiter}
             )
             solver = "L-BFGS-B"
         nit += int(getattr(res, "nit", 0))
-        x = np.clip(expand(res.x), lo, hi)
+        x = np.clip(expand(base + np.asarray(res.x) * width), lo, hi)
         feasible = bool(problem._feasible_mask(x[None, :])[0])
         if res.success and feasible:
-            return _Run(x, -float(res.fun), True, nit, solver, str(res.message))
+            return _Run(x, ev.score(x), True, nit, solver, str(res.message))
         if feasible:
             z0 = x[free]
         first_message = f"{solver}: {res.message}"

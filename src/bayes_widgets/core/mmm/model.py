@@ -254,6 +254,20 @@ class MMMModel:
         """Return on ad spend per channel with credible intervals (pymc-marketing's table)."""
         return self._fitted().summary.roas(**kwargs)
 
+    def budget_problem(self, total_budget: float | None = None, **options: Any):
+        """How to spread a budget over the channels: a decision problem over the posterior
+        draws (see :func:`bayes_widgets.core.decision.mmm_budget.budget_problem`)."""
+        from bayes_widgets.core.decision.mmm_budget import budget_problem
+
+        return budget_problem(self, total_budget, **options)
+
+    def budget_explorer(self, total_budget: float | None = None, **options: Any):
+        """Budget what-ifs: spend sliders per channel, the response distribution live, the
+        current plan vs the optimum (see :func:`bayes_widgets.widgets.decision_explorer.budget_explorer`)."""
+        from bayes_widgets.widgets.decision_explorer import budget_explorer
+
+        return budget_explorer(self, total_budget, **options)
+
     def refresh(self, new_rows: pd.DataFrame, **fit_kwargs: Any):
         """Adds new weeks after the last one and refits on all rows (same options and priors)."""
         combined = pd.concat([self.data, new_rows], ignore_index=True)
