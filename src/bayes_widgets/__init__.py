@@ -45,3 +45,18 @@ def __getattr__(name: str):
         return module if name == "datasets" else getattr(module, name)
     raise AttributeError(f"module 'bayes_widgets' has no attribute {name!r}")
 
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext bayes_widgets``: display hooks and the ``%fit`` magic (see
+    :mod:`bayes_widgets.ipython_ext`)."""
+    from bayes_widgets.ipython_ext import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    """``%unload_ext bayes_widgets``: IPython's formatters as they were."""
+    from bayes_widgets.ipython_ext import unload
+
+    unload(ipython)
