@@ -109,3 +109,19 @@ def mmm_case_study(weeks: int | None = 161):
     (``me_ics_all``, ``me_gas_dpg``); the first ``weeks`` rows (None: all 209)."""
     df = _mmm_csv("case_study_data.csv", "wk_strt_dt")
     return df if weeks is None else df.iloc[:weeks].reset_index(drop=True)
+
+
+def radon():
+    """Minnesota radon measurements (one row per house: county, floor, log radon), the
+    classic small hierarchical example; see ``data/radon/PROVENANCE.md``."""
+    from bayes_widgets.core.hierarchical import load_radon
+
+    return load_radon()
+
+
+def synthetic_demand(n_stores: int = 1000, n_days: int = 942, seed: int = 0):
+    """Synthetic daily store sales with known truth, shaped like the Rossmann setup
+    (23 features, closed days as NaN); see :func:`bayes_widgets.core.hierarchical.make_demand`."""
+    from bayes_widgets.core.hierarchical import make_demand
+
+    return make_demand(n_stores, n_days, seed=seed)
