@@ -1,4 +1,5 @@
-// FitMonitor view: live chains table, progress, R-hat/ESS, trace and rank plots.
+// FitMonitor view: live chains table, progress, R-hat/ESS, trace and rank plots;
+// in SVI mode (method "svi") a streamed loss curve, steps/s, ETA and current parameters.
 // Python side: src/bayes_widgets/widgets/fit_monitor.py.
 import css from "./fit_monitor.css";
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
@@ -108,10 +109,221 @@ function summaryLine(model) {
   );
 }
 
+function sviParamTable(model) {
+  const rows = model.get("svi_params") || [];
+  if (!rows.length) return h("div");
+  const head = h(
+    "tr",
+    {},
+    h("th", { class: "bw-left" }, "site"),
+    h("th", { class: "bw-left" }, "shape"),
+    h("th", {}, "median / mean"),
+    h("th", {}, "5% – 95% / range"),
+  );
+  const body = rows.map((r) =>
+    h(
+      "tr",
+      { "data-name": r.name, "data-value": r.value ?? "" },
+      h("td", { class: "bw-left" }, r.name),
+      h("td", { class: "bw-left" }, r.shape && r.shape.length ? `(${r.shape.join(", ")})` : "scalar"),
+      h("td", {}, fmt(r.value)),
+      h(
+        "td",
+        { title: r.kind === "range" ? "smallest and largest element median" : "90% interval of the guide" },
+        r.lo === null || r.lo === undefined ? "–" : `${fmt(r.lo)} – ${fmt(r.hi)}${r.kind === "range" ? " (elements)" : ""}`,
+      ),
+    ),
+  );
+  return h("table", { class: "bw-params", "data-testid": "svi-params" }, head, body);
+}
+
+function sviSummary(model) {
+  const d = model.get("diagnostics") || {};
+  const svi = d.svi;
+  if (!d.backend || !svi) return null;
+  const items = [
+    ["steps", `${svi.steps} / ${svi.steps_requested}`],
+    ["converged", svi.converged ? "yes" : "no"],
+    ["final loss", fmt(svi.final_loss, 6)],
+    ["steps/s", fmt(svi.steps_per_s)],
+    ["guide", svi.guide || "–"],
+    ["draws from guide", d.draws_per_chain],
+    ["wall time", fmtSeconds(d.wall_time_s)],
+  ];
+  return h(
+    "div",
+    { class: "bw-summary", "data-testid": "summary", "data-steps": svi.steps,
+      "data-converged": svi.converged ? "true" : "false", "data-partial": d.partial ? "true" : "false",
+      "data-draws-per-chain": d.draws_per_chain },
+    items.map(([k, v]) => h("span", { style: "margin-right:14px" }, `${k}: `, h("b", {}, v))),
+  );
+}
+
+/** y range of the loss plot: all points, or (robust) those after the first 10% of the steps. */
+function lossRange(data, robust) {
+  const xs = Array.from(data.x || []);
+  const cols = [Array.from(data.y || []), Array.from(data.s || [])];
+  if (!xs.length) return null;
+  const xmax = xs[xs.length - 1];
+  let keep = xs.map((x) => !robust || x >= 0.1 * xmax);
+  if (keep.filter(Boolean).length < 5) keep = xs.map(() => true);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const col of cols) {
+    col.forEach((v, i) => {
+      if (keep[i] && v !== null && Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    });
+  }
+  if (!Number.isFinite(lo)) return null;
+  const pad = hi > lo ? 0.05 * (hi - lo) : Math.max(Math.abs(hi) * 0.05, 1e-9);
+  return [lo - pad, hi + pad];
+}
+
+async function renderSVI({ model, el }) {
+  const style = h("style", {}, css);
+  const root = h("div", { class: "bw-fit", "data-testid": "fit-monitor", "data-method": "svi" });
+  el.append(style, root);
+  const banner = errorBanner(model);
+  const status = h("span", { class: "bw-status", "data-testid": "status" });
+  const bar = h("div");
+  const counts = h("span", { "data-testid": "counts" });
+  const lossNow = h("span", { "data-testid": "loss" });
+  const cancel = h("button", { "data-testid": "cancel", title: "Stop and keep the parameters so far" }, "Cancel");
+  const pause = h("button", { "data-testid": "pause" }, "Pause");
+  const resume = h("button", { "data-testid": "resume" }, "Resume");
+  const rangeBtn = h("button", { "data-testid": "loss-range", title: "y axis: skip the first 10% of the steps, or show all" }, "Full range");
+  cancel.addEventListener("click", () => sendCommand(model, "cancel"));
+  pause.addEventListener("click", () => sendCommand(model, "pause"));
+  resume.addEventListener("click", () => sendCommand(model, "resume"));
+  const message = h("div", { class: "bw-message", "data-testid": "message" });
+  const tables = h("div", { class: "bw-tables" });
+  const summary = h("div");
+  const figure = h("div", { class: "bw-figure", "data-testid": "figure" });
+  const note = versionNote(model);
+  root.append(
+    h("div", { class: "bw-head" }, h("b", {}, "SVI"), status,
+      h("div", { class: "bw-bar" }, bar), counts, cancel, pause, resume),
+    h("div", { class: "bw-head" }, lossNow, rangeBtn),
+    ...[banner.el, note, message, summary, tables, figure].filter(Boolean),
+  );
+
+  const updateHead = () => {
+    const st = model.get("status");
+    const p = model.get("progress") || {};
+    root.dataset.status = st;
+    root.dataset.backend = model.get("backend");
+    root.dataset.stepsDone = p.steps_done ?? 0;
+    root.dataset.drawsDone = p.steps_done ?? 0;
+    root.dataset.total = p.total ?? 0;
+    root.dataset.converged = p.converged ? "true" : "false";
+    status.dataset.status = st;
+    const conv = p.converged && st === "finished" ? " · converged" : "";
+    const shown = st === "sampling" ? "optimising" : st; // data-status keeps the session's word
+    status.textContent = `${shown}${conv}${model.get("backend") ? ` · ${model.get("backend")}` : ""}`;
+    bar.style.width = `${Math.round(100 * (p.fraction || 0))}%`;
+    counts.textContent =
+      `${p.steps_done ?? 0} / ${p.total ?? 0} steps · ${fmt(p.steps_per_s)} steps/s · ${fmtSeconds(p.elapsed_s)}` +
+      (FINAL.has(st) ? "" : ` · ETA ${fmtSeconds(p.eta_s)}`);
+    counts.dataset.steps = p.steps_done ?? 0;
+    lossNow.textContent = `loss ${fmt(p.loss, 6)} · smoothed ${fmt(p.loss_smoothed, 6)}`;
+    const live = !FINAL.has(st) && st !== "created";
+    cancel.disabled = !live;
+    pause.disabled = !live || !model.get("can_pause") || st === "paused";
+    resume.disabled = st !== "paused";
+    message.textContent = model.get("message") || "";
+    message.style.display = message.textContent ? "" : "none";
+  };
+  const updateTables = () => {
+    tables.replaceChildren(sviParamTable(model));
+    const s = sviSummary(model);
+    summary.replaceChildren(...(s ? [s] : []));
+  };
+  updateHead();
+  updateTables();
+  const onHead = () => updateHead();
+  const onTables = () => updateTables();
+  model.on("change:status change:progress change:message change:can_pause", onHead);
+  model.on("change:svi_params change:diagnostics", onTables);
+
+  let doc = null;
+  let received = 0; // streamed loss points (for tests: rises while optimising)
+  let stream = null;
+  let disposed = false;
+  let robust = true;
+  const fitRange = () => {
+    const src = byName(doc, "loss");
+    const yr = byName(doc, "loss-y");
+    if (!src || !yr) return;
+    const r = lossRange(src.data, robust);
+    if (r) {
+      yr.start = r[0];
+      yr.end = r[1];
+    }
+  };
+  const countPoints = () => {
+    const src = byName(doc, "loss");
+    figure.dataset.points = src ? src.get_length() ?? 0 : 0;
+    figure.dataset.received = received;
+  };
+  const applyChunks = (chunks, replace) => {
+    const src = byName(doc, "loss");
+    if (!src) return;
+    for (const ch of chunks) {
+      if (!ch.loss) continue;
+      if (replace) src.data = ch.loss;
+      else {
+        received += ch.loss.x.length;
+        src.stream(ch.loss);
+      }
+      if (src.get_length() > 4 * model.get("live_points")) src.data = everyOther(src.data);
+    }
+    fitRange();
+    countPoints();
+  };
+  rangeBtn.addEventListener("click", () => {
+    robust = !robust;
+    rangeBtn.textContent = robust ? "Full range" : "Skip first 10%";
+    rangeBtn.dataset.robust = robust ? "true" : "false";
+    fitRange();
+  });
+  const embed = async () => {
+    const json = model.get("figure_json");
+    if (!json || disposed) return;
+    try {
+      const Bokeh = await whenBokeh();
+      ({ doc } = await embedFigure(Bokeh, figure, json));
+      stream?.dispose();
+      stream = null;
+      if (!FINAL.has(model.get("status"))) stream = new TraceStream(model, applyChunks);
+      if (!robust) fitRange();
+      countPoints();
+      figure.dataset.rendered = "true";
+    } catch (err) {
+      figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
+    }
+  };
+  const onFigure = () => embed();
+  model.on("change:figure_json", onFigure);
+  await embed();
+
+  return () => {
+    disposed = true;
+    stream?.dispose();
+    banner.dispose();
+    model.off("change:status change:progress change:message change:can_pause", onHead);
+    model.off("change:svi_params change:diagnostics", onTables);
+    model.off("change:figure_json", onFigure);
+  };
+}
+
 export default {
   initialize() {},
 
   async render({ model, el }) {
+    if (model.get("method") === "svi") return renderSVI({ model, el });
     const style = h("style", {}, css);
     const root = h("div", { class: "bw-fit", "data-testid": "fit-monitor" });
     el.append(style, root);

@@ -235,3 +235,105 @@ def _named_sources(node, out=None) -> dict:
         for v in node:
             _named_sources(v, out)
     return out
+
+
+# -- NumPyro: NUTS in the same view, SVI in its own mode ---------------------------------
+
+
+def _eight_schools_args():
+    from tests.numpyro_models import eight_schools_data
+
+    sigma, y = eight_schools_data()
+    return {"model_args": (sigma,), "model_kwargs": {"y": y}}
+
+
+def test_numpyro_nuts_final_state_lands_in_traits(outbox):
+    pytest.importorskip("numpyro")
+    from tests.numpyro_models import eight_schools
+
+    mon = monitor(eight_schools, outbox, backend="numpyro", **_eight_schools_args())
+    assert mon.wait().status == "finished"
+    assert mon.wait_rendered(timeout=30)
+    assert (mon.status, mon.method, mon.backend) == ("finished", "mcmc", "numpyro")
+    assert mon.trace_names == ["mu", "tau", "theta_trans[0]", "theta_trans[1]"]
+    assert mon.progress["draws_done"] == mon.progress["total"] == 600
+    for row in mon.chains:
+        assert row["phase"] == "done" and row["step_size"] > 0 and row["tree_depth"] >= 1
+    assert mon.diagnostics["backend"] == "numpyro" and mon.diagnostics["draws_per_chain"] == 150
+    names = {p["name"] for p in mon.diagnostics["parameters"]}
+    assert {"mu", "tau", "theta_trans[0]", "theta[7]"} <= names
+    sources = _named_sources(json.loads(mon.figure_json))
+    assert sources["trace-0"]["x"][-1] == sources["trace-1"]["x"][-1] == 299
+    assert len(mon.ranks) == 4 and sum(mon.ranks[0][0]) == 150
+
+
+def _regression_args(n):
+    from tests.numpyro_models import regression_data
+
+    x, y = regression_data(n=n)
+    return {"model_args": (x,), "model_kwargs": {"y": y}}
+
+
+def test_svi_mode_streams_the_loss_and_saves_the_final_state(outbox):
+    pytest.importorskip("numpyro")
+    from tests.numpyro_models import regression
+
+    mon = bw.FitMonitor(regression, backend="numpyro-svi", autostart=False, steps=3000, seed=0, rate_hz=20,
+                        sampler_kwargs={"convergence": None, "chunk": 100}, **_regression_args(20_000))
+    mon.send = outbox
+    assert (mon.method, mon.status, mon.loss_stride) == ("svi", "created", 3)
+    assert '"loss"' in mon.figure_json
+    mon.session.start()
+    result = mon.wait(timeout=300)
+    assert result.status == "finished" and result.steps == 3000
+    assert mon.wait_rendered(timeout=30)
+    assert mon.status == "finished" and mon.error == ""
+    assert mon.progress["steps_done"] == mon.progress["draws_done"] == mon.progress["total"] == 3000
+    assert mon.progress["steps_per_s"] > 0 and mon.progress["converged"] is False
+    assert mon.message.startswith("Finished: 3000 steps")
+    # streamed: binned points, in order, at most one message per tick
+    xs = [x for m in outbox.of_type("trace") for c in m["chunks"] for x in c["loss"]["x"]]
+    assert xs, "no loss was streamed"
+    assert all(a < b for a, b in zip(xs, xs[1:], strict=False)) and xs[0] == 1.0  # centre of steps 0-2
+    # the saved figure holds the whole curve (3000 steps in bins of 3), and a y range from the data
+    item = json.loads(mon.figure_json)
+    loss = _named_sources(item)["loss"]
+    assert len(loss["x"]) == 1000 and loss["x"][-1] == 2998.0
+    np.testing.assert_allclose(loss["y"][-1], result.losses[-3:].mean(), rtol=1e-5)
+    assert loss["s"][-1] is not None
+    assert mon.diagnostics["svi"]["steps"] == 3000 and mon.diagnostics["method"] == "svi"
+    assert {row["name"] for row in mon.svi_params} == {"alpha", "beta", "sigma"}
+    # a view that renders late gets everything streamed so far
+    mon._dispatch(mon, {"type": "sync", "request": "r2"}, [])
+    (reset,) = outbox.of_type("reset")
+    assert reset["chunks"][0]["loss"]["x"] == xs
+
+
+def test_svi_cancel_message_keeps_the_parameters(outbox):
+    pytest.importorskip("numpyro")
+    from tests.numpyro_models import regression
+
+    mon = bw.FitMonitor(regression, backend="numpyro-svi", autostart=False, steps=10_000_000, seed=1,
+                        sampler_kwargs={"convergence": None}, **_regression_args(2000))
+    mon.send = outbox
+    mon.session.start()
+    assert wait_for(lambda: mon.progress.get("steps_done", 0) > 1000, 120)
+    mon._dispatch(mon, {"type": "cancel"}, [])
+    result = mon.wait(timeout=30)
+    assert result.status == "cancelled" and result.params
+    assert mon.wait_rendered(timeout=30)
+    assert mon.status == "cancelled"
+    assert mon.message.startswith(f"Cancelled at step {result.steps} of 10000000")
+    assert mon.diagnostics["partial"] is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"guide": "AutoNope"}, "guide"), ({"steps": 0}, "steps"), ({"tune": 10}, "tune")],
+)
+def test_svi_bad_input_is_shown_inline(kwargs, field):
+    pytest.importorskip("numpyro")
+    from tests.numpyro_models import regression
+
+    mon = bw.FitMonitor(regression, backend="numpyro-svi", **_regression_args(50), **kwargs)
+    assert mon.status == "error" and mon.error.startswith(f"{field}:")

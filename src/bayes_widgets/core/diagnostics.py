@@ -1,7 +1,10 @@
 """One diagnostics schema for every backend, computed with ArviZ.
 
 Sampler statistics have different names per backend (PyMC ``reached_max_treedepth``,
-nutpie ``maxdepth_reached``); they are read through one table of aliases.
+nutpie ``maxdepth_reached``, NumPyro/ArviZ ``reached_max_tree_depth``); they are read
+through one table of aliases. A variational fit (SVI) has the same fields (no
+divergences or tree depths, R-hat of its single chain of guide draws is NaN) plus
+``svi``: steps, convergence, final loss and speed.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-_MAXDEPTH = ("reached_max_treedepth", "maxdepth_reached")
+_MAXDEPTH = ("reached_max_treedepth", "maxdepth_reached", "reached_max_tree_depth")
 _DIVERGING = ("diverging",)
 _ENERGY = ("energy",)
 
@@ -40,10 +43,16 @@ class Diagnostics:
     partial: bool = False
     parameters: list[dict[str, Any]] = field(default_factory=list)
     """Per scalar parameter: name, mean, sd, hdi bounds, ess_bulk, ess_tail, r_hat."""
+    method: str = "mcmc"
+    svi: dict[str, Any] | None = None
+    """SVI only: steps, steps_requested, converged, final_loss, steps_per_s, compile_s, guide."""
 
     @property
     def converged(self) -> bool:
-        """R-hat ≤ 1.01, bulk and tail ESS ≥ 100 per chain, and no divergences."""
+        """MCMC: R-hat ≤ 1.01, bulk and tail ESS ≥ 100 per chain, and no divergences.
+        SVI: the loss stopped changing before the last step."""
+        if self.method == "svi":
+            return bool(self.svi and self.svi.get("converged"))
         return (
             self.rhat_max <= 1.01
             and self.ess_bulk_min >= 100 * self.chains
@@ -98,6 +107,8 @@ def summarize(
     sampling_time_s: float,
     partial: bool = False,
     chains: int | None = None,
+    method: str = "mcmc",
+    svi: dict[str, Any] | None = None,
 ) -> Diagnostics:
     """Diagnostics of a finished or partial fit (``idata``: DataTree or None)."""
     posterior = _group(idata, "posterior") if idata is not None else None
@@ -108,6 +119,7 @@ def summarize(
             divergences=0, max_treedepth_hits=0, rhat_max=math.nan, ess_bulk_min=math.nan,
             ess_tail_min=math.nan, ebfmi=[], ebfmi_min=math.nan, wall_time_s=wall_time_s,
             sampling_time_s=sampling_time_s, draws_per_s=0.0, partial=partial,
+            method=method, svi=svi,
         )
     n_chain = int(posterior.sizes["chain"])
     n_draw = int(posterior.sizes["draw"])
@@ -134,9 +146,11 @@ def summarize(
         ebfmi_min=_nanmin(ebfmi),
         wall_time_s=float(wall_time_s),
         sampling_time_s=float(sampling_time_s),
-        draws_per_s=total / sampling_time_s if sampling_time_s > 0 else math.nan,
+        draws_per_s=total / sampling_time_s if sampling_time_s > 0 and method == "mcmc" else math.nan,
         partial=partial,
         parameters=params,
+        method=method,
+        svi=svi,
     )
 
 
@@ -206,26 +220,44 @@ def _parameter_table(posterior) -> list[dict[str, Any]]:
     ]
 
 
-def running_diagnostics(draws: np.ndarray, names) -> list[dict[str, Any]]:
-    """R-hat and ESS of traced scalars while sampling; ``draws`` is (chain, draw, k)."""
+RUNNING_MAX_DRAWS = 5000
+"""Draws per chain above which running diagnostics are estimated from subsets."""
+
+
+def running_diagnostics(draws: np.ndarray, names, max_draws: int = RUNNING_MAX_DRAWS) -> list[dict[str, Any]]:
+    """R-hat and ESS of traced scalars while sampling; ``draws`` is (chain, draw, k).
+
+    Up to ``max_draws`` draws per chain they are computed on every draw. Beyond that
+    (fast samplers make hundreds of thousands of draws, and ranking them all several
+    times a minute would take a core), R-hat is computed on ``max_draws`` evenly spaced
+    draws of each chain (still spanning the whole chains), and ESS on the last
+    ``max_draws`` consecutive draws, scaled to the chain length (ESS/draw estimated on
+    a contiguous window, which keeps the autocorrelation that thinning would hide).
+    The final diagnostics always use every draw.
+    """
     import arviz_stats as azs
 
     n_chain, n_draw, k = draws.shape
     out = []
     if n_draw < 20:
         return [{"name": n, "r_hat": None, "ess_bulk": None, "ess_tail": None, "draws": n_draw} for n in names]
+    spread, recent, scale = draws, draws, 1.0
+    if max_draws and n_draw > max_draws:
+        spread = draws[:, np.linspace(0, n_draw - 1, max_draws).astype(int)]
+        recent = draws[:, n_draw - max_draws :]
+        scale = n_draw / max_draws
     with np.errstate(all="ignore"):
-        rhat = azs.rhat(draws) if n_chain > 1 else np.full(k, np.nan)
-        bulk = azs.ess(draws, method="bulk")
-        tail = azs.ess(draws, method="tail", prob=(0.05, 0.95))
+        rhat = azs.rhat(spread) if n_chain > 1 else np.full(k, np.nan)
+        bulk = np.atleast_1d(azs.ess(recent, method="bulk")) * scale
+        tail = np.atleast_1d(azs.ess(recent, method="tail", prob=(0.05, 0.95))) * scale
     for j, n in enumerate(names):
         out.append(
             _clean(
                 {
                     "name": n,
                     "r_hat": float(np.atleast_1d(rhat)[j]),
-                    "ess_bulk": float(np.atleast_1d(bulk)[j]),
-                    "ess_tail": float(np.atleast_1d(tail)[j]),
+                    "ess_bulk": float(bulk[j]),
+                    "ess_tail": float(tail[j]),
                     "draws": int(n_draw),
                 }
             )

@@ -6,6 +6,9 @@ session's pump thread at its rate (10 Hz by default), ``Compiled`` from the work
 called from several threads and must return quickly (copy what it needs, hand
 heavy work to its own thread). The terminal event (``Finished``, ``Cancelled`` or
 ``Failed``) comes last, exactly once.
+
+MCMC backends (PyMC, nutpie, NumPyro NUTS) report ``ChainProgress`` and
+``TraceChunk``; a variational fit (NumPyro SVI) reports ``LossChunk`` instead.
 """
 
 from __future__ import annotations
@@ -54,6 +57,32 @@ class ChainStatus:
 
 
 @dataclass(frozen=True)
+class SVIStatus:
+    """Progress of a variational fit."""
+
+    steps_done: int
+    total: int
+    """Steps requested (the fit may stop earlier when it converges)."""
+    loss: float | None
+    """Loss (negative ELBO) of the latest step."""
+    loss_smoothed: float | None
+    """Mean loss over the latest 5% of the steps (at least 10)."""
+    steps_per_s: float | None
+    eta_s: float | None
+    converged: bool
+    elapsed_s: float
+
+    @property
+    def fraction(self) -> float:
+        return self.steps_done / self.total if self.total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["fraction"] = self.fraction
+        return out
+
+
+@dataclass(frozen=True)
 class Event:
     session_id: str
     time: float = field(default_factory=time.time, kw_only=True)
@@ -88,6 +117,17 @@ class TraceChunk(Event):
     """Shape (n, len(trace_names))."""
     tuning: np.ndarray
     diverging: np.ndarray
+
+
+@dataclass(frozen=True)
+class LossChunk(Event):
+    """New per-step losses of a variational fit, starting at step index ``start``."""
+
+    start: int
+    losses: np.ndarray
+    status: SVIStatus
+    params: tuple[dict[str, Any], ...]
+    """Summary rows of the current parameters: name, shape, mean, sd, min, max."""
 
 
 @dataclass(frozen=True)

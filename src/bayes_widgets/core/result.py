@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,11 @@ class FitResult:
     ``partial`` is true when the fit was cancelled before every draw was made;
     ``message`` then says what was kept (for a cancel during tuning, the tuning
     draws are in the ``warmup_posterior`` group and there is no ``posterior``).
+
+    A variational fit (``method == "svi"``) also holds the fitted guide's ``params``,
+    the per-step ``losses``, the ``steps`` done, whether it ``converged``, and the
+    optimiser's ``svi_state`` to continue from; its ``idata`` posterior holds draws
+    sampled from the guide (one chain), so summaries and explorers work as for MCMC.
     """
 
     status: Status
@@ -31,6 +37,18 @@ class FitResult:
     draws_completed: tuple[int, ...]
     """Draws finished per chain, tuning included."""
     error: str | None = None
+    method: str = "mcmc"
+    """'mcmc' or 'svi'."""
+    params: dict[str, Any] | None = None
+    """SVI: the guide's parameters (constrained), by name."""
+    losses: Any = None
+    """SVI: loss (negative ELBO) per step, a NumPy array."""
+    steps: int = 0
+    """SVI: optimisation steps done."""
+    converged: bool | None = None
+    """SVI: the loss stopped changing (the run ended early)."""
+    svi_state: Any = field(default=None, repr=False)
+    """SVI: the optimiser's state, to continue with ``sampler_kwargs={"init_state": ...}``."""
     _diagnostics: Diagnostics | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -54,17 +72,31 @@ class FitResult:
         return self.diagnostics.table()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "status": self.status,
             "backend": self.backend,
+            "method": self.method,
             "partial": self.partial,
             "message": self.message,
             "draws_completed": list(self.draws_completed),
             "error": self.error,
             "diagnostics": self.diagnostics.to_dict(),
         }
+        if self.method == "svi":
+            losses = [] if self.losses is None else self.losses
+            final = float(losses[-1]) if len(losses) and math.isfinite(float(losses[-1])) else None
+            out.update(steps=self.steps, converged=bool(self.converged), final_loss=final)
+        return out
 
     def __repr__(self) -> str:
+        if self.method == "svi":
+            losses = [] if self.losses is None else self.losses
+            final = f"{float(losses[-1]):.6g}" if len(losses) else "None"
+            return (
+                f"FitResult(status={self.status!r}, backend={self.backend!r}, method='svi', "
+                f"steps={self.steps}, converged={self.converged}, final_loss={final}, "
+                f"draws={self.draws_completed[0] if self.draws_completed else 0})"
+            )
         d = self.diagnostics
         return (
             f"FitResult(status={self.status!r}, backend={self.backend!r}, partial={self.partial}, "

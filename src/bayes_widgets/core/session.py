@@ -1,6 +1,10 @@
 """A fit running in a worker thread that owns the sampler.
 
     session = FitSession(model, backend="nutpie", draws=1000).start()
+    session = FitSession(numpyro_model, backend="numpyro", model_args=(x,),
+                         model_kwargs={"y": y}).start()           # NumPyro NUTS
+    session = FitSession(numpyro_model, backend="numpyro-svi", guide="AutoNormal",
+                         steps=5000, model_args=(x,)).start()     # NumPyro SVI
     session.snapshot()        # progress so far, from any thread
     session.pause(); session.resume()
     result = session.cancel() # keeps the draws made so far
@@ -8,15 +12,23 @@
 
 Events go to subscribers from a separate pump thread at ``rate_hz`` (10 Hz by
 default), so a slow subscriber never slows the sampler.
+
+MCMC backends ('pymc', 'nutpie', 'numpyro') report per-chain progress and traced
+draws (``ChainProgress``, ``TraceChunk``); the variational backend ('numpyro-svi')
+reports per-step losses, speed and the current parameters (``LossChunk``). Both end
+with one ``Finished``/``Cancelled``/``Failed`` event carrying a :class:`FitResult`
+whose ``idata`` has a ``posterior`` group (for SVI: ``draws`` samples from the guide).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
 import traceback
 import uuid
+import weakref
 from functools import partial
 
 import numpy as np
@@ -27,16 +39,19 @@ from typing import Any
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.backends import Control, FitConfig, get_backend
 from bayes_widgets.core.diagnostics import running_diagnostics, summarize
-from bayes_widgets.core.model_info import resolve_trace_names
 from bayes_widgets.core.result import FitResult
-from bayes_widgets.core.state import FitState
+from bayes_widgets.core.state import FitState, LossState
 from bayes_widgets.core.trim import trim_partial
 from bayes_widgets.core.validation import (
     FitInputError,
     check_positive_int,
     check_probability,
-    check_pymc_model,
 )
+
+DEFAULT_TUNE = 1000
+DEFAULT_CHAINS = 2
+DEFAULT_STEPS = 5000
+_SVI_ONLY = ("guide", "steps", "optimizer", "loss")
 
 Listener = Callable[[ev.Event], None]
 
@@ -48,11 +63,16 @@ class Snapshot:
     status: str
     """'created', 'compiling', 'sampling', 'paused', 'finished', 'cancelled' or 'failed'."""
     chains: tuple[ev.ChainStatus, ...]
+    """Per chain (empty for SVI)."""
     draws_done: int
+    """Draws made, all chains (SVI: optimisation steps done)."""
     total: int
     elapsed_s: float
     message: str
     error: str | None
+    method: str = "mcmc"
+    svi: ev.SVIStatus | None = None
+    """Loss, speed and ETA of a variational fit."""
 
     @property
     def fraction(self) -> float:
@@ -60,7 +80,32 @@ class Snapshot:
 
 
 class FitSession:
-    """Runs one fit of a PyMC model in the background; see the module docstring."""
+    """Runs one fit in the background; see the module docstring.
+
+    Parameters
+    ----------
+    model
+        A ``pymc.Model`` (backends 'pymc', 'nutpie') or a NumPyro model function
+        (backends 'numpyro', 'numpyro-svi').
+    backend
+        'pymc', 'nutpie', 'numpyro' (NUTS) or 'numpyro-svi' (variational).
+    draws
+        MCMC: draws per chain after tuning. SVI: draws sampled from the fitted guide.
+    tune, chains, cores, target_accept
+        MCMC only (defaults 1000 tuning draws, 2 chains, one core per chain).
+    model_args, model_kwargs
+        NumPyro only: the model (and guide) is called as ``model(*model_args, **model_kwargs)``.
+    guide, steps, optimizer, loss
+        SVI only: a NumPyro guide or an autoguide's name (default ``"AutoNormal"``), the
+        number of optimisation steps (default 5000; a converged fit stops earlier), a
+        ``numpyro.optim`` optimiser (default Adam(0.01)) and an ELBO (default Trace_ELBO).
+    sampler_kwargs
+        Backend options: ``pm.sample``'s, ``nutpie.sample``'s, ``numpyro.infer.NUTS``'s
+        (plus ``chain_method``), or for SVI ``run_svi``'s (``chunk``, ``convergence``,
+        ``window``, ``minibatch``, ``init_params``, ``init_state``, ...).
+    var_names
+        Scalars to trace live (MCMC) or sites to summarise live (SVI).
+    """
 
     def __init__(
         self,
@@ -68,8 +113,8 @@ class FitSession:
         *,
         backend: str = "pymc",
         draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 2,
+        tune: int | None = None,
+        chains: int | None = None,
         cores: int | None = None,
         seed: int | None = None,
         target_accept: float | None = None,
@@ -78,11 +123,37 @@ class FitSession:
         allow_missing: bool = False,
         rate_hz: float = 10.0,
         sampler_kwargs: dict[str, Any] | None = None,
+        model_args: Sequence[Any] = (),
+        model_kwargs: dict[str, Any] | None = None,
+        guide: Any = None,
+        steps: int | None = None,
+        optimizer: Any = None,
+        loss: Any = None,
     ):
         backend_cls = get_backend(backend)
+        self.method = backend_cls.method
         draws = check_positive_int("draws", draws)
-        tune = check_positive_int("tune", tune, allow_zero=True)
-        chains = check_positive_int("chains", chains)
+        if self.method == "svi":
+            for name, value in (("tune", tune), ("target_accept", target_accept)):
+                if value is not None:
+                    raise FitInputError(name, f"is not used by SVI (backend {backend_cls.name!r}); "
+                                              "set steps= for the optimisation")
+            if chains not in (None, 1):
+                raise FitInputError("chains", f"SVI fits one guide (chains=1), got {chains!r}")
+            steps = check_positive_int("steps", DEFAULT_STEPS if steps is None else steps)
+            tune, chains = 0, 1
+        else:
+            for name, value in zip(_SVI_ONLY, (guide, steps, optimizer, loss), strict=True):
+                if value is not None:
+                    raise FitInputError(name, f"is only used by backend 'numpyro-svi', not {backend_cls.name!r}")
+            tune = check_positive_int("tune", DEFAULT_TUNE if tune is None else tune, allow_zero=True)
+            chains = check_positive_int("chains", DEFAULT_CHAINS if chains is None else chains)
+        if not isinstance(model_args, tuple | list):
+            raise FitInputError("model_args", f"must be a tuple, got {type(model_args).__name__}")
+        if model_kwargs is not None and not isinstance(model_kwargs, dict):
+            raise FitInputError("model_kwargs", f"must be a dict, got {type(model_kwargs).__name__}")
+        if sampler_kwargs is not None and not isinstance(sampler_kwargs, dict):
+            raise FitInputError("sampler_kwargs", f"must be a dict, got {type(sampler_kwargs).__name__}")
         if cores is None:
             cores = min(chains, os.cpu_count() or 1)
         cores = check_positive_int("cores", cores)
@@ -92,18 +163,24 @@ class FitSession:
             target_accept = check_probability("target_accept", target_accept)
         if not 0 < rate_hz <= 50:
             raise FitInputError("rate_hz", f"must be in (0, 50], got {rate_hz}")
-        check_pymc_model(model, allow_missing=allow_missing)
         self.id = uuid.uuid4().hex[:12]
         self.model = model
-        self.trace_names = resolve_trace_names(model, var_names)
         self.config = FitConfig(
             draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
             target_accept=target_accept, sampler_kwargs=dict(sampler_kwargs or {}),
+            model_args=tuple(model_args), model_kwargs=dict(model_kwargs or {}),
+            steps=steps, guide=guide, optimizer=optimizer, loss=loss,
         )
-        self.backend = backend_cls(model, self.config, self.trace_names)
+        # the backend checks the model and its options, naming the field to fix
+        self.backend = backend_cls(model, self.config, var_names, allow_missing=allow_missing)
+        self.trace_names = self.backend.trace_names
         self.keep_warmup = keep_warmup
-        self.state = FitState(chains, tune, draws, self.trace_names)
+        if self.method == "svi":
+            self.state: FitState | LossState = LossState(steps)
+        else:
+            self.state = FitState(chains, tune, draws, self.trace_names)
         self._control = Control(self.state)
+        self._control.on_compiled = self._mark_compiled
         self._interval = 1.0 / rate_hz
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
@@ -115,6 +192,7 @@ class FitSession:
         self._final_emitted = threading.Event()
         self._worker_done = threading.Event()
         self._t0: float | None = None
+        self._t_compile: float | None = None
         self._t_sample: float | None = None
         self._t_end: float | None = None
         self._worker: threading.Thread | None = None
@@ -169,6 +247,7 @@ class FitSession:
                 draws=self.config.draws, tune=self.config.tune, trace_names=self.trace_names,
             )
         )
+        _RUNNING.add(self)
         self._worker.start()
         self._pump.start()
         return self
@@ -239,10 +318,16 @@ class FitSession:
             return (self._t_end or time.perf_counter()) - self._t0
 
     def snapshot(self) -> Snapshot:
-        chains = self.state.chain_statuses()
         elapsed = self.elapsed_s
         with self._lock:
             status, message, error = self._status, self._message, self._error
+        if self.method == "svi":
+            svi = self.state.status(elapsed)
+            return Snapshot(
+                status=status, chains=(), draws_done=svi.steps_done, total=svi.total,
+                elapsed_s=elapsed, message=message, error=error, method="svi", svi=svi,
+            )
+        chains = self.state.chain_statuses()
         return Snapshot(
             status=status,
             chains=chains,
@@ -255,6 +340,8 @@ class FitSession:
 
     def running_diagnostics(self) -> list[dict[str, Any]]:
         """R-hat and ESS of the traced scalars over the post-tuning draws so far."""
+        if self.method == "svi":
+            return []
         return running_diagnostics(self.state.posterior_draws(), self.trace_names)
 
     # -- internals -------------------------------------------------------------------
@@ -270,17 +357,9 @@ class FitSession:
     def _work(self) -> None:
         control = self._control
         try:
-            t_compile = time.perf_counter()
+            self._t_compile = time.perf_counter()
             self.backend.prepare(control)
-            with self._lock:
-                if self._done.is_set():  # cancelled while compiling: already settled
-                    return
-                self._t_sample = time.perf_counter()
-                if self._status == "compiling":
-                    self._status = "paused" if control.pause_requested.is_set() else "sampling"
-            self._emit(ev.Compiled(self.id, seconds=self._t_sample - t_compile))
-            if control.cancelled:
-                self._finish_cancelled_early("Cancelled while compiling; no draws were made.")
+            if not self.backend.compiles_in_run and not self._mark_compiled():
                 return
             idata = self.backend.run(control)
             self._t_end = time.perf_counter()
@@ -291,12 +370,31 @@ class FitSession:
         finally:
             self._worker_done.set()
 
+    def _mark_compiled(self) -> bool:
+        """Compiling is over: emits ``Compiled`` once; False when the fit was cancelled meanwhile."""
+        with self._lock:
+            if self._done.is_set():  # cancelled while compiling: already settled
+                return False
+            if self._t_sample is not None:
+                return True
+            self._t_sample = time.perf_counter()
+            if self._status == "compiling":
+                self._status = "paused" if self._control.pause_requested.is_set() else "sampling"
+        self._emit(ev.Compiled(self.id, seconds=self._t_sample - (self._t_compile or self._t_sample)))
+        if self._control.cancelled:
+            self._finish_cancelled_early("Cancelled while compiling; no draws were made.")
+            return False
+        return True
+
     def _pump_loop(self) -> None:
         # warm the diagnostics imports here, while the backend compiles, so the first
         # running R-hat/ESS does not pay for them
         import arviz_stats  # noqa: F401
         import scipy.stats  # noqa: F401
 
+        if self.method == "svi":
+            self._pump_losses()
+            return
         cursor = [0] * self.config.chains
         last_version = -1
         while True:
@@ -309,6 +407,22 @@ class FitSession:
             if self.state.version != last_version:
                 last_version = self.state.version
                 self._emit(ev.ChainProgress(self.id, chains=self.state.chain_statuses()))
+            if done:
+                self._done.wait()
+                self._emit_final()
+                return
+
+    def _pump_losses(self) -> None:
+        state: LossState = self.state  # type: ignore[assignment]
+        cursor, last_version = 0, -1
+        while True:
+            done = self._worker_done.wait(self._interval) or self._done.is_set()
+            if state.version != last_version:
+                last_version = state.version
+                new = state.losses_since(cursor)
+                self._emit(ev.LossChunk(self.id, start=cursor, losses=new,
+                                        status=state.status(self.elapsed_s), params=state.params()))
+                cursor += len(new)
             if done:
                 self._done.wait()
                 self._emit_final()
@@ -335,6 +449,9 @@ class FitSession:
         return wall, max(sampling, 0.0)
 
     def _finish(self, idata, *, cancelled: bool) -> None:
+        if self.method == "svi":
+            self._finish_svi(idata, cancelled=cancelled)
+            return
         tune, draws = self.config.tune, self.config.draws
         done = _draws_in(idata, self.config.chains) or tuple(
             c.draws_done for c in self.state.chain_statuses()
@@ -378,6 +495,33 @@ class FitSession:
         )
         self._settle(result)
 
+    def _finish_svi(self, idata, *, cancelled: bool) -> None:
+        extras = dict(self.backend.result_extras())
+        cancelled = bool(extras.get("cancelled"))  # a cancel after the last chunk changes nothing
+        wall, optimising = self._timings()
+        n_draws = idata["posterior"].sizes["draw"] if idata is not None and "posterior" in idata.children else 0
+        svi_info = {
+            "steps": extras.get("steps", 0),
+            "steps_requested": self.config.steps,
+            "converged": bool(extras.get("converged", False)),
+            "final_loss": extras.get("final_loss"),
+            "steps_per_s": extras.get("steps_per_s"),
+            "compile_s": extras.get("compile_s"),
+            "guide": extras.get("guide_name"),
+        }
+        result = FitResult(
+            status="cancelled" if cancelled else "finished", idata=idata,
+            summarize=partial(
+                summarize, idata, backend=self.backend.name, tune=0, wall_time_s=wall,
+                sampling_time_s=optimising, partial=cancelled, chains=1, method="svi", svi=svi_info,
+            ),
+            backend=self.backend.name, partial=cancelled, message=extras.get("message", ""),
+            draws_completed=(int(n_draws),), method="svi", params=extras.get("params"),
+            losses=extras.get("losses"), steps=int(extras.get("steps", 0)),
+            converged=bool(extras.get("converged", False)), svi_state=extras.get("state"),
+        )
+        self._settle(result)
+
     def _finish_cancelled_early(self, message: str) -> None:
         with self._lock:
             if self._done.is_set():
@@ -389,7 +533,7 @@ class FitSession:
             summarize=partial(summarize, None, backend=self.backend.name, tune=self.config.tune,
                               wall_time_s=wall, sampling_time_s=0.0, partial=True,
                               chains=self.config.chains),
-            backend=self.backend.name,
+            backend=self.backend.name, method=self.method,
             partial=True, message=message, draws_completed=tuple([0] * self.config.chains),
         ))
 
@@ -402,10 +546,15 @@ class FitSession:
             summarize=partial(summarize, None, backend=self.backend.name, tune=self.config.tune,
                               wall_time_s=wall, sampling_time_s=sampling, partial=True,
                               chains=self.config.chains),
-            backend=self.backend.name,
-            partial=True, message=tb, draws_completed=tuple(c.draws_done for c in self.state.chain_statuses()),
+            backend=self.backend.name, method=self.method,
+            partial=True, message=tb, draws_completed=self._draws_so_far(),
             error=error,
         ))
+
+    def _draws_so_far(self) -> tuple[int, ...]:
+        if self.method == "svi":
+            return (0,)
+        return tuple(c.draws_done for c in self.state.chain_statuses())
 
     def _settle(self, result: FitResult) -> None:
         with self._lock:
@@ -419,6 +568,22 @@ class FitSession:
             self._done.set()
         if self._pump is None:
             self._emit_final()
+
+
+_RUNNING: weakref.WeakSet[FitSession] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_running_fits(timeout: float = 5.0) -> None:
+    """At interpreter exit, cancels fits still running and lets their workers leave the
+    sampler: a compiled JAX computation still running while Python finalises aborts the
+    process."""
+    deadline = time.perf_counter() + timeout
+    for session in list(_RUNNING):
+        if not session._worker_done.is_set():
+            session._control.cancel_requested.set()
+    for session in list(_RUNNING):
+        session._worker_done.wait(max(0.0, deadline - time.perf_counter()))
 
 
 def _draws_in(tree, chains: int) -> tuple[int, ...] | None:
@@ -449,7 +614,13 @@ def fit(model, *, backend: str = "pymc", block: bool = True, **kwargs: Any) -> F
     """Fits ``model`` and returns a :class:`FitResult` (``block=False``: the running session).
 
     Keyword arguments are those of :class:`FitSession` (draws, tune, chains, cores,
-    seed, target_accept, var_names, sampler_kwargs, ...).
+    seed, target_accept, var_names, sampler_kwargs; for NumPyro models model_args and
+    model_kwargs; for ``backend="numpyro-svi"`` guide, steps, optimizer, loss)::
+
+        bw.fit(pymc_model, backend="nutpie")
+        bw.fit(numpyro_model, backend="numpyro", model_args=(sigma,), model_kwargs={"y": y})
+        bw.fit(numpyro_model, backend="numpyro-svi", guide="AutoNormal", steps=5000,
+               model_args=(sigma,), model_kwargs={"y": y})
     """
     session = FitSession(model, backend=backend, **kwargs).start()
     return session.wait() if block else session

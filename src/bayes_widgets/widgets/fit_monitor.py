@@ -4,6 +4,15 @@
     monitor                                                     # shows it
     result = monitor.wait()                                     # or keep working
 
+    FitMonitor(numpyro_model, backend="numpyro", model_args=(x,), model_kwargs={"y": y})
+    FitMonitor(numpyro_model, backend="numpyro-svi", guide="AutoNormal", steps=20_000,
+               model_args=(x,), model_kwargs={"y": y})           # SVI mode
+
+In SVI mode (backend 'numpyro-svi') it shows the loss curve instead of chains and
+traces: per-step losses binned and smoothed (BokehJS, streamed), steps/s, ETA, the
+current parameters of the main sites (median and 90% interval from the guide), and
+whether the fit converged or was cancelled.
+
 The fit runs in the session's worker thread, so the kernel stays free; the
 buttons act on the session through the core API. Live numbers are traits updated
 at the session's rate (10 Hz); new draws stream as messages; when the fit ends
@@ -24,6 +33,7 @@ import traitlets
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.diagnostics import rank_histograms, running_diagnostics
 from bayes_widgets.core.figures import MAX_POINTS, trace_columns, trace_rank_figure
+from bayes_widgets.core.figures_svi import LossBinner, loss_figure, loss_stride
 from bayes_widgets.core.session import FitSession
 from bayes_widgets.core.validation import FitInputError
 from bayes_widgets.widgets._base import BayesWidget, static_file
@@ -46,9 +56,11 @@ MAX_TABLE_ROWS = 50
 class FitMonitor(BayesWidget):
     """Live view of a :class:`~bayes_widgets.core.session.FitSession`.
 
-    Pass a PyMC ``model`` and the session's keyword arguments (``backend``, ``draws``,
-    ``tune``, ``chains``, ``cores``, ``seed``, ``target_accept``, ``var_names``, ...),
-    or a ready ``session``. Bad input is shown inline (``error``) instead of raising;
+    Pass a ``model`` (a PyMC model, or a NumPyro model function with ``model_args`` /
+    ``model_kwargs``) and the session's keyword arguments (``backend``, ``draws``,
+    ``tune``, ``chains``, ``cores``, ``seed``, ``target_accept``, ``var_names``; for
+    ``backend="numpyro-svi"`` ``guide``, ``steps``, ``optimizer``, ``loss``, ...), or a
+    ready ``session``. Bad input is shown inline (``error``) instead of raising;
     :meth:`wait` raises it.
     """
 
@@ -77,6 +89,12 @@ class FitMonitor(BayesWidget):
     can_pause = traitlets.Bool(False).tag(sync=True)
     tune = traitlets.Int(0).tag(sync=True)
     live_points = traitlets.Int(LIVE_POINTS).tag(sync=True)
+    method = traitlets.Unicode("mcmc").tag(sync=True)
+    """'mcmc' (chains and traces) or 'svi' (loss curve and parameters)."""
+    svi_params = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """SVI: current parameters of the main sites: name, shape, value, lo, hi, kind."""
+    loss_stride = traitlets.Int(1).tag(sync=True)
+    """SVI: steps averaged into one point of the loss curve."""
 
     def __init__(self, model=None, *, session: FitSession | None = None, autostart: bool = True,
                  **fit_kwargs: Any):
@@ -87,7 +105,7 @@ class FitMonitor(BayesWidget):
         try:
             if session is None:
                 if model is None:
-                    raise FitInputError("model", "pass a PyMC model (or session=...)")
+                    raise FitInputError("model", "pass a model (PyMC or NumPyro) or session=...")
                 session = FitSession(model, **fit_kwargs)
             elif fit_kwargs or model is not None:
                 raise FitInputError("session", "pass either a session or a model with its options")
@@ -105,18 +123,27 @@ class FitMonitor(BayesWidget):
         self._last_running = 0.0
         self._rendered = threading.Event()
         self._running_every = RUNNING_EVERY_S
+        self._binner: LossBinner | None = None
+        self._loss_sent: dict[str, list] = {"x": [], "y": [], "s": []}
         if session is None:
             self.status = "error"
             self.error = str(exception)
             return
         with self.hold_sync():
             self.backend = session.backend_name
+            self.method = session.method
             self.trace_names = list(session.trace_names)
             self.can_pause = session.supports_pause
             self.tune = session.config.tune
-            self.figure_json = trace_rank_figure(self.trace_names, session.config.chains,
-                                                 session.config.tune, bins=RANK_BINS)
-            self._publish_progress(session.state.chain_statuses())
+            if session.method == "svi":
+                self.loss_stride = loss_stride(session.config.steps)
+                self._binner = LossBinner(self.loss_stride)
+                self.figure_json = loss_figure(session.config.steps)
+                self._publish_svi(session.state.status(0.0), ())
+            else:
+                self.figure_json = trace_rank_figure(self.trace_names, session.config.chains,
+                                                     session.config.tune, bins=RANK_BINS)
+                self._publish_progress(session.state.chain_statuses())
         _PENDING.add(self)
         _wait_for_views_at_cell_end()
         relay.attach(self._on_event)
@@ -172,6 +199,11 @@ class FitMonitor(BayesWidget):
         """A view asks for everything drawn so far (after a page reload or a late render)."""
         if self.session is None:
             return
+        if self.method == "svi":
+            with self._send_lock:
+                self.send_message("reset", request=msg.get("request"), seq=self._seq,
+                                  chunks=[{"loss": _copy_columns(self._loss_sent)}])
+            return
         with self._send_lock:
             chunks = []
             for d in self.session.state.trace_arrays():
@@ -182,7 +214,10 @@ class FitMonitor(BayesWidget):
 
     # -- events from the session (pump thread) -------------------------------------
     def _on_event(self, event: ev.Event) -> None:
-        if isinstance(event, ev.TraceChunk):
+        if isinstance(event, ev.LossChunk):
+            self._stream_losses(event.losses)
+            self._publish_svi(event.status, event.params)
+        elif isinstance(event, ev.TraceChunk):
             self._pending.append(event)
         elif isinstance(event, ev.ChainProgress):
             self._flush_trace()
@@ -212,6 +247,32 @@ class FitMonitor(BayesWidget):
                                             e.start, thin_to=STREAM_POINTS)
                 chunks.append({"chain": e.chain, "trace": trace, "div": divs})
             self.send_message("trace", seq=self._seq, chunks=chunks)
+
+    def _stream_losses(self, losses) -> None:
+        """Bins the new losses and sends the completed bins, one message per update."""
+        if self.session.done or not len(losses):
+            return
+        with self._send_lock:
+            data = self._binner.add(losses)
+            if not data["x"]:
+                return
+            for k, v in data.items():
+                self._loss_sent[k].extend(v)
+            self._seq += 1
+            self.send_message("trace", seq=self._seq, chunks=[{"loss": data}])
+
+    def _publish_svi(self, status: ev.SVIStatus, params) -> None:
+        snap_status = self.session.status if self.session else "error"
+        with self.hold_sync():
+            self.progress = {
+                **status.to_dict(),
+                "draws_done": status.steps_done,
+                "elapsed_s": self.session.elapsed_s if self.session else 0.0,
+            }
+            if params:
+                self.svi_params = [dict(row) for row in params]
+            if snap_status not in ("finished", "cancelled", "failed"):
+                self.status = snap_status
 
     def _publish_progress(self, chains) -> None:
         snap_status = self.session.status if self.session else "error"
@@ -258,6 +319,9 @@ class FitMonitor(BayesWidget):
             self._rendered.set()
 
     def _publish_final_state(self) -> None:
+        if self.method == "svi":
+            self._publish_final_svi()
+            return
         s = self.session
         r = s.final_result
         self._publish_progress(s.state.chain_statuses())
@@ -277,6 +341,31 @@ class FitMonitor(BayesWidget):
             if r is not None and r.status == "failed":
                 self.error = r.error or "the fit failed"
             self.status = r.status if r is not None else s.status
+
+
+    def _publish_final_svi(self) -> None:
+        s = self.session
+        r = s.final_result
+        state = s.state
+        binner = LossBinner(self.loss_stride)
+        data = binner.add(state.losses())
+        tail = binner.flush()
+        for k in data:
+            data[k].extend(tail[k])
+        figure = loss_figure(max(state.steps_done, 1) if r is not None and r.converged else s.config.steps, data)
+        status = state.status(s.elapsed_s)
+        with self.hold_sync():
+            self._publish_svi(status, state.params())
+            self.figure_json = figure
+            self.diagnostics = _for_display(r.diagnostics.to_dict()) if r is not None else {}
+            self.message = r.message if r is not None and r.status != "failed" else ""
+            if r is not None and r.status == "failed":
+                self.error = r.error or "the fit failed"
+            self.status = r.status if r is not None else s.status
+
+
+def _copy_columns(data: dict[str, list]) -> dict[str, list]:
+    return {k: list(v) for k, v in data.items()}
 
 
 class _Relay:

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from bayes_widgets.core.state import FitState
+from bayes_widgets.core.state import FitState, LossState
 
 
 @dataclass(frozen=True)
 class FitConfig:
     draws: int
+    """MCMC: draws per chain after tuning. SVI: draws sampled from the fitted guide."""
     tune: int
     chains: int
     cores: int
     seed: int | None
     target_accept: float | None
     sampler_kwargs: dict[str, Any] = field(default_factory=dict)
+    model_args: tuple = ()
+    """Positional arguments of a NumPyro model (and guide)."""
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments of a NumPyro model (and guide)."""
+    steps: int | None = None
+    """SVI: optimisation steps (at most; a converged fit stops earlier)."""
+    guide: Any = None
+    """SVI: a NumPyro guide, or the name of an autoguide (``"AutoNormal"``, ...)."""
+    optimizer: Any = None
+    """SVI: a ``numpyro.optim`` optimiser."""
+    loss: Any = None
+    """SVI: an ELBO (``numpyro.infer.Trace_ELBO()`` by default)."""
 
     def sampler_options(self) -> dict[str, Any]:
         """The user's extra sampler options, with ``target_accept`` when it was set."""
@@ -30,14 +44,20 @@ class FitConfig:
 class Control:
     """What a backend sees of its session: flags to obey and the state to report into."""
 
-    def __init__(self, state: FitState):
+    def __init__(self, state: FitState | LossState):
         self.state = state
         self.cancel_requested = threading.Event()
         self.pause_requested = threading.Event()
+        self.on_compiled: Callable[[], None] | None = None
 
     @property
     def cancelled(self) -> bool:
         return self.cancel_requested.is_set()
+
+    def compiled(self) -> None:
+        """Backends that compile inside ``run`` call this once the first step is done."""
+        if self.on_compiled is not None:
+            self.on_compiled()
 
 
 class Backend:
@@ -46,16 +66,49 @@ class Backend:
     ``run`` returns the draws made (an ``xarray.DataTree``, tuning draws kept in
     the ``warmup_*`` groups) whether sampling finished or was cancelled, and
     ``None`` if nothing was drawn.
+
+    The constructor checks the model and resolves the traced scalars
+    (``trace_names``); both raise :class:`~bayes_widgets.core.validation.FitInputError`
+    naming the field to fix. The defaults here are those of PyMC models.
     """
 
     name: ClassVar[str]
     supports_pause: ClassVar[bool] = False
     stat_names: ClassVar[dict[str, str]] = {}
+    method: ClassVar[str] = "mcmc"
+    """'mcmc' (chains of draws) or 'svi' (an optimised guide)."""
+    compiles_in_run: ClassVar[bool] = False
+    """True when compiling happens inside ``run``, which then calls ``control.compiled()``."""
 
-    def __init__(self, model, config: FitConfig, trace_names: tuple[str, ...]):
+    def __init__(
+        self,
+        model,
+        config: FitConfig,
+        var_names: Sequence[str] | None = None,
+        *,
+        allow_missing: bool = False,
+    ):
         self.model = model
         self.config = config
-        self.trace_names = trace_names
+        self.check_model(allow_missing=allow_missing)
+        self.trace_names: tuple[str, ...] = tuple(self.resolve_trace_names(var_names))
+
+    def check_model(self, *, allow_missing: bool) -> None:
+        from bayes_widgets.core.validation import FitInputError, check_pymc_model
+
+        for name in ("model_args", "model_kwargs"):
+            if getattr(self.config, name):
+                raise FitInputError(name, f"only NumPyro models take arguments (backend {self.name!r} fits a pymc.Model)")
+        check_pymc_model(self.model, allow_missing=allow_missing)
+
+    def resolve_trace_names(self, var_names: Sequence[str] | None) -> tuple[str, ...]:
+        from bayes_widgets.core.model_info import resolve_trace_names
+
+        return resolve_trace_names(self.model, var_names)
+
+    def result_extras(self) -> dict[str, Any]:
+        """Extra fields of the :class:`~bayes_widgets.core.result.FitResult` (SVI: params, losses)."""
+        return {}
 
     def prepare(self, control: Control) -> None:  # pragma: no cover - interface
         raise NotImplementedError
