@@ -182,19 +182,20 @@ function lossRange(data, robust) {
   return [lo - pad, hi + pad];
 }
 
-async function renderSVI({ model, el }) {
-  const style = h("style", {}, css);
-  const root = h("div", { class: "bw-fit", "data-testid": "fit-monitor", "data-method": "svi" });
-  el.append(style, root);
+/**
+ * The monitor's frame, shared by the MCMC and SVI views: status, progress bar, counts,
+ * Cancel/Pause/Resume, message, summary, tables and figure; `extraRows` go under the head.
+ */
+function monitorFrame(model, el, { label, method, cancelTitle, extraRows = [] }) {
+  const root = h("div", { class: "bw-fit", "data-testid": "fit-monitor", "data-method": method });
+  el.append(h("style", {}, css), root);
   const banner = errorBanner(model);
   const status = h("span", { class: "bw-status", "data-testid": "status" });
   const bar = h("div");
   const counts = h("span", { "data-testid": "counts" });
-  const lossNow = h("span", { "data-testid": "loss" });
-  const cancel = h("button", { "data-testid": "cancel", title: "Stop and keep the parameters so far" }, "Cancel");
+  const cancel = h("button", { "data-testid": "cancel", title: cancelTitle }, "Cancel");
   const pause = h("button", { "data-testid": "pause" }, "Pause");
   const resume = h("button", { "data-testid": "resume" }, "Resume");
-  const rangeBtn = h("button", { "data-testid": "loss-range", title: "y axis: skip the first 10% of the steps, or show all" }, "Full range");
   cancel.addEventListener("click", () => sendCommand(model, "cancel"));
   pause.addEventListener("click", () => sendCommand(model, "pause"));
   resume.addEventListener("click", () => sendCommand(model, "resume"));
@@ -204,11 +205,20 @@ async function renderSVI({ model, el }) {
   const figure = h("div", { class: "bw-figure", "data-testid": "figure" });
   const note = versionNote(model);
   root.append(
-    h("div", { class: "bw-head" }, h("b", {}, "SVI"), status,
+    h("div", { class: "bw-head" }, h("b", {}, label), status,
       h("div", { class: "bw-bar" }, bar), counts, cancel, pause, resume),
-    h("div", { class: "bw-head" }, lossNow, rangeBtn),
+    ...extraRows,
     ...[banner.el, note, message, summary, tables, figure].filter(Boolean),
   );
+  return { root, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure };
+}
+
+async function renderSVI({ model, el }) {
+  const lossNow = h("span", { "data-testid": "loss" });
+  const rangeBtn = h("button", { "data-testid": "loss-range", title: "y axis: skip the first 10% of the steps, or show all" }, "Full range");
+  const { root, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
+    monitorFrame(model, el, { label: "SVI", method: "svi", cancelTitle: "Stop and keep the parameters so far",
+      extraRows: [h("div", { class: "bw-head" }, lossNow, rangeBtn)] });
 
   const updateHead = () => {
     const st = model.get("status");
@@ -324,29 +334,8 @@ export default {
 
   async render({ model, el }) {
     if (model.get("method") === "svi") return renderSVI({ model, el });
-    const style = h("style", {}, css);
-    const root = h("div", { class: "bw-fit", "data-testid": "fit-monitor" });
-    el.append(style, root);
-    const banner = errorBanner(model);
-    const status = h("span", { class: "bw-status", "data-testid": "status" });
-    const bar = h("div");
-    const counts = h("span", { "data-testid": "counts" });
-    const cancel = h("button", { "data-testid": "cancel", title: "Stop and keep the draws made so far" }, "Cancel");
-    const pause = h("button", { "data-testid": "pause" }, "Pause");
-    const resume = h("button", { "data-testid": "resume" }, "Resume");
-    cancel.addEventListener("click", () => sendCommand(model, "cancel"));
-    pause.addEventListener("click", () => sendCommand(model, "pause"));
-    resume.addEventListener("click", () => sendCommand(model, "resume"));
-    const message = h("div", { class: "bw-message", "data-testid": "message" });
-    const tables = h("div", { class: "bw-tables" });
-    const summary = h("div");
-    const figure = h("div", { class: "bw-figure", "data-testid": "figure" });
-    const note = versionNote(model);
-    root.append(
-      h("div", { class: "bw-head" }, h("b", {}, "Fit"), status,
-        h("div", { class: "bw-bar" }, bar), counts, cancel, pause, resume),
-      ...[banner.el, note, message, summary, tables, figure].filter(Boolean),
-    );
+    const { root, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
+      monitorFrame(model, el, { label: "Fit", method: "mcmc", cancelTitle: "Stop and keep the draws made so far" });
 
     const updateHead = () => {
       const st = model.get("status");
