@@ -226,6 +226,13 @@ def wait_kernel_idle(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     )
 
 
+def start_all_cells(page: Page) -> None:
+    """Starts every cell of the open notebook once its kernel is idle, without waiting
+    for them to finish (for tests that watch a cell while it runs)."""
+    wait_kernel_idle(page)
+    page.evaluate(_JS_START_RUN_ALL)
+
+
 def cell_is_running(page: Page) -> bool:
     """Return True while any cell of the page shows the ``[*]`` prompt (or runs)."""
     return bool(page.evaluate(_JS_CELL_RUNNING))

@@ -9,21 +9,15 @@ import bokeh
 from playwright.sync_api import Page, expect
 
 from .jupyter_harness import (
-    _JS_START_RUN_ALL,
     cell_is_running,
     relevant_console_errors,
     save_screenshot,
-    wait_kernel_idle,
+    start_all_cells,
     wait_until,
 )
 
 MONITOR = "[data-testid=fit-monitor]"
 TIMEOUT_MS = 120_000
-
-
-def start_all_cells(page: Page) -> None:
-    wait_kernel_idle(page)
-    page.evaluate(_JS_START_RUN_ALL)
 
 
 def monitor_attr(page: Page, name: str, index: int = 0) -> str | None:
