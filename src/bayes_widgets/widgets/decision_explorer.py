@@ -309,9 +309,7 @@ def budget_explorer(mmm: Any, total_budget: float | None = None, *, objective: s
     from bayes_widgets.core.decision.mmm_budget import budget_problem
 
     problem = budget_problem(mmm, total_budget, **problem_options)
-    current = {c: v for c, v in problem.current.items()}
-    lower, upper = problem.lower, problem.upper
-    start = np.clip([current[n] for n in problem.names], lower, upper)
+    start = np.clip([problem.current[n] for n in problem.names], problem.lower, problem.upper)
     outcome = "response" if problem.value_per_unit is None else "profit"
     return DecisionExplorer(
         problem,
