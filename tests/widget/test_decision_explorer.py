@@ -172,5 +172,7 @@ def test_wrong_arguments_name_the_field(demand):
         bw.DecisionExplorer(newsvendor(demand), objective="median")
     with pytest.raises(DecisionInputError, match=r"^alphas: "):
         bw.DecisionExplorer(newsvendor(demand), alphas=[0])
+    with pytest.raises(DecisionInputError, match=r"^cvar_alpha: "):
+        bw.DecisionExplorer(newsvendor(demand), cvar_alpha=1.5)
     with pytest.raises(TypeError, match="unexpected keyword"):
         bw.DecisionExplorer(newsvendor(demand), colour="red")

@@ -118,7 +118,10 @@ class DecisionExplorer(BayesWidget):
         if not (isinstance(bins, int) and bins >= 2):
             raise DecisionInputError("bins", f"must be an integer ≥ 2, got {bins!r}")
         measure = risk_measure(objective, level)
-        cvar_level = risk_measure("cvar", cvar_alpha).level
+        try:
+            cvar_level = risk_measure("cvar", cvar_alpha).level
+        except DecisionInputError as exc:
+            raise DecisionInputError("cvar_alpha", str(exc).split(": ", 1)[1]) from None
         super().__init__(_esm=static_file("decision_explorer.js").read_text())
         self.problem = problem
         self.bins = bins
