@@ -84,10 +84,21 @@ def resolve_trace_names(
     """Expands ``var_names`` into traced scalar names, or picks defaults."""
     shapes = shapes if shapes is not None else variable_shapes(model)
     free = [rv.name for rv in model.free_RVs]
+    return expand_trace_names(var_names, shapes, free, "a free variable or deterministic")
+
+
+def expand_trace_names(
+    var_names: Sequence[str] | str | None,
+    shapes: dict[str, tuple[int, ...]],
+    defaults_from: Sequence[str],
+    kind: str,
+) -> tuple[str, ...]:
+    """Traced scalar names for any model: ``shapes`` maps every traceable variable to its
+    shape; without ``var_names``, the scalars of ``defaults_from`` (in order) are picked,
+    topped up with first elements of its arrays; ``kind`` names what a variable is in errors."""
     if var_names is None:
-        scalars = [n for n in free if shapes[n] == ()]
-        picked = scalars[:MAX_DEFAULT]
-        for n in free:
+        picked = [n for n in defaults_from if shapes[n] == ()][:MAX_DEFAULT]
+        for n in defaults_from:
             if len(picked) >= MAX_DEFAULT:
                 break
             if shapes[n] != ():
@@ -101,8 +112,7 @@ def resolve_trace_names(
         if base not in shapes:
             raise FitInputError(
                 "var_names",
-                f"{raw!r} is not a free variable or deterministic of the model "
-                f"(choose from {', '.join(shapes)})",
+                f"{raw!r} is not {kind} of the model (choose from {', '.join(shapes)})",
             )
         shape = shapes[base]
         if index is None:

@@ -53,7 +53,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bayes_widgets.core.backends.base import Backend, Control, FitConfig
-from bayes_widgets.core.model_info import MAX_DEFAULT, MAX_TRACED, parse_trace_name
+from bayes_widgets.core.model_info import expand_trace_names, parse_trace_name
 from bayes_widgets.core.validation import FitInputError
 
 CHUNK_S = 0.25
@@ -190,48 +190,11 @@ def _site_dims(name, shape, event_dim, plates, site_names) -> tuple[str, ...]:
     return tuple(dims)
 
 
-def _element_names(name: str, shape: tuple[int, ...]) -> list[str]:
-    if shape == ():
-        return [name]
-    return [f"{name}[{', '.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
-
-
 def resolve_numpyro_trace_names(info: ModelInfo, var_names) -> tuple[str, ...]:
     """Like :func:`bayes_widgets.core.model_info.resolve_trace_names`, for NumPyro sites."""
-    shapes = info.shapes
-    if var_names is None:
-        picked = [n for n, s in info.latent.items() if s == ()][:MAX_DEFAULT]
-        for n, s in info.latent.items():
-            if len(picked) >= MAX_DEFAULT:
-                break
-            if s != ():
-                picked.extend(_element_names(n, s)[: MAX_DEFAULT - len(picked)])
-        return tuple(picked)
-    if isinstance(var_names, str):
-        var_names = [var_names]
-    out: list[str] = []
-    for raw in var_names:
-        base, index = parse_trace_name(str(raw))
-        if base not in shapes:
-            raise FitInputError(
-                "var_names",
-                f"{raw!r} is not a latent or deterministic site of the model "
-                f"(choose from {', '.join(shapes)})",
-            )
-        shape = shapes[base]
-        if index is None:
-            out.extend(_element_names(base, shape))
-        elif len(index) != len(shape) or any(i >= s for i, s in zip(index, shape, strict=False)):
-            raise FitInputError("var_names", f"{raw!r} is out of range: {base!r} has shape {shape}")
-        else:
-            out.append(f"{base}[{', '.join(map(str, index))}]")
-    if len(out) > MAX_TRACED:
-        raise FitInputError(
-            "var_names",
-            f"{len(out)} scalars to trace; at most {MAX_TRACED} can be plotted live "
-            "(pick elements such as 'theta[0]')",
-        )
-    return tuple(dict.fromkeys(out))
+    return expand_trace_names(
+        var_names, info.shapes, list(info.latent), "a latent or deterministic site"
+    )
 
 
 def traced_columns(trace_names, shapes) -> list[tuple[str, int]]:
