@@ -12,21 +12,12 @@ import pytest
 
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.session import FitSession
+from tests.events import Recorder
 
 BACKENDS = ["pymc", "nutpie"]
 CANCEL_LIMIT_S = 2.0
 TERMINAL = (ev.Finished, ev.Cancelled, ev.Failed)
 pytestmark = pytest.mark.usefixtures("warm_diagnostics")
-
-
-class Recorder:
-    def __init__(self):
-        self.events: list[ev.Event] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, event):
-        with self._lock:
-            self.events.append(event)
 
 
 def _live_children(exclude: set[int]) -> list[psutil.Process]:

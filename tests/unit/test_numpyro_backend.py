@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import time
 
 import numpy as np
@@ -14,26 +13,13 @@ import bayes_widgets as bw
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.session import FitSession
 from tests.numpyro_models import eight_schools, eight_schools_data
+from tests.events import Recorder
 
 pytest.importorskip("numpyro")
 
 SIGMA, Y = eight_schools_data()
 ARGS = {"model_args": (SIGMA,), "model_kwargs": {"y": Y}}
 TERMINAL = (ev.Finished, ev.Cancelled, ev.Failed)
-
-
-class Recorder:
-    def __init__(self):
-        self.events: list[tuple[float, ev.Event]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, event):
-        with self._lock:
-            self.events.append((time.perf_counter(), event))
-
-    def of(self, kind) -> list:
-        with self._lock:
-            return [e for _, e in self.events if isinstance(e, kind)]
 
 
 class CompileCounter:
@@ -130,10 +116,10 @@ def test_diagnostics_schema_is_the_pymc_one(numpyro_fit, tiny_model):
 
 def test_events_in_order_and_trace_covers_every_draw(numpyro_fit):
     session, rec, r, _ = numpyro_fit
-    kinds = [type(e) for _, e in rec.events]
+    kinds = [type(e) for e in rec.events]
     assert kinds[0] is ev.Started and kinds.count(ev.Compiled) == 1 and kinds[-1] is ev.Finished
     assert sum(k in TERMINAL for k in kinds) == 1
-    started = rec.events[0][1]
+    started = rec.events[0]
     assert started.backend == "numpyro" and started.trace_names == ("mu", "tau", "theta_trans[0]", "theta_trans[1]")
     final = rec.of(ev.ChainProgress)[-1]
     assert [c.draws_done for c in final.chains] == [2000, 2000]
@@ -176,9 +162,9 @@ def test_progress_arrives_while_sampling(wait_until):
     session.start()
     result = session.wait(timeout=300)
     assert result.status == "finished"
-    t_end = next(t for t, e in rec.events if isinstance(e, ev.Finished))
+    t_end = next(t for t, e in rec.timed if isinstance(e, ev.Finished))
     total = 150_500
-    mid = [(t, e) for t, e in rec.events
+    mid = [(t, e) for t, e in rec.timed
            if isinstance(e, ev.ChainProgress) and all(0 < c.draws_done < total for c in e.chains)]
     assert len(mid) >= 3, "fewer than 3 progress reports while both chains were sampling"
     for chain in range(2):
@@ -186,7 +172,7 @@ def test_progress_arrives_while_sampling(wait_until):
         assert seen == sorted(seen) and len(set(seen)) >= 3
         assert any(e.chains[chain].phase == "sample" for _, e in mid)
     assert mid[0][0] < t_end - 0.2
-    traced = [e for t, e in rec.events if isinstance(e, ev.TraceChunk) and e.start + len(e.values) < total]
+    traced = [e for e in rec.events if isinstance(e, ev.TraceChunk) and e.start + len(e.values) < total]
     assert {e.chain for e in traced} == {0, 1}
     assert session.backend.traces == [1]
 
@@ -319,7 +305,7 @@ def test_sampler_error_gives_failed_result():
     r = session.start().wait(timeout=120)
     assert r.status == "failed" and r.idata is None and r.error
     assert "Traceback" in r.message
-    assert isinstance(rec.events[-1][1], ev.Failed)
+    assert isinstance(rec.events[-1], ev.Failed)
     json.dumps(r.to_dict(), allow_nan=False)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import numpy as np
@@ -13,6 +12,7 @@ import bayes_widgets as bw
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.session import FitSession
 from tests.numpyro_models import eight_schools, eight_schools_data, regression, regression_data
+from tests.events import Recorder
 
 numpyro = pytest.importorskip("numpyro")
 
@@ -21,20 +21,6 @@ REG = {"model_args": (X,), "model_kwargs": {"y": Y}}
 XL, YL = regression_data(n=20_000)  # slow enough steps (~0.3 ms) to see the losses stream
 REG_LARGE = {"model_args": (XL,), "model_kwargs": {"y": YL}}
 SIGMA, YS = eight_schools_data()
-
-
-class Recorder:
-    def __init__(self):
-        self.events: list[tuple[float, ev.Event]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, event):
-        with self._lock:
-            self.events.append((time.perf_counter(), event))
-
-    def of(self, kind) -> list:
-        with self._lock:
-            return [e for _, e in self.events if isinstance(e, kind)]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +72,7 @@ def test_diagnostics_keep_the_one_schema(converged_fit, tiny_model):
 
 def test_losses_stream_in_order_while_optimising(converged_fit):
     session, rec, r = converged_fit
-    kinds = [type(e) for _, e in rec.events]
+    kinds = [type(e) for e in rec.events]
     assert kinds[0] is ev.Started and kinds[-1] is ev.Finished and kinds.count(ev.Compiled) == 1
     assert not rec.of(ev.ChainProgress) and not rec.of(ev.TraceChunk)
     chunks = rec.of(ev.LossChunk)

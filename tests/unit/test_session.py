@@ -12,26 +12,11 @@ import pytest
 import bayes_widgets as bw
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.session import FitSession
+from tests.events import Recorder
 
 BACKENDS = ["pymc", "nutpie"]
 CHAINS, TUNE, DRAWS = 2, 150, 200
 TERMINAL = (ev.Finished, ev.Cancelled, ev.Failed)
-
-
-class Recorder:
-    """A subscriber that keeps every event, from whichever thread delivers it."""
-
-    def __init__(self):
-        self.events: list[ev.Event] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, event: ev.Event) -> None:
-        with self._lock:
-            self.events.append(event)
-
-    def of(self, kind) -> list:
-        with self._lock:
-            return [e for e in self.events if isinstance(e, kind)]
 
 
 @pytest.fixture(scope="module")
