@@ -289,9 +289,22 @@ def write(name: str, cells) -> None:
     nbformat.write(nb, ROOT / name)
 
 
+def more_notebooks():
+    """Notebooks kept in their own modules next to this script: ``nb_*.py`` with NAME and CELLS."""
+    import importlib.util
+
+    for path in sorted(Path(__file__).parent.glob("nb_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module.NAME, module.CELLS
+
+
 if __name__ == "__main__":
     ROOT.mkdir(exist_ok=True)
     write("01_live_fitting.ipynb", LIVE_FITTING)
     write("02_prior_editing.ipynb", PRIOR_EDITING)
     write("03_mmm_fleets.ipynb", MMM_FLEETS)
     write("04_supply_chain_decision.ipynb", SUPPLY_CHAIN)
+    for name, cells in more_notebooks():
+        write(name, cells)

@@ -34,6 +34,8 @@ _LAZY = {
     "DecisionVariable": "bayes_widgets.core.decision.variables",
     "DecisionInputError": "bayes_widgets.core.decision.errors",
     "datasets": "bayes_widgets.datasets",
+    "fast_mode": "bayes_widgets.settings",
+    "choose": "bayes_widgets.settings",
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -44,7 +46,6 @@ def __getattr__(name: str):
         module = import_module(_LAZY[name])
         return module if name == "datasets" else getattr(module, name)
     raise AttributeError(f"module 'bayes_widgets' has no attribute {name!r}")
-
 
 
 def load_ipython_extension(ipython) -> None:
