@@ -22,6 +22,7 @@ name of an autoguide in ``numpyro.infer.autoguide`` (default ``"AutoNormal"``).
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -194,7 +195,10 @@ class NumPyroSVIBackend(Backend):
         sites = [*self.info.latent, *self.info.deterministic]
         predictive = Predictive(model, guide=guide, params=result.params, num_samples=cfg.draws,
                                 return_sites=sites, parallel=True)
-        draws = predictive(jax.random.PRNGKey(self._seed + 1), *args, **kwargs)
+        with warnings.catch_warnings():
+            # the full-batch substitution gives the subsampled plate every index on purpose
+            warnings.filterwarnings("ignore", message="subsample_size does not match", category=UserWarning)
+            draws = predictive(jax.random.PRNGKey(self._seed + 1), *args, **kwargs)
         posterior = {}
         for name in sites:
             if name not in draws:

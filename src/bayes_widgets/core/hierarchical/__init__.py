@@ -24,6 +24,7 @@ from bayes_widgets.core.hierarchical.figures import effects_figure, forecast_fig
 from bayes_widgets.core.hierarchical.fit import (
     Forecast,
     HierarchicalFit,
+    LiveHierarchicalFit,
     build_model,
     default_optimizer,
     default_priors,
@@ -43,6 +44,7 @@ __all__ = [
     "HierarchicalFit",
     "HierarchicalGLM",
     "HierarchicalInputError",
+    "LiveHierarchicalFit",
     "PanelData",
     "Priors",
     "Site",

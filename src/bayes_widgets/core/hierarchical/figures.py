@@ -46,6 +46,7 @@ def forecast_figure(
     width: int = 760,
     height: int = 300,
     title: str | None = None,
+    known: int | None = None,
     as_json: bool = False,
 ):
     """One group's forecast: observed values as bars, the posterior predictive mean as a
@@ -53,9 +54,10 @@ def forecast_figure(
     store) show the prediction only: what the target would have been.
 
     ``forecast`` is a :class:`~bayes_widgets.core.hierarchical.fit.Forecast`; ``group`` a
-    group label or a position in it.
+    group label or a position in it. ``known``: the first ``known`` times were the only
+    data the fit saw (a cold start); they are shaded.
     """
-    from bokeh.models import ColumnDataSource
+    from bokeh.models import BoxAnnotation, ColumnDataSource
     from bokeh.plotting import figure
 
     g = _group_position(forecast.groups, group)
@@ -91,6 +93,10 @@ def forecast_figure(
     f.varea(x="x", y1="lo90", y2="hi90", source=src, color="#1f77b4", alpha=0.18, legend_label="90%")
     f.varea(x="x", y1="lo50", y2="hi50", source=src, color="#1f77b4", alpha=0.35, legend_label="50%")
     f.line("x", "mean", source=src, color="#08306b", line_dash="dashed", line_width=1.5, legend_label="mean")
+    if known:
+        edge = x[min(int(known), len(x)) - 1] + step / 2
+        f.add_layout(BoxAnnotation(right=float(edge), fill_color="#ff7f0e", fill_alpha=0.12, line_alpha=0,
+                                   name="known"))
     f.legend.location = "top_left"
     f.legend.label_text_font_size = "8pt"
     f.legend.click_policy = "hide"

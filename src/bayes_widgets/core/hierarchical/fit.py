@@ -35,6 +35,7 @@ from bayes_widgets.core.hierarchical.model import (
 __all__ = [
     "Forecast",
     "HierarchicalFit",
+    "LiveHierarchicalFit",
     "build_model",
     "fit_nuts",
     "fit_svi",
@@ -307,6 +308,22 @@ class HierarchicalFit:
     elapsed_s: float = 0.0
     info: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_result(cls, result, spec: HierarchicalGLM, data: PanelData, *, elapsed_s: float = 0.0) -> HierarchicalFit:
+        """The fit of ``spec`` to ``data`` from a fit session's SVI :class:`FitResult`
+        (``bw.fit(spec.model, backend="numpyro-svi", guide=spec.guide, ...)``)."""
+        if getattr(result, "method", None) != "svi" or not result.params:
+            raise HierarchicalInputError("result", "expected the result of an SVI fit of this model, with parameters")
+        missing = [f"{site}_loc" for site in spec.global_sites() + spec.local_sites()
+                   if f"{site}_loc" not in result.params]
+        if missing:
+            raise HierarchicalInputError("result", f"its parameters lack {', '.join(missing)}: not a fit of this model")
+        return cls(
+            spec=spec, data=data, method="svi", params={k: np.asarray(v) for k, v in result.params.items()},
+            svi_result=result, elapsed_s=float(elapsed_s),
+            info={"steps": int(result.steps), "converged": bool(result.converged)},
+        )
+
     # ------------------------------------------------------------ site draws
 
     def site_draws(self, n: int = 200, seed: int = 0) -> dict[str, np.ndarray]:
@@ -563,7 +580,9 @@ def fit_svi(
     optimizer=None,
     init: bool = True,
     spec: HierarchicalGLM | None = None,
-) -> HierarchicalFit:
+    monitor: bool = False,
+    draws: int = 100,
+) -> HierarchicalFit | LiveHierarchicalFit:
     """Fit a hierarchical GLM to ``data`` by SVI, ``batch_size`` groups per step.
 
     The guide is :meth:`HierarchicalGLM.guide` (mean field), started from
@@ -573,25 +592,36 @@ def fit_svi(
     ``on_chunk``, ``should_stop``, ``convergence`` and ``window`` go to
     :func:`bayes_widgets.core.svi.run_svi`. Pass ``spec`` to use a model built by
     :func:`build_model`; fits of equal specs and shapes share one compiled chunk.
-    """
-    from bayes_widgets.core.svi import Minibatch, run_svi
 
+    ``monitor=True`` runs the same optimisation in a fit session and returns at once a
+    :class:`LiveHierarchicalFit`: displayed, a live :class:`~bayes_widgets.FitMonitor`
+    (loss curve, steps/s, ETA, parameters; Cancel keeps the parameters);
+    ``.wait()`` gives the :class:`HierarchicalFit`. ``draws`` samples of the global sites
+    are then drawn from the guide for the monitor's result.
+    """
+    from bayes_widgets.core.svi import run_svi
+
+    if monitor and (on_chunk is not None or should_stop is not None):
+        raise HierarchicalInputError("monitor", "on_chunk and should_stop are for monitor=False; "
+                                     "the monitor reports progress and cancels itself")
     t0 = time.perf_counter()
-    if spec is None:
-        spec = build_model(
-            data, likelihood=likelihood, varying=varying, intercept=intercept, batch_size=batch_size, priors=priors
+    spec, arrays, optimizer, minibatch, init_params = _svi_setup(
+        data, spec=spec, likelihood=likelihood, varying=varying, intercept=intercept, priors=priors,
+        batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer, init=init, seed=seed,
+    )
+    if monitor:
+        from bayes_widgets.widgets.fit_monitor import FitMonitor
+
+        options = {"chunk": chunk, "window": window, "minibatch": minibatch, "init_params": init_params,
+                   "convergence": convergence}
+        live = FitMonitor(
+            spec.model, backend="numpyro-svi", guide=HierarchicalGuide(spec), model_args=(arrays,), steps=steps,
+            optimizer=optimizer, seed=seed, draws=draws, var_names=list(spec.global_sites()),
+            sampler_kwargs={k: v for k, v in options.items() if v is not None},
         )
-    arrays = spec.arrays(data)
-    if optimizer is None:
-        try:
-            lr = float(learning_rate)
-        except (TypeError, ValueError):
-            raise HierarchicalInputError("learning_rate", f"must be a number, got {learning_rate!r}") from None
-        if not lr > 0:
-            raise HierarchicalInputError("learning_rate", f"must be > 0, got {learning_rate!r}")
-        optimizer = default_optimizer(lr)
-    minibatch = Minibatch(spec.batch_size, spec.n_groups, plate=GROUP_PLATE) if spec.subsampled else None
-    init_params = initial_params(spec, data, seed=seed) if init else None
+        if live.session is None:
+            raise live.exception
+        return LiveHierarchicalFit(spec, data, live)
     res = run_svi(
         spec.model,
         spec.guide,
@@ -615,6 +645,96 @@ def fit_svi(
         svi_result=res,
         elapsed_s=time.perf_counter() - t0,
     )
+
+
+def _svi_setup(data, *, spec, likelihood, varying, intercept, priors, batch_size, learning_rate, optimizer,
+               init, seed):
+    """The model spec, its arrays, the optimiser, the minibatch and the start of an SVI fit."""
+    from bayes_widgets.core.svi import Minibatch
+
+    if spec is None:
+        spec = build_model(
+            data, likelihood=likelihood, varying=varying, intercept=intercept, batch_size=batch_size, priors=priors
+        )
+    arrays = spec.arrays(data)
+    if optimizer is None:
+        try:
+            lr = float(learning_rate)
+        except (TypeError, ValueError):
+            raise HierarchicalInputError("learning_rate", f"must be a number, got {learning_rate!r}") from None
+        if not lr > 0:
+            raise HierarchicalInputError("learning_rate", f"must be > 0, got {learning_rate!r}")
+        optimizer = default_optimizer(lr)
+    minibatch = Minibatch(spec.batch_size, spec.n_groups, plate=GROUP_PLATE) if spec.subsampled else None
+    init_params = initial_params(spec, data, seed=seed) if init else None
+    return spec, arrays, optimizer, minibatch, init_params
+
+
+class HierarchicalGuide:
+    """The model's mean-field guide (:meth:`HierarchicalGLM.guide`) with the quantiles and
+    medians of its factors, as autoguides have them: a live parameter table shows the
+    global sites' intervals instead of raw ``_loc``/``_scale`` parameters."""
+
+    def __init__(self, spec: HierarchicalGLM):
+        self.spec = spec
+
+    def __call__(self, *args, **kwargs):
+        return self.spec.guide(*args, **kwargs)
+
+    def quantiles(self, params: Mapping[str, Any], quantiles: Sequence[float]) -> dict[str, Any]:
+        import jax.numpy as jnp
+        from jax.scipy.stats import norm
+
+        z = norm.ppf(jnp.asarray(quantiles, jnp.float32))
+        out = {}
+        for site in self.spec.global_sites():
+            loc, scale = params[f"{site}_loc"], params[f"{site}_scale"]
+            q = loc[None] + scale[None] * z.reshape((-1,) + (1,) * jnp.ndim(loc))
+            out[site] = jnp.exp(q) if site in POSITIVE_SITES else q
+        return out
+
+    def median(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {site: v[0] for site, v in self.quantiles(params, [0.5]).items()}
+
+
+class LiveHierarchicalFit:
+    """An SVI fit of a hierarchical GLM running in a :class:`~bayes_widgets.FitMonitor`.
+
+    Displayed in a notebook it shows the monitor (the live loss curve, steps/s, ETA,
+    the global parameters); :meth:`wait` returns the :class:`HierarchicalFit` when the
+    optimisation ends (converged, finished, or cancelled on the page: the parameters
+    of the last finished chunk are kept). Made by ``fit_svi(..., monitor=True)``.
+    """
+
+    def __init__(self, spec: HierarchicalGLM, data: PanelData, monitor):
+        self.spec = spec
+        self.data = data
+        self.monitor = monitor
+        self._fit: HierarchicalFit | None = None
+        self._t0 = time.perf_counter()
+
+    def wait(self, timeout: float | None = None) -> HierarchicalFit:
+        """Blocks until the fit ends and returns it (interrupting the kernel cancels)."""
+        if self._fit is None:
+            result = self.monitor.wait(timeout)
+            if result.error:
+                raise HierarchicalInputError("fit", f"the SVI fit failed: {result.error}")
+            if not result.params:
+                raise HierarchicalInputError("fit", "the fit was cancelled before its first chunk: nothing was fitted")
+            self._fit = HierarchicalFit.from_result(result, self.spec, self.data,
+                                                    elapsed_s=time.perf_counter() - self._t0)
+        return self._fit
+
+    def cancel(self) -> None:
+        """Stops after the current chunk, keeping its parameters."""
+        self.monitor.session.cancel()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.monitor._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        status = self.monitor.status
+        return f"LiveHierarchicalFit({self.spec.likelihood}, {self.spec.n_groups} groups, status={status!r})"
 
 
 # ---------------------------------------------------------------------- NUTS
