@@ -193,8 +193,12 @@ class NumPyroSVIBackend(Backend):
         cfg = self.config
         model, guide, args, kwargs = self._full_batch()
         sites = [*self.info.latent, *self.info.deterministic]
-        predictive = Predictive(model, guide=guide, params=result.params, num_samples=cfg.draws,
-                                return_sites=sites, parallel=True)
+        if self.info.deterministic:
+            predictive = Predictive(model, guide=guide, params=result.params, num_samples=cfg.draws,
+                                    return_sites=sites, parallel=True)
+        else:  # the guide alone gives every latent site: the model (and its data) is not run
+            predictive = Predictive(guide, params=result.params, num_samples=cfg.draws, return_sites=sites,
+                                    parallel=True)
         with warnings.catch_warnings():
             # the full-batch substitution gives the subsampled plate every index on purpose
             warnings.filterwarnings("ignore", message="subsample_size does not match", category=UserWarning)
