@@ -193,7 +193,7 @@ class PanelData:
     def validate(self) -> None:
         """Data-level checks that hold for every likelihood."""
         if self.n_groups < 2:
-            only = f" ({self.groups[0]!r})" if self.n_groups == 1 else ""
+            only = f" ({np.asarray(self.groups).tolist()[0]!r})" if self.n_groups == 1 else ""
             raise HierarchicalInputError(
                 "group", f"a hierarchical model needs at least 2 groups, got {self.n_groups}{only}"
             )
