@@ -11,11 +11,13 @@ ROOT = Path(__file__).resolve().parents[1] / "examples"
 
 LIVE_FITTING = [
     new_markdown_cell(
-        "# Live fitting\n\n"
+        "# Quickstart: live fitting\n\n"
         "Fit a PyMC model and watch it: per-chain draws, divergences as they happen, step size, "
         "tree depth or leapfrog steps, draws/s and ETA, live trace and rank plots, running "
         "R-hat and ESS. **Cancel** keeps the draws made so far; **Pause**/**Resume** hold the "
-        "sampler. The kernel stays free while the fit runs."
+        "sampler. The kernel stays free while the fit runs.\n\n"
+        "Sizes are chosen with `bw.choose(full, fast)`: with `BAYES_WIDGETS_FAST=1` in the "
+        "environment (as in the test suite) the notebook uses fewer draws."
     ),
     new_code_cell(
         "import bayes_widgets as bw\n"
@@ -28,7 +30,7 @@ LIVE_FITTING = [
         "running until the fit ends (interrupt the kernel to cancel and keep the draws)."
     ),
     new_code_cell(
-        "monitor = bw.FitMonitor(model, backend=\"pymc\", draws=1000, tune=1000, chains=2,\n"
+        "monitor = bw.FitMonitor(model, backend=\"pymc\", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300), chains=2,\n"
         "                        target_accept=0.95, seed=1)\n"
         "monitor"
     ),
@@ -39,7 +41,7 @@ LIVE_FITTING = [
         "comes back from every backend."
     ),
     new_code_cell(
-        "fast = bw.FitMonitor(kidiq_momhsiq(), backend=\"nutpie\", draws=1000, tune=1000, seed=2)\n"
+        "fast = bw.FitMonitor(kidiq_momhsiq(), backend=\"nutpie\", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300), seed=2)\n"
         "fast"
     ),
     new_code_cell("fast.wait().diagnostics.to_dict()"),
@@ -121,7 +123,8 @@ MMM_FLEETS = [
         "from a weekly dataset, edit its priors, fit it live, read parameters in the original "
         "units, predict, and validate it with fleets of refits watched on a live board. The "
         "data are real weekly sales with 10 media spend channels and 2 macro controls "
-        "(161 weeks). Draws are kept small so the notebook runs in a few minutes."
+        "(161 weeks). Draws are kept small so the notebook runs in a few minutes, and smaller "
+        "still with `BAYES_WIDGETS_FAST=1` (sizes are chosen with `bw.choose(full, fast)`)."
     ),
     new_code_cell(
         "import bayes_widgets as bw\n"
@@ -145,7 +148,7 @@ MMM_FLEETS = [
     new_code_cell("model.set_priors(editor.model_config())  # keep whatever was edited above"),
     new_markdown_cell("## Fit, live\n\nThe sampler is chosen for effective draws per second "
                       "(nutpie, its mass matrix adapted from the draws' variances)."),
-    new_code_cell("monitor = model.fit(draws=300, tune=300, seed=1, monitor=True)\nmonitor"),
+    new_code_cell("monitor = model.fit(draws=bw.choose(300, 100), tune=bw.choose(300, 100), seed=1, monitor=True)\nmonitor"),
     new_code_cell("result = monitor.wait()\nresult.diagnostics.rhat_max, result.diagnostics.ess_bulk_min"),
     new_code_cell("model.summarize_variable(\"intercept\")  # in sales units, with a 94% interval"),
     new_code_cell("model.roas().groupby(\"channel\")[\"mean\"].mean().sort_values()"),
@@ -176,7 +179,7 @@ MMM_FLEETS = [
         "from bayes_widgets.core.fleet.mmm_fleets import holdout_fleet\n\n"
         "board = bw.FleetBoard(thresholds={\"test_mape\": (\"<=\", 0.15), \"rhat_max\": (\"<=\", 1.01)})\n"
         "job = board.run(holdout_fleet, model, horizons=[4, 8], out=\"runs/holdout\",\n"
-        "                fit={\"draws\": 200, \"tune\": 200, \"seed\": 3})\n"
+        "                fit={\"draws\": bw.choose(200, 100), \"tune\": bw.choose(200, 100), \"seed\": 3})\n"
         "board"
     ),
     new_code_cell("job.join()\nboard.result.summary()"),
@@ -197,7 +200,8 @@ SUPPLY_CHAIN = [
         "prices 220, 100 and 120 per engine, at most 100, 80 and 100 per order, a launch sells "
         "for 500 and needs one working engine, an unused engine costs 100 to hold, demand is "
         "40 + Poisson(60) launches. The profit follows the published loss (the purchase price is "
-        "charged on the engines used; `cost_basis=\"ordered\"` charges every ordered engine)."
+        "charged on the engines used; `cost_basis=\"ordered\"` charges every ordered engine). "
+        "With `BAYES_WIDGETS_FAST=1` the yields are fitted with fewer draws."
     ),
     new_code_cell(
         "import bayes_widgets as bw\n"
@@ -212,7 +216,7 @@ SUPPLY_CHAIN = [
         "Beta(α, β) per supplier with HalfNormal(10) priors, as published."
     ),
     new_code_cell(
-        "monitor = bw.FitMonitor(sc.yield_model(observations), backend=\"nutpie\", draws=1000, tune=1000,\n"
+        "monitor = bw.FitMonitor(sc.yield_model(observations), backend=\"nutpie\", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300),\n"
         "                        chains=2, seed=1)\n"
         "monitor"
     ),
