@@ -3,7 +3,8 @@
     ModelCard(model)          # shown for any PyMC model after %load_ext bayes_widgets
 
 One row per variable: free, observed, deterministic or data; its distribution; its dims
-and shape; the variables it depends on (the model's graph, as a table). **Edit priors**
+and shape; the variables it depends on. Beside the table, the model's graph: variables
+as nodes, dependencies as arrows (drawn with Bokeh, no Graphviz needed). **Edit priors**
 opens the :class:`PriorEditor` on the model below the card.
 """
 
@@ -54,6 +55,18 @@ def model_rows(model) -> list[dict[str, Any]]:
     return rows
 
 
+def _graph_json(rows) -> str:
+    import json
+
+    from bokeh.embed import json_item
+
+    from bayes_widgets.core.figures_graph import model_graph_figure
+
+    if not rows:
+        return ""
+    return json.dumps(json_item(model_graph_figure(rows)))
+
+
 def _distribution(var) -> str:
     op = var.owner.op if var.owner is not None else None
     name = getattr(op, "name", None) or type(op).__name__
@@ -69,6 +82,8 @@ class ModelCard(BayesWidget):
     coords = traitlets.Dict().tag(sync=True)
     """Dimension name -> its length."""
     editor_open = traitlets.Bool(False).tag(sync=True)
+    graph_json = traitlets.Unicode("").tag(sync=True)
+    """The model's graph, a Bokeh ``json_item``."""
 
     def __init__(self, model, *, draws: int = 300, seed: int | None = None):
         import pymc as pm
@@ -81,6 +96,7 @@ class ModelCard(BayesWidget):
         self.editor = None
         self.name = model.name or ""
         self.rows = model_rows(model)
+        self.graph_json = _graph_json(self.rows)
         self.coords = {k: int(np.size(v)) for k, v in model.coords.items() if v is not None}
         self.container = ipywidgets.VBox([self])
 

@@ -1,0 +1,129 @@
+"""A model's graph as a Bokeh figure: variables as nodes, dependencies as arrows.
+
+Built from the rows of :func:`bayes_widgets.widgets.model_card.model_rows` (name, kind,
+distribution, dims, parents), so it needs no Graphviz. Nodes are laid out in layers by
+their depth (roots at the top, observed variables at the bottom); within a layer they
+are ordered to keep arrows short. Free variables are ellipses, observed ones filled,
+deterministics boxes, data squares; each label gives the distribution and the dims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["graph_layout", "model_graph_figure"]
+
+KIND_STYLE = {
+    "free": {"marker": "circle", "fill": "#ffffff", "line": "#1f5fa8"},
+    "observed": {"marker": "circle", "fill": "#c6dbef", "line": "#1b7f3b"},
+    "deterministic": {"marker": "square", "fill": "#ffffff", "line": "#7f7f7f"},
+    "data": {"marker": "square", "fill": "#eeeeee", "line": "#555555"},
+}
+
+
+def graph_layout(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """Positions (x, y) of every node: y = -depth, x spread within the layer.
+
+    Depth is the longest path from a root; a layer is ordered by the mean x of each
+    node's parents (a barycentre pass), so children sit under their parents.
+    """
+    names = [r["name"] for r in rows]
+    known = set(names)
+    parents = {r["name"]: [p for p in r.get("parents", ()) if p in known and p != r["name"]] for r in rows}
+    depth: dict[str, int] = {}
+
+    def depth_of(name: str, seen: frozenset = frozenset()) -> int:
+        if name in depth:
+            return depth[name]
+        if name in seen:  # a cycle cannot occur in a model graph; guard anyway
+            return 0
+        d = 1 + max((depth_of(p, seen | {name}) for p in parents[name]), default=-1)
+        depth[name] = d
+        return d
+
+    for n in names:
+        depth_of(n)
+    layers: dict[int, list[str]] = {}
+    for n in names:
+        layers.setdefault(depth[n], []).append(n)
+    pos: dict[str, tuple[float, float]] = {}
+    for d in sorted(layers):
+        layer = layers[d]
+        if d > 0:
+            def centre(n: str, layer=layer) -> float:
+                xs = [pos[p][0] for p in parents[n] if p in pos]
+                return sum(xs) / len(xs) if xs else float(layer.index(n))
+            layer.sort(key=centre)
+        width = len(layer)
+        for i, n in enumerate(layer):
+            pos[n] = (i - (width - 1) / 2, -float(d))
+    return pos
+
+
+def _label(row: dict[str, Any]) -> str:
+    dims = row.get("dims") or []
+    shape = row.get("shape")
+    extent = f" ({', '.join(dims)})" if dims else (f" {tuple(shape)}" if shape else "")
+    dist = row.get("distribution") or row["kind"]
+    return f"{row['name']} ~ {dist}{extent}" if row["kind"] in ("free", "observed") else f"{row['name']}: {dist}{extent}"
+
+
+def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int = 640, height: int | None = None,
+                       title: str | None = None):
+    """The graph of a model's variables (see the module docstring), a Bokeh figure."""
+    from bokeh.models import ColumnDataSource, LabelSet
+    from bokeh.plotting import figure
+
+    rows = list(rows)
+    if not rows:
+        raise ValueError("rows: the model has no variables")
+    pos = graph_layout(rows)
+    n_layers = int(-min(y for _, y in pos.values())) + 1
+    widest = max(sum(1 for _, y in pos.values() if y == -d) for d in range(n_layers))
+    height = height or max(160, 90 * n_layers + 40)
+    xs0, ys0, xs1, ys1 = [], [], [], []
+    for r in rows:
+        x1, y1 = pos[r["name"]]
+        for p in r.get("parents", ()):
+            if p in pos and p != r["name"]:
+                x0, y0 = pos[p]
+                xs0.append(x0)
+                ys0.append(y0 - 0.12)
+                xs1.append(x1)
+                ys1.append(y1 + 0.12)
+    f = figure(width=width, height=height, title=title, tools="pan,wheel_zoom,reset,hover",
+               x_range=(-widest / 2 - 0.6, widest / 2 + 0.6), y_range=(-(n_layers - 1) - 0.5, 0.5),
+               tooltips=[("variable", "@name"), ("kind", "@kind"), ("depends on", "@parents")])
+    f.segment(x0=xs0, y0=ys0, x1=xs1, y1=ys1, line_color="#999999", line_width=1.5, name="edges")
+    f.scatter(x=[(a + 3 * b) / 4 for a, b in zip(xs0, xs1, strict=True)],
+              y=[(a + 3 * b) / 4 for a, b in zip(ys0, ys1, strict=True)],
+              marker="triangle", size=7, color="#999999",
+              angle=[_angle(a, b, c, d) for a, b, c, d in zip(xs0, ys0, xs1, ys1, strict=True)])
+    nodes = ColumnDataSource({
+        "x": [pos[r["name"]][0] for r in rows],
+        "y": [pos[r["name"]][1] for r in rows],
+        "name": [r["name"] for r in rows],
+        "kind": [r["kind"] for r in rows],
+        "parents": [", ".join(r.get("parents", ())) or "–" for r in rows],
+        "label": [_label(r) for r in rows],
+        "marker": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["marker"] for r in rows],
+        "fill": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["fill"] for r in rows],
+        "line": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["line"] for r in rows],
+    }, name="nodes")
+    f.scatter("x", "y", source=nodes, marker="marker", size=22, fill_color="fill", line_color="line",
+              line_width=2)
+    f.add_layout(LabelSet(x="x", y="y", text="label", source=nodes, y_offset=14, text_align="center",
+                          text_font_size="9pt", text_color="#333333"))
+    f.axis.visible = False
+    f.grid.visible = False
+    f.outline_line_color = None
+    f.toolbar.logo = None
+    return f
+
+
+def _angle(x0: float, y0: float, x1: float, y1: float) -> float:
+    """Rotation of a triangle marker (pointing up at 0) so it points from (x0, y0) to (x1, y1)."""
+    import math
+
+    return math.atan2(y1 - y0, x1 - x0) - math.pi / 2
