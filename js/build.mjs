@@ -3,8 +3,14 @@
 // Every widget module is bundled on its own and stays small; BokehJS is bundled once,
 // into bokeh_lib.js, which a single hidden model per kernel carries to the page.
 // BokehJS registers its models by class name, so identifiers are never renamed.
+//
+// It also writes html_manager.js, the widget runtime of static HTML exports
+// (src/bayes_widgets/export.py): require.js, @jupyter-widgets/html-manager's embed-amd.js
+// and anywidget's front end as a named AMD module, so exported pages render the saved
+// widget state with no CDN, and mathjax.js (MathJax 3, TeX input, SVG output, every TeX
+// extension included so none is fetched), inlined into exports of notebooks with math.
 import * as esbuild from "esbuild";
-import { readFileSync, mkdirSync, readdirSync } from "node:fs";
+import { readFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,4 +44,47 @@ await esbuild.build({
   },
   logLevel: "warning",
 });
-console.log(`built ${entries.length} modules into ${outdir} (version ${pkg.version}, BokehJS ${bokehPkg.version})`);
+// The runtime of static HTML exports, inlined into each exported page by export.py.
+// embed-amd.js defines @jupyter-widgets/{base,controls,output,html-manager} as named AMD
+// modules and renders the page's widgets on load; its loader asks require.js for every
+// other model module (anywidget's) and only falls back to a CDN when require.js cannot
+// find it, so anywidget's front end (an anonymous AMD module) is defined here by name.
+const nodeModule = (path) => readFileSync(join(root, "node_modules", path), "utf8");
+const version = (name) => JSON.parse(nodeModule(`${name}/package.json`)).version;
+const runtimeVersions = {
+  requirejs: version("requirejs"),
+  "@jupyter-widgets/html-manager": version("@jupyter-widgets/html-manager"),
+  anywidget: version("anywidget"),
+};
+const requirejs = (
+  await esbuild.transform(nodeModule("requirejs/require.js"), { minify: true, target: "es2015" })
+).code;
+const runtime = [
+  `/* bayes_widgets export runtime ${JSON.stringify(runtimeVersions)} */`,
+  requirejs,
+  nodeModule("@jupyter-widgets/html-manager/dist/embed-amd.js"),
+  "(function (define) {",
+  nodeModule("anywidget/dist/index.js"),
+  '})(function (deps, factory) { window.define("anywidget", deps, factory); });',
+  "",
+].join("\n").replace(/^\/\/# sourceMappingURL=.*$/gm, ";"); // no .map files travel with it
+// Inlined in a <script>: "</script" would end it early, and "<!--" followed by "<script"
+// would keep it from ending.
+function checkInlinable(name, code) {
+  const lower = code.toLowerCase();
+  if (lower.includes("</script") || (lower.includes("<!--") && lower.includes("<script"))) {
+    throw new Error(`${name} cannot be inlined in a <script> element`);
+  }
+  return code;
+}
+writeFileSync(join(outdir, "html_manager.js"), checkInlinable("html_manager.js", runtime));
+const mathjaxVersion = version("mathjax-full");
+writeFileSync(
+  join(outdir, "mathjax.js"),
+  checkInlinable(
+    "mathjax.js",
+    `/* bayes_widgets export MathJax ${mathjaxVersion} */\n` + nodeModule("mathjax-full/es5/tex-svg-full.js"),
+  ),
+);
+
+console.log(`built ${entries.length} modules into ${outdir} (version ${pkg.version}, BokehJS ${bokehPkg.version}) and the export runtime (html_manager.js, mathjax.js)`);

@@ -1,6 +1,8 @@
-"""Command line: run MMM fleets from a configuration file, without Jupyter.
+"""Command line: run MMM fleets from a configuration file, without Jupyter, and export
+executed notebooks as static HTML pages that show every widget's final state.
 
     bayes-widgets fleet CONFIG.toml --out DIR
+    bayes-widgets export NOTEBOOK.ipynb --out OUT.html [--execute]
 
 CONFIG.toml::
 
@@ -37,6 +39,17 @@ import tomllib
 from pathlib import Path
 
 FLEETS = ("production", "holdout", "forecast", "recovery", "stability")
+
+EXPORT_HELP = """\
+Writes NOTEBOOK.ipynb as one self-contained HTML file in which every widget shows the
+state saved with the notebook; the page loads nothing from the network.
+
+The notebook needs its widget state saved: in JupyterLab or Notebook 7 tick
+Settings > Save Widget State Automatically, run it and save it; or pass --execute to
+run it here (in its own folder) first.
+
+Exit status: 0 when written, 1 when a cell failed under --execute, 2 for bad input.
+"""
 
 
 def run_config(config_path: Path, out: Path) -> int:
@@ -86,6 +99,29 @@ def run_config(config_path: Path, out: Path) -> int:
     return 1 if any(r.run.failed for r in results) else 0
 
 
+def run_export(notebook: Path, out: Path | None, execute: bool, timeout: int, kernel: str) -> int:
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from bayes_widgets.export import ExportError, export_html
+
+    if not notebook.is_file():
+        print(f"error: notebook: no such file {notebook}", file=sys.stderr)
+        return 2
+    out = out if out is not None else notebook.with_suffix(".html")
+    if execute:
+        print(f"running {notebook}", flush=True)
+    try:
+        written = export_html(notebook, out, execute=execute, timeout=timeout, kernel_name=kernel)
+    except ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        print(f"error: running {notebook} failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bayes-widgets", description="bayes_widgets from the command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,7 +129,17 @@ def main(argv: list[str] | None = None) -> int:
                            description=__doc__.split("\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     fleet.add_argument("config", type=Path, help="the TOML configuration (format above)")
     fleet.add_argument("--out", type=Path, required=True, help="directory for the runs and report.html")
+    export = sub.add_parser("export", help="write an executed notebook as offline HTML with its widgets",
+                            description=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("notebook", type=Path, help="the notebook (.ipynb)")
+    export.add_argument("--out", type=Path, default=None, help="the HTML file to write (default: NOTEBOOK.html)")
+    export.add_argument("--execute", action="store_true",
+                        help="run the notebook first (in its folder) and save its widget state")
+    export.add_argument("--timeout", type=int, default=600, help="seconds per cell under --execute (default 600)")
+    export.add_argument("--kernel", default="", help="kernel under --execute (default: the notebook's)")
     args = parser.parse_args(argv)
+    if args.command == "export":
+        return run_export(args.notebook, args.out, args.execute, args.timeout, args.kernel)
     if not args.config.exists():
         print(f"error: config: no such file {args.config}", file=sys.stderr)
         return 2
