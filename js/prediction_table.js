@@ -1,0 +1,190 @@
+// PredictionTable view: new rows with their posterior predictions; input cells are
+// editable, rows can be added and removed, and a plot shows the intervals.
+// Python side: src/bayes_widgets/widgets/prediction_table.py.
+import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
+import { sendCommand } from "./lib/stream.js";
+
+const css = `
+.bw-predictions { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px;
+  color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color1, #fff); padding: 4px 0; max-width: 1100px; }
+.bw-predictions .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
+.bw-predictions .bw-note { color: var(--jp-ui-font-color2, #666); }
+.bw-predictions table { border-collapse: collapse; margin: 4px 0; }
+.bw-predictions th, .bw-predictions td { padding: 2px 8px; text-align: right; white-space: nowrap;
+  border-bottom: 1px solid var(--jp-border-color2, #e0e0e0); }
+.bw-predictions th { font-weight: 600; background: var(--jp-layout-color2, #f3f3f3); }
+.bw-predictions th.bw-group { text-align: center; }
+.bw-predictions td.bw-mu { color: var(--jp-ui-font-color1, #222); }
+.bw-predictions td.bw-y { font-weight: 600; }
+.bw-predictions td.bw-rowno { color: var(--jp-ui-font-color2, #666); }
+.bw-predictions input.bw-cell { width: 80px; text-align: right; font: inherit;
+  color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color0, #fff);
+  border: 1px solid var(--jp-border-color1, #bdbdbd); border-radius: 2px; padding: 1px 4px; }
+.bw-predictions input.bw-cell:focus { outline: 1px solid var(--jp-brand-color1, #1976d2); }
+.bw-predictions button, .bw-predictions select { font: inherit; color: var(--jp-ui-font-color1, #222);
+  background: var(--jp-layout-color2, #eee); border: 1px solid var(--jp-border-color1, #bdbdbd); border-radius: 2px; }
+.bw-predictions button.bw-remove { padding: 0 6px; }
+.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
+.bw-warning { color: #664d03; background: #fff3cd; border: 1px solid #ffecb5; padding: 4px 8px; margin: 4px 0; }
+`;
+
+const PROBS = [0.5, 0.8, 0.9, 0.94, 0.95, 0.99];
+
+/** A value for an input cell: up to 6 significant digits, no float noise. */
+function cellText(x) {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : "";
+}
+
+export default {
+  initialize() {},
+
+  async render({ model, el }) {
+    const root = h("div", { class: "bw-predictions", "data-testid": "prediction-table" });
+    el.append(h("style", {}, css), root);
+    const banner = errorBanner(model);
+    const note = versionNote(model);
+    const title = h("div", { "data-testid": "title" });
+    const meaning = h("div", { class: "bw-note", "data-testid": "meaning" });
+    const probSelect = h("select", { "data-testid": "prob", title: "credible mass" });
+    const kindSelect = h("select", { "data-testid": "interval", title: "kind of interval" },
+      h("option", { value: "eti" }, "equal-tailed"), h("option", { value: "hdi" }, "highest density"));
+    const addButton = h("button", { "data-testid": "add-row" }, "Add row");
+    const table = h("table", { "data-testid": "table" });
+    const plot = h("div", { "data-testid": "plot" });
+    root.append(...[note, banner.el].filter(Boolean), title, meaning,
+      h("div", { class: "bw-row" }, "interval ", probSelect, kindSelect, addButton), table, plot);
+
+    let shape = ""; // columns and row keys the table was built for
+    const cells = new Map(); // `${key}/${column}` -> input element
+    const outputs = new Map(); // `${key}/${stat}` -> td
+
+    const send = (type, extra) => sendCommand(model, type, extra);
+
+    const renderHeader = () => {
+      const prob = model.get("prob");
+      const probs = PROBS.includes(prob) ? PROBS : [...PROBS, prob].sort((a, b) => a - b);
+      probSelect.replaceChildren(...probs.map((p) =>
+        h("option", { value: p, selected: p === prob }, `${+(100 * p).toFixed(4)}%`)));
+      kindSelect.value = model.get("interval");
+      const n = (model.get("rows") || []).length;
+      title.textContent = `Predictions of ${model.get("target")} for ${n} new row${n === 1 ? "" : "s"}: ` +
+        `posterior mean, sd and ${model.get("interval_label")} over ${model.get("draws")} draws`;
+      const m = model.get("meaning") || {};
+      meaning.textContent = `mu: ${m.mu || ""}; y: ${m.y || ""}.`;
+    };
+
+    const buildTable = () => {
+      const columns = model.get("columns") || [];
+      const rows = model.get("rows") || [];
+      cells.clear();
+      outputs.clear();
+      const label = model.get("interval_label").replace(/ interval$/, "");
+      const head1 = h("tr", {}, h("th", {}, ""), h("th", { class: "bw-group", colspan: columns.length }, "inputs"),
+        h("th", { class: "bw-group", colspan: 2 }, "regression line mu"),
+        h("th", { class: "bw-group", colspan: 3 }, `new observation (${model.get("target")})`), h("th", {}, ""));
+      const head2 = h("tr", {}, h("th", {}, "row"), ...columns.map((c) => h("th", {}, c)),
+        h("th", {}, "mean"), h("th", {}, label), h("th", {}, "mean"), h("th", {}, "sd"), h("th", {}, label),
+        h("th", {}, ""));
+      const body = rows.map((r, i) => {
+        const inputs = columns.map((c) => {
+          const box = h("input", { class: "bw-cell", type: "text", inputmode: "decimal", "aria-label": `${c}, row ${i}`,
+            "data-testid": `cell-${i}-${c}`, "data-column": c, value: cellText(r.inputs[c]) });
+          box.addEventListener("change", () => send("edit", { key: r.key, column: c, value: box.value }));
+          box.addEventListener("keydown", (ev) => { if (ev.key === "Enter") box.blur(); });
+          cells.set(`${r.key}/${c}`, box);
+          return h("td", {}, box);
+        });
+        const out = (stat, cls) => {
+          const td = h("td", { class: cls, "data-column": stat });
+          outputs.set(`${r.key}/${stat}`, td);
+          return td;
+        };
+        const remove = h("button", { class: "bw-remove", "data-testid": `remove-${i}`, title: "remove this row" }, "×");
+        remove.addEventListener("click", () => send("remove_row", { key: r.key }));
+        return h("tr", { "data-row": i, "data-key": r.key }, h("td", { class: "bw-rowno" }, String(i)), ...inputs,
+          out("mu_mean", "bw-mu"), out("mu_interval", "bw-mu"), out("y_mean", "bw-y"), out("y_sd", "bw-y"),
+          out("y_interval", "bw-y"), h("td", {}, remove));
+      });
+      table.replaceChildren(head1, head2, ...body);
+    };
+
+    const fillTable = (force) => {
+      const columns = model.get("columns") || [];
+      const rows = model.get("rows") || [];
+      const next = JSON.stringify([columns, rows.map((r) => r.key), model.get("interval_label")]);
+      if (next !== shape) {
+        shape = next;
+        buildTable();
+      }
+      for (const r of rows) {
+        for (const c of columns) {
+          const box = cells.get(`${r.key}/${c}`);
+          if (box && (force || document.activeElement !== box)) box.value = cellText(r.inputs[c]);
+        }
+        const p = r.prediction || {};
+        const set = (stat, value, text) => {
+          const td = outputs.get(`${r.key}/${stat}`);
+          if (!td) return;
+          td.textContent = text;
+          td.dataset.value = value ?? "";
+        };
+        set("mu_mean", p.mu_mean, fmt(p.mu_mean, 4));
+        set("mu_interval", `${p.mu_lower},${p.mu_upper}`, `[${fmt(p.mu_lower, 4)}, ${fmt(p.mu_upper, 4)}]`);
+        set("y_mean", p.y_mean, fmt(p.y_mean, 4));
+        set("y_sd", p.y_sd, fmt(p.y_sd, 3));
+        set("y_interval", `${p.y_lower},${p.y_upper}`, `[${fmt(p.y_lower, 4)}, ${fmt(p.y_upper, 4)}]`);
+      }
+      root.dataset.rows = rows.length;
+      root.dataset.revision = model.get("revision");
+    };
+
+    // plot
+    let doc = null;
+    const fillPlot = () => {
+      const source = byName(doc, "predictions");
+      if (!source) return;
+      const rows = model.get("rows") || [];
+      const col = (k) => rows.map((r) => r.prediction?.[k] ?? NaN);
+      source.data = { row: rows.map((_, i) => i), mu_mean: col("mu_mean"), mu_lower: col("mu_lower"),
+        mu_upper: col("mu_upper"), y_mean: col("y_mean"), y_lower: col("y_lower"), y_upper: col("y_upper") };
+      plot.dataset.points = rows.length;
+      plot.dataset.revision = model.get("revision");
+      plot.dataset.rendered = "true";
+    };
+    let embedding = Promise.resolve();
+    const embedPlot = () => {
+      plot.style.display = model.get("show_plot") ? "" : "none";
+      if (!model.get("show_plot") || !model.get("figure")) return;
+      embedding = embedding.then(async () => {
+        try {
+          const Bokeh = await whenBokeh();
+          ({ doc } = await embedFigure(Bokeh, plot, model.get("figure")));
+          fillPlot();
+        } catch (err) {
+          plot.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
+        }
+      });
+    };
+
+    const onRows = () => { renderHeader(); fillTable(false); fillPlot(); };
+    const onMsg = (msg) => { if (msg.type === "rejected") { fillTable(true); renderHeader(); } };
+    probSelect.addEventListener("change", () => send("interval", { prob: +probSelect.value, interval: kindSelect.value }));
+    kindSelect.addEventListener("change", () => send("interval", { prob: +probSelect.value, interval: kindSelect.value }));
+    addButton.addEventListener("click", () => send("add_row"));
+    model.on("change:rows change:revision", onRows);
+    model.on("change:prob change:interval change:interval_label change:draws change:meaning", renderHeader);
+    model.on("change:figure change:show_plot", embedPlot);
+    model.on("msg:custom", onMsg);
+    renderHeader();
+    fillTable(true);
+    embedPlot();
+    return () => {
+      banner.dispose();
+      model.off("change:rows change:revision", onRows);
+      model.off("change:prob change:interval change:interval_label change:draws change:meaning", renderHeader);
+      model.off("change:figure change:show_plot", embedPlot);
+      model.off("msg:custom", onMsg);
+    };
+  },
+};

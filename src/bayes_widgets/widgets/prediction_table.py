@@ -1,0 +1,388 @@
+"""PredictionTable: a fitted regression's predictions for new rows, editable in place.
+
+    reg = LinearRegression(df, target="score", features=["x1", "x2"]); reg.fit()
+    table = PredictionTable(reg, new_rows)        # new_rows: DataFrame of inputs
+    table.edit(0, "x1", 2.5)                      # same checks as a cell edited on the page
+    table.add_row({"x1": 1.0, "x2": 0.0}); table.remove_row(1)
+    table.set_interval(0.9, "hdi")
+    table.to_dataframe()                          # inputs, mean, sd and interval per row
+
+One row per new row: its inputs (editable cells), the posterior mean of the regression
+line ``mu`` with its credible interval, and the prediction of a new observation ``y``
+(mean, sd, interval); optionally a plot of the predictions with interval bars. Every
+accepted change recomputes the predictions (see
+:func:`bayes_widgets.core.regression.predict_new_rows`); a bad value is shown inline,
+naming the column, and the last valid table stays. Rows are numbered 0, 1, ... in the
+order shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import traitlets
+
+from bayes_widgets.core.figures import with_fresh_ids
+from bayes_widgets.core.regression import (
+    INTERVALS,
+    SUMMARY_STATS,
+    LinearRegression,
+    RegressionInputError,
+    check_interval,
+    check_prob,
+    posterior_draws,
+    predict_new_rows,
+    prediction_columns,
+)
+from bayes_widgets.widgets._base import BayesWidget, static_file
+
+MU_COLOR = "#1f77b4"
+Y_COLOR = "#ff7f0e"
+
+
+class PredictionTable(BayesWidget):
+    """Editable table of posterior predictions for new rows (see the module docstring).
+
+    Parameters
+    ----------
+    regression:
+        A :class:`LinearRegression`.
+    new_rows:
+        The rows to predict (a DataFrame of the model's inputs). Default: one row at the
+        training means of the features.
+    posterior:
+        A fit of the regression (FitResult, DataTree or InferenceData); default: the one
+        kept by ``regression.fit()``.
+    prob, interval:
+        Credible mass and kind of interval: ``"eti"`` (equal-tailed) or ``"hdi"``.
+    plot:
+        Show the predictions as a plot with interval bars below the table.
+    seed:
+        Fixes the noise of the new observations (each row keeps its own stream, so
+        editing one row leaves the others' numbers as they were).
+    """
+
+    _esm = traitlets.Unicode().tag(sync=True)
+    target = traitlets.Unicode("").tag(sync=True)
+    """Name of the predicted column."""
+    columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Input columns, editable on the page: the features (and the known error, if given)."""
+    rows = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """The shown (always valid) table: per row ``key``, ``inputs`` by column and
+    ``prediction`` (``mu_mean, mu_sd, mu_lower, mu_upper, y_mean, y_sd, y_lower, y_upper``)."""
+    prob = traitlets.Float(0.95).tag(sync=True)
+    interval = traitlets.Unicode("eti").tag(sync=True)
+    """``eti`` (equal-tailed) or ``hdi`` (highest density)."""
+    interval_label = traitlets.Unicode("").tag(sync=True)
+    """E.g. ``95% equal-tailed interval``."""
+    meaning = traitlets.Dict().tag(sync=True)
+    """What ``mu`` and ``y`` are, in words."""
+    draws = traitlets.Int(0).tag(sync=True)
+    """Posterior draws behind every prediction."""
+    show_plot = traitlets.Bool(True).tag(sync=True)
+    figure = traitlets.Unicode("").tag(sync=True)
+    """Bokeh json_item of the plot; the page fills its ``predictions`` source from ``rows``."""
+    revision = traitlets.Int(0).tag(sync=True)
+    """Accepted changes so far (tests and the page read it)."""
+
+    def __init__(
+        self,
+        regression: LinearRegression,
+        new_rows: Any = None,
+        *,
+        posterior: Any = None,
+        prob: float = 0.95,
+        interval: str = "eti",
+        plot: bool = True,
+        seed: int = 0,
+    ):
+        if not isinstance(regression, LinearRegression):
+            raise RegressionInputError(
+                "regression", f"expected a LinearRegression, got {type(regression).__name__}"
+            )
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise RegressionInputError("seed", f"must be a non-negative integer, got {seed!r}")
+        posterior = regression.posterior if posterior is None else posterior
+        posterior_draws(regression, posterior)  # unfitted or foreign posteriors fail here, clearly
+        prob, interval = check_prob(prob), check_interval(interval)
+        super().__init__(_esm=static_file("prediction_table.js").read_text())
+        self.regression = regression
+        self.posterior = posterior
+        self.seed = seed
+        self._table = pd.DataFrame()
+        self._keys: list[int] = []
+        self._next_key = 0
+        if new_rows is None:
+            new_rows = pd.DataFrame(
+                [dict(zip(regression.features, regression.x_mean.tolist(), strict=True))]
+            )
+        frame, _, _ = regression.check_rows(new_rows)
+        with self.hold_sync():
+            self.target = regression.target
+            self.columns = [str(c) for c in frame.columns]
+            self.show_plot = bool(plot)
+            self._show(frame.reset_index(drop=True), list(range(len(frame))), prob, interval)
+        self._next_key = len(frame)
+
+    # -- Python API ------------------------------------------------------------------------------
+    def to_dataframe(self) -> pd.DataFrame:
+        """The shown table: inputs, then mean, sd and interval of ``mu`` and ``y`` per row
+        (columns as :func:`predict_new_rows`; ``attrs`` say what they are)."""
+        out = self._table.copy()
+        out.attrs = dict(self._table.attrs)
+        return out
+
+    def set_rows(self, new_rows: Any) -> None:
+        """Replaces every row."""
+        frame, _, _ = self.regression.check_rows(new_rows)
+        if [str(c) for c in frame.columns] != self.columns:
+            raise RegressionInputError(
+                "new_rows", f"must have the columns {self.columns}, got {list(frame.columns)}"
+            )
+        keys = list(range(self._next_key, self._next_key + len(frame)))
+        self._show(frame.reset_index(drop=True), keys)
+        self._next_key += len(frame)
+
+    def edit(self, row: int, column: str, value: Any) -> None:
+        """Sets one input cell (row number as shown, column name) and recomputes."""
+        i = self._position(row)
+        if column not in self.columns:
+            raise RegressionInputError(
+                "column", f"unknown column {column!r}; editable: {self.columns}"
+            )
+        frame = self._inputs()
+        frame[column] = frame[column].astype(float)
+        frame.loc[i, column] = _number(value, column, i)
+        self._show(frame, self._keys)
+
+    def add_row(self, values: Mapping[str, Any] | None = None) -> None:
+        """Appends a row: ``values`` by column; columns not given copy the last row (or
+        the training means of the features)."""
+        if values is not None and not isinstance(values, Mapping):
+            raise RegressionInputError(
+                "values", f"expected {{column: value}}, got {type(values).__name__}"
+            )
+        values = dict(values or {})
+        unknown = [c for c in values if c not in self.columns]
+        if unknown:
+            raise RegressionInputError(
+                "values", f"unknown column(s) {unknown}; the columns are {self.columns}"
+            )
+        frame = self._inputs()
+        i = len(frame)
+        if i:
+            row = frame.iloc[-1].to_dict()
+        else:
+            means = dict(
+                zip(self.regression.features, self.regression.x_mean.tolist(), strict=True)
+            )
+            row = {c: means.get(c, 0.0) for c in self.columns}
+        row.update({c: _number(v, c, i) for c, v in values.items()})
+        frame = pd.concat([frame, pd.DataFrame([row], columns=self.columns)], ignore_index=True)
+        self._show(frame, [*self._keys, self._next_key])
+        self._next_key += 1
+
+    def remove_row(self, row: int) -> None:
+        """Removes a row (number as shown); the rows after it move up one."""
+        i = self._position(row)
+        frame = self._inputs().drop(index=i).reset_index(drop=True)
+        self._show(frame, [k for j, k in enumerate(self._keys) if j != i])
+
+    def set_interval(self, prob: float | None = None, interval: str | None = None) -> None:
+        """Changes the credible mass and/or the kind of interval (``eti`` or ``hdi``)."""
+        prob = self.prob if prob is None else check_prob(prob)
+        interval = self.interval if interval is None else check_interval(interval)
+        self._show(self._inputs(), self._keys, prob, interval)
+
+    # -- messages from the page --------------------------------------------------------------------
+    def _on_edit(self, msg) -> None:
+        self._from_page(
+            lambda: self.edit(
+                self._row_of(msg.get("key")), str(msg.get("column")), msg.get("value")
+            )
+        )
+
+    def _on_add_row(self, msg) -> None:
+        self._from_page(self.add_row)
+
+    def _on_remove_row(self, msg) -> None:
+        self._from_page(lambda: self.remove_row(self._row_of(msg.get("key"))))
+
+    def _on_interval(self, msg) -> None:
+        def apply():
+            prob = msg.get("prob")
+            self.set_interval(
+                None if prob in (None, "") else _number(prob, "prob", None), msg.get("interval")
+            )
+
+        self._from_page(apply)
+
+    def _from_page(self, action) -> None:
+        try:
+            action()
+        except RegressionInputError as exc:
+            self.error = str(exc)
+            self.send_message("rejected", field=exc.field, message=str(exc))
+            return
+        self.error = ""
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _inputs(self) -> pd.DataFrame:
+        return (
+            self._table[self.columns].copy()
+            if len(self._table.columns)
+            else pd.DataFrame(columns=self.columns)
+        )
+
+    def _position(self, row: Any) -> int:
+        n = len(self._keys)
+        if isinstance(row, bool) or not isinstance(row, int | np.integer) or not 0 <= row < n:
+            raise RegressionInputError(
+                "row", f"no row {row!r}; the rows are 0 to {n - 1}" if n else "the table is empty"
+            )
+        return int(row)
+
+    def _row_of(self, key: Any) -> int:
+        try:
+            return self._keys.index(int(key))
+        except (TypeError, ValueError):
+            raise RegressionInputError("row", "that row is no longer in the table") from None
+
+    def _show(
+        self,
+        frame: pd.DataFrame,
+        keys: list[int],
+        prob: float | None = None,
+        interval: str | None = None,
+    ) -> None:
+        """Predicts ``frame`` and, only if that works, shows it."""
+        prob = self.prob if prob is None else prob
+        interval = self.interval if interval is None else interval
+        table = predict_new_rows(
+            self.regression,
+            self.posterior,
+            frame,
+            prob=prob,
+            interval=interval,
+            seed=self.seed,
+            row_keys=keys,
+        )
+        names = prediction_columns(prob, interval)
+        generic = [f"{v}_{s}" for v in ("mu", "y") for s in SUMMARY_STATS]
+        rows = []
+        for j, key in enumerate(keys):
+            record = table.iloc[j]
+            rows.append(
+                {
+                    "key": int(key),
+                    "inputs": {c: float(record[c]) for c in self.columns},
+                    "prediction": {
+                        g: _json(record[n]) for g, n in zip(generic, names, strict=True)
+                    },
+                }
+            )
+        label = f"{100 * prob:.10g}% {INTERVALS[interval]} interval"
+        with self.hold_sync():
+            self._table, self._keys = table, list(keys)
+            self.prob, self.interval = prob, interval
+            self.rows = rows
+            self.draws = int(table.attrs["draws"])
+            self.meaning = {"mu": table.attrs["mu"], "y": table.attrs["y"]}
+            if label != self.interval_label or not self.figure:
+                self.interval_label = label
+                self.figure = with_fresh_ids(prediction_figure(self.target, label))
+            self.revision += 1
+
+    def __repr__(self) -> str:
+        return (
+            f"PredictionTable(target={self.target!r}, rows={len(self.rows)}, {self.interval_label})"
+        )
+
+
+def _number(value: Any, column: str, row: int | None) -> float:
+    """A cell value as a float; empty cells become NaN (refused by the model's checks)."""
+    where = f"new_rows[{column!r}]" if row is not None else column
+    at = f" in row {row}" if row is not None else ""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return math.nan
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise RegressionInputError(where, f"{value!r}{at} is not a number") from None
+
+
+def _json(value: Any) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+@functools.lru_cache(maxsize=16)
+def prediction_figure(target: str, label: str, width: int = 620, height: int = 260) -> str:
+    """Predictions per row: the new observation's mean with its interval (thin bar) and
+    the regression line's interval (thick bar). The page fills the ``predictions`` source."""
+    from bokeh.embed import json_item
+    from bokeh.models import BasicTicker, ColumnDataSource, DataRange1d, HoverTool
+    from bokeh.plotting import figure
+
+    f = figure(
+        width=width,
+        height=height,
+        title=f"predicted {target} ({label})",
+        toolbar_location=None,
+        tools="",
+        x_axis_label="row",
+        y_axis_label=target,
+        x_range=DataRange1d(range_padding=0.5, range_padding_units="absolute"),
+    )
+    src = ColumnDataSource(
+        {k: [] for k in ("row", "mu_mean", "mu_lower", "mu_upper", "y_mean", "y_lower", "y_upper")},
+        name="predictions",
+    )
+    f.segment(
+        "row",
+        "y_lower",
+        "row",
+        "y_upper",
+        source=src,
+        color=Y_COLOR,
+        line_width=2,
+        legend_label="new observation y",
+    )
+    f.segment(
+        "row",
+        "mu_lower",
+        "row",
+        "mu_upper",
+        source=src,
+        color=MU_COLOR,
+        line_width=7,
+        alpha=0.6,
+        legend_label="regression line mu",
+    )
+    dots = f.scatter("row", "y_mean", source=src, color="black", size=7, legend_label="mean")
+    f.add_tools(
+        HoverTool(
+            renderers=[dots],
+            tooltips=[
+                ("row", "@row"),
+                ("mean", "@y_mean{0.[000]}"),
+                ("y interval", "[@y_lower{0.[000]}, @y_upper{0.[000]}]"),
+                ("mu interval", "[@mu_lower{0.[000]}, @mu_upper{0.[000]}]"),
+            ],
+        )
+    )
+    f.xaxis.ticker = BasicTicker(min_interval=1)
+    f.legend.label_text_font_size = "8pt"
+    f.add_layout(f.legend[0], "right")
+    return json.dumps(json_item(f))
+
+
+__all__ = ["PredictionTable", "prediction_figure"]
