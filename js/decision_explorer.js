@@ -4,26 +4,26 @@
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const THROTTLE_MS = 40;
 
 const css = `
-.bw-decision { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; max-width: 1040px;
-  color: var(--jp-ui-font-color1, #222); }
+.bw-decision { max-width: 1040px; }
 .bw-decision .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
 .bw-decision .bw-var { display: grid; grid-template-columns: 110px 260px 96px 140px; gap: 8px; align-items: center; margin: 2px 0; }
 .bw-decision .bw-bounds { color: var(--jp-ui-font-color2, #777); }
 .bw-decision input[type=number] { width: 90px; }
 .bw-decision table { border-collapse: collapse; margin: 4px 0; }
-.bw-decision th, .bw-decision td { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--jp-border-color2, #eee); white-space: nowrap; }
+.bw-decision .bw-scroll { overflow-x: auto; max-width: 100%; }
+.bw-decision th, .bw-decision td { padding: 2px 8px; text-align: right; white-space: nowrap; }
 .bw-decision td.bw-left, .bw-decision th.bw-left { text-align: left; }
 .bw-decision .bw-stats span { margin-right: 14px; }
 .bw-decision .bw-stats b { font-size: 14px; }
-.bw-decision .bw-infeasible { color: #b00020; font-weight: 600; }
-.bw-decision .bw-ok { color: #1b7f3b; }
+.bw-decision .bw-infeasible { color: var(--jp-error-color1, #b00020); font-weight: 600; }
+.bw-decision .bw-ok { color: var(--jp-success-color1, #1b7f3b); }
 .bw-decision .bw-note { color: var(--jp-ui-font-color2, #666); }
-.bw-decision tr.bw-this { background: rgba(31, 119, 180, 0.08); }
-.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
+.bw-decision tr.bw-this { background: color-mix(in srgb, var(--jp-brand-color1, #1f77b4) 12%, transparent); }
 `;
 
 /** Calls fn at most every `ms`, always with the latest arguments (a trailing call included). */
@@ -66,8 +66,10 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
-    const root = h("div", { class: "bw-decision", "data-testid": "decision-explorer" });
-    el.append(h("style", {}, css), root);
+    const root = h("div", { class: "bw-root bw-decision", "data-bw-widget": "decision_explorer",
+      "data-testid": "decision-explorer" });
+    el.append(h("style", {}, CHROME_CSS + css), root);
+    const theme = new FigureTheme(root);
     const banner = errorBanner(model);
     const note = versionNote(model);
     const controls = h("div", { "data-testid": "variables" });
@@ -90,7 +92,7 @@ export default {
       ...[note, banner.el].filter(Boolean),
       controls, stats, constraints,
       h("div", { class: "bw-row" }, "optimise ", objective, level, optimiseButton, frontierButton, status),
-      optimumNote, table, verdict,
+      optimumNote, h("div", { class: "bw-scroll" }, table), verdict,
       h("div", { class: "bw-row", style: "align-items:flex-start" }, outcomeFig, frontierFig),
     );
 
@@ -305,14 +307,15 @@ export default {
 
     try {
       const Bokeh = await whenBokeh();
-      ({ doc: outDoc } = await embedFigure(Bokeh, outcomeFig, model.get("outcome_figure")));
+      ({ doc: outDoc } = await embedFigure(Bokeh, outcomeFig, model.get("outcome_figure"), theme));
       applyOutcome();
-      ({ doc: frontDoc } = await embedFigure(Bokeh, frontierFig, model.get("frontier_figure")));
+      ({ doc: frontDoc } = await embedFigure(Bokeh, frontierFig, model.get("frontier_figure"), theme));
       applyFrontier();
     } catch (err) {
       outcomeFig.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
     }
     return () => {
+      theme.dispose();
       banner.dispose();
       model.off("msg:custom", onMsg);
       model.off(null, onDecision);

@@ -5,6 +5,7 @@ import css from "./fit_monitor.css";
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, fmtSeconds, errorBanner, versionNote } from "./lib/dom.js";
 import { TraceStream, sendCommand } from "./lib/stream.js";
+import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 /** Every other row of a column data source's data (the first row kept). */
 function everyOther(data) {
@@ -187,8 +188,10 @@ function lossRange(data, robust) {
  * Cancel/Pause/Resume, message, summary, tables and figure; `extraRows` go under the head.
  */
 function monitorFrame(model, el, { label, method, cancelTitle, extraRows = [] }) {
-  const root = h("div", { class: "bw-fit", "data-testid": "fit-monitor", "data-method": method });
-  el.append(h("style", {}, css), root);
+  const root = h("div", { class: "bw-root bw-fit", "data-bw-widget": "fit_monitor", "data-testid": "fit-monitor",
+    "data-method": method });
+  el.append(h("style", {}, CHROME_CSS + css), root);
+  const theme = new FigureTheme(root);
   const banner = errorBanner(model);
   const status = h("span", { class: "bw-status", "data-testid": "status" });
   const bar = h("div");
@@ -210,13 +213,13 @@ function monitorFrame(model, el, { label, method, cancelTitle, extraRows = [] })
     ...extraRows,
     ...[banner.el, note, message, summary, tables, figure].filter(Boolean),
   );
-  return { root, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure };
+  return { root, theme, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure };
 }
 
 async function renderSVI({ model, el }) {
   const lossNow = h("span", { "data-testid": "loss" });
   const rangeBtn = h("button", { "data-testid": "loss-range", title: "y axis: skip the first 10% of the steps, or show all" }, "Full range");
-  const { root, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
+  const { root, theme, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
     monitorFrame(model, el, { label: "SVI", method: "svi", cancelTitle: "Stop and keep the parameters so far",
       extraRows: [h("div", { class: "bw-head" }, lossNow, rangeBtn)] });
 
@@ -304,7 +307,7 @@ async function renderSVI({ model, el }) {
     if (!json || disposed) return;
     try {
       const Bokeh = await whenBokeh();
-      ({ doc } = await embedFigure(Bokeh, figure, json));
+      ({ doc } = await embedFigure(Bokeh, figure, json, theme));
       stream?.dispose();
       stream = null;
       if (!FINAL.has(model.get("status"))) stream = new TraceStream(model, applyChunks);
@@ -322,6 +325,7 @@ async function renderSVI({ model, el }) {
   return () => {
     disposed = true;
     stream?.dispose();
+    theme.dispose();
     banner.dispose();
     model.off("change:status change:progress change:message change:can_pause", onHead);
     model.off("change:svi_params change:diagnostics", onTables);
@@ -334,7 +338,7 @@ export default {
 
   async render({ model, el }) {
     if (model.get("method") === "svi") return renderSVI({ model, el });
-    const { root, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
+    const { root, theme, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
       monitorFrame(model, el, { label: "Fit", method: "mcmc", cancelTitle: "Stop and keep the draws made so far" });
 
     const updateHead = () => {
@@ -414,7 +418,7 @@ export default {
       if (!json || disposed) return;
       try {
         const Bokeh = await whenBokeh();
-        ({ doc } = await embedFigure(Bokeh, figure, json));
+        ({ doc } = await embedFigure(Bokeh, figure, json, theme));
         stream?.dispose();
         stream = null;
         if (!FINAL.has(model.get("status"))) stream = new TraceStream(model, applyChunks);
@@ -434,6 +438,7 @@ export default {
     return () => {
       disposed = true;
       stream?.dispose();
+      theme.dispose();
       banner.dispose();
       model.off("change:status change:progress change:message change:can_pause", onHead);
       model.off("change:chains change:running change:diagnostics", onTables);

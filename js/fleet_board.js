@@ -3,22 +3,23 @@
 import { whenBokeh, embedFigure } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const css = `
-.bw-board { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; max-width: 1000px; }
+.bw-board { max-width: 1000px; }
 .bw-board table { border-collapse: collapse; margin: 6px 0; }
-.bw-board th, .bw-board td { padding: 2px 8px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; }
+.bw-board .bw-scroll { overflow-x: auto; max-width: 100%; }
+.bw-board th, .bw-board td { padding: 2px 8px; text-align: right; white-space: nowrap; }
 .bw-board td.bw-left, .bw-board th.bw-left { text-align: left; }
 .bw-board tr.bw-run { cursor: pointer; }
-.bw-board tr.bw-run:hover { background: #f3f6fb; }
-.bw-board tr.bw-selected { background: #e3ecf8; }
-.bw-board td.bw-pass { background: #dff3e3; }
-.bw-board td.bw-fail { background: #f8d7da; }
-.bw-board .bw-st-failed { color: #b00020; font-weight: 600; }
-.bw-board .bw-st-running { color: #1f5fa8; }
-.bw-board .bw-st-queued { color: #777; }
+.bw-board tr.bw-run:hover { background: color-mix(in srgb, var(--jp-brand-color1, #1976d2) 8%, transparent); }
+.bw-board tr.bw-selected { background: color-mix(in srgb, var(--jp-brand-color1, #1976d2) 18%, transparent); }
+.bw-board td.bw-pass { background: color-mix(in srgb, var(--jp-success-color1, #388e3c) 22%, transparent); }
+.bw-board td.bw-fail { background: color-mix(in srgb, var(--jp-error-color1, #d32f2f) 25%, transparent); }
+.bw-board .bw-st-failed { color: var(--jp-error-color1, #b00020); font-weight: 600; }
+.bw-board .bw-st-running { color: var(--jp-brand-color1, #1f5fa8); }
+.bw-board .bw-st-queued { color: var(--jp-ui-font-color2, #777); }
 .bw-board progress { width: 70px; height: 8px; }
-.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
 `;
 
 const OPS = { "<=": (a, b) => a <= b, ">=": (a, b) => a >= b, "<": (a, b) => a < b, ">": (a, b) => a > b };
@@ -33,15 +34,16 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
-    const root = h("div", { class: "bw-board", "data-testid": "fleet-board" });
-    el.append(h("style", {}, css), root);
+    const root = h("div", { class: "bw-root bw-board", "data-bw-widget": "fleet_board", "data-testid": "fleet-board" });
+    el.append(h("style", {}, CHROME_CSS + css), root);
+    const theme = new FigureTheme(root);
     const banner = errorBanner(model);
     const note = versionNote(model);
     const header = h("div", {});
     const table = h("table", { "data-testid": "runs" });
     const rules = h("div", { "data-testid": "thresholds" });
     const detail = h("div", { "data-testid": "detail" });
-    root.append(...[note, banner.el, header, rules, table, detail].filter(Boolean));
+    root.append(...[note, banner.el, header, rules, h("div", { class: "bw-scroll" }, table), detail].filter(Boolean));
 
     const renderRules = () => {
       const thresholds = model.get("thresholds") || {};
@@ -105,7 +107,7 @@ export default {
       shown = json;
       try {
         const Bokeh = await whenBokeh();
-        await embedFigure(Bokeh, detail, json);
+        await embedFigure(Bokeh, detail, json, theme);
         detail.dataset.run = model.get("selected");
       } catch (err) {
         detail.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
@@ -121,6 +123,7 @@ export default {
     renderTable();
     await renderDetail();
     return () => {
+      theme.dispose();
       banner.dispose();
       model.off("change:runs change:selected change:running change:out", onTable);
       model.off("change:thresholds change:columns", onRules);

@@ -2,22 +2,21 @@
 // Python side: src/bayes_widgets/widgets/model_card.py.
 import { h, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { CHROME_CSS } from "./lib/theme.js";
 
 const css = `
-.bw-card { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; color: var(--jp-ui-font-color1, #222); }
 .bw-card table { border-collapse: collapse; margin: 4px 0; }
-.bw-card th, .bw-card td { padding: 2px 10px; text-align: left; border-bottom: 1px solid var(--jp-border-color2, #eee); }
-.bw-card .bw-kind-free { color: #1f5fa8; }
-.bw-card .bw-kind-observed { color: #1b7f3b; font-weight: 600; }
+.bw-card th, .bw-card td { padding: 2px 10px; text-align: left; }
+.bw-card .bw-kind-free { color: var(--jp-brand-color1, #1f5fa8); }
+.bw-card .bw-kind-observed { color: var(--jp-success-color1, #1b7f3b); font-weight: 600; }
 .bw-card .bw-kind-deterministic, .bw-card .bw-kind-data { color: var(--jp-ui-font-color2, #666); }
-.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
 `;
 
 export default {
   initialize() {},
   render({ model, el }) {
-    const root = h("div", { class: "bw-card", "data-testid": "model-card" });
-    el.append(h("style", {}, css), root);
+    const root = h("div", { class: "bw-root bw-card", "data-bw-widget": "model_card", "data-testid": "model-card" });
+    el.append(h("style", {}, CHROME_CSS + css), root);
     const banner = errorBanner(model);
     const note = versionNote(model);
     const title = h("div", {});

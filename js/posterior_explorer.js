@@ -4,22 +4,22 @@
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const css = `
-.bw-posterior { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; max-width: 1100px;
-  color: var(--jp-ui-font-color1, #222); }
+.bw-posterior { max-width: 1100px; }
 .bw-posterior .bw-row { display: flex; gap: 12px; align-items: flex-start; flex-wrap: wrap; margin: 4px 0; }
 .bw-posterior .bw-table { max-height: 260px; overflow: auto; border: 1px solid var(--jp-border-color2, #eee); }
 .bw-posterior table { border-collapse: collapse; }
-.bw-posterior th, .bw-posterior td { padding: 1px 8px; text-align: right; border-bottom: 1px solid var(--jp-border-color2, #eee); white-space: nowrap; }
+.bw-posterior th, .bw-posterior td { padding: 1px 8px; text-align: right; white-space: nowrap; }
 .bw-posterior th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); }
 .bw-posterior td.bw-left, .bw-posterior th.bw-left { text-align: left; }
-.bw-posterior tr.bw-problem td { background: rgba(214, 39, 40, 0.12); }
+.bw-posterior tr.bw-problem td { background: color-mix(in srgb, var(--jp-error-color1, #d62728) 16%, transparent); }
 .bw-posterior tr.bw-chosen td.bw-left { font-weight: 600; }
 .bw-posterior tr[data-quantity] { cursor: pointer; }
+.bw-posterior tr[data-quantity]:hover td { background: color-mix(in srgb, var(--jp-brand-color1, #1976d2) 8%, transparent); }
 .bw-posterior select[multiple] { min-width: 160px; }
 .bw-posterior .bw-note { color: var(--jp-ui-font-color2, #666); }
-.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
 `;
 
 const COLUMNS = [["mean", "mean"], ["sd", "sd"], ["hdi_3%", "hdi 3%"], ["hdi_97%", "hdi 97%"],
@@ -29,8 +29,10 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
-    const root = h("div", { class: "bw-posterior", "data-testid": "posterior-explorer" });
-    el.append(h("style", {}, css), root);
+    const root = h("div", { class: "bw-root bw-posterior", "data-bw-widget": "posterior_explorer",
+      "data-testid": "posterior-explorer" });
+    el.append(h("style", {}, CHROME_CSS + css), root);
+    const theme = new FigureTheme(root);
     const banner = errorBanner(model);
     const note = versionNote(model);
     const header = h("div", { class: "bw-note", "data-testid": "header" });
@@ -125,7 +127,7 @@ export default {
       shownFigure = json;
       try {
         unlink?.();
-        const { doc } = await embedFigure(Bokeh, figure, json);
+        const { doc } = await embedFigure(Bokeh, figure, json, theme);
         unlink = trackSelection(doc);
         figure.bokehDocument = doc; // for scripted inspection of the embedded plots
         figure.dataset.quantities = (model.get("selected") || []).join("|");
@@ -139,7 +141,7 @@ export default {
       if (!json || json === shownForest || !Bokeh) return;
       shownForest = json;
       try {
-        await embedFigure(Bokeh, forest, json);
+        await embedFigure(Bokeh, forest, json, theme);
         forest.dataset.rendered = "true";
         forest.dataset.variables = (model.get("forest_variables") || []).join("|");
       } catch (err) {
@@ -164,6 +166,7 @@ export default {
       figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
     }
     return () => {
+      theme.dispose();
       banner.dispose();
       unlink?.();
       model.off(null, renderHeader);

@@ -4,19 +4,19 @@
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const DEBOUNCE_MS = 60;
 
 const css = `
-.bw-prior { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; max-width: 900px; }
+.bw-prior { max-width: 900px; }
 .bw-prior .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
 .bw-prior .bw-param { display: grid; grid-template-columns: 70px 220px 90px; gap: 8px; align-items: center; margin: 2px 0; }
 .bw-prior input[type=number] { width: 86px; }
 .bw-prior table { border-collapse: collapse; }
-.bw-prior td, .bw-prior th { padding: 1px 8px; text-align: right; border-bottom: 1px solid #eee; }
-.bw-prior fieldset { border: 1px solid #ddd; margin: 6px 0; padding: 4px 8px; }
-.bw-prior .bw-readonly { color: #777; }
-.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
+.bw-prior td, .bw-prior th { padding: 1px 8px; text-align: right; }
+.bw-prior fieldset { margin: 6px 0; padding: 4px 8px; }
+.bw-prior .bw-readonly { color: var(--jp-ui-font-color2, #777); }
 `;
 
 function debounce(fn, ms) {
@@ -45,8 +45,9 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
-    const root = h("div", { class: "bw-prior", "data-testid": "prior-editor" });
-    el.append(h("style", {}, css), root);
+    const root = h("div", { class: "bw-root bw-prior", "data-bw-widget": "prior_editor", "data-testid": "prior-editor" });
+    el.append(h("style", {}, CHROME_CSS + css), root);
+    const theme = new FigureTheme(root);
     const banner = errorBanner(model);
     const note = versionNote(model);
     const varSelect = h("select", { "data-testid": "variable" });
@@ -221,17 +222,18 @@ export default {
 
     try {
       const Bokeh = await whenBokeh();
-      ({ doc: distDoc } = await embedFigure(Bokeh, distFig, model.get("dist_figure")));
+      ({ doc: distDoc } = await embedFigure(Bokeh, distFig, model.get("dist_figure"), theme));
       applyCurves();
       distFig.dataset.rendered = "true";
       if (model.get("pred_figure")) {
-        ({ doc: predDoc } = await embedFigure(Bokeh, predFig, model.get("pred_figure")));
+        ({ doc: predDoc } = await embedFigure(Bokeh, predFig, model.get("pred_figure"), theme));
         applyPredictive();
       }
     } catch (err) {
       distFig.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
     }
     return () => {
+      theme.dispose();
       banner.dispose();
       model.off("msg:custom", onMsg);
       model.off(null, onSelectors);

@@ -47,15 +47,23 @@ export function whenBokeh(timeoutMs = 30000) {
 
 /**
  * Embeds a Bokeh `json_item` string into `el` and returns the Bokeh document,
- * so callers can look sources up by name and stream into them.
+ * so callers can look sources up by name and stream into them. With a `theme`
+ * (a FigureTheme from ./theme.js) the figure is recoloured for the page's theme
+ * before it is shown, and again whenever the theme changes.
  */
-export async function embedFigure(Bokeh, el, itemJson) {
+export async function embedFigure(Bokeh, el, itemJson, theme = null) {
   el.replaceChildren();
   const item = typeof itemJson === "string" ? JSON.parse(itemJson) : itemJson;
-  const views = await Bokeh.embed.embed_item(item, el);
-  const first = Array.isArray(views) ? views[0] : views?.roots?.[0] ?? views;
-  const doc = first?.model?.document ?? null;
-  return { doc, views };
+  if (theme) el.style.visibility = "hidden"; // no flash of the light colours on a dark page
+  try {
+    const views = await Bokeh.embed.embed_item(item, el);
+    const first = Array.isArray(views) ? views[0] : views?.roots?.[0] ?? views;
+    const doc = first?.model?.document ?? null;
+    theme?.track(el, doc);
+    return { doc, views };
+  } finally {
+    if (theme) el.style.visibility = "";
+  }
 }
 
 /** Finds a named model (e.g. a ColumnDataSource) in an embedded document. */

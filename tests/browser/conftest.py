@@ -49,20 +49,30 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """On a failed browser test, save screenshots and attach console errors + server log."""
     report = yield
-    funcargs = getattr(item, "funcargs", {})
-    server = funcargs.get("jupyter_server")
-    if report.when == "call" and report.failed and isinstance(server, JupyterServer):
+    servers = _servers_of(item)
+    if report.when == "call" and report.failed and servers:
         lines = []
-        for i, page in enumerate(server.open_pages()):
-            try:
-                path = save_screenshot(page, f"FAILED-{item.name}-{i}")
-                lines.append(f"screenshot: {path}")
-            except Exception as exc:  # best effort only
-                lines.append(f"could not save screenshot: {exc}")
-            lines.append(f"console errors: {getattr(page, 'console_errors', [])}")
-        lines.append(f"--- jupyter server log (tail) ---\n{server.log_tail()}")
+        for server in servers:
+            for i, page in enumerate(server.open_pages()):
+                try:
+                    path = save_screenshot(page, f"FAILED-{item.name}-{i}")
+                    lines.append(f"screenshot: {path}")
+                except Exception as exc:  # best effort only
+                    lines.append(f"could not save screenshot: {exc}")
+                lines.append(f"console errors: {getattr(page, 'console_errors', [])}")
+            lines.append(f"--- jupyter {server.app} server log (tail) ---\n{server.log_tail()}")
         report.sections.append(("browser test artifacts", "\n".join(lines)))
     return report
+
+
+def _servers_of(item: pytest.Item) -> list[JupyterServer]:
+    """The Jupyter servers among a test's fixture values (the shared one or its own)."""
+    funcargs = getattr(item, "funcargs", {})
+    found: list[JupyterServer] = []
+    for value in funcargs.values():
+        if isinstance(value, JupyterServer) and value not in found:
+            found.append(value)
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -96,12 +106,41 @@ def jupyter_server(browser: Browser) -> Iterator[JupyterServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def jupyter_server_factory(browser: Browser) -> Iterator[Callable[..., JupyterServer]]:
+    """Factory: ``jupyter_server_factory(app="lab"|"notebook", env={...}) -> JupyterServer``.
+
+    For tests that need a server of their own kind: ``jupyter notebook`` instead of
+    ``jupyter lab``, or extra environment variables for the server and its kernels
+    (e.g. ``BAYES_WIDGETS_FAST=1``). One server per (app, env) for the session.
+    """
+    servers: dict[tuple, JupyterServer] = {}
+
+    def make(app: str = "lab", env: dict[str, str] | None = None) -> JupyterServer:
+        key = (app, tuple(sorted((env or {}).items())))
+        if key not in servers:
+            name = "jupyter-server-" + "-".join([app, *(f"{k}={v}" for k, v in key[1])])
+            server = JupyterServer(browser, app=app, env=env, name=name)
+            try:
+                server.start()
+            except RuntimeError as exc:
+                server.stop()
+                pytest.fail(str(exc), pytrace=False)
+            servers[key] = server
+        return servers[key]
+
+    try:
+        yield make
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _browser_test_cleanup(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After each test that used the server: close its pages and shut down kernels."""
+    """After each test that used a server: close its pages and shut down kernels."""
     yield
-    server = getattr(request.node, "funcargs", {}).get("jupyter_server")
-    if isinstance(server, JupyterServer):
+    for server in _servers_of(request.node):
         server.close_pages()
         server.shutdown_all_kernels()
 

@@ -252,15 +252,32 @@ def run_all_cells(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     )
 
 
+SERVER_APPS = ("lab", "notebook")
+
+
 class JupyterServer:
-    """A JupyterLab server subprocess in an isolated temp tree, plus page helpers."""
+    """A Jupyter server subprocess in an isolated temp tree, plus page helpers.
+
+    ``app`` picks the command: ``"lab"`` (``jupyter lab``, which also serves Notebook 7
+    pages) or ``"notebook"`` (``jupyter notebook``, Notebook 7 as users start it).
+    ``env`` adds environment variables to the server and so to its kernels. ``name``
+    names the copy of the server log left in the artifacts folder.
+    """
 
     def __init__(
         self,
         browser: Browser | None = None,
         user_settings: dict[str, dict[str, Any]] | None = None,
+        app: str = "lab",
+        env: dict[str, str] | None = None,
+        name: str = "jupyter-server",
     ) -> None:
+        if app not in SERVER_APPS:
+            raise ValueError(f"app must be one of {SERVER_APPS}, not {app!r}")
         self.browser = browser
+        self.app = app
+        self.extra_env = dict(env or {})
+        self.name = _safe_name(name)
         self.user_settings = {**DEFAULT_USER_SETTINGS, **(user_settings or {})}
         self.token = secrets.token_hex(24)
         self.port = _free_port()
@@ -317,12 +334,13 @@ class JupyterServer:
             PYDEVD_DISABLE_FILE_VALIDATION="1",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 60.0) -> "JupyterServer":
-        """Start ``jupyter lab`` and wait until ``/api/status`` answers."""
+        """Start ``jupyter lab`` (or ``notebook``) and wait until ``/api/status`` answers."""
         cmd = [
-            sys.executable, "-m", "jupyter", "lab",
+            sys.executable, "-m", "jupyter", self.app,
             "--ip=127.0.0.1",
             f"--port={self.port}",
             "--ServerApp.port_retries=0",
@@ -351,7 +369,7 @@ class JupyterServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"jupyter lab exited with {self.proc.returncode}:\n{self.log_tail()}"
+                    f"jupyter {self.app} exited with {self.proc.returncode}:\n{self.log_tail()}"
                 )
             try:
                 self.api("GET", "/api/status", timeout=2)
@@ -359,7 +377,7 @@ class JupyterServer:
             except (OSError, urllib.error.URLError):
                 time.sleep(0.25)
         self.stop()
-        raise RuntimeError(f"jupyter lab not ready after {timeout}s:\n{self.log_tail()}")
+        raise RuntimeError(f"jupyter {self.app} not ready after {timeout}s:\n{self.log_tail()}")
 
     def log_tail(self, n: int = 60, width: int = 400) -> str:
         """Return the last ``n`` lines of the server log, each cut to ``width`` chars."""
@@ -413,7 +431,7 @@ class JupyterServer:
             except ProcessLookupError:
                 pass
         try:
-            shutil.copyfile(self.log_path, artifacts_dir() / "jupyter-server.log")
+            shutil.copyfile(self.log_path, artifacts_dir() / f"{self.name}.log")
         except OSError:
             pass
         shutil.rmtree(self._tmp, ignore_errors=True)
@@ -468,12 +486,17 @@ class JupyterServer:
         raise ValueError(f"app must be 'lab' or 'notebook', not {app!r}")
 
     def open_notebook(
-        self, name: str, app: str = "lab", timeout: float = DEFAULT_TIMEOUT_S
+        self,
+        name: str,
+        app: str = "lab",
+        timeout: float = DEFAULT_TIMEOUT_S,
+        viewport: tuple[int, int] = (1400, 1000),
     ) -> Page:
         """Open ``name`` in a fresh browser context; return the page once its kernel is idle."""
         if self.browser is None:
             raise RuntimeError("JupyterServer.browser is not set")
-        context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        width, height = viewport
+        context = self.browser.new_context(viewport={"width": width, "height": height})
         self._contexts.append(context)
         context.set_default_timeout(timeout * 1000)
         page = context.new_page()

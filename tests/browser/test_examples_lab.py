@@ -1,0 +1,317 @@
+"""Every example notebook, run in a real JupyterLab with BAYES_WIDGETS_FAST=1.
+
+Each notebook under examples/ (globbed when the tests are collected, so a new one is
+included) is opened in JupyterLab, all its cells are run, and the rendered page is
+checked: every cell ran without an error output, every bayes_widgets widget rendered
+with data (a canvas of non-zero size where it holds a Bokeh figure, numbers in its
+tables, no inline error box unless the notebook shows bad input on purpose), and the
+browser logged no errors. One screenshot per example, and one cropped screenshot per
+widget kind (``<module>_widget.png``) for the README, go to the artifacts folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+import pytest
+from playwright.sync_api import Page
+
+from .jupyter_harness import (
+    REPO_ROOT,
+    JupyterServer,
+    artifacts_dir,
+    relevant_console_errors,
+    run_all_cells,
+    save_screenshot,
+    wait_until,
+)
+
+EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.ipynb"))
+FAST_ENV = {"BAYES_WIDGETS_FAST": "1"}
+RUN_TIMEOUT_S = 900.0  # a whole notebook; the fast settings should need far less
+RENDER_TIMEOUT_S = 60.0
+VIEWPORT = (1400, 1800)  # tall, so that most widgets fit the notebook panel when cropped
+
+# A markdown heading that introduces cells showing bad input on purpose ("## Bad input
+# is shown inline"); a cell can also say so with the tag SHOWS_ERROR_TAG.
+DELIBERATE_ERROR_HEADING = re.compile(
+    r"\b(bad|invalid|wrong|malformed)\b[^.\n]*\b(input|value|data|option|argument)s?\b", re.IGNORECASE)
+SHOWS_ERROR_TAG = "bw-shows-error"
+# Cells tagged so (nbclient's convention) may end with an exception.
+RAISES_TAG = "raises-exception"
+
+# Figure slots (data-testid) each known widget kind must show rendered, with a canvas.
+FIGURE_SLOTS: dict[str, tuple[str, ...]] = {
+    "fit_monitor": ("figure",),
+    "prior_editor": ("dist-figure",),
+    "decision_explorer": ("outcome-figure", "frontier-figure"),
+    "posterior_explorer": ("figure",),
+}
+# Widget kinds whose tables hold names rather than numbers.
+TEXT_TABLES = {"model_card"}
+
+# Everything the checks need about the page, collected in one pass.
+_JS_PAGE_STATE = """
+() => {
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  const model = panel.content.model;
+  const cellEls = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+  const cells = [];
+  for (let i = 0; i < model.cells.length; i++) {
+    const c = model.cells.get(i);
+    const outputs = c.type === 'code' ? c.outputs.toJSON() : [];
+    cells.push({
+      type: c.type,
+      executionCount: c.type === 'code' ? c.executionCount : null,
+      errors: outputs.filter((o) => o.output_type === 'error')
+        .map((o) => `${o.ename}: ${o.evalue}`),
+    });
+  }
+  const isRoot = (el) => el.matches('[data-bw-widget], [data-testid][class^="bw-"], [data-testid][class*=" bw-"]');
+  const candidates = [...document.querySelectorAll('.jp-OutputArea-output [data-testid], .jp-OutputArea-output [data-bw-widget]')];
+  const roots = candidates.filter((el) => isRoot(el) && !(el.parentElement && el.parentElement.closest(
+    '[data-bw-widget], [data-testid][class^="bw-"], [data-testid][class*=" bw-"]')));
+  const canvasesIn = (node) => {
+    const out = [];
+    const walk = (n) => {
+      for (const el of n.children || []) {
+        if (el.tagName === 'CANVAS' && !el.classList.contains('bk-glyph')) {
+          const r = el.getBoundingClientRect();
+          out.push([Math.round(r.width), Math.round(r.height)]);
+        }
+        if (el.shadowRoot) walk(el.shadowRoot);
+        walk(el);
+      }
+    };
+    if (node.shadowRoot) walk(node.shadowRoot);
+    walk(node);
+    return out;
+  };
+  const widgets = roots.map((root, index) => {
+    const r = root.getBoundingClientRect();
+    const slots = {};
+    for (const el of root.querySelectorAll('[data-testid]')) {
+      slots[el.dataset.testid] = slots[el.dataset.testid] || {
+        rendered: el.dataset.rendered || null, canvases: canvasesIn(el) };
+    }
+    const bokehRoots = [...root.querySelectorAll('[class^="bk-"], [class*=" bk-"]')]
+      .filter((el) => !el.parentElement.closest('[class^="bk-"], [class*=" bk-"]'))
+      .map((el) => ({ cls: el.className, canvases: canvasesIn(el) }));
+    return {
+      index,
+      module: root.dataset.bwWidget || root.dataset.testid.replaceAll('-', '_'),
+      testid: root.dataset.testid,
+      cell: cellEls.indexOf(root.closest('.jp-Cell')),
+      width: Math.round(r.width),
+      height: Math.round(r.height),
+      data: { ...root.dataset },
+      errors: [...root.querySelectorAll('.bw-error')]
+        .filter((e) => getComputedStyle(e).display !== 'none' && e.textContent.trim())
+        .map((e) => e.textContent.trim()),
+      canvases: canvasesIn(root),
+      bokehRoots,
+      slots,
+      tables: [...root.querySelectorAll('table')].map((t) =>
+        [...t.querySelectorAll('td')].map((td) => td.textContent.trim())),
+      text: root.innerText.slice(0, 200),
+    };
+  });
+  return { cells, domCells: cellEls.length, widgets };
+}
+"""
+
+_JS_ROOTS = """
+(index) => {
+  const sel = '[data-bw-widget], [data-testid][class^="bw-"], [data-testid][class*=" bw-"]';
+  const roots = [...document.querySelectorAll('.jp-OutputArea-output [data-testid], .jp-OutputArea-output [data-bw-widget]')]
+    .filter((el) => el.matches(sel) && !(el.parentElement && el.parentElement.closest(sel)));
+  const root = roots[index];
+  root.setAttribute('data-bw-shot', String(index));
+  return true;
+}
+"""
+
+_BEST_CROPS: dict[str, int] = {}  # widget kind -> area of the crop saved in this session
+
+
+def deliberate_error_cells(nb: nbformat.NotebookNode) -> set[int]:
+    """Code cells in a section whose heading says it shows bad input or errors."""
+    out: set[int] = set()
+    heading = ""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            lines = [ln for ln in cell.source.splitlines() if ln.lstrip().startswith("#")]
+            if lines:
+                heading = lines[-1]
+        elif cell.cell_type == "code" and (DELIBERATE_ERROR_HEADING.search(heading)
+                                           or SHOWS_ERROR_TAG in cell.get("metadata", {}).get("tags", [])):
+            out.add(i)
+    return out
+
+
+def raising_cells(nb: nbformat.NotebookNode) -> set[int]:
+    return {i for i, c in enumerate(nb.cells) if RAISES_TAG in c.get("metadata", {}).get("tags", [])}
+
+
+def _has_number(texts: list[str]) -> bool:
+    return any(re.search(r"\d", t) for t in texts)
+
+
+def widget_problems(w: dict[str, Any], deliberate: bool) -> list[str]:
+    """What is wrong with one rendered widget; [] when it rendered with data."""
+    where = f"{w['module']} #{w['index']} (cell {w['cell']})"
+    if w["width"] == 0 or w["height"] == 0:
+        return [f"{where}: not visible ({w['width']}x{w['height']})"]
+    if deliberate:
+        # the notebook shows bad input here: the widget must say what is wrong, inline
+        return [] if w["errors"] else [f"{where}: meant to show an inline error, shows none: {w['text']!r}"]
+    problems = [f"{where}: inline error {e!r}" for e in w["errors"]]
+    for slot in FIGURE_SLOTS.get(w["module"], ()):
+        s = w["slots"].get(slot)
+        if s is None:
+            problems.append(f"{where}: no {slot!r} element")
+        elif s["rendered"] != "true" or not any(cw > 0 and ch > 0 for cw, ch in s["canvases"]):
+            problems.append(f"{where}: figure {slot!r} not rendered (canvases {s['canvases']})")
+    for b in w["bokehRoots"]:  # any Bokeh figure present, known kind or not, is drawn
+        if not any(cw > 0 and ch > 0 for cw, ch in b["canvases"]):
+            problems.append(f"{where}: Bokeh {b['cls']!r} without a drawn canvas")
+    tables = [cells for cells in w["tables"] if cells]
+    if tables and w["module"] not in TEXT_TABLES:
+        for cells in tables:
+            if not _has_number(cells):
+                problems.append(f"{where}: a table without numbers: {cells[:8]}")
+    data = w["data"]
+    if w["module"] == "fit_monitor":
+        if data.get("status") != "finished":
+            problems.append(f"{where}: status {data.get('status')!r}, not finished")
+        elif data.get("method") != "svi" and (int(data.get("drawsDone") or 0) == 0
+                                              or data.get("drawsDone") != data.get("total")):
+            problems.append(f"{where}: {data.get('drawsDone')} of {data.get('total')} draws")
+    elif w["module"] == "fleet_board":
+        if int(data.get("done") or 0) == 0 or data.get("failed") != "0" or data.get("running") != "0":
+            problems.append(f"{where}: runs done/failed/running = "
+                            f"{data.get('done')}/{data.get('failed')}/{data.get('running')}")
+    elif w["module"] == "decision_explorer" and data.get("status") != "idle":
+        problems.append(f"{where}: status {data.get('status')!r}, not idle")
+    return problems
+
+
+def page_problems(state: dict[str, Any], nb: nbformat.NotebookNode) -> list[str]:
+    problems = []
+    if len(state["cells"]) != len(nb.cells) or state["domCells"] != len(nb.cells):
+        problems.append(f"{len(nb.cells)} cells in the notebook, {len(state['cells'])} in the page model, "
+                        f"{state['domCells']} in the DOM")
+    allowed = raising_cells(nb)
+    for i, cell in enumerate(state["cells"]):
+        if cell["type"] != "code":
+            continue
+        if cell["executionCount"] is None:
+            problems.append(f"cell {i} did not run")
+        if cell["errors"] and i not in allowed:
+            problems.append(f"cell {i} raised {cell['errors']}")
+    deliberate = deliberate_error_cells(nb)
+    for w in state["widgets"]:
+        problems += widget_problems(w, w["cell"] in deliberate)
+    return problems
+
+
+def save_widget_crops(page: Page, state: dict[str, Any], nb: nbformat.NotebookNode) -> list[Path]:
+    """Element screenshots of the largest good widget of each kind seen this session."""
+    deliberate = deliberate_error_cells(nb)
+    saved = []
+    best: dict[str, dict[str, Any]] = {}
+    for w in state["widgets"]:
+        if w["cell"] in deliberate or widget_problems(w, False):
+            continue
+        area = w["width"] * w["height"]
+        if area > best.get(w["module"], {"area": 0})["area"]:
+            best[w["module"]] = {**w, "area": area}
+    for module, w in best.items():
+        if w["area"] <= _BEST_CROPS.get(module, 0):
+            continue
+        page.evaluate(_JS_ROOTS, w["index"])
+        path = artifacts_dir() / f"{module}_widget.png"
+        page.locator(f"[data-bw-shot='{w['index']}']").screenshot(path=str(path))
+        _BEST_CROPS[module] = w["area"]
+        saved.append(path)
+    return saved
+
+
+def kernel_eval(page: Page, expression: str) -> str:
+    """``repr`` of a Python expression evaluated in the page's kernel (user_expressions)."""
+    return page.evaluate(
+        """async (expr) => {
+          const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+          const future = kernel.requestExecute({ code: "", silent: true, store_history: false,
+                                                 user_expressions: { value: expr } });
+          const reply = await future.done;
+          const value = reply.content.user_expressions.value;
+          return value.status === "ok" ? value.data["text/plain"] : `${value.ename}: ${value.evalue}`;
+        }""",
+        expression,
+    )
+
+
+def record_duration(name: str, seconds: float) -> None:
+    path = artifacts_dir() / "example_durations.json"
+    try:
+        durations = json.loads(path.read_text())
+    except (OSError, ValueError):
+        durations = {}
+    durations[name] = round(seconds, 1)
+    path.write_text(json.dumps(durations, indent=1, sort_keys=True))
+
+
+def run_and_check_example(server: JupyterServer, notebook: Path, app: str, shot: str,
+                          crops: bool = True) -> dict[str, Any]:
+    """Opens ``notebook`` in ``app``, runs every cell and checks the rendered page; returns
+    the page state, with ``seconds`` (the run's wall time) and ``page``."""
+    nb = nbformat.read(notebook, as_version=4)
+    name = server.copy_notebook(notebook)
+    page = server.open_notebook(name, app=app, timeout=120, viewport=VIEWPORT)
+    start = time.monotonic()
+    run_all_cells(page, timeout=RUN_TIMEOUT_S)
+    seconds = time.monotonic() - start
+    record_duration(f"{app}:{notebook.name}", seconds)
+
+    state: dict[str, Any] = {}
+
+    def settled() -> bool:
+        state.update(page.evaluate(_JS_PAGE_STATE))
+        return not page_problems(state, nb)
+
+    wait_until(settled, timeout=RENDER_TIMEOUT_S, step=0.5)
+    problems = page_problems(state, nb)
+    first = page.locator(".jp-OutputArea-output [data-testid]").first
+    if first.count():
+        first.scroll_into_view_if_needed()
+    save_screenshot(page, shot)
+    assert problems == [], f"{notebook.name} ({seconds:.0f} s): " + "\n".join(problems)
+    assert relevant_console_errors(page) == [], relevant_console_errors(page)
+    if crops:
+        save_widget_crops(page, state, nb)
+    return {**state, "seconds": seconds, "page": page}
+
+
+@pytest.fixture(scope="module")
+def fast_lab(jupyter_server_factory: Callable[..., JupyterServer]) -> JupyterServer:
+    """JupyterLab whose kernels run the examples with their fast settings."""
+    return jupyter_server_factory(app="lab", env=FAST_ENV)
+
+
+def test_examples_are_found():
+    assert EXAMPLES, "no notebooks under examples/"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(RUN_TIMEOUT_S + 300)
+@pytest.mark.parametrize("notebook", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_runs_in_jupyterlab(fast_lab: JupyterServer, notebook: Path):
+    state = run_and_check_example(fast_lab, notebook, app="lab", shot=f"example_{notebook.stem}")
+    assert kernel_eval(state["page"], "__import__('bayes_widgets').fast_mode()") == "True"

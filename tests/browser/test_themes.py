@@ -1,0 +1,269 @@
+"""Widgets follow JupyterLab's light and dark themes: chrome and Bokeh figures.
+
+A FitMonitor on a one-parameter model, a DecisionExplorer and a ModelCard are rendered
+in the light theme, JupyterLab is switched to "JupyterLab Dark" and back, and the
+colours are read from the page: computed styles of the widget chrome, the Bokeh documents' figure
+properties, and the pixels of the figures' canvases.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import nbformat
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from .jupyter_harness import artifacts_dir, relevant_console_errors, save_screenshot, wait_until
+
+MONITOR = "[data-testid=fit-monitor]"
+EXPLORER = "[data-testid=decision-explorer]"
+CARD = "[data-testid=model-card]"
+TIMEOUT_MS = 120_000
+
+SETUP = """\
+import numpy as np
+import pymc as pm
+import bayes_widgets as bw
+from bayes_widgets.core.decision import supply_chain as sc
+
+with pm.Model() as model:
+    mu = pm.Normal("mu", 0, 1)
+    pm.Normal("y", mu, 1, observed=np.array([0.1, -0.3, 0.5, 0.2]))
+"""
+MONITOR_CELL = """\
+monitor = bw.FitMonitor(model, backend="pymc", draws=200, tune=200, chains=2, seed=1)
+display(monitor)
+_ = monitor.wait()
+"""
+EXPLORER_CELL = """\
+problem = sc.supply_chain_problem(sc.generating_process_scenarios(2000, seed=1))
+bw.DecisionExplorer(problem, x=[20, 20, 20])
+"""
+CARD_CELL = """\
+from bayes_widgets.widgets.model_card import ModelCard
+
+ModelCard(model)
+"""
+
+# Relative luminance (WCAG) of a CSS colour, computed in the page: the canvas 2D
+# context normalises any CSS colour; alpha is composited over the given backdrop.
+_JS_LUMINANCE = """
+function bwLuminance(color, backdrop = [255, 255, 255]) {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.fillStyle = "#000"; ctx.fillStyle = color;
+  let s = ctx.fillStyle, rgba;
+  if (s.startsWith("#")) rgba = [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16)).concat([1]);
+  else rgba = s.match(/[\\d.]+/g).map(Number);
+  if (rgba.length < 4) rgba.push(1);
+  const a = rgba[3];
+  const lin = (c) => { c = c / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const mixed = [0, 1, 2].map((i) => a * rgba[i] + (1 - a) * backdrop[i]);
+  return 0.2126 * lin(mixed[0]) + 0.7152 * lin(mixed[1]) + 0.0722 * lin(mixed[2]);
+}
+"""
+
+_JS_CHROME = """
+(root) => {
+""" + _JS_LUMINANCE + """
+  const cs = getComputedStyle(root);
+  const bgRgb = (() => {
+    const ctx = document.createElement("canvas").getContext("2d");
+    ctx.fillStyle = cs.backgroundColor;
+    const s = ctx.fillStyle;
+    return s.startsWith("#") ? [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16)) : s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  })();
+  const cell = root.querySelector("td");
+  const button = root.querySelector("button");
+  const input = root.querySelector("input[type=number], select");
+  return {
+    background: cs.backgroundColor,
+    bg: bwLuminance(cs.backgroundColor),
+    text: bwLuminance(cs.color, bgRgb),
+    cellText: cell ? bwLuminance(getComputedStyle(cell).color, bgRgb) : null,
+    cellBorder: cell ? bwLuminance(getComputedStyle(cell).borderBottomColor, bgRgb) : null,
+    buttonBg: button ? bwLuminance(getComputedStyle(button).backgroundColor, bgRgb) : null,
+    buttonText: button ? bwLuminance(getComputedStyle(button).color, bgRgb) : null,
+    inputBg: input ? bwLuminance(getComputedStyle(input).backgroundColor, bgRgb) : null,
+    inputText: input ? bwLuminance(getComputedStyle(input).color, bgRgb) : null,
+    theme: root.dataset.bwTheme,
+  };
+}
+"""
+
+# Colours of the Bokeh figures embedded in `container`, read from their documents.
+_JS_FIGURES = """
+(container) => {
+""" + _JS_LUMINANCE + """
+  const key = Object.keys(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
+  const Bokeh = globalThis[key].lib;
+  const views = Bokeh.index.roots.filter((v) => container.contains(v.el));
+  const value = (m, attr) => {
+    const v = m.properties[attr].get_value();
+    return v !== null && typeof v === "object" && "value" in v ? v.value : v;
+  };
+  const out = { plots: [], texts: [], blackSpans: [], views: views.length };
+  for (const view of views) {
+    for (const m of view.model.document.all_models) {
+      if (m.type === "Figure" || m.type === "Plot") {
+        out.plots.push({ background: bwLuminance(value(m, "background_fill_color")),
+                         border: bwLuminance(value(m, "border_fill_color")) });
+      } else if (m.type.endsWith("Axis")) {
+        out.texts.push(bwLuminance(value(m, "major_label_text_color")));
+      } else if (m.type === "Title" && value(m, "text")) {
+        out.texts.push(bwLuminance(value(m, "text_color")));
+      } else if (m.type === "Span" && m.name === "mean") {
+        out.blackSpans.push(bwLuminance(value(m, "line_color")));
+      }
+    }
+  }
+  return out;
+}
+"""
+
+# Pixel (2, 2) of each plot canvas under `container` (the plot's border area), as
+# [luminance, alpha]; legend glyph canvases are left out.
+_JS_CANVAS_CORNERS = """
+(canvases) => {
+""" + _JS_LUMINANCE + """
+  return canvases.filter((c) => c.width > 4 && c.height > 4 && !c.classList.contains("bk-glyph")).map((c) => {
+    const ctx = c.getContext("2d");
+    const [r, g, b, a] = ctx.getImageData(2, 2, 1, 1).data;
+    return [bwLuminance(`rgb(${r}, ${g}, ${b})`), a];
+  });
+}
+"""
+
+
+def luminance(rgb: tuple[int, ...]) -> float:
+    def lin(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2])
+
+
+def theme_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in (SETUP, MONITOR_CELL, EXPLORER_CELL, CARD_CELL)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def switch_theme(page: Page, name: str, light: bool) -> None:
+    page.evaluate(
+        "(name) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: name})", name)
+    expected = "true" if light else "false"
+    page.wait_for_function(
+        "(v) => document.body.dataset.jpThemeLight === v", arg=expected, timeout=60_000)
+
+
+def chrome(page: Page, selector: str) -> dict:
+    return page.locator(selector).evaluate(_JS_CHROME)
+
+
+def figures(page: Page, selector: str) -> dict:
+    return page.locator(selector).evaluate(_JS_FIGURES)
+
+
+def canvas_corners(page: Page, selector: str) -> list[list[float]]:
+    return page.locator(f"{selector} .bk-Canvas canvas").evaluate_all(_JS_CANVAS_CORNERS)
+
+
+def screen_edges(page: Page, selector: str) -> list[float]:
+    """Luminance of the figure's top-left corner and of its left and top edges as drawn
+    on the screen (no trace of the previous theme may stay on the edges)."""
+    figure = page.locator(selector)
+    figure.evaluate("(el) => el.scrollIntoView({block: 'center'})")  # clear of the toolbar's shadow
+    png = figure.screenshot()
+    with Image.open(io.BytesIO(png)) as img:
+        rgb = img.convert("RGB")
+        w, h = rgb.size
+        return [luminance(rgb.getpixel(xy)) for xy in ((2, 2), (0, h // 2), (w // 3, 0))]
+
+
+def assert_theme(page: Page, dark: bool) -> None:
+    word = "dark" if dark else "light"
+    for selector in (MONITOR, EXPLORER, CARD):
+        if selector != CARD:  # the card has no figure to theme, only CSS
+            expect(page.locator(selector)).to_have_attribute("data-bw-theme", word, timeout=30_000)
+        c = chrome(page, selector)
+        if dark:
+            assert c["bg"] < 0.05 and c["text"] > 0.5, (selector, c)
+        else:
+            assert c["bg"] > 0.9 and c["text"] < 0.1, (selector, c)
+        for fg in ("cellText", "buttonText", "inputText"):
+            if c[fg] is not None:
+                assert (c[fg] > 0.4) if dark else (c[fg] < 0.15), (selector, fg, c)
+        for bg in ("buttonBg", "inputBg"):
+            if c[bg] is not None:
+                assert (c[bg] < 0.1) if dark else (c[bg] > 0.7), (selector, bg, c)
+        if c["cellBorder"] is not None:  # table rules stay faint against the background
+            assert (c["cellBorder"] < 0.1) if dark else (c["cellBorder"] > 0.6), (selector, c)
+
+    for selector in (f"{MONITOR} [data-testid=figure]", f"{EXPLORER} [data-testid=outcome-figure]",
+                     f"{EXPLORER} [data-testid=frontier-figure]"):
+        f = figures(page, selector)
+        assert f["views"] >= 1 and f["plots"], (selector, f)
+
+        def follows(f=f):
+            return all((p["background"] < 0.05) == dark and (p["border"] < 0.05) == dark for p in f["plots"])
+
+        if not follows():  # the re-colouring may trail the theme switch by a frame or two
+            assert wait_until(lambda: follows(figures(page, selector)), timeout=10), (selector, figures(page, selector))
+            f = figures(page, selector)
+        assert all((t > 0.5) if dark else (t < 0.1) for t in f["texts"]), (selector, f["texts"])
+        # a black marker line would vanish on dark: it takes the text colour
+        assert all((s > 0.5) if dark else (s < 0.01) for s in f["blackSpans"]), (selector, f["blackSpans"])
+
+        # the canvas itself is painted in the theme's colours (BokehJS paints once in view)
+        page.locator(selector).scroll_into_view_if_needed()
+
+        def pixels_follow():
+            # each plot has a painted layer and a transparent overlay layer
+            painted = [v for v, a in canvas_corners(page, selector) if a > 0]
+            return bool(painted) and all((v < 0.05) if dark else (v > 0.9) for v in painted)
+
+        assert wait_until(pixels_follow, timeout=10), (selector, canvas_corners(page, selector))
+        edges = screen_edges(page, selector)
+        assert all((v < 0.05) if dark else (v > 0.9) for v in edges), (selector, edges)
+    explorer_figures = figures(page, f"{EXPLORER} [data-testid=outcome-figure]")
+    assert explorer_figures["blackSpans"], "the outcome figure's mean marker was not found"
+
+
+@pytest.mark.slow
+def test_widgets_follow_light_and_dark_themes(notebook_page, tmp_path):
+    page = notebook_page(theme_notebook(tmp_path / "themes.ipynb"), app="lab", run_all=True,
+                         timeout=180)
+    monitor = page.locator(MONITOR)
+    explorer = page.locator(EXPLORER)
+    expect(monitor).to_have_attribute("data-status", "finished", timeout=TIMEOUT_MS)
+    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=outcome-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=frontier-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    assert page.evaluate("() => document.body.dataset.jpThemeLight") == "true"
+    try:
+        assert_theme(page, dark=False)
+        light_chrome = chrome(page, MONITOR)
+        save_screenshot(page, "theme_light")
+        page.locator(CARD).screenshot(path=str(artifacts_dir() / "model_card_widget.png"))
+
+        switch_theme(page, "JupyterLab Dark", light=False)
+        assert_theme(page, dark=True)
+        assert chrome(page, MONITOR)["background"] != light_chrome["background"]
+        save_screenshot(page, "theme_dark")
+        # the widgets still work in the dark theme: a slider move redraws the outcome
+        start = explorer.locator("[data-testid=expected]").get_attribute("data-value")
+        explorer.locator("[data-testid=slider-order_1]").evaluate(
+            "(el) => { el.value = 60; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+        assert wait_until(
+            lambda: explorer.locator("[data-testid=expected]").get_attribute("data-value") != start, timeout=30)
+        assert_theme(page, dark=True)
+    finally:
+        # the theme is a user setting of the session's server: always leave it light
+        switch_theme(page, "JupyterLab Light", light=True)
+    assert_theme(page, dark=False)
+    assert relevant_console_errors(page) == []
