@@ -4,6 +4,7 @@
 import { whenBokeh, embedFigure } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const css = `
 .bw-hier { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; max-width: 1100px;
@@ -19,7 +20,6 @@ const css = `
 .bw-hier td.bw-left, .bw-hier th.bw-left { text-align: left; }
 .bw-hier .bw-table { max-height: 300px; overflow: auto; border: 1px solid var(--jp-border-color2, #eee); }
 .bw-hier th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); }
-.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
 `;
 
 const pct = (x) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
@@ -28,8 +28,10 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
-    const root = h("div", { class: "bw-hier", "data-testid": "hierarchical-explorer" });
-    el.append(h("style", {}, css), root);
+    const root = h("div", { class: "bw-root bw-hier", "data-bw-widget": "hierarchical_explorer",
+      "data-testid": "hierarchical-explorer" });
+    el.append(h("style", {}, CHROME_CSS + css), root);
+    const theme = new FigureTheme(root);
     const banner = errorBanner(model);
     const note = versionNote(model);
     const header = h("div", { class: "bw-note", "data-testid": "header" });
@@ -123,7 +125,7 @@ export default {
       if (!json || json === shown.get(trait) || !Bokeh) return;
       shown.set(trait, json);
       try {
-        const { doc } = await embedFigure(Bokeh, target, json);
+        const { doc } = await embedFigure(Bokeh, target, json, theme);
         target.bokehDocument = doc; // for scripted inspection of the embedded plot
         onDone?.();
         target.dataset.rendered = "true";
@@ -158,6 +160,7 @@ export default {
     }
     return () => {
       banner.dispose();
+      theme.dispose();
       for (const [, fn] of handlers) model.off(null, fn);
     };
   },

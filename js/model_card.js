@@ -1,8 +1,9 @@
 // ModelCard view: a PyMC model's variables as a table, and a button to its prior editor.
 // Python side: src/bayes_widgets/widgets/model_card.py.
+import { whenBokeh, embedFigure } from "./lib/bokeh.js";
 import { h, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
-import { CHROME_CSS } from "./lib/theme.js";
+import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const css = `
 .bw-card table { border-collapse: collapse; margin: 4px 0; }
@@ -10,11 +11,12 @@ const css = `
 .bw-card .bw-kind-free { color: var(--jp-brand-color1, #1f5fa8); }
 .bw-card .bw-kind-observed { color: var(--jp-success-color1, #1b7f3b); font-weight: 600; }
 .bw-card .bw-kind-deterministic, .bw-card .bw-kind-data { color: var(--jp-ui-font-color2, #666); }
+.bw-card .bw-card-body { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
 `;
 
 export default {
   initialize() {},
-  render({ model, el }) {
+  async render({ model, el }) {
     const root = h("div", { class: "bw-root bw-card", "data-bw-widget": "model_card", "data-testid": "model-card" });
     el.append(h("style", {}, CHROME_CSS + css), root);
     const banner = errorBanner(model);
@@ -22,8 +24,11 @@ export default {
     const title = h("div", {});
     const table = h("table", { "data-testid": "variables" });
     const edit = h("button", { "data-testid": "edit-priors" }, "Edit priors");
+    const graph = h("div", { "data-testid": "graph" });
+    const theme = new FigureTheme(root);
     edit.addEventListener("click", () => sendCommand(model, "edit"));
-    root.append(...[note, banner.el].filter(Boolean), title, table, edit);
+    root.append(...[note, banner.el].filter(Boolean), title,
+      h("div", { class: "bw-card-body" }, h("div", {}, table, edit), graph));
     const render = () => {
       const rows = model.get("rows") || [];
       const coords = model.get("coords") || {};
@@ -41,11 +46,28 @@ export default {
       edit.disabled = model.get("editor_open");
       root.dataset.variables = rows.length;
     };
+    let shownGraph = null;
+    const renderGraph = async () => {
+      const json = model.get("graph_json");
+      if (!json || json === shownGraph) return;
+      shownGraph = json;
+      try {
+        const Bokeh = await whenBokeh();
+        await embedFigure(Bokeh, graph, json, theme);
+        graph.dataset.rendered = "true";
+      } catch (err) {
+        graph.replaceChildren(h("div", { class: "bw-error" }, `Graph unavailable: ${err.message}`));
+      }
+    };
     render();
     model.on("change:rows change:coords change:name change:editor_open", render);
+    model.on("change:graph_json", renderGraph);
+    await renderGraph();
     return () => {
       banner.dispose();
+      theme.dispose();
       model.off("change:rows change:coords change:name change:editor_open", render);
+      model.off("change:graph_json", renderGraph);
     };
   },
 };

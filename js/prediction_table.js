@@ -2,6 +2,7 @@
 // editable, rows can be added and removed, and a plot shows the intervals.
 // Python side: src/bayes_widgets/widgets/prediction_table.py.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 
@@ -25,7 +26,6 @@ const css = `
 .bw-predictions button, .bw-predictions select { font: inherit; color: var(--jp-ui-font-color1, #222);
   background: var(--jp-layout-color2, #eee); border: 1px solid var(--jp-border-color1, #bdbdbd); border-radius: 2px; }
 .bw-predictions button.bw-remove { padding: 0 6px; }
-.bw-error { color: #842029; background: #f8d7da; border: 1px solid #f5c2c7; padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
 .bw-warning { color: #664d03; background: #fff3cd; border: 1px solid #ffecb5; padding: 4px 8px; margin: 4px 0; }
 `;
 
@@ -40,8 +40,10 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
-    const root = h("div", { class: "bw-predictions", "data-testid": "prediction-table" });
-    el.append(h("style", {}, css), root);
+    const root = h("div", { class: "bw-root bw-predictions", "data-bw-widget": "prediction_table",
+      "data-testid": "prediction-table" });
+    el.append(h("style", {}, CHROME_CSS + css), root);
+    const theme = new FigureTheme(root);
     const banner = errorBanner(model);
     const note = versionNote(model);
     const title = h("div", { "data-testid": "title" });
@@ -159,7 +161,7 @@ export default {
       embedding = embedding.then(async () => {
         try {
           const Bokeh = await whenBokeh();
-          ({ doc } = await embedFigure(Bokeh, plot, model.get("figure")));
+          ({ doc } = await embedFigure(Bokeh, plot, model.get("figure"), theme));
           fillPlot();
         } catch (err) {
           plot.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
@@ -181,6 +183,7 @@ export default {
     embedPlot();
     return () => {
       banner.dispose();
+      theme.dispose();
       model.off("change:rows change:revision", onRows);
       model.off("change:prob change:interval change:interval_label change:draws change:meaning", renderHeader);
       model.off("change:figure change:show_plot", embedPlot);

@@ -19,7 +19,13 @@ LIVE_FITTING = [
         "Sizes are chosen with `bw.choose(full, fast)`: with `BAYES_WIDGETS_FAST=1` in the "
         "environment (as in the test suite) the notebook uses fewer draws."
     ),
+    new_markdown_cell(
+        "`%load_ext bayes_widgets` makes models and fits explain themselves: a PyMC model shows "
+        "a card with its variables, its graph and a button to its prior editor; a fit shows a "
+        "posterior explorer. (`%unload_ext bayes_widgets` puts the default displays back.)"
+    ),
     new_code_cell(
+        "%load_ext bayes_widgets\n"
         "import bayes_widgets as bw\n"
         "from bayes_widgets.datasets import eight_schools_noncentered, kidiq_momhsiq\n\n"
         "model = eight_schools_noncentered()\n"
@@ -34,8 +40,15 @@ LIVE_FITTING = [
         "                        target_accept=0.95, seed=1)\n"
         "monitor"
     ),
+    new_markdown_cell(
+        "The result, shown as a posterior explorer: the summary table with any problem named, "
+        "and linked trace, rank and pair plots (select draws with the box tool in the pair "
+        "plot to see them in the others)."
+    ),
     new_code_cell("result = monitor.wait()\nresult"),
     new_code_cell("result.summary()"),
+    new_markdown_cell("The same fit in one line, with the `%fit` magic:"),
+    new_code_cell("%fit model backend=nutpie draws=500 tune=500 seed=3"),
     new_markdown_cell(
         "## nutpie\n\nCompiled once per model, then much faster. The same diagnostics schema "
         "comes back from every backend."

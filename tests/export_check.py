@@ -185,6 +185,8 @@ def check_export(page: ExportedPage, nb: nbformat.NotebookNode) -> None:
     assert [v["model_id"] for v in page.views] == expected, "the page lost or reordered widget views"
     for view in page.views:
         state = saved[view["model_id"]]["state"]
+        while "_anywidget_id" not in state and state.get("children"):  # a box around a widget (ModelCard)
+            state = saved[state["children"][0].removeprefix("IPY_MODEL_")]["state"]
         kind = state.get("_anywidget_id", "").rsplit(".", 1)[-1]
         where = f"{kind} {view['model_id']}"
         assert view["testid"] == kebab(kind), f"{where} did not render its root: {view['text'][:300]!r}"
