@@ -3,8 +3,9 @@
 Built from the rows of :func:`bayes_widgets.widgets.model_card.model_rows` (name, kind,
 distribution, dims, parents), so it needs no Graphviz. Nodes are laid out in layers by
 their depth (roots at the top, observed variables at the bottom); within a layer they
-are ordered to keep arrows short. Free variables are ellipses, observed ones filled,
-deterministics boxes, data squares; each label gives the distribution and the dims.
+are ordered to keep arrows short. Free variables are light circles, observed ones dark,
+deterministics grey squares, data orange squares; each label, right of its node, gives
+the distribution and the dims.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import Any
 
 __all__ = ["graph_layout", "model_graph_figure"]
 
-KIND_STYLE = {
-    "free": {"marker": "circle", "fill": "#ffffff", "line": "#1f5fa8"},
-    "observed": {"marker": "circle", "fill": "#c6dbef", "line": "#1b7f3b"},
-    "deterministic": {"marker": "square", "fill": "#ffffff", "line": "#7f7f7f"},
-    "data": {"marker": "square", "fill": "#eeeeee", "line": "#555555"},
+KIND_STYLE = {  # mid-tone fills: visible on light and dark backgrounds alike
+    "free": {"marker": "circle", "fill": "#6baed6", "line": "#2171b5"},
+    "observed": {"marker": "circle", "fill": "#2171b5", "line": "#08306b"},
+    "deterministic": {"marker": "square", "fill": "#969696", "line": "#636363"},
+    "data": {"marker": "square", "fill": "#fd8d3c", "line": "#d94801"},
 }
+CHAR_PX = 7
+"""Approximate width of a label character at 9pt, for spacing the nodes of a layer."""
 
 
 def graph_layout(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[float, float]]:
@@ -69,7 +72,7 @@ def _label(row: dict[str, Any]) -> str:
     return f"{row['name']} ~ {dist}{extent}" if row["kind"] in ("free", "observed") else f"{row['name']}: {dist}{extent}"
 
 
-def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int = 640, height: int | None = None,
+def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int | None = None, height: int | None = None,
                        title: str | None = None):
     """The graph of a model's variables (see the module docstring), a Bokeh figure."""
     from bokeh.models import ColumnDataSource, LabelSet
@@ -81,7 +84,9 @@ def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int = 640, heig
     pos = graph_layout(rows)
     n_layers = int(-min(y for _, y in pos.values())) + 1
     widest = max(sum(1 for _, y in pos.values() if y == -d) for d in range(n_layers))
-    height = height or max(160, 90 * n_layers + 40)
+    height = height or max(160, 80 * n_layers + 40)
+    slot = CHAR_PX * max(len(_label(r)) for r in rows) + 40  # px per node in a layer: its label fits
+    width = width or int(min(1100, max(320, slot * (widest + 0.4))))
     xs0, ys0, xs1, ys1 = [], [], [], []
     for r in rows:
         x1, y1 = pos[r["name"]]
@@ -93,7 +98,7 @@ def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int = 640, heig
                 xs1.append(x1)
                 ys1.append(y1 + 0.12)
     f = figure(width=width, height=height, title=title, tools="pan,wheel_zoom,reset,hover",
-               x_range=(-widest / 2 - 0.6, widest / 2 + 0.6), y_range=(-(n_layers - 1) - 0.5, 0.5),
+               x_range=(-widest / 2 + 0.3, widest / 2 + 0.3), y_range=(-(n_layers - 1) - 0.4, 0.4),
                tooltips=[("variable", "@name"), ("kind", "@kind"), ("depends on", "@parents")])
     f.segment(x0=xs0, y0=ys0, x1=xs1, y1=ys1, line_color="#999999", line_width=1.5, name="edges")
     f.scatter(x=[(a + 3 * b) / 4 for a, b in zip(xs0, xs1, strict=True)],
@@ -111,10 +116,10 @@ def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int = 640, heig
         "fill": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["fill"] for r in rows],
         "line": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["line"] for r in rows],
     }, name="nodes")
-    f.scatter("x", "y", source=nodes, marker="marker", size=22, fill_color="fill", line_color="line",
+    f.scatter("x", "y", source=nodes, marker="marker", size=16, fill_color="fill", line_color="line",
               line_width=2)
-    f.add_layout(LabelSet(x="x", y="y", text="label", source=nodes, y_offset=14, text_align="center",
-                          text_font_size="9pt", text_color="#333333"))
+    f.add_layout(LabelSet(x="x", y="y", text="label", source=nodes, x_offset=12, text_align="left",
+                          text_baseline="middle", text_font_size="9pt", text_color="#333333"))
     f.axis.visible = False
     f.grid.visible = False
     f.outline_line_color = None
