@@ -51,6 +51,9 @@ FIGURE_SLOTS: dict[str, tuple[str, ...]] = {
     "prior_editor": ("dist-figure",),
     "decision_explorer": ("outcome-figure", "frontier-figure"),
     "posterior_explorer": ("figure",),
+    "hierarchical_explorer": ("forecast", "effects"),
+    "model_card": ("graph",),
+    "prediction_table": ("plot",),
 }
 # Widget kinds whose tables hold names rather than numbers.
 TEXT_TABLES = {"model_card"}
