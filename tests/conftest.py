@@ -67,3 +67,22 @@ def warm_diagnostics() -> None:
         }
     )
     summarize(tree, backend="warmup", tune=0, wall_time_s=1.0, sampling_time_s=1.0)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium driven by Playwright, one per test run (fails if chromium
+    is missing). Shared by the browser tests and the static-export checks: Playwright's
+    sync API runs one event loop per thread, so a second instance would refuse to start."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.jupyter_harness import CHROMIUM_MISSING, chromium_path, launch_browser
+
+    if chromium_path() is None:
+        pytest.fail(CHROMIUM_MISSING, pytrace=False)
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -7,14 +7,11 @@ from pathlib import Path
 from typing import Callable, Generator, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from .jupyter_harness import (
-    CHROMIUM_MISSING,
     DEFAULT_TIMEOUT_S,
     JupyterServer,
-    chromium_path,
-    launch_browser,
     run_all_cells,
     save_screenshot,
 )
@@ -73,19 +70,6 @@ def _servers_of(item: pytest.Item) -> list[JupyterServer]:
         if isinstance(value, JupyterServer) and value not in found:
             found.append(value)
     return found
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Headless Debian chromium driven by Playwright (fails if chromium is missing)."""
-    if chromium_path() is None:
-        pytest.fail(CHROMIUM_MISSING, pytrace=False)
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="session")

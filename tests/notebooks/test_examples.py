@@ -20,7 +20,7 @@ from nbclient import NotebookClient
 
 from bayes_widgets.export import export_html
 from bayes_widgets.settings import FAST_ENV
-from tests.browser.jupyter_harness import CHROMIUM_MISSING, artifacts_dir, chromium_path, launch_browser
+from tests.browser.jupyter_harness import artifacts_dir
 from tests.export_check import check_export, open_export
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.ipynb"))
@@ -56,7 +56,7 @@ def test_there_are_examples():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_example_runs(path, tmp_path, monkeypatch):
+def test_example_runs(path, tmp_path, monkeypatch, browser):
     monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     monkeypatch.setenv(FAST_ENV, "1")  # the kernel inherits it: the examples' fast settings
     nb = nbformat.read(path, as_version=4)
@@ -79,22 +79,13 @@ def test_example_runs(path, tmp_path, monkeypatch):
             assert json.loads(m["figure_json"])  # final figure saved with the notebook
     carriers = [s for s in state.values() if len(s.get("state", {}).get("_esm", "")) > 1_000_000]
     assert len(carriers) == 1, "BokehJS must be saved once, not once per widget"
-    check_static_export(nb, path.stem)
+    check_static_export(nb, path.stem, browser)
 
 
-def check_static_export(nb, name: str) -> None:
+def check_static_export(nb, name: str, browser) -> None:
     """Exports the executed notebook and checks, in headless chromium, that the page makes no
     request beyond localhost, logs no error and renders every widget view with its final data."""
     out = artifacts_dir() / "exports"
     html = export_html(nb, out / f"{name}.html", title=name)
-    if chromium_path() is None:
-        pytest.fail(CHROMIUM_MISSING, pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        try:
-            page = open_export(browser, html, nb, screenshot=out / f"{name}.png")
-        finally:
-            browser.close()
+    page = open_export(browser, html, nb, screenshot=out / f"{name}.png")
     check_export(page, nb)

@@ -51,22 +51,6 @@ def tiny_notebook() -> nbformat.NotebookNode:
     editor.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.jupyter_harness import CHROMIUM_MISSING, chromium_path, launch_browser
-
-    if chromium_path() is None:
-        pytest.fail(CHROMIUM_MISSING, pytrace=False)
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def _scripts(html: str) -> list[str]:
     return re.findall(r"<script\b[^>]*>", html, flags=re.I)
 
