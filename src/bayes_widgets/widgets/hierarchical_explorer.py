@@ -70,6 +70,7 @@ class HierarchicalExplorer(BayesWidget):
         self.report = cold_start
         self._options = {"n_draws": n_draws, "seed": seed}
         self._labels = list(np.asarray(self.data.groups).tolist())
+        self._point = fit.predict_mean(self.data)  # every group's point prediction, once
         names = (["intercept"] if fit.spec.intercept else []) + list(fit.spec.features)
         with self.hold_sync():
             self.groups = [str(g) for g in self._labels]
@@ -90,7 +91,7 @@ class HierarchicalExplorer(BayesWidget):
                                  title=f"{self.data.target}: group {self._labels[g]}")
         with self.hold_sync():
             self.group = str(self._labels[g])
-            self.group_facts = _group_facts(forecast, self.fit.predict_mean(self.data)[g], known)
+            self.group_facts = _group_facts(forecast, self._point[g], known)
             self.coefficients = self._coefficients(g)
             self.forecast_json = with_fresh_ids(figure)
 
