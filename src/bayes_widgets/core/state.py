@@ -72,6 +72,28 @@ class TraceDelta:
     diverging: np.ndarray
 
 
+class _PauseClock:
+    """Seconds spent paused, counting a pause still going on; safe to share between threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._total = 0.0
+
+    def set(self, paused: bool) -> None:
+        with self._lock:
+            now = time.perf_counter()
+            if paused and self._since is None:
+                self._since = now
+            elif not paused and self._since is not None:
+                self._total += now - self._since
+                self._since = None
+
+    def seconds(self) -> float:
+        with self._lock:
+            return self._total + (time.perf_counter() - self._since if self._since is not None else 0.0)
+
+
 class FitState:
     """Progress and traced draws of one fit, safe to share between threads."""
 
@@ -84,8 +106,7 @@ class FitState:
         self._buffers = [_Buffer(len(self.trace_names)) for _ in range(chains)]
         self._converter: Callable[[list], np.ndarray] | None = None
         self._inbox: deque = deque()
-        self._paused_since: float | None = None
-        self._paused_total = 0.0
+        self._pause = _PauseClock()
         self.version = 0
 
     # -- writers (sampler side) ---------------------------------------------------
@@ -139,13 +160,7 @@ class FitState:
             self.version += 1
 
     def set_paused(self, paused: bool) -> None:
-        with self._lock:
-            now = time.perf_counter()
-            if paused and self._paused_since is None:
-                self._paused_since = now
-            elif not paused and self._paused_since is not None:
-                self._paused_total += now - self._paused_since
-                self._paused_since = None
+        self._pause.set(paused)
 
     # -- readers --------------------------------------------------------------------
     def _drain_inbox(self) -> None:
@@ -239,11 +254,7 @@ class FitState:
         return np.stack([p[:n] for p in parts])
 
     def paused_seconds(self) -> float:
-        with self._lock:
-            extra = (
-                time.perf_counter() - self._paused_since if self._paused_since is not None else 0.0
-            )
-            return self._paused_total + extra
+        return self._pause.seconds()
 
     def chain_statuses(self) -> tuple[ChainStatus, ...]:
         self._drain_inbox()
@@ -301,8 +312,7 @@ class LossState:
         self._summarizer: Callable[[dict], Sequence[dict[str, Any]]] | None = None
         self._rows_lock = threading.Lock()
         self._started_at: float | None = None
-        self._paused_since: float | None = None
-        self._paused_total = 0.0
+        self._pause = _PauseClock()
         self.version = 0
 
     # -- writers (the optimiser's thread) -----------------------------------------
@@ -342,13 +352,7 @@ class LossState:
         self._summarizer = fn
 
     def set_paused(self, paused: bool) -> None:
-        with self._lock:
-            now = time.perf_counter()
-            if paused and self._paused_since is None:
-                self._paused_since = now
-            elif not paused and self._paused_since is not None:
-                self._paused_total += now - self._paused_since
-                self._paused_since = None
+        self._pause.set(paused)
 
     # -- readers ---------------------------------------------------------------------
     @property
@@ -380,9 +384,7 @@ class LossState:
             return rows
 
     def paused_seconds(self) -> float:
-        with self._lock:
-            extra = time.perf_counter() - self._paused_since if self._paused_since is not None else 0.0
-            return self._paused_total + extra
+        return self._pause.seconds()
 
     def status(self, elapsed_s: float = 0.0) -> SVIStatus:
         with self._lock:
