@@ -27,6 +27,7 @@ from bayes_widgets.core.hierarchical import (  # noqa: E402
 )
 from bayes_widgets.core.hierarchical.cold_start import (  # noqa: E402
     evaluate_cold_start,
+    fit_new_groups,
     known_days,
     median_relative_error,
     poisson_ridge_per_group,
@@ -330,6 +331,8 @@ def test_cold_start_beats_a_per_group_glm(fitted, demand):
     assert median_relative_error([1.0, 3.0], [1.0, 2.0]) == pytest.approx(0.25)
     with raises_field("known"):
         known_days(new, N_DAYS)
+    with raises_field("learning_rate"):
+        fit_new_groups(fitted, new, steps=5, learning_rate="fast")
 
 
 # ------------------------------------------------------------------- radon

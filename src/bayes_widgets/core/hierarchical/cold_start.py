@@ -28,7 +28,7 @@ import numpy as np
 
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
-from bayes_widgets.core.hierarchical.fit import HierarchicalFit, default_optimizer
+from bayes_widgets.core.hierarchical.fit import HierarchicalFit, optimizer_for
 from bayes_widgets.core.hierarchical.model import INIT_SCALE, Site
 
 __all__ = [
@@ -138,7 +138,7 @@ def fit_new_groups(
         spec.model,
         spec.guide,
         steps=steps,
-        optimizer=default_optimizer(float(learning_rate)),
+        optimizer=optimizer_for(learning_rate),
         seed=seed,
         chunk=chunk,
         model_args=(arrays,),

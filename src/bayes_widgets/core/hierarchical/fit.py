@@ -561,6 +561,17 @@ def default_optimizer(learning_rate: float = 0.05, decay_steps: int = 1000, fina
     return numpyro.optim.Adam(schedule)
 
 
+def optimizer_for(learning_rate) -> Any:
+    """:func:`default_optimizer` at ``learning_rate``, which must be a number > 0."""
+    try:
+        lr = float(learning_rate)
+    except (TypeError, ValueError):
+        raise HierarchicalInputError("learning_rate", f"must be a number, got {learning_rate!r}") from None
+    if not lr > 0:
+        raise HierarchicalInputError("learning_rate", f"must be > 0, got {learning_rate!r}")
+    return default_optimizer(lr)
+
+
 def fit_svi(
     data: PanelData,
     *,
@@ -658,13 +669,7 @@ def _svi_setup(data, *, spec, likelihood, varying, intercept, priors, batch_size
         )
     arrays = spec.arrays(data)
     if optimizer is None:
-        try:
-            lr = float(learning_rate)
-        except (TypeError, ValueError):
-            raise HierarchicalInputError("learning_rate", f"must be a number, got {learning_rate!r}") from None
-        if not lr > 0:
-            raise HierarchicalInputError("learning_rate", f"must be > 0, got {learning_rate!r}")
-        optimizer = default_optimizer(lr)
+        optimizer = optimizer_for(learning_rate)
     minibatch = Minibatch(spec.batch_size, spec.n_groups, plate=GROUP_PLATE) if spec.subsampled else None
     init_params = initial_params(spec, data, seed=seed) if init else None
     return spec, arrays, optimizer, minibatch, init_params
