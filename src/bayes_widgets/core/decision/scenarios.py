@@ -4,8 +4,9 @@ Every source becomes a :class:`Scenarios` (name -> ndarray of shape ``(S, ...)``
 
 * a dict of arrays (each with the same first length ``S``),
 * a pandas DataFrame (one quantity per column),
-* an xarray Dataset or DataTree (group ``posterior_predictive`` if present, else
-  ``posterior``; ``chain`` and ``draw`` are flattened into one scenario axis),
+* an xarray Dataset or DataTree (group ``predictions`` if present — what
+  ``pm.sample_posterior_predictive(..., predictions=True)`` writes for new inputs —, else
+  ``posterior_predictive``, else ``posterior``; ``chain`` and ``draw`` are flattened into one scenario axis),
 * a :class:`~bayes_widgets.core.result.FitResult` (its ``idata``).
 """
 
@@ -157,11 +158,15 @@ def _is_dataframe(obj: Any) -> bool:
 def _from_datatree(tree: Any, group: str | None, field: str) -> dict[str, np.ndarray]:
     children = tree.children
     if group is None:
-        group = next((g for g in ("posterior_predictive", "posterior") if g in children), None)
+        group = next(
+            (g for g in ("predictions", "posterior_predictive", "posterior") if g in children),
+            None,
+        )
         if group is None:
             raise DecisionInputError(
                 field,
-                f"the DataTree has no posterior or posterior_predictive group (has {sorted(children)})",
+                "the DataTree has no predictions, posterior_predictive or posterior group "
+                f"(has {sorted(children)})",
             )
     elif group not in children:
         raise DecisionInputError(
