@@ -132,33 +132,52 @@ class ModelInfo:
     observed: dict[str, np.ndarray]
     dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Dimension names per site (plate names where a plate covers the axis)."""
+    improper: tuple[str, ...] = ()
+    """Latent sites whose distribution cannot be sampled (``dist.ImproperUniform``)."""
+    subsampled: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Plates with ``subsample_size`` below their size: ``{plate: (size, subsample_size)}``."""
 
     @property
     def shapes(self) -> dict[str, tuple[int, ...]]:
         return {**self.latent, **self.deterministic}
 
 
-def inspect_model(model, model_args=(), model_kwargs=None, *, field_name: str = "model") -> ModelInfo:
-    """Runs ``model`` once (seeded) and records its latent, deterministic and observed sites."""
+def inspect_model(
+    model, model_args=(), model_kwargs=None, *, field_name: str = "model", init_strategy=None,
+) -> ModelInfo:
+    """Runs ``model`` once (seeded) and records its latent, deterministic and observed sites.
+
+    Latent values come from ``init_strategy`` (default ``init_to_uniform``, as NumPyro's
+    NUTS starts), not from the priors, so a model with an improper prior such as
+    ``dist.ImproperUniform``, which cannot be sampled, is inspected as NumPyro's own
+    ``MCMC`` would initialise it."""
     import_numpyro()
     from numpyro import handlers
+    from numpyro.infer import init_to_uniform
 
+    strategy = init_strategy if init_strategy is not None else init_to_uniform
     try:
-        trace = handlers.trace(handlers.seed(model, rng_seed=0)).get_trace(
-            *model_args, **dict(model_kwargs or {})
-        )
+        seeded = handlers.substitute(handlers.seed(model, rng_seed=0), substitute_fn=strategy)
+        trace = handlers.trace(seeded).get_trace(*model_args, **dict(model_kwargs or {}))
     except Exception as exc:
         raise FitInputError(
             field_name,
             f"calling the model with model_args/model_kwargs failed: {type(exc).__name__}: {exc}",
         ) from exc
-    latent, deterministic, observed, frames = {}, {}, {}, {}
+    latent, deterministic, observed, frames, improper, subsampled = {}, {}, {}, {}, [], {}
     for name, site in trace.items():
+        if site["type"] == "plate":
+            size, sub = (tuple(site.get("args", ())) + (None, None))[:2]
+            if sub is not None and size is not None and int(sub) < int(size):
+                subsampled[name] = (int(size), int(sub))
+            continue
         if site["type"] == "sample":
             if site.get("is_observed", False):
                 observed[name] = np.asarray(site["value"])
             elif not site.get("infer", {}).get("is_auxiliary", False):
                 latent[name] = tuple(np.shape(site["value"]))
+                if not _can_sample(site):
+                    improper.append(name)
             else:
                 continue
         elif site["type"] == "deterministic":
@@ -175,7 +194,36 @@ def inspect_model(model, model_args=(), model_kwargs=None, *, field_name: str = 
     for name, shape in {**latent, **deterministic, **{k: v.shape for k, v in observed.items()}}.items():
         event_dim, plates = frames[name]
         dims[name] = _site_dims(name, shape, event_dim, plates, names)
-    return ModelInfo(latent=latent, deterministic=deterministic, observed=observed, dims=dims)
+    return ModelInfo(latent=latent, deterministic=deterministic, observed=observed, dims=dims,
+                     improper=tuple(improper), subsampled=subsampled)
+
+
+def _can_sample(site) -> bool:
+    """Whether the site's distribution can draw a value (an improper one raises
+    ``NotImplementedError``); traced abstractly, nothing is computed."""
+    import jax
+
+    fn = site["fn"]
+    shape = tuple((site.get("kwargs") or {}).get("sample_shape") or ())
+    try:
+        jax.eval_shape(lambda key: fn.sample(key, shape), jax.random.PRNGKey(0))
+    except NotImplementedError:
+        return False
+    except Exception:  # noqa: BLE001 - anything else is not this question
+        return True
+    return True
+
+
+def refuse_subsampling(info: ModelInfo, method: str = "NUTS") -> None:
+    """Subsampled plates make every gradient a noisy estimate: MCMC needs the full data."""
+    if info.subsampled:
+        plate, (size, sub) = next(iter(info.subsampled.items()))
+        raise FitInputError(
+            "model",
+            f"plate {plate!r} subsamples {sub} of {size} rows (subsample_size={sub}), which {method} "
+            "cannot use: it needs the log density of all the data. Fit it with SVI "
+            "(backend='numpyro-svi'), or remove subsample_size for MCMC",
+        )
 
 
 def _site_dims(name, shape, event_dim, plates, site_names) -> tuple[str, ...]:
@@ -281,7 +329,9 @@ class NumPyroBackend(Backend):
         check_model_args(self.config)
         import_numpyro()
         self.nuts_kwargs, self.own_options = nuts_options(self.config)
-        self.info = inspect_model(self.model, self.config.model_args, self.config.model_kwargs)
+        self.info = inspect_model(self.model, self.config.model_args, self.config.model_kwargs,
+                                  init_strategy=self.nuts_kwargs.get("init_strategy"))
+        refuse_subsampling(self.info)
 
     def resolve_trace_names(self, var_names) -> tuple[str, ...]:
         return resolve_numpyro_trace_names(self.info, var_names)

@@ -109,6 +109,31 @@ class NumPyroSVIBackend(Backend):
         self.guide = resolve_guide(cfg.guide, self.model)
         self.guide_name = type(self.guide).__name__ if not _is_function(self.guide) else getattr(
             self.guide, "__name__", "guide")
+        if self.info.improper and not self._is_autoguide():
+            self._check_guide_covers_improper()
+
+    def _check_guide_covers_improper(self) -> None:
+        """An improper prior (``dist.ImproperUniform``) cannot be sampled: the guide must
+        sample that site, or the model would try to draw it from its prior."""
+        from numpyro import handlers
+
+        cfg = self.config
+        try:
+            trace = handlers.trace(handlers.seed(self.guide, rng_seed=0)).get_trace(
+                *cfg.model_args, **dict(cfg.model_kwargs))
+        except Exception as exc:
+            raise FitInputError(
+                "guide", f"calling the guide with model_args/model_kwargs failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        sampled = {n for n, s in trace.items() if s["type"] == "sample" and not s.get("is_observed", False)}
+        missing = [n for n in self.info.improper if n not in sampled]
+        if missing:
+            raise FitInputError(
+                "guide",
+                f"site {missing[0]!r} of the model has an improper prior (it cannot be sampled), and the "
+                f"guide {self.guide_name!r} does not sample it: sample {missing[0]!r} in the guide, or use "
+                "an autoguide such as guide='AutoNormal' or 'AutoDelta'",
+            )
 
     def resolve_trace_names(self, var_names) -> tuple[str, ...]:
         """Sites shown in the live parameter table (whole sites, not elements)."""
