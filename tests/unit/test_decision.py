@@ -413,3 +413,66 @@ def test_naive_comparison_by_split_is_paired(demand):
     assert c.difference == pytest.approx(d.mean())
     assert c.se == pytest.approx(d.std(ddof=1) / np.sqrt(d.size))
     assert c.z == pytest.approx(c.difference / c.se) and c.z > 3
+
+
+# ------------------------------------------------------- readable optima (tolerance, resolution)
+
+
+def _media_problem(total: float) -> DecisionProblem:
+    """Three channels with concave returns in spend units of thousands; the third is
+    nearly worthless, so its optimal spend is exactly 0."""
+    rng = np.random.default_rng(0)
+    scenarios = {"a": rng.gamma(20, 1 / 20, size=(200, 3)) * np.array([3.0, 2.0, 0.05])}
+
+    def profit(x, s):
+        X = np.atleast_2d(x)
+        out = 1000 * (np.log1p(X[:, None, :] / 1000.0) * s["a"][None]).sum(-1)
+        return out[0] if np.ndim(x) == 1 else out
+
+    bounds = {"tv": (0, 20000), "radio": (0, 20000), "print": (0, 20000)}
+    return DecisionProblem(bounds, scenarios, profit, constraints=[budget(total)], batch=True)
+
+
+def test_a_budget_exceeded_within_tolerance_is_met_and_reads_zero():
+    p = _media_problem(25_000.0)
+    x = np.array([15_000.0, 10_000.0 + 2.56e-9, 0.0])
+    assert p.violations(x) == {"budget": 0.0}
+    assert p.is_feasible(x)
+    # beyond the tolerance it is a violation, of its real size
+    assert p.violations([15_000.0, 10_001.0, 0.0])["budget"] == pytest.approx(1.0)
+    # slack stays negative
+    assert p.violations([15_000.0, 9_000.0, 0.0])["budget"] == pytest.approx(-1_000.0)
+
+
+@pytest.mark.parametrize("objective", ["mean", "cvar"])
+def test_optimum_puts_sub_resolution_spends_on_their_bound_and_meets_the_budget(objective):
+    """SLSQP ends at print = 3e-11 and a budget exceeded by 1.6e-9; the optimum reads
+    print = 0 exactly and meets the budget exactly."""
+    p = _media_problem(1000.0)
+    r = p.optimise(objective, level=0.1 if objective == "cvar" else None, seed=1)
+    assert r.x["print"] == 0.0
+    assert r.x_array.sum() <= 1000.0
+    assert p.violations(r.x_array)["budget"] <= 0.0
+    assert all(v == 0.0 or v >= 1e-6 * 20000 for v in r.x.values())
+    # the budget is spent: nothing is given away by the snap
+    assert r.x_array.sum() == pytest.approx(1000.0, rel=1e-9)
+
+
+def test_tidy_snaps_to_bounds_only_where_the_decision_stays_feasible():
+    p = _media_problem(1000.0)
+    # print below resolution (0.02 of a range of 20000) goes to 0; budget excess removed
+    x = p.tidy([600.0, 400.0 + 1e-9, 5.68145e-10])
+    assert x[2] == 0.0 and x.sum() <= 1000.0 and x[0] == pytest.approx(600.0)
+    # a value just below its upper bound is snapped up only if the budget allows it
+    tight = _media_problem(19999.9995)
+    y = tight.tidy([19999.999, 0.0, 0.0])
+    assert y[0] == 19999.999  # snapping tv up would break the budget
+    freed = _media_problem(20000.0)
+    assert freed.tidy([19999.999, 0.0005, 0.0]).tolist() == [20000.0, 0.0, 0.0]
+    loose = _media_problem(40000.0)
+    z = loose.tidy([19999.999, 0.0, 0.0])
+    assert z[0] == 20000.0
+    # integers are left alone
+    assert DecisionProblem(
+        [DecisionVariable("n", 0, 10, integer=True)], {"d": np.arange(5.0)}, lambda x, s: -abs(x[0] - s["d"])
+    ).resolution.tolist() == [0.0]

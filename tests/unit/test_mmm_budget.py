@@ -294,6 +294,21 @@ def test_optimal_plan_beats_the_current_plan(fitted):
     assert problem.evaluate(best.x).mean == pytest.approx(best.value)
 
 
+def test_optimal_plans_read_as_numbers_a_person_would_write(fitted):
+    """An unfunded channel gets exactly 0 (not a solver's 7.5e-15) and the plan meets its
+    budget (no "violated by 2e-13")."""
+    for per in ("period", "horizon"):
+        problem = budget_problem(fitted, per=per)
+        best = problem.optimise("mean", seed=0)
+        resolution = 1e-6 * (problem.upper - problem.lower)
+        for channel, value, lo, hi, res in zip(problem.names, best.x_array, problem.lower, problem.upper,
+                                               resolution, strict=True):
+            assert value in (lo, hi) or lo + res < value < hi - res, (per, channel, value)
+        assert min(best.x.values()) == 0.0  # this budget funds one channel only
+        assert problem.violations(best.x)["budget"] <= 0.0
+        assert sum(best.x.values()) <= problem.total_budget
+
+
 def test_cvar_plan_is_at_least_as_safe(fitted):
     problem = budget_problem(fitted, 1.0, bounds={c: (0.0, 2.0) for c in CHANNELS})
     mean_plan = problem.optimise("mean", seed=0)

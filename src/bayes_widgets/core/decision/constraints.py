@@ -15,7 +15,10 @@ import numpy as np
 from bayes_widgets.core.decision.errors import DecisionInputError
 
 TOLERANCE = 1e-9
-"""Slack allowed on ``A @ x <= b`` and ``g(x) <= 0`` (relative to the size of the terms)."""
+"""Slack allowed on ``A @ x <= b`` and ``g(x) <= 0`` (relative to the size of the terms):
+a constraint within it of its bound is met, and its violation reads 0."""
+GENERAL_TOLERANCE = 1e-9
+"""The same for ``g(x) <= 0`` (absolute: ``g``'s scale is unknown)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class LinearConstraint:
     def tolerance(self, X: np.ndarray) -> np.ndarray:
         scale = np.abs(np.asarray(X, dtype=float)) @ np.abs(self.A).T + np.abs(self.b)
         return TOLERANCE * (1.0 + scale.max(axis=-1))
+
+    def reported_violation(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`violation`, with an excess within :meth:`tolerance` read as 0 (met)."""
+        v = self.violation(X)
+        return np.where((v > 0) & (v <= self.tolerance(X)), 0.0, v)
 
 
 @dataclass(frozen=True)
@@ -221,3 +229,29 @@ def feasible_point(
     bounds = [*zip(lower, upper), (0.0, None)]
     res = linprog(cost, A_ub=A_t, b_ub=b, bounds=bounds, method="highs")
     return np.clip(res.x[:n], lower, upper) if res.status == 0 else centre
+
+
+def repair(
+    x: np.ndarray, linear: tuple[LinearConstraint, ...], lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
+    """``x`` moved off a linear constraint it exceeds by no more than its tolerance (a
+    solver's rounding), so that ``A @ x <= b`` holds exactly; the move is along the
+    constraint's row over the variables that can move within their bounds, and is of
+    the size of the excess. Any other ``x`` comes back unchanged."""
+    x = np.asarray(x, dtype=float).copy()
+    eps = 4 * np.finfo(float).eps
+    for c in linear:
+        for a, b in zip(c.A, c.b):
+            for _ in range(3):
+                excess = float(a @ x - b)
+                if excess <= 0:
+                    break
+                if excess > TOLERANCE * (1.0 + float(np.abs(a) @ np.abs(x)) + abs(b)):
+                    return x
+                movable = ((a > 0) & (x > lower)) | ((a < 0) & (x < upper))
+                if not movable.any():
+                    break
+                step = excess + eps * (float(np.abs(a) @ np.abs(x)) + abs(b))
+                w = np.where(movable, a, 0.0)
+                x = np.clip(x - step * w / float(w @ w), lower, upper)
+    return x

@@ -24,10 +24,12 @@ from typing import Any, Literal
 import numpy as np
 
 from bayes_widgets.core.decision.constraints import (
+    GENERAL_TOLERANCE,
     Constraint,
     LinearConstraint,
     feasible_point,
     prepare,
+    repair,
 )
 from bayes_widgets.core.decision.errors import DecisionInputError, SlowProfitWarning
 from bayes_widgets.core.decision.risk import OutcomeSummary, risk_measure, summarise
@@ -35,6 +37,10 @@ from bayes_widgets.core.decision.scenarios import Scenarios, as_scenarios
 from bayes_widgets.core.decision.variables import VariablesLike, as_variables, bounds_arrays
 
 ProfitFn = Callable[[Any, Mapping[str, np.ndarray]], Any]
+
+RESOLUTION = 1e-6
+"""A continuous variable's resolution, relative to its range: an optimum closer than
+this to a bound is put on the bound (a solver's ``5.7e-10`` for a spend of 0)."""
 
 
 class DecisionProblem:
@@ -166,11 +172,40 @@ class DecisionProblem:
         return float(risk_measure(objective, level).value(self.outcomes(x)))
 
     def violations(self, x: Any) -> dict[str, float]:
-        """Largest violation of each constraint at ``x`` (≤ 0 where it holds)."""
+        """Largest violation of each constraint at ``x`` (≤ 0 where it holds; 0 where it
+        exceeds its bound by no more than the tolerance, which counts as met)."""
         x = self.check_x(x, check_bounds=False)
-        out = {c.name: float(c.violation(x)) for c in self.linear}
-        out.update({g.name: float(g.values(x).max()) for g in self.general})
+        out = {c.name: float(c.reported_violation(x)) for c in self.linear}
+        for g in self.general:
+            v = float(g.values(x).max())
+            out[g.name] = 0.0 if 0 < v <= GENERAL_TOLERANCE else v
         return out
+
+    @property
+    def resolution(self) -> np.ndarray:
+        """Per variable, the smallest difference that matters: :data:`RESOLUTION` of its
+        range (of its largest bound when the range is empty); 0 for integers."""
+        span = np.maximum(self.upper - self.lower, np.maximum(np.abs(self.lower), np.abs(self.upper)))
+        return np.where(self.integer, 0.0, RESOLUTION * span)
+
+    def tidy(self, x: Any) -> np.ndarray:
+        """``x`` with values within :attr:`resolution` of a bound put on that bound, and a
+        linear constraint exceeded by no more than its tolerance met exactly; a snap that
+        would make ``x`` infeasible is not made."""
+        x = np.clip(self.check_x(x, check_bounds=False), self.lower, self.upper)
+        res = self.resolution
+        feasible = bool(self._feasible_mask(x[None, :])[0])
+        for bound in (self.lower, self.upper):
+            near = (np.abs(x - bound) <= res) & (x != bound)
+            for i in np.flatnonzero(near):
+                trial = x.copy()
+                trial[i] = bound[i]
+                if not feasible or self._feasible_mask(trial[None, :])[0]:
+                    x = trial
+        fixed = repair(x, self.linear, self.lower, self.upper)
+        if self._feasible_mask(fixed[None, :])[0]:
+            x = fixed
+        return x
 
     def is_feasible(self, x: Any) -> bool:
         x = self.check_x(x, check_bounds=False)
@@ -275,7 +310,7 @@ class DecisionProblem:
             ok &= c.violation(X) <= c.tolerance(X)
         for g in self.general:
             for i in np.flatnonzero(ok):
-                ok[i] = bool(g.values(X[i]).max() <= 1e-9)
+                ok[i] = bool(g.values(X[i]).max() <= GENERAL_TOLERANCE)
         return ok
 
     def _violation(self, x: np.ndarray) -> float:

@@ -292,6 +292,8 @@ def _optimise(
     x_best = np.clip(x_best, problem.lower, problem.upper)
     if problem.integer.any():
         x_best = np.where(problem.integer, np.round(x_best), x_best)
+    # a solver's 5.7e-10 for a bound of 0, or a budget exceeded by its rounding
+    x_best = problem.tidy(x_best)
     outcomes = problem._outcomes(x_best)
     sign = -1.0 if measure.name == "prob_loss" else 1.0
     if converged and not notes:
