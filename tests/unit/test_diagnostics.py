@@ -142,7 +142,7 @@ def test_to_dict_is_json_ready_with_nan_as_none():
     out = d.to_dict()
     text = json.dumps(out, allow_nan=False)
     assert json.loads(text)["rhat_max"] is None
-    assert set(out) == {f for f in Diagnostics.__dataclass_fields__}
+    assert set(out) == {f for f in Diagnostics.__dataclass_fields__} | {"problems"}
 
 
 # -- running diagnostics and rank histograms --------------------------------------------

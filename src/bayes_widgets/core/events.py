@@ -42,12 +42,23 @@ class ChainStatus:
     n_steps: int | None
     """Leapfrog steps of the latest draw."""
     draws_per_s: float | None
+    """Draws per second of the chain's own running time (pauses excluded)."""
     eta_s: float | None
+    """Seconds until the chain ends, counting the wait for a free core; None once cancelled."""
+    cancelled: bool = False
+    """The fit was cancelled before this chain ended."""
+    running_s: float | None = None
+    """The chain's own running time so far (pauses excluded)."""
 
     @property
     def phase(self) -> str:
+        """'waiting' (no draw yet), 'tune', 'sample', 'done' or 'cancelled'."""
         if self.draws_done >= self.total:
             return "done"
+        if self.cancelled:
+            return "cancelled"
+        if self.draws_done == 0:
+            return "waiting"
         return "tune" if self.tuning else "sample"
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +106,8 @@ class Started(Event):
     draws: int
     tune: int
     trace_names: tuple[str, ...]
+    trace_labels: tuple[str, ...] = ()
+    """The traced scalars as shown (coordinate labels, ``beta[price]``)."""
 
 
 @dataclass(frozen=True)

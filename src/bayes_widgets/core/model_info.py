@@ -1,9 +1,11 @@
 """What the live views trace: scalar components of a PyMC model's variables.
 
 A traced name is either a scalar variable (``mu``) or one element of an array
-variable (``theta[2]``; ``beta[1, 0]``). By default a fit traces the scalar free
-variables (up to ``MAX_DEFAULT``), topped up with the first elements of array
-variables when there are fewer.
+variable (``theta[2]``; ``beta[1, 0]``); it is shown with the model's coordinate labels
+(``beta[price]``), and ``var_names`` accepts either form. By default a PyMC fit traces
+the free variables in the model's order, each scalar and every element of a vector
+that fits within ``MAX_DEFAULT_TRACES`` traces, topped up with the first elements of
+larger arrays.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ import numpy as np
 from bayes_widgets.core.validation import FitInputError
 
 MAX_DEFAULT = 4
+"""Default traces of :func:`expand_trace_names` without ``whole_vectors``."""
+MAX_DEFAULT_TRACES = 8
+"""Default traces of a PyMC fit (whole small vectors: a 3-vector ``beta`` gets all three)."""
 _DRAW = "__draw__"
 MAX_TRACED = 16
 _ELEMENT = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>[\d,\s]+)\]$")
+_LABELLED = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<labels>[^\[\]]+)\]$")
 
 
 _SHAPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -78,13 +84,88 @@ def parse_trace_name(name: str) -> tuple[str, tuple[int, ...] | None]:
     return name.strip(), None
 
 
+def variable_coords(model) -> dict[str, list[list[str]]]:
+    """Per free variable and deterministic: the coordinate labels of each of its dims
+    (from ``pm.Model(coords=...)`` and ``dims=``); empty for a variable without dims."""
+    out: dict[str, list[list[str]]] = {}
+    dims_of = getattr(model, "named_vars_to_dims", {}) or {}
+    coords = getattr(model, "coords", {}) or {}
+    for v in (*model.free_RVs, *model.deterministics):
+        dims = dims_of.get(v.name) or ()
+        labels = []
+        for d in dims:
+            values = coords.get(d) if d is not None else None
+            labels.append([str(x) for x in values] if values is not None else None)
+        if labels:
+            out[v.name] = labels
+    return out
+
+
+def label_of(name: str, coords: dict[str, list] | None) -> str:
+    """``beta[1]`` → ``beta[price]`` with the variable's coordinate labels (where a dim has
+    them and the index is in range; positions otherwise)."""
+    base, index = parse_trace_name(name)
+    labels = (coords or {}).get(base)
+    if index is None or not labels or len(labels) != len(index):
+        return name
+    parts = []
+    for i, dim_labels in zip(index, labels, strict=True):
+        parts.append(dim_labels[i] if dim_labels is not None and i < len(dim_labels) else str(i))
+    return f"{base}[{', '.join(parts)}]"
+
+
+def trace_labels(model, trace_names: Sequence[str]) -> tuple[str, ...]:
+    """Display labels of traced names of a PyMC model (``beta[price]``)."""
+    try:
+        coords = variable_coords(model)
+    except AttributeError:  # not a PyMC model
+        return tuple(trace_names)
+    return tuple(label_of(n, coords) for n in trace_names)
+
+
 def resolve_trace_names(
     model, var_names: Sequence[str] | None, shapes: dict[str, tuple[int, ...]] | None = None
 ) -> tuple[str, ...]:
-    """Expands ``var_names`` into traced scalar names, or picks defaults."""
+    """Expands ``var_names`` into traced scalar names (positions), or picks defaults."""
     shapes = shapes if shapes is not None else variable_shapes(model)
     free = [rv.name for rv in model.free_RVs]
-    return expand_trace_names(var_names, shapes, free, "a free variable or deterministic")
+    return expand_trace_names(var_names, shapes, free, "a free variable or deterministic",
+                              coords=variable_coords(model), whole_vectors=True)
+
+
+def default_trace_names(shapes: dict[str, tuple[int, ...]], free: Sequence[str],
+                        budget: int = MAX_DEFAULT_TRACES) -> list[str]:
+    """Free variables in order: scalars and whole arrays while they fit in ``budget``
+    traces; what is left is filled with the first elements of the larger arrays."""
+    picked: list[str] = []
+    larger = []
+    for n in free:
+        names = _element_names(n, shapes[n])
+        if len(picked) + len(names) <= budget:
+            picked.extend(names)
+        else:
+            larger.append(names)
+    for names in larger:
+        picked.extend(names[: budget - len(picked)])
+    return picked
+
+
+def _index_of_labels(raw: str, base: str, labels: str, shape, coords) -> tuple[int, ...] | None:
+    """``beta[price]`` → ``(1,)`` through the variable's coordinate labels; None if not labels."""
+    dim_labels = (coords or {}).get(base)
+    parts = [p.strip() for p in labels.split(",")]
+    if not dim_labels or len(parts) != len(dim_labels):
+        return None
+    index = []
+    for part, known in zip(parts, dim_labels, strict=True):
+        if known is not None and part in known:
+            index.append(known.index(part))
+        elif part.isdigit():
+            index.append(int(part))
+        else:
+            choices = ", ".join(known) if known else "positions"
+            raise FitInputError("var_names", f"{raw!r}: {part!r} is not a coordinate of {base!r} ({choices})")
+    return tuple(index)
 
 
 def expand_trace_names(
@@ -92,11 +173,18 @@ def expand_trace_names(
     shapes: dict[str, tuple[int, ...]],
     defaults_from: Sequence[str],
     kind: str,
+    *,
+    coords: dict[str, list] | None = None,
+    whole_vectors: bool = False,
 ) -> tuple[str, ...]:
     """Traced scalar names for any model: ``shapes`` maps every traceable variable to its
     shape; without ``var_names``, the scalars of ``defaults_from`` (in order) are picked,
-    topped up with first elements of its arrays; ``kind`` names what a variable is in errors."""
+    topped up with first elements of its arrays (``whole_vectors``: see
+    :func:`default_trace_names`); ``kind`` names what a variable is in errors. ``coords``
+    (per variable, labels per dim) lets ``var_names`` name elements by label."""
     if var_names is None:
+        if whole_vectors:
+            return tuple(default_trace_names(shapes, defaults_from))
         picked = [n for n in defaults_from if shapes[n] == ()][:MAX_DEFAULT]
         for n in defaults_from:
             if len(picked) >= MAX_DEFAULT:
@@ -109,6 +197,13 @@ def expand_trace_names(
     out: list[str] = []
     for raw in var_names:
         base, index = parse_trace_name(str(raw))
+        if index is None and base not in shapes:
+            m = _LABELLED.match(str(raw).strip())
+            if m and m["name"].strip() in shapes:
+                base = m["name"].strip()
+                index = _index_of_labels(str(raw), base, m["labels"], shapes[base], coords)
+                if index is None:
+                    raise FitInputError("var_names", f"{raw!r}: {base!r} has no coordinate labels to match")
         if base not in shapes:
             raise FitInputError(
                 "var_names",

@@ -3,7 +3,9 @@
     post = PosteriorData(result)                 # FitResult, DataTree or InferenceData
     post.variables                               # name, dims, coordinate labels, size
     post.quantities("theta")                     # ["theta[0]", "theta[1]", ...]
-    post.summary()                               # mean, sd, HDI, ESS, R-hat; problems flagged
+    post.summary()                               # mean, sd, HDI, ESS, R-hat; problems named
+    post.problems()                              # every problem of the fit, one sentence each
+    post.groups()                                # one line per variable (free ones first)
     post.draws(["mu", "theta[0]"])               # (chain, draw) arrays of scalar quantities
 
 A *quantity* is one scalar of a variable, named like ``theta[0]`` or, with coordinate
@@ -19,12 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from bayes_widgets.core.diagnostics import _parameter_table
+from bayes_widgets.core.diagnostics import (
+    ESS_PER_CHAIN,
+    RHAT_LIMIT,
+    Diagnostics,
+    element_labels,
+    group_parameters,
+    summarize,
+    variable_kinds,
+)
 
-RHAT_LIMIT = 1.01
-ESS_PER_CHAIN = 100
-"""Problems flagged in the summary: R-hat above ``RHAT_LIMIT``, or bulk or tail ESS
-below ``ESS_PER_CHAIN`` × chains (the thresholds of Vehtari et al. 2021)."""
+__all__ = ["ESS_PER_CHAIN", "RHAT_LIMIT", "PosteriorData", "PosteriorError", "as_tree"]
 
 
 class PosteriorError(ValueError):
@@ -77,23 +84,24 @@ class PosteriorData:
         for dim in ("chain", "draw"):
             if dim not in post.dims:
                 raise PosteriorError("source", f"the posterior has no {dim!r} dimension")
+        self.kinds = variable_kinds(self.tree)
+        numeric = sorted(numeric, key=lambda n: self.kinds.get(n, "free") != "free")  # free first
         self.posterior = post[numeric].transpose("chain", "draw", ...)
         self.chains = int(self.posterior.sizes["chain"])
         self.draws_per_chain = int(self.posterior.sizes["draw"])
         self._quantities: dict[str, Quantity] = {}
         self.variables: list[dict[str, Any]] = []
+        self._diagnostics: Diagnostics | None = None
         for name in numeric:
             da = self.posterior[name]
             dims = [d for d in da.dims if d not in ("chain", "draw")]
             labels = [[str(v) for v in da[d].values] if d in da.coords else [str(i) for i in range(da.sizes[d])]
                       for d in dims]
-            names = []
-            for idx in np.ndindex(*[da.sizes[d] for d in dims]):
-                q = name if not dims else f"{name}[{', '.join(labels[k][i] for k, i in enumerate(idx))}]"
+            names = element_labels(da)
+            for q, idx in zip(names, np.ndindex(*[da.sizes[d] for d in dims]), strict=True):
                 self._quantities[q] = Quantity(q, name, tuple(idx))
-                names.append(q)
             self.variables.append({"name": name, "dims": dims, "coords": labels, "size": len(names),
-                                   "quantities": names})
+                                   "quantities": names, "kind": self.kinds.get(name, "free")})
 
     # -- quantities -------------------------------------------------------------------------
     @property
@@ -132,25 +140,44 @@ class PosteriorData:
         return out
 
     # -- summary ----------------------------------------------------------------------------
+    @property
+    def diagnostics(self) -> Diagnostics:
+        """The fit's diagnostics by the one rule set of :mod:`bayes_widgets.core.diagnostics`
+        (the same as ``result.diagnostics``), computed once."""
+        if self._diagnostics is None:
+            tree = self.tree
+            if set(self.posterior.data_vars) != set(tree["posterior"].to_dataset().data_vars):
+                import xarray as xr
+
+                children = dict(tree.children)
+                children["posterior"] = xr.DataTree(self.posterior)
+                tree = xr.DataTree(tree.to_dataset(), children=children)
+            self._diagnostics = summarize(tree, backend="", tune=0, wall_time_s=0.0,
+                                          sampling_time_s=0.0, kinds=self.kinds)
+        return self._diagnostics
+
     def summary(self) -> list[dict[str, Any]]:
-        """One row per quantity: mean, sd, 94% HDI, bulk/tail ESS, R-hat, and ``problems``
-        (why the row is flagged; empty when fine)."""
-        rows = _parameter_table(self.posterior)
-        ess_min = ESS_PER_CHAIN * self.chains
-        for row, name in zip(rows, self.names):
-            row["name"] = name  # coordinate labels rather than positions
-            row["variable"] = self._quantities[name].variable
-            problems = []
-            if self.chains > 1 and (not math.isfinite(row["r_hat"]) or row["r_hat"] > RHAT_LIMIT):
-                problems.append(f"R-hat {row['r_hat']:.3f} > {RHAT_LIMIT}")
-            for key in ("ess_bulk", "ess_tail"):
-                if not math.isfinite(row[key]) or row[key] < ess_min:
-                    problems.append(f"{key.replace('_', ' ')} {row[key]:.0f} < {ess_min}")
-            row["problems"] = problems
+        """One row per quantity (free parameters first): mean, sd, 94% HDI, bulk/tail ESS,
+        R-hat, ``variable``, ``kind`` and ``problems`` (each named, e.g. ``"ESS bulk 188 <
+        400"``; empty when fine)."""
+        rows = []
+        for row in self.diagnostics.parameters:
+            row = dict(row)
+            row["problems"] = list(row["problems"])
             for k, v in list(row.items()):
                 if isinstance(v, float) and not math.isfinite(v):
                     row[k] = None
+            rows.append(row)
         return rows
+
+    def problems(self) -> list[str]:
+        """Every problem of the fit, one sentence each: divergences after tuning, tree-depth
+        hits, low E-BFMI, R-hat, bulk and tail ESS (the rules of ``result.diagnostics``)."""
+        return self.diagnostics.problems
+
+    def groups(self, max_rows: int | None = None) -> list[dict[str, Any]]:
+        """One line per variable: size, max R-hat, min ESS, its problems and its rows."""
+        return group_parameters(self.summary(), max_rows=max_rows)
 
     # -- predictive -------------------------------------------------------------------------
     def predictive(self) -> tuple[str, np.ndarray, np.ndarray] | None:

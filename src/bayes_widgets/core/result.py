@@ -49,6 +49,11 @@ class FitResult:
     """SVI: the loss stopped changing (the run ended early)."""
     svi_state: Any = field(default=None, repr=False)
     """SVI: the optimiser's state, to continue with ``sampler_kwargs={"init_state": ...}``."""
+    warnings: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    """Warnings raised inside the fit (category, message, count, filename, lineno), each
+    once, in the order first seen; they are kept here instead of printed."""
+    log: list[str] = field(default_factory=list, repr=False)
+    """The sampler's log lines (e.g. PyMC's "Initializing NUTS…"), kept instead of printed."""
     _diagnostics: Diagnostics | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -68,8 +73,14 @@ class FitResult:
         return self.idata["posterior"].to_dataset()
 
     def summary(self):
-        """Per-parameter table (pandas) of mean, sd, HDI, ESS and R-hat."""
+        """Per-parameter table (pandas) of mean, sd, HDI, ESS, R-hat and problems, indexed
+        by coordinate labels (``beta[price]``), free parameters first."""
         return self.diagnostics.table()
+
+    @property
+    def problems(self) -> list[str]:
+        """Every convergence problem of the fit, one sentence each (empty when all is well)."""
+        return self.diagnostics.problems
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -81,6 +92,7 @@ class FitResult:
             "draws_completed": list(self.draws_completed),
             "error": self.error,
             "diagnostics": self.diagnostics.to_dict(),
+            "warnings": [dict(w) for w in self.warnings],
         }
         if self.method == "svi":
             losses = [] if self.losses is None else self.losses

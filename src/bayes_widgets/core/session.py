@@ -38,6 +38,7 @@ from typing import Any
 
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.backends import Control, FitConfig, get_backend
+from bayes_widgets.core.capture import FitCapture
 from bayes_widgets.core.diagnostics import running_diagnostics, summarize
 from bayes_widgets.core.result import FitResult
 from bayes_widgets.core.state import FitState, LossState
@@ -73,6 +74,14 @@ class Snapshot:
     method: str = "mcmc"
     svi: ev.SVIStatus | None = None
     """Loss, speed and ETA of a variational fit."""
+    draws_per_s: float | None = None
+    """All chains' draws per second of sampling so far (pauses excluded)."""
+    eta_s: float | None = None
+    """Seconds until the last chain ends (chains waiting for a core counted); None once cancelled."""
+    warnings: tuple[dict[str, Any], ...] = ()
+    """Warnings raised inside the fit, deduplicated, with counts."""
+    log: tuple[str, ...] = ()
+    """The sampler's log lines."""
 
     @property
     def fraction(self) -> float:
@@ -174,11 +183,15 @@ class FitSession:
         # the backend checks the model and its options, naming the field to fix
         self.backend = backend_cls(model, self.config, var_names, allow_missing=allow_missing)
         self.trace_names = self.backend.trace_names
+        self.trace_labels: tuple[str, ...] = tuple(getattr(self.backend, "trace_labels", self.trace_names))
+        """The traced scalars as shown, with coordinate labels (``beta[price]``)."""
         self.keep_warmup = keep_warmup
+        self.capture = FitCapture()
+        """Warnings and log lines of the fit's threads (see :mod:`bayes_widgets.core.capture`)."""
         if self.method == "svi":
             self.state: FitState | LossState = LossState(steps)
         else:
-            self.state = FitState(chains, tune, draws, self.trace_names)
+            self.state = FitState(chains, tune, draws, self.trace_names, cores=cores)
         self._control = Control(self.state)
         self._control.on_compiled = self._mark_compiled
         self._interval = 1.0 / rate_hz
@@ -245,6 +258,7 @@ class FitSession:
             ev.Started(
                 self.id, backend=self.backend.name, chains=self.config.chains,
                 draws=self.config.draws, tune=self.config.tune, trace_names=self.trace_names,
+                trace_labels=self.trace_labels,
             )
         )
         _RUNNING.add(self)
@@ -278,6 +292,8 @@ class FitSession:
         backend is still compiling, the session is marked cancelled at once and the
         worker ends when compiling does.
         """
+        if not self._done.is_set() and isinstance(self.state, FitState):
+            self.state.cancelled = True
         self._control.cancel_requested.set()
         if self._worker is None:
             self._finish_cancelled_early("Cancelled before the fit started.")
@@ -328,21 +344,28 @@ class FitSession:
                 elapsed_s=elapsed, message=message, error=error, method="svi", svi=svi,
             )
         chains = self.state.chain_statuses()
+        overall = self.state.overall(chains)
         return Snapshot(
             status=status,
             chains=chains,
-            draws_done=sum(c.draws_done for c in chains),
-            total=sum(c.total for c in chains),
+            draws_done=overall["draws_done"],
+            total=overall["total"],
             elapsed_s=elapsed,
             message=message,
             error=error,
+            draws_per_s=overall["draws_per_s"],
+            eta_s=None if status in ("finished", "cancelled", "failed") else overall["eta_s"],
+            warnings=tuple(self.capture.warnings),
+            log=tuple(self.capture.log),
         )
 
     def running_diagnostics(self) -> list[dict[str, Any]]:
-        """R-hat and ESS of the traced scalars over the post-tuning draws so far."""
+        """R-hat and ESS of the traced scalars over the post-tuning draws so far, named
+        with coordinate labels, each row with its ``problems`` (the rules of
+        :mod:`bayes_widgets.core.diagnostics`)."""
         if self.method == "svi":
             return []
-        return running_diagnostics(self.state.posterior_draws(), self.trace_names)
+        return running_diagnostics(self.state.posterior_draws(), self.trace_labels)
 
     # -- internals -------------------------------------------------------------------
     def _emit(self, event: ev.Event) -> None:
@@ -355,6 +378,10 @@ class FitSession:
                 traceback.print_exc()
 
     def _work(self) -> None:
+        with self.capture.thread():
+            self._work_captured()
+
+    def _work_captured(self) -> None:
         control = self._control
         try:
             self._t_compile = time.perf_counter()
@@ -392,9 +419,13 @@ class FitSession:
         import arviz_stats  # noqa: F401
         import scipy.stats  # noqa: F401
 
-        if self.method == "svi":
-            self._pump_losses()
-            return
+        with self.capture.thread():  # a subscriber's warnings belong to the fit too
+            if self.method == "svi":
+                self._pump_losses()
+            else:
+                self._pump_draws()
+
+    def _pump_draws(self) -> None:
         cursor = [0] * self.config.chains
         last_version = -1
         while True:
@@ -443,9 +474,16 @@ class FitSession:
             self._final_emitted.set()
 
     def _timings(self) -> tuple[float, float]:
+        """Wall time, and sampling time: for MCMC from the first chain's start to the last
+        chain's end (the backend's own start-up and the trace's conversion left out), else
+        from the end of compiling; pauses excluded."""
         end = self._t_end or time.perf_counter()
         wall = end - (self._t0 or end)
         sampling = end - (self._t_sample or end) - self.state.paused_seconds()
+        if isinstance(self.state, FitState):
+            chains = self.state.sampling_seconds()
+            if chains is not None:
+                sampling = min(chains, sampling) if sampling > 0 else chains
         return wall, max(sampling, 0.0)
 
     def _finish(self, idata, *, cancelled: bool) -> None:
@@ -453,47 +491,65 @@ class FitSession:
             self._finish_svi(idata, cancelled=cancelled)
             return
         tune, draws = self.config.tune, self.config.draws
-        done = _draws_in(idata, self.config.chains) or tuple(
-            c.draws_done for c in self.state.chain_statuses()
-        )
+        made = tuple(c.draws_done for c in self.state.chain_statuses())
+        done = _draws_in(idata, self.config.chains) or made
         message = ""
-        dropped: list[int] = []
         if cancelled:
             idata, dropped = trim_partial(idata)
-            has_post = idata is not None and "posterior" in idata.children and idata["posterior"].sizes.get("draw", 0) > 0
-            if not has_post:
-                kept = min(done) if done else 0
-                message = (
-                    f"Cancelled during tuning: no posterior draws; the tuning draws made so far "
-                    f"(up to {min(kept, tune)} of {tune} per chain) are kept in 'warmup_posterior'."
-                )
-            else:
-                n = idata["posterior"].sizes["draw"]
-                kept_chains = idata["posterior"].sizes["chain"]
-                message = f"Cancelled: {n} of {draws} draws per chain kept (partial result)."
-                if dropped:
-                    message += f" Chains {dropped} had no draws yet and were dropped."
-                elif kept_chains < self.config.chains:
-                    message += (
-                        f" {kept_chains} of {self.config.chains} chains kept (the sampler keeps "
-                        "the longest chains of an interrupted fit)."
-                    )
-                if not self.keep_warmup:
-                    idata = _drop_warmup(idata)
+            message = self._cancel_message(idata, made, dropped)
+            has_post = _draws_of(idata, "posterior") > 0
+            if has_post and not self.keep_warmup:
+                idata = _drop_warmup(idata)
         elif not self.keep_warmup and idata is not None:
             idata = _drop_warmup(idata)
+        deterministics = self.backend.deterministic_names()
+        if idata is not None and "posterior" in idata.children and deterministics is not None:
+            idata["posterior"].attrs["bw_deterministics"] = ",".join(deterministics)
+        kinds = None if deterministics is None else {
+            n: "deterministic" if n in deterministics else "free"
+            for n in (idata["posterior"].to_dataset().data_vars if idata is not None and "posterior" in idata.children else ())
+        }
         wall, sampling = self._timings()
         result = FitResult(
             status="cancelled" if cancelled else "finished", idata=idata,
             summarize=partial(
                 summarize, idata, backend=self.backend.name, tune=tune, wall_time_s=wall,
                 sampling_time_s=sampling, partial=cancelled, chains=self.config.chains,
+                kinds=kinds, draws_made=sum(made) or None,
             ),
             backend=self.backend.name, partial=cancelled,
             message=message or f"Finished: {draws} draws per chain after {tune} tuning draws.",
-            draws_completed=done,
+            draws_completed=done, warnings=self.capture.warnings, log=self.capture.log,
         )
         self._settle(result)
+
+    def _cancel_message(self, idata, made: tuple[int, ...], dropped: list[int]) -> str:
+        """What a cancelled fit kept, per chain, as counted in the result's groups."""
+        tune, draws, chains = self.config.tune, self.config.draws, self.config.chains
+        n_warm = _draws_of(idata, "warmup_posterior")
+        n_post = _draws_of(idata, "posterior")
+        kept_chains = _chains_of(idata, "posterior" if n_post else "warmup_posterior")
+        made_tune = [min(n, tune) for n in made]
+        made_post = [max(n - tune, 0) for n in made]
+        if not n_post:
+            text = ("Cancelled during tuning: no posterior draws; "
+                    f"{n_warm} of {tune} tuning draws per chain kept in 'warmup_posterior'"
+                    if n_warm else "Cancelled before the first draw: nothing to keep")
+            if n_warm and len(set(made_tune)) > 1:
+                text += f" (made per chain: {', '.join(map(str, made_tune))}; cut to the shortest)"
+            return text + "."
+        text = f"Cancelled: {n_post} of {draws} draws per chain kept in 'posterior'"
+        if self.keep_warmup and n_warm:
+            text += f", with {n_warm} tuning draws per chain in 'warmup_posterior'"
+        if len(set(made_post)) > 1:
+            text += f" (made per chain: {', '.join(map(str, made_post))}; cut to the shortest)"
+        text += " (partial result)."
+        if dropped:
+            text += f" Chains {dropped} had no draws after tuning yet and were dropped."
+        elif kept_chains and kept_chains < chains:
+            text += (f" {kept_chains} of {chains} chains kept (the sampler keeps the longest "
+                     "chains of an interrupted fit).")
+        return text
 
     def _finish_svi(self, idata, *, cancelled: bool) -> None:
         extras = dict(self.backend.result_extras())
@@ -519,6 +575,7 @@ class FitSession:
             draws_completed=(int(n_draws),), method="svi", params=extras.get("params"),
             losses=extras.get("losses"), steps=int(extras.get("steps", 0)),
             converged=bool(extras.get("converged", False)), svi_state=extras.get("state"),
+            warnings=self.capture.warnings, log=self.capture.log,
         )
         self._settle(result)
 
@@ -535,6 +592,7 @@ class FitSession:
                               chains=self.config.chains),
             backend=self.backend.name, method=self.method,
             partial=True, message=message, draws_completed=tuple([0] * self.config.chains),
+            warnings=self.capture.warnings, log=self.capture.log,
         ))
 
     def _fail(self, exc: BaseException) -> None:
@@ -548,7 +606,7 @@ class FitSession:
                               chains=self.config.chains),
             backend=self.backend.name, method=self.method,
             partial=True, message=tb, draws_completed=self._draws_so_far(),
-            error=error,
+            error=error, warnings=self.capture.warnings, log=self.capture.log,
         ))
 
     def _draws_so_far(self) -> tuple[int, ...]:
@@ -601,6 +659,18 @@ def _draws_in(tree, chains: int) -> tuple[int, ...] | None:
                 total += lengths
                 found = True
     return tuple(int(n) for n in total) if found else None
+
+
+def _draws_of(tree, group: str) -> int:
+    if tree is None or group not in tree.children:
+        return 0
+    return int(tree[group].to_dataset().sizes.get("draw", 0))
+
+
+def _chains_of(tree, group: str) -> int:
+    if tree is None or group not in tree.children:
+        return 0
+    return int(tree[group].to_dataset().sizes.get("chain", 0))
 
 
 def _drop_warmup(tree):

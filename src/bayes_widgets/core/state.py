@@ -58,9 +58,34 @@ class _Chain:
     tree_depth: int | None = None
     n_steps: int | None = None
     started_at: float | None = None
+    """When the chain was first seen with draws."""
+    first_draws: int = 0
+    """Draws done when it was first seen (their time is not known)."""
+    last_at: float | None = None
+    """When its draw count last grew."""
+    paused_first: float = 0.0
+    paused_last: float = 0.0
+    """The fit's paused seconds at ``started_at`` and ``last_at``."""
     runtime_s: float | None = None
-    """Sampling time reported by the backend itself, when it has one."""
+    """Running time reported by the backend itself, pauses excluded, when it has one."""
     pending: list = field(default_factory=list)
+
+    def seen(self, draws_done: int, when: float, paused: float) -> None:
+        if self.started_at is None and draws_done > 0:
+            self.started_at, self.first_draws, self.paused_first = when, draws_done, paused
+        if draws_done > self.draws_done or self.last_at is None and draws_done > 0:
+            self.last_at, self.paused_last = when, paused
+
+    def own_time(self, paused_now: float) -> tuple[float | None, int]:
+        """(seconds, draws) of the chain's own running: the backend's running time when it
+        reports one (nutpie, NumPyro: pauses excluded), else the time between its first and
+        latest draw seen here, less the pauses between."""
+        if self.runtime_s:
+            return self.runtime_s, self.draws_done
+        if self.started_at is None or self.last_at is None or self.last_at <= self.started_at:
+            return None, 0
+        seconds = (self.last_at - self.started_at) - (self.paused_last - self.paused_first)
+        return (max(seconds, 1e-9), self.draws_done - self.first_draws) if seconds > 0 else (None, 0)
 
 
 @dataclass(frozen=True)
@@ -97,10 +122,14 @@ class _PauseClock:
 class FitState:
     """Progress and traced draws of one fit, safe to share between threads."""
 
-    def __init__(self, chains: int, tune: int, draws: int, trace_names: Sequence[str]):
+    def __init__(self, chains: int, tune: int, draws: int, trace_names: Sequence[str], cores: int | None = None):
         self.trace_names = tuple(trace_names)
         self.tune = tune
         self.draws = draws
+        self.cores = cores or chains
+        """Chains that can run at once (more chains wait for a free core)."""
+        self.cancelled = False
+        """Set when the fit is cancelled: chains not done show 'cancelled' and no ETA."""
         self._lock = threading.Lock()
         self._chains = [_Chain(total=tune + draws) for _ in range(chains)]
         self._buffers = [_Buffer(len(self.trace_names)) for _ in range(chains)]
@@ -138,9 +167,10 @@ class FitState:
     ) -> None:
         """Counters from a backend that reports progress on its own (nutpie, NumPyro)."""
         c = self._chains[chain]
+        now = time.perf_counter()
+        paused = self.paused_seconds()
         with self._lock:
-            if c.started_at is None and draws_done > 0:
-                c.started_at = time.perf_counter()
+            c.seen(draws_done, now, paused)
             c.draws_done = draws_done
             c.tuning = tuning
             c.divergences = divergences
@@ -170,11 +200,11 @@ class FitState:
         if not n:
             return
         items = [inbox.popleft() for _ in range(n)]
+        paused = self.paused_seconds()
         with self._lock:
             for chain, draw_idx, tuning, stats, point, when in items:
                 c = self._chains[chain]
-                if c.started_at is None:
-                    c.started_at = when
+                c.seen(draw_idx + 1, when, paused)
                 c.draws_done = draw_idx + 1
                 c.tuning = tuning
                 diverging = bool(stats.get("diverging", False))
@@ -257,38 +287,115 @@ class FitState:
         return self._pause.seconds()
 
     def chain_statuses(self) -> tuple[ChainStatus, ...]:
+        """Per chain: counters, its own draws/s and an ETA that counts the chains still
+        waiting for a core (see :func:`schedule_eta`)."""
         self._drain_inbox()
-        now = time.perf_counter()
         paused = self.paused_seconds()
         with self._lock:
-            out = []
-            for i, c in enumerate(self._chains):
-                rate = eta = None
+            chains = list(self._chains)
+            timing = [c.own_time(paused) for c in chains]
+            snapshot = [(c.draws_done, c.total, c.tuning, c.divergences, c.divergences_tuning,
+                         c.step_size, c.tree_depth, c.n_steps) for c in chains]
+        rates = [draws / seconds if seconds and draws > 0 else None for seconds, draws in timing]
+        cancelled = self.cancelled
+        etas = [None] * len(chains) if cancelled else schedule_eta(
+            [(s[0], s[1]) for s in snapshot], rates, self.cores)
+        out = []
+        for i, (done, total, tuning, divs, divs_tune, step, depth, steps) in enumerate(snapshot):
+            out.append(ChainStatus(
+                chain=i, draws_done=done, total=total, tuning=tuning, divergences=divs,
+                divergences_tuning=divs_tune, step_size=step, tree_depth=depth, n_steps=steps,
+                draws_per_s=rates[i], eta_s=etas[i], cancelled=cancelled and done < total,
+                running_s=timing[i][0],
+            ))
+        return tuple(out)
+
+    def overall(self, chains: Sequence[ChainStatus] | None = None) -> dict[str, Any]:
+        """Draws done and requested, draws/s of the whole fit (all draws over the time from
+        the first chain's start to now or the last chain's end, pauses excluded) and the ETA
+        of the last chain."""
+        chains = self.chain_statuses() if chains is None else chains
+        done = sum(c.draws_done for c in chains)
+        total = sum(c.total for c in chains)
+        seconds = self.sampling_seconds()
+        etas = [c.eta_s for c in chains if c.eta_s is not None and c.draws_done < c.total]
+        return {
+            "draws_done": done, "total": total, "fraction": done / total if total else 0.0,
+            "draws_per_s": done / seconds if seconds and done else None,
+            "eta_s": None if self.cancelled or not etas else max(etas),
+            "divergences": sum(c.divergences for c in chains),
+        }
+
+    def sampling_seconds(self) -> float | None:
+        """Time from the first chain's start to the latest draw seen (the last chain's end
+        once all are done), pauses excluded; None before the first draws."""
+        self._drain_inbox()
+        paused = self.paused_seconds()
+        now = time.perf_counter()
+        with self._lock:
+            spans = []
+            for c in self._chains:
+                seconds, draws = c.own_time(paused)
+                if c.started_at is None:
+                    continue
+                end = c.last_at if c.draws_done >= c.total or c.runtime_s else now
                 if c.runtime_s:
-                    elapsed = c.runtime_s
-                elif c.started_at is not None:
-                    elapsed = max(now - c.started_at - paused, 1e-9)
+                    start = end - c.runtime_s
+                elif seconds and draws:
+                    start = c.started_at - c.first_draws * seconds / draws  # the unseen first draws
                 else:
-                    elapsed = None
-                if elapsed and c.draws_done > 0:
-                    rate = c.draws_done / elapsed
-                    eta = max(c.total - c.draws_done, 0) / rate
-                out.append(
-                    ChainStatus(
-                        chain=i,
-                        draws_done=c.draws_done,
-                        total=c.total,
-                        tuning=c.tuning,
-                        divergences=c.divergences,
-                        divergences_tuning=c.divergences_tuning,
-                        step_size=c.step_size,
-                        tree_depth=c.tree_depth,
-                        n_steps=c.n_steps,
-                        draws_per_s=rate,
-                        eta_s=eta,
-                    )
-                )
-            return tuple(out)
+                    start = c.started_at
+                spans.append((start, end))
+            paused_from = min((c.paused_first for c in self._chains if c.started_at is not None), default=0.0)
+        if not spans:
+            return None
+        return max(_union_length(spans) - max(paused - paused_from, 0.0), 1e-9)
+
+
+def _union_length(spans: list[tuple[float, float]]) -> float:
+    total, cur_start, cur_end = 0.0, None, None
+    for start, end in sorted(spans):
+        if cur_end is None or start > cur_end:
+            if cur_end is not None:
+                total += cur_end - cur_start
+            cur_start, cur_end = start, end
+        else:
+            cur_end = max(cur_end, end)
+    if cur_end is not None:
+        total += cur_end - cur_start
+    return total
+
+
+def schedule_eta(progress: Sequence[tuple[int, int]], rates: Sequence[float | None], cores: int) -> list[float | None]:
+    """Seconds until each chain ends: ``progress`` is (draws done, draws requested) per
+    chain, ``rates`` its own draws/s (None before it is known), ``cores`` how many chains
+    run at once. Running chains end at their own rate; a chain that has not started waits
+    for the first core to free up and then runs at the mean rate of the others (with
+    ``cores=1`` the chains run one after another: the ETA adds up their draws)."""
+    import heapq
+
+    known = [r for r in rates if r]
+    if not known:
+        return [None] * len(progress)
+    mean = sum(known) / len(known)
+    etas: list[float | None] = [None] * len(progress)
+    running, waiting = [], []
+    for i, (done, total) in enumerate(progress):
+        if done >= total:
+            etas[i] = 0.0
+        elif done > 0:
+            etas[i] = (total - done) / (rates[i] or mean)
+            running.append(etas[i])
+        else:
+            waiting.append(i)
+    slots = max(min(cores, len(progress)), len(running), 1)
+    free = sorted(running) + [0.0] * max(slots - len(running), 0)
+    heapq.heapify(free)
+    for i in waiting:
+        start = heapq.heappop(free)
+        etas[i] = start + progress[i][1] / mean
+        heapq.heappush(free, etas[i])
+    return etas
 
 
 class LossState:

@@ -92,6 +92,9 @@ class Backend:
         self.config = config
         self.check_model(allow_missing=allow_missing)
         self.trace_names: tuple[str, ...] = tuple(self.resolve_trace_names(var_names))
+        self.trace_labels: tuple[str, ...] = tuple(self.label_trace_names(self.trace_names))
+        """The traced names as shown: with coordinate labels (``beta[price]``) where the
+        model has them."""
 
     def check_model(self, *, allow_missing: bool) -> None:
         from bayes_widgets.core.validation import FitInputError, check_pymc_model
@@ -105,6 +108,18 @@ class Backend:
         from bayes_widgets.core.model_info import resolve_trace_names
 
         return resolve_trace_names(self.model, var_names)
+
+    def label_trace_names(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Display labels of traced names (PyMC: from the model's coords and dims)."""
+        from bayes_widgets.core.model_info import trace_labels
+
+        return trace_labels(self.model, names)
+
+    def deterministic_names(self) -> list[str] | None:
+        """The model's deterministic variables (None when the backend cannot tell: the
+        diagnostics then guess from the draws' dims)."""
+        dets = getattr(self.model, "deterministics", None)
+        return None if dets is None else [d.name for d in dets]
 
     def result_extras(self) -> dict[str, Any]:
         """Extra fields of the :class:`~bayes_widgets.core.result.FitResult` (SVI: params, losses)."""
