@@ -4,16 +4,16 @@
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
-
-const THROTTLE_MS = 40;
 
 const css = `
 .bw-decision { max-width: 1040px; }
 .bw-decision .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
-.bw-decision .bw-var { display: grid; grid-template-columns: 110px 260px 96px 140px; gap: 8px; align-items: center; margin: 2px 0; }
+.bw-decision .bw-var { display: grid; grid-template-columns: 110px 260px auto 140px; gap: 8px; align-items: center; margin: 2px 0; }
 .bw-decision .bw-bounds { color: var(--jp-ui-font-color2, #777); }
-.bw-decision input[type=number] { width: 90px; }
+.bw-decision input.bw-invalid { outline: 2px solid var(--jp-error-color1, #b00020); }
+.bw-decision .bw-advice { color: var(--jp-ui-font-color1, #333); background: var(--jp-warn-color3, #fff3cd); padding: 2px 6px; }
 .bw-decision table { border-collapse: collapse; margin: 4px 0; }
 .bw-decision .bw-scroll { overflow-x: auto; max-width: 100%; }
 .bw-decision th, .bw-decision td { padding: 2px 8px; text-align: right; white-space: nowrap; }
@@ -26,32 +26,12 @@ const css = `
 .bw-decision tr.bw-this { background: color-mix(in srgb, var(--jp-brand-color1, #1f77b4) 12%, transparent); }
 `;
 
-/** Calls fn at most every `ms`, always with the latest arguments (a trailing call included). */
-function throttle(fn, ms) {
-  let last = 0;
-  let timer = null;
-  let pending = null;
-  return (...args) => {
-    pending = args;
-    const wait = last + ms - Date.now();
-    if (wait <= 0 && !timer) {
-      last = Date.now();
-      fn(...pending);
-      pending = null;
-    } else if (!timer) {
-      timer = setTimeout(() => {
-        timer = null;
-        last = Date.now();
-        if (pending) fn(...pending);
-        pending = null;
-      }, Math.max(wait, 0));
-    }
-  };
-}
-
-/** A value for an input box: integers as they are, others to 6 significant digits. */
-function exact(x) {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : "";
+/** A value for an input box: integers as they are, others to 6 significant digits, and
+ * 0 below the variable's resolution. */
+function exact(x, resolution = null) {
+  if (!Number.isFinite(x)) return "";
+  if (resolution && Math.abs(x) < resolution) return "0";
+  return String(Number(x.toPrecision(6)));
 }
 
 function percent(p) {
@@ -59,7 +39,7 @@ function percent(p) {
 }
 
 function decisionText(x, variables) {
-  return variables.map((v) => `${v.name}=${fmt(x?.[v.name], 4)}`).join(", ");
+  return variables.map((v) => `${v.name}=${fmt(x?.[v.name], 4, v.resolution)}`).join(", ");
 }
 
 export default {
@@ -84,43 +64,62 @@ export default {
     const frontierButton = h("button", { "data-testid": "frontier-button" }, "Risk–return");
     const status = h("span", { class: "bw-note", "data-testid": "status" });
     const optimumNote = h("div", { class: "bw-note", "data-testid": "optimum" });
+    const advice = h("div", { class: "bw-advice", role: "status", "data-testid": "advice", style: "display:none" });
+    const frontierNote = h("div", { class: "bw-note", "data-testid": "frontier-note" });
+    const errors = new InputErrors();
+    const latency = new InputLatency("decision_explorer");
+    let lastLocal = 0; // number of the newest input made on this page
+    let paints = 0;
     const table = h("table", { "data-testid": "decisions" });
     const verdict = h("div", { "data-testid": "comparison" });
     const outcomeFig = h("div", { "data-testid": "outcome-figure" });
     const frontierFig = h("div", { "data-testid": "frontier-figure" });
     root.append(
-      ...[note, banner.el].filter(Boolean),
-      controls, stats, constraints,
+      ...[note, banner.el].filter(Boolean), errors.el,
+      controls, stats, constraints, advice,
       h("div", { class: "bw-row" }, "optimise ", objective, level, optimiseButton, frontierButton, status),
       optimumNote, h("div", { class: "bw-scroll" }, table), verdict,
-      h("div", { class: "bw-row", style: "align-items:flex-start" }, outcomeFig, frontierFig),
+      h("div", { class: "bw-row", style: "align-items:flex-start" }, outcomeFig, h("div", {}, frontierFig, frontierNote)),
     );
 
-    const inputs = {}; // name -> {slider, box}
+    const inputs = {}; // name -> {slider, box, dragging, spec}
     const current = () => ({ ...(model.get("decision") || {}) });
-    const sendEvaluate = throttle((x) => sendCommand(model, "evaluate", { x }), THROTTLE_MS);
+    const sender = new LatestSender((x, seq) => sendCommand(model, "evaluate", { x, seq }));
+    const evaluate = (x) => {
+      const seq = nextSeq();
+      lastLocal = seq;
+      latency.input(seq);
+      sender.push(x, seq);
+    };
+    const send = (type, payload = {}) => {
+      sender.clear();
+      lastLocal = nextSeq();
+      sendCommand(model, type, { ...payload, seq: lastLocal });
+    };
 
+    // controls are built when the variables change, and otherwise updated in place: the
+    // slider being dragged and the box being typed in are never replaced or reset
     const buildControls = () => {
       const variables = model.get("variables") || [];
       const x = model.get("decision") || {};
+      for (const k of Object.keys(inputs)) delete inputs[k];
       controls.replaceChildren(...variables.map((v) => {
         const value = x[v.name];
-        const slider = h("input", { type: "range", min: v.lower, max: v.upper, step: v.step, value,
+        const slider = h("input", { type: "range", min: v.lower, max: v.upper, step: v.step,
           "data-testid": `slider-${v.name}`, "aria-label": v.name });
-        const box = h("input", { type: "number", min: v.lower, max: v.upper, step: v.integer ? 1 : "any",
-          value: exact(value), "data-testid": `value-${v.name}` });
+        slider.value = value;
+        const dragging = trackDrag(slider);
+        const box = numberBox({ field: v.name, value: exact(value, v.resolution), testid: `value-${v.name}`, errors,
+          minChars: 9, onCommit: (raw) => evaluate({ ...current(), ...readInputs(), [v.name]: raw }) });
         slider.addEventListener("input", () => {
-          box.value = exact(+slider.value);
-          sendEvaluate({ ...current(), ...readInputs(), [v.name]: +slider.value });
+          box.forceValue(exact(+slider.value, v.resolution));
+          evaluate({ ...current(), ...readInputs(), [v.name]: +slider.value });
         });
-        box.addEventListener("change", () => {
-          const raw = box.value === "" ? null : +box.value;
-          sendCommand(model, "evaluate", { x: { ...current(), ...readInputs(), [v.name]: raw } });
-        });
-        inputs[v.name] = { slider, box };
+        inputs[v.name] = { slider, box, dragging, spec: v };
         return h("div", { class: "bw-var", "data-variable": v.name },
           h("b", {}, v.name), slider, box,
-          h("span", { class: "bw-bounds" }, `[${fmt(v.lower, 4)}, ${fmt(v.upper, 4)}]${v.integer ? " whole" : ""}`));
+          h("span", { class: "bw-bounds" },
+            `[${fmt(v.lower, 4, v.resolution)}, ${fmt(v.upper, 4, v.resolution)}]${v.integer ? " whole" : ""}`));
       }));
     };
 
@@ -133,11 +132,13 @@ export default {
 
     const syncInputs = (force = false) => {
       const x = model.get("decision") || {};
-      for (const [name, { slider, box }] of Object.entries(inputs)) {
+      const stale = (model.get("applied")?.seq || 0) < lastLocal; // a newer input is on its way
+      for (const [name, { slider, box, dragging, spec }] of Object.entries(inputs)) {
         if (!(name in x)) continue;
-        if (!force && (document.activeElement === slider || document.activeElement === box)) continue;
+        if (!force && (stale || dragging())) continue;
         slider.value = x[name];
-        box.value = exact(x[name]);
+        if (force) box.forceValue(exact(x[name], spec.resolution));
+        else box.setValue(exact(x[name], spec.resolution));
       }
     };
 
@@ -162,6 +163,13 @@ export default {
         c.ok ? `${c.name}: met` : `${c.name}: violated by ${fmt(c.violation, 4)}`)));
       root.dataset.evaluations = model.get("evaluations");
       root.dataset.feasible = s.feasible ?? true;
+      const better = s.better || [];
+      const measure = { mean: `expected ${outcome}`, cvar: "CVaR", quantile: "quantile", prob_loss: "P(loss)" }[model.get("objective")];
+      advice.textContent = better.length
+        ? `The ${better[0].label} decision is better on ${measure} (by ${fmt(better[0].by, 4)}) than this one — press Optimise.`
+        : "";
+      advice.style.display = better.length ? "" : "none";
+      advice.dataset.better = better.map((b) => b.label).join(",");
     };
 
     const renderTable = () => {
@@ -183,11 +191,12 @@ export default {
         class: r.self ? "bw-this" : null, "data-label": r.label, "data-mean": r.mean ?? "",
       },
       h("td", { class: "bw-left" }, r.label),
-      ...variables.map((v) => h("td", { "data-variable": v.name, "data-value": r.x?.[v.name] ?? "" }, fmt(r.x?.[v.name], 4))),
+      ...variables.map((v) => h("td", { "data-variable": v.name, "data-value": r.x?.[v.name] ?? "" },
+        fmt(r.x?.[v.name], 4, v.resolution))),
       h("td", {}, fmt(r.mean, 5)), h("td", {}, fmt(r.cvar, 5)), h("td", {}, percent(r.prob_loss)),
       h("td", {}, r.self || r.mean === undefined ? "" : fmt(r.mean - s.mean, 4)),
       h("td", {}, r.use ? h("button", { "data-testid": `use-${r.label}`,
-        onclick: () => sendCommand(model, "use", { label: r.use }) }, "use") : ""))));
+        onclick: () => send("use", { label: r.use }) }, "use") : ""))));
     };
 
     const renderOptimum = () => {
@@ -237,8 +246,8 @@ export default {
       level.disabled = !["cvar", "quantile"].includes(objective.value);
     });
     optimiseButton.addEventListener("click", () =>
-      sendCommand(model, "optimise", { objective: objective.value, level: level.disabled || level.value === "" ? null : +level.value }));
-    frontierButton.addEventListener("click", () => sendCommand(model, "frontier"));
+      send("optimise", { objective: objective.value, level: level.disabled || level.value === "" ? null : +level.value }));
+    frontierButton.addEventListener("click", () => send("frontier"));
 
     // plots
     let outDoc = null;
@@ -281,17 +290,37 @@ export default {
       if (refs) refs.data = cols(model.get("references") || []);
       frontierFig.dataset.points = pts.length;
       frontierFig.dataset.rendered = "true";
+      const dropped = model.get("dominated") || 0;
+      frontierNote.textContent = dropped
+        ? `${dropped} of ${pts.length + dropped} optima left out: another is better on both expected ${model.get("outcome")} and CVaR`
+        : "";
     };
 
     const onDecision = () => { syncInputs(); renderStats(); renderTable(); applyOutcome(); applyFrontier(); };
     const onOptimum = () => { renderOptimum(); renderTable(); syncInputs(true); };
     const onRefs = () => { renderTable(); applyOutcome(); applyFrontier(); };
     const onVariables = () => { buildControls(); renderTable(); };
-    const onMsg = (msg) => { if (msg.type === "rejected") syncInputs(true); };
+    const onMsg = (msg) => {
+      if (msg.type !== "rejected") return;
+      sender.done(msg.seq ?? Infinity);
+      syncInputs(true);
+    };
+    const repainted = () => {
+      paints += 1;
+      outcomeFig.dataset.paints = paints;
+      root.dataset.paints = paints;
+    };
+    const onApplied = () => {
+      const seq = model.get("applied")?.seq || 0;
+      sender.done(seq);
+      syncInputs();
+      latency.painted(seq, repainted);
+    };
     model.on("change:summary change:decision change:evaluations", onDecision);
     model.on("change:optimum", onOptimum);
     model.on("change:references", onRefs);
-    model.on("change:frontier", applyFrontier);
+    model.on("change:frontier change:dominated", applyFrontier);
+    model.on("change:applied", onApplied);
     model.on("change:comparison", renderComparison);
     model.on("change:objective change:level", renderObjective);
     model.on("change:status", renderStatus);
@@ -311,13 +340,16 @@ export default {
       applyOutcome();
       ({ doc: frontDoc } = await embedFigure(Bokeh, frontierFig, model.get("frontier_figure"), theme));
       applyFrontier();
+      requestAnimationFrame(repainted);
     } catch (err) {
       outcomeFig.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
     }
     return () => {
       theme.dispose();
       banner.dispose();
+      sender.dispose();
       model.off("msg:custom", onMsg);
+      model.off(null, onApplied);
       model.off(null, onDecision);
       model.off(null, onOptimum);
       model.off(null, onRefs);

@@ -4,28 +4,20 @@
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
-
-const DEBOUNCE_MS = 60;
 
 const css = `
 .bw-prior { max-width: 900px; }
 .bw-prior .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
-.bw-prior .bw-param { display: grid; grid-template-columns: 70px 220px 90px; gap: 8px; align-items: center; margin: 2px 0; }
-.bw-prior input[type=number] { width: 86px; }
+.bw-prior .bw-param { display: grid; grid-template-columns: 70px 220px auto; gap: 8px; align-items: center; margin: 2px 0; }
 .bw-prior table { border-collapse: collapse; }
 .bw-prior td, .bw-prior th { padding: 1px 8px; text-align: right; }
 .bw-prior fieldset { margin: 6px 0; padding: 4px 8px; }
 .bw-prior .bw-readonly { color: var(--jp-ui-font-color2, #777); }
+.bw-prior .bw-note { color: var(--jp-ui-font-color1, #333); background: var(--jp-layout-color2, #eee); padding: 2px 6px; }
+.bw-prior input.bw-invalid { outline: 2px solid var(--jp-error-color1, #b00020); }
 `;
-
-function debounce(fn, ms) {
-  let t = null;
-  return (...args) => {
-    clearTimeout(t);
-    t = setTimeout(() => fn(...args), ms);
-  };
-}
 
 /** A value for an input box: up to 6 significant digits, no trailing zeros. */
 function exact(x) {
@@ -41,6 +33,13 @@ function sliderRange(spec, value) {
   return [lo, hi];
 }
 
+/** Probabilities from "0.05, 0.5, 0.95": a list of numbers in (0, 1), or null. */
+function parseQuantiles(text) {
+  const parts = String(text).split(",").map((v) => v.trim()).filter(Boolean);
+  const qs = parts.map(Number);
+  return qs.length && qs.every((q) => Number.isFinite(q) && q > 0 && q < 1) ? qs : null;
+}
+
 export default {
   initialize() {},
 
@@ -50,51 +49,70 @@ export default {
     const theme = new FigureTheme(root);
     const banner = errorBanner(model);
     const note = versionNote(model);
+    const errors = new InputErrors();
+    const latency = new InputLatency("prior_editor");
+    let lastLocal = 0; // number of the newest input made on this page
+    const sender = new LatestSender((payload, seq) => sendCommand(model, "edit", { ...payload, seq }), {
+      merge: (a, b) => ({ values: { ...a.values, ...b.values } }),
+    });
+    const send = (type, payload) => {
+      lastLocal = nextSeq();
+      sendCommand(model, type, { ...payload, seq: lastLocal });
+    };
     const varSelect = h("select", { "data-testid": "variable" });
     const elemSelect = h("select", { "data-testid": "element" });
     const famSelect = h("select", { "data-testid": "family" });
     const paramSelect = h("select", { "data-testid": "parameterisation" });
     const params = h("div", { "data-testid": "params" });
     const summary = h("div", { "data-testid": "summary" });
-    const qInput = h("input", { type: "text", size: 18, "data-testid": "quantiles",
-      value: (model.get("quantiles") || []).join(", ") });
-    qInput.addEventListener("change", () =>
-      sendCommand(model, "quantiles", { values: qInput.value.split(",").map((v) => v.trim()).filter(Boolean) }));
+    const qInput = numberBox({ field: "quantiles", value: (model.get("quantiles") || []).join(", "), errors,
+      testid: "quantiles", minChars: 18, parse: parseQuantiles, expected: "probabilities in (0, 1) separated by commas",
+      onCommit: (values) => send("quantiles", { values }) });
     const distFig = h("div", { "data-testid": "dist-figure" });
     const predFig = h("div", { "data-testid": "pred-figure" });
     const predInfo = h("div", { "data-testid": "pred-info" });
+    const predNote = h("div", { class: "bw-note", role: "status", "data-testid": "pred-note", style: "display:none" });
     const readOnly = h("div", { class: "bw-readonly" });
 
-    // elicitation
-    const mLower = h("input", { type: "number", step: "any", placeholder: "lower", "data-testid": "maxent-lower" });
-    const mUpper = h("input", { type: "number", step: "any", placeholder: "upper", "data-testid": "maxent-upper" });
-    const mMass = h("input", { type: "number", step: "any", value: "0.9", "data-testid": "maxent-mass" });
+    // elicitation: each box is read when its button is pressed (or Enter in it)
+    const fitBounds = () => {
+      const lower = mLower.read(), upper = mUpper.read(), mass = mMass.read();
+      if (lower === null || upper === null || mass === null) return;
+      send("elicit", { method: "maxent", lower, upper, mass });
+    };
+    const fitQuartiles = () => {
+      const v = [q1.read(), q2.read(), q3.read()];
+      if (v.includes(null)) return;
+      send("elicit", { method: "quartiles", q1: v[0], q2: v[1], q3: v[2] });
+    };
+    const mLower = numberBox({ field: "lower", placeholder: "lower", testid: "maxent-lower", errors, onEnter: fitBounds });
+    const mUpper = numberBox({ field: "upper", placeholder: "upper", testid: "maxent-upper", errors, onEnter: fitBounds });
+    const mMass = numberBox({ field: "mass", value: "0.9", testid: "maxent-mass", errors, onEnter: fitBounds, minChars: 6 });
     const mGo = h("button", { "data-testid": "maxent" }, "Fit bounds");
-    const q1 = h("input", { type: "number", step: "any", placeholder: "25%" });
-    const q2 = h("input", { type: "number", step: "any", placeholder: "50%" });
-    const q3 = h("input", { type: "number", step: "any", placeholder: "75%" });
+    const q1 = numberBox({ field: "q1", placeholder: "25%", testid: "q1", errors, onEnter: fitQuartiles });
+    const q2 = numberBox({ field: "q2", placeholder: "50%", testid: "q2", errors, onEnter: fitQuartiles });
+    const q3 = numberBox({ field: "q3", placeholder: "75%", testid: "q3", errors, onEnter: fitQuartiles });
     const qGo = h("button", { "data-testid": "quartiles" }, "Fit quartiles");
-    mGo.addEventListener("click", () =>
-      sendCommand(model, "elicit", { method: "maxent", lower: +mLower.value, upper: +mUpper.value, mass: +mMass.value }));
-    qGo.addEventListener("click", () =>
-      sendCommand(model, "elicit", { method: "quartiles", q1: +q1.value, q2: +q2.value, q3: +q3.value }));
-    // plausible range
-    const pLower = h("input", { type: "number", step: "any", placeholder: "lower", "data-testid": "range-lower" });
-    const pUpper = h("input", { type: "number", step: "any", placeholder: "upper", "data-testid": "range-upper" });
-    const sendRange = debounce(() => sendCommand(model, "range", {
-      lower: pLower.value === "" ? null : +pLower.value, upper: pUpper.value === "" ? null : +pUpper.value }), 300);
-    pLower.addEventListener("input", sendRange);
-    pUpper.addEventListener("input", sendRange);
+    mGo.addEventListener("click", fitBounds);
+    qGo.addEventListener("click", fitQuartiles);
+    // plausible range: an empty box is no bound
+    const sendRange = () => {
+      const lower = pLower.read(), upper = pUpper.read();
+      if ((lower === null && pLower.value.trim() !== "") || (upper === null && pUpper.value.trim() !== "")) return;
+      send("range", { lower, upper });
+    };
+    const range = model.get("plausible") || {};
+    const pLower = numberBox({ field: "range lower", placeholder: "lower", testid: "range-lower", errors,
+      allowEmpty: true, value: range.lower ?? "", onCommit: sendRange });
+    const pUpper = numberBox({ field: "range upper", placeholder: "upper", testid: "range-upper", errors,
+      allowEmpty: true, value: range.upper ?? "", onCommit: sendRange });
 
     const varLabel = h("span", {}, "variable");
     const elemLabel = h("span", {}, "element");
     const paramLabel = h("span", {}, "parameters");
-    const range = model.get("plausible") || {};
-    if (range.lower !== null && range.lower !== undefined) pLower.value = range.lower;
-    if (range.upper !== null && range.upper !== undefined) pUpper.value = range.upper;
-    const hasModel = () => (model.get("variables") || []).some((v) => v.name !== "prior");
+    const hasModel = () => Boolean(model.get("pred_figure"));
     root.append(
-      ...[note, banner.el].filter(Boolean),
+      ...[note, banner.el].filter(Boolean), errors.el,
       h("div", { class: "bw-row" }, varLabel, varSelect, elemLabel, elemSelect, "family ", famSelect,
         paramLabel, paramSelect),
       readOnly, params, h("div", { class: "bw-row" }, distFig, h("div", {}, summary, h("div", {}, "quantiles ", qInput))),
@@ -102,10 +120,8 @@ export default {
         h("div", { class: "bw-row" }, "mass ", mMass, " between ", mLower, " and ", mUpper, mGo),
         h("div", { class: "bw-row" }, "quartiles ", q1, q2, q3, qGo)),
       h("div", { style: hasModel() ? "" : "display:none" },
-        h("div", { class: "bw-row" }, "plausible range ", pLower, " to ", pUpper, predInfo), predFig),
+        h("div", { class: "bw-row" }, "plausible range ", pLower, " to ", pUpper, predInfo), predNote, predFig),
     );
-
-    const sendEdit = debounce((values) => sendCommand(model, "edit", { values }), DEBOUNCE_MS);
 
     const renderSelectors = () => {
       const vars = model.get("variables") || [];
@@ -128,27 +144,72 @@ export default {
       paramSelect.style.display = paramLabel.style.display = pz.length > 1 ? "" : "none";
       root.dataset.family = model.get("family");
       root.dataset.variable = model.get("variable");
-      root.dataset.updates = model.get("updates");
     };
 
-    const renderParams = () => {
+    // The parameter controls are built when the variable, element, family or
+    // parameterisation changes, and otherwise updated in place: the slider being
+    // dragged and the box being typed in are never replaced or reset by a reply.
+    let paramsKey = null;
+    const controls = {}; // name -> {slider, box, spec, dragging}
+    const specsNow = () => {
       const fams = model.get("families") || {};
-      const specs = fams[model.get("family")]?.parameterisations?.[model.get("parameterisation")] || [];
+      return fams[model.get("family")]?.parameterisations?.[model.get("parameterisation")] || [];
+    };
+    const buildParams = () => {
+      const specs = specsNow();
       const values = model.get("values") || {};
+      for (const k of Object.keys(controls)) delete controls[k];
       params.replaceChildren(...specs.map((spec) => {
         const value = values[spec.name];
         const [lo, hi] = sliderRange(spec, value);
-        const slider = h("input", { type: "range", min: lo, max: hi, step: "any", value,
-          "data-testid": `slider-${spec.name}` });
-        const box = h("input", { type: "number", step: "any", value: exact(value),
-          "data-testid": `value-${spec.name}` });
+        const slider = h("input", { type: "range", min: lo, max: hi, step: "any",
+          "data-testid": `slider-${spec.name}`, "aria-label": spec.name });
+        slider.value = value;
+        const dragging = trackDrag(slider);
+        const edit = (v) => {
+          const seq = nextSeq();
+          lastLocal = seq;
+          latency.input(seq);
+          sender.push({ values: { [spec.name]: v } }, seq);
+        };
+        const box = numberBox({ field: spec.name, value: exact(value), testid: `value-${spec.name}`, errors,
+          onCommit: edit });
         slider.addEventListener("input", () => {
-          box.value = exact(+slider.value);
-          sendEdit({ [spec.name]: +slider.value });
+          box.forceValue(exact(+slider.value));
+          edit(+slider.value);
         });
-        box.addEventListener("change", () => sendCommand(model, "edit", { values: { [spec.name]: box.value === "" ? null : +box.value } }));
-        return h("div", { class: "bw-param" }, h("b", {}, spec.name), slider, box);
+        controls[spec.name] = { slider, box, spec, dragging };
+        return h("div", { class: "bw-param", "data-param": spec.name }, h("b", {}, spec.name), slider, box);
       }));
+    };
+    const updateParams = (force = false) => {
+      const values = model.get("values") || {};
+      const stale = (model.get("applied")?.seq || 0) < lastLocal; // a newer input is on its way
+      for (const [name, c] of Object.entries(controls)) {
+        const value = values[name];
+        if (!Number.isFinite(value)) continue;
+        if (!force && (stale || c.dragging())) continue;
+        if (force || document.activeElement !== c.slider) {
+          const [lo, hi] = sliderRange(c.spec, value);
+          c.slider.min = lo;
+          c.slider.max = hi;
+          c.slider.value = value;
+        }
+        if (force) c.box.forceValue(exact(value));
+        else c.box.setValue(exact(value));
+      }
+    };
+    const renderParams = () => {
+      const key = [model.get("variable"), model.get("element"), model.get("family"), model.get("parameterisation"),
+        specsNow().map((s) => s.name).join(",")].join("|");
+      if (key !== paramsKey) {
+        paramsKey = key;
+        sender.clear();
+        buildParams();
+      } else {
+        updateParams();
+      }
+      root.dataset.updates = model.get("updates");
     };
 
     const renderSummary = () => {
@@ -160,10 +221,12 @@ export default {
         ...Object.entries(q).map(([k, v]) =>
           h("tr", {}, h("th", {}, `${+(+k * 100).toFixed(1)}%`), h("td", { "data-q": k, "data-value": v ?? "" }, fmt(v, 4)))),
       ));
+      qInput.setValue((model.get("quantiles") || []).join(", "));
     };
 
     let distDoc = null;
     let predDoc = null;
+    let paints = 0;
     const applyCurves = () => {
       const c = model.get("curves") || {};
       const src = byName(distDoc, "dist");
@@ -179,6 +242,9 @@ export default {
     };
     const applyPredictive = () => {
       const p = model.get("predictive") || {};
+      predNote.textContent = p.note || "";
+      predNote.style.display = p.note ? "" : "none";
+      predFig.dataset.mode = p.mode || "";
       if (!predDoc || !p.draws) return;
       const bands = byName(predDoc, "bands");
       if (bands && p.bands) {
@@ -188,11 +254,19 @@ export default {
         predFig.dataset.q05First = p.bands["0.05"][0];
       }
       const obs = byName(predDoc, "observed");
-      if (obs && p.observed) obs.data = { x: p.x, y: p.observed };
+      if (obs) obs.data = p.observed && p.bands ? { x: p.x, y: p.observed } : { x: [], y: [] };
       const hist = byName(predDoc, "hist");
       if (hist && p.histogram) {
         const e = p.histogram.edges;
-        hist.data = { left: e.slice(0, -1), right: e.slice(1), count: p.histogram.counts };
+        hist.data = { left: e.slice(0, -1), right: e.slice(1), density: p.histogram.density };
+        predFig.dataset.spread = e[e.length - 1] - e[0];
+      }
+      const obsHist = byName(predDoc, "observed_hist");
+      if (obsHist) {
+        const oh = p.observed_histogram;
+        const e = oh?.edges || [];
+        obsHist.data = oh ? { left: e.slice(0, -1), right: e.slice(1), density: oh.density }
+          : { left: [], right: [], density: [] };
       }
       const o = p.outside || {};
       predInfo.dataset.shareBelow = o.share_below;
@@ -203,21 +277,40 @@ export default {
         : "";
       predFig.dataset.rendered = "true";
     };
+    // after the figures show the kernel's reply: count the repaint, measure input latency
+    const repainted = () => {
+      paints += 1;
+      root.dataset.paints = paints;
+      distFig.dataset.paints = paints;
+      if (predDoc) predFig.dataset.paints = paints;
+    };
 
-    varSelect.addEventListener("change", () => sendCommand(model, "select", { variable: varSelect.value, element: 0 }));
-    elemSelect.addEventListener("change", () => sendCommand(model, "select", { variable: model.get("variable"), element: +elemSelect.value }));
-    famSelect.addEventListener("change", () => sendCommand(model, "edit", { family: famSelect.value }));
-    paramSelect.addEventListener("change", () => sendCommand(model, "edit", { parameterisation: paramSelect.value }));
+    varSelect.addEventListener("change", () => { sender.clear(); send("select", { variable: varSelect.value, element: 0 }); });
+    elemSelect.addEventListener("change", () => { sender.clear(); send("select", { variable: model.get("variable"), element: +elemSelect.value }); });
+    famSelect.addEventListener("change", () => { sender.clear(); send("edit", { family: famSelect.value }); });
+    paramSelect.addEventListener("change", () => { sender.clear(); send("edit", { parameterisation: paramSelect.value }); });
 
     const onSelectors = () => { renderSelectors(); renderParams(); };
-    const onValues = () => { renderSelectors(); renderParams(); renderSummary(); };
-    model.on("change:variables change:variable change:element change:family change:parameterisation change:updates", onSelectors);
-    model.on("change:values change:summary", onValues);
+    const onValues = () => { renderParams(); renderSummary(); };
+    const onSeq = () => {
+      const seq = model.get("applied")?.seq || 0;
+      sender.done(seq);
+      updateParams();
+      latency.painted(seq, repainted);
+    };
+    model.on("change:variables change:variable change:element change:family change:parameterisation", onSelectors);
+    model.on("change:values change:summary change:quantiles change:updates", onValues);
     model.on("change:curves", applyCurves);
     model.on("change:predictive", applyPredictive);
+    model.on("change:applied", onSeq);
     // a refused value: put the inputs back to the last valid state
-    const onMsg = (msg) => { if (msg.type === "rejected") renderParams(); };
+    const onMsg = (msg) => {
+      if (msg.type !== "rejected") return;
+      sender.done(msg.seq ?? Infinity);
+      updateParams(true);
+    };
     model.on("msg:custom", onMsg);
+    renderSelectors();
     onValues();
 
     try {
@@ -229,15 +322,18 @@ export default {
         ({ doc: predDoc } = await embedFigure(Bokeh, predFig, model.get("pred_figure"), theme));
         applyPredictive();
       }
+      requestAnimationFrame(repainted);
     } catch (err) {
       distFig.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
     }
     return () => {
       theme.dispose();
       banner.dispose();
+      sender.dispose();
       model.off("msg:custom", onMsg);
       model.off(null, onSelectors);
       model.off(null, onValues);
+      model.off(null, onSeq);
       model.off("change:curves", applyCurves);
       model.off("change:predictive", applyPredictive);
     };

@@ -14,9 +14,15 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-export function fmt(x, digits = 3) {
+/**
+ * A number for display with `digits` significant digits. With a `resolution` (the
+ * smallest difference that means anything for this variable), a value whose magnitude
+ * is below it reads "0", so a solver's 5.7e-10 on a spend of thousands shows as 0.
+ */
+export function fmt(x, digits = 3, resolution = null) {
   if (x === null || x === undefined || Number.isNaN(x)) return "–";
   if (typeof x !== "number") return String(x);
+  if (resolution !== null && resolution !== undefined && resolution > 0 && Math.abs(x) < resolution) return "0";
   if (Number.isInteger(x)) return String(x);
   const a = Math.abs(x);
   if (a !== 0 && (a < 1e-3 || a >= 1e7)) return x.toExponential(2);

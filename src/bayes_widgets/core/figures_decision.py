@@ -3,12 +3,15 @@
 Both are built once with named, empty sources and annotations; the page fills them from
 the widget's traits on every change (``hist``, ``reference_hist``; spans ``mean``,
 ``cvar``, ``zero``; box ``loss``; sources ``frontier``, ``current``, ``references``).
+Legends stand below the plots, never over the data; ticks are plain or SI.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+
+from bayes_widgets.core.figure_format import readable_ticks
 
 CURRENT = "#1f77b4"
 REFERENCE = "#ff7f0e"
@@ -18,7 +21,7 @@ CVAR = "#9467bd"
 
 @functools.lru_cache(maxsize=8)
 def outcome_figure(outcome: str = "profit", reference: str = "reference", width: int = 500,
-                   height: int = 260) -> str:
+                   height: int = 290) -> str:
     """Histogram of the chosen decision's outcomes, a reference decision's outline, and
     markers for the mean, the CVaR and the loss region (outcomes below zero)."""
     from bokeh.embed import json_item
@@ -36,10 +39,10 @@ def outcome_figure(outcome: str = "profit", reference: str = "reference", width:
     )
     hist = ColumnDataSource({"left": [], "right": [], "count": []}, name="hist")
     ref = ColumnDataSource({"left": [], "right": [], "count": []}, name="reference_hist")
-    f.quad(left="left", right="right", top="count", bottom=0, source=hist, color=CURRENT,
-           alpha=0.55, legend_label="this decision")
-    f.quad(left="left", right="right", top="count", bottom=0, source=ref, fill_alpha=0,
-           line_color=REFERENCE, line_width=1.5, legend_label=reference)
+    this = f.quad(left="left", right="right", top="count", bottom=0, source=hist, color=CURRENT,
+                  alpha=0.55)
+    other = f.quad(left="left", right="right", top="count", bottom=0, source=ref, fill_alpha=0,
+                   line_color=REFERENCE, line_width=1.5)
     f.add_layout(BoxAnnotation(right=0, fill_color=LOSS, fill_alpha=0.07, name="loss"))
     f.add_layout(Span(location=0, dimension="height", line_color=LOSS, line_dash="dashed",
                       line_width=1, name="zero"))
@@ -47,15 +50,25 @@ def outcome_figure(outcome: str = "profit", reference: str = "reference", width:
                       name="mean", visible=False))
     f.add_layout(Span(location=0, dimension="height", line_color=CVAR, line_width=2,
                       line_dash="dotdash", name="cvar", visible=False))
-    f.legend.location = "top_left"
-    f.legend.label_text_font_size = "8pt"
-    f.legend.background_fill_alpha = 0.6
+    # the spans' legend entries: a line glyph with no data, drawn in the span's style
+    mean_key = f.line([], [], line_color="black", line_width=2)
+    cvar_key = f.line([], [], line_color=CVAR, line_width=2, line_dash="dotdash")
+    _legend_below(f, [("this decision", [this]), (reference, [other]), ("mean", [mean_key]),
+                      ("CVaR", [cvar_key])])
+    readable_ticks(f)
     return json.dumps(json_item(f))
+
+
+def _legend_below(f, items) -> None:
+    from bokeh.models import Legend
+
+    f.add_layout(Legend(items=items, orientation="horizontal", label_text_font_size="8pt",
+                        click_policy="none", spacing=8, padding=2, margin=2), "below")
 
 
 @functools.lru_cache(maxsize=8)
 def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: int = 400,
-                    height: int = 260) -> str:
+                    height: int = 290) -> str:
     """Expected outcome against CVaR: the optimum for each risk preference, the chosen
     decision and the reference decisions."""
     from bokeh.embed import json_item
@@ -74,16 +87,14 @@ def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: in
     frontier = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="frontier")
     current = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="current")
     refs = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="references")
-    f.line("cvar", "mean", source=frontier, color=CVAR, line_width=1.5)
-    points = f.scatter("cvar", "mean", source=frontier, color=CVAR, size=7, legend_label="optimum per risk preference")
-    ref_points = f.scatter("cvar", "mean", source=refs, color=REFERENCE, size=9, marker="square",
-                           legend_label="references")
-    cur = f.scatter("cvar", "mean", source=current, color=CURRENT, size=11, marker="diamond",
-                    legend_label="this decision")
+    line = f.line("cvar", "mean", source=frontier, color=CVAR, line_width=1.5)
+    points = f.scatter("cvar", "mean", source=frontier, color=CVAR, size=7)
+    ref_points = f.scatter("cvar", "mean", source=refs, color=REFERENCE, size=9, marker="square")
+    cur = f.scatter("cvar", "mean", source=current, color=CURRENT, size=11, marker="diamond")
     f.add_tools(HoverTool(renderers=[points, ref_points, cur],
                           tooltips=[("", "@label"), ("decision", "@decision"),
                                     ("expected", "@mean{0,0.[00]}"), ("CVaR", "@cvar{0,0.[00]}")]))
-    f.legend.location = "top_right"
-    f.legend.label_text_font_size = "8pt"
-    f.legend.background_fill_alpha = 0.6
+    _legend_below(f, [("optimum per risk preference", [line, points]), ("references", [ref_points]),
+                      ("this decision", [cur])])
+    readable_ticks(f)
     return json.dumps(json_item(f))

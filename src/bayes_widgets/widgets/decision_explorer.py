@@ -14,11 +14,20 @@ loss region marked). Beside the chosen decision stand reference decisions: by de
 the naive one (the problem optimised with the scenarios' means plugged in), plus any
 the caller gives (e.g. the current plan). A bad value or an infeasible request is shown
 inline and the last valid decision stays.
+
+Without a starting decision the explorer opens at the optimum when the problem is cheap
+to evaluate; otherwise, and whenever a reference decision does better on the objective
+than the shown one, the page says so ("naive (means) is better … press Optimise").
+Numbers below a variable's resolution read 0. The page numbers each input (``seq``) and
+every reply echoes the last one applied (``applied``), so a slider sends its latest value
+once the previous one is applied instead of queueing every step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +46,8 @@ from bayes_widgets.widgets._base import BayesWidget, static_file
 
 NAIVE = "naive (means)"
 OPTIMUM = "optimum"
+CHEAP_EVALUATION_S = 0.002
+"""An evaluation faster than this (2 ms) makes optimising on construction cheap."""
 
 
 class DecisionExplorer(BayesWidget):
@@ -66,6 +77,9 @@ class DecisionExplorer(BayesWidget):
         What the outcome is called on the page (``"profit"``, ``"response"``, ...).
     optimise_options:
         Passed to :meth:`DecisionProblem.optimise` (``restarts``, ``method``, ``seed``...).
+    optimise_on_start:
+        Open at the optimum (``x`` not given). ``None`` (default): when one evaluation of
+        the problem takes under :data:`CHEAP_EVALUATION_S`.
     """
 
     _esm = traitlets.Unicode().tag(sync=True)
@@ -95,6 +109,11 @@ class DecisionExplorer(BayesWidget):
     """Accepted decision changes so far (tests and the page read it)."""
     outcome_figure = traitlets.Unicode("").tag(sync=True)
     frontier_figure = traitlets.Unicode("").tag(sync=True)
+    dominated = traitlets.Int(0).tag(sync=True)
+    """Optima of the risk–return view left out as dominated (another is better on both)."""
+    applied = traitlets.Dict({"seq": 0, "n": 0}).tag(sync=True)
+    """The page's number of the last message handled (``seq``) and a reply counter (``n``),
+    set with the summary it produced: the page matches replies to its inputs."""
 
     def __init__(
         self,
@@ -110,6 +129,7 @@ class DecisionExplorer(BayesWidget):
         outcome: str = "profit",
         bins: int = 40,
         optimise_options: Mapping[str, Any] | None = None,
+        optimise_on_start: bool | None = None,
     ):
         if not isinstance(problem, DecisionProblem):
             raise DecisionInputError(
@@ -140,8 +160,11 @@ class DecisionExplorer(BayesWidget):
             self.outcome_figure = with_fresh_ids(outcome_figure(self.outcome, str(first_reference)))
             self.frontier_figure = with_fresh_ids(frontier_figure(self.outcome, cvar_level))
         start = problem.start if x is None else problem.check_x(x)
-        self._show(start)
         self._set_references(naive, references or {})
+        if x is None and (optimise_on_start if optimise_on_start is not None else _cheap(problem)):
+            self.optimise()
+        else:
+            self._show(start)
 
     # -- Python API -------------------------------------------------------------------------
     def set_decision(self, x: Any) -> None:
@@ -194,6 +217,7 @@ class DecisionExplorer(BayesWidget):
         finally:
             self.status = "idle"
         self.frontier_points = points
+        self.dominated = len(self.alphas) - len(points)
         self.frontier = [_jsonable(p.to_dict()) for p in points]
         self.error = ""
         return self.frontier
@@ -209,43 +233,58 @@ class DecisionExplorer(BayesWidget):
         self._show(self._reference_x[label])
 
     # -- messages from the page -------------------------------------------------------------
+    @contextlib.contextmanager
+    def _reply(self, msg):
+        """Everything a message changes goes to the page in one update, with its number."""
+        with self.hold_sync():
+            try:
+                yield
+            finally:
+                seq = msg.get("seq")
+                if isinstance(seq, int) and not isinstance(seq, bool):
+                    self.applied = {"seq": seq, "n": int(self.applied.get("n", 0)) + 1}
+
     def _on_evaluate(self, msg) -> None:
-        try:
-            x = self.problem.check_x(msg.get("x") or {})
-            self._show(x)
-        except DecisionInputError as exc:
-            self._reject(exc)
-            return
-        self.error = ""
+        with self._reply(msg):
+            try:
+                x = self.problem.check_x(msg.get("x") or {})
+                self._show(x)
+            except DecisionInputError as exc:
+                self._reject(exc, msg)
+                return
+            self.error = ""
 
     def _on_optimise(self, msg) -> None:
-        try:
-            objective = msg.get("objective", self.objective)
-            level = msg.get("level", self.level)
-            level = None if level in ("", None) or objective in ("mean", "prob_loss") else level
-            self.optimise(objective, level)
-        except DecisionInputError as exc:
-            self._reject(exc)
+        with self._reply(msg):
+            try:
+                objective = msg.get("objective", self.objective)
+                level = msg.get("level", self.level)
+                level = None if level in ("", None) or objective in ("mean", "prob_loss") else level
+                self.optimise(objective, level)
+            except DecisionInputError as exc:
+                self._reject(exc, msg)
 
     def _on_frontier(self, msg) -> None:
-        try:
-            self.compute_frontier()
-        except DecisionInputError as exc:
-            self._reject(exc)
+        with self._reply(msg):
+            try:
+                self.compute_frontier()
+            except DecisionInputError as exc:
+                self._reject(exc, msg)
 
     def _on_use(self, msg) -> None:
-        try:
-            self.use(str(msg.get("label", "")))
-        except DecisionInputError as exc:
-            self._reject(exc)
-            return
-        self.error = ""
+        with self._reply(msg):
+            try:
+                self.use(str(msg.get("label", "")))
+            except DecisionInputError as exc:
+                self._reject(exc, msg)
+                return
+            self.error = ""
 
     # -- internals --------------------------------------------------------------------------
-    def _reject(self, exc: DecisionInputError) -> None:
+    def _reject(self, exc: DecisionInputError, msg=None) -> None:
         """Shows the error; the page puts its inputs back to the last valid decision."""
         self.error = str(exc)
-        self.send_message("rejected", field=exc.field, message=str(exc))
+        self.send_message("rejected", field=exc.field, message=str(exc), seq=(msg or {}).get("seq"))
 
     def _describe(self, x: np.ndarray) -> dict[str, Any]:
         outcomes = self.problem.outcomes(x)
@@ -262,10 +301,24 @@ class DecisionExplorer(BayesWidget):
             for name, v in violations.items()
         ]
         summary["feasible"] = all(c["ok"] for c in summary["constraints"])
+        summary["better"] = self._better_references(x)
         with self.hold_sync():
             self.decision = summary["x"]
             self.summary = summary
             self.evaluations += 1
+
+    def _better_references(self, x: np.ndarray) -> list[dict[str, Any]]:
+        """Reference decisions that do better than ``x`` on the objective, best first."""
+        if not self._reference_x:
+            return []
+        measure = risk_measure(self.objective, self.level)
+        labels = list(self._reference_x)
+        scores = measure.score(self.problem.outcomes_many(np.stack([x, *self._reference_x.values()])))
+        own = float(scores[0])
+        tol = 1e-9 * (1.0 + abs(own))
+        rows = [{"label": label, "by": _json(float(sc) - own)}
+                for label, sc in zip(labels, scores[1:]) if float(sc) > own + tol]
+        return sorted(rows, key=lambda r: -(r["by"] or 0.0))
 
     def _set_references(self, naive, references: Mapping[str, Any]) -> None:
         rows = []
@@ -329,7 +382,24 @@ def _variable_spec(v) -> dict[str, Any]:
     span = v.upper - v.lower
     step = 1 if v.integer else _nice_step(span / 200.0)
     return {"name": v.name, "lower": v.lower, "upper": v.upper, "integer": bool(v.integer),
-            "step": step}
+            "step": step, "resolution": _resolution(v)}
+
+
+def _resolution(v) -> float:
+    """The smallest difference that means anything for variable ``v``: half a unit for a
+    whole number, a millionth of its range (or scale) otherwise; smaller values read 0."""
+    if v.integer:
+        return 0.5
+    scale = max(abs(v.upper - v.lower), abs(v.lower), abs(v.upper))
+    return float(scale * 1e-6) if math.isfinite(scale) and scale > 0 else 1e-12
+
+
+def _cheap(problem: DecisionProblem) -> bool:
+    """One evaluation of ``problem`` (after a first, warming one) under CHEAP_EVALUATION_S."""
+    problem.outcomes(problem.start)
+    t0 = time.perf_counter()
+    problem.outcomes(problem.start)
+    return time.perf_counter() - t0 < CHEAP_EVALUATION_S
 
 
 def _nice_step(raw: float) -> float:

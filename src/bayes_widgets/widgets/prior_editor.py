@@ -11,11 +11,22 @@
 Every change is validated by the core (``PriorDist``): an invalid value is shown inline,
 naming the parameter, and the last valid state stays. The model is compiled once: a
 parameter change is one call of the prior-predictive function.
+
+The prior predictive of a series (an observed variable over a time dimension) is drawn
+as bands over time; anything else (a regression over "obs") as the density of its values
+against the observed values'. After the user's ``pm.set_data`` on the model the view is
+drawn for the new data and says so above the figure; it is never left blank.
+
+The page numbers each input (``seq``); every reply echoes the last number applied in
+``applied``, together with the new values, so the page sends the latest value once the
+previous one is applied instead of queueing every slider step.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import contextlib
 
 import numpy as np
 import traitlets
@@ -25,7 +36,7 @@ from bayes_widgets.core.figures_priors import distribution_figure, predictive_fi
 from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quartiles, maxent
 from bayes_widgets.core.priors.mmm import config_priors, is_mmm, is_prior, mmm_model, model_config_with
 from bayes_widgets.core.priors.model import ModelPriors
-from bayes_widgets.core.priors.predictive import predictive_summary
+from bayes_widgets.core.priors.predictive import predictive_view
 from bayes_widgets.widgets._base import BayesWidget, static_file
 
 SINGLE = "prior"
@@ -75,6 +86,9 @@ class PriorEditor(BayesWidget):
     """Probabilities of the quantiles in the summary table."""
     updates = traitlets.Int(0).tag(sync=True)
     """Accepted edits so far (tests and the page read it)."""
+    applied = traitlets.Dict({"seq": 0, "n": 0}).tag(sync=True)
+    """The page's number of the last message handled (``seq``) and a reply counter (``n``),
+    set with the values it produced: the page matches replies to its inputs."""
 
     def __init__(self, source: Any = "Normal", *, draws: int = 500, seed: int | None = None,
                  lower: float | None = None, upper: float | None = None,
@@ -83,6 +97,7 @@ class PriorEditor(BayesWidget):
         self.quantiles = _check_quantiles(quantiles)
         self.mmm = source if is_mmm(source) else None
         self.model_priors: ModelPriors | None = None
+        self._series_dim: str | None = None
         self._single: PriorDist | None = None
         self._config: dict[str, Any] | None = None
         self._config_priors: dict[str, PriorDist] = {}
@@ -122,7 +137,10 @@ class PriorEditor(BayesWidget):
             self.variables = rows
             self.variable = next(r["name"] for r in rows if r["editable"]) if any(
                 r["editable"] for r in rows) else ""
-            self.pred_figure = with_fresh_ids(predictive_figure(self._observed_series() is not None))
+            name = self.model_priors.observed[0]
+            self._series_dim = self.model_priors.series_dim(name)
+            self.pred_figure = with_fresh_ids(predictive_figure(self._series_dim is not None,
+                                                                self._series_dim or name))
         elif isinstance(source, dict) and any(is_prior(v) for v in source.values()):  # a model_config
             self._config = source
             self._config_priors = config_priors(source)
@@ -187,74 +205,101 @@ class PriorEditor(BayesWidget):
         self._refresh(predictive=True)
 
     # -- messages from the page -------------------------------------------------------------
+    @contextlib.contextmanager
+    def _reply(self, msg):
+        """Everything a message changes goes to the page in one update, with its number."""
+        with self.hold_sync():
+            try:
+                yield
+            finally:
+                seq = msg.get("seq")
+                if isinstance(seq, int) and not isinstance(seq, bool):
+                    self.applied = {"seq": seq, "n": int(self.applied.get("n", 0)) + 1}
+
+    def _reject(self, exc: PriorError, msg) -> None:
+        self.error = str(exc)  # the last valid state stays as it was
+        self.send_message("rejected", field=exc.field, message=str(exc), seq=msg.get("seq"))
+
     def _on_select(self, msg) -> None:
-        name = msg.get("variable", self.variable)
-        if name not in self.prior_dists:
-            raise PriorError("variable", f"{name!r} is not editable here")
-        self.variable = name
-        self.element = int(msg.get("element", 0) or 0)
-        self.parameterisation = "canonical"
-        self._show_current()
-        self.error = ""
+        with self._reply(msg):
+            name = msg.get("variable", self.variable)
+            if name not in self.prior_dists:
+                raise PriorError("variable", f"{name!r} is not editable here")
+            self.variable = name
+            self.element = int(msg.get("element", 0) or 0)
+            self.parameterisation = "canonical"
+            self._show_current()
+            self.error = ""
 
     def _on_edit(self, msg) -> None:
         """A parameter, family or parameterisation change for the shown variable/element."""
-        try:
-            current = self.prior_dists[self.variable]
-            family = msg.get("family", current.family)
-            parameterisation = msg.get("parameterisation", self.parameterisation)
-            values = dict(msg.get("values") or {})
-            if family != current.family:
-                new = self._new_family(current, family)
-                parameterisation = "canonical"
-            else:
-                new = current.with_element(self.element, parameterisation=_p(parameterisation), **values)
-            self._commit(self.variable, new)
-        except PriorError as exc:
-            self.error = str(exc)  # the last valid state stays as it was
-            self.send_message("rejected", field=exc.field, message=str(exc))
-            return
-        self.parameterisation = parameterisation
-        self.error = ""
-        self._show_current()
-        self._refresh(predictive=True)
+        with self._reply(msg):
+            try:
+                current = self.prior_dists[self.variable]
+                family = msg.get("family", current.family)
+                parameterisation = msg.get("parameterisation", self.parameterisation)
+                values = dict(msg.get("values") or {})
+                if family != current.family:
+                    new = self._new_family(current, family)
+                    parameterisation = "canonical"
+                else:
+                    new = current.with_element(self.element, parameterisation=_p(parameterisation), **values)
+                self._commit(self.variable, new)
+            except PriorError as exc:
+                self._reject(exc, msg)
+                return
+            self.parameterisation = parameterisation
+            self.error = ""
+            self._show_current()
+            self._refresh(predictive=True)
 
     def _on_elicit(self, msg) -> None:
-        try:
-            current = self.prior_dists[self.variable]
-            family = msg.get("family", current.family)
-            if msg.get("method") == "maxent":
-                d = maxent(family, msg.get("lower"), msg.get("upper"), msg.get("mass", 0.9))
-            else:
-                d = from_quartiles(family, msg.get("q1"), msg.get("q2"), msg.get("q3"))
-            new = d if current.size is None else self._new_family(current, family).with_element(
-                self.element, **d.params)
-            self._commit(self.variable, new)
-        except (PriorError, TypeError, ValueError) as exc:
-            self.error = str(exc)
-            return
-        self.error = ""
-        self.parameterisation = "canonical"
-        self._show_current()
-        self._refresh(predictive=True)
+        with self._reply(msg):
+            try:
+                current = self.prior_dists[self.variable]
+                family = msg.get("family", current.family)
+                if msg.get("method") == "maxent":
+                    args = [_number(msg, k) for k in ("lower", "upper")]
+                    d = maxent(family, *args, _number(msg, "mass", 0.9))
+                else:
+                    d = from_quartiles(family, *[_number(msg, k) for k in ("q1", "q2", "q3")])
+                new = d if current.size is None else self._new_family(current, family).with_element(
+                    self.element, **d.params)
+                self._commit(self.variable, new)
+            except PriorError as exc:
+                self._reject(exc, msg)
+                return
+            except (TypeError, ValueError) as exc:
+                self.error = str(exc)
+                return
+            self.error = ""
+            self.parameterisation = "canonical"
+            self._show_current()
+            self._refresh(predictive=True)
 
     def _on_quantiles(self, msg) -> None:
-        try:
-            self.quantiles = _check_quantiles(msg.get("values"))
-        except PriorError as exc:
-            self.error = str(exc)
-            return
-        self.error = ""
-        self._show_current()
+        with self._reply(msg):
+            try:
+                self.quantiles = _check_quantiles(msg.get("values"))
+            except PriorError as exc:
+                self._reject(exc, msg)
+                return
+            self.error = ""
+            self._show_current()
 
     def _on_range(self, msg) -> None:
-        lower, upper = msg.get("lower"), msg.get("upper")
-        if lower is not None and upper is not None and float(lower) >= float(upper):
-            self.error = f"lower: must be < upper (lower={lower}, upper={upper})"
-            return
-        self.error = ""
-        self.plausible = {"lower": lower, "upper": upper}
-        self._refresh(predictive=True)
+        with self._reply(msg):
+            try:
+                lower, upper = (None if msg.get(k) is None else _number(msg, k) for k in ("lower", "upper"))
+            except PriorError as exc:
+                self._reject(exc, msg)
+                return
+            if lower is not None and upper is not None and lower >= upper:
+                self._reject(PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})"), msg)
+                return
+            self.error = ""
+            self.plausible = {"lower": lower, "upper": upper}
+            self._refresh(predictive=True)
 
     # -- internals --------------------------------------------------------------------------
     def _new_family(self, current: PriorDist, family: str) -> PriorDist:
@@ -285,35 +330,48 @@ class PriorEditor(BayesWidget):
                            "family": d.family}
             self.dist_figure = self.dist_figure or with_fresh_ids(distribution_figure())
 
-    def _observed_series(self):
-        mp = self.model_priors
-        if mp is None:
-            return None
-        obs = mp.model.observed_RVs[0]
-        value = mp.model.rvs_to_values.get(obs)
-        data = getattr(value, "data", None)
-        if data is None and hasattr(value, "get_value"):
-            data = value.get_value()
-        if data is None and hasattr(value, "eval"):
-            try:
-                data = value.eval()
-            except Exception:  # noqa: BLE001
-                data = None
-        return None if data is None else np.asarray(data, dtype=float)
-
     def _refresh(self, predictive: bool) -> None:
         if not predictive or self.model_priors is None:
             return
-        name = self.model_priors.observed[0]
-        draws = self.model_priors.prior_predictive()[name]
+        mp = self.model_priors
+        name = mp.observed[0]
         lo, hi = self.plausible.get("lower"), self.plausible.get("upper")
-        summary = predictive_summary(draws, lower=lo, upper=hi)
-        observed = self._observed_series()
-        if observed is not None and observed.ndim == 1 and draws.ndim == 2:
-            summary["observed"] = [float(v) if np.isfinite(v) else None for v in observed]
-        summary["x"] = list(range(draws.shape[1])) if draws.ndim == 2 else []
-        summary["variable"] = name
-        self.predictive = summary
+        changed = mp.data_changes()
+        prefix = ""
+        if changed:
+            what = ", ".join(f"{k}: {v}" for k, v in changed.items())
+            prefix = f"The model's data changed since this editor was opened ({what}): the prior predictive is drawn for the new data"
+        try:
+            draws = mp.prior_predictive()[name]
+        except Exception as exc:  # noqa: BLE001 - said above the figure, never a blank view
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            note = (f"{prefix or 'The prior predictive'} could not be drawn ({reason}); "
+                    "the figure shows the last draws. Build a new editor for the changed model.")
+            self.predictive = {**self.predictive, "note": note}
+            return
+        view = predictive_view(draws, mp.observed_values(name), series=self._series_dim is not None,
+                               lower=lo, upper=hi)
+        notes = [n for n in (prefix, view["note"]) if n]
+        view["note"] = ("; ".join(notes) + ".") if notes else ""
+        if notes and not prefix:
+            view["note"] = view["note"][0].upper() + view["note"][1:]
+        view["variable"] = name
+        view["dim"] = self._series_dim
+        self.predictive = view
+
+
+def _number(msg, key: str, default: float | None = None) -> float:
+    """A number from a message; a clear error naming ``key`` for an empty or bad one."""
+    value = msg.get(key, default)
+    if isinstance(value, bool) or value is None or value == "":
+        raise PriorError(key, "enter a number")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise PriorError(key, f"enter a number, got {value!r}") from None
+    if not np.isfinite(out):
+        raise PriorError(key, f"enter a finite number, got {value!r}")
+    return out
 
 
 def _check_quantiles(values) -> list[float]:

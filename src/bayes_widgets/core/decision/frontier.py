@@ -6,6 +6,11 @@ expected profit); smaller ``alpha`` cares about ever worse futures. Every decisi
 the frontier is reported with its expected profit and its CVaR at one common level
 (``report_alpha``), so the points can be compared on one plot: moving towards small
 ``alpha`` gives up expected profit for a better bad case.
+
+The frontier keeps the non-dominated optima only, ordered by risk (CVaR from worst to
+best, so expected profit falls along it): an optimiser's answer for one preference can be
+beaten on both expected profit and CVaR by another's, and a curve through it would fold
+back. ``risk_return(..., keep_dominated=True)`` keeps them, flagged ``dominated``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class FrontierPoint:
     prob_loss: float
     converged: bool
     message: str
+    dominated: bool = False
+    """Another point has an expected profit and a CVaR at least as high (one higher)."""
 
     @property
     def label(self) -> str:
@@ -50,6 +57,7 @@ class FrontierPoint:
             "prob_loss": self.prob_loss,
             "converged": self.converged,
             "message": self.message,
+            "dominated": self.dominated,
         }
 
 
@@ -69,10 +77,12 @@ def risk_return(
     alphas: Any = DEFAULT_ALPHAS,
     *,
     report_alpha: float = 0.05,
+    keep_dominated: bool = False,
     **optimise_options: Any,
 ) -> list[FrontierPoint]:
     """Optimises ``problem`` once per risk preference and reports each optimum's expected
-    profit and CVaR at ``report_alpha`` (options go to :meth:`DecisionProblem.optimise`)."""
+    profit and CVaR at ``report_alpha`` (options go to :meth:`DecisionProblem.optimise`),
+    ordered by risk; dominated optima are left out unless ``keep_dominated``."""
     levels = check_alphas(alphas)
     if not 0.0 < float(report_alpha) <= 1.0:
         raise DecisionInputError("report_alpha", f"must be in (0, 1], got {report_alpha!r}")
@@ -97,4 +107,21 @@ def risk_return(
                 message=result.message,
             )
         )
-    return points
+    return pareto(points, keep_dominated=keep_dominated)
+
+
+def pareto(points: list[FrontierPoint], *, keep_dominated: bool = False) -> list[FrontierPoint]:
+    """``points`` ordered by risk (CVaR ascending, then expected profit) with each
+    dominated point flagged, and left out unless ``keep_dominated``. Along the kept points
+    CVaR rises and expected profit falls strictly: a monotone frontier."""
+    from dataclasses import replace
+
+    order = sorted(points, key=lambda p: (p.cvar, p.mean))
+    flagged = []
+    best_mean = -np.inf
+    for p in reversed(order):  # from the safest: a point stays only if it earns more
+        dominated = not p.mean > best_mean
+        best_mean = max(best_mean, p.mean)
+        flagged.append(replace(p, dominated=dominated))
+    flagged.reverse()
+    return flagged if keep_dominated else [p for p in flagged if not p.dominated]

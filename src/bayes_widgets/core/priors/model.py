@@ -5,16 +5,25 @@
     mp.set("sigma", mp.priors["sigma"].updated(sigma=2.0))
     draws = mp.prior_predictive()  # {"y": (500, ...)}: one call of one compiled function
     new_model = mp.apply()         # the model rebuilt with the edited priors
+    mp.observed_values("y")        # the observed data as the model holds it now
+    mp.series_dim("y")             # "date" when y is a series over time, else None
+    mp.data_changes()              # {"X": "100 → 20 rows"} after the user's pm.set_data
 
 Every editable prior's parameters are inputs of a single compiled function that draws
 all ``draws`` prior-predictive samples at once (the model graph vectorised over a
 leading draw dimension), so changing a parameter costs one function call and no
 compilation. Changing a variable's *family* changes the graph: that compiles once per
 combination of families (``compiles`` counts them).
+
+The compiled function reads the model's data containers (``pm.Data``) as they are when
+it is called, so after the user's ``pm.set_data`` the prior predictive is that of the
+new data; :meth:`ModelPriors.data_changes` says which containers changed since the
+priors were read, so a view can say so.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +33,9 @@ from bayes_widgets.core.priors.errors import PriorError
 
 
 DRAW = "__draw__"
+
+TIME_DIMS = ("date", "time", "week", "day", "month", "year", "period", "t", "step", "timestamp", "quarter")
+"""Dimension names read as a time axis (also any name containing ``date`` or ``time``)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,69 @@ class ModelPriors:
         self.original = {k: v for k, v in read.items() if isinstance(v, PriorDist)}
         self.priors: dict[str, PriorDist] = dict(self.original)
         self.observed = [rv.name for rv in model.observed_RVs]
+        self._data_seen = self._data_state()
+
+    # -- the model's data ---------------------------------------------------------------
+    def _data_state(self) -> dict[str, tuple[int, tuple[int, ...]]]:
+        """Per data container: the identity and shape of the array it holds (cheap)."""
+        out = {}
+        for var in getattr(self.model, "data_vars", []):
+            if hasattr(var, "get_value"):
+                value = var.get_value(borrow=True)
+                out[var.name] = (id(value), tuple(np.shape(value)))
+        return out
+
+    def data_changes(self) -> dict[str, str]:
+        """The data containers whose values were replaced (``pm.set_data``) since the
+        priors were read, each with a few words on how: ``{"X": "100 → 20 rows"}``."""
+        now = self._data_state()
+        out = {}
+        for name, (ident, shape) in now.items():
+            old = self._data_seen.get(name)
+            if old is None or old[0] == ident:
+                continue
+            if old[1] != shape:
+                if len(shape) >= 1 and len(old[1]) == len(shape) and old[1][1:] == shape[1:]:
+                    out[name] = f"{old[1][0]} → {shape[0]} rows"
+                else:
+                    out[name] = f"shape {old[1]} → {shape}"
+            else:
+                out[name] = "new values"
+        return out
+
+    def observed_values(self, name: str) -> np.ndarray | None:
+        """The observed data of ``name`` as the model holds it now (``None`` if unreadable)."""
+        rv = self.model[name]
+        value = self.model.rvs_to_values.get(rv)
+        data = getattr(value, "data", None)
+        if data is None and hasattr(value, "get_value"):
+            data = value.get_value()
+        if data is None and hasattr(value, "eval"):
+            try:
+                data = value.eval()
+            except Exception:  # noqa: BLE001 - an observed value that cannot be read is not drawn
+                data = None
+        return None if data is None else np.asarray(data, dtype=float)
+
+    def series_dim(self, name: str) -> str | None:
+        """The time dimension of observed variable ``name`` when it is one series over time
+        (one dimension, named like a time axis or with date coordinates), else ``None``:
+        a regression over observations ("obs") is not a series."""
+        rv = self.model[name]
+        dims = tuple(rv.type.dims) if is_xtensor(rv) else tuple(self.model.named_vars_to_dims.get(name, ()) or ())
+        if len(dims) != 1:
+            return None
+        dim = dims[0]
+        lowered = str(dim).lower()
+        if lowered in TIME_DIMS or "date" in lowered or "time" in lowered:
+            return dim
+        coords = self.model.coords.get(dim)
+        if coords is not None and len(coords):
+            first = coords[0]
+            if isinstance(first, (np.datetime64, datetime.date)) or np.issubdtype(np.asarray(coords).dtype,
+                                                                                   np.datetime64):
+                return dim
+        return None
 
     # -- editing ------------------------------------------------------------------------
     def set(self, name: str, prior: PriorDist) -> None:

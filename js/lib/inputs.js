@@ -1,0 +1,250 @@
+// Inputs that keep up with a person's hands while the kernel is slow or busy.
+//
+// - LatestSender: one request in flight; while it is, only the newest value waits, so a
+//   kernel busy with a fit gets the latest slider value, never a queue of old ones.
+// - numberBox: a text box for a number that applies on Enter and on change (blur, Tab),
+//   refuses an empty or non-numeric entry inline naming its field, sends nothing then,
+//   and keeps the person's text until it is corrected.
+// - InputLatency: performance marks from each input event to the repaint that shows it
+//   (`bw-input-to-paint:<widget>` measures in the page's Performance timeline).
+import { h } from "./dom.js";
+
+let seqCounter = 0;
+
+/** A page-wide increasing number for each input event. Python echoes the number of the
+ * last message it applied, and handles messages in order: an echo of n covers every
+ * input numbered n or less, from any view on the page. */
+export function nextSeq() {
+  seqCounter += 1;
+  return seqCounter;
+}
+
+/** Sends `send(payload, seq)` with at most one request awaiting its reply; a push while
+ * one is in flight replaces the waiting value (latest wins). `done(seq)` is called when
+ * the kernel's reply for `seq` (or a later one) arrives; a reply that never comes frees
+ * the slot after `timeoutMs`. */
+export class LatestSender {
+  constructor(send, { timeoutMs = 3000, merge = null } = {}) {
+    this.send = send;
+    this.merge = merge; // (waiting, newer) => payload: e.g. two sliders moved at once
+    this.timeoutMs = timeoutMs;
+    this.pending = null;
+    this.inflight = 0;
+    this.timer = null;
+    this.sent = 0;
+  }
+
+  push(payload, seq = nextSeq()) {
+    const merged = this.pending && this.merge ? this.merge(this.pending.payload, payload) : payload;
+    this.pending = { payload: merged, seq };
+    if (!this.inflight) this.flush();
+    return seq;
+  }
+
+  flush() {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    this.inflight = p.seq;
+    this.sent += 1;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.done(this.inflight), this.timeoutMs);
+    this.send(p.payload, p.seq);
+  }
+
+  done(seq) {
+    if (!this.inflight || !(seq >= this.inflight)) return;
+    this.inflight = 0;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.flush();
+  }
+
+  /** Drops the waiting value (it no longer applies, e.g. the family changed). */
+  clear() {
+    this.pending = null;
+  }
+
+  /** True while a value is waiting or in flight. */
+  get busy() {
+    return Boolean(this.inflight || this.pending);
+  }
+
+  dispose() {
+    clearTimeout(this.timer);
+    this.pending = null;
+  }
+}
+
+/** A finite number from a box's text, or null (empty, or not a number). */
+export function parseNumber(text) {
+  const t = String(text ?? "").trim();
+  if (t === "") return null;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : null;
+}
+
+/** Inline messages for refused entries, one per field, shown in one element. */
+export class InputErrors {
+  constructor() {
+    this.el = h("div", { class: "bw-error", role: "alert", "data-testid": "input-error", style: "display:none" });
+    this.messages = new Map();
+  }
+
+  set(field, message) {
+    if (message) this.messages.set(field, message);
+    else this.messages.delete(field);
+    const text = [...this.messages.values()].join("; ");
+    this.el.textContent = text;
+    this.el.style.display = text ? "" : "none";
+  }
+}
+
+const BOX_CSS = "min-width:7ch;";
+
+/** Width of a box for its text: never narrower than `minChars`, never cutting it off. */
+export function fitWidth(el, minChars = 8) {
+  el.style.width = `${Math.max(minChars, String(el.value).length + 2)}ch`;
+}
+
+/**
+ * A text box for a number (or, with `parse`, any value) bound to `field`.
+ * `onCommit(value)` runs on Enter and on change when the text changed since the last
+ * commit; an empty box is `null` when `allowEmpty`, refused otherwise. `errors` (an
+ * InputErrors) shows "<field>: enter a number" while the box holds a refused entry.
+ * Returns the element, with `setValue(text)` to show a value from the kernel (skipped
+ * while the person is editing the box) and `forceValue(text)` (always).
+ */
+export function numberBox({ field, value = "", onCommit = null, onEnter = null, errors, allowEmpty = false,
+  testid, placeholder, minChars = 8, parse = parseNumber, expected = "a number" }) {
+  const el = h("input", { type: "text", inputmode: "decimal", autocomplete: "off", spellcheck: "false",
+    "data-testid": testid, "data-field": field, placeholder, "aria-label": field, style: BOX_CSS });
+  el.value = value;
+  fitWidth(el, minChars);
+  let committed = el.value.trim();
+  const refuse = (message) => {
+    el.setAttribute("aria-invalid", "true");
+    el.classList.add("bw-invalid");
+    errors?.set(field, message);
+  };
+  const accept = () => {
+    el.removeAttribute("aria-invalid");
+    el.classList.remove("bw-invalid");
+    errors?.set(field, null);
+  };
+  const commit = () => {
+    const text = el.value.trim();
+    if (text === "" && allowEmpty) {
+      accept();
+      if (text !== committed) {
+        committed = text;
+        onCommit?.(null);
+      }
+      return;
+    }
+    const v = parse(text);
+    if (v === null) {
+      refuse(`${field}: enter ${expected}`);
+      return;
+    }
+    accept();
+    if (text !== committed) {
+      committed = text;
+      onCommit?.(v);
+    }
+  };
+  /** The box's value, or null after showing why it is refused (for buttons reading it). */
+  el.read = () => {
+    const text = el.value.trim();
+    if (text === "" && allowEmpty) {
+      accept();
+      return null;
+    }
+    const v = parse(text);
+    if (v === null) refuse(`${field}: enter ${expected}`);
+    else accept();
+    return v;
+  };
+  el.addEventListener("input", () => fitWidth(el, minChars));
+  el.addEventListener("change", commit);
+  el.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      commit();
+      if (onEnter && el.getAttribute("aria-invalid") !== "true") onEnter();
+    }
+  });
+  el.setValue = (text) => {
+    if (document.activeElement === el && el.value.trim() !== committed) return; // being edited
+    if (el.getAttribute("aria-invalid") === "true") return; // keeps the person's text
+    el.value = text;
+    committed = String(text).trim();
+    fitWidth(el, minChars);
+  };
+  el.forceValue = (text) => {
+    el.value = text;
+    committed = String(text).trim();
+    accept();
+    fitWidth(el, minChars);
+  };
+  el.commit = commit;
+  return el;
+}
+
+/** Performance marks from input events to the repaint showing them (see the header). */
+export class InputLatency {
+  constructor(widget) {
+    this.name = `bw-input-to-paint:${widget}`;
+    this.widget = widget;
+    this.open = [];
+  }
+
+  /** Marks an input event numbered `seq`. */
+  input(seq) {
+    const mark = `bw-input:${this.widget}:${seq}`;
+    try {
+      performance.mark(mark);
+    } catch {
+      return;
+    }
+    this.open.push({ seq, mark });
+    if (this.open.length > 2000) this.open.splice(0, this.open.length - 2000);
+  }
+
+  /** The figures now hold the data for inputs up to `seq`: once the frame is painted,
+   * measures each such input's latency and calls `after()`. */
+  painted(seq, after = null) {
+    requestAnimationFrame(() => setTimeout(() => {
+      const done = this.open.filter((o) => o.seq <= seq);
+      this.open = this.open.filter((o) => o.seq > seq);
+      for (const o of done) {
+        try {
+          performance.measure(this.name, o.mark);
+          performance.clearMarks(o.mark);
+        } catch {
+          /* a cleared timeline: nothing to measure */
+        }
+      }
+      if (after) after();
+    }, 0));
+  }
+}
+
+/** Tracks whether the pointer is down on `el` (a slider being dragged). */
+export function trackDrag(el) {
+  el.dataset.dragging = "false";
+  const up = () => {
+    el.dataset.dragging = "false";
+    window.removeEventListener("pointerup", up, true);
+  };
+  const down = () => {
+    el.dataset.dragging = "true";
+    window.addEventListener("pointerup", up, true); // released outside the slider too
+  };
+  el.addEventListener("pointerdown", down);
+  el.addEventListener("pointerup", up);
+  el.addEventListener("pointercancel", up);
+  el.addEventListener("lostpointercapture", up);
+  el.addEventListener("blur", up);
+  return () => el.dataset.dragging === "true";
+}
