@@ -176,3 +176,60 @@ def test_wrong_arguments_name_the_field(demand):
         bw.DecisionExplorer(newsvendor(demand), cvar_alpha=1.5)
     with pytest.raises(TypeError, match="unexpected keyword"):
         bw.DecisionExplorer(newsvendor(demand), colour="red")
+
+
+def test_opens_at_the_optimum_when_cheap_and_says_when_a_reference_is_better(demand):
+    problem = newsvendor(demand)
+    ex = bw.DecisionExplorer(problem)
+    exhaustive = int(np.argmax([problem.outcomes([q]).mean() for q in range(201)]))
+    assert ex.decision == {"q": exhaustive} and ex.optimum["x"] == {"q": exhaustive}
+    assert ex.summary["better"] == []
+    # started elsewhere: the naive decision does better, and the summary says by how much
+    worse = bw.DecisionExplorer(problem, x=[0])
+    naive = worse.references[0]
+    assert worse.optimum == {}
+    assert [b["label"] for b in worse.summary["better"]] == ["naive (means)"]
+    assert worse.summary["better"][0]["by"] == pytest.approx(naive["mean"] - worse.summary["mean"])
+    worse.optimise()
+    assert worse.summary["better"] == []
+    # an expensive problem is not optimised on construction
+    lazy = bw.DecisionExplorer(problem, optimise_on_start=False)
+    assert lazy.optimum == {} and lazy.decision == problem.as_dict(problem.start)
+
+
+def test_frontier_is_monotone_with_dominated_optima_left_out():
+    from bayes_widgets.core.decision.frontier import FrontierPoint, pareto
+
+    def point(alpha, mean, cvar_):
+        return FrontierPoint(alpha=alpha, x={"q": 0}, mean=mean, cvar=cvar_, prob_loss=0.0, converged=True,
+                             message="")
+
+    # a curve that folds back: the 0.1 optimum is beaten on both axes by the 0.05 one
+    pts = [point(1.0, 100, -50), point(0.5, 90, -20), point(0.1, 70, -10), point(0.05, 80, -5), point(0.02, 60, 0)]
+    front = pareto(pts)
+    assert [p.alpha for p in front] == [1.0, 0.5, 0.05, 0.02]
+    assert [p.cvar for p in front] == sorted(p.cvar for p in front)
+    assert [p.mean for p in front] == sorted((p.mean for p in front), reverse=True)
+    flagged = pareto(pts, keep_dominated=True)
+    assert [p.alpha for p in flagged if p.dominated] == [0.1]
+
+
+def test_replies_carry_the_input_number_and_values_read_at_the_variables_resolution(demand, outbox):
+    rng = np.random.default_rng(0)
+    problem = DecisionProblem(
+        {"tv": (0, 1e5), "radio": (0, 1e5)},
+        {"r": rng.normal(1.0, 0.1, size=(300, 2))},
+        lambda x, s: s["r"] @ np.sqrt(x),
+        constraints=[budget(1e5)],
+    )
+    ex = bw.DecisionExplorer(problem, naive=False, x=[5e4, 5e4])
+    assert [v["resolution"] for v in ex.variables] == [pytest.approx(0.1), pytest.approx(0.1)]
+    assert bw.DecisionExplorer(newsvendor(demand), naive=False).variables[0]["resolution"] == 0.5
+    send(ex, outbox, "evaluate", x={"tv": 6e4, "radio": 4e4}, seq=11)
+    assert ex.applied["seq"] == 11 and ex.decision == {"tv": 6e4, "radio": 4e4}
+    send(ex, outbox, "evaluate", x={"tv": 2e5, "radio": 0}, seq=12)
+    assert ex.applied["seq"] == 12 and outbox.of_type("rejected")[-1]["seq"] == 12
+    assert ex.decision == {"tv": 6e4, "radio": 4e4}
+    # figures: readable ticks, legends below the plots
+    for fig in (ex.outcome_figure, ex.frontier_figure):
+        assert "CustomJSTickFormatter" in fig and '"below"' in fig
