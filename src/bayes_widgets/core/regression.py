@@ -453,7 +453,7 @@ def posterior_draws(regression: LinearRegression, posterior: Any) -> dict[str, n
 
 
 def predict_new_rows(
-    regression: LinearRegression,
+    model: Any,
     posterior: Any,
     new_rows: Any,
     *,
@@ -462,8 +462,19 @@ def predict_new_rows(
     seed: int | None = None,
     row_keys: Sequence[int] | None = None,
     method: str = "vectorised",
+    **options: Any,
 ) -> pd.DataFrame:
-    """Posterior predictions of ``regression`` for ``new_rows``, one output row per new row.
+    """Posterior predictions of ``model`` for ``new_rows``, one output row per new row.
+
+    ``model`` is a :class:`LinearRegression` (below), any ``pymc.Model`` whose inputs are
+    ``pm.Data`` containers (options ``row_dim``, ``var_names``; see
+    :mod:`bayes_widgets.core.prediction`) or a NumPyro model function (options
+    ``model_args``, ``model_kwargs``, ``inputs``, ``observed``, ``var_names``; see
+    :mod:`bayes_widgets.core.prediction_numpyro`). For the latter two, the columns are
+    the inputs, then mean, sd and interval of every deterministic and observed variable
+    on the rows, and ``row_keys`` does not apply.
+
+    For a LinearRegression:
 
     Columns: the inputs, then for ``mu`` (the regression line) and ``y`` (a new
     observation; see the module docstring) the posterior mean, sd and the ``prob``
@@ -476,13 +487,26 @@ def predict_new_rows(
     numbers as they were. ``method="pymc"`` computes the same with ``pm.set_data`` and
     ``pm.sample_posterior_predictive`` on a copy of the model (slower; the reference).
     """
+    if not isinstance(model, LinearRegression):
+        return _predict_other(
+            model,
+            posterior,
+            new_rows,
+            prob=prob,
+            interval=interval,
+            seed=seed,
+            row_keys=row_keys,
+            method=method,
+            options=options,
+        )
+    regression = model
+    if options:
+        raise RegressionInputError(
+            next(iter(options)), "is not an option of a LinearRegression's predictions"
+        )
     prob, interval = check_prob(prob), check_interval(interval)
     if method not in ("vectorised", "pymc"):
         raise RegressionInputError("method", f"must be 'vectorised' or 'pymc', got {method!r}")
-    if not isinstance(regression, LinearRegression):
-        raise RegressionInputError(
-            "regression", f"expected a LinearRegression, got {type(regression).__name__}"
-        )
     if seed is not None and (
         isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
     ):
@@ -520,6 +544,54 @@ def predict_new_rows(
         y=what,
     )
     return out
+
+
+def model_kind(model: Any) -> str:
+    """``regression``, ``pymc`` or ``numpyro``: which kind of model predictions are for."""
+    if isinstance(model, LinearRegression):
+        return "regression"
+    if type(model).__module__.split(".")[0] == "pymc":
+        import pymc as pm
+
+        if isinstance(model, pm.Model):
+            return "pymc"
+    elif callable(model) and not isinstance(model, type):
+        return "numpyro"
+    raise RegressionInputError(
+        "model",
+        "expected a LinearRegression, a pymc.Model with pm.Data inputs or a NumPyro model "
+        f"function, got {type(model).__name__}",
+    )
+
+
+PYMC_OPTIONS = ("row_dim", "var_names")
+NUMPYRO_OPTIONS = ("model_args", "model_kwargs", "inputs", "observed", "var_names")
+
+
+def _predict_other(model, posterior, new_rows, *, prob, interval, seed, row_keys, method, options):
+    kind = model_kind(model)
+    allowed = PYMC_OPTIONS if kind == "pymc" else NUMPYRO_OPTIONS
+    unknown = [k for k in options if k not in allowed]
+    if unknown:
+        raise RegressionInputError(
+            unknown[0], f"is not an option for a {kind} model; the options are {list(allowed)}"
+        )
+    if row_keys is not None:
+        raise RegressionInputError("row_keys", "applies to a LinearRegression only")
+    if kind == "pymc":
+        from bayes_widgets.core.prediction import predict_model_rows
+
+        return predict_model_rows(
+            model, posterior, new_rows, prob=prob, interval=interval, seed=seed, method=method,
+            **options,
+        )
+    if method != "vectorised":
+        raise RegressionInputError("method", "a NumPyro model is predicted with Predictive only")
+    from bayes_widgets.core.prediction_numpyro import predict_numpyro_rows
+
+    return predict_numpyro_rows(
+        model, posterior, new_rows, prob=prob, interval=interval, seed=seed, **options
+    )
 
 
 def _noise(shape: tuple[int, int], seed: int | None, row_keys: Sequence[int] | None) -> np.ndarray:
