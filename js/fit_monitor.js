@@ -48,45 +48,135 @@ function chainTable(model) {
         r.divergences_tuning ? ` (+${r.divergences_tuning} tuning)` : ""),
       h("td", {}, fmt(r.step_size)),
       h("td", {}, byDepth ? fmt(r.tree_depth) : fmt(r.n_steps)),
-      h("td", {}, fmt(r.draws_per_s, 3)),
-      h("td", {}, r.phase === "done" ? "–" : fmtSeconds(r.eta_s)),
+      h("td", {}, fmtRate(r.draws_per_s)),
+      h("td", { "data-testid": "chain-eta" }, r.phase === "done" || r.phase === "cancelled" ? "–" : fmtSeconds(r.eta_s)),
     ),
   );
   return h("table", { class: "bw-chains", "data-testid": "chains" }, head, body);
 }
 
-function convergenceTable(model) {
+/** Draws per second, rounded for reading: 166667 → "167k", 3296 → "3,296", 4.25 → "4.25". */
+function fmtRate(x) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "–";
+  if (x >= 1e5) return `${Math.round(x / 1e3)}k`;
+  if (x >= 100) return Math.round(x).toLocaleString("en-US");
+  return x.toPrecision(3);
+}
+
+const ROW_COLUMNS = (params) => [
+  ...(params ? [["mean", (r) => fmt(r.mean)], ["sd", (r) => fmt(r.sd)]] : []),
+  ["R-hat", (r) => fmt(r.r_hat, 4)],
+  ["ESS bulk", (r) => (r.ess_bulk === null || r.ess_bulk === undefined ? "–" : Math.round(r.ess_bulk))],
+  ["ESS tail", (r) => (r.ess_tail === null || r.ess_tail === undefined ? "–" : Math.round(r.ess_tail))],
+];
+
+function paramRow(r, cols, extra = {}) {
+  const problems = r.problems || [];
+  return h(
+    "tr",
+    { "data-name": r.name, "data-rhat": r.r_hat ?? "", "data-problem": problems.length ? "true" : "false",
+      class: problems.length ? "bw-flagged" : null, ...extra },
+    h("td", { class: "bw-left" }, r.name),
+    ...cols.map(([, f]) => h("td", {}, f(r))),
+    h("td", { class: "bw-left bw-bad", "data-testid": "row-problems" }, problems.join("; ")),
+  );
+}
+
+/**
+ * Parameters: free ones row by row; each deterministic variable on one line that
+ * opens into its rows ("mu — 120 values, max R-hat 1.00, min ESS 830").
+ */
+function convergenceTable(model, expanded, rerender) {
   const running = model.get("running") || [];
   const diag = model.get("diagnostics") || {};
   const params = diag.parameters && diag.parameters.length ? diag.parameters : null;
-  const rows = params
-    ? params.map((p) => ({ name: p.name, r_hat: p.r_hat, ess_bulk: p.ess_bulk, ess_tail: p.ess_tail, mean: p.mean, sd: p.sd }))
-    : running;
+  const rows = params || running;
   if (!rows.length) return h("div");
-  const head = h(
-    "tr",
-    {},
-    h("th", { class: "bw-left" }, params ? "parameter" : "traced (running)"),
-    params ? h("th", {}, "mean") : null,
-    params ? h("th", {}, "sd") : null,
-    h("th", {}, "R-hat"),
-    h("th", {}, "ESS bulk"),
-    h("th", {}, "ESS tail"),
-  );
-  const body = rows.map((r) =>
-    h(
-      "tr",
-      { "data-name": r.name, "data-rhat": r.r_hat ?? "" },
-      h("td", { class: "bw-left" }, r.name),
-      params ? h("td", {}, fmt(r.mean)) : null,
-      params ? h("td", {}, fmt(r.sd)) : null,
-      h("td", { class: r.r_hat > 1.01 ? "bw-bad" : null }, fmt(r.r_hat, 4)),
-      h("td", {}, fmt(r.ess_bulk === null ? null : Math.round(r.ess_bulk))),
-      h("td", {}, fmt(r.ess_tail === null ? null : Math.round(r.ess_tail))),
-    ),
-  );
-  const extra = diag.parameters_omitted ? h("div", {}, `… ${diag.parameters_omitted} more in the result`) : null;
-  return h("div", {}, h("table", { class: "bw-convergence", "data-testid": "convergence" }, head, body), extra);
+  const cols = ROW_COLUMNS(params);
+  const head = h("tr", {}, h("th", { class: "bw-left" }, params ? "parameter" : "traced (running)"),
+    ...cols.map(([label]) => h("th", {}, label)), h("th", { class: "bw-left" }, "problems"));
+  const body = [];
+  const groups = params ? model.get("groups") || [] : [];
+  const groupOf = new Map(groups.map((g) => [g.variable, g]));
+  const done = new Set();
+  for (const r of rows) {
+    const g = groupOf.get(r.variable);
+    if (!g || g.kind === "free") {
+      body.push(paramRow(r, cols));
+      continue;
+    }
+    if (done.has(g.variable)) continue;
+    done.add(g.variable);
+    const open = expanded.has(g.variable);
+    const toggle = h("button", { class: "bw-link", "data-testid": "expand", "data-variable": g.variable,
+      "aria-expanded": open ? "true" : "false" }, open ? "collapse" : "expand");
+    toggle.addEventListener("click", () => {
+      if (expanded.has(g.variable)) expanded.delete(g.variable);
+      else expanded.add(g.variable);
+      rerender();
+    });
+    const line = `${g.variable} — ${g.size} values, max R-hat ${fmt(g.r_hat_max, 3)}, ` +
+      `min ESS bulk ${g.ess_bulk_min === null ? "–" : Math.round(g.ess_bulk_min)}, ` +
+      `min ESS tail ${g.ess_tail_min === null ? "–" : Math.round(g.ess_tail_min)}`;
+    body.push(h("tr", { class: `bw-group${g.problems.length ? " bw-flagged" : ""}`, "data-group": g.variable,
+      "data-size": g.size, "data-problem": g.problems.length ? "true" : "false" },
+      h("td", { class: "bw-left", colspan: cols.length + 1 }, line, " ", toggle),
+      h("td", { class: "bw-left bw-bad", "data-testid": "row-problems" }, g.problems.join("; "))));
+    if (open) {
+      const members = rows.filter((x) => x.variable === g.variable);
+      for (const m of members) body.push(paramRow(m, cols, { class: "bw-member" }));
+      const shown = members.length;
+      if (shown < g.size) {
+        body.push(h("tr", { class: "bw-member" }, h("td", { class: "bw-left bw-note", colspan: cols.length + 2 },
+          `first ${shown} of ${g.size} shown; all are in result.summary()`)));
+      }
+    }
+  }
+  return h("table", { class: "bw-convergence", "data-testid": "convergence" }, head, ...body);
+}
+
+/** Every problem of the fit, named in visible text (the rules of result.diagnostics). */
+function problemList(model) {
+  const problems = model.get("problems") || [];
+  const st = model.get("status");
+  const final = FINAL.has(st);
+  const hasDraws = (model.get("running") || []).length || (model.get("diagnostics") || {}).draws_per_chain;
+  if (!problems.length) {
+    if (!hasDraws) return null;
+    return h("div", { class: "bw-ok", "data-testid": "problems", "data-count": 0 },
+      final ? "No problems found: R-hat ≤ 1.01, ESS ≥ 100 per chain, no divergences, tree depth and E-BFMI fine."
+        : "No problems so far in the traced draws.");
+  }
+  return h("div", { class: "bw-problems", "data-testid": "problems", "data-count": problems.length },
+    h("b", {}, `${problems.length} problem${problems.length === 1 ? "" : "s"}${final ? "" : " so far"}:`),
+    h("ul", {}, problems.map((p) => h("li", {}, p))));
+}
+
+/** Warnings raised inside the fit, each once, and the sampler's log: collapsed. */
+function captured(model, openState) {
+  const warnings = model.get("warnings") || [];
+  const log = model.get("log") || [];
+  const out = [];
+  if (warnings.length) {
+    const total = warnings.reduce((n, w) => n + (w.count || 1), 0);
+    const d = h("details", { class: "bw-captured", "data-testid": "warnings", "data-count": warnings.length,
+      open: openState.warnings || null },
+      h("summary", {}, `${warnings.length} warning${warnings.length === 1 ? "" : "s"} raised while fitting` +
+        (total > warnings.length ? ` (${total} times)` : "")),
+      h("ul", {}, warnings.map((w) => h("li", {}, h("b", {}, w.category), `: ${w.message}`,
+        w.count > 1 ? ` (×${w.count})` : ""))));
+    d.addEventListener("toggle", () => (openState.warnings = d.open));
+    out.push(d);
+  }
+  if (log.length) {
+    const d = h("details", { class: "bw-captured", "data-testid": "log", "data-count": log.length,
+      open: openState.log || null },
+      h("summary", {}, `sampler log (${log.length} line${log.length === 1 ? "" : "s"})`),
+      h("pre", {}, log.join("\n")));
+    d.addEventListener("toggle", () => (openState.log = d.open));
+    out.push(d);
+  }
+  return out;
 }
 
 function summaryLine(model) {
@@ -100,7 +190,8 @@ function summaryLine(model) {
     ["min ESS tail", d.ess_tail_min === null ? "–" : Math.round(d.ess_tail_min)],
     ["min E-BFMI", fmt(d.ebfmi_min)],
     ["wall time", fmtSeconds(d.wall_time_s)],
-    ["draws/s", fmt(d.draws_per_s)],
+    ["sampling", fmtSeconds(d.sampling_time_s)],
+    ["draws/s", fmtRate(d.draws_per_s)],
   ];
   return h(
     "div",
@@ -353,8 +444,9 @@ export default {
       status.textContent = `${st}${model.get("backend") ? ` · ${model.get("backend")}` : ""}`;
       bar.style.width = `${Math.round(100 * (p.fraction || 0))}%`;
       counts.textContent =
-        `${p.draws_done ?? 0} / ${p.total ?? 0} draws · ${fmtSeconds(p.elapsed_s)}` +
+        `${p.draws_done ?? 0} / ${p.total ?? 0} draws · ${fmtRate(p.draws_per_s)} draws/s · ${fmtSeconds(p.elapsed_s)}` +
         (FINAL.has(st) ? "" : ` · ETA ${fmtSeconds(p.eta_s)}`);
+      counts.dataset.eta = FINAL.has(st) || p.eta_s === null || p.eta_s === undefined ? "" : p.eta_s;
       const live = !FINAL.has(st) && st !== "created";
       cancel.disabled = !live;
       pause.disabled = !live || !model.get("can_pause") || st === "paused";
@@ -362,17 +454,21 @@ export default {
       message.textContent = model.get("message") || "";
       message.style.display = message.textContent ? "" : "none";
     };
+    const expanded = new Set();
+    const openState = {};
     const updateTables = () => {
-      tables.replaceChildren(chainTable(model), convergenceTable(model));
+      tables.replaceChildren(chainTable(model), convergenceTable(model, expanded, updateTables));
       const s = summaryLine(model);
-      summary.replaceChildren(...(s ? [s] : []));
+      const p = problemList(model);
+      summary.replaceChildren(...[s, p, ...captured(model, openState)].filter(Boolean));
     };
     updateHead();
     updateTables();
     const onHead = () => updateHead();
     const onTables = () => updateTables();
+    const TABLE_EVENTS = "change:chains change:running change:diagnostics change:groups change:problems change:warnings change:log change:status";
     model.on("change:status change:progress change:message change:can_pause", onHead);
-    model.on("change:chains change:running change:diagnostics", onTables);
+    model.on(TABLE_EVENTS, onTables);
 
     // Plots: BokehJS arrives once per page through the carrier model.
     let doc = null;
@@ -441,7 +537,7 @@ export default {
       theme.dispose();
       banner.dispose();
       model.off("change:status change:progress change:message change:can_pause", onHead);
-      model.off("change:chains change:running change:diagnostics", onTables);
+      model.off(TABLE_EVENTS, onTables);
       model.off("change:figure_json", onFigure);
       model.off("change:ranks", onRanks);
     };

@@ -20,6 +20,15 @@ const css = `
 .bw-posterior tr[data-quantity]:hover td { background: color-mix(in srgb, var(--jp-brand-color1, #1976d2) 8%, transparent); }
 .bw-posterior select[multiple] { min-width: 160px; }
 .bw-posterior .bw-note { color: var(--jp-ui-font-color2, #666); }
+.bw-posterior .bw-problems { color: var(--jp-error-color1, #b00020); margin: 4px 0; }
+.bw-posterior .bw-problems ul { margin: 2px 0 2px 18px; padding: 0; }
+.bw-posterior .bw-ok { color: var(--jp-success-color1, #2e7d32); margin: 4px 0; }
+.bw-posterior td.bw-why { text-align: left; white-space: normal; min-width: 160px; max-width: 320px;
+  color: var(--jp-error-color1, #b00020); }
+.bw-posterior tr.bw-group td { font-style: italic; }
+.bw-posterior tr.bw-member td.bw-left:first-child { padding-left: 20px; }
+.bw-posterior button.bw-link { border: none; background: none; color: var(--jp-brand-color1, #1976d2);
+  cursor: pointer; padding: 0 2px; text-decoration: underline; font-style: normal; }
 `;
 
 const COLUMNS = [["mean", "mean"], ["sd", "sd"], ["hdi_3%", "hdi 3%"], ["hdi_97%", "hdi 97%"],
@@ -36,6 +45,7 @@ export default {
     const banner = errorBanner(model);
     const note = versionNote(model);
     const header = h("div", { class: "bw-note", "data-testid": "header" });
+    const problemBox = h("div", { "data-testid": "problems" });
     const table = h("table", { "data-testid": "summary" });
     const variableSelect = h("select", { "data-testid": "variable" });
     const quantitySelect = h("select", { multiple: true, size: 6, "data-testid": "quantities" });
@@ -44,7 +54,7 @@ export default {
     const selection = h("div", { class: "bw-note", "data-testid": "selection" });
     const figure = h("div", { "data-testid": "figure" });
     const forest = h("div", { "data-testid": "forest" });
-    root.append(...[note, banner.el].filter(Boolean), header,
+    root.append(...[note, banner.el].filter(Boolean), header, problemBox,
       h("div", { class: "bw-row" }, h("div", { class: "bw-table" }, table),
         h("div", {}, h("div", {}, "variable ", variableSelect), quantitySelect, h("div", {}, plot)),
         h("div", {}, h("div", {}, "forest of"), forestSelect)),
@@ -54,27 +64,69 @@ export default {
       const f = model.get("facts") || {};
       const rows = model.get("summary") || [];
       const flagged = rows.filter((r) => (r.problems || []).length).length;
+      const problems = model.get("problems") || [];
       header.textContent = `${f.chains ?? "?"} chains × ${f.draws_per_chain ?? "?"} draws; ` +
         `${rows.length} quantities, ${flagged} with a problem` +
         (f.draws_shown < f.draws_total ? `; plots show ${f.draws_shown} of ${f.draws_total} draws` : "");
       root.dataset.problems = flagged;
+      root.dataset.fitProblems = problems.length;
+      problemBox.dataset.count = problems.length;
+      problemBox.className = problems.length ? "bw-problems" : "bw-ok";
+      problemBox.replaceChildren(...(problems.length
+        ? [h("b", {}, `${problems.length} problem${problems.length === 1 ? "" : "s"}:`),
+          h("ul", {}, problems.map((p) => h("li", {}, p)))]
+        : ["No problems found: R-hat ≤ 1.01, ESS ≥ 100 per chain, no divergences, tree depth and E-BFMI fine."]));
     };
 
+    const expanded = new Set();
+    const quantityRow = (r, chosen, member) => {
+      const problems = r.problems || [];
+      const tr = h("tr", {
+        class: [problems.length ? "bw-problem" : "", chosen.has(r.name) ? "bw-chosen" : "",
+          member ? "bw-member" : ""].join(" ").trim() || null,
+        "data-quantity": r.name, "data-problem": String(problems.length > 0),
+      }, h("td", { class: "bw-left" }, r.name),
+      ...COLUMNS.map(([k]) => h("td", { "data-col": k, "data-value": r[k] ?? "" }, fmt(r[k], 4))),
+      h("td", { class: "bw-why", "data-testid": "row-problems" }, problems.join("; ")));
+      tr.addEventListener("click", () => sendCommand(model, "select", { quantities: [r.name] }));
+      return tr;
+    };
     const renderTable = () => {
       const rows = model.get("summary") || [];
       const chosen = new Set(model.get("selected") || []);
+      const groups = new Map((model.get("groups") || []).map((g) => [g.variable, g]));
+      const body = [];
+      const done = new Set();
+      for (const r of rows) {
+        const g = groups.get(r.variable);
+        if (!g || g.kind === "free") {
+          body.push(quantityRow(r, chosen, false));
+          continue;
+        }
+        if (done.has(g.variable)) continue;
+        done.add(g.variable);
+        const open = expanded.has(g.variable);
+        const toggle = h("button", { class: "bw-link", "data-testid": "expand", "data-variable": g.variable,
+          "aria-expanded": open ? "true" : "false" }, open ? "collapse" : "expand");
+        toggle.addEventListener("click", (e) => {
+          e.stopPropagation();
+          if (expanded.has(g.variable)) expanded.delete(g.variable);
+          else expanded.add(g.variable);
+          renderTable();
+        });
+        body.push(h("tr", { class: `bw-group${g.problems.length ? " bw-problem" : ""}`, "data-group": g.variable,
+          "data-size": g.size, "data-problem": String(g.problems.length > 0) },
+          h("td", { class: "bw-left", colspan: COLUMNS.length + 1 },
+            `${g.variable} — ${g.size} values, max R-hat ${fmt(g.r_hat_max, 3)}, ` +
+            `min ESS bulk ${g.ess_bulk_min === null ? "–" : Math.round(g.ess_bulk_min)}, ` +
+            `min ESS tail ${g.ess_tail_min === null ? "–" : Math.round(g.ess_tail_min)} `, toggle),
+          h("td", { class: "bw-why", "data-testid": "row-problems" }, g.problems.join("; "))));
+        if (open) for (const m of rows.filter((x) => x.variable === g.variable)) body.push(quantityRow(m, chosen, true));
+      }
       table.replaceChildren(
-        h("tr", {}, h("th", { class: "bw-left" }, "quantity"), ...COLUMNS.map(([, l]) => h("th", {}, l))),
-        ...rows.map((r) => {
-          const tr = h("tr", {
-            class: [(r.problems || []).length ? "bw-problem" : "", chosen.has(r.name) ? "bw-chosen" : ""].join(" ").trim() || null,
-            "data-quantity": r.name, "data-problem": String((r.problems || []).length > 0),
-            title: (r.problems || []).join("; ") || null,
-          }, h("td", { class: "bw-left" }, r.name),
-          ...COLUMNS.map(([k]) => h("td", { "data-col": k, "data-value": r[k] ?? "" }, fmt(r[k], 4))));
-          tr.addEventListener("click", () => sendCommand(model, "select", { quantities: [r.name] }));
-          return tr;
-        }));
+        h("tr", {}, h("th", { class: "bw-left" }, "quantity"), ...COLUMNS.map(([, l]) => h("th", {}, l)),
+          h("th", { class: "bw-left" }, "problems")),
+        ...body);
     };
 
     const renderChoices = () => {
@@ -150,8 +202,8 @@ export default {
     };
 
     const onSelected = () => { renderTable(); renderChoices(); };
-    model.on("change:summary change:facts", renderHeader);
-    model.on("change:summary change:selected", onSelected);
+    model.on("change:summary change:facts change:problems", renderHeader);
+    model.on("change:summary change:selected change:groups", onSelected);
     model.on("change:variables change:forest_variables", renderChoices);
     model.on("change:figure", renderFigure);
     model.on("change:forest", renderForest);

@@ -55,7 +55,11 @@ def test_summary_flags_a_chain_that_did_not_mix():
 def test_explorer_state_selection_and_errors():
     ex = bw.PosteriorExplorer(tree(stuck_chain=True))
     assert ex.selected[0] == "mu"  # problems first
-    assert [r["name"] for r in ex.problems()] == ["mu"]
+    assert [r["name"] for r in ex.flagged()] == ["mu"]
+    # the stuck chain named, in sentences, by the rules of result.diagnostics
+    assert ex.problems[0].startswith("R-hat above 1.01: mu ")
+    assert ex.problems[1].startswith("ESS bulk below 200 (100 per chain × 2): mu ")
+    assert "beta" not in " ".join(ex.problems)
     assert ex.facts["predictive"] == {"name": "y", "curves": 100, "observed": 30}
     item = json.loads(ex.figure)
     text = json.dumps(item)

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bayes_widgets.core.figure_format import readable_ticks
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
 DIVERGENT = "#d62728"
 MAX_POINTS = 500
@@ -175,12 +177,14 @@ def _empty_figure(names: tuple[str, ...], chains: int, tune: int, bins: int,
             f.legend.padding = 2
             f.legend.spacing = 0
         f.xaxis.axis_label = "draw" if j == k - 1 else None
+        readable_ticks(f)
         rsrc = ColumnDataSource(rank_columns(np.zeros((chains, bins)), bins), name=f"rank-{j}")
         r = figure(width=width // 2 + 40, height=row_height, title=f"{name} ranks",
                    toolbar_location=None, tools="")
         for c in range(chains):
             r.step("bin", f"c{c}", source=rsrc, mode="center", color=PALETTE[c % len(PALETTE)], line_width=1.5)
         r.yaxis.visible = False
+        readable_ticks(r, "x")
         rows.append([f, r])
     grid = gridplot(rows, toolbar_location=None, merge_tools=True) if rows else figure(width=width, height=60)
     return json.dumps(json_item(grid))

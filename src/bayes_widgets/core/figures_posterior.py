@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from bayes_widgets.core.diagnostics import rank_histograms
+from bayes_widgets.core.figure_format import readable_ticks
 from bayes_widgets.core.figures import PALETTE
 from bayes_widgets.core.posterior import PosteriorData
 
@@ -95,13 +96,13 @@ def explorer_figure(
             t.line(keep, values[n][c, keep], color=PALETTE[c % len(PALETTE)], alpha=0.6, line_width=1)
         t.scatter("draw", f"q{j}", source=draws, color="color", size=3, alpha=0.35,
                   selection_color=SELECTED, selection_alpha=1.0, nonselection_alpha=0.08)
-        traces.append(t)
+        traces.append(readable_ticks(t))
         r = figure(width=220, height=130, title="rank", tools="", toolbar_location=None)
         edges = np.arange(counts.shape[2] + 1)
         for c in range(chains):
             r.step(edges[:-1], counts[j, c], mode="after", color=PALETTE[c % len(PALETTE)], line_width=1.5)
         r.yaxis.visible = False
-        ranks.append(r)
+        ranks.append(readable_ticks(r, "x"))
 
     if len(names) >= 2:
         pair = selectable(figure(width=360, height=320, title="pair", tools="", toolbar_location="right",
@@ -114,6 +115,7 @@ def explorer_figure(
                       tools="", toolbar_location=None, x_axis_label=names[0])
         pair.quad(left=edges_1d[:-1], right=edges_1d[1:], top=counts_1d, bottom=0, alpha=0.6)
 
+    readable_ticks(pair)
     facts: dict[str, Any] = {"quantities": names, "draws_shown": len(keep) * chains,
                              "draws_total": n_draw * chains, "predictive": None}
     pieces = [pair]
@@ -143,6 +145,7 @@ def explorer_figure(
         p.step(edges[:-1], obs_density, mode="after", color="black", line_width=2.5, legend_label="observed")
         p.legend.location = "top_right"
         p.legend.label_text_font_size = "8pt"
+        readable_ticks(p)
         draws.selected.js_on_change("indices", CustomJS(
             args={"draws": draws, "ppc": ppc, "base": 0.25, "selected": SELECTED, "plain": PREDICTIVE},
             code=_HIGHLIGHT_JS))
@@ -171,4 +174,5 @@ def forest_figure(rows: Sequence[dict[str, Any]], *, width: int = 420, max_rows:
                tools="", toolbar_location=None)
     f.segment("lo", "name", "hi", "name", source=src, color="color", line_width=2)
     f.scatter("mean", "name", source=src, color="color", size=7)
+    readable_ticks(f, "x")
     return json.dumps(json_item(f))

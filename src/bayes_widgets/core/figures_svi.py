@@ -21,6 +21,8 @@ from collections import deque
 
 import numpy as np
 
+from bayes_widgets.core.figure_format import readable_ticks
+
 from bayes_widgets.core.figures import _fill_sources, _fresh_ids, _json_column
 
 LOSS_POINTS = 1000
@@ -169,4 +171,5 @@ def _empty_loss_figure(total_steps: int, width: int = 560, height: int = 230) ->
     f.legend.background_fill_alpha = 0.5
     f.legend.padding = 2
     f.legend.spacing = 0
+    readable_ticks(f)
     return json.dumps(json_item(f))

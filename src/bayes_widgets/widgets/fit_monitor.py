@@ -31,7 +31,7 @@ from typing import Any
 import traitlets
 
 from bayes_widgets.core import events as ev
-from bayes_widgets.core.diagnostics import rank_histograms, running_diagnostics
+from bayes_widgets.core.diagnostics import fit_problems, group_parameters, rank_histograms, running_diagnostics
 from bayes_widgets.core.figures import MAX_POINTS, trace_columns, trace_rank_figure
 from bayes_widgets.core.figures_svi import LossBinner, loss_figure, loss_stride
 from bayes_widgets.core.session import FitSession
@@ -49,8 +49,9 @@ RANK_DRAWS = 5000
 MIN_RUNNING_DRAWS = 20
 YIELD_S = 0.005
 LIVE_POINTS = 2000
-MAX_TABLE_ROWS = 50
 """Points per chain a view keeps while streaming (older ones roll off)."""
+MAX_GROUP_ROWS = 100
+"""Rows per deterministic variable kept in the widget's state (all are in the result)."""
 
 
 class FitMonitor(BayesWidget):
@@ -73,11 +74,20 @@ class FitMonitor(BayesWidget):
     """What happened, e.g. how many draws a cancelled fit kept."""
     backend = traitlets.Unicode("").tag(sync=True)
     trace_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    """Scalars shown in the trace and rank plots."""
+    """Scalars shown in the trace and rank plots, with coordinate labels (``beta[price]``)."""
+    problems = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Every problem of the fit, named (the rules of ``result.diagnostics``): while sampling
+    from the running R-hat/ESS and the divergences, at the end from the final diagnostics."""
+    groups = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Final: one line per variable (size, max R-hat, min ESS, problems); free ones first."""
+    warnings = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Warnings raised inside the fit, each once: category, message, count."""
+    log = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """The sampler's log lines (kept here instead of printed in other cells)."""
     chains = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Per chain: draws_done, total, phase, divergences, step_size, tree_depth/n_steps, draws_per_s, eta_s."""
     progress = traitlets.Dict().tag(sync=True)
-    """Overall: draws_done, total, fraction, elapsed_s, eta_s, divergences."""
+    """Overall: draws_done, total, fraction, draws_per_s, elapsed_s, eta_s, divergences."""
     running = traitlets.List(traitlets.Dict()).tag(sync=True)
     """R-hat and ESS of the traced scalars so far (about once a second)."""
     diagnostics = traitlets.Dict().tag(sync=True)
@@ -124,6 +134,8 @@ class FitMonitor(BayesWidget):
         self._rendered = threading.Event()
         self._running_every = RUNNING_EVERY_S
         self._binner: LossBinner | None = None
+        self._capture_version = -1
+        self._running_rows: list[dict] = []
         self._loss_sent: dict[str, list] = {"x": [], "y": [], "s": []}
         if session is None:
             self.status = "error"
@@ -132,7 +144,7 @@ class FitMonitor(BayesWidget):
         with self.hold_sync():
             self.backend = session.backend_name
             self.method = session.method
-            self.trace_names = list(session.trace_names)
+            self.trace_names = list(getattr(session, "trace_labels", session.trace_names))
             self.can_pause = session.supports_pause
             self.tune = session.config.tune
             if session.method == "svi":
@@ -277,22 +289,34 @@ class FitMonitor(BayesWidget):
     def _publish_progress(self, chains) -> None:
         snap_status = self.session.status if self.session else "error"
         rows = [c.to_dict() for c in chains]
-        done = sum(c.draws_done for c in chains)
-        total = sum(c.total for c in chains)
-        etas = [c.eta_s for c in chains if c.eta_s is not None]
         elapsed = self.session.elapsed_s if self.session else 0.0
+        overall = self.session.state.overall(chains) if self.session else {}
+        ended = snap_status in ("finished", "cancelled", "failed")
         with self.hold_sync():
             self.chains = rows
-            self.progress = {
-                "draws_done": done,
-                "total": total,
-                "fraction": done / total if total else 0.0,
-                "elapsed_s": elapsed,
-                "eta_s": max(etas) if etas else None,
-                "divergences": sum(c.divergences for c in chains),
-            }
-            if snap_status not in ("finished", "cancelled", "failed"):
+            self.progress = {**overall, "elapsed_s": elapsed,
+                             "eta_s": None if ended else overall.get("eta_s")}
+            if not ended:
                 self.status = snap_status
+                self._publish_live_problems(chains)
+            self._publish_capture()
+
+    def _publish_live_problems(self, chains) -> None:
+        """Problems while sampling: divergences after tuning, and the traced scalars' running
+        R-hat/ESS, by the rules of the final diagnostics."""
+        divergences = [c.divergences for c in chains]
+        self.problems = fit_problems(
+            self._running_rows, chains=len(chains), divergences=sum(divergences),
+            divergences_by_chain=divergences,
+        )
+
+    def _publish_capture(self) -> None:
+        capture = self.session.capture if self.session else None
+        if capture is None or capture.version == self._capture_version:
+            return
+        self._capture_version = capture.version
+        self.warnings = capture.warnings
+        self.log = capture.log
 
     def _publish_running(self) -> bool:
         """Publishes running R-hat/ESS and rank counts; False when there is nothing yet."""
@@ -301,9 +325,12 @@ class FitMonitor(BayesWidget):
             return False
         running = running_diagnostics(draws, self.trace_names)
         ranks = _rank_counts(draws)
+        self._running_rows = running
         with self.hold_sync():
             self.running = running
             self.ranks = ranks.tolist()
+            if not self.session.done:
+                self._publish_live_problems(self.session.state.chain_statuses())
         return True
 
     def _publish_final(self) -> None:
@@ -312,7 +339,8 @@ class FitMonitor(BayesWidget):
         self.session.wait(timeout=5.0)
         time.sleep(YIELD_S)
         try:
-            self._publish_final_state()
+            with self.session.capture.thread():  # warnings of the final summary are the fit's
+                self._publish_final_state()
         except Exception as exc:  # shown inline, and the cell-end wait is released
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -333,10 +361,14 @@ class FitMonitor(BayesWidget):
         ranks = _rank_counts(draws) if draws.shape[1] else None
         figure = trace_rank_figure(self.trace_names, s.config.chains, s.config.tune,
                                    traces=traces, ranks=ranks, bins=RANK_BINS)
+        diagnostics = r.diagnostics.to_dict() if r is not None else {}
         with self.hold_sync():
             self.ranks = ranks.tolist() if ranks is not None else []
             self.figure_json = figure
-            self.diagnostics = _for_display(r.diagnostics.to_dict()) if r is not None else {}
+            self.diagnostics = _for_display(diagnostics)
+            self.groups = _groups(diagnostics)
+            self.problems = list(diagnostics.get("problems") or [])
+            self._publish_capture()
             self.message = r.message if r is not None and r.status != "failed" else ""
             if r is not None and r.status == "failed":
                 self.error = r.error or "the fit failed"
@@ -432,9 +464,27 @@ def _wait_for_views_at_cell_end() -> None:
 
 
 def _for_display(diagnostics: dict) -> dict:
-    """Keeps the saved state small: the per-parameter table is capped."""
+    """Keeps the saved state small: every free parameter's row, and at most
+    ``MAX_GROUP_ROWS`` rows of each deterministic variable (its line in ``groups`` sums
+    up all of them)."""
     params = diagnostics.get("parameters") or []
-    if len(params) > MAX_TABLE_ROWS:
-        diagnostics = {**diagnostics, "parameters": params[:MAX_TABLE_ROWS],
-                       "parameters_omitted": len(params) - MAX_TABLE_ROWS}
+    kept, seen = [], {}
+    for p in params:
+        if p.get("kind", "free") != "free":
+            seen[p["variable"]] = seen.get(p["variable"], 0) + 1
+            if seen[p["variable"]] > MAX_GROUP_ROWS:
+                continue
+        kept.append(p)
+    if len(kept) < len(params):
+        diagnostics = {**diagnostics, "parameters": kept, "parameters_omitted": len(params) - len(kept)}
     return diagnostics
+
+
+def _groups(diagnostics: dict) -> list[dict]:
+    """One line per variable, without its rows (the view takes them from ``diagnostics``)."""
+    out = []
+    for g in group_parameters(diagnostics.get("parameters") or []):
+        g = {k: v for k, v in g.items() if k != "rows"}
+        g.pop("omitted", None)
+        out.append(g)
+    return out

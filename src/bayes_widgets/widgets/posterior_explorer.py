@@ -3,8 +3,10 @@
     PosteriorExplorer(result)                     # FitResult, DataTree or InferenceData
     PosteriorExplorer(idata, selected=["mu", "tau"])
 
-A summary table (mean, sd, 94% HDI, bulk and tail ESS, R-hat; rows with a problem
-highlighted and the problem named), a choice of variables and coordinates, and linked
+A summary table (mean, sd, 94% HDI, bulk and tail ESS, R-hat; free parameters first,
+each deterministic variable on one line that opens into its values; every problem named
+in visible text by the rules of ``result.diagnostics``), a choice of variables and
+coordinates, and linked
 plots of the chosen quantities: trace and rank per quantity, a pair plot, the posterior
 predictive against the data (when the fit has them), and a forest plot. Draws selected
 with the box or lasso tool in the pair or trace plot are highlighted in the other
@@ -17,6 +19,7 @@ from typing import Any
 
 import traitlets
 
+from bayes_widgets.core.diagnostics import group_parameters
 from bayes_widgets.core.figures import with_fresh_ids
 from bayes_widgets.core.figures_posterior import explorer_figure, forest_figure
 from bayes_widgets.core.posterior import PosteriorData, PosteriorError
@@ -32,7 +35,12 @@ class PosteriorExplorer(BayesWidget):
     variables = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Per variable: name, dims, coordinate labels, its quantities."""
     summary = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """One row per quantity, with ``problems`` (empty when fine)."""
+    """One row per quantity (free parameters first), with ``problems`` (empty when fine)."""
+    problems = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Every problem of the fit, one sentence each (divergences, tree depth, E-BFMI, R-hat,
+    ESS): the same as ``result.diagnostics.problems``."""
+    groups = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """One line per variable: kind, size, max R-hat, min ESS and its problems."""
     selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """The quantities plotted (at most four)."""
     forest_variables = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -51,10 +59,14 @@ class PosteriorExplorer(BayesWidget):
         self.variables = [{k: v[k] for k in ("name", "dims", "coords", "size", "quantities")}
                           for v in self.data.variables]
         self.summary = self.data.summary()
+        self.problems = self.data.problems()
+        self.groups = [{k: v for k, v in g.items() if k not in ("rows", "omitted")}
+                       for g in group_parameters(self.summary)]
         if selected is None:
             selected = self._default_selection()
         self.select(selected)
-        self.show_forest([v["name"] for v in self.data.variables][:3])
+        free = [v["name"] for v in self.data.variables if v["kind"] == "free"]
+        self.show_forest((free or [v["name"] for v in self.data.variables])[:3])
 
     # -- Python API -------------------------------------------------------------------------
     def select(self, quantities) -> None:
@@ -80,8 +92,9 @@ class PosteriorExplorer(BayesWidget):
         self.forest_variables = names
         self.forest = with_fresh_ids(forest_figure(rows))
 
-    def problems(self) -> list[dict[str, Any]]:
-        """Summary rows with a convergence problem."""
+    def flagged(self) -> list[dict[str, Any]]:
+        """Summary rows with a convergence problem (the ``problems`` trait names every
+        problem of the fit in a sentence)."""
         return [r for r in self.summary if r["problems"]]
 
     # -- messages from the page -------------------------------------------------------------
@@ -103,7 +116,9 @@ class PosteriorExplorer(BayesWidget):
 
     # -- internals --------------------------------------------------------------------------
     def _default_selection(self) -> list[str]:
-        """The first two quantities, preferring those with problems."""
-        flagged = [r["name"] for r in self.summary if r["problems"]]
-        rest = [n for n in self.data.names if n not in flagged]
+        """Two free parameters, those with problems first (deterministics only when the
+        posterior has no free parameter)."""
+        free = [r for r in self.summary if r["kind"] == "free"] or self.summary
+        flagged = [r["name"] for r in free if r["problems"]]
+        rest = [r["name"] for r in free if not r["problems"]]
         return (flagged + rest)[:2]
