@@ -196,11 +196,15 @@ def test_warnings_and_log_lines_are_kept_with_the_fit_not_printed(recwarn):
             seen.append(record)
 
     handler = Collect()
-    logging.getLogger("pymc").addHandler(handler)
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.INFO)  # as PyMC sets it in a notebook (no root handler there)
+    logger.addHandler(handler)
     try:
         r = bw.fit(_noisy_model(), backend="pymc", draws=30, tune=30, chains=1, cores=1, seed=1)
     finally:
-        logging.getLogger("pymc").removeHandler(handler)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     assert r.status == "finished"
     noisy = [w for w in r.warnings if w["message"] == "noisy deterministic evaluated"]
     assert len(noisy) == 1 and noisy[0]["category"] == "UserWarning" and noisy[0]["count"] >= 1
