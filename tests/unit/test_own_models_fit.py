@@ -212,7 +212,7 @@ def test_warnings_and_log_lines_are_kept_with_the_fit_not_printed(recwarn):
     assert any("Initializing NUTS" in line for line in r.log)
     assert any(re.search(r"Sampling 1 chain .* took", line) for line in r.log)
     assert not [rec for rec in seen if "NUTS" in rec.getMessage()]  # no handler printed them
-    assert r.to_dict()["warnings"][0]["message"] == "noisy deterministic evaluated"
+    assert "noisy deterministic evaluated" in [w["message"] for w in r.to_dict()["warnings"]]
 
 
 def test_capture_only_takes_the_fit_threads_warnings():
