@@ -1,5 +1,7 @@
-// PredictionTable view: new rows with their posterior predictions; input cells are
-// editable, rows can be added and removed, and a plot shows the intervals.
+// PredictionTable view: new rows with their posterior predictions (every predicted
+// variable: a deterministic's mean and interval, an observed variable's mean, sd and
+// interval); input cells are editable, rows can be added and removed, and a plot shows
+// the intervals.
 // Python side: src/bayes_widgets/widgets/prediction_table.py.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
@@ -73,23 +75,27 @@ export default {
       title.textContent = `Predictions of ${model.get("target")} for ${n} new row${n === 1 ? "" : "s"}: ` +
         `posterior mean, sd and ${model.get("interval_label")} over ${model.get("draws")} draws`;
       const m = model.get("meaning") || {};
-      meaning.textContent = `mu: ${m.mu || ""}; y: ${m.y || ""}.`;
+      meaning.textContent = (model.get("variables") || []).map((v) => `${v.name}: ${m[v.name] || v.kind}`).join("; ") + ".";
     };
+
+    // a deterministic shows mean and interval; an observed variable mean, sd and interval
+    const statsOf = (v) => (v.kind === "observed" ? ["mean", "sd", "interval"] : ["mean", "interval"]);
 
     const buildTable = () => {
       const columns = model.get("columns") || [];
+      const variables = model.get("variables") || [];
       const rows = model.get("rows") || [];
       cells.clear();
       outputs.clear();
       const label = model.get("interval_label").replace(/ interval$/, "");
       const head1 = h("tr", {}, h("th", {}, ""), h("th", { class: "bw-group", colspan: columns.length }, "inputs"),
-        h("th", { class: "bw-group", colspan: 2 }, "regression line mu"),
-        h("th", { class: "bw-group", colspan: 3 }, `new observation (${model.get("target")})`), h("th", {}, ""));
+        ...variables.map((v) => h("th", { class: "bw-group", colspan: statsOf(v).length, "data-variable": v.name }, v.label)),
+        h("th", {}, ""));
       const head2 = h("tr", {}, h("th", {}, "row"), ...columns.map((c) => h("th", {}, c)),
-        h("th", {}, "mean"), h("th", {}, label), h("th", {}, "mean"), h("th", {}, "sd"), h("th", {}, label),
+        ...variables.flatMap((v) => statsOf(v).map((s) => h("th", {}, s === "interval" ? label : s))),
         h("th", {}, ""));
       const body = rows.map((r, i) => {
-        const inputs = columns.map((c) => {
+        const inputs = columns.map((c, j) => {
           const box = h("input", { class: "bw-cell", type: "text", inputmode: "decimal", "aria-label": `${c}, row ${i}`,
             "data-testid": `cell-${i}-${c}`, "data-column": c, value: cellText(r.inputs[c]) });
           box.addEventListener("change", () => send("edit", { key: r.key, column: c, value: box.value }));
@@ -97,16 +103,15 @@ export default {
           cells.set(`${r.key}/${c}`, box);
           return h("td", {}, box);
         });
-        const out = (stat, cls) => {
-          const td = h("td", { class: cls, "data-column": stat });
-          outputs.set(`${r.key}/${stat}`, td);
+        const outs = variables.flatMap((v) => statsOf(v).map((stat) => {
+          const td = h("td", { class: v.kind === "observed" ? "bw-y" : "bw-mu", "data-column": `${v.name}_${stat}` });
+          outputs.set(`${r.key}/${v.name}_${stat}`, td);
           return td;
-        };
+        }));
         const remove = h("button", { class: "bw-remove", "data-testid": `remove-${i}`, title: "remove this row" }, "×");
         remove.addEventListener("click", () => send("remove_row", { key: r.key }));
         return h("tr", { "data-row": i, "data-key": r.key }, h("td", { class: "bw-rowno" }, String(i)), ...inputs,
-          out("mu_mean", "bw-mu"), out("mu_interval", "bw-mu"), out("y_mean", "bw-y"), out("y_sd", "bw-y"),
-          out("y_interval", "bw-y"), h("td", {}, remove));
+          ...outs, h("td", {}, remove));
       });
       table.replaceChildren(head1, head2, ...body);
     };
@@ -114,7 +119,8 @@ export default {
     const fillTable = (force) => {
       const columns = model.get("columns") || [];
       const rows = model.get("rows") || [];
-      const next = JSON.stringify([columns, rows.map((r) => r.key), model.get("interval_label")]);
+      const variables = model.get("variables") || [];
+      const next = JSON.stringify([columns, variables, rows.map((r) => r.key), model.get("interval_label")]);
       if (next !== shape) {
         shape = next;
         buildTable();
@@ -131,11 +137,13 @@ export default {
           td.textContent = text;
           td.dataset.value = value ?? "";
         };
-        set("mu_mean", p.mu_mean, fmt(p.mu_mean, 4));
-        set("mu_interval", `${p.mu_lower},${p.mu_upper}`, `[${fmt(p.mu_lower, 4)}, ${fmt(p.mu_upper, 4)}]`);
-        set("y_mean", p.y_mean, fmt(p.y_mean, 4));
-        set("y_sd", p.y_sd, fmt(p.y_sd, 3));
-        set("y_interval", `${p.y_lower},${p.y_upper}`, `[${fmt(p.y_lower, 4)}, ${fmt(p.y_upper, 4)}]`);
+        for (const v of variables) {
+          const n = v.name;
+          set(`${n}_mean`, p[`${n}_mean`], fmt(p[`${n}_mean`], 4));
+          set(`${n}_sd`, p[`${n}_sd`], fmt(p[`${n}_sd`], 3));
+          set(`${n}_interval`, `${p[`${n}_lower`]},${p[`${n}_upper`]}`,
+            `[${fmt(p[`${n}_lower`], 4)}, ${fmt(p[`${n}_upper`], 4)}]`);
+        }
       }
       root.dataset.rows = rows.length;
       root.dataset.revision = model.get("revision");
@@ -147,9 +155,10 @@ export default {
       const source = byName(doc, "predictions");
       if (!source) return;
       const rows = model.get("rows") || [];
-      const col = (k) => rows.map((r) => r.prediction?.[k] ?? NaN);
-      source.data = { row: rows.map((_, i) => i), mu_mean: col("mu_mean"), mu_lower: col("mu_lower"),
-        mu_upper: col("mu_upper"), y_mean: col("y_mean"), y_lower: col("y_lower"), y_upper: col("y_upper") };
+      const [line, point] = model.get("plot_vars") || ["mu", "y"];
+      const col = (v, k) => rows.map((r) => (v ? r.prediction?.[`${v}_${k}`] ?? NaN : NaN));
+      source.data = { row: rows.map((_, i) => i), mu_mean: col(line, "mean"), mu_lower: col(line, "lower"),
+        mu_upper: col(line, "upper"), y_mean: col(point, "mean"), y_lower: col(point, "lower"), y_upper: col(point, "upper") };
       plot.dataset.points = rows.length;
       plot.dataset.revision = model.get("revision");
       plot.dataset.rendered = "true";
@@ -175,7 +184,7 @@ export default {
     kindSelect.addEventListener("change", () => send("interval", { prob: +probSelect.value, interval: kindSelect.value }));
     addButton.addEventListener("click", () => send("add_row"));
     model.on("change:rows change:revision", onRows);
-    model.on("change:prob change:interval change:interval_label change:draws change:meaning", renderHeader);
+    model.on("change:prob change:interval change:interval_label change:draws change:meaning change:variables", renderHeader);
     model.on("change:figure change:show_plot", embedPlot);
     model.on("msg:custom", onMsg);
     renderHeader();
@@ -185,7 +194,7 @@ export default {
       banner.dispose();
       theme.dispose();
       model.off("change:rows change:revision", onRows);
-      model.off("change:prob change:interval change:interval_label change:draws change:meaning", renderHeader);
+      model.off("change:prob change:interval change:interval_label change:draws change:meaning change:variables", renderHeader);
       model.off("change:figure change:show_plot", embedPlot);
       model.off("msg:custom", onMsg);
     };

@@ -1,11 +1,14 @@
-"""PredictionTable, Python side: edits, added and removed rows, errors keep the table."""
+"""PredictionTable, Python side: edits, added and removed rows, errors keep the table; the
+project's LinearRegression, a hand-written pm.Data model and a NumPyro model."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytest
 
 import bayes_widgets as bw
@@ -157,11 +160,137 @@ def test_construction_errors(reg):
         bw.PredictionTable(unfitted, ROWS)
     with pytest.raises(RegressionInputError, match=r"new_rows: missing column\(s\) \['x2'\]"):
         bw.PredictionTable(reg, ROWS[["x1"]])
-    with pytest.raises(RegressionInputError, match="regression: expected a LinearRegression"):
-        bw.PredictionTable(reg.model, ROWS)
+    with pytest.raises(RegressionInputError, match="model: expected a LinearRegression, a pymc"):
+        bw.PredictionTable("reg", ROWS)
+    with pytest.raises(RegressionInputError, match="posterior: no posterior given"):
+        bw.PredictionTable(reg.model, ROWS)  # a pymc.Model needs its posterior
+    with pytest.raises(RegressionInputError, match="model_args: is not an option for a regression"):
+        bw.PredictionTable(reg, ROWS, model_args=(1,))
     table = bw.PredictionTable(reg, ROWS, posterior=reg.result, plot=False)  # a FitResult works too
     assert table.show_plot is False
     with pytest.raises(RegressionInputError, match="new_rows: must have the columns"):
         table.set_rows(ROWS.assign(y_se=1.0))
     table.set_rows(ROWS.iloc[:1])
     assert len(table.rows) == 1
+
+
+# -- a model written by hand --------------------------------------------------------------------------
+FEATURES = ["temp", "price", "weekend"]
+TRUE_BETA = np.array([0.5, -2.0, 3.0])
+
+
+@pytest.fixture(scope="module")
+def own():
+    """Sales against temperature, price and weekend, as the PyMC docs write a regression."""
+    rng = np.random.default_rng(7)
+    n = 40
+    X = np.column_stack([rng.normal(20, 5, n), rng.normal(3, 1, n), rng.integers(0, 2, n)])
+    sales = 10 + X @ TRUE_BETA + rng.normal(0, 1, n)
+    with pm.Model(coords={"obs": np.arange(n), "feature": FEATURES}) as model:
+        X_data = pm.Data("X", X, dims=("obs", "feature"))
+        sales_obs = pm.Data("sales_obs", sales, dims="obs")
+        alpha = pm.Normal("alpha", 0, 20)
+        beta = pm.Normal("beta", 0, 5, dims="feature")
+        sigma = pm.HalfNormal("sigma", 3)
+        mu = pm.Deterministic("mu", alpha + X_data @ beta, dims="obs")
+        pm.Normal("sales", mu, sigma, observed=sales_obs, dims="obs")
+        idata = pm.sample(
+            draws=200, tune=300, chains=2, cores=1, random_seed=2, progressbar=False,
+            nuts_sampler="pymc", compute_convergence_checks=False,
+        )
+    return model, idata
+
+
+OWN_ROWS = pd.DataFrame({"temp": [20.0, 25.0], "price": [3.0, 3.0], "weekend": [0.0, 1.0]})
+
+
+def test_a_hand_written_model_shows_every_predicted_variable(own, outbox):
+    model, idata = own
+    data_before = model["X"].get_value().copy()
+    table = bw.PredictionTable(model, OWN_ROWS, posterior=idata, seed=2)
+    assert table.columns == FEATURES and table.target == "sales"
+    assert [(v["name"], v["kind"]) for v in table.variables] == [
+        ("mu", "deterministic"),
+        ("sales", "observed"),
+    ]
+    assert table.plot_vars == ["mu", "sales"] and table.draws == 400
+    expected = bw.predict_new_rows(model, idata, OWN_ROWS, seed=2)
+    pd.testing.assert_frame_equal(table.to_dataframe(), expected)
+    p = table.rows[1]["prediction"]
+    assert p["sales_mean"] == pytest.approx(expected["sales_mean"][1])
+    assert p["mu_lower"] < p["mu_mean"] < p["mu_upper"] and p["sales_sd"] > 0
+    assert set(table.meaning) == {"mu", "sales"}
+    json.dumps(table.rows, allow_nan=False)
+    assert "new sales" in table.figure
+    # a cell edited on the page: five degrees more, about 2.5 more sales
+    before = [dict(r["prediction"]) for r in table.rows]
+    start = time.perf_counter()
+    send(table, outbox, "edit", key=0, column="temp", value="25")
+    elapsed = time.perf_counter() - start
+    assert not table.error and table.rows[0]["inputs"]["temp"] == 25.0
+    assert prediction(table, 0, "mu_mean") - before[0]["mu_mean"] == pytest.approx(
+        5 * TRUE_BETA[0], abs=0.6
+    )
+    assert prediction(table, 1, "mu_mean") == before[1]["mu_mean"]  # the other row stays
+    assert elapsed < 0.5, elapsed
+    # rows added (a copy of the last) and removed, and a bad value named inline
+    send(table, outbox, "add_row")
+    assert len(table.rows) == 3 and table.rows[2]["inputs"] == table.rows[1]["inputs"]
+    send(table, outbox, "edit", key=table.rows[2]["key"], column="price", value="cheap")
+    assert table.error.startswith("new_rows['price']:") and "'cheap' in row 2" in table.error
+    assert len(table.rows) == 3 and table.rows[2]["inputs"]["price"] == 3.0
+    send(table, outbox, "remove_row", key=table.rows[0]["key"])
+    assert len(table.rows) == 2 and not table.error
+    send(table, outbox, "interval", prob=0.9, interval="hdi")
+    assert "sales_hdi90_lower" in table.to_dataframe().columns
+    np.testing.assert_array_equal(model["X"].get_value(), data_before)  # the model is untouched
+    assert len(model.coords["obs"]) == 40
+    default = bw.PredictionTable(model, posterior=idata)  # one row at the training means
+    assert default.rows[0]["inputs"]["temp"] == pytest.approx(data_before[:, 0].mean())
+
+
+def test_a_hand_written_model_with_bad_options(own):
+    model, idata = own
+    with pytest.raises(RegressionInputError) as info:
+        bw.PredictionTable(model, OWN_ROWS.drop(columns="price"), posterior=idata)
+    assert info.value.field == "new_rows['price']"
+    with pytest.raises(RegressionInputError) as info:
+        bw.PredictionTable(model, OWN_ROWS, posterior=idata, inputs=["X"])
+    assert info.value.field == "inputs"
+    table = bw.PredictionTable(model, OWN_ROWS, posterior=idata, var_names=["mu"], plot=False)
+    assert [v["name"] for v in table.variables] == ["mu"] and table.plot_vars == ["mu", ""]
+
+
+def test_a_numpyro_model(outbox):
+    jax = pytest.importorskip("jax")
+    numpyro = pytest.importorskip("numpyro")
+    import numpyro.distributions as dist
+    from numpyro.infer import MCMC, NUTS
+
+    def model(x, store, y=None):
+        level = numpyro.sample("level", dist.Normal(0, 5).expand([2]).to_event(1))
+        slope = numpyro.sample("slope", dist.Normal(0, 2))
+        noise = numpyro.sample("noise", dist.HalfNormal(1))
+        mean = numpyro.deterministic("mean", level[store] + slope * x)
+        with numpyro.plate("rows", x.shape[0]):
+            numpyro.sample("y", dist.Normal(mean, noise), obs=y)
+
+    rng = np.random.default_rng(1)
+    x, store = rng.normal(size=40), rng.integers(0, 2, 40)
+    y = np.array([1.0, 4.0])[store] + 2.0 * x + rng.normal(0, 0.3, 40)
+    mcmc = MCMC(NUTS(model), num_warmup=150, num_samples=200, progress_bar=False)
+    mcmc.run(jax.random.PRNGKey(0), x, store, y=y)
+    rows = pd.DataFrame({"x": [0.0, 1.0], "store": [0, 1]})
+    table = bw.PredictionTable(
+        model, rows, posterior=mcmc, model_args=(x, store), model_kwargs={"y": y}, seed=1
+    )
+    assert table.columns == ["x", "store"] and [v["name"] for v in table.variables] == [
+        "mean",
+        "y",
+    ]
+    assert prediction(table, 0, "mean_mean") == pytest.approx(1.0, abs=0.3)
+    send(table, outbox, "edit", key=0, column="x", value="1")
+    assert prediction(table, 0, "mean_mean") == pytest.approx(3.0, abs=0.3)
+    send(table, outbox, "edit", key=0, column="store", value="0.5")
+    assert table.error.startswith("new_rows['store']:") and "whole numbers" in table.error
+    assert table.rows[0]["inputs"]["store"] == 0.0

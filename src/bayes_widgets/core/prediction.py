@@ -773,7 +773,107 @@ def _pymc_reference(predictor: ModelPredictor, posterior, values, n, seed) -> di
     return out
 
 
+
+
+# -- one interface for every kind of model ----------------------------------------------------------
+MEANINGS = {
+    "deterministic": "recomputed from each posterior draw at the row's inputs",
+    "observed": "a new observation drawn for each posterior draw",
+}
+
+
+class BoundPredictor:
+    """A model with its posterior, ready to predict new rows: a :class:`LinearRegression`,
+    a ``pymc.Model`` (options ``row_dim``, ``var_names``) or a NumPyro model function
+    (options ``model_args``, ``model_kwargs``, ``inputs``, ``observed``, ``var_names``).
+
+    ``columns`` are the inputs a row holds, ``targets`` the predicted variables,
+    ``target`` the name of the (first) observed variable."""
+
+    def __init__(self, model: Any, posterior: Any = None, **options: Any):
+        from bayes_widgets.core.regression import (
+            NUMPYRO_OPTIONS,
+            PYMC_OPTIONS,
+            model_kind,
+            posterior_draws,
+        )
+
+        self.kind = model_kind(model)
+        allowed = {"regression": (), "pymc": PYMC_OPTIONS, "numpyro": NUMPYRO_OPTIONS}[self.kind]
+        given = {k: v for k, v in options.items() if v is not None}
+        unknown = [k for k in given if k not in allowed]
+        if unknown:
+            raise PredictionInputError(
+                unknown[0], f"is not an option for a {self.kind} model (options: {list(allowed)})"
+            )
+        self.model = model
+        if self.kind == "regression":
+            self.posterior = model.posterior if posterior is None else posterior
+            posterior_draws(model, self.posterior)  # unfitted or foreign posteriors fail here
+            self.targets = [Target("mu", "deterministic"), Target("y", "observed")]
+            self.columns = list(model.input_columns)
+            self.target = model.target
+            self._impl = None
+        elif self.kind == "pymc":
+            self.posterior = posterior
+            self._impl = ModelPredictor(model, **given)
+            self._impl.posterior_draws(posterior)
+        else:
+            from bayes_widgets.core.prediction_numpyro import NumPyroPredictor
+
+            self.posterior = posterior
+            self._impl = NumPyroPredictor(model, posterior, **given)
+        if self._impl is not None:
+            self.targets = list(self._impl.targets)
+            self.columns = list(self._impl.columns)
+            observed = [t.name for t in self.targets if t.kind == "observed"]
+            self.target = observed[0] if observed else self.targets[0].name
+
+    def check_rows(self, new_rows: Any) -> pd.DataFrame:
+        """The rows as a DataFrame of input columns (errors name the column)."""
+        if self.kind == "regression":
+            return self.model.check_rows(new_rows)[0]
+        return self._impl.check_rows(new_rows)[0]
+
+    def defaults(self) -> dict[str, float]:
+        """A typical row (training means; most frequent value of an integer input)."""
+        if self.kind == "regression":
+            return dict(zip(self.model.features, self.model.x_mean.tolist(), strict=True))
+        return self._impl.defaults()
+
+    def predict(
+        self,
+        new_rows: Any,
+        *,
+        prob: float = 0.95,
+        interval: str = "eti",
+        seed: int | None = None,
+        row_keys: Sequence[int] | None = None,
+    ) -> pd.DataFrame:
+        """The prediction table (see :func:`bayes_widgets.predict_new_rows`); ``row_keys``
+        keeps each row's noise of a LinearRegression when other rows change."""
+        if self.kind == "regression":
+            from bayes_widgets.core.regression import predict_new_rows
+
+            return predict_new_rows(
+                self.model, self.posterior, new_rows, prob=prob, interval=interval, seed=seed,
+                row_keys=row_keys,
+            )
+        if self.kind == "pymc":
+            return self._impl.predict(
+                self.posterior, new_rows, prob=prob, interval=interval, seed=seed
+            )
+        return self._impl.predict(new_rows, prob=prob, interval=interval, seed=seed)
+
+    def meaning(self, table: pd.DataFrame) -> dict[str, str]:
+        """What each predicted variable is, in words."""
+        if self.kind == "regression":
+            return {"mu": table.attrs["mu"], "y": table.attrs["y"]}
+        return {p: MEANINGS[t.kind] for t in self.targets for p in t.prefixes()}
+
+
 __all__ = [
+    "BoundPredictor",
     "Input",
     "ModelPredictor",
     "PredictionInputError",

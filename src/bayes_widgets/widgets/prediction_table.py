@@ -1,19 +1,23 @@
-"""PredictionTable: a fitted regression's predictions for new rows, editable in place.
+"""PredictionTable: a fitted model's predictions for new rows, editable in place.
 
     reg = LinearRegression(df, target="score", features=["x1", "x2"]); reg.fit()
     table = PredictionTable(reg, new_rows)        # new_rows: DataFrame of inputs
+    table = PredictionTable(model, new_rows, posterior=idata)   # any pymc.Model with pm.Data
+    table = PredictionTable(numpyro_model, new_rows, posterior=mcmc,
+                            model_args=(X, store), model_kwargs={"y": y},
+                            inputs={"X": ["temp", "price"], "store": "store"})
     table.edit(0, "x1", 2.5)                      # same checks as a cell edited on the page
     table.add_row({"x1": 1.0, "x2": 0.0}); table.remove_row(1)
     table.set_interval(0.9, "hdi")
     table.to_dataframe()                          # inputs, mean, sd and interval per row
 
-One row per new row: its inputs (editable cells), the posterior mean of the regression
-line ``mu`` with its credible interval, and the prediction of a new observation ``y``
-(mean, sd, interval); optionally a plot of the predictions with interval bars. Every
-accepted change recomputes the predictions (see
-:func:`bayes_widgets.core.regression.predict_new_rows`); a bad value is shown inline,
-naming the column, and the last valid table stays. Rows are numbered 0, 1, ... in the
-order shown.
+One row per new row: its inputs (editable cells), then every predicted variable: a
+deterministic (the regression line ``mu``) with its posterior mean and credible
+interval, an observed variable (a new observation ``y``) with mean, sd and interval;
+optionally a plot of the predictions with interval bars. Every accepted change
+recomputes the predictions (see :func:`bayes_widgets.core.regression.predict_new_rows`
+and :mod:`bayes_widgets.core.prediction`); a bad value is shown inline, naming the
+column, and the last valid table stays. Rows are numbered 0, 1, ... in the order shown.
 """
 
 from __future__ import annotations
@@ -28,17 +32,16 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from bayes_widgets.core.figure_format import readable_ticks
 from bayes_widgets.core.figures import with_fresh_ids
+from bayes_widgets.core.prediction import BoundPredictor
 from bayes_widgets.core.regression import (
     INTERVALS,
     SUMMARY_STATS,
-    LinearRegression,
     RegressionInputError,
     check_interval,
     check_prob,
-    posterior_draws,
-    predict_new_rows,
-    prediction_columns,
+    interval_suffix,
 )
 from bayes_widgets.widgets._base import BayesWidget, static_file
 
@@ -51,14 +54,23 @@ class PredictionTable(BayesWidget):
 
     Parameters
     ----------
-    regression:
-        A :class:`LinearRegression`.
+    model:
+        A :class:`LinearRegression`, a ``pymc.Model`` whose inputs are ``pm.Data``
+        containers, or a NumPyro model function.
     new_rows:
-        The rows to predict (a DataFrame of the model's inputs). Default: one row at the
-        training means of the features.
+        The rows to predict (a DataFrame, dict of columns or list of dicts of the model's
+        inputs). Default: one row at the training means of the inputs.
     posterior:
-        A fit of the regression (FitResult, DataTree or InferenceData); default: the one
+        A fit of the model (FitResult, DataTree or InferenceData; for NumPyro also
+        ``MCMC.get_samples()`` or the ``MCMC``); a LinearRegression's default is the one
         kept by ``regression.fit()``.
+    row_dim, var_names:
+        For a PyMC model: the dim of the rows and the variables to show (default: every
+        deterministic and observed variable on the rows).
+    model_args, model_kwargs, inputs, observed:
+        For a NumPyro model: the arguments it was fitted with, which arguments new rows
+        fill (``{"X": ["temp", "price"], "store": "store"}``) and which hold the observed
+        values (see :mod:`bayes_widgets.core.prediction_numpyro`).
     prob, interval:
         Credible mass and kind of interval: ``"eti"`` (equal-tailed) or ``"hdi"``.
     plot:
@@ -70,19 +82,26 @@ class PredictionTable(BayesWidget):
 
     _esm = traitlets.Unicode().tag(sync=True)
     target = traitlets.Unicode("").tag(sync=True)
-    """Name of the predicted column."""
+    """Name of the predicted (observed) variable."""
     columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """Input columns, editable on the page: the features (and the known error, if given)."""
+    variables = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Predicted variables in column order: ``name`` (``mu``, or ``p[a]`` for an element),
+    ``kind`` (``deterministic`` or ``observed``) and ``label`` (the column group's title)."""
+    plot_vars = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """The plotted pair: a deterministic (thick bars; ``""`` if none) and an observed
+    variable (thin bars and mean)."""
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The shown (always valid) table: per row ``key``, ``inputs`` by column and
-    ``prediction`` (``mu_mean, mu_sd, mu_lower, mu_upper, y_mean, y_sd, y_lower, y_upper``)."""
+    ``prediction``: ``<variable>_mean, _sd, _lower, _upper`` for each variable
+    (``mu_mean, mu_sd, mu_lower, mu_upper, y_mean, ...``)."""
     prob = traitlets.Float(0.95).tag(sync=True)
     interval = traitlets.Unicode("eti").tag(sync=True)
     """``eti`` (equal-tailed) or ``hdi`` (highest density)."""
     interval_label = traitlets.Unicode("").tag(sync=True)
     """E.g. ``95% equal-tailed interval``."""
     meaning = traitlets.Dict().tag(sync=True)
-    """What ``mu`` and ``y`` are, in words."""
+    """What each variable is, in words."""
     draws = traitlets.Int(0).tag(sync=True)
     """Posterior draws behind every prediction."""
     show_plot = traitlets.Bool(True).tag(sync=True)
@@ -93,7 +112,7 @@ class PredictionTable(BayesWidget):
 
     def __init__(
         self,
-        regression: LinearRegression,
+        model: Any,
         new_rows: Any = None,
         *,
         posterior: Any = None,
@@ -101,31 +120,60 @@ class PredictionTable(BayesWidget):
         interval: str = "eti",
         plot: bool = True,
         seed: int = 0,
+        row_dim: str | None = None,
+        var_names: Any = None,
+        model_args: Any = None,
+        model_kwargs: Any = None,
+        inputs: Any = None,
+        observed: Any = None,
     ):
-        if not isinstance(regression, LinearRegression):
-            raise RegressionInputError(
-                "regression", f"expected a LinearRegression, got {type(regression).__name__}"
-            )
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise RegressionInputError("seed", f"must be a non-negative integer, got {seed!r}")
-        posterior = regression.posterior if posterior is None else posterior
-        posterior_draws(regression, posterior)  # unfitted or foreign posteriors fail here, clearly
+        predictor = BoundPredictor(
+            model,
+            posterior,
+            row_dim=row_dim,
+            var_names=var_names,
+            model_args=model_args,
+            model_kwargs=model_kwargs,
+            inputs=inputs,
+            observed=observed,
+        )
         prob, interval = check_prob(prob), check_interval(interval)
         super().__init__(_esm=static_file("prediction_table.js").read_text())
-        self.regression = regression
-        self.posterior = posterior
+        self.predictor = predictor
+        self.model = model
+        self.regression = model if predictor.kind == "regression" else None
+        self.posterior = predictor.posterior
         self.seed = seed
         self._table = pd.DataFrame()
         self._keys: list[int] = []
         self._next_key = 0
         if new_rows is None:
-            new_rows = pd.DataFrame(
-                [dict(zip(regression.features, regression.x_mean.tolist(), strict=True))]
-            )
-        frame, _, _ = regression.check_rows(new_rows)
+            new_rows = pd.DataFrame([predictor.defaults()])
+        frame = predictor.check_rows(new_rows)
+        labels = {
+            "mu": "regression line mu",
+            "y": f"new observation ({predictor.target})",
+        }
+        variables = [
+            {
+                "name": prefix,
+                "kind": t.kind,
+                "label": labels[prefix]
+                if predictor.kind == "regression"
+                else (prefix if t.kind == "deterministic" else f"new {prefix}"),
+            }
+            for t in predictor.targets
+            for prefix in t.prefixes()
+        ]
+        line = next((v["name"] for v in variables if v["kind"] == "deterministic"), "")
+        point = next((v["name"] for v in variables if v["kind"] == "observed"), "")
         with self.hold_sync():
-            self.target = regression.target
+            self.target = predictor.target
             self.columns = [str(c) for c in frame.columns]
+            self.variables = variables
+            self.plot_vars = [line, point]
             self.show_plot = bool(plot)
             self._show(frame.reset_index(drop=True), list(range(len(frame))), prob, interval)
         self._next_key = len(frame)
@@ -140,7 +188,7 @@ class PredictionTable(BayesWidget):
 
     def set_rows(self, new_rows: Any) -> None:
         """Replaces every row."""
-        frame, _, _ = self.regression.check_rows(new_rows)
+        frame = self.predictor.check_rows(new_rows)
         if [str(c) for c in frame.columns] != self.columns:
             raise RegressionInputError(
                 "new_rows", f"must have the columns {self.columns}, got {list(frame.columns)}"
@@ -179,9 +227,7 @@ class PredictionTable(BayesWidget):
         if i:
             row = frame.iloc[-1].to_dict()
         else:
-            means = dict(
-                zip(self.regression.features, self.regression.x_mean.tolist(), strict=True)
-            )
+            means = self.predictor.defaults()
             row = {c: means.get(c, 0.0) for c in self.columns}
         row.update({c: _number(v, c, i) for c, v in values.items()})
         frame = pd.concat([frame, pd.DataFrame([row], columns=self.columns)], ignore_index=True)
@@ -264,17 +310,19 @@ class PredictionTable(BayesWidget):
         """Predicts ``frame`` and, only if that works, shows it."""
         prob = self.prob if prob is None else prob
         interval = self.interval if interval is None else interval
-        table = predict_new_rows(
-            self.regression,
-            self.posterior,
+        table = self.predictor.predict(
             frame,
             prob=prob,
             interval=interval,
             seed=self.seed,
-            row_keys=keys,
+            row_keys=keys if self.predictor.kind == "regression" else None,
         )
-        names = prediction_columns(prob, interval)
-        generic = [f"{v}_{s}" for v in ("mu", "y") for s in SUMMARY_STATS]
+        tag = interval_suffix(prob, interval)
+        stat_names = ("mean", "sd", f"{tag}_lower", f"{tag}_upper")
+        generic, names = [], []
+        for v in self.variables:
+            generic += [f"{v['name']}_{s}" for s in SUMMARY_STATS]
+            names += [f"{v['name']}_{s}" for s in stat_names]
         rows = []
         for j, key in enumerate(keys):
             record = table.iloc[j]
@@ -293,10 +341,15 @@ class PredictionTable(BayesWidget):
             self.prob, self.interval = prob, interval
             self.rows = rows
             self.draws = int(table.attrs["draws"])
-            self.meaning = {"mu": table.attrs["mu"], "y": table.attrs["y"]}
+            self.meaning = self.predictor.meaning(table)
             if label != self.interval_label or not self.figure:
                 self.interval_label = label
-                self.figure = with_fresh_ids(prediction_figure(self.target, label))
+                line, point = self.plot_vars
+                if self.predictor.kind == "regression":
+                    legend = ("regression line mu", "new observation y")
+                else:
+                    legend = (line, f"new {point}")
+                self.figure = with_fresh_ids(prediction_figure(self.target, label, *legend))
             self.revision += 1
 
     def __repr__(self) -> str:
@@ -325,9 +378,17 @@ def _json(value: Any) -> float | None:
 
 
 @functools.lru_cache(maxsize=16)
-def prediction_figure(target: str, label: str, width: int = 620, height: int = 260) -> str:
+def prediction_figure(
+    target: str,
+    label: str,
+    line_label: str = "regression line mu",
+    point_label: str = "new observation y",
+    width: int = 620,
+    height: int = 260,
+) -> str:
     """Predictions per row: the new observation's mean with its interval (thin bar) and
-    the regression line's interval (thick bar). The page fills the ``predictions`` source."""
+    the regression line's interval (thick bar). The page fills the ``predictions`` source
+    (columns ``mu_*`` from the plotted deterministic, ``y_*`` from the observed one)."""
     from bokeh.embed import json_item
     from bokeh.models import BasicTicker, ColumnDataSource, DataRange1d, HoverTool
     from bokeh.plotting import figure
@@ -354,7 +415,7 @@ def prediction_figure(target: str, label: str, width: int = 620, height: int = 2
         source=src,
         color=Y_COLOR,
         line_width=2,
-        legend_label="new observation y",
+        legend_label=point_label,
     )
     f.segment(
         "row",
@@ -365,7 +426,7 @@ def prediction_figure(target: str, label: str, width: int = 620, height: int = 2
         color=MU_COLOR,
         line_width=7,
         alpha=0.6,
-        legend_label="regression line mu",
+        legend_label=line_label,
     )
     dots = f.scatter("row", "y_mean", source=src, color="black", size=7, legend_label="mean")
     f.add_tools(
@@ -374,12 +435,13 @@ def prediction_figure(target: str, label: str, width: int = 620, height: int = 2
             tooltips=[
                 ("row", "@row"),
                 ("mean", "@y_mean{0.[000]}"),
-                ("y interval", "[@y_lower{0.[000]}, @y_upper{0.[000]}]"),
-                ("mu interval", "[@mu_lower{0.[000]}, @mu_upper{0.[000]}]"),
+                (f"{point_label} interval", "[@y_lower{0.[000]}, @y_upper{0.[000]}]"),
+                (f"{line_label} interval", "[@mu_lower{0.[000]}, @mu_upper{0.[000]}]"),
             ],
         )
     )
     f.xaxis.ticker = BasicTicker(min_interval=1)
+    readable_ticks(f, "y")
     f.legend.label_text_font_size = "8pt"
     f.add_layout(f.legend[0], "right")
     return json.dumps(json_item(f))
