@@ -151,7 +151,13 @@ def test_cancel_while_tuning(tiny_model, backend, wait_until, no_leftovers):
     assert warm.sizes["draw"] < 100_000
     assert "tuning" in result.message
     assert "warmup_posterior" in result.message
+    # the message counts what the result holds, per chain
+    assert f"{warm.sizes['draw']} of 100000 tuning draws per chain kept in 'warmup_posterior'" in result.message
     assert result.diagnostics.draws_per_chain == 0
+    # every chain row says it was cancelled, and nothing promises an end
+    snap = session.snapshot()
+    assert [c.phase for c in snap.chains] == ["cancelled"] * 2
+    assert all(c.eta_s is None for c in snap.chains) and snap.eta_s is None
     no_leftovers(session)
 
 
