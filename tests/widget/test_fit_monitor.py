@@ -337,3 +337,64 @@ def test_svi_bad_input_is_shown_inline(kwargs, field):
 
     mon = bw.FitMonitor(regression, backend="numpyro-svi", **_regression_args(50), **kwargs)
     assert mon.status == "error" and mon.error.startswith(f"{field}:")
+
+
+# -- a hand-written model: labels, deterministics on one line, problems named, warnings --------
+def _regression(n: int = 60):
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(20, 5, n), rng.normal(3, 1, n), rng.integers(0, 2, n)])
+    y = 10 + X @ np.array([0.5, -2.0, 3.0]) + rng.normal(0, 1, n)
+    with pm.Model(coords={"obs": np.arange(n), "feature": ["temp", "price", "weekend"]}) as model:
+        Xd = pm.Data("X", X, dims=("obs", "feature"))
+        intercept = pm.Normal("intercept", 0, 10)
+        beta = pm.Normal("beta", 0, 5, dims="feature")
+        sigma = pm.HalfNormal("sigma", 2)
+        mu = pm.Deterministic("mu", intercept + pm.math.dot(Xd, beta), dims="obs")
+        pm.Normal("y", mu, sigma, observed=y, dims="obs")
+    return model
+
+
+@pytest.mark.parametrize("backend", ["pymc", "nutpie"])
+def test_hand_written_regression_reads_like_a_report(outbox, backend):
+    model = _regression()
+    mon = monitor(model, outbox, backend=backend, draws=60, tune=60)
+    # every element of the 3-vector traced, with its coordinate label
+    assert mon.trace_names == ["intercept", "beta[temp]", "beta[price]", "beta[weekend]", "sigma"]
+    result = mon.wait()
+    assert mon.wait_rendered(timeout=30)
+    figure = mon.figure_json
+    for label in ("beta[temp]", "beta[price]", "beta[weekend]"):
+        assert f'"{label}"' in figure  # a plot title per element
+    # free parameters first, all of them; the deterministic on one line
+    names = [p["name"] for p in mon.diagnostics["parameters"]]
+    assert names[:5] == ["intercept", "beta[temp]", "beta[price]", "beta[weekend]", "sigma"]
+    assert [(g["variable"], g["kind"], g["size"]) for g in mon.groups] == [
+        ("intercept", "free", 1), ("beta", "free", 3), ("sigma", "free", 1), ("mu", "deterministic", 60)]
+    # 60 draws of 2 chains: ESS below 200 somewhere, named the same as in the result
+    assert mon.problems == result.diagnostics.problems
+    assert any(p.startswith("ESS bulk below 200") for p in mon.problems)
+    assert mon.progress["draws_per_s"] > 0 and mon.progress["eta_s"] is None
+    assert mon.diagnostics["draws_per_s"] == pytest.approx(240 / mon.diagnostics["sampling_time_s"])
+    assert mon.log == result.log  # the sampler's log lines, kept with the fit
+
+
+def test_warnings_raised_inside_the_fit_are_counted_in_the_widget(outbox):
+    from pytensor.compile.ops import as_op
+    import pytensor.tensor as pt
+    import warnings
+
+    @as_op(itypes=[pt.dscalar], otypes=[pt.dscalar])
+    def noisy(x):
+        warnings.warn("noisy deterministic evaluated", UserWarning, stacklevel=1)
+        return np.asarray(x * 2.0)
+
+    with pm.Model() as model:
+        m = pm.Normal("m", 0, 1)
+        pm.Deterministic("twice", noisy(m))
+        pm.Normal("y", m, 1, observed=np.array([0.1, -0.3, 0.2]))
+    mon = monitor(model, outbox, backend="pymc", draws=20, tune=20, chains=1)
+    result = mon.wait()
+    assert mon.wait_rendered(timeout=30)
+    messages = [w["message"] for w in mon.warnings]
+    assert messages.count("noisy deterministic evaluated") == 1  # once, with a count
+    assert mon.warnings == result.warnings
