@@ -289,6 +289,8 @@ export default {
       const refs = byName(frontDoc, "references");
       if (refs) refs.data = cols(model.get("references") || []);
       frontierFig.dataset.points = pts.length;
+      frontierFig.dataset.cvars = pts.map((r) => r.cvar).join(",");
+      frontierFig.dataset.means = pts.map((r) => r.mean).join(",");
       frontierFig.dataset.rendered = "true";
       const dropped = model.get("dominated") || 0;
       frontierNote.textContent = dropped

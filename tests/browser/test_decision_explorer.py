@@ -1,4 +1,5 @@
-"""DecisionExplorer in a real JupyterLab: numbers read from the rendered page."""
+"""DecisionExplorer in a real JupyterLab, driven by the mouse and the keyboard: numbers
+read from the rendered page."""
 
 from __future__ import annotations
 
@@ -11,17 +12,25 @@ TIMEOUT_MS = 120_000
 NAMES = ("order_0", "order_1", "order_2")
 
 
-def move_slider(page: Page, name: str, value: float) -> None:
-    page.locator(f"{EXPLORER} [data-testid=slider-{name}]").evaluate(
-        "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
-
-
 def expected(page: Page) -> float:
     return float(page.locator(f"{EXPLORER} [data-testid=expected]").get_attribute("data-value"))
 
 
+def evaluations(page: Page) -> int:
+    return int(page.locator(EXPLORER).get_attribute("data-evaluations"))
+
+
+def paints(page: Page) -> int:
+    return int(page.locator(EXPLORER).get_attribute("data-paints") or 0)
+
+
 def sliders(page: Page) -> tuple[float, ...]:
     return tuple(float(page.locator(f"{EXPLORER} [data-testid=slider-{n}]").input_value()) for n in NAMES)
+
+
+def row_values(page: Page, label: str) -> tuple[float, ...]:
+    row = page.locator(f"{EXPLORER} tr[data-label='{label}']")
+    return tuple(float(row.locator(f"td[data-variable={n}]").get_attribute("data-value")) for n in NAMES)
 
 
 def open_explorer(notebook_page) -> Page:
@@ -33,54 +42,97 @@ def open_explorer(notebook_page) -> Page:
     return page
 
 
-def test_slider_changes_expected_profit_and_optimise_moves_the_sliders(notebook_page):
+def test_opens_at_the_optimum_and_a_mouse_drag_redraws_all_along(notebook_page):
     page = open_explorer(notebook_page)
     explorer = page.locator(EXPLORER)
-    assert sliders(page) == (20, 20, 20)
-    start = expected(page)
-    figure_mean = float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean"))
-    assert figure_mean == start
-    # more engines from the cheap supplier: more launches, more profit
-    move_slider(page, "order_1", 60)
-    assert wait_until(lambda: expected(page) > start + 1000, timeout=30), expected(page)
-    expect(explorer.locator("[data-testid=value-order_1]")).to_have_value("60")
-    moved = expected(page)
-    assert float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")) == moved
-    # the naive decision and the given reference stand beside it
+    # opens at the optimum, which beats the naive decision: no advice to optimise
+    best = row_values(page, "optimum")
+    assert sliders(page) == best and best[0] <= 10
+    expect(explorer.locator("[data-testid=advice]")).to_be_hidden()
     assert explorer.locator("tr[data-label='naive (means)']").count() == 1
     assert explorer.locator("tr[data-label='equal split']").count() == 1
-    # Optimise moves the sliders to the optimum, and the expected profit rises
+    start = expected(page)
+    assert float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")) == start
+    # drag order_2 from near zero to near its upper bound with the mouse
+    slider = explorer.locator("[data-testid=slider-order_2]")
+    box = explorer.locator("[data-testid=value-order_2]")
+    slider.scroll_into_view_if_needed()
+    b = slider.bounding_box()
+    y = b["y"] + b["height"] / 2
+    before = paints(page)
+    page.mouse.move(b["x"] + 0.05 * b["width"], y)
+    page.mouse.down()
+    seen = []
+    for i in range(1, 31):
+        page.mouse.move(b["x"] + (0.05 + 0.9 * i / 30) * b["width"], y, steps=2)
+        page.wait_for_timeout(25)
+        seen.append((float(box.input_value()), paints(page)))
+    page.mouse.up()
+    values = [v for v, _ in seen]
+    assert len(set(values)) >= 0.8 * len(values) and values == sorted(values), values
+    assert len({p for _, p in seen}) >= 5 and seen[-1][1] > before, seen
+    final = values[-1]
+    assert wait_until(lambda: float(explorer.locator("tr[data-label='this decision'] td[data-variable=order_2]")
+                                    .get_attribute("data-value")) == final, timeout=30)
+    assert float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")) == expected(page)
+    # away from the optimum the naive decision does better, and the page says so
+    expect(explorer.locator("[data-testid=advice]")).to_contain_text("naive (means) decision is better",
+                                                                     timeout=30_000)
+    expect(explorer.locator("[data-testid=advice]")).to_contain_text("press Optimise")
     explorer.locator("[data-testid=optimise]").click()
-    assert wait_until(lambda: sliders(page) != (20, 60, 20), timeout=60)
-    expect(explorer.locator("[data-testid=optimum]")).to_contain_text("converged", timeout=30_000)
-    optimum_row = explorer.locator("tr[data-label=optimum]")
-    best = tuple(float(optimum_row.locator(f"td[data-variable={n}]").get_attribute("data-value")) for n in NAMES)
-    assert wait_until(lambda: sliders(page) == best, timeout=30), (sliders(page), best)
-    assert best[0] <= 10  # little or nothing from the expensive supplier
-    assert wait_until(lambda: expected(page) > moved, timeout=30)
-    for name, value in zip(NAMES, best):
-        expect(explorer.locator(f"[data-testid=value-{name}]")).to_have_value(str(int(value)))
-    # the risk–return view: one optimum per risk preference
+    assert wait_until(lambda: sliders(page) == best, timeout=60), (sliders(page), best)
+    expect(explorer.locator("[data-testid=advice]")).to_be_hidden(timeout=30_000)
+    expect(explorer.locator("[data-testid=optimum]")).to_contain_text("converged")
+    # the risk–return view: a monotone frontier (CVaR up, expected profit down)
     explorer.locator("[data-testid=frontier-button]").click()
-    expect(explorer.locator("[data-testid=frontier-figure][data-points='6']")).to_be_attached(timeout=60_000)
+    fig = explorer.locator("[data-testid=frontier-figure]")
+    assert wait_until(lambda: int(fig.get_attribute("data-points") or 0) >= 2, timeout=60)
+    cvars = [float(v) for v in fig.get_attribute("data-cvars").split(",")]
+    means = [float(v) for v in fig.get_attribute("data-means").split(",")]
+    assert cvars == sorted(cvars) and means == sorted(means, reverse=True), (cvars, means)
     explorer.screenshot(path=str(save_screenshot(page, "decision_explorer").with_name("decision_explorer_widget.png")))
     assert relevant_console_errors(page) == []
 
 
-def test_a_bad_value_is_shown_inline_and_the_decision_kept(notebook_page):
+def test_boxes_apply_on_enter_and_tab_and_bad_entries_are_refused_inline(notebook_page):
     page = open_explorer(notebook_page)
     explorer = page.locator(EXPLORER)
-    start = expected(page)
-    evaluations = explorer.get_attribute("data-evaluations")
     box = explorer.locator("[data-testid=value-order_0]")
-    box.fill("500")
-    box.dispatch_event("change")
+    start = expected(page)
+    # Enter applies while the box keeps the focus
+    box.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("30")
+    page.keyboard.press("Enter")
+    cell = explorer.locator("tr[data-label='this decision'] td[data-variable=order_0]")
+    assert wait_until(lambda: cell.get_attribute("data-value") == "30", timeout=30)
+    assert box.evaluate("el => el === document.activeElement") and expected(page) != start
+    # Tab applies too
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("20")
+    page.keyboard.press("Tab")
+    assert wait_until(lambda: cell.get_attribute("data-value") == "20", timeout=30)
+    # an empty box: refused inline naming the field, nothing sent, the text kept
+    n = evaluations(page)
+    box.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Enter")
+    expect(explorer.locator("[data-testid=input-error]")).to_have_text("order_0: enter a number", timeout=10_000)
+    expect(box).to_have_value("")
+    page.wait_for_timeout(500)
+    assert evaluations(page) == n
+    # out of bounds: the kernel's message, the box put back to the last valid decision
+    page.keyboard.type("500")
+    page.keyboard.press("Enter")
+    expect(explorer.locator("[data-testid=input-error]")).to_be_hidden(timeout=10_000)
     expect(explorer.locator("[data-testid=error]")).to_contain_text("x.order_0: 500 is outside its bounds",
                                                                     timeout=30_000)
-    expect(box).to_have_value("20", timeout=10_000)  # put back to the last valid decision
-    assert expected(page) == start and explorer.get_attribute("data-evaluations") == evaluations
-    box.fill("5")
-    box.dispatch_event("change")
+    expect(box).to_have_value("20", timeout=10_000)
+    assert evaluations(page) == n
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")
     expect(explorer.locator("[data-testid=error]")).to_be_hidden(timeout=30_000)
-    assert wait_until(lambda: expected(page) != start, timeout=30)
+    assert wait_until(lambda: cell.get_attribute("data-value") == "5", timeout=30)
     assert relevant_console_errors(page) == []
