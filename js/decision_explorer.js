@@ -65,7 +65,7 @@ export default {
     const status = h("span", { class: "bw-note", "data-testid": "status" });
     const optimumNote = h("div", { class: "bw-note", "data-testid": "optimum" });
     const advice = h("div", { class: "bw-advice", role: "status", "data-testid": "advice", style: "display:none" });
-    const frontierNote = h("div", { class: "bw-note", "data-testid": "frontier-note" });
+    const frontierNote = h("div", { class: "bw-note", "data-testid": "frontier-note", style: "max-width:400px" });
     const errors = new InputErrors();
     const latency = new InputLatency("decision_explorer");
     let lastLocal = 0; // number of the newest input made on this page

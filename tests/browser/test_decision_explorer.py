@@ -53,26 +53,26 @@ def test_opens_at_the_optimum_and_a_mouse_drag_redraws_all_along(notebook_page):
     assert explorer.locator("tr[data-label='equal split']").count() == 1
     start = expected(page)
     assert float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")) == start
-    # drag order_2 from near zero to near its upper bound with the mouse
-    slider = explorer.locator("[data-testid=slider-order_2]")
-    box = explorer.locator("[data-testid=value-order_2]")
+    # drag order_1 (the cheap supplier) from near its upper bound to near zero with the mouse
+    slider = explorer.locator("[data-testid=slider-order_1]")
+    box = explorer.locator("[data-testid=value-order_1]")
     slider.scroll_into_view_if_needed()
     b = slider.bounding_box()
     y = b["y"] + b["height"] / 2
     before = paints(page)
-    page.mouse.move(b["x"] + 0.05 * b["width"], y)
+    page.mouse.move(b["x"] + 0.95 * b["width"], y)
     page.mouse.down()
     seen = []
     for i in range(1, 31):
-        page.mouse.move(b["x"] + (0.05 + 0.9 * i / 30) * b["width"], y, steps=2)
+        page.mouse.move(b["x"] + (0.95 - 0.9 * i / 30) * b["width"], y, steps=2)
         page.wait_for_timeout(25)
         seen.append((float(box.input_value()), paints(page)))
     page.mouse.up()
     values = [v for v, _ in seen]
-    assert len(set(values)) >= 0.8 * len(values) and values == sorted(values), values
+    assert len(set(values)) >= 0.8 * len(values) and values == sorted(values, reverse=True), values
     assert len({p for _, p in seen}) >= 5 and seen[-1][1] > before, seen
     final = values[-1]
-    assert wait_until(lambda: float(explorer.locator("tr[data-label='this decision'] td[data-variable=order_2]")
+    assert wait_until(lambda: float(explorer.locator("tr[data-label='this decision'] td[data-variable=order_1]")
                                     .get_attribute("data-value")) == final, timeout=30)
     assert float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")) == expected(page)
     # away from the optimum the naive decision does better, and the page says so

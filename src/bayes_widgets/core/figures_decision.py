@@ -50,9 +50,11 @@ def outcome_figure(outcome: str = "profit", reference: str = "reference", width:
                       name="mean", visible=False))
     f.add_layout(Span(location=0, dimension="height", line_color=CVAR, line_width=2,
                       line_dash="dotdash", name="cvar", visible=False))
-    # the spans' legend entries: a line glyph with no data, drawn in the span's style
-    mean_key = f.line([], [], line_color="black", line_width=2)
-    cvar_key = f.line([], [], line_color=CVAR, line_width=2, line_dash="dotdash")
+    # the spans' legend entries: a line in the span's style at one point that is not drawn
+    # (NaN), so the legend has a glyph to show and the ranges ignore it
+    nan = float("nan")
+    mean_key = f.line([nan], [nan], line_color="black", line_width=2)
+    cvar_key = f.line([nan], [nan], line_color=CVAR, line_width=2, line_dash="dotdash")
     _legend_below(f, [("this decision", [this]), (reference, [other]), ("mean", [mean_key]),
                       ("CVaR", [cvar_key])])
     readable_ticks(f)
