@@ -168,3 +168,48 @@ def test_cancel_button_works_while_a_cell_blocks_on_the_fit(notebook_page):
     assert kept > 0
     expect(page.locator(".jp-OutputArea-output").filter(has_text="ended cancelled")).to_contain_text(
         f"ended cancelled {kept}", timeout=30_000)
+
+
+def test_hand_written_model_labels_problems_and_cancel(notebook_page):
+    """A pm.Data regression with named dims, chains one after another: labels and problems
+    read from the page, then a clicked Cancel shows 'cancelled' in every chain and no ETA."""
+    page = notebook_page("fit_own_model.ipynb", app="lab", run_all=True)
+    monitor = page.locator(MONITOR)
+    expect(monitor).to_be_visible(timeout=TIMEOUT_MS)
+    rows = monitor.locator("[data-testid=chains] tr[data-chain]")
+    # chain 0 samples while chain 1 waits for the one core, with an ETA counting both
+    assert wait_until(lambda: draws_done(page) > 100, timeout=TIMEOUT_MS / 1000)
+    assert rows.nth(1).get_attribute("data-phase") == "waiting"
+    assert "ETA" in monitor.locator("[data-testid=counts]").inner_text()
+    # running R-hat/ESS of the traced scalars, labelled by coordinate
+    labelled = monitor.locator("[data-testid=convergence] tr[data-name='beta[price]']")
+    assert wait_until(lambda: labelled.count() == 1, timeout=120), "no running row for beta[price]"
+    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor_own_model_live").with_name(
+        "fit_monitor_own_model_live_widget.png")))
+    monitor.locator("[data-testid=cancel]").click()
+    assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=30)
+    expect(monitor.locator("[data-testid=summary]")).to_be_visible(timeout=30_000)
+    phases = [rows.nth(i).get_attribute("data-phase") for i in range(rows.count())]
+    assert "cancelled" in phases and set(phases) <= {"cancelled", "done"}, phases
+    cancelled = rows.filter(has_text="cancelled")
+    assert cancelled.count() >= 1
+    for i in range(cancelled.count()):
+        assert cancelled.nth(i).locator("[data-testid=chain-eta]").inner_text().strip() == "–"
+    assert "ETA" not in monitor.locator("[data-testid=counts]").inner_text()
+    message = monitor.locator("[data-testid=message]").inner_text()
+    assert "per chain kept" in message, message
+    # the final table: labels, the deterministic on one line, a problem named in visible text
+    table = monitor.locator("[data-testid=convergence]")
+    expect(table.locator("tr[data-name='beta[price]']")).to_be_visible()
+    expect(table.locator("tr[data-group=mu]")).to_contain_text("mu — 60 values")
+    problems = monitor.locator("[data-testid=problems]")
+    expect(problems).to_be_visible()
+    text = problems.inner_text()
+    assert int(problems.get_attribute("data-count")) > 0 and ("ESS" in text or "R-hat" in text), text
+    page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor_own_model").with_name(
+        "fit_monitor_own_model_widget.png")))
+    # PyMC's log lines stay in the monitor: no cell output repeats them
+    outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+    assert "Initializing NUTS" not in outputs.replace(monitor.inner_text(), "")
+    assert relevant_console_errors(page) == []

@@ -273,15 +273,27 @@ class FitState:
         """Everything traced so far."""
         return self.trace_since([0] * len(self._buffers))
 
-    def posterior_draws(self) -> np.ndarray:
-        """Post-tuning traced draws as (chain, draw, k), trimmed to the shortest chain."""
+    def posterior_draws(self, min_draws: int | None = None) -> np.ndarray:
+        """Post-tuning traced draws as (chain, draw, k), trimmed to the shortest chain.
+
+        With ``min_draws``, only the chains with at least that many draws (see
+        :meth:`posterior_chains`): chains that run one after another have running
+        diagnostics before the last chain starts."""
         self.flush()
         with self._lock:
             parts = [b.values[: b.n][~b.tuning[: b.n]] for b in self._buffers]
+        if min_draws is not None:
+            parts = [p for p in parts if len(p) >= min_draws] or parts
         n = min((len(p) for p in parts), default=0)
         if n == 0:
             return np.empty((len(parts), 0, len(self.trace_names)))
         return np.stack([p[:n] for p in parts])
+
+    def posterior_chains(self, min_draws: int) -> list[int]:
+        """The chains with at least ``min_draws`` post-tuning draws so far."""
+        self.flush()
+        with self._lock:
+            return [i for i, b in enumerate(self._buffers) if int((~b.tuning[: b.n]).sum()) >= min_draws]
 
     def paused_seconds(self) -> float:
         return self._pause.seconds()

@@ -28,6 +28,7 @@ import time
 import weakref
 from typing import Any
 
+import numpy as np
 import traitlets
 
 from bayes_widgets.core import events as ev
@@ -136,6 +137,7 @@ class FitMonitor(BayesWidget):
         self._binner: LossBinner | None = None
         self._capture_version = -1
         self._running_rows: list[dict] = []
+        self._running_chains = 0
         self._loss_sent: dict[str, list] = {"x": [], "y": [], "s": []}
         if session is None:
             self.status = "error"
@@ -306,7 +308,7 @@ class FitMonitor(BayesWidget):
         R-hat/ESS, by the rules of the final diagnostics."""
         divergences = [c.divergences for c in chains]
         self.problems = fit_problems(
-            self._running_rows, chains=len(chains), divergences=sum(divergences),
+            self._running_rows, chains=self._running_chains or len(chains), divergences=sum(divergences),
             divergences_by_chain=divergences,
         )
 
@@ -320,12 +322,17 @@ class FitMonitor(BayesWidget):
 
     def _publish_running(self) -> bool:
         """Publishes running R-hat/ESS and rank counts; False when there is nothing yet."""
-        draws = self.session.state.posterior_draws()
-        if draws.shape[1] < MIN_RUNNING_DRAWS:
+        # chains that run one after another: the chains with draws so far
+        state = self.session.state
+        used = state.posterior_chains(MIN_RUNNING_DRAWS)
+        draws = state.posterior_draws(min_draws=MIN_RUNNING_DRAWS)
+        if draws.shape[1] < MIN_RUNNING_DRAWS or not used:
             return False
         running = running_diagnostics(draws, self.trace_names)
-        ranks = _rank_counts(draws)
+        ranks = np.zeros((draws.shape[2], self.session.config.chains, RANK_BINS))
+        ranks[:, used] = _rank_counts(draws)
         self._running_rows = running
+        self._running_chains = len(used)
         with self.hold_sync():
             self.running = running
             self.ranks = ranks.tolist()
