@@ -137,3 +137,34 @@ def test_time_varying_media_fits_with_pymc_and_traces_named_variables():
     posterior = result.idata["posterior"]
     np.testing.assert_allclose(traced[:, :, 0], posterior["y_sigma"].values, rtol=1e-6)
     np.testing.assert_allclose(traced[:, :, 1], posterior["saturation_lam"].sel(channel="x2").values, rtol=1e-6)
+
+
+def test_priors_read_back_per_channel_build_without_implicit_dims_warnings():
+    """The priors a PriorEditor reads from the built model come back per element; put
+    into the model_config they say their dims, so building warns nothing."""
+    import warnings
+
+    import numpy as np
+
+    from bayes_widgets.core.priors import PriorDist
+    from bayes_widgets.core.priors.model import ModelPriors
+    from bayes_widgets.core.priors.mmm import model_config_with
+
+    model = make()
+    mmm = model.build()
+    read = dict(ModelPriors(mmm.model, draws=10, seed=0).priors)
+    read["saturation_beta"] = PriorDist.create("HalfNormal", dims=("channel",), sigma=np.array([1.0, 3.0]))
+    config = model_config_with(mmm.model_config, read)
+    # equal values per channel collapse to one number, different ones keep their dim
+    assert config["adstock_alpha"].parameters == mmm.model_config["adstock_alpha"].parameters
+    sigma = config["saturation_beta"].parameters["sigma"]
+    assert sigma.dims == ("channel",) and sigma.values.tolist() == [1.0, 3.0]
+    model.set_priors(config)
+    model.set_priors({"saturation_lam": PriorDist.create("Gamma", dims=("channel",), alpha=np.array([2.0, 4.0]),
+                                                         beta=np.array([1.0, 1.0]))})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rebuilt = model.build()
+    implicit = [str(w.message) for w in caught if "Implicit conversion" in str(w.message)]
+    assert not implicit, implicit[0]
+    assert rebuilt.model_config["saturation_lam"].parameters["beta"] == 1.0

@@ -111,12 +111,13 @@ class MMMModel:
         from pymc_extras.prior import Prior
 
         from bayes_widgets.core.priors import PriorDist
+        from bayes_widgets.core.priors.mmm import as_prior
 
         for key, value in priors.items():
             if key not in self._priors:
                 raise MMMDataError(key, f"not a prior of this model (priors: {', '.join(self._priors)})")
             if isinstance(value, PriorDist):
-                value = value.to_prior()
+                value = as_prior(value)
             elif isinstance(value, dict) and "dist" in value:
                 value = Prior.from_dict(value)
             if not hasattr(value, "distribution") and not isinstance(value, type(self._priors[key])):

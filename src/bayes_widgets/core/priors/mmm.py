@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import numpy as np
+
 from bayes_widgets.core.priors.dist import PriorDist
 from bayes_widgets.core.priors.errors import PriorError
 
@@ -57,9 +59,35 @@ def model_config_with(model_config: dict[str, Any], priors: dict[str, PriorDist]
         value = model_config.get(key)
         if not is_prior(value):
             continue
-        prior = edited.to_prior()
+        prior = as_prior(edited)
         if param:
             out[key] = type(value)(value.distribution, **{**value.parameters, param: prior}, dims=value.dims)
         else:
             out[key] = type(value)(prior.distribution, **prior.parameters, dims=value.dims)
     return out
+
+
+def as_prior(dist: PriorDist):
+    """``dist`` as a ``pymc_extras.prior.Prior`` whose parameters say their dims.
+
+    A parameter with one value per element (a PyMC model's prior read back per channel)
+    becomes a number when every element has the same value, and otherwise an
+    ``xarray.DataArray`` over the prior's trailing dims: ``Prior`` would otherwise
+    guess the dims of a bare array, with a warning at every build of the model."""
+    from pymc_extras.prior import Prior
+
+    dims = tuple(dist.dims or ())
+    params: dict[str, Any] = {}
+    for name, value in dist.params.items():
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim == 0:
+            params[name] = float(arr)
+        elif arr.size and np.all(arr == arr.flat[0]):
+            params[name] = float(arr.flat[0])
+        elif arr.ndim <= len(dims):
+            import xarray as xr
+
+            params[name] = xr.DataArray(arr, dims=dims[len(dims) - arr.ndim:])
+        else:
+            raise PriorError(name, f"has shape {arr.shape}, more axes than the prior's dims {dims}")
+    return Prior(dist.family, dims=dims or None, **params)
