@@ -541,14 +541,17 @@ class FitSession:
         text = f"Cancelled: {n_post} of {draws} draws per chain kept in 'posterior'"
         if self.keep_warmup and n_warm:
             text += f", with {n_warm} tuning draws per chain in 'warmup_posterior'"
-        if len(set(made_post)) > 1:
+        started = [n for n in made_post if n > 0]
+        if len(set(started)) > 1:
             text += f" (made per chain: {', '.join(map(str, made_post))}; cut to the shortest)"
         text += " (partial result)."
         if dropped:
             text += f" Chains {dropped} had no draws after tuning yet and were dropped."
         elif kept_chains and kept_chains < chains:
-            text += (f" {kept_chains} of {chains} chains kept (the sampler keeps the longest "
-                     "chains of an interrupted fit).")
+            empty = [c for c, n in enumerate(made_post) if n == 0]
+            why = (f"chain{'s' if len(empty) > 1 else ''} {', '.join(map(str, empty))} had no draws after tuning"
+                   if empty else "the sampler keeps the longest chains of an interrupted fit")
+            text += f" {kept_chains} of {chains} chains kept ({why})."
         return text
 
     def _finish_svi(self, idata, *, cancelled: bool) -> None:
