@@ -17,7 +17,8 @@ import xarray as xr
 from pymc.model.fgraph import clone_model
 
 import bayes_widgets as bw
-from bayes_widgets.core.prediction import ModelPredictor, PredictionInputError
+from bayes_widgets.core.prediction import PredictionInputError
+from bayes_widgets.core.prediction_pymc import ModelPredictor
 from bayes_widgets.core.regression import RegressionInputError
 
 FEATURES = ["temp", "price", "weekend"]
@@ -35,7 +36,9 @@ def prior_as_posterior(model, draws=DRAWS, seed=0):
         da = prior[rv.name].isel(chain=0)
         values = da.values[: 2 * half].reshape(2, half, *da.shape[1:])
         variables[rv.name] = (("chain", "draw", *da.dims[1:]), values)
-    posterior = xr.Dataset(variables, coords={k: v for k, v in prior.coords.items() if k not in ("chain", "draw")})
+    posterior = xr.Dataset(
+        variables, coords={k: v for k, v in prior.coords.items() if k not in ("chain", "draw")}
+    )
     return xr.DataTree.from_dict({"/posterior": posterior})
 
 
@@ -101,8 +104,14 @@ def regression():
     model = regression_model()
     with model:
         idata = pm.sample(
-            draws=250, tune=250, chains=2, cores=1, random_seed=5, progressbar=False,
-            nuts_sampler="pymc", compute_convergence_checks=False,
+            draws=250,
+            tune=250,
+            chains=2,
+            cores=1,
+            random_seed=5,
+            progressbar=False,
+            nuts_sampler="pymc",
+            compute_convergence_checks=False,
         )
     return model, idata
 
@@ -301,7 +310,9 @@ def test_models_whose_inputs_cannot_be_mapped(regression):
         z = pm.Data("z", np.ones((4, 2, 2)), dims=("obs", "a", "b"))
         mu = pm.Deterministic("mu", pm.Normal("c") * z.sum(axis=(1, 2)), dims="obs")
         pm.Normal("y", mu, 1, observed=np.ones(4), dims="obs")
-    with pytest.raises(PredictionInputError, match=r"z: the container has dims \('obs', 'a', 'b'\)"):
+    with pytest.raises(
+        PredictionInputError, match=r"z: the container has dims \('obs', 'a', 'b'\)"
+    ):
         ModelPredictor(cube)
     with pm.Model(coords={"obs": range(4)}) as no_inputs:
         pm.Normal("y", pm.Normal("m"), 1, observed=np.ones(4), dims="obs")
@@ -448,9 +459,16 @@ def test_numpyro_errors_name_the_argument_or_column(numpyro_fit):
 
     samples = {"b": np.zeros(10)}
     with pytest.raises(RegressionInputError, match="observed: no argument holds .* site 'obs'"):
-        bw.predict_new_rows(scaled, samples, {"x": [1.0]}, model_args=(np.ones(3),), model_kwargs={"y": np.ones(3)})
+        bw.predict_new_rows(
+            scaled, samples, {"x": [1.0]}, model_args=(np.ones(3),), model_kwargs={"y": np.ones(3)}
+        )
     out = bw.predict_new_rows(
-        scaled, samples, {"x": [1.0, 2.0]}, model_args=(np.ones(3),),
-        model_kwargs={"y": np.ones(3)}, observed="y", seed=0,
+        scaled,
+        samples,
+        {"x": [1.0, 2.0]},
+        model_args=(np.ones(3),),
+        model_kwargs={"y": np.ones(3)},
+        observed="y",
+        seed=0,
     )
     assert out["obs_mean"].abs().max() < 1.5 and out.attrs["draws"] == 10

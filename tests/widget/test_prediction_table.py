@@ -195,8 +195,14 @@ def own():
         mu = pm.Deterministic("mu", alpha + X_data @ beta, dims="obs")
         pm.Normal("sales", mu, sigma, observed=sales_obs, dims="obs")
         idata = pm.sample(
-            draws=200, tune=300, chains=2, cores=1, random_seed=2, progressbar=False,
-            nuts_sampler="pymc", compute_convergence_checks=False,
+            draws=200,
+            tune=300,
+            chains=2,
+            cores=1,
+            random_seed=2,
+            progressbar=False,
+            nuts_sampler="pymc",
+            compute_convergence_checks=False,
         )
     return model, idata
 

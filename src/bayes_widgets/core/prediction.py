@@ -1,39 +1,21 @@
-"""Posterior predictions for new rows of any PyMC model whose inputs are ``pm.Data``.
+"""Posterior predictions for new rows, for any model: what every kind of model shares.
 
-    with pm.Model(coords={"obs": idx, "feature": ["temp", "price", "weekend"]}) as model:
-        X = pm.Data("X", X_train, dims=("obs", "feature"))
-        y_obs = pm.Data("y_obs", y_train, dims="obs")
-        ...
-        mu = pm.Deterministic("mu", alpha + X @ beta, dims="obs")
-        pm.Normal("y", mu, sigma, observed=y_obs, dims="obs")
+    predict_new_rows(model, posterior, new_rows)         # bayes_widgets.predict_new_rows
+    BoundPredictor(model, posterior, **options).predict(new_rows)
 
-    predictor = ModelPredictor(model)             # compiled once, reused for every call
-    predictor.columns                             # ['temp', 'price', 'weekend']
-    predictor.predict(idata, new_rows)            # DataFrame: inputs, mean, sd, interval
-    predict_new_rows(model, idata, new_rows)      # the same, with a cached predictor
-
-How new rows reach the model: the *row dim* is the dim shared by the observed
-variable(s) and the input containers (``obs`` above; ``row_dim=`` overrides it). A vector
-container on the row dim takes the column of its own name; a matrix container takes one
-column per coordinate of its other dim (``X`` above: columns ``temp, price, weekend``;
-without coordinates ``X[0], X[1], ...``). Containers that hold the observed values
-(``y_obs``) are filled with placeholders of the right shape; containers off the row dim
-keep their values; the row dim's coordinates become ``0 .. n-1``.
-
-What is predicted: every deterministic and observed variable on the row dim, for each
-posterior draw — what ``pm.set_data`` + ``pm.sample_posterior_predictive(var_names=...)``
-computes: deterministics recomputed from the draw's free variables, observed variables
-drawn anew. Free variables on the row dim (per-row latents) are drawn from their
-distribution given the draw. The work happens on a copy of the model
-(``pymc.model.fgraph.clone_model``), so the user's model never changes; the draws of
-all posterior samples are computed in one vectorised call of a function compiled once.
+Three kinds of model, one table: a :class:`~bayes_widgets.core.regression.LinearRegression`,
+any ``pymc.Model`` whose inputs are ``pm.Data`` containers
+(:mod:`bayes_widgets.core.prediction_pymc`: :class:`ModelPredictor`) and a NumPyro model
+function (:mod:`bayes_widgets.core.prediction_numpyro`). The result has the new rows'
+inputs, then for every predicted variable its posterior mean, sd and credible interval
+(``mu_mean, mu_sd, mu_eti95_lower, mu_eti95_upper, y_mean, ...``; a variable with several
+elements per row gives ``p[a]_mean, ...``). Bad input raises
+:class:`PredictionInputError` naming the container, column or argument.
 """
 
 from __future__ import annotations
 
 import numbers
-import threading
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,8 +28,6 @@ from bayes_widgets.core.regression import (
     SUMMARY_STATS,
     RegressionInputError,
     _numeric_column,
-    check_interval,
-    check_prob,
     interval_suffix,
     summarise_draws,
 )
@@ -86,8 +66,10 @@ class Target:
 def read_rows(new_rows: Any) -> pd.DataFrame:
     """New rows as a DataFrame: a DataFrame, a dict of columns, a dict of one row's values
     or a list of dicts (one per row)."""
-    if isinstance(new_rows, Mapping) and new_rows and all(
-        np.ndim(v) == 0 for v in new_rows.values()
+    if (
+        isinstance(new_rows, Mapping)
+        and new_rows
+        and all(np.ndim(v) == 0 for v in new_rows.values())
     ):
         new_rows = [dict(new_rows)]
     if isinstance(new_rows, Mapping | list):
@@ -218,459 +200,6 @@ def stack_draws(post, name: str) -> np.ndarray:
     return np.asarray(da.values).reshape(-1, *da.shape[2:])
 
 
-def _labels(coords: Any, size: int) -> list[str]:
-    if coords is not None and len(coords) == size:
-        return [str(c) for c in coords]
-    return [str(i) for i in range(size)]
-
-
-# -- PyMC -----------------------------------------------------------------------------------------
-class ModelPredictor:
-    """Predictions for new rows of a PyMC model (see the module docstring).
-
-    Parameters
-    ----------
-    model:
-        A ``pymc.Model`` whose inputs are ``pm.Data`` containers. It is never changed.
-    row_dim:
-        The dim along which rows go; default: the dim shared by the observed variables
-        and the input containers.
-    var_names:
-        Variables to predict (deterministics or observed variables on the row dim);
-        default: all of them.
-    """
-
-    def __init__(
-        self,
-        model: Any,
-        *,
-        row_dim: str | None = None,
-        var_names: Sequence[str] | None = None,
-    ):
-        import pymc as pm
-        from pymc.model.fgraph import clone_model
-
-        if not isinstance(model, pm.Model):
-            raise PredictionInputError("model", f"expected a pymc.Model, got {type(model).__name__}")
-        self.model = model
-        self._lock = threading.Lock()
-        self._clone = clone_model(model)
-        clone = self._clone
-        dims = {k: tuple(v or ()) for k, v in clone.named_vars_to_dims.items()}
-        self._dims = dims
-        if not clone.observed_RVs:
-            raise PredictionInputError("model", "has no observed variable to predict")
-        containers = {v.name: clone[v.name] for v in model.data_vars}  # in the model's order
-        self._all_containers = set(containers)
-        observed_data = self._observed_containers(clone, containers)
-        self.row_dim = self._find_row_dim(clone, containers, observed_data, row_dim)
-        on_rows = {n: d for n, d in ((n, dims.get(n, ())) for n in containers) if self.row_dim in d}
-        self.placeholders = [n for n in on_rows if n in observed_data]
-        """Containers on the row dim that hold observed values: filled with zeros."""
-        self.inputs: list[Input] = []
-        self.containers: dict[str, tuple[str, ...]] = {}
-        """Input containers and their dims."""
-        for name, cdims in on_rows.items():
-            if name in observed_data:
-                continue
-            self.containers[name] = cdims
-            self.inputs.extend(self._container_inputs(clone, name, cdims))
-        if not self.inputs:
-            raise PredictionInputError(
-                "model",
-                f"has no input container on the row dim {self.row_dim!r}: declare the inputs "
-                f"with pm.Data(name, values, dims=({self.row_dim!r}, ...))",
-            )
-        clash = sorted({i.column for i in self.inputs if [j.column for j in self.inputs].count(i.column) > 1})
-        if clash:
-            raise PredictionInputError(
-                "model", f"several containers take the column(s) {clash}; rename their coordinates"
-            )
-        self.targets = self._find_targets(clone, var_names)
-        self.columns = [i.column for i in self.inputs]
-        """Columns a new row holds, in order."""
-        names = set(self.columns)
-        clash = [c for c in output_columns(self.targets, 0.95, "eti") if c in names]
-        if clash:
-            raise PredictionInputError("model", f"input column(s) {clash} clash with prediction columns")
-        self.free = [
-            rv.name for rv in model.free_RVs if self.row_dim not in dims.get(rv.name, ())
-        ]
-        """Free variables read from the posterior (those not on the row dim)."""
-        self.index_bounds = self._find_index_bounds()
-        """Integer inputs used to index a variable: ``{container: (size, what)}``."""
-        self._fn = None
-        self._vectorised = None
-        self._post_key: Any = None
-        self._post_draws: dict[str, np.ndarray] = {}
-
-    # -- inspection --------------------------------------------------------------------------------
-    @staticmethod
-    def _observed_containers(clone, containers) -> set[str]:
-        from pytensor.graph.traversal import ancestors
-
-        values = [clone.rvs_to_values[rv] for rv in clone.observed_RVs]
-        return {v.name for v in ancestors(values) if v.name in containers and v in containers.values()}
-
-    def _find_row_dim(self, clone, containers, observed_data, row_dim) -> str:
-        dims = self._dims
-        known = set(clone.coords) | {d for ds in dims.values() for d in ds}
-        if row_dim is not None:
-            if row_dim not in known:
-                raise PredictionInputError(
-                    "row_dim", f"the model has no dim {row_dim!r}; its dims are {sorted(known)}"
-                )
-            return row_dim
-        shared: set[str] | None = None
-        for rv in clone.observed_RVs:
-            rv_dims = set(dims.get(rv.name, ()))
-            if not rv_dims:  # dims of the observed data's container, if it has them
-                value = clone.rvs_to_values[rv]
-                rv_dims = set(dims.get(getattr(value, "name", None), ()))
-            shared = rv_dims if shared is None else shared & rv_dims
-        input_dims = {d for n in containers if n not in observed_data for d in dims.get(n, ())}
-        candidates = sorted((shared or set()) & input_dims)
-        if len(candidates) == 1:
-            return candidates[0]
-        observed = [rv.name for rv in clone.observed_RVs]
-        if not candidates:
-            raise PredictionInputError(
-                "row_dim",
-                f"no dim is shared by the observed variable(s) {observed} and the input "
-                "containers: give both the row dim (e.g. dims='obs' on the likelihood and "
-                "pm.Data(..., dims='obs')) or pass row_dim=",
-            )
-        raise PredictionInputError(
-            "row_dim", f"the observed variables and inputs share the dims {candidates}; pass row_dim="
-        )
-
-    def _container_inputs(self, clone, name, cdims) -> list[Input]:
-        if len(cdims) == 1:
-            return [Input(name, name)]
-        if len(cdims) == 2:
-            other = cdims[1] if cdims[0] == self.row_dim else cdims[0]
-            size = clone[name].get_value().shape[cdims.index(other)]
-            labels = clone.coords.get(other)
-            if labels is not None and len(labels) == size:
-                return [Input(str(lab), name, k) for k, lab in enumerate(labels)]
-            return [Input(f"{name}[{k}]", name, k) for k in range(size)]
-        raise PredictionInputError(
-            name,
-            f"the container has dims {cdims}; new rows can fill vectors and matrices on the "
-            f"row dim {self.row_dim!r} only",
-        )
-
-    def _find_targets(self, clone, var_names) -> list[Target]:
-        dims = self._dims
-        candidates = [
-            *[(v.name, "deterministic") for v in self.model.deterministics],
-            *[(v.name, "observed") for v in self.model.observed_RVs],
-        ]
-        on_rows = [(n, k) for n, k in candidates if self.row_dim in dims.get(n, ())]
-        if var_names is not None:
-            if isinstance(var_names, str):
-                var_names = [var_names]
-            allowed = dict(on_rows)
-            bad = [n for n in var_names if n not in allowed]
-            if bad:
-                raise PredictionInputError(
-                    "var_names",
-                    f"{bad} are not deterministic or observed variables on the row dim "
-                    f"{self.row_dim!r}; those are {list(allowed)}",
-                )
-            on_rows = [(n, allowed[n]) for n in dict.fromkeys(var_names)]
-        if not on_rows:
-            raise PredictionInputError(
-                "model",
-                f"has no deterministic or observed variable with the row dim {self.row_dim!r} "
-                "(give them dims=..., e.g. pm.Deterministic('mu', ..., dims='obs'))",
-            )
-        targets = []
-        for name, kind in on_rows:
-            others = [d for d in dims[name] if d != self.row_dim]
-            labels: list[str] = []
-            if others:
-                shapes = [len(clone.coords[d]) if clone.coords.get(d) is not None else None for d in others]
-                if None in shapes:
-                    raise PredictionInputError(
-                        "var_names", f"{name!r} has dims {others} without coordinates; give them coords"
-                    )
-                grids = np.meshgrid(*[[str(c) for c in clone.coords[d]] for d in others], indexing="ij")
-                labels = [",".join(parts) for parts in zip(*[g.ravel() for g in grids], strict=True)]
-            targets.append(Target(name, kind, tuple(labels)))
-        return targets
-
-    def _find_index_bounds(self) -> dict[str, tuple[int, str]]:
-        """Integer inputs that index a variable along a named dim (``a[group_idx]``): new
-        values must be indices of that dim (compiled indexing does not check bounds)."""
-        from pytensor.graph.traversal import ancestors, applys_between
-        from pytensor.tensor.subtensor import AdvancedSubtensor
-
-        clone = self._clone
-        outputs = [clone[t.name] for t in self.targets]
-        integer = {
-            n: clone[n] for n in self.containers if clone[n].type.dtype.startswith(("int", "uint"))
-        }
-        bounds: dict[str, tuple[int, str]] = {}
-        if not integer:
-            return bounds
-        for node in applys_between(list(clone.free_RVs) + list(clone.data_vars), outputs):
-            if not isinstance(node.op, AdvancedSubtensor):
-                continue
-            indexed = node.inputs[0]
-            for axis, entry in enumerate(node.op.idx_list):
-                if not isinstance(entry, int):
-                    continue
-                index = node.inputs[1 + entry]
-                for name, shared in integer.items():
-                    if shared not in ancestors([index]):
-                        continue
-                    dims = self._dims.get(getattr(indexed, "name", None) or "", ())
-                    size, what = indexed.type.shape[axis], f"{indexed.name or 'a variable'}"
-                    if axis < len(dims) and clone.coords.get(dims[axis]) is not None:
-                        labels = list(map(str, clone.coords[dims[axis]]))
-                        size = len(labels)
-                        what = f"{indexed.name}'s dim {dims[axis]!r} ({', '.join(labels[:8])}"
-                        what += ", ...)" if len(labels) > 8 else ")"
-                    if size is not None and (name not in bounds or size < bounds[name][0]):
-                        bounds[name] = (int(size), what)
-        return bounds
-
-    # -- new rows ----------------------------------------------------------------------------------
-    def check_rows(self, new_rows: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-        """The new rows (input columns in model order) and the values of every container on
-        the row dim. Anything unusable raises :class:`PredictionInputError` naming it."""
-        frame = read_rows(new_rows)
-        for column in map(str, frame.columns):
-            if column in self.columns:
-                continue
-            if column in {t.name for t in self.targets} or column in self.placeholders:
-                raise PredictionInputError(
-                    f"new_rows[{column!r}]",
-                    f"is what the model predicts; new rows give the inputs {self.columns} only",
-                )
-            if column in self._all_containers:
-                cdims = self._dims.get(column, ())
-                where = f"dims {cdims}" if cdims else "no dims"
-                raise PredictionInputError(
-                    f"new_rows[{column!r}]",
-                    f"the container {column!r} is not on the row dim {self.row_dim!r} ({where}): "
-                    "it keeps the value it has in the model; new rows give the inputs "
-                    f"{self.columns}",
-                )
-        frame = check_columns(frame, self.inputs, "the model")
-        n = len(frame)
-        values: dict[str, np.ndarray] = {}
-        for name, cdims in self.containers.items():
-            shared = self._clone[name]
-            dtype = np.dtype(shared.type.dtype)
-            cols = [i for i in self.inputs if i.container == name]
-            if len(cdims) == 1:
-                values[name] = column_values(frame, cols[0].column, dtype)
-            else:
-                block = np.column_stack(
-                    [column_values(frame, i.column, dtype) for i in cols]
-                ) if n else np.zeros((0, len(cols)), dtype)
-                values[name] = block if cdims[0] == self.row_dim else block.T
-            if name in self.index_bounds:
-                size, what = self.index_bounds[name]
-                bad = np.flatnonzero((values[name] < 0) | (values[name] >= size))
-                if bad.size:
-                    raise PredictionInputError(
-                        f"new_rows[{cols[0].column!r}]",
-                        f"values {values[name][bad[:5]].tolist()} in row(s) "
-                        f"{frame.index[bad[:10]].tolist()} are not positions 0 to {size - 1} "
-                        f"of {what}",
-                    )
-        for name in self.placeholders:
-            shared = self._clone[name]
-            shape = list(shared.get_value().shape)
-            shape[self._dims[name].index(self.row_dim)] = n
-            values[name] = np.zeros(shape, dtype=shared.type.dtype)
-        return frame.reset_index(drop=True), values
-
-    def defaults(self) -> dict[str, float]:
-        """A typical row: the training mean of each float input, the most frequent value of
-        an integer one."""
-        out = {}
-        for i in self.inputs:
-            data = np.asarray(self.model[i.container].get_value())
-            axis = self._dims[i.container].index(self.row_dim)
-            col = data if i.position is None else np.take(data, i.position, axis=1 - axis)
-            if col.size == 0:
-                out[i.column] = 0.0
-            elif np.issubdtype(col.dtype, np.floating):
-                out[i.column] = float(np.mean(col))
-            else:
-                vals, counts = np.unique(col, return_counts=True)
-                out[i.column] = float(vals[np.argmax(counts)])
-        return out
-
-    # -- posterior ---------------------------------------------------------------------------------
-    def posterior_draws(self, posterior: Any) -> dict[str, np.ndarray]:
-        """The free variables' draws (chains stacked), checked against the model."""
-        key = id(getattr(posterior, "idata", posterior))
-        if self._post_key == key and self._post_ref() is getattr(posterior, "idata", posterior):
-            return self._post_draws
-        post = posterior_group(posterior)
-        missing = [n for n in self.free if n not in post.data_vars]
-        if missing:
-            raise PredictionInputError(
-                "posterior", f"lacks the model's free variable(s) {missing}: is it a fit of this model?"
-            )
-        shapes = self._free_shapes()
-        draws = {}
-        for name in self.free:
-            values = stack_draws(post, name)
-            if values.shape[1:] != shapes[name]:
-                raise PredictionInputError(
-                    "posterior",
-                    f"{name!r} has shape {values.shape[1:]} per draw but the model's has "
-                    f"{shapes[name]}: is it a fit of this model?",
-                )
-            draws[name] = values
-        try:
-            self._post_ref = weakref.ref(getattr(posterior, "idata", posterior))
-            self._post_key = key
-        except TypeError:
-            self._post_key = None
-        self._post_draws = draws
-        return draws
-
-    def _free_shapes(self) -> dict[str, tuple[int, ...]]:
-        if not hasattr(self, "_shapes"):
-            shapes = self.model.eval_rv_shapes()
-            self._shapes = {n: tuple(int(s) for s in shapes[n]) for n in self.free}
-        return self._shapes
-
-    # -- computation -------------------------------------------------------------------------------
-    def _compile(self) -> None:
-        from pymc.pytensorf import compile as compile_fn
-        from pymc.pytensorf import find_rng_nodes
-        from pymc.sampling.forward import compile_forward_sampling_function
-        from pytensor.graph.replace import vectorize_graph
-        import pytensor.tensor as pt
-
-        clone = self._clone
-        outputs = [clone[t.name] for t in self.targets]
-        trace = [clone[n] for n in self.free]
-        fn, volatile = compile_forward_sampling_function(
-            outputs,
-            vars_in_trace=trace,
-            basic_rvs=clone.basic_RVs,
-            freeze_vars=set(trace),
-            allow_input_downcast=True,
-            accept_inplace=True,
-        )
-        names = [i.variable.name for i in fn.maker.inputs if not i.implicit]
-        self._names = names
-        try:  # one call for every draw: the graph with a leading draw axis
-            batched = {
-                clone[n]: pt.tensor(f"{n}_draws", shape=(None, *clone[n].type.shape), dtype=clone[n].dtype)
-                for n in names
-            }
-            resampled = [rv for rv in volatile if rv not in outputs]
-            out = vectorize_graph([*outputs, *resampled], replace=batched)
-            if any(o.ndim != v.ndim + 1 for o, v in zip(out, [*outputs, *resampled], strict=True)):
-                raise ValueError("a resampled variable does not depend on the posterior draws")
-            vec = compile_fn(
-                list(batched.values()),
-                out[: len(outputs)],
-                random_seed=False,
-                on_unused_input="ignore",
-                allow_input_downcast=True,
-                accept_inplace=True,
-            )
-            self._fn, self._vectorised = vec, True
-            self._rngs = find_rng_nodes(out[: len(outputs)])
-        except Exception:  # noqa: BLE001 - some graphs cannot be vectorised: one call per draw
-            self._fn, self._vectorised = fn, False
-            self._rngs = find_rng_nodes(outputs)
-
-    def draws(self, posterior: Any, new_rows: Any, *, seed: int | None = None):
-        """The new rows (as checked) and each target's draws: (draws × rows × elements)."""
-        from pymc.pytensorf import reseed_rngs
-
-        params = self.posterior_draws(posterior)
-        frame, values = self.check_rows(new_rows)
-        n = len(frame)
-        with self._lock:
-            if self._fn is None:
-                self._compile()
-            self._set_data(values, n)
-            reseed_rngs(self._rngs, np.random.SeedSequence(seed).entropy if seed is None else seed)
-            try:
-                if self._vectorised:
-                    results = self._fn(*[params[k] for k in self._names])
-                else:
-                    S = len(next(iter(params.values()))) if params else 1
-                    per = [self._fn(*[params[k][s] for k in self._names]) for s in range(S)]
-                    results = [np.stack([p[j] for p in per]) for j in range(len(self.targets))]
-            except (IndexError, ValueError, RuntimeError, AssertionError) as exc:
-                raise self._explain(frame, values, exc) from None
-        out = {}
-        for target, result in zip(self.targets, results, strict=True):
-            result = np.asarray(result, dtype=float)
-            axis = 1 + self._dims[target.name].index(self.row_dim)
-            result = np.moveaxis(result, axis, 1)
-            out[target.name] = result.reshape(result.shape[0], n, -1)
-        return frame, out
-
-    def _set_data(self, values: dict[str, np.ndarray], n: int) -> None:
-        clone = self._clone
-        for name, value in values.items():
-            clone[name].set_value(value)
-        length = clone.dim_lengths.get(self.row_dim)
-        if length is not None and hasattr(length, "set_value"):
-            coords = tuple(range(n)) if clone.coords.get(self.row_dim) is not None else None
-            clone.set_dim(self.row_dim, n, coord_values=coords)
-
-    def _explain(self, frame, values, exc) -> PredictionInputError:
-        """An error naming the integer inputs whose new values the training data never held."""
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        for name in values:
-            if name in self.containers and np.issubdtype(values[name].dtype, np.integer):
-                seen = np.asarray(self.model[name].get_value())
-                new = values[name]
-                outside = np.flatnonzero((new < seen.min()) | (new > seen.max())) if seen.size else []
-                if len(outside):
-                    column = next(i.column for i in self.inputs if i.container == name)
-                    return PredictionInputError(
-                        f"new_rows[{column!r}]",
-                        f"values {new[outside[:5]].tolist()} in row(s) {outside[:10].tolist()} are "
-                        f"outside those in the training data ({seen.min()} to {seen.max()}); "
-                        f"the model cannot use them ({message})",
-                    )
-        return PredictionInputError(
-            "new_rows", f"the model cannot be evaluated at these rows: {message}"
-        )
-
-    def predict(
-        self,
-        posterior: Any,
-        new_rows: Any,
-        *,
-        prob: float = 0.95,
-        interval: str = "eti",
-        seed: int | None = None,
-    ) -> pd.DataFrame:
-        """Inputs, then mean, sd and credible interval of every predicted variable per row:
-        ``mu_mean, mu_sd, mu_eti95_lower, mu_eti95_upper, y_mean, ...`` (a variable with
-        elements per row gives ``p[a]_mean``, ...). ``attrs`` describe the columns."""
-        prob, interval, seed = check_prob(prob), check_interval(interval), check_seed(seed)
-        frame, draws = self.draws(posterior, new_rows, seed=seed)
-        out = summary_frame(frame, self.targets, draws, prob, interval)
-        n_draws = next(iter(draws.values())).shape[0]
-        out.attrs.update(describe(self.targets, prob, interval, n_draws, self.row_dim))
-        return out
-
-    def __repr__(self) -> str:
-        return (
-            f"ModelPredictor(row_dim={self.row_dim!r}, columns={self.columns}, "
-            f"targets={[t.name for t in self.targets]})"
-        )
-
-
 def describe(targets: Sequence[Target], prob: float, interval: str, draws: int, row_dim) -> dict:
     return {
         "interval": interval,
@@ -680,99 +209,6 @@ def describe(targets: Sequence[Target], prob: float, interval: str, draws: int, 
         "row_dim": row_dim,
         "variables": {t.name: t.kind for t in targets},
     }
-
-
-_PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def predictor_for(model: Any, *, row_dim: str | None = None, var_names=None) -> ModelPredictor:
-    """A :class:`ModelPredictor`, compiled once per model (while its variables, data
-    containers, ``row_dim`` and ``var_names`` stay the same) and reused."""
-    key = (
-        row_dim,
-        None if var_names is None else tuple([var_names] if isinstance(var_names, str) else var_names),
-        tuple(model.named_vars),
-        tuple((v.name, np.shape(v.get_value())) for v in model.data_vars),
-    )
-    try:
-        cached = _PREDICTORS.get(model, {})
-    except TypeError:
-        return ModelPredictor(model, row_dim=row_dim, var_names=var_names)
-    if key not in cached:
-        cached = {key: ModelPredictor(model, row_dim=row_dim, var_names=var_names)}
-        _PREDICTORS[model] = cached
-    return cached[key]
-
-
-def predict_model_rows(
-    model: Any,
-    posterior: Any,
-    new_rows: Any,
-    *,
-    prob: float = 0.95,
-    interval: str = "eti",
-    seed: int | None = None,
-    row_dim: str | None = None,
-    var_names: Sequence[str] | None = None,
-    method: str = "vectorised",
-) -> pd.DataFrame:
-    """Predictions of a PyMC model for ``new_rows`` (see :class:`ModelPredictor`).
-    ``method="pymc"`` computes the same with ``pm.set_data`` and
-    ``pm.sample_posterior_predictive`` on a copy of the model (slower; the reference)."""
-    if method not in ("vectorised", "pymc"):
-        raise PredictionInputError("method", f"must be 'vectorised' or 'pymc', got {method!r}")
-    predictor = predictor_for(model, row_dim=row_dim, var_names=var_names)
-    if method == "vectorised":
-        return predictor.predict(posterior, new_rows, prob=prob, interval=interval, seed=seed)
-    prob, interval, seed = check_prob(prob), check_interval(interval), check_seed(seed)
-    predictor.posterior_draws(posterior)
-    frame, values = predictor.check_rows(new_rows)
-    draws = _pymc_reference(predictor, posterior, values, len(frame), seed)
-    out = summary_frame(frame, predictor.targets, draws, prob, interval)
-    out.attrs.update(
-        describe(predictor.targets, prob, interval, next(iter(draws.values())).shape[0], predictor.row_dim)
-    )
-    return out
-
-
-def _pymc_reference(predictor: ModelPredictor, posterior, values, n, seed) -> dict[str, np.ndarray]:
-    import pymc as pm
-    from pymc.model.fgraph import clone_model
-
-    from bayes_widgets.core.posterior import as_tree
-
-    model = clone_model(predictor.model)
-    coords = None
-    if model.coords.get(predictor.row_dim) is not None:
-        coords = {predictor.row_dim: np.arange(n)}
-    names = [t.name for t in predictor.targets]
-    resampled = [
-        rv.name for rv in model.free_RVs if predictor.row_dim in predictor._dims.get(rv.name, ())
-    ]
-    with model:
-        pm.set_data(values, coords=coords)
-        tree = pm.sample_posterior_predictive(
-            as_tree(posterior),
-            var_names=names,
-            sample_vars=(resampled + [t.name for t in predictor.targets if t.kind == "observed"])
-            if resampled
-            else None,
-            random_seed=seed,
-            progressbar=False,
-        )
-    pp = tree["posterior_predictive"].to_dataset()
-    out = {}
-    for name in names:
-        da = pp[name]
-        order = ["chain", "draw", *[d for d in da.dims if d not in ("chain", "draw")]]
-        arr = np.asarray(da.transpose(*order).values, dtype=float)
-        arr = arr.reshape(-1, *arr.shape[2:])
-        axis = 1 + predictor._dims[name].index(predictor.row_dim)
-        arr = np.moveaxis(arr, axis, 1)
-        out[name] = arr.reshape(arr.shape[0], n, -1)
-    return out
-
-
 
 
 # -- one interface for every kind of model ----------------------------------------------------------
@@ -816,6 +252,8 @@ class BoundPredictor:
             self._impl = None
         elif self.kind == "pymc":
             self.posterior = posterior
+            from bayes_widgets.core.prediction_pymc import ModelPredictor
+
             self._impl = ModelPredictor(model, **given)
             self._impl.posterior_draws(posterior)
         else:
@@ -856,7 +294,12 @@ class BoundPredictor:
             from bayes_widgets.core.regression import predict_new_rows
 
             return predict_new_rows(
-                self.model, self.posterior, new_rows, prob=prob, interval=interval, seed=seed,
+                self.model,
+                self.posterior,
+                new_rows,
+                prob=prob,
+                interval=interval,
+                seed=seed,
                 row_keys=row_keys,
             )
         if self.kind == "pymc":
@@ -872,13 +315,21 @@ class BoundPredictor:
         return {p: MEANINGS[t.kind] for t in self.targets for p in t.prefixes()}
 
 
+_PYMC = ("ModelPredictor", "predict_model_rows", "predictor_for")
+
+
+def __getattr__(name: str):
+    if name in _PYMC:  # the PyMC part, imported on first use
+        from bayes_widgets.core import prediction_pymc
+
+        return getattr(prediction_pymc, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BoundPredictor",
     "Input",
-    "ModelPredictor",
     "PredictionInputError",
     "Target",
-    "predict_model_rows",
-    "predictor_for",
     "read_rows",
 ]

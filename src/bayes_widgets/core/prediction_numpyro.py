@@ -123,19 +123,26 @@ class NumPyroPredictor:
         self.draws_count = len(next(iter(self.samples.values()))) if self.samples else 0
         first = {k: v[0] for k, v in self.samples.items()}
         trace = self._trace(self._arguments, first)
-        observed_sites = {n: s for n, s in trace.items() if s["type"] == "sample" and s["is_observed"]}
+        observed_sites = {
+            n: s for n, s in trace.items() if s["type"] == "sample" and s["is_observed"]
+        }
         if not observed_sites:
-            raise PredictionInputError("model", "has no observed site (numpyro.sample(..., obs=...))")
+            raise PredictionInputError(
+                "model", "has no observed site (numpyro.sample(..., obs=...))"
+            )
         latent = [n for n, s in trace.items() if s["type"] == "sample" and not s["is_observed"]]
         self.latent = [n for n in latent if n in self.samples]
         self.observed = self._find_observed(observed, observed_sites)
-        n_obs = int(np.shape(next(iter(observed_sites.values()))["value"])[0]) if np.ndim(
-            next(iter(observed_sites.values()))["value"]
-        ) else 1
+        n_obs = (
+            int(np.shape(next(iter(observed_sites.values()))["value"])[0])
+            if np.ndim(next(iter(observed_sites.values()))["value"])
+            else 1
+        )
         self.inputs = self._find_inputs(inputs, n_obs)
         self.columns = [i.column for i in self.inputs]
         self._dtypes = {
-            a: np.asarray(self._arguments[a]).dtype for a in dict.fromkeys(i.container for i in self.inputs)
+            a: np.asarray(self._arguments[a]).dtype
+            for a in dict.fromkeys(i.container for i in self.inputs)
         }
         self.targets, self._axes = self._find_targets(first, var_names)
         missing = [n for n in latent if n not in self.samples]
@@ -147,7 +154,11 @@ class NumPyroPredictor:
 
     # -- inspection --------------------------------------------------------------------------------
     def _samples(self, posterior: Any) -> dict[str, np.ndarray]:
-        if posterior is not None and hasattr(posterior, "get_samples") and callable(posterior.get_samples):
+        if (
+            posterior is not None
+            and hasattr(posterior, "get_samples")
+            and callable(posterior.get_samples)
+        ):
             posterior = posterior.get_samples()
         if isinstance(posterior, Mapping):
             out = {str(k): np.asarray(v) for k, v in posterior.items()}
@@ -230,7 +241,8 @@ class NumPyroPredictor:
                 )
         elif isinstance(inputs, str) or not isinstance(inputs, Mapping | Sequence):
             raise PredictionInputError(
-                "inputs", f"expected a dict {{argument: column(s)}} or a list of arguments, got {inputs!r}"
+                "inputs",
+                f"expected a dict {{argument: column(s)}} or a list of arguments, got {inputs!r}",
             )
         elif not isinstance(inputs, Mapping):
             inputs = {a: None for a in inputs}
@@ -268,7 +280,9 @@ class NumPyroPredictor:
         names = [i.column for i in out]
         clash = sorted({c for c in names if names.count(c) > 1})
         if clash:
-            raise PredictionInputError("inputs", f"column(s) {clash} are given to more than one argument")
+            raise PredictionInputError(
+                "inputs", f"column(s) {clash} are given to more than one argument"
+            )
         return out
 
     def _find_targets(self, first, var_names):
@@ -282,7 +296,8 @@ class NumPyroPredictor:
                 {
                     name: (s["type"], bool(s.get("is_observed")), np.shape(s["value"]))
                     for name, s in trace.items()
-                    if s["type"] == "deterministic" or (s["type"] == "sample" and name not in self.latent)
+                    if s["type"] == "deterministic"
+                    or (s["type"] == "sample" and name not in self.latent)
                 }
             )
         targets, axes = [], {}
@@ -296,7 +311,9 @@ class NumPyroPredictor:
             axes[name] = diff[0]
             others = [s for k, s in enumerate(shape1) if k != diff[0]]
             labels = tuple(",".join(map(str, idx)) for idx in np.ndindex(*others)) if others else ()
-            targets.append(Target(name, "deterministic" if kind == "deterministic" else "observed", labels))
+            targets.append(
+                Target(name, "deterministic" if kind == "deterministic" else "observed", labels)
+            )
         if var_names is not None:
             names = [var_names] if isinstance(var_names, str) else list(var_names)
             known = {t.name: t for t in targets}
@@ -316,7 +333,9 @@ class NumPyroPredictor:
     def _observed_sites(self) -> set[str]:
         if not hasattr(self, "_obs_sites"):
             trace = self._trace(self._arguments, {k: v[0] for k, v in self.samples.items()})
-            self._obs_sites = {n for n, s in trace.items() if s["type"] == "sample" and s["is_observed"]}
+            self._obs_sites = {
+                n for n, s in trace.items() if s["type"] == "sample" and s["is_observed"]
+            }
         return self._obs_sites
 
     # -- new rows ----------------------------------------------------------------------------------
@@ -394,7 +413,8 @@ class NumPyroPredictor:
                 result = fn(jax.random.PRNGKey(seed), latent, *[values[a] for a in arg_names])
             except Exception as exc:  # noqa: BLE001 - the user's model failed on these rows
                 raise PredictionInputError(
-                    "new_rows", f"the model cannot be evaluated at these rows: {type(exc).__name__}: {exc}"
+                    "new_rows",
+                    f"the model cannot be evaluated at these rows: {type(exc).__name__}: {exc}",
                 ) from None
         out = {}
         for target in self.targets:

@@ -468,7 +468,7 @@ def predict_new_rows(
 
     ``model`` is a :class:`LinearRegression` (below), any ``pymc.Model`` whose inputs are
     ``pm.Data`` containers (options ``row_dim``, ``var_names``; see
-    :mod:`bayes_widgets.core.prediction`) or a NumPyro model function (options
+    :mod:`bayes_widgets.core.prediction_pymc`) or a NumPyro model function (options
     ``model_args``, ``model_kwargs``, ``inputs``, ``observed``, ``var_names``; see
     :mod:`bayes_widgets.core.prediction_numpyro`). For the latter two, the columns are
     the inputs, then mean, sd and interval of every deterministic and observed variable
@@ -579,10 +579,16 @@ def _predict_other(model, posterior, new_rows, *, prob, interval, seed, row_keys
     if row_keys is not None:
         raise RegressionInputError("row_keys", "applies to a LinearRegression only")
     if kind == "pymc":
-        from bayes_widgets.core.prediction import predict_model_rows
+        from bayes_widgets.core.prediction_pymc import predict_model_rows
 
         return predict_model_rows(
-            model, posterior, new_rows, prob=prob, interval=interval, seed=seed, method=method,
+            model,
+            posterior,
+            new_rows,
+            prob=prob,
+            interval=interval,
+            seed=seed,
+            method=method,
             **options,
         )
     if method != "vectorised":
