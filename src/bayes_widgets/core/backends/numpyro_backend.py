@@ -32,6 +32,13 @@ Chains
     On eight schools (2 chains, 2 cores) threads sampled ~9x faster and compiled ~2.7x
     faster (1.4 s vs 3.8 s); see ``benchmarks/bench_numpyro_progress.py``.
 
+Models
+    Any model NumPyro's own ``MCMC(NUTS(model))`` accepts: improper priors
+    (``dist.ImproperUniform``) are inspected and started from ``init_to_uniform`` (or
+    the ``init_strategy`` given), never sampled; arguments may be arrays or pytrees of
+    them (dicts, tuples, NamedTuples). A plate with ``subsample_size`` is refused,
+    naming the plate: NUTS needs the log density of all the data (use SVI).
+
 Arrays in ``model_args`` / ``model_kwargs`` are passed to the compiled function as
 arguments, not baked in as constants; other leaves (numbers, strings, None) are
 static. A model that needs an array's *values* at trace time (e.g. as a shape) is
