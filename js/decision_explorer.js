@@ -84,7 +84,10 @@ export default {
 
     const inputs = {}; // name -> {slider, box, dragging, spec}
     const current = () => ({ ...(model.get("decision") || {}) });
-    const sender = new LatestSender((x, seq) => sendCommand(model, "evaluate", { x, seq }));
+    const sender = new LatestSender((x, seq) => {
+      latency.sent(seq);
+      sendCommand(model, "evaluate", { x, seq });
+    });
     const evaluate = (x) => {
       const seq = nextSeq();
       lastLocal = seq;
@@ -252,7 +255,7 @@ export default {
     // plots
     let outDoc = null;
     let frontDoc = null;
-    const applyOutcome = () => {
+    const applyOutcome = (all = true) => {
       if (!outDoc) return;
       const s = model.get("summary") || {};
       const hist = byName(outDoc, "hist");
@@ -261,7 +264,7 @@ export default {
       }
       const ref = (model.get("references") || [])[0];
       const refHist = byName(outDoc, "reference_hist");
-      if (refHist && ref?.edges) {
+      if (all && refHist && ref?.edges) {
         refHist.data = { left: ref.edges.slice(0, -1), right: ref.edges.slice(1), count: ref.counts };
       }
       for (const [name, value] of [["mean", s.mean], ["cvar", s.cvar]]) {
@@ -275,17 +278,18 @@ export default {
       outcomeFig.dataset.bins = (s.counts || []).length;
       outcomeFig.dataset.rendered = "true";
     };
-    const applyFrontier = () => {
+    const applyFrontier = (all = true) => {
       if (!frontDoc) return;
       const variables = model.get("variables") || [];
       const s = model.get("summary") || {};
       const pts = model.get("frontier") || [];
       const cols = (rows) => ({ cvar: rows.map((r) => r.cvar), mean: rows.map((r) => r.mean),
         label: rows.map((r) => r.label), decision: rows.map((r) => decisionText(r.x, variables)) });
-      const front = byName(frontDoc, "frontier");
-      if (front) front.data = cols(pts);
       const cur = byName(frontDoc, "current");
       if (cur && s.x) cur.data = cols([{ ...s, label: "this decision" }]);
+      if (!all) return; // a move changes only the current decision's point
+      const front = byName(frontDoc, "frontier");
+      if (front) front.data = cols(pts);
       const refs = byName(frontDoc, "references");
       if (refs) refs.data = cols(model.get("references") || []);
       frontierFig.dataset.points = pts.length;
@@ -298,10 +302,43 @@ export default {
         : "";
     };
 
-    const onDecision = () => { syncInputs(); renderStats(); renderTable(); applyOutcome(); applyFrontier(); };
-    const onOptimum = () => { renderOptimum(); renderTable(); syncInputs(true); };
-    const onRefs = () => { renderTable(); applyOutcome(); applyFrontier(); };
-    const onVariables = () => { buildControls(); renderTable(); };
+    // One reply changes several traits at once: their change events only mark what to
+    // redraw, and one task after them redraws each piece once.
+    const dirty = new Set();
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      const d = new Set(dirty);
+      dirty.clear();
+      if (d.has("variables")) buildControls();
+      if (d.has("decision")) {
+        syncInputs();
+        renderStats();
+      }
+      if (d.has("optimum")) {
+        renderOptimum();
+        syncInputs(true);
+      }
+      if (["decision", "optimum", "references", "variables"].some((k) => d.has(k))) renderTable();
+      if (d.has("decision") || d.has("references")) applyOutcome(d.has("references"));
+      if (["decision", "references", "frontier"].some((k) => d.has(k))) {
+        applyFrontier(d.has("references") || d.has("frontier"));
+      }
+      if (d.has("applied")) onApplied();
+    };
+    const mark = (key) => () => {
+      dirty.add(key);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    };
+    const onDecision = mark("decision");
+    const onOptimum = mark("optimum");
+    const onRefs = mark("references");
+    const onVariables = mark("variables");
+    const onFrontier = mark("frontier");
+    const onAppliedMark = mark("applied");
     const onMsg = (msg) => {
       if (msg.type !== "rejected") return;
       sender.done(msg.seq ?? Infinity);
@@ -321,8 +358,8 @@ export default {
     model.on("change:summary change:decision change:evaluations", onDecision);
     model.on("change:optimum", onOptimum);
     model.on("change:references", onRefs);
-    model.on("change:frontier change:dominated", applyFrontier);
-    model.on("change:applied", onApplied);
+    model.on("change:frontier change:dominated", onFrontier);
+    model.on("change:applied", onAppliedMark);
     model.on("change:comparison", renderComparison);
     model.on("change:objective change:level", renderObjective);
     model.on("change:status", renderStatus);
@@ -351,11 +388,11 @@ export default {
       banner.dispose();
       sender.dispose();
       model.off("msg:custom", onMsg);
-      model.off(null, onApplied);
+      model.off(null, onAppliedMark);
+      model.off(null, onFrontier);
       model.off(null, onDecision);
       model.off(null, onOptimum);
       model.off(null, onRefs);
-      model.off(null, applyFrontier);
       model.off(null, renderComparison);
       model.off(null, renderObjective);
       model.off(null, renderStatus);

@@ -52,7 +52,10 @@ export default {
     const errors = new InputErrors();
     const latency = new InputLatency("prior_editor");
     let lastLocal = 0; // number of the newest input made on this page
-    const sender = new LatestSender((payload, seq) => sendCommand(model, "edit", { ...payload, seq }), {
+    const sender = new LatestSender((payload, seq) => {
+      latency.sent(seq);
+      sendCommand(model, "edit", { ...payload, seq });
+    }, {
       merge: (a, b) => ({ values: { ...a.values, ...b.values } }),
     });
     const send = (type, payload) => {
@@ -290,19 +293,44 @@ export default {
     famSelect.addEventListener("change", () => { sender.clear(); send("edit", { family: famSelect.value }); });
     paramSelect.addEventListener("change", () => { sender.clear(); send("edit", { parameterisation: paramSelect.value }); });
 
-    const onSelectors = () => { renderSelectors(); renderParams(); };
-    const onValues = () => { renderParams(); renderSummary(); };
     const onSeq = () => {
       const seq = model.get("applied")?.seq || 0;
       sender.done(seq);
       updateParams();
       latency.painted(seq, repainted);
     };
+    // One reply changes several traits at once: their change events only mark what to
+    // redraw, and one task after them redraws each piece once.
+    const dirty = new Set();
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      const d = new Set(dirty);
+      dirty.clear();
+      if (d.has("selectors")) renderSelectors();
+      if (d.has("selectors") || d.has("values")) renderParams();
+      if (d.has("values")) renderSummary();
+      if (d.has("curves")) applyCurves();
+      if (d.has("predictive")) applyPredictive();
+      if (d.has("applied")) onSeq();
+    };
+    const mark = (key) => () => {
+      dirty.add(key);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    };
+    const onSelectors = mark("selectors");
+    const onValues = mark("values");
+    const onCurves = mark("curves");
+    const onPredictive = mark("predictive");
+    const onApplied = mark("applied");
     model.on("change:variables change:variable change:element change:family change:parameterisation", onSelectors);
     model.on("change:values change:summary change:quantiles change:updates", onValues);
-    model.on("change:curves", applyCurves);
-    model.on("change:predictive", applyPredictive);
-    model.on("change:applied", onSeq);
+    model.on("change:curves", onCurves);
+    model.on("change:predictive", onPredictive);
+    model.on("change:applied", onApplied);
     // a refused value: put the inputs back to the last valid state
     const onMsg = (msg) => {
       if (msg.type !== "rejected") return;
@@ -311,7 +339,8 @@ export default {
     };
     model.on("msg:custom", onMsg);
     renderSelectors();
-    onValues();
+    renderParams();
+    renderSummary();
 
     try {
       const Bokeh = await whenBokeh();
@@ -333,9 +362,9 @@ export default {
       model.off("msg:custom", onMsg);
       model.off(null, onSelectors);
       model.off(null, onValues);
-      model.off(null, onSeq);
-      model.off("change:curves", applyCurves);
-      model.off("change:predictive", applyPredictive);
+      model.off(null, onApplied);
+      model.off(null, onCurves);
+      model.off(null, onPredictive);
     };
   },
 };

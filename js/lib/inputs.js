@@ -191,12 +191,15 @@ export function numberBox({ field, value = "", onCommit = null, onEnter = null, 
   return el;
 }
 
-/** Performance marks from input events to the repaint showing them (see the header). */
+/** Performance marks from input events to the repaint showing them (see the header),
+ * with two parts of it: `bw-roundtrip:<widget>` (message sent → reply arrived) and
+ * `bw-reply-to-paint:<widget>` (reply arrived → frame painted). */
 export class InputLatency {
   constructor(widget) {
     this.name = `bw-input-to-paint:${widget}`;
     this.widget = widget;
     this.open = [];
+    this.sends = new Map();
   }
 
   /** Marks an input event numbered `seq`. */
@@ -211,19 +214,36 @@ export class InputLatency {
     if (this.open.length > 2000) this.open.splice(0, this.open.length - 2000);
   }
 
+  /** Marks the message carrying input `seq` leaving for the kernel. */
+  sent(seq) {
+    this.sends.set(seq, performance.now());
+    if (this.sends.size > 200) this.sends.delete(this.sends.keys().next().value);
+  }
+
   /** The figures now hold the data for inputs up to `seq`: once the frame is painted,
    * measures each such input's latency and calls `after()`. */
   painted(seq, after = null) {
+    const reply = performance.now();
+    const sentAt = this.sends.get(seq);
+    if (sentAt !== undefined) {
+      this.sends.delete(seq);
+      try {
+        performance.measure(`bw-roundtrip:${this.widget}`, { start: sentAt, end: reply });
+      } catch {
+        /* no User Timing Level 3 here */
+      }
+    }
     requestAnimationFrame(() => setTimeout(() => {
       const done = this.open.filter((o) => o.seq <= seq);
       this.open = this.open.filter((o) => o.seq > seq);
-      for (const o of done) {
-        try {
+      try {
+        if (done.length) performance.measure(`bw-reply-to-paint:${this.widget}`, { start: reply });
+        for (const o of done) {
           performance.measure(this.name, o.mark);
           performance.clearMarks(o.mark);
-        } catch {
-          /* a cleared timeline: nothing to measure */
         }
+      } catch {
+        /* a cleared timeline: nothing to measure */
       }
       if (after) after();
     }, 0));
