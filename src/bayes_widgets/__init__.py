@@ -37,6 +37,7 @@ _LAZY = {
     "LinearRegression": "bayes_widgets.core.regression",
     "RegressionInputError": "bayes_widgets.core.regression",
     "predict_new_rows": "bayes_widgets.core.regression",
+    "PredictionInputError": "bayes_widgets.core.prediction",
     "PredictionTable": "bayes_widgets.widgets.prediction_table",
     "datasets": "bayes_widgets.datasets",
     "fast_mode": "bayes_widgets.settings",
