@@ -54,8 +54,8 @@ def test_summary_plots_and_linked_selection(notebook_page):
 
 
 def test_hand_written_regression_labels_and_collapsed_deterministic(notebook_page):
-    page = notebook_page("posterior_explorer.ipynb", app="lab", run_all=True)
-    explorer = page.locator(EXPLORER).nth(1)
+    page = notebook_page("posterior_explorer_own_model.ipynb", app="lab", run_all=True)
+    explorer = page.locator(EXPLORER)
     expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
     expect(explorer.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
     table = explorer.locator("[data-testid=summary]")
