@@ -205,6 +205,13 @@ def _attach_console_collector(page: Page) -> None:
     page.on("pageerror", on_pageerror)
 
 
+def console_warnings(page: Page, pattern: str = "") -> list[str]:
+    """The page's console warnings (``console.warn``) whose text matches ``pattern``."""
+    rx = re.compile(pattern)
+    messages: list[tuple[str, str]] = getattr(page, "console_messages", [])
+    return [text for kind, text in messages if kind in ("warning", "warn") and rx.search(text)]
+
+
 def relevant_console_errors(
     page: Page, ignore: Iterable[str] = DEFAULT_CONSOLE_IGNORE
 ) -> list[str]:

@@ -2,10 +2,11 @@
 
 Each notebook under examples/ (globbed when the tests are collected, so a new one is
 included) is opened in JupyterLab, all its cells are run, and the rendered page is
-checked: every cell ran without an error output, every bayes_widgets widget rendered
+checked: every cell ran without an error output and without a wall of stderr (warnings
+or log lines: at most ``STDERR_LINES`` per cell), every bayes_widgets widget rendered
 with data (a canvas of non-zero size where it holds a Bokeh figure, numbers in its
 tables, no inline error box unless the notebook shows bad input on purpose), and the
-browser logged no errors. One screenshot per example, and one cropped screenshot per
+browser logged no errors and no BokehJS warnings ("[bokeh] ..."). One screenshot per example, and one cropped screenshot per
 widget kind (``<module>_widget.png``) for the README, go to the artifacts folder.
 """
 
@@ -25,6 +26,7 @@ from .jupyter_harness import (
     REPO_ROOT,
     JupyterServer,
     artifacts_dir,
+    console_warnings,
     relevant_console_errors,
     run_all_cells,
     save_screenshot,
@@ -36,6 +38,8 @@ FAST_ENV = {"BAYES_WIDGETS_FAST": "1"}
 RUN_TIMEOUT_S = 900.0  # a whole notebook; the fast settings should need far less
 RENDER_TIMEOUT_S = 60.0
 VIEWPORT = (1400, 1800)  # tall, so that most widgets fit the notebook panel when cropped
+STDERR_LINES = 2
+"""Most lines of stderr one cell may show (a warning is a line or two; more is a wall)."""
 
 # A markdown heading that introduces cells showing bad input on purpose ("## Bad input
 # is shown inline"); a cell can also say so with the tag SHOWS_ERROR_TAG.
@@ -74,6 +78,8 @@ _JS_PAGE_STATE = """
       executionCount: c.type === 'code' ? c.executionCount : null,
       errors: outputs.filter((o) => o.output_type === 'error')
         .map((o) => `${o.ename}: ${o.evalue}`),
+      stderr: outputs.filter((o) => o.output_type === 'stream' && o.name === 'stderr')
+        .map((o) => Array.isArray(o.text) ? o.text.join('') : String(o.text)).join(''),
     });
   }
   const isRoot = (el) => el.matches('[data-bw-widget], [data-testid][class^="bw-"], [data-testid][class*=" bw-"]');
@@ -218,10 +224,20 @@ def page_problems(state: dict[str, Any], nb: nbformat.NotebookNode) -> list[str]
             problems.append(f"cell {i} did not run")
         if cell["errors"] and i not in allowed:
             problems.append(f"cell {i} raised {cell['errors']}")
+        problems += stderr_problems(i, cell.get("stderr") or "")
     deliberate = deliberate_error_cells(nb)
     for w in state["widgets"]:
         problems += widget_problems(w, w["cell"] in deliberate)
     return problems
+
+
+def stderr_problems(index: int, text: str) -> list[str]:
+    """A cell's stderr is a wall when it has more than ``STDERR_LINES`` lines."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) <= STDERR_LINES:
+        return []
+    shown = "\n    ".join(line[:160] for line in lines[:6])
+    return [f"cell {index} shows {len(lines)} lines of stderr:\n    {shown}"]
 
 
 def save_widget_crops(page: Page, state: dict[str, Any], nb: nbformat.NotebookNode) -> list[Path]:
@@ -297,6 +313,8 @@ def run_and_check_example(server: JupyterServer, notebook: Path, app: str, shot:
     save_screenshot(page, shot)
     assert problems == [], f"{notebook.name} ({seconds:.0f} s): " + "\n".join(problems)
     assert relevant_console_errors(page) == [], relevant_console_errors(page)
+    bokeh = console_warnings(page, r"^\[bokeh\b")
+    assert not bokeh, f"{notebook.name}: {len(bokeh)} BokehJS warnings, e.g. {sorted(set(bokeh))[:5]}"
     if crops:
         save_widget_crops(page, state, nb)
     return {**state, "seconds": seconds, "page": page}
