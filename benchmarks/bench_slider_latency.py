@@ -29,6 +29,7 @@ Last line: JSON with ``prior_editor_p95_ms`` and ``decision_p95_ms`` (targets 10
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -172,6 +173,7 @@ def main() -> None:
     from tests.browser.jupyter_harness import JupyterServer, launch_browser
 
     results = {}
+    load_before = os.getloadavg()[0]
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
         browser = launch_browser(pw)
         server = JupyterServer(browser, name="bench-slider-latency").start()
@@ -189,12 +191,17 @@ def main() -> None:
              r["reply_to_paint_p50_ms"], r["ready_s"]] for name, r in results.items()]
     print(table(rows, ["widget", "inputs", "unmeasured", "sent", "p50 ms", "p95 ms", "max ms", "target p95",
                        "met", "round trip p50", "reply→paint p50", "ready s"]))
+    load_after = os.getloadavg()[0]
     print(f"{2 * args.moves} mouse moves per widget, {args.interval_ms:g} ms apart; latency = input event → "
           "figure data updated for it → next frame painted")
+    print(f"load average (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores: "
+          "other work on the machine inflates every number")
     out = {f"{name}_p95_ms": r["p95_ms"] for name, r in results.items()}
     out.update({f"{name}_p50_ms": r["p50_ms"] for name, r in results.items()})
     out.update({f"{name}_inputs": r["inputs"] for name, r in results.items()})
     out.update({f"{name}_console_errors": r["console_errors"] for name, r in results.items()})
+    out["load_avg_1min"] = round(max(load_before, load_after), 2)
+    out["cores"] = os.cpu_count()
     out["target_prior_editor_p95_ms"] = TARGETS["prior_editor"]
     out["target_decision_p95_ms"] = TARGETS["decision"]
     last_line(out)

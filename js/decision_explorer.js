@@ -2,7 +2,7 @@
 // distribution redrawn on every move, Optimise, reference decisions, risk–return view.
 // Python side: src/bayes_widgets/widgets/decision_explorer.py.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
-import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
+import { h, fmt, morph, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
@@ -150,7 +150,7 @@ export default {
       const outcome = model.get("outcome");
       const alpha = s.cvar_alpha ?? model.get("cvar_alpha");
       const q = s.quantiles || {};
-      stats.replaceChildren(
+      morph(stats,
         h("span", {}, `expected ${outcome} `,
           h("b", { "data-testid": "expected", "data-value": s.mean ?? "" }, fmt(s.mean, 5))),
         h("span", {}, `CVaR ${+(100 * alpha).toFixed(2)}% `, h("b", { "data-testid": "cvar", "data-value": s.cvar ?? "" }, fmt(s.cvar, 5))),
@@ -160,7 +160,7 @@ export default {
         h("span", { class: "bw-note" }, `${s.n ?? 0} scenarios`),
       );
       const cs = s.constraints || [];
-      constraints.replaceChildren(...cs.map((c) =>
+      morph(constraints, ...cs.map((c) =>
         h("span", { class: c.ok ? "bw-ok" : "bw-infeasible", "data-constraint": c.name, "data-ok": c.ok,
           style: "margin-right:12px" },
         c.ok ? `${c.name}: met` : `${c.name}: violated by ${fmt(c.violation, 4)}`)));
@@ -190,7 +190,7 @@ export default {
         ...variables.map((v) => h("th", {}, v.name)),
         h("th", {}, `expected ${model.get("outcome")}`), h("th", {}, "CVaR"), h("th", {}, "P(loss)"),
         h("th", {}, "vs this"), h("th", {}, ""));
-      table.replaceChildren(head, ...rows.map((r) => h("tr", {
+      morph(table, head, ...rows.map((r) => h("tr", {
         class: r.self ? "bw-this" : null, "data-label": r.label, "data-mean": r.mean ?? "",
       },
       h("td", { class: "bw-left" }, r.label),

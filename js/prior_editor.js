@@ -2,7 +2,7 @@
 // elicitation, and the model's prior predictive. Python side:
 // src/bayes_widgets/widgets/prior_editor.py.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
-import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
+import { h, fmt, morph, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
@@ -218,7 +218,7 @@ export default {
     const renderSummary = () => {
       const s = model.get("summary") || {};
       const q = s.quantiles || {};
-      summary.replaceChildren(h("table", {},
+      morph(summary, h("table", {},
         h("tr", {}, h("th", {}, "mean"), h("td", { "data-testid": "mean", "data-value": s.mean ?? "" }, fmt(s.mean, 4))),
         h("tr", {}, h("th", {}, "sd"), h("td", { "data-testid": "sd", "data-value": s.sd ?? "" }, fmt(s.sd, 4))),
         ...Object.entries(q).map(([k, v]) =>

@@ -15,6 +15,46 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 /**
+ * Like `parent.replaceChildren(...children)`, but keeps the nodes that already show the
+ * same structure and only changes their text and attributes: a table redrawn on every
+ * slider move then costs the browser text updates, not a new subtree to style and lay
+ * out. A node whose tag, `data-testid` or `data-label` differs is replaced (with its
+ * listeners), so a button is never left with another row's click handler.
+ */
+export function morph(parent, ...children) {
+  const next = children.flat().filter((c) => c !== null && c !== undefined)
+    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c))));
+  const old = [...parent.childNodes];
+  if (old.length !== next.length) {
+    parent.replaceChildren(...next);
+    return;
+  }
+  next.forEach((b, i) => morphNode(parent, old[i], b));
+}
+
+const KEYS = ["data-testid", "data-label"];
+
+function morphNode(parent, a, b) {
+  const same = a.nodeType === b.nodeType && a.nodeName === b.nodeName &&
+    (a.nodeType !== Node.ELEMENT_NODE || KEYS.every((k) => a.getAttribute(k) === b.getAttribute(k)));
+  if (!same || a.nodeType === Node.ELEMENT_NODE && (a.nodeName === "INPUT" || a.nodeName === "SELECT")) {
+    parent.replaceChild(b, a);
+    return;
+  }
+  if (a.nodeType === Node.TEXT_NODE) {
+    if (a.data !== b.data) a.data = b.data;
+    return;
+  }
+  if (a.nodeType !== Node.ELEMENT_NODE) {
+    parent.replaceChild(b, a);
+    return;
+  }
+  for (const { name } of [...a.attributes]) if (!b.hasAttribute(name)) a.removeAttribute(name);
+  for (const { name, value } of [...b.attributes]) if (a.getAttribute(name) !== value) a.setAttribute(name, value);
+  morph(a, ...b.childNodes);
+}
+
+/**
  * A number for display with `digits` significant digits. With a `resolution` (the
  * smallest difference that means anything for this variable), a value whose magnitude
  * is below it reads "0", so a solver's 5.7e-10 on a spend of thousands shows as 0.
