@@ -156,3 +156,51 @@ def test_pymc_marketing_mmm_priors_and_prior_predictive():
     assert ModelPriors(again.model).priors == mp.priors
     assert ModelPriors(mp.apply()).priors == mp.priors
     assert isinstance(pd.Timestamp(df["date_week"].iloc[0]), pd.Timestamp)
+
+
+def test_series_dim_data_changes_and_observed_values():
+    import pandas as pd
+
+    from bayes_widgets.core.priors.predictive import predictive_view
+
+    dates = pd.date_range("2024-01-01", periods=12, freq="W")
+    with pm.Model(coords={"period": dates, "obs": np.arange(30)}) as model:
+        x = pm.Data("x", RNG.normal(size=30), dims="obs")
+        y = pm.Data("y_obs", RNG.normal(size=30), dims="obs")
+        level = pm.Normal("level", 0.0, 1.0)
+        pm.Normal("sales", level, 1.0, observed=np.zeros(12), dims="period")  # dates, odd name
+        pm.Normal("demand", level + x, 1.0, observed=y, dims="obs")
+    mp = ModelPriors(model, draws=100, seed=1)
+    assert mp.series_dim("sales") == "period" and mp.series_dim("demand") is None
+    assert mp.data_changes() == {}
+    with model:
+        pm.set_data({"x": RNG.normal(size=30)})
+    assert mp.data_changes() == {"x": "new values"}
+    with model:
+        pm.set_data({"x": RNG.normal(size=8), "y_obs": np.ones(8)}, coords={"obs": np.arange(8)})
+    assert mp.data_changes() == {"x": "30 → 8 rows", "y_obs": "30 → 8 rows"}
+    draws = mp.prior_predictive()["demand"]
+    assert draws.shape == (100, 8)  # drawn for the new data, no recompilation
+    np.testing.assert_array_equal(mp.observed_values("demand"), np.ones(8))
+    view = predictive_view(draws, mp.observed_values("demand"), series=False)
+    assert view["mode"] == "values" and view["note"] == ""
+    mismatch = predictive_view(draws, np.ones(30), series=False)
+    assert "observed values (30 values) do not match the prior predictive (8 values)" in mismatch["note"]
+    assert mismatch["observed_histogram"] is None
+
+
+def test_predictive_view_of_values_covers_the_observed_and_the_bulk_of_the_draws():
+    from bayes_widgets.core.priors.predictive import predictive_view
+
+    rng = np.random.default_rng(2)
+    draws = np.concatenate([rng.normal(0, 1, size=(399, 50)), np.full((1, 50), 1e6)])  # one wild draw
+    observed = rng.normal(3, 0.5, size=50)
+    view = predictive_view(draws, observed, series=False, lower=-5, upper=5)
+    edges = np.array(view["histogram"]["edges"])
+    assert edges[0] < -2 and observed.max() <= edges[-1] < 10  # the wild draw does not squash the view
+    assert 0.98 < view["histogram"]["share_shown"] < 1
+    widths = np.diff(edges)
+    assert np.sum(np.array(view["observed_histogram"]["density"]) * widths) == pytest.approx(1.0)
+    assert view["outside"]["share_draws"] == pytest.approx(1 / 400)  # only the wild draw leaves ±5
+    series = predictive_view(draws[:, :10], observed[:10], series=True)
+    assert series["mode"] == "series" and len(series["bands"]["0.5"]) == 10 and len(series["observed"]) == 10
