@@ -1,6 +1,6 @@
 // Inputs that keep up with a person's hands while the kernel is slow or busy.
 //
-// - LatestSender: one request in flight; while it is, only the newest value waits, so a
+// - LatestSender: at most two requests in flight; meanwhile only the newest value waits, so a
 //   kernel busy with a fit gets the latest slider value, never a queue of old ones.
 // - numberBox: a text box for a number that applies on Enter and on change (blur, Tab),
 //   refuses an empty or non-numeric entry inline naming its field, sends nothing then,
@@ -10,6 +10,9 @@
 import { h } from "./dom.js";
 
 let seqCounter = 0;
+// Messages awaiting a reply at once: two overlap one message's trip with the next one's
+// while a slider moves; a busy kernel still gets the latest value behind at most one other.
+const MAX_IN_FLIGHT = 2;
 
 /** A page-wide increasing number for each input event. Python echoes the number of the
  * last message it applied, and handles messages in order: an echo of n covers every
@@ -19,25 +22,26 @@ export function nextSeq() {
   return seqCounter;
 }
 
-/** Sends `send(payload, seq)` with at most one request awaiting its reply; a push while
- * one is in flight replaces the waiting value (latest wins). `done(seq)` is called when
- * the kernel's reply for `seq` (or a later one) arrives; a reply that never comes frees
- * the slot after `timeoutMs`. */
+/** Sends `send(payload, seq)` with at most `maxInFlight` requests awaiting their reply;
+ * a push while they do replaces the waiting value (latest wins), so a slow or busy kernel
+ * gets the newest value, never a queue. `done(seq)` is called when the kernel's reply for
+ * `seq` (or a later one) arrives; a reply that never comes frees its slot after
+ * `timeoutMs`. */
 export class LatestSender {
-  constructor(send, { timeoutMs = 3000, merge = null } = {}) {
+  constructor(send, { timeoutMs = 3000, merge = null, maxInFlight = MAX_IN_FLIGHT } = {}) {
     this.send = send;
     this.merge = merge; // (waiting, newer) => payload: e.g. two sliders moved at once
     this.timeoutMs = timeoutMs;
+    this.maxInFlight = maxInFlight;
     this.pending = null;
-    this.inflight = 0;
-    this.timer = null;
+    this.inflight = []; // [{seq, timer}]
     this.sent = 0;
   }
 
   push(payload, seq = nextSeq()) {
     const merged = this.pending && this.merge ? this.merge(this.pending.payload, payload) : payload;
     this.pending = { payload: merged, seq };
-    if (!this.inflight) this.flush();
+    if (this.inflight.length < this.maxInFlight) this.flush();
     return seq;
   }
 
@@ -45,19 +49,20 @@ export class LatestSender {
     const p = this.pending;
     if (!p) return;
     this.pending = null;
-    this.inflight = p.seq;
     this.sent += 1;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.done(this.inflight), this.timeoutMs);
+    const timer = setTimeout(() => this.done(p.seq), this.timeoutMs);
+    this.inflight.push({ seq: p.seq, timer });
     this.send(p.payload, p.seq);
   }
 
   done(seq) {
-    if (!this.inflight || !(seq >= this.inflight)) return;
-    this.inflight = 0;
-    clearTimeout(this.timer);
-    this.timer = null;
-    this.flush();
+    if (!(seq >= 0)) return;
+    const [answered, waiting] = [[], []];
+    for (const f of this.inflight) (f.seq <= seq ? answered : waiting).push(f);
+    if (!answered.length) return;
+    for (const f of answered) clearTimeout(f.timer);
+    this.inflight = waiting;
+    if (this.inflight.length < this.maxInFlight) this.flush();
   }
 
   /** Drops the waiting value (it no longer applies, e.g. the family changed). */
@@ -67,11 +72,12 @@ export class LatestSender {
 
   /** True while a value is waiting or in flight. */
   get busy() {
-    return Boolean(this.inflight || this.pending);
+    return Boolean(this.inflight.length || this.pending);
   }
 
   dispose() {
-    clearTimeout(this.timer);
+    for (const f of this.inflight) clearTimeout(f.timer);
+    this.inflight = [];
     this.pending = null;
   }
 }
