@@ -7,6 +7,8 @@ import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
+const FRONTIER_MS = 150;
+
 const css = `
 .bw-decision { max-width: 1040px; }
 .bw-decision .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
@@ -302,6 +304,20 @@ export default {
         : "";
     };
 
+    // During a drag the risk–return view's "this decision" point follows at most every
+    // FRONTIER_MS (and once more when the moves stop): the outcome histogram is the figure a
+    // move is about, and repainting a second figure on every reply halves the pace.
+    let frontierTimer = null;
+    let frontierAt = 0;
+    const frontierPoint = () => {
+      if (frontierTimer) return;
+      const wait = Math.max(0, frontierAt + FRONTIER_MS - performance.now());
+      frontierTimer = setTimeout(() => {
+        frontierTimer = null;
+        frontierAt = performance.now();
+        applyFrontier(false);
+      }, wait);
+    };
     // One reply changes several traits at once: their change events only mark what to
     // redraw, and one task after them redraws each piece once.
     const dirty = new Set();
@@ -321,9 +337,8 @@ export default {
       }
       if (["decision", "optimum", "references", "variables"].some((k) => d.has(k))) renderTable();
       if (d.has("decision") || d.has("references")) applyOutcome(d.has("references"));
-      if (["decision", "references", "frontier"].some((k) => d.has(k))) {
-        applyFrontier(d.has("references") || d.has("frontier"));
-      }
+      if (d.has("references") || d.has("frontier")) applyFrontier(true);
+      else if (d.has("decision")) frontierPoint();
       if (d.has("applied")) onApplied();
     };
     const mark = (key) => () => {
@@ -387,6 +402,7 @@ export default {
       theme.dispose();
       banner.dispose();
       sender.dispose();
+      clearTimeout(frontierTimer);
       model.off("msg:custom", onMsg);
       model.off(null, onAppliedMark);
       model.off(null, onFrontier);
