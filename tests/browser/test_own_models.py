@@ -115,6 +115,30 @@ _JS_PLOTS_WITHOUT_DATA = """
 }
 """
 
+# The titles of the Bokeh plots inside ``root``, in page order (what the figures are of).
+_JS_PLOT_TITLES = """
+(root) => {
+  const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
+  const Bokeh = key && globalThis[key].lib;
+  const inside = (el) => {
+    for (let n = el; n; ) {
+      if (n === root) return true;
+      n = n.parentNode || (n instanceof ShadowRoot ? n.host : null);
+    }
+    return false;
+  };
+  const found = [];
+  for (const view of Bokeh ? Bokeh.index.all_views() : []) {
+    const plot = view.model;
+    if (!plot || !("x_range" in plot) || !view.renderer_views || !inside(view.el)) continue;
+    const r = view.el.getBoundingClientRect();
+    found.push([r.top, r.left, (plot.title && plot.title.text) || ""]);
+  }
+  found.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return found.map((f) => f[2]);
+}
+"""
+
 
 @dataclass
 class OwnModels:
@@ -180,6 +204,20 @@ def type_into(page: Page, box: Locator, text: str, key: str = "Enter") -> None:
 
 def number(locator: Locator, attribute: str = "data-value") -> float:
     return float(locator.get_attribute(attribute))
+
+
+def traced(monitor: Locator) -> list[str]:
+    """The variables of a FitMonitor's trace plots, read from the plots' titles."""
+    titles = monitor.locator("[data-testid=figure]").evaluate(_JS_PLOT_TITLES)
+    return [t for t in titles if t and not t.endswith(" ranks")]
+
+
+def chain_rates(monitor: Locator) -> list[float]:
+    """Per-chain draws/s as the chains table shows them."""
+    table = monitor.locator("[data-testid=chains]")
+    column = [t.strip() for t in table.locator("tr").first.locator("th").all_inner_texts()].index("draws/s")
+    rows = table.locator("tr[data-chain]")
+    return [float(rows.nth(i).locator("td").nth(column).inner_text().replace(",", "")) for i in range(rows.count())]
 
 
 # ------------------------------------------------------------------------------ the page
@@ -277,6 +315,14 @@ def test_model_card_of_flat_priors(own: OwnModels):
         print(f"eight schools card distributions: {rows}")
 
 
+@pytest.mark.xfail(strict=True, reason="widgets/model_card.py _distribution title-cases PyMC's "
+                   "'half_flat' op name into 'Half_Flat'")
+def test_model_card_names_half_flat(own: OwnModels):
+    card = own.widget(SCHOOLS_CARD, "model-card")
+    expect(card).to_be_visible(timeout=TIMEOUT_MS)
+    assert card.locator("tr[data-variable=tau] td").nth(2).inner_text() == "HalfFlat"
+
+
 # ------------------------------------------------------------------------------ PyMC fit
 def monitor_problems(monitor: Locator) -> list[str]:
     return [t.strip() for t in monitor.locator("[data-testid=problems] li").all_inner_texts()]
@@ -305,7 +351,14 @@ def test_fit_monitor_reads_like_a_report(own: OwnModels):
         assert text.startswith(("No problems found", "1 problem", "2 problems", "3 problems", "4 problems")), text
         summary = monitor.locator("[data-testid=summary]")
         assert summary.get_attribute("data-draws-per-chain") == "200"
-        assert re.search(r"draws/s: \d", summary.inner_text()), summary.inner_text()
+        # the whole small vector is traced, by its labels, after alpha and before sigma
+        assert traced(monitor) == ["alpha", *(f"beta[{f}]" for f in FEATURES), "sigma"], traced(monitor)
+        # chains one after another (cores=1): the overall rate is the draws over the sum
+        # of each chain's time, each chain's time its 400 draws over its own rate
+        overall = float(re.search(r"draws/s: ([\d,.]+)", summary.inner_text())[1].replace(",", ""))
+        rates = chain_rates(monitor)
+        assert len(rates) == 2 and all(r > 0 for r in rates), rates
+        assert overall == pytest.approx(800 / sum(400 / r for r in rates), rel=0.05), (overall, rates)
         widget_shot(own, monitor, "fit_monitor")
         # one click opens the deterministic's values, labelled by position on "obs"
         group.locator("[data-testid=expand]").click()
@@ -492,6 +545,17 @@ def test_numpyro_model_with_an_improper_prior_fits_live(own: OwnModels):
         expect(table.locator("tr[data-name='mu[0]']")).to_have_count(0, timeout=10_000)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a NumPyro fit traces at most 4 scalars by default (model_info.expand_trace_names without "
+           "whole_vectors): alpha, sigma, beta[0], beta[1]; beta[2] of the 3-vector is left out",
+)
+def test_numpyro_monitor_traces_the_whole_small_vector(own: OwnModels):
+    monitor = own.widget(NUMPYRO_MONITOR, "fit-monitor")
+    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    assert traced(monitor) == ["alpha", "beta[0]", "beta[1]", "beta[2]", "sigma"], traced(monitor)
+
+
 # ------------------------------------------------------------------------------ eight schools
 def test_centred_eight_schools_problems_named_in_monitor_and_explorer(own: OwnModels):
     monitor = own.widget(SCHOOLS_MONITOR, "fit-monitor")
@@ -524,3 +588,11 @@ def test_centred_eight_schools_problems_named_in_monitor_and_explorer(own: OwnMo
         explorer.locator("tr[data-quantity='tau'] td.bw-left").click()
         expect(explorer.locator("[data-testid=figure][data-quantities='tau']")).to_be_attached(timeout=60_000)
         widget_shot(own, explorer, "posterior_explorer_schools")
+
+
+# ------------------------------------------------------------------------------ the page, at the end
+def test_the_console_stayed_clean_through_every_interaction(own: OwnModels):
+    """Runs last: the clicks and typing of the tests above logged no errors and no BokehJS warnings."""
+    assert relevant_console_errors(own.page) == []
+    bokeh = console_warnings(own.page, r"^\[bokeh\b")
+    assert not bokeh, f"{len(bokeh)} BokehJS warnings, e.g. {sorted(set(bokeh))[:5]}"
