@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from .jupyter_harness import relevant_console_errors, save_screenshot, wait_until
@@ -84,6 +85,7 @@ def test_a_mouse_drag_redraws_density_and_prior_predictive_all_along(notebook_pa
     assert relevant_console_errors(page) == []
 
 
+@pytest.mark.slow
 def test_a_drag_keeps_up_while_a_fit_samples_in_the_same_kernel(notebook_page):
     page = open_editor(notebook_page, "prior_busy.ipynb")
     editor = page.locator(EDITOR)

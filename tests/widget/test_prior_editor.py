@@ -165,6 +165,7 @@ def test_model_config_without_a_model():
     assert config["saturation_lam"].parameters["alpha"] == 3  # the input is not changed
 
 
+@pytest.mark.slow
 def test_a_regression_over_observations_is_drawn_as_densities_and_refits():
     model, X, y = regression_model()
     ed = bw.PriorEditor(model, draws=300, seed=1)
@@ -193,6 +194,7 @@ def test_a_regression_over_observations_is_drawn_as_densities_and_refits():
     assert list(beta.coords["feature"].values) == FEATURES and beta.sizes["draw"] == 30
 
 
+@pytest.mark.slow
 def test_a_logistic_model_edits_and_applies():
     model = logistic_model()
     ed = bw.PriorEditor(model, draws=200, seed=4)
