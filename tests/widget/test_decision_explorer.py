@@ -233,3 +233,29 @@ def test_replies_carry_the_input_number_and_values_read_at_the_variables_resolut
     # figures: readable ticks, legends below the plots
     for fig in (ex.outcome_figure, ex.frontier_figure):
         assert "CustomJSTickFormatter" in fig and '"below"' in fig
+
+
+def test_figures_carry_their_first_data(demand):
+    ex = bw.DecisionExplorer(newsvendor(demand), references={"current": [60]})
+
+    def columns(item, name):
+        found = []
+
+        def visit(node):
+            if isinstance(node, dict):
+                attrs = node.get("attributes")
+                if node.get("name") == "ColumnDataSource" and isinstance(attrs, dict) and attrs.get("name") == name:
+                    found.append(dict(attrs["data"]["entries"]))
+                for v in node.values():
+                    visit(v)
+            elif isinstance(node, list):
+                for v in node:
+                    visit(v)
+
+        visit(json.loads(item))
+        return found[0]
+
+    hist = columns(ex.outcome_figure, "hist")
+    assert hist["count"] == ex.summary["counts"] and hist["left"] == ex.summary["edges"][:-1]
+    assert columns(ex.frontier_figure, "current")["mean"] == [ex.summary["mean"]]
+    assert columns(ex.frontier_figure, "references")["label"] == ["naive (means)", "current"]

@@ -100,3 +100,26 @@ def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: in
                       ("this decision", [cur])])
     readable_ticks(f)
     return json.dumps(json_item(f))
+
+
+def with_source_data(item: str, data: dict[str, dict[str, list]]) -> str:
+    """The json_item ``item`` with the named sources' columns set to ``data``
+    (``{source name: {column: values}}``): a figure shown with its first data has ranges
+    to start from, instead of an empty first paint."""
+    doc = json.loads(item)
+
+    def visit(node):
+        if isinstance(node, dict):
+            attrs = node.get("attributes")
+            if node.get("name") == "ColumnDataSource" and isinstance(attrs, dict) and attrs.get("name") in data:
+                columns = data[attrs["name"]]
+                attrs["data"] = {"type": "map", "entries": [[k, list(v)] for k, v in columns.items()]}
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(doc)
+    return json.dumps(doc)
+

@@ -41,7 +41,7 @@ from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summarise
 from bayes_widgets.core.decision.solvers import OptimisationResult
 from bayes_widgets.core.figures import with_fresh_ids
-from bayes_widgets.core.figures_decision import frontier_figure, outcome_figure
+from bayes_widgets.core.figures_decision import frontier_figure, outcome_figure, with_source_data
 from bayes_widgets.widgets._base import BayesWidget, static_file
 
 NAIVE = "naive (means)"
@@ -156,15 +156,18 @@ class DecisionExplorer(BayesWidget):
             self.alphas = list(check_alphas(alphas))
             self.outcome = str(outcome)
             self.variables = [_variable_spec(v) for v in problem.variables]
-            first_reference = NAIVE if naive not in (False, None) else next(iter(references or {}), "reference")
-            self.outcome_figure = with_fresh_ids(outcome_figure(self.outcome, str(first_reference)))
-            self.frontier_figure = with_fresh_ids(frontier_figure(self.outcome, cvar_level))
+        first_reference = NAIVE if naive not in (False, None) else next(iter(references or {}), "reference")
         start = problem.start if x is None else problem.check_x(x)
         self._set_references(naive, references or {})
         if x is None and (optimise_on_start if optimise_on_start is not None else _cheap(problem)):
             self.optimise()
         else:
             self._show(start)
+        # the figures carry the first data, so the page's first paint has something to scale to
+        self.outcome_figure = with_fresh_ids(with_source_data(
+            outcome_figure(self.outcome, str(first_reference)), self._outcome_data()))
+        self.frontier_figure = with_fresh_ids(with_source_data(
+            frontier_figure(self.outcome, cvar_level), self._frontier_data()))
 
     # -- Python API -------------------------------------------------------------------------
     def set_decision(self, x: Any) -> None:
@@ -306,6 +309,24 @@ class DecisionExplorer(BayesWidget):
             self.decision = summary["x"]
             self.summary = summary
             self.evaluations += 1
+
+    def _outcome_data(self) -> dict[str, dict[str, list]]:
+        def hist(row):
+            edges = row.get("edges") or []
+            return {"left": edges[:-1], "right": edges[1:], "count": row.get("counts") or []}
+
+        data = {"hist": hist(self.summary)}
+        if self.references:
+            data["reference_hist"] = hist(self.references[0])
+        return data
+
+    def _frontier_data(self) -> dict[str, dict[str, list]]:
+        def cols(rows):
+            return {"cvar": [r.get("cvar") for r in rows], "mean": [r.get("mean") for r in rows],
+                    "label": [r.get("label", "") for r in rows],
+                    "decision": [", ".join(f"{k}={v:g}" for k, v in (r.get("x") or {}).items()) for r in rows]}
+
+        return {"current": cols([{**self.summary, "label": "this decision"}]), "references": cols(self.references)}
 
     def _better_references(self, x: np.ndarray) -> list[dict[str, Any]]:
         """Reference decisions that do better than ``x`` on the objective, best first."""
