@@ -98,10 +98,11 @@ export class InputErrors {
   }
 
   set(field, message) {
+    if (!message && !this.messages.has(field)) return; // nothing to change: touch no DOM
     if (message) this.messages.set(field, message);
     else this.messages.delete(field);
     const text = [...this.messages.values()].join("; ");
-    this.el.textContent = text;
+    if (this.el.textContent !== text) this.el.textContent = text;
     this.el.style.display = text ? "" : "none";
   }
 }
@@ -110,7 +111,8 @@ const BOX_CSS = "min-width:7ch;";
 
 /** Width of a box for its text: never narrower than `minChars`, never cutting it off. */
 export function fitWidth(el, minChars = 8) {
-  el.style.width = `${Math.max(minChars, String(el.value).length + 2)}ch`;
+  const width = `${Math.max(minChars, String(el.value).length + 2)}ch`;
+  if (el.style.width !== width) el.style.width = width; // unchanged: no style invalidation
 }
 
 /**
@@ -134,8 +136,10 @@ export function numberBox({ field, value = "", onCommit = null, onEnter = null, 
     errors?.set(field, message);
   };
   const accept = () => {
-    el.removeAttribute("aria-invalid");
-    el.classList.remove("bw-invalid");
+    if (el.hasAttribute("aria-invalid")) {
+      el.removeAttribute("aria-invalid");
+      el.classList.remove("bw-invalid");
+    }
     errors?.set(field, null);
   };
   const commit = () => {
@@ -188,7 +192,7 @@ export function numberBox({ field, value = "", onCommit = null, onEnter = null, 
     fitWidth(el, minChars);
   };
   el.forceValue = (text) => {
-    el.value = text;
+    if (el.value !== text) el.value = text;
     committed = String(text).trim();
     accept();
     fitWidth(el, minChars);
