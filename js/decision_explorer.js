@@ -212,7 +212,8 @@ export default {
         return;
       }
       const tag = o.converged ? "converged" : "NOT converged";
-      const integer = o.exact === true ? "; integer optimum proven by exhaustive search"
+      const said = /integer/i.test(o.message || ""); // the solver's message already explains it
+      const integer = said ? "" : o.exact === true ? "; integer optimum proven by exhaustive search"
         : o.exact === false ? "; integer optimum approximate (neighbourhood search)" : "";
       optimumNote.textContent = `optimum of ${o.objective}: ${decisionText(o.x, variables)} → ${fmt(o.value, 5)} ` +
         `(${tag}${integer}; ${fmt(o.elapsed_s, 2)} s). ${o.message || ""}`;
