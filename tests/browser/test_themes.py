@@ -257,8 +257,14 @@ def test_widgets_follow_light_and_dark_themes(notebook_page, tmp_path):
         save_screenshot(page, "theme_dark")
         # the widgets still work in the dark theme: a slider move redraws the outcome
         start = explorer.locator("[data-testid=expected]").get_attribute("data-value")
-        explorer.locator("[data-testid=slider-order_1]").evaluate(
-            "(el) => { el.value = 60; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+        slider = explorer.locator("[data-testid=slider-order_1]")
+        slider.scroll_into_view_if_needed()
+        b = slider.bounding_box()
+        y = b["y"] + b["height"] / 2
+        page.mouse.move(b["x"] + 0.2 * b["width"], y)
+        page.mouse.down()
+        page.mouse.move(b["x"] + 0.7 * b["width"], y, steps=8)
+        page.mouse.up()
         assert wait_until(
             lambda: explorer.locator("[data-testid=expected]").get_attribute("data-value") != start, timeout=30)
         assert_theme(page, dark=True)
