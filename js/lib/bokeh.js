@@ -54,8 +54,9 @@ export function whenBokeh(timeoutMs = 30000) {
  * Figures whose data arrive after embedding (streamed, or set by the widget) start
  * with empty sources: their automatic ranges (DataRange1d) have no data to span and
  * would be NaN, which BokehJS reports on every repaint ("could not set initial
- * ranges"). Such ranges get a provisional extent before the first render (see
- * `holdEmptyRanges`) and range over the data as soon as any arrives.
+ * ranges"). Such ranges hold a provisional extent whenever their sources are empty,
+ * from before the first render on (see `holdEmptyRanges`), and range over the data
+ * whenever there is some.
  */
 export async function embedFigure(Bokeh, el, itemJson, theme = null) {
   el.replaceChildren();
@@ -80,47 +81,63 @@ function isEmptySource(source) {
   return n == null || n === 0;
 }
 
+const valuesOf = (m) => (m instanceof Map ? [...m.values()] : Object.values(m ?? {}));
+
 /**
- * Gives every automatic range (DataRange1d) of `doc` whose renderers all have empty
- * sources a provisional extent (0–1, or 1–10 on a log axis), and releases it to
- * follow the data when a source it covers receives rows. Returns how many ranges
- * were held (for tests).
+ * Keeps every automatic range (a DataRange1d without an explicit start or end) of
+ * `doc` finite: while all the sources it spans are empty, it holds a provisional
+ * extent (0–1, or 1–10 on a log axis); as soon as one has rows it follows the data
+ * again, and it holds again if they are all emptied (a monitor clearing its traces).
+ * Returns how many ranges hold now (for tests).
  */
 export function holdEmptyRanges(Bokeh, doc) {
   const { DataRange1d, LogScale } = Bokeh.Models;
-  let held = 0;
+  const watched = new Map(); // range -> { sources: Set, log: bool }
   for (const plot of doc.all_models) {
     if (!("x_range" in plot && "renderers" in plot && "x_scale" in plot)) continue;
     const axes = [
       [plot.x_range, plot.x_scale],
       [plot.y_range, plot.y_scale],
-      ...Object.values(plot.extra_x_ranges ?? {}).map((r) => [r, null]),
-      ...Object.values(plot.extra_y_ranges ?? {}).map((r) => [r, null]),
+      ...valuesOf(plot.extra_x_ranges).map((r) => [r, null]),
+      ...valuesOf(plot.extra_y_ranges).map((r) => [r, null]),
     ];
     for (const [range, scale] of axes) {
-      if (!(range instanceof DataRange1d) || range.__bw_held) continue;
-      if (Number.isFinite(range.start) && Number.isFinite(range.end)) continue;
-      const covered = (range.renderers === "auto" || range.renderers == null ? plot.renderers : range.renderers)
+      if (!(range instanceof DataRange1d) || range.__bw_watched) continue;
+      if (range._initial_start != null || range._initial_end != null) continue; // explicit extent
+      // a range's renderers: "auto" or [] means every renderer of the plot (as BokehJS)
+      const own = range.renderers;
+      const covered = (own === "auto" || own == null || own.length === 0 ? plot.renderers : own)
         .filter((r) => r?.data_source != null);
-      const sources = [...new Set(covered.map((r) => r.data_source))];
-      if (sources.length > 0 && !sources.every(isEmptySource)) continue;
-      const log = scale instanceof LogScale;
-      const [start, end] = log ? [1, 10] : [0, 1];
-      range.setv({ _initial_start: start, _initial_end: end, start, end }, { silent: true });
-      range.__bw_held = true;
-      held += 1;
-      const release = () => {
-        if (!range.__bw_held || sources.every(isEmptySource)) return;
+      const entry = watched.get(range) ?? { sources: new Set(), log: false };
+      for (const r of covered) entry.sources.add(r.data_source);
+      entry.log ||= scale instanceof LogScale;
+      watched.set(range, entry);
+    }
+  }
+  let held = 0;
+  for (const [range, { sources, log }] of watched) {
+    range.__bw_watched = true;
+    const all = [...sources];
+    const sync = () => {
+      const empty = all.every(isEmptySource);
+      if (empty && !range.__bw_held) {
+        const [start, end] = log ? [1, 10] : [0, 1];
+        range.__bw_held = true;
+        range.setv({ _initial_start: start, _initial_end: end, start, end }, { silent: true });
+        range._invalidate_dataranges?.();
+      } else if (!empty && range.__bw_held) {
         range.__bw_held = false;
         range.setv({ _initial_start: null, _initial_end: null }, { silent: true });
         range._invalidate_dataranges?.();
-      };
-      for (const source of sources) {
-        for (const signal of [source.change, source.streaming, source.patching, source.properties?.data?.change]) {
-          signal?.connect(release);
-        }
+      }
+    };
+    for (const source of all) {
+      for (const signal of [source.change, source.streaming, source.patching, source.properties?.data?.change]) {
+        signal?.connect(sync);
       }
     }
+    sync();
+    if (range.__bw_held) held += 1;
   }
   return held;
 }

@@ -146,6 +146,25 @@ _JS_ROOTS = """
 }
 """
 
+# Figures whose range still holds the provisional extent that js/lib/bokeh.js gives an
+# empty figure, although data arrived: the figure would show 0..1 instead of its data.
+_JS_HELD_RANGES = """
+() => {
+  const entry = Object.entries(globalThis).find(([k]) => k.startsWith('__bayes_widgets_bokeh'));
+  const B = entry && entry[1].lib;
+  if (!B) return [];
+  const out = [];
+  for (const doc of B.documents) for (const plot of doc.all_models) {
+    if (!(plot.renderers && plot.x_range && plot.y_range)) continue;
+    const hasData = plot.renderers.some((r) => r.data_source && (r.data_source.get_length() ?? 0) > 0);
+    for (const range of [plot.x_range, plot.y_range]) {
+      if (range.__bw_held && hasData) out.push(plot.title?.text || plot.id);
+    }
+  }
+  return out;
+}
+"""
+
 _BEST_CROPS: dict[str, int] = {}  # widget kind -> area of the crop saved in this session
 
 
@@ -313,6 +332,8 @@ def run_and_check_example(server: JupyterServer, notebook: Path, app: str, shot:
     save_screenshot(page, shot)
     assert problems == [], f"{notebook.name} ({seconds:.0f} s): " + "\n".join(problems)
     assert relevant_console_errors(page) == [], relevant_console_errors(page)
+    held = page.evaluate(_JS_HELD_RANGES)
+    assert not held, f"{notebook.name}: figures with data still on their provisional range: {held}"
     bokeh = console_warnings(page, r"^\[bokeh\b")
     assert not bokeh, f"{notebook.name}: {len(bokeh)} BokehJS warnings, e.g. {sorted(set(bokeh))[:5]}"
     if crops:
