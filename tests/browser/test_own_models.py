@@ -255,11 +255,6 @@ FIGURES = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="js/lib/bokeh.js holdEmptyRanges takes a DataRange1d's default renderers=[] (all of the "
-           "plot's renderers) for an explicit empty list: every figure keeps its provisional 0-1 range",
-)
 def test_every_plot_shows_its_data(own: OwnModels):
     """No figure of any widget is left blank: its automatic ranges span its data."""
     problems, plots = [], 0
@@ -567,8 +562,9 @@ def test_centred_eight_schools_problems_named_in_monitor_and_explorer(own: OwnMo
         problems = monitor_problems(monitor)
         text = " | ".join(problems)
         divergences = int(monitor.locator("[data-testid=summary]").get_attribute("data-divergences"))
-        if divergences:
-            assert re.search(r"\d+ divergent transitions? after tuning", text), text
+        # the centred model with a flat prior on tau diverges (seeded: the same draws each run)
+        assert divergences > 0
+        assert re.search(rf"{divergences} divergent transitions? after tuning", text), text
         assert "ESS bulk below 200" in text or "ESS tail below 200" in text, text
         labels = [n.strip() for n in monitor.locator("[data-testid=convergence] tr[data-name] td:first-child")
                   .all_inner_texts()]
