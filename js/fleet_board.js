@@ -3,6 +3,7 @@
 import { whenBokeh, embedFigure } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
+import { InputErrors, numberBox } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const css = `
@@ -42,8 +43,9 @@ export default {
     const header = h("div", {});
     const table = h("table", { "data-testid": "runs" });
     const rules = h("div", { "data-testid": "thresholds" });
+    const ruleErrors = new InputErrors();
     const detail = h("div", { "data-testid": "detail" });
-    root.append(...[note, banner.el, header, rules, h("div", { class: "bw-scroll" }, table), detail].filter(Boolean));
+    root.append(...[note, banner.el, header, rules, ruleErrors.el, h("div", { class: "bw-scroll" }, table), detail].filter(Boolean));
 
     const renderRules = () => {
       const thresholds = model.get("thresholds") || {};
@@ -52,16 +54,19 @@ export default {
         const rule = thresholds[c] || {};
         const op = h("select", { "data-metric": c },
           ...["", "<=", ">=", "<", ">"].map((o) => h("option", { value: o, selected: (rule.op || "") === o }, o || "–")));
-        const value = h("input", { type: "number", step: "any", size: 6, value: rule.value ?? "",
-          "data-testid": `threshold-${c}`, style: "width:70px" });
+        // a threshold applies on Enter and on change (blur, Tab); an empty box removes the
+        // rule, a non-numeric one is refused inline naming the metric
+        let current = rule.value ?? null;
         const send = () => {
           const next = { ...(model.get("thresholds") || {}) };
-          if (op.value && value.value !== "") next[c] = { op: op.value, value: +value.value };
+          if (op.value && current !== null) next[c] = { op: op.value, value: current };
           else delete next[c];
           sendCommand(model, "thresholds", { thresholds: next });
         };
+        const value = numberBox({ field: `threshold ${c}`, value: rule.value ?? "", errors: ruleErrors,
+          allowEmpty: true, testid: `threshold-${c}`, minChars: 7,
+          onCommit: (v) => { current = v; send(); } });
         op.addEventListener("change", send);
-        value.addEventListener("change", send);
         return h("label", { style: "margin-right:10px" }, `${c} `, op, value);
       }));
     };

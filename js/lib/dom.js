@@ -65,9 +65,18 @@ export function fmt(x, digits = 3, resolution = null) {
   if (resolution !== null && resolution !== undefined && resolution > 0 && Math.abs(x) < resolution) return "0";
   if (Number.isInteger(x)) return String(x);
   const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return x.toExponential(2);
+  if (a !== 0 && (a < 1e-4 || a >= 1e7)) return si(x, digits); // 3.2e-7 -> "320n", 2.5e8 -> "250M"
   if (a >= 10 ** digits) return String(Math.round(x)); // 1234.5 -> "1235", not "1.23e+3"
   return x.toPrecision(digits);
+}
+
+const SI = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1, ""], [1e-3, "m"], [1e-6, "µ"], [1e-9, "n"], [1e-12, "p"]];
+
+/** `x` in SI form with `digits` significant digits: 2.5e8 -> "250M", 3.2e-7 -> "320n". */
+export function si(x, digits = 3) {
+  const a = Math.abs(x);
+  const [scale, suffix] = SI.find(([s]) => a >= s) ?? SI[SI.length - 1];
+  return `${Number((x / scale).toPrecision(digits))}${suffix}`;
 }
 
 export function fmtSeconds(s) {

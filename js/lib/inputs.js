@@ -177,6 +177,8 @@ export function numberBox({ field, value = "", onCommit = null, onEnter = null, 
   };
   el.addEventListener("input", () => fitWidth(el, minChars));
   el.addEventListener("change", commit);
+  // a refused entry corrected back to the value the box had when focused fires no change
+  el.addEventListener("blur", () => { if (el.getAttribute("aria-invalid") === "true") commit(); });
   el.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter") {
       ev.preventDefault();
