@@ -310,8 +310,6 @@ def test_model_card_of_flat_priors(own: OwnModels):
         print(f"eight schools card distributions: {rows}")
 
 
-@pytest.mark.xfail(strict=True, reason="widgets/model_card.py _distribution title-cases PyMC's "
-                   "'half_flat' op name into 'Half_Flat'")
 def test_model_card_names_half_flat(own: OwnModels):
     card = own.widget(SCHOOLS_CARD, "model-card")
     expect(card).to_be_visible(timeout=TIMEOUT_MS)

@@ -43,3 +43,21 @@ def test_model_card_carries_the_graph():
     card = ModelCard(eight_schools_noncentered())
     item = json.loads(card.graph_json)
     assert "nodes" in card.graph_json and item["doc"]["roots"]
+
+
+def test_model_card_names_distributions_as_the_user_wrote_them():
+    import pymc as pm
+
+    from bayes_widgets.widgets.model_card import model_rows
+
+    with pm.Model() as model:
+        pm.HalfFlat("tau")
+        pm.Flat("mu")
+        pm.StudentT("t", nu=3)
+        pm.LogNormal("ln")
+        pm.ZeroSumNormal("z", shape=3)
+        pm.NegativeBinomial("nb", mu=3, alpha=2)
+        pm.CustomDist("c", 0.0, dist=lambda mu, size: pm.Normal.dist(mu, 1, size=size))
+    names = {r["name"]: r["distribution"] for r in model_rows(model)}
+    assert names == {"tau": "HalfFlat", "mu": "Flat", "t": "StudentT", "ln": "LogNormal",
+                     "z": "ZeroSumNormal", "nb": "NegativeBinomial", "c": "CustomDist"}

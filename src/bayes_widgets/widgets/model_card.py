@@ -67,10 +67,21 @@ def _graph_json(rows) -> str:
     return json.dumps(json_item(model_graph_figure(rows)))
 
 
+_OP_NAMES = {"NegBinomial": "NegativeBinomial", "MultivariateNormal": "MvNormal"}
+"""Ops whose class name differs from the PyMC distribution a user writes."""
+
+
 def _distribution(var) -> str:
+    """The distribution's name as the user wrote it (``HalfFlat``, ``StudentT``,
+    ``ZeroSumNormal``, ``CustomDist``), read from the class of the variable's op."""
     op = var.owner.op if var.owner is not None else None
-    name = getattr(op, "name", None) or type(op).__name__
-    return {"halfcauchy": "HalfCauchy", "halfnormal": "HalfNormal"}.get(name, str(name).replace("_rv", "").title())
+    if op is None:
+        return ""
+    name = type(op).__name__.lstrip("_")
+    if name.startswith("CustomDist"):
+        return "CustomDist"
+    name = name.removesuffix("RV")
+    return _OP_NAMES.get(name, name)
 
 
 class ModelCard(BayesWidget):
