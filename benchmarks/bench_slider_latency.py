@@ -75,6 +75,9 @@ CASES = {
 }
 
 READ_MEASURES = """(name) => performance.getEntriesByName(name).map((e) => e.duration)"""
+# Chromium's own counters of main-thread work (DevTools protocol, Performance domain)
+PAGE_METRICS = ("LayoutCount", "RecalcStyleCount", "LayoutDuration", "RecalcStyleDuration",
+                "ScriptDuration", "TaskDuration")
 OPEN_MARKS = """(prefix) => performance.getEntriesByType("mark").filter((m) => m.name.startsWith(prefix)).length"""
 
 
@@ -107,6 +110,28 @@ def drag(page, slider, moves: int, interval_ms: float) -> None:
     page.mouse.up()
 
 
+def page_metrics(cdp) -> dict[str, float]:
+    """Chromium's cumulative main-thread counters of the page (counts, and durations in s)."""
+    got = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {k: float(got.get(k, 0.0)) for k in PAGE_METRICS}
+
+
+def per_reply(before: dict[str, float], after: dict[str, float], replies: int) -> dict[str, float]:
+    """What the page's main thread did per reply during the measured drag: style
+    recalculations and layouts (counts), and milliseconds of style, layout, script and
+    all tasks. Unlike the latencies these hardly depend on the machine's other work."""
+    n = max(replies, 1)
+    d = {k: after[k] - before[k] for k in PAGE_METRICS}
+    return {
+        "layouts": round(d["LayoutCount"] / n, 2),
+        "style_recalcs": round(d["RecalcStyleCount"] / n, 2),
+        "layout_ms": round(1000 * d["LayoutDuration"] / n, 2),
+        "style_ms": round(1000 * d["RecalcStyleDuration"] / n, 2),
+        "script_ms": round(1000 * d["ScriptDuration"] / n, 2),
+        "task_ms": round(1000 * d["TaskDuration"] / n, 2),
+    }
+
+
 def measure(server, name: str, case: dict, moves: int, interval_ms: float, workdir: Path) -> dict:
     from playwright.sync_api import expect
 
@@ -129,15 +154,22 @@ def measure(server, name: str, case: dict, moves: int, interval_ms: float, workd
     prefix = measure_name.replace("bw-input-to-paint:", "bw-input:") + ":"
     drag(page, slider, 10, interval_ms)  # warm-up: first messages, first repaints
     page.wait_for_timeout(1500)
+    widget = measure_name.split(":", 1)[1]
     before = len(page.evaluate(READ_MEASURES, measure_name))
+    trips_before = len(page.evaluate(READ_MEASURES, f"bw-roundtrip:{widget}"))
+    paints_before = len(page.evaluate(READ_MEASURES, f"bw-reply-to-paint:{widget}"))
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    metrics_before = page_metrics(cdp)
     t1 = time.perf_counter()
     drag(page, slider, moves, interval_ms)
     drag_s = time.perf_counter() - t1
     page.wait_for_timeout(2000)  # the last replies
+    metrics_after = page_metrics(cdp)
     durations = np.array(page.evaluate(READ_MEASURES, measure_name)[before:], dtype=float)
-    widget = measure_name.split(":", 1)[1]
-    roundtrip = np.array(page.evaluate(READ_MEASURES, f"bw-roundtrip:{widget}"), dtype=float)
-    to_paint = np.array(page.evaluate(READ_MEASURES, f"bw-reply-to-paint:{widget}"), dtype=float)
+    roundtrip = np.array(page.evaluate(READ_MEASURES, f"bw-roundtrip:{widget}")[trips_before:], dtype=float)
+    to_paint = np.array(page.evaluate(READ_MEASURES, f"bw-reply-to-paint:{widget}")[paints_before:], dtype=float)
+    main_thread = per_reply(metrics_before, metrics_after, int(to_paint.size))
     unmeasured = page.evaluate(OPEN_MARKS, prefix)
     errors = server.relevant_console_errors(page)
     server.close_pages()
@@ -156,6 +188,7 @@ def measure(server, name: str, case: dict, moves: int, interval_ms: float, workd
         "drag_s": round(drag_s, 2),
         "ready_s": round(ready_s, 1),
         "console_errors": len(errors),
+        "per_reply": main_thread,
     }
 
 
@@ -192,6 +225,9 @@ def main() -> None:
     print(table(rows, ["widget", "inputs", "unmeasured", "sent", "p50 ms", "p95 ms", "max ms", "target p95",
                        "met", "round trip p50", "reply→paint p50", "ready s"]))
     load_after = os.getloadavg()[0]
+    print(table([[name, *r["per_reply"].values()] for name, r in results.items()],
+                ["main thread per reply", "layouts", "style recalcs", "layout ms", "style ms", "script ms",
+                 "all tasks ms"]))
     print(f"{2 * args.moves} mouse moves per widget, {args.interval_ms:g} ms apart; latency = input event → "
           "figure data updated for it → next frame painted")
     print(f"load average (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores: "
@@ -200,6 +236,7 @@ def main() -> None:
     out.update({f"{name}_p50_ms": r["p50_ms"] for name, r in results.items()})
     out.update({f"{name}_inputs": r["inputs"] for name, r in results.items()})
     out.update({f"{name}_console_errors": r["console_errors"] for name, r in results.items()})
+    out.update({f"{name}_per_reply": r["per_reply"] for name, r in results.items()})
     out["load_avg_1min"] = round(max(load_before, load_after), 2)
     out["cores"] = os.cpu_count()
     out["target_prior_editor_p95_ms"] = TARGETS["prior_editor"]
