@@ -1,19 +1,43 @@
 // DecisionExplorer view: a slider and a number box per decision variable, the outcome
 // distribution redrawn on every move, Optimise, reference decisions, risk–return view.
 // Python side: src/bayes_widgets/widgets/decision_explorer.py.
+//
+// A reply to a slider move repaints the outcome histogram (its data source and the mean
+// and CVaR markers) and the statistics line, nothing else: the table of decisions and
+// the risk–return point follow at most every SECONDARY_MS, and once more when the moves
+// stop; the plot's axes only widen while a slider is held (they tighten to the data when
+// it is let go), so the axes and their labels are not laid out again on every move. The
+// legends are HTML below the plots (a Bokeh legend is repainted with every change of the
+// plot) and list only what is drawn.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, morph, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
-const FRONTIER_MS = 150;
+const SECONDARY_MS = 150;
 
 const css = `
 .bw-decision { max-width: 1040px; }
 .bw-decision .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
-.bw-decision .bw-var { display: grid; grid-template-columns: 110px 260px auto 140px; gap: 8px; align-items: center; margin: 2px 0; }
-.bw-decision .bw-bounds { color: var(--jp-ui-font-color2, #777); }
+.bw-decision .bw-var { display: grid; grid-template-columns: var(--bw-name-width, 12ch) minmax(140px, 260px) max-content max-content;
+  justify-content: start; gap: 8px; align-items: center; margin: 2px 0; }
+.bw-decision .bw-var b { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.bw-decision .bw-bounds { color: var(--jp-ui-font-color2, #777); white-space: nowrap; }
+/* a legend as wide as its plot, never wider: it wraps instead of pushing the plots apart */
+.bw-decision .bw-legend { display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 0 0 4px 44px; font-size: 11px;
+  width: 0; min-width: calc(100% - 44px); }
+.bw-decision .bw-key { display: inline-flex; align-items: center; gap: 5px; white-space: nowrap; }
+.bw-decision .bw-swatch { display: inline-block; box-sizing: border-box; width: 16px; height: 10px; }
+.bw-decision .bw-swatch-current { background: rgba(31, 119, 180, 0.55); border: 1px solid #1f77b4; }
+.bw-decision .bw-swatch-reference { border: 1.5px solid #ff7f0e; border-bottom: none; }
+.bw-decision .bw-swatch-mean { height: 0; border-top: 2px solid var(--jp-ui-font-color0, #000); }
+.bw-decision .bw-swatch-cvar { height: 0; border-top: 2px dashed #9467bd; }
+.bw-decision .bw-swatch-loss { background: rgba(214, 39, 40, 0.12); border-right: 1.5px dashed #d62728; }
+.bw-decision .bw-swatch-frontier { height: 8px; background: radial-gradient(circle, #9467bd 3px, transparent 3.5px),
+  linear-gradient(#9467bd, #9467bd) center / 100% 2px no-repeat; }
+.bw-decision .bw-swatch-reference-point { width: 9px; height: 9px; background: #ff7f0e; }
+.bw-decision .bw-swatch-current-point { width: 9px; height: 9px; background: #1f77b4; transform: rotate(45deg) scale(0.85); }
 .bw-decision input.bw-invalid { outline: 2px solid var(--jp-error-color1, #b00020); }
 .bw-decision .bw-advice { color: var(--jp-ui-font-color1, #333); background: var(--jp-warn-color3, #fff3cd); padding: 2px 6px; }
 .bw-decision table { border-collapse: collapse; margin: 4px 0; }
@@ -40,6 +64,23 @@ function percent(p) {
   return p === null || p === undefined ? "–" : `${(100 * p).toFixed(1)}%`;
 }
 
+/** A risk measure in the page's words, the same in the menu, the optimum line and the
+ * advice: "expected profit", "CVaR 5%", "quantile 10%", "P(loss)". */
+function measureText(name, level, outcome) {
+  const at = level === null || level === undefined ? "" : ` ${+(100 * level).toFixed(2)}%`;
+  if (name === "mean") return `expected ${outcome}`;
+  if (name === "cvar") return `CVaR${at}`;
+  if (name === "quantile") return `quantile${at}`;
+  if (name === "prob_loss") return "P(loss)";
+  return String(name ?? "");
+}
+
+/** A legend entry: a swatch drawn like the plot's glyph, and its label. */
+function key(kind, label) {
+  return h("span", { class: "bw-key", "data-key": kind },
+    h("span", { class: `bw-swatch bw-swatch-${kind}`, "aria-hidden": "true" }), label);
+}
+
 function decisionText(x, variables) {
   return variables.map((v) => `${v.name}=${fmt(x?.[v.name], 4, v.resolution)}`).join(", ");
 }
@@ -58,8 +99,8 @@ export default {
     const stats = h("div", { class: "bw-row bw-stats", "data-testid": "stats" });
     const constraints = h("div", { "data-testid": "constraints" });
     const objective = h("select", { "data-testid": "objective" },
-      ...[["mean", "expected"], ["cvar", "CVaR"], ["quantile", "quantile"], ["prob_loss", "P(loss)"]]
-        .map(([v, label]) => h("option", { value: v }, label)));
+      ...["mean", "cvar", "quantile", "prob_loss"]
+        .map((v) => h("option", { value: v }, measureText(v, null, model.get("outcome")))));
     const level = h("input", { type: "number", step: "any", min: 0, max: 1, "data-testid": "level",
       title: "CVaR share or quantile level", style: "width:60px" });
     const optimiseButton = h("button", { "data-testid": "optimise" }, "Optimise");
@@ -68,6 +109,8 @@ export default {
     const optimumNote = h("div", { class: "bw-note", "data-testid": "optimum" });
     const advice = h("div", { class: "bw-advice", role: "status", "data-testid": "advice", style: "display:none" });
     const frontierNote = h("div", { class: "bw-note", "data-testid": "frontier-note", style: "max-width:400px" });
+    const outcomeLegend = h("div", { class: "bw-legend", "data-testid": "outcome-legend" });
+    const frontierLegend = h("div", { class: "bw-legend", "data-testid": "frontier-legend" });
     const errors = new InputErrors();
     const latency = new InputLatency("decision_explorer");
     let lastLocal = 0; // number of the newest input made on this page
@@ -81,7 +124,8 @@ export default {
       controls, stats, constraints, advice,
       h("div", { class: "bw-row" }, "optimise ", objective, level, optimiseButton, frontierButton, status),
       optimumNote, h("div", { class: "bw-scroll" }, table), verdict,
-      h("div", { class: "bw-row", style: "align-items:flex-start" }, outcomeFig, h("div", {}, frontierFig, frontierNote)),
+      h("div", { class: "bw-row", style: "align-items:flex-start" }, h("div", {}, outcomeFig, outcomeLegend),
+        h("div", {}, frontierFig, frontierLegend, frontierNote)),
     );
 
     const inputs = {}; // name -> {slider, box, dragging, spec}
@@ -108,6 +152,9 @@ export default {
       const variables = model.get("variables") || [];
       const x = model.get("decision") || {};
       for (const k of Object.keys(inputs)) delete inputs[k];
+      // one column of names as wide as the longest, then slider, box and bounds side by side
+      const longest = Math.max(4, ...variables.map((v) => String(v.name).length));
+      controls.style.setProperty("--bw-name-width", `${Math.min(longest + 2, 28)}ch`);
       controls.replaceChildren(...variables.map((v) => {
         const value = x[v.name];
         const slider = h("input", { type: "range", min: v.lower, max: v.upper, step: v.step,
@@ -120,9 +167,11 @@ export default {
           box.forceValue(exact(+slider.value, v.resolution));
           evaluate({ ...current(), ...readInputs(), [v.name]: +slider.value });
         });
+        // let go: the outcome plot's axes tighten to the data again
+        slider.addEventListener("change", onRelease);
         inputs[v.name] = { slider, box, dragging, spec: v };
         return h("div", { class: "bw-var", "data-variable": v.name },
-          h("b", {}, v.name), slider, box,
+          h("b", { title: v.name }, v.name), slider, box,
           h("span", { class: "bw-bounds" },
             `[${fmt(v.lower, 4, v.resolution)}, ${fmt(v.upper, 4, v.resolution)}]${v.integer ? " whole" : ""}`));
       }));
@@ -141,7 +190,7 @@ export default {
       for (const [name, { slider, box, dragging, spec }] of Object.entries(inputs)) {
         if (!(name in x)) continue;
         if (!force && (stale || dragging())) continue;
-        slider.value = x[name];
+        if (+slider.value !== x[name]) slider.value = x[name];
         if (force) box.forceValue(exact(x[name], spec.resolution));
         else box.setValue(exact(x[name], spec.resolution));
       }
@@ -169,11 +218,13 @@ export default {
       root.dataset.evaluations = model.get("evaluations");
       root.dataset.feasible = s.feasible ?? true;
       const better = s.better || [];
-      const measure = { mean: `expected ${outcome}`, cvar: "CVaR", quantile: "quantile", prob_loss: "P(loss)" }[model.get("objective")];
-      advice.textContent = better.length
+      const measure = measureText(model.get("objective"), model.get("level"), outcome);
+      const text = better.length
         ? `The ${better[0].label} decision is better on ${measure} (by ${fmt(better[0].by, 4)}) than this one — press Optimise.`
         : "";
-      advice.style.display = better.length ? "" : "none";
+      if (advice.textContent !== text) advice.textContent = text;
+      const display = better.length ? "" : "none";
+      if (advice.style.display !== display) advice.style.display = display;
       advice.dataset.better = better.map((b) => b.label).join(",");
     };
 
@@ -212,11 +263,14 @@ export default {
         return;
       }
       const tag = o.converged ? "converged" : "NOT converged";
-      const said = /integer/i.test(o.message || ""); // the solver's message already explains it
+      // the optimiser's message without what this line says anyway ("converged")
+      const detail = (o.detail ?? o.message ?? "").trim();
+      const said = /integer/i.test(detail); // the message already explains the integers
       const integer = said ? "" : o.exact === true ? "; integer optimum proven by exhaustive search"
         : o.exact === false ? "; integer optimum approximate (neighbourhood search)" : "";
-      optimumNote.textContent = `optimum of ${o.objective}: ${decisionText(o.x, variables)} → ${fmt(o.value, 5)} ` +
-        `(${tag}${integer}; ${fmt(o.elapsed_s, 2)} s). ${o.message || ""}`;
+      const measure = o.measure ? measureText(o.measure, o.level, model.get("outcome")) : o.objective;
+      optimumNote.textContent = `optimum of ${measure}: ${decisionText(o.x, variables)} → ${fmt(o.value, 5)} ` +
+        `(${tag}${integer}; ${fmt(o.elapsed_s, 2)} s).` + (detail ? ` ${detail[0].toUpperCase()}${detail.slice(1)}.` : "");
       optimumNote.dataset.converged = o.converged;
     };
 
@@ -258,6 +312,56 @@ export default {
     // plots
     let outDoc = null;
     let frontDoc = null;
+    let shownView = null; // [x0, x1, y0, y1]: what the outcome plot's axes span now
+    let zeroShown = false;
+    const moving = () => Object.values(inputs).some((i) => i.dragging()) ||
+      (model.get("applied")?.seq || 0) < lastLocal;
+    // The axes span the kernel's extent for this decision (with the reference's, and 0
+    // when the outcomes come near it); while a slider is held they only widen.
+    const applyView = () => {
+      const view = (model.get("summary") || {}).view;
+      const extent = byName(outDoc, "extent");
+      if (!extent || !view?.x || !view?.y) return;
+      let [x0, x1] = view.x;
+      let [y0, y1] = view.y;
+      if (shownView && moving()) {
+        x0 = Math.min(x0, shownView[0]);
+        x1 = Math.max(x1, shownView[1]);
+        y0 = Math.min(y0, shownView[2]);
+        y1 = Math.max(y1, shownView[3]);
+      }
+      const next = [x0, x1, y0, y1];
+      if (shownView && next.every((v, i) => v === shownView[i])) return;
+      shownView = next;
+      extent.data = { x: [x0, x1], y: [y0, y1] };
+      outcomeFig.dataset.xRange = `${x0},${x1}`;
+      const zero = x0 <= 0 && x1 >= 0;
+      for (const name of ["zero", "loss"]) {
+        const m = byName(outDoc, name);
+        if (m && m.visible !== zero) m.visible = zero;
+      }
+      if (zero !== zeroShown) {
+        zeroShown = zero;
+        renderOutcomeLegend();
+      }
+    };
+    const renderOutcomeLegend = () => {
+      const ref = (model.get("references") || [])[0];
+      const alpha = model.get("cvar_alpha");
+      morph(outcomeLegend, key("current", "this decision"), ref ? key("reference", ref.label) : null,
+        key("mean", "mean"), key("cvar", `CVaR ${+(100 * alpha).toFixed(2)}%`),
+        zeroShown ? key("loss", `loss (${model.get("outcome")} below 0)`) : null);
+    };
+    const renderFrontierLegend = () => {
+      const pts = model.get("frontier") || [];
+      const refs = model.get("references") || [];
+      morph(frontierLegend,
+        pts.length ? key("frontier", "optimum per risk preference")
+          : h("span", { class: "bw-note", "data-testid": "frontier-hint" },
+            "press Risk–return for the optimum per risk preference"),
+        refs.length ? key("reference-point", refs.length === 1 ? refs[0].label : "reference decisions") : null,
+        key("current-point", "this decision"));
+    };
     const applyOutcome = (all = true) => {
       if (!outDoc) return;
       const s = model.get("summary") || {};
@@ -265,16 +369,18 @@ export default {
       if (hist && s.edges) {
         hist.data = { left: s.edges.slice(0, -1), right: s.edges.slice(1), count: s.counts };
       }
-      const ref = (model.get("references") || [])[0];
-      const refHist = byName(outDoc, "reference_hist");
-      if (all && refHist && ref?.edges) {
-        refHist.data = { left: ref.edges.slice(0, -1), right: ref.edges.slice(1), count: ref.counts };
+      if (all) {
+        const ref = (model.get("references") || [])[0];
+        const outline = byName(outDoc, "reference_outline");
+        if (outline) outline.data = ref?.outline ?? { x: [], y: [] };
+        renderOutcomeLegend();
       }
+      applyView();
       for (const [name, value] of [["mean", s.mean], ["cvar", s.cvar]]) {
         const span = byName(outDoc, name);
         if (span && Number.isFinite(value)) {
-          span.location = value;
-          span.visible = true;
+          if (span.location !== value) span.location = value;
+          if (!span.visible) span.visible = true;
         }
       }
       outcomeFig.dataset.mean = s.mean;
@@ -299,23 +405,26 @@ export default {
       frontierFig.dataset.cvars = pts.map((r) => r.cvar).join(",");
       frontierFig.dataset.means = pts.map((r) => r.mean).join(",");
       frontierFig.dataset.rendered = "true";
+      renderFrontierLegend();
       const dropped = model.get("dominated") || 0;
       frontierNote.textContent = dropped
         ? `${dropped} of ${pts.length + dropped} optima left out: another is better on both expected ${model.get("outcome")} and CVaR`
         : "";
     };
 
-    // During a drag the risk–return view's "this decision" point follows at most every
-    // FRONTIER_MS (and once more when the moves stop): the outcome histogram is the figure a
-    // move is about, and repainting a second figure on every reply halves the pace.
-    let frontierTimer = null;
-    let frontierAt = 0;
-    const frontierPoint = () => {
-      if (frontierTimer) return;
-      const wait = Math.max(0, frontierAt + FRONTIER_MS - performance.now());
-      frontierTimer = setTimeout(() => {
-        frontierTimer = null;
-        frontierAt = performance.now();
+    // During a drag the table of decisions and the risk–return view's "this decision"
+    // point follow at most every SECONDARY_MS (and once more when the moves stop): the
+    // outcome histogram and the statistics are what a move is about, and repainting a
+    // second figure and a table on every reply slows the pace of the first.
+    let secondaryTimer = null;
+    let secondaryAt = 0;
+    const secondary = () => {
+      if (secondaryTimer) return;
+      const wait = Math.max(0, secondaryAt + SECONDARY_MS - performance.now());
+      secondaryTimer = setTimeout(() => {
+        secondaryTimer = null;
+        secondaryAt = performance.now();
+        renderTable();
         applyFrontier(false);
       }, wait);
     };
@@ -336,10 +445,11 @@ export default {
         renderOptimum();
         syncInputs(true);
       }
-      if (["decision", "optimum", "references", "variables"].some((k) => d.has(k))) renderTable();
+      if (["optimum", "references", "variables"].some((k) => d.has(k))) renderTable();
+      if (d.has("decision")) secondary();
       if (d.has("decision") || d.has("references")) applyOutcome(d.has("references"));
+      else if (d.has("view")) applyView();
       if (d.has("references") || d.has("frontier")) applyFrontier(true);
-      else if (d.has("decision")) frontierPoint();
       if (d.has("applied")) onApplied();
     };
     const mark = (key) => () => {
@@ -354,6 +464,7 @@ export default {
     const onRefs = mark("references");
     const onVariables = mark("variables");
     const onFrontier = mark("frontier");
+    const onRelease = mark("view");
     const onAppliedMark = mark("applied");
     const onMsg = (msg) => {
       if (msg.type !== "rejected") return;
@@ -388,6 +499,8 @@ export default {
     renderComparison();
     renderObjective();
     renderStatus();
+    renderOutcomeLegend();
+    renderFrontierLegend();
 
     try {
       const Bokeh = await whenBokeh();
@@ -403,7 +516,7 @@ export default {
       theme.dispose();
       banner.dispose();
       sender.dispose();
-      clearTimeout(frontierTimer);
+      clearTimeout(secondaryTimer);
       model.off("msg:custom", onMsg);
       model.off(null, onAppliedMark);
       model.off(null, onFrontier);

@@ -56,7 +56,7 @@ def test_moving_the_decision_redraws_the_outcome(demand, outbox):
     assert ex.summary["prob_loss"] == pytest.approx(np.mean(problem.outcomes([120]) < 0))
     json.dumps(ex.summary, allow_nan=False)
     # figures are Bokeh json items with the named pieces the page fills
-    for name in ("hist", "reference_hist", "mean", "cvar", "zero"):
+    for name in ("hist", "reference_outline", "extent", "mean", "cvar", "zero", "loss"):
         assert f'"name": "{name}"' in ex.outcome_figure
     for name in ("frontier", "current", "references"):
         assert f'"name": "{name}"' in ex.frontier_figure
@@ -230,9 +230,9 @@ def test_replies_carry_the_input_number_and_values_read_at_the_variables_resolut
     send(ex, outbox, "evaluate", x={"tv": 2e5, "radio": 0}, seq=12)
     assert ex.applied["seq"] == 12 and outbox.of_type("rejected")[-1]["seq"] == 12
     assert ex.decision == {"tv": 6e4, "radio": 4e4}
-    # figures: readable ticks, legends below the plots
+    # figures: readable ticks; no Bokeh legend (the page writes one below each plot)
     for fig in (ex.outcome_figure, ex.frontier_figure):
-        assert "CustomJSTickFormatter" in fig and '"below"' in fig
+        assert "CustomJSTickFormatter" in fig and '"Legend"' not in fig
 
 
 def test_figures_carry_their_first_data(demand):
@@ -257,5 +257,94 @@ def test_figures_carry_their_first_data(demand):
 
     hist = columns(ex.outcome_figure, "hist")
     assert hist["count"] == ex.summary["counts"] and hist["left"] == ex.summary["edges"][:-1]
+    assert columns(ex.outcome_figure, "extent") == ex.summary["view"]
+    assert columns(ex.outcome_figure, "reference_outline") == ex.references[0]["outline"]
     assert columns(ex.frontier_figure, "current")["mean"] == [ex.summary["mean"]]
     assert columns(ex.frontier_figure, "references")["label"] == ["naive (means)", "current"]
+
+
+# ------------------------------------------------------------------ readable page, own model
+def stock_problem(rng, price=3.5, cost=1.0, days=3, mean_demand=40.0):
+    """Stock for three days against a demand posterior predictive (gamma-Poisson draws, as
+    ``pm.sample_posterior_predictive`` would give for a count model): profits far from 0."""
+    rate = rng.gamma(50.0, mean_demand / 50.0, size=(400, days))
+    demand = rng.poisson(rate)
+
+    def profit(stock, s):
+        return (price * np.minimum(stock, s["y"]) - cost * stock).sum(axis=1)
+
+    return DecisionProblem([DecisionVariable(f"stock_day{i + 1}", 0, 150) for i in range(days)],
+                           {"y": demand}, profit)
+
+
+def test_the_outcome_plot_spans_the_outcomes_and_reaches_zero_only_near_it():
+    from bayes_widgets.core.figures_decision import histogram_outline, outcome_view
+
+    rng = np.random.default_rng(3)
+    ex = bw.DecisionExplorer(stock_problem(rng))
+    outcomes = ex.problem.outcomes(ex.problem.check_x(ex.decision))
+    assert outcomes.min() > 100  # profits far above 0 ...
+    lo, hi = ex.summary["view"]["x"]
+    naive = ex.references[0]
+    # ... so the plot spans this decision's and the naive one's outcomes, not 0 and the loss band
+    assert lo == min(ex.summary["edges"][0], naive["edges"][0]) and lo > 0
+    assert hi == max(ex.summary["edges"][-1], naive["edges"][-1])
+    assert ex.summary["view"]["y"] == [0.0, float(max(max(ex.summary["counts"]), max(naive["counts"])))]
+    # a decision whose outcomes come near 0 (no stock at all: a profit of exactly 0) or cross it
+    ex.set_decision([0, 0, 0])
+    assert ex.summary["view"]["x"][0] <= 0 <= ex.summary["view"]["x"][1]
+    ex.set_decision([150, 150, 150])  # far too much stock: losses on many scenarios
+    assert ex.summary["prob_loss"] > 0 and ex.summary["view"]["x"][0] < 0
+    # the rule itself: a gap to 0 above a quarter of the outcomes' range leaves 0 out
+    assert outcome_view([([280.0, 300.0, 350.0], [3, 5])]) == {"x": [280.0, 350.0], "y": [0.0, 5.0]}
+    assert outcome_view([([10.0, 50.0, 100.0], [1, 2])])["x"] == [0.0, 100.0]
+    assert outcome_view([([-100.0, -80.0, -60.0], [1, 2])])["x"] == [-100.0, -60.0]
+    assert outcome_view([([-30.0, -10.0, -5.0], [1, 2])])["x"] == [-30.0, 0.0]
+    # the reference is drawn as an outline over the bars, which stay visible
+    assert histogram_outline([0.0, 1.0, 2.0], [3, 5]) == {"x": [0.0, 0.0, 1.0, 1.0, 2.0, 2.0],
+                                                          "y": [0.0, 3.0, 3.0, 5.0, 5.0, 0.0]}
+    outline = naive["outline"]
+    assert outline["x"][0] == naive["edges"][0] and outline["x"][-1] == naive["edges"][-1]
+    assert max(outline["y"]) == max(naive["counts"]) and outline["y"][0] == outline["y"][-1] == 0
+    # the axes follow the extent only: the loss band (a box reaching to -inf) does not widen them
+    item = json.loads(ex.outcome_figure)
+    ranges = [m for m in _models(item) if m.get("name") == "DataRange1d"]
+    extent_renderer = [m for m in _models(item) if m.get("name") == "GlyphRenderer"
+                       and _source_name(item, m) == "extent"]
+    assert len(ranges) == 2 and len(extent_renderer) == 1
+    for r in ranges:
+        assert [ref["id"] for ref in r["attributes"]["renderers"]] == [extent_renderer[0]["id"]]
+
+
+def test_the_optimum_says_converged_once_and_names_its_objective_like_the_menu(outbox):
+    rng = np.random.default_rng(3)
+    ex = bw.DecisionExplorer(stock_problem(rng))
+    o = ex.optimum
+    assert o["converged"] and o["message"] == "converged"
+    assert o["detail"] == ""  # nothing beyond "converged": the page adds nothing after its tag
+    assert (o["measure"], o["level"]) == ("mean", None)
+    send(ex, outbox, "optimise", objective="cvar", level=0.1)
+    assert (ex.optimum["measure"], ex.optimum["level"]) == ("cvar", 0.1)
+    # an integer problem's message explains how the integers were found: kept
+    demand = np.random.default_rng(5).gamma(4.0, 25.0, size=500)
+    whole = bw.DecisionExplorer(newsvendor(demand))
+    assert "integer" in whole.optimum["detail"] and "converged" not in whole.optimum["detail"].lower()
+
+
+def _models(node):
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "name" in node:
+            yield node
+        for v in node.values():
+            yield from _models(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _models(v)
+
+
+def _source_name(item, renderer):
+    ref = renderer["attributes"]["data_source"]
+    if "attributes" in ref:
+        return ref["attributes"].get("name")
+    by_id = {m["id"]: m for m in _models(item) if "id" in m}
+    return by_id[ref["id"]]["attributes"].get("name")

@@ -1,9 +1,16 @@
 """Bokeh figures of the decision explorer: the outcome distribution and the risk–return view.
 
 Both are built once with named, empty sources and annotations; the page fills them from
-the widget's traits on every change (``hist``, ``reference_hist``; spans ``mean``,
-``cvar``, ``zero``; box ``loss``; sources ``frontier``, ``current``, ``references``).
-Legends stand below the plots, never over the data; ticks are plain or SI.
+the widget's traits on every change (``hist``, ``reference_outline``, ``extent``; spans
+``mean``, ``cvar``, ``zero``; box ``loss``; sources ``frontier``, ``current``,
+``references``). Ticks are plain or SI. The figures carry no Bokeh legend: the page
+writes one below each plot, listing only what is drawn, and a Bokeh legend would be
+repainted with every move of a slider.
+
+The outcome plot's axes span its ``extent`` source, not every glyph: the chosen
+decision's histogram and the reference's outline, widened to 0 (and so to the loss
+region) only when the outcomes come near 0 or cross it (:func:`outcome_view`). Profits
+between 280 and 350 fill the plot instead of its last fifth.
 """
 
 from __future__ import annotations
@@ -17,15 +24,52 @@ CURRENT = "#1f77b4"
 REFERENCE = "#ff7f0e"
 LOSS = "#d62728"
 CVAR = "#9467bd"
+NEAR_ZERO = 0.25
+"""The outcome plot reaches 0 when the outcomes' gap to it is at most this share of their range."""
+
+
+def outcome_view(histograms, near: float = NEAR_ZERO) -> dict[str, list[float]]:
+    """The outcome plot's extent for ``histograms`` (pairs of bin ``edges`` and ``counts``):
+    ``{"x": [low, high], "y": [0, highest count]}``. ``x`` spans every histogram's edges
+    and reaches 0 when the outcomes cross it or their gap to it is at most ``near`` times
+    their range, so the loss region is shown exactly when the outcomes come near it."""
+    lows, highs, tops = [], [], [0.0]
+    for edges, counts in histograms:
+        if edges is None or len(edges) < 2:
+            continue
+        lows.append(float(edges[0]))
+        highs.append(float(edges[-1]))
+        tops.append(float(max(counts)) if len(counts) else 0.0)
+    if not lows:
+        return {"x": [0.0, 1.0], "y": [0.0, 1.0]}
+    low, high = min(lows), max(highs)
+    gap = low if low > 0 else (-high if high < 0 else 0.0)
+    if gap <= near * (high - low):
+        low, high = min(low, 0.0), max(high, 0.0)
+    return {"x": [low, high], "y": [0.0, max(tops) or 1.0]}
+
+
+def histogram_outline(edges, counts) -> dict[str, list[float]]:
+    """The outline of a histogram as one line (``x``, ``y``): up the first bin's left edge,
+    along each bin's top, down the last bin's right edge. Drawn over the chosen
+    decision's bars it leaves them visible, unlike a second set of bars."""
+    if edges is None or len(edges) < 2:
+        return {"x": [], "y": []}
+    xs, ys = [float(edges[0])], [0.0]
+    for left, right, c in zip(edges[:-1], edges[1:], counts):
+        xs += [float(left), float(right)]
+        ys += [float(c), float(c)]
+    xs.append(float(edges[-1]))
+    ys.append(0.0)
+    return {"x": xs, "y": ys}
 
 
 @functools.lru_cache(maxsize=8)
-def outcome_figure(outcome: str = "profit", reference: str = "reference", width: int = 500,
-                   height: int = 290) -> str:
+def outcome_figure(outcome: str = "profit", width: int = 500, height: int = 270) -> str:
     """Histogram of the chosen decision's outcomes, a reference decision's outline, and
     markers for the mean, the CVaR and the loss region (outcomes below zero)."""
     from bokeh.embed import json_item
-    from bokeh.models import BoxAnnotation, ColumnDataSource, Span
+    from bokeh.models import BoxAnnotation, ColumnDataSource, DataRange1d, Span
     from bokeh.plotting import figure
 
     f = figure(
@@ -38,39 +82,28 @@ def outcome_figure(outcome: str = "profit", reference: str = "reference", width:
         y_axis_label="scenarios",
     )
     hist = ColumnDataSource({"left": [], "right": [], "count": []}, name="hist")
-    ref = ColumnDataSource({"left": [], "right": [], "count": []}, name="reference_hist")
-    this = f.quad(left="left", right="right", top="count", bottom=0, source=hist, color=CURRENT,
-                  alpha=0.55)
-    other = f.quad(left="left", right="right", top="count", bottom=0, source=ref, fill_alpha=0,
-                   line_color=REFERENCE, line_width=1.5)
-    f.add_layout(BoxAnnotation(right=0, fill_color=LOSS, fill_alpha=0.07, name="loss"))
+    ref = ColumnDataSource({"x": [], "y": []}, name="reference_outline")
+    extent = ColumnDataSource({"x": [], "y": []}, name="extent")
+    f.quad(left="left", right="right", top="count", bottom=0, source=hist, color=CURRENT, alpha=0.55)
+    f.line("x", "y", source=ref, line_color=REFERENCE, line_width=1.5)
+    # the axes follow this invisible pair of corners, set by the page (see the module docstring)
+    corners = f.scatter("x", "y", source=extent, size=0, visible=False)
+    f.x_range = DataRange1d(renderers=[corners], range_padding=0.04)
+    f.y_range = DataRange1d(renderers=[corners], range_padding=0.08)
+    f.add_layout(BoxAnnotation(right=0, fill_color=LOSS, fill_alpha=0.07, line_alpha=0, name="loss"))
     f.add_layout(Span(location=0, dimension="height", line_color=LOSS, line_dash="dashed",
                       line_width=1, name="zero"))
     f.add_layout(Span(location=0, dimension="height", line_color="black", line_width=2,
                       name="mean", visible=False))
     f.add_layout(Span(location=0, dimension="height", line_color=CVAR, line_width=2,
                       line_dash="dotdash", name="cvar", visible=False))
-    # the spans' legend entries: a line in the span's style at one point that is not drawn
-    # (NaN), so the legend has a glyph to show and the ranges ignore it
-    nan = float("nan")
-    mean_key = f.line([nan], [nan], line_color="black", line_width=2)
-    cvar_key = f.line([nan], [nan], line_color=CVAR, line_width=2, line_dash="dotdash")
-    _legend_below(f, [("this decision", [this]), (reference, [other]), ("mean", [mean_key]),
-                      ("CVaR", [cvar_key])])
     readable_ticks(f)
     return json.dumps(json_item(f))
 
 
-def _legend_below(f, items) -> None:
-    from bokeh.models import Legend
-
-    f.add_layout(Legend(items=items, orientation="horizontal", label_text_font_size="8pt",
-                        click_policy="none", spacing=8, padding=2, margin=2), "below")
-
-
 @functools.lru_cache(maxsize=8)
 def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: int = 400,
-                    height: int = 290) -> str:
+                    height: int = 270) -> str:
     """Expected outcome against CVaR: the optimum for each risk preference, the chosen
     decision and the reference decisions."""
     from bokeh.embed import json_item
@@ -89,15 +122,13 @@ def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: in
     frontier = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="frontier")
     current = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="current")
     refs = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="references")
-    line = f.line("cvar", "mean", source=frontier, color=CVAR, line_width=1.5)
+    f.line("cvar", "mean", source=frontier, color=CVAR, line_width=1.5)
     points = f.scatter("cvar", "mean", source=frontier, color=CVAR, size=7)
     ref_points = f.scatter("cvar", "mean", source=refs, color=REFERENCE, size=9, marker="square")
     cur = f.scatter("cvar", "mean", source=current, color=CURRENT, size=11, marker="diamond")
     f.add_tools(HoverTool(renderers=[points, ref_points, cur],
                           tooltips=[("", "@label"), ("decision", "@decision"),
                                     ("expected", "@mean{0,0.[00]}"), ("CVaR", "@cvar{0,0.[00]}")]))
-    _legend_below(f, [("optimum per risk preference", [line, points]), ("references", [ref_points]),
-                      ("this decision", [cur])])
     readable_ticks(f)
     return json.dumps(json_item(f))
 

@@ -41,7 +41,13 @@ from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summarise
 from bayes_widgets.core.decision.solvers import OptimisationResult
 from bayes_widgets.core.figures import with_fresh_ids
-from bayes_widgets.core.figures_decision import frontier_figure, outcome_figure, with_source_data
+from bayes_widgets.core.figures_decision import (
+    frontier_figure,
+    histogram_outline,
+    outcome_figure,
+    outcome_view,
+    with_source_data,
+)
 from bayes_widgets.widgets._base import BayesWidget, static_file
 
 NAIVE = "naive (means)"
@@ -89,13 +95,17 @@ class DecisionExplorer(BayesWidget):
     """The shown decision by variable name (always a valid one)."""
     summary = traitlets.Dict().tag(sync=True)
     """The shown decision's outcome distribution: mean, sd, quantiles, CVaR, P(loss),
-    histogram, constraint status."""
+    histogram, constraint status, and the outcome plot's extent (``view``: the histogram
+    and the first reference's, reaching 0 only when the outcomes come near it)."""
     objective = traitlets.Unicode("mean").tag(sync=True)
     level = traitlets.Float(None, allow_none=True).tag(sync=True)
     optimum = traitlets.Dict().tag(sync=True)
-    """Last optimisation: decision, objective, value, converged, exact, message."""
+    """Last optimisation: decision, objective (``measure`` and ``level``), value,
+    converged, exact, message, and ``detail``: the message without what the page says
+    anyway (empty for a plain "converged")."""
     references = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """Decisions shown beside the chosen one: label, x, mean, CVaR, P(loss), histogram."""
+    """Decisions shown beside the chosen one: label, x, mean, CVaR, P(loss), histogram
+    and its ``outline`` (the line the outcome plot draws for the first one)."""
     comparison = traitlets.Dict().tag(sync=True)
     """Held-out verdict of a :class:`NaiveComparison` (difference, se, z), if given."""
     frontier = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -150,13 +160,13 @@ class DecisionExplorer(BayesWidget):
         self.naive_comparison = naive if isinstance(naive, NaiveComparison) else None
         self.frontier_points = []
         self._reference_x: dict[str, np.ndarray] = {}
+        self._view_histograms: list[tuple[list, list]] = []
         with self.hold_sync():
             self.objective, self.level = measure.name, measure.level
             self.cvar_alpha = cvar_level
             self.alphas = list(check_alphas(alphas))
             self.outcome = str(outcome)
             self.variables = [_variable_spec(v) for v in problem.variables]
-        first_reference = NAIVE if naive not in (False, None) else next(iter(references or {}), "reference")
         start = problem.start if x is None else problem.check_x(x)
         self._set_references(naive, references or {})
         if x is None and (optimise_on_start if optimise_on_start is not None else _cheap(problem)):
@@ -165,7 +175,7 @@ class DecisionExplorer(BayesWidget):
             self._show(start)
         # the figures carry the first data, so the page's first paint has something to scale to
         self.outcome_figure = with_fresh_ids(with_source_data(
-            outcome_figure(self.outcome, str(first_reference)), self._outcome_data()))
+            outcome_figure(self.outcome), self._outcome_data()))
         self.frontier_figure = with_fresh_ids(with_source_data(
             frontier_figure(self.outcome, cvar_level), self._frontier_data()))
 
@@ -195,10 +205,13 @@ class DecisionExplorer(BayesWidget):
             "prob_loss": described["prob_loss"],
             "x": dict(result.x),
             "objective": result.objective,
+            "measure": self.objective,
+            "level": self.level,
             "value": _json(result.value),
             "converged": result.converged,
             "exact": result.exact,
             "message": result.message,
+            "detail": _detail(result.message),
             "method": result.method,
             "elapsed_s": result.elapsed_s,
         }
@@ -305,6 +318,8 @@ class DecisionExplorer(BayesWidget):
         ]
         summary["feasible"] = all(c["ok"] for c in summary["constraints"])
         summary["better"] = self._better_references(x)
+        summary["view"] = outcome_view([(summary.get("edges"), summary.get("counts") or []),
+                                        *self._view_histograms])
         with self.hold_sync():
             self.decision = summary["x"]
             self.summary = summary
@@ -315,9 +330,9 @@ class DecisionExplorer(BayesWidget):
             edges = row.get("edges") or []
             return {"left": edges[:-1], "right": edges[1:], "count": row.get("counts") or []}
 
-        data = {"hist": hist(self.summary)}
+        data = {"hist": hist(self.summary), "extent": dict(self.summary.get("view") or {})}
         if self.references:
-            data["reference_hist"] = hist(self.references[0])
+            data["reference_outline"] = self.references[0]["outline"]
         return data
 
     def _frontier_data(self) -> dict[str, dict[str, list]]:
@@ -372,7 +387,10 @@ class DecisionExplorer(BayesWidget):
         for label, x in self._reference_x.items():
             row = self._describe(x)
             row["label"] = label
+            row["outline"] = histogram_outline(row.get("edges"), row.get("counts") or [])
             rows.append(row)
+        # the outcome plot draws the first reference: its extent spans that one's outcomes too
+        self._view_histograms = [(rows[0].get("edges"), rows[0].get("counts") or [])] if rows else []
         self.references = rows
 
 
@@ -432,6 +450,13 @@ def _nice_step(raw: float) -> float:
         if raw <= m * power:
             return float(m * power)
     return float(10 * power)
+
+
+def _detail(message: str) -> str:
+    """An optimiser's message without the parts the page shows anyway: "converged" (the
+    page says converged or NOT converged) and empty parts."""
+    parts = [p.strip() for p in str(message or "").split(";")]
+    return "; ".join(p for p in parts if p and p.lower() not in ("converged", "not converged"))
 
 
 def _json(value: float) -> float | None:
