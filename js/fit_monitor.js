@@ -179,6 +179,12 @@ function captured(model, openState) {
   return out;
 }
 
+const TIMING_NOTES = {
+  "wall time": "from the start of the fit: compiling, sampling and turning the draws into the result",
+  sampling: "from the chains' start to their last draw, pauses excluded",
+  "draws/s": "all chains' draws, tuning included, per second of sampling",
+};
+
 function summaryLine(model) {
   const d = model.get("diagnostics") || {};
   if (!d.backend) return null;
@@ -196,8 +202,10 @@ function summaryLine(model) {
   return h(
     "div",
     { class: "bw-summary", "data-testid": "summary", "data-divergences": d.divergences,
-      "data-draws-per-chain": d.draws_per_chain, "data-partial": d.partial ? "true" : "false" },
-    items.map(([k, v]) => h("span", { style: "margin-right:14px" }, `${k}: `, h("b", {}, v))),
+      "data-draws-per-chain": d.draws_per_chain, "data-partial": d.partial ? "true" : "false",
+      "data-wall-s": d.wall_time_s ?? "", "data-sampling-s": d.sampling_time_s ?? "",
+      "data-draws-per-s": d.draws_per_s ?? "" },
+    items.map(([k, v]) => h("span", { class: "bw-item", title: TIMING_NOTES[k] }, `${k}: `, h("b", {}, v))),
   );
 }
 
@@ -247,7 +255,7 @@ function sviSummary(model) {
     { class: "bw-summary", "data-testid": "summary", "data-steps": svi.steps,
       "data-converged": svi.converged ? "true" : "false", "data-partial": d.partial ? "true" : "false",
       "data-draws-per-chain": d.draws_per_chain },
-    items.map(([k, v]) => h("span", { style: "margin-right:14px" }, `${k}: `, h("b", {}, v))),
+    items.map(([k, v]) => h("span", { class: "bw-item" }, `${k}: `, h("b", {}, v))),
   );
 }
 
@@ -485,28 +493,52 @@ export default {
         src.data = data;
       });
     };
+    // points drawn in chain 0's trace plot: its warm-up and its draws after tuning
     const countPoints = () => {
-      const tr = byName(doc, "trace-0");
-      figure.dataset.points = tr ? tr.get_length() ?? 0 : 0;
+      const n = (name) => byName(doc, name)?.get_length() ?? 0;
+      figure.dataset.points = n("warm-0") + n("trace-0");
       figure.dataset.received = received;
+    };
+    // once a chain has draws after tuning, each trace plot's y range spans only those:
+    // the warm-up stays drawn but no longer sets the scale
+    let following = false;
+    const followPosterior = () => {
+      if (following || !doc) return;
+      const chains = (model.get("chains") || []).length;
+      const posts = [];
+      for (let c = 0; c < chains; c++) posts.push(byName(doc, `trace-${c}`));
+      if (!posts.some((src) => src && src.get_length() > 0)) return;
+      const names = model.get("trace_names") || [];
+      names.forEach((_, j) => {
+        const range = byName(doc, `trace-y-${j}`);
+        const lines = posts.map((_, c) => byName(doc, `post-${j}-${c}`)).filter(Boolean);
+        if (!range || !lines.length) return;
+        range.renderers = lines;
+        range._invalidate_dataranges?.(); // BokehJS recomputes a range when its options change, not its renderers
+      });
+      following = true;
+      figure.dataset.yFollows = "posterior";
     };
     const applyChunks = (chunks, replace) => {
       const maxPoints = model.get("live_points");
       for (const ch of chunks) {
-        const tr = byName(doc, `trace-${ch.chain}`);
+        const parts = [[byName(doc, `warm-${ch.chain}`), ch.warm], [byName(doc, `trace-${ch.chain}`), ch.trace]];
         const dv = byName(doc, `div-${ch.chain}`);
-        if (!tr || !dv) continue;
-        if (replace) {
-          tr.data = ch.trace;
-          dv.data = ch.div;
-        } else {
-          received += ch.trace.x.length;
-          tr.stream(ch.trace);
-          if (ch.div.x.length) dv.stream(ch.div);
+        if (parts.some(([src]) => !src) || !dv) continue;
+        for (const [src, data] of parts) {
+          if (!data) continue;
+          if (replace) src.data = data;
+          else if (data.x.length) {
+            received += data.x.length;
+            src.stream(data);
+          }
+          // keep the whole chain in view: halve the resolution instead of dropping the start
+          if (src.get_length() > maxPoints) src.data = everyOther(src.data);
         }
-        // keep the whole chain in view: halve the resolution instead of dropping the start
-        if (tr.get_length() > maxPoints) tr.data = everyOther(tr.data);
+        if (replace) dv.data = ch.div;
+        else if (ch.div.x.length) dv.stream(ch.div);
       }
+      followPosterior();
       countPoints();
     };
     const embed = async () => {
@@ -515,10 +547,13 @@ export default {
       try {
         const Bokeh = await whenBokeh();
         ({ doc } = await embedFigure(Bokeh, figure, json, theme));
+        following = false;
+        delete figure.dataset.yFollows;
         stream?.dispose();
         stream = null;
         if (!FINAL.has(model.get("status"))) stream = new TraceStream(model, applyChunks);
         else applyRanks();
+        followPosterior();
         countPoints();
         figure.dataset.rendered = "true";
       } catch (err) {

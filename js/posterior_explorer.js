@@ -34,6 +34,12 @@ const css = `
 const COLUMNS = [["mean", "mean"], ["sd", "sd"], ["hdi_3%", "hdi 3%"], ["hdi_97%", "hdi 97%"],
   ["ess_bulk", "ess bulk"], ["ess_tail", "ess tail"], ["r_hat", "R-hat"]];
 
+/** A cell's text: an effective sample size is a count of draws (whole, as in the monitor). */
+function cellText(key, x) {
+  if (key.startsWith("ess_")) return x === null || x === undefined || !Number.isFinite(x) ? "–" : String(Math.round(x));
+  return fmt(x, 4);
+}
+
 export default {
   initialize() {},
 
@@ -86,7 +92,7 @@ export default {
           member ? "bw-member" : ""].join(" ").trim() || null,
         "data-quantity": r.name, "data-problem": String(problems.length > 0),
       }, h("td", { class: "bw-left" }, r.name),
-      ...COLUMNS.map(([k]) => h("td", { "data-col": k, "data-value": r[k] ?? "" }, fmt(r[k], 4))),
+      ...COLUMNS.map(([k]) => h("td", { "data-col": k, "data-value": r[k] ?? "" }, cellText(k, r[k]))),
       h("td", { class: "bw-why", "data-testid": "row-problems" }, problems.join("; ")));
       tr.addEventListener("click", () => sendCommand(model, "select", { quantities: [r.name] }));
       return tr;
@@ -129,19 +135,28 @@ export default {
         ...body);
     };
 
+    // the variable whose quantities the list shows: the one plotted first, until the
+    // reader picks another in the selector
+    const variableOf = (q) => ((model.get("variables") || []).find((v) => (v.quantities || []).includes(q)) || {}).name;
+    let viewed = variableOf((model.get("selected") || [])[0]);
     const renderChoices = () => {
       const vars = model.get("variables") || [];
-      const current = variableSelect.value || (model.get("selected") || [""])[0].split("[")[0];
+      if (!vars.some((v) => v.name === viewed)) viewed = vars[0]?.name;
       variableSelect.replaceChildren(...vars.map((v) =>
-        h("option", { value: v.name, selected: v.name === current }, `${v.name}${v.dims.length ? ` (${v.dims.join(", ")})` : ""}`)));
+        h("option", { value: v.name, selected: v.name === viewed }, `${v.name}${v.dims.length ? ` (${v.dims.join(", ")})` : ""}`)));
+      variableSelect.value = viewed ?? "";
       const chosen = new Set(model.get("selected") || []);
-      const v = vars.find((x) => x.name === variableSelect.value) || vars[0];
+      const v = vars.find((x) => x.name === viewed);
       quantitySelect.replaceChildren(...(v?.quantities || []).map((q) =>
         h("option", { value: q, selected: chosen.has(q) }, q)));
+      root.dataset.viewedVariable = viewed ?? "";
       const forestChosen = new Set(model.get("forest_variables") || []);
       forestSelect.replaceChildren(...vars.map((x) => h("option", { value: x.name, selected: forestChosen.has(x.name) }, x.name)));
     };
-    variableSelect.addEventListener("change", renderChoices);
+    variableSelect.addEventListener("change", () => {
+      viewed = variableSelect.value;
+      renderChoices();
+    });
     plot.addEventListener("click", () => {
       const picked = [...quantitySelect.selectedOptions].map((o) => o.value);
       const others = (model.get("selected") || []).filter((q) => !picked.includes(q));
@@ -201,7 +216,12 @@ export default {
       }
     };
 
-    const onSelected = () => { renderTable(); renderChoices(); };
+    const onSelected = () => {
+      // what is plotted now (a row click, Plot selected, or Python's select()) leads the selector
+      viewed = variableOf((model.get("selected") || [])[0]) ?? viewed;
+      renderTable();
+      renderChoices();
+    };
     model.on("change:summary change:facts change:problems", renderHeader);
     model.on("change:summary change:selected change:groups", onSelected);
     model.on("change:variables change:forest_variables", renderChoices);

@@ -79,8 +79,10 @@ export function si(x, digits = 3) {
   return `${Number((x / scale).toPrecision(digits))}${suffix}`;
 }
 
+/** A duration: "42 ms" under 0.1 s (a fast sampler's 5 ms is not "0.0 s"), "7.2 s", "2 min 41 s". */
 export function fmtSeconds(s) {
   if (s === null || s === undefined || !Number.isFinite(s)) return "–";
+  if (s < 0.1) return `${Math.round(s * 1000)} ms`;
   if (s < 60) return `${s.toFixed(1)} s`;
   const m = Math.floor(s / 60);
   return `${m} min ${Math.round(s - 60 * m)} s`;

@@ -142,6 +142,12 @@ def test_centred_hierarchy_problems_named_the_same_everywhere(schools_fits, back
         assert row["problems"] == expected
         assert table.loc[row["name"], "problems"] == ", ".join(expected)
     assert any(row["name"] == "theta[A]" for row in ex.summary)
+    # the model's order (mu, tau, theta) everywhere, whatever order the sampler wrote
+    assert list(r.idata["posterior"].to_dataset().data_vars) == ["mu", "tau", "theta"]
+    order = ["mu", "tau", *(f"theta[{s}]" for s in SCHOOLS)]
+    assert [p["name"] for p in d.parameters] == order
+    assert [row["name"] for row in ex.summary] == order
+    assert [v["name"] for v in ex.variables] == ["mu", "tau", "theta"]
 
 
 def test_the_rules(models):
@@ -274,6 +280,76 @@ def test_nutpie_rates_are_the_chains_own(models):
     # not the wall time with compiling and the trace's conversion
     assert d.sampling_time_s == pytest.approx(sum(c.running_s for c in chains), rel=0.5, abs=0.1)
     assert d.draws_per_s == pytest.approx(1200 / d.sampling_time_s)
+
+
+def test_chains_started_with_the_sampler_are_timed_on_the_fits_clock(monkeypatch):
+    """nutpie's chains start when it is called; its ``runtime_ms`` counts whole
+    milliseconds (600 draws in "5 ms" and "2 ms": 120k and 300k draws/s, the second
+    give or take half). Timed from the sampler's start on this process's clock, both
+    chains read the 12 ms they took, and the fit 1,200 draws in 12 ms."""
+    from bayes_widgets.core import state as state_module
+
+    clock = [100.0]
+    monkeypatch.setattr(state_module.time, "perf_counter", lambda: clock[0])
+    state = FitState(chains=2, tune=300, draws=300, trace_names=(), cores=2)
+    state.mark_sampler_started()
+    clock[0] = 100.012
+    for chain, ms in ((0, 5), (1, 2)):
+        state.record_progress(chain, draws_done=600, tuning=False, divergences=0, divergences_tuning=0,
+                              step_size=0.5, n_steps=7, runtime_s=ms / 1000, runtime_resolution_s=0.001)
+    chains = state.chain_statuses()
+    assert [c.running_s for c in chains] == pytest.approx([0.012, 0.012])
+    assert [c.draws_per_s for c in chains] == pytest.approx([50_000, 50_000])
+    assert state.sampling_seconds() == pytest.approx(0.012)
+    assert state.overall(chains)["draws_per_s"] == pytest.approx(100_000)
+
+
+def test_coarse_runtime_only_where_nothing_finer_is_known(monkeypatch):
+    """A chain that waited for a core (not timed from the sampler's start) is timed on
+    this clock between two reports; nutpie's runtime of whole milliseconds is its time
+    only while it has been seen once. NumPyro's exact runtime is taken as it is."""
+    from bayes_widgets.core import state as state_module
+
+    clock = [0.0]
+    monkeypatch.setattr(state_module.time, "perf_counter", lambda: clock[0])
+    state = FitState(chains=2, tune=100, draws=100, trace_names=(), cores=1)
+    state.mark_sampler_started()
+
+    def report(chain, t, done, ms):
+        clock[0] = t
+        state.record_progress(chain, draws_done=done, tuning=done <= 100, divergences=0, divergences_tuning=0,
+                              step_size=0.5, n_steps=3, runtime_s=ms / 1000, runtime_resolution_s=0.001)
+
+    report(0, 1.0, 200, 990)
+    report(1, 1.10, 150, 7)  # first seen with 150 draws: only nutpie's "7 ms" is known
+    chains = state.chain_statuses()
+    assert chains[0].running_s == pytest.approx(1.0)  # from the sampler's start
+    assert chains[1].draws_per_s == pytest.approx(150 / 0.007)
+    report(1, 1.5, 200, 450)  # 50 more draws in 0.4 s on this clock
+    chain = state.chain_statuses()[1]
+    assert chain.draws_per_s == pytest.approx(50 / 0.4)
+    assert chain.running_s == pytest.approx(200 / (50 / 0.4))  # the first 150 at that rate
+    assert state.sampling_seconds() == pytest.approx(1.5)
+    exact = FitState(chains=1, tune=10, draws=10, trace_names=())
+    exact.record_progress(0, draws_done=20, tuning=False, divergences=0, divergences_tuning=0,
+                          step_size=0.5, n_steps=3, runtime_s=0.004)
+    assert exact.chain_statuses()[0].draws_per_s == pytest.approx(5000)
+
+
+def test_nutpie_sampling_time_is_the_chains_time_on_the_fits_clock(models):
+    """Chains side by side (cores=2): every chain's rate, the fit's rate and its sampling
+    time agree (no 0.0 s, no rate from a 2 ms runtime), and the sampling time is less
+    than the wall time, which holds compiling and the trace's conversion too."""
+    session = FitSession(models["schools"], backend="nutpie", draws=300, tune=300, chains=2, cores=2, seed=4)
+    r = session.start().wait(timeout=120)
+    d = r.diagnostics
+    chains = session.state.chain_statuses()
+    assert 0.0005 < d.sampling_time_s < d.wall_time_s
+    assert d.draws_per_s == pytest.approx(1200 / d.sampling_time_s)
+    for c in chains:  # each chain ran from the sampler's start to its last draw
+        assert c.running_s <= d.sampling_time_s * 1.0001
+        assert c.draws_per_s == pytest.approx(600 / c.running_s)
+    assert max(c.running_s for c in chains) == pytest.approx(d.sampling_time_s, rel=1e-6)
 
 
 def test_eta_counts_chains_waiting_for_a_core():

@@ -61,8 +61,10 @@ def test_trace_streams_in_order_and_covers_every_draw(small_model, outbox):
     per_chain = {0: [], 1: []}
     for m in traces:
         for chunk in m["chunks"]:
-            assert len(chunk["trace"]["x"]) <= STREAM_POINTS
-            per_chain[chunk["chain"]].extend(chunk["trace"]["x"])
+            # the warm-up and the draws after tuning travel apart (their own sources)
+            assert all(x < 150 for x in chunk["warm"]["x"]) and all(x >= 150 for x in chunk["trace"]["x"])
+            assert len(chunk["warm"]["x"]) + len(chunk["trace"]["x"]) <= STREAM_POINTS
+            per_chain[chunk["chain"]].extend(chunk["warm"]["x"] + chunk["trace"]["x"])
     for xs in per_chain.values():
         # thinned to a plot's worth per update, in order, from the first draw on
         assert xs[0] == 0
@@ -71,10 +73,72 @@ def test_trace_streams_in_order_and_covers_every_draw(small_model, outbox):
     assert mon.wait_rendered(timeout=30)
     item = json.loads(mon.figure_json)
     sources = _named_sources(item)
+    assert sources["warm-0"]["x"][0] == sources["warm-1"]["x"][0] == 0
+    assert sources["warm-0"]["x"][-1] == 149 and sources["trace-0"]["x"][0] == 150
     assert sources["trace-0"]["x"][-1] == sources["trace-1"]["x"][-1] == 299
     # values stream in the constrained space: sigma is positive
-    sigmas = [v for m in traces for c in m["chunks"] for v in c["trace"]["v1"]]
+    sigmas = [v for m in traces for c in m["chunks"] for v in c["warm"]["v1"] + c["trace"]["v1"]]
     assert min(sigmas) > 0
+
+
+def _models(node, out=None) -> list[dict]:
+    """Every model definition (``{"type": "object", "name": ..., "id": ...}``) in a json_item."""
+    out = [] if out is None else out
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "id" in node:
+            out.append(node)
+        for v in node.values():
+            _models(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _models(v, out)
+    return out
+
+
+def _layout(figure_json: str) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(plots by title, models by id) of a monitor's trace/rank figure."""
+    models = _models(json.loads(figure_json))
+    by_id = {m["id"]: m for m in models}
+    plots = {}
+    for m in models:
+        title = (m.get("attributes") or {}).get("title")
+        if m.get("name") == "Figure" and isinstance(title, dict):
+            text = (by_id.get(title["id"], title).get("attributes") or {}).get("text")
+            plots[text] = m
+    return plots, by_id
+
+
+def _ref_names(refs, by_id) -> list[str]:
+    return [(by_id[r["id"]].get("attributes") or {}).get("name") or by_id[r["id"]]["name"] for r in refs or []]
+
+
+def test_trace_figure_legend_outside_the_data_and_y_range_after_tuning(outbox):
+    """The chains' legend sits beside the first rank plot, in no plot's data area; once a
+    chain has draws after tuning, each trace plot's y range spans only those, so a
+    warm-up from far away (sigma starting near 50) does not flatten the posterior."""
+    with pm.Model() as model:
+        sigma = pm.HalfNormal("sigma", 50)
+        pm.Normal("y", 0, sigma, observed=np.random.default_rng(2).normal(0, 3, size=40))
+    mon = monitor(model, outbox, backend="pymc", draws=100, tune=100)
+    mon.wait()
+    assert mon.wait_rendered(timeout=30)
+    plots, by_id = _layout(mon.figure_json)
+    assert set(plots) == {"sigma", "sigma ranks"}
+    legends = {title: [side for side in ("center", "above", "below", "left", "right")
+                       for ref in (p["attributes"].get(side) or []) if by_id[ref["id"]]["name"] == "Legend"]
+               for title, p in plots.items()}
+    assert legends == {"sigma": [], "sigma ranks": ["right"]}, legends
+    # the y range of the trace follows the post-tuning lines only
+    trace = plots["sigma"]["attributes"]
+    y_range = by_id[trace["y_range"]["id"]]
+    assert y_range["attributes"]["name"] == "trace-y-0"
+    assert sorted(_ref_names(y_range["attributes"]["renderers"], by_id)) == ["post-0-0", "post-0-1"]
+    # before any draw after tuning, the range spans whatever is drawn (the warm-up)
+    from bayes_widgets.core.figures import trace_rank_figure
+
+    plots, by_id = _layout(trace_rank_figure(["sigma"], 2, 100))
+    y_range = by_id[plots["sigma"]["attributes"]["y_range"]["id"]]
+    assert not y_range["attributes"].get("renderers")
 
 
 def test_messages_are_batched_at_the_session_rate(small_model, outbox):
@@ -94,7 +158,7 @@ def test_sync_replies_with_everything_so_far(small_model, outbox):
     assert reset["request"] == "r1"
     assert reset["seq"] == max(m["seq"] for m in outbox.of_type("trace"))
     assert sorted(c["chain"] for c in reset["chunks"]) == [0, 1]
-    assert all(len(c["trace"]["x"]) == 300 for c in reset["chunks"])
+    assert all(len(c["warm"]["x"]) == 150 and len(c["trace"]["x"]) == 150 for c in reset["chunks"])
 
 
 def test_cancel_message_keeps_partial_draws(small_model, outbox):
@@ -255,7 +319,7 @@ def test_numpyro_nuts_final_state_lands_in_traits(outbox):
     assert mon.wait().status == "finished"
     assert mon.wait_rendered(timeout=30)
     assert (mon.status, mon.method, mon.backend) == ("finished", "mcmc", "numpyro")
-    assert mon.trace_names == ["mu", "tau", "theta_trans[0]", "theta_trans[1]"]
+    assert mon.trace_names == ["mu", "tau", *(f"theta_trans[{i}]" for i in range(6))]
     assert mon.progress["draws_done"] == mon.progress["total"] == 600
     for row in mon.chains:
         assert row["phase"] == "done" and row["step_size"] > 0 and row["tree_depth"] >= 1
@@ -264,7 +328,7 @@ def test_numpyro_nuts_final_state_lands_in_traits(outbox):
     assert {"mu", "tau", "theta_trans[0]", "theta[7]"} <= names
     sources = _named_sources(json.loads(mon.figure_json))
     assert sources["trace-0"]["x"][-1] == sources["trace-1"]["x"][-1] == 299
-    assert len(mon.ranks) == 4 and sum(mon.ranks[0][0]) == 150
+    assert len(mon.ranks) == len(mon.trace_names) and sum(mon.ranks[0][0]) == 150
 
 
 def _regression_args(n):

@@ -1,7 +1,10 @@
 """Bokeh figures of the live views, built in Python and rendered by BokehJS.
 
-Data sources carry names (``trace-<chain>``, ``div-<chain>``, ``rank-<k>``) so the
-browser can find them and stream new draws in without rebuilding the figure.
+Data sources carry names (``warm-<chain>`` for the tuning draws, ``trace-<chain>`` for
+the draws after tuning, ``div-<chain>``, ``rank-<k>``) so the browser can find them and
+stream new draws in without rebuilding the figure. Once a chain has draws after tuning,
+each trace plot's y range (``trace-y-<k>``) spans only those (the lines named
+``post-<k>-<chain>``): the warm-up stays drawn but no longer sets the scale.
 Builders return a ``json_item`` string: a string, not a dict, because saved widget
 state sorts dict keys and Bokeh needs its references defined before use.
 """
@@ -35,21 +38,24 @@ def trace_columns(
     diverging: np.ndarray,
     start: int,
     thin_to: int | None = None,
-) -> tuple[dict[str, list], dict[str, list]]:
-    """Columns for one chain's trace source and divergence source."""
+) -> tuple[dict[str, list], dict[str, list], dict[str, list]]:
+    """Columns of one chain's sources: its tuning draws (``warm-<chain>``), its draws
+    after tuning (``trace-<chain>``) and its divergences (``div-<chain>``)."""
     idx = np.arange(start, start + len(values))
-    keep = slice(None)
+    keep = np.arange(len(values))
     if thin_to and len(values) > thin_to:
         keep = np.unique(np.linspace(0, len(values) - 1, thin_to).astype(int))
     rounded = _round_significant(values)
-    trace = {"x": idx[keep].tolist()}
-    for j in range(len(names)):
-        trace[column(j)] = _json_column(rounded[keep, j])
-    div_idx = np.flatnonzero(diverging)
-    divs = {"x": idx[div_idx].tolist()}
-    for j in range(len(names)):
-        divs[column(j)] = _json_column(rounded[div_idx, j])
-    return trace, divs
+    tuning = np.asarray(tuning, dtype=bool)
+
+    def columns(rows: np.ndarray) -> dict[str, list]:
+        out = {"x": idx[rows].tolist()}
+        for j in range(len(names)):
+            out[column(j)] = _json_column(rounded[rows, j])
+        return out
+
+    return (columns(keep[tuning[keep]]), columns(keep[~tuning[keep]]),
+            columns(np.flatnonzero(diverging)))
 
 
 def _round_significant(values: np.ndarray, digits: int = 6) -> np.ndarray:
@@ -87,20 +93,24 @@ def trace_rank_figure(
     chains: int,
     tune: int,
     *,
-    traces: dict[int, tuple[dict, dict]] | None = None,
+    traces: dict[int, tuple[dict, dict, dict]] | None = None,
     ranks: np.ndarray | None = None,
     bins: int = 20,
 ) -> str:
     """Trace (left) and rank (right) plots, one row per traced scalar, as a json_item string.
 
-    The empty layout is built once per (names, chains, tune, bins) with Bokeh; the data
-    are then written into its named sources, and every call gets fresh model ids so
-    several figures can share a page.
+    ``traces`` maps a chain to its (warm-up, after tuning, divergences) columns (see
+    :func:`trace_columns`). The empty layout is built once per (names, chains, tune, bins)
+    with Bokeh; the data are then written into its named sources, and every call gets
+    fresh model ids so several figures can share a page.
     """
-    text = _fresh_ids(_empty_figure(tuple(names), chains, tune, bins), uuid.uuid4().hex[:8])
+    traces = traces or {}
+    follow = any(len(post.get("x", ())) for _, post, _ in traces.values())
+    text = _fresh_ids(_empty_figure(tuple(names), chains, tune, bins, follow_post=follow), uuid.uuid4().hex[:8])
     data: dict[str, dict[str, list]] = {}
-    for c, (trace, divs) in (traces or {}).items():
-        data[f"trace-{c}"] = trace
+    for c, (warm, post, divs) in traces.items():
+        data[f"warm-{c}"] = warm
+        data[f"trace-{c}"] = post
         data[f"div-{c}"] = divs
     if ranks is not None:
         for j in range(len(names)):
@@ -144,45 +154,62 @@ def _fresh_ids(text: str, suffix: str) -> str:
     return _ID.sub(lambda m: f'"{m[1]}": "{m[2]}-{suffix}"', text)
 
 
+TRACE_TICKS = 4
+"""Ticks wanted on a trace plot's y axis (a short plot: more would crowd the labels)."""
+WARM_ALPHA = 0.45
+"""Opacity of the warm-up lines (the draws after tuning are drawn at 0.8)."""
+
+
 @functools.lru_cache(maxsize=64)
-def _empty_figure(names: tuple[str, ...], chains: int, tune: int, bins: int,
+def _empty_figure(names: tuple[str, ...], chains: int, tune: int, bins: int, *, follow_post: bool = False,
                   width: int = 360, row_height: int = 140) -> str:
+    """The layout without data. With ``follow_post`` each trace plot's y range spans only
+    the draws after tuning (the browser switches to that once such draws stream in)."""
     from bokeh.embed import json_item
     from bokeh.layouts import gridplot
-    from bokeh.models import ColumnDataSource, Span
+    from bokeh.models import ColumnDataSource, DataRange1d, Legend, LegendItem, Span
     from bokeh.plotting import figure
 
     k = len(names)
     empty = {"x": [], **{column(j): [] for j in range(k)}}
+    warm_sources = [ColumnDataSource(dict(empty), name=f"warm-{c}") for c in range(chains)]
     sources = [ColumnDataSource(dict(empty), name=f"trace-{c}") for c in range(chains)]
     div_sources = [ColumnDataSource(dict(empty), name=f"div-{c}") for c in range(chains)]
     rows = []
     shared_x = None
     for j, name in enumerate(names):
         opts = {"x_range": shared_x} if shared_x is not None else {}
-        f = figure(width=width, height=row_height, title=name, toolbar_location=None, tools="", **opts)
+        f = figure(width=width, height=row_height, title=name, toolbar_location=None, tools="",
+                   y_range=DataRange1d(name=f"trace-y-{j}"), **opts)
         shared_x = f.x_range
+        post_lines = []
         for c in range(chains):
-            legend = {"legend_label": f"chain {c}"} if j == 0 else {}
-            f.line("x", column(j), source=sources[c], color=PALETTE[c % len(PALETTE)],
-                   line_width=1, alpha=0.8, **legend)
+            color = PALETTE[c % len(PALETTE)]
+            f.line("x", column(j), source=warm_sources[c], color=color, line_width=1, alpha=WARM_ALPHA,
+                   name=f"warm-{j}-{c}")
+            post_lines.append(f.line("x", column(j), source=sources[c], color=color, line_width=1, alpha=0.8,
+                                     name=f"post-{j}-{c}"))
             f.scatter("x", column(j), source=div_sources[c], marker="x", color=DIVERGENT, size=7)
+        if follow_post:
+            f.y_range.renderers = post_lines
         if tune:
             f.add_layout(Span(location=tune - 0.5, dimension="height", line_color="#999",
                               line_dash="dashed", line_width=1))
-        if j == 0 and chains:
-            f.legend.location = "top_left"
-            f.legend.label_text_font_size = "8pt"
-            f.legend.background_fill_alpha = 0.5
-            f.legend.padding = 2
-            f.legend.spacing = 0
+        f.yaxis.ticker.desired_num_ticks = TRACE_TICKS
         f.xaxis.axis_label = "draw" if j == k - 1 else None
         readable_ticks(f)
         rsrc = ColumnDataSource(rank_columns(np.zeros((chains, bins)), bins), name=f"rank-{j}")
-        r = figure(width=width // 2 + 40, height=row_height, title=f"{name} ranks",
+        # frame_width: every rank plot's frame as wide, the first one's legend beside it
+        r = figure(frame_width=width // 2 - 10, height=row_height, title=f"{name} ranks",
                    toolbar_location=None, tools="")
-        for c in range(chains):
-            r.step("bin", f"c{c}", source=rsrc, mode="center", color=PALETTE[c % len(PALETTE)], line_width=1.5)
+        steps = [r.step("bin", f"c{c}", source=rsrc, mode="center", color=PALETTE[c % len(PALETTE)],
+                        line_width=1.5) for c in range(chains)]
+        if j == 0 and chains:
+            # one legend for the whole grid, at its top right, outside every plot's data
+            legend = Legend(items=[LegendItem(label=f"chain {c}", renderers=[steps[c]]) for c in range(chains)],
+                            label_text_font_size="8pt", padding=2, spacing=0, margin=4,
+                            border_line_alpha=0, background_fill_alpha=0, location="top_left")
+            r.add_layout(legend, "right")
         r.yaxis.visible = False
         readable_ticks(r, "x")
         rows.append([f, r])

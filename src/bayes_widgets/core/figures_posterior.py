@@ -16,7 +16,7 @@ import numpy as np
 
 from bayes_widgets.core.diagnostics import rank_histograms
 from bayes_widgets.core.figure_format import readable_ticks
-from bayes_widgets.core.figures import PALETTE
+from bayes_widgets.core.figures import PALETTE, TRACE_TICKS
 from bayes_widgets.core.posterior import PosteriorData
 
 SELECTED = "#d62728"
@@ -96,6 +96,7 @@ def explorer_figure(
             t.line(keep, values[n][c, keep], color=PALETTE[c % len(PALETTE)], alpha=0.6, line_width=1)
         t.scatter("draw", f"q{j}", source=draws, color="color", size=3, alpha=0.35,
                   selection_color=SELECTED, selection_alpha=1.0, nonselection_alpha=0.08)
+        t.yaxis.ticker.desired_num_ticks = TRACE_TICKS  # a short plot: few, readable ticks
         traces.append(readable_ticks(t))
         r = figure(width=220, height=130, title="rank", tools="", toolbar_location=None)
         edges = np.arange(counts.shape[2] + 1)

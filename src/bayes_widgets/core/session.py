@@ -502,6 +502,8 @@ class FitSession:
                 idata = _drop_warmup(idata)
         elif not self.keep_warmup and idata is not None:
             idata = _drop_warmup(idata)
+        if idata is not None:
+            idata = _in_model_order(idata, _model_order(self.model))
         deterministics = self.backend.deterministic_names()
         if idata is not None and "posterior" in idata.children and deterministics is not None:
             idata["posterior"].attrs["bw_deterministics"] = ",".join(deterministics)
@@ -674,6 +676,35 @@ def _chains_of(tree, group: str) -> int:
     if tree is None or group not in tree.children:
         return 0
     return int(tree[group].to_dataset().sizes.get("chain", 0))
+
+
+def _model_order(model) -> list[str] | None:
+    """A PyMC model's variables as written: its free variables (``model.free_RVs``), then
+    its deterministics; None for a model that does not list them (NumPyro's samples
+    already come in the order of the model's sites)."""
+    free = getattr(model, "free_RVs", None)
+    if free is None:
+        return None
+    return [rv.name for rv in free] + [d.name for d in getattr(model, "deterministics", ())]
+
+
+def _in_model_order(tree, order: list[str] | None):
+    """``tree`` with the variables of its posterior groups in ``order`` (variables it does
+    not name keep their place after those). nutpie writes a model's untransformed free
+    variables before the transformed ones (eight schools: mu, theta, tau); the summary,
+    the monitor and the explorer list them as the model does (mu, tau, theta)."""
+    if not order:
+        return tree
+    rank = {name: i for i, name in enumerate(order)}
+    for group in ("posterior", "warmup_posterior"):
+        if group not in tree.children:
+            continue
+        ds = tree[group].to_dataset()
+        names = list(ds.data_vars)
+        ordered = sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))
+        if ordered != names:
+            tree[group] = ds[ordered]
+    return tree
 
 
 def _drop_warmup(tree):

@@ -68,6 +68,8 @@ class _Chain:
     """The fit's paused seconds at ``started_at`` and ``last_at``."""
     runtime_s: float | None = None
     """Running time reported by the backend itself, pauses excluded, when it has one."""
+    runtime_resolution_s: float = 0.0
+    """The step of ``runtime_s`` (nutpie counts whole milliseconds: 0.001)."""
     pending: list = field(default_factory=list)
 
     def seen(self, draws_done: int, when: float, paused: float) -> None:
@@ -76,16 +78,34 @@ class _Chain:
         if draws_done > self.draws_done or self.last_at is None and draws_done > 0:
             self.last_at, self.paused_last = when, paused
 
-    def own_time(self, paused_now: float) -> tuple[float | None, int]:
-        """(seconds, draws) of the chain's own running: the backend's running time when it
-        reports one (nutpie, NumPyro: pauses excluded), else the time between its first and
-        latest draw seen here, less the pauses between."""
+    def own_time(self, paused_now: float, sampler_start: tuple[float, float] | None = None) -> tuple[float | None, int]:
+        """(seconds, draws) of the chain's own running, pauses excluded, the best known:
+
+        1. with ``sampler_start`` (when the sampler started and the fit's paused seconds
+           then; given for a chain that starts with the sampler): the time from then to
+           its latest draw seen here, all its draws;
+        2. the running time the backend reports, when it is exact (NumPyro's);
+        3. the time between its first and latest draw seen here, the draws seen before
+           counted at the same rate;
+        4. the backend's running time however coarse (nutpie's whole milliseconds, which
+           also leave out time the chain waited for the processor): a chain over
+           within one report, that did not start with the sampler.
+        """
+        if sampler_start is not None and self.last_at is not None and self.draws_done > 0:
+            t0, paused0 = sampler_start
+            seconds = (self.last_at - t0) - (self.paused_last - paused0)
+            if seconds > 0:
+                return seconds, self.draws_done
+        if self.runtime_s and not self.runtime_resolution_s:
+            return self.runtime_s, self.draws_done
+        if self.started_at is not None and self.last_at is not None and self.last_at > self.started_at:
+            seconds = (self.last_at - self.started_at) - (self.paused_last - self.paused_first)
+            seen = self.draws_done - self.first_draws
+            if seconds > 0 and seen > 0:
+                return seconds * self.draws_done / seen, self.draws_done
         if self.runtime_s:
             return self.runtime_s, self.draws_done
-        if self.started_at is None or self.last_at is None or self.last_at <= self.started_at:
-            return None, 0
-        seconds = (self.last_at - self.started_at) - (self.paused_last - self.paused_first)
-        return (max(seconds, 1e-9), self.draws_done - self.first_draws) if seconds > 0 else (None, 0)
+        return None, 0
 
 
 @dataclass(frozen=True)
@@ -136,9 +156,25 @@ class FitState:
         self._converter: Callable[[list], np.ndarray] | None = None
         self._inbox: deque = deque()
         self._pause = _PauseClock()
+        self._sampler_start: tuple[float, float] | None = None
         self.version = 0
 
     # -- writers (sampler side) ---------------------------------------------------
+    def mark_sampler_started(self, when: float | None = None) -> None:
+        """The sampler started its chains now (or at ``when``, a ``perf_counter`` time).
+
+        For a backend whose chains all start together (up to ``cores`` of them), such as
+        nutpie's: their running time is then measured on this clock from this moment to
+        their latest draw, whatever the sampler reports, and the fit's sampling time
+        from here to the last chain's end."""
+        when = time.perf_counter() if when is None else when
+        with self._lock:
+            self._sampler_start = (when, self.paused_seconds())
+
+    def _start_of(self, chain: int) -> tuple[float, float] | None:
+        """The sampler's start, for a chain that starts with it (one of the first ``cores``)."""
+        return self._sampler_start if chain < self.cores else None
+
     def set_converter(self, fn: Callable[[list], np.ndarray]) -> None:
         """``fn(points) -> (n, k)`` turns queued raw points into traced values."""
         self._converter = fn
@@ -164,8 +200,10 @@ class FitState:
         n_steps: int | None,
         runtime_s: float | None,
         tree_depth: int | None = None,
+        runtime_resolution_s: float = 0.0,
     ) -> None:
-        """Counters from a backend that reports progress on its own (nutpie, NumPyro)."""
+        """Counters from a backend that reports progress on its own (nutpie, NumPyro);
+        ``runtime_resolution_s`` is the step of its ``runtime_s`` (0: exact)."""
         c = self._chains[chain]
         now = time.perf_counter()
         paused = self.paused_seconds()
@@ -179,6 +217,7 @@ class FitState:
             c.n_steps = n_steps
             c.tree_depth = tree_depth
             c.runtime_s = runtime_s
+            c.runtime_resolution_s = runtime_resolution_s
             self.version += 1
 
     def append_trace(
@@ -305,7 +344,7 @@ class FitState:
         paused = self.paused_seconds()
         with self._lock:
             chains = list(self._chains)
-            timing = [c.own_time(paused) for c in chains]
+            timing = [c.own_time(paused, self._start_of(i)) for i, c in enumerate(chains)]
             snapshot = [(c.draws_done, c.total, c.tuning, c.divergences, c.divergences_tuning,
                          c.step_size, c.tree_depth, c.n_steps) for c in chains]
         rates = [draws / seconds if seconds and draws > 0 else None for seconds, draws in timing]
@@ -340,25 +379,31 @@ class FitState:
 
     def sampling_seconds(self) -> float | None:
         """Time from the first chain's start to the latest draw seen (the last chain's end
-        once all are done), pauses excluded; None before the first draws."""
+        once all are done), pauses excluded; None before the first draws. With the
+        sampler's start marked (:meth:`mark_sampler_started`) the time runs from then."""
         self._drain_inbox()
         paused = self.paused_seconds()
         now = time.perf_counter()
         with self._lock:
             spans = []
-            for c in self._chains:
-                seconds, draws = c.own_time(paused)
+            for i, c in enumerate(self._chains):
+                seconds, draws = c.own_time(paused, self._start_of(i))
                 if c.started_at is None:
                     continue
                 end = c.last_at if c.draws_done >= c.total or c.runtime_s else now
-                if c.runtime_s:
-                    start = end - c.runtime_s
-                elif seconds and draws:
-                    start = c.started_at - c.first_draws * seconds / draws  # the unseen first draws
+                if self._start_of(i) is not None:
+                    start = self._sampler_start[0]
+                elif seconds:
+                    start = end - seconds  # its own running time, the draws before it was seen included
                 else:
                     start = c.started_at
+                if self._sampler_start is not None:  # no chain starts before the sampler
+                    start = max(start, self._sampler_start[0])
                 spans.append((start, end))
-            paused_from = min((c.paused_first for c in self._chains if c.started_at is not None), default=0.0)
+            if self._sampler_start is not None:
+                paused_from = self._sampler_start[1]
+            else:
+                paused_from = min((c.paused_first for c in self._chains if c.started_at is not None), default=0.0)
         if not spans:
             return None
         return max(_union_length(spans) - max(paused - paused_from, 0.0), 1e-9)

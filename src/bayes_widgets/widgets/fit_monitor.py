@@ -221,9 +221,9 @@ class FitMonitor(BayesWidget):
         with self._send_lock:
             chunks = []
             for d in self.session.state.trace_arrays():
-                trace, divs = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
-                                            d.start, thin_to=LIVE_POINTS)
-                chunks.append({"chain": d.chain, "trace": trace, "div": divs})
+                warm, trace, divs = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
+                                                  d.start, thin_to=LIVE_POINTS)
+                chunks.append({"chain": d.chain, "warm": warm, "trace": trace, "div": divs})
             self.send_message("reset", request=msg.get("request"), seq=self._seq, chunks=chunks)
 
     # -- events from the session (pump thread) -------------------------------------
@@ -257,9 +257,9 @@ class FitMonitor(BayesWidget):
             self._seq += 1
             chunks = []
             for e in pending:
-                trace, divs = trace_columns(self.trace_names, e.values, e.tuning, e.diverging,
-                                            e.start, thin_to=STREAM_POINTS)
-                chunks.append({"chain": e.chain, "trace": trace, "div": divs})
+                warm, trace, divs = trace_columns(self.trace_names, e.values, e.tuning, e.diverging,
+                                                  e.start, thin_to=STREAM_POINTS)
+                chunks.append({"chain": e.chain, "warm": warm, "trace": trace, "div": divs})
             self.send_message("trace", seq=self._seq, chunks=chunks)
 
     def _stream_losses(self, losses) -> None:
