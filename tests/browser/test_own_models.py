@@ -538,11 +538,6 @@ def test_numpyro_model_with_an_improper_prior_fits_live(own: OwnModels):
         expect(table.locator("tr[data-name='mu[0]']")).to_have_count(0, timeout=10_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a NumPyro fit traces at most 4 scalars by default (model_info.expand_trace_names without "
-           "whole_vectors): alpha, sigma, beta[0], beta[1]; beta[2] of the 3-vector is left out",
-)
 def test_numpyro_monitor_traces_the_whole_small_vector(own: OwnModels):
     monitor = own.widget(NUMPYRO_MONITOR, "fit-monitor")
     expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)

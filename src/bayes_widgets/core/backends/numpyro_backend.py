@@ -248,7 +248,8 @@ def _site_dims(name, shape, event_dim, plates, site_names) -> tuple[str, ...]:
 def resolve_numpyro_trace_names(info: ModelInfo, var_names) -> tuple[str, ...]:
     """Like :func:`bayes_widgets.core.model_info.resolve_trace_names`, for NumPyro sites."""
     return expand_trace_names(
-        var_names, info.shapes, list(info.latent), "a latent or deterministic site"
+        var_names, info.shapes, list(info.latent), "a latent or deterministic site",
+        whole_vectors=True,
     )
 
 
