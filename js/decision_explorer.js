@@ -313,26 +313,28 @@ export default {
     let outDoc = null;
     let frontDoc = null;
     let shownView = null; // [x0, x1, y0, y1]: what the outcome plot's axes span now
+    let frontierView = null; // the same for the risk–return plot
     let zeroShown = false;
     const moving = () => Object.values(inputs).some((i) => i.dragging()) ||
       (model.get("applied")?.seq || 0) < lastLocal;
+    /** `next` ([x0, x1, y0, y1]), widened to `shown` while a slider moves; null when it is
+     * what the plot shows already. */
+    const extentTo = (next, shown) => {
+      const v = shown && moving()
+        ? [Math.min(next[0], shown[0]), Math.max(next[1], shown[1]), Math.min(next[2], shown[2]), Math.max(next[3], shown[3])]
+        : next;
+      return shown && v.every((x, i) => x === shown[i]) ? null : v;
+    };
     // The axes span the kernel's extent for this decision (with the reference's, and 0
     // when the outcomes come near it); while a slider is held they only widen.
     const applyView = () => {
       const view = (model.get("summary") || {}).view;
       const extent = byName(outDoc, "extent");
       if (!extent || !view?.x || !view?.y) return;
-      let [x0, x1] = view.x;
-      let [y0, y1] = view.y;
-      if (shownView && moving()) {
-        x0 = Math.min(x0, shownView[0]);
-        x1 = Math.max(x1, shownView[1]);
-        y0 = Math.min(y0, shownView[2]);
-        y1 = Math.max(y1, shownView[3]);
-      }
-      const next = [x0, x1, y0, y1];
-      if (shownView && next.every((v, i) => v === shownView[i])) return;
+      const next = extentTo([...view.x, ...view.y], shownView);
+      if (!next) return;
       shownView = next;
+      const [x0, x1, y0, y1] = next;
       extent.data = { x: [x0, x1], y: [y0, y1] };
       outcomeFig.dataset.xRange = `${x0},${x1}`;
       const zero = x0 <= 0 && x1 >= 0;
@@ -387,6 +389,19 @@ export default {
       outcomeFig.dataset.bins = (s.counts || []).length;
       outcomeFig.dataset.rendered = "true";
     };
+    // the risk–return plot's axes span every point drawn; while a slider moves they only widen
+    const applyFrontierView = () => {
+      const extent = byName(frontDoc, "extent");
+      if (!extent) return;
+      const rows = [...(model.get("frontier") || []), ...(model.get("references") || []), model.get("summary") || {}];
+      const xs = rows.map((r) => r.cvar).filter(Number.isFinite);
+      const ys = rows.map((r) => r.mean).filter(Number.isFinite);
+      if (!xs.length || !ys.length) return;
+      const next = extentTo([Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)], frontierView);
+      if (!next) return;
+      frontierView = next;
+      extent.data = { cvar: next.slice(0, 2), mean: next.slice(2) };
+    };
     const applyFrontier = (all = true) => {
       if (!frontDoc) return;
       const variables = model.get("variables") || [];
@@ -396,11 +411,15 @@ export default {
         label: rows.map((r) => r.label), decision: rows.map((r) => decisionText(r.x, variables)) });
       const cur = byName(frontDoc, "current");
       if (cur && s.x) cur.data = cols([{ ...s, label: "this decision" }]);
-      if (!all) return; // a move changes only the current decision's point
+      if (!all) { // a move changes only the current decision's point
+        applyFrontierView();
+        return;
+      }
       const front = byName(frontDoc, "frontier");
       if (front) front.data = cols(pts);
       const refs = byName(frontDoc, "references");
       if (refs) refs.data = cols(model.get("references") || []);
+      applyFrontierView();
       frontierFig.dataset.points = pts.length;
       frontierFig.dataset.cvars = pts.map((r) => r.cvar).join(",");
       frontierFig.dataset.means = pts.map((r) => r.mean).join(",");
@@ -449,6 +468,7 @@ export default {
       if (d.has("decision")) secondary();
       if (d.has("decision") || d.has("references")) applyOutcome(d.has("references"));
       else if (d.has("view")) applyView();
+      if (d.has("view") && !d.has("decision")) applyFrontierView();
       if (d.has("references") || d.has("frontier")) applyFrontier(true);
       if (d.has("applied")) onApplied();
     };

@@ -261,6 +261,11 @@ def test_figures_carry_their_first_data(demand):
     assert columns(ex.outcome_figure, "reference_outline") == ex.references[0]["outline"]
     assert columns(ex.frontier_figure, "current")["mean"] == [ex.summary["mean"]]
     assert columns(ex.frontier_figure, "references")["label"] == ["naive (means)", "current"]
+    # the risk–return axes span every point drawn (the page widens them while a slider moves)
+    points = [ex.summary, *ex.references]
+    assert columns(ex.frontier_figure, "extent") == {
+        "cvar": [min(p["cvar"] for p in points), max(p["cvar"] for p in points)],
+        "mean": [min(p["mean"] for p in points), max(p["mean"] for p in points)]}
 
 
 # ------------------------------------------------------------------ readable page, own model

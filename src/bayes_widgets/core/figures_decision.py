@@ -3,7 +3,7 @@
 Both are built once with named, empty sources and annotations; the page fills them from
 the widget's traits on every change (``hist``, ``reference_outline``, ``extent``; spans
 ``mean``, ``cvar``, ``zero``; box ``loss``; sources ``frontier``, ``current``,
-``references``). Ticks are plain or SI. The figures carry no Bokeh legend: the page
+``references``, ``extent``). Ticks are plain or SI. The figures carry no Bokeh legend: the page
 writes one below each plot, listing only what is drawn, and a Bokeh legend would be
 repainted with every move of a slider.
 
@@ -107,7 +107,7 @@ def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: in
     """Expected outcome against CVaR: the optimum for each risk preference, the chosen
     decision and the reference decisions."""
     from bokeh.embed import json_item
-    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.models import ColumnDataSource, DataRange1d, HoverTool
     from bokeh.plotting import figure
 
     f = figure(
@@ -122,6 +122,12 @@ def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: in
     frontier = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="frontier")
     current = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="current")
     refs = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="references")
+    extent = ColumnDataSource({"cvar": [], "mean": []}, name="extent")
+    # the axes follow this invisible pair of corners (every point drawn, set by the page):
+    # the chosen decision's point moving inside them repaints the plot, not its axes
+    corners = f.scatter("cvar", "mean", source=extent, size=0, visible=False)
+    f.x_range = DataRange1d(renderers=[corners], range_padding=0.1)
+    f.y_range = DataRange1d(renderers=[corners], range_padding=0.1)
     f.line("cvar", "mean", source=frontier, color=CVAR, line_width=1.5)
     points = f.scatter("cvar", "mean", source=frontier, color=CVAR, size=7)
     ref_points = f.scatter("cvar", "mean", source=refs, color=REFERENCE, size=9, marker="square")
@@ -131,6 +137,17 @@ def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: in
                                     ("expected", "@mean{0,0.[00]}"), ("CVaR", "@cvar{0,0.[00]}")]))
     readable_ticks(f)
     return json.dumps(json_item(f))
+
+
+def corners(*columns_list: dict[str, list]) -> dict[str, list[float]]:
+    """The risk–return plot's ``extent``: the lower-left and upper-right corners of every
+    point in ``columns_list`` (sources' ``cvar`` and ``mean`` columns); missing values
+    are skipped."""
+    xs = [float(v) for c in columns_list for v in c.get("cvar", []) if v is not None]
+    ys = [float(v) for c in columns_list for v in c.get("mean", []) if v is not None]
+    if not xs or not ys:
+        return {"cvar": [], "mean": []}
+    return {"cvar": [min(xs), max(xs)], "mean": [min(ys), max(ys)]}
 
 
 def with_source_data(item: str, data: dict[str, dict[str, list]]) -> str:

@@ -42,6 +42,7 @@ from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summar
 from bayes_widgets.core.decision.solvers import OptimisationResult
 from bayes_widgets.core.figures import with_fresh_ids
 from bayes_widgets.core.figures_decision import (
+    corners,
     frontier_figure,
     histogram_outline,
     outcome_figure,
@@ -341,7 +342,10 @@ class DecisionExplorer(BayesWidget):
                     "label": [r.get("label", "") for r in rows],
                     "decision": [", ".join(f"{k}={v:g}" for k, v in (r.get("x") or {}).items()) for r in rows]}
 
-        return {"current": cols([{**self.summary, "label": "this decision"}]), "references": cols(self.references)}
+        data = {"current": cols([{**self.summary, "label": "this decision"}]), "references": cols(self.references),
+                "frontier": cols(self.frontier)}
+        data["extent"] = corners(*data.values())
+        return data
 
     def _better_references(self, x: np.ndarray) -> list[dict[str, Any]]:
         """Reference decisions that do better than ``x`` on the objective, best first."""
