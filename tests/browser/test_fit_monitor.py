@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 
 import bokeh
-
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from .jupyter_harness import (
     cell_is_running,
@@ -18,6 +17,75 @@ from .jupyter_harness import (
 
 MONITOR = "[data-testid=fit-monitor]"
 TIMEOUT_MS = 120_000
+
+# The Bokeh plots inside ``root`` in page order, read from BokehJS: title, y range, the
+# y extent of the warm-up lines and of the lines after tuning (``warm-*``/``post-*``
+# renderers), the panel sides that hold a legend, and the y axis's major ticks.
+JS_PLOTS = """
+(root) => {
+  const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
+  const Bokeh = key && globalThis[key].lib;
+  const inside = (el) => {
+    for (let n = el; n; ) {
+      if (n === root) return true;
+      n = n.parentNode || (n instanceof ShadowRoot ? n.host : null);
+    }
+    return false;
+  };
+  const out = [];
+  for (const view of Bokeh ? Bokeh.index.all_views() : []) {
+    const plot = view.model;
+    if (!plot || !("x_range" in plot) || !view.renderer_views || !inside(view.el)) continue;
+    const views = [...view.renderer_views.values()];
+    const extent = (prefix) => {
+      let lo = Infinity, hi = -Infinity;
+      for (const rv of views) {
+        const source = rv.model.data_source;
+        if (!(rv.model.name || "").startsWith(prefix) || !rv.glyph || !(source?.get_length() > 0)) continue;
+        const b = rv.glyph.bounds();
+        lo = Math.min(lo, b.y0);
+        hi = Math.max(hi, b.y1);
+      }
+      return Number.isFinite(lo) ? [lo, hi] : null;
+    };
+    const yAxis = views.find((rv) => plot.left.includes(rv.model) && "tick_coords" in rv);
+    const r = view.el.getBoundingClientRect();
+    out.push({
+      title: (plot.title && plot.title.text) || "",
+      top: r.top, left: r.left,
+      y: [plot.y_range.start, plot.y_range.end],
+      warm: extent("warm-"), post: extent("post-"),
+      legends: ["center", "above", "below", "left", "right"]
+        .filter((side) => (plot[side] || []).some((m) => m.constructor.name === "Legend")),
+      yTicks: yAxis ? yAxis.tick_coords.major[1].length : null,
+    });
+  }
+  out.sort((a, b) => a.top - b.top || a.left - b.left);
+  return out;
+}
+"""
+
+
+def plots_of(root: Locator) -> list[dict]:
+    return root.evaluate(JS_PLOTS)
+
+
+def check_trace_figure(figure: Locator) -> list[dict]:
+    """The monitor's trace/rank figure: one legend, beside the first rank plot (outside
+    every plot's data), and each trace plot's y range on the draws after tuning."""
+    plots = plots_of(figure)
+    traces = [p for p in plots if p["post"] is not None]
+    assert traces, plots
+    legends = {p["title"]: p["legends"] for p in plots if p["legends"]}
+    assert legends == {plots[1]["title"]: ["right"]}, legends
+    assert plots[1]["title"].endswith(" ranks")
+    for p in traces:
+        lo, hi = p["post"]
+        pad = 0.1 * (hi - lo) + 1e-9
+        y0, y1 = sorted(p["y"])
+        assert lo - pad <= y0 <= lo and hi <= y1 <= hi + pad, p  # the posterior fills the plot
+        assert p["yTicks"] is not None and p["yTicks"] <= 6, p
+    return plots
 
 
 def monitor_attr(page: Page, name: str, index: int = 0) -> str | None:
@@ -70,10 +138,12 @@ def test_draws_rise_live_while_the_cell_runs(notebook_page):
     assert wait_until(grew, timeout=120), "the live trace received no new points"
     assert status_at_growth == ["sampling"], f"the trace only grew once the fit was {status_at_growth}"
     assert int(figure.get_attribute("data-points")) > 0
-    # running R-hat appears while sampling, before the fit ends
+    # running R-hat appears while sampling, before the fit ends; and once draws after
+    # tuning stream in, the trace plots' y ranges follow them (not the warm-up)
     rhat = page.locator(f"{MONITOR} [data-testid=convergence] tr[data-name=mu]")
-    assert wait_until(lambda: rhat.count() == 1 and (rhat.get_attribute("data-rhat") or "") != "", timeout=60)
-    assert monitor_attr(page, "status") == "sampling", "running R-hat only appeared after the fit"
+    assert wait_until(lambda: rhat.count() == 1 and (rhat.get_attribute("data-rhat") or "") != ""
+                      and figure.get_attribute("data-y-follows") == "posterior", timeout=60)
+    assert monitor_attr(page, "status") == "sampling", "running R-hat or the y ranges only came after the fit"
     # divergences of the centred eight-schools model show up, per chain and in total
     assert wait_until(lambda: int(monitor_attr(page, "divergences") or 0) > 0, timeout=120)
     page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor_live").with_name("fit_monitor_live_widget.png")))
@@ -89,6 +159,20 @@ def test_draws_rise_live_while_the_cell_runs(notebook_page):
     assert rows.count() == 2
     assert {rows.nth(i).get_attribute("data-phase") for i in range(2)} == {"done"}
     page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor").with_name("fit_monitor_widget.png")))
+    final = page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")
+    expect(final).to_have_attribute("data-y-follows", "posterior", timeout=30_000)
+    check_trace_figure(final)
+    # a narrow window: the summary wraps between its items, never inside one
+    page.set_viewport_size({"width": 560, "height": 1000})
+    summary.scroll_into_view_if_needed()
+    items = summary.locator(":scope > span")
+    assert items.count() == 9
+    lines = {round(items.nth(i).bounding_box()["y"]) for i in range(items.count())}
+    assert len(lines) > 1, "the summary did not wrap at 560 px"
+    broken = [items.nth(i).inner_text() for i in range(items.count())
+              if items.nth(i).evaluate("(e) => e.getClientRects().length") != 1]
+    assert broken == [], f"summary items broken across lines: {broken}"
+    page.set_viewport_size({"width": 1400, "height": 1000})
     assert relevant_console_errors(page) == []
     # BokehJS and Python bokeh are the same version: no mismatch warning
     texts = [text for _, text in page.console_messages]
