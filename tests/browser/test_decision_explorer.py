@@ -7,9 +7,41 @@ from playwright.sync_api import Page, expect
 
 from .jupyter_harness import relevant_console_errors, save_screenshot, wait_until
 
-EXPLORER = "[data-testid=decision-explorer]"
+# the notebook shows two explorers: the supply chain's orders and a hand-written stock problem
+EXPLORER = "[data-testid=decision-explorer]:has([data-testid=slider-order_0])"
+STOCK = "[data-testid=decision-explorer]:has([data-testid=slider-stock_day1])"
 TIMEOUT_MS = 120_000
 NAMES = ("order_0", "order_1", "order_2")
+DAYS = ("stock_day1", "stock_day2", "stock_day3")
+
+# What the outcome plot inside `root` shows: its x range, and the extent of the chosen
+# decision's bars and of the reference's outline (read from BokehJS, never set).
+_JS_OUTCOME_PLOT = """
+(root) => {
+  const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
+  const Bokeh = globalThis[key].lib;
+  const fig = root.querySelector("[data-testid=outcome-figure]");
+  const inside = (el) => {
+    for (let n = el; n; ) {
+      if (n === fig) return true;
+      n = n.parentNode || (n instanceof ShadowRoot ? n.host : null);
+    }
+    return false;
+  };
+  const view = Bokeh.index.all_views().find((v) => v.model && "x_range" in v.model && v.renderer_views && inside(v.el));
+  const glyphs = {};
+  for (const rv of view.renderer_views.values()) {
+    const src = rv.model.data_source;
+    if (!src || !rv.model.visible || !(src.get_length() > 0)) continue;
+    const d = src.data;
+    const xs = d.get ? [...(d.get("left") ?? d.get("x") ?? []), ...(d.get("right") ?? [])]
+                     : [...(d.left ?? d.x ?? []), ...(d.right ?? [])];
+    glyphs[src.name] = { type: rv.model.glyph.type, lo: Math.min(...xs), hi: Math.max(...xs) };
+  }
+  const r = view.model.x_range;
+  return { start: r.start, end: r.end, glyphs };
+}
+"""
 
 
 def expected(page: Page) -> float:
@@ -135,4 +167,79 @@ def test_boxes_apply_on_enter_and_tab_and_bad_entries_are_refused_inline(noteboo
     page.keyboard.press("Enter")
     expect(explorer.locator("[data-testid=error]")).to_be_hidden(timeout=30_000)
     assert wait_until(lambda: cell.get_attribute("data-value") == "5", timeout=30)
+    assert relevant_console_errors(page) == []
+
+
+def x_extent(explorer) -> tuple[float, float]:
+    """The outcome plot's extent as the page set it (what the axes span, before padding)."""
+    lo, hi = explorer.locator("[data-testid=outcome-figure]").get_attribute("data-x-range").split(",")
+    return float(lo), float(hi)
+
+
+def test_a_stock_decision_reads_plainly(notebook_page):
+    """A hand-written stock problem far from 0: the plot spans the outcomes, the reference is
+    an outline over the bars, legends list what is drawn, the optimum line says converged once
+    in the menu's words, each variable's bounds sit by its box; a drag widens the axes only
+    while the slider is held."""
+    page = open_explorer(notebook_page)
+    explorer = page.locator(STOCK)
+    expect(explorer.locator("[data-testid=frontier-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    # the optimum line: the objective in the menu's words, "converged" said once
+    note = explorer.locator("[data-testid=optimum]").inner_text()
+    menu = explorer.locator("[data-testid=objective] option:checked").inner_text()
+    assert menu == "expected profit" and note.startswith(f"optimum of {menu}: "), (menu, note)
+    assert note.count("converged") == 1 and note.rstrip().endswith("s)."), note
+    # the plot spans the outcomes (profits far above 0), not 0 and the loss band
+    plot = explorer.evaluate(_JS_OUTCOME_PLOT)
+    bars, outline = plot["glyphs"]["hist"], plot["glyphs"]["reference_outline"]
+    assert outline["type"] == "Line" and bars["type"] == "Quad", plot  # an outline, the bars stay visible
+    data_lo, data_hi = min(bars["lo"], outline["lo"]), max(bars["hi"], outline["hi"])
+    assert plot["start"] > 0 and data_lo > 100, plot
+    assert (data_hi - data_lo) / (plot["end"] - plot["start"]) > 0.85, plot
+    keys = explorer.locator("[data-testid=outcome-legend] [data-key]")
+    assert keys.evaluate_all("els => els.map((e) => e.dataset.key)") == ["current", "reference", "mean", "cvar"]
+    expect(explorer.locator("[data-testid=outcome-legend]")).to_contain_text("naive (means)")
+    # the risk–return legend lists what is drawn: before Risk–return, a hint instead of the curve
+    legend = explorer.locator("[data-testid=frontier-legend]")
+    expect(legend.locator("[data-key=frontier]")).to_have_count(0)
+    expect(legend.locator("[data-testid=frontier-hint]")).to_have_text(
+        "press Risk–return for the optimum per risk preference")
+    # each variable's slider, box and bounds side by side, the boxes in one column
+    lefts = []
+    for day in DAYS:
+        row = explorer.locator(f".bw-var[data-variable={day}]")
+        box = row.locator(f"[data-testid=value-{day}]").bounding_box()
+        bounds = row.locator(".bw-bounds").bounding_box()
+        assert 0 <= bounds["x"] - (box["x"] + box["width"]) <= 24, (day, box, bounds)
+        lefts.append(box["x"])
+    assert max(lefts) - min(lefts) < 1, lefts
+    # a drag down and back: the axes widen while the slider is held, and tighten when let go
+    start = x_extent(explorer)
+    slider = explorer.locator("[data-testid=slider-stock_day1]")
+    slider.scroll_into_view_if_needed()
+    b = slider.bounding_box()
+    y = b["y"] + b["height"] / 2
+    x0 = b["x"] + b["width"] * float(slider.input_value()) / 150
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    seen = []
+    path = [x0 - (x0 - b["x"] - 2) * i / 12 for i in range(1, 13)]
+    for x in path + path[::-1][1:] + [x0]:
+        page.mouse.move(x, y, steps=2)
+        page.wait_for_timeout(40)
+        seen.append(x_extent(explorer))
+    page.wait_for_timeout(300)
+    seen.append(x_extent(explorer))  # still held: nothing narrows
+    widest = seen[-1]
+    assert all(a[0] >= b_[0] and a[1] <= b_[1] for a, b_ in zip(seen, seen[1:])), seen
+    assert widest[0] < start[0] - 20, (start, widest)  # little stock for day 1: lower profits came into view
+    page.mouse.up()
+    assert wait_until(lambda: x_extent(explorer)[0] > widest[0] + 0.5 * (start[0] - widest[0]), timeout=30), (
+        start, widest, x_extent(explorer))
+    # Risk–return: the curve and its legend entry appear, the hint goes
+    explorer.locator("[data-testid=frontier-button]").click()
+    expect(legend.locator("[data-key=frontier]")).to_have_text("optimum per risk preference", timeout=60_000)
+    expect(legend.locator("[data-testid=frontier-hint]")).to_have_count(0)
+    explorer.screenshot(path=str(save_screenshot(page, "decision_explorer_stock").with_name(
+        "decision_explorer_stock_widget.png")))
     assert relevant_console_errors(page) == []
