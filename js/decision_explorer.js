@@ -434,18 +434,22 @@ export default {
     // During a drag the table of decisions and the risk–return view's "this decision"
     // point follow at most every SECONDARY_MS (and once more when the moves stop): the
     // outcome histogram and the statistics are what a move is about, and repainting a
-    // second figure and a table on every reply slows the pace of the first.
+    // second figure and a table on every reply slows the pace of the first. They also
+    // wait for the frame that shows the histogram, so that frame paints the histogram
+    // alone, and they come in the next one.
     let secondaryTimer = null;
     let secondaryAt = 0;
+    let disposed = false;
     const secondary = () => {
       if (secondaryTimer) return;
       const wait = Math.max(0, secondaryAt + SECONDARY_MS - performance.now());
-      secondaryTimer = setTimeout(() => {
+      secondaryTimer = setTimeout(() => requestAnimationFrame(() => setTimeout(() => {
         secondaryTimer = null;
+        if (disposed) return;
         secondaryAt = performance.now();
         renderTable();
         applyFrontier(false);
-      }, wait);
+      }, 0)), wait);
     };
     // One reply changes several traits at once: their change events only mark what to
     // redraw, and one task after them redraws each piece once.
@@ -536,6 +540,7 @@ export default {
       theme.dispose();
       banner.dispose();
       sender.dispose();
+      disposed = true;
       clearTimeout(secondaryTimer);
       model.off("msg:custom", onMsg);
       model.off(null, onAppliedMark);
