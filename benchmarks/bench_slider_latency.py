@@ -11,7 +11,8 @@ Two widgets, each dragged with Playwright's real mouse (``page.mouse.down`` / ``
   the 161-week prior-predictive bands.
 * ``decision``: the DecisionExplorer over the supply-chain problem
   (``supply_chain_problem(generating_process_scenarios(10_000))``); the slider is one
-  order quantity. Each move redraws the profit histogram and the risk–return point.
+  order quantity. Each reply redraws the profit histogram and the statistics line; the
+  table of decisions and the risk–return point follow at most every 150 ms.
 
 The views measure themselves: on each input event the view puts a ``performance.mark``
 (``bw-input:<widget>:<n>``); when the kernel's reply for that input (or a later one: the
@@ -19,6 +20,10 @@ view sends the latest value once the previous one is applied) has been written i
 figure's data sources, the view waits for the next animation frame and a task after it,
 then calls ``performance.measure("bw-input-to-paint:<widget>", mark)``. The benchmark only
 reads those measures with ``page.evaluate``; it never sets a value through JavaScript.
+It also reads Chromium's own counters (DevTools protocol, ``Performance.getMetrics``)
+before and after the measured drag and prints the page's main-thread work per reply:
+style recalculations and layouts, and milliseconds of style, layout, script and all
+tasks. Those depend far less on the machine's other work than the latencies do.
 
     .venv/bin/python benchmarks/bench_slider_latency.py            # ~2-3 min on 2 cores
     .venv/bin/python benchmarks/bench_slider_latency.py --moves 80
