@@ -151,7 +151,7 @@ def test_draws_rise_live_while_the_cell_runs(notebook_page):
     assert draws_done(page) == int(monitor_attr(page, "total"))
     summary = page.locator(f"{MONITOR} [data-testid=summary]")
     expect(summary).to_be_visible()
-    assert int(summary.get_attribute("data-draws-per-chain")) == 4000
+    assert int(summary.get_attribute("data-draws-per-chain")) == 12000
     assert int(summary.get_attribute("data-divergences")) > 0
     # the divergences are named in visible text, as in result.diagnostics.problems
     expect(page.locator(f"{MONITOR} [data-testid=problems]")).to_contain_text("divergent transition")
@@ -218,7 +218,7 @@ def test_same_notebook_renders_in_notebook7(notebook_page):
     expect(page.locator(MONITOR)).to_be_visible(timeout=TIMEOUT_MS)
     assert wait_until(lambda: monitor_attr(page, "status") == "finished", timeout=240)
     expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-    assert int(page.locator(f"{MONITOR} [data-testid=summary]").get_attribute("data-draws-per-chain")) == 4000
+    assert int(page.locator(f"{MONITOR} [data-testid=summary]").get_attribute("data-draws-per-chain")) == 12000
     save_screenshot(page, "fit_monitor_notebook7")
 
 
