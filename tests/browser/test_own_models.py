@@ -87,15 +87,21 @@ _JS_PLOTS_WITHOUT_DATA = """
     plots += 1;
     const title = (plot.title && plot.title.text) || plot.id;
     const bounds = { x: [Infinity, -Infinity], y: [Infinity, -Infinity] };
+    // the glyphs a range spans: those it names (a trace's y range on the draws after
+    // tuning, a figure following invisible corners), else every visible glyph
+    const spans = (axis, rv) => {
+      const own = plot[`${axis}_range`] && plot[`${axis}_range`].renderers;
+      return Array.isArray(own) && own.length ? own.includes(rv.model) : rv.model.visible;
+    };
     let withData = 0;
     for (const rv of view.renderer_views.values()) {
       const source = rv.model && rv.model.data_source;
-      if (!rv.glyph || !source || !(source.get_length() > 0) || !rv.model.visible) continue;
+      if (!rv.glyph || !source || !(source.get_length() > 0)) continue;
       const b = rv.glyph.bounds();
       if (![b.x0, b.x1, b.y0, b.y1].every(Number.isFinite)) continue;
-      withData += 1;
-      bounds.x = [Math.min(bounds.x[0], b.x0), Math.max(bounds.x[1], b.x1)];
-      bounds.y = [Math.min(bounds.y[0], b.y0), Math.max(bounds.y[1], b.y1)];
+      if (rv.model.visible) withData += 1;
+      if (spans("x", rv)) bounds.x = [Math.min(bounds.x[0], b.x0), Math.max(bounds.x[1], b.x1)];
+      if (spans("y", rv)) bounds.y = [Math.min(bounds.y[0], b.y0), Math.max(bounds.y[1], b.y1)];
     }
     if (!withData) continue;
     for (const axis of ["x", "y"]) {
