@@ -99,7 +99,19 @@ def _posterior_checks(result):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_cancel_while_compiling(make_tiny_model, backend, no_leftovers):
     rec = Recorder()
-    session = _start(make_tiny_model(), backend, rec, draws=100, tune=100)  # fresh model: compiles
+    session = FitSession(make_tiny_model(), backend=backend, chains=2, cores=2, seed=7,
+                         draws=100, tune=100)  # fresh model: compiles
+    # a warm compile cache can make PyMC's preparation of a tiny model instant: hold it
+    # for a second so that the cancel surely lands while compiling
+    prepare = session.backend.prepare
+
+    def slow_prepare(control):
+        time.sleep(1.0)
+        prepare(control)
+
+    session.backend.prepare = slow_prepare
+    session.subscribe(rec)
+    session.start()
     assert session.status == "compiling"
     result, seconds = _timed_cancel(session)
     assert seconds < CANCEL_LIMIT_S

@@ -93,7 +93,8 @@ def kidiq_reference() -> dict[str, float]:
     # the posterior of sigma is narrow (sd ~ 0.6 around 18): [s0/2, 2 s0] holds all its mass
     z = integrate.quad(lambda t: np.exp(log_w(t) - log_w(s0)), s0 / 2, 2 * s0)[0]
     e_sigma = integrate.quad(lambda t: t * np.exp(log_w(t) - log_w(s0)), s0 / 2, 2 * s0)[0] / z
-    return {"beta[0]": beta[0], "beta[1]": beta[1], "beta[2]": beta[2], "sigma": e_sigma}
+    # keyed by the model's coordinate labels (coef: intercept, mom_hs, mom_iq)
+    return {"beta[intercept]": beta[0], "beta[mom_hs]": beta[1], "beta[mom_iq]": beta[2], "sigma": e_sigma}
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +111,9 @@ def test_reference_values_match_published_ones(eight_ref, kidiq_ref):
     assert eight_ref["mu"] == pytest.approx(4.4, abs=0.05)
     assert eight_ref["tau"] == pytest.approx(3.6, abs=0.05)
     assert eight_ref["theta[0]"] == pytest.approx(6.2, abs=0.05)
-    assert kidiq_ref["beta[0]"] == pytest.approx(25.7, abs=0.05)
-    assert kidiq_ref["beta[1]"] == pytest.approx(5.95, abs=0.01)
-    assert kidiq_ref["beta[2]"] == pytest.approx(0.564, abs=0.001)
+    assert kidiq_ref["beta[intercept]"] == pytest.approx(25.7, abs=0.05)
+    assert kidiq_ref["beta[mom_hs]"] == pytest.approx(5.95, abs=0.01)
+    assert kidiq_ref["beta[mom_iq]"] == pytest.approx(0.564, abs=0.001)
     assert kidiq_ref["sigma"] == pytest.approx(18.1, abs=0.1)
 
 
