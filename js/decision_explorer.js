@@ -10,7 +10,7 @@
 // legends are HTML below the plots (a Bokeh legend is repainted with every change of the
 // plot) and list only what is drawn.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
-import { h, fmt, morph, errorBanner, versionNote } from "./lib/dom.js";
+import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
@@ -453,12 +453,7 @@ export default {
     };
     // One reply changes several traits at once: their change events only mark what to
     // redraw, and one task after them redraws each piece once.
-    const dirty = new Set();
-    let scheduled = false;
-    const flush = () => {
-      scheduled = false;
-      const d = new Set(dirty);
-      dirty.clear();
+    const mark = batchChanges((d) => {
       if (d.has("variables")) buildControls();
       if (d.has("decision")) {
         syncInputs();
@@ -475,14 +470,7 @@ export default {
       if (d.has("view") && !d.has("decision")) applyFrontierView();
       if (d.has("references") || d.has("frontier")) applyFrontier(true);
       if (d.has("applied")) onApplied();
-    };
-    const mark = (key) => () => {
-      dirty.add(key);
-      if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(flush);
-      }
-    };
+    });
     const onDecision = mark("decision");
     const onOptimum = mark("optimum");
     const onRefs = mark("references");

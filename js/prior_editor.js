@@ -2,7 +2,7 @@
 // elicitation, and the model's prior predictive. Python side:
 // src/bayes_widgets/widgets/prior_editor.py.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
-import { h, fmt, morph, errorBanner, versionNote } from "./lib/dom.js";
+import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
@@ -301,26 +301,14 @@ export default {
     };
     // One reply changes several traits at once: their change events only mark what to
     // redraw, and one task after them redraws each piece once.
-    const dirty = new Set();
-    let scheduled = false;
-    const flush = () => {
-      scheduled = false;
-      const d = new Set(dirty);
-      dirty.clear();
+    const mark = batchChanges((d) => {
       if (d.has("selectors")) renderSelectors();
       if (d.has("selectors") || d.has("values")) renderParams();
       if (d.has("values")) renderSummary();
       if (d.has("curves")) applyCurves();
       if (d.has("predictive")) applyPredictive();
       if (d.has("applied")) onSeq();
-    };
-    const mark = (key) => () => {
-      dirty.add(key);
-      if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(flush);
-      }
-    };
+    });
     const onSelectors = mark("selectors");
     const onValues = mark("values");
     const onCurves = mark("curves");

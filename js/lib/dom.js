@@ -111,3 +111,26 @@ export function versionNote(model) {
     `bayes_widgets front end ${__BW_VERSION__} differs from the Python package ${py}; reinstall the package.`,
   );
 }
+
+/**
+ * Batches change events: `mark(key)` returns a listener that records `key`; one microtask
+ * after the first, `redraw(keys)` runs once with every key recorded meanwhile. One reply
+ * changes several traits at once, and each piece of a view is redrawn once for it.
+ */
+export function batchChanges(redraw) {
+  const dirty = new Set();
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const keys = new Set(dirty);
+    dirty.clear();
+    redraw(keys);
+  };
+  return (key) => () => {
+    dirty.add(key);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import threading
 import traceback
 from importlib.resources import files
@@ -124,3 +126,25 @@ class BayesWidget(anywidget.AnyWidget):
 
 _WIDGET_TRAITS = {"comm", "keys", "log", "layout", "tabbable", "tooltip"}
 """ipywidgets plumbing traits left out of the list of allowed keyword arguments."""
+
+
+class InputWidget(BayesWidget):
+    """A widget whose page numbers each input (``seq``) and sends the latest value once the
+    previous one is applied: every reply echoes the number it handled in :attr:`applied`,
+    together with what it produced (see ``js/lib/inputs.js``)."""
+
+    applied = traitlets.Dict({"seq": 0, "n": 0}).tag(sync=True)
+    """The page's number of the last message handled (``seq``) and a reply counter (``n``),
+    set with the values it produced: the page matches replies to its inputs."""
+
+    @contextlib.contextmanager
+    def _reply(self, msg):
+        """Everything a message changes goes to the page in one update, with its number."""
+        with self.hold_sync():
+            try:
+                yield
+            finally:
+                seq = msg.get("seq")
+                if isinstance(seq, int) and not isinstance(seq, bool):
+                    self.applied = {"seq": seq, "n": int(self.applied.get("n", 0)) + 1}
+

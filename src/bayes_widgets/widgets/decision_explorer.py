@@ -25,7 +25,6 @@ once the previous one is applied instead of queueing every step.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Mapping
@@ -49,7 +48,7 @@ from bayes_widgets.core.figures_decision import (
     outcome_view,
     with_source_data,
 )
-from bayes_widgets.widgets._base import BayesWidget, static_file
+from bayes_widgets.widgets._base import InputWidget, static_file
 
 NAIVE = "naive (means)"
 OPTIMUM = "optimum"
@@ -57,7 +56,7 @@ CHEAP_EVALUATION_S = 0.002
 """An evaluation faster than this (2 ms) makes optimising on construction cheap."""
 
 
-class DecisionExplorer(BayesWidget):
+class DecisionExplorer(InputWidget):
     """Interactive view of a :class:`DecisionProblem` (see the module docstring).
 
     Parameters
@@ -122,9 +121,6 @@ class DecisionExplorer(BayesWidget):
     frontier_figure = traitlets.Unicode("").tag(sync=True)
     dominated = traitlets.Int(0).tag(sync=True)
     """Optima of the risk–return view left out as dominated (another is better on both)."""
-    applied = traitlets.Dict({"seq": 0, "n": 0}).tag(sync=True)
-    """The page's number of the last message handled (``seq``) and a reply counter (``n``),
-    set with the summary it produced: the page matches replies to its inputs."""
 
     def __init__(
         self,
@@ -250,17 +246,6 @@ class DecisionExplorer(BayesWidget):
         self._show(self._reference_x[label])
 
     # -- messages from the page -------------------------------------------------------------
-    @contextlib.contextmanager
-    def _reply(self, msg):
-        """Everything a message changes goes to the page in one update, with its number."""
-        with self.hold_sync():
-            try:
-                yield
-            finally:
-                seq = msg.get("seq")
-                if isinstance(seq, int) and not isinstance(seq, bool):
-                    self.applied = {"seq": seq, "n": int(self.applied.get("n", 0)) + 1}
-
     def _on_evaluate(self, msg) -> None:
         with self._reply(msg):
             try:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import contextlib
-
 import numpy as np
 import traitlets
 
@@ -37,7 +35,7 @@ from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quar
 from bayes_widgets.core.priors.mmm import config_priors, is_mmm, is_prior, mmm_model, model_config_with
 from bayes_widgets.core.priors.model import ModelPriors
 from bayes_widgets.core.priors.predictive import predictive_view
-from bayes_widgets.widgets._base import BayesWidget, static_file
+from bayes_widgets.widgets._base import InputWidget, static_file
 
 SINGLE = "prior"
 
@@ -61,7 +59,7 @@ def _j(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
-class PriorEditor(BayesWidget):
+class PriorEditor(InputWidget):
     """Prior editing bound to a real model (see the module docstring)."""
 
     _esm = traitlets.Unicode().tag(sync=True)
@@ -86,9 +84,6 @@ class PriorEditor(BayesWidget):
     """Probabilities of the quantiles in the summary table."""
     updates = traitlets.Int(0).tag(sync=True)
     """Accepted edits so far (tests and the page read it)."""
-    applied = traitlets.Dict({"seq": 0, "n": 0}).tag(sync=True)
-    """The page's number of the last message handled (``seq``) and a reply counter (``n``),
-    set with the values it produced: the page matches replies to its inputs."""
 
     def __init__(self, source: Any = "Normal", *, draws: int = 500, seed: int | None = None,
                  lower: float | None = None, upper: float | None = None,
@@ -205,17 +200,6 @@ class PriorEditor(BayesWidget):
         self._refresh(predictive=True)
 
     # -- messages from the page -------------------------------------------------------------
-    @contextlib.contextmanager
-    def _reply(self, msg):
-        """Everything a message changes goes to the page in one update, with its number."""
-        with self.hold_sync():
-            try:
-                yield
-            finally:
-                seq = msg.get("seq")
-                if isinstance(seq, int) and not isinstance(seq, bool):
-                    self.applied = {"seq": seq, "n": int(self.applied.get("n", 0)) + 1}
-
     def _reject(self, exc: PriorError, msg) -> None:
         self.error = str(exc)  # the last valid state stays as it was
         self.send_message("rejected", field=exc.field, message=str(exc), seq=msg.get("seq"))
