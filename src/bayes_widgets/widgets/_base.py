@@ -15,6 +15,7 @@ import ipywidgets
 import traitlets
 
 import bayes_widgets
+from bayes_widgets.widgets._urgent import install_urgent_route
 
 STATIC = Path(str(files("bayes_widgets").joinpath("static")))
 
@@ -88,18 +89,7 @@ class BayesWidget(anywidget.AnyWidget):
         self._install_urgent_route()
 
     def _install_urgent_route(self) -> None:
-        comm = self.comm
-        route = getattr(comm, "_reply_subshell_for", None)
-        if not self._urgent or comm is None or not callable(route):
-            return
-
-        def early(data, default):
-            content = data.get("content") if isinstance(data, dict) else None
-            if isinstance(content, dict) and content.get("type") in self._urgent:
-                self._dispatch(self, content, [])
-            return route(data, default)
-
-        comm._reply_subshell_for = early
+        install_urgent_route(self)
 
     def send_message(self, kind: str, **payload: Any) -> None:
         self.send({"type": kind, **payload})
