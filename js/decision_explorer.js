@@ -12,7 +12,7 @@
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
-import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
+import { InputErrors, InputLatency, LatestSender, SliceCache, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const SECONDARY_MS = 150;
@@ -134,13 +134,36 @@ export default {
       latency.sent(seq);
       sendCommand(model, "evaluate", { x, seq });
     });
-    const evaluate = (x) => {
+    const evaluate = (x, input = true) => {
+      const seq = nextSeq();
+      lastLocal = seq;
+      if (input) latency.input(seq); // (not for a position already painted from a slice)
+      sender.push(x, seq);
+    };
+    // Slider positions painted from a slice (see SliceCache) are not sent while the slider
+    // moves: the position let go of is, and its reply puts the same summary in the traits.
+    let local = null; // {seq, x, summary, sent}: the newest position painted from a slice
+    const shownSummary = () =>
+      (local && (model.get("applied")?.seq || 0) < local.seq ? local.summary : model.get("summary")) || {};
+    const slices = new SliceCache((variable, x, request) => sendCommand(model, "slice", { variable, x, request }));
+    const paintLocal = (x, summary) => {
       const seq = nextSeq();
       lastLocal = seq;
       latency.input(seq);
-      sender.push(x, seq);
+      sender.clear();
+      local = { seq, x, summary, sent: false };
+      renderStats();
+      applyOutcome(false);
+      secondary();
+      latency.painted(seq, repainted);
+    };
+    const sendLocal = () => {
+      if (!local || local.sent) return;
+      local.sent = true;
+      evaluate(local.x, false);
     };
     const send = (type, payload = {}) => {
+      local = null;
       sender.clear();
       lastLocal = nextSeq();
       sendCommand(model, type, { ...payload, seq: lastLocal });
@@ -160,15 +183,26 @@ export default {
         const slider = h("input", { type: "range", min: v.lower, max: v.upper, step: v.step,
           "data-testid": `slider-${v.name}`, "aria-label": v.name });
         slider.value = value;
-        const dragging = trackDrag(slider);
+        const dragging = trackDrag(slider, () => sendLocal());
         const box = numberBox({ field: v.name, value: exact(value, v.resolution), testid: `value-${v.name}`, errors,
           minChars: 9, onCommit: (raw) => evaluate({ ...current(), ...readInputs(), [v.name]: raw }) });
         slider.addEventListener("input", () => {
           box.forceValue(exact(+slider.value, v.resolution));
-          evaluate({ ...current(), ...readInputs(), [v.name]: +slider.value });
+          const x = { ...current(), ...readInputs(), [v.name]: +slider.value };
+          const hit = slices.lookup(v.name, x);
+          if (hit) paintLocal(x, hit);
+          else evaluate(x);
         });
-        // let go: the outcome plot's axes tighten to the data again
-        slider.addEventListener("change", onRelease);
+        const wantSlice = () => slices.want(v.name, { ...current(), ...readInputs() });
+        slider.addEventListener("pointerenter", wantSlice);
+        slider.addEventListener("pointerdown", wantSlice);
+        slider.addEventListener("focus", wantSlice);
+        // let go: the kernel gets the position painted from a slice, and the outcome plot's
+        // axes tighten to the data again
+        slider.addEventListener("change", () => {
+          sendLocal();
+          onRelease();
+        });
         inputs[v.name] = { slider, box, dragging, spec: v };
         return h("div", { class: "bw-var", "data-variable": v.name },
           h("b", { title: v.name }, v.name), slider, box,
@@ -197,7 +231,7 @@ export default {
     };
 
     const renderStats = () => {
-      const s = model.get("summary") || {};
+      const s = shownSummary();
       const outcome = model.get("outcome");
       const alpha = s.cvar_alpha ?? model.get("cvar_alpha");
       const q = s.quantiles || {};
@@ -230,7 +264,7 @@ export default {
 
     const renderTable = () => {
       const variables = model.get("variables") || [];
-      const s = model.get("summary") || {};
+      const s = shownSummary();
       const optimum = model.get("optimum") || {};
       const refs = model.get("references") || [];
       const rows = [{ label: "this decision", x: s.x, mean: s.mean, cvar: s.cvar, prob_loss: s.prob_loss, self: true }];
@@ -328,7 +362,7 @@ export default {
     // The axes span the kernel's extent for this decision (with the reference's, and 0
     // when the outcomes come near it); while a slider is held they only widen.
     const applyView = () => {
-      const view = (model.get("summary") || {}).view;
+      const view = shownSummary().view;
       const extent = byName(outDoc, "extent");
       if (!extent || !view?.x || !view?.y) return;
       const next = extentTo([...view.x, ...view.y], shownView);
@@ -366,7 +400,7 @@ export default {
     };
     const applyOutcome = (all = true) => {
       if (!outDoc) return;
-      const s = model.get("summary") || {};
+      const s = shownSummary();
       const hist = byName(outDoc, "hist");
       if (hist && s.edges) {
         hist.data = { left: s.edges.slice(0, -1), right: s.edges.slice(1), count: s.counts };
@@ -393,7 +427,7 @@ export default {
     const applyFrontierView = () => {
       const extent = byName(frontDoc, "extent");
       if (!extent) return;
-      const rows = [...(model.get("frontier") || []), ...(model.get("references") || []), model.get("summary") || {}];
+      const rows = [...(model.get("frontier") || []), ...(model.get("references") || []), shownSummary()];
       const xs = rows.map((r) => r.cvar).filter(Number.isFinite);
       const ys = rows.map((r) => r.mean).filter(Number.isFinite);
       if (!xs.length || !ys.length) return;
@@ -405,7 +439,7 @@ export default {
     const applyFrontier = (all = true) => {
       if (!frontDoc) return;
       const variables = model.get("variables") || [];
-      const s = model.get("summary") || {};
+      const s = shownSummary();
       const pts = model.get("frontier") || [];
       const cols = (rows) => ({ cvar: rows.map((r) => r.cvar), mean: rows.map((r) => r.mean),
         label: rows.map((r) => r.label), decision: rows.map((r) => decisionText(r.x, variables)) });
@@ -479,6 +513,10 @@ export default {
     const onRelease = mark("view");
     const onAppliedMark = mark("applied");
     const onMsg = (msg) => {
+      if (msg.type === "slice") {
+        slices.receive(msg);
+        return;
+      }
       if (msg.type !== "rejected") return;
       sender.done(msg.seq ?? Infinity);
       syncInputs(true);
@@ -502,6 +540,9 @@ export default {
     model.on("change:comparison", renderComparison);
     model.on("change:objective change:level", renderObjective);
     model.on("change:status", renderStatus);
+    // a slice's summaries depend on these (the references, the objective's advice)
+    const forgetSlices = () => slices.clear();
+    model.on("change:references change:objective change:level change:cvar_alpha change:variables", forgetSlices);
     model.on("change:variables", onVariables);
     model.on("msg:custom", onMsg);
     buildControls();
@@ -540,6 +581,7 @@ export default {
       model.off(null, renderObjective);
       model.off(null, renderStatus);
       model.off(null, onVariables);
+      model.off(null, forgetSlices);
     };
   },
 };

@@ -262,11 +262,15 @@ export class InputLatency {
   }
 }
 
-/** Tracks whether the pointer is down on `el` (a slider being dragged). */
-export function trackDrag(el) {
+/** Tracks whether the pointer is down on `el` (a slider being dragged); `onEnd` is called
+ * when a drag ends, wherever the pointer is let go (the value may be back where it began,
+ * when the slider fires no change event). */
+export function trackDrag(el, onEnd = null) {
   el.dataset.dragging = "false";
   const up = () => {
+    const was = el.dataset.dragging === "true";
     el.dataset.dragging = "false";
+    if (was && onEnd) onEnd();
     window.removeEventListener("pointerup", up, true);
   };
   const down = () => {
@@ -279,4 +283,66 @@ export function trackDrag(el) {
   el.addEventListener("lostpointercapture", up);
   el.addEventListener("blur", up);
   return () => el.dataset.dragging === "true";
+}
+
+/**
+ * A slider's every position, summarised by the kernel before a drag, so that a move paints
+ * at once instead of waiting for a reply. The page asks (`want`) when the pointer comes to a
+ * slider or it takes focus; the kernel answers with `{request, variable, values, summaries}`
+ * (no values: this slider is too long or too slow to summarise whole, and every move goes
+ * to the kernel as before). A slice holds for the other variables' values it was made at.
+ */
+export class SliceCache {
+  constructor(ask) {
+    this.ask = ask; // (variable, x, request) => sends the request
+    this.slices = new Map(); // variable -> {key, values, summaries}
+    this.pending = new Map(); // variable -> {request, key}
+    this.declined = new Set(); // `${variable}|${key}` the kernel would not summarise
+    this.counter = 0;
+  }
+
+  static key(variable, x) {
+    return JSON.stringify(Object.keys(x).filter((k) => k !== variable).sort().map((k) => [k, x[k]]));
+  }
+
+  /** Asks for `variable`'s slice at decision `x` unless it is here or on its way. */
+  want(variable, x) {
+    const key = SliceCache.key(variable, x);
+    if (this.slices.get(variable)?.key === key || this.pending.get(variable)?.key === key ||
+      this.declined.has(`${variable}|${key}`)) return;
+    const request = `slice-${Date.now().toString(36)}-${++this.counter}`;
+    this.pending.set(variable, { request, key });
+    this.ask(variable, x, request);
+  }
+
+  /** Takes the kernel's answer; returns true when it was one this cache asked for. */
+  receive(msg) {
+    const p = this.pending.get(msg.variable);
+    if (!p || p.request !== msg.request) return false;
+    this.pending.delete(msg.variable);
+    if (msg.values?.length && msg.values.length === msg.summaries?.length) {
+      this.slices.set(msg.variable, { key: p.key, values: msg.values, summaries: msg.summaries });
+    } else {
+      this.declined.add(`${msg.variable}|${p.key}`);
+    }
+    return true;
+  }
+
+  /** The kernel's summary for decision `x` moved along `variable`, or null. */
+  lookup(variable, x) {
+    const s = this.slices.get(variable);
+    if (!s || s.key !== SliceCache.key(variable, x)) return null;
+    const v = x[variable];
+    const step = s.values.length > 1 ? s.values[1] - s.values[0] : 1;
+    const k = Math.round((v - s.values[0]) / step);
+    const at = s.values[k];
+    return at !== undefined && Math.abs(at - v) <= 1e-9 * Math.max(1, Math.abs(v)) ? s.summaries[k] : null;
+  }
+
+  /** Forgets every slice (the summaries depend on something that changed). */
+  clear() {
+    this.slices.clear();
+    this.pending.clear();
+    this.declined.clear();
+  }
 }

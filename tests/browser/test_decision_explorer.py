@@ -126,6 +126,50 @@ def test_opens_at_the_optimum_and_a_mouse_drag_redraws_all_along(notebook_page):
     assert relevant_console_errors(page) == []
 
 
+def test_a_drag_paints_every_position_from_the_slider_s_slice_and_the_kernel_gets_the_last(notebook_page):
+    """Once the pointer has come to a slider, the kernel has summarised its every position:
+    a drag then repaints the histogram and the statistics on each move without waiting for
+    the kernel, the kernel gets the position let go of, and its summary is the same."""
+    page = open_explorer(notebook_page)
+    explorer = page.locator(EXPLORER)
+    slider = explorer.locator("[data-testid=slider-order_2]")
+    box = explorer.locator("[data-testid=value-order_2]")
+    slider.scroll_into_view_if_needed()
+    b = slider.bounding_box()
+    y = b["y"] + b["height"] / 2
+    page.mouse.move(b["x"] + 0.5 * b["width"], y)  # the pointer comes to the slider
+    page.wait_for_timeout(1500)  # the kernel summarises its positions meanwhile
+    kernel_evaluations = evaluations(page)
+    page.mouse.down()
+    seen = []
+    for i in range(1, 21):
+        page.mouse.move(b["x"] + (0.5 + 0.4 * i / 20) * b["width"], y, steps=1)
+        page.wait_for_timeout(40)
+        seen.append((float(box.input_value()), expected(page), evaluations(page)))
+    assert {e for _, _, e in seen} == {kernel_evaluations}, seen  # the kernel was not asked
+    assert len({v for v, _, _ in seen}) >= 15 and len({m for _, m, _ in seen}) >= 10, seen
+    shown = seen[-1][1]
+    page.mouse.up()
+    final = seen[-1][0]
+    assert wait_until(lambda: evaluations(page) == kernel_evaluations + 1, timeout=30)
+    assert wait_until(lambda: float(explorer.locator("tr[data-label='this decision'] td[data-variable=order_2]")
+                                    .get_attribute("data-value")) == final, timeout=30)
+    assert expected(page) == shown  # the kernel's summary of the position is the one painted
+    # a drag that ends where it began fires no change event: the kernel still hears of it
+    page.mouse.move(b["x"] + 0.9 * b["width"], y)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(b["x"] + (0.9 - 0.3 * i / 10) * b["width"], y)
+        page.wait_for_timeout(30)
+    for i in range(1, 11):
+        page.mouse.move(b["x"] + (0.6 + 0.3 * i / 10) * b["width"], y)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    assert wait_until(lambda: evaluations(page) == kernel_evaluations + 2, timeout=30)
+    assert float(box.input_value()) == final and expected(page) == shown
+    assert relevant_console_errors(page) == []
+
+
 def test_boxes_apply_on_enter_and_tab_and_bad_entries_are_refused_inline(notebook_page):
     page = open_explorer(notebook_page)
     explorer = page.locator(EXPLORER)

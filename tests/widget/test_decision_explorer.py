@@ -353,3 +353,42 @@ def _source_name(item, renderer):
         return ref["attributes"].get("name")
     by_id = {m["id"]: m for m in _models(item) if "id" in m}
     return by_id[ref["id"]]["attributes"].get("name")
+
+
+def test_a_slider_s_slice_is_what_each_position_would_show(demand, outbox):
+    """The page paints drags from a slice: every position's summary, equal to what the
+    kernel shows when asked for that position, the other variables held."""
+    problem = DecisionProblem(
+        [DecisionVariable("q", 0, 200, integer=True), DecisionVariable("price", 4.0, 6.0)],
+        {"demand": demand},
+        lambda x, s: x[1] * np.minimum(x[0], s["demand"]) - COST * x[0],
+    )
+    ex = bw.DecisionExplorer(problem, x=[50, 5.0], references={"plan": [80, 5.0]})
+    n = ex.evaluations
+    got = ex.slice_summaries("q")
+    assert ex.evaluations == n and ex.decision == {"q": 50, "price": 5.0}  # nothing shown changed
+    assert got["values"] == [float(k) for k in range(201)] and got["x"] == {"q": 50, "price": 5.0}
+    for k in (0, 37, 200):
+        ex.set_decision({"q": k, "price": 5.0})
+        assert json.dumps(got["summaries"][k]) == json.dumps(ex.summary)
+    # a continuous variable: the slider's own positions, the other variable held where asked
+    step = ex.variables[1]["step"]
+    got = ex.slice_summaries("price", {"q": 120, "price": 4.0})
+    assert got["values"][0] == 4.0 and got["values"][-1] == pytest.approx(6.0)
+    assert got["values"][1] == pytest.approx(4.0 + step)
+    ex.set_decision({"q": 120, "price": got["values"][3]})
+    assert json.dumps(got["summaries"][3]) == json.dumps(ex.summary)
+    assert len({r["mean"] for r in got["summaries"]}) > 100  # every position its own outcome
+    # too slow to summarise whole within the budget: the page asks position by position
+    assert ex.slice_summaries("q", budget_s=1e-6) is None
+    with pytest.raises(DecisionInputError, match="variable"):
+        ex.slice_summaries("quantity")
+    with pytest.raises(DecisionInputError, match="q"):
+        ex.slice_summaries("price", {"q": 500, "price": 5.0})
+    # the message: an answer with the request's id; a refused slice answers with no values
+    sent = []
+    send(ex, lambda content, buffers=None: sent.append(content), "slice", variable="q",
+         x={"q": 50, "price": 5.0}, request="r1")
+    assert sent[-1]["type"] == "slice" and sent[-1]["request"] == "r1" and len(sent[-1]["values"]) == 201
+    send(ex, lambda content, buffers=None: sent.append(content), "slice", variable="nope", x={}, request="r2")
+    assert sent[-1]["request"] == "r2" and sent[-1]["values"] == [] and not ex.error

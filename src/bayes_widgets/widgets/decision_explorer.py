@@ -54,6 +54,10 @@ NAIVE = "naive (means)"
 OPTIMUM = "optimum"
 CHEAP_EVALUATION_S = 0.002
 """An evaluation faster than this (2 ms) makes optimising on construction cheap."""
+SLICE_MAX_POSITIONS = 401
+"""Sliders with at most this many positions can be summarised whole before a drag."""
+SLICE_BUDGET_S = 1.5
+"""The most time the kernel spends summarising a slider's positions before a drag."""
 
 
 class DecisionExplorer(InputWidget):
@@ -256,6 +260,15 @@ class DecisionExplorer(InputWidget):
                 return
             self.error = ""
 
+    def _on_slice(self, msg) -> None:
+        """The page asks for a slider's every position before a drag (see :meth:`slice_summaries`)."""
+        request = msg.get("request")
+        try:
+            got = self.slice_summaries(str(msg.get("variable", "")), msg.get("x") or None)
+        except DecisionInputError:
+            got = None  # the page keeps asking value by value, which reports the error
+        self.send_message("slice", request=request, **(got or {"variable": msg.get("variable"), "values": []}))
+
     def _on_optimise(self, msg) -> None:
         with self._reply(msg):
             try:
@@ -295,7 +308,42 @@ class DecisionExplorer(InputWidget):
         out["x"] = self.problem.as_dict(x)
         return out
 
-    def _show(self, x: np.ndarray) -> None:
+    def slice_summaries(self, variable: str, x: Any = None, *, budget_s: float = SLICE_BUDGET_S
+                        ) -> dict[str, Any] | None:
+        """What the page shows for every slider position of ``variable``, the others held at
+        ``x`` (default: the shown decision): ``{"variable", "x", "values", "summaries"}``, each
+        summary the one :meth:`set_decision` would show. ``None`` when the slider has more than
+        :data:`SLICE_MAX_POSITIONS` positions or the summaries would take longer than
+        ``budget_s``: the page then asks for each value as it is reached."""
+        names = [v.name for v in self.problem.variables]
+        if variable not in names:
+            raise DecisionInputError("variable", f"unknown decision variable {variable!r}; known: {names}")
+        base = self.problem.check_x(self.decision if x is None else x)
+        spec = self.variables[names.index(variable)]
+        lower, upper, step = float(spec["lower"]), float(spec["upper"]), float(spec["step"])
+        positions = int(math.floor((upper - lower) / step + 1e-9)) + 1
+        if positions > SLICE_MAX_POSITIONS:
+            return None
+        i = names.index(variable)
+        values = [lower + k * step for k in range(positions)]
+        # the slider's values, as the page's range input produces them
+        values = [float(f"{v:.12g}") for v in values]
+        started = time.perf_counter()
+        summaries = []
+        for k, v in enumerate(values):
+            xk = base.copy()
+            xk[i] = v
+            summaries.append(self._summary_of(self.problem.check_x(xk)))
+            elapsed = time.perf_counter() - started
+            if k == 0 and elapsed * positions > budget_s:
+                return None
+            if elapsed > budget_s:
+                return None
+        return {"variable": variable, "x": self.problem.as_dict(base), "values": values,
+                "summaries": summaries}
+
+    def _summary_of(self, x: np.ndarray) -> dict[str, Any]:
+        """Decision ``x``'s outcome summary as the page shows it."""
         summary = self._describe(x)
         violations = self.problem.violations(x)
         summary["constraints"] = [
@@ -306,6 +354,10 @@ class DecisionExplorer(InputWidget):
         summary["better"] = self._better_references(x)
         summary["view"] = outcome_view([(summary.get("edges"), summary.get("counts") or []),
                                         *self._view_histograms])
+        return summary
+
+    def _show(self, x: np.ndarray) -> None:
+        summary = self._summary_of(x)
         with self.hold_sync():
             self.decision = summary["x"]
             self.summary = summary
