@@ -5,6 +5,7 @@ import css from "./fit_monitor.css";
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, fmtSeconds, errorBanner, versionNote } from "./lib/dom.js";
 import { TraceStream, sendCommand } from "./lib/stream.js";
+import { listenAll } from "./lib/events.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 /** Every other row of a column data source's data (the first row kept). */
@@ -355,10 +356,10 @@ async function renderSVI({ model, el }) {
   };
   updateHead();
   updateTables();
-  const onHead = () => updateHead();
-  const onTables = () => updateTables();
-  model.on("change:status change:progress change:message change:can_pause", onHead);
-  model.on("change:svi_params change:diagnostics", onTables);
+  const offTables = listenAll(model, [
+    ["change:status change:progress change:message change:can_pause", () => updateHead()],
+    ["change:svi_params change:diagnostics", () => updateTables()],
+  ]);
 
   let doc = null;
   let received = 0; // streamed loss points (for tests: rises while optimising)
@@ -405,7 +406,7 @@ async function renderSVI({ model, el }) {
     const json = model.get("figure_json");
     if (!json || disposed) return;
     try {
-      const Bokeh = await whenBokeh();
+      const Bokeh = await whenBokeh(model);
       ({ doc } = await embedFigure(Bokeh, figure, json, theme));
       stream?.dispose();
       stream = null;
@@ -417,8 +418,7 @@ async function renderSVI({ model, el }) {
       figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
     }
   };
-  const onFigure = () => embed();
-  model.on("change:figure_json", onFigure);
+  const offFigure = listenAll(model, [["change:figure_json", () => embed()]]);
   await embed();
 
   return () => {
@@ -426,9 +426,8 @@ async function renderSVI({ model, el }) {
     stream?.dispose();
     theme.dispose();
     banner.dispose();
-    model.off("change:status change:progress change:message change:can_pause", onHead);
-    model.off("change:svi_params change:diagnostics", onTables);
-    model.off("change:figure_json", onFigure);
+    offTables();
+    offFigure();
   };
 }
 
@@ -472,11 +471,11 @@ export default {
     };
     updateHead();
     updateTables();
-    const onHead = () => updateHead();
-    const onTables = () => updateTables();
     const TABLE_EVENTS = "change:chains change:running change:diagnostics change:groups change:problems change:warnings change:log change:status";
-    model.on("change:status change:progress change:message change:can_pause", onHead);
-    model.on(TABLE_EVENTS, onTables);
+    const offTables = listenAll(model, [
+      ["change:status change:progress change:message change:can_pause", () => updateHead()],
+      [TABLE_EVENTS, () => updateTables()],
+    ]);
 
     // Plots: BokehJS arrives once per page through the carrier model.
     let doc = null;
@@ -545,7 +544,7 @@ export default {
       const json = model.get("figure_json");
       if (!json || disposed) return;
       try {
-        const Bokeh = await whenBokeh();
+        const Bokeh = await whenBokeh(model);
         ({ doc } = await embedFigure(Bokeh, figure, json, theme));
         following = false;
         delete figure.dataset.yFollows;
@@ -560,10 +559,10 @@ export default {
         figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
       }
     };
-    const onFigure = () => embed();
-    const onRanks = () => doc && applyRanks();
-    model.on("change:figure_json", onFigure);
-    model.on("change:ranks", onRanks);
+    const offFigure = listenAll(model, [
+      ["change:figure_json", () => embed()],
+      ["change:ranks", () => doc && applyRanks()],
+    ]);
     await embed();
 
     return () => {
@@ -571,10 +570,8 @@ export default {
       stream?.dispose();
       theme.dispose();
       banner.dispose();
-      model.off("change:status change:progress change:message change:can_pause", onHead);
-      model.off(TABLE_EVENTS, onTables);
-      model.off("change:figure_json", onFigure);
-      model.off("change:ranks", onRanks);
+      offTables();
+      offFigure();
     };
   },
 };
