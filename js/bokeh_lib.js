@@ -1,12 +1,16 @@
-// Carrier of BokehJS: evaluated once per page by a single hidden widget model.
-// Widget modules wait for it with `whenBokeh()` (js/lib/bokeh.js).
-import * as Bokeh from "@bokeh/bokehjs/build/js/bokeh.esm.min.js";
-import { publishBokeh } from "./lib/bokeh.js";
-
-publishBokeh(Bokeh.default?.embed ? Bokeh.default : Bokeh);
+// The BokehJS carrier: a hidden model, one per kernel, whose state holds the BokehJS bundle
+// (`bundle`, the text of static/bokehjs.js). Hosts that create every widget model
+// (JupyterLab, Notebook 7, Voila, pages rendered from saved widget state) evaluate it
+// when they create the model, before any view needs BokehJS. Views never depend on it:
+// where a host creates only displayed models they ask the kernel (see ./lib/bokeh.js).
+import { loadBokehSource } from "./lib/bokeh.js";
 
 export default {
-  initialize() {},
+  initialize({ model }) {
+    const source = model.get("bundle");
+    // not awaited: views wait on the page's slot, and a failure leaves them to ask the kernel
+    if (source) loadBokehSource(source, "carrier").catch((err) => console.warn(`[bayes_widgets] ${err.message}`));
+  },
   render({ el }) {
     el.style.display = "none";
   },

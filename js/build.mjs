@@ -1,8 +1,11 @@
 // Builds the widget front end into src/bayes_widgets/static/ (generated, not committed).
 //
-// Every widget module is bundled on its own and stays small; BokehJS is bundled once,
-// into bokeh_lib.js, which a single hidden model per kernel carries to the page.
-// BokehJS registers its models by class name, so identifiers are never renamed.
+// Every widget module is bundled on its own and stays small; BokehJS is bundled once, into
+// bokehjs.js (js/lib/bokehjs.js), which reaches a page once: in the state of the hidden
+// carrier model (bokeh_lib.js), in the kernel's answer to a view that asks for it, or
+// inlined in a static export (see js/lib/bokeh.js). Its first line names the BokehJS
+// version, which the kernel reads before sending it. BokehJS registers its models by
+// class name, so identifiers are never renamed.
 //
 // It also writes html_manager.js, the widget runtime of static HTML exports
 // (src/bayes_widgets/export.py): require.js, @jupyter-widgets/html-manager's embed-amd.js
@@ -22,14 +25,12 @@ const bokehPkg = JSON.parse(
 const outdir = join(root, "src/bayes_widgets/static");
 mkdirSync(outdir, { recursive: true });
 
-// One entry per widget module (js/<name>.js) plus the BokehJS carrier.
+// One entry per widget module (js/<name>.js, the carrier bokeh_lib.js included).
 const entries = readdirSync(join(root, "js"))
   .filter((f) => f.endsWith(".js"))
   .map((f) => join(root, "js", f));
 
-await esbuild.build({
-  entryPoints: entries,
-  outdir,
+const common = {
   bundle: true,
   format: "esm",
   target: "es2020",
@@ -43,6 +44,14 @@ await esbuild.build({
     __BOKEHJS_VERSION__: JSON.stringify(bokehPkg.version),
   },
   logLevel: "warning",
+};
+await esbuild.build({ ...common, entryPoints: entries, outdir });
+const BOKEHJS_BANNER = `/* bayes_widgets BokehJS ${bokehPkg.version} */`;
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "js/lib/bokehjs.js")],
+  outfile: join(outdir, "bokehjs.js"),
+  banner: { js: BOKEHJS_BANNER },
 });
 // The runtime of static HTML exports, inlined into each exported page by export.py.
 // embed-amd.js defines @jupyter-widgets/{base,controls,output,html-manager} as named AMD
@@ -78,6 +87,7 @@ function checkInlinable(name, code) {
   return code;
 }
 writeFileSync(join(outdir, "html_manager.js"), checkInlinable("html_manager.js", runtime));
+checkInlinable("bokehjs.js", readFileSync(join(outdir, "bokehjs.js"), "utf8")); // inlined by exports too
 const mathjaxVersion = version("mathjax-full");
 writeFileSync(
   join(outdir, "mathjax.js"),
@@ -87,4 +97,4 @@ writeFileSync(
   ),
 );
 
-console.log(`built ${entries.length} modules into ${outdir} (version ${pkg.version}, BokehJS ${bokehPkg.version}) and the export runtime (html_manager.js, mathjax.js)`);
+console.log(`built ${entries.length} modules and bokehjs.js into ${outdir} (version ${pkg.version}, BokehJS ${bokehPkg.version}) and the export runtime (html_manager.js, mathjax.js)`);

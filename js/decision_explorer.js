@@ -556,7 +556,7 @@ export default {
     renderFrontierLegend();
 
     try {
-      const Bokeh = await whenBokeh();
+      const Bokeh = await whenBokeh(model);
       ({ doc: outDoc } = await embedFigure(Bokeh, outcomeFig, model.get("outcome_figure"), theme));
       applyOutcome();
       ({ doc: frontDoc } = await embedFigure(Bokeh, frontierFig, model.get("frontier_figure"), theme));

@@ -111,7 +111,7 @@ export default {
       if (!json || json === shown) return;
       shown = json;
       try {
-        const Bokeh = await whenBokeh();
+        const Bokeh = await whenBokeh(model);
         await embedFigure(Bokeh, detail, json, theme);
         detail.dataset.run = model.get("selected");
       } catch (err) {

@@ -152,7 +152,7 @@ export default {
     renderFeatures();
     renderCold();
     try {
-      Bokeh = await whenBokeh();
+      Bokeh = await whenBokeh(model);
       await showForecast();
       await showEffects();
     } catch (err) {

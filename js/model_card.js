@@ -52,7 +52,7 @@ export default {
       if (!json || json === shownGraph) return;
       shownGraph = json;
       try {
-        const Bokeh = await whenBokeh();
+        const Bokeh = await whenBokeh(model);
         await embedFigure(Bokeh, graph, json, theme);
         graph.dataset.rendered = "true";
       } catch (err) {

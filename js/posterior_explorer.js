@@ -231,7 +231,7 @@ export default {
     renderTable();
     renderChoices();
     try {
-      Bokeh = await whenBokeh();
+      Bokeh = await whenBokeh(model);
       await renderFigure();
       await renderForest();
     } catch (err) {

@@ -169,7 +169,7 @@ export default {
       if (!model.get("show_plot") || !model.get("figure")) return;
       embedding = embedding.then(async () => {
         try {
-          const Bokeh = await whenBokeh();
+          const Bokeh = await whenBokeh(model);
           ({ doc } = await embedFigure(Bokeh, plot, model.get("figure"), theme));
           fillPlot();
         } catch (err) {

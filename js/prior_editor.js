@@ -331,7 +331,7 @@ export default {
     renderSummary();
 
     try {
-      const Bokeh = await whenBokeh();
+      const Bokeh = await whenBokeh(model);
       ({ doc: distDoc } = await embedFigure(Bokeh, distFig, model.get("dist_figure"), theme));
       applyCurves();
       distFig.dataset.rendered = "true";

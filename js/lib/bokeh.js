@@ -1,5 +1,29 @@
-// BokehJS travels to the page once (bokeh_lib.js) and is shared by every widget view.
+// How BokehJS reaches the page: once per page, whichever way comes first, and shared by
+// every widget view through a slot on `globalThis` keyed by the BokehJS version.
+//
+// 1. Already there: a static export inlines the bundle (src/bayes_widgets/export.py), or an
+//    earlier widget loaded it.
+// 2. The carrier: where the host creates every widget model (JupyterLab, Notebook 7, Voila,
+//    saved widget state), the kernel's hidden BokehLibrary model holds the bundle in its
+//    state (js/bokeh_lib.js) and evaluates it when the model is created.
+// 3. The kernel: a view asks over its own comm (`{type: "bokehjs", page, request}`), and
+//    the kernel answers once per page with the bundle as a binary buffer (hosts that create
+//    only displayed models: marimo, Colab, VS Code). One request is in flight per page:
+//    the first asker sends it, the others wait on it, and if it fails or times out the
+//    next waiting view asks again through its own model.
+// Where none of these can work (a static page without the bundle, no kernel), the views
+// say so instead of staying blank.
+const VERSION = __BOKEHJS_VERSION__;
 const KEY = `__bayes_widgets_bokeh_${__BOKEHJS_VERSION__}__`;
+/** How long one request to the kernel may go unanswered before another view asks again. */
+const REQUEST_TIMEOUT_MS = 10000;
+/** How long a view waits for the page's BokehJS before showing why it has none. */
+const WAIT_MS = 30000;
+
+function newId() {
+  const rand = globalThis.crypto?.randomUUID?.();
+  return rand ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
 
 function slot() {
   const g = globalThis;
@@ -8,40 +32,189 @@ function slot() {
     const promise = new Promise((r) => (resolve = r));
     g[KEY] = { lib: null, promise, resolve };
   }
-  return g[KEY];
+  const s = g[KEY];
+  // fields an older build on the same page may not have set
+  s.page ??= newId();
+  s.loading ??= null; // an evaluation of the bundle under way (a promise)
+  s.request ??= null; // the page's request to a kernel in flight (a promise)
+  s.stats ??= { source: null, requests: 0, answers: 0, bytes: 0, errors: [] };
+  return s;
 }
 
-/** Called by the carrier module when BokehJS has been evaluated. */
+/** Called by the BokehJS bundle (js/lib/bokehjs.js) when it has been evaluated. */
 export function publishBokeh(lib) {
   const s = slot();
   if (!s.lib) {
     s.lib = lib;
+    s.stats.source ??= "page";
     s.resolve(lib);
   }
 }
 
 /**
- * Resolves with BokehJS once the carrier model has loaded it.
- * @param {number} timeoutMs how long to wait before rejecting with a readable error
+ * Evaluates the BokehJS bundle (its source as text, or bytes) once per page and resolves
+ * with BokehJS. A second call while one evaluation runs, or after BokehJS is there, does
+ * not evaluate it again.
  */
-export function whenBokeh(timeoutMs = 30000) {
+export function loadBokehSource(source, origin = "page") {
+  const s = slot();
+  if (s.lib) return Promise.resolve(s.lib);
+  if (s.loading) return s.loading;
+  s.loading = (async () => {
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    try {
+      await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    if (!s.lib) throw new Error(`the BokehJS bundle from the ${origin} did not register BokehJS ${VERSION}`);
+    s.stats.source = origin;
+    return s.lib;
+  })();
+  s.loading.catch((err) => {
+    s.loading = null;
+    s.stats.errors.push(`${origin}: ${err.message}`);
+  });
+  return s.loading;
+}
+
+/** An answer of the kernel that says it will not send BokehJS (asking again would not help). */
+class Refused extends Error {}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Asks the kernel behind `model` for BokehJS; resolves once it is evaluated. Rejects after
+ * REQUEST_TIMEOUT_MS without an answer, but an answer that comes later is still used.
+ */
+function requestFromKernel(model, s, force = false) {
+  const request = newId();
+  s.stats.requests += 1;
+  return new Promise((resolve, reject) => {
+    let timer = null;
+    const stop = () => {
+      model.off("msg:custom", onMsg);
+      clearTimeout(timer);
+    };
+    const onMsg = (msg, buffers) => {
+      if (msg?.type !== "bokehjs" || msg.request !== request) return;
+      stop();
+      s.stats.answers += 1;
+      if (msg.error) {
+        reject(new Refused(msg.error));
+      } else if (msg.status === "sent") {
+        const data = buffers?.[0];
+        if (!data || !data.byteLength) {
+          reject(new Error("the kernel's answer carried no BokehJS bundle"));
+          return;
+        }
+        s.stats.bytes += data.byteLength;
+        loadBokehSource(data, "kernel").then(resolve, reject);
+      } else if (msg.status === "sent-before") {
+        // the kernel sent this page the bundle for an earlier request, through another
+        // widget; messages arrive in order, so it is here unless that answer was lost
+        (async () => {
+          for (let i = 0; i < 20 && !s.lib && !s.loading; i++) await sleep(100);
+          if (s.lib) return s.lib;
+          if (s.loading) return await s.loading;
+          return await requestFromKernel(model, s, true);
+        })().then(resolve, reject);
+      } else {
+        reject(new Error(`unexpected answer from the kernel: ${JSON.stringify(msg).slice(0, 200)}`));
+      }
+    };
+    model.on("msg:custom", onMsg);
+    s.promise.then(stop); // BokehJS came another way
+    timer = setTimeout(
+      () => reject(new Error(`the kernel did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      REQUEST_TIMEOUT_MS,
+    );
+    // the timeout no longer rejects, but the listener stays: a late answer is still used
+    const send = { type: "bokehjs", cmd_id: request, request, page: s.page, version: VERSION };
+    if (force) send.force = true;
+    try {
+      model.send(send);
+    } catch (err) {
+      stop();
+      reject(new Error(`could not ask the kernel: ${err.message}`));
+    }
+  });
+}
+
+/** Obtains BokehJS for a view of `model`: the page's, the carrier's, or the kernel's. */
+async function obtain(model, s, deadline) {
+  if (s.loading) {
+    try {
+      return await s.loading;
+    } catch {
+      // the carrier's bundle failed: ask the kernel
+    }
+  }
+  let last = null;
+  while (!s.lib && Date.now() < deadline) {
+    if (s.loading) {
+      try {
+        return await s.loading;
+      } catch (err) {
+        last = err;
+        continue;
+      }
+    }
+    if (!s.request) {
+      const mine = requestFromKernel(model, s);
+      s.request = mine;
+      mine.catch(() => {}).finally(() => {
+        if (s.request === mine) s.request = null;
+      });
+    }
+    try {
+      return await s.request;
+    } catch (err) {
+      if (err instanceof Refused) throw err;
+      last = err;
+      await sleep(50); // the view whose request failed lets another one ask next
+    }
+  }
+  if (s.lib) return s.lib;
+  throw last ?? new Error("no answer");
+}
+
+/**
+ * Resolves with BokehJS once this page has it: already there (a static export, another
+ * widget), from the carrier model where the host created it, or from the kernel, asked
+ * through `model` (the view's own model). Rejects with a readable reason after `timeoutMs`.
+ */
+export function whenBokeh(model = null, timeoutMs = WAIT_MS) {
   const s = slot();
   if (s.lib) return Promise.resolve(s.lib);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `BokehJS ${__BOKEHJS_VERSION__} did not load within ${timeoutMs / 1000} s ` +
-              "(the bayes_widgets BokehJS carrier model is missing from this page)",
-          ),
-        ),
-      timeoutMs,
-    );
-    s.promise.then((lib) => {
+    let done = false;
+    let reason = null;
+    const finish = (settle, value) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      resolve(lib);
-    });
+      settle(value);
+    };
+    const timer = setTimeout(() => {
+      const why = reason
+        ? reason.message
+        : model
+          ? "the page has no BokehJS and no kernel answered (a page without a kernel, or a kernel busy running a cell)"
+          : "the page has no BokehJS and this view cannot ask the kernel";
+      finish(reject, new Error(`BokehJS ${VERSION} did not load within ${timeoutMs / 1000} s: ${why}`));
+    }, timeoutMs);
+    s.promise.then((lib) => finish(resolve, lib));
+    if (model) {
+      obtain(model, s, Date.now() + timeoutMs).then(
+        (lib) => finish(resolve, lib),
+        (err) => {
+          reason = err;
+          s.stats.errors.push(err.message);
+          if (err instanceof Refused) finish(reject, new Error(`BokehJS ${VERSION} is unavailable: ${err.message}`));
+        },
+      );
+    }
   });
 }
 

@@ -14,9 +14,12 @@ require.js, the html-manager's ``embed-amd.js`` (which defines the built-in widg
 modules and renders the page's widgets on load) and anywidget's front end, defined as
 the named AMD module ``anywidget``. The manager's loader asks require.js for a widget
 module first and only falls back to a CDN when require.js cannot find it; anywidget is
-already defined, and every bayes_widgets widget (BokehJS included) carries its code in
-its saved state (``_esm``), which anywidget imports from a ``blob:`` URL. The page is one
-self-contained file and makes no network request.
+already defined, and every bayes_widgets widget carries its code in its saved state
+(``_esm``), which anywidget imports from a ``blob:`` URL. BokehJS reaches the page once:
+in the saved state of the kernel's hidden BokehJS carrier where the notebook saved it
+(nbclient, JupyterLab and Notebook 7 save every model), and otherwise inlined in the page
+(``static/bokehjs.js``, about 1.6 MB), since a page without a kernel cannot ask for it.
+The page is one self-contained file and makes no network request.
 
 nbconvert also loads MathJax 2 from a CDN; a notebook with math (``$...$`` in markdown,
 LaTeX outputs such as a PyMC model's) gets ``static/mathjax.js`` (MathJax 3, TeX to SVG,
@@ -36,7 +39,7 @@ from typing import Any
 
 import nbformat
 
-from bayes_widgets.widgets._base import static_file
+from bayes_widgets.widgets._base import BOKEHJS_FILE, bokehjs_bundle, static_file
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
@@ -64,6 +67,11 @@ _TEMPLATE = """\
 <script>
 {{ resources.bayes_widgets_runtime }}
 </script>
+{%- if resources.bayes_widgets_bokehjs %}
+<script type="module">
+{{ resources.bayes_widgets_bokehjs }}
+</script>
+{%- endif -%}
 {%- endblock html_head_js_requirejs -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}
@@ -104,6 +112,22 @@ def widget_views(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     """Every widget view the notebook's outputs display (``{"model_id": ..., ...}``)."""
     return [o["data"][VIEW_MIME] for c in nb.cells if c.cell_type == "code"
             for o in c.get("outputs", []) if VIEW_MIME in o.get("data", {})]
+
+
+CARRIER_ID = ".BokehLibrary"
+"""How the saved state names the BokehJS carrier (the end of its ``_anywidget_id``)."""
+_NEEDS_BOKEHJS = re.compile(r"__bayes_widgets_bokeh_([^_\s\"'`]+)__")
+
+
+def bokehjs_in_state(state: dict[str, Any]) -> bool:
+    """Whether saved widget state holds a BokehJS carrier, which gives its page BokehJS."""
+    return any(str(m.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID) for m in state.values())
+
+
+def bokehjs_versions_needed(state: dict[str, Any]) -> set[str]:
+    """The BokehJS versions the saved widgets' front ends wait for."""
+    return {v for m in state.values() if not str(m.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID)
+            for v in _NEEDS_BOKEHJS.findall(str(m.get("state", {}).get("_esm", "")))}
 
 
 def runtime_versions(runtime: str) -> dict[str, str]:
@@ -250,6 +274,15 @@ def export_html(notebook: str | os.PathLike[str] | nbformat.NotebookNode, out_pa
         theme=theme,
     )
     resources = {"metadata": {"name": title or name}, "bayes_widgets_runtime": runtime}
+    state = widget_state(nb)
+    needed = bokehjs_versions_needed(state)
+    if needed and not bokehjs_in_state(state):
+        version, _ = bokehjs_bundle()
+        if needed != {version}:
+            warnings.warn(f"{label}: its widgets need BokehJS {', '.join(sorted(needed))}, this bayes_widgets "
+                          f"has BokehJS {version}; their figures will not render (run the notebook again with "
+                          "this version to export it)", stacklevel=2)
+        resources["bayes_widgets_bokehjs"] = _inlined(BOKEHJS_FILE)
     if has_math(nb) if mathjax is None else mathjax:
         resources["bayes_widgets_mathjax"] = _inlined(MATHJAX_FILE)
         resources["bayes_widgets_mathjax_config"] = json.dumps(_MATHJAX_CONFIG)

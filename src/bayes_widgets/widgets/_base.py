@@ -1,9 +1,10 @@
-"""Shared widget machinery: the BokehJS carrier, inline errors, strict keyword arguments."""
+"""Shared widget machinery: BokehJS for the page, inline errors, strict keyword arguments."""
 
 from __future__ import annotations
 
 import contextlib
-
+import functools
+import re
 import threading
 import traceback
 from importlib.resources import files
@@ -31,18 +32,103 @@ def static_file(name: str) -> Path:
     return path
 
 
-class BokehLibrary(anywidget.AnyWidget):
-    """Carries BokehJS to the page once per kernel; every widget references it.
+BOKEHJS_FILE = "bokehjs.js"
+_BOKEHJS_BANNER = re.compile(rb"/\* bayes_widgets BokehJS (\S+) \*/")
 
-    Its module is evaluated when the front end creates the model, so it needs no
-    view of its own.
+
+@functools.cache
+def bokehjs_bundle() -> tuple[str, bytes]:
+    """The built BokehJS bundle (``static/bokehjs.js``): its BokehJS version and its bytes."""
+    data = static_file(BOKEHJS_FILE).read_bytes()
+    match = _BOKEHJS_BANNER.match(data)
+    if match is None:
+        raise FileNotFoundError(f"{STATIC / BOKEHJS_FILE} does not name its BokehJS version; rebuild the "
+                                "front end with `npm run build`")
+    return match.group(1).decode(), data
+
+
+class BokehJSServer:
+    """The kernel's side of a page's request for BokehJS (see ``js/lib/bokeh.js``).
+
+    A view whose page has no BokehJS sends ``{"type": "bokehjs", "page": P, "request": R,
+    "version": V}`` over its own comm. The kernel sends the bundle, as one binary buffer,
+    once per page: a later request from a page already served is answered
+    ``status="sent-before"`` without the bundle (it travelled through another widget of
+    that page), unless it says ``force`` (the page lost it). A request id is answered once;
+    a bad request is answered with an ``error`` naming the field.
+    """
+
+    MAX_ID = 200
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._served: dict[str, str] = {}  # page -> the request whose answer carried the bundle
+        self._answered: set[tuple[str, str]] = set()
+
+    def served_pages(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._served)
+
+    def answer(self, content: dict[str, Any], *, deliverable: bool = True) -> tuple[dict[str, Any], list[bytes]] | None:
+        """The reply (content, buffers) to one request, or None for a request already answered.
+
+        ``deliverable`` false (the widget has no comm) answers nothing and records nothing.
+        """
+        request, page = content.get("request"), content.get("page")
+        reply: dict[str, Any] = {"type": "bokehjs", "request": request if isinstance(request, str) else None,
+                                 "page": page if isinstance(page, str) else None}
+        for name, value in (("request", request), ("page", page)):
+            if not isinstance(value, str) or not value or len(value) > self.MAX_ID:
+                return {**reply, "error": f"bad BokehJS request: {name!r} must be a non-empty string of at most "
+                                          f"{self.MAX_ID} characters, got {value!r:.80}"}, []
+        force = content.get("force", False)
+        if not isinstance(force, bool):
+            return {**reply, "error": f"bad BokehJS request: 'force' must be true or false, got {force!r:.80}"}, []
+        wanted = content.get("version")
+        try:
+            version, bundle = bokehjs_bundle()
+        except FileNotFoundError as exc:
+            return {**reply, "error": str(exc)}, []
+        if wanted != version:
+            return {**reply, "error": (
+                f"this page's widgets need BokehJS {wanted!r:.40}, the kernel's bayes_widgets "
+                f"{bayes_widgets.__version__} carries BokehJS {version}: restart the kernel after "
+                "installing bayes_widgets, then run the cell again")}, []
+        if not deliverable:
+            return None
+        with self._lock:
+            if (page, request) in self._answered:
+                return None
+            self._answered.add((page, request))
+            served_by = self._served.get(page)
+            if served_by is not None and not force:
+                return {**reply, "status": "sent-before", "served_by": served_by, "version": version}, []
+            self._served[page] = request
+        return {**reply, "status": "sent", "version": version, "bytes": len(bundle)}, [bundle]
+
+
+BOKEHJS_SERVER = BokehJSServer()
+"""Answers every page's requests for BokehJS in this kernel."""
+
+
+class BokehLibrary(anywidget.AnyWidget):
+    """The BokehJS carrier: a hidden model, one per kernel, whose state holds the bundle.
+
+    Hosts that create every widget model (JupyterLab, Notebook 7, Voila, pages rendered
+    from saved widget state) evaluate the bundle when they create this model, so the
+    page has BokehJS before a view asks for it, and a saved notebook carries it once.
+    Views never depend on it: where the host creates only displayed models (marimo,
+    Colab, VS Code) they ask the kernel through their own comm (:class:`BokehJSServer`).
     """
 
     _esm = traitlets.Unicode().tag(sync=True)
+    bundle = traitlets.Unicode().tag(sync=True)
+    """The text of ``static/bokehjs.js``."""
     _instance: ClassVar[BokehLibrary | None] = None
 
     def __init__(self, **kwargs: Any):
-        super().__init__(_esm=static_file("bokeh_lib.js").read_text(), **kwargs)
+        _, bundle = bokehjs_bundle()
+        super().__init__(_esm=static_file("bokeh_lib.js").read_text(), bundle=bundle.decode("utf-8"), **kwargs)
 
     @classmethod
     def instance(cls) -> BokehLibrary:
@@ -61,14 +147,21 @@ class BayesWidget(anywidget.AnyWidget):
     through ``Comm._reply_subshell_for``); otherwise, like every other type, they
     wait for the kernel to be idle. Each message carries a ``cmd_id`` so a message
     handled early is not handled again.
+
+    A page without BokehJS asks for it with a ``bokehjs`` message (answered by
+    :data:`BOKEHJS_SERVER`), urgent in every widget: a view displayed by a running cell
+    gets its figures without waiting for the cell to end, where the kernel allows it.
     """
 
     _urgent: ClassVar[frozenset[str]] = frozenset()
+    _ALWAYS_URGENT: ClassVar[frozenset[str]] = frozenset({"bokehjs"})
 
     _bokeh = traitlets.Instance(BokehLibrary, allow_none=True).tag(
         sync=True, **ipywidgets.widget_serialization
     )
-    """Reference to the page's BokehJS carrier."""
+    """Reference to the kernel's BokehJS carrier: saved widget state that keeps only a
+    widget and what it references (``ipywidgets.embed``) still carries BokehJS. The
+    front end never waits for it."""
     _py_version = traitlets.Unicode(bayes_widgets.__version__).tag(sync=True)
     """Python package version; the front end warns when its build differs."""
     error = traitlets.Unicode("").tag(sync=True)
@@ -85,11 +178,19 @@ class BayesWidget(anywidget.AnyWidget):
         super().__init__(_bokeh=BokehLibrary.instance(), **kwargs)
         self._handled: set[str] = set()
         self._handled_lock = threading.Lock()
+        self._urgent = type(self)._urgent | self._ALWAYS_URGENT
         self.on_msg(self._dispatch)
         self._install_urgent_route()
 
     def _install_urgent_route(self) -> None:
         install_urgent_route(self)
+
+    def _on_bokehjs(self, msg: dict[str, Any]) -> None:
+        """Sends this page BokehJS (see :class:`BokehJSServer`)."""
+        answer = BOKEHJS_SERVER.answer(msg, deliverable=self.comm is not None)
+        if answer is not None:
+            content, buffers = answer
+            self.send(content, buffers=buffers or None)
 
     def send_message(self, kind: str, **payload: Any) -> None:
         self.send({"type": kind, **payload})
