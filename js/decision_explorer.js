@@ -23,7 +23,7 @@ const css = `
 .bw-decision .bw-var { display: grid; grid-template-columns: var(--bw-name-width, 12ch) minmax(140px, 260px) max-content max-content;
   justify-content: start; gap: 8px; align-items: center; margin: 2px 0; }
 .bw-decision .bw-var b { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.bw-decision .bw-bounds { color: var(--jp-ui-font-color2, #777); white-space: nowrap; }
+.bw-decision .bw-bounds { color: var(--bw-muted); white-space: nowrap; }
 /* a legend as wide as its plot, never wider: it wraps instead of pushing the plots apart */
 .bw-decision .bw-legend { display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 0 0 4px 44px; font-size: 11px;
   width: 0; min-width: calc(100% - 44px); }
@@ -31,25 +31,25 @@ const css = `
 .bw-decision .bw-swatch { display: inline-block; box-sizing: border-box; width: 16px; height: 10px; }
 .bw-decision .bw-swatch-current { background: rgba(31, 119, 180, 0.55); border: 1px solid #1f77b4; }
 .bw-decision .bw-swatch-reference { border: 1.5px solid #ff7f0e; border-bottom: none; }
-.bw-decision .bw-swatch-mean { height: 0; border-top: 2px solid var(--jp-ui-font-color0, #000); }
+.bw-decision .bw-swatch-mean { height: 0; border-top: 2px solid var(--bw-fg); }
 .bw-decision .bw-swatch-cvar { height: 0; border-top: 2px dashed #9467bd; }
 .bw-decision .bw-swatch-loss { background: rgba(214, 39, 40, 0.12); border-right: 1.5px dashed #d62728; }
 .bw-decision .bw-swatch-frontier { height: 8px; background: radial-gradient(circle, #9467bd 3px, transparent 3.5px),
   linear-gradient(#9467bd, #9467bd) center / 100% 2px no-repeat; }
 .bw-decision .bw-swatch-reference-point { width: 9px; height: 9px; background: #ff7f0e; }
 .bw-decision .bw-swatch-current-point { width: 9px; height: 9px; background: #1f77b4; transform: rotate(45deg) scale(0.85); }
-.bw-decision input.bw-invalid { outline: 2px solid var(--jp-error-color1, #b00020); }
-.bw-decision .bw-advice { color: var(--jp-ui-font-color1, #333); background: var(--jp-warn-color3, #fff3cd); padding: 2px 6px; }
+.bw-decision input.bw-invalid { outline: 2px solid var(--bw-error); }
+.bw-decision .bw-advice { color: var(--bw-fg); background: color-mix(in srgb, var(--bw-warn) 18%, var(--bw-bg)); padding: 2px 6px; }
 .bw-decision table { border-collapse: collapse; margin: 4px 0; }
 .bw-decision .bw-scroll { overflow-x: auto; max-width: 100%; }
 .bw-decision th, .bw-decision td { padding: 2px 8px; text-align: right; white-space: nowrap; }
 .bw-decision td.bw-left, .bw-decision th.bw-left { text-align: left; }
 .bw-decision .bw-stats span { margin-right: 14px; }
 .bw-decision .bw-stats b { font-size: 14px; }
-.bw-decision .bw-infeasible { color: var(--jp-error-color1, #b00020); font-weight: 600; }
-.bw-decision .bw-ok { color: var(--jp-success-color1, #1b7f3b); }
-.bw-decision .bw-note { color: var(--jp-ui-font-color2, #666); }
-.bw-decision tr.bw-this { background: color-mix(in srgb, var(--jp-brand-color1, #1f77b4) 12%, transparent); }
+.bw-decision .bw-infeasible { color: var(--bw-error); font-weight: 600; }
+.bw-decision .bw-ok { color: var(--bw-success); }
+.bw-decision .bw-note { color: var(--bw-muted); }
+.bw-decision tr.bw-this { background: color-mix(in srgb, var(--bw-accent) 12%, transparent); }
 `;
 
 /** A value for an input box: integers as they are, others to 6 significant digits, and

@@ -13,13 +13,13 @@ const css = `
 .bw-board th, .bw-board td { padding: 2px 8px; text-align: right; white-space: nowrap; }
 .bw-board td.bw-left, .bw-board th.bw-left { text-align: left; }
 .bw-board tr.bw-run { cursor: pointer; }
-.bw-board tr.bw-run:hover { background: color-mix(in srgb, var(--jp-brand-color1, #1976d2) 8%, transparent); }
-.bw-board tr.bw-selected { background: color-mix(in srgb, var(--jp-brand-color1, #1976d2) 18%, transparent); }
-.bw-board td.bw-pass { background: color-mix(in srgb, var(--jp-success-color1, #388e3c) 22%, transparent); }
-.bw-board td.bw-fail { background: color-mix(in srgb, var(--jp-error-color1, #d32f2f) 25%, transparent); }
-.bw-board .bw-st-failed { color: var(--jp-error-color1, #b00020); font-weight: 600; }
-.bw-board .bw-st-running { color: var(--jp-brand-color1, #1f5fa8); }
-.bw-board .bw-st-queued { color: var(--jp-ui-font-color2, #777); }
+.bw-board tr.bw-run:hover { background: color-mix(in srgb, var(--bw-accent) 8%, transparent); }
+.bw-board tr.bw-selected { background: color-mix(in srgb, var(--bw-accent) 18%, transparent); }
+.bw-board td.bw-pass { background: color-mix(in srgb, var(--bw-success) 22%, transparent); }
+.bw-board td.bw-fail { background: color-mix(in srgb, var(--bw-error) 25%, transparent); }
+.bw-board .bw-st-failed { color: var(--bw-error); font-weight: 600; }
+.bw-board .bw-st-running { color: var(--bw-accent); }
+.bw-board .bw-st-queued { color: var(--bw-muted); }
 .bw-board progress { width: 70px; height: 8px; }
 `;
 

@@ -7,19 +7,19 @@ import { sendCommand } from "./lib/stream.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 
 const css = `
-.bw-hier { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; max-width: 1100px;
-  color: var(--jp-ui-font-color1, #222); }
+.bw-hier { font-family: var(--bw-font, system-ui, sans-serif); font-size: 12px; max-width: 1100px;
+  color: var(--bw-fg); }
 .bw-hier .bw-row { display: flex; gap: 12px; align-items: flex-start; flex-wrap: wrap; margin: 4px 0; }
 .bw-hier .bw-controls { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
-.bw-hier .bw-note { color: var(--jp-ui-font-color2, #666); }
+.bw-hier .bw-note { color: var(--bw-muted); }
 .bw-hier .bw-facts span { margin-right: 14px; }
 .bw-hier select, .bw-hier input, .bw-hier button { font-size: 12px; }
 .bw-hier .bw-features { display: flex; flex-wrap: wrap; gap: 2px 10px; max-width: 560px; }
 .bw-hier table { border-collapse: collapse; }
-.bw-hier th, .bw-hier td { padding: 1px 8px; text-align: right; border-bottom: 1px solid var(--jp-border-color2, #eee); }
+.bw-hier th, .bw-hier td { padding: 1px 8px; text-align: right; border-bottom: 1px solid var(--bw-rule); }
 .bw-hier td.bw-left, .bw-hier th.bw-left { text-align: left; }
-.bw-hier .bw-table { max-height: 300px; overflow: auto; border: 1px solid var(--jp-border-color2, #eee); }
-.bw-hier th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); }
+.bw-hier .bw-table { max-height: 300px; overflow: auto; border: 1px solid var(--bw-rule); }
+.bw-hier th { position: sticky; top: 0; background: var(--bw-bg); }
 `;
 
 const pct = (x) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);

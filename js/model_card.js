@@ -8,9 +8,9 @@ import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 const css = `
 .bw-card table { border-collapse: collapse; margin: 4px 0; }
 .bw-card th, .bw-card td { padding: 2px 10px; text-align: left; }
-.bw-card .bw-kind-free { color: var(--jp-brand-color1, #1f5fa8); }
-.bw-card .bw-kind-observed { color: var(--jp-success-color1, #1b7f3b); font-weight: 600; }
-.bw-card .bw-kind-deterministic, .bw-card .bw-kind-data { color: var(--jp-ui-font-color2, #666); }
+.bw-card .bw-kind-free { color: var(--bw-accent); }
+.bw-card .bw-kind-observed { color: var(--bw-success); font-weight: 600; }
+.bw-card .bw-kind-deterministic, .bw-card .bw-kind-data { color: var(--bw-muted); }
 .bw-card .bw-card-body { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
 `;
 

@@ -9,25 +9,25 @@ import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 const css = `
 .bw-posterior { max-width: 1100px; }
 .bw-posterior .bw-row { display: flex; gap: 12px; align-items: flex-start; flex-wrap: wrap; margin: 4px 0; }
-.bw-posterior .bw-table { max-height: 260px; overflow: auto; border: 1px solid var(--jp-border-color2, #eee); }
+.bw-posterior .bw-table { max-height: 260px; overflow: auto; border: 1px solid var(--bw-rule); }
 .bw-posterior table { border-collapse: collapse; }
 .bw-posterior th, .bw-posterior td { padding: 1px 8px; text-align: right; white-space: nowrap; }
-.bw-posterior th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); }
+.bw-posterior th { position: sticky; top: 0; background: var(--bw-bg); }
 .bw-posterior td.bw-left, .bw-posterior th.bw-left { text-align: left; }
-.bw-posterior tr.bw-problem td { background: color-mix(in srgb, var(--jp-error-color1, #d62728) 16%, transparent); }
+.bw-posterior tr.bw-problem td { background: color-mix(in srgb, var(--bw-error) 16%, transparent); }
 .bw-posterior tr.bw-chosen td.bw-left { font-weight: 600; }
 .bw-posterior tr[data-quantity] { cursor: pointer; }
-.bw-posterior tr[data-quantity]:hover td { background: color-mix(in srgb, var(--jp-brand-color1, #1976d2) 8%, transparent); }
+.bw-posterior tr[data-quantity]:hover td { background: color-mix(in srgb, var(--bw-accent) 8%, transparent); }
 .bw-posterior select[multiple] { min-width: 160px; }
-.bw-posterior .bw-note { color: var(--jp-ui-font-color2, #666); }
-.bw-posterior .bw-problems { color: var(--jp-error-color1, #b00020); margin: 4px 0; }
+.bw-posterior .bw-note { color: var(--bw-muted); }
+.bw-posterior .bw-problems { color: var(--bw-error); margin: 4px 0; }
 .bw-posterior .bw-problems ul { margin: 2px 0 2px 18px; padding: 0; }
-.bw-posterior .bw-ok { color: var(--jp-success-color1, #2e7d32); margin: 4px 0; }
+.bw-posterior .bw-ok { color: var(--bw-success); margin: 4px 0; }
 .bw-posterior td.bw-why { text-align: left; white-space: normal; min-width: 160px; max-width: 320px;
-  color: var(--jp-error-color1, #b00020); }
+  color: var(--bw-error); }
 .bw-posterior tr.bw-group td { font-style: italic; }
 .bw-posterior tr.bw-member td.bw-left:first-child { padding-left: 20px; }
-.bw-posterior button.bw-link { border: none; background: none; color: var(--jp-brand-color1, #1976d2);
+.bw-posterior button.bw-link { border: none; background: none; color: var(--bw-accent);
   cursor: pointer; padding: 0 2px; text-decoration: underline; font-style: normal; }
 `;
 

@@ -9,24 +9,24 @@ import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 
 const css = `
-.bw-predictions { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px;
-  color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color1, #fff); padding: 4px 0; max-width: 1100px; }
+.bw-predictions { font-family: var(--bw-font, system-ui, sans-serif); font-size: 12px;
+  color: var(--bw-fg); background: var(--bw-bg); padding: 4px 0; max-width: 1100px; }
 .bw-predictions .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
-.bw-predictions .bw-note { color: var(--jp-ui-font-color2, #666); }
+.bw-predictions .bw-note { color: var(--bw-muted); }
 .bw-predictions table { border-collapse: collapse; margin: 4px 0; }
 .bw-predictions th, .bw-predictions td { padding: 2px 8px; text-align: right; white-space: nowrap;
-  border-bottom: 1px solid var(--jp-border-color2, #e0e0e0); }
-.bw-predictions th { font-weight: 600; background: var(--jp-layout-color2, #f3f3f3); }
+  border-bottom: 1px solid var(--bw-rule); }
+.bw-predictions th { font-weight: 600; background: var(--bw-surface); }
 .bw-predictions th.bw-group { text-align: center; }
-.bw-predictions td.bw-mu { color: var(--jp-ui-font-color1, #222); }
+.bw-predictions td.bw-mu { color: var(--bw-fg); }
 .bw-predictions td.bw-y { font-weight: 600; }
-.bw-predictions td.bw-rowno { color: var(--jp-ui-font-color2, #666); }
+.bw-predictions td.bw-rowno { color: var(--bw-muted); }
 .bw-predictions input.bw-cell { width: 80px; text-align: right; font: inherit;
-  color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color0, #fff);
-  border: 1px solid var(--jp-border-color1, #bdbdbd); border-radius: 2px; padding: 1px 4px; }
-.bw-predictions input.bw-cell:focus { outline: 1px solid var(--jp-brand-color1, #1976d2); }
-.bw-predictions button, .bw-predictions select { font: inherit; color: var(--jp-ui-font-color1, #222);
-  background: var(--jp-layout-color2, #eee); border: 1px solid var(--jp-border-color1, #bdbdbd); border-radius: 2px; }
+  color: var(--bw-fg); background: var(--bw-input-bg);
+  border: 1px solid var(--bw-border); border-radius: 2px; padding: 1px 4px; }
+.bw-predictions input.bw-cell:focus { outline: 1px solid var(--bw-accent); }
+.bw-predictions button, .bw-predictions select { font: inherit; color: var(--bw-fg);
+  background: var(--bw-surface); border: 1px solid var(--bw-border); border-radius: 2px; }
 .bw-predictions button.bw-remove { padding: 0 6px; }
 .bw-warning { color: #664d03; background: #fff3cd; border: 1px solid #ffecb5; padding: 4px 8px; margin: 4px 0; }
 `;

@@ -14,9 +14,9 @@ const css = `
 .bw-prior table { border-collapse: collapse; }
 .bw-prior td, .bw-prior th { padding: 1px 8px; text-align: right; }
 .bw-prior fieldset { margin: 6px 0; padding: 4px 8px; }
-.bw-prior .bw-readonly { color: var(--jp-ui-font-color2, #777); }
-.bw-prior .bw-note { color: var(--jp-ui-font-color1, #333); background: var(--jp-layout-color2, #eee); padding: 2px 6px; }
-.bw-prior input.bw-invalid { outline: 2px solid var(--jp-error-color1, #b00020); }
+.bw-prior .bw-readonly { color: var(--bw-muted); }
+.bw-prior .bw-note { color: var(--bw-fg); background: var(--bw-surface); padding: 2px 6px; }
+.bw-prior input.bw-invalid { outline: 2px solid var(--bw-error); }
 `;
 
 /** A value for an input box: up to 6 significant digits, no trailing zeros. */

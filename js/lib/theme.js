@@ -1,47 +1,165 @@
-// Light and dark themes: the widget chrome follows JupyterLab's CSS variables
-// (CHROME_CSS), and Bokeh figures, built in Python with light defaults, are recoloured
-// here from the same variables (FigureTheme).
+// Light and dark themes taken from the notebook host, decided here for every widget.
 //
-// The colours are read from the computed style of the widget's element, so the figures
-// follow whatever theme the page has (JupyterLab light/dark, Notebook 7, VS Code's
-// mapped variables). Without the variables (a static HTML export, a plain page) the
-// figures keep the colours they were built with. A MutationObserver on document.body
-// re-applies the theme when JupyterLab switches it (data-jp-theme-light/-name).
+// `readPalette(el)` looks at the page around a widget and picks its colours from the
+// first host it recognises:
+//   vscode   VS Code's notebook webview: body class vscode-light / vscode-dark /
+//            vscode-high-contrast (or data-vscode-theme-kind) and its --vscode-* variables;
+//   jupyter  JupyterLab, Notebook 7, Voila and nbconvert's HTML: the --jp-* variables;
+//   marimo   marimo's --background / --foreground / --muted-foreground / --border ...
+//            variables (its body carries `dark dark-theme` or `light light-theme`);
+//   page     anything else: the computed background and text colour of the widget's
+//            container (the first opaque background up the tree, across shadow roots),
+//            and the page's color-scheme (with prefers-color-scheme) where nothing
+//            paints one.
+// A colour the host does not define is derived from its background and text colours,
+// and one that would be unreadable on the background (text contrast < 4.5, accents < 3)
+// is replaced by a derived one.
+//
+// `FigureTheme(el)` publishes the palette on the widget's root element as the project's
+// own CSS custom properties (PALETTE_VARS: --bw-bg, --bw-fg, --bw-muted, ...), which
+// CHROME_CSS and every widget's own CSS use (nothing else), sets `data-bw-theme`
+// ("light" / "dark") and `data-bw-host`, and recolours the widget's Bokeh figures (built
+// in Python with light defaults) from the same palette. It follows switches at run time:
+// attributes of <html> and <body> (class, style, data-jp-theme-*, data-theme,
+// data-vscode-theme-kind), stylesheets added to or removed from <head>, and changes of
+// prefers-color-scheme.
+
+/** The palette's entries and the custom property each is published as on the widget root. */
+export const PALETTE_VARS = {
+  bg: "--bw-bg", // the widget's background: the host's notebook/output background
+  fg: "--bw-fg", // text
+  muted: "--bw-muted", // secondary text: notes, units, placeholders
+  border: "--bw-border", // borders of inputs and buttons
+  rule: "--bw-rule", // faint lines: table rules, fieldsets, figure grids
+  surface: "--bw-surface", // buttons, table heads, bars: a step off the background
+  inputBg: "--bw-input-bg", // text inputs and selects
+  accent: "--bw-accent", // focus rings, links, sliders, progress, selections
+  error: "--bw-error", // error text and outlines
+  errorBg: "--bw-error-bg", // error boxes
+  warn: "--bw-warn", // warnings (used as a tint)
+  success: "--bw-success", // success text and tints
+  font: "--bw-font", // the host's UI font family
+};
 
 /** Styles shared by every widget: root, inputs, buttons, tables, error and warning boxes. */
 export const CHROME_CSS = `
-.bw-root { background: var(--jp-layout-color1, white); color: var(--jp-ui-font-color1, #222);
-  font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px; padding: 2px 4px; }
+.bw-root { background: var(--bw-bg); color: var(--bw-fg);
+  font-family: var(--bw-font, system-ui, sans-serif); font-size: 12px; padding: 2px 4px; }
 .bw-root input:not([type=range]):not([type=checkbox]):not([type=radio]), .bw-root select, .bw-root textarea {
-  background: var(--jp-input-background, white); color: var(--jp-ui-font-color1, #222);
-  border: 1px solid var(--jp-border-color1, #bbb); border-radius: 2px; font: inherit; padding: 1px 4px; }
+  background: var(--bw-input-bg); color: var(--bw-fg);
+  border: 1px solid var(--bw-border); border-radius: 2px; font: inherit; padding: 1px 4px; }
 .bw-root input:focus, .bw-root select:focus, .bw-root textarea:focus {
-  outline: 1px solid var(--jp-brand-color1, #1976d2); outline-offset: 0; }
-.bw-root input::placeholder { color: var(--jp-ui-font-color3, #999); }
-.bw-root button { background: var(--jp-layout-color2, #eee); color: var(--jp-ui-font-color1, #222);
-  border: 1px solid var(--jp-border-color1, #bbb); border-radius: 2px; font: inherit; padding: 2px 10px; cursor: pointer; }
-.bw-root button:hover:not(:disabled) { border-color: var(--jp-brand-color1, #1976d2); }
+  outline: 1px solid var(--bw-accent); outline-offset: 0; }
+.bw-root input::placeholder { color: var(--bw-muted); }
+.bw-root button { background: var(--bw-surface); color: var(--bw-fg);
+  border: 1px solid var(--bw-border); border-radius: 2px; font: inherit; padding: 2px 10px; cursor: pointer; }
+.bw-root button:hover:not(:disabled) { border-color: var(--bw-accent); }
 .bw-root button:disabled { cursor: default; opacity: 0.5; }
-.bw-root input[type=range], .bw-root input[type=checkbox], .bw-root progress { accent-color: var(--jp-brand-color1, #1976d2); }
-.bw-root fieldset { border: 1px solid var(--jp-border-color2, #ddd); }
-.bw-root legend { color: var(--jp-ui-font-color1, #222); }
-.bw-root th, .bw-root td { border-bottom: 1px solid var(--jp-border-color2, #eee); }
-.bw-root th { color: var(--jp-ui-font-color1, #333); }
-.bw-root .bw-error { color: var(--jp-ui-font-color1, #842029); background: var(--jp-rendermime-error-background, #f8d7da);
-  border: 1px solid var(--jp-error-color2, #f5c2c7); padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
-.bw-root .bw-warning { color: var(--jp-ui-font-color1, #664d03);
-  background: color-mix(in srgb, var(--jp-warn-color2, #ffda6a) 25%, transparent);
-  border: 1px solid var(--jp-warn-color2, #ffe69c); padding: 4px 8px; margin: 4px 0; }
+.bw-root input[type=range], .bw-root input[type=checkbox], .bw-root progress { accent-color: var(--bw-accent); }
+.bw-root fieldset { border: 1px solid var(--bw-rule); }
+.bw-root legend { color: var(--bw-fg); }
+.bw-root th, .bw-root td { border-bottom: 1px solid var(--bw-rule); }
+.bw-root th { color: var(--bw-fg); }
+.bw-root .bw-error { color: var(--bw-fg); background: var(--bw-error-bg);
+  border: 1px solid color-mix(in srgb, var(--bw-error) 50%, var(--bw-bg)); padding: 4px 8px; margin: 4px 0; white-space: pre-wrap; }
+.bw-root .bw-warning { color: var(--bw-fg); background: color-mix(in srgb, var(--bw-warn) 22%, var(--bw-bg));
+  border: 1px solid color-mix(in srgb, var(--bw-warn) 55%, var(--bw-bg)); padding: 4px 8px; margin: 4px 0; }
 `;
 
-// Attributes JupyterLab (data-jp-theme-*) and VS Code (class) change on a theme switch.
-const THEME_ATTRIBUTES = ["data-jp-theme-light", "data-jp-theme-name", "class"];
+// Attributes of <html> and <body> that hosts change on a theme switch: JupyterLab
+// (data-jp-theme-*), VS Code (class, data-vscode-theme-kind, and the variables in
+// <html style>), marimo (class, data-theme), pages (class, style, data-mode).
+const THEME_ATTRIBUTES = [
+  "class", "style", "data-jp-theme-light", "data-jp-theme-name", "data-theme", "data-mode",
+  "data-vscode-theme-kind", "data-vscode-theme-name",
+];
 // The theme's stylesheet may land a moment after the attributes change: look again.
 const RECHECK_MS = [50, 250, 1000, 2500];
 // A data colour this close to the background (contrast ratio) is swapped for the text colour.
 const MIN_CONTRAST = 1.6;
+// Readability floors (WCAG contrast ratios) for the palette's text and accent colours.
+const TEXT_CONTRAST = 4.5;
+const ACCENT_CONTRAST = 3;
+
+// Where each host keeps each palette entry: the first of these custom properties that
+// holds a colour (or, for `font`, any value) wins; an entry none holds is derived.
+const HOSTS = [
+  {
+    name: "vscode",
+    detect: (cs) => vscodeKind() !== null || propColor(cs, "--vscode-editor-background") !== null,
+    vars: {
+      bg: ["--vscode-notebook-editorBackground", "--vscode-editor-background"],
+      fg: ["--vscode-editor-foreground", "--vscode-foreground"],
+      muted: ["--vscode-descriptionForeground"],
+      border: ["--vscode-input-border", "--vscode-contrastBorder", "--vscode-dropdown-border"],
+      rule: ["--vscode-notebook-cellBorderColor", "--vscode-panel-border", "--vscode-contrastBorder"],
+      surface: ["--vscode-button-secondaryBackground", "--vscode-editorWidget-background"],
+      inputBg: ["--vscode-input-background"],
+      accent: ["--vscode-focusBorder", "--vscode-textLink-foreground", "--vscode-button-background"],
+      error: ["--vscode-errorForeground", "--vscode-editorError-foreground"],
+      errorBg: ["--vscode-inputValidation-errorBackground"],
+      warn: ["--vscode-editorWarning-foreground"],
+      success: ["--vscode-testing-iconPassed", "--vscode-terminal-ansiGreen"],
+      font: ["--vscode-font-family"],
+    },
+  },
+  {
+    name: "jupyter",
+    detect: (cs) => propColor(cs, "--jp-layout-color1") !== null,
+    vars: {
+      bg: ["--jp-layout-color1"],
+      fg: ["--jp-ui-font-color1"],
+      muted: ["--jp-ui-font-color2"],
+      border: ["--jp-border-color1"],
+      rule: ["--jp-border-color2"],
+      surface: ["--jp-layout-color2"],
+      inputBg: ["--jp-input-background"],
+      accent: ["--jp-brand-color1"],
+      error: ["--jp-error-color1"],
+      errorBg: ["--jp-rendermime-error-background"],
+      warn: ["--jp-warn-color1"],
+      success: ["--jp-success-color1"],
+      font: ["--jp-ui-font-family"],
+    },
+  },
+  {
+    name: "marimo",
+    detect: (cs) => propColor(cs, "--background") !== null && propColor(cs, "--foreground") !== null,
+    vars: {
+      bg: ["--background"],
+      fg: ["--foreground"],
+      muted: ["--muted-foreground"],
+      border: ["--input"],
+      rule: ["--border"],
+      surface: ["--muted"],
+      inputBg: ["--background"],
+      accent: ["--primary", "--link"],
+      error: ["--red-11", "--error"],
+      errorBg: [],
+      warn: ["--amber-11"],
+      success: ["--grass-11", "--success"],
+      font: ["--text-font", "--marimo-text-font"],
+    },
+  },
+];
+
+// Used where a host defines no such colour, or one unreadable on its background.
+const DEFAULTS = {
+  light: { accent: "#1565c0", error: "#c62828", warn: "#b45309", success: "#2e7d32" },
+  dark: { accent: "#58a6ff", error: "#ff7b72", warn: "#e3b341", success: "#56d364" },
+};
+// Chrome's canvas under color-scheme: dark
+const DARK_CANVAS = [18, 18, 18, 1];
 
 let parserCtx = null;
+let pixelCtx = null;
+const PARSED = new Map(); // CSS colour -> [r, g, b, a] or null
+
+function canvas2d(size) {
+  const c = document.createElement("canvas");
+  c.width = c.height = size;
+  return c.getContext("2d", { willReadFrequently: true });
+}
 
 /** Parses any CSS colour to [r, g, b, a] (0–255, alpha 0–1), or null. */
 export function parseColor(value) {
@@ -55,7 +173,16 @@ export function parseColor(value) {
     return [(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, (value & 255) / 255];
   }
   if (typeof value !== "string" || !value.trim()) return null;
-  if (!parserCtx) parserCtx = document.createElement("canvas").getContext("2d");
+  const key = value.trim();
+  if (PARSED.has(key)) return PARSED.get(key);
+  const rgba = parseCss(key);
+  if (PARSED.size > 500) PARSED.clear();
+  PARSED.set(key, rgba);
+  return rgba;
+}
+
+function parseCss(value) {
+  if (!parserCtx) parserCtx = canvas2d(1);
   // an unparsable value leaves fillStyle unchanged: detect with two sentinels
   parserCtx.fillStyle = "#010203";
   parserCtx.fillStyle = value;
@@ -69,10 +196,18 @@ export function parseColor(value) {
   if (out.startsWith("#")) {
     return [parseInt(out.slice(1, 3), 16), parseInt(out.slice(3, 5), 16), parseInt(out.slice(5, 7), 16), 1];
   }
-  const m = out.match(/rgba?\(([^)]+)\)/);
-  if (!m) return null;
-  const [r, g, b, a = "1"] = m[1].split(",").map((s) => s.trim());
-  return [+r, +g, +b, +a];
+  const m = out.match(/^rgba?\(([^)]+)\)$/);
+  if (m) {
+    const [r, g, b, a = "1"] = m[1].split(",").map((s) => s.trim());
+    return [+r, +g, +b, +a];
+  }
+  // other colour spaces (display-p3, oklch, ...): paint one pixel and read it back in sRGB
+  if (!pixelCtx) pixelCtx = canvas2d(1);
+  pixelCtx.clearRect(0, 0, 1, 1);
+  pixelCtx.fillStyle = out;
+  pixelCtx.fillRect(0, 0, 1, 1);
+  const [r, g, b, a] = pixelCtx.getImageData(0, 0, 1, 1).data;
+  return [r, g, b, a / 255];
 }
 
 /** Relative luminance (WCAG) of an [r, g, b, a] colour, alpha ignored. */
@@ -84,72 +219,179 @@ export function luminance(rgba) {
   return 0.2126 * lin(rgba[0]) + 0.7152 * lin(rgba[1]) + 0.0722 * lin(rgba[2]);
 }
 
-function contrast(a, b) {
+/** WCAG contrast ratio of two opaque colours. */
+export function contrast(a, b) {
   const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
   return (hi + 0.05) / (lo + 0.05);
 }
 
+/** `fg` drawn over the opaque `bg`, as an opaque [r, g, b, 1]. */
+function blend(fg, bg) {
+  const a = fg[3];
+  return [0, 1, 2].map((i) => Math.round(a * fg[i] + (1 - a) * bg[i])).concat([1]);
+}
+
+const hex = (c) => `#${c.slice(0, 3).map((v) => v.toString(16).padStart(2, "0")).join("")}`;
+
 /** `fg` drawn over the opaque `bg`, as an opaque #rrggbb. */
 function over(fg, bg) {
-  const a = fg[3];
-  const mix = (i) => Math.round(a * fg[i] + (1 - a) * bg[i]);
-  return `#${[mix(0), mix(1), mix(2)].map((v) => v.toString(16).padStart(2, "0")).join("")}`;
+  return hex(blend(fg, bg));
+}
+
+/** `t` of `a` mixed with `1 - t` of `b` (opaque colours). */
+function mix(a, b, t) {
+  return blend([a[0], a[1], a[2], t], b);
+}
+
+function propColor(cs, name) {
+  return parseColor(cs.getPropertyValue(name));
+}
+
+function vscodeKind() {
+  const body = document.body;
+  if (!body) return null;
+  for (const kind of ["vscode-high-contrast-light", "vscode-high-contrast", "vscode-dark", "vscode-light"]) {
+    if (body.classList.contains(kind)) return kind;
+  }
+  return body.dataset.vscodeThemeKind || null;
+}
+
+/** The element that contains `node`, across shadow roots (null at the top). */
+function parentOf(node) {
+  const p = node.parentNode;
+  if (!p) return null;
+  if (p.nodeType === 11) return p.host ?? null; // a shadow root: its host element
+  return p.nodeType === 1 ? p : null;
+}
+
+/** The colour the browser paints under the page: white, or dark under color-scheme: dark. */
+function canvasColor() {
+  const root = document.documentElement;
+  let scheme = root ? getComputedStyle(root).colorScheme || "normal" : "normal";
+  if (scheme === "normal") scheme = document.querySelector('meta[name="color-scheme"]')?.content || "normal";
+  const dark = /\bdark\b/.test(scheme);
+  const light = /\blight\b/.test(scheme);
+  if (dark && (!light || matchMedia?.("(prefers-color-scheme: dark)").matches)) return DARK_CANVAS;
+  return [255, 255, 255, 1];
+}
+
+/** Background and text colour of the page around `el`, read from computed styles. */
+function pageColors(el) {
+  const container = parentOf(el) ?? el;
+  const layers = [];
+  let base = null;
+  for (let node = container; node; node = parentOf(node)) {
+    const c = parseColor(getComputedStyle(node).backgroundColor);
+    if (!c || c[3] === 0) continue;
+    if (c[3] >= 1) {
+      base = c;
+      break;
+    }
+    layers.push(c);
+  }
+  base ??= canvasColor();
+  for (const c of layers.reverse()) base = blend(c, base);
+  const fg = parseColor(getComputedStyle(container).color);
+  return { bg: base, fg: fg ? blend(fg, base) : null };
+}
+
+/** A readable colour: `c` if it contrasts with `bg` by `min`, else the first of `alts` that does (or the last). */
+function readable(c, bg, min, ...alts) {
+  for (const x of [c, ...alts]) if (x && contrast(x, bg) >= min) return x;
+  return alts[alts.length - 1];
 }
 
 /**
- * The page's theme as seen from `el`: {dark, bg, font, font2, grid} as opaque colours,
- * null where the page defines no JupyterLab variables, undefined while `el` is not in
- * the document (nothing can be read yet).
+ * The page's theme as seen from `el`: {host, dark, bg, fg, muted, border, rule, surface,
+ * inputBg, accent, error, errorBg, warn, success} as opaque #rrggbb colours and `font`
+ * (the host's font-family, or empty), or undefined while `el` is not in the document (nothing to read yet).
  */
 export function readPalette(el) {
   if (!el || !el.isConnected) return undefined;
   const cs = getComputedStyle(el);
-  const value = (name) => cs.getPropertyValue(name).trim();
-  const bgRaw = value("--jp-layout-color1");
-  const bg = parseColor(bgRaw);
-  if (!bg) return null;
-  const base = bg[3] < 1 ? parseColor(over(bg, [255, 255, 255, 1])) : bg;
-  const pick = (name, fallback) => parseColor(value(name)) || parseColor(fallback);
-  const dark = luminance(base) < 0.35;
+  const host = HOSTS.find((h) => h.detect(cs));
+  const page = host ? null : pageColors(el);
+  const raw = (entry) => {
+    for (const name of host ? host.vars[entry] : []) {
+      const c = propColor(cs, name);
+      if (c && c[3] > 0) return c;
+    }
+    return null;
+  };
+  // the background: the host's, over the page's where it is not opaque
+  let bg = raw("bg");
+  if (!bg || bg[3] < 1) {
+    const under = (page ?? pageColors(el)).bg;
+    bg = bg ? blend(bg, under) : under;
+  }
+  const on = (c) => (c ? blend(c, bg) : null);
+  const white = [255, 255, 255, 1];
+  const black = [17, 17, 17, 1];
+  const fgRaw = on(raw("fg")) ?? (page ? page.fg : on(parseColor(cs.color)));
+  const fg = readable(fgRaw, bg, TEXT_CONTRAST, contrast(white, bg) > contrast(black, bg) ? [232, 232, 232, 1] : [31, 31, 31, 1]);
+  const dark = luminance(bg) < luminance(fg);
+  const defaults = DEFAULTS[dark ? "dark" : "light"];
+  const tone = (t) => mix(fg, bg, t);
+  const muted = readable(on(raw("muted")), bg, TEXT_CONTRAST, tone(0.7), fg);
+  const surface = readable(on(raw("surface")), fg, TEXT_CONTRAST, tone(0.08));
+  const inputBg = readable(on(raw("inputBg")), fg, TEXT_CONTRAST, bg);
+  const accent = readable(on(raw("accent")), bg, ACCENT_CONTRAST, parseColor(defaults.accent), fg);
+  const error = readable(on(raw("error")), bg, ACCENT_CONTRAST, parseColor(defaults.error), fg);
+  const errorBg = readable(on(raw("errorBg")), fg, TEXT_CONTRAST, mix(error, bg, 0.15));
+  const warn = readable(on(raw("warn")), bg, ACCENT_CONTRAST, parseColor(defaults.warn), fg);
+  const success = readable(on(raw("success")), bg, ACCENT_CONTRAST, parseColor(defaults.success), fg);
+  let font = "";
+  // the host's UI font; a plain page's (often the browser's serif default) is not taken
+  for (const name of host ? host.vars.font : []) if ((font = cs.getPropertyValue(name).trim())) break;
   return {
+    host: host ? host.name : "page",
     dark,
-    bg: over(base, base),
-    font: over(pick("--jp-ui-font-color1", dark ? "#ddd" : "#222"), base),
-    font2: over(pick("--jp-ui-font-color2", dark ? "#aaa" : "#666"), base),
-    grid: over(pick("--jp-border-color2", dark ? "#444" : "#e5e5e5"), base),
+    bg: hex(bg),
+    fg: hex(fg),
+    muted: hex(muted),
+    border: hex(on(raw("border")) ?? tone(0.4)),
+    rule: hex(on(raw("rule")) ?? tone(0.15)),
+    surface: hex(surface),
+    inputBg: hex(inputBg),
+    accent: hex(accent),
+    error: hex(error),
+    errorBg: hex(errorBg),
+    warn: hex(warn),
+    success: hex(success),
+    font,
   };
 }
 
 function paletteKey(p) {
-  return p ? `${p.bg}|${p.font}|${p.font2}|${p.grid}` : "none";
+  return p ? JSON.stringify(p) : "none";
 }
 
-/** Which palette entry a figure property takes ("bg", "font", ...), "data", or null (keep). */
+/** Which palette entry a figure property takes ("bg", "fg", ...), "data", or null (keep). */
 function roleOf(model, attr) {
   const props = model.properties;
   const type = model.type || "";
   if ("border_fill_color" in props && "outline_line_color" in props) {
     if (attr === "background_fill_color" || attr === "border_fill_color") return "bg";
-    if (attr === "outline_line_color") return "grid";
+    if (attr === "outline_line_color") return "rule";
     return null;
   }
-  if (type === "Title") return attr === "text_color" ? "font" : null;
+  if (type === "Title") return attr === "text_color" ? "fg" : null;
   if (type.endsWith("Axis")) {
-    if (attr.endsWith("_text_color")) return "font";
-    if (attr.endsWith("_line_color")) return "font2";
+    if (attr.endsWith("_text_color")) return "fg";
+    if (attr.endsWith("_line_color")) return "muted";
     return null;
   }
-  if (type === "Grid") return attr.endsWith("grid_line_color") ? "grid" : null;
+  if (type === "Grid") return attr.endsWith("grid_line_color") ? "rule" : null;
   if (type === "Legend") {
     if (attr === "background_fill_color" || attr === "inactive_fill_color" || attr === "item_background_fill_color") return "bg";
-    if (attr === "border_line_color") return "grid";
-    if (attr.endsWith("_text_color")) return "font";
+    if (attr === "border_line_color") return "rule";
+    if (attr.endsWith("_text_color")) return "fg";
     return null;
   }
   if (type === "ColorBar") {
     if (attr === "background_fill_color") return "bg";
-    if (attr.endsWith("_text_color")) return "font";
-    if (attr.endsWith("_line_color")) return "font2";
+    if (attr.endsWith("_text_color")) return "fg";
+    if (attr.endsWith("_line_color")) return "muted";
     return null;
   }
   if (type.endsWith("Tool") || type === "Toolbar" || type.endsWith("Mapper")) return null;
@@ -186,7 +428,7 @@ function themedColor(role, color, pal) {
   if (role === "data") {
     const c = parseColor(color);
     if (!c || c[3] === 0) return color;
-    return contrast(parseColor(over(c, parseColor(pal.bg))), parseColor(pal.bg)) < MIN_CONTRAST ? pal.font : color;
+    return contrast(parseColor(over(c, parseColor(pal.bg))), parseColor(pal.bg)) < MIN_CONTRAST ? pal.fg : color;
   }
   return pal[role];
 }
@@ -276,12 +518,49 @@ export function themeDocument(doc, pal) {
   if (changed) repaintClean(doc);
 }
 
+/** Sets the palette's custom properties (PALETTE_VARS) on `el`; null removes them. */
+function publish(el, pal) {
+  for (const [entry, name] of Object.entries(PALETTE_VARS)) {
+    if (pal && pal[entry]) el.style.setProperty(name, pal[entry]);
+    else el.style.removeProperty(name);
+  }
+}
+
+// One watcher per page (per bundle) for every live FigureTheme: the host's theme switches.
+const LIVE = new Set();
+let watcher = null;
+
+function startWatching() {
+  if (watcher || typeof MutationObserver === "undefined") return;
+  const changed = () => {
+    for (const theme of LIVE) theme.themeChanged();
+  };
+  const observer = new MutationObserver(changed);
+  const attrs = { attributes: true, attributeFilter: THEME_ATTRIBUTES };
+  observer.observe(document.documentElement, attrs);
+  if (document.body) observer.observe(document.body, attrs);
+  if (document.head) observer.observe(document.head, { childList: true }); // a theme's stylesheet
+  const media = globalThis.matchMedia?.("(prefers-color-scheme: dark)");
+  media?.addEventListener?.("change", changed);
+  watcher = () => {
+    observer.disconnect();
+    media?.removeEventListener?.("change", changed);
+  };
+}
+
+function stopWatching() {
+  if (LIVE.size || !watcher) return;
+  watcher();
+  watcher = null;
+}
+
 /**
- * Keeps the Bokeh figures of one widget view in the page's theme.
+ * Keeps one widget view in the page's theme: its chrome and its Bokeh figures.
  *
- * `el` is the view's root element: its computed CSS variables give the colours, and it
- * gets `data-bw-theme` ("dark", "light", or "default" without JupyterLab variables).
- * `track(container, doc)` after each embed; `dispose()` when the view is removed.
+ * `el` is the view's root element: it gets the palette as custom properties
+ * (PALETTE_VARS), `data-bw-theme` ("light" or "dark") and `data-bw-host` ("vscode",
+ * "jupyter", "marimo" or "page"). `track(container, doc)` after each embed themes the
+ * Bokeh document shown there; `dispose()` when the view is removed.
  */
 export class FigureTheme {
   constructor(el) {
@@ -290,8 +569,8 @@ export class FigureTheme {
     this.key = null;
     this.pal = undefined;
     this.timers = new Set();
-    this.observer = new MutationObserver(() => this.themeChanged());
-    this.observer.observe(document.body, { attributes: true, attributeFilter: THEME_ATTRIBUTES });
+    LIVE.add(this);
+    startWatching();
     // a view is often rendered before it is attached: read the theme once it is laid out
     this.resize = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(() => this.refresh());
     this.resize?.observe(el);
@@ -306,7 +585,7 @@ export class FigureTheme {
     if (this.pal !== undefined) themeDocument(doc, this.pal);
   }
 
-  /** Re-reads the variables; re-colours everything when the palette changed. */
+  /** Re-reads the page's colours; re-colours everything when the palette changed. */
   refresh() {
     const pal = readPalette(this.el);
     if (pal === undefined) return; // not in the document yet
@@ -314,8 +593,10 @@ export class FigureTheme {
     if (key === this.key) return;
     this.key = key;
     this.pal = pal;
-    this.el.dataset.bwTheme = pal ? (pal.dark ? "dark" : "light") : "default";
-    this.el.style.colorScheme = pal ? (pal.dark ? "dark" : "light") : "";
+    publish(this.el, pal);
+    this.el.dataset.bwTheme = pal.dark ? "dark" : "light";
+    this.el.dataset.bwHost = pal.host;
+    this.el.style.colorScheme = pal.dark ? "dark" : "light";
     for (const [container, doc] of this.docs) {
       if (!this.el.contains(container)) this.docs.delete(container);
       else themeDocument(doc, pal);
@@ -336,7 +617,8 @@ export class FigureTheme {
   }
 
   dispose() {
-    this.observer.disconnect();
+    LIVE.delete(this);
+    stopWatching();
     this.resize?.disconnect();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
