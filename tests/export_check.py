@@ -15,7 +15,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,8 @@ class ExportedPage:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
+    probe: Any = None
+    """What ``probe_js`` returned once the page had rendered (see :func:`open_export`)."""
 
     def outside_requests(self) -> list[str]:
         """Requests to anything but the local server, ``file:``, ``data:`` or ``blob:``."""
@@ -133,10 +135,17 @@ def _is_local(url: str) -> bool:
 
 
 def open_export(browser, html: Path, nb: nbformat.NotebookNode, screenshot: Path | None = None,
-                timeout: float = RENDER_TIMEOUT_S) -> ExportedPage:
+                timeout: float = RENDER_TIMEOUT_S, *, prepare: Callable[[Any], None] | None = None,
+                probe_js: str | None = None, ready: Callable[[dict[str, Any]], bool] | None = None,
+                ) -> ExportedPage:
     """Opens ``html`` (served from localhost) and waits until every widget view has rendered
     its root and painted a canvas per saved figure, or ``timeout`` passes. Every request is
-    recorded; one beyond localhost is aborted, so nothing leaves the machine."""
+    recorded; one beyond localhost is aborted, so nothing leaves the machine.
+
+    ``prepare(context)`` runs on the browser context before the page opens (e.g. to expose
+    a kernel to it); ``probe_js`` is evaluated once the page has rendered, its result kept
+    in ``probe``; ``ready(view)`` replaces the test of a view being done (its root and
+    painted figures)."""
     saved = widget_state(nb)
     with _serve(html.parent) as base:
         page_info = ExportedPage(url=f"{base}/{html.name}")
@@ -144,6 +153,8 @@ def open_export(browser, html: Path, nb: nbformat.NotebookNode, screenshot: Path
         try:
             context.route("**/*", lambda route: route.continue_() if _is_local(route.request.url)
                           else route.abort("blockedbyclient"))
+            if prepare is not None:
+                prepare(context)
             page = context.new_page()
             page.on("request", lambda r: page_info.requests.append(r.url))
             page.on("console", lambda m: (page_info.errors if m.type == "error" else
@@ -155,12 +166,14 @@ def open_export(browser, html: Path, nb: nbformat.NotebookNode, screenshot: Path
             deadline = time.monotonic() + timeout
             while True:
                 page_info.views = page.evaluate(_INSPECT_JS)
-                done = all(_expected_ready(v, saved) for v in page_info.views)
+                done = all(ready(v) if ready else _expected_ready(v, saved) for v in page_info.views)
                 if done or page_info.errors or time.monotonic() > deadline:
                     break
                 time.sleep(0.25)
             page.wait_for_timeout(500)  # anything logged late still counts
             page_info.views = page.evaluate(_INSPECT_JS)
+            if probe_js is not None:
+                page_info.probe = page.evaluate(probe_js)
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
