@@ -10,6 +10,7 @@
 // legends are HTML below the plots (a Bokeh legend is repainted with every change of the
 // plot) and list only what is drawn.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { skipUnchangedStyleWrites } from "./lib/bokeh_tune.js";
 import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, SliceCache, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
@@ -557,6 +558,7 @@ export default {
 
     try {
       const Bokeh = await whenBokeh(model);
+      skipUnchangedStyleWrites(Bokeh);
       ({ doc: outDoc } = await embedFigure(Bokeh, outcomeFig, model.get("outcome_figure"), theme));
       applyOutcome();
       ({ doc: frontDoc } = await embedFigure(Bokeh, frontierFig, model.get("frontier_figure"), theme));

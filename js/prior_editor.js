@@ -2,6 +2,7 @@
 // elicitation, and the model's prior predictive. Python side:
 // src/bayes_widgets/widgets/prior_editor.py.
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { skipUnchangedStyleWrites } from "./lib/bokeh_tune.js";
 import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
@@ -332,6 +333,7 @@ export default {
 
     try {
       const Bokeh = await whenBokeh(model);
+      skipUnchangedStyleWrites(Bokeh);
       ({ doc: distDoc } = await embedFigure(Bokeh, distFig, model.get("dist_figure"), theme));
       applyCurves();
       distFig.dataset.rendered = "true";
