@@ -131,7 +131,7 @@ const HOSTS = [
       muted: ["--muted-foreground"],
       border: ["--input"],
       rule: ["--border"],
-      surface: ["--muted"],
+      surface: ["--card"],
       inputBg: ["--background"],
       accent: ["--primary", "--link"],
       error: ["--red-11", "--error"],

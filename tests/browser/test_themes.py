@@ -1,14 +1,22 @@
-"""Widgets follow JupyterLab's light and dark themes: chrome and Bokeh figures.
+"""Widgets follow the host's light and dark themes: chrome and Bokeh figures.
 
-A FitMonitor on a one-parameter model, a DecisionExplorer and a ModelCard are rendered
-in the light theme, JupyterLab is switched to "JupyterLab Dark" and back, and the
-colours are read from the page: computed styles of the widget chrome, the Bokeh documents' figure
-properties, and the pixels of the figures' canvases.
+In JupyterLab, a FitMonitor on a one-parameter model, a DecisionExplorer and a ModelCard
+are rendered in the light theme, JupyterLab is switched to "JupyterLab Dark" and back.
+Outside JupyterLab, the widgets' state (made in this process, no kernel) is rendered by
+``@jupyter-widgets/html-manager`` in pages that stand in for other hosts: VS Code's
+notebook webview (body class ``vscode-dark`` and its ``--vscode-*`` variables), marimo
+(its own stylesheet, body class ``dark dark-theme``), a page with no host variables but
+a dark background, and a page that only declares ``color-scheme: light dark`` (the
+browser's prefers-color-scheme decides). Each host's switch is made at run time. The
+colours are read from the page: computed styles of the widget chrome, the Bokeh
+documents' figure properties, and the pixels of the figures' canvases.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import json
 from pathlib import Path
 
 import nbformat
@@ -21,6 +29,10 @@ from .jupyter_harness import artifacts_dir, relevant_console_errors, save_screen
 MONITOR = "[data-testid=fit-monitor]"
 EXPLORER = "[data-testid=decision-explorer]"
 CARD = "[data-testid=model-card]"
+PRIOR = "[data-testid=prior-editor]"
+LAB_CHROME = (MONITOR, EXPLORER, CARD)
+LAB_FIGURES = (f"{MONITOR} [data-testid=figure]", f"{EXPLORER} [data-testid=outcome-figure]",
+               f"{EXPLORER} [data-testid=frontier-figure]")
 TIMEOUT_MS = 120_000
 
 SETUP = """\
@@ -185,11 +197,10 @@ def screen_edges(page: Page, selector: str) -> list[float]:
         return [luminance(rgb.getpixel(xy)) for xy in ((2, 2), (0, h // 2), (w // 3, 0))]
 
 
-def assert_theme(page: Page, dark: bool) -> None:
+def assert_theme(page: Page, dark: bool, chrome_selectors=LAB_CHROME, figure_selectors=LAB_FIGURES) -> None:
     word = "dark" if dark else "light"
-    for selector in (MONITOR, EXPLORER, CARD):
-        if selector != CARD:  # the card has no figure to theme, only CSS
-            expect(page.locator(selector)).to_have_attribute("data-bw-theme", word, timeout=30_000)
+    for selector in chrome_selectors:
+        expect(page.locator(selector)).to_have_attribute("data-bw-theme", word, timeout=30_000)
         c = chrome(page, selector)
         if dark:
             assert c["bg"] < 0.05 and c["text"] > 0.5, (selector, c)
@@ -204,8 +215,7 @@ def assert_theme(page: Page, dark: bool) -> None:
         if c["cellBorder"] is not None:  # table rules stay faint against the background
             assert (c["cellBorder"] < 0.1) if dark else (c["cellBorder"] > 0.6), (selector, c)
 
-    for selector in (f"{MONITOR} [data-testid=figure]", f"{EXPLORER} [data-testid=outcome-figure]",
-                     f"{EXPLORER} [data-testid=frontier-figure]"):
+    for selector in figure_selectors:
         f = figures(page, selector)
         assert f["views"] >= 1 and f["plots"], (selector, f)
 
@@ -230,8 +240,9 @@ def assert_theme(page: Page, dark: bool) -> None:
         assert wait_until(pixels_follow, timeout=10), (selector, canvas_corners(page, selector))
         edges = screen_edges(page, selector)
         assert all((v < 0.05) if dark else (v > 0.9) for v in edges), (selector, edges)
-    explorer_figures = figures(page, f"{EXPLORER} [data-testid=outcome-figure]")
-    assert explorer_figures["blackSpans"], "the outcome figure's mean marker was not found"
+    if any(sel.startswith(EXPLORER) for sel in figure_selectors):
+        explorer_figures = figures(page, f"{EXPLORER} [data-testid=outcome-figure]")
+        assert explorer_figures["blackSpans"], "the outcome figure's mean marker was not found"
 
 
 @pytest.mark.slow
@@ -273,3 +284,226 @@ def test_widgets_follow_light_and_dark_themes(notebook_page, tmp_path):
         switch_theme(page, "JupyterLab Light", light=True)
     assert_theme(page, dark=False)
     assert relevant_console_errors(page) == []
+
+
+# ---------------------------------------------------------------------------------------
+# Hosts other than JupyterLab: the widgets' state rendered by the html-manager in pages
+# that carry each host's theme conventions.
+
+HOST_CHROME = (MONITOR, EXPLORER, PRIOR)
+HOST_FIGURES = (f"{MONITOR} [data-testid=figure]", f"{EXPLORER} [data-testid=outcome-figure]",
+                f"{PRIOR} [data-testid=dist-figure]")
+
+# VS Code's notebook webview: its theme's colours as --vscode-* variables on <html>, the
+# kind as a body class and data attribute (values of VS Code's Dark Modern / Light
+# Modern themes). Widget outputs sit in a white box (the Jupyter extension's
+# .cell-output-ipywidget-background): the widgets follow the theme, not that box.
+VSCODE = {
+    "dark": {"--vscode-editor-background": "#1f1f1f", "--vscode-editor-foreground": "#cccccc",
+             "--vscode-foreground": "#cccccc", "--vscode-descriptionForeground": "#9d9d9d",
+             "--vscode-input-background": "#313131", "--vscode-input-border": "#3c3c3c",
+             "--vscode-focusBorder": "#0078d4", "--vscode-button-secondaryBackground": "#313131",
+             "--vscode-notebook-cellBorderColor": "#2b2b2b", "--vscode-errorForeground": "#f85149",
+             "--vscode-editorWarning-foreground": "#cca700", "--vscode-font-family": "system-ui, sans-serif"},
+    "light": {"--vscode-editor-background": "#ffffff", "--vscode-editor-foreground": "#3b3b3b",
+              "--vscode-foreground": "#3b3b3b", "--vscode-descriptionForeground": "#3b3b3b",
+              "--vscode-input-background": "#ffffff", "--vscode-input-border": "#cecece",
+              "--vscode-focusBorder": "#005fb8", "--vscode-button-secondaryBackground": "#e5e5e5",
+              "--vscode-notebook-cellBorderColor": "#e5e5e5", "--vscode-errorForeground": "#f85149",
+              "--vscode-editorWarning-foreground": "#bf8803", "--vscode-font-family": "system-ui, sans-serif"},
+}
+VSCODE_CSS = ".cell-output-ipywidget-background { background: white; padding: 6px; }"
+
+_JS_SET_VSCODE_THEME = """
+([kind, vars]) => {
+  const html = document.documentElement;
+  for (const [name, value] of Object.entries(vars)) html.style.setProperty(name, value);
+  document.body.classList.remove("vscode-light", "vscode-dark");
+  document.body.classList.add(kind);
+  document.body.dataset.vscodeThemeKind = kind;
+}
+"""
+# marimo's ThemeProvider puts the theme on <body>: classes `dark dark-theme` (or `light
+# light-theme`) and data-theme.
+_JS_SET_MARIMO_THEME = """
+(theme) => {
+  document.body.classList.remove("light", "light-theme", "dark", "dark-theme");
+  document.body.classList.add(theme, `${theme}-theme`);
+  document.body.dataset.theme = theme;
+}
+"""
+
+
+def marimo_stylesheet() -> Path:
+    """marimo's own stylesheet (its theme variables: --background, --foreground, ...)."""
+    spec = importlib.util.find_spec("marimo")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("marimo is not installed (a test dependency)")
+    assets = Path(next(iter(spec.submodule_search_locations))) / "_static" / "assets"
+    sheets = [p for p in assets.glob("index-*.css") if "--foreground" in p.read_text(encoding="utf-8")]
+    assert len(sheets) == 1, f"marimo's theme stylesheet not found among {sorted(assets.glob('index-*.css'))}"
+    return sheets[0]
+
+
+@pytest.fixture(scope="module")
+def host_state():
+    """State and views of a finished FitMonitor, a DecisionExplorer and a PriorEditor, made
+    in this process without a kernel, as the html-manager reads them."""
+    import numpy as np
+    import pymc as pm
+    from ipywidgets.embed import embed_data
+
+    import bayes_widgets as bw
+    from bayes_widgets.core.decision import supply_chain as sc
+
+    with pm.Model(coords={"obs": range(4)}) as model:
+        mu = pm.Normal("mu", 0, 1)
+        pm.Normal("y", mu, 1, observed=np.array([0.1, -0.3, 0.5, 0.2]), dims="obs")
+    monitor = bw.FitMonitor(model, backend="pymc", draws=300, tune=300, chains=2, seed=1)
+    assert monitor.wait_rendered(timeout=120) and monitor.status == "finished", monitor.status
+    explorer = bw.DecisionExplorer(sc.supply_chain_problem(sc.generating_process_scenarios(500, seed=1)),
+                                   x=[20, 20, 20])
+    prior = bw.PriorEditor("Gamma")
+    data = embed_data(views=[monitor, explorer, prior], drop_defaults=False)
+    yield data
+    for w in (monitor, explorer, prior):
+        w.close()
+
+
+def host_page(folder: Path, name: str, data: dict, *, head: str = "", body_attrs: str = "",
+              html_attrs: str = "", output_class: str = "") -> Path:
+    """A page that renders the widgets from their saved state with the html-manager
+    (the export's inlined runtime), with `head` and the attributes standing in for a host."""
+    from bayes_widgets.export import bokehjs_in_state
+    from bayes_widgets.widgets._base import BOKEHJS_FILE, static_file
+
+    def as_json(value) -> str:  # "</" may not appear in a script element; JSON may say "<\/"
+        return json.dumps(value).replace("</", "<\\/")
+
+    def code(file: str) -> str:  # built scripts, checked by the build to be safe in a script element
+        return static_file(file).read_text(encoding="utf-8")
+
+    bokeh = "" if bokehjs_in_state(data["manager_state"]["state"]) else f"<script>{code(BOKEHJS_FILE)}</script>"
+    views = "".join(
+        f'<div class="{output_class}"><script type="application/vnd.jupyter.widget-view+json">'
+        f"{as_json(view)}</script></div>" for view in data["view_specs"])
+    html = (f'<!doctype html><html {html_attrs}><head><meta charset="utf-8"><title>{name}</title>{head}'
+            f"<script>{code('html_manager.js')}</script>{bokeh}"
+            f'<script type="application/vnd.jupyter.widget-state+json">{as_json(data["manager_state"])}'
+            f"</script></head><body {body_attrs}>{views}</body></html>")
+    path = folder / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def open_host_page(browser, path: Path, color_scheme: str = "no-preference") -> Page:
+    context = browser.new_context(viewport={"width": 1300, "height": 1000}, color_scheme=color_scheme)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
+    page.goto(path.as_uri(), wait_until="load")
+    for selector in HOST_FIGURES:
+        expect(page.locator(f"{selector}[data-rendered=true]")).to_be_attached(timeout=60_000)
+    return page
+
+
+def root_colors(page: Page) -> list[dict]:
+    """Host, theme and background of every widget root, and the background of its figures."""
+    return [page.locator(selector).evaluate(
+        """(root) => ({host: root.dataset.bwHost, theme: root.dataset.bwTheme,
+                       bg: getComputedStyle(root).backgroundColor,
+                       published: getComputedStyle(root).getPropertyValue("--bw-bg").trim()})""")
+        for selector in HOST_CHROME]
+
+
+def full_screenshot(page: Page, name: str) -> None:
+    page.screenshot(path=str(artifacts_dir() / f"{name}.png"), full_page=True)
+
+
+def rgb(hex_color: str) -> str:
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def assert_host(page: Page, host: str, dark: bool, background: str) -> None:
+    """Every widget took its theme from `host`, with the host's `background` exactly."""
+    assert_theme(page, dark, HOST_CHROME, HOST_FIGURES)
+    for colors in root_colors(page):
+        assert colors == {"host": host, "theme": "dark" if dark else "light", "bg": rgb(background),
+                          "published": background}, colors
+
+
+@pytest.mark.slow
+def test_vscode_theme(browser, host_state, tmp_path):
+    vars_dark = ";".join(f"{k}: {v}" for k, v in VSCODE["dark"].items())
+    path = host_page(tmp_path, "vscode", host_state, head=f"<style>{VSCODE_CSS}</style>",
+                     html_attrs=f'style="{vars_dark}"',
+                     body_attrs='class="vscode-body vscode-dark" data-vscode-theme-kind="vscode-dark"',
+                     output_class="cell-output-ipywidget-background")
+    page = open_host_page(browser, path)
+    try:
+        assert_host(page, "vscode", dark=True, background=VSCODE["dark"]["--vscode-editor-background"])
+        full_screenshot(page, "theme_vscode_dark")
+        page.evaluate(_JS_SET_VSCODE_THEME, ["vscode-light", VSCODE["light"]])
+        assert_host(page, "vscode", dark=False, background="#ffffff")
+        page.evaluate(_JS_SET_VSCODE_THEME, ["vscode-dark", VSCODE["dark"]])
+        assert_host(page, "vscode", dark=True, background=VSCODE["dark"]["--vscode-editor-background"])
+        assert page.console_errors == []
+    finally:
+        page.context.close()
+
+
+@pytest.mark.slow
+def test_marimo_theme(browser, host_state, tmp_path):
+    sheet = marimo_stylesheet()
+    path = host_page(tmp_path, "marimo", host_state, head=f'<link rel="stylesheet" href="{sheet.as_uri()}">',
+                     body_attrs='class="dark dark-theme" data-theme="dark"')
+    page = open_host_page(browser, path)
+    try:
+        # marimo's own variables, as its stylesheet resolves them on this page
+        marimo_bg = page.evaluate("""() => {
+          const ctx = document.createElement("canvas").getContext("2d");
+          ctx.fillStyle = getComputedStyle(document.body).getPropertyValue("--background").trim();
+          return ctx.fillStyle; }""")
+        assert marimo_bg == "#181c1a", marimo_bg  # marimo 0.25's dark background
+        assert_host(page, "marimo", dark=True, background=marimo_bg)
+        full_screenshot(page, "theme_marimo_dark")
+        page.evaluate(_JS_SET_MARIMO_THEME, "light")
+        assert_host(page, "marimo", dark=False, background="#ffffff")
+        page.evaluate(_JS_SET_MARIMO_THEME, "dark")
+        assert_host(page, "marimo", dark=True, background=marimo_bg)
+        assert page.console_errors == []
+    finally:
+        page.context.close()
+
+
+@pytest.mark.slow
+def test_page_colours_without_host_variables(browser, host_state, tmp_path):
+    # no host variables: the first opaque background up from the widget decides (the
+    # body stays white), and a switch of the page's class is followed
+    css = ("body { background: white; color: black; margin: 0; }"
+           ".cell { background: #202124; color: #e8eaed; padding: 8px; }"
+           "body.paper .cell { background: #fdf6e3; color: #073642; }")
+    path = host_page(tmp_path, "plain", host_state, head=f"<style>{css}</style>", output_class="cell")
+    page = open_host_page(browser, path)
+    try:
+        assert_host(page, "page", dark=True, background="#202124")
+        full_screenshot(page, "theme_page_dark")
+        page.evaluate("() => document.body.classList.add('paper')")
+        assert_host(page, "page", dark=False, background="#fdf6e3")
+        assert page.console_errors == []
+    finally:
+        page.context.close()
+
+    # nothing paints a background: the page's color-scheme, chosen by prefers-color-scheme
+    path = host_page(tmp_path, "scheme", host_state, head='<meta name="color-scheme" content="light dark">')
+    page = open_host_page(browser, path, color_scheme="dark")
+    try:
+        assert_host(page, "page", dark=True, background="#121212")
+        full_screenshot(page, "theme_color_scheme_dark")
+        page.emulate_media(color_scheme="light")
+        assert_host(page, "page", dark=False, background="#ffffff")
+        assert page.console_errors == []
+    finally:
+        page.context.close()
