@@ -9,6 +9,7 @@
 // it is let go), so the axes and their labels are not laid out again on every move. The
 // legends are HTML below the plots (a Bokeh legend is repainted with every change of the
 // plot) and list only what is drawn.
+import { listen } from "./lib/events.js";
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { skipUnchangedStyleWrites } from "./lib/bokeh_tune.js";
 import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
@@ -90,6 +91,7 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
+    const offs = []; // this view's model listeners, one event name each
     const root = h("div", { class: "bw-root bw-decision", "data-bw-widget": "decision_explorer",
       "data-testid": "decision-explorer" });
     el.append(h("style", {}, CHROME_CSS + css), root);
@@ -533,19 +535,19 @@ export default {
       syncInputs();
       latency.painted(seq, repainted);
     };
-    model.on("change:summary change:decision change:evaluations", onDecision);
-    model.on("change:optimum", onOptimum);
-    model.on("change:references", onRefs);
-    model.on("change:frontier change:dominated", onFrontier);
-    model.on("change:applied", onAppliedMark);
-    model.on("change:comparison", renderComparison);
-    model.on("change:objective change:level", renderObjective);
-    model.on("change:status", renderStatus);
+    offs.push(listen(model, "change:summary change:decision change:evaluations", onDecision));
+    offs.push(listen(model, "change:optimum", onOptimum));
+    offs.push(listen(model, "change:references", onRefs));
+    offs.push(listen(model, "change:frontier change:dominated", onFrontier));
+    offs.push(listen(model, "change:applied", onAppliedMark));
+    offs.push(listen(model, "change:comparison", renderComparison));
+    offs.push(listen(model, "change:objective change:level", renderObjective));
+    offs.push(listen(model, "change:status", renderStatus));
     // a slice's summaries depend on these (the references, the objective's advice)
     const forgetSlices = () => slices.clear();
-    model.on("change:references change:objective change:level change:cvar_alpha change:variables", forgetSlices);
-    model.on("change:variables", onVariables);
-    model.on("msg:custom", onMsg);
+    offs.push(listen(model, "change:references change:objective change:level change:cvar_alpha change:variables", forgetSlices));
+    offs.push(listen(model, "change:variables", onVariables));
+    offs.push(listen(model, "msg:custom", onMsg));
     buildControls();
     renderStats();
     renderTable();
@@ -573,17 +575,7 @@ export default {
       sender.dispose();
       disposed = true;
       clearTimeout(secondaryTimer);
-      model.off("msg:custom", onMsg);
-      model.off(null, onAppliedMark);
-      model.off(null, onFrontier);
-      model.off(null, onDecision);
-      model.off(null, onOptimum);
-      model.off(null, onRefs);
-      model.off(null, renderComparison);
-      model.off(null, renderObjective);
-      model.off(null, renderStatus);
-      model.off(null, onVariables);
-      model.off(null, forgetSlices);
+      for (const off of offs) off();
     };
   },
 };

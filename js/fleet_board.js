@@ -1,5 +1,6 @@
 // FleetBoard view: live table of runs, pass/fail thresholds, a run's plots on click.
 // Python side: src/bayes_widgets/widgets/fleet_board.py.
+import { listen } from "./lib/events.js";
 import { whenBokeh, embedFigure } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
@@ -35,6 +36,7 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
+    const offs = []; // this view's model listeners, one event name each
     const root = h("div", { class: "bw-root bw-board", "data-bw-widget": "fleet_board", "data-testid": "fleet-board" });
     el.append(h("style", {}, CHROME_CSS + css), root);
     const theme = new FigureTheme(root);
@@ -121,18 +123,16 @@ export default {
 
     const onTable = () => renderTable();
     const onRules = () => { renderRules(); renderTable(); };
-    model.on("change:runs change:selected change:running change:out", onTable);
-    model.on("change:thresholds change:columns", onRules);
-    model.on("change:detail_figure", renderDetail);
+    offs.push(listen(model, "change:runs change:selected change:running change:out", onTable));
+    offs.push(listen(model, "change:thresholds change:columns", onRules));
+    offs.push(listen(model, "change:detail_figure", renderDetail));
     renderRules();
     renderTable();
     await renderDetail();
     return () => {
       theme.dispose();
       banner.dispose();
-      model.off("change:runs change:selected change:running change:out", onTable);
-      model.off("change:thresholds change:columns", onRules);
-      model.off("change:detail_figure", renderDetail);
+      for (const off of offs) off();
     };
   },
 };

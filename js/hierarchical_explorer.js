@@ -1,6 +1,7 @@
 // HierarchicalExplorer view: one group's forecast (bands over observed bars) and the
 // densities of group effects; with a cold start, the group's coefficients by each fit.
 // Python side: src/bayes_widgets/widgets/hierarchical_explorer.py.
+import { listen } from "./lib/events.js";
 import { whenBokeh, embedFigure } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
@@ -28,6 +29,7 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
+    const offs = []; // this view's model listeners, one event name each
     const root = h("div", { class: "bw-root bw-hier", "data-bw-widget": "hierarchical_explorer",
       "data-testid": "hierarchical-explorer" });
     el.append(h("style", {}, CHROME_CSS + css), root);
@@ -145,7 +147,7 @@ export default {
       ["change:coefficients change:cold_start", renderCold],
       ["change:forecast_json", showForecast], ["change:effects_json", showEffects],
     ];
-    for (const [events, fn] of handlers) model.on(events, fn);
+    for (const [events, fn] of handlers) offs.push(listen(model, events, fn));
     renderHeader();
     renderGroups();
     renderGroupFacts();
@@ -161,7 +163,7 @@ export default {
     return () => {
       banner.dispose();
       theme.dispose();
-      for (const [, fn] of handlers) model.off(null, fn);
+      for (const off of offs) off();
     };
   },
 };

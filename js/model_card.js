@@ -1,5 +1,6 @@
 // ModelCard view: a PyMC model's variables as a table, and a button to its prior editor.
 // Python side: src/bayes_widgets/widgets/model_card.py.
+import { listen } from "./lib/events.js";
 import { whenBokeh, embedFigure } from "./lib/bokeh.js";
 import { h, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
@@ -17,6 +18,7 @@ const css = `
 export default {
   initialize() {},
   async render({ model, el }) {
+    const offs = []; // this view's model listeners, one event name each
     const root = h("div", { class: "bw-root bw-card", "data-bw-widget": "model_card", "data-testid": "model-card" });
     el.append(h("style", {}, CHROME_CSS + css), root);
     const banner = errorBanner(model);
@@ -60,14 +62,13 @@ export default {
       }
     };
     render();
-    model.on("change:rows change:coords change:name change:editor_open", render);
-    model.on("change:graph_json", renderGraph);
+    offs.push(listen(model, "change:rows change:coords change:name change:editor_open", render));
+    offs.push(listen(model, "change:graph_json", renderGraph));
     await renderGraph();
     return () => {
       banner.dispose();
       theme.dispose();
-      model.off("change:rows change:coords change:name change:editor_open", render);
-      model.off("change:graph_json", renderGraph);
+      for (const off of offs) off();
     };
   },
 };

@@ -1,6 +1,7 @@
 // PosteriorExplorer view: summary table with problems highlighted, variable and
 // coordinate choice, linked trace/rank/pair/predictive plots, forest plot.
 // Python side: src/bayes_widgets/widgets/posterior_explorer.py.
+import { listen } from "./lib/events.js";
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
@@ -44,6 +45,7 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
+    const offs = []; // this view's model listeners, one event name each
     const root = h("div", { class: "bw-root bw-posterior", "data-bw-widget": "posterior_explorer",
       "data-testid": "posterior-explorer" });
     el.append(h("style", {}, CHROME_CSS + css), root);
@@ -222,11 +224,11 @@ export default {
       renderTable();
       renderChoices();
     };
-    model.on("change:summary change:facts change:problems", renderHeader);
-    model.on("change:summary change:selected change:groups", onSelected);
-    model.on("change:variables change:forest_variables", renderChoices);
-    model.on("change:figure", renderFigure);
-    model.on("change:forest", renderForest);
+    offs.push(listen(model, "change:summary change:facts change:problems", renderHeader));
+    offs.push(listen(model, "change:summary change:selected change:groups", onSelected));
+    offs.push(listen(model, "change:variables change:forest_variables", renderChoices));
+    offs.push(listen(model, "change:figure", renderFigure));
+    offs.push(listen(model, "change:forest", renderForest));
     renderHeader();
     renderTable();
     renderChoices();
@@ -241,11 +243,7 @@ export default {
       theme.dispose();
       banner.dispose();
       unlink?.();
-      model.off(null, renderHeader);
-      model.off(null, onSelected);
-      model.off(null, renderChoices);
-      model.off(null, renderFigure);
-      model.off(null, renderForest);
+      for (const off of offs) off();
     };
   },
 };

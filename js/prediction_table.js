@@ -3,6 +3,7 @@
 // interval); input cells are editable, rows can be added and removed, and a plot shows
 // the intervals.
 // Python side: src/bayes_widgets/widgets/prediction_table.py.
+import { listen } from "./lib/events.js";
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
@@ -42,6 +43,7 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
+    const offs = []; // this view's model listeners, one event name each
     const root = h("div", { class: "bw-root bw-predictions", "data-bw-widget": "prediction_table",
       "data-testid": "prediction-table" });
     el.append(h("style", {}, CHROME_CSS + css), root);
@@ -183,20 +185,17 @@ export default {
     probSelect.addEventListener("change", () => send("interval", { prob: +probSelect.value, interval: kindSelect.value }));
     kindSelect.addEventListener("change", () => send("interval", { prob: +probSelect.value, interval: kindSelect.value }));
     addButton.addEventListener("click", () => send("add_row"));
-    model.on("change:rows change:revision", onRows);
-    model.on("change:prob change:interval change:interval_label change:draws change:meaning change:variables", renderHeader);
-    model.on("change:figure change:show_plot", embedPlot);
-    model.on("msg:custom", onMsg);
+    offs.push(listen(model, "change:rows change:revision", onRows));
+    offs.push(listen(model, "change:prob change:interval change:interval_label change:draws change:meaning change:variables", renderHeader));
+    offs.push(listen(model, "change:figure change:show_plot", embedPlot));
+    offs.push(listen(model, "msg:custom", onMsg));
     renderHeader();
     fillTable(true);
     embedPlot();
     return () => {
       banner.dispose();
       theme.dispose();
-      model.off("change:rows change:revision", onRows);
-      model.off("change:prob change:interval change:interval_label change:draws change:meaning change:variables", renderHeader);
-      model.off("change:figure change:show_plot", embedPlot);
-      model.off("msg:custom", onMsg);
+      for (const off of offs) off();
     };
   },
 };

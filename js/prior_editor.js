@@ -1,6 +1,7 @@
 // PriorEditor view: family, parameters (sliders + exact values), pdf/cdf, summary,
 // elicitation, and the model's prior predictive. Python side:
 // src/bayes_widgets/widgets/prior_editor.py.
+import { listen } from "./lib/events.js";
 import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
 import { skipUnchangedStyleWrites } from "./lib/bokeh_tune.js";
 import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
@@ -45,6 +46,7 @@ export default {
   initialize() {},
 
   async render({ model, el }) {
+    const offs = []; // this view's model listeners, one event name each
     const root = h("div", { class: "bw-root bw-prior", "data-bw-widget": "prior_editor", "data-testid": "prior-editor" });
     el.append(h("style", {}, CHROME_CSS + css), root);
     const theme = new FigureTheme(root);
@@ -315,18 +317,18 @@ export default {
     const onCurves = mark("curves");
     const onPredictive = mark("predictive");
     const onApplied = mark("applied");
-    model.on("change:variables change:variable change:element change:family change:parameterisation", onSelectors);
-    model.on("change:values change:summary change:quantiles change:updates", onValues);
-    model.on("change:curves", onCurves);
-    model.on("change:predictive", onPredictive);
-    model.on("change:applied", onApplied);
+    offs.push(listen(model, "change:variables change:variable change:element change:family change:parameterisation", onSelectors));
+    offs.push(listen(model, "change:values change:summary change:quantiles change:updates", onValues));
+    offs.push(listen(model, "change:curves", onCurves));
+    offs.push(listen(model, "change:predictive", onPredictive));
+    offs.push(listen(model, "change:applied", onApplied));
     // a refused value: put the inputs back to the last valid state
     const onMsg = (msg) => {
       if (msg.type !== "rejected") return;
       sender.done(msg.seq ?? Infinity);
       updateParams(true);
     };
-    model.on("msg:custom", onMsg);
+    offs.push(listen(model, "msg:custom", onMsg));
     renderSelectors();
     renderParams();
     renderSummary();
@@ -349,12 +351,7 @@ export default {
       theme.dispose();
       banner.dispose();
       sender.dispose();
-      model.off("msg:custom", onMsg);
-      model.off(null, onSelectors);
-      model.off(null, onValues);
-      model.off(null, onApplied);
-      model.off(null, onCurves);
-      model.off(null, onPredictive);
+      for (const off of offs) off();
     };
   },
 };
