@@ -9,8 +9,9 @@ JUPYTER_PATH), with ``store_widget_state=True``, and saved as an .ipynb under
 
 Reported: the file size in MB (1 MB = 1,000,000 bytes), how many widget models
 the saved state holds, and how many of them carry the BokehJS bundle (should be
-exactly one: BokehJS travels once per page, not once per widget). The last line
-of output is one JSON object.
+exactly one, the kernel's hidden BokehJS carrier: BokehJS travels once per page,
+not once per widget; views that ask the kernel for it get it as a custom message,
+which is not saved). The last line of output is one JSON object.
 
     .venv/bin/python benchmarks/bench_notebook_size.py [--monitors 5] [--show display|last]
 """
@@ -91,12 +92,18 @@ def _strings(obj):
 
 
 def bokeh_fingerprints() -> list[str]:
-    """Substrings from across the built BokehJS bundle; a model holding any of them carries it."""
-    from bayes_widgets.widgets._base import static_file
+    """Substrings from across the built BokehJS bundle, as text and as the base64 of its
+    gzip-compressed form (the carrier's binary ``bundle``, saved as base64): a model
+    holding any of them carries it."""
+    import base64
 
-    text = static_file("bokeh_lib.js").read_text()
-    n = len(text)
-    return [text[int(n * f): int(n * f) + 200] for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    from bayes_widgets.widgets._base import bokehjs_gzip, static_file
+
+    prints = []
+    for text in (static_file("bokehjs.js").read_text(), base64.b64encode(bokehjs_gzip()).decode()):
+        n = len(text)
+        prints += [text[int(n * f): int(n * f) + 200] for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    return prints
 
 
 def analyse(path: Path) -> dict:
@@ -112,7 +119,7 @@ def analyse(path: Path) -> dict:
     for model_id, m in state.items():
         name = f"{m.get('model_module', '?')}.{m.get('model_name', '?')}"
         st = m.get("state", {})
-        carries = any(fp in s for s in _strings(st) for fp in fps)
+        carries = any(fp in s for s in _strings([st, m.get("buffers", [])]) for fp in fps)
         if carries:
             carriers.append(model_id)
             name += " (BokehJS carrier)"

@@ -1,5 +1,5 @@
 // The BokehJS carrier: a hidden model, one per kernel, whose state holds the BokehJS bundle
-// (`bundle`, the text of static/bokehjs.js). Hosts that create every widget model
+// (`bundle`: static/bokehjs.js.gz, the bundle gzip-compressed, as bytes). Hosts that create every widget model
 // (JupyterLab, Notebook 7, Voila, pages rendered from saved widget state) evaluate it
 // when they create the model, before any view needs BokehJS. Views never depend on it:
 // where a host creates only displayed models they ask the kernel (see ./lib/bokeh.js).

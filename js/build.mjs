@@ -3,7 +3,8 @@
 // Every widget module is bundled on its own and stays small; BokehJS is bundled once, into
 // bokehjs.js (js/lib/bokehjs.js), which reaches a page once: in the state of the hidden
 // carrier model (bokeh_lib.js), in the kernel's answer to a view that asks for it, or
-// inlined in a static export (see js/lib/bokeh.js). Its first line names the BokehJS
+// inlined in a static export (see js/lib/bokeh.js); bokehjs.js.gz is the same, compressed.
+// Its first line names the BokehJS
 // version, which the kernel reads before sending it. BokehJS registers its models by
 // class name, so identifiers are never renamed.
 //
@@ -14,6 +15,7 @@
 // extension included so none is fetched), inlined into exports of notebooks with math.
 import * as esbuild from "esbuild";
 import { readFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -33,7 +35,7 @@ const entries = readdirSync(join(root, "js"))
 const common = {
   bundle: true,
   format: "esm",
-  target: "es2020",
+  target: "es2022",
   minifyWhitespace: true,
   minifySyntax: true,
   minifyIdentifiers: false,
@@ -51,8 +53,14 @@ await esbuild.build({
   ...common,
   entryPoints: [join(root, "js/lib/bokehjs.js")],
   outfile: join(outdir, "bokehjs.js"),
-  banner: { js: BOKEHJS_BANNER },
+  // module-scoped `define`: the UMD libraries inside BokehJS (sprintf) must not register
+  // with the page's AMD loader, where there is one (require.js: static exports, Notebook 6),
+  // which would report a mismatched anonymous define()
+  banner: { js: `${BOKEHJS_BANNER}\nvar define;` },
 });
+// gzip-compressed too (about a quarter of the size): what the carrier's state holds and
+// what the kernel sends a page that can unpack it (DecompressionStream)
+writeFileSync(join(outdir, "bokehjs.js.gz"), gzipSync(readFileSync(join(outdir, "bokehjs.js")), { level: 9 }));
 // The runtime of static HTML exports, inlined into each exported page by export.py.
 // embed-amd.js defines @jupyter-widgets/{base,controls,output,html-manager} as named AMD
 // modules and renders the page's widgets on load; its loader asks require.js for every

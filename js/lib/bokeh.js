@@ -7,7 +7,8 @@
 //    saved widget state), the kernel's hidden BokehLibrary model holds the bundle in its
 //    state (js/bokeh_lib.js) and evaluates it when the model is created.
 // 3. The kernel: a view asks over its own comm (`{type: "bokehjs", page, request}`), and
-//    the kernel answers once per page with the bundle as a binary buffer (hosts that create
+//    the kernel answers once per page with the bundle as a binary buffer, gzip-compressed
+//    where the browser can unpack it (hosts that create
 //    only displayed models: marimo, Colab, VS Code). One request is in flight per page:
 //    the first asker sends it, the others wait on it, and if it fails or times out the
 //    next waiting view asks again through its own model.
@@ -51,17 +52,37 @@ export function publishBokeh(lib) {
   }
 }
 
+/** Whether this browser can unpack a gzip-compressed bundle. */
+const CAN_GUNZIP = typeof globalThis.DecompressionStream === "function";
+
+function bytesOf(source) {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return null;
+}
+
+/** The bundle's text as a Blob: `source` is text, or bytes (gzip-compressed or not). */
+async function scriptBlob(source) {
+  const bytes = bytesOf(source);
+  if (bytes && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    if (!CAN_GUNZIP) throw new Error("this browser cannot unpack the compressed BokehJS bundle (no DecompressionStream)");
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Blob([await new Response(stream).arrayBuffer()], { type: "text/javascript" });
+  }
+  return new Blob([bytes ?? source], { type: "text/javascript" });
+}
+
 /**
- * Evaluates the BokehJS bundle (its source as text, or bytes) once per page and resolves
- * with BokehJS. A second call while one evaluation runs, or after BokehJS is there, does
- * not evaluate it again.
+ * Evaluates the BokehJS bundle (its text, or its bytes, gzip-compressed or not) once per
+ * page and resolves with BokehJS. A second call while one evaluation runs, or after
+ * BokehJS is there, does not evaluate it again.
  */
 export function loadBokehSource(source, origin = "page") {
   const s = slot();
   if (s.lib) return Promise.resolve(s.lib);
   if (s.loading) return s.loading;
   s.loading = (async () => {
-    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    const url = URL.createObjectURL(await scriptBlob(source));
     try {
       await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
     } finally {
@@ -130,7 +151,8 @@ function requestFromKernel(model, s, force = false) {
       REQUEST_TIMEOUT_MS,
     );
     // the timeout no longer rejects, but the listener stays: a late answer is still used
-    const send = { type: "bokehjs", cmd_id: request, request, page: s.page, version: VERSION };
+    const send = { type: "bokehjs", cmd_id: request, request, page: s.page, version: VERSION,
+      accept: CAN_GUNZIP ? ["gzip"] : [] };
     if (force) send.force = true;
     try {
       model.send(send);

@@ -25,7 +25,7 @@ import pytest
 import bayes_widgets as bw
 from bayes_widgets.export import RUNTIME_FILE, STATE_MIME, VIEW_MIME
 from bayes_widgets.widgets import _base
-from bayes_widgets.widgets._base import bokehjs_bundle, static_file
+from bayes_widgets.widgets._base import bokehjs_bundle, bokehjs_gzip, static_file
 from tests.browser.jupyter_harness import artifacts_dir
 from tests.export_check import check_export, figure_traits, kebab, open_export
 
@@ -237,9 +237,9 @@ def test_displayed_widgets_get_bokehjs_from_the_kernel_once(displayed, browser, 
     requests = [m for m in kernel.received if m.get("type") == "bokehjs"]
     sent = [(c, n) for c, n in kernel.answers if c.get("status") == "sent"]
     assert len(sent) == 1, kernel.answers
-    assert sent[0][1] == len(bokehjs_bundle()[1])
+    assert sent[0][0]["encoding"] == "gzip" and sent[0][1] == len(bokehjs_gzip())
     assert len(requests) == page.probe["requests"] == 1, (requests, page.probe)
-    assert page.probe["bytes"] == len(bokehjs_bundle()[1])
+    assert page.probe["bytes"] == len(bokehjs_gzip())
 
 
 def test_a_kernel_that_refuses_is_shown_in_every_figure(displayed, browser, tmp_path, monkeypatch):
@@ -267,3 +267,28 @@ def test_a_page_without_kernel_or_bokehjs_says_so(displayed, browser, tmp_path):
     [view] = page.views
     assert view["testid"] == "prior-editor" and view["painted"] == 0
     assert "Plot unavailable: BokehJS" in view["text"] and "no kernel answered" in view["text"], view["text"][:400]
+
+
+def test_jupyterlab_takes_bokehjs_from_the_carrier(notebook_page):
+    """Where the host creates every model (JupyterLab), the carrier's state brings BokehJS
+    before any view needs it: no view asks the kernel, nothing travels twice."""
+    page = notebook_page("prior_single.ipynb", run_all=True)
+    page.wait_for_function(
+        """() => {
+          const deep = (root) => {
+            const out = [...root.querySelectorAll("canvas")];
+            for (const el of root.querySelectorAll("*")) if (el.shadowRoot) out.push(...deep(el.shadowRoot));
+            return out;
+          };
+          const root = document.querySelector("[data-testid=prior-editor]");
+          return !!root && deep(root).filter((c) => {
+            const d = c.width && c.height && c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+            if (!d) return false;
+            for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
+            return false;
+          }).length >= 2;  // density and cumulative
+        }""", timeout=60_000)
+    probe = page.evaluate(PROBE_JS)
+    assert probe["lib"] and probe["source"] == "carrier", probe
+    assert probe["requests"] == 0 and probe["errors"] == [], probe
+    assert "Plot unavailable" not in page.inner_text("[data-testid=prior-editor]")

@@ -6,6 +6,7 @@ The pages are opened and checked in headless Debian chromium by tests/export_che
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -24,7 +25,7 @@ from bayes_widgets.export import (
 )
 from tests.export_check import check_export, open_export
 
-# -- a tiny hand-made notebook: one PriorEditor, its BokehJS carrier and their layouts ----
+# -- a tiny hand-made notebook: one PriorEditor, the BokehJS carrier and their layouts ----
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,29 @@ def test_tiny_export_renders_offline(tiny_notebook, tmp_path, browser):
     assert float(cells["sd"]["data"]["value"]) == pytest.approx(0.5), view["tables"]
     assert cells["mean"]["text"].startswith("1.5") and cells["sd"]["text"].startswith("0.5")
     assert page.requests == [page.url]
+
+
+def test_bokehjs_reaches_the_page_once(tiny_notebook, tmp_path, browser):
+    """Saved state with the carrier brings BokehJS itself; state without it (a host that saves
+    only what is displayed) gets the bundle inlined, and renders offline as well."""
+    from bayes_widgets.export import bokehjs_in_state
+    from bayes_widgets.widgets._base import bokehjs_bundle
+
+    banner = f"/* bayes_widgets BokehJS {bokehjs_bundle()[0]} */"
+    assert bokehjs_in_state(widget_state(tiny_notebook))
+    with_carrier = export_html(tiny_notebook, tmp_path / "carrier.html").read_text()
+    assert banner not in with_carrier
+    bare = copy.deepcopy(tiny_notebook)
+    saved = bare.metadata["widgets"][STATE_MIME]["state"]
+    for key in [k for k, m in saved.items() if m["state"].get("_anywidget_id", "").endswith(".BokehLibrary")]:
+        del saved[key]
+    assert not bokehjs_in_state(saved)
+    out = export_html(bare, tmp_path / "inlined.html")
+    html = out.read_text()
+    assert html.count(banner) == 1 and '<script type="module">' in html
+    page = open_export(browser, out, bare)
+    check_export(page, bare)
+    assert page.views[0]["painted"] >= 2 and page.requests == [page.url]
 
 
 def test_the_page_check_sees_a_missing_runtime(tiny_notebook, tmp_path, browser):

@@ -3,6 +3,8 @@ bundle travels once per page as one binary buffer, and a bad request gets a clea
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 import bayes_widgets as bw
@@ -13,6 +15,7 @@ from bayes_widgets.widgets._base import (
     BokehJSServer,
     BokehLibrary,
     bokehjs_bundle,
+    bokehjs_gzip,
 )
 
 
@@ -36,13 +39,16 @@ def editor():
 
 def ask(widget, page, request, **extra):
     version = extra.pop("version", bokehjs_bundle()[0])
+    accept = extra.pop("accept", ["gzip"])
     widget._dispatch(widget, {"type": "bokehjs", "cmd_id": request, "page": page, "request": request,
-                              "version": version, **extra}, [])
+                              "version": version, "accept": accept, **extra}, [])
 
 
 def test_the_bundle_is_the_built_file_and_names_its_version():
     version, data = bokehjs_bundle()
     assert data == (STATIC / "bokehjs.js").read_bytes()
+    assert gzip.decompress(bokehjs_gzip()) == data
+    assert len(bokehjs_gzip()) < len(data) / 3
     assert len(data) > 1_000_000
     assert b"models/tools/gestures/tap_tool" in data
     package = (STATIC.parents[2] / "node_modules/@bokeh/bokehjs/package.json")
@@ -59,7 +65,7 @@ def test_a_page_gets_the_bundle_once_as_a_buffer(editor):
         ask(editor, "page-a", "r1")
         [(content, buffers)] = editor.send.sent
         assert content["status"] == "sent" and content["request"] == "r1" and content["page"] == "page-a"
-        assert buffers == [bokehjs_bundle()[1]]
+        assert content["encoding"] == "gzip" and buffers == [bokehjs_gzip()]
         assert content["bytes"] == len(buffers[0])
         # the same request again (e.g. handled early and then in turn): no second answer
         ask(editor, "page-a", "r1")
@@ -71,7 +77,7 @@ def test_a_page_gets_the_bundle_once_as_a_buffer(editor):
         # a page that lost it asks with force, and gets it again
         ask(other, "page-a", "r3", force=True)
         content, buffers = other.send.sent[-1]
-        assert content["status"] == "sent" and buffers == [bokehjs_bundle()[1]]
+        assert content["status"] == "sent" and buffers == [bokehjs_gzip()]
         # another page is served on its own
         ask(other, "page-b", "r1")
         content, buffers = other.send.sent[-1]
@@ -87,6 +93,7 @@ def test_a_page_gets_the_bundle_once_as_a_buffer(editor):
     ({"request": 7}, "'request'"),
     ({"request": "x" * 500}, "'request'"),
     ({"force": "yes"}, "'force'"),
+    ({"accept": "gzip"}, "'accept'"),
 ])
 def test_bad_requests_are_answered_with_an_error_naming_the_field(editor, change, field):
     content = {"type": "bokehjs", "page": "page-bad", "request": "rb", "version": bokehjs_bundle()[0], **change}
@@ -95,6 +102,13 @@ def test_bad_requests_are_answered_with_an_error_naming_the_field(editor, change
     assert reply["type"] == "bokehjs" and buffers == []
     assert "bad BokehJS request" in reply["error"] and field in reply["error"]
     assert editor.error == ""  # the widget keeps its state; the page shows the reason in the plot
+
+
+def test_a_page_that_cannot_unpack_gzip_gets_the_bundle_as_it_is(editor):
+    ask(editor, "page-plain", "rp", accept=[])
+    [(content, buffers)] = editor.send.sent
+    assert (content["status"], content["encoding"]) == ("sent", "identity")
+    assert buffers == [bokehjs_bundle()[1]]
 
 
 def test_a_page_built_for_another_bokehjs_is_told_why(editor):
@@ -129,7 +143,7 @@ def test_the_carrier_holds_the_bundle_once_and_a_small_module(editor):
         assert editor._bokeh is other._bokeh
         carrier = editor._bokeh
         assert isinstance(carrier, BokehLibrary)
-        assert carrier.bundle.encode() == bokehjs_bundle()[1]
+        assert gzip.decompress(carrier.bundle) == bokehjs_bundle()[1]
         assert len(carrier._esm) < 20_000
         assert "models/tools/gestures/tap_tool" not in editor._esm
         assert "models/tools/gestures/tap_tool" not in carrier._esm

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import re
 import threading
 import traceback
@@ -47,12 +48,21 @@ def bokehjs_bundle() -> tuple[str, bytes]:
     return match.group(1).decode(), data
 
 
+@functools.cache
+def bokehjs_gzip() -> bytes:
+    """The BokehJS bundle gzip-compressed (``static/bokehjs.js.gz``, about a quarter of its size)."""
+    path = STATIC / (BOKEHJS_FILE + ".gz")
+    if path.exists():
+        return path.read_bytes()
+    return gzip.compress(bokehjs_bundle()[1], compresslevel=9, mtime=0)  # a build without it
+
+
 class BokehJSServer:
     """The kernel's side of a page's request for BokehJS (see ``js/lib/bokeh.js``).
 
     A view whose page has no BokehJS sends ``{"type": "bokehjs", "page": P, "request": R,
-    "version": V}`` over its own comm. The kernel sends the bundle, as one binary buffer,
-    once per page: a later request from a page already served is answered
+    "version": V, "accept": ["gzip"]}`` over its own comm. The kernel sends the bundle, as
+    one binary buffer (gzip-compressed when the page accepts it: ``encoding``), once per page: a later request from a page already served is answered
     ``status="sent-before"`` without the bundle (it travelled through another widget of
     that page), unless it says ``force`` (the page lost it). A request id is answered once;
     a bad request is answered with an ``error`` naming the field.
@@ -84,6 +94,9 @@ class BokehJSServer:
         force = content.get("force", False)
         if not isinstance(force, bool):
             return {**reply, "error": f"bad BokehJS request: 'force' must be true or false, got {force!r:.80}"}, []
+        accept = content.get("accept", [])
+        if not isinstance(accept, list) or not all(isinstance(a, str) for a in accept):
+            return {**reply, "error": f"bad BokehJS request: 'accept' must be a list of encodings, got {accept!r:.80}"}, []
         wanted = content.get("version")
         try:
             version, bundle = bokehjs_bundle()
@@ -104,7 +117,8 @@ class BokehJSServer:
             if served_by is not None and not force:
                 return {**reply, "status": "sent-before", "served_by": served_by, "version": version}, []
             self._served[page] = request
-        return {**reply, "status": "sent", "version": version, "bytes": len(bundle)}, [bundle]
+        encoding, data = ("gzip", bokehjs_gzip()) if "gzip" in accept else ("identity", bundle)
+        return {**reply, "status": "sent", "version": version, "encoding": encoding, "bytes": len(data)}, [data]
 
 
 BOKEHJS_SERVER = BokehJSServer()
@@ -122,13 +136,13 @@ class BokehLibrary(anywidget.AnyWidget):
     """
 
     _esm = traitlets.Unicode().tag(sync=True)
-    bundle = traitlets.Unicode().tag(sync=True)
-    """The text of ``static/bokehjs.js``."""
+    bundle = traitlets.Bytes().tag(sync=True)
+    """``static/bokehjs.js`` gzip-compressed: a binary buffer on the wire, about 0.55 MB
+    (base64) in saved widget state instead of 1.6 MB."""
     _instance: ClassVar[BokehLibrary | None] = None
 
     def __init__(self, **kwargs: Any):
-        _, bundle = bokehjs_bundle()
-        super().__init__(_esm=static_file("bokeh_lib.js").read_text(), bundle=bundle.decode("utf-8"), **kwargs)
+        super().__init__(_esm=static_file("bokeh_lib.js").read_text(), bundle=bokehjs_gzip(), **kwargs)
 
     @classmethod
     def instance(cls) -> BokehLibrary:
