@@ -19,10 +19,15 @@
 // own CSS custom properties (PALETTE_VARS: --bw-bg, --bw-fg, --bw-muted, ...), which
 // CHROME_CSS and every widget's own CSS use (nothing else), sets `data-bw-theme`
 // ("light" / "dark") and `data-bw-host`, and recolours the widget's Bokeh figures (built
-// in Python with light defaults) from the same palette. It follows switches at run time:
-// attributes of <html> and <body> (class, style, data-jp-theme-*, data-theme,
-// data-vscode-theme-kind), stylesheets added to or removed from <head>, and changes of
-// prefers-color-scheme.
+// in Python with light defaults, see ./bokeh_theme.js) from the same palette. It follows
+// switches at run time: attributes of <html> and <body> (class, style, data-jp-theme-*,
+// data-theme, data-vscode-theme-kind) and changes of prefers-color-scheme.
+
+import { blend, contrast, hex, luminance, mix, parseColor } from "./color.js";
+import { themeDocument } from "./bokeh_theme.js";
+
+export { parseColor, luminance, contrast } from "./color.js";
+export { themeDocument } from "./bokeh_theme.js";
 
 /** The palette's entries and the custom property each is published as on the widget root. */
 export const PALETTE_VARS = {
@@ -75,8 +80,6 @@ const THEME_ATTRIBUTES = [
 ];
 // The theme's stylesheet may land a moment after the attributes change: look again.
 const RECHECK_MS = [50, 250, 1000, 2500];
-// A data colour this close to the background (contrast ratio) is swapped for the text colour.
-const MIN_CONTRAST = 1.6;
 // Readability floors (WCAG contrast ratios) for the palette's text and accent colours.
 const TEXT_CONTRAST = 4.5;
 const ACCENT_CONTRAST = 3;
@@ -150,98 +153,6 @@ const DEFAULTS = {
 };
 // Chrome's canvas under color-scheme: dark
 const DARK_CANVAS = [18, 18, 18, 1];
-
-let parserCtx = null;
-let pixelCtx = null;
-const PARSED = new Map(); // CSS colour -> [r, g, b, a] or null
-
-function canvas2d(size) {
-  const c = document.createElement("canvas");
-  c.width = c.height = size;
-  return c.getContext("2d", { willReadFrequently: true });
-}
-
-/** Parses any CSS colour to [r, g, b, a] (0–255, alpha 0–1), or null. */
-export function parseColor(value) {
-  if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) {
-    const [r, g, b, a = 1] = value;
-    return [r, g, b, a > 1 ? a / 255 : a];
-  }
-  if (typeof value === "number") {
-    // Bokeh's packed RGBA
-    return [(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, (value & 255) / 255];
-  }
-  if (typeof value !== "string" || !value.trim()) return null;
-  const key = value.trim();
-  if (PARSED.has(key)) return PARSED.get(key);
-  const rgba = parseCss(key);
-  if (PARSED.size > 500) PARSED.clear();
-  PARSED.set(key, rgba);
-  return rgba;
-}
-
-function parseCss(value) {
-  if (!parserCtx) parserCtx = canvas2d(1);
-  // an unparsable value leaves fillStyle unchanged: detect with two sentinels
-  parserCtx.fillStyle = "#010203";
-  parserCtx.fillStyle = value;
-  let out = parserCtx.fillStyle;
-  if (out === "#010203") {
-    parserCtx.fillStyle = "#030201";
-    parserCtx.fillStyle = value;
-    if (parserCtx.fillStyle === "#030201") return null;
-    out = "#010203";
-  }
-  if (out.startsWith("#")) {
-    return [parseInt(out.slice(1, 3), 16), parseInt(out.slice(3, 5), 16), parseInt(out.slice(5, 7), 16), 1];
-  }
-  const m = out.match(/^rgba?\(([^)]+)\)$/);
-  if (m) {
-    const [r, g, b, a = "1"] = m[1].split(",").map((s) => s.trim());
-    return [+r, +g, +b, +a];
-  }
-  // other colour spaces (display-p3, oklch, ...): paint one pixel and read it back in sRGB
-  if (!pixelCtx) pixelCtx = canvas2d(1);
-  pixelCtx.clearRect(0, 0, 1, 1);
-  pixelCtx.fillStyle = out;
-  pixelCtx.fillRect(0, 0, 1, 1);
-  const [r, g, b, a] = pixelCtx.getImageData(0, 0, 1, 1).data;
-  return [r, g, b, a / 255];
-}
-
-/** Relative luminance (WCAG) of an [r, g, b, a] colour, alpha ignored. */
-export function luminance(rgba) {
-  const lin = (c) => {
-    const s = c / 255;
-    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-  };
-  return 0.2126 * lin(rgba[0]) + 0.7152 * lin(rgba[1]) + 0.0722 * lin(rgba[2]);
-}
-
-/** WCAG contrast ratio of two opaque colours. */
-export function contrast(a, b) {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
-  return (hi + 0.05) / (lo + 0.05);
-}
-
-/** `fg` drawn over the opaque `bg`, as an opaque [r, g, b, 1]. */
-function blend(fg, bg) {
-  const a = fg[3];
-  return [0, 1, 2].map((i) => Math.round(a * fg[i] + (1 - a) * bg[i])).concat([1]);
-}
-
-const hex = (c) => `#${c.slice(0, 3).map((v) => v.toString(16).padStart(2, "0")).join("")}`;
-
-/** `fg` drawn over the opaque `bg`, as an opaque #rrggbb. */
-function over(fg, bg) {
-  return hex(blend(fg, bg));
-}
-
-/** `t` of `a` mixed with `1 - t` of `b` (opaque colours). */
-function mix(a, b, t) {
-  return blend([a[0], a[1], a[2], t], b);
-}
 
 function propColor(cs, name) {
   return parseColor(cs.getPropertyValue(name));
@@ -366,158 +277,6 @@ function paletteKey(p) {
   return p ? JSON.stringify(p) : "none";
 }
 
-/** Which palette entry a figure property takes ("bg", "fg", ...), "data", or null (keep). */
-function roleOf(model, attr) {
-  const props = model.properties;
-  const type = model.type || "";
-  if ("border_fill_color" in props && "outline_line_color" in props) {
-    if (attr === "background_fill_color" || attr === "border_fill_color") return "bg";
-    if (attr === "outline_line_color") return "rule";
-    return null;
-  }
-  if (type === "Title") return attr === "text_color" ? "fg" : null;
-  if (type.endsWith("Axis")) {
-    if (attr.endsWith("_text_color")) return "fg";
-    if (attr.endsWith("_line_color")) return "muted";
-    return null;
-  }
-  if (type === "Grid") return attr.endsWith("grid_line_color") ? "rule" : null;
-  if (type === "Legend") {
-    if (attr === "background_fill_color" || attr === "inactive_fill_color" || attr === "item_background_fill_color") return "bg";
-    if (attr === "border_line_color") return "rule";
-    if (attr.endsWith("_text_color")) return "fg";
-    return null;
-  }
-  if (type === "ColorBar") {
-    if (attr === "background_fill_color") return "bg";
-    if (attr.endsWith("_text_color")) return "fg";
-    if (attr.endsWith("_line_color")) return "muted";
-    return null;
-  }
-  if (type.endsWith("Tool") || type === "Toolbar" || type.endsWith("Mapper")) return null;
-  return "data";
-}
-
-function colorAttrs(model) {
-  return Object.keys(model.properties || {}).filter((a) => a.endsWith("_color"));
-}
-
-function rawValue(model, attr) {
-  try {
-    return model.properties[attr].get_value();
-  } catch {
-    return undefined; // unset
-  }
-}
-
-const isSpec = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
-
-const ORIGINALS = new WeakMap(); // model -> Map(attr -> value as built)
-const COLUMNS = new WeakMap(); // data source -> Map(column -> {original, themed})
-
-function original(model, attr) {
-  let byAttr = ORIGINALS.get(model);
-  if (!byAttr) ORIGINALS.set(model, (byAttr = new Map()));
-  if (!byAttr.has(attr)) byAttr.set(attr, rawValue(model, attr));
-  return byAttr.get(attr);
-}
-
-/** A colour for `role` under `pal`, starting from the built colour `color` (a CSS colour). */
-function themedColor(role, color, pal) {
-  if (color === null || color === undefined) return color;
-  if (role === "data") {
-    const c = parseColor(color);
-    if (!c || c[3] === 0) return color;
-    return contrast(parseColor(over(c, parseColor(pal.bg))), parseColor(pal.bg)) < MIN_CONTRAST ? pal.fg : color;
-  }
-  return pal[role];
-}
-
-function themeColumn(source, column, pal) {
-  let byColumn = COLUMNS.get(source);
-  if (!byColumn) COLUMNS.set(source, (byColumn = new Map()));
-  const current = source.data?.[column];
-  if (!current) return false;
-  let entry = byColumn.get(column);
-  // the widget replaced the column since: start over from the new values
-  if (!entry || (current !== entry.themed && current !== entry.original)) entry = { original: current, themed: null };
-  let next = entry.original;
-  if (pal && Array.from(entry.original).some((v) => typeof v === "string")) {
-    const mapped = Array.from(entry.original, (v) => (typeof v === "string" ? themedColor("data", v, pal) : v));
-    if (mapped.some((v, i) => v !== entry.original[i])) next = mapped;
-  }
-  entry.themed = next;
-  byColumn.set(column, entry);
-  if (current === next) return false;
-  source.data = { ...source.data, [column]: next };
-  return true;
-}
-
-/**
- * Clears the canvases of every plot of `doc` and asks for a full repaint. BokehJS clears
- * its layers with a half-pixel offset, so without this the top and left edge pixels keep
- * a trace of the previous theme's colours.
- */
-function repaintClean(doc) {
-  const views = doc.views_manager;
-  if (!views || typeof views.query !== "function") return;
-  for (const view of views.query((v) => v.canvas_view != null && typeof v.request_paint === "function")) {
-    for (const layer of [view.canvas_view.primary, view.canvas_view.overlays]) {
-      const canvas = layer?.canvas;
-      const ctx = layer?.ctx;
-      if (!canvas || !ctx || typeof ctx.clearRect !== "function") continue;
-      ctx.save();
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
-      ctx.restore();
-    }
-    view.request_paint(); // throttled: paints everything on the next frame
-  }
-}
-
-/** Recolours every model of a Bokeh document for `pal` (null: the colours it was built with). */
-export function themeDocument(doc, pal) {
-  if (!doc) return;
-  let changed = false;
-  for (const model of doc.all_models) {
-    const attrs = {};
-    for (const attr of colorAttrs(model)) {
-      const role = roleOf(model, attr);
-      if (role === null) continue;
-      const built = original(model, attr);
-      if (built === undefined) continue;
-      if (isSpec(built)) {
-        if (!("value" in built) || built.transform) continue; // fields: see the columns below
-        const value = pal ? themedColor(role, built.value, pal) : built.value;
-        const now = rawValue(model, attr);
-        if (!isSpec(now) || now.value !== value) attrs[attr] = value === built.value ? built : { value };
-      } else {
-        const value = pal ? themedColor(role, built, pal) : built;
-        if (rawValue(model, attr) !== value) attrs[attr] = value;
-      }
-    }
-    if (Object.keys(attrs).length) {
-      model.setv(attrs);
-      changed = true;
-    }
-    // colours read from a data source column (e.g. one colour per row)
-    if ("data_source" in (model.properties || {}) && "glyph" in model.properties) {
-      const source = model.data_source;
-      const glyphs = [model.glyph, model.selection_glyph, model.nonselection_glyph, model.hover_glyph, model.muted_glyph];
-      const columns = new Set();
-      for (const g of glyphs) {
-        if (!g || typeof g !== "object" || !g.properties) continue;
-        for (const attr of colorAttrs(g)) {
-          const v = rawValue(g, attr);
-          if (isSpec(v) && typeof v.field === "string" && !v.transform) columns.add(v.field);
-        }
-      }
-      if (source?.data) for (const c of columns) changed = themeColumn(source, c, pal) || changed;
-    }
-  }
-  if (changed) repaintClean(doc);
-}
-
 /** Sets the palette's custom properties (PALETTE_VARS) on `el`; null removes them. */
 function publish(el, pal) {
   for (const [entry, name] of Object.entries(PALETTE_VARS)) {
@@ -539,7 +298,6 @@ function startWatching() {
   const attrs = { attributes: true, attributeFilter: THEME_ATTRIBUTES };
   observer.observe(document.documentElement, attrs);
   if (document.body) observer.observe(document.body, attrs);
-  if (document.head) observer.observe(document.head, { childList: true }); // a theme's stylesheet
   const media = globalThis.matchMedia?.("(prefers-color-scheme: dark)");
   media?.addEventListener?.("change", changed);
   watcher = () => {
