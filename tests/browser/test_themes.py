@@ -359,7 +359,7 @@ def host_state():
     with pm.Model(coords={"obs": range(4)}) as model:
         mu = pm.Normal("mu", 0, 1)
         pm.Normal("y", mu, 1, observed=np.array([0.1, -0.3, 0.5, 0.2]), dims="obs")
-    monitor = bw.FitMonitor(model, backend="pymc", draws=300, tune=300, chains=2, seed=1)
+    monitor = bw.FitMonitor(model, backend="pymc", draws=500, tune=500, chains=2, seed=1)
     assert monitor.wait_rendered(timeout=120) and monitor.status == "finished", monitor.status
     explorer = bw.DecisionExplorer(sc.supply_chain_problem(sc.generating_process_scenarios(500, seed=1)),
                                    x=[20, 20, 20])
