@@ -49,6 +49,29 @@ class Quantity:
     index: tuple[int, ...]
 
 
+def posterior_dataset(posterior: Any, error: type[ValueError] = PosteriorError,
+                      absent: str = "no posterior given: pass the result of a fit (posterior=...)"):
+    """The posterior group of a FitResult, DataTree, InferenceData or Dataset, as a Dataset
+    with ``chain`` and ``draw`` dimensions. Every problem raises ``error("posterior", ...)``;
+    ``absent`` is the message when ``posterior`` is None."""
+    if posterior is None:
+        raise error("posterior", absent)
+    if getattr(posterior, "idata", posterior) is None:
+        status = getattr(posterior, "status", "")
+        raise error("posterior", f"the fit holds no draws (status {status!r})")
+    try:
+        tree = as_tree(posterior)
+    except PosteriorError as exc:
+        raise error("posterior", str(exc).split(": ", 1)[1]) from None
+    if "posterior" not in tree.children:
+        raise error("posterior", "has no posterior group (was the fit cancelled during tuning?)")
+    post = tree["posterior"].to_dataset()
+    for dim in ("chain", "draw"):
+        if dim not in post.dims:
+            raise error("posterior", f"has no {dim!r} dimension")
+    return post
+
+
 def as_tree(source: Any):
     """The ``xarray.DataTree`` of a FitResult, DataTree or ArviZ InferenceData."""
     import xarray as xr

@@ -168,30 +168,23 @@ def check_seed(seed: Any) -> int | None:
     return None if seed is None else int(seed)
 
 
+def typical_value(column: Any) -> float:
+    """A typical input value: the mean of a float column, the most frequent value of an
+    integer one (a group index, a category), 0 for an empty one."""
+    col = np.asarray(column)
+    if col.size == 0:
+        return 0.0
+    if np.issubdtype(col.dtype, np.floating):
+        return float(np.mean(col))
+    vals, counts = np.unique(col, return_counts=True)
+    return float(vals[np.argmax(counts)])
+
+
 def posterior_group(posterior: Any):
     """The posterior Dataset of a FitResult, DataTree, InferenceData or Dataset."""
-    from bayes_widgets.core.posterior import PosteriorError, as_tree
+    from bayes_widgets.core.posterior import posterior_dataset
 
-    if posterior is None:
-        raise PredictionInputError(
-            "posterior", "no posterior given: pass the result of a fit (posterior=...)"
-        )
-    if getattr(posterior, "idata", posterior) is None:
-        status = getattr(posterior, "status", "")
-        raise PredictionInputError("posterior", f"the fit holds no draws (status {status!r})")
-    try:
-        tree = as_tree(posterior)
-    except PosteriorError as exc:
-        raise PredictionInputError("posterior", str(exc).split(": ", 1)[1]) from None
-    if "posterior" not in tree.children:
-        raise PredictionInputError(
-            "posterior", "has no posterior group (was the fit cancelled during tuning?)"
-        )
-    post = tree["posterior"].to_dataset()
-    for dim in ("chain", "draw"):
-        if dim not in post.dims:
-            raise PredictionInputError("posterior", f"has no {dim!r} dimension")
-    return post
+    return posterior_dataset(posterior, PredictionInputError)
 
 
 def stack_draws(post, name: str) -> np.ndarray:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_widgets.core.prediction import (
+    typical_value,
     Input,
     PredictionInputError,
     Target,
@@ -346,13 +347,7 @@ class NumPyroPredictor:
         for i in self.inputs:
             data = np.asarray(self._arguments[i.container])
             col = data if i.position is None else data[:, i.position]
-            if col.size == 0:
-                out[i.column] = 0.0
-            elif np.issubdtype(col.dtype, np.floating):
-                out[i.column] = float(np.mean(col))
-            else:
-                vals, counts = np.unique(col, return_counts=True)
-                out[i.column] = float(vals[np.argmax(counts)])
+            out[i.column] = typical_value(col)
         return out
 
     def check_rows(self, new_rows: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:

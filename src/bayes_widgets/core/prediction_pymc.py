@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_widgets.core.prediction import (
+    typical_value,
     Input,
     PredictionInputError,
     Target,
@@ -345,13 +346,7 @@ class ModelPredictor:
             data = np.asarray(self.model[i.container].get_value())
             axis = self._dims[i.container].index(self.row_dim)
             col = data if i.position is None else np.take(data, i.position, axis=1 - axis)
-            if col.size == 0:
-                out[i.column] = 0.0
-            elif np.issubdtype(col.dtype, np.floating):
-                out[i.column] = float(np.mean(col))
-            else:
-                vals, counts = np.unique(col, return_counts=True)
-                out[i.column] = float(vals[np.argmax(counts)])
+            out[i.column] = typical_value(col)
         return out
 
     # -- posterior ---------------------------------------------------------------------------------

@@ -408,25 +408,12 @@ def summarise_draws(
 def posterior_draws(regression: LinearRegression, posterior: Any) -> dict[str, np.ndarray]:
     """``alpha``, ``beta`` and ``sigma`` of a fit of ``regression``, stacked over chains:
     shapes (S,), (S, features), (S,)."""
-    from bayes_widgets.core.posterior import PosteriorError, as_tree
+    from bayes_widgets.core.posterior import posterior_dataset
 
-    if posterior is None:
-        raise RegressionInputError(
-            "posterior",
-            "the regression has not been fitted: call .fit() or pass the posterior of a fit",
-        )
-    if getattr(posterior, "idata", posterior) is None:
-        status = getattr(posterior, "status", "")
-        raise RegressionInputError("posterior", f"the fit holds no draws (status {status!r})")
-    try:
-        tree = as_tree(posterior)
-    except PosteriorError as exc:
-        raise RegressionInputError("posterior", str(exc).split(": ", 1)[1]) from None
-    if "posterior" not in tree.children:
-        raise RegressionInputError(
-            "posterior", "has no posterior group (was the fit cancelled during tuning?)"
-        )
-    post = tree["posterior"].to_dataset()
+    post = posterior_dataset(
+        posterior, RegressionInputError,
+        absent="the regression has not been fitted: call .fit() or pass the posterior of a fit",
+    )
     missing = [p for p in PARAMETERS if p not in post.data_vars]
     if missing:
         raise RegressionInputError(
