@@ -145,6 +145,30 @@ def save_screenshot(page: Page, name: str) -> Path:
     return path
 
 
+# Prelude of a page function reading the Bokeh plots inside an element: `Bokeh` (the page's
+# BokehJS, null when none loaded) and `plotViews(container)`, the plot views drawn inside
+# `container`, shadow roots included. Use with `bokeh_plots_js`.
+_JS_PLOT_VIEWS = """
+  const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
+  const Bokeh = (key && globalThis[key].lib) || null;
+  const inside = (el, container) => {
+    for (let n = el; n; ) {
+      if (n === container) return true;
+      n = n.parentNode || (n instanceof ShadowRoot ? n.host : null);
+    }
+    return false;
+  };
+  const plotViews = (container) => [...(Bokeh ? Bokeh.index.all_views() : [])].filter((view) =>
+    view.model && "x_range" in view.model && view.renderer_views && inside(view.el, container));
+"""
+
+
+def bokeh_plots_js(body: str) -> str:
+    """A page function ``(root) => {...}`` whose ``body`` can use ``Bokeh`` and
+    ``plotViews(container)`` (see ``_JS_PLOT_VIEWS``)."""
+    return "(root) => {" + _JS_PLOT_VIEWS + body + "}"
+
+
 CHROMIUM_MISSING = (
     "Browser tests need a `chromium` executable on PATH, but none was found. "
     "The project setup installs Debian's `chromium` package "

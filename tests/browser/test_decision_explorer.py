@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from .jupyter_harness import relevant_console_errors, save_screenshot, wait_until
+from .jupyter_harness import bokeh_plots_js, relevant_console_errors, save_screenshot, wait_until
 
 # the notebook shows two explorers: the supply chain's orders and a hand-written stock problem
 EXPLORER = "[data-testid=decision-explorer]:has([data-testid=slider-order_0])"
@@ -16,19 +16,9 @@ DAYS = ("stock_day1", "stock_day2", "stock_day3")
 
 # What the outcome plot inside `root` shows: its x range, and the extent of the chosen
 # decision's bars and of the reference's outline (read from BokehJS, never set).
-_JS_OUTCOME_PLOT = """
-(root) => {
-  const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
-  const Bokeh = globalThis[key].lib;
+_JS_OUTCOME_PLOT = bokeh_plots_js("""
   const fig = root.querySelector("[data-testid=outcome-figure]");
-  const inside = (el) => {
-    for (let n = el; n; ) {
-      if (n === fig) return true;
-      n = n.parentNode || (n instanceof ShadowRoot ? n.host : null);
-    }
-    return false;
-  };
-  const view = Bokeh.index.all_views().find((v) => v.model && "x_range" in v.model && v.renderer_views && inside(v.el));
+  const view = plotViews(fig)[0];
   const glyphs = {};
   for (const rv of view.renderer_views.values()) {
     const src = rv.model.data_source;
@@ -40,8 +30,7 @@ _JS_OUTCOME_PLOT = """
   }
   const r = view.model.x_range;
   return { start: r.start, end: r.end, glyphs };
-}
-"""
+""")
 
 
 def expected(page: Page) -> float:

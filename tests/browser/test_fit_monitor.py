@@ -9,6 +9,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from .jupyter_harness import (
     cell_is_running,
+    bokeh_plots_js,
     relevant_console_errors,
     save_screenshot,
     start_all_cells,
@@ -21,21 +22,10 @@ TIMEOUT_MS = 120_000
 # The Bokeh plots inside ``root`` in page order, read from BokehJS: title, y range, the
 # y extent of the warm-up lines and of the lines after tuning (``warm-*``/``post-*``
 # renderers), the panel sides that hold a legend, and the y axis's major ticks.
-JS_PLOTS = """
-(root) => {
-  const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
-  const Bokeh = key && globalThis[key].lib;
-  const inside = (el) => {
-    for (let n = el; n; ) {
-      if (n === root) return true;
-      n = n.parentNode || (n instanceof ShadowRoot ? n.host : null);
-    }
-    return false;
-  };
+JS_PLOTS = bokeh_plots_js("""
   const out = [];
-  for (const view of Bokeh ? Bokeh.index.all_views() : []) {
+  for (const view of plotViews(root)) {
     const plot = view.model;
-    if (!plot || !("x_range" in plot) || !view.renderer_views || !inside(view.el)) continue;
     const views = [...view.renderer_views.values()];
     const extent = (prefix) => {
       let lo = Infinity, hi = -Infinity;
@@ -62,8 +52,7 @@ JS_PLOTS = """
   }
   out.sort((a, b) => a.top - b.top || a.left - b.left);
   return out;
-}
-"""
+""")
 
 
 def plots_of(root: Locator) -> list[dict]:

@@ -23,6 +23,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from .jupyter_harness import (
     JupyterServer,
+    bokeh_plots_js,
     artifacts_dir,
     console_warnings,
     relevant_console_errors,
@@ -67,23 +68,12 @@ _JS_CELL_OUTPUTS = """
 # included), each automatic range (DataRange1d) must span at least half of the extent of
 # the data its visible glyphs hold. A figure left at a provisional 0–1 range over data at
 # 40 reads as blank. Plots without data yet (a frontier not computed) are not judged.
-_JS_PLOTS_WITHOUT_DATA = """
-(root) => {
-  const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
-  const Bokeh = key && globalThis[key].lib;
+_JS_PLOTS_WITHOUT_DATA = bokeh_plots_js("""
   if (!Bokeh) return { plots: 0, problems: ["BokehJS is not on the page"] };
-  const inside = (el) => {
-    for (let n = el; n; ) {
-      if (n === root) return true;
-      n = n.parentNode || (n instanceof ShadowRoot ? n.host : null);
-    }
-    return false;
-  };
   const problems = [];
   let plots = 0;
-  for (const view of Bokeh.index.all_views()) {
+  for (const view of plotViews(root)) {
     const plot = view.model;
-    if (!plot || !("x_range" in plot) || !view.renderer_views || !inside(view.el)) continue;
     plots += 1;
     const title = (plot.title && plot.title.text) || plot.id;
     const bounds = { x: [Infinity, -Infinity], y: [Infinity, -Infinity] };
@@ -118,32 +108,19 @@ _JS_PLOTS_WITHOUT_DATA = """
     }
   }
   return { plots, problems };
-}
-"""
+""")
 
 # The titles of the Bokeh plots inside ``root``, in page order (what the figures are of).
-_JS_PLOT_TITLES = """
-(root) => {
-  const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
-  const Bokeh = key && globalThis[key].lib;
-  const inside = (el) => {
-    for (let n = el; n; ) {
-      if (n === root) return true;
-      n = n.parentNode || (n instanceof ShadowRoot ? n.host : null);
-    }
-    return false;
-  };
+_JS_PLOT_TITLES = bokeh_plots_js("""
   const found = [];
-  for (const view of Bokeh ? Bokeh.index.all_views() : []) {
+  for (const view of plotViews(root)) {
     const plot = view.model;
-    if (!plot || !("x_range" in plot) || !view.renderer_views || !inside(view.el)) continue;
     const r = view.el.getBoundingClientRect();
     found.push([r.top, r.left, (plot.title && plot.title.text) || ""]);
   }
   found.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   return found.map((f) => f[2]);
-}
-"""
+""")
 
 
 @dataclass
