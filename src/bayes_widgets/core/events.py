@@ -2,10 +2,11 @@
 
 Events are immutable and cheap to create. Progress and trace events come from the
 session's pump thread at its rate (10 Hz by default), ``Compiled`` from the worker,
-``Started``/``Paused``/``Resumed`` from the caller's thread: a subscriber may be
-called from several threads and must return quickly (copy what it needs, hand
-heavy work to its own thread). The terminal event (``Finished``, ``Cancelled`` or
-``Failed``) comes last, exactly once.
+``Started``/``Paused``/``Resumed`` from the caller's thread; the last progress and
+trace events and the terminal event usually come from the worker as it ends the fit
+(never two threads at once). A subscriber may be called from several threads and
+must return quickly (copy what it needs, hand heavy work to its own thread). The
+terminal event (``Finished``, ``Cancelled`` or ``Failed``) comes last, exactly once.
 
 MCMC backends (PyMC, nutpie, NumPyro NUTS) report ``ChainProgress`` and
 ``TraceChunk``; a variational fit (NumPyro SVI) reports ``LossChunk`` instead.

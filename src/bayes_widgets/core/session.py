@@ -11,7 +11,9 @@
     result = session.wait()   # or block until it ends
 
 Events go to subscribers from a separate pump thread at ``rate_hz`` (10 Hz by
-default), so a slow subscriber never slows the sampler.
+default), so a slow subscriber never slows the sampler; the last updates and the
+terminal event come from the worker thread as it ends the fit (one thread at a
+time, in order).
 
 MCMC backends ('pymc', 'nutpie', 'numpyro') report per-chain progress and traced
 draws (``ChainProgress``, ``TraceChunk``); the variational backend ('numpyro-svi')
@@ -210,6 +212,10 @@ class FitSession:
         self._t_end: float | None = None
         self._worker: threading.Thread | None = None
         self._pump: threading.Thread | None = None
+        self._tick_lock = threading.Lock()
+        self._tick_cursor = [0] * (1 if self.method == "svi" else chains)
+        """Per chain, the draws emitted so far (SVI: the losses)."""
+        self._tick_version = -1
 
     # -- control ---------------------------------------------------------------------
     @property
@@ -380,6 +386,10 @@ class FitSession:
     def _work(self) -> None:
         with self.capture.thread():
             self._work_captured()
+            # The worker sends the last updates and the terminal event itself: whoever
+            # waits on the fit is not kept waiting for the pump thread to wake up.
+            if self._pump is not None:
+                self._tick(final=True)
 
     def _work_captured(self) -> None:
         control = self._control
@@ -420,44 +430,49 @@ class FitSession:
         import scipy.stats  # noqa: F401
 
         with self.capture.thread():  # a subscriber's warnings belong to the fit too
+            while True:
+                done = self._worker_done.wait(self._interval) or self._done.is_set()
+                if not self._tick(final=done):
+                    return
+
+    def _tick(self, *, final: bool) -> bool:
+        """Emits what is new since the last tick (draws and progress, or losses); with
+        ``final``, then the terminal event. One tick at a time, so events leave in order,
+        whichever thread ticks: the pump, or the worker as it ends the fit. False once the
+        terminal event has been emitted."""
+        with self._tick_lock:
+            if self._final_emitted.is_set():
+                return False
             if self.method == "svi":
-                self._pump_losses()
+                self._tick_losses()
             else:
-                self._pump_draws()
-
-    def _pump_draws(self) -> None:
-        cursor = [0] * self.config.chains
-        last_version = -1
-        while True:
-            done = self._worker_done.wait(self._interval) or self._done.is_set()
-            for delta in self.state.trace_since(cursor):
-                cursor[delta.chain] = delta.start + len(delta.values)
-                self._emit(ev.TraceChunk(self.id, chain=delta.chain, start=delta.start,
-                                         values=delta.values, tuning=delta.tuning,
-                                         diverging=delta.diverging))
-            if self.state.version != last_version:
-                last_version = self.state.version
-                self._emit(ev.ChainProgress(self.id, chains=self.state.chain_statuses()))
-            if done:
+                self._tick_draws()
+            if final:
                 self._done.wait()
                 self._emit_final()
-                return
+                return False
+        return True
 
-    def _pump_losses(self) -> None:
+    def _tick_draws(self) -> None:
+        cursor = self._tick_cursor
+        for delta in self.state.trace_since(cursor):
+            cursor[delta.chain] = delta.start + len(delta.values)
+            self._emit(ev.TraceChunk(self.id, chain=delta.chain, start=delta.start,
+                                     values=delta.values, tuning=delta.tuning,
+                                     diverging=delta.diverging))
+        if self.state.version != self._tick_version:
+            self._tick_version = self.state.version
+            self._emit(ev.ChainProgress(self.id, chains=self.state.chain_statuses()))
+
+    def _tick_losses(self) -> None:
         state: LossState = self.state  # type: ignore[assignment]
-        cursor, last_version = 0, -1
-        while True:
-            done = self._worker_done.wait(self._interval) or self._done.is_set()
-            if state.version != last_version:
-                last_version = state.version
-                new = state.losses_since(cursor)
-                self._emit(ev.LossChunk(self.id, start=cursor, losses=new,
-                                        status=state.status(self.elapsed_s), params=state.params()))
-                cursor += len(new)
-            if done:
-                self._done.wait()
-                self._emit_final()
-                return
+        if state.version != self._tick_version:
+            self._tick_version = state.version
+            start = self._tick_cursor[0]
+            new = state.losses_since(start)
+            self._emit(ev.LossChunk(self.id, start=start, losses=new,
+                                    status=state.status(self.elapsed_s), params=state.params()))
+            self._tick_cursor[0] = start + len(new)
 
     def _emit_final(self) -> None:
         r = self._result

@@ -70,7 +70,10 @@ class _Chain:
     """Running time reported by the backend itself, pauses excluded, when it has one."""
     runtime_resolution_s: float = 0.0
     """The step of ``runtime_s`` (nutpie counts whole milliseconds: 0.001)."""
-    pending: list = field(default_factory=list)
+    pending_tuning: list = field(default_factory=list)
+    pending_diverging: list = field(default_factory=list)
+    pending_points: list = field(default_factory=list)
+    """Draws counted but not yet converted (see :meth:`FitState.flush`)."""
 
     def seen(self, draws_done: int, when: float, paused: float) -> None:
         if self.started_at is None and draws_done > 0:
@@ -155,6 +158,8 @@ class FitState:
         self._buffers = [_Buffer(len(self.trace_names)) for _ in range(chains)]
         self._converter: Callable[[list], np.ndarray] | None = None
         self._inbox: deque = deque()
+        self._flush_lock = threading.Lock()
+        """Held by one reader converting at a time, so draws reach the buffers in order."""
         self._pause = _PauseClock()
         self._sampler_start: tuple[float, float] | None = None
         self.version = 0
@@ -233,57 +238,75 @@ class FitState:
 
     # -- readers --------------------------------------------------------------------
     def _drain_inbox(self) -> None:
-        """Counts queued draws into the chains; their points wait in ``pending``."""
+        """Counts queued draws into the chains; their points wait, unconverted, until
+        :meth:`flush`. Per chain, only its first and latest draw of the batch move its
+        clock and counters (draws of a chain arrive in order)."""
         inbox = self._inbox
         n = len(inbox)
         if not n:
             return
-        items = [inbox.popleft() for _ in range(n)]
+        by_chain: dict[int, list] = {}
+        for _ in range(n):
+            item = inbox.popleft()
+            items = by_chain.get(item[0])
+            if items is None:
+                by_chain[item[0]] = [item]
+            else:
+                items.append(item)
         paused = self.paused_seconds()
         with self._lock:
-            for chain, draw_idx, tuning, stats, point, when in items:
+            for chain, items in by_chain.items():
                 c = self._chains[chain]
-                c.seen(draw_idx + 1, when, paused)
-                c.draws_done = draw_idx + 1
-                c.tuning = tuning
-                diverging = bool(stats.get("diverging", False))
-                if diverging:
-                    if tuning:
-                        c.divergences_tuning += 1
-                    else:
-                        c.divergences += 1
+                first, last = items[0], items[-1]
+                if c.started_at is None:
+                    c.seen(first[1] + 1, first[5], paused)
+                c.seen(last[1] + 1, last[5], paused)
+                c.draws_done = last[1] + 1
+                c.tuning = last[2]
+                tuning = [item[2] for item in items]
+                diverging = [bool(item[3].get("diverging", False)) for item in items]
+                if any(diverging):
+                    n_tuning = sum(1 for d, t in zip(diverging, tuning) if d and t)
+                    c.divergences_tuning += n_tuning
+                    c.divergences += sum(diverging) - n_tuning
+                stats = last[3]
                 c.step_size = stats.get("step_size")
                 c.tree_depth = stats.get("depth", stats.get("tree_depth"))
                 c.n_steps = stats.get("tree_size")
-                c.pending.append((tuning, diverging, point))
+                c.pending_tuning.extend(tuning)
+                c.pending_diverging.extend(diverging)
+                c.pending_points.extend(item[4] for item in items)
             self.version += 1
 
     def flush(self) -> None:
-        """Counts queued draws and converts their points into traced values, in batches.
+        """Counts queued draws and converts their points into traced values: every
+        chain's new draws in one call of the converter.
 
         Call it off the sampler's thread (readers do).
         """
-        self._drain_inbox()
-        with self._lock:
-            batches = []
-            for i, c in enumerate(self._chains):
-                if c.pending:
-                    batches.append((i, c.pending))
-                    c.pending = []
-        if not batches:
-            return
-        converted = []
-        for i, items in batches:
-            tuning = np.fromiter((t for t, _, _ in items), bool, len(items))
-            diverging = np.fromiter((d for _, d, _ in items), bool, len(items))
-            if self._converter is None or not self.trace_names:
-                values = np.empty((len(items), len(self.trace_names)))
+        with self._flush_lock:
+            self._drain_inbox()
+            with self._lock:
+                batches = []
+                for i, c in enumerate(self._chains):
+                    if c.pending_points:
+                        batches.append((i, c.pending_tuning, c.pending_diverging, c.pending_points))
+                        c.pending_tuning, c.pending_diverging, c.pending_points = [], [], []
+            if not batches:
+                return
+            k = len(self.trace_names)
+            points = [p for *_, pts in batches for p in pts]
+            if self._converter is None or not k:
+                values = np.empty((len(points), k))
             else:
-                values = self._converter([p for _, _, p in items])
-            converted.append((i, values, tuning, diverging))
-        with self._lock:
-            for i, values, tuning, diverging in converted:
-                self._buffers[i].extend(values, tuning, diverging)
+                values = self._converter(points)
+            with self._lock:
+                at = 0
+                for i, tuning, diverging, pts in batches:
+                    m = len(pts)
+                    self._buffers[i].extend(values[at : at + m], np.array(tuning, dtype=bool),
+                                            np.array(diverging, dtype=bool))
+                    at += m
 
     def lengths(self) -> list[int]:
         with self._lock:

@@ -1,10 +1,13 @@
 """nutpie: compiled once per model, sampled without blocking.
 
 One thread (the session's worker) owns the background sampler and is the only
-one to call it: it polls the cancel and pause flags, pauses, resumes and aborts.
-Per-chain counters arrive through ``progress_callback``; traced draws come from
-``inspect()``, which copies the whole trace, so it is called at most about once
-a second and never more than a small share of the elapsed time.
+one to call it: it waits for the sampler's end in steps of ``_POLL_S`` (in nutpie,
+without the GIL), checking the cancel and pause flags between steps, and pauses,
+resumes and aborts. Per-chain counters arrive through ``progress_callback``; traced
+draws come from ``inspect()``, which copies the whole trace, so it is called at most
+about once a second and never more than a small share of the elapsed time. The
+model's ``constant_data`` and ``observed_data`` groups are built while the chains
+run, not after.
 
 Timing: the chains start together when ``nutpie.sample`` is called (up to ``cores`` of
 them), so their running time is measured on this process's clock from that moment to
@@ -17,6 +20,7 @@ time (it is in the wall time).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import weakref
@@ -28,6 +32,8 @@ from bayes_widgets.core.backends.base import Backend, Control
 from bayes_widgets.core.model_info import extract_traced
 
 _MIN_POLL_S = 0.001
+_POLL_S = 0.02
+"""Longest wait for the sampler's end between two looks at the cancel and pause flags."""
 _INSPECT_MIN_S = 1.0
 _FIRST_INSPECT_S = 0.5
 """A fit shorter than this needs no live trace: it is over before one would be drawn."""
@@ -112,6 +118,7 @@ class NutpieBackend(Backend):
         )
         t_start = time.perf_counter()
         self._cursor = [0] * cfg.chains
+        groups = self._data_groups()  # while the chains run
         paused = False
         next_inspect = time.perf_counter() + _FIRST_INSPECT_S
         while True:
@@ -120,40 +127,83 @@ class NutpieBackend(Backend):
                     sampler.resume()
                 trace = sampler.abort()
                 self._take_trace(state, trace)
-                return self._with_data_groups(trace, t_start)
+                return self._with_data_groups(trace, t_start, groups)
             want_pause = control.pause_requested.is_set()
             if want_pause != paused:
                 (sampler.pause if want_pause else sampler.resume)()
                 state.set_paused(want_pause)
                 paused = want_pause
             t_poll = time.perf_counter()
-            if self._finished(sampler):
+            if self._finished(sampler, 0.0 if paused else _POLL_S):
                 trace = sampler.wait()
                 self._take_trace(state, trace)
-                return self._with_data_groups(trace, t_start)
+                return self._with_data_groups(trace, t_start, groups)
             now = time.perf_counter()
-            if now - t_poll < _MIN_POLL_S:  # never spin, whatever nutpie's wait does
-                time.sleep(_MIN_POLL_S)
+            if paused or now - t_poll < _MIN_POLL_S:  # never spin, whatever nutpie's wait does
+                time.sleep(_POLL_S)
             if self.trace_names and not paused and now >= next_inspect:
                 self._take_trace(state, sampler.inspect())
                 cost = time.perf_counter() - now
                 next_inspect = time.perf_counter() + max(_INSPECT_MIN_S, cost / _INSPECT_SHARE)
 
-    def _with_data_groups(self, trace, t_start: float):
-        """Adds the model's ``observed_data`` and ``constant_data`` groups, as ``pm.sample``
-        does (nutpie leaves them out; libraries built on PyMC expect them)."""
-        from pymc.backends.arviz import patch_nutpie_idata
+    def _data_groups(self):
+        """The model's ``constant_data`` and ``observed_data`` datasets, as ``pm.sample``
+        builds them (nutpie leaves them out; libraries built on PyMC expect them); None
+        when they cannot be built (then :meth:`_with_data_groups` lets PyMC try again,
+        and report the error)."""
+        try:
+            import pymc
+            from pymc.backends.arviz import (
+                coords_and_dims_for_inferencedata,
+                dict_to_dataset,
+                find_constants,
+                find_observations,
+            )
 
-        if "posterior" in trace.children:
-            patch_nutpie_idata(trace, self.model, time.perf_counter() - t_start)
+            coords, dims = coords_and_dims_for_inferencedata(self.model)
+            return {
+                name: dict_to_dataset(find(self.model), inference_library=pymc, coords=coords,
+                                      dims=dims, sample_dims=[])
+                for name, find in (("constant_data", find_constants), ("observed_data", find_observations))
+            }
+        except Exception:  # noqa: BLE001 - built again, and reported, after sampling
+            return None
+
+    def _with_data_groups(self, trace, t_start: float, groups=None):
+        """Adds the model's ``observed_data`` and ``constant_data`` groups and stamps the
+        posterior's ``sampling_time`` and ``tuning_steps``, as ``pm.sample`` does."""
+        if "posterior" not in trace.children:
+            return trace
+        seconds = time.perf_counter() - t_start
+        if groups is None:
+            from pymc.backends.arviz import patch_nutpie_idata
+
+            patch_nutpie_idata(trace, self.model, seconds)
+            return trace
+        import nutpie
+        import xarray as xr
+        from pymc.backends.arviz import make_attrs
+
+        for name, dataset in groups.items():
+            trace[name] = xr.DataTree(dataset)
+        settings = json.loads(trace["sample_stats"].attrs["inference_library_settings"])
+        attrs = make_attrs({"sampling_time": seconds, "tuning_steps": settings["settings"]["num_tune"]},
+                           inference_library=nutpie)
+        trace["posterior"].attrs.update(attrs)
         return trace
 
     @staticmethod
-    def _finished(sampler) -> bool:
-        """True once sampling is over. nutpie's ``is_finished`` itself waits about 1 ms
-        (with the GIL released) and raises ``TimeoutError`` while sampling goes on, so
-        this doubles as the owner loop's pause between polls."""
+    def _finished(sampler, timeout: float) -> bool:
+        """True once sampling is over, waiting at most ``timeout`` seconds for it (without
+        the GIL: nutpie's own wait). Where nutpie offers no such wait, its
+        ``is_finished``, which waits about 1 ms and raises ``TimeoutError`` while
+        sampling goes on. Either way this is the owner loop's pause between looks at
+        the flags. A paused sampler is only looked at (``timeout`` 0)."""
+        wait = getattr(getattr(sampler, "_sampler", None), "wait", None)
         try:
+            if wait is not None and timeout > 0:
+                wait(timeout)
+                return True
             return bool(sampler.is_finished)
         except TimeoutError:
             return False

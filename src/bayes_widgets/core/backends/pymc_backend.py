@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from typing import ClassVar
 
 from bayes_widgets.core.backends.base import Backend, Control
@@ -42,13 +43,43 @@ def _plain_streams_in_chain_process() -> None:
 os.register_at_fork(after_in_child=_plain_streams_in_chain_process)
 
 
+_converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_converters_lock = threading.Lock()
+
+
+def cached_point_converter(model, trace_names):
+    """``point_converter(model, trace_names)``, compiled once per model and traced names.
+
+    A later fit of the same model reuses it while the model's variables are the same
+    objects (adding a variable or a deterministic compiles a new one); ``pm.Data``
+    values are read when it is called, so ``pm.set_data`` needs no new one. The compiled
+    function is not safe to call from two threads at once: calls take turns.
+    """
+    key = (tuple(trace_names), tuple(model.value_vars), tuple(model.free_RVs),
+           tuple(model.deterministics), tuple(model.observed_RVs))
+    with _converters_lock:
+        mine = _converters.setdefault(model, {})
+        hit = mine.get(key)
+    if hit is not None:
+        return hit
+    convert = point_converter(model, trace_names)
+    lock = threading.Lock()
+
+    def converter(points):
+        with lock:
+            return convert(points)
+
+    with _converters_lock:
+        return _converters.setdefault(model, {}).setdefault(key, converter)
+
+
 class PyMCBackend(Backend):
     name: ClassVar[str] = "pymc"
     supports_pause: ClassVar[bool] = True
 
     def prepare(self, control: Control) -> None:
         if self.trace_names:
-            control.state.set_converter(point_converter(self.model, self.trace_names))
+            control.state.set_converter(cached_point_converter(self.model, self.trace_names))
 
     def run(self, control: Control):
         import pymc as pm
