@@ -4,9 +4,12 @@
     board.run(holdout_fleet, model, horizons=[4, 8, 12], out="runs/holdout")  # in the background
     board                                    # queued / running (with progress) / done / failed
 
-The board reads the fleet's directory (each run's ``status.json`` and ``summary.json``),
-so it follows a fleet run by any executor — local processes, a Dask cluster with a shared
-filesystem, or the command line. A click on a run shows its plots.
+The board reads the fleet's run store (a path or an fsspec URL: each run's claim
+``status.json`` and ``summary.json``), which the submitting process writes, so it follows
+a fleet run by any executor — local processes, a Dask cluster whose workers do not share
+the disk, or the command line. It lists queued runs, and marks a run "lost" when the
+worker running it is gone (its PID and host, and how old its last heartbeat is, in the
+row's tooltip) or its submitter is. A click on a run shows its plots.
 """
 
 from __future__ import annotations
@@ -19,27 +22,38 @@ from typing import Any
 
 import traitlets
 
-from bayes_widgets.core.fleet.store import RunStore
+from bayes_widgets.core.fleet.live import fleet_rows
+from bayes_widgets.core.fleet.store import RunStore, StoreError
 from bayes_widgets.widgets._base import BayesWidget, static_file
 
 POLL_S = 0.5
 _OPS = ("<=", ">=", "<", ">")
 
 
-def _check_thresholds(thresholds: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _check_thresholds(thresholds: Any) -> dict[str, dict[str, Any]]:
+    """metric -> {"op", "value"} from a dict of ``(op, value)`` pairs or ``{"op", "value"}``
+    dicts; anything else is refused with a message naming the metric."""
+    if thresholds is None:
+        return {}
+    if not isinstance(thresholds, dict):
+        raise TypeError(f"thresholds: expected a dict of metric -> (op, value), got {type(thresholds).__name__}")
     out = {}
-    for metric, rule in (thresholds or {}).items():
-        op, value = (rule["op"], rule["value"]) if isinstance(rule, dict) else rule
-        if op not in _OPS:
+    for metric, rule in thresholds.items():
+        if isinstance(rule, dict):
+            missing = [k for k in ("op", "value") if k not in rule]
+            if missing:
+                raise ValueError(f"thresholds: {metric!r} needs {' and '.join(missing)}")
+            op, value = rule["op"], rule["value"]
+        elif isinstance(rule, list | tuple) and len(rule) == 2:
+            op, value = rule
+        else:
+            raise ValueError(f"thresholds: {metric!r} must be (op, value) or {{'op': ..., 'value': ...}}, got {rule!r}")
+        if not isinstance(op, str) or op not in _OPS:
             raise ValueError(f"thresholds: {metric!r} has operator {op!r}; use one of {', '.join(_OPS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"thresholds: {metric!r} needs a finite number, got {value!r}")
         out[str(metric)] = {"op": op, "value": float(value)}
     return out
-
-
-def _clean(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 class FleetBoard(BayesWidget):
@@ -56,6 +70,8 @@ class FleetBoard(BayesWidget):
     selected = traitlets.Unicode("").tag(sync=True)
     detail_figure = traitlets.Unicode("").tag(sync=True)
     running = traitlets.Bool(False).tag(sync=True)
+    fleet_state = traitlets.Unicode("").tag(sync=True)
+    """The submitters' state: "running", "waiting for workers", or "" when none is live."""
 
     def __init__(self, out: str | Path = "", *, thresholds: dict[str, Any] | None = None,
                  columns: list[str] | None = None):
@@ -67,39 +83,40 @@ class FleetBoard(BayesWidget):
         self.result = None
         try:
             self.thresholds = _check_thresholds(thresholds or {})
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:
             self.error = str(exc)
         if out:
             self.out = str(out)
-            self.refresh()
+            try:
+                self.refresh()
+            except (OSError, ValueError) as exc:  # shown inline; the board stays usable
+                self.error = f"out: {exc}"
 
     # -- following a fleet --------------------------------------------------------------
+    def _store(self) -> RunStore | None:
+        if not self.out:
+            return None
+        try:
+            store = RunStore(self.out, create=False)
+        except StoreError:
+            return None
+        return store if store.exists() else None
+
     def refresh(self) -> None:
-        """Reads the fleet directory once."""
-        if not self.out or not Path(self.out).exists():
+        """Reads the run store once."""
+        store = self._store()
+        if store is None:
             return
-        store = RunStore(self.out)
-        rows = []
+        rows, state = fleet_rows(store, frozenset(self._queued))
         seen_metrics: list[str] = []
-        for run_id in sorted(set(store.run_ids()) | self._queued):
-            summary = store.summary(run_id)
-            if summary is not None:
-                metrics = {k: _clean(v) for k, v in (summary.get("metrics") or {}).items()}
-                for k, v in metrics.items():
-                    if isinstance(v, int | float) and not isinstance(v, bool) and k not in seen_metrics:
-                        seen_metrics.append(k)
-                rows.append({"run_id": run_id, "status": summary.get("status"), "seconds": summary.get("seconds"),
-                             "error": summary.get("error"), "metrics": metrics})
-                continue
-            status = store.status(run_id) if (Path(self.out) / run_id).exists() else None
-            if status is not None:
-                rows.append({"run_id": run_id, "status": "running", "fraction": status.get("fraction"),
-                             "metrics": {}})
-            elif run_id in self._queued:
-                rows.append({"run_id": run_id, "status": "queued", "metrics": {}})
+        for row in rows:
+            for k, v in row["metrics"].items():
+                if isinstance(v, int | float) and not isinstance(v, bool) and k not in seen_metrics:
+                    seen_metrics.append(k)
         with self.hold_sync():
             self.runs = rows
             self.columns = self._fixed_columns or seen_metrics
+            self.fleet_state = state
 
     def watch(self) -> None:
         """Follows the directory in the background until :meth:`stop`."""
@@ -159,7 +176,7 @@ class FleetBoard(BayesWidget):
         try:
             self.thresholds = _check_thresholds(msg.get("thresholds") or {})
             self.error = ""
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:
             self.error = str(exc)
 
     def select(self, run_id: str) -> None:
@@ -171,11 +188,15 @@ class FleetBoard(BayesWidget):
 
         from bayes_widgets.core.report import run_figures
 
-        run_dir = Path(self.out) / run_id
-        if not run_id or not run_dir.is_dir():
+        store = self._store()
+        try:
+            known = store is not None and bool(run_id) and store.has_run(run_id)
+        except ValueError:  # not a run id at all
+            known = False
+        if not known:
             self.error = f"run: no run {run_id!r} in {self.out}"
             return
-        figures = run_figures(run_dir, run_id)
+        figures = run_figures(store.local_dir(run_id), run_id)
         if not figures:
             empty = figure(width=400, height=60, title=f"{run_id}: no plots yet", toolbar_location=None)
             empty.axis.visible = False

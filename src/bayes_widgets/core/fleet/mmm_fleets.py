@@ -7,11 +7,15 @@ Each run refits a fresh model on all but the last ``horizon`` weeks and scores t
 weeks (and the training fit): MAPE, NRMSE, R², CRPS and interval coverage, with the
 fit's divergences, max-tree-depth hits, R-hat and ESS. The production fleet is the
 holdout fleet with the last 4 weeks held out.
+
+Each run gets the model's data and configuration as values (``params["data"]``, a data
+frame, and ``params["config"]``), so the fleets run on workers that do not share the
+submitting machine's disk. ``out`` is a run store path or URL (see
+:class:`~bayes_widgets.core.fleet.store.RunStore`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,19 +30,25 @@ DEFAULT_FIT = {"draws": 500, "tune": 500, "chains": 2}
 
 
 def _reporter(run_dir: str):
-    """Writes a run's sampling progress into its ``status.json`` (boards read it)."""
-    import time
+    """Reports a run's sampling progress to the fleet (its board shows it); captured in the
+    task's thread, called from the sampler's."""
+    from bayes_widgets.core.fleet.ledger import current_run
 
-    from bayes_widgets.core.fleet.store import RunStore
-
-    path = Path(run_dir)
-    store = RunStore(path.parent)
+    context = current_run()
 
     def report(fraction: float, done: int, total: int) -> None:
-        store.write_status(path.name, {"status": "running", "fraction": fraction, "draws_done": done,
-                                       "total": total, "time": time.time()})
+        if context is not None:
+            context.progress(fraction, draws_done=int(done), total=int(total))
 
     return report
+
+
+def _data(params: dict[str, Any]) -> pd.DataFrame:
+    """The run's data: a data frame sent with the run."""
+    data = params.get("data")
+    if not isinstance(data, pd.DataFrame):
+        raise MMMDataError("data", f"each run needs the data as a DataFrame, got {type(data).__name__}")
+    return data.copy()
 
 
 def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
@@ -46,8 +56,7 @@ def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     from bayes_widgets.core.mmm.metrics import score
     from bayes_widgets.core.mmm.model import MMMModel
 
-    data = pd.read_csv(params["data_path"])
-    model = MMMModel(data, **params["config"])
+    model = MMMModel(_data(params), **params["config"])
     horizon = int(params["horizon"])
     n = len(model.data)
     train, test = slice(0, n - horizon), slice(n - horizon, n)
@@ -117,12 +126,9 @@ class FleetResult:
         return self.run.out
 
 
-def _prepare(model, out: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
-    root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
-    data_path = root / "data.csv"
-    model.data.to_csv(data_path, index=False)
-    return data_path, model.config()
+def _prepare(model) -> dict[str, Any]:
+    """What every run of the model gets: its data and configuration, as values."""
+    return {"data": model.data.copy(), "config": model.config()}
 
 
 def holdout_fleet(model, *, horizons: Sequence[int] = (4, 8, 12), out, fit: dict[str, Any] | None = None,
@@ -135,10 +141,9 @@ def holdout_fleet(model, *, horizons: Sequence[int] = (4, 8, 12), out, fit: dict
     if len(model.data) - longest < 10:
         raise MMMDataError("horizons", f"{len(model.data)} rows leave {len(model.data) - longest} for "
                            f"training at horizon {longest}; at least 10 are needed")
-    data_path, config = _prepare(model, out)
+    common = _prepare(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
-    specs = [RunSpec(f"{kind}-h{h}", {"horizon": h, "data_path": str(data_path.resolve()),
-                                      "config": config, "fit": fit}) for h in horizons]
+    specs = [RunSpec(f"{kind}-h{h}", {"horizon": h, **common, "fit": fit}) for h in horizons]
     run = run_fleet(specs, holdout_task, out=out, executor=executor,
                     chains_per_run=int(fit.get("chains", 2)), on_update=on_update)
     return FleetResult(kind, run)
@@ -163,7 +168,7 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     from bayes_widgets.core.mmm.fitting import target_scale
     from bayes_widgets.core.mmm.model import MMMModel
 
-    data = pd.read_csv(params["data_path"])
+    data = _data(params)
     config = params["config"]
     base = MMMModel(data, **config)
     mmm = base.build()
@@ -233,7 +238,7 @@ def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
 
     from bayes_widgets.core.mmm.model import MMMModel
 
-    model = MMMModel(pd.read_csv(params["data_path"]), **params["config"])
+    model = MMMModel(_data(params), **params["config"])
     result = model.fit(progress=_reporter(run_dir), **params.get("fit", {}))
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
@@ -275,9 +280,8 @@ def recovery_fleet(model, *, runs: int = 5, out, fit: dict[str, Any] | None = No
         bad = [c for c in model.channels if not (isinstance(truth[c], int | float) and 0 <= truth[c] <= 1)]
         if bad:
             raise MMMDataError("truth", f"shares must be numbers in [0, 1]; check {', '.join(map(str, bad))}")
-    data_path, config = _prepare(model, out)
+    common = _prepare(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
-    common = {"data_path": str(data_path.resolve()), "config": config}
     specs = [RunSpec(f"recovery-s{seed + i}", {**common, "seed": seed + i, "fit": {**fit, "seed": seed + i}})
              for i in range(runs)]
     if truth is not None:
@@ -314,7 +318,7 @@ def stability_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     """One stability run: a refit with another seed and/or without the first weeks."""
     from bayes_widgets.core.mmm.model import MMMModel
 
-    data = pd.read_csv(params["data_path"])
+    data = _data(params)
     start = int(params.get("trim", 0))
     model = MMMModel(data.iloc[start:].reset_index(drop=True), **params["config"])
     result = model.fit(progress=_reporter(run_dir), **params.get("fit", {}))
@@ -346,10 +350,9 @@ def stability_fleet(model, *, seeds: Sequence[int] = (0, 1, 2), trims: Sequence[
         raise MMMDataError("seeds", "need at least one seed and one trim")
     if any(int(t) < 0 or len(model.data) - int(t) < 20 for t in trims):
         raise MMMDataError("trims", f"each must leave at least 20 of the {len(model.data)} rows, got {list(trims)}")
-    data_path, config = _prepare(model, out)
+    common = _prepare(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
-    specs = [RunSpec(f"stability-s{s}-t{t}", {"trim": int(t), "data_path": str(data_path.resolve()),
-                                              "config": config, "fit": {**fit, "seed": int(s)}})
+    specs = [RunSpec(f"stability-s{s}-t{t}", {"trim": int(t), **common, "fit": {**fit, "seed": int(s)}})
              for s in seeds for t in trims]
     run = run_fleet(specs, stability_task, out=out, executor=executor,
                     chains_per_run=int(fit.get("chains", 2)), on_update=on_update)
@@ -362,11 +365,11 @@ def forecast_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
 
     from bayes_widgets.core.mmm.model import MMMModel
 
-    model = MMMModel(pd.read_csv(params["data_path"]), **params["config"])
+    model = MMMModel(_data(params), **params["config"])
     result = model.fit(progress=_reporter(run_dir), **params.get("fit", {}))
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
-    future = pd.read_csv(params["future_path"])
+    future = params["future"]
     draws = model.predictive_draws(future[[model.date_column, *model.channels, *model.controls]],
                                    after_training=True, seed=params.get("fit", {}).get("seed"))
     q = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
@@ -388,10 +391,7 @@ def forecast_fleet(model, future_X: pd.DataFrame, *, out, fit: dict[str, Any] | 
                                controls=model.controls, min_train_rows=1)
     if future[model.date_column].iloc[0] <= model.data[model.date_column].iloc[-1]:
         raise MMMDataError(model.date_column, "future dates must come after the last date of the data")
-    data_path, config = _prepare(model, out)
-    future_path = Path(out) / "future.csv"
-    future.to_csv(future_path, index=False)
-    spec = RunSpec("forecast", {"data_path": str(data_path.resolve()), "future_path": str(future_path.resolve()),
-                                "config": config, "fit": {**DEFAULT_FIT, **(fit or {})}})
+    spec = RunSpec("forecast", {**_prepare(model), "future": future.copy(),
+                                "fit": {**DEFAULT_FIT, **(fit or {})}})
     run = run_fleet([spec], forecast_task, out=out, executor=executor, on_update=on_update)
     return FleetResult("forecast", run)
