@@ -18,6 +18,8 @@ const VERSION = __BOKEHJS_VERSION__;
 const KEY = `__bayes_widgets_bokeh_${__BOKEHJS_VERSION__}__`;
 /** How long one request to the kernel may go unanswered before another view asks again. */
 const REQUEST_TIMEOUT_MS = 10000;
+/** How many failed requests a view waits through (its own or other views') before giving up. */
+const MAX_FAILURES = 3;
 /** How long a view waits for the page's BokehJS before showing why it has none. */
 const WAIT_MS = 30000;
 
@@ -173,6 +175,7 @@ async function obtain(model, s, deadline) {
     }
   }
   let last = null;
+  let failures = 0;
   while (!s.lib && Date.now() < deadline) {
     if (s.loading) {
       try {
@@ -192,7 +195,7 @@ async function obtain(model, s, deadline) {
     try {
       return await s.request;
     } catch (err) {
-      if (err instanceof Refused) throw err;
+      if (err instanceof Refused || ++failures >= MAX_FAILURES) throw err;
       last = err;
       await sleep(50); // the view whose request failed lets another one ask next
     }

@@ -18,7 +18,7 @@ already defined, and every bayes_widgets widget carries its code in its saved st
 (``_esm``), which anywidget imports from a ``blob:`` URL. BokehJS reaches the page once:
 in the saved state of the kernel's hidden BokehJS carrier where the notebook saved it
 (nbclient, JupyterLab and Notebook 7 save every model), and otherwise inlined in the page
-(``static/bokehjs.js``, about 1.6 MB), since a page without a kernel cannot ask for it.
+(``static/bokehjs.js``, about 1.5 MB), since a page without a kernel cannot ask for it.
 The page is one self-contained file and makes no network request.
 
 nbconvert also loads MathJax 2 from a CDN; a notebook with math (``$...$`` in markdown,
