@@ -492,11 +492,11 @@ class _Fleet:
     def infrastructure_failure(self, spec: RunSpec, error: str, charge: bool = True) -> bool:
         """Retries ``spec`` (True) or records it as lost (False)."""
         if charge:
-            self.retried[spec.run_id] = self.retried.get(spec.run_id, 0) + 1
             if self.attempts.get(spec.run_id, 0) >= self.retries:
                 self.lose(spec, error)
                 return False
             self.attempts[spec.run_id] = self.attempts.get(spec.run_id, 0) + 1
+            self.retried[spec.run_id] = self.retried.get(spec.run_id, 0) + 1
         log.warning("run %s: %s; %s", spec.run_id, error, "retrying" if charge else "resubmitting")
         self.notify(spec.run_id, {"status": "queued", "retry": self.attempts.get(spec.run_id, 0), "error": error})
         return True
