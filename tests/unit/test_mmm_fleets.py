@@ -136,3 +136,23 @@ def test_recovery_on_the_example_finds_x1_share(tmp_path):
     assert row["share_fit_x1"] == pytest.approx(truth["x1"], abs=0.08)
     rec = pd.read_csv(tmp_path / "recovery-truth" / "recovery.csv")
     assert list(rec["parameter"]) == ["share x1", "share x2"]
+
+
+def test_runs_get_the_data_as_values_not_paths(tmp_path, monkeypatch):
+    from bayes_widgets.core.fleet import mmm_fleets as mf
+
+    seen = {}
+
+    def capture(specs, task, **kwargs):
+        seen["specs"], seen["out"] = list(specs), kwargs["out"]
+        return mf.FleetRun(str(kwargs["out"]), seen["specs"], {}, [])
+
+    monkeypatch.setattr(mf, "run_fleet", capture)
+    m = model()
+    mf.holdout_fleet(m, horizons=[4], out=tmp_path / "h")
+    mf.forecast_fleet(m, mmm_example().iloc[120:124].drop(columns="y"), out=tmp_path / "f")
+    params = seen["specs"][0].params
+    assert isinstance(params["data"], pd.DataFrame) and isinstance(params["future"], pd.DataFrame)
+    assert params["data"].equals(m.data) and params["data"] is not m.data
+    assert not any(isinstance(v, str) and ("/" in v or v.endswith(".csv")) for v in params.values())
+    assert not list(tmp_path.rglob("*.csv"))  # nothing written for the workers to read
