@@ -103,6 +103,8 @@ export function loadBokehSource(source, origin = "page") {
 
 /** An answer of the kernel that says it will not send BokehJS (asking again would not help). */
 class Refused extends Error {}
+/** No answer from the kernel in time (none behind this page, or one busy running a cell). */
+class NoAnswer extends Error {}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -149,7 +151,7 @@ function requestFromKernel(model, s, force = false) {
     model.on("msg:custom", onMsg);
     s.promise.then(stop); // BokehJS came another way
     timer = setTimeout(
-      () => reject(new Error(`the kernel did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      () => reject(new NoAnswer(`the kernel did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
       REQUEST_TIMEOUT_MS,
     );
     // the timeout no longer rejects, but the listener stays: a late answer is still used
@@ -222,7 +224,7 @@ export function whenBokeh(model = null, timeoutMs = WAIT_MS) {
       settle(value);
     };
     const timer = setTimeout(() => {
-      const why = reason
+      const why = reason && !(reason instanceof NoAnswer)
         ? reason.message
         : model
           ? "the page has no BokehJS and no kernel answered (a page without a kernel, or a kernel busy running a cell)"
