@@ -21,6 +21,10 @@ const css = `
 .bw-board .bw-st-failed { color: var(--bw-error); font-weight: 600; }
 .bw-board .bw-st-running { color: var(--bw-accent); }
 .bw-board .bw-st-queued { color: var(--bw-muted); }
+.bw-board .bw-st-waiting { color: var(--bw-muted); font-style: italic; }
+.bw-board .bw-st-lost { color: var(--bw-error); font-style: italic; }
+.bw-board .bw-st-unreadable { color: var(--bw-error); }
+.bw-board .bw-fleet-waiting { color: var(--bw-error); font-weight: 600; }
 .bw-board progress { width: 70px; height: 8px; }
 `;
 
@@ -79,18 +83,27 @@ export default {
       const thresholds = model.get("thresholds") || {};
       const counts = {};
       for (const r of runs) counts[r.status] = (counts[r.status] || 0) + 1;
-      header.textContent = `${model.get("out") || ""} — ` +
-        ["queued", "running", "done", "failed"].map((s) => `${s}: ${counts[s] || 0}`).join(" · ") +
-        (model.get("running") ? " (fleet running)" : "");
-      root.dataset.done = counts.done || 0;
-      root.dataset.failed = counts.failed || 0;
-      root.dataset.running = counts.running || 0;
+      // queued, waiting, running, done, failed and lost are always counted; anything else
+      // a record says (e.g. unreadable) only when present
+      const shown = ["queued", "waiting", "running", "done", "failed", "lost"];
+      const extra = Object.keys(counts).filter((s) => !shown.includes(s));
+      const state = model.get("fleet_state") || "";
+      header.replaceChildren(`${model.get("out") || ""} — ` +
+        [...shown.filter((s) => s !== "waiting" || counts.waiting), ...extra]
+          .map((s) => `${s}: ${counts[s] || 0}`).join(" · ") +
+        (model.get("running") ? " (fleet running)" : ""),
+        ...(state === "waiting for workers"
+          ? [" ", h("span", { class: "bw-fleet-waiting", "data-testid": "fleet-state" }, "— waiting for workers")]
+          : []));
+      root.dataset.fleetState = state;
+      for (const s of shown) root.dataset[s] = counts[s] || 0;
       const head = h("tr", {}, h("th", { class: "bw-left" }, "run"), h("th", { class: "bw-left" }, "status"),
         h("th", {}, "seconds"), ...columns.map((c) => h("th", {}, c)));
       const body = runs.map((r) => {
         const status = r.status === "running" && r.fraction !== undefined && r.fraction !== null
           ? h("span", { class: "bw-st-running" }, h("progress", { max: 1, value: r.fraction }), ` ${Math.round(100 * r.fraction)}%`)
-          : h("span", { class: `bw-st-${r.status}`, title: r.error || "" }, r.status);
+          : h("span", { class: `bw-st-${r.status}`,
+            title: [r.error, r.note, r.worker && `worker ${r.worker}`].filter(Boolean).join("\n") }, r.status);
         const row = h("tr", {
           class: `bw-run${r.run_id === model.get("selected") ? " bw-selected" : ""}`,
           "data-run": r.run_id, "data-status": r.status,
@@ -123,7 +136,7 @@ export default {
 
     const onTable = () => renderTable();
     const onRules = () => { renderRules(); renderTable(); };
-    offs.push(listen(model, "change:runs change:selected change:running change:out", onTable));
+    offs.push(listen(model, "change:runs change:selected change:running change:out change:fleet_state", onTable));
     offs.push(listen(model, "change:thresholds change:columns", onRules));
     offs.push(listen(model, "change:detail_figure", renderDetail));
     renderRules();

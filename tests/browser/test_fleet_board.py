@@ -14,6 +14,12 @@ def test_board_shows_runs_verdicts_and_plots(notebook_page):
     board = page.locator(BOARD)
     expect(board).to_be_visible(timeout=120_000)
     assert board.get_attribute("data-done") == "2" and board.get_attribute("data-failed") == "1"
+    # a queued run is listed; a run whose worker is gone is lost, its worker named
+    assert board.get_attribute("data-queued") == "1" and board.get_attribute("data-lost") == "1"
+    assert board.locator("tr[data-run=h4]").get_attribute("data-status") == "queued"
+    lost = board.locator("tr[data-run=h5] span[title]").get_attribute("title")
+    assert f"worker {2 ** 22 + 9}@" in lost and "is gone" in lost
+    expect(board).to_contain_text("lost: 1")
     # names from the user are shown as text, not as markup
     expect(board.locator("th", has_text="<i>x</i>")).to_have_count(1)
     assert board.locator("i").count() == 0 and board.locator("img").count() == 0
