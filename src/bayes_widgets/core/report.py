@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from bayes_widgets.core.fleet.store import RunStore
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
 
 
@@ -136,8 +138,9 @@ def fleet_report(fleets: Any | Iterable[Any], path: str | Path, *, title: str = 
                 spread = _spread_figure(table, prefix, f"{what} per channel, one dot per run")
                 if spread is not None:
                     figures.append(spread)
+        store = RunStore(fleet.out, create=False)  # a local directory or any fsspec URL
         for run_id in table["run_id"]:
-            figures.extend(run_figures(Path(fleet.out) / str(run_id), str(run_id)))
+            figures.extend(run_figures(store.local_dir(str(run_id)), str(run_id)))
         if figures:
             plots.append(column(*figures))
             parts.append(f"<div class='bw-plot' data-plot='{len(plots) - 1}'></div>")
