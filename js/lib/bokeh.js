@@ -150,11 +150,12 @@ function requestFromKernel(model, s, force = false) {
     };
     model.on("msg:custom", onMsg);
     s.promise.then(stop); // BokehJS came another way
+    // the timeout rejects, but the listener stays until BokehJS is here: a late answer
+    // (a kernel that was busy) is still evaluated, and every waiting view gets it
     timer = setTimeout(
       () => reject(new NoAnswer(`the kernel did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
       REQUEST_TIMEOUT_MS,
     );
-    // the timeout no longer rejects, but the listener stays: a late answer is still used
     const send = { type: "bokehjs", cmd_id: request, request, page: s.page, version: VERSION,
       accept: CAN_GUNZIP ? ["gzip"] : [] };
     if (force) send.force = true;
@@ -238,7 +239,8 @@ export function whenBokeh(model = null, timeoutMs = WAIT_MS) {
         (err) => {
           reason = err;
           s.stats.errors.push(err.message);
-          if (err instanceof Refused) finish(reject, new Error(`BokehJS ${VERSION} is unavailable: ${err.message}`));
+          // no answer yet: a late one may still come until the time is up
+          if (!(err instanceof NoAnswer)) finish(reject, new Error(`BokehJS ${VERSION} is unavailable: ${err.message}`));
         },
       );
     }
