@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from bayes_widgets.core.priors.errors import PriorError
-from bayes_widgets.core.priors.families import Family, get_family
+from bayes_widgets.core.priors.families import Family, get_family, is_number
 
 TAIL = 0.001
 
@@ -50,8 +50,10 @@ class PriorDist:
         unknown = [k for k in values if k not in names]
         if unknown:
             raise PriorError(unknown[0], f"not a parameter of {family} ({', '.join(names)})")
-        dims = (dims,) if isinstance(dims, str) else tuple(dims or ())
-        raw = {p.name: values.get(p.name, p.default) for p in spec}
+        dims = _check_dims(dims)
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1):
+            raise PriorError("size", f"must be a positive whole number or None, got {size!r}")
+        raw = {p.name: _check_type(p.name, values.get(p.name, p.default)) for p in spec}
         size = _vector_size(raw, dims, size)
         for p in spec:
             bad = _check_all(p, raw[p.name])
@@ -70,6 +72,8 @@ class PriorDist:
 
     # -- vector priors ------------------------------------------------------------------
     def element(self, i: int) -> PriorDist:
+        if isinstance(i, bool) or not isinstance(i, int | np.integer):
+            raise PriorError("element", f"must be a whole number, got {i!r}")
         if self.size is None:
             return self
         if not 0 <= i < self.size:
@@ -95,7 +99,10 @@ class PriorDist:
 
     def in_terms(self, parameterisation: str | None = None) -> dict[str, Any]:
         """Parameters in another parameterisation, e.g. Gamma's ``mean_sd``."""
-        spec = self.spec.parameterisation(parameterisation)
+        try:
+            spec = self.spec.parameterisation(parameterisation)
+        except KeyError as exc:
+            raise PriorError("parameterisation", str(exc.args[0])) from None
         if spec is self.spec.params:
             return dict(self.params)
         out = {}
@@ -178,9 +185,13 @@ class PriorDist:
     def from_dict(cls, data: dict[str, Any]) -> PriorDist:
         if not isinstance(data, dict) or "dist" not in data:
             raise PriorError("dist", f"expected a dict with 'dist' and 'kwargs', got {data!r}")
-        kwargs = {k: (np.asarray(v, float) if isinstance(v, list) else v)
-                  for k, v in (data.get("kwargs") or {}).items()}
-        return cls.create(data["dist"], dims=tuple(data.get("dims") or ()), **kwargs)
+        kwargs = data.get("kwargs") or {}
+        if not isinstance(kwargs, dict):
+            raise PriorError("kwargs", f"expected a dict of parameters, got {kwargs!r}")
+        unknown = sorted(set(data) - {"dist", "kwargs", "dims"})
+        if unknown:
+            raise PriorError(unknown[0], "not a key of a prior's dict (dist, kwargs, dims)")
+        return cls.create(data["dist"], dims=data.get("dims"), **{str(k): v for k, v in kwargs.items()})
 
     def code(self) -> str:
         """Python source that rebuilds this prior."""
@@ -212,6 +223,30 @@ def _num(x: float) -> str:
 def _finite(x) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def _check_dims(dims) -> tuple[str, ...]:
+    if dims is None:
+        return ()
+    if isinstance(dims, str):
+        dims = (dims,)
+    if not isinstance(dims, tuple | list) or not all(isinstance(d, str) and d for d in dims):
+        raise PriorError("dims", f"expected a dimension name or a tuple of them, got {dims!r}")
+    return tuple(dims)
+
+
+def _check_type(name: str, value):
+    """A number, or a 1-D sequence of numbers (a vector prior); else a PriorError naming ``name``."""
+    if is_number(value):
+        return value
+    if isinstance(value, list | tuple | np.ndarray):
+        arr = np.asarray(value) if all(is_number(v) for v in np.ravel(np.asarray(value, dtype=object))) \
+            else None
+        if arr is not None and arr.ndim == 1 and arr.size and arr.dtype.kind in "iuf":
+            return arr.astype(float)
+        what = "an empty sequence" if arr is not None and arr.size == 0 else repr(value)
+        raise PriorError(name, f"must be a number or a 1-D sequence of numbers, got {what}")
+    raise PriorError(name, f"must be a number, got {value!r}")
 
 
 def _vector_size(raw: dict, dims: tuple[str, ...], size: int | None) -> int | None:

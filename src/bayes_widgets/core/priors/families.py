@@ -8,6 +8,7 @@ and, where people think in other terms, alternatives such as Gamma by mean and s
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 REAL = (-math.inf, math.inf, False, False)
@@ -26,15 +27,18 @@ class Param:
     slider: tuple[float, float] = (-10.0, 10.0)
     """A sensible slider range; typed values may go beyond it within the domain."""
     integer: bool = False
+    infinite: bool = False
+    """Whether an infinite value is allowed (a truncation bound); otherwise it must be finite."""
 
     def check(self, value: float) -> str | None:
         """None if ``value`` is in the domain, else what is wrong (without the name)."""
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
+        if not is_number(value):
             return f"must be a number, got {value!r}"
+        v = float(value)
         if math.isnan(v):
             return "must be a number, got NaN"
+        if math.isinf(v) and not self.infinite:
+            return f"must be finite, got {_fmt(v)}"
         if self.open_low and v <= self.low:
             return f"must be > {_fmt(self.low)}, got {_fmt(v)}"
         if not self.open_low and v < self.low:
@@ -52,8 +56,19 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def real(name: str, default: float, slider=(-10.0, 10.0)) -> Param:
-    return Param(name, default, *REAL, slider=slider)
+def is_number(value) -> bool:
+    """True for a real number (Python's or NumPy's, or a 0-d array of one); False for text,
+    booleans, None and anything else, which ``float()`` might still turn into a number."""
+    if isinstance(value, bool | str | bytes) or value is None:
+        return False
+    if isinstance(value, numbers.Real):
+        return not isinstance(value, bool)
+    dtype = getattr(value, "dtype", None)
+    return getattr(value, "ndim", None) == 0 and dtype is not None and dtype.kind in "iuf"
+
+
+def real(name: str, default: float, slider=(-10.0, 10.0), *, infinite: bool = False) -> Param:
+    return Param(name, default, *REAL, slider=slider, infinite=infinite)
 
 
 def positive(name: str, default: float, slider=(0.01, 10.0)) -> Param:
@@ -109,7 +124,8 @@ FAMILIES: dict[str, Family] = {
         Family("Uniform", (real("lower", 0.0), real("upper", 1.0)), ordered=("lower", "upper")),
         Family(
             "TruncatedNormal",
-            (real("mu", 0.0), positive("sigma", 1.0), real("lower", -1.0), real("upper", 1.0)),
+            (real("mu", 0.0), positive("sigma", 1.0), real("lower", -1.0, infinite=True),
+             real("upper", 1.0, infinite=True)),
             ordered=("lower", "upper"),
         ),
         Family("Weibull", (positive("alpha", 2.0, (0.1, 10.0)), positive("beta", 1.0))),

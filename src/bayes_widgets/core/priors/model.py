@@ -167,8 +167,12 @@ class ModelPriors:
             raise PriorError("model", "has no free variables")
         if not model.observed_RVs:
             raise PriorError("model", "has no observed variable to predict")
-        if not isinstance(draws, int) or draws <= 0:
+        if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws <= 0:
             raise PriorError("draws", f"must be a positive integer, got {draws!r}")
+        if seed is not None and not isinstance(seed, np.random.Generator) and (
+                isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+            raise PriorError("seed", f"must be None, a non-negative whole number or a numpy Generator, got {seed!r}")
+        draws = int(draws)
         self.model = model
         self.draws = draws
         self.seed = seed

@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.priors.errors import PriorError
+from bayes_widgets.core.priors.families import _fmt, is_number
+
 BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
 SHOWN = (0.005, 0.995)
 """Quantiles of the prior-predictive values that bound the density view (with the
@@ -30,11 +33,8 @@ def predictive_summary(draws: np.ndarray, *, lower: float | None = None, upper: 
     anything gets a histogram of all values. ``lower``/``upper`` set the plausible
     range: the shares of values and of whole draws outside it are reported.
     """
-    draws = np.asarray(draws, dtype=float)
-    if draws.ndim < 1 or draws.shape[0] == 0:
-        raise ValueError("draws: expected an array with draws along the first axis")
-    if lower is not None and upper is not None and lower >= upper:
-        raise ValueError(f"lower: must be < upper (lower={lower:g}, upper={upper:g})")
+    draws = _check_draws(draws)
+    lower, upper, bins = _check_range(lower, upper, bins)
     flat = draws.reshape(draws.shape[0], -1)
     out: dict[str, Any] = {"draws": int(draws.shape[0])}
     if draws.ndim == 2:
@@ -45,6 +45,30 @@ def predictive_summary(draws: np.ndarray, *, lower: float | None = None, upper: 
     out["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
     out["outside"] = _outside(flat, lower, upper)
     return out
+
+
+def _check_draws(draws) -> np.ndarray:
+    try:
+        out = np.asarray(draws, dtype=float)
+    except (TypeError, ValueError):
+        raise PriorError("draws", f"expected an array of numbers, got {type(draws).__name__}") from None
+    if out.ndim < 1 or out.shape[0] == 0:
+        raise PriorError("draws", "expected an array with draws along the first axis")
+    return out
+
+
+def _check_range(lower, upper, bins) -> tuple[float | None, float | None, int]:
+    """The plausible range's bounds (None or finite numbers, lower < upper) and the bins."""
+    for name, value in (("lower", lower), ("upper", upper)):
+        if value is not None and (not is_number(value) or not np.isfinite(float(value))):
+            raise PriorError(name, f"must be a finite number or None, got {value!r}")
+    lower = None if lower is None else float(lower)
+    upper = None if upper is None else float(upper)
+    if lower is not None and upper is not None and lower >= upper:
+        raise PriorError("lower", f"must be < upper (lower={_fmt(lower)}, upper={_fmt(upper)})")
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
+        raise PriorError("bins", f"must be a positive whole number, got {bins!r}")
+    return lower, upper, int(bins)
 
 
 def _outside(flat: np.ndarray, lower: float | None, upper: float | None) -> dict[str, Any]:
@@ -78,11 +102,8 @@ def predictive_view(draws: np.ndarray, observed: np.ndarray | None = None, *, se
     when the observed values cannot be drawn beside the draws (their shapes differ, as
     after ``pm.set_data`` of new inputs without new observations), else ``""``.
     """
-    draws = np.asarray(draws, dtype=float)
-    if draws.ndim < 1 or draws.shape[0] == 0:
-        raise ValueError("draws: expected an array with draws along the first axis")
-    if lower is not None and upper is not None and lower >= upper:
-        raise ValueError(f"lower: must be < upper (lower={lower:g}, upper={upper:g})")
+    draws = _check_draws(draws)
+    lower, upper, bins = _check_range(lower, upper, bins)
     flat = draws.reshape(draws.shape[0], -1)
     note = ""
     if observed is not None:
