@@ -28,8 +28,9 @@ import numpy as np
 
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
-from bayes_widgets.core.hierarchical.fit import HierarchicalFit, optimizer_for
+from bayes_widgets.core.hierarchical.fit import HierarchicalFit, check_input, optimizer_for
 from bayes_widgets.core.hierarchical.model import INIT_SCALE, Site
+from bayes_widgets.core.validation import check_seed
 
 __all__ = [
     "ColdStartReport",
@@ -125,6 +126,8 @@ def fit_new_groups(
             "data.features", f"{list(data.features)} differ from the fit's {list(fit.spec.features)}"
         )
     data.validate()
+    optimizer = optimizer_for(learning_rate)
+    seed = check_input("seed", check_seed, seed, allow_none=False)
     t0 = time.perf_counter()
     spec = fit.spec.replace(n_groups=data.n_groups, batch_size=None)
     if fixed is None:
@@ -138,7 +141,7 @@ def fit_new_groups(
         spec.model,
         spec.guide,
         steps=steps,
-        optimizer=optimizer_for(learning_rate),
+        optimizer=optimizer,
         seed=seed,
         chunk=chunk,
         model_args=(arrays,),

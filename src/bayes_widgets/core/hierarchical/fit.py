@@ -31,6 +31,8 @@ from bayes_widgets.core.hierarchical.model import (
     Site,
     normalise_likelihood,
 )
+from bayes_widgets.core.validation import (FitInputError, check_number, check_positive_int, check_probability,
+                                             check_seed)
 
 __all__ = [
     "Forecast",
@@ -41,6 +43,18 @@ __all__ = [
     "fit_svi",
     "initial_params",
 ]
+
+
+def check_input(field: str, check: Callable, value: Any, **options: Any) -> Any:
+    """``check(field, value)`` from :mod:`bayes_widgets.core.validation`, its error raised as a
+    :class:`HierarchicalInputError` (the same field and message)."""
+    try:
+        return check(field, value, **options)
+    except HierarchicalInputError:
+        raise
+    except FitInputError as exc:
+        raise HierarchicalInputError(exc.field, str(exc).removeprefix(f"{exc.field}: ")) from None
+
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles of a forecast: the 90% band (0.05-0.95), the 50% band (0.25-0.75), the median."""
@@ -189,7 +203,7 @@ def initial_params(spec: HierarchicalGLM, data: PanelData, *, seed: int = 0) -> 
     residual), the intercept spread from those levels, the NB concentration by moments,
     and ``obs_sigma`` from the residuals. Guide scales start at 0.1 (as AutoNormal's).
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_input("seed", check_seed, seed, allow_none=False))
     beta = _pooled_fit(spec, data, rng)
     b0 = float(beta[0]) if spec.intercept else 0.0
     coef = beta[1:] if spec.intercept else beta
@@ -563,13 +577,7 @@ def default_optimizer(learning_rate: float = 0.05, decay_steps: int = 1000, fina
 
 def optimizer_for(learning_rate) -> Any:
     """:func:`default_optimizer` at ``learning_rate``, which must be a number > 0."""
-    try:
-        lr = float(learning_rate)
-    except (TypeError, ValueError):
-        raise HierarchicalInputError("learning_rate", f"must be a number, got {learning_rate!r}") from None
-    if not lr > 0:
-        raise HierarchicalInputError("learning_rate", f"must be > 0, got {learning_rate!r}")
-    return default_optimizer(lr)
+    return default_optimizer(check_input("learning_rate", check_number, learning_rate, low=0.0))
 
 
 def fit_svi(
@@ -663,6 +671,7 @@ def _svi_setup(data, *, spec, likelihood, varying, intercept, priors, batch_size
     """The model spec, its arrays, the optimiser, the minibatch and the start of an SVI fit."""
     from bayes_widgets.core.svi import Minibatch
 
+    seed = check_input("seed", check_seed, seed, allow_none=False)
     if spec is None:
         spec = build_model(
             data, likelihood=likelihood, varying=varying, intercept=intercept, batch_size=batch_size, priors=priors
@@ -762,12 +771,11 @@ def fit_nuts(
     import jax
     from numpyro.infer import MCMC, NUTS
 
-    from bayes_widgets.core.validation import check_positive_int, check_probability
-
-    draws = check_positive_int("draws", draws)
-    tune = check_positive_int("tune", tune)
-    chains = check_positive_int("chains", chains)
-    target_accept = check_probability("target_accept", target_accept)
+    draws = check_input("draws", check_positive_int, draws)
+    tune = check_input("tune", check_positive_int, tune)
+    chains = check_input("chains", check_positive_int, chains)
+    target_accept = check_input("target_accept", check_probability, target_accept)
+    seed = check_input("seed", check_seed, seed, allow_none=False)
     t0 = time.perf_counter()
     spec = build_model(data, likelihood=likelihood, varying=varying, intercept=intercept, priors=priors)
     arrays = spec.arrays(data)
