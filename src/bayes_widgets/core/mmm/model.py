@@ -17,9 +17,10 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from bayes_widgets.core.mmm.validation import MMMDataError, validate_mmm_data
+from bayes_widgets.core.mmm.validation import MMMDataError, column_name, column_names, validate_mmm_data
 
 ADSTOCKS = {"geometric": "GeometricAdstock", "delayed": "DelayedAdstock", "weibull": "WeibullPDFAdstock"}
 SATURATIONS = {
@@ -49,7 +50,7 @@ def _progress_listener(report, every_s: float = 1.0):
 
 
 def _choice(field: str, value: str, options: dict[str, str]) -> str:
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise MMMDataError(field, f"unknown {field} {value!r}; choose from {', '.join(options)}")
     return options[value]
 
@@ -82,10 +83,15 @@ class MMMModel:
             raise MMMDataError("yearly_seasonality", f"must be None or a positive integer, got {yearly_seasonality!r}")
         self._adstock_cls = _choice("adstock", adstock, ADSTOCKS)
         self._saturation_cls = _choice("saturation", saturation, SATURATIONS)
-        self.target = target
-        self.date_column = date_column
-        self.channels = list(channels)
-        self.controls = list(controls)
+        for name, flag in (("scale_data", scale_data), ("time_varying_media", time_varying_media)):
+            if not isinstance(flag, bool | np.bool_):
+                raise MMMDataError(name, f"must be True or False, got {flag!r}")
+        if priors is not None and not isinstance(priors, dict):
+            raise MMMDataError("priors", f"expected a dict of priors by name, got {type(priors).__name__}")
+        self.target = column_name("target", target)
+        self.date_column = column_name("date_column", date_column)
+        self.channels = column_names("channels", channels)
+        self.controls = column_names("controls", controls)
         self.data = validate_mmm_data(data, date_column=date_column, target=target,
                                       channels=self.channels, controls=self.controls)
         self.lag_max = int(lag_max)
@@ -113,13 +119,18 @@ class MMMModel:
         from bayes_widgets.core.priors import PriorDist
         from bayes_widgets.core.priors.mmm import as_prior
 
+        if not isinstance(priors, dict):
+            raise MMMDataError("priors", f"expected a dict of priors by name, got {type(priors).__name__}")
         for key, value in priors.items():
             if key not in self._priors:
                 raise MMMDataError(key, f"not a prior of this model (priors: {', '.join(self._priors)})")
             if isinstance(value, PriorDist):
                 value = as_prior(value)
             elif isinstance(value, dict) and "dist" in value:
-                value = Prior.from_dict(value)
+                try:
+                    value = Prior.from_dict(value)
+                except Exception as exc:  # noqa: BLE001 - pymc_extras has its own error types
+                    raise MMMDataError(key, f"not a valid prior dict ({exc})") from None
             if not hasattr(value, "distribution") and not isinstance(value, type(self._priors[key])):
                 raise MMMDataError(key, f"expected a Prior, got {type(value).__name__}")
             self._priors[key] = value
