@@ -383,7 +383,7 @@ def host_page(folder: Path, name: str, data: dict, *, head: str = "", body_attrs
     def code(file: str) -> str:  # built scripts, checked by the build to be safe in a script element
         return static_file(file).read_text(encoding="utf-8")
 
-    bokeh = "" if bokehjs_in_state(data["manager_state"]["state"]) else f"<script>{code(BOKEHJS_FILE)}</script>"
+    bokeh = "" if bokehjs_in_state(data["manager_state"]["state"]) else f"<script type=\"module\">{code(BOKEHJS_FILE)}</script>"
     views = "".join(
         f'<div class="{output_class}"><script type="application/vnd.jupyter.widget-view+json">'
         f"{as_json(view)}</script></div>" for view in data["view_specs"])
