@@ -28,6 +28,8 @@ CONFIG.toml::
     future = "future.csv"
 
 Each fleet's runs go to DIR/<fleet>/ (a rerun resumes), and DIR/report.html sums them up.
+The whole configuration is checked before any run starts: a bad one prints one line
+``error: <field>: <what is wrong>`` (e.g. ``error: fleets.holdout.horizons: ...``).
 Exit status: 0 when every run is done, 1 when some failed, 2 for bad input.
 """
 
@@ -52,48 +54,241 @@ Exit status: 0 when written, 1 when a cell failed under --execute, 2 for bad inp
 """
 
 
-def run_config(config_path: Path, out: Path) -> int:
+class ConfigError(ValueError):
+    """A bad configuration; ``field`` names the key to fix (``fleets.holdout.horizons``)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+TOP_LEVEL = ("data", "model", "fit", "fleets")
+FIT_OPTIONS = ("backend", "draws", "tune", "chains", "cores", "seed", "target_accept", "sampler_kwargs",
+               "keep_warmup")
+_NOT_OPTIONS = {"model", "out", "fit", "executor", "on_update", "kind", "future_X"}
+
+
+def _fleet_functions():
+    from bayes_widgets.core.fleet import mmm_fleets as mf
+
+    return {"production": mf.production_fleet, "holdout": mf.holdout_fleet, "recovery": mf.recovery_fleet,
+            "stability": mf.stability_fleet, "forecast": mf.forecast_fleet}
+
+
+def fleet_options(name: str) -> tuple[str, ...]:
+    """The options a ``[fleets.<name>]`` table may hold: the fleet function's keyword
+    arguments that a file can give (and ``future``, the forecast's CSV file)."""
+    import inspect
+
+    params = inspect.signature(_fleet_functions()[name]).parameters
+    names = [k for k, p in params.items() if k not in _NOT_OPTIONS
+             and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return tuple(["future", *names] if name == "forecast" else names)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _table(field: str, value, *, required: bool = False) -> dict:
+    if value is None:
+        if required:
+            raise ConfigError(field, f"required: add a [{field}] table")
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(field, f"expected a table ([{field}]), got {value!r}")
+    return value
+
+
+def _unknown(field: str, table: dict, allowed) -> None:
+    for key in table:
+        if key not in allowed:
+            where = f"{field}.{key}" if field else key
+            raise ConfigError(where, f"unknown option; choose from {', '.join(allowed)}")
+
+
+def _read_csv(field: str, base: Path, value):
     import pandas as pd
 
-    from bayes_widgets.core.fleet import mmm_fleets as mf
-    from bayes_widgets.core.mmm import MMMDataError, MMMModel
+    if not isinstance(value, str) or not value:
+        raise ConfigError(field, f"expected the path of a CSV file, got {value!r}")
+    path = base / value
+    if not path.is_file():
+        raise ConfigError(field, f"no such file {path}")
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ConfigError(field, f"{path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(field, f"cannot read {path} as CSV ({_one_line(exc)})") from None
+
+
+def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
+    """Reads and checks the whole configuration before anything runs: the model, the fit
+    options and every fleet's options. Returns (config, model, fit, {fleet: options})."""
+    import inspect
+
+    if not config_path.is_file():
+        raise ConfigError("config", f"no such file {config_path}")
+    try:
+        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"{config_path.name} is not valid TOML: {_one_line(exc)}") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError("config", f"cannot read {config_path.name} ({_one_line(exc)})") from None
+    _unknown("", config, TOP_LEVEL)
+
+    from bayes_widgets.core.mmm import MMMDataError, MMMModel  # PyMC and pymc-marketing: after the file parses
+    from bayes_widgets.core.validation import FitInputError
+
+    base = config_path.parent
+    if "data" not in config:
+        raise ConfigError("data", "the config needs data = 'path/to/data.csv'")
+    data = _read_csv("data", base, config["data"])
+
+    model_options = _table("model", config.get("model"), required=True)
+    allowed = [k for k in inspect.signature(MMMModel).parameters if k != "data"]
+    _unknown("model", model_options, allowed)
+    for key in ("target", "date_column", "channels"):
+        if key not in model_options:
+            raise ConfigError(f"model.{key}", "required")
+    try:
+        model = MMMModel(data, **model_options)
+    except (MMMDataError, FitInputError) as exc:
+        raise ConfigError(f"model.{exc.field}" if exc.field in allowed else exc.field,
+                          str(exc).removeprefix(f"{exc.field}: ")) from None
+    except ValueError as exc:  # e.g. a prior that pymc-marketing refuses
+        raise ConfigError("model", _one_line(exc)) from None
+
+    fit = _check_fit(_table("fit", config.get("fit")))
+
+    fleets = _table("fleets", config.get("fleets"))
+    unknown = [name for name in fleets if name not in FLEETS]
+    if unknown:
+        raise ConfigError("fleets", f"unknown fleet(s) {sorted(unknown)}; choose from {', '.join(FLEETS)}")
+    if not fleets:
+        raise ConfigError("fleets", f"no fleet to run; add a [fleets.<name>] table ({', '.join(FLEETS)})")
+    checked = {}
+    for name, options in fleets.items():
+        field = f"fleets.{name}"
+        options = dict(_table(field, options, required=True))
+        _unknown(field, options, fleet_options(name))
+        try:
+            checked[name] = _check_fleet(name, options, model, base)
+        except (MMMDataError, FitInputError) as exc:
+            raise ConfigError(f"{field}.{exc.field}" if exc.field in fleet_options(name) else exc.field,
+                              str(exc).removeprefix(f"{exc.field}: ")) from None
+    return config, model, fit, checked
+
+
+def _check_fit(fit: dict) -> dict:
+    from bayes_widgets.core.backends import get_backend
+    from bayes_widgets.core.validation import FitInputError, check_positive_int, check_probability, check_seed
+
+    _unknown("fit", fit, FIT_OPTIONS)
+    try:
+        if "backend" in fit:
+            get_backend(fit["backend"])
+        for key in ("draws", "chains", "cores"):
+            if key in fit:
+                check_positive_int(key, fit[key])
+        if "tune" in fit:
+            check_positive_int("tune", fit["tune"], allow_zero=True)
+        if "seed" in fit:
+            check_seed("seed", fit["seed"], allow_none=False)
+        if "target_accept" in fit:
+            check_probability("target_accept", fit["target_accept"])
+        for key in ("keep_warmup",):
+            if key in fit and not isinstance(fit[key], bool):
+                raise FitInputError(key, f"must be true or false, got {fit[key]!r}")
+        if "sampler_kwargs" in fit and not isinstance(fit["sampler_kwargs"], dict):
+            raise FitInputError("sampler_kwargs", f"expected a table, got {fit['sampler_kwargs']!r}")
+    except FitInputError as exc:
+        raise ConfigError(f"fit.{exc.field}", str(exc).removeprefix(f"{exc.field}: ")) from None
+    return dict(fit)
+
+
+def _check_fleet(name: str, options: dict, model, base: Path) -> dict:
+    """One fleet's options, checked as the fleet function would before any run."""
+    from bayes_widgets.core.mmm import validation as v
+
+    import inspect
+
+    n = len(model.data)
+    defaults = {k: p.default for k, p in inspect.signature(_fleet_functions()[name]).parameters.items()
+                if p.default is not p.empty}
+    if name == "production":
+        v.check_holdout(options.get("holdout", defaults.get("holdout", 4)), n)
+    elif name == "holdout":
+        v.check_horizons(options.get("horizons", defaults.get("horizons", (4, 8, 12))), n)
+    elif name == "recovery":
+        truth = options.get("truth")
+        if truth is not None:
+            if not isinstance(truth, dict):
+                raise v.MMMDataError("truth", f"expected a table of shares by channel, got {truth!r}")
+            missing = [c for c in model.channels if c not in truth]
+            if missing:
+                raise v.MMMDataError("truth", f"no true share for channel(s) {', '.join(missing)}")
+            for c in model.channels:
+                if isinstance(truth[c], bool) or not isinstance(truth[c], int | float) or not 0 <= truth[c] <= 1:
+                    raise v.MMMDataError("truth", f"{c}: a share must be a number in [0, 1], got {truth[c]!r}")
+        if "runs" in options:
+            options["runs"] = v.whole_number("runs", options["runs"], minimum=0 if truth is not None else 1)
+        if "seed" in options:
+            options["seed"] = v.whole_number("seed", options["seed"], minimum=0)
+    elif name == "stability":
+        if "seeds" in options:
+            options["seeds"] = v.check_seeds(options["seeds"])
+        if "trims" in options:
+            options["trims"] = v.check_trims(options["trims"], n)
+    elif name == "forecast":
+        if "future" not in options:
+            raise v.MMMDataError("future", "a forecast fleet needs future = 'path/to/future.csv' "
+                                 "(the weeks to forecast, with their spend and controls)")
+        try:
+            future = _read_csv("future", base, options.pop("future"))
+        except ConfigError as exc:
+            raise v.MMMDataError(exc.field, str(exc).removeprefix(f"{exc.field}: ")) from None
+        try:
+            checked = v.validate_mmm_data(future, date_column=model.date_column, target=None,
+                                          channels=model.channels, controls=model.controls, min_train_rows=1)
+        except v.MMMDataError as exc:
+            raise v.MMMDataError("future", _one_line(exc)) from None
+        if checked[model.date_column].iloc[0] <= model.data[model.date_column].iloc[-1]:
+            raise v.MMMDataError("future", f"{model.date_column}: the future dates must come after the last "
+                                 f"date of the data ({model.data[model.date_column].iloc[-1].date()})")
+        options["future_X"] = future
+    return options
+
+
+def run_config(config_path: Path, out: Path) -> int:
     from bayes_widgets.core.report import fleet_report
 
-    config = tomllib.loads(config_path.read_text())
-    base = config_path.parent
     try:
-        if "data" not in config:
-            raise MMMDataError("data", "the config needs data = 'path/to/data.csv'")
-        unknown = set(config.get("fleets", {})) - set(FLEETS)
-        if unknown:
-            raise MMMDataError("fleets", f"unknown fleet(s) {sorted(unknown)}; choose from {', '.join(FLEETS)}")
-        if not config.get("fleets"):
-            raise MMMDataError("fleets", f"no fleet to run; add a [fleets.<name>] table ({', '.join(FLEETS)})")
-        model = MMMModel(pd.read_csv(base / config["data"]), **config.get("model", {}))
-    except (MMMDataError, TypeError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if out.exists() and not out.is_dir():
+            raise ConfigError("out", f"{out} is a file, not a directory")
+        _, model, fit, fleets = load_config(config_path)
+    except ConfigError as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    fit = config.get("fit", {})
 
     def progress(run_id, info):
         print(f"  {run_id}: {info.get('status')}" + (f" ({info['error']})" if info.get("error") else ""), flush=True)
 
+    functions = _fleet_functions()
     results = []
-    for name, options in config["fleets"].items():
+    for name, options in fleets.items():
         print(f"{name} fleet", flush=True)
         options = dict(options)
-        target = out / name
-        if name == "production":
-            results.append(mf.production_fleet(model, out=target, fit=fit, on_update=progress, **options))
-        elif name == "holdout":
-            results.append(mf.holdout_fleet(model, out=target, fit=fit, on_update=progress, **options))
-        elif name == "recovery":
-            results.append(mf.recovery_fleet(model, out=target, fit=fit, on_update=progress, **options))
-        elif name == "stability":
-            results.append(mf.stability_fleet(model, out=target, fit=fit, on_update=progress, **options))
-        else:
-            future = pd.read_csv(base / options.pop("future"))
-            results.append(mf.forecast_fleet(model, future, out=target, fit=fit, on_update=progress, **options))
+        future = options.pop("future_X", None)
+        args = (model,) if future is None else (model, future)
+        try:
+            results.append(functions[name](*args, out=out / name, fit=fit, on_update=progress, **options))
+        except (TypeError, ValueError) as exc:
+            if not hasattr(exc, "field"):  # not an input the checks above missed: a bug to see in full
+                raise
+            print(f"error: fleets.{name}: {_one_line(exc)}", file=sys.stderr)
+            return 2
     report = fleet_report(results, out / "report.html", title=f"Fleets: {config_path.name}")
     print(f"report: {report}")
     return 1 if any(r.run.failed for r in results) else 0
@@ -140,9 +335,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "export":
         return run_export(args.notebook, args.out, args.execute, args.timeout, args.kernel)
-    if not args.config.exists():
-        print(f"error: config: no such file {args.config}", file=sys.stderr)
-        return 2
     return run_config(args.config, args.out)
 
 
