@@ -25,6 +25,7 @@ whose ``idata`` has a ``posterior`` group (for SVI: ``draws`` samples from the g
 from __future__ import annotations
 
 import atexit
+import numbers
 import os
 import threading
 import time
@@ -172,8 +173,8 @@ class FitSession:
             seed = check_positive_int("seed", seed, allow_zero=True)
         if target_accept is not None:
             target_accept = check_probability("target_accept", target_accept)
-        if not 0 < rate_hz <= 50:
-            raise FitInputError("rate_hz", f"must be in (0, 50], got {rate_hz}")
+        if isinstance(rate_hz, bool) or not isinstance(rate_hz, numbers.Real) or not 0 < rate_hz <= 50:
+            raise FitInputError("rate_hz", f"must be a number in (0, 50], got {rate_hz!r}")
         self.id = uuid.uuid4().hex[:12]
         self.model = model
         self.config = FitConfig(
