@@ -7,6 +7,7 @@ painted.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -29,8 +30,11 @@ def test_the_quickstart_passes_marimo_s_checks():
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_the_quickstart_fits_explores_and_decides(browser: Browser):
-    server = HostServer("marimo", QUICKSTART, browser)
+def test_the_quickstart_fits_explores_and_decides(browser: Browser, tmp_path):
+    # a copy: marimo keeps a session cache in __marimo__/ beside the notebook it runs
+    notebook = tmp_path / QUICKSTART.name
+    shutil.copyfile(QUICKSTART, notebook)
+    server = HostServer("marimo", notebook, browser)
     server.start()
     try:
         page = server.open(viewport=(1300, 1000))
