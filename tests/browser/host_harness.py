@@ -500,6 +500,10 @@ def check_long_fit_controls(page: Page, host: str) -> dict[str, float]:
     assert wait_for(lambda: int(figure.get_attribute("data-received") or 0) > received, timeout=30,
                     step=0.1), "the live trace received no new points"
     assert root.get_attribute("data-status") == "sampling"
+    total = int(root.get_attribute("data-total") or 0)
+    assert _draws(root) < 0.8 * total, (
+        f"the long fit is nearly over ({_draws(root)} of {total} draws): an earlier check took too "
+        "long to leave time for the controls")
     with tall_viewport(page):
         root.screenshot(path=str(artifacts_dir() / f"host_{host}_fit_monitor_live.png"))
 
