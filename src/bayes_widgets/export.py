@@ -242,7 +242,7 @@ def export_html(notebook: str | os.PathLike[str] | nbformat.NotebookNode, out_pa
     ``exclude_input`` leaves code out. MathJax is inlined when ``mathjax`` is true, or,
     when it is None, when the notebook has math (:func:`has_math`). Returns the path
     written. Raises :class:`ExportError` for a file that is not a notebook or a notebook
-    without saved widget state, and ``FileNotFoundError`` for a missing file.
+    without saved widget state, a missing file or anything else than a path or a notebook.
     """
     from nbconvert import HTMLExporter
     from jinja2 import DictLoader
@@ -251,9 +251,11 @@ def export_html(notebook: str | os.PathLike[str] | nbformat.NotebookNode, out_pa
         nb = copy.deepcopy(notebook) if execute else notebook
         label, name, cwd = "notebook", title or "notebook", None
     else:
+        if not isinstance(notebook, str | os.PathLike):
+            raise ExportError(f"notebook: expected a path or an nbformat notebook, got {type(notebook).__name__}")
         path = Path(notebook)
         if not path.is_file():
-            raise FileNotFoundError(f"no such notebook: {path}")
+            raise ExportError(f"notebook: no such notebook file: {path}")
         try:
             nb = nbformat.read(path, as_version=4)
             nb.cells  # noqa: B018 - a JSON file that is not a notebook fails here

@@ -281,8 +281,7 @@ PRIOR_EDITOR = [
     Case("PriorEditor(model, upper=inf)", lambda i: bw.PriorEditor(i.model, draws=20, upper=math.inf), "upper"),
     Case("PriorEditor(quantiles='abc')", lambda i: bw.PriorEditor("Normal", quantiles="abc"), "quantiles"),
     Case("PriorEditor(quantiles=[0, 2])", lambda i: bw.PriorEditor("Normal", quantiles=[0.0, 2.0]), "quantiles"),
-    Case("PriorEditor('Normal', lower='a')", lambda i: bw.PriorEditor("Normal", lower="a"), "lower",
-         owner="widgets/prior_editor.py: PriorEditor.__init__ stores lower/upper unchecked without a model"),
+    Case("PriorEditor('Normal', lower='a')", lambda i: bw.PriorEditor("Normal", lower="a"), "lower"),
 ]
 
 PRIOR_EDITOR_WIDGET = [
@@ -319,9 +318,7 @@ PRIOR_EDITOR_WIDGET = [
     WidgetCase("quantiles [0, 2]", _editor, lambda w: send(w, type="quantiles", values=[0, 2], seq=1),
                "quantiles", _EDITOR_STATE),
     WidgetCase("select unknown variable", _editor, lambda w: send(w, type="select", variable="nope", seq=1),
-               "variable", _EDITOR_STATE + ("variable",),
-               owner="widgets/prior_editor.py: PriorEditor._on_select lets its PriorError reach the "
-                     "dispatcher, which shows 'PriorError: variable: ...'"),
+               "variable", _EDITOR_STATE + ("variable",)),
 ]
 
 
@@ -500,12 +497,9 @@ def _run_spec(*args, **kw):
 
 FLEETS_OWNER = "core/fleet/mmm_fleets.py"
 FLEETS = [
-    Case("production_fleet(holdout=100)", _fleet("production_fleet", holdout=100), "holdout",
-         owner=f"{FLEETS_OWNER}: production_fleet passes holdout on as horizons=[holdout]"),
-    Case("production_fleet(holdout='4')", _fleet("production_fleet", holdout="4"), "holdout",
-         owner=f"{FLEETS_OWNER}: production_fleet does not check holdout"),
-    Case("holdout_fleet(horizons=['four'])", _fleet("holdout_fleet", horizons=["four"]), "horizons",
-         owner=f"{FLEETS_OWNER}: holdout_fleet calls int() on each horizon"),
+    Case("production_fleet(holdout=100)", _fleet("production_fleet", holdout=100), "holdout"),
+    Case("production_fleet(holdout='4')", _fleet("production_fleet", holdout="4"), "holdout"),
+    Case("holdout_fleet(horizons=['four'])", _fleet("holdout_fleet", horizons=["four"]), "horizons"),
     Case("holdout_fleet(horizons=[])", _fleet("holdout_fleet", horizons=[]), "horizons"),
     Case("holdout_fleet(horizons=[0])", _fleet("holdout_fleet", horizons=[0]), "horizons"),
     Case("recovery_fleet(runs=0)", _fleet("recovery_fleet", runs=0), "runs"),
@@ -516,12 +510,10 @@ FLEETS = [
          _fleet("forecast_fleet", lambda i: i.mmm_data.drop(columns="y").iloc[:4]), "date_week"),
     Case("forecast_fleet(missing channel)",
          _fleet("forecast_fleet", lambda i: pd.DataFrame({"date_week": ["2030-01-01"], "x1": [1.0]})), "x2"),
-    Case("run_fleet(specs=[1])", _run_fleet(specs=lambda R: [1]), "specs",
-         owner="core/fleet/runner.py: run_fleet reads .run_id of each spec without checking it is a RunSpec"),
+    Case("run_fleet(specs=[1])", _run_fleet(specs=lambda R: [1]), "specs"),
     Case("run_fleet(duplicate run ids)", _run_fleet(specs=lambda R: [R("a"), R("a")]), "specs"),
     Case("run_fleet(task=5)", _run_fleet(task=5), "task"),
-    Case("run_fleet(chains_per_run=0)", _run_fleet(chains_per_run=0), "chains_per_run",
-         owner="core/fleet/runner.py: run_fleet does not check chains_per_run"),
+    Case("run_fleet(chains_per_run=0)", _run_fleet(chains_per_run=0), "chains_per_run"),
     Case("run_fleet(timeout=-1)", _run_fleet(timeout=-1), "timeout"),
     Case("run_fleet(retries='x')", _run_fleet(retries="x"), "retries"),
     Case("run_fleet(executor=5)", _run_fleet(executor=5), "executor"),
@@ -610,10 +602,8 @@ def _export(notebook, **kw):
 
 
 EXPORTS = [
-    Case("export_html(42)", _export(42), "notebook",
-         owner="export.py: export_html hands a non-path notebook to pathlib"),
-    Case("export_html(missing file)", _export(_nb_path), "notebook",
-         owner="export.py: export_html raises FileNotFoundError('no such notebook: ...') without the field"),
+    Case("export_html(42)", _export(42), "notebook"),
+    Case("export_html(missing file)", _export(_nb_path), "notebook"),
 ]
 
 

@@ -225,7 +225,8 @@ class BayesWidget(anywidget.AnyWidget):
         try:
             handler(content)
         except Exception as exc:  # shown inline, never lost in a log
-            self.error = f"{type(exc).__name__}: {exc}"
+            # the project's errors name their field first; others say what they are
+            self.error = str(exc) if getattr(exc, "field", None) else f"{type(exc).__name__}: {exc}"
             self._last_traceback = traceback.format_exc()
 
 

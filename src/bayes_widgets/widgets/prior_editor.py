@@ -88,6 +88,9 @@ class PriorEditor(InputWidget):
     def __init__(self, source: Any = "Normal", *, draws: int = 500, seed: int | None = None,
                  lower: float | None = None, upper: float | None = None,
                  quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)):
+        plausible = {k: None if v is None else _number({k: v}, k) for k, v in (("lower", lower), ("upper", upper))}
+        if None not in plausible.values() and plausible["lower"] >= plausible["upper"]:
+            raise PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})")
         super().__init__(_esm=static_file("prior_editor.js").read_text())
         self.quantiles = _check_quantiles(quantiles)
         self.mmm = source if is_mmm(source) else None
@@ -103,7 +106,7 @@ class PriorEditor(InputWidget):
             self.error = str(exc)
             self._single = PriorDist.create("Normal")
             self._load_single()
-        self.plausible = {"lower": lower, "upper": upper}
+        self.plausible = plausible
         self._refresh(predictive=True)
 
     # -- loading ----------------------------------------------------------------------------
@@ -208,7 +211,8 @@ class PriorEditor(InputWidget):
         with self._reply(msg):
             name = msg.get("variable", self.variable)
             if name not in self.prior_dists:
-                raise PriorError("variable", f"{name!r} is not editable here")
+                self._reject(PriorError("variable", f"{name!r} is not editable here"), msg)
+                return
             self.variable = name
             self.element = int(msg.get("element", 0) or 0)
             self.parameterisation = "canonical"

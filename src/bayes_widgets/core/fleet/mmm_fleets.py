@@ -24,7 +24,13 @@ from typing import Any
 import pandas as pd
 
 from bayes_widgets.core.fleet.runner import FleetRun, RunSpec, run_fleet
-from bayes_widgets.core.mmm.validation import MMMDataError
+from bayes_widgets.core.mmm.validation import (
+    MMMDataError,
+    check_holdout,
+    check_horizons,
+    check_seeds,
+    check_trims,
+)
 
 DEFAULT_FIT = {"draws": 500, "tune": 500, "chains": 2}
 
@@ -134,13 +140,7 @@ def _prepare(model) -> dict[str, Any]:
 def holdout_fleet(model, *, horizons: Sequence[int] = (4, 8, 12), out, fit: dict[str, Any] | None = None,
                   executor: Any = None, on_update=None, kind: str = "holdout") -> FleetResult:
     """Refits on all but the last ``h`` weeks for each horizon and scores the held-out weeks."""
-    horizons = [int(h) for h in horizons]
-    if not horizons or any(h < 1 for h in horizons):
-        raise MMMDataError("horizons", f"must be positive numbers of weeks, got {list(horizons)}")
-    longest = max(horizons)
-    if len(model.data) - longest < 10:
-        raise MMMDataError("horizons", f"{len(model.data)} rows leave {len(model.data) - longest} for "
-                           f"training at horizon {longest}; at least 10 are needed")
+    horizons = check_horizons(horizons, len(model.data), field="holdout" if kind == "production" else "horizons")
     common = _prepare(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
     specs = [RunSpec(f"{kind}-h{h}", {"horizon": h, **common, "fit": fit}) for h in horizons]
@@ -151,6 +151,7 @@ def holdout_fleet(model, *, horizons: Sequence[int] = (4, 8, 12), out, fit: dict
 
 def production_fleet(model, *, out, holdout: int = 4, **kwargs) -> FleetResult:
     """Trains on all but the last ``holdout`` weeks (4) and scores them."""
+    holdout = check_holdout(holdout, len(model.data))
     return holdout_fleet(model, horizons=[holdout], out=out, kind="production", **kwargs)
 
 
@@ -346,10 +347,8 @@ class StabilityResult(FleetResult):
 def stability_fleet(model, *, seeds: Sequence[int] = (0, 1, 2), trims: Sequence[int] = (0,), out,
                     fit: dict[str, Any] | None = None, executor: Any = None, on_update=None) -> StabilityResult:
     """Refits for every seed × trim (weeks dropped from the start); see :meth:`spread`."""
-    if not seeds or not trims:
-        raise MMMDataError("seeds", "need at least one seed and one trim")
-    if any(int(t) < 0 or len(model.data) - int(t) < 20 for t in trims):
-        raise MMMDataError("trims", f"each must leave at least 20 of the {len(model.data)} rows, got {list(trims)}")
+    seeds = check_seeds(seeds)
+    trims = check_trims(trims, len(model.data))
     common = _prepare(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
     specs = [RunSpec(f"stability-s{s}-t{t}", {"trim": int(t), **common, "fit": {**fit, "seed": int(s)}})

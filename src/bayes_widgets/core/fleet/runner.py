@@ -536,7 +536,14 @@ def run_fleet(
     ``on_update(run_id, info)`` hears each change: queued, running (worker, progress),
     waiting (for workers), and each summary as it is recorded. See the module docstring.
     """
+    if isinstance(specs, str | bytes) or not isinstance(specs, Iterable):
+        raise TypeError(f"specs: expected RunSpec objects, got {type(specs).__name__}")
     specs = list(specs)
+    wrong = [s for s in specs if not isinstance(s, RunSpec)]
+    if wrong:
+        raise TypeError(f"specs: expected RunSpec objects, got {type(wrong[0]).__name__}")
+    if isinstance(chains_per_run, bool) or not isinstance(chains_per_run, int) or chains_per_run < 1:
+        raise ValueError(f"chains_per_run: must be a positive whole number, got {chains_per_run!r}")
     ids = [s.run_id for s in specs]
     if len(set(ids)) != len(ids):
         raise ValueError("specs: run ids must be unique")
