@@ -11,9 +11,10 @@
     result = session.wait()   # or block until it ends
 
 Events go to subscribers from a separate pump thread at ``rate_hz`` (10 Hz by
-default), so a slow subscriber never slows the sampler; the last updates and the
-terminal event come from the worker thread as it ends the fit (one thread at a
-time, in order).
+default), so a slow subscriber never blocks the sampler; subscribers whose work would
+take more than ``PUMP_SHARE`` of the time are called less often (down to 2 Hz). The
+last updates and the terminal event come from the worker thread as it ends the fit
+(one thread at a time, in order).
 
 MCMC backends ('pymc', 'nutpie', 'numpyro') report per-chain progress and traced
 draws (``ChainProgress``, ``TraceChunk``); the variational backend ('numpyro-svi')
@@ -51,6 +52,15 @@ from bayes_widgets.core.validation import (
     check_positive_int,
     check_probability,
 )
+
+PUMP_SHARE = 0.02
+"""The pump's ticks, its subscribers' work included, use at most about this share of the
+time (processor time of the pump's thread): with slow subscribers it ticks less often
+than ``rate_hz``, down to once per ``PUMP_MAX_INTERVAL_S``. Their work holds the GIL,
+which the sampler's own thread needs (PyMC's chains wait for it after every draw)."""
+PUMP_MAX_INTERVAL_S = 0.5
+_COST_WEIGHT = 0.3
+"""Weight of the latest tick in the running mean of a tick's cost."""
 
 DEFAULT_TUNE = 1000
 DEFAULT_CHAINS = 2
@@ -117,6 +127,9 @@ class FitSession:
         ``window``, ``minibatch``, ``init_params``, ``init_state``, ...).
     var_names
         Scalars to trace live (MCMC) or sites to summarise live (SVI).
+    rate_hz
+        Progress and trace events per second at most (default 10); fewer when the
+        subscribers' work would take more than ``PUMP_SHARE`` of the time.
     """
 
     def __init__(
@@ -181,7 +194,7 @@ class FitSession:
             draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
             target_accept=target_accept, sampler_kwargs=dict(sampler_kwargs or {}),
             model_args=tuple(model_args), model_kwargs=dict(model_kwargs or {}),
-            steps=steps, guide=guide, optimizer=optimizer, loss=loss,
+            steps=steps, guide=guide, optimizer=optimizer, loss=loss, keep_warmup=keep_warmup,
         )
         # the backend checks the model and its options, naming the field to fix
         self.backend = backend_cls(model, self.config, var_names, allow_missing=allow_missing)
@@ -431,10 +444,15 @@ class FitSession:
         import scipy.stats  # noqa: F401
 
         with self.capture.thread():  # a subscriber's warnings belong to the fit too
+            interval, cost = self._interval, None
             while True:
-                done = self._worker_done.wait(self._interval) or self._done.is_set()
+                done = self._worker_done.wait(interval) or self._done.is_set()
+                t = time.thread_time()
                 if not self._tick(final=done):
                     return
+                spent = time.thread_time() - t
+                cost = spent if cost is None else (1 - _COST_WEIGHT) * cost + _COST_WEIGHT * spent
+                interval = max(self._interval, min(cost / PUMP_SHARE, PUMP_MAX_INTERVAL_S))
 
     def _tick(self, *, final: bool) -> bool:
         """Emits what is new since the last tick (draws and progress, or losses); with
@@ -508,7 +526,7 @@ class FitSession:
             return
         tune, draws = self.config.tune, self.config.draws
         made = tuple(c.draws_done for c in self.state.chain_statuses())
-        done = _draws_in(idata, self.config.chains) or made
+        done = getattr(self.backend, "draws_completed", None) or _draws_in(idata, self.config.chains) or made
         message = ""
         if cancelled:
             idata, dropped = trim_partial(idata)

@@ -32,6 +32,9 @@ class FitConfig:
     """SVI: a ``numpyro.optim`` optimiser."""
     loss: Any = None
     """SVI: an ELBO (``numpyro.infer.Trace_ELBO()`` by default)."""
+    keep_warmup: bool = False
+    """MCMC: the result keeps the tuning draws (``warmup_*`` groups). A backend may leave
+    them out of a result that has draws after tuning when this is False."""
 
     def sampler_options(self) -> dict[str, Any]:
         """The user's extra sampler options, with ``target_accept`` when it was set."""
@@ -64,8 +67,10 @@ class Backend:
     """A sampler. ``prepare`` compiles (cancellable only between steps); ``run`` samples.
 
     ``run`` returns the draws made (an ``xarray.DataTree``, tuning draws kept in
-    the ``warmup_*`` groups) whether sampling finished or was cancelled, and
-    ``None`` if nothing was drawn.
+    the ``warmup_*`` groups, except where ``config.keep_warmup`` is False and there are
+    draws after tuning) whether sampling finished or was cancelled, and ``None`` if
+    nothing was drawn. A backend that leaves the tuning draws out sets
+    ``draws_completed`` (draws per chain, tuning included) after ``run``.
 
     The constructor checks the model and resolves the traced scalars
     (``trace_names``); both raise :class:`~bayes_widgets.core.validation.FitInputError`
@@ -90,6 +95,9 @@ class Backend:
     ):
         self.model = model
         self.config = config
+        self.draws_completed: tuple[int, ...] | None = None
+        """Draws per chain, tuning included, of the trace ``run`` returned, where the
+        trace alone cannot tell (it leaves the tuning draws out); else None."""
         self.check_model(allow_missing=allow_missing)
         self.trace_names: tuple[str, ...] = tuple(self.resolve_trace_names(var_names))
         self.trace_labels: tuple[str, ...] = tuple(self.label_trace_names(self.trace_names))

@@ -5,6 +5,10 @@ chains run in worker processes): it records the draw and obeys pause and cancel.
 Cancelling raises ``KeyboardInterrupt`` from the callback, which ``pm.sample``
 turns into an early return with the draws made so far; tuning draws are always
 kept (``discard_tuned_samples=False``) so a cancel during tuning loses nothing.
+They are left out of the conversion to a ``DataTree`` (``idata_kwargs``'
+``save_warmup``, which ``pm.sample`` reads after sampling), where the fit does not
+keep them and is not cancelled while a chain is still tuning: converting them takes
+as long as converting the draws themselves.
 
 With ``cores > 1`` PyMC forks its chain processes from the sampling thread. In a
 Jupyter kernel the parent runs other threads at that moment (the kernel's output
@@ -87,24 +91,35 @@ class PyMCBackend(Backend):
         record = control.state.record_draw
         cancel = control.cancel_requested
         pause = control.pause_requested
+        tuning = [True] * self.config.chains
+        """Per chain: still tuning (or not started) at its latest draw."""
 
         def callback(trace, draw):
             record(draw.chain, draw.draw_idx, draw.tuning, draw.stats[0], draw.point)
+            tuning[draw.chain] = draw.tuning
             if pause.is_set():
                 control.state.set_paused(True)
                 while pause.is_set() and not cancel.is_set():
                     time.sleep(0.02)
                 control.state.set_paused(False)
             if cancel.is_set():
+                if any(tuning) and idata_kwargs.get("save_warmup") is False:
+                    idata_kwargs["save_warmup"] = True  # a chain may have no draw after tuning
                 raise KeyboardInterrupt
 
         cfg = self.config
         kwargs = cfg.sampler_options()
+        # PyMC reads these when it converts its trace, after sampling: the tuning draws are
+        # converted only if the fit keeps them, or if it is cancelled before every chain is
+        # done tuning (then they may be all there is)
+        idata_kwargs = dict(kwargs.pop("idata_kwargs", None) or {})
+        if not cfg.keep_warmup:
+            idata_kwargs.setdefault("save_warmup", False)
         ident = threading.get_ident()
         _sampling_threads.add(ident)
         try:
             with self.model:
-                return pm.sample(
+                idata = pm.sample(
                     draws=cfg.draws,
                     tune=cfg.tune,
                     chains=cfg.chains,
@@ -115,7 +130,22 @@ class PyMCBackend(Backend):
                     nuts_sampler="pymc",
                     discard_tuned_samples=False,
                     compute_convergence_checks=False,
+                    idata_kwargs=idata_kwargs,
                     **kwargs,
                 )
         finally:
             _sampling_threads.discard(ident)
+        self.draws_completed = self._draws_completed(idata)
+        return idata
+
+    def _draws_completed(self, idata) -> tuple[int, ...] | None:
+        """Draws per chain, tuning included, of a trace converted without its tuning draws
+        (every chain kept is past tuning: it made ``tune`` of them)."""
+        from bayes_widgets.core.trim import chain_lengths
+
+        if idata is None or "warmup_sample_stats" in idata.children or "sample_stats" not in idata.children:
+            return None
+        lengths = chain_lengths(idata["sample_stats"].to_dataset())
+        if lengths is None or len(lengths) != self.config.chains or not lengths.any():
+            return None
+        return tuple(self.config.tune + int(n) for n in lengths)
