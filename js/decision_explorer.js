@@ -10,7 +10,7 @@
 // legends are HTML below the plots (a Bokeh legend is repainted with every change of the
 // plot) and list only what is drawn.
 import { listen } from "./lib/events.js";
-import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { whenBokeh, noteIn, embedFigure, byName } from "./lib/bokeh.js";
 import { skipUnchangedStyleWrites } from "./lib/bokeh_tune.js";
 import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
@@ -559,7 +559,7 @@ export default {
     renderFrontierLegend();
 
     try {
-      const Bokeh = await whenBokeh(model);
+      const Bokeh = await whenBokeh(model, { waiting: noteIn(outcomeFig) });
       skipUnchangedStyleWrites(Bokeh);
       ({ doc: outDoc } = await embedFigure(Bokeh, outcomeFig, model.get("outcome_figure"), theme));
       applyOutcome();

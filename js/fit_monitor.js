@@ -2,7 +2,7 @@
 // in SVI mode (method "svi") a streamed loss curve, steps/s, ETA and current parameters.
 // Python side: src/bayes_widgets/widgets/fit_monitor.py.
 import css from "./fit_monitor.css";
-import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { whenBokeh, noteIn, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, fmtSeconds, errorBanner, versionNote } from "./lib/dom.js";
 import { TraceStream, sendCommand } from "./lib/stream.js";
 import { listenAll } from "./lib/events.js";
@@ -406,7 +406,7 @@ async function renderSVI({ model, el }) {
     const json = model.get("figure_json");
     if (!json || disposed) return;
     try {
-      const Bokeh = await whenBokeh(model);
+      const Bokeh = await whenBokeh(model, { waiting: noteIn(figure) });
       ({ doc } = await embedFigure(Bokeh, figure, json, theme));
       stream?.dispose();
       stream = null;
@@ -544,7 +544,7 @@ export default {
       const json = model.get("figure_json");
       if (!json || disposed) return;
       try {
-        const Bokeh = await whenBokeh(model);
+        const Bokeh = await whenBokeh(model, { waiting: noteIn(figure) });
         ({ doc } = await embedFigure(Bokeh, figure, json, theme));
         following = false;
         delete figure.dataset.yFollows;

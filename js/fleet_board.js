@@ -1,7 +1,7 @@
 // FleetBoard view: live table of runs, pass/fail thresholds, a run's plots on click.
 // Python side: src/bayes_widgets/widgets/fleet_board.py.
 import { listen } from "./lib/events.js";
-import { whenBokeh, embedFigure } from "./lib/bokeh.js";
+import { whenBokeh, noteIn, embedFigure } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, numberBox } from "./lib/inputs.js";
@@ -126,7 +126,7 @@ export default {
       if (!json || json === shown) return;
       shown = json;
       try {
-        const Bokeh = await whenBokeh(model);
+        const Bokeh = await whenBokeh(model, { waiting: noteIn(detail) });
         await embedFigure(Bokeh, detail, json, theme);
         detail.dataset.run = model.get("selected");
       } catch (err) {

@@ -2,7 +2,7 @@
 // densities of group effects; with a cold start, the group's coefficients by each fit.
 // Python side: src/bayes_widgets/widgets/hierarchical_explorer.py.
 import { listen } from "./lib/events.js";
-import { whenBokeh, embedFigure } from "./lib/bokeh.js";
+import { whenBokeh, noteIn, embedFigure } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
@@ -154,7 +154,7 @@ export default {
     renderFeatures();
     renderCold();
     try {
-      Bokeh = await whenBokeh(model);
+      Bokeh = await whenBokeh(model, { waiting: noteIn(forecast) });
       await showForecast();
       await showEffects();
     } catch (err) {

@@ -1,7 +1,7 @@
 // ModelCard view: a PyMC model's variables as a table, and a button to its prior editor.
 // Python side: src/bayes_widgets/widgets/model_card.py.
 import { listen } from "./lib/events.js";
-import { whenBokeh, embedFigure } from "./lib/bokeh.js";
+import { whenBokeh, noteIn, embedFigure } from "./lib/bokeh.js";
 import { h, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
@@ -54,7 +54,7 @@ export default {
       if (!json || json === shownGraph) return;
       shownGraph = json;
       try {
-        const Bokeh = await whenBokeh(model);
+        const Bokeh = await whenBokeh(model, { waiting: noteIn(graph) });
         await embedFigure(Bokeh, graph, json, theme);
         graph.dataset.rendered = "true";
       } catch (err) {

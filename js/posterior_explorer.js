@@ -2,7 +2,7 @@
 // coordinate choice, linked trace/rank/pair/predictive plots, forest plot.
 // Python side: src/bayes_widgets/widgets/posterior_explorer.py.
 import { listen } from "./lib/events.js";
-import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { whenBokeh, noteIn, embedFigure, byName } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
@@ -233,7 +233,7 @@ export default {
     renderTable();
     renderChoices();
     try {
-      Bokeh = await whenBokeh(model);
+      Bokeh = await whenBokeh(model, { waiting: noteIn(figure) });
       await renderFigure();
       await renderForest();
     } catch (err) {

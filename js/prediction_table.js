@@ -4,7 +4,7 @@
 // the intervals.
 // Python side: src/bayes_widgets/widgets/prediction_table.py.
 import { listen } from "./lib/events.js";
-import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { whenBokeh, noteIn, embedFigure, byName } from "./lib/bokeh.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
@@ -171,7 +171,7 @@ export default {
       if (!model.get("show_plot") || !model.get("figure")) return;
       embedding = embedding.then(async () => {
         try {
-          const Bokeh = await whenBokeh(model);
+          const Bokeh = await whenBokeh(model, { waiting: noteIn(plot) });
           ({ doc } = await embedFigure(Bokeh, plot, model.get("figure"), theme));
           fillPlot();
         } catch (err) {

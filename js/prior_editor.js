@@ -2,7 +2,7 @@
 // elicitation, and the model's prior predictive. Python side:
 // src/bayes_widgets/widgets/prior_editor.py.
 import { listen } from "./lib/events.js";
-import { whenBokeh, embedFigure, byName } from "./lib/bokeh.js";
+import { whenBokeh, noteIn, embedFigure, byName } from "./lib/bokeh.js";
 import { skipUnchangedStyleWrites } from "./lib/bokeh_tune.js";
 import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
@@ -334,7 +334,7 @@ export default {
     renderSummary();
 
     try {
-      const Bokeh = await whenBokeh(model);
+      const Bokeh = await whenBokeh(model, { waiting: noteIn(distFig) });
       skipUnchangedStyleWrites(Bokeh);
       ({ doc: distDoc } = await embedFigure(Bokeh, distFig, model.get("dist_figure"), theme));
       applyCurves();

@@ -210,11 +210,21 @@ async function obtain(model, s, deadline) {
 /**
  * Resolves with BokehJS once this page has it: already there (a static export, another
  * widget), from the carrier model where the host created it, or from the kernel, asked
- * through `model` (the view's own model). Rejects with a readable reason after `timeoutMs`.
+ * through `model` (the view's own model). Rejects with a readable reason after `timeout`
+ * ms (default WAIT_MS).
+ *
+ * With a `waiting(text)` callback a view that asked a kernel waits for as long as it takes:
+ * a kernel busy running cells (marimo answers a page only once every cell has run) answers
+ * late, and the figures then paint. Meanwhile `waiting` is told why there is no plot yet,
+ * to show in place of the figure; the promise rejects only when the kernel refuses or the
+ * bundle fails.
  */
-export function whenBokeh(model = null, timeoutMs = WAIT_MS) {
+export function whenBokeh(model = null, options = {}) {
+  const { timeout: timeoutMs = WAIT_MS, waiting = null } =
+    typeof options === "number" ? { timeout: options } : options ?? {};
   const s = slot();
   if (s.lib) return Promise.resolve(s.lib);
+  const patient = Boolean(model && waiting);
   return new Promise((resolve, reject) => {
     let done = false;
     let reason = null;
@@ -222,15 +232,36 @@ export function whenBokeh(model = null, timeoutMs = WAIT_MS) {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearTimeout(slow);
       settle(value);
     };
+    const tell = (text) => {
+      if (done || !waiting) return;
+      try {
+        waiting(text);
+      } catch {
+        /* a view gone meanwhile */
+      }
+    };
+    // no answer to the first request: say why the figure is not there yet
+    const slow = patient ? setTimeout(() => {
+      if (!expired) tell("Loading the plots: waiting for the kernel to send BokehJS (it may be busy running cells).");
+    }, REQUEST_TIMEOUT_MS) : null;
+    let expired = false;
     const timer = setTimeout(() => {
+      expired = true;
       const why = reason && !(reason instanceof NoAnswer)
         ? reason.message
         : model
           ? "the page has no BokehJS and no kernel answered (a page without a kernel, or a kernel busy running a cell)"
           : "the page has no BokehJS and this view cannot ask the kernel";
-      finish(reject, new Error(`BokehJS ${VERSION} did not load within ${timeoutMs / 1000} s: ${why}`));
+      const err = new Error(`BokehJS ${VERSION} did not load within ${timeoutMs / 1000} s: ${why}`);
+      if (patient && !(reason && !(reason instanceof NoAnswer))) {
+        // a late answer is still evaluated (the requests keep listening): keep waiting
+        tell(`Plot unavailable: ${err.message}. The plots appear as soon as the kernel answers.`);
+        return;
+      }
+      finish(reject, err);
     }, timeoutMs);
     s.promise.then((lib) => finish(resolve, lib));
     if (model) {
@@ -245,6 +276,18 @@ export function whenBokeh(model = null, timeoutMs = WAIT_MS) {
       );
     }
   });
+}
+
+/** A `waiting` callback for `whenBokeh` that shows the text in `el` (the figure's place;
+ * embedding the figure replaces it). */
+export function noteIn(el) {
+  return (text) => {
+    const note = document.createElement("div");
+    note.className = "bw-note";
+    note.dataset.testid = "plot-waiting";
+    note.textContent = text;
+    el.replaceChildren(note);
+  };
 }
 
 /**
