@@ -30,7 +30,7 @@ CONFIG.toml::
 Each fleet's runs go to DIR/<fleet>/ (a rerun resumes), and DIR/report.html sums them up.
 The whole configuration is checked before any run starts: a bad one prints one line
 ``error: <field>: <what is wrong>`` (e.g. ``error: fleets.holdout.horizons: ...``).
-Exit status: 0 when every run is done, 1 when some failed, 2 for bad input.
+Exit status: 0 when every run is done, 1 when some failed or were lost, 2 for bad input.
 """
 
 from __future__ import annotations
@@ -273,7 +273,8 @@ def run_config(config_path: Path, out: Path) -> int:
         return 2
 
     def progress(run_id, info):
-        print(f"  {run_id}: {info.get('status')}" + (f" ({info['error']})" if info.get("error") else ""), flush=True)
+        detail = info.get("error") or info.get("note")  # a failure, or e.g. "waiting for workers"
+        print(f"  {run_id}: {info.get('status')}" + (f" ({detail})" if detail else ""), flush=True)
 
     functions = _fleet_functions()
     results = []
@@ -291,7 +292,7 @@ def run_config(config_path: Path, out: Path) -> int:
             return 2
     report = fleet_report(results, out / "report.html", title=f"Fleets: {config_path.name}")
     print(f"report: {report}")
-    return 1 if any(r.run.failed for r in results) else 0
+    return 1 if any(r.run.failed or r.run.lost for r in results) else 0
 
 
 def run_export(notebook: Path, out: Path | None, execute: bool, timeout: int, kernel: str) -> int:
