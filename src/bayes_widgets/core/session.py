@@ -742,10 +742,11 @@ def _in_model_order(tree, order: list[str] | None):
 
 
 def _drop_warmup(tree):
-    import xarray as xr
-
-    children = {k: v for k, v in tree.children.items() if not k.startswith("warmup_")}
-    return xr.DataTree(tree.to_dataset(), children=children)
+    """``tree`` without its ``warmup_*`` groups, removed in place (the backend's trace is
+    the session's own)."""
+    for name in [k for k in tree.children if k.startswith("warmup_")]:
+        del tree[name]
+    return tree
 
 
 def fit(model, *, backend: str = "pymc", block: bool = True, **kwargs: Any) -> FitResult | FitSession:

@@ -147,49 +147,50 @@ class NutpieBackend(Backend):
                 next_inspect = time.perf_counter() + max(_INSPECT_MIN_S, cost / _INSPECT_SHARE)
 
     def _data_groups(self):
-        """The model's ``constant_data`` and ``observed_data`` datasets, as ``pm.sample``
-        builds them (nutpie leaves them out; libraries built on PyMC expect them); None
-        when they cannot be built (then :meth:`_with_data_groups` lets PyMC try again,
-        and report the error)."""
+        """The model's ``constant_data`` and ``observed_data`` groups, as ``pm.sample``
+        builds them (nutpie leaves them out; libraries built on PyMC expect them), and the
+        posterior's attributes but ``sampling_time``; None when they cannot be built (then
+        :meth:`_with_data_groups` lets PyMC try again, and report the error)."""
         try:
+            import nutpie
             import pymc
+            import xarray as xr
             from pymc.backends.arviz import (
                 coords_and_dims_for_inferencedata,
                 dict_to_dataset,
                 find_constants,
                 find_observations,
+                make_attrs,
             )
 
             coords, dims = coords_and_dims_for_inferencedata(self.model)
-            return {
-                name: dict_to_dataset(find(self.model), inference_library=pymc, coords=coords,
-                                      dims=dims, sample_dims=[])
+            groups = {
+                name: xr.DataTree(dict_to_dataset(find(self.model), inference_library=pymc, coords=coords,
+                                                  dims=dims, sample_dims=[]))
                 for name, find in (("constant_data", find_constants), ("observed_data", find_observations))
             }
+            attrs = make_attrs({"sampling_time": 0.0, "tuning_steps": self.config.tune}, inference_library=nutpie)
+            return groups, attrs
         except Exception:  # noqa: BLE001 - built again, and reported, after sampling
             return None
 
-    def _with_data_groups(self, trace, t_start: float, groups=None):
+    def _with_data_groups(self, trace, t_start: float, prepared=None):
         """Adds the model's ``observed_data`` and ``constant_data`` groups and stamps the
         posterior's ``sampling_time`` and ``tuning_steps``, as ``pm.sample`` does."""
         if "posterior" not in trace.children:
             return trace
         seconds = time.perf_counter() - t_start
-        if groups is None:
+        if prepared is None:
             from pymc.backends.arviz import patch_nutpie_idata
 
             patch_nutpie_idata(trace, self.model, seconds)
             return trace
-        import nutpie
-        import xarray as xr
-        from pymc.backends.arviz import make_attrs
-
-        for name, dataset in groups.items():
-            trace[name] = xr.DataTree(dataset)
+        groups, attrs = prepared
+        for name, group in groups.items():
+            trace[name] = group
         settings = json.loads(trace["sample_stats"].attrs["inference_library_settings"])
-        attrs = make_attrs({"sampling_time": seconds, "tuning_steps": settings["settings"]["num_tune"]},
-                           inference_library=nutpie)
-        trace["posterior"].attrs.update(attrs)
+        trace["posterior"].attrs.update(attrs, sampling_time=seconds,
+                                        tuning_steps=settings["settings"]["num_tune"])
         return trace
 
     @staticmethod
