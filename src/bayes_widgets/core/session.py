@@ -11,8 +11,9 @@
     result = session.wait()   # or block until it ends
 
 Events go to subscribers from a separate pump thread at ``rate_hz`` (10 Hz by
-default), so a slow subscriber never blocks the sampler; subscribers whose work would
-take more than ``PUMP_SHARE`` of the time are called less often (down to 2 Hz). The
+default), so a slow subscriber never blocks the sampler; in an MCMC fit, subscribers
+whose work would take more than ``PUMP_SHARE`` of the time are called less often (down
+to 2 Hz). The
 last updates and the terminal event come from the worker thread as it ends the fit
 (one thread at a time, in order).
 
@@ -54,10 +55,11 @@ from bayes_widgets.core.validation import (
 )
 
 PUMP_SHARE = 0.02
-"""The pump's ticks, its subscribers' work included, use at most about this share of the
-time (processor time of the pump's thread): with slow subscribers it ticks less often
-than ``rate_hz``, down to once per ``PUMP_MAX_INTERVAL_S``. Their work holds the GIL,
-which the sampler's own thread needs (PyMC's chains wait for it after every draw)."""
+"""The pump's ticks of an MCMC fit, its subscribers' work included, use at most about this
+share of the time (processor time of the pump's thread): with slow subscribers it ticks
+less often than ``rate_hz``, down to once per ``PUMP_MAX_INTERVAL_S``. Their work holds
+the GIL, which the sampler's own thread needs (PyMC's chains wait for it after every
+draw)."""
 PUMP_MAX_INTERVAL_S = 0.5
 _COST_WEIGHT = 0.3
 """Weight of the latest tick in the running mean of a tick's cost."""
@@ -128,8 +130,8 @@ class FitSession:
     var_names
         Scalars to trace live (MCMC) or sites to summarise live (SVI).
     rate_hz
-        Progress and trace events per second at most (default 10); fewer when the
-        subscribers' work would take more than ``PUMP_SHARE`` of the time.
+        Progress and trace events per second at most (default 10); for MCMC, fewer when
+        the subscribers' work would take more than ``PUMP_SHARE`` of the time.
     """
 
     def __init__(
@@ -450,6 +452,8 @@ class FitSession:
                 t = time.thread_time()
                 if not self._tick(final=done):
                     return
+                if self.method == "svi":  # the optimiser runs compiled chunks, not draw by draw
+                    continue
                 spent = time.thread_time() - t
                 cost = spent if cost is None else (1 - _COST_WEIGHT) * cost + _COST_WEIGHT * spent
                 interval = max(self._interval, min(cost / PUMP_SHARE, PUMP_MAX_INTERVAL_S))
