@@ -297,9 +297,13 @@ export class SliceCache {
     this.ask = ask; // (variable, x, request) => sends the request
     this.slices = new Map(); // variable -> {key, values, summaries}
     this.pending = new Map(); // variable -> {request, key}
-    this.declined = new Set(); // `${variable}|${key}` the kernel would not summarise
+    this.declined = new Map(); // `${variable}|${key}` -> when the kernel would not summarise it
     this.counter = 0;
   }
+
+  /** A slider the kernel would not summarise is asked for again after this long (the
+   * kernel may have been busy). */
+  static RETRY_MS = 10000;
 
   static key(variable, x) {
     return JSON.stringify(Object.keys(x).filter((k) => k !== variable).sort().map((k) => [k, x[k]]));
@@ -308,8 +312,9 @@ export class SliceCache {
   /** Asks for `variable`'s slice at decision `x` unless it is here or on its way. */
   want(variable, x) {
     const key = SliceCache.key(variable, x);
+    const declinedAt = this.declined.get(`${variable}|${key}`);
     if (this.slices.get(variable)?.key === key || this.pending.get(variable)?.key === key ||
-      this.declined.has(`${variable}|${key}`)) return;
+      (declinedAt !== undefined && performance.now() - declinedAt < SliceCache.RETRY_MS)) return;
     const request = `slice-${Date.now().toString(36)}-${++this.counter}`;
     this.pending.set(variable, { request, key });
     this.ask(variable, x, request);
@@ -323,7 +328,7 @@ export class SliceCache {
     if (msg.values?.length && msg.values.length === msg.summaries?.length) {
       this.slices.set(msg.variable, { key: p.key, values: msg.values, summaries: msg.summaries });
     } else {
-      this.declined.add(`${msg.variable}|${p.key}`);
+      this.declined.set(`${msg.variable}|${p.key}`, performance.now()); // asked again later
     }
     return true;
   }
