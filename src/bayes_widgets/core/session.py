@@ -456,7 +456,8 @@ class FitSession:
                     continue
                 spent = time.thread_time() - t
                 cost = spent if cost is None else (1 - _COST_WEIGHT) * cost + _COST_WEIGHT * spent
-                interval = max(self._interval, min(cost / PUMP_SHARE, PUMP_MAX_INTERVAL_S))
+                # a costly tick (a subscriber's occasional heavy update) is paid for at once
+                interval = max(self._interval, min(max(cost, spent) / PUMP_SHARE, PUMP_MAX_INTERVAL_S))
 
     def _tick(self, *, final: bool) -> bool:
         """Emits what is new since the last tick (draws and progress, or losses); with
