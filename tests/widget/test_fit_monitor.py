@@ -465,3 +465,21 @@ def test_warnings_raised_inside_the_fit_are_counted_in_the_widget(outbox):
     messages = [w["message"] for w in mon.warnings]
     assert messages.count("noisy deterministic evaluated") == 1  # once, with a count
     assert mon.warnings == result.warnings
+
+
+def test_a_fit_keeping_many_draws_shows_its_end_before_its_summary(small_model, outbox, monkeypatch):
+    """Summarising every draw of a long fit takes seconds: its status and message reach the
+    page first, the figure and the parameter table follow."""
+    import bayes_widgets.widgets.fit_monitor as fm
+
+    monkeypatch.setattr(fm, "SUMMARY_FIRST_VALUES", 0)
+    mon = monitor(small_model, outbox, backend="nutpie")
+    order = []
+    mon.observe(lambda change: order.append((change["name"], change["new"])),
+                names=["status", "diagnostics", "figure_json"])
+    assert mon.wait_rendered(timeout=60)
+    assert mon.status == "finished" and mon.diagnostics.get("parameters")
+    names = [name for name, _ in order]
+    ended = order.index(("status", "finished"))
+    summarised = names.index("diagnostics")
+    assert ended < summarised and ended < len(names) - 1 - names[::-1].index("figure_json"), names

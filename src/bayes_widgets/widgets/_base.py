@@ -125,6 +125,19 @@ BOKEHJS_SERVER = BokehJSServer()
 """Answers every page's requests for BokehJS in this kernel."""
 
 
+_TEXTS: dict[str, tuple[int, str]] = {}
+
+
+def static_text(name: str) -> str:
+    """A built front-end file's text, read once (again when the file changes: a rebuild)."""
+    path = static_file(name)
+    stamp = path.stat().st_mtime_ns
+    cached = _TEXTS.get(name)
+    if cached is None or cached[0] != stamp:
+        cached = _TEXTS[name] = (stamp, path.read_text())
+    return cached[1]
+
+
 class BokehLibrary(anywidget.AnyWidget):
     """The BokehJS carrier: a hidden model, one per kernel, whose state holds the bundle.
 
@@ -142,7 +155,7 @@ class BokehLibrary(anywidget.AnyWidget):
     _instance: ClassVar[BokehLibrary | None] = None
 
     def __init__(self, **kwargs: Any):
-        super().__init__(_esm=static_file("bokeh_lib.js").read_text(), bundle=bokehjs_gzip(), **kwargs)
+        super().__init__(_esm=static_text("bokeh_lib.js"), bundle=bokehjs_gzip(), **kwargs)
 
     @classmethod
     def instance(cls) -> BokehLibrary:

@@ -48,7 +48,7 @@ from bayes_widgets.core.figures_decision import (
     outcome_view,
     with_source_data,
 )
-from bayes_widgets.widgets._base import InputWidget, static_file
+from bayes_widgets.widgets._base import InputWidget, static_text
 
 NAIVE = "naive (means)"
 OPTIMUM = "optimum"
@@ -153,7 +153,7 @@ class DecisionExplorer(InputWidget):
             cvar_level = risk_measure("cvar", cvar_alpha).level
         except DecisionInputError as exc:
             raise DecisionInputError("cvar_alpha", str(exc).split(": ", 1)[1]) from None
-        super().__init__(_esm=static_file("decision_explorer.js").read_text())
+        super().__init__(_esm=static_text("decision_explorer.js"))
         self.problem = problem
         self.bins = bins
         self.optimise_options = dict(optimise_options or {})

@@ -37,7 +37,7 @@ from bayes_widgets.core.figures import MAX_POINTS, trace_columns, trace_rank_fig
 from bayes_widgets.core.figures_svi import LossBinner, loss_figure, loss_stride
 from bayes_widgets.core.session import FitSession
 from bayes_widgets.core.validation import FitInputError
-from bayes_widgets.widgets._base import BayesWidget, static_file
+from bayes_widgets.widgets._base import BayesWidget, static_text
 
 RUNNING_EVERY_S = 2.0
 RUNNING_SHARE = 0.05
@@ -54,6 +54,10 @@ LIVE_POINTS = 2000
 MAX_GROUP_ROWS = 100
 """Rows per deterministic variable kept in the widget's state (all are in the result)."""
 
+
+SUMMARY_FIRST_VALUES = 2_000_000
+"""A fit keeping more posterior values than this (draws × chains × traced values) shows
+its end before the figure and the table summarising every draw are ready."""
 
 class FitMonitor(BayesWidget):
     """Live view of a :class:`~bayes_widgets.core.session.FitSession`.
@@ -125,7 +129,7 @@ class FitMonitor(BayesWidget):
                 session.start()
         except (FitInputError, TypeError, ImportError) as exc:
             exception, session = exc, None
-        super().__init__(_esm=static_file("fit_monitor.js").read_text())
+        super().__init__(_esm=static_text("fit_monitor.js"))
         self.session: FitSession | None = session
         self.exception = exception
         self._seq = 0
@@ -360,11 +364,16 @@ class FitMonitor(BayesWidget):
         s = self.session
         r = s.final_result
         self._publish_progress(s.state.chain_statuses())
+        draws = s.state.posterior_draws()
+        if draws.size > SUMMARY_FIRST_VALUES:
+            # many draws (a long fit, cancelled or not): its end is shown at once, and the
+            # figure and the parameter table, which summarise every draw, follow
+            with self.hold_sync():
+                self._publish_terminal(r, s)
         traces = {}
         for d in s.state.trace_arrays():
             traces[d.chain] = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
                                             d.start, thin_to=MAX_POINTS)
-        draws = s.state.posterior_draws()
         ranks = _rank_counts(draws) if draws.shape[1] else None
         figure = trace_rank_figure(self.trace_names, s.config.chains, s.config.tune,
                                    traces=traces, ranks=ranks, bins=RANK_BINS)
@@ -375,12 +384,15 @@ class FitMonitor(BayesWidget):
             self.diagnostics = _for_display(diagnostics)
             self.groups = _groups(diagnostics)
             self.problems = list(diagnostics.get("problems") or [])
-            self._publish_capture()
-            self.message = r.message if r is not None and r.status != "failed" else ""
-            if r is not None and r.status == "failed":
-                self.error = r.error or "the fit failed"
-            self.status = r.status if r is not None else s.status
+            self._publish_terminal(r, s)
 
+    def _publish_terminal(self, r, s) -> None:
+        """The fit's end: its warnings and log, message or error, and status."""
+        self._publish_capture()
+        self.message = r.message if r is not None and r.status != "failed" else ""
+        if r is not None and r.status == "failed":
+            self.error = r.error or "the fit failed"
+        self.status = r.status if r is not None else s.status
 
     def _publish_final_svi(self) -> None:
         s = self.session

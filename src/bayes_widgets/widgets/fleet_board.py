@@ -24,7 +24,7 @@ import traitlets
 
 from bayes_widgets.core.fleet.live import fleet_rows
 from bayes_widgets.core.fleet.store import RunStore, StoreError
-from bayes_widgets.widgets._base import BayesWidget, static_file
+from bayes_widgets.widgets._base import BayesWidget, static_text
 
 POLL_S = 0.5
 _OPS = ("<=", ">=", "<", ">")
@@ -75,7 +75,7 @@ class FleetBoard(BayesWidget):
 
     def __init__(self, out: str | Path = "", *, thresholds: dict[str, Any] | None = None,
                  columns: list[str] | None = None):
-        super().__init__(_esm=static_file("fleet_board.js").read_text())
+        super().__init__(_esm=static_text("fleet_board.js"))
         self._fixed_columns = columns
         self._queued: set[str] = set()
         self._stop = threading.Event()

@@ -25,7 +25,7 @@ from bayes_widgets.core.hierarchical.cold_start import ColdStartReport, median_r
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
 from bayes_widgets.core.hierarchical.figures import effects_figure, forecast_figure
 from bayes_widgets.core.hierarchical.fit import HierarchicalFit
-from bayes_widgets.widgets._base import BayesWidget, static_file
+from bayes_widgets.widgets._base import BayesWidget, static_text
 
 TRANSFORMS = {"exp": "exp", "log": None}
 """Page choice → the ``transform`` of :func:`effects_figure`."""
@@ -58,7 +58,7 @@ class HierarchicalExplorer(BayesWidget):
 
     def __init__(self, fit: HierarchicalFit, data=None, *, group=None, effects=None, transform: str = "exp",
                  cold_start: ColdStartReport | None = None, n_draws: int = 200, seed: int = 0):
-        super().__init__(_esm=static_file("hierarchical_explorer.js").read_text())
+        super().__init__(_esm=static_text("hierarchical_explorer.js"))
         if not isinstance(fit, HierarchicalFit):
             raise HierarchicalInputError("fit", f"expected a HierarchicalFit, got {type(fit).__name__}")
         if cold_start is not None and not isinstance(cold_start, ColdStartReport):

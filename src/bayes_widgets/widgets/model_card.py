@@ -16,7 +16,7 @@ import ipywidgets
 import numpy as np
 import traitlets
 
-from bayes_widgets.widgets._base import BayesWidget, static_file
+from bayes_widgets.widgets._base import BayesWidget, static_text
 
 
 def model_rows(model) -> list[dict[str, Any]]:
@@ -101,7 +101,7 @@ class ModelCard(BayesWidget):
 
         if not isinstance(model, pm.Model):
             raise TypeError(f"model: expected a PyMC model, got {type(model).__name__}")
-        super().__init__(_esm=static_file("model_card.js").read_text())
+        super().__init__(_esm=static_text("model_card.js"))
         self.model = model
         self._editor_options = {"draws": draws, "seed": seed}
         self.editor = None

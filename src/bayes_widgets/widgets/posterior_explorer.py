@@ -23,7 +23,7 @@ from bayes_widgets.core.diagnostics import group_parameters
 from bayes_widgets.core.figures import with_fresh_ids
 from bayes_widgets.core.figures_posterior import explorer_figure, forest_figure
 from bayes_widgets.core.posterior import PosteriorData, PosteriorError
-from bayes_widgets.widgets._base import BayesWidget, static_file
+from bayes_widgets.widgets._base import BayesWidget, static_text
 
 MAX_SELECTED = 4
 
@@ -51,7 +51,7 @@ class PosteriorExplorer(BayesWidget):
 
     def __init__(self, source: Any, *, var_names=None, selected=None, max_draws: int = 1000,
                  ppc_draws: int = 100, seed: int = 0):
-        super().__init__(_esm=static_file("posterior_explorer.js").read_text())
+        super().__init__(_esm=static_text("posterior_explorer.js"))
         if not (isinstance(max_draws, int) and max_draws >= 10):
             raise PosteriorError("max_draws", f"must be an integer ≥ 10, got {max_draws!r}")
         self.data = PosteriorData(source, var_names=var_names)

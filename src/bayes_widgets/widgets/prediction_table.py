@@ -43,7 +43,7 @@ from bayes_widgets.core.regression import (
     check_prob,
     interval_suffix,
 )
-from bayes_widgets.widgets._base import BayesWidget, static_file
+from bayes_widgets.widgets._base import BayesWidget, static_text
 
 MU_COLOR = "#1f77b4"
 Y_COLOR = "#ff7f0e"
@@ -140,7 +140,7 @@ class PredictionTable(BayesWidget):
             observed=observed,
         )
         prob, interval = check_prob(prob), check_interval(interval)
-        super().__init__(_esm=static_file("prediction_table.js").read_text())
+        super().__init__(_esm=static_text("prediction_table.js"))
         self.predictor = predictor
         self.model = model
         self.regression = model if predictor.kind == "regression" else None

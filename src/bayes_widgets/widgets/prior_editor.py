@@ -35,7 +35,7 @@ from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quar
 from bayes_widgets.core.priors.mmm import config_priors, is_mmm, is_prior, mmm_model, model_config_with
 from bayes_widgets.core.priors.model import ModelPriors
 from bayes_widgets.core.priors.predictive import predictive_view
-from bayes_widgets.widgets._base import InputWidget, static_file
+from bayes_widgets.widgets._base import InputWidget, static_text
 
 SINGLE = "prior"
 
@@ -91,7 +91,7 @@ class PriorEditor(InputWidget):
         plausible = {k: None if v is None else _number({k: v}, k) for k, v in (("lower", lower), ("upper", upper))}
         if None not in plausible.values() and plausible["lower"] >= plausible["upper"]:
             raise PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})")
-        super().__init__(_esm=static_file("prior_editor.js").read_text())
+        super().__init__(_esm=static_text("prior_editor.js"))
         self.quantiles = _check_quantiles(quantiles)
         self.mmm = source if is_mmm(source) else None
         self.model_priors: ModelPriors | None = None
