@@ -11,13 +11,16 @@ Two widgets, each dragged with Playwright's real mouse (``page.mouse.down`` / ``
   the 161-week prior-predictive bands.
 * ``decision``: the DecisionExplorer over the supply-chain problem
   (``supply_chain_problem(generating_process_scenarios(10_000))``); the slider is one
-  order quantity. Each reply redraws the profit histogram and the statistics line; the
-  table of decisions and the risk–return point follow at most every 150 ms.
+  order quantity. Each move redraws the profit histogram and the statistics line; the
+  table of decisions and the risk–return point follow at most every 150 ms. Once the
+  pointer has come to the slider, the kernel has summarised its every position (the
+  warm-up drag brings that slice), and moves are painted from it without a round trip.
 
 The views measure themselves: on each input event the view puts a ``performance.mark``
 (``bw-input:<widget>:<n>``); when the kernel's reply for that input (or a later one: the
 view sends the latest value once the previous one is applied) has been written into the
-figure's data sources, the view waits for the next animation frame and a task after it,
+figure's data sources (or, for a decision, the slice's summary for that position), the
+view waits for the next animation frame and a task after it,
 then calls ``performance.measure("bw-input-to-paint:<widget>", mark)``. The benchmark only
 reads those measures with ``page.evaluate``; it never sets a value through JavaScript.
 It also reads Chromium's own counters (DevTools protocol, ``Performance.getMetrics``)
