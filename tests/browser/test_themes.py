@@ -351,7 +351,7 @@ def host_state():
     in this process without a kernel, as the html-manager reads them."""
     import numpy as np
     import pymc as pm
-    from ipywidgets.embed import embed_data
+    from ipywidgets.embed import dependency_state, embed_data
 
     import bayes_widgets as bw
     from bayes_widgets.core.decision import supply_chain as sc
@@ -364,7 +364,9 @@ def host_state():
     explorer = bw.DecisionExplorer(sc.supply_chain_problem(sc.generating_process_scenarios(500, seed=1)),
                                    x=[20, 20, 20])
     prior = bw.PriorEditor("Gamma")
-    data = embed_data(views=[monitor, explorer, prior], drop_defaults=False)
+    views = [monitor, explorer, prior]
+    # only these widgets and what they reference: other tests' closed widgets stay out
+    data = embed_data(views=views, drop_defaults=False, state=dependency_state(views, drop_defaults=False))
     yield data
     for w in (monitor, explorer, prior):
         w.close()

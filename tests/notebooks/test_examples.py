@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from bayes_widgets.export import export_html
+from bayes_widgets.export import CARRIER_ID, export_html
 from bayes_widgets.settings import FAST_ENV
 from tests.browser.jupyter_harness import artifacts_dir
 from tests.export_check import check_export, open_export
@@ -77,8 +77,14 @@ def test_example_runs(path, tmp_path, monkeypatch, browser):
         else:
             assert m["status"] == "finished", m.get("error")
             assert json.loads(m["figure_json"])  # final figure saved with the notebook
-    carriers = [s for s in state.values() if len(s.get("state", {}).get("_esm", "")) > 1_000_000]
+    # BokehJS travels in one carrier model, compressed in its binary ``bundle`` trait; no
+    # other model holds it
+    carriers = [s for s in state.values() if str(s.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID)]
     assert len(carriers) == 1, "BokehJS must be saved once, not once per widget"
+    bundle = [b for b in carriers[0].get("buffers", []) if b.get("path") == ["bundle"]]
+    assert bundle and len(bundle[0]["data"]) > 300_000, "the carrier holds no BokehJS bundle"
+    assert not [s for s in state.values() if len(str(s.get("state", {}).get("_esm", ""))) > 1_000_000], \
+        "a widget's module carries BokehJS"
     check_static_export(nb, path.stem, browser)
 
 
