@@ -187,7 +187,11 @@ def test_a_crashing_run_costs_only_itself_on_the_local_pool(tmp_path):
     assert "died" in RunStore(tmp_path / "runs").summary("c1")["error"]
     seen = executions(log)
     assert seen["start"]["1"] == 2  # tried twice, then lost
-    assert all(seen["end"][str(i)] == 1 for i in (0, 2, 3, 4, 5))  # none ran to its end twice
+    # Every innocent run is recorded once. One that finished in a pool process at the moment
+    # the crash broke the pool may run again: its result had not reached the submitter
+    # (a limit of a process pool; on Dask a finished result is kept by the scheduler).
+    assert all(1 <= seen["end"][str(i)] <= 2 for i in (0, 2, 3, 4, 5)), seen["end"]
+    assert sum(seen["end"][str(i)] for i in (0, 2, 3, 4, 5)) <= 6, seen["end"]
     assert fleet.retried["c1"] == 1
 
 
