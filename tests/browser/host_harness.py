@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from .jupyter_harness import (
     _safe_name,
     _write_json,
     artifacts_dir,
+    stop_process_group,
 )
 
 SCHOOLS = """\
@@ -386,16 +386,7 @@ class HostServer:
         self.close_pages()
         proc = self.proc
         if proc is not None and proc.poll() is None:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    proc.wait(timeout=10)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+            stop_process_group(proc)
         try:
             shutil.copyfile(self.log_path, artifacts_dir() / f"{_safe_name(self.host)}-server.log")
         except OSError:

@@ -169,6 +169,20 @@ def bokeh_plots_js(body: str) -> str:
     return "(root) => {" + _JS_PLOT_VIEWS + body + "}"
 
 
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """Ends a server started in its own process group: SIGTERM, then SIGKILL after 10 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 CHROMIUM_MISSING = (
     "Browser tests need a `chromium` executable on PATH, but none was found. "
     "The project setup installs Debian's `chromium` package "
@@ -446,16 +460,7 @@ class JupyterServer:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                for sig in (signal.SIGTERM, signal.SIGKILL):
-                    try:
-                        os.killpg(proc.pid, sig)
-                    except ProcessLookupError:
-                        break
-                    try:
-                        proc.wait(timeout=10)
-                        break
-                    except subprocess.TimeoutExpired:
-                        continue
+                stop_process_group(proc)
         for pid in self._kernel_pids():  # orphans only if the server died abruptly
             try:
                 os.kill(pid, signal.SIGKILL)
