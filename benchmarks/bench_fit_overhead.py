@@ -28,7 +28,6 @@ larger of each sampler's two median ratios.
     .venv/bin/python benchmarks/bench_fit_overhead.py [--pairs 7] [--short-pairs 35] [--draws 1000]
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -41,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import last_line, median, n_parameters, quiet, serializing_comms, table  # noqa: E402
+from _common import last_line, median, n_parameters, quiet, serializing_comms, table
 
 quiet()
 
@@ -75,8 +74,14 @@ def run_baseline(backend: str, model, draws: int, tune: int, seed: int):
 
         with model:
             return pm.sample(
-                draws, tune=tune, chains=CHAINS, cores=CORES, random_seed=seed,
-                progressbar=False, nuts_sampler="pymc", compute_convergence_checks=False,
+                draws,
+                tune=tune,
+                chains=CHAINS,
+                cores=CORES,
+                random_seed=seed,
+                progressbar=False,
+                nuts_sampler="pymc",
+                compute_convergence_checks=False,
             )
     import nutpie
 
@@ -111,8 +116,10 @@ def run_monitor(backend: str, model, draws: int, tune: int, seed: int, tries: in
             return _run_monitor_once(backend, model, draws, tune, seed)
         except FitFailed as exc:
             FAILURES.append(f"{backend} seed={seed} draws={draws} tune={tune} try {attempt}: {exc}")
-            print(f"  ! monitored fit failed ({exc}); {'retrying' if attempt < tries else 'giving up'}",
-                  flush=True)
+            print(
+                f"  ! monitored fit failed ({exc}); {'retrying' if attempt < tries else 'giving up'}",
+                flush=True,
+            )
     return None
 
 
@@ -120,8 +127,9 @@ def _run_monitor_once(backend: str, model, draws: int, tune: int, seed: int):
     import bayes_widgets as bw
 
     t0 = time.perf_counter()
-    monitor = bw.FitMonitor(model, backend=backend, draws=draws, tune=tune, chains=CHAINS,
-                            cores=CORES, seed=seed)
+    monitor = bw.FitMonitor(
+        model, backend=backend, draws=draws, tune=tune, chains=CHAINS, cores=CORES, seed=seed
+    )
     t1 = time.perf_counter()
     result = monitor.wait()
     t2 = time.perf_counter()
@@ -134,8 +142,10 @@ def _run_monitor_once(backend: str, model, draws: int, tune: int, seed: int):
         raise monitor.exception
     if result is None or result.status != "finished":
         monitor.close()
-        raise FitFailed(f"ended {getattr(result, 'status', None)}: "
-                        f"{getattr(result, 'error', '') or getattr(result, 'message', '')}")
+        raise FitFailed(
+            f"ended {getattr(result, 'status', None)}: "
+            f"{getattr(result, 'error', '') or getattr(result, 'message', '')}"
+        )
     return result.idata, t1 - t0, t2 - t0, monitor
 
 
@@ -176,22 +186,29 @@ class Config:
     def warm(self, max_run_s: float) -> None:
         """Untimed for the ratio: fills compilation caches on both sides; scales draws
         and tuning down when a baseline run takes more than ``max_run_s``."""
-        _, self.warm_s = timed(lambda: run_baseline(self.backend, self.model, self.draws, self.tune,
-                                                    self.seed0 - 1))
+        _, self.warm_s = timed(
+            lambda: run_baseline(self.backend, self.model, self.draws, self.tune, self.seed0 - 1)
+        )
         if self.warm_s > max_run_s:
             scale = max_run_s / self.warm_s
             self.draws = max(100, int(self.draws * scale) // 100 * 100)
             self.tune = max(100, int(self.tune * scale) // 100 * 100)
-            print(f"  {self.key}: a baseline run took {self.warm_s:.1f} s > {max_run_s:.0f} s; "
-                  f"using draws={self.draws}, tune={self.tune}", flush=True)
+            print(
+                f"  {self.key}: a baseline run took {self.warm_s:.1f} s > {max_run_s:.0f} s; "
+                f"using draws={self.draws}, tune={self.tune}",
+                flush=True,
+            )
         n_failed = len(FAILURES)
         warm = run_monitor(self.backend, self.model, self.draws, self.tune, self.seed0 - 1)
         self.failures += len(FAILURES) - n_failed
         if warm is not None:
             warm[3].close()
         if self.warm_s < 5 * SHORT_S:  # a short fit? timed again, caches filled
-            _, again = timed(lambda: run_baseline(self.backend, self.model, self.draws, self.tune,
-                                                  self.seed0 - 1))
+            _, again = timed(
+                lambda: run_baseline(
+                    self.backend, self.model, self.draws, self.tune, self.seed0 - 1
+                )
+            )
             self.warm_s = min(self.warm_s, again)
 
     def pair(self, i: int, traffic) -> None:
@@ -201,8 +218,9 @@ class Config:
         order = ("baseline", "monitor") if i % 2 == 0 else ("monitor", "baseline")
         for side in order:
             if side == "baseline":
-                out["b"], out["tb"] = timed(lambda: run_baseline(self.backend, self.model, self.draws,
-                                                                 self.tune, seed))
+                out["b"], out["tb"] = timed(
+                    lambda: run_baseline(self.backend, self.model, self.draws, self.tune, seed)
+                )
                 continue
             gc.collect()
             msgs0, bytes0 = traffic.snapshot()
@@ -221,17 +239,23 @@ class Config:
         self.runs += 1
         if out["m"] is None:
             self.skipped += 1
-            print(f"  {self.backend:6s} {self.model_name:13s} pair {i + 1}: SKIPPED, the monitored fit "
-                  "failed every try", flush=True)
+            print(
+                f"  {self.backend:6s} {self.model_name:13s} pair {i + 1}: SKIPPED, the monitored fit "
+                "failed every try",
+                flush=True,
+            )
             return
         self.base_s.append(out["tb"])
         self.mon_s.append(out["tm"])
         self.cons_s.append(out["tc"])
         self.same.append(bool(np.array_equal(first_values(out["b"]), first_values(out["m"]))))
-        print(f"  {self.backend:6s} {self.model_name:13s} pair {i + 1} ({order[0]} first): "
-              f"baseline {out['tb']:.3f} s  monitor {out['tm']:.3f} s "
-              f"(construct {out['tc']:.3f} s)  ratio {out['tm'] / out['tb']:.3f}  "
-              f"extra {1000 * (out['tm'] - out['tb']):+.1f} ms", flush=True)
+        print(
+            f"  {self.backend:6s} {self.model_name:13s} pair {i + 1} ({order[0]} first): "
+            f"baseline {out['tb']:.3f} s  monitor {out['tm']:.3f} s "
+            f"(construct {out['tc']:.3f} s)  ratio {out['tm'] / out['tb']:.3f}  "
+            f"extra {1000 * (out['tm'] - out['tb']):+.1f} ms",
+            flush=True,
+        )
 
     def result(self) -> dict:
         base_s, mon_s, cons_s = self.base_s, self.mon_s, self.cons_s
@@ -257,7 +281,9 @@ class Config:
             "median_ratio": median(ratios),
             "median_extra_ms": 1000 * median(extra),
             "ratio_of_medians": median(mon_s) / median(base_s),
-            "median_ratio_excl_construct": median([(m - c) / b for m, c, b in zip(mon_s, cons_s, base_s)]),
+            "median_ratio_excl_construct": median(
+                [(m - c) / b for m, c, b in zip(mon_s, cons_s, base_s)]
+            ),
             "same_draws": all(self.same) if self.same else None,
             "failed_fits": self.failures,
             "pairs_timed": self.runs - self.skipped,
@@ -271,7 +297,9 @@ def _verdict(r) -> str:
         return "n/a"
     if r["median_baseline_s"] >= SHORT_S:
         return f"ratio <= {TARGET}: " + ("ok" if r["median_ratio"] <= TARGET else "OVER")
-    return f"extra <= {TARGET_FIXED_MS:g} ms: " + ("ok" if r["median_extra_ms"] <= TARGET_FIXED_MS else "OVER")
+    return f"extra <= {TARGET_FIXED_MS:g} ms: " + (
+        "ok" if r["median_extra_ms"] <= TARGET_FIXED_MS else "OVER"
+    )
 
 
 def pairs_note(r) -> str:
@@ -285,14 +313,22 @@ def _num(x: float):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", type=int, default=7, help="timed pairs per configuration (>= 5)")
-    ap.add_argument("--short-pairs", type=int, default=35,
-                    help=f"timed pairs of a configuration whose fit takes under {SHORT_S:g} s (its extra "
-                         "time is the fixed cost; cheap to repeat)")
+    ap.add_argument(
+        "--short-pairs",
+        type=int,
+        default=35,
+        help=f"timed pairs of a configuration whose fit takes under {SHORT_S:g} s (its extra "
+        "time is the fixed cost; cheap to repeat)",
+    )
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=20240)
-    ap.add_argument("--max-run-s", type=float, default=40.0,
-                    help="scale draws/tune down when a warm-up baseline run takes longer")
+    ap.add_argument(
+        "--max-run-s",
+        type=float,
+        default=40.0,
+        help="scale draws/tune down when a warm-up baseline run takes longer",
+    )
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     args = ap.parse_args()
@@ -306,25 +342,33 @@ def main() -> None:
     import bayes_widgets
 
     models = build_models()
-    print(f"bayes_widgets {bayes_widgets.__version__}; {os.cpu_count()} CPUs; chains={CHAINS}, "
-          f"cores={CORES}; {args.pairs} rounds of interleaved pairs ({args.short_pairs} pairs for fits "
-          f"under {SHORT_S:g} s); draws={args.draws}, tune={args.tune} unless stated", flush=True)
+    print(
+        f"bayes_widgets {bayes_widgets.__version__}; {os.cpu_count()} CPUs; chains={CHAINS}, "
+        f"cores={CORES}; {args.pairs} rounds of interleaved pairs ({args.short_pairs} pairs for fits "
+        f"under {SHORT_S:g} s); draws={args.draws}, tune={args.tune} unless stated",
+        flush=True,
+    )
     for name, m in models.items():
         print(f"  model {name}: {n_parameters(m)} parameters", flush=True)
 
-    configs = [Config(backend, name, models[name], args.draws, args.tune, args.seed)
-               for backend in args.backends for name in args.models]
+    configs = [
+        Config(backend, name, models[name], args.draws, args.tune, args.seed)
+        for backend in args.backends
+        for name in args.models
+    ]
     t_start = time.perf_counter()
     with serializing_comms() as traffic:
         for c in configs:
             c.warm(args.max_run_s)
         # Rounds: every configuration's next pairs, then the next round, so a burst of load
         # from elsewhere on the machine falls on every configuration alike.
-        per_round = {c.key: 1 if c.warm_s >= SHORT_S else math.ceil(args.short_pairs / args.pairs)
-                     for c in configs}
+        per_round = {
+            c.key: 1 if c.warm_s >= SHORT_S else math.ceil(args.short_pairs / args.pairs)
+            for c in configs
+        }
         done = Counter()
         for r in range(args.pairs):
-            for c in (configs if r % 2 == 0 else configs[::-1]):
+            for c in configs if r % 2 == 0 else configs[::-1]:
                 for _ in range(per_round[c.key]):
                     c.pair(done[c.key], traffic)
                     done[c.key] += 1
@@ -334,30 +378,66 @@ def main() -> None:
     for r in results:
         kb = sum(r["bytes_per_fit"].values()) / 1e3
         n_msgs = sum(v for k, v in r["messages_per_fit"].items() if k != "comm_open")
-        rows.append([
-            r["backend"], r["model"], f"{r['draws']}/{r['tune']}",
-            f"{r['median_baseline_s']:.3f}", f"{r['median_monitor_s']:.3f}",
-            f"{r['median_construct_s']:.3f}", f"{r['median_ratio']:.3f}",
-            f"{min(r['ratios']):.3f}-{max(r['ratios']):.3f}",
-            f"{r['median_ratio_excl_construct']:.3f}", f"{r['median_extra_ms']:+.1f}",
-            f"{n_msgs:.0f}", f"{kb:.0f}", {True: "yes", False: "NO", None: "n/a"}[r["same_draws"]],
-            f"{r['failed_fits']} ({pairs_note(r)})",
-            _verdict(r),
-        ])
+        rows.append(
+            [
+                r["backend"],
+                r["model"],
+                f"{r['draws']}/{r['tune']}",
+                f"{r['median_baseline_s']:.3f}",
+                f"{r['median_monitor_s']:.3f}",
+                f"{r['median_construct_s']:.3f}",
+                f"{r['median_ratio']:.3f}",
+                f"{min(r['ratios']):.3f}-{max(r['ratios']):.3f}",
+                f"{r['median_ratio_excl_construct']:.3f}",
+                f"{r['median_extra_ms']:+.1f}",
+                f"{n_msgs:.0f}",
+                f"{kb:.0f}",
+                {True: "yes", False: "NO", None: "n/a"}[r["same_draws"]],
+                f"{r['failed_fits']} ({pairs_note(r)})",
+                _verdict(r),
+            ]
+        )
     print()
-    print(table(rows, ["backend", "model", "draws/tune", "base s", "monitor s", "construct s",
-                       "ratio", "ratio range", "ratio w/o construct", "extra ms", "msgs/fit", "kB/fit",
-                       "same draws", "failed (pairs timed)", "target"]))
-    print("\nbase s, monitor s: medians of wall time; monitor = FitMonitor(...) + wait(); "
-          "ratio = median of per-pair monitor/base; extra ms = median of per-pair monitor - base; "
-          "kB = 1000 bytes, serialised as ipykernel would.")
-    print(f"target: a fit of {SHORT_S:g} s or more (median baseline) has a ratio <= {TARGET}; a shorter "
-          f"fit's extra time (the fixed cost) is <= {TARGET_FIXED_MS:g} ms.")
-    print("final view (untimed, after wait() returns): median "
-          + ", ".join(f"{b} {np.median(v):.3f} s" for b, v in FINAL_VIEW_S.items()))
+    print(
+        table(
+            rows,
+            [
+                "backend",
+                "model",
+                "draws/tune",
+                "base s",
+                "monitor s",
+                "construct s",
+                "ratio",
+                "ratio range",
+                "ratio w/o construct",
+                "extra ms",
+                "msgs/fit",
+                "kB/fit",
+                "same draws",
+                "failed (pairs timed)",
+                "target",
+            ],
+        )
+    )
+    print(
+        "\nbase s, monitor s: medians of wall time; monitor = FitMonitor(...) + wait(); "
+        "ratio = median of per-pair monitor/base; extra ms = median of per-pair monitor - base; "
+        "kB = 1000 bytes, serialised as ipykernel would."
+    )
+    print(
+        f"target: a fit of {SHORT_S:g} s or more (median baseline) has a ratio <= {TARGET}; a shorter "
+        f"fit's extra time (the fixed cost) is <= {TARGET_FIXED_MS:g} ms."
+    )
+    print(
+        "final view (untimed, after wait() returns): median "
+        + ", ".join(f"{b} {np.median(v):.3f} s" for b, v in FINAL_VIEW_S.items())
+    )
     print(f"total benchmark time {time.perf_counter() - t_start:.0f} s")
     if FAILURES:
-        print(f"\n{len(FAILURES)} monitored fit(s) FAILED and were retried (timed pairs use the retry):")
+        print(
+            f"\n{len(FAILURES)} monitored fit(s) FAILED and were retried (timed pairs use the retry):"
+        )
         for f in FAILURES:
             print("  " + f)
 
@@ -370,18 +450,23 @@ def main() -> None:
     long_fits = [r for r in results if r["median_baseline_s"] >= SHORT_S]
     short_fits = [r for r in results if r["median_baseline_s"] < SHORT_S]
     ratios = [r["median_ratio"] for r in long_fits]
-    out["max_ratio_fits_over_1s"] = (None if not ratios or any(v != v for v in ratios)
-                                     else round(max(ratios), 4))
+    out["max_ratio_fits_over_1s"] = (
+        None if not ratios or any(v != v for v in ratios) else round(max(ratios), 4)
+    )
     shortest = min(short_fits, key=lambda r: r["median_baseline_s"], default=None)
     out["fixed_cost_ms"] = None if shortest is None else _num(shortest["median_extra_ms"])
-    out["fixed_cost_fit"] = None if shortest is None else f"{shortest['backend']}/{shortest['model']}"
+    out["fixed_cost_fit"] = (
+        None if shortest is None else f"{shortest['backend']}/{shortest['model']}"
+    )
     out["target_ratio"] = TARGET
     out["target_fixed_cost_ms"] = TARGET_FIXED_MS
     out["median_final_view_s"] = {b: round(float(np.median(v)), 4) for b, v in FINAL_VIEW_S.items()}
     out["target"] = TARGET
-    out["metric"] = ("median over interleaved pairs of wall(FitMonitor()+wait()) / wall(bare sampler); "
-                     f"fixed cost: median of wall(FitMonitor()+wait()) - wall(bare sampler) of the "
-                     f"shortest fit (under {SHORT_S:g} s)")
+    out["metric"] = (
+        "median over interleaved pairs of wall(FitMonitor()+wait()) / wall(bare sampler); "
+        f"fixed cost: median of wall(FitMonitor()+wait()) - wall(bare sampler) of the "
+        f"shortest fit (under {SHORT_S:g} s)"
+    )
     out["pairs"] = args.pairs
     out["short_pairs"] = args.short_pairs
     out["load_avg_1min"] = round(os.getloadavg()[0], 2)
@@ -394,8 +479,12 @@ def main() -> None:
         out.setdefault("median_baseline_s", {})[key] = _num(r["median_baseline_s"])
         out.setdefault("median_monitor_s", {})[key] = _num(r["median_monitor_s"])
         out.setdefault("median_construct_s", {})[key] = _num(r["median_construct_s"])
-        out.setdefault("settings", {})[key] = {"draws": r["draws"], "tune": r["tune"],
-                                               "chains": CHAINS, "cores": CORES}
+        out.setdefault("settings", {})[key] = {
+            "draws": r["draws"],
+            "tune": r["tune"],
+            "chains": CHAINS,
+            "cores": CORES,
+        }
         out.setdefault("same_draws", {})[key] = r["same_draws"]
         out.setdefault("bytes_per_fit", {})[key] = round(sum(r["bytes_per_fit"].values()))
         out.setdefault("failed_fits", {})[key] = r["failed_fits"]

@@ -74,12 +74,16 @@ def main() -> None:
     obs = train.observed
     truth = demand.log_mean[:N_TRAIN][obs]
     setup_s = time.perf_counter() - t
-    print(f"data: {train} (+{N_NEW} new stores), {1 - obs.mean():.1%} closed; setup {setup_s:.1f} s")
+    print(
+        f"data: {train} (+{N_NEW} new stores), {1 - obs.mean():.1%} closed; setup {setup_s:.1f} s"
+    )
 
     # ---------------------------------------------------------------- minibatched fit
     spec = build_model(train, batch_size=BATCH)
     corr_start = _corr(
-        HierarchicalFit(spec=spec, data=train, method="svi", params=initial_params(spec, train)).log_mean()[obs],
+        HierarchicalFit(
+            spec=spec, data=train, method="svi", params=initial_params(spec, train)
+        ).log_mean()[obs],
         truth,
     )
     trail: list[tuple[int, float, float]] = []
@@ -89,33 +93,55 @@ def main() -> None:
         fit = HierarchicalFit(spec=spec, data=train, method="svi", params=p.params)
         trail.append((p.step, time.perf_counter() - t0, _corr(fit.log_mean()[obs], truth)))
 
-    fit = fit_svi(train, batch_size=BATCH, steps=STEPS, learning_rate=LR, chunk=CHUNK, on_chunk=watch, seed=0)
+    fit = fit_svi(
+        train, batch_size=BATCH, steps=STEPS, learning_rate=LR, chunk=CHUNK, on_chunk=watch, seed=0
+    )
     fit_s = time.perf_counter() - t0
     res = fit.svi_result
     reached = {}
     for thr in THRESHOLDS:
         hit = next(((s, w) for s, w, c in trail if c >= thr), None)
         reached[thr] = hit
-    print(f"\nminibatched SVI ({BATCH} of {N_TRAIN} stores per step), corr at the start {corr_start:.4f}")
+    print(
+        f"\nminibatched SVI ({BATCH} of {N_TRAIN} stores per step), corr at the start {corr_start:.4f}"
+    )
     print(f"{'step':>6} {'wall s':>8} {'corr':>8}")
     for s, w, c in trail:
         print(f"{s:>6} {w:>8.1f} {c:>8.4f}")
     corr_all = _corr(fit.log_mean().ravel(), demand.log_mean[:N_TRAIN].ravel())
     corr_closed = _corr(fit.log_mean()[~obs], demand.log_mean[:N_TRAIN][~obs])
-    print(f"compile {res.compile_s:.1f} s, {res.steps} steps in {fit_s:.1f} s; corr over all cells "
-          f"{corr_all:.4f}, over the closed days only {corr_closed:.4f}")
+    print(
+        f"compile {res.compile_s:.1f} s, {res.steps} steps in {fit_s:.1f} s; corr over all cells "
+        f"{corr_all:.4f}, over the closed days only {corr_closed:.4f}"
+    )
 
     # ---------------------------------------------------------------- full batch step
     full = build_model(train, batch_size=None)
     arrays = full.arrays(train)
     opt = default_optimizer(LR)
-    first = run_svi(full.model, full.guide, steps=20, chunk=20, model_args=(arrays,), optimizer=opt,
-                    convergence=None, init_params=initial_params(full, train))
+    first = run_svi(
+        full.model,
+        full.guide,
+        steps=20,
+        chunk=20,
+        model_args=(arrays,),
+        optimizer=opt,
+        convergence=None,
+        init_params=initial_params(full, train),
+    )
     chunks = []
     state = first.state
     for _ in range(3):
-        r = run_svi(full.model, full.guide, steps=20, chunk=20, model_args=(arrays,), optimizer=opt,
-                    convergence=None, init_state=state)
+        r = run_svi(
+            full.model,
+            full.guide,
+            steps=20,
+            chunk=20,
+            model_args=(arrays,),
+            optimizer=opt,
+            convergence=None,
+            init_state=state,
+        )
         state = r.state
         chunks.append(r.elapsed_s / 20 * 1000)
     step_ms_full = statistics.median(chunks)
@@ -146,9 +172,19 @@ def main() -> None:
 
     def one(with_cb: bool) -> tuple[float, float]:
         w, c = time.perf_counter(), time.process_time()
-        run_svi(spec.model, spec.guide, steps=1000, chunk=100, model_args=(arrays,), optimizer=opt,
-                minibatch=mb, init_state=start_state, convergence=None, check_sites=False,
-                on_chunk=timed_monitor if with_cb else None)
+        run_svi(
+            spec.model,
+            spec.guide,
+            steps=1000,
+            chunk=100,
+            model_args=(arrays,),
+            optimizer=opt,
+            minibatch=mb,
+            init_state=start_state,
+            convergence=None,
+            check_sites=False,
+            on_chunk=timed_monitor if with_cb else None,
+        )
         return time.perf_counter() - w, time.process_time() - c
 
     losses: list[float] = []
@@ -166,19 +202,26 @@ def main() -> None:
         base_s.append(a[0])
     progress_overhead = statistics.median(ratios)
     callback_ms = callback_s[0] / (PAIRS * 10) * 1000
-    print(f"\nprogress overhead (1000 steps, chunk 100, {PAIRS} pairs): wall ratios "
-          f"{[round(r, 3) for r in ratios]}, CPU-time ratios {[round(r, 3) for r in cpu_ratios]}; "
-          f"the callback itself {callback_ms:.2f} ms per chunk")
+    print(
+        f"\nprogress overhead (1000 steps, chunk 100, {PAIRS} pairs): wall ratios "
+        f"{[round(r, 3) for r in ratios]}, CPU-time ratios {[round(r, 3) for r in cpu_ratios]}; "
+        f"the callback itself {callback_ms:.2f} ms per chunk"
+    )
 
     # ---------------------------------------------------------------- cold start
     t = time.perf_counter()
     rep = evaluate_cold_start(fit, new, known=7, steps=1500)
     cold_s = time.perf_counter() - t
-    print(f"\ncold start ({N_NEW} new stores, 7 days known, {rep.n_heldout} held-out cells) in {cold_s:.1f} s")
+    print(
+        f"\ncold start ({N_NEW} new stores, 7 days known, {rep.n_heldout} held-out cells) in {cold_s:.1f} s"
+    )
     print(f"  cold start (globals fixed)  {rep.cold_start_median_err:.2%}")
     print(f"  full history (globals fixed) {rep.full_history_median_err:.2%}")
-    print(f"  per-store Poisson ridge      {rep.glm_median_err:.2%} (alpha {rep.glm_alpha:g}; "
-          + ", ".join(f"{a:g}: {e:.2%}" for a, e in rep.glm_by_alpha.items()) + ")")
+    print(
+        f"  per-store Poisson ridge      {rep.glm_median_err:.2%} (alpha {rep.glm_alpha:g}; "
+        + ", ".join(f"{a:g}: {e:.2%}" for a, e in rep.glm_by_alpha.items())
+        + ")"
+    )
 
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
     load_end = os.getloadavg()
@@ -207,8 +250,13 @@ def main() -> None:
         "glm_alpha": rep.glm_alpha,
         "cold_start_beats_glm": rep.cold_start_median_err < rep.glm_median_err,
         "targets": TARGETS,
-        "data": {"stores": N_TRAIN, "days": N_DAYS, "features": train.n_features,
-                 "observed": int(obs.sum()), "new_stores": N_NEW},
+        "data": {
+            "stores": N_TRAIN,
+            "days": N_DAYS,
+            "features": train.n_features,
+            "observed": int(obs.sum()),
+            "new_stores": N_NEW,
+        },
         "settings": {"batch": BATCH, "steps": STEPS, "learning_rate": LR, "chunk": CHUNK},
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in load_end],

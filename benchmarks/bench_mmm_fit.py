@@ -21,8 +21,6 @@ import json
 import time
 import warnings
 
-import numpy as np
-
 
 def case_study():
     from bayes_widgets.datasets import mmm_case_study
@@ -42,30 +40,56 @@ def min_ess_and_rhat(idata) -> tuple[float, float]:
 def ours(df, channels, controls, tvp: bool, draws: int, tune: int, seed: int):
     from bayes_widgets.core.mmm import MMMModel
 
-    model = MMMModel(df, target="sales", date_column="wk_strt_dt", channels=channels, controls=controls,
-                     lag_max=8, adstock="geometric", saturation="logistic", time_varying_media=tvp,
-                     yearly_seasonality=2)
+    model = MMMModel(
+        df,
+        target="sales",
+        date_column="wk_strt_dt",
+        channels=channels,
+        controls=controls,
+        lag_max=8,
+        adstock="geometric",
+        saturation="logistic",
+        time_varying_media=tvp,
+        yearly_seasonality=2,
+    )
     t0 = time.perf_counter()
     result = model.fit(draws=draws, tune=tune, seed=seed)
     wall = time.perf_counter() - t0
     ess, rhat = min_ess_and_rhat(result.idata)
-    return {"backend": model.backend, "chains": result.diagnostics.chains, "wall_s": wall, "ess_bulk_min": ess,
-            "rhat_max": rhat}
+    return {
+        "backend": model.backend,
+        "chains": result.diagnostics.chains,
+        "wall_s": wall,
+        "ess_bulk_min": ess,
+        "rhat_max": rhat,
+    }
 
 
 def theirs(df, channels, controls, tvp: bool, draws: int, tune: int, seed: int):
     from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
 
-    mmm = MMM(date_column="wk_strt_dt", channel_columns=channels, control_columns=controls,
-              target_column="sales", adstock=GeometricAdstock(l_max=8), saturation=LogisticSaturation(),
-              yearly_seasonality=2, time_varying_media=tvp)
+    mmm = MMM(
+        date_column="wk_strt_dt",
+        channel_columns=channels,
+        control_columns=controls,
+        target_column="sales",
+        adstock=GeometricAdstock(l_max=8),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+        time_varying_media=tvp,
+    )
     X = df[["wk_strt_dt", *channels, *controls]]
     t0 = time.perf_counter()
     idata = mmm.fit(X, df["sales"], draws=draws, tune=tune, random_seed=seed, progressbar=False)
     wall = time.perf_counter() - t0
     ess, rhat = min_ess_and_rhat(idata)
-    return {"backend": "pymc-marketing default", "chains": int(idata["posterior"].sizes["chain"]), "wall_s": wall,
-            "ess_bulk_min": ess, "rhat_max": rhat}
+    return {
+        "backend": "pymc-marketing default",
+        "chains": int(idata["posterior"].sizes["chain"]),
+        "wall_s": wall,
+        "ess_bulk_min": ess,
+        "rhat_max": rhat,
+    }
 
 
 def main() -> None:
@@ -83,17 +107,31 @@ def main() -> None:
         ratio = (a["ess_bulk_min"] / a["wall_s"]) / (b["ess_bulk_min"] / b["wall_s"])
         label = "time-varying media" if tvp else "plain"
         for name, r in (("ours", a), ("theirs", b)):
-            print(f"{label:20s} {name:6s} {r['backend']:24s} {r['chains']} chains  wall {r['wall_s']:7.1f} s  "
-                  f"min ESS bulk {r['ess_bulk_min']:7.0f}  ESS/s {r['ess_bulk_min'] / r['wall_s']:7.1f}  "
-                  f"R-hat max {r['rhat_max']:.3f}", flush=True)
+            print(
+                f"{label:20s} {name:6s} {r['backend']:24s} {r['chains']} chains  wall {r['wall_s']:7.1f} s  "
+                f"min ESS bulk {r['ess_bulk_min']:7.0f}  ESS/s {r['ess_bulk_min'] / r['wall_s']:7.1f}  "
+                f"R-hat max {r['rhat_max']:.3f}",
+                flush=True,
+            )
         prefix = "tvp_" if tvp else ""
         out[f"{prefix}ess_per_s_ratio"] = round(float(ratio), 3)
         out[f"{prefix}rhat_max"] = round(float(a["rhat_max"]), 4)
         out[f"{prefix}theirs_rhat_max"] = round(float(b["rhat_max"]), 4)
-        out[f"{prefix}ours"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in a.items()}
-        out[f"{prefix}theirs"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in b.items()}
-    out.update({"draws": args.draws, "tune": args.tune, "weeks": len(df), "channels": len(channels),
-                "targets": {"ess_per_s_ratio": 2.0, "tvp_ess_per_s_ratio": 1.5, "rhat_max": 1.01}})
+        out[f"{prefix}ours"] = {
+            k: (round(v, 3) if isinstance(v, float) else v) for k, v in a.items()
+        }
+        out[f"{prefix}theirs"] = {
+            k: (round(v, 3) if isinstance(v, float) else v) for k, v in b.items()
+        }
+    out.update(
+        {
+            "draws": args.draws,
+            "tune": args.tune,
+            "weeks": len(df),
+            "channels": len(channels),
+            "targets": {"ess_per_s_ratio": 2.0, "tvp_ess_per_s_ratio": 1.5, "rhat_max": 1.01},
+        }
+    )
     print(json.dumps(out))
 
 

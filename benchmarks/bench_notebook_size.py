@@ -43,12 +43,16 @@ def make_kernelspec(root: Path) -> Path:
     share = root / "share" / "jupyter"
     spec = share / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (bayes_widgets venv, benchmark)",
-        "language": "python",
-        "metadata": {"debugger": False},
-    }))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (bayes_widgets venv, benchmark)",
+                "language": "python",
+                "metadata": {"debugger": False},
+            }
+        )
+    )
     return share
 
 
@@ -57,7 +61,9 @@ def build_notebook(n_monitors: int, draws: int, tune: int, show: str):
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
     cells = [
-        new_markdown_cell("# Five live fits\n\nEight schools (non-centred), nutpie, one FitMonitor per cell."),
+        new_markdown_cell(
+            "# Five live fits\n\nEight schools (non-centred), nutpie, one FitMonitor per cell."
+        ),
         new_code_cell(
             "import sys\n"
             "import bayes_widgets as bw\n"
@@ -67,15 +73,21 @@ def build_notebook(n_monitors: int, draws: int, tune: int, show: str):
         ),
     ]
     for i in range(n_monitors):
-        create = (f"mon{i} = bw.FitMonitor(model, backend=\"nutpie\", draws={draws}, tune={tune}, "
-                  f"chains=2, seed={i})\n")
+        create = (
+            f'mon{i} = bw.FitMonitor(model, backend="nutpie", draws={draws}, tune={tune}, '
+            f"chains=2, seed={i})\n"
+        )
         if show == "display":  # shown while it runs, as in live use
             src = create + f"display(mon{i})\nresult{i} = mon{i}.wait()\nprint(result{i}.status)"
         else:  # shown once finished, as the cell's last expression
             src = create + f"result{i} = mon{i}.wait()\nmon{i}"
         cells.append(new_code_cell(src))
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_NAME, "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": KERNEL_NAME,
+        "language": "python",
+    }
     nbformat.validate(nb)
     return nb
 
@@ -102,7 +114,7 @@ def bokeh_fingerprints() -> list[str]:
     prints = []
     for text in (static_file("bokehjs.js").read_text(), base64.b64encode(bokehjs_gzip()).decode()):
         n = len(text)
-        prints += [text[int(n * f): int(n * f) + 200] for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
+        prints += [text[int(n * f) : int(n * f) + 200] for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
     return prints
 
 
@@ -154,8 +166,11 @@ def analyse(path: Path) -> dict:
         "views": views,
         "views_missing": [v for v in views if v not in state],
         "problems": errors,
-        "statuses": [m["state"].get("status") for m in state.values() if m.get("model_name") == "AnyModel"
-                     and "status" in m.get("state", {})],
+        "statuses": [
+            m["state"].get("status")
+            for m in state.values()
+            if m.get("model_name") == "AnyModel" and "status" in m.get("state", {})
+        ],
     }
 
 
@@ -164,8 +179,12 @@ def main() -> None:
     ap.add_argument("--monitors", type=int, default=5)
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--tune", type=int, default=200)
-    ap.add_argument("--show", choices=("display", "last"), default="display",
-                    help="display(mon) then wait (default), or wait then make mon the last expression")
+    ap.add_argument(
+        "--show",
+        choices=("display", "last"),
+        default="display",
+        help="display(mon) then wait (default), or wait then make mon the last expression",
+    )
     ap.add_argument("--out", type=Path, default=HERE / "out" / "notebook_size.ipynb")
     args = ap.parse_args()
 
@@ -179,36 +198,53 @@ def main() -> None:
             [str(share), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
         )
         nb = build_notebook(args.monitors, args.draws, args.tune, args.show)
-        client = NotebookClient(nb, timeout=600, kernel_name=KERNEL_NAME, store_widget_state=True,
-                                resources={"metadata": {"path": str(tmp)}})
+        client = NotebookClient(
+            nb,
+            timeout=600,
+            kernel_name=KERNEL_NAME,
+            store_widget_state=True,
+            resources={"metadata": {"path": str(tmp)}},
+        )
         t0 = time.perf_counter()
         client.execute()
         t_exec = time.perf_counter() - t0
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(args.out))
-    kernel_prefix = "".join(nb.cells[1].outputs[0].get("text", "")).strip() if nb.cells[1].outputs else ""
+    kernel_prefix = (
+        "".join(nb.cells[1].outputs[0].get("text", "")).strip() if nb.cells[1].outputs else ""
+    )
     venv_ok = kernel_prefix == sys.prefix
     a = analyse(args.out)
     mb = a["bytes"] / 1e6
 
-    print(f"executed {args.monitors} FitMonitors (nutpie, eight schools, {args.draws}/{args.tune}, "
-          f"2 chains, show={args.show}) in {t_exec:.1f} s")
-    print(f"kernel sys.prefix: {kernel_prefix}  (this venv: {sys.prefix}; kernel argv[0] {sys.executable})")
+    print(
+        f"executed {args.monitors} FitMonitors (nutpie, eight schools, {args.draws}/{args.tune}, "
+        f"2 chains, show={args.show}) in {t_exec:.1f} s"
+    )
+    print(
+        f"kernel sys.prefix: {kernel_prefix}  (this venv: {sys.prefix}; kernel argv[0] {sys.executable})"
+    )
     print(f"saved: {args.out}")
     print()
-    rows = [[name, a["by_name"][name], f"{a['bytes_by_name'][name] / 1e6:.3f}"]
-            for name in sorted(a["by_name"], key=lambda k: -a["bytes_by_name"][k])]
+    rows = [
+        [name, a["by_name"][name], f"{a['bytes_by_name'][name] / 1e6:.3f}"]
+        for name in sorted(a["by_name"], key=lambda k: -a["bytes_by_name"][k])
+    ]
     rows.append(["(cell outputs)", "", f"{a['outputs_bytes'] / 1e6:.3f}"])
     rows.append(["notebook file", "", f"{mb:.3f}"])
     print(table(rows, ["widget model", "count", "MB"]))
-    print("\nMB = 1,000,000 bytes; model sizes are their compact JSON, the file is nbformat's indented JSON.")
+    print(
+        "\nMB = 1,000,000 bytes; model sizes are their compact JSON, the file is nbformat's indented JSON."
+    )
     for name, per in a["trait_bytes"].items():
         n = a["by_name"][name]
         top = ", ".join(f"{k} {v / n / 1e3:.1f}" for k, v in per.most_common(6))
         print(f"  largest traits of {name}, kB per model: {top}")
-    print(f"widget models in saved state: {a['models']}; carrying BokehJS: {len(a['carriers'])} "
-          f"(expected 1); views displayed: {len(a['views'])}, missing from state: {len(a['views_missing'])}")
+    print(
+        f"widget models in saved state: {a['models']}; carrying BokehJS: {len(a['carriers'])} "
+        f"(expected 1); views displayed: {len(a['views'])}, missing from state: {len(a['views_missing'])}"
+    )
     print(f"FitMonitor statuses: {a['statuses']}")
     if a["problems"]:
         print("problems in outputs:")
@@ -217,22 +253,24 @@ def main() -> None:
     if not venv_ok:
         print("WARNING: the kernel did not run this venv's python")
 
-    last_line({
-        "notebook_mb": round(mb, 4),
-        "notebook_bytes": a["bytes"],
-        "mb_unit": "1e6 bytes",
-        "target_mb": TARGET_MB,
-        "widget_models": a["models"],
-        "widget_models_by_name": dict(a["by_name"]),
-        "bokehjs_carriers": len(a["carriers"]),
-        "monitors": args.monitors,
-        "views": len(a["views"]),
-        "views_missing_from_state": len(a["views_missing"]),
-        "statuses": a["statuses"],
-        "kernel_python_is_venv": venv_ok,
-        "show": args.show,
-        "path": str(args.out),
-    })
+    last_line(
+        {
+            "notebook_mb": round(mb, 4),
+            "notebook_bytes": a["bytes"],
+            "mb_unit": "1e6 bytes",
+            "target_mb": TARGET_MB,
+            "widget_models": a["models"],
+            "widget_models_by_name": dict(a["by_name"]),
+            "bokehjs_carriers": len(a["carriers"]),
+            "monitors": args.monitors,
+            "views": len(a["views"]),
+            "views_missing_from_state": len(a["views_missing"]),
+            "statuses": a["statuses"],
+            "kernel_python_is_venv": venv_ok,
+            "show": args.show,
+            "path": str(args.out),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -55,14 +55,23 @@ quiet()
 TARGET = 1.05
 
 
-def nuts_bare(model, args, draws: int, seed: int, chain_method: str = "threads",
-              single_chunk: bool = False) -> tuple[float, float]:
+def nuts_bare(
+    model, args, draws: int, seed: int, chain_method: str = "threads", single_chunk: bool = False
+) -> tuple[float, float]:
     """(run seconds, compile seconds) of the bare sampler."""
     from bayes_widgets.core.backends.base import Control
     from bayes_widgets.core.session import FitSession
 
-    session = FitSession(model, backend="numpyro", draws=draws, tune=1000, chains=2, seed=seed,
-                         sampler_kwargs={"chain_method": chain_method}, **args)
+    session = FitSession(
+        model,
+        backend="numpyro",
+        draws=draws,
+        tune=1000,
+        chains=2,
+        seed=seed,
+        sampler_kwargs={"chain_method": chain_method},
+        **args,
+    )
     backend = session.backend
     backend.live = False
     backend.single_chunk = single_chunk
@@ -80,7 +89,9 @@ def nuts_session(model, args, draws: int, seed: int) -> float:
     """Sampling seconds of a fit session with a subscriber, no widget."""
     from bayes_widgets.core.session import FitSession
 
-    session = FitSession(model, backend="numpyro", draws=draws, tune=1000, chains=2, seed=seed, **args)
+    session = FitSession(
+        model, backend="numpyro", draws=draws, tune=1000, chains=2, seed=seed, **args
+    )
     events = []
     session.subscribe(events.append)
     result = session.start().wait()
@@ -91,8 +102,16 @@ def nuts_session(model, args, draws: int, seed: int) -> float:
 def svi_session(model, guide, args, steps: int, seed: int) -> float:
     from bayes_widgets.core.session import FitSession
 
-    session = FitSession(model, backend="numpyro-svi", guide=guide, steps=steps, seed=seed, draws=200,
-                         sampler_kwargs={"chunk": 200, "convergence": None}, **args)
+    session = FitSession(
+        model,
+        backend="numpyro-svi",
+        guide=guide,
+        steps=steps,
+        seed=seed,
+        draws=200,
+        sampler_kwargs={"chunk": 200, "convergence": None},
+        **args,
+    )
     events = []
     session.subscribe(events.append)
     r = session.start().wait()
@@ -101,12 +120,22 @@ def svi_session(model, guide, args, steps: int, seed: int) -> float:
     return inner.elapsed_s - inner.compile_s
 
 
-def nuts_live(model, args, draws: int, seed: int, chain_method: str = "threads") -> tuple[float, float, int]:
+def nuts_live(
+    model, args, draws: int, seed: int, chain_method: str = "threads"
+) -> tuple[float, float, int]:
     """(sampling seconds, compile seconds, callbacks-driven progress reports) of a watched fit."""
     import bayes_widgets as bw
 
-    mon = bw.FitMonitor(model, backend="numpyro", draws=draws, tune=1000, chains=2, seed=seed,
-                        sampler_kwargs={"chain_method": chain_method}, **args)
+    mon = bw.FitMonitor(
+        model,
+        backend="numpyro",
+        draws=draws,
+        tune=1000,
+        chains=2,
+        seed=seed,
+        sampler_kwargs={"chain_method": chain_method},
+        **args,
+    )
     reports = []
     mon.session.subscribe(lambda e: reports.append(type(e).__name__))
     result = mon.wait()
@@ -121,8 +150,14 @@ def numpyro_mcmc(model, args, draws: int, seed: int, method: str) -> float:
     import jax
     from numpyro.infer import MCMC, NUTS
 
-    mcmc = MCMC(NUTS(model), num_warmup=1000, num_samples=draws, num_chains=2, chain_method=method,
-                progress_bar=False)
+    mcmc = MCMC(
+        NUTS(model),
+        num_warmup=1000,
+        num_samples=draws,
+        num_chains=2,
+        chain_method=method,
+        progress_bar=False,
+    )
     t0 = time.perf_counter()
     mcmc.run(jax.random.PRNGKey(seed), *args["model_args"], **args["model_kwargs"])
     jax.block_until_ready(mcmc.get_samples())
@@ -132,7 +167,9 @@ def numpyro_mcmc(model, args, draws: int, seed: int, method: str) -> float:
 def svi_bare(model, guide, args, steps: int, seed: int) -> float:
     from bayes_widgets.core.svi import run_svi
 
-    r = run_svi(model, guide, steps=steps, seed=seed, chunk=200, convergence=None, check_sites=False, **args)
+    r = run_svi(
+        model, guide, steps=steps, seed=seed, chunk=200, convergence=None, check_sites=False, **args
+    )
     assert r.steps == steps
     return r.elapsed_s - r.compile_s
 
@@ -140,8 +177,16 @@ def svi_bare(model, guide, args, steps: int, seed: int) -> float:
 def svi_live(model, guide, args, steps: int, seed: int) -> tuple[float, int]:
     import bayes_widgets as bw
 
-    mon = bw.FitMonitor(model, backend="numpyro-svi", guide=guide, steps=steps, seed=seed, draws=200,
-                        sampler_kwargs={"chunk": 200, "convergence": None}, **args)
+    mon = bw.FitMonitor(
+        model,
+        backend="numpyro-svi",
+        guide=guide,
+        steps=steps,
+        seed=seed,
+        draws=200,
+        sampler_kwargs={"chunk": 200, "convergence": None},
+        **args,
+    )
     chunks = []
     mon.session.subscribe(lambda e: chunks.append(type(e).__name__))
     r = mon.wait()
@@ -166,7 +211,12 @@ def main() -> None:
     es_args = {"model_args": (sigma,), "model_kwargs": {"y": y}}
     x, yr = regression_data(n=20_000)
     reg_args = {"model_args": (x,), "model_kwargs": {"y": yr}}
-    out: dict = {"target": TARGET, "draws": opts.draws, "svi_steps": opts.svi_steps, "pairs": opts.pairs}
+    out: dict = {
+        "target": TARGET,
+        "draws": opts.draws,
+        "svi_steps": opts.svi_steps,
+        "pairs": opts.pairs,
+    }
 
     with serializing_comms():
         # warm-up: imports, first JAX use, first compilations
@@ -181,30 +231,71 @@ def main() -> None:
                 "live": lambda: nuts_live(eight_schools, es_args, opts.draws, seed),
                 "session": lambda: nuts_session(eight_schools, es_args, opts.draws, seed),
                 "bare": lambda: nuts_bare(eight_schools, es_args, opts.draws, seed),
-                "one": lambda: nuts_bare(eight_schools, es_args, opts.draws, seed, single_chunk=True),
+                "one": lambda: nuts_bare(
+                    eight_schools, es_args, opts.draws, seed, single_chunk=True
+                ),
             }
-            order = ["live", "session", "bare", "one"] if i % 2 == 0 else ["bare", "one", "session", "live"]
+            order = (
+                ["live", "session", "bare", "one"]
+                if i % 2 == 0
+                else ["bare", "one", "session", "live"]
+            )
             res = {}
             for name in order:
                 gc.collect()
                 res[name] = runs[name]()
-            (live, comp_live, reports), (bare, comp_bare), (one, _) = res["live"], res["bare"], res["one"]
+            (live, comp_live, reports), (bare, comp_bare), (one, _) = (
+                res["live"],
+                res["bare"],
+                res["one"],
+            )
             sess = res["session"]
             ratios.append(live / bare)
             ratios_session.append(sess / bare)
             ratios_one.append(bare / one)
-            rows.append((i, f"{order[0]} first", f"{bare:.3f}", f"{sess:.3f}", f"{sess / bare:.3f}", f"{live:.3f}",
-                         f"{live / bare:.3f}", f"{one:.3f}", reports, f"{comp_bare:.2f}", f"{comp_live:.2f}"))
-        print(table(rows, ["pair", "order", "bare s", "session s", "session/bare", "monitor s", "monitor/bare",
-                           "one call s", "progress events", "compile bare s", "compile live s"]))
+            rows.append(
+                (
+                    i,
+                    f"{order[0]} first",
+                    f"{bare:.3f}",
+                    f"{sess:.3f}",
+                    f"{sess / bare:.3f}",
+                    f"{live:.3f}",
+                    f"{live / bare:.3f}",
+                    f"{one:.3f}",
+                    reports,
+                    f"{comp_bare:.2f}",
+                    f"{comp_live:.2f}",
+                )
+            )
+        print(
+            table(
+                rows,
+                [
+                    "pair",
+                    "order",
+                    "bare s",
+                    "session s",
+                    "session/bare",
+                    "monitor s",
+                    "monitor/bare",
+                    "one call s",
+                    "progress events",
+                    "compile bare s",
+                    "compile live s",
+                ],
+            )
+        )
         out["nuts_session_ratio"] = median(ratios_session)
         out["nuts_monitor_ratio"] = median(ratios)
         out["nuts_session_ratios"] = [round(r, 4) for r in ratios_session]
         out["nuts_monitor_ratios"] = [round(r, 4) for r in ratios]
         out["nuts_chunked_over_one_call"] = median(ratios_one)
-        print(f"median ratios: session/bare {out['nuts_session_ratio']:.3f}, monitor/bare "
-              f"{out['nuts_monitor_ratio']:.3f} (target <= {TARGET}); chunked bare / one call "
-              f"{out['nuts_chunked_over_one_call']:.3f}\n")
+        print(
+            f"median ratios: session/bare {out['nuts_session_ratio']:.3f}, monitor/bare "
+            f"{out['nuts_monitor_ratio']:.3f} (target <= {TARGET}); chunked bare / one call "
+            f"{out['nuts_chunked_over_one_call']:.3f}\n"
+        )
 
         print("NUTS chain parallelism (live fits): threads vs vectorized")
         rows, t_threads, t_vec, c_threads, c_vec, w_threads = [], [], [], [], [], []
@@ -221,23 +312,43 @@ def main() -> None:
             t_vec.append(res["vectorized"][0])
             c_threads.append(res["threads"][1])
             c_vec.append(res["vectorized"][1])
-            rows.append((i, f"{res['threads'][0]:.3f}", f"{res['vectorized'][0]:.3f}",
-                         f"{res['threads'][1]:.2f}", f"{res['vectorized'][1]:.2f}"))
-        print(table(rows, ["pair", "threads s", "vectorized s", "compile threads s", "compile vectorized s"]))
+            rows.append(
+                (
+                    i,
+                    f"{res['threads'][0]:.3f}",
+                    f"{res['vectorized'][0]:.3f}",
+                    f"{res['threads'][1]:.2f}",
+                    f"{res['vectorized'][1]:.2f}",
+                )
+            )
+        print(
+            table(
+                rows,
+                ["pair", "threads s", "vectorized s", "compile threads s", "compile vectorized s"],
+            )
+        )
         out["threads_s"] = median(t_threads)
         out["vectorized_s"] = median(t_vec)
-        out["vectorized_over_threads"] = median([v / t for v, t in zip(t_vec, t_threads, strict=True)])
+        out["vectorized_over_threads"] = median(
+            [v / t for v, t in zip(t_vec, t_threads, strict=True)]
+        )
         out["compile_threads_s"] = median(c_threads)
         out["compile_vectorized_s"] = median(c_vec)
-        ref = {m: median([numpyro_mcmc(eight_schools, es_args, opts.draws, 300 + i, m) for i in range(2)])
-               for m in ("sequential", "vectorized")}
+        ref = {
+            m: median(
+                [numpyro_mcmc(eight_schools, es_args, opts.draws, 300 + i, m) for i in range(2)]
+            )
+            for m in ("sequential", "vectorized")
+        }
         out["numpyro_mcmc_sequential_s"] = ref["sequential"]
         out["numpyro_mcmc_vectorized_s"] = ref["vectorized"]
         out["threads_compile_plus_sampling_s"] = median(w_threads)
-        print(f"median sampling: threads {out['threads_s']:.3f} s, vectorized {out['vectorized_s']:.3f} s "
-              f"(x{out['vectorized_over_threads']:.2f}); compile + sampling with threads "
-              f"{out['threads_compile_plus_sampling_s']:.2f} s vs NumPyro's MCMC.run (compile included) "
-              f"sequential {ref['sequential']:.2f} s, vectorized {ref['vectorized']:.2f} s\n")
+        print(
+            f"median sampling: threads {out['threads_s']:.3f} s, vectorized {out['vectorized_s']:.3f} s "
+            f"(x{out['vectorized_over_threads']:.2f}); compile + sampling with threads "
+            f"{out['threads_compile_plus_sampling_s']:.2f} s vs NumPyro's MCMC.run (compile included) "
+            f"sequential {ref['sequential']:.2f} s, vectorized {ref['vectorized']:.2f} s\n"
+        )
 
         print("SVI, regression 20,000 rows, AutoNormal: live monitor vs bare run_svi")
         guide = AutoNormal(regression)
@@ -260,16 +371,41 @@ def main() -> None:
             (live, chunks), bare, sess = res["live"], res["bare"], res["session"]
             ratios.append(live / bare)
             ratios_session.append(sess / bare)
-            rows.append((i, f"{order[0]} first", f"{bare:.3f}", f"{sess:.3f}", f"{sess / bare:.3f}", f"{live:.3f}",
-                         f"{live / bare:.3f}", chunks))
-        print(table(rows, ["pair", "order", "bare s", "session s", "session/bare", "monitor s", "monitor/bare",
-                           "loss events"]))
+            rows.append(
+                (
+                    i,
+                    f"{order[0]} first",
+                    f"{bare:.3f}",
+                    f"{sess:.3f}",
+                    f"{sess / bare:.3f}",
+                    f"{live:.3f}",
+                    f"{live / bare:.3f}",
+                    chunks,
+                )
+            )
+        print(
+            table(
+                rows,
+                [
+                    "pair",
+                    "order",
+                    "bare s",
+                    "session s",
+                    "session/bare",
+                    "monitor s",
+                    "monitor/bare",
+                    "loss events",
+                ],
+            )
+        )
         out["svi_session_ratio"] = median(ratios_session)
         out["svi_monitor_ratio"] = median(ratios)
         out["svi_session_ratios"] = [round(r, 4) for r in ratios_session]
         out["svi_monitor_ratios"] = [round(r, 4) for r in ratios]
-        print(f"median ratios: session/bare {out['svi_session_ratio']:.3f}, monitor/bare "
-              f"{out['svi_monitor_ratio']:.3f} (target <= {TARGET})")
+        print(
+            f"median ratios: session/bare {out['svi_session_ratio']:.3f}, monitor/bare "
+            f"{out['svi_monitor_ratio']:.3f} (target <= {TARGET})"
+        )
     out = {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
     last_line(out)
 

@@ -31,9 +31,15 @@ def build_mmm():
     df = mmm_case_study(161).rename(columns={"wk_strt_dt": "date"})
     channels = [c for c in df.columns if c.startswith("mdsp_")]
     controls = ["me_ics_all", "me_gas_dpg"]
-    mmm = MMM(date_column="date", channel_columns=channels, control_columns=controls,
-              target_column="sales", adstock=GeometricAdstock(l_max=8),
-              saturation=LogisticSaturation(), yearly_seasonality=2)
+    mmm = MMM(
+        date_column="date",
+        channel_columns=channels,
+        control_columns=controls,
+        target_column="sales",
+        adstock=GeometricAdstock(l_max=8),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+    )
     mmm.build_model(df[["date", *channels, *controls]], df["sales"])
     return mmm, df
 
@@ -57,26 +63,36 @@ def main() -> None:
         if i % 2 == 0:
             mp.set("y_sigma", mp.priors["y_sigma"].updated(sigma=0.5 + 0.02 * i))
         else:
-            mp.set("saturation_lam", mp.priors["saturation_lam"].with_element(3, alpha=1.0 + 0.1 * i))
+            mp.set(
+                "saturation_lam", mp.priors["saturation_lam"].with_element(3, alpha=1.0 + 0.1 * i)
+            )
         draws = mp.prior_predictive()["y"]
         predictive_summary(draws, lower=0.0, upper=10 * observed_max)
         times.append((time.perf_counter() - t) * 1000)
     times_arr = np.array(times)
-    print(f"MMM: {len(df)} weeks, {len(mmm.channel_columns)} channels, draws {DRAWS}; "
-          f"build {t_build:.1f} s, first prior predictive (compiles) {t_first:.1f} s")
-    print(f"{CHANGES} changes: median {np.median(times_arr):.1f} ms, p95 {np.percentile(times_arr, 95):.1f} ms, "
-          f"max {times_arr.max():.1f} ms; compilations: {mp.compiles}")
-    print(json.dumps({
-        "p95_ms": round(float(np.percentile(times_arr, 95)), 2),
-        "median_ms": round(float(np.median(times_arr)), 2),
-        "max_ms": round(float(times_arr.max()), 2),
-        "compiles": mp.compiles,
-        "changes": CHANGES,
-        "draws": DRAWS,
-        "weeks": len(df),
-        "first_call_s": round(t_first, 2),
-        "target_p95_ms": 150,
-    }))
+    print(
+        f"MMM: {len(df)} weeks, {len(mmm.channel_columns)} channels, draws {DRAWS}; "
+        f"build {t_build:.1f} s, first prior predictive (compiles) {t_first:.1f} s"
+    )
+    print(
+        f"{CHANGES} changes: median {np.median(times_arr):.1f} ms, p95 {np.percentile(times_arr, 95):.1f} ms, "
+        f"max {times_arr.max():.1f} ms; compilations: {mp.compiles}"
+    )
+    print(
+        json.dumps(
+            {
+                "p95_ms": round(float(np.percentile(times_arr, 95)), 2),
+                "median_ms": round(float(np.median(times_arr)), 2),
+                "max_ms": round(float(times_arr.max()), 2),
+                "compiles": mp.compiles,
+                "changes": CHANGES,
+                "draws": DRAWS,
+                "weeks": len(df),
+                "first_call_s": round(t_first, 2),
+                "target_p95_ms": 150,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

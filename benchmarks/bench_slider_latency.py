@@ -53,7 +53,7 @@ from _common import last_line, table  # noqa: E402
 
 TARGETS = {"prior_editor": 100.0, "decision": 50.0}
 
-PRIOR_CELL = '''\
+PRIOR_CELL = """\
 import bayes_widgets as bw
 from bayes_widgets.core.mmm import MMMModel
 from bayes_widgets.datasets import mmm_case_study
@@ -65,27 +65,43 @@ model = MMMModel(data, target="sales", date_column="wk_strt_dt", channels=channe
                  controls=controls, lag_max=8, adstock="geometric", saturation="logistic",
                  scale_data=True, time_varying_media=False, yearly_seasonality=2)
 editor = bw.PriorEditor(model.build(), draws=500, seed=1, lower=0)
-editor'''
+editor"""
 
-DECISION_CELL = '''\
+DECISION_CELL = """\
 import bayes_widgets as bw
 from bayes_widgets.core.decision import supply_chain as sc
 
 problem = sc.supply_chain_problem(sc.generating_process_scenarios(10_000, seed=1))
 explorer = bw.DecisionExplorer(problem)
-explorer'''
+explorer"""
 
 CASES = {
-    "prior_editor": {"cell": PRIOR_CELL, "root": "[data-testid=prior-editor]", "variable": "y_sigma",
-                     "slider": "sigma", "ready": "[data-testid=pred-figure][data-rendered=true]"},
-    "decision": {"cell": DECISION_CELL, "root": "[data-testid=decision-explorer]", "variable": None,
-                 "slider": "order_2", "ready": "[data-testid=frontier-figure][data-rendered=true]"},
+    "prior_editor": {
+        "cell": PRIOR_CELL,
+        "root": "[data-testid=prior-editor]",
+        "variable": "y_sigma",
+        "slider": "sigma",
+        "ready": "[data-testid=pred-figure][data-rendered=true]",
+    },
+    "decision": {
+        "cell": DECISION_CELL,
+        "root": "[data-testid=decision-explorer]",
+        "variable": None,
+        "slider": "order_2",
+        "ready": "[data-testid=frontier-figure][data-rendered=true]",
+    },
 }
 
 READ_MEASURES = """(name) => performance.getEntriesByName(name).map((e) => e.duration)"""
 # Chromium's own counters of main-thread work (DevTools protocol, Performance domain)
-PAGE_METRICS = ("LayoutCount", "RecalcStyleCount", "LayoutDuration", "RecalcStyleDuration",
-                "ScriptDuration", "TaskDuration")
+PAGE_METRICS = (
+    "LayoutCount",
+    "RecalcStyleCount",
+    "LayoutDuration",
+    "RecalcStyleDuration",
+    "ScriptDuration",
+    "TaskDuration",
+)
 OPEN_MARKS = """(prefix) => performance.getEntriesByType("mark").filter((m) => m.name.startsWith(prefix)).length"""
 
 
@@ -95,7 +111,9 @@ def notebook(cell: str, path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(cell)]
     nb.cells[0]["id"] = "bench-0"
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+    }
     nbformat.write(nb, path)
     return path
 
@@ -156,9 +174,13 @@ def measure(server, name: str, case: dict, moves: int, interval_ms: float, workd
         root.locator("[data-testid=variable]").select_option(case["variable"])
         page.wait_for_function(
             f"() => document.querySelector('{case['root']} [data-testid=dist-figure]')?.dataset.variable"
-            f" === '{case['variable']}'", timeout=60_000)
+            f" === '{case['variable']}'",
+            timeout=60_000,
+        )
     slider = root.locator(f"[data-testid=slider-{case['slider']}]")
-    measure_name = f"bw-input-to-paint:{'prior_editor' if name == 'prior_editor' else 'decision_explorer'}"
+    measure_name = (
+        f"bw-input-to-paint:{'prior_editor' if name == 'prior_editor' else 'decision_explorer'}"
+    )
     prefix = measure_name.replace("bw-input-to-paint:", "bw-input:") + ":"
     drag(page, slider, 10, interval_ms)  # warm-up: first messages, first repaints
     page.wait_for_timeout(1500)
@@ -175,8 +197,12 @@ def measure(server, name: str, case: dict, moves: int, interval_ms: float, workd
     page.wait_for_timeout(2000)  # the last replies
     metrics_after = page_metrics(cdp)
     durations = np.array(page.evaluate(READ_MEASURES, measure_name)[before:], dtype=float)
-    roundtrip = np.array(page.evaluate(READ_MEASURES, f"bw-roundtrip:{widget}")[trips_before:], dtype=float)
-    to_paint = np.array(page.evaluate(READ_MEASURES, f"bw-reply-to-paint:{widget}")[paints_before:], dtype=float)
+    roundtrip = np.array(
+        page.evaluate(READ_MEASURES, f"bw-roundtrip:{widget}")[trips_before:], dtype=float
+    )
+    to_paint = np.array(
+        page.evaluate(READ_MEASURES, f"bw-reply-to-paint:{widget}")[paints_before:], dtype=float
+    )
     main_thread = per_reply(metrics_before, metrics_after, int(to_paint.size))
     unmeasured = page.evaluate(OPEN_MARKS, prefix)
     errors = server.relevant_console_errors(page)
@@ -202,7 +228,9 @@ def measure(server, name: str, case: dict, moves: int, interval_ms: float, workd
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--moves", type=int, default=60, help="mouse moves each way (≥ 25: ≥ 50 in all)")
+    parser.add_argument(
+        "--moves", type=int, default=60, help="mouse moves each way (≥ 25: ≥ 50 in all)"
+    )
     parser.add_argument("--interval-ms", type=float, default=16.7, help="time between mouse moves")
     parser.add_argument("--only", choices=sorted(CASES), help="measure one widget only")
     args = parser.parse_args()
@@ -227,19 +255,65 @@ def main() -> None:
             server.stop()
             browser.close()
 
-    rows = [[name, r["inputs"], r["unmeasured"], r["replies"], r["p50_ms"], r["p95_ms"], r["max_ms"],
-             TARGETS[name], "yes" if r["p95_ms"] <= TARGETS[name] else "NO", r["roundtrip_p50_ms"],
-             r["reply_to_paint_p50_ms"], r["ready_s"]] for name, r in results.items()]
-    print(table(rows, ["widget", "inputs", "unmeasured", "sent", "p50 ms", "p95 ms", "max ms", "target p95",
-                       "met", "round trip p50", "reply→paint p50", "ready s"]))
+    rows = [
+        [
+            name,
+            r["inputs"],
+            r["unmeasured"],
+            r["replies"],
+            r["p50_ms"],
+            r["p95_ms"],
+            r["max_ms"],
+            TARGETS[name],
+            "yes" if r["p95_ms"] <= TARGETS[name] else "NO",
+            r["roundtrip_p50_ms"],
+            r["reply_to_paint_p50_ms"],
+            r["ready_s"],
+        ]
+        for name, r in results.items()
+    ]
+    print(
+        table(
+            rows,
+            [
+                "widget",
+                "inputs",
+                "unmeasured",
+                "sent",
+                "p50 ms",
+                "p95 ms",
+                "max ms",
+                "target p95",
+                "met",
+                "round trip p50",
+                "reply→paint p50",
+                "ready s",
+            ],
+        )
+    )
     load_after = os.getloadavg()[0]
-    print(table([[name, *r["per_reply"].values()] for name, r in results.items()],
-                ["main thread per reply", "layouts", "style recalcs", "layout ms", "style ms", "script ms",
-                 "all tasks ms"]))
-    print(f"{2 * args.moves} mouse moves per widget, {args.interval_ms:g} ms apart; latency = input event → "
-          "figure data updated for it → next frame painted")
-    print(f"load average (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores: "
-          "other work on the machine inflates every number")
+    print(
+        table(
+            [[name, *r["per_reply"].values()] for name, r in results.items()],
+            [
+                "main thread per reply",
+                "layouts",
+                "style recalcs",
+                "layout ms",
+                "style ms",
+                "script ms",
+                "all tasks ms",
+            ],
+        )
+    )
+    print(
+        f"{2 * args.moves} mouse moves per widget, {args.interval_ms:g} ms apart; latency = input event → "
+        "figure data updated for it → next frame painted"
+    )
+    print(
+        f"load average (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores: "
+        "other work on the machine inflates every number"
+    )
     out = {f"{name}_p95_ms": r["p95_ms"] for name, r in results.items()}
     out.update({f"{name}_p50_ms": r["p50_ms"] for name, r in results.items()})
     out.update({f"{name}_inputs": r["inputs"] for name, r in results.items()})

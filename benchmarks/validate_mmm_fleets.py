@@ -41,9 +41,17 @@ def case_study_model():
 
     df = mmm_case_study(None).iloc[-161:].reset_index(drop=True)
     channels = [c for c in df.columns if c.startswith("mdsp_")]
-    return MMMModel(df, target="sales", date_column="wk_strt_dt", channels=channels,
-                    controls=["me_ics_all", "me_gas_dpg"], lag_max=8, adstock="geometric",
-                    saturation="logistic", yearly_seasonality=2)
+    return MMMModel(
+        df,
+        target="sales",
+        date_column="wk_strt_dt",
+        channels=channels,
+        controls=["me_ics_all", "me_gas_dpg"],
+        lag_max=8,
+        adstock="geometric",
+        saturation="logistic",
+        yearly_seasonality=2,
+    )
 
 
 def open_report(path: Path) -> dict:
@@ -68,13 +76,21 @@ def open_report(path: Path) -> dict:
         tables = page.locator("table.bw-table").count()
         browser.close()
     network = [u for u in requests if not u.startswith("file:")]
-    return {"network_requests": len(network), "page_errors": len(errors), "bokeh_roots": plots,
-            "tables": tables}
+    return {
+        "network_requests": len(network),
+        "page_errors": len(errors),
+        "bokeh_roots": plots,
+        "tables": tables,
+    }
 
 
 def describe(table, keys) -> dict:
     done = table[table["status"] == "done"]
-    out = {"runs": len(table), "done": len(done), "failed": int((table["status"] == "failed").sum())}
+    out = {
+        "runs": len(table),
+        "done": len(done),
+        "failed": int((table["status"] == "failed").sum()),
+    }
     for key in keys:
         if key in done:
             values = done[key].astype(float)
@@ -87,7 +103,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
-    parser.add_argument("--out", default=None, help="fleet directories and reports (default: a temporary one)")
+    parser.add_argument(
+        "--out", default=None, help="fleet directories and reports (default: a temporary one)"
+    )
     args = parser.parse_args()
 
     from bayes_widgets.core.fleet import mmm_fleets as mf
@@ -98,14 +116,27 @@ def main() -> None:
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bw-fleets-"))
     fit = {"draws": args.draws, "tune": args.tune, "chains": 2, "seed": 1}
     model = case_study_model()
-    metrics = ("train_mape", "test_mape", "test_nrmse", "test_r2", "test_crps", "rhat_max", "divergences",
-               "coverage", "median_relative_error", "share_error_max")
+    metrics = (
+        "train_mape",
+        "test_mape",
+        "test_nrmse",
+        "test_r2",
+        "test_crps",
+        "rhat_max",
+        "divergences",
+        "coverage",
+        "median_relative_error",
+        "share_error_max",
+    )
     fleets = {
         "production": lambda: mf.production_fleet(model, out=out / "production", fit=fit),
-        "holdout": lambda: mf.holdout_fleet(model, horizons=[4, 8, 12], out=out / "holdout", fit=fit),
+        "holdout": lambda: mf.holdout_fleet(
+            model, horizons=[4, 8, 12], out=out / "holdout", fit=fit
+        ),
         "recovery": lambda: mf.recovery_fleet(model, runs=2, out=out / "recovery", fit=fit),
-        "stability": lambda: mf.stability_fleet(model, seeds=[1, 2], trims=[0, 26], out=out / "stability",
-                                                fit=fit),
+        "stability": lambda: mf.stability_fleet(
+            model, seeds=[1, 2], trims=[0, 26], out=out / "stability", fit=fit
+        ),
     }
     report: dict = {}
     for name, run in fleets.items():
@@ -124,14 +155,24 @@ def main() -> None:
         shown = [c for c in ("run_id", "status", *metrics) if c in table]
         print(table[shown].to_string(index=False), flush=True)
 
-    example = MMMModel(mmm_example(), target="y", date_column="date_week", channels=["x1", "x2"],
-                       controls=["event_1", "event_2"], lag_max=8, yearly_seasonality=2)
+    example = MMMModel(
+        mmm_example(),
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=8,
+        yearly_seasonality=2,
+    )
     truth = mmm_example_truth()["shares"]
     result = mf.recovery_fleet(example, runs=0, truth=truth, out=out / "truth", fit=fit)
     row = result.summary().iloc[0]
-    report["example_truth"] = {"status": row["status"], "share_true_x1": round(float(truth["x1"]), 4),
-                               "share_fit_x1": round(float(row.get("share_fit_x1", np.nan)), 4),
-                               "coverage": float(row.get("coverage", np.nan))}
+    report["example_truth"] = {
+        "status": row["status"],
+        "share_true_x1": round(float(truth["x1"]), 4),
+        "share_fit_x1": round(float(row.get("share_fit_x1", np.nan)), 4),
+        "coverage": float(row.get("coverage", np.nan)),
+    }
     print(f"{'truth':11s} {json.dumps(report['example_truth'])}", flush=True)
     report.update({"draws": args.draws, "tune": args.tune, "out": str(out)})
     if not args.out:

@@ -26,6 +26,7 @@ def _():
     import pymc as pm
 
     import bayes_widgets as bw
+
     return bw, mo, np, pm
 
 
@@ -144,17 +145,17 @@ def _(bw, np, result):
     base_draws = posterior["base"].values.ravel()
     lift_draws = posterior["weekend_lift"].values.ravel()
     draw_rng = np.random.default_rng(0)
-    demand = np.column_stack([
-        draw_rng.poisson(np.exp(base_draws)),                # a weekday
-        draw_rng.poisson(np.exp(base_draws + lift_draws)),   # a weekend day
-    ])
+    demand = np.column_stack(
+        [
+            draw_rng.poisson(np.exp(base_draws)),  # a weekday
+            draw_rng.poisson(np.exp(base_draws + lift_draws)),  # a weekend day
+        ]
+    )
     price, cost = 3.0, 1.0
-
 
     def profit(stock, scenarios):
         sold = np.minimum(stock, scenarios["demand"])
         return (price * sold - cost * stock).sum(axis=1)
-
 
     stock = bw.DecisionProblem(
         [bw.DecisionVariable("weekday", 0, 60), bw.DecisionVariable("weekend_day", 0, 80)],

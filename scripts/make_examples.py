@@ -36,7 +36,7 @@ LIVE_FITTING = [
         "running until the fit ends (interrupt the kernel to cancel and keep the draws)."
     ),
     new_code_cell(
-        "monitor = bw.FitMonitor(model, backend=\"pymc\", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300), chains=2,\n"
+        'monitor = bw.FitMonitor(model, backend="pymc", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300), chains=2,\n'
         "                        target_accept=0.95, seed=1)\n"
         "monitor"
     ),
@@ -54,7 +54,7 @@ LIVE_FITTING = [
         "comes back from every backend."
     ),
     new_code_cell(
-        "fast = bw.FitMonitor(kidiq_momhsiq(), backend=\"nutpie\", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300), seed=2)\n"
+        'fast = bw.FitMonitor(kidiq_momhsiq(), backend="nutpie", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300), seed=2)\n'
         "fast"
     ),
     new_code_cell("fast.wait().diagnostics.to_dict()"),
@@ -63,7 +63,7 @@ LIVE_FITTING = [
         "`FitSession` to pause, resume, cancel or poll."
     ),
     new_code_cell(
-        "session = bw.fit(model, backend=\"nutpie\", draws=500, tune=500, block=False)\n"
+        'session = bw.fit(model, backend="nutpie", draws=500, tune=500, block=False)\n'
         "result = session.wait()\n"
         "result.diagnostics.rhat_max, result.diagnostics.ess_bulk_min"
     ),
@@ -85,10 +85,12 @@ PRIOR_EDITING = [
         "import pymc as pm\n"
         "import bayes_widgets as bw\n"
         "from bayes_widgets.core.priors import PriorDist, maxent\n\n"
-        "bw.PriorEditor(PriorDist.create(\"Gamma\", parameterisation=\"mean_sd\", mu=2, sigma=1))"
+        'bw.PriorEditor(PriorDist.create("Gamma", parameterisation="mean_sd", mu=2, sigma=1))'
     ),
-    new_markdown_cell("The same in code: the maximum-entropy Gamma with 90 % of its mass in [1, 10]."),
-    new_code_cell("maxent(\"Gamma\", 1, 10, mass=0.9)"),
+    new_markdown_cell(
+        "The same in code: the maximum-entropy Gamma with 90 % of its mass in [1, 10]."
+    ),
+    new_code_cell('maxent("Gamma", 1, 10, mass=0.9)'),
     new_markdown_cell(
         "## A model's priors and its prior predictive\n\nSet a plausible range: the editor "
         "reports the share of prior-predictive values (and whole draws) outside it."
@@ -97,16 +99,16 @@ PRIOR_EDITING = [
         "rng = np.random.default_rng(0)\n"
         "t = np.arange(80)\n"
         "sales = 20 + 0.1 * t + 3 * np.sin(t / 8) + rng.normal(0, 1.5, size=80)\n"
-        "with pm.Model(coords={\"term\": [\"level\", \"trend\"]}) as model:\n"
-        "    beta = pm.Normal(\"beta\", [20.0, 0.0], [10.0, 1.0], dims=\"term\")\n"
-        "    sigma = pm.HalfNormal(\"sigma\", 5.0)\n"
-        "    pm.Normal(\"sales\", beta[0] + beta[1] * t, sigma, observed=sales)\n\n"
+        'with pm.Model(coords={"term": ["level", "trend"]}) as model:\n'
+        '    beta = pm.Normal("beta", [20.0, 0.0], [10.0, 1.0], dims="term")\n'
+        '    sigma = pm.HalfNormal("sigma", 5.0)\n'
+        '    pm.Normal("sales", beta[0] + beta[1] * t, sigma, observed=sales)\n\n'
         "editor = bw.PriorEditor(model, draws=500, seed=1, lower=0, upper=100)\n"
         "editor"
     ),
     new_code_cell("print(editor.code())"),
     new_markdown_cell("Fit the model with the edited priors, live:"),
-    new_code_cell("monitor = editor.fit(backend=\"nutpie\", draws=500, tune=500, seed=2)\nmonitor"),
+    new_code_cell('monitor = editor.fit(backend="nutpie", draws=500, tune=500, seed=2)\nmonitor'),
     new_code_cell("monitor.wait()"),
     new_markdown_cell(
         "## A media-mix model\n\nA built pymc-marketing MMM: its priors (adstock, saturation, "
@@ -118,14 +120,14 @@ PRIOR_EDITING = [
         "from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation\n"
         "from bayes_widgets.datasets import mmm_example\n\n"
         "df = mmm_example()\n"
-        "mmm = MMM(date_column=\"date_week\", channel_columns=[\"x1\", \"x2\"],\n"
-        "          control_columns=[\"event_1\", \"event_2\"], target_column=\"y\",\n"
+        'mmm = MMM(date_column="date_week", channel_columns=["x1", "x2"],\n'
+        '          control_columns=["event_1", "event_2"], target_column="y",\n'
         "          adstock=GeometricAdstock(l_max=8), saturation=LogisticSaturation(), yearly_seasonality=2)\n"
-        "mmm.build_model(df.drop(columns=\"y\"), df[\"y\"])\n"
+        'mmm.build_model(df.drop(columns="y"), df["y"])\n'
         "mmm_editor = bw.PriorEditor(mmm, draws=500, seed=3, lower=0)\n"
         "mmm_editor"
     ),
-    new_code_cell("mmm_editor.model_config()[\"saturation_lam\"]"),
+    new_code_cell('mmm_editor.model_config()["saturation_lam"]'),
 ]
 
 
@@ -144,27 +146,37 @@ MMM_FLEETS = [
         "from bayes_widgets.core.mmm import MMMModel\n"
         "from bayes_widgets.datasets import mmm_case_study\n\n"
         "data = mmm_case_study(161)\n"
-        "channels = [c for c in data.columns if c.startswith(\"mdsp_\")]\n"
-        "controls = [\"me_ics_all\", \"me_gas_dpg\"]\n"
-        "data[[\"wk_strt_dt\", \"sales\", *channels, *controls]].info()"
+        'channels = [c for c in data.columns if c.startswith("mdsp_")]\n'
+        'controls = ["me_ics_all", "me_gas_dpg"]\n'
+        'data[["wk_strt_dt", "sales", *channels, *controls]].info()'
     ),
-    new_markdown_cell("## The model\n\nOptions as in the team's toolkit: lag, adstock, saturation, scaling, "
-                      "time-varying media, seasonality. Bad data or options fail with the field named."),
+    new_markdown_cell(
+        "## The model\n\nOptions as in the team's toolkit: lag, adstock, saturation, scaling, "
+        "time-varying media, seasonality. Bad data or options fail with the field named."
+    ),
     new_code_cell(
-        "model = MMMModel(data, target=\"sales\", date_column=\"wk_strt_dt\", channels=channels,\n"
-        "                 controls=controls, lag_max=8, adstock=\"geometric\", saturation=\"logistic\",\n"
+        'model = MMMModel(data, target="sales", date_column="wk_strt_dt", channels=channels,\n'
+        '                 controls=controls, lag_max=8, adstock="geometric", saturation="logistic",\n'
         "                 scale_data=True, time_varying_media=False, yearly_seasonality=2)\n"
         "model.priors"
     ),
-    new_markdown_cell("Priors are editable, with the prior predictive of the sales redrawn at every change:"),
+    new_markdown_cell(
+        "Priors are editable, with the prior predictive of the sales redrawn at every change:"
+    ),
     new_code_cell("editor = bw.PriorEditor(model.build(), draws=300, lower=0)\neditor"),
     new_code_cell("model.set_priors(editor.model_config())  # keep whatever was edited above"),
-    new_markdown_cell("## Fit, live\n\nThe sampler is chosen for effective draws per second "
-                      "(nutpie, its mass matrix adapted from the draws' variances)."),
-    new_code_cell("monitor = model.fit(draws=bw.choose(300, 100), tune=bw.choose(300, 100), seed=1, monitor=True)\nmonitor"),
-    new_code_cell("result = monitor.wait()\nresult.diagnostics.rhat_max, result.diagnostics.ess_bulk_min"),
-    new_code_cell("model.summarize_variable(\"intercept\")  # in sales units, with a 94% interval"),
-    new_code_cell("model.roas().groupby(\"channel\")[\"mean\"].mean().sort_values()"),
+    new_markdown_cell(
+        "## Fit, live\n\nThe sampler is chosen for effective draws per second "
+        "(nutpie, its mass matrix adapted from the draws' variances)."
+    ),
+    new_code_cell(
+        "monitor = model.fit(draws=bw.choose(300, 100), tune=bw.choose(300, 100), seed=1, monitor=True)\nmonitor"
+    ),
+    new_code_cell(
+        "result = monitor.wait()\nresult.diagnostics.rhat_max, result.diagnostics.ess_bulk_min"
+    ),
+    new_code_cell('model.summarize_variable("intercept")  # in sales units, with a 94% interval'),
+    new_code_cell('model.roas().groupby("channel")["mean"].mean().sort_values()'),
     new_markdown_cell(
         "## Budget what-ifs\n\nA slider per channel sets its weekly spend for the next 8 weeks; the "
         "distribution of the incremental sales over the posterior draws is redrawn at once. "
@@ -175,12 +187,13 @@ MMM_FLEETS = [
     ),
     new_code_cell("budget = model.budget_explorer(horizon=8)\nbudget"),
     new_code_cell(
-        "plan = budget.optimise()\n"
-        "{channel: round(spend) for channel, spend in plan.x.items()}"
+        "plan = budget.optimise()\n{channel: round(spend) for channel, spend in plan.x.items()}"
     ),
-    new_markdown_cell("## Predict the next weeks\n\nSpend and controls of the weeks after the data:"),
+    new_markdown_cell(
+        "## Predict the next weeks\n\nSpend and controls of the weeks after the data:"
+    ),
     new_code_cell(
-        "future = mmm_case_study(None).iloc[161:165][[\"wk_strt_dt\", *channels, *controls]]\n"
+        'future = mmm_case_study(None).iloc[161:165][["wk_strt_dt", *channels, *controls]]\n'
         "model.predict(future, seed=2)"
     ),
     new_markdown_cell(
@@ -190,16 +203,16 @@ MMM_FLEETS = [
     ),
     new_code_cell(
         "from bayes_widgets.core.fleet.mmm_fleets import holdout_fleet\n\n"
-        "board = bw.FleetBoard(thresholds={\"test_mape\": (\"<=\", 0.15), \"rhat_max\": (\"<=\", 1.01)})\n"
-        "job = board.run(holdout_fleet, model, horizons=[4, 8], out=\"runs/holdout\",\n"
-        "                fit={\"draws\": bw.choose(200, 100), \"tune\": bw.choose(200, 100), \"seed\": 3})\n"
+        'board = bw.FleetBoard(thresholds={"test_mape": ("<=", 0.15), "rhat_max": ("<=", 1.01)})\n'
+        'job = board.run(holdout_fleet, model, horizons=[4, 8], out="runs/holdout",\n'
+        '                fit={"draws": bw.choose(200, 100), "tune": bw.choose(200, 100), "seed": 3})\n'
         "board"
     ),
     new_code_cell("job.join()\nboard.result.summary()"),
     new_markdown_cell("A standalone report of the fleet (opens offline):"),
     new_code_cell(
         "from bayes_widgets.core.report import fleet_report\n\n"
-        "fleet_report(board.result, \"runs/holdout/report.html\", title=\"Holdout fleet\")"
+        'fleet_report(board.result, "runs/holdout/report.html", title="Holdout fleet")'
     ),
 ]
 
@@ -213,7 +226,7 @@ SUPPLY_CHAIN = [
         "prices 220, 100 and 120 per engine, at most 100, 80 and 100 per order, a launch sells "
         "for 500 and needs one working engine, an unused engine costs 100 to hold, demand is "
         "40 + Poisson(60) launches. The profit follows the published loss (the purchase price is "
-        "charged on the engines used; `cost_basis=\"ordered\"` charges every ordered engine). "
+        'charged on the engines used; `cost_basis="ordered"` charges every ordered engine). '
         "With `BAYES_WIDGETS_FAST=1` the yields are fitted with fewer draws."
     ),
     new_code_cell(
@@ -221,7 +234,7 @@ SUPPLY_CHAIN = [
         "from bayes_widgets.core.decision import DecisionInputError, DecisionVariable, compare_naive\n"
         "from bayes_widgets.core.decision import supply_chain as sc\n\n"
         "observations = sc.load_yield_observations()\n"
-        "observations.groupby(\"supplier\")[\"yield\"].agg([\"count\", \"mean\", \"std\"])"
+        'observations.groupby("supplier")["yield"].agg(["count", "mean", "std"])'
     ),
     new_markdown_cell(
         "Supplier 0 looks best on average, but it is the expensive one; supplier 2 has only two "
@@ -229,7 +242,7 @@ SUPPLY_CHAIN = [
         "Beta(α, β) per supplier with HalfNormal(10) priors, as published."
     ),
     new_code_cell(
-        "monitor = bw.FitMonitor(sc.yield_model(observations), backend=\"nutpie\", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300),\n"
+        'monitor = bw.FitMonitor(sc.yield_model(observations), backend="nutpie", draws=bw.choose(1000, 300), tune=bw.choose(1000, 300),\n'
         "                        chains=2, seed=1)\n"
         "monitor"
     ),
@@ -263,8 +276,7 @@ SUPPLY_CHAIN = [
         "decision."
     ),
     new_code_cell(
-        "explorer = bw.DecisionExplorer(problem, x=comparison.naive.x, naive=comparison)\n"
-        "explorer"
+        "explorer = bw.DecisionExplorer(problem, x=comparison.naive.x, naive=comparison)\nexplorer"
     ),
     new_code_cell(
         "best = explorer.optimise()  # the same as the button; the sliders move\n"
@@ -280,16 +292,18 @@ SUPPLY_CHAIN = [
         "truth = sc.generating_process_scenarios(10_000, seed=4)\n"
         "print(compare_naive(problem, truth, point=sc.naive_point(observations), bayesian=comparison.bayesian))"
     ),
-    new_markdown_cell("## A risk-averse decision\n\nMaximise the CVaR of profit at 5 % instead of its mean:"),
+    new_markdown_cell(
+        "## A risk-averse decision\n\nMaximise the CVaR of profit at 5 % instead of its mean:"
+    ),
     new_code_cell(
-        "cautious = problem.optimise(\"cvar\", level=0.05)\n"
+        'cautious = problem.optimise("cvar", level=0.05)\n'
         "cautious.x, problem.evaluate(cautious.x_array).mean, problem.evaluate(best.x_array).mean"
     ),
     new_markdown_cell("## Bad input names what is wrong"),
     new_code_cell(
-        "for attempt in (lambda: DecisionVariable(\"order\", 10, 5),\n"
+        'for attempt in (lambda: DecisionVariable("order", 10, 5),\n'
         "                lambda: problem.evaluate([500, 0, 0]),\n"
-        "                lambda: sc.supply_chain_problem({\"yield\": [[0.9, float(\"nan\"), 0.8]], \"demand\": [100]})):\n"
+        '                lambda: sc.supply_chain_problem({"yield": [[0.9, float("nan"), 0.8]], "demand": [100]})):\n'
         "    try:\n"
         "        attempt()\n"
         "    except DecisionInputError as err:\n"
@@ -302,7 +316,11 @@ def write(name: str, cells) -> None:
     nb = new_notebook(cells=cells)
     for i, cell in enumerate(nb.cells):  # stable ids: regenerating changes only what changed
         cell["id"] = f"{Path(name).stem[:2]}-{i:02d}"
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, ROOT / name)
 
 

@@ -44,10 +44,10 @@ CELLS = [
     ),
     new_code_cell(
         "frame = demand.data.to_frame()\n"
-        "data = PanelData.from_frame(frame, group=\"group\", time=\"time\", target=\"sales\",\n"
+        'data = PanelData.from_frame(frame, group="group", time="time", target="sales",\n'
         "                            features=list(demand.features))\n"
         "print(data)\n"
-        "print(f\"closed (missing) store-days: {np.isnan(data.y).mean():.1%}\")\n"
+        'print(f"closed (missing) store-days: {np.isnan(data.y).mean():.1%}")\n'
         "frame.head()"
     ),
     new_markdown_cell(
@@ -67,7 +67,7 @@ CELLS = [
         "the parameters reached."
     ),
     new_code_cell(
-        "live = fit_svi(train, likelihood=\"gamma_poisson\", batch_size=100, steps=bw.choose(3000, 1500),\n"
+        'live = fit_svi(train, likelihood="gamma_poisson", batch_size=100, steps=bw.choose(3000, 1500),\n'
         "               convergence=1e-4, monitor=True)\n"
         "live"
     ),
@@ -76,7 +76,7 @@ CELLS = [
         "truth = demand.log_mean[: N_STORES - N_NEW]\n"
         "corr = np.corrcoef(fit.log_mean().ravel(), truth.ravel())[0, 1]\n"
         "print(f\"{fit.info['steps']} steps in {fit.elapsed_s:.1f} s; correlation of fitted and true \"\n"
-        "      f\"log-mean over all store-days: {corr:.3f}\")"
+        '      f"log-mean over all store-days: {corr:.3f}")'
     ),
     new_markdown_cell(
         "## Forecasts and effects\n\n"
@@ -85,23 +85,21 @@ CELLS = [
         "effects: here the weekdays (multiplicative: 1.2 = 20% more than the baseline)."
     ),
     new_code_cell(
-        "weekdays = [f for f in demand.features if f.startswith(\"dow_\")]\n"
+        'weekdays = [f for f in demand.features if f.startswith("dow_")]\n'
         "bw.HierarchicalExplorer(fit, effects=weekdays)"
     ),
     new_markdown_cell("The promotion effect across stores, its median marked:"),
-    new_code_cell(
-        "bw.HierarchicalExplorer(fit, effects=[\"promo\"], group=train.groups[7])"
-    ),
+    new_code_cell('bw.HierarchicalExplorer(fit, effects=["promo"], group=train.groups[7])'),
     new_markdown_cell(
         "The same views as plain Bokeh figures, for a report or a script "
-        "(`bokeh.io.save(figure, \"forecast.html\")`), and as tables:"
+        '(`bokeh.io.save(figure, "forecast.html")`), and as tables:'
     ),
     new_code_cell(
         "forecast = fit.predict(groups=[0, 1, 2])\n"
-        "print(f\"observed days inside the 90% band: {forecast.coverage(0.9):.1%}, \"\n"
-        "      f\"inside the 50% band: {forecast.coverage(0.5):.1%}\")\n"
-        "figures = [forecast_figure(forecast, 0), effects_figure(fit, \"promo\", transform=\"exp\")]\n"
-        "fit.effects_frame(\"promo\").describe()"
+        'print(f"observed days inside the 90% band: {forecast.coverage(0.9):.1%}, "\n'
+        '      f"inside the 50% band: {forecast.coverage(0.5):.1%}")\n'
+        'figures = [forecast_figure(forecast, 0), effects_figure(fit, "promo", transform="exp")]\n'
+        'fit.effects_frame("promo").describe()'
     ),
     new_markdown_cell(
         "## The cold start\n\n"
@@ -122,7 +120,9 @@ CELLS = [
         "shaded and the errors are those of the later days."
     ),
     new_code_cell("report.coefficients(0).round(3).head(10)"),
-    new_code_cell("bw.HierarchicalExplorer(report.cold_start, data=new, cold_start=report, effects=[\"promo\"])"),
+    new_code_cell(
+        'bw.HierarchicalExplorer(report.cold_start, data=new, cold_start=report, effects=["promo"])'
+    ),
     new_markdown_cell(
         "## A small real example: radon in Minnesota houses\n\n"
         "919 houses in 85 counties; the log radon level with a county intercept and a floor "
@@ -131,28 +131,28 @@ CELLS = [
     ),
     new_code_cell(
         "radon = radon_data()\n"
-        "by_nuts = fit_nuts(radon, likelihood=\"normal\", varying=[], draws=bw.choose(1000, 300),\n"
+        'by_nuts = fit_nuts(radon, likelihood="normal", varying=[], draws=bw.choose(1000, 300),\n'
         "                   tune=bw.choose(1000, 300), chains=2, seed=1)\n"
-        "by_svi = fit_svi(radon, likelihood=\"normal\", varying=[], steps=2500, batch_size=None)\n"
-        "floor_nuts = by_nuts.posterior_mean()[\"coef\"][0, 0]\n"
-        "floor_svi = by_svi.posterior_mean()[\"coef\"][0, 0]\n"
-        "print(f\"floor effect: NUTS {floor_nuts:.3f}, SVI {floor_svi:.3f}; \"\n"
+        'by_svi = fit_svi(radon, likelihood="normal", varying=[], steps=2500, batch_size=None)\n'
+        'floor_nuts = by_nuts.posterior_mean()["coef"][0, 0]\n'
+        'floor_svi = by_svi.posterior_mean()["coef"][0, 0]\n'
+        'print(f"floor effect: NUTS {floor_nuts:.3f}, SVI {floor_svi:.3f}; "\n'
         "      f\"{by_nuts.info['divergences']} divergences\")"
     ),
-    new_code_cell("bw.HierarchicalExplorer(by_nuts, effects=[\"intercept\"], transform=\"log\")"),
+    new_code_cell('bw.HierarchicalExplorer(by_nuts, effects=["intercept"], transform="log")'),
     new_markdown_cell("## Bad input names what is wrong"),
     new_code_cell(
         "from bayes_widgets.core.hierarchical import HierarchicalInputError\n\n"
-        "one_store = frame[frame[\"group\"] == frame[\"group\"].iloc[0]]\n"
+        'one_store = frame[frame["group"] == frame["group"].iloc[0]]\n'
         "no_sales = frame.assign(sales=np.nan)\n"
-        "fractional = frame.assign(sales=frame[\"sales\"] + 0.5)\n"
+        'fractional = frame.assign(sales=frame["sales"] + 0.5)\n'
         "for attempt in (\n"
-        "    lambda: fit_svi(PanelData.from_frame(one_store, group=\"group\", time=\"time\", target=\"sales\",\n"
-        "                                         features=[\"promo\"]), steps=10),\n"
-        "    lambda: fit_svi(PanelData.from_frame(no_sales, group=\"group\", time=\"time\", target=\"sales\",\n"
-        "                                         features=[\"promo\"]), steps=10),\n"
-        "    lambda: fit_svi(PanelData.from_frame(fractional, group=\"group\", time=\"time\", target=\"sales\",\n"
-        "                                         features=[\"promo\"]), steps=10),\n"
+        '    lambda: fit_svi(PanelData.from_frame(one_store, group="group", time="time", target="sales",\n'
+        '                                         features=["promo"]), steps=10),\n'
+        '    lambda: fit_svi(PanelData.from_frame(no_sales, group="group", time="time", target="sales",\n'
+        '                                         features=["promo"]), steps=10),\n'
+        '    lambda: fit_svi(PanelData.from_frame(fractional, group="group", time="time", target="sales",\n'
+        '                                         features=["promo"]), steps=10),\n'
         "    lambda: PanelData.from_arrays(np.zeros((3, 5, 2)), np.zeros((3, 4))),\n"
         "):\n"
         "    try:\n"

@@ -17,8 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 IMAGES = ROOT / "docs" / "images"
 WIDGETS = (
-    "fit_monitor", "fit_monitor_svi", "prior_editor", "fleet_board", "decision_explorer",
-    "posterior_explorer", "model_card", "hierarchical_explorer", "prediction_table",
+    "fit_monitor",
+    "fit_monitor_svi",
+    "prior_editor",
+    "fleet_board",
+    "decision_explorer",
+    "posterior_explorer",
+    "model_card",
+    "hierarchical_explorer",
+    "prediction_table",
 )
 
 

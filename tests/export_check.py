@@ -26,7 +26,6 @@ import pytest
 
 from bayes_widgets.export import VIEW_MIME, widget_state
 
-
 LOCAL_SCHEMES = {"data", "blob", "file", "about"}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 RENDER_TIMEOUT_S = 60.0
@@ -96,8 +95,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @contextlib.contextmanager
 def _serve(folder: Path) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(folder)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -131,13 +131,22 @@ def _expected_ready(view: dict[str, Any], saved: dict[str, Any]) -> bool:
 
 def _is_local(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.scheme in LOCAL_SCHEMES or (parts.scheme in {"http", "https"} and parts.hostname in LOCAL_HOSTS)
+    return parts.scheme in LOCAL_SCHEMES or (
+        parts.scheme in {"http", "https"} and parts.hostname in LOCAL_HOSTS
+    )
 
 
-def open_export(browser, html: Path, nb: nbformat.NotebookNode, screenshot: Path | None = None,
-                timeout: float = RENDER_TIMEOUT_S, *, prepare: Callable[[Any], None] | None = None,
-                probe_js: str | None = None, ready: Callable[[dict[str, Any]], bool] | None = None,
-                ) -> ExportedPage:
+def open_export(
+    browser,
+    html: Path,
+    nb: nbformat.NotebookNode,
+    screenshot: Path | None = None,
+    timeout: float = RENDER_TIMEOUT_S,
+    *,
+    prepare: Callable[[Any], None] | None = None,
+    probe_js: str | None = None,
+    ready: Callable[[dict[str, Any]], bool] | None = None,
+) -> ExportedPage:
     """Opens ``html`` (served from localhost) and waits until every widget view has rendered
     its root and painted a canvas per saved figure, or ``timeout`` passes. Every request is
     recorded; one beyond localhost is aborted, so nothing leaves the machine.
@@ -149,24 +158,48 @@ def open_export(browser, html: Path, nb: nbformat.NotebookNode, screenshot: Path
     saved = widget_state(nb)
     with _serve(html.parent) as base:
         page_info = ExportedPage(url=f"{base}/{html.name}")
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 1000}, service_workers="block"
+        )
         try:
-            context.route("**/*", lambda route: route.continue_() if _is_local(route.request.url)
-                          else route.abort("blockedbyclient"))
+            context.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if _is_local(route.request.url)
+                    else route.abort("blockedbyclient")
+                ),
+            )
             if prepare is not None:
                 prepare(context)
             page = context.new_page()
             page.on("request", lambda r: page_info.requests.append(r.url))
-            page.on("console", lambda m: (page_info.errors if m.type == "error" else
-                                          page_info.warnings if m.type == "warning" else []).append(m.text))
-            page.on("requestfailed", lambda r: None if not _is_local(r.url) else
-                    page_info.errors.append(f"request failed: {r.url} ({r.failure})"))
+            page.on(
+                "console",
+                lambda m: (
+                    page_info.errors
+                    if m.type == "error"
+                    else page_info.warnings
+                    if m.type == "warning"
+                    else []
+                ).append(m.text),
+            )
+            page.on(
+                "requestfailed",
+                lambda r: (
+                    None
+                    if not _is_local(r.url)
+                    else page_info.errors.append(f"request failed: {r.url} ({r.failure})")
+                ),
+            )
             page.on("pageerror", lambda e: page_info.errors.append(f"pageerror: {e}"))
             page.goto(page_info.url, wait_until="load")
             deadline = time.monotonic() + timeout
             while True:
                 page_info.views = page.evaluate(_INSPECT_JS)
-                done = all(ready(v) if ready else _expected_ready(v, saved) for v in page_info.views)
+                done = all(
+                    ready(v) if ready else _expected_ready(v, saved) for v in page_info.views
+                )
                 if done or page_info.errors or time.monotonic() > deadline:
                     break
                 time.sleep(0.25)
@@ -183,7 +216,13 @@ def open_export(browser, html: Path, nb: nbformat.NotebookNode, screenshot: Path
 
 
 def _number_cells(view: dict[str, Any]) -> list[str]:
-    return [c["text"] for t in view["tables"] for row in t for c in row["cells"] if re.search(r"\d", c["text"])]
+    return [
+        c["text"]
+        for t in view["tables"]
+        for row in t
+        for c in row["cells"]
+        if re.search(r"\d", c["text"])
+    ]
 
 
 def check_export(page: ExportedPage, nb: nbformat.NotebookNode) -> None:
@@ -193,38 +232,70 @@ def check_export(page: ExportedPage, nb: nbformat.NotebookNode) -> None:
     assert page.outside_requests() == [], f"requests beyond localhost: {page.outside_requests()}"
     assert page.errors == [], f"console/page errors: {page.errors}"
     saved = widget_state(nb)
-    expected = [o["data"][VIEW_MIME]["model_id"] for c in nb.cells if c.cell_type == "code"
-                for o in c.get("outputs", []) if VIEW_MIME in o.get("data", {})]
-    assert [v["model_id"] for v in page.views] == expected, "the page lost or reordered widget views"
+    expected = [
+        o["data"][VIEW_MIME]["model_id"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if VIEW_MIME in o.get("data", {})
+    ]
+    assert [v["model_id"] for v in page.views] == expected, (
+        "the page lost or reordered widget views"
+    )
     for view in page.views:
         state = saved[view["model_id"]]["state"]
-        while "_anywidget_id" not in state and state.get("children"):  # a box around a widget (ModelCard)
+        while "_anywidget_id" not in state and state.get(
+            "children"
+        ):  # a box around a widget (ModelCard)
             state = saved[state["children"][0].removeprefix("IPY_MODEL_")]["state"]
         kind = state.get("_anywidget_id", "").rsplit(".", 1)[-1]
         where = f"{kind} {view['model_id']}"
-        assert view["testid"] == kebab(kind), f"{where} did not render its root: {view['text'][:300]!r}"
+        assert view["testid"] == kebab(kind), (
+            f"{where} did not render its root: {view['text'][:300]!r}"
+        )
         assert (view["error"] or "") == state.get("error", ""), where
         figures = figure_traits(state)
         assert view["painted"] >= len(figures), (
-            f"{where}: {view['painted']} painted canvas(es) of {view['canvases']} for figures {figures}")
+            f"{where}: {view['painted']} painted canvas(es) of {view['canvases']} for figures {figures}"
+        )
         if "status" in view["data"] and "status" in state:
             assert view["data"]["status"] == state["status"], where
         if any(any(row["cells"] for row in t) for t in view["tables"]):
             assert _number_cells(view), f"{where}: tables without a number"
-        if kind == "FitMonitor" and state.get("status") == "finished" and state.get("method") == "mcmc":
+        if (
+            kind == "FitMonitor"
+            and state.get("status") == "finished"
+            and state.get("method") == "mcmc"
+        ):
             rows = [row["data"] for t in view["tables"] for row in t if "chain" in row["data"]]
             assert [(int(r["chain"]), int(r["draws"])) for r in rows] == [
-                (c["chain"], c["draws_done"]) for c in state["chains"]], where
+                (c["chain"], c["draws_done"]) for c in state["chains"]
+            ], where
             assert int(view["data"]["drawsDone"]) == state["progress"]["draws_done"], where
         if kind == "PriorEditor" and (state.get("summary") or {}).get("mean") is not None:
-            means = [float(c["data"]["value"]) for t in view["tables"] for row in t for c in row["cells"]
-                     if c["data"].get("testid") == "mean"]
+            means = [
+                float(c["data"]["value"])
+                for t in view["tables"]
+                for row in t
+                for c in row["cells"]
+                if c["data"].get("testid") == "mean"
+            ]
             assert means == pytest.approx([state["summary"]["mean"]]), where
         if kind == "FleetBoard":
-            rows = [(row["data"]["run"], row["data"]["status"]) for t in view["tables"] for row in t
-                    if "run" in row["data"]]
+            rows = [
+                (row["data"]["run"], row["data"]["status"])
+                for t in view["tables"]
+                for row in t
+                if "run" in row["data"]
+            ]
             assert rows == [(r["run_id"], r["status"]) for r in state["runs"]], where
         if kind == "DecisionExplorer":
             [this] = [row for t in view["tables"] for row in t if "bw-this" in row["cls"].split()]
-            shown = {c["data"]["variable"]: float(c["data"]["value"]) for c in this["cells"] if "variable" in c["data"]}
-            assert shown == pytest.approx({k: float(v) for k, v in state["decision"].items()}), where
+            shown = {
+                c["data"]["variable"]: float(c["data"]["value"])
+                for c in this["cells"]
+                if "variable" in c["data"]
+            }
+            assert shown == pytest.approx({k: float(v) for k, v in state["decision"].items()}), (
+                where
+            )

@@ -10,7 +10,9 @@ import numpy as np
 
 def eight_schools_data() -> tuple[np.ndarray, np.ndarray]:
     """(sigma, y) of posteriordb ``eight_schools`` (the data of ``datasets.eight_schools_noncentered``)."""
-    d = json.loads(files("bayes_widgets.data").joinpath("posteriordb", "eight_schools.json").read_text())
+    d = json.loads(
+        files("bayes_widgets.data").joinpath("posteriordb", "eight_schools.json").read_text()
+    )
     return np.asarray(d["sigma"], float), np.asarray(d["y"], float)
 
 

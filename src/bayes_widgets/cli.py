@@ -63,16 +63,30 @@ class ConfigError(ValueError):
 
 
 TOP_LEVEL = ("data", "model", "fit", "fleets")
-FIT_OPTIONS = ("backend", "draws", "tune", "chains", "cores", "seed", "target_accept", "sampler_kwargs",
-               "keep_warmup")
+FIT_OPTIONS = (
+    "backend",
+    "draws",
+    "tune",
+    "chains",
+    "cores",
+    "seed",
+    "target_accept",
+    "sampler_kwargs",
+    "keep_warmup",
+)
 _NOT_OPTIONS = {"model", "out", "fit", "executor", "on_update", "kind", "future_X"}
 
 
 def _fleet_functions():
     from bayes_widgets.core.fleet import mmm_fleets as mf
 
-    return {"production": mf.production_fleet, "holdout": mf.holdout_fleet, "recovery": mf.recovery_fleet,
-            "stability": mf.stability_fleet, "forecast": mf.forecast_fleet}
+    return {
+        "production": mf.production_fleet,
+        "holdout": mf.holdout_fleet,
+        "recovery": mf.recovery_fleet,
+        "stability": mf.stability_fleet,
+        "forecast": mf.forecast_fleet,
+    }
 
 
 def fleet_options(name: str) -> tuple[str, ...]:
@@ -81,8 +95,11 @@ def fleet_options(name: str) -> tuple[str, ...]:
     import inspect
 
     params = inspect.signature(_fleet_functions()[name]).parameters
-    names = [k for k, p in params.items() if k not in _NOT_OPTIONS
-             and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = [
+        k
+        for k, p in params.items()
+        if k not in _NOT_OPTIONS and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return tuple(["future", *names] if name == "forecast" else names)
 
 
@@ -133,12 +150,17 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
     try:
         config = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("config", f"{config_path.name} is not valid TOML: {_one_line(exc)}") from None
+        raise ConfigError(
+            "config", f"{config_path.name} is not valid TOML: {_one_line(exc)}"
+        ) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise ConfigError("config", f"cannot read {config_path.name} ({_one_line(exc)})") from None
     _unknown("", config, TOP_LEVEL)
 
-    from bayes_widgets.core.mmm import MMMDataError, MMMModel  # PyMC and pymc-marketing: after the file parses
+    from bayes_widgets.core.mmm import (  # PyMC and pymc-marketing: after the file parses
+        MMMDataError,
+        MMMModel,
+    )
     from bayes_widgets.core.validation import FitInputError
 
     base = config_path.parent
@@ -155,8 +177,10 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
     try:
         model = MMMModel(data, **model_options)
     except (MMMDataError, FitInputError) as exc:
-        raise ConfigError(f"model.{exc.field}" if exc.field in allowed else exc.field,
-                          str(exc).removeprefix(f"{exc.field}: ")) from None
+        raise ConfigError(
+            f"model.{exc.field}" if exc.field in allowed else exc.field,
+            str(exc).removeprefix(f"{exc.field}: "),
+        ) from None
     except ValueError as exc:  # e.g. a prior that pymc-marketing refuses
         raise ConfigError("model", _one_line(exc)) from None
 
@@ -165,9 +189,13 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
     fleets = _table("fleets", config.get("fleets"))
     unknown = [name for name in fleets if name not in FLEETS]
     if unknown:
-        raise ConfigError("fleets", f"unknown fleet(s) {sorted(unknown)}; choose from {', '.join(FLEETS)}")
+        raise ConfigError(
+            "fleets", f"unknown fleet(s) {sorted(unknown)}; choose from {', '.join(FLEETS)}"
+        )
     if not fleets:
-        raise ConfigError("fleets", f"no fleet to run; add a [fleets.<name>] table ({', '.join(FLEETS)})")
+        raise ConfigError(
+            "fleets", f"no fleet to run; add a [fleets.<name>] table ({', '.join(FLEETS)})"
+        )
     checked = {}
     for name, options in fleets.items():
         field = f"fleets.{name}"
@@ -176,14 +204,21 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
         try:
             checked[name] = _check_fleet(name, options, model, base)
         except (MMMDataError, FitInputError) as exc:
-            raise ConfigError(f"{field}.{exc.field}" if exc.field in fleet_options(name) else exc.field,
-                              str(exc).removeprefix(f"{exc.field}: ")) from None
+            raise ConfigError(
+                f"{field}.{exc.field}" if exc.field in fleet_options(name) else exc.field,
+                str(exc).removeprefix(f"{exc.field}: "),
+            ) from None
     return config, model, fit, checked
 
 
 def _check_fit(fit: dict) -> dict:
     from bayes_widgets.core.backends import get_backend
-    from bayes_widgets.core.validation import FitInputError, check_positive_int, check_probability, check_seed
+    from bayes_widgets.core.validation import (
+        FitInputError,
+        check_positive_int,
+        check_probability,
+        check_seed,
+    )
 
     _unknown("fit", fit, FIT_OPTIONS)
     try:
@@ -202,7 +237,9 @@ def _check_fit(fit: dict) -> dict:
             if key in fit and not isinstance(fit[key], bool):
                 raise FitInputError(key, f"must be true or false, got {fit[key]!r}")
         if "sampler_kwargs" in fit and not isinstance(fit["sampler_kwargs"], dict):
-            raise FitInputError("sampler_kwargs", f"expected a table, got {fit['sampler_kwargs']!r}")
+            raise FitInputError(
+                "sampler_kwargs", f"expected a table, got {fit['sampler_kwargs']!r}"
+            )
     except FitInputError as exc:
         raise ConfigError(f"fit.{exc.field}", str(exc).removeprefix(f"{exc.field}: ")) from None
     return dict(fit)
@@ -210,13 +247,16 @@ def _check_fit(fit: dict) -> dict:
 
 def _check_fleet(name: str, options: dict, model, base: Path) -> dict:
     """One fleet's options, checked as the fleet function would before any run."""
-    from bayes_widgets.core.mmm import validation as v
-
     import inspect
 
+    from bayes_widgets.core.mmm import validation as v
+
     n = len(model.data)
-    defaults = {k: p.default for k, p in inspect.signature(_fleet_functions()[name]).parameters.items()
-                if p.default is not p.empty}
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(_fleet_functions()[name]).parameters.items()
+        if p.default is not p.empty
+    }
     if name == "production":
         v.check_holdout(options.get("holdout", defaults.get("holdout", 4)), n)
     elif name == "holdout":
@@ -225,15 +265,25 @@ def _check_fleet(name: str, options: dict, model, base: Path) -> dict:
         truth = options.get("truth")
         if truth is not None:
             if not isinstance(truth, dict):
-                raise v.MMMDataError("truth", f"expected a table of shares by channel, got {truth!r}")
+                raise v.MMMDataError(
+                    "truth", f"expected a table of shares by channel, got {truth!r}"
+                )
             missing = [c for c in model.channels if c not in truth]
             if missing:
                 raise v.MMMDataError("truth", f"no true share for channel(s) {', '.join(missing)}")
             for c in model.channels:
-                if isinstance(truth[c], bool) or not isinstance(truth[c], int | float) or not 0 <= truth[c] <= 1:
-                    raise v.MMMDataError("truth", f"{c}: a share must be a number in [0, 1], got {truth[c]!r}")
+                if (
+                    isinstance(truth[c], bool)
+                    or not isinstance(truth[c], int | float)
+                    or not 0 <= truth[c] <= 1
+                ):
+                    raise v.MMMDataError(
+                        "truth", f"{c}: a share must be a number in [0, 1], got {truth[c]!r}"
+                    )
         if "runs" in options:
-            options["runs"] = v.whole_number("runs", options["runs"], minimum=0 if truth is not None else 1)
+            options["runs"] = v.whole_number(
+                "runs", options["runs"], minimum=0 if truth is not None else 1
+            )
         if "seed" in options:
             options["seed"] = v.whole_number("seed", options["seed"], minimum=0)
     elif name == "stability":
@@ -243,20 +293,32 @@ def _check_fleet(name: str, options: dict, model, base: Path) -> dict:
             options["trims"] = v.check_trims(options["trims"], n)
     elif name == "forecast":
         if "future" not in options:
-            raise v.MMMDataError("future", "a forecast fleet needs future = 'path/to/future.csv' "
-                                 "(the weeks to forecast, with their spend and controls)")
+            raise v.MMMDataError(
+                "future",
+                "a forecast fleet needs future = 'path/to/future.csv' "
+                "(the weeks to forecast, with their spend and controls)",
+            )
         try:
             future = _read_csv("future", base, options.pop("future"))
         except ConfigError as exc:
             raise v.MMMDataError(exc.field, str(exc).removeprefix(f"{exc.field}: ")) from None
         try:
-            checked = v.validate_mmm_data(future, date_column=model.date_column, target=None,
-                                          channels=model.channels, controls=model.controls, min_train_rows=1)
+            checked = v.validate_mmm_data(
+                future,
+                date_column=model.date_column,
+                target=None,
+                channels=model.channels,
+                controls=model.controls,
+                min_train_rows=1,
+            )
         except v.MMMDataError as exc:
             raise v.MMMDataError("future", _one_line(exc)) from None
         if checked[model.date_column].iloc[0] <= model.data[model.date_column].iloc[-1]:
-            raise v.MMMDataError("future", f"{model.date_column}: the future dates must come after the last "
-                                 f"date of the data ({model.data[model.date_column].iloc[-1].date()})")
+            raise v.MMMDataError(
+                "future",
+                f"{model.date_column}: the future dates must come after the last "
+                f"date of the data ({model.data[model.date_column].iloc[-1].date()})",
+            )
         options["future_X"] = future
     return options
 
@@ -284,9 +346,13 @@ def run_config(config_path: Path, out: Path) -> int:
         future = options.pop("future_X", None)
         args = (model,) if future is None else (model, future)
         try:
-            results.append(functions[name](*args, out=out / name, fit=fit, on_update=progress, **options))
+            results.append(
+                functions[name](*args, out=out / name, fit=fit, on_update=progress, **options)
+            )
         except (TypeError, ValueError) as exc:
-            if not hasattr(exc, "field"):  # not an input the checks above missed: a bug to see in full
+            if not hasattr(
+                exc, "field"
+            ):  # not an input the checks above missed: a bug to see in full
                 raise
             print(f"error: fleets.{name}: {_one_line(exc)}", file=sys.stderr)
             return 2
@@ -319,20 +385,41 @@ def run_export(notebook: Path, out: Path | None, execute: bool, timeout: int, ke
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bayes-widgets", description="bayes_widgets from the command line")
+    parser = argparse.ArgumentParser(
+        prog="bayes-widgets", description="bayes_widgets from the command line"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    fleet = sub.add_parser("fleet", help="run MMM fleets from a TOML config and write a report",
-                           description=__doc__.split("\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    fleet = sub.add_parser(
+        "fleet",
+        help="run MMM fleets from a TOML config and write a report",
+        description=__doc__.split("\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     fleet.add_argument("config", type=Path, help="the TOML configuration (format above)")
-    fleet.add_argument("--out", type=Path, required=True, help="directory for the runs and report.html")
-    export = sub.add_parser("export", help="write an executed notebook as offline HTML with its widgets",
-                            description=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fleet.add_argument(
+        "--out", type=Path, required=True, help="directory for the runs and report.html"
+    )
+    export = sub.add_parser(
+        "export",
+        help="write an executed notebook as offline HTML with its widgets",
+        description=EXPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     export.add_argument("notebook", type=Path, help="the notebook (.ipynb)")
-    export.add_argument("--out", type=Path, default=None, help="the HTML file to write (default: NOTEBOOK.html)")
-    export.add_argument("--execute", action="store_true",
-                        help="run the notebook first (in its folder) and save its widget state")
-    export.add_argument("--timeout", type=int, default=600, help="seconds per cell under --execute (default 600)")
-    export.add_argument("--kernel", default="", help="kernel under --execute (default: the notebook's)")
+    export.add_argument(
+        "--out", type=Path, default=None, help="the HTML file to write (default: NOTEBOOK.html)"
+    )
+    export.add_argument(
+        "--execute",
+        action="store_true",
+        help="run the notebook first (in its folder) and save its widget state",
+    )
+    export.add_argument(
+        "--timeout", type=int, default=600, help="seconds per cell under --execute (default 600)"
+    )
+    export.add_argument(
+        "--kernel", default="", help="kernel under --execute (default: the notebook's)"
+    )
     args = parser.parse_args(argv)
     if args.command == "export":
         return run_export(args.notebook, args.out, args.execute, args.timeout, args.kernel)

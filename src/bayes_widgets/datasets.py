@@ -13,7 +13,9 @@ import numpy as np
 
 
 def _posteriordb(name: str) -> dict:
-    return json.loads(files("bayes_widgets.data").joinpath("posteriordb", f"{name}.json").read_text())
+    return json.loads(
+        files("bayes_widgets.data").joinpath("posteriordb", f"{name}.json").read_text()
+    )
 
 
 def eight_schools_noncentered():
@@ -27,7 +29,13 @@ def eight_schools_noncentered():
         tau = pm.HalfCauchy("tau", 5)
         theta_trans = pm.Normal("theta_trans", 0, 1, dims="school")
         theta = pm.Deterministic("theta", mu + tau * theta_trans, dims="school")
-        pm.Normal("y", theta, np.asarray(d["sigma"], float), observed=np.asarray(d["y"], float), dims="school")
+        pm.Normal(
+            "y",
+            theta,
+            np.asarray(d["sigma"], float),
+            observed=np.asarray(d["y"], float),
+            dims="school",
+        )
     return model
 
 
@@ -41,7 +49,9 @@ def kidiq_momhsiq():
     with pm.Model(coords={"coef": ["intercept", "mom_hs", "mom_iq"]}) as model:
         beta = pm.Flat("beta", dims="coef")
         sigma = pm.HalfCauchy("sigma", 2.5)
-        pm.Normal("kid_score", pm.math.dot(x, beta), sigma, observed=np.asarray(d["kid_score"], float))
+        pm.Normal(
+            "kid_score", pm.math.dot(x, beta), sigma, observed=np.asarray(d["kid_score"], float)
+        )
     return model
 
 
@@ -95,7 +105,9 @@ def mmm_example_truth() -> dict:
     contributions = {}
     for channel in ("x1", "x2"):
         weights = p["adstock_alpha"][channel] ** np.arange(p["l_max"])
-        adstocked = np.convolve(df[channel].to_numpy(dtype=float), weights / weights.sum())[: len(df)]
+        adstocked = np.convolve(df[channel].to_numpy(dtype=float), weights / weights.sum())[
+            : len(df)
+        ]
         lam = p["saturation_lam"][channel]
         saturated = (1 - np.exp(-lam * adstocked)) / (1 + np.exp(-lam * adstocked))
         contributions[channel] = p["beta"][channel] * saturated

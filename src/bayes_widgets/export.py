@@ -45,9 +45,14 @@ STATE_MIME = "application/vnd.jupyter.widget-state+json"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 RUNTIME_FILE = "html_manager.js"
 MATHJAX_FILE = "mathjax.js"
-INLINED_MODULES = frozenset({
-    "@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output", "anywidget",
-})
+INLINED_MODULES = frozenset(
+    {
+        "@jupyter-widgets/base",
+        "@jupyter-widgets/controls",
+        "@jupyter-widgets/output",
+        "anywidget",
+    }
+)
 """Widget modules the inlined runtime defines; any other would be fetched from a CDN."""
 
 HOW_TO_SAVE_STATE = (
@@ -89,8 +94,13 @@ window.MathJax = {{ resources.bayes_widgets_mathjax_config }};
 # nbconvert's MathJax 2 settings, in MathJax 3's words; no menu and no speech (their
 # accessibility extensions fetch files from a CDN).
 _MATHJAX_CONFIG = {
-    "tex": {"inlineMath": [["$", "$"], ["\\(", "\\)"]], "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
-            "processEscapes": True, "processEnvironments": True, "tags": "ams"},
+    "tex": {
+        "inlineMath": [["$", "$"], ["\\(", "\\)"]],
+        "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
+        "processEscapes": True,
+        "processEnvironments": True,
+        "tags": "ams",
+    },
     "svg": {"fontCache": "global"},
     "options": {"enableMenu": False, "enableEnrichment": False, "enableExplorer": False},
 }
@@ -110,8 +120,13 @@ def widget_state(nb: nbformat.NotebookNode) -> dict[str, Any]:
 
 def widget_views(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     """Every widget view the notebook's outputs display (``{"model_id": ..., ...}``)."""
-    return [o["data"][VIEW_MIME] for c in nb.cells if c.cell_type == "code"
-            for o in c.get("outputs", []) if VIEW_MIME in o.get("data", {})]
+    return [
+        o["data"][VIEW_MIME]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if VIEW_MIME in o.get("data", {})
+    ]
 
 
 CARRIER_ID = ".BokehLibrary"
@@ -121,13 +136,20 @@ _NEEDS_BOKEHJS = re.compile(r"__bayes_widgets_bokeh_([^_\s\"'`]+)__")
 
 def bokehjs_in_state(state: dict[str, Any]) -> bool:
     """Whether saved widget state holds a BokehJS carrier, which gives its page BokehJS."""
-    return any(str(m.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID) for m in state.values())
+    return any(
+        str(m.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID)
+        for m in state.values()
+    )
 
 
 def bokehjs_versions_needed(state: dict[str, Any]) -> set[str]:
     """The BokehJS versions the saved widgets' front ends wait for."""
-    return {v for m in state.values() if not str(m.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID)
-            for v in _NEEDS_BOKEHJS.findall(str(m.get("state", {}).get("_esm", "")))}
+    return {
+        v
+        for m in state.values()
+        if not str(m.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID)
+        for v in _NEEDS_BOKEHJS.findall(str(m.get("state", {}).get("_esm", "")))
+    }
 
 
 def runtime_versions(runtime: str) -> dict[str, str]:
@@ -141,7 +163,9 @@ def _inlined(name: str) -> str:
     code = static_file(name).read_text(encoding="utf-8")
     lower = code.lower()
     if "</script" in lower or ("<!--" in lower and "<script" in lower):
-        raise ExportError(f"{name} cannot be inlined in a <script> element; rebuild it with `npm run build`")
+        raise ExportError(
+            f"{name} cannot be inlined in a <script> element; rebuild it with `npm run build`"
+        )
     return code
 
 
@@ -170,8 +194,9 @@ def _compatible(wanted: str, have: str) -> bool:
     return want[:n] == got[:n]
 
 
-def check_exportable(nb: nbformat.NotebookNode, name: str = "notebook",
-                     versions: dict[str, str] | None = None) -> dict[str, Any]:
+def check_exportable(
+    nb: nbformat.NotebookNode, name: str = "notebook", versions: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The saved widget state, after checking the notebook can be exported offline.
 
     Raises :class:`ExportError` when the notebook has no saved widget state, or when a
@@ -183,16 +208,21 @@ def check_exportable(nb: nbformat.NotebookNode, name: str = "notebook",
     views = widget_views(nb)
     if not state:
         ran = any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
-        why = ("has no saved widget state" if ran else
-               "has no outputs (it was never run, or was saved without outputs) and no saved widget state")
+        why = (
+            "has no saved widget state"
+            if ran
+            else "has no outputs (it was never run, or was saved without outputs) and no saved widget state"
+        )
         shown = f" although it displays {len(views)} widget(s)" if views else ""
         raise ExportError(f"{name} {why}{shown}; {HOW_TO_SAVE_STATE}")
     needed: dict[str, set[str]] = {}
     asked: dict[str, set[str]] = {}
     for model in state.values():
         inner = model.get("state", {})
-        for module, version in ((model.get("model_module"), model.get("model_module_version")),
-                                (inner.get("_view_module"), inner.get("_view_module_version"))):
+        for module, version in (
+            (model.get("model_module"), model.get("model_module_version")),
+            (inner.get("_view_module"), inner.get("_view_module_version")),
+        ):
             if module:
                 wanted = needed if module not in INLINED_MODULES else asked
                 wanted.setdefault(module, set()).add(str(version or "*"))
@@ -200,22 +230,34 @@ def check_exportable(nb: nbformat.NotebookNode, name: str = "notebook",
         listed = ", ".join(f"{m}@{'|'.join(sorted(v))}" for m, v in sorted(needed.items()))
         raise ExportError(
             f"{name} uses widget module(s) {listed}, which an offline page cannot load; the export "
-            f"inlines only {', '.join(sorted(INLINED_MODULES))}")
+            f"inlines only {', '.join(sorted(INLINED_MODULES))}"
+        )
     for module, wanted in sorted(asked.items()):
         have = (versions or {}).get(module)
         off = sorted(w for w in wanted if have and not _compatible(w, have))
         if off:
-            warnings.warn(f"{name}: saved widgets ask for {module} {', '.join(off)}, the page has {have}; "
-                          "they may not render", stacklevel=3)
+            warnings.warn(
+                f"{name}: saved widgets ask for {module} {', '.join(off)}, the page has {have}; "
+                "they may not render",
+                stacklevel=3,
+            )
     missing = [v["model_id"] for v in views if v.get("model_id") not in state]
     if missing:
-        warnings.warn(f"{name}: {len(missing)} widget view(s) refer to models missing from the saved state "
-                      "(closed widgets); they show nothing", stacklevel=3)
+        warnings.warn(
+            f"{name}: {len(missing)} widget view(s) refer to models missing from the saved state "
+            "(closed widgets); they show nothing",
+            stacklevel=3,
+        )
     return state
 
 
-def execute_notebook(nb: nbformat.NotebookNode, cwd: str | os.PathLike[str] | None = None, *,
-                     timeout: int = 600, kernel_name: str = "") -> nbformat.NotebookNode:
+def execute_notebook(
+    nb: nbformat.NotebookNode,
+    cwd: str | os.PathLike[str] | None = None,
+    *,
+    timeout: int = 600,
+    kernel_name: str = "",
+) -> nbformat.NotebookNode:
     """Runs ``nb`` in a fresh kernel (in ``cwd``) and saves its widget state into it.
 
     ``kernel_name`` empty means the notebook's own kernelspec. Raises nbclient's
@@ -224,16 +266,25 @@ def execute_notebook(nb: nbformat.NotebookNode, cwd: str | os.PathLike[str] | No
     from nbclient import NotebookClient
 
     resources = {"metadata": {"path": str(cwd)}} if cwd is not None else {}
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, resources=resources,
-                            store_widget_state=True)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name=kernel_name, resources=resources, store_widget_state=True
+    )
     client.execute()
     return nb
 
 
-def export_html(notebook: str | os.PathLike[str] | nbformat.NotebookNode, out_path: str | os.PathLike[str], *,
-                execute: bool = False, timeout: int = 600, kernel_name: str = "",
-                title: str | None = None, exclude_input: bool = False, theme: str = "light",
-                mathjax: bool | None = None) -> Path:
+def export_html(
+    notebook: str | os.PathLike[str] | nbformat.NotebookNode,
+    out_path: str | os.PathLike[str],
+    *,
+    execute: bool = False,
+    timeout: int = 600,
+    kernel_name: str = "",
+    title: str | None = None,
+    exclude_input: bool = False,
+    theme: str = "light",
+    mathjax: bool | None = None,
+) -> Path:
     """Writes ``notebook`` as one self-contained HTML file whose widgets show their saved state.
 
     ``notebook`` is a path or an nbformat node, executed with its widget state saved
@@ -244,15 +295,17 @@ def export_html(notebook: str | os.PathLike[str] | nbformat.NotebookNode, out_pa
     written. Raises :class:`ExportError` for a file that is not a notebook or a notebook
     without saved widget state, a missing file or anything else than a path or a notebook.
     """
-    from nbconvert import HTMLExporter
     from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
 
     if isinstance(notebook, nbformat.NotebookNode):
         nb = copy.deepcopy(notebook) if execute else notebook
         label, name, cwd = "notebook", title or "notebook", None
     else:
         if not isinstance(notebook, str | os.PathLike):
-            raise ExportError(f"notebook: expected a path or an nbformat notebook, got {type(notebook).__name__}")
+            raise ExportError(
+                f"notebook: expected a path or an nbformat notebook, got {type(notebook).__name__}"
+            )
         path = Path(notebook)
         if not path.is_file():
             raise ExportError(f"notebook: no such notebook file: {path}")
@@ -281,9 +334,12 @@ def export_html(notebook: str | os.PathLike[str] | nbformat.NotebookNode, out_pa
     if needed and not bokehjs_in_state(state):
         version, _ = bokehjs_bundle()
         if needed != {version}:
-            warnings.warn(f"{label}: its widgets need BokehJS {', '.join(sorted(needed))}, this bayes_widgets "
-                          f"has BokehJS {version}; their figures will not render (run the notebook again with "
-                          "this version to export it)", stacklevel=2)
+            warnings.warn(
+                f"{label}: its widgets need BokehJS {', '.join(sorted(needed))}, this bayes_widgets "
+                f"has BokehJS {version}; their figures will not render (run the notebook again with "
+                "this version to export it)",
+                stacklevel=2,
+            )
         resources["bayes_widgets_bokehjs"] = _inlined(BOKEHJS_FILE)
     if has_math(nb) if mathjax is None else mathjax:
         resources["bayes_widgets_mathjax"] = _inlined(MATHJAX_FILE)

@@ -125,7 +125,9 @@ def _register_magics(ip) -> None:
             result = self.shell.run_cell(cell)
             if not result.success:
                 return None
-            new = {k: v for k, v in ns.items() if isinstance(v, pm.Model) and before.get(k) != id(v)}
+            new = {
+                k: v for k, v in ns.items() if isinstance(v, pm.Model) and before.get(k) != id(v)
+            }
             name = options.pop("model", None) or (words[0] if words else None)
             if name is not None:
                 if name not in new and not isinstance(ns.get(name), pm.Model):
@@ -135,7 +137,9 @@ def _register_magics(ip) -> None:
                 model = next(iter(new.values()))
             else:
                 found = sorted(new) or "none"
-                raise ValueError(f"%%fit: the cell must define one PyMC model (found {found}); pick one with model=NAME")
+                raise ValueError(
+                    f"%%fit: the cell must define one PyMC model (found {found}); pick one with model=NAME"
+                )
             monitor = FitMonitor(model, **options)
             ns["monitor"] = monitor
             return monitor
@@ -182,7 +186,8 @@ def unload(ip) -> None:
                 del table[key]
     for key, func in deferred_before.items():
         if key not in fmt.deferred_printers and not any(
-            getattr(t, "__module__", None) == key[0] and t.__name__ == key[1] for t in fmt.type_printers
+            getattr(t, "__module__", None) == key[0] and t.__name__ == key[1]
+            for t in fmt.type_printers
         ):
             fmt.deferred_printers[key] = func
     for key, func in types_before.items():

@@ -26,9 +26,11 @@ def fast_mode() -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(f"{FAST_ENV}={os.environ[FAST_ENV]!r}: expected one of 1/0, true/false, yes/no, on/off")
+    raise ValueError(
+        f"{FAST_ENV}={os.environ[FAST_ENV]!r}: expected one of 1/0, true/false, yes/no, on/off"
+    )
 
 
-def choose(full: T, fast: T) -> T:
+def choose[T](full: T, fast: T) -> T:
     """``full`` normally, ``fast`` under ``BAYES_WIDGETS_FAST=1``."""
     return fast if fast_mode() else full

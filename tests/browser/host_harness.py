@@ -159,7 +159,15 @@ long_fit
 """
 
 EVERY_WIDGET_CELLS: tuple[str, ...] = (
-    SCHOOLS, MODEL_CARD, PRIOR, LIVE_FIT, EXPLORER, DECISION, PREDICTION, FLEET, HIERARCHICAL,
+    SCHOOLS,
+    MODEL_CARD,
+    PRIOR,
+    LIVE_FIT,
+    EXPLORER,
+    DECISION,
+    PREDICTION,
+    FLEET,
+    HIERARCHICAL,
     LONG_FIT,
 )
 """Cells of the notebook with every widget, in order; each widget is its cell's last
@@ -181,7 +189,11 @@ on a click)."""
 
 def write_ipynb(path: Path, cells: tuple[str, ...] = EVERY_WIDGET_CELLS) -> Path:
     nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
     return path
 
@@ -191,10 +203,17 @@ def write_marimo(path: Path, cells: tuple[str, ...] = EVERY_WIDGET_CELLS) -> Pat
     its code, and shows its last expression."""
     import marimo
 
-    parts = ["import marimo", "", f'__generated_with = "{marimo.__version__}"',
-             'app = marimo.App(width="medium")', ""]
+    parts = [
+        "import marimo",
+        "",
+        f'__generated_with = "{marimo.__version__}"',
+        'app = marimo.App(width="medium")',
+        "",
+    ]
     for code in cells:
-        body = "\n".join(("    " + line) if line.strip() else "" for line in code.rstrip().splitlines())
+        body = "\n".join(
+            ("    " + line) if line.strip() else "" for line in code.rstrip().splitlines()
+        )
         parts += ["", "@app.cell", "def _():", body, "    return", ""]
     parts += ["", 'if __name__ == "__main__":', "    app.run()", ""]
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -244,8 +263,10 @@ def unpainted(widgets: list[dict[str, Any]]) -> list[str]:
     bad = []
     for w in widgets:
         if w["unavailable"] or w["painted"] < MIN_PAINTED.get(w["kind"], 1):
-            bad.append(f"{w['kind']}: {w['painted']}/{w['canvases']} canvases painted"
-                       f"{'; ' + w['unavailable'] if w['unavailable'] else ''}")
+            bad.append(
+                f"{w['kind']}: {w['painted']}/{w['canvases']} canvases painted"
+                f"{'; ' + w['unavailable'] if w['unavailable'] else ''}"
+            )
     return bad
 
 
@@ -275,7 +296,9 @@ class HostServer:
     pages, ends the server's process group and leaves its log in the artifacts folder.
     """
 
-    def __init__(self, host: str, notebook: Path, browser: Browser, env: dict[str, str] | None = None):
+    def __init__(
+        self, host: str, notebook: Path, browser: Browser, env: dict[str, str] | None = None
+    ):
         if host not in HOSTS:
             raise ValueError(f"host must be one of {HOSTS}, not {host!r}")
         self.host = host
@@ -295,11 +318,15 @@ class HostServer:
         for d in (home / "config", data, home / "runtime", home / "ipython", home / "cache"):
             d.mkdir(parents=True, exist_ok=True)
         # Voila's kernels: the test interpreter, found first via JUPYTER_PATH
-        _write_json(data / "kernels" / "python3" / "kernel.json", {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (ipykernel)", "language": "python",
-            "metadata": {"debugger": False},
-        })
+        _write_json(
+            data / "kernels" / "python3" / "kernel.json",
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "metadata": {"debugger": False},
+            },
+        )
         env = dict(os.environ)
         for key in ("JUPYTER_PREFER_ENV_PATH", "JUPYTERLAB_DIR", "JUPYTER_PLATFORM_DIRS"):
             env.pop(key, None)
@@ -321,23 +348,51 @@ class HostServer:
 
     def _command(self) -> list[str]:
         if self.host == "marimo":
-            return [sys.executable, "-m", "marimo", "run", str(self.notebook), "--headless",
-                    "--host", "127.0.0.1", "--port", str(self.port), "--no-token",
-                    "--no-sandbox", "--session-ttl", "0"]
-        return [sys.executable, "-m", "voila", str(self.notebook), "--no-browser",
-                "--Voila.ip=127.0.0.1", f"--port={self.port}", "--Voila.port_retries=0",
-                "--show_tracebacks=True"]
+            return [
+                sys.executable,
+                "-m",
+                "marimo",
+                "run",
+                str(self.notebook),
+                "--headless",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-token",
+                "--no-sandbox",
+                "--session-ttl",
+                "0",
+            ]
+        return [
+            sys.executable,
+            "-m",
+            "voila",
+            str(self.notebook),
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            f"--port={self.port}",
+            "--Voila.port_retries=0",
+            "--show_tracebacks=True",
+        ]
 
-    def start(self, timeout: float = 60.0) -> "HostServer":
+    def start(self, timeout: float = 60.0) -> HostServer:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                self._command(), cwd=self.notebook.parent, env=self._env(), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                self._command(),
+                cwd=self.notebook.parent,
+                env=self._env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.host} exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.host} exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(self._ready_url(), timeout=2):
                     return self
@@ -378,7 +433,7 @@ class HostServer:
         for context in self._contexts:
             try:
                 context.close()
-            except Exception:  # noqa: BLE001 - best effort on teardown
+            except Exception:
                 pass
         self._contexts = []
 
@@ -403,8 +458,12 @@ def screenshot_full(page: Page, name: str) -> Path:
 
 
 def dump(widgets: list[dict[str, Any]]) -> str:
-    return json.dumps([{k: w[k] for k in ("kind", "painted", "canvases", "unavailable", "error")}
-                       for w in widgets])
+    return json.dumps(
+        [
+            {k: w[k] for k in ("kind", "painted", "canvases", "unavailable", "error")}
+            for w in widgets
+        ]
+    )
 
 
 # -- checks shared by the host tests ----------------------------------------------------
@@ -421,8 +480,11 @@ def wait_every_widget_painted(page: Page, timeout: float = 150.0) -> list[dict[s
     def ready() -> bool:
         seen[:] = widgets_on_page(page)
         kinds = sorted({w["kind"] for w in seen})
-        return (kinds == sorted(KINDS) and len(seen) == len(KINDS) + 1
-                and (not unpainted(seen) or any(w["error"] for w in seen)))
+        return (
+            kinds == sorted(KINDS)
+            and len(seen) == len(KINDS) + 1
+            and (not unpainted(seen) or any(w["error"] for w in seen))
+        )
 
     from tests.polling import wait_for
 
@@ -434,8 +496,9 @@ def check_every_widget(page: Page, host: str) -> None:
     """Every widget is shown with data: its figures painted, no "Plot unavailable", no
     inline error; the first fit reaches "finished" with its summary and trace figure."""
     widgets = wait_every_widget_painted(page)
-    assert sorted(w["kind"] for w in widgets) == sorted(
-        [*KINDS, "fit_monitor"]), dump(widgets)  # two monitors: the live fit and the long one
+    assert sorted(w["kind"] for w in widgets) == sorted([*KINDS, "fit_monitor"]), dump(
+        widgets
+    )  # two monitors: the live fit and the long one
     assert [w for w in widgets if w["error"]] == [], dump(widgets)
     assert unpainted(widgets) == [], unpainted(widgets)
     first = page.locator(MONITOR).first
@@ -481,20 +544,27 @@ def check_long_fit_controls(page: Page, host: str) -> dict[str, float]:
 
     root = page.locator(MONITOR).last
     root.scroll_into_view_if_needed()
-    assert wait_for(lambda: root.get_attribute("data-status") == "sampling" and _draws(root) > 0,
-                    timeout=120, step=0.2), root.get_attribute("data-status")
+    assert wait_for(
+        lambda: root.get_attribute("data-status") == "sampling" and _draws(root) > 0,
+        timeout=120,
+        step=0.2,
+    ), root.get_attribute("data-status")
     # draws and the live trace rise while it samples
     figure = root.locator("[data-testid=figure]")
     assert wait_for(lambda: figure.get_attribute("data-rendered") == "true", timeout=120, step=0.2)
     start, received = _draws(root), int(figure.get_attribute("data-received") or 0)
-    assert wait_for(lambda: _draws(root) > start, timeout=30, step=0.1), "the draw count did not rise"
-    assert wait_for(lambda: int(figure.get_attribute("data-received") or 0) > received, timeout=30,
-                    step=0.1), "the live trace received no new points"
+    assert wait_for(lambda: _draws(root) > start, timeout=30, step=0.1), (
+        "the draw count did not rise"
+    )
+    assert wait_for(
+        lambda: int(figure.get_attribute("data-received") or 0) > received, timeout=30, step=0.1
+    ), "the live trace received no new points"
     assert root.get_attribute("data-status") == "sampling"
     total = int(root.get_attribute("data-total") or 0)
     assert _draws(root) < 0.8 * total, (
         f"the long fit is nearly over ({_draws(root)} of {total} draws): an earlier check took too "
-        "long to leave time for the controls")
+        "long to leave time for the controls"
+    )
     with tall_viewport(page):
         root.screenshot(path=str(artifacts_dir() / f"host_{host}_fit_monitor_live.png"))
 

@@ -23,8 +23,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
@@ -382,10 +383,13 @@ class JupyterServer:
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 60.0) -> "JupyterServer":
+    def start(self, timeout: float = 60.0) -> JupyterServer:
         """Start ``jupyter lab`` (or ``notebook``) and wait until ``/api/status`` answers."""
         cmd = [
-            sys.executable, "-m", "jupyter", self.app,
+            sys.executable,
+            "-m",
+            "jupyter",
+            self.app,
             "--ip=127.0.0.1",
             f"--port={self.port}",
             "--ServerApp.port_retries=0",
@@ -402,14 +406,16 @@ class JupyterServer:
             "--JupyterNotebookApp.expose_app_in_browser=True",
         ]
         env = self._env()
-        log = open(self.log_path, "wb")
-        try:
+        with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                cmd, cwd=self.root_dir, env=env, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cmd,
+                cwd=self.root_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        finally:
-            log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -24,8 +24,15 @@ FIT = {"draws": 60, "tune": 60, "chains": 2, "seed": 1}
 def case_study() -> MMMModel:
     df = mmm_case_study(None).iloc[-161:].reset_index(drop=True)
     channels = [c for c in df.columns if c.startswith("mdsp_")]
-    return MMMModel(df, target="sales", date_column="wk_strt_dt", channels=channels,
-                    controls=["me_ics_all", "me_gas_dpg"], lag_max=8, yearly_seasonality=2)
+    return MMMModel(
+        df,
+        target="sales",
+        date_column="wk_strt_dt",
+        channels=channels,
+        controls=["me_ics_all", "me_gas_dpg"],
+        lag_max=8,
+        yearly_seasonality=2,
+    )
 
 
 @pytest.mark.slow
@@ -36,14 +43,25 @@ def test_four_fleets_on_the_case_study_and_their_report(tmp_path, browser):
         mf.production_fleet(model, out=tmp_path / "production", fit=FIT, executor=one),
         mf.holdout_fleet(model, horizons=[8, 12], out=tmp_path / "holdout", fit=FIT, executor=one),
         mf.recovery_fleet(model, runs=1, out=tmp_path / "recovery", fit=FIT, executor=one),
-        mf.stability_fleet(model, seeds=[1], trims=[0, 26], out=tmp_path / "stability", fit=FIT, executor=one),
+        mf.stability_fleet(
+            model, seeds=[1], trims=[0, 26], out=tmp_path / "stability", fit=FIT, executor=one
+        ),
     ]
     for fleet in fleets:
         table = fleet.summary()
         assert (table["status"] == "done").all(), (fleet.kind, table.get("error"))
     production = fleets[0].summary().iloc[0]
-    for key in ("train_mape", "test_mape", "test_nrmse", "test_r2", "test_crps", "divergences", "rhat_max",
-                "ess_bulk_min", "max_treedepth_hits"):
+    for key in (
+        "train_mape",
+        "test_mape",
+        "test_nrmse",
+        "test_r2",
+        "test_crps",
+        "divergences",
+        "rhat_max",
+        "ess_bulk_min",
+        "max_treedepth_hits",
+    ):
         assert np.isfinite(float(production[key])), key
     assert production["train_rows"] == 157
     recovery = fleets[2].summary().iloc[0]
@@ -63,7 +81,9 @@ def test_four_fleets_on_the_case_study_and_their_report(tmp_path, browser):
     page.wait_for_timeout(500)
     assert [u for u in requests if not u.startswith("file:")] == []
     assert errors == []
-    assert page.locator("table.bw-table").count() == 5  # a summary per fleet and the stability spread
+    assert (
+        page.locator("table.bw-table").count() == 5
+    )  # a summary per fleet and the stability spread
     canvases = page.locator("canvas").count()
     assert canvases >= 4, canvases  # the fleets' plots were drawn
     page.close()

@@ -3,6 +3,8 @@ read from the rendered page."""
 
 from __future__ import annotations
 
+import itertools
+
 from playwright.sync_api import Page, expect
 
 from .jupyter_harness import bokeh_plots_js, relevant_console_errors, save_screenshot, wait_until
@@ -46,20 +48,28 @@ def paints(page: Page) -> int:
 
 
 def sliders(page: Page) -> tuple[float, ...]:
-    return tuple(float(page.locator(f"{EXPLORER} [data-testid=slider-{n}]").input_value()) for n in NAMES)
+    return tuple(
+        float(page.locator(f"{EXPLORER} [data-testid=slider-{n}]").input_value()) for n in NAMES
+    )
 
 
 def row_values(page: Page, label: str) -> tuple[float, ...]:
     row = page.locator(f"{EXPLORER} tr[data-label='{label}']")
-    return tuple(float(row.locator(f"td[data-variable={n}]").get_attribute("data-value")) for n in NAMES)
+    return tuple(
+        float(row.locator(f"td[data-variable={n}]").get_attribute("data-value")) for n in NAMES
+    )
 
 
 def open_explorer(notebook_page) -> Page:
     page = notebook_page("decision_explorer.ipynb", app="lab", run_all=True)
     explorer = page.locator(EXPLORER)
     expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
-    expect(explorer.locator("[data-testid=outcome-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-    expect(explorer.locator("[data-testid=frontier-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=outcome-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
+    expect(explorer.locator("[data-testid=frontier-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     return page
 
 
@@ -73,7 +83,9 @@ def test_opens_at_the_optimum_and_a_mouse_drag_redraws_all_along(notebook_page):
     assert explorer.locator("tr[data-label='naive (means)']").count() == 1
     assert explorer.locator("tr[data-label='equal split']").count() == 1
     start = expected(page)
-    assert float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")) == start
+    assert (
+        float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")) == start
+    )
     # drag order_1 (the cheap supplier) from near its upper bound to near zero with the mouse
     slider = explorer.locator("[data-testid=slider-order_1]")
     box = explorer.locator("[data-testid=value-order_1]")
@@ -93,12 +105,24 @@ def test_opens_at_the_optimum_and_a_mouse_drag_redraws_all_along(notebook_page):
     assert len(set(values)) >= 0.8 * len(values) and values == sorted(values, reverse=True), values
     assert len({p for _, p in seen}) >= 5 and seen[-1][1] > before, seen
     final = values[-1]
-    assert wait_until(lambda: float(explorer.locator("tr[data-label='this decision'] td[data-variable=order_1]")
-                                    .get_attribute("data-value")) == final, timeout=30)
-    assert float(explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")) == expected(page)
+    assert wait_until(
+        lambda: (
+            float(
+                explorer.locator(
+                    "tr[data-label='this decision'] td[data-variable=order_1]"
+                ).get_attribute("data-value")
+            )
+            == final
+        ),
+        timeout=30,
+    )
+    assert float(
+        explorer.locator("[data-testid=outcome-figure]").get_attribute("data-mean")
+    ) == expected(page)
     # away from the optimum the naive decision does better, and the page says so
-    expect(explorer.locator("[data-testid=advice]")).to_contain_text("naive (means) decision is better",
-                                                                     timeout=30_000)
+    expect(explorer.locator("[data-testid=advice]")).to_contain_text(
+        "naive (means) decision is better", timeout=30_000
+    )
     expect(explorer.locator("[data-testid=advice]")).to_contain_text("press Optimise")
     explorer.locator("[data-testid=optimise]").click()
     assert wait_until(lambda: sliders(page) == best, timeout=60), (sliders(page), best)
@@ -111,11 +135,17 @@ def test_opens_at_the_optimum_and_a_mouse_drag_redraws_all_along(notebook_page):
     cvars = [float(v) for v in fig.get_attribute("data-cvars").split(",")]
     means = [float(v) for v in fig.get_attribute("data-means").split(",")]
     assert cvars == sorted(cvars) and means == sorted(means, reverse=True), (cvars, means)
-    explorer.screenshot(path=str(save_screenshot(page, "decision_explorer").with_name("decision_explorer_widget.png")))
+    explorer.screenshot(
+        path=str(
+            save_screenshot(page, "decision_explorer").with_name("decision_explorer_widget.png")
+        )
+    )
     assert relevant_console_errors(page) == []
 
 
-def test_a_drag_paints_every_position_from_the_slider_s_slice_and_the_kernel_gets_the_last(notebook_page):
+def test_a_drag_paints_every_position_from_the_slider_s_slice_and_the_kernel_gets_the_last(
+    notebook_page,
+):
     """Once the pointer has come to a slider, the kernel has summarised its every position:
     a drag then repaints the histogram and the statistics on each move without waiting for
     the kernel, the kernel gets the position let go of, and its summary is the same."""
@@ -141,8 +171,17 @@ def test_a_drag_paints_every_position_from_the_slider_s_slice_and_the_kernel_get
     page.mouse.up()
     final = seen[-1][0]
     assert wait_until(lambda: evaluations(page) == kernel_evaluations + 1, timeout=30)
-    assert wait_until(lambda: float(explorer.locator("tr[data-label='this decision'] td[data-variable=order_2]")
-                                    .get_attribute("data-value")) == final, timeout=30)
+    assert wait_until(
+        lambda: (
+            float(
+                explorer.locator(
+                    "tr[data-label='this decision'] td[data-variable=order_2]"
+                ).get_attribute("data-value")
+            )
+            == final
+        ),
+        timeout=30,
+    )
     assert expected(page) == shown  # the kernel's summary of the position is the one painted
     # a drag that ends where it began fires no change event: the kernel still hears of it
     page.mouse.move(b["x"] + 0.9 * b["width"], y)
@@ -183,7 +222,9 @@ def test_boxes_apply_on_enter_and_tab_and_bad_entries_are_refused_inline(noteboo
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.press("Backspace")
     page.keyboard.press("Enter")
-    expect(explorer.locator("[data-testid=input-error]")).to_have_text("order_0: enter a number", timeout=10_000)
+    expect(explorer.locator("[data-testid=input-error]")).to_have_text(
+        "order_0: enter a number", timeout=10_000
+    )
     expect(box).to_have_value("")
     page.wait_for_timeout(500)
     assert evaluations(page) == n
@@ -191,8 +232,9 @@ def test_boxes_apply_on_enter_and_tab_and_bad_entries_are_refused_inline(noteboo
     page.keyboard.type("500")
     page.keyboard.press("Enter")
     expect(explorer.locator("[data-testid=input-error]")).to_be_hidden(timeout=10_000)
-    expect(explorer.locator("[data-testid=error]")).to_contain_text("x.order_0: 500 is outside its bounds",
-                                                                    timeout=30_000)
+    expect(explorer.locator("[data-testid=error]")).to_contain_text(
+        "x.order_0: 500 is outside its bounds", timeout=30_000
+    )
     expect(box).to_have_value("20", timeout=10_000)
     assert evaluations(page) == n
     page.keyboard.press("ControlOrMeta+a")
@@ -205,7 +247,9 @@ def test_boxes_apply_on_enter_and_tab_and_bad_entries_are_refused_inline(noteboo
 
 def x_extent(explorer) -> tuple[float, float]:
     """The outcome plot's extent as the page set it (what the axes span, before padding)."""
-    lo, hi = explorer.locator("[data-testid=outcome-figure]").get_attribute("data-x-range").split(",")
+    lo, hi = (
+        explorer.locator("[data-testid=outcome-figure]").get_attribute("data-x-range").split(",")
+    )
     return float(lo), float(hi)
 
 
@@ -216,7 +260,9 @@ def test_a_stock_decision_reads_plainly(notebook_page):
     while the slider is held."""
     page = open_explorer(notebook_page)
     explorer = page.locator(STOCK)
-    expect(explorer.locator("[data-testid=frontier-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=frontier-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     # the optimum line: the objective in the menu's words, "converged" said once
     note = explorer.locator("[data-testid=optimum]").inner_text()
     menu = explorer.locator("[data-testid=objective] option:checked").inner_text()
@@ -225,18 +271,26 @@ def test_a_stock_decision_reads_plainly(notebook_page):
     # the plot spans the outcomes (profits far above 0), not 0 and the loss band
     plot = explorer.evaluate(_JS_OUTCOME_PLOT)
     bars, outline = plot["glyphs"]["hist"], plot["glyphs"]["reference_outline"]
-    assert outline["type"] == "Line" and bars["type"] == "Quad", plot  # an outline, the bars stay visible
+    assert outline["type"] == "Line" and bars["type"] == "Quad", (
+        plot
+    )  # an outline, the bars stay visible
     data_lo, data_hi = min(bars["lo"], outline["lo"]), max(bars["hi"], outline["hi"])
     assert plot["start"] > 0 and data_lo > 100, plot
     assert (data_hi - data_lo) / (plot["end"] - plot["start"]) > 0.85, plot
     keys = explorer.locator("[data-testid=outcome-legend] [data-key]")
-    assert keys.evaluate_all("els => els.map((e) => e.dataset.key)") == ["current", "reference", "mean", "cvar"]
+    assert keys.evaluate_all("els => els.map((e) => e.dataset.key)") == [
+        "current",
+        "reference",
+        "mean",
+        "cvar",
+    ]
     expect(explorer.locator("[data-testid=outcome-legend]")).to_contain_text("naive (means)")
     # the risk–return legend lists what is drawn: before Risk–return, a hint instead of the curve
     legend = explorer.locator("[data-testid=frontier-legend]")
     expect(legend.locator("[data-key=frontier]")).to_have_count(0)
     expect(legend.locator("[data-testid=frontier-hint]")).to_have_text(
-        "press Risk–return for the optimum per risk preference")
+        "press Risk–return for the optimum per risk preference"
+    )
     # each variable's slider, box and bounds side by side, the boxes in one column
     lefts = []
     for day in DAYS:
@@ -264,15 +318,26 @@ def test_a_stock_decision_reads_plainly(notebook_page):
     page.wait_for_timeout(300)
     seen.append(x_extent(explorer))  # still held: nothing narrows
     widest = seen[-1]
-    assert all(a[0] >= b_[0] and a[1] <= b_[1] for a, b_ in zip(seen, seen[1:])), seen
-    assert widest[0] < start[0] - 20, (start, widest)  # little stock for day 1: lower profits came into view
+    assert all(a[0] >= b_[0] and a[1] <= b_[1] for a, b_ in itertools.pairwise(seen)), seen
+    assert widest[0] < start[0] - 20, (
+        start,
+        widest,
+    )  # little stock for day 1: lower profits came into view
     page.mouse.up()
-    assert wait_until(lambda: x_extent(explorer)[0] > widest[0] + 0.5 * (start[0] - widest[0]), timeout=30), (
-        start, widest, x_extent(explorer))
+    assert wait_until(
+        lambda: x_extent(explorer)[0] > widest[0] + 0.5 * (start[0] - widest[0]), timeout=30
+    ), (start, widest, x_extent(explorer))
     # Risk–return: the curve and its legend entry appear, the hint goes
     explorer.locator("[data-testid=frontier-button]").click()
-    expect(legend.locator("[data-key=frontier]")).to_have_text("optimum per risk preference", timeout=60_000)
+    expect(legend.locator("[data-key=frontier]")).to_have_text(
+        "optimum per risk preference", timeout=60_000
+    )
     expect(legend.locator("[data-testid=frontier-hint]")).to_have_count(0)
-    explorer.screenshot(path=str(save_screenshot(page, "decision_explorer_stock").with_name(
-        "decision_explorer_stock_widget.png")))
+    explorer.screenshot(
+        path=str(
+            save_screenshot(page, "decision_explorer_stock").with_name(
+                "decision_explorer_stock_widget.png"
+            )
+        )
+    )
     assert relevant_console_errors(page) == []

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 import pytest
@@ -44,7 +45,9 @@ STDERR_LINES = 2
 # A markdown heading that introduces cells showing bad input on purpose ("## Bad input
 # is shown inline"); a cell can also say so with the tag SHOWS_ERROR_TAG.
 DELIBERATE_ERROR_HEADING = re.compile(
-    r"\b(bad|invalid|wrong|malformed)\b[^.\n]*\b(input|value|data|option|argument)s?\b", re.IGNORECASE)
+    r"\b(bad|invalid|wrong|malformed)\b[^.\n]*\b(input|value|data|option|argument)s?\b",
+    re.IGNORECASE,
+)
 SHOWS_ERROR_TAG = "bw-shows-error"
 # Cells tagged so (nbclient's convention) may end with an exception.
 RAISES_TAG = "raises-exception"
@@ -177,14 +180,18 @@ def deliberate_error_cells(nb: nbformat.NotebookNode) -> set[int]:
             lines = [ln for ln in cell.source.splitlines() if ln.lstrip().startswith("#")]
             if lines:
                 heading = lines[-1]
-        elif cell.cell_type == "code" and (DELIBERATE_ERROR_HEADING.search(heading)
-                                           or SHOWS_ERROR_TAG in cell.get("metadata", {}).get("tags", [])):
+        elif cell.cell_type == "code" and (
+            DELIBERATE_ERROR_HEADING.search(heading)
+            or SHOWS_ERROR_TAG in cell.get("metadata", {}).get("tags", [])
+        ):
             out.add(i)
     return out
 
 
 def raising_cells(nb: nbformat.NotebookNode) -> set[int]:
-    return {i for i, c in enumerate(nb.cells) if RAISES_TAG in c.get("metadata", {}).get("tags", [])}
+    return {
+        i for i, c in enumerate(nb.cells) if RAISES_TAG in c.get("metadata", {}).get("tags", [])
+    }
 
 
 def _has_number(texts: list[str]) -> bool:
@@ -198,7 +205,11 @@ def widget_problems(w: dict[str, Any], deliberate: bool) -> list[str]:
         return [f"{where}: not visible ({w['width']}x{w['height']})"]
     if deliberate:
         # the notebook shows bad input here: the widget must say what is wrong, inline
-        return [] if w["errors"] else [f"{where}: meant to show an inline error, shows none: {w['text']!r}"]
+        return (
+            []
+            if w["errors"]
+            else [f"{where}: meant to show an inline error, shows none: {w['text']!r}"]
+        )
     problems = [f"{where}: inline error {e!r}" for e in w["errors"]]
     for slot in FIGURE_SLOTS.get(w["module"], ()):
         s = w["slots"].get(slot)
@@ -218,13 +229,20 @@ def widget_problems(w: dict[str, Any], deliberate: bool) -> list[str]:
     if w["module"] == "fit_monitor":
         if data.get("status") != "finished":
             problems.append(f"{where}: status {data.get('status')!r}, not finished")
-        elif data.get("method") != "svi" and (int(data.get("drawsDone") or 0) == 0
-                                              or data.get("drawsDone") != data.get("total")):
+        elif data.get("method") != "svi" and (
+            int(data.get("drawsDone") or 0) == 0 or data.get("drawsDone") != data.get("total")
+        ):
             problems.append(f"{where}: {data.get('drawsDone')} of {data.get('total')} draws")
     elif w["module"] == "fleet_board":
-        if int(data.get("done") or 0) == 0 or data.get("failed") != "0" or data.get("running") != "0":
-            problems.append(f"{where}: runs done/failed/running = "
-                            f"{data.get('done')}/{data.get('failed')}/{data.get('running')}")
+        if (
+            int(data.get("done") or 0) == 0
+            or data.get("failed") != "0"
+            or data.get("running") != "0"
+        ):
+            problems.append(
+                f"{where}: runs done/failed/running = "
+                f"{data.get('done')}/{data.get('failed')}/{data.get('running')}"
+            )
     elif w["module"] == "decision_explorer" and data.get("status") != "idle":
         problems.append(f"{where}: status {data.get('status')!r}, not idle")
     return problems
@@ -233,8 +251,10 @@ def widget_problems(w: dict[str, Any], deliberate: bool) -> list[str]:
 def page_problems(state: dict[str, Any], nb: nbformat.NotebookNode) -> list[str]:
     problems = []
     if len(state["cells"]) != len(nb.cells) or state["domCells"] != len(nb.cells):
-        problems.append(f"{len(nb.cells)} cells in the notebook, {len(state['cells'])} in the page model, "
-                        f"{state['domCells']} in the DOM")
+        problems.append(
+            f"{len(nb.cells)} cells in the notebook, {len(state['cells'])} in the page model, "
+            f"{state['domCells']} in the DOM"
+        )
     allowed = raising_cells(nb)
     for i, cell in enumerate(state["cells"]):
         if cell["type"] != "code":
@@ -306,8 +326,9 @@ def record_duration(name: str, seconds: float) -> None:
     path.write_text(json.dumps(durations, indent=1, sort_keys=True))
 
 
-def run_and_check_example(server: JupyterServer, notebook: Path, app: str, shot: str,
-                          crops: bool = True) -> dict[str, Any]:
+def run_and_check_example(
+    server: JupyterServer, notebook: Path, app: str, shot: str, crops: bool = True
+) -> dict[str, Any]:
     """Opens ``notebook`` in ``app``, runs every cell and checks the rendered page; returns
     the page state, with ``seconds`` (the run's wall time) and ``page``."""
     nb = nbformat.read(notebook, as_version=4)
@@ -335,7 +356,9 @@ def run_and_check_example(server: JupyterServer, notebook: Path, app: str, shot:
     held = page.evaluate(_JS_HELD_RANGES)
     assert not held, f"{notebook.name}: figures with data still on their provisional range: {held}"
     bokeh = console_warnings(page, r"^\[bokeh\b")
-    assert not bokeh, f"{notebook.name}: {len(bokeh)} BokehJS warnings, e.g. {sorted(set(bokeh))[:5]}"
+    assert not bokeh, (
+        f"{notebook.name}: {len(bokeh)} BokehJS warnings, e.g. {sorted(set(bokeh))[:5]}"
+    )
     if crops:
         save_widget_crops(page, state, nb)
     return {**state, "seconds": seconds, "page": page}

@@ -8,8 +8,8 @@ import bokeh
 from playwright.sync_api import Locator, Page, expect
 
 from .jupyter_harness import (
-    cell_is_running,
     bokeh_plots_js,
+    cell_is_running,
     relevant_console_errors,
     save_screenshot,
     start_all_cells,
@@ -91,7 +91,6 @@ def stable_for(page: Page, seconds: float) -> bool:
     return draws_done(page) == before
 
 
-
 def test_draws_rise_live_while_the_cell_runs(notebook_page):
     page = notebook_page("fit_live.ipynb", app="lab")
     start_all_cells(page)
@@ -125,17 +124,29 @@ def test_draws_rise_live_while_the_cell_runs(notebook_page):
         return False
 
     assert wait_until(grew, timeout=120), "the live trace received no new points"
-    assert status_at_growth == ["sampling"], f"the trace only grew once the fit was {status_at_growth}"
+    assert status_at_growth == ["sampling"], (
+        f"the trace only grew once the fit was {status_at_growth}"
+    )
     assert int(figure.get_attribute("data-points")) > 0
     # running R-hat appears while sampling, before the fit ends; and once draws after
     # tuning stream in, the trace plots' y ranges follow them (not the warm-up)
     rhat = page.locator(f"{MONITOR} [data-testid=convergence] tr[data-name=mu]")
-    assert wait_until(lambda: rhat.count() == 1 and (rhat.get_attribute("data-rhat") or "") != ""
-                      and figure.get_attribute("data-y-follows") == "posterior", timeout=60)
-    assert monitor_attr(page, "status") == "sampling", "running R-hat or the y ranges only came after the fit"
+    assert wait_until(
+        lambda: (
+            rhat.count() == 1
+            and (rhat.get_attribute("data-rhat") or "") != ""
+            and figure.get_attribute("data-y-follows") == "posterior"
+        ),
+        timeout=60,
+    )
+    assert monitor_attr(page, "status") == "sampling", (
+        "running R-hat or the y ranges only came after the fit"
+    )
     # divergences of the centred eight-schools model show up, per chain and in total
     assert wait_until(lambda: int(monitor_attr(page, "divergences") or 0) > 0, timeout=120)
-    page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor_live").with_name("fit_monitor_live_widget.png")))
+    page.locator(MONITOR).screenshot(
+        path=str(save_screenshot(page, "fit_monitor_live").with_name("fit_monitor_live_widget.png"))
+    )
     assert wait_until(lambda: monitor_attr(page, "status") == "finished", timeout=180)
     assert draws_done(page) == int(monitor_attr(page, "total"))
     summary = page.locator(f"{MONITOR} [data-testid=summary]")
@@ -143,11 +154,15 @@ def test_draws_rise_live_while_the_cell_runs(notebook_page):
     assert int(summary.get_attribute("data-draws-per-chain")) == 12000
     assert int(summary.get_attribute("data-divergences")) > 0
     # the divergences are named in visible text, as in result.diagnostics.problems
-    expect(page.locator(f"{MONITOR} [data-testid=problems]")).to_contain_text("divergent transition")
+    expect(page.locator(f"{MONITOR} [data-testid=problems]")).to_contain_text(
+        "divergent transition"
+    )
     rows = page.locator(f"{MONITOR} [data-testid=chains] tr[data-chain]")
     assert rows.count() == 2
     assert {rows.nth(i).get_attribute("data-phase") for i in range(2)} == {"done"}
-    page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor").with_name("fit_monitor_widget.png")))
+    page.locator(MONITOR).screenshot(
+        path=str(save_screenshot(page, "fit_monitor").with_name("fit_monitor_widget.png"))
+    )
     final = page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")
     expect(final).to_have_attribute("data-y-follows", "posterior", timeout=30_000)
     check_trace_figure(final)
@@ -158,8 +173,11 @@ def test_draws_rise_live_while_the_cell_runs(notebook_page):
     assert items.count() == 9
     lines = {round(items.nth(i).bounding_box()["y"]) for i in range(items.count())}
     assert len(lines) > 1, "the summary did not wrap at 560 px"
-    broken = [items.nth(i).inner_text() for i in range(items.count())
-              if items.nth(i).evaluate("(e) => e.getClientRects().length") != 1]
+    broken = [
+        items.nth(i).inner_text()
+        for i in range(items.count())
+        if items.nth(i).evaluate("(e) => e.getClientRects().length") != 1
+    ]
     assert broken == [], f"summary items broken across lines: {broken}"
     page.set_viewport_size({"width": 1400, "height": 1000})
     assert relevant_console_errors(page) == []
@@ -173,7 +191,9 @@ def test_pause_resume_cancel_keeps_partial_draws(notebook_page):
     page = notebook_page("fit_cancel.ipynb", app="lab", run_all=True)
     monitor = page.locator(MONITOR).first
     expect(monitor).to_be_visible(timeout=TIMEOUT_MS)
-    assert wait_until(lambda: monitor_attr(page, "status") == "sampling" and draws_done(page) > 1000)
+    assert wait_until(
+        lambda: monitor_attr(page, "status") == "sampling" and draws_done(page) > 1000
+    )
     monitor.locator("[data-testid=pause]").click()
     assert wait_until(lambda: monitor_attr(page, "status") == "paused", timeout=10)
     # the count settles within a few updates, then stays put while paused
@@ -207,8 +227,13 @@ def test_same_notebook_renders_in_notebook7(notebook_page):
     start_all_cells(page)
     expect(page.locator(MONITOR)).to_be_visible(timeout=TIMEOUT_MS)
     assert wait_until(lambda: monitor_attr(page, "status") == "finished", timeout=240)
-    expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-    assert int(page.locator(f"{MONITOR} [data-testid=summary]").get_attribute("data-draws-per-chain")) == 12000
+    expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
+    assert (
+        int(page.locator(f"{MONITOR} [data-testid=summary]").get_attribute("data-draws-per-chain"))
+        == 12000
+    )
     save_screenshot(page, "fit_monitor_notebook7")
 
 
@@ -217,14 +242,21 @@ def test_reload_shows_the_final_state(notebook_page, jupyter_server):
     assert wait_until(lambda: draws_done(page) > 1000)
     page.locator(MONITOR).first.locator("[data-testid=cancel]").click()
     assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=10)
-    kept = page.locator(f"{MONITOR} [data-testid=summary]").first.get_attribute("data-draws-per-chain")
+    kept = page.locator(f"{MONITOR} [data-testid=summary]").first.get_attribute(
+        "data-draws-per-chain"
+    )
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_timeout(1000)
     page.reload()
     expect(page.locator(MONITOR).first).to_be_visible(timeout=TIMEOUT_MS)
     assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=60)
-    assert page.locator(f"{MONITOR} [data-testid=summary]").first.get_attribute("data-draws-per-chain") == kept
-    expect(page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]").first).to_be_attached(timeout=TIMEOUT_MS)
+    assert (
+        page.locator(f"{MONITOR} [data-testid=summary]").first.get_attribute("data-draws-per-chain")
+        == kept
+    )
+    expect(
+        page.locator(f"{MONITOR} [data-testid=figure][data-rendered=true]").first
+    ).to_be_attached(timeout=TIMEOUT_MS)
 
 
 def test_cancel_button_works_while_a_cell_blocks_on_the_fit(notebook_page):
@@ -233,7 +265,9 @@ def test_cancel_button_works_while_a_cell_blocks_on_the_fit(notebook_page):
     start_all_cells(page)
     monitor = page.locator(MONITOR)
     expect(monitor).to_be_visible(timeout=TIMEOUT_MS)
-    assert wait_until(lambda: monitor_attr(page, "status") == "sampling" and draws_done(page) > 1000)
+    assert wait_until(
+        lambda: monitor_attr(page, "status") == "sampling" and draws_done(page) > 1000
+    )
     assert cell_is_running(page)
     t0 = time.monotonic()
     monitor.locator("[data-testid=cancel]").click()
@@ -242,8 +276,9 @@ def test_cancel_button_works_while_a_cell_blocks_on_the_fit(notebook_page):
     assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=30)
     kept = int(monitor.locator("[data-testid=summary]").get_attribute("data-draws-per-chain"))
     assert kept > 0
-    expect(page.locator(".jp-OutputArea-output").filter(has_text="ended cancelled")).to_contain_text(
-        f"ended cancelled {kept}", timeout=30_000)
+    expect(
+        page.locator(".jp-OutputArea-output").filter(has_text="ended cancelled")
+    ).to_contain_text(f"ended cancelled {kept}", timeout=30_000)
 
 
 def test_hand_written_model_labels_problems_and_cancel(notebook_page):
@@ -260,9 +295,16 @@ def test_hand_written_model_labels_problems_and_cancel(notebook_page):
     # running R-hat/ESS of the traced scalars, labelled by coordinate
     labelled = monitor.locator("[data-testid=convergence] tr[data-name='beta[price]']")
     assert wait_until(lambda: labelled.count() == 1, timeout=120), "no running row for beta[price]"
-    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-    page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor_own_model_live").with_name(
-        "fit_monitor_own_model_live_widget.png")))
+    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
+    page.locator(MONITOR).screenshot(
+        path=str(
+            save_screenshot(page, "fit_monitor_own_model_live").with_name(
+                "fit_monitor_own_model_live_widget.png"
+            )
+        )
+    )
     monitor.locator("[data-testid=cancel]").click()
     assert wait_until(lambda: monitor_attr(page, "status") == "cancelled", timeout=30)
     expect(monitor.locator("[data-testid=summary]")).to_be_visible(timeout=30_000)
@@ -284,9 +326,16 @@ def test_hand_written_model_labels_problems_and_cancel(notebook_page):
     assert "1 of 2 chains kept (chain 1 had no draws after tuning)" in message, message
     verdict = monitor.locator("[data-testid=problems]")
     expect(verdict).to_be_visible()
-    assert verdict.inner_text().startswith(("No problems found", "1 problem", "2 problems", "3 problems")), verdict.inner_text()
-    page.locator(MONITOR).screenshot(path=str(save_screenshot(page, "fit_monitor_own_model").with_name(
-        "fit_monitor_own_model_widget.png")))
+    assert verdict.inner_text().startswith(
+        ("No problems found", "1 problem", "2 problems", "3 problems")
+    ), verdict.inner_text()
+    page.locator(MONITOR).screenshot(
+        path=str(
+            save_screenshot(page, "fit_monitor_own_model").with_name(
+                "fit_monitor_own_model_widget.png"
+            )
+        )
+    )
     # PyMC's log lines stay in the monitor: no cell output repeats them
     outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
     assert "Initializing NUTS" not in outputs.replace(monitor.inner_text(), "")

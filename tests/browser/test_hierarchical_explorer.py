@@ -17,7 +17,9 @@ def test_forecast_effects_and_cold_start(notebook_page):
     expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
     forecast = explorer.locator("[data-testid=forecast][data-rendered=true]")
     expect(forecast).to_be_attached(timeout=TIMEOUT_MS)
-    expect(explorer.locator("[data-testid=effects][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=effects][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     assert forecast.locator("canvas").count() > 0
     first = explorer.get_attribute("data-group")
     assert forecast.get_attribute("data-group") == first
@@ -32,12 +34,19 @@ def test_forecast_effects_and_cold_start(notebook_page):
     assert rows.count() == 23
     promo = explorer.locator("tr[data-feature=promo] td[data-col=cold_start]").inner_text()
     assert float(promo) != 0.0
-    explorer.screenshot(path=str(save_screenshot(page, "hierarchical_explorer").with_name("hierarchical_explorer_widget.png")))
+    explorer.screenshot(
+        path=str(
+            save_screenshot(page, "hierarchical_explorer").with_name(
+                "hierarchical_explorer_widget.png"
+            )
+        )
+    )
 
     # next store: the forecast is redrawn for it and the coefficients change
     explorer.locator("[data-testid=next]").click()
-    expect(explorer.locator(f"[data-testid=forecast][data-group]:not([data-group='{first}'])")).to_be_attached(
-        timeout=60_000)
+    expect(
+        explorer.locator(f"[data-testid=forecast][data-group]:not([data-group='{first}'])")
+    ).to_be_attached(timeout=60_000)
     second = explorer.get_attribute("data-group")
     assert second != first
     assert explorer.locator("[data-testid=group]").input_value() == second
@@ -45,8 +54,12 @@ def test_forecast_effects_and_cold_start(notebook_page):
     # the weekday effects join the promotion effect in the density plot
     explorer.locator("input[data-feature=dow_mon]").check()
     # features keep the model's order: the weekdays come first
-    expect(explorer.locator("[data-testid=effects][data-features='dow_mon|promo']")).to_be_attached(timeout=60_000)
+    expect(explorer.locator("[data-testid=effects][data-features='dow_mon|promo']")).to_be_attached(
+        timeout=60_000
+    )
     explorer.locator("[data-testid=transform]").select_option("log")
-    expect(explorer.locator("[data-testid=effects][data-transform=log]")).to_be_attached(timeout=60_000)
+    expect(explorer.locator("[data-testid=effects][data-transform=log]")).to_be_attached(
+        timeout=60_000
+    )
     assert explorer.locator("[data-testid=error]").inner_text() == ""
     assert relevant_console_errors(page) == []

@@ -110,11 +110,19 @@ class Kernel:
         self.received.append(content)
         sent: list[tuple[dict, list]] = []
         comm = widget.comm
-        comm.publish_msg = lambda msg_type, data=None, metadata=None, buffers=None, **_: sent.append(
-            (data, list(buffers or [])))
+        comm.publish_msg = lambda msg_type, data=None, metadata=None, buffers=None, **_: (
+            sent.append((data, list(buffers or [])))
+        )
         try:
-            comm.handle_msg({"content": {"comm_id": comm.comm_id, "data": {"method": "custom", "content": content}},
-                             "buffers": []})
+            comm.handle_msg(
+                {
+                    "content": {
+                        "comm_id": comm.comm_id,
+                        "data": {"method": "custom", "content": content},
+                    },
+                    "buffers": [],
+                }
+            )
         finally:
             del comm.publish_msg
         replies = []
@@ -123,8 +131,12 @@ class Kernel:
                 continue
             if data["content"].get("type") == "bokehjs":
                 self.answers.append((data["content"], sum(len(b) for b in buffers)))
-            replies.append({"content": data["content"],
-                            "buffers": [base64.b64encode(bytes(b)).decode() for b in buffers]})
+            replies.append(
+                {
+                    "content": data["content"],
+                    "buffers": [base64.b64encode(bytes(b)).decode() for b in buffers],
+                }
+            )
         return replies
 
 
@@ -158,19 +170,34 @@ def displayed():
     def profit(stock, s):
         return (np.array([3.0, 3.5]) * np.minimum(stock, s["y"]) - stock).sum(axis=1)
 
-    stock = DecisionProblem([DecisionVariable(f"stock_{d}", 0, 100) for d in ("mon", "tue")], {"y": demand}, profit)
+    stock = DecisionProblem(
+        [DecisionVariable(f"stock_{d}", 0, 100) for d in ("mon", "tue")], {"y": demand}, profit
+    )
 
     def task(params, run_dir):
         dates = pd.date_range("2024-01-01", periods=12, freq="W-MON")
         mid = pd.Series(range(12), dtype=float) + params["x"]
-        pd.DataFrame({"date": dates, "actual": mid + 0.5, "q05": mid - 2, "q25": mid - 1, "median": mid,
-                      "q75": mid + 1, "q95": mid + 2, "split": ["train"] * 9 + ["test"] * 3}).to_csv(
-            Path(run_dir) / "predictions.csv", index=False)
+        pd.DataFrame(
+            {
+                "date": dates,
+                "actual": mid + 0.5,
+                "q05": mid - 2,
+                "q25": mid - 1,
+                "median": mid,
+                "q75": mid + 1,
+                "q95": mid + 2,
+                "split": ["train"] * 9 + ["test"] * 3,
+            }
+        ).to_csv(Path(run_dir) / "predictions.csv", index=False)
         return {"test_mape": 0.05 * params["x"]}
 
     fleet_dir = tempfile.mkdtemp(prefix="bw-hosts-fleet-")
-    run_fleet([RunSpec("a", {"x": 1}), RunSpec("b", {"x": 3})], task, out=fleet_dir,
-              executor=ThreadPoolExecutor(1))
+    run_fleet(
+        [RunSpec("a", {"x": 1}), RunSpec("b", {"x": 3})],
+        task,
+        out=fleet_dir,
+        executor=ThreadPoolExecutor(1),
+    )
     hier = make_demand(12, 60, seed=4)
     svi = fit_svi(hier.data, steps=150, batch_size=6, chunk=50, seed=0)
 
@@ -194,14 +221,28 @@ def displayed_only(widgets) -> tuple[nbformat.NotebookNode, dict]:
     what their views need (layouts), without the BokehJS carrier."""
     from ipywidgets.embed import dependency_state
 
-    state = {k: v for k, v in dependency_state(widgets, drop_defaults=False).items()
-             if not v["state"].get("_anywidget_id", "").endswith(".BokehLibrary")}
+    state = {
+        k: v
+        for k, v in dependency_state(widgets, drop_defaults=False).items()
+        if not v["state"].get("_anywidget_id", "").endswith(".BokehLibrary")
+    }
     assert not any("bayes_widgets BokehJS" in json.dumps(v) for v in state.values())
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(type(w).__name__, execution_count=i + 1, outputs=[
-        nbformat.v4.new_output("display_data", data={
-            VIEW_MIME: {"version_major": 2, "version_minor": 0, "model_id": w.model_id}})])
-        for i, w in enumerate(widgets)]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            type(w).__name__,
+            execution_count=i + 1,
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={
+                        VIEW_MIME: {"version_major": 2, "version_minor": 0, "model_id": w.model_id}
+                    },
+                )
+            ],
+        )
+        for i, w in enumerate(widgets)
+    ]
     nb.metadata["widgets"] = {STATE_MIME: {"version_major": 2, "version_minor": 0, "state": state}}
     return nb, state
 
@@ -209,10 +250,19 @@ def displayed_only(widgets) -> tuple[nbformat.NotebookNode, dict]:
 def write_page(path: Path, nb: nbformat.NotebookNode, state: dict) -> Path:
     outputs = "\n".join(
         f'<div class="output"><script type="{VIEW_MIME}">{json.dumps(o["data"][VIEW_MIME])}</script></div>'
-        for c in nb.cells for o in c.outputs)
+        for c in nb.cells
+        for o in c.outputs
+    )
     payload = json.dumps({"version_major": 2, "version_minor": 0, "state": state})
-    path.write_text(PAGE.format(runtime=static_file(RUNTIME_FILE).read_text(encoding="utf-8"), outputs=outputs,
-                                state_mime=STATE_MIME, state=payload.replace("</", "<\\/")), encoding="utf-8")
+    path.write_text(
+        PAGE.format(
+            runtime=static_file(RUNTIME_FILE).read_text(encoding="utf-8"),
+            outputs=outputs,
+            state_mime=STATE_MIME,
+            state=payload.replace("</", "<\\/"),
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -224,10 +274,19 @@ def test_displayed_widgets_get_bokehjs_from_the_kernel_once(displayed, browser, 
     nb, state = displayed_only(displayed)
     kernel = Kernel(displayed)
     html = write_page(tmp_path / "displayed_only.html", nb, state)
-    page = open_export(browser, html, nb, screenshot=artifacts_dir() / "hosts_html_manager.png", timeout=90,
-                       prepare=lambda context: context.expose_function("bwKernel", kernel), probe_js=PROBE_JS)
+    page = open_export(
+        browser,
+        html,
+        nb,
+        screenshot=artifacts_dir() / "hosts_html_manager.png",
+        timeout=90,
+        prepare=lambda context: context.expose_function("bwKernel", kernel),
+        probe_js=PROBE_JS,
+    )
 
-    assert not [v["model_id"] for v in page.views if _unavailable(v)], [v["text"][:300] for v in page.views]
+    assert not [v["model_id"] for v in page.views if _unavailable(v)], [
+        v["text"][:300] for v in page.views
+    ]
     check_export(page, nb)  # every root, every figure painted, tables and numbers as saved
     kinds = [kebab(type(w).__name__) for w in displayed]
     assert [v["testid"] for v in page.views] == kinds
@@ -249,8 +308,15 @@ def test_a_kernel_that_refuses_is_shown_in_every_figure(displayed, browser, tmp_
     nb, state = displayed_only(widgets)
     kernel = Kernel(widgets)
     html = write_page(tmp_path / "refused.html", nb, state)
-    page = open_export(browser, html, nb, timeout=30, ready=lambda v: _unavailable(v),
-                       prepare=lambda context: context.expose_function("bwKernel", kernel), probe_js=PROBE_JS)
+    page = open_export(
+        browser,
+        html,
+        nb,
+        timeout=30,
+        ready=lambda v: _unavailable(v),
+        prepare=lambda context: context.expose_function("bwKernel", kernel),
+        probe_js=PROBE_JS,
+    )
     assert all(_unavailable(v) for v in page.views), [v["text"][:300] for v in page.views]
     for view in page.views:
         assert f"BokehJS {version} is unavailable" in view["text"]
@@ -266,7 +332,9 @@ def test_a_page_without_kernel_or_bokehjs_says_so(displayed, browser, tmp_path):
     page = open_export(browser, html, nb, timeout=45, ready=lambda v: _unavailable(v))
     [view] = page.views
     assert view["testid"] == "prior-editor" and view["painted"] == 0
-    assert "Plot unavailable: BokehJS" in view["text"] and "no kernel answered" in view["text"], view["text"][:400]
+    assert "Plot unavailable: BokehJS" in view["text"] and "no kernel answered" in view["text"], (
+        view["text"][:400]
+    )
 
 
 def test_jupyterlab_takes_bokehjs_from_the_carrier(notebook_page):
@@ -287,7 +355,9 @@ def test_jupyterlab_takes_bokehjs_from_the_carrier(notebook_page):
             for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
             return false;
           }).length >= 2;  // density and cumulative
-        }""", timeout=60_000)
+        }""",
+        timeout=60_000,
+    )
     probe = page.evaluate(PROBE_JS)
     assert probe["lib"] and probe["source"] == "carrier", probe
     assert probe["requests"] == 0 and probe["errors"] == [], probe

@@ -23,8 +23,12 @@ QUICKSTART = REPO_ROOT / "examples" / "marimo_quickstart.py"
 
 
 def test_the_quickstart_passes_marimo_s_checks():
-    done = subprocess.run([sys.executable, "-m", "marimo", "check", str(QUICKSTART)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "marimo", "check", str(QUICKSTART)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
 
 
@@ -42,14 +46,19 @@ def test_the_quickstart_fits_explores_and_decides(browser: Browser, tmp_path):
         def kinds():
             return [w["kind"] for w in widgets_on_page(page)]
 
-        assert wait_for(lambda: kinds() == ["prior_editor", "fit_monitor"], timeout=120, step=0.5), kinds()
+        assert wait_for(
+            lambda: kinds() == ["prior_editor", "fit_monitor"], timeout=120, step=0.5
+        ), kinds()
         monitor = page.locator("[data-bw-widget=fit_monitor]")
-        assert wait_for(lambda: monitor.get_attribute("data-status") == "finished", timeout=120, step=0.2)
+        assert wait_for(
+            lambda: monitor.get_attribute("data-status") == "finished", timeout=120, step=0.2
+        )
         click(page, page.get_by_role("button", name="Explore the posterior"))
         expected = ["prior_editor", "fit_monitor", "posterior_explorer", "decision_explorer"]
         assert wait_for(lambda: kinds() == expected, timeout=120, step=0.5), kinds()
-        assert wait_for(lambda: not unpainted(widgets_on_page(page)), timeout=120, step=0.5), \
+        assert wait_for(lambda: not unpainted(widgets_on_page(page)), timeout=120, step=0.5), (
             unpainted(widgets_on_page(page))
+        )
         assert [w["error"] for w in widgets_on_page(page) if w["error"]] == []
         with tall_viewport(page, 4800):
             page.screenshot(path=str(artifacts_dir() / "marimo_quickstart.png"))

@@ -6,7 +6,7 @@ without an error output, every widget rendered with data, no browser errors.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -25,8 +25,13 @@ def fast_notebook7(jupyter_server_factory: Callable[..., JupyterServer]) -> Jupy
 @pytest.mark.slow
 @pytest.mark.timeout(RUN_TIMEOUT_S + 300)
 def test_live_fitting_example_runs_in_notebook7(fast_notebook7: JupyterServer):
-    state = run_and_check_example(fast_notebook7, EXAMPLE, app="notebook",
-                                  shot="example_01_live_fitting_notebook7", crops=False)
+    state = run_and_check_example(
+        fast_notebook7,
+        EXAMPLE,
+        app="notebook",
+        shot="example_01_live_fitting_notebook7",
+        crops=False,
+    )
     page = state["page"]
     assert "/notebooks/" in page.url
     # Notebook 7's own shell, not JupyterLab's

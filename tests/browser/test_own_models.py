@@ -23,8 +23,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from .jupyter_harness import (
     JupyterServer,
-    bokeh_plots_js,
     artifacts_dir,
+    bokeh_plots_js,
     console_warnings,
     relevant_console_errors,
     run_all_cells,
@@ -198,9 +198,14 @@ def traced(monitor: Locator) -> list[str]:
 def chain_rates(monitor: Locator) -> list[float]:
     """Per-chain draws/s as the chains table shows them."""
     table = monitor.locator("[data-testid=chains]")
-    column = [t.strip() for t in table.locator("tr").first.locator("th").all_inner_texts()].index("draws/s")
+    column = [t.strip() for t in table.locator("tr").first.locator("th").all_inner_texts()].index(
+        "draws/s"
+    )
     rows = table.locator("tr[data-chain]")
-    return [float(rows.nth(i).locator("td").nth(column).inner_text().replace(",", "")) for i in range(rows.count())]
+    return [
+        float(rows.nth(i).locator("td").nth(column).inner_text().replace(",", ""))
+        for i in range(rows.count())
+    ]
 
 
 # ------------------------------------------------------------------------------ the page
@@ -256,14 +261,25 @@ def test_model_card_lists_the_variables_and_opens_the_editor(own: OwnModels):
     card = own.widget(CARD, "model-card")
     with shot_on_failure(own, "model_card"):
         expect(card).to_be_visible(timeout=TIMEOUT_MS)
-        expect(card.locator("[data-testid=graph][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+        expect(card.locator("[data-testid=graph][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
         expect(card).to_contain_text("3 free, 1 observed variable")
         expect(card).to_contain_text("obs (60)")
         expect(card).to_contain_text("feature (3)")
-        kinds = {"alpha": "free", "beta": "free", "sigma": "free", "y": "observed", "mu": "deterministic",
-                 "X": "data", "y_obs": "data"}
+        kinds = {
+            "alpha": "free",
+            "beta": "free",
+            "sigma": "free",
+            "y": "observed",
+            "mu": "deterministic",
+            "X": "data",
+            "y_obs": "data",
+        }
         for name, kind in kinds.items():
-            assert card.locator(f"tr[data-variable={name}]").get_attribute("data-kind") == kind, name
+            assert card.locator(f"tr[data-variable={name}]").get_attribute("data-kind") == kind, (
+                name
+            )
         beta = card.locator("tr[data-variable=beta]").inner_text()
         assert "Normal" in beta and "feature" in beta and "(3)" in beta, beta
         assert "sigma" in card.locator("tr[data-variable=sigma]").inner_text()
@@ -285,8 +301,13 @@ def test_model_card_of_flat_priors(own: OwnModels):
     card = own.widget(SCHOOLS_CARD, "model-card")
     with shot_on_failure(own, "model_card_schools"):
         expect(card).to_be_visible(timeout=TIMEOUT_MS)
-        expect(card.locator("[data-testid=graph][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-        rows = {r: card.locator(f"tr[data-variable={r}] td").nth(2).inner_text() for r in ("mu", "tau", "theta")}
+        expect(card.locator("[data-testid=graph][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
+        rows = {
+            r: card.locator(f"tr[data-variable={r}] td").nth(2).inner_text()
+            for r in ("mu", "tau", "theta")
+        }
         widget_shot(own, card, "model_card_schools")
         assert rows["mu"] == "Flat" and rows["theta"] == "Normal", rows
         assert rows["tau"] != "", rows
@@ -308,8 +329,12 @@ def test_fit_monitor_reads_like_a_report(own: OwnModels):
     monitor = own.widget(MONITOR, "fit-monitor")
     with shot_on_failure(own, "fit_monitor"):
         expect(monitor).to_have_attribute("data-status", "finished", timeout=TIMEOUT_MS)
-        assert monitor.get_attribute("data-draws-done") == monitor.get_attribute("data-total") == "800"
-        expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+        assert (
+            monitor.get_attribute("data-draws-done") == monitor.get_attribute("data-total") == "800"
+        )
+        expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
         rows = monitor.locator("[data-testid=chains] tr[data-chain]")
         assert {rows.nth(i).get_attribute("data-phase") for i in range(rows.count())} == {"done"}
         assert "ETA" not in monitor.locator("[data-testid=counts]").inner_text()
@@ -324,17 +349,24 @@ def test_fit_monitor_reads_like_a_report(own: OwnModels):
         verdict = monitor.locator("[data-testid=problems]")
         expect(verdict).to_be_visible()
         text = verdict.inner_text()
-        assert text.startswith(("No problems found", "1 problem", "2 problems", "3 problems", "4 problems")), text
+        assert text.startswith(
+            ("No problems found", "1 problem", "2 problems", "3 problems", "4 problems")
+        ), text
         summary = monitor.locator("[data-testid=summary]")
         assert summary.get_attribute("data-draws-per-chain") == "200"
         # the whole small vector is traced, by its labels, after alpha and before sigma
-        assert traced(monitor) == ["alpha", *(f"beta[{f}]" for f in FEATURES), "sigma"], traced(monitor)
+        assert traced(monitor) == ["alpha", *(f"beta[{f}]" for f in FEATURES), "sigma"], traced(
+            monitor
+        )
         # chains one after another (cores=1): the overall rate is the draws over the sum
         # of each chain's time, each chain's time its 400 draws over its own rate
         overall = float(re.search(r"draws/s: ([\d,.]+)", summary.inner_text())[1].replace(",", ""))
         rates = chain_rates(monitor)
         assert len(rates) == 2 and all(r > 0 for r in rates), rates
-        assert overall == pytest.approx(800 / sum(400 / r for r in rates), rel=0.05), (overall, rates)
+        assert overall == pytest.approx(800 / sum(400 / r for r in rates), rel=0.05), (
+            overall,
+            rates,
+        )
         widget_shot(own, monitor, "fit_monitor")
         # one click opens the deterministic's values, labelled by position on "obs"
         group.locator("[data-testid=expand]").click()
@@ -349,13 +381,17 @@ def test_posterior_explorer_labels_problems_and_a_clicked_row(own: OwnModels):
     explorer = own.widget(EXPLORER, "posterior-explorer")
     monitor = own.widget(MONITOR, "fit-monitor")
     with shot_on_failure(own, "posterior_explorer"):
-        expect(explorer.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+        expect(explorer.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
         table = explorer.locator("[data-testid=summary]")
         names = [n.strip() for n in table.locator("tr[data-quantity] td.bw-left").all_inner_texts()]
         assert names == ["alpha", *(f"beta[{f}]" for f in FEATURES), "sigma"], names
         expect(table.locator("tr[data-group=mu]")).to_contain_text("mu — 60 values, max R-hat")
         # the same problems, in the same words, as the monitor of the same fit
-        listed = [t.strip() for t in explorer.locator("[data-testid=problems] li").all_inner_texts()]
+        listed = [
+            t.strip() for t in explorer.locator("[data-testid=problems] li").all_inner_texts()
+        ]
         assert listed == monitor_problems(monitor), (listed, monitor_problems(monitor))
         assert int(explorer.get_attribute("data-fit-problems") or 0) == len(listed)
         # the slope of price is negative (data made with -6): read from the page
@@ -363,8 +399,9 @@ def test_posterior_explorer_labels_problems_and_a_clicked_row(own: OwnModels):
         assert -7.5 < price < -4.5, price
         # a click on a row plots that quantity
         table.locator("tr[data-quantity='beta[price]'] td.bw-left").click()
-        expect(explorer.locator("[data-testid=figure][data-quantities='beta[price]']")).to_be_attached(
-            timeout=60_000)
+        expect(
+            explorer.locator("[data-testid=figure][data-quantities='beta[price]']")
+        ).to_be_attached(timeout=60_000)
         widget_shot(own, explorer, "posterior_explorer")
 
 
@@ -373,20 +410,31 @@ def test_prior_editor_takes_a_typed_value_and_apply_sees_it(own: OwnModels):
     page = own.page
     editor = own.widget(EDITOR, "prior-editor")
     with shot_on_failure(own, "prior_editor"):
-        expect(editor.locator("[data-testid=dist-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-        expect(editor.locator("[data-testid=pred-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-        options = [o.split()[0] for o in editor.locator("[data-testid=variable] option").all_inner_texts()]
+        expect(editor.locator("[data-testid=dist-figure][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
+        expect(editor.locator("[data-testid=pred-figure][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
+        options = [
+            o.split()[0] for o in editor.locator("[data-testid=variable] option").all_inner_texts()
+        ]
         assert options[:3] == ["alpha", "beta", "sigma"], options
         # the refit in the notebook used apply(): its message is in the cell's output
-        expect(own.cell(REFIT).locator(".jp-OutputArea-output")).to_contain_text("100 draws per chain")
+        expect(own.cell(REFIT).locator(".jp-OutputArea-output")).to_contain_text(
+            "100 draws per chain"
+        )
         expect(own.cell(APPLY).locator(".jp-OutputArea-output")).to_contain_text(
-            re.compile(r'Prior\("Normal", mu=0(\.0)?, sigma=50(\.0)?\)'))
+            re.compile(r'Prior\("Normal", mu=0(\.0)?, sigma=50(\.0)?\)')
+        )
         # alpha ~ Normal(0, 50): type 20 into its sigma and press Enter
         box = editor.locator("[data-testid=value-sigma]")
         expect(box).to_have_value(re.compile(r"^50(\.0*)?$"))
         type_into(page, box, "20")
         sd = editor.locator("[data-testid=sd]")
-        assert wait_until(lambda: abs(number(sd) - 20) < 1e-6, timeout=30), sd.get_attribute("data-value")
+        assert wait_until(lambda: abs(number(sd) - 20) < 1e-6, timeout=30), sd.get_attribute(
+            "data-value"
+        )
         expect(box).to_be_focused()
         # after the notebook's own pm.set_data (3 new days) the prior predictive says so
         note = editor.locator("[data-testid=pred-note]")
@@ -398,7 +446,8 @@ def test_prior_editor_takes_a_typed_value_and_apply_sees_it(own: OwnModels):
         own.cell(APPLY).locator(".jp-InputArea-editor").click()
         page.keyboard.press("Control+Enter")
         expect(own.cell(APPLY).locator(".jp-OutputArea-output")).to_contain_text(
-            re.compile(r'Prior\("Normal", mu=0(\.0)?, sigma=20(\.0)?\)'), timeout=60_000)
+            re.compile(r'Prior\("Normal", mu=0(\.0)?, sigma=20(\.0)?\)'), timeout=60_000
+        )
 
 
 # ------------------------------------------------------------------------------ predictions
@@ -414,7 +463,9 @@ def test_prediction_table_follows_a_typed_temperature(own: OwnModels):
         return int(table.get_attribute("data-revision"))
 
     with shot_on_failure(own, "prediction_table"):
-        expect(table.locator("[data-testid=plot][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+        expect(table.locator("[data-testid=plot][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
         assert table.get_attribute("data-rows") == "3"
         header = table.locator("tr").first.inner_text()
         assert "mu" in header and "y" in header, header
@@ -440,7 +491,9 @@ def test_prediction_table_follows_a_typed_temperature(own: OwnModels):
         shown = table.locator("tr[data-row='0'] td[data-column=mu_mean]").inner_text()
         assert float(shown) == pytest.approx(value(0, "mu_mean"), rel=1e-3), shown
         plot = table.locator("[data-testid=plot]")
-        assert wait_until(lambda: plot.get_attribute("data-revision") == str(revision()), timeout=10)
+        assert wait_until(
+            lambda: plot.get_attribute("data-revision") == str(revision()), timeout=10
+        )
         widget_shot(own, table, "prediction_table")
 
 
@@ -454,7 +507,9 @@ def test_decision_explorer_stock_for_three_days(own: OwnModels):
         return tuple(number(r.locator(f"td[data-variable={d}]")) for d in DAYS)
 
     def boxes() -> tuple[float, ...]:
-        return tuple(float(explorer.locator(f"[data-testid=value-{d}]").input_value()) for d in DAYS)
+        return tuple(
+            float(explorer.locator(f"[data-testid=value-{d}]").input_value()) for d in DAYS
+        )
 
     def at(point: tuple[float, ...], tol: float) -> bool:
         return all(abs(a - b) <= tol for a, b in zip(boxes(), point, strict=True))
@@ -464,7 +519,8 @@ def test_decision_explorer_stock_for_three_days(own: OwnModels):
 
     with shot_on_failure(own, "decision_explorer"):
         expect(explorer.locator("[data-testid=outcome-figure][data-rendered=true]")).to_be_attached(
-            timeout=TIMEOUT_MS)
+            timeout=TIMEOUT_MS
+        )
         expect(explorer).to_have_attribute("data-status", "idle", timeout=TIMEOUT_MS)
         # opens at the optimum, which stocks more than the mean demand (a unit sells for
         # 3 to 4 and costs 1), and beats the naive plug-in-the-means decision
@@ -483,13 +539,17 @@ def test_decision_explorer_stock_for_three_days(own: OwnModels):
         cell = explorer.locator("tr[data-label='this decision'] td[data-variable=stock_day1]")
         assert wait_until(lambda: cell.get_attribute("data-value") == "10", timeout=30)
         assert wait_until(lambda: expected() < naive_profit, timeout=30), expected()
-        expect(explorer.locator("[data-testid=advice]")).to_contain_text("press Optimise", timeout=30_000)
+        expect(explorer.locator("[data-testid=advice]")).to_contain_text(
+            "press Optimise", timeout=30_000
+        )
         # Optimise with the mouse: back to the optimum
         explorer.locator("[data-testid=optimise]").click()
         assert wait_until(lambda: at(best, 1e-3 * 150), timeout=60), (boxes(), best)
         assert expected() == pytest.approx(best_profit, rel=1e-6)
         expect(explorer.locator("[data-testid=advice]")).to_be_hidden(timeout=30_000)
-        print(f"stock optimum {best} (profit {best_profit:.2f}), naive {naive} (profit {naive_profit:.2f})")
+        print(
+            f"stock optimum {best} (profit {best_profit:.2f}), naive {naive} (profit {naive_profit:.2f})"
+        )
         widget_shot(own, explorer, "decision_explorer")
 
 
@@ -499,10 +559,15 @@ def test_numpyro_model_with_an_improper_prior_fits_live(own: OwnModels):
     with shot_on_failure(own, "fit_monitor_numpyro"):
         expect(monitor).to_have_attribute("data-status", "finished", timeout=TIMEOUT_MS)
         assert monitor.get_attribute("data-backend") == "numpyro"
-        assert monitor.get_attribute("data-draws-done") == monitor.get_attribute("data-total") == "800"
+        assert (
+            monitor.get_attribute("data-draws-done") == monitor.get_attribute("data-total") == "800"
+        )
         expect(own.cell(NUMPYRO_WAIT).locator(".jp-OutputArea-output")).to_contain_text(
-            "200 draws per chain")
-        expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+            "200 draws per chain"
+        )
+        expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
         table = monitor.locator("[data-testid=convergence]")
         names = [n.strip() for n in table.locator("tr[data-name] td:first-child").all_inner_texts()]
         assert names == ["alpha", "beta[0]", "beta[1]", "beta[2]", "sigma"], names
@@ -523,7 +588,9 @@ def test_numpyro_model_with_an_improper_prior_fits_live(own: OwnModels):
 
 def test_numpyro_monitor_traces_the_whole_small_vector(own: OwnModels):
     monitor = own.widget(NUMPYRO_MONITOR, "fit-monitor")
-    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     assert traced(monitor) == ["alpha", "beta[0]", "beta[1]", "beta[2]", "sigma"], traced(monitor)
 
 
@@ -534,31 +601,45 @@ def test_centred_eight_schools_problems_named_in_monitor_and_explorer(own: OwnMo
     with shot_on_failure(own, "fit_monitor_nutpie"):
         expect(monitor).to_have_attribute("data-status", "finished", timeout=TIMEOUT_MS)
         assert monitor.get_attribute("data-backend") == "nutpie"
-        expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+        expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
         problems = monitor_problems(monitor)
         text = " | ".join(problems)
-        divergences = int(monitor.locator("[data-testid=summary]").get_attribute("data-divergences"))
+        divergences = int(
+            monitor.locator("[data-testid=summary]").get_attribute("data-divergences")
+        )
         # the centred model with a flat prior on tau diverges (seeded: the same draws each run)
         assert divergences > 0
         assert re.search(rf"{divergences} divergent transitions? after tuning", text), text
         assert "ESS bulk below 200" in text or "ESS tail below 200" in text, text
-        labels = [n.strip() for n in monitor.locator("[data-testid=convergence] tr[data-name] td:first-child")
-                  .all_inner_texts()]
+        labels = [
+            n.strip()
+            for n in monitor.locator(
+                "[data-testid=convergence] tr[data-name] td:first-child"
+            ).all_inner_texts()
+        ]
         assert "theta[A]" in labels and "tau" in labels, labels
         # a click on a row's problems is plain text: read it from the page
         flagged = monitor.locator("[data-testid=convergence] tr[data-problem=true]")
         assert flagged.count() > 0
         widget_shot(own, monitor, "fit_monitor_nutpie")
     with shot_on_failure(own, "posterior_explorer_schools"):
-        expect(explorer.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-        listed = [t.strip() for t in explorer.locator("[data-testid=problems] li").all_inner_texts()]
+        expect(explorer.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
+        listed = [
+            t.strip() for t in explorer.locator("[data-testid=problems] li").all_inner_texts()
+        ]
         assert listed == problems, (listed, problems)
         flagged = explorer.locator("tr[data-quantity][data-problem=true]")
         assert flagged.count() > 0
         why = flagged.first.locator("[data-testid=row-problems]").inner_text()
         assert "ESS" in why or "R-hat" in why, why
         explorer.locator("tr[data-quantity='tau'] td.bw-left").click()
-        expect(explorer.locator("[data-testid=figure][data-quantities='tau']")).to_be_attached(timeout=60_000)
+        expect(explorer.locator("[data-testid=figure][data-quantities='tau']")).to_be_attached(
+            timeout=60_000
+        )
         widget_shot(own, explorer, "posterior_explorer_schools")
 
 

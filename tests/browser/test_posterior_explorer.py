@@ -40,9 +40,14 @@ def check_nutpie_monitor(monitor: Locator) -> None:
     overall = float(summary.get_attribute("data-draws-per-s"))
     assert overall * sampling == pytest.approx(1200, rel=1e-6)
     assert sampling < float(summary.get_attribute("data-wall-s"))
-    column = [t.strip() for t in monitor.locator("[data-testid=chains] tr").first.locator("th").all_inner_texts()]
+    column = [
+        t.strip()
+        for t in monitor.locator("[data-testid=chains] tr").first.locator("th").all_inner_texts()
+    ]
     rows = monitor.locator("[data-testid=chains] tr[data-chain]")
-    rates = [rate(rows.nth(i).locator("td").nth(column.index("draws/s")).inner_text()) for i in range(2)]
+    rates = [
+        rate(rows.nth(i).locator("td").nth(column.index("draws/s")).inner_text()) for i in range(2)
+    ]
     # both chains ran from the sampler's start, within the fit's sampling time
     for r in rates:
         assert 600 / r <= sampling * 1.02, (rates, sampling)
@@ -66,12 +71,15 @@ def test_summary_plots_and_linked_selection(notebook_page):
     expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
     figure = explorer.locator("[data-testid=figure][data-rendered=true]")
     expect(figure).to_be_attached(timeout=TIMEOUT_MS)
-    expect(explorer.locator("[data-testid=forest][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=forest][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     # one row per quantity, in the model's order: mu, tau and eight thetas labelled by school
     rows = explorer.locator("[data-testid=summary] tr[data-quantity]")
     assert [n.strip() for n in rows.locator("td.bw-left").all_inner_texts()] == MODEL_ORDER
-    assert [o.split()[0] for o in explorer.locator("[data-testid=variable] option").all_inner_texts()] == [
-        "mu", "tau", "theta"]
+    assert [
+        o.split()[0] for o in explorer.locator("[data-testid=variable] option").all_inner_texts()
+    ] == ["mu", "tau", "theta"]
     theta_b = explorer.locator("tr[data-quantity='theta[B]']")
     assert float(theta_b.locator("td[data-col=r_hat]").get_attribute("data-value")) > 0.9
     # effective sample sizes are counts: whole numbers, as in the monitor
@@ -104,12 +112,20 @@ def test_summary_plots_and_linked_selection(notebook_page):
     page.mouse.up()
     assert wait_until(lambda: int(explorer.get_attribute("data-selected") or 0) > 0, timeout=20)
     # the selected draws' predictive curves are highlighted
-    assert wait_until(lambda: int(explorer.get_attribute("data-ppc-highlighted") or 0) > 0, timeout=20)
+    assert wait_until(
+        lambda: int(explorer.get_attribute("data-ppc-highlighted") or 0) > 0, timeout=20
+    )
     expect(explorer.locator("[data-testid=selection]")).to_contain_text("draws selected")
-    explorer.screenshot(path=str(save_screenshot(page, "posterior_explorer").with_name("posterior_explorer_widget.png")))
+    explorer.screenshot(
+        path=str(
+            save_screenshot(page, "posterior_explorer").with_name("posterior_explorer_widget.png")
+        )
+    )
     # a click on a row plots it, and the selector shows what is plotted
     explorer.locator("tr[data-quantity='theta[C]'] td.bw-left").click()
-    expect(explorer.locator("[data-testid=figure][data-quantities='theta[C]']")).to_be_attached(timeout=60_000)
+    expect(explorer.locator("[data-testid=figure][data-quantities='theta[C]']")).to_be_attached(
+        timeout=60_000
+    )
     expect(explorer.locator("[data-testid=variable]")).to_have_value("theta")
     quantities = explorer.locator("[data-testid=quantities]")
     assert quantities.locator("option").all_inner_texts() == [f"theta[{s}]" for s in SCHOOLS]
@@ -121,7 +137,9 @@ def test_summary_plots_and_linked_selection(notebook_page):
     expect(explorer.locator("[data-testid=variable]")).to_have_value("tau")
     expect(quantities.locator("option")).to_have_text(["tau"])
     explorer.locator("tr[data-quantity='mu'] td.bw-left").click()
-    expect(explorer.locator("[data-testid=figure][data-quantities='mu']")).to_be_attached(timeout=60_000)
+    expect(explorer.locator("[data-testid=figure][data-quantities='mu']")).to_be_attached(
+        timeout=60_000
+    )
     expect(explorer.locator("[data-testid=variable]")).to_have_value("mu")
     assert quantities.locator("option:checked").all_inner_texts() == ["mu"]
     assert relevant_console_errors(page) == []
@@ -131,7 +149,9 @@ def test_hand_written_regression_labels_and_collapsed_deterministic(notebook_pag
     page = notebook_page("posterior_explorer_own_model.ipynb", app="lab", run_all=True)
     explorer = page.locator(EXPLORER)
     expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
-    expect(explorer.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     table = explorer.locator("[data-testid=summary]")
     # coordinate labels, free parameters first, read from the page
     names = [n.strip() for n in table.locator("tr[data-quantity] td.bw-left").all_inner_texts()]
@@ -145,6 +165,11 @@ def test_hand_written_regression_labels_and_collapsed_deterministic(notebook_pag
     group.locator("[data-testid=expand]").click()
     expect(table.locator("tr[data-quantity='mu[0]']")).to_be_visible(timeout=10_000)
     assert table.locator("tr[data-quantity^='mu[']").count() == 60
-    explorer.screenshot(path=str(save_screenshot(page, "posterior_explorer_regression").with_name(
-        "posterior_explorer_regression_widget.png")))
+    explorer.screenshot(
+        path=str(
+            save_screenshot(page, "posterior_explorer_regression").with_name(
+                "posterior_explorer_regression_widget.png"
+            )
+        )
+    )
     assert relevant_console_errors(page) == []

@@ -27,8 +27,15 @@ def paints(page: Page) -> int:
     return int(page.locator(EDITOR).get_attribute("data-paints") or 0)
 
 
-def drag(page: Page, slider: Locator, box: Locator, moves: int = 30, pause_ms: int = 25,
-         start: float = 0.15, end: float = 0.85) -> list[tuple[str, int]]:
+def drag(
+    page: Page,
+    slider: Locator,
+    box: Locator,
+    moves: int = 30,
+    pause_ms: int = 25,
+    start: float = 0.15,
+    end: float = 0.85,
+) -> list[tuple[str, int]]:
     """Drags ``slider`` with the mouse from ``start`` to ``end`` of its track in ``moves``
     moves; after each move reads the value box and the repaint count."""
     slider.scroll_into_view_if_needed()
@@ -51,15 +58,21 @@ def open_editor(notebook_page, name: str = "prior_editor.ipynb") -> Page:
     page = notebook_page(name, app="lab", run_all=True)
     editor = page.locator(EDITOR)
     expect(editor).to_be_visible(timeout=TIMEOUT_MS)
-    expect(editor.locator("[data-testid=pred-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-    expect(editor.locator("[data-testid=dist-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(editor.locator("[data-testid=pred-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
+    expect(editor.locator("[data-testid=dist-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     return page
 
 
 def choose_sigma(page: Page) -> None:
     editor = page.locator(EDITOR)
     editor.locator("[data-testid=variable]").select_option("sigma")
-    expect(editor.locator("[data-testid=dist-figure][data-variable=sigma]")).to_be_attached(timeout=30_000)
+    expect(editor.locator("[data-testid=dist-figure][data-variable=sigma]")).to_be_attached(
+        timeout=30_000
+    )
 
 
 def test_a_mouse_drag_redraws_density_and_prior_predictive_all_along(notebook_page):
@@ -69,7 +82,11 @@ def test_a_mouse_drag_redraws_density_and_prior_predictive_all_along(notebook_pa
     choose_sigma(page)
     q95 = float(attr(page, "[data-testid=pred-figure]", "q95-first"))
     before = paints(page)
-    seen = drag(page, editor.locator("[data-testid=slider-sigma]"), editor.locator("[data-testid=value-sigma]"))
+    seen = drag(
+        page,
+        editor.locator("[data-testid=slider-sigma]"),
+        editor.locator("[data-testid=value-sigma]"),
+    )
     values = [float(v) for v, _ in seen]
     # the slider followed the mouse the whole way (never replaced under it) ...
     assert len(set(values)) >= 0.8 * len(values), values
@@ -77,11 +94,15 @@ def test_a_mouse_drag_redraws_density_and_prior_predictive_all_along(notebook_pa
     # ... and the figures were redrawn during the drag, not only at its end
     assert len({p for _, p in seen}) >= 5 and seen[-1][1] > before, seen
     final = float(editor.locator("[data-testid=value-sigma]").input_value())
-    assert wait_until(lambda: abs(mean(page) - final * HALF_NORMAL_MEAN) < 1e-3 * final, timeout=30), (mean(page), final)
+    assert wait_until(
+        lambda: abs(mean(page) - final * HALF_NORMAL_MEAN) < 1e-3 * final, timeout=30
+    ), (mean(page), final)
     assert float(attr(page, "[data-testid=pred-figure]", "q95-first")) > q95 + 2
     share_above = float(attr(page, "[data-testid=pred-info]", "share-above"))
     assert 0 <= share_above < 1
-    editor.screenshot(path=str(save_screenshot(page, "prior_editor").with_name("prior_editor_widget.png")))
+    editor.screenshot(
+        path=str(save_screenshot(page, "prior_editor").with_name("prior_editor_widget.png"))
+    )
     assert relevant_console_errors(page) == []
 
 
@@ -92,12 +113,18 @@ def test_a_drag_keeps_up_while_a_fit_samples_in_the_same_kernel(notebook_page):
     monitor = page.locator("[data-testid=fit-monitor]")
     # a regression over observations: densities of values, not bands over an index
     assert attr(page, "[data-testid=pred-figure]", "mode") == "values"
-    assert wait_until(lambda: monitor.get_attribute("data-status") == "sampling", timeout=120), \
+    assert wait_until(lambda: monitor.get_attribute("data-status") == "sampling", timeout=120), (
         monitor.get_attribute("data-status")
+    )
     choose_sigma(page)
     before = paints(page)
-    seen = drag(page, editor.locator("[data-testid=slider-sigma]"), editor.locator("[data-testid=value-sigma]"),
-                moves=40, pause_ms=40)
+    seen = drag(
+        page,
+        editor.locator("[data-testid=slider-sigma]"),
+        editor.locator("[data-testid=value-sigma]"),
+        moves=40,
+        pause_ms=40,
+    )
     assert monitor.get_attribute("data-status") == "sampling"  # the fit was running throughout
     values = [float(v) for v, _ in seen]
     assert len(set(values)) >= 0.8 * len(values), values
@@ -105,9 +132,16 @@ def test_a_drag_keeps_up_while_a_fit_samples_in_the_same_kernel(notebook_page):
     assert len({p for _, p in seen}) >= 3 and seen[-1][1] > before, seen
     final = float(editor.locator("[data-testid=value-sigma]").input_value())
     # the latest value wins: the page settles on the last position, not on a queue of old ones
-    assert wait_until(lambda: abs(mean(page) - final * HALF_NORMAL_MEAN) < 1e-3 * final, timeout=30), (mean(page), final)
-    editor.screenshot(path=str(save_screenshot(page, "prior_editor_regression").with_name(
-        "prior_editor_regression_widget.png")))
+    assert wait_until(
+        lambda: abs(mean(page) - final * HALF_NORMAL_MEAN) < 1e-3 * final, timeout=30
+    ), (mean(page), final)
+    editor.screenshot(
+        path=str(
+            save_screenshot(page, "prior_editor_regression").with_name(
+                "prior_editor_regression_widget.png"
+            )
+        )
+    )
     assert relevant_console_errors(page) == []
 
 
@@ -121,7 +155,9 @@ def test_values_apply_on_enter_and_tab_and_an_empty_box_is_refused_inline(notebo
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("2.5")
     page.keyboard.press("Enter")
-    assert wait_until(lambda: abs(mean(page) - 2.5 * HALF_NORMAL_MEAN) < 1e-6, timeout=30), mean(page)
+    assert wait_until(lambda: abs(mean(page) - 2.5 * HALF_NORMAL_MEAN) < 1e-6, timeout=30), mean(
+        page
+    )
     assert box.evaluate("el => el === document.activeElement")
     # Tab applies too
     page.keyboard.press("ControlOrMeta+a")
@@ -134,7 +170,9 @@ def test_values_apply_on_enter_and_tab_and_an_empty_box_is_refused_inline(notebo
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.press("Backspace")
     page.keyboard.press("Enter")
-    expect(editor.locator("[data-testid=input-error]")).to_have_text("sigma: enter a number", timeout=10_000)
+    expect(editor.locator("[data-testid=input-error]")).to_have_text(
+        "sigma: enter a number", timeout=10_000
+    )
     expect(box).to_have_value("")
     page.keyboard.type("abc")
     page.keyboard.press("Enter")
@@ -154,7 +192,9 @@ def test_values_apply_on_enter_and_tab_and_an_empty_box_is_refused_inline(notebo
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("-1")
     page.keyboard.press("Enter")
-    expect(editor.locator("[data-testid=error]")).to_contain_text("sigma: must be > 0", timeout=30_000)
+    expect(editor.locator("[data-testid=error]")).to_contain_text(
+        "sigma: must be > 0", timeout=30_000
+    )
     expect(box).to_have_value("4", timeout=10_000)
     assert attr(page, "[data-testid=dist-figure]", "peak") == peak
     # elicitation: an empty bound is refused naming it, never read as 0
@@ -162,7 +202,9 @@ def test_values_apply_on_enter_and_tab_and_an_empty_box_is_refused_inline(notebo
     editor.locator("[data-testid=maxent-upper]").click()
     page.keyboard.type("5")
     editor.locator("[data-testid=maxent]").click()
-    expect(editor.locator("[data-testid=input-error]")).to_have_text("lower: enter a number", timeout=10_000)
+    expect(editor.locator("[data-testid=input-error]")).to_have_text(
+        "lower: enter a number", timeout=10_000
+    )
     page.wait_for_timeout(500)
     assert editor.get_attribute("data-updates") == updates
     editor.locator("[data-testid=maxent-lower]").click()
@@ -178,7 +220,9 @@ def test_every_family_renders(notebook_page):
 
     page = notebook_page("prior_single.ipynb", app="lab", run_all=True)
     editor = page.locator(EDITOR)
-    expect(editor.locator("[data-testid=dist-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(editor.locator("[data-testid=dist-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     # the chosen quantiles are the rows of the summary table, and their box shows them whole
     assert editor.locator("[data-testid=summary] td[data-q]").count() == 5
     quantiles = editor.locator("[data-testid=quantiles]")
@@ -191,4 +235,6 @@ def test_every_family_renders(notebook_page):
         assert float(peak.get_attribute("data-peak")) > 0, family
         assert int(peak.get_attribute("data-points")) > 5, family
         assert editor.locator("[data-testid=error]").is_hidden(), family
-        assert editor.locator("[data-testid=params] input[type=range]").count() == len(FAMILIES[family].params)
+        assert editor.locator("[data-testid=params] input[type=range]").count() == len(
+            FAMILIES[family].params
+        )

@@ -31,8 +31,11 @@ EXPLORER = "[data-testid=decision-explorer]"
 CARD = "[data-testid=model-card]"
 PRIOR = "[data-testid=prior-editor]"
 LAB_CHROME = (MONITOR, EXPLORER, CARD)
-LAB_FIGURES = (f"{MONITOR} [data-testid=figure]", f"{EXPLORER} [data-testid=outcome-figure]",
-               f"{EXPLORER} [data-testid=frontier-figure]")
+LAB_FIGURES = (
+    f"{MONITOR} [data-testid=figure]",
+    f"{EXPLORER} [data-testid=outcome-figure]",
+    f"{EXPLORER} [data-testid=frontier-figure]",
+)
 TIMEOUT_MS = 120_000
 
 SETUP = """\
@@ -77,9 +80,12 @@ function bwLuminance(color, backdrop = [255, 255, 255]) {
 }
 """
 
-_JS_CHROME = """
+_JS_CHROME = (
+    """
 (root) => {
-""" + _JS_LUMINANCE + """
+"""
+    + _JS_LUMINANCE
+    + """
   const cs = getComputedStyle(root);
   const bgRgb = (() => {
     const ctx = document.createElement("canvas").getContext("2d");
@@ -104,11 +110,15 @@ _JS_CHROME = """
   };
 }
 """
+)
 
 # Colours of the Bokeh figures embedded in `container`, read from their documents.
-_JS_FIGURES = """
+_JS_FIGURES = (
+    """
 (container) => {
-""" + _JS_LUMINANCE + """
+"""
+    + _JS_LUMINANCE
+    + """
   const key = Object.keys(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
   const Bokeh = globalThis[key].lib;
   const views = Bokeh.index.roots.filter((v) => container.contains(v.el));
@@ -134,12 +144,16 @@ _JS_FIGURES = """
   return out;
 }
 """
+)
 
 # Pixel (2, 2) of each plot canvas under `container` (the plot's border area), as
 # [luminance, alpha]; legend glyph canvases are left out.
-_JS_CANVAS_CORNERS = """
+_JS_CANVAS_CORNERS = (
+    """
 (canvases) => {
-""" + _JS_LUMINANCE + """
+"""
+    + _JS_LUMINANCE
+    + """
   return canvases.filter((c) => c.width > 4 && c.height > 4 && !c.classList.contains("bk-glyph")).map((c) => {
     const ctx = c.getContext("2d");
     const [r, g, b, a] = ctx.getImageData(2, 2, 1, 1).data;
@@ -147,6 +161,7 @@ _JS_CANVAS_CORNERS = """
   });
 }
 """
+)
 
 
 def luminance(rgb: tuple[int, ...]) -> float:
@@ -159,18 +174,26 @@ def luminance(rgb: tuple[int, ...]) -> float:
 
 def theme_notebook(path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (SETUP, MONITOR_CELL, EXPLORER_CELL, CARD_CELL)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(src) for src in (SETUP, MONITOR_CELL, EXPLORER_CELL, CARD_CELL)
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
     return path
 
 
 def switch_theme(page: Page, name: str, light: bool) -> None:
     page.evaluate(
-        "(name) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: name})", name)
+        "(name) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: name})", name
+    )
     expected = "true" if light else "false"
     page.wait_for_function(
-        "(v) => document.body.dataset.jpThemeLight === v", arg=expected, timeout=60_000)
+        "(v) => document.body.dataset.jpThemeLight === v", arg=expected, timeout=60_000
+    )
 
 
 def chrome(page: Page, selector: str) -> dict:
@@ -197,7 +220,9 @@ def screen_edges(page: Page, selector: str) -> list[float]:
         return [luminance(rgb.getpixel(xy)) for xy in ((2, 2), (0, h // 2), (w // 3, 0))]
 
 
-def assert_theme(page: Page, dark: bool, chrome_selectors=LAB_CHROME, figure_selectors=LAB_FIGURES) -> None:
+def assert_theme(
+    page: Page, dark: bool, chrome_selectors=LAB_CHROME, figure_selectors=LAB_FIGURES
+) -> None:
     word = "dark" if dark else "light"
     for selector in chrome_selectors:
         expect(page.locator(selector)).to_have_attribute("data-bw-theme", word, timeout=30_000)
@@ -220,14 +245,23 @@ def assert_theme(page: Page, dark: bool, chrome_selectors=LAB_CHROME, figure_sel
         assert f["views"] >= 1 and f["plots"], (selector, f)
 
         def follows(f=f):
-            return all((p["background"] < 0.05) == dark and (p["border"] < 0.05) == dark for p in f["plots"])
+            return all(
+                (p["background"] < 0.05) == dark and (p["border"] < 0.05) == dark
+                for p in f["plots"]
+            )
 
         if not follows():  # the re-colouring may trail the theme switch by a frame or two
-            assert wait_until(lambda: follows(figures(page, selector)), timeout=10), (selector, figures(page, selector))
+            assert wait_until(lambda: follows(figures(page, selector)), timeout=10), (
+                selector,
+                figures(page, selector),
+            )
             f = figures(page, selector)
         assert all((t > 0.5) if dark else (t < 0.1) for t in f["texts"]), (selector, f["texts"])
         # a black marker line would vanish on dark: it takes the text colour
-        assert all((s > 0.5) if dark else (s < 0.01) for s in f["blackSpans"]), (selector, f["blackSpans"])
+        assert all((s > 0.5) if dark else (s < 0.01) for s in f["blackSpans"]), (
+            selector,
+            f["blackSpans"],
+        )
 
         # the canvas itself is painted in the theme's colours (BokehJS paints once in view)
         page.locator(selector).scroll_into_view_if_needed()
@@ -247,14 +281,21 @@ def assert_theme(page: Page, dark: bool, chrome_selectors=LAB_CHROME, figure_sel
 
 @pytest.mark.slow
 def test_widgets_follow_light_and_dark_themes(notebook_page, tmp_path):
-    page = notebook_page(theme_notebook(tmp_path / "themes.ipynb"), app="lab", run_all=True,
-                         timeout=180)
+    page = notebook_page(
+        theme_notebook(tmp_path / "themes.ipynb"), app="lab", run_all=True, timeout=180
+    )
     monitor = page.locator(MONITOR)
     explorer = page.locator(EXPLORER)
     expect(monitor).to_have_attribute("data-status", "finished", timeout=TIMEOUT_MS)
-    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-    expect(explorer.locator("[data-testid=outcome-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
-    expect(explorer.locator("[data-testid=frontier-figure][data-rendered=true]")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(monitor.locator("[data-testid=figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
+    expect(explorer.locator("[data-testid=outcome-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
+    expect(explorer.locator("[data-testid=frontier-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
     assert page.evaluate("() => document.body.dataset.jpThemeLight") == "true"
     try:
         assert_theme(page, dark=False)
@@ -277,7 +318,9 @@ def test_widgets_follow_light_and_dark_themes(notebook_page, tmp_path):
         page.mouse.move(b["x"] + 0.7 * b["width"], y, steps=8)
         page.mouse.up()
         assert wait_until(
-            lambda: explorer.locator("[data-testid=expected]").get_attribute("data-value") != start, timeout=30)
+            lambda: explorer.locator("[data-testid=expected]").get_attribute("data-value") != start,
+            timeout=30,
+        )
         assert_theme(page, dark=True)
     finally:
         # the theme is a user setting of the session's server: always leave it light
@@ -291,26 +334,45 @@ def test_widgets_follow_light_and_dark_themes(notebook_page, tmp_path):
 # that carry each host's theme conventions.
 
 HOST_CHROME = (MONITOR, EXPLORER, PRIOR)
-HOST_FIGURES = (f"{MONITOR} [data-testid=figure]", f"{EXPLORER} [data-testid=outcome-figure]",
-                f"{PRIOR} [data-testid=dist-figure]")
+HOST_FIGURES = (
+    f"{MONITOR} [data-testid=figure]",
+    f"{EXPLORER} [data-testid=outcome-figure]",
+    f"{PRIOR} [data-testid=dist-figure]",
+)
 
 # VS Code's notebook webview: its theme's colours as --vscode-* variables on <html>, the
 # kind as a body class and data attribute (values of VS Code's Dark Modern / Light
 # Modern themes). Widget outputs sit in a white box (the Jupyter extension's
 # .cell-output-ipywidget-background): the widgets follow the theme, not that box.
 VSCODE = {
-    "dark": {"--vscode-editor-background": "#1f1f1f", "--vscode-editor-foreground": "#cccccc",
-             "--vscode-foreground": "#cccccc", "--vscode-descriptionForeground": "#9d9d9d",
-             "--vscode-input-background": "#313131", "--vscode-input-border": "#3c3c3c",
-             "--vscode-focusBorder": "#0078d4", "--vscode-button-secondaryBackground": "#313131",
-             "--vscode-notebook-cellBorderColor": "#2b2b2b", "--vscode-errorForeground": "#f85149",
-             "--vscode-editorWarning-foreground": "#cca700", "--vscode-font-family": "system-ui, sans-serif"},
-    "light": {"--vscode-editor-background": "#ffffff", "--vscode-editor-foreground": "#3b3b3b",
-              "--vscode-foreground": "#3b3b3b", "--vscode-descriptionForeground": "#3b3b3b",
-              "--vscode-input-background": "#ffffff", "--vscode-input-border": "#cecece",
-              "--vscode-focusBorder": "#005fb8", "--vscode-button-secondaryBackground": "#e5e5e5",
-              "--vscode-notebook-cellBorderColor": "#e5e5e5", "--vscode-errorForeground": "#f85149",
-              "--vscode-editorWarning-foreground": "#bf8803", "--vscode-font-family": "system-ui, sans-serif"},
+    "dark": {
+        "--vscode-editor-background": "#1f1f1f",
+        "--vscode-editor-foreground": "#cccccc",
+        "--vscode-foreground": "#cccccc",
+        "--vscode-descriptionForeground": "#9d9d9d",
+        "--vscode-input-background": "#313131",
+        "--vscode-input-border": "#3c3c3c",
+        "--vscode-focusBorder": "#0078d4",
+        "--vscode-button-secondaryBackground": "#313131",
+        "--vscode-notebook-cellBorderColor": "#2b2b2b",
+        "--vscode-errorForeground": "#f85149",
+        "--vscode-editorWarning-foreground": "#cca700",
+        "--vscode-font-family": "system-ui, sans-serif",
+    },
+    "light": {
+        "--vscode-editor-background": "#ffffff",
+        "--vscode-editor-foreground": "#3b3b3b",
+        "--vscode-foreground": "#3b3b3b",
+        "--vscode-descriptionForeground": "#3b3b3b",
+        "--vscode-input-background": "#ffffff",
+        "--vscode-input-border": "#cecece",
+        "--vscode-focusBorder": "#005fb8",
+        "--vscode-button-secondaryBackground": "#e5e5e5",
+        "--vscode-notebook-cellBorderColor": "#e5e5e5",
+        "--vscode-errorForeground": "#f85149",
+        "--vscode-editorWarning-foreground": "#bf8803",
+        "--vscode-font-family": "system-ui, sans-serif",
+    },
 }
 VSCODE_CSS = ".cell-output-ipywidget-background { background: white; padding: 6px; }"
 
@@ -340,8 +402,12 @@ def marimo_stylesheet() -> Path:
     if spec is None or not spec.submodule_search_locations:
         pytest.fail("marimo is not installed (a test dependency)")
     assets = Path(next(iter(spec.submodule_search_locations))) / "_static" / "assets"
-    sheets = [p for p in assets.glob("index-*.css") if "--foreground" in p.read_text(encoding="utf-8")]
-    assert len(sheets) == 1, f"marimo's theme stylesheet not found among {sorted(assets.glob('index-*.css'))}"
+    sheets = [
+        p for p in assets.glob("index-*.css") if "--foreground" in p.read_text(encoding="utf-8")
+    ]
+    assert len(sheets) == 1, (
+        f"marimo's theme stylesheet not found among {sorted(assets.glob('index-*.css'))}"
+    )
     return sheets[0]
 
 
@@ -361,19 +427,30 @@ def host_state():
         pm.Normal("y", mu, 1, observed=np.array([0.1, -0.3, 0.5, 0.2]), dims="obs")
     monitor = bw.FitMonitor(model, backend="pymc", draws=500, tune=500, chains=2, seed=1)
     assert monitor.wait_rendered(timeout=120) and monitor.status == "finished", monitor.status
-    explorer = bw.DecisionExplorer(sc.supply_chain_problem(sc.generating_process_scenarios(500, seed=1)),
-                                   x=[20, 20, 20])
+    explorer = bw.DecisionExplorer(
+        sc.supply_chain_problem(sc.generating_process_scenarios(500, seed=1)), x=[20, 20, 20]
+    )
     prior = bw.PriorEditor("Gamma")
     views = [monitor, explorer, prior]
     # only these widgets and what they reference: other tests' closed widgets stay out
-    data = embed_data(views=views, drop_defaults=False, state=dependency_state(views, drop_defaults=False))
+    data = embed_data(
+        views=views, drop_defaults=False, state=dependency_state(views, drop_defaults=False)
+    )
     yield data
     for w in (monitor, explorer, prior):
         w.close()
 
 
-def host_page(folder: Path, name: str, data: dict, *, head: str = "", body_attrs: str = "",
-              html_attrs: str = "", output_class: str = "") -> Path:
+def host_page(
+    folder: Path,
+    name: str,
+    data: dict,
+    *,
+    head: str = "",
+    body_attrs: str = "",
+    html_attrs: str = "",
+    output_class: str = "",
+) -> Path:
     """A page that renders the widgets from their saved state with the html-manager
     (the export's inlined runtime), with `head` and the attributes standing in for a host."""
     from bayes_widgets.export import bokehjs_in_state
@@ -382,24 +459,36 @@ def host_page(folder: Path, name: str, data: dict, *, head: str = "", body_attrs
     def as_json(value) -> str:  # "</" may not appear in a script element; JSON may say "<\/"
         return json.dumps(value).replace("</", "<\\/")
 
-    def code(file: str) -> str:  # built scripts, checked by the build to be safe in a script element
+    def code(
+        file: str,
+    ) -> str:  # built scripts, checked by the build to be safe in a script element
         return static_file(file).read_text(encoding="utf-8")
 
-    bokeh = "" if bokehjs_in_state(data["manager_state"]["state"]) else f"<script type=\"module\">{code(BOKEHJS_FILE)}</script>"
+    bokeh = (
+        ""
+        if bokehjs_in_state(data["manager_state"]["state"])
+        else f'<script type="module">{code(BOKEHJS_FILE)}</script>'
+    )
     views = "".join(
         f'<div class="{output_class}"><script type="application/vnd.jupyter.widget-view+json">'
-        f"{as_json(view)}</script></div>" for view in data["view_specs"])
-    html = (f'<!doctype html><html {html_attrs}><head><meta charset="utf-8"><title>{name}</title>{head}'
-            f"<script>{code('html_manager.js')}</script>{bokeh}"
-            f'<script type="application/vnd.jupyter.widget-state+json">{as_json(data["manager_state"])}'
-            f"</script></head><body {body_attrs}>{views}</body></html>")
+        f"{as_json(view)}</script></div>"
+        for view in data["view_specs"]
+    )
+    html = (
+        f'<!doctype html><html {html_attrs}><head><meta charset="utf-8"><title>{name}</title>{head}'
+        f"<script>{code('html_manager.js')}</script>{bokeh}"
+        f'<script type="application/vnd.jupyter.widget-state+json">{as_json(data["manager_state"])}'
+        f"</script></head><body {body_attrs}>{views}</body></html>"
+    )
     path = folder / f"{name}.html"
     path.write_text(html, encoding="utf-8")
     return path
 
 
 def open_host_page(browser, path: Path, color_scheme: str = "no-preference") -> Page:
-    context = browser.new_context(viewport={"width": 1300, "height": 1000}, color_scheme=color_scheme)
+    context = browser.new_context(
+        viewport={"width": 1300, "height": 1000}, color_scheme=color_scheme
+    )
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
@@ -412,11 +501,14 @@ def open_host_page(browser, path: Path, color_scheme: str = "no-preference") -> 
 
 def root_colors(page: Page) -> list[dict]:
     """Host, theme and background of every widget root, and the background of its figures."""
-    return [page.locator(selector).evaluate(
-        """(root) => ({host: root.dataset.bwHost, theme: root.dataset.bwTheme,
+    return [
+        page.locator(selector).evaluate(
+            """(root) => ({host: root.dataset.bwHost, theme: root.dataset.bwTheme,
                        bg: getComputedStyle(root).backgroundColor,
-                       published: getComputedStyle(root).getPropertyValue("--bw-bg").trim()})""")
-        for selector in HOST_CHROME]
+                       published: getComputedStyle(root).getPropertyValue("--bw-bg").trim()})"""
+        )
+        for selector in HOST_CHROME
+    ]
 
 
 def full_screenshot(page: Page, name: str) -> None:
@@ -424,7 +516,7 @@ def full_screenshot(page: Page, name: str) -> None:
 
 
 def rgb(hex_color: str) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgb({r}, {g}, {b})"
 
 
@@ -432,25 +524,38 @@ def assert_host(page: Page, host: str, dark: bool, background: str) -> None:
     """Every widget took its theme from `host`, with the host's `background` exactly."""
     assert_theme(page, dark, HOST_CHROME, HOST_FIGURES)
     for colors in root_colors(page):
-        assert colors == {"host": host, "theme": "dark" if dark else "light", "bg": rgb(background),
-                          "published": background}, colors
+        assert colors == {
+            "host": host,
+            "theme": "dark" if dark else "light",
+            "bg": rgb(background),
+            "published": background,
+        }, colors
 
 
 @pytest.mark.slow
 def test_vscode_theme(browser, host_state, tmp_path):
     vars_dark = ";".join(f"{k}: {v}" for k, v in VSCODE["dark"].items())
-    path = host_page(tmp_path, "vscode", host_state, head=f"<style>{VSCODE_CSS}</style>",
-                     html_attrs=f'style="{vars_dark}"',
-                     body_attrs='class="vscode-body vscode-dark" data-vscode-theme-kind="vscode-dark"',
-                     output_class="cell-output-ipywidget-background")
+    path = host_page(
+        tmp_path,
+        "vscode",
+        host_state,
+        head=f"<style>{VSCODE_CSS}</style>",
+        html_attrs=f'style="{vars_dark}"',
+        body_attrs='class="vscode-body vscode-dark" data-vscode-theme-kind="vscode-dark"',
+        output_class="cell-output-ipywidget-background",
+    )
     page = open_host_page(browser, path)
     try:
-        assert_host(page, "vscode", dark=True, background=VSCODE["dark"]["--vscode-editor-background"])
+        assert_host(
+            page, "vscode", dark=True, background=VSCODE["dark"]["--vscode-editor-background"]
+        )
         full_screenshot(page, "theme_vscode_dark")
         page.evaluate(_JS_SET_VSCODE_THEME, ["vscode-light", VSCODE["light"]])
         assert_host(page, "vscode", dark=False, background="#ffffff")
         page.evaluate(_JS_SET_VSCODE_THEME, ["vscode-dark", VSCODE["dark"]])
-        assert_host(page, "vscode", dark=True, background=VSCODE["dark"]["--vscode-editor-background"])
+        assert_host(
+            page, "vscode", dark=True, background=VSCODE["dark"]["--vscode-editor-background"]
+        )
         assert page.console_errors == []
     finally:
         page.context.close()
@@ -459,8 +564,13 @@ def test_vscode_theme(browser, host_state, tmp_path):
 @pytest.mark.slow
 def test_marimo_theme(browser, host_state, tmp_path):
     sheet = marimo_stylesheet()
-    path = host_page(tmp_path, "marimo", host_state, head=f'<link rel="stylesheet" href="{sheet.as_uri()}">',
-                     body_attrs='class="dark dark-theme" data-theme="dark"')
+    path = host_page(
+        tmp_path,
+        "marimo",
+        host_state,
+        head=f'<link rel="stylesheet" href="{sheet.as_uri()}">',
+        body_attrs='class="dark dark-theme" data-theme="dark"',
+    )
     page = open_host_page(browser, path)
     try:
         # marimo's own variables, as its stylesheet resolves them on this page
@@ -484,10 +594,14 @@ def test_marimo_theme(browser, host_state, tmp_path):
 def test_page_colours_without_host_variables(browser, host_state, tmp_path):
     # no host variables: the first opaque background up from the widget decides (the
     # body stays white), and a switch of the page's class is followed
-    css = ("body { background: white; color: black; margin: 0; }"
-           ".cell { background: #202124; color: #e8eaed; padding: 8px; }"
-           "body.paper .cell { background: #fdf6e3; color: #073642; }")
-    path = host_page(tmp_path, "plain", host_state, head=f"<style>{css}</style>", output_class="cell")
+    css = (
+        "body { background: white; color: black; margin: 0; }"
+        ".cell { background: #202124; color: #e8eaed; padding: 8px; }"
+        "body.paper .cell { background: #fdf6e3; color: #073642; }"
+    )
+    path = host_page(
+        tmp_path, "plain", host_state, head=f"<style>{css}</style>", output_class="cell"
+    )
     page = open_host_page(browser, path)
     try:
         assert_host(page, "page", dark=True, background="#202124")
@@ -499,7 +613,9 @@ def test_page_colours_without_host_variables(browser, host_state, tmp_path):
         page.context.close()
 
     # nothing paints a background: the page's color-scheme, chosen by prefers-color-scheme
-    path = host_page(tmp_path, "scheme", host_state, head='<meta name="color-scheme" content="light dark">')
+    path = host_page(
+        tmp_path, "scheme", host_state, head='<meta name="color-scheme" content="light dark">'
+    )
     page = open_host_page(browser, path, color_scheme="dark")
     try:
         assert_host(page, "page", dark=True, background="#121212")

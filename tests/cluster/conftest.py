@@ -28,8 +28,19 @@ DASK = str(Path(sys.executable).with_name("dask"))
 def _can_unshare() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
-                            "mount -t tmpfs tmpfs /mnt && umount /mnt"], capture_output=True, timeout=10)
+    probe = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "mount -t tmpfs tmpfs /mnt && umount /mnt",
+        ],
+        capture_output=True,
+        timeout=10,
+    )
     return probe.returncode == 0
 
 
@@ -47,10 +58,26 @@ class Cluster:
         self.isolated = _can_unshare()
         self.workers: dict[str, subprocess.Popen] = {}
         self.logs: list = []
-        self.env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-                    "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "3"}
-        self.scheduler = self._spawn("scheduler", [DASK, "scheduler", "--scheduler-file", str(self.scheduler_file),
-                                                   "--host", "127.0.0.1", "--port", "0", "--no-dashboard"], base)
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+            "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "3",
+        }
+        self.scheduler = self._spawn(
+            "scheduler",
+            [
+                DASK,
+                "scheduler",
+                "--scheduler-file",
+                str(self.scheduler_file),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+            ],
+            base,
+        )
         deadline = time.monotonic() + 60
         while not self.scheduler_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -59,15 +86,33 @@ class Cluster:
     def _spawn(self, name: str, argv: list[str], cwd: Path) -> subprocess.Popen:
         log = open(self.base / f"{name}.log", "ab")  # noqa: SIM115 - closed at teardown
         self.logs.append(log)
-        return subprocess.Popen(argv, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def start_worker(self, name: str) -> subprocess.Popen:
         """A worker with its own directory; it cannot see the client's directory."""
         cwd = self.base / f"worker-{name}"
         cwd.mkdir(exist_ok=True)
-        argv = [DASK, "worker", "--scheduler-file", str(self.scheduler_file), "--nthreads", "1", "--no-nanny",
-                "--no-dashboard", "--name", name, "--local-directory", str(cwd / "dask")]
+        argv = [
+            DASK,
+            "worker",
+            "--scheduler-file",
+            str(self.scheduler_file),
+            "--nthreads",
+            "1",
+            "--no-nanny",
+            "--no-dashboard",
+            "--name",
+            name,
+            "--local-directory",
+            str(cwd / "dask"),
+        ]
         if self.isolated:  # unshare execs sh, which execs the worker: one PID
             script = f"mount -t tmpfs tmpfs {self.client_dir} && cd {cwd} && exec " + " ".join(argv)
             argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", script]

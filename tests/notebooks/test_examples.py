@@ -38,7 +38,9 @@ def _stacks_on_hang(client: NotebookClient, after_s: float):
         if done.wait(after_s) or client.km is None or not client.km.has_kernel:
             return
         pid = client.km.provisioner.process.pid
-        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        children = subprocess.run(
+            ["pgrep", "-P", str(pid)], capture_output=True, text=True
+        ).stdout.split()
         for p in [*children, str(pid)]:  # faulthandler (PYTHONFAULTHANDLER) prints on SIGABRT
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(p), signal.SIGABRT)
@@ -60,14 +62,30 @@ def test_example_runs(path, tmp_path, monkeypatch, browser):
     monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     monkeypatch.setenv(FAST_ENV, "1")  # the kernel inherits it: the examples' fast settings
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
-                            store_widget_state=True)
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+        store_widget_state=True,
+    )
     with _stacks_on_hang(client, STACK_DUMP_AFTER_S):
         client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
     assert not errors, errors
-    views = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-             if WIDGET_MIME in o.get("data", {})]
+    views = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if WIDGET_MIME in o.get("data", {})
+    ]
     assert views, "no widget was displayed"
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     monitors = [s["state"] for s in state.values() if "figure_json" in s.get("state", {})]
@@ -79,12 +97,17 @@ def test_example_runs(path, tmp_path, monkeypatch, browser):
             assert json.loads(m["figure_json"])  # final figure saved with the notebook
     # BokehJS travels in one carrier model, compressed in its binary ``bundle`` trait; no
     # other model holds it
-    carriers = [s for s in state.values() if str(s.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID)]
+    carriers = [
+        s
+        for s in state.values()
+        if str(s.get("state", {}).get("_anywidget_id", "")).endswith(CARRIER_ID)
+    ]
     assert len(carriers) == 1, "BokehJS must be saved once, not once per widget"
     bundle = [b for b in carriers[0].get("buffers", []) if b.get("path") == ["bundle"]]
     assert bundle and len(bundle[0]["data"]) > 300_000, "the carrier holds no BokehJS bundle"
-    assert not [s for s in state.values() if len(str(s.get("state", {}).get("_esm", ""))) > 1_000_000], \
-        "a widget's module carries BokehJS"
+    assert not [
+        s for s in state.values() if len(str(s.get("state", {}).get("_esm", ""))) > 1_000_000
+    ], "a widget's module carries BokehJS"
     check_static_export(nb, path.stem, browser)
 
 

@@ -46,8 +46,16 @@ def own_errors() -> tuple[type[BaseException], ...]:
     from bayes_widgets.cli import ConfigError
     from bayes_widgets.export import ExportError
 
-    return (PriorError, FitInputError, MMMDataError, DecisionInputError, RegressionInputError,
-            PosteriorError, ExportError, ConfigError)
+    return (
+        PriorError,
+        FitInputError,
+        MMMDataError,
+        DecisionInputError,
+        RegressionInputError,
+        PosteriorError,
+        ExportError,
+        ConfigError,
+    )
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -68,7 +76,9 @@ class Inputs:
             a = pm.Normal("a", 0.0, 1.0)
             b = pm.Normal("b", 0.0, 1.0)
             sigma = pm.HalfNormal("sigma", 1.0)
-            pm.Normal("y", a + b * xd, sigma, observed=1.0 + 2.0 * x + rng.normal(size=20), dims="obs")
+            pm.Normal(
+                "y", a + b * xd, sigma, observed=1.0 + 2.0 * x + rng.normal(size=20), dims="obs"
+            )
         return model
 
     @cached_property
@@ -77,8 +87,14 @@ class Inputs:
 
         return mmm_example().iloc[:40].reset_index(drop=True)
 
-    mmm_options = {"target": "y", "date_column": "date_week", "channels": ["x1", "x2"],
-                   "controls": ["event_1"], "lag_max": 2, "yearly_seasonality": None}
+    mmm_options = {
+        "target": "y",
+        "date_column": "date_week",
+        "channels": ["x1", "x2"],
+        "controls": ["event_1"],
+        "lag_max": 2,
+        "yearly_seasonality": None,
+    }
 
     @cached_property
     def mmm(self):
@@ -99,7 +115,9 @@ class Inputs:
     def regression_data(self) -> pd.DataFrame:
         rng = np.random.default_rng(3)
         x = rng.normal(size=30)
-        return pd.DataFrame({"x": x, "z": rng.normal(size=30), "y": 1.0 + 2.0 * x + rng.normal(size=30)})
+        return pd.DataFrame(
+            {"x": x, "z": rng.normal(size=30), "y": 1.0 + 2.0 * x + rng.normal(size=30)}
+        )
 
     def tmp(self) -> Path:
         import tempfile
@@ -186,6 +204,7 @@ def _model_priors(**kw):
         from bayes_widgets.core.priors.model import ModelPriors
 
         return ModelPriors(kw.pop("model", i.model), **kw)
+
     return call
 
 
@@ -219,21 +238,47 @@ PRIORS = [
     Case("Normal(size=0)", _dist("Normal", dims="c", size=0), "size"),
     Case("Normal(size='3')", _dist("Normal", dims="c", size="3"), "size"),
     Case("vector without dims", _dist("Normal", mu=[0.0, 1.0]), "dims"),
-    Case("vector lengths differ", _dist("Normal", dims="c", mu=[0.0, 1.0], sigma=[1.0, 2.0, 3.0]), "params"),
+    Case(
+        "vector lengths differ",
+        _dist("Normal", dims="c", mu=[0.0, 1.0], sigma=[1.0, 2.0, 3.0]),
+        "params",
+    ),
     Case("family 42", _dist(42), "family"),
     Case("family 'Gauss'", _dist("Gauss"), "family"),
     Case("unknown parameter", _dist("Normal", scale=1.0), "scale"),
-    Case("unknown parameterisation", _dist("Gamma", parameterisation="mean-sd"), "parameterisation"),
+    Case(
+        "unknown parameterisation", _dist("Gamma", parameterisation="mean-sd"), "parameterisation"
+    ),
     Case("Uniform lower > upper", _dist("Uniform", lower=2.0, upper=1.0), "lower"),
-    Case("TruncatedNormal lower=+inf", _dist("TruncatedNormal", lower=math.inf, upper=1.0), "lower"),
-    Case("Beta mean_sd too wide", _dist("Beta", parameterisation="mean_sd", mu=0.5, sigma=0.6), "sigma"),
+    Case(
+        "TruncatedNormal lower=+inf", _dist("TruncatedNormal", lower=math.inf, upper=1.0), "lower"
+    ),
+    Case(
+        "Beta mean_sd too wide",
+        _dist("Beta", parameterisation="mean_sd", mu=0.5, sigma=0.6),
+        "sigma",
+    ),
     Case("Poisson mu='3'", _dist("Poisson", mu="3"), "mu"),
     Case("from_dict not a dict", _from_dict("Normal"), "dist"),
     Case("from_dict kwargs list", _from_dict({"dist": "Normal", "kwargs": [1.0]}), "kwargs"),
-    Case("from_dict unknown key", _from_dict({"dist": "Normal", "kwargs": {}, "shape": 3}), "shape"),
-    Case("from_dict text values", _from_dict({"dist": "Normal", "kwargs": {"mu": ["a"]}, "dims": ["c"]}), "mu"),
-    Case("element('a')", lambda i: bw.PriorDist.create("Normal", dims="c", mu=[0.0, 1.0]).element("a"), "element"),
-    Case("element(5)", lambda i: bw.PriorDist.create("Normal", dims="c", mu=[0.0, 1.0]).element(5), "element"),
+    Case(
+        "from_dict unknown key", _from_dict({"dist": "Normal", "kwargs": {}, "shape": 3}), "shape"
+    ),
+    Case(
+        "from_dict text values",
+        _from_dict({"dist": "Normal", "kwargs": {"mu": ["a"]}, "dims": ["c"]}),
+        "mu",
+    ),
+    Case(
+        "element('a')",
+        lambda i: bw.PriorDist.create("Normal", dims="c", mu=[0.0, 1.0]).element("a"),
+        "element",
+    ),
+    Case(
+        "element(5)",
+        lambda i: bw.PriorDist.create("Normal", dims="c", mu=[0.0, 1.0]).element(5),
+        "element",
+    ),
     Case("updated(sigma=-1)", lambda i: bw.PriorDist.create("Normal").updated(sigma=-1.0), "sigma"),
     Case("maxent(mass='most')", _maxent("Normal", 0, 1, mass="most"), "mass"),
     Case("maxent(lower='a')", _maxent("Normal", "a", 1), "lower"),
@@ -248,7 +293,11 @@ PRIORS = [
     Case("maxent fixed nu='x'", _maxent("StudentT", -1, 1, fixed={"nu": "x"}), "fixed.nu"),
     Case("maxent fixed unknown", _maxent("StudentT", -1, 1, fixed={"zz": 1.0}), "fixed.zz"),
     Case("maxent fixed not a dict", _maxent("StudentT", -1, 1, fixed=5), "fixed"),
-    Case("maxent fixed everything", _maxent("Normal", -1, 1, fixed={"mu": 0.0, "sigma": 1.0}), "fixed"),
+    Case(
+        "maxent fixed everything",
+        _maxent("Normal", -1, 1, fixed={"mu": 0.0, "sigma": 1.0}),
+        "fixed",
+    ),
     Case("maxent unknown family", _maxent("Gauss", 0, 1), "family"),
     Case("from_quartiles Gamma below support", _quartiles("Gamma", -3, -2, -1), "q1"),
     Case("from_quartiles Beta above support", _quartiles("Beta", 0.2, 0.5, 3), "q3"),
@@ -277,48 +326,140 @@ def _editor(i):
 
 
 PRIOR_EDITOR = [
-    Case("PriorEditor(model, lower='a')", lambda i: bw.PriorEditor(i.model, draws=20, lower="a"), "lower"),
-    Case("PriorEditor(model, upper=inf)", lambda i: bw.PriorEditor(i.model, draws=20, upper=math.inf), "upper"),
-    Case("PriorEditor(quantiles='abc')", lambda i: bw.PriorEditor("Normal", quantiles="abc"), "quantiles"),
-    Case("PriorEditor(quantiles=[0, 2])", lambda i: bw.PriorEditor("Normal", quantiles=[0.0, 2.0]), "quantiles"),
-    Case("PriorEditor('Normal', lower='a')", lambda i: bw.PriorEditor("Normal", lower="a"), "lower"),
+    Case(
+        "PriorEditor(model, lower='a')",
+        lambda i: bw.PriorEditor(i.model, draws=20, lower="a"),
+        "lower",
+    ),
+    Case(
+        "PriorEditor(model, upper=inf)",
+        lambda i: bw.PriorEditor(i.model, draws=20, upper=math.inf),
+        "upper",
+    ),
+    Case(
+        "PriorEditor(quantiles='abc')",
+        lambda i: bw.PriorEditor("Normal", quantiles="abc"),
+        "quantiles",
+    ),
+    Case(
+        "PriorEditor(quantiles=[0, 2])",
+        lambda i: bw.PriorEditor("Normal", quantiles=[0.0, 2.0]),
+        "quantiles",
+    ),
+    Case(
+        "PriorEditor('Normal', lower='a')", lambda i: bw.PriorEditor("Normal", lower="a"), "lower"
+    ),
 ]
 
 PRIOR_EDITOR_WIDGET = [
     WidgetCase("PriorEditor(42)", lambda i: bw.PriorEditor(42), None, "source"),
-    WidgetCase("PriorEditor(model, draws='many')", lambda i: bw.PriorEditor(i.model, draws="many"), None, "draws"),
-    WidgetCase("PriorEditor(model, seed='x')", lambda i: bw.PriorEditor(i.model, draws=20, seed="x"), None, "seed"),
-    WidgetCase("edit sigma=-1", _editor, lambda w: send(w, type="edit", values={"sigma": -1.0}, seq=1),
-               "sigma", _EDITOR_STATE),
-    WidgetCase("edit mu='abc'", _editor, lambda w: send(w, type="edit", values={"mu": "abc"}, seq=1),
-               "mu", _EDITOR_STATE),
-    WidgetCase("edit mu=inf", _editor, lambda w: send(w, type="edit", values={"mu": math.inf}, seq=1),
-               "mu", _EDITOR_STATE),
-    WidgetCase("edit family 'Gauss'", _editor, lambda w: send(w, type="edit", family="Gauss", seq=1),
-               "family", _EDITOR_STATE),
-    WidgetCase("edit parameterisation", _editor,
-               lambda w: send(w, type="edit", parameterisation="bogus", values={"mu": 1.0}, seq=1),
-               "parameterisation", _EDITOR_STATE),
-    WidgetCase("elicit maxent lower='a'", _editor,
-               lambda w: send(w, type="elicit", method="maxent", lower="a", upper=1, mass=0.9, seq=1),
-               "lower", _EDITOR_STATE),
-    WidgetCase("elicit maxent mass='most'", _editor,
-               lambda w: send(w, type="elicit", method="maxent", lower=0, upper=1, mass="most", seq=1),
-               "mass", _EDITOR_STATE),
-    WidgetCase("elicit maxent Gamma below support", _editor,
-               lambda w: send(w, type="elicit", method="maxent", family="Gamma", lower=-5, upper=-1, seq=1),
-               "lower", _EDITOR_STATE),
-    WidgetCase("elicit quartiles Beta above support", _editor,
-               lambda w: send(w, type="elicit", method="quartiles", family="Beta", q1=0.2, q2=0.5, q3=3, seq=1),
-               "q3", _EDITOR_STATE),
-    WidgetCase("range lower='a'", _editor, lambda w: send(w, type="range", lower="a", upper=None, seq=1),
-               "lower", _EDITOR_STATE),
-    WidgetCase("range lower > upper", _editor, lambda w: send(w, type="range", lower=5, upper=1, seq=1),
-               "lower", _EDITOR_STATE),
-    WidgetCase("quantiles [0, 2]", _editor, lambda w: send(w, type="quantiles", values=[0, 2], seq=1),
-               "quantiles", _EDITOR_STATE),
-    WidgetCase("select unknown variable", _editor, lambda w: send(w, type="select", variable="nope", seq=1),
-               "variable", _EDITOR_STATE + ("variable",)),
+    WidgetCase(
+        "PriorEditor(model, draws='many')",
+        lambda i: bw.PriorEditor(i.model, draws="many"),
+        None,
+        "draws",
+    ),
+    WidgetCase(
+        "PriorEditor(model, seed='x')",
+        lambda i: bw.PriorEditor(i.model, draws=20, seed="x"),
+        None,
+        "seed",
+    ),
+    WidgetCase(
+        "edit sigma=-1",
+        _editor,
+        lambda w: send(w, type="edit", values={"sigma": -1.0}, seq=1),
+        "sigma",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "edit mu='abc'",
+        _editor,
+        lambda w: send(w, type="edit", values={"mu": "abc"}, seq=1),
+        "mu",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "edit mu=inf",
+        _editor,
+        lambda w: send(w, type="edit", values={"mu": math.inf}, seq=1),
+        "mu",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "edit family 'Gauss'",
+        _editor,
+        lambda w: send(w, type="edit", family="Gauss", seq=1),
+        "family",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "edit parameterisation",
+        _editor,
+        lambda w: send(w, type="edit", parameterisation="bogus", values={"mu": 1.0}, seq=1),
+        "parameterisation",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "elicit maxent lower='a'",
+        _editor,
+        lambda w: send(w, type="elicit", method="maxent", lower="a", upper=1, mass=0.9, seq=1),
+        "lower",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "elicit maxent mass='most'",
+        _editor,
+        lambda w: send(w, type="elicit", method="maxent", lower=0, upper=1, mass="most", seq=1),
+        "mass",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "elicit maxent Gamma below support",
+        _editor,
+        lambda w: send(
+            w, type="elicit", method="maxent", family="Gamma", lower=-5, upper=-1, seq=1
+        ),
+        "lower",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "elicit quartiles Beta above support",
+        _editor,
+        lambda w: send(
+            w, type="elicit", method="quartiles", family="Beta", q1=0.2, q2=0.5, q3=3, seq=1
+        ),
+        "q3",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "range lower='a'",
+        _editor,
+        lambda w: send(w, type="range", lower="a", upper=None, seq=1),
+        "lower",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "range lower > upper",
+        _editor,
+        lambda w: send(w, type="range", lower=5, upper=1, seq=1),
+        "lower",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "quantiles [0, 2]",
+        _editor,
+        lambda w: send(w, type="quantiles", values=[0, 2], seq=1),
+        "quantiles",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "select unknown variable",
+        _editor,
+        lambda w: send(w, type="select", variable="nope", seq=1),
+        "variable",
+        (*_EDITOR_STATE, "variable"),
+    ),
 ]
 
 
@@ -359,9 +500,13 @@ def _newsvendor(x, s):
 
 def _problem(variables=None, scenarios=None, profit=None, **kw):
     def call(i):
-        return bw.DecisionProblem({"q": (0.0, 300.0)} if variables is None else variables,
-                                  {"demand": np.ones(10)} if scenarios is None else scenarios,
-                                  _newsvendor if profit is None else profit, **kw)
+        return bw.DecisionProblem(
+            {"q": (0.0, 300.0)} if variables is None else variables,
+            {"demand": np.ones(10)} if scenarios is None else scenarios,
+            _newsvendor if profit is None else profit,
+            **kw,
+        )
+
     return call
 
 
@@ -377,7 +522,9 @@ DECISIONS = [
     Case("DecisionProblem profit not callable", _problem(profit=5), "profit"),
     Case("DecisionProblem scenarios text", _problem(scenarios="abc"), "scenarios"),
     Case("DecisionProblem decision_as", _problem(decision_as="list"), "decision_as"),
-    Case("DecisionVariable(lower='a')", lambda i: bw.DecisionVariable("q", "a", 1.0), "variables.q"),
+    Case(
+        "DecisionVariable(lower='a')", lambda i: bw.DecisionVariable("q", "a", 1.0), "variables.q"
+    ),
     Case("DecisionExplorer(42)", lambda i: bw.DecisionExplorer(42), "problem"),
     Case("DecisionExplorer(objective='max')", _explorer(objective="max"), "objective"),
     Case("DecisionExplorer(cvar_alpha=2)", _explorer(cvar_alpha=2.0), "cvar_alpha"),
@@ -386,12 +533,20 @@ DECISIONS = [
 ]
 
 DECISION_WIDGET = [
-    WidgetCase("DecisionExplorer evaluate q='abc'", lambda i: bw.DecisionExplorer(i.problem, x=[50],
-                                                                                  optimise_on_start=False),
-               lambda w: send(w, type="evaluate", x={"q": "abc"}, seq=1), "x", ("decision", "summary")),
-    WidgetCase("DecisionExplorer evaluate q out of bounds",
-               lambda i: bw.DecisionExplorer(i.problem, x=[50], optimise_on_start=False),
-               lambda w: send(w, type="evaluate", x={"q": 1e9}, seq=1), "x.q", ("decision", "summary")),
+    WidgetCase(
+        "DecisionExplorer evaluate q='abc'",
+        lambda i: bw.DecisionExplorer(i.problem, x=[50], optimise_on_start=False),
+        lambda w: send(w, type="evaluate", x={"q": "abc"}, seq=1),
+        "x",
+        ("decision", "summary"),
+    ),
+    WidgetCase(
+        "DecisionExplorer evaluate q out of bounds",
+        lambda i: bw.DecisionExplorer(i.problem, x=[50], optimise_on_start=False),
+        lambda w: send(w, type="evaluate", x={"q": 1e9}, seq=1),
+        "x.q",
+        ("decision", "summary"),
+    ),
 ]
 
 
@@ -402,6 +557,7 @@ def _mmm(data=None, **changes):
     def call(i):
         frame = i.mmm_data if data is None else data(i.mmm_data)
         return bw.MMMModel(frame, **{**i.mmm_options, **changes})
+
     return call
 
 
@@ -433,24 +589,45 @@ MMM = [
     Case("MMMModel channel as text", _mmm(lambda d: d.assign(x1="a")), "x1"),
     Case("MMMModel channel as booleans", _mmm(lambda d: d.assign(x1=d.x1 > 0.5)), "x1"),
     Case("MMMModel negative spend", _mmm(lambda d: d.assign(x1=-d.x1)), "x1"),
-    Case("MMMModel duplicate dates", _mmm(lambda d: d.assign(date_week=d.date_week.iloc[0])), "date_week"),
+    Case(
+        "MMMModel duplicate dates",
+        _mmm(lambda d: d.assign(date_week=d.date_week.iloc[0])),
+        "date_week",
+    ),
     Case("MMMModel NaN target", _mmm(lambda d: d.assign(y=np.nan)), "y"),
     Case("MMMModel inf control", _mmm(lambda d: d.assign(event_1=np.inf)), "event_1"),
     Case("MMMModel dates not dates", _mmm(lambda d: d.assign(date_week="soon")), "date_week"),
     Case("set_priors(not a dict)", lambda i: i.mmm.set_priors([1]), "priors"),
-    Case("set_priors(bad prior dict)", lambda i: i.mmm.set_priors({"saturation_lam": {"dist": "Gauss"}}),
-         "saturation_lam"),
-    Case("predict before fit", lambda i: i.mmm.predict(i.mmm_data.drop(columns="y").iloc[:3]), "fit"),
+    Case(
+        "set_priors(bad prior dict)",
+        lambda i: i.mmm.set_priors({"saturation_lam": {"dist": "Gauss"}}),
+        "saturation_lam",
+    ),
+    Case(
+        "predict before fit", lambda i: i.mmm.predict(i.mmm_data.drop(columns="y").iloc[:3]), "fit"
+    ),
     Case("summarize_variable before fit", lambda i: i.mmm.summarize_variable("intercept"), "fit"),
-    Case("validate_mmm_data(holdout='2')",
-         lambda i: __import__("bayes_widgets.core.mmm.validation", fromlist=["x"]).validate_mmm_data(
-             i.mmm_data, date_column="date_week", target="y", channels=["x1"], holdout="2"), "holdout"),
-    Case("check_horizons(['four'])",
-         lambda i: __import__("bayes_widgets.core.mmm.validation", fromlist=["x"]).check_horizons(["four"], 40),
-         "horizons"),
-    Case("check_holdout(100)",
-         lambda i: __import__("bayes_widgets.core.mmm.validation", fromlist=["x"]).check_holdout(100, 40),
-         "holdout"),
+    Case(
+        "validate_mmm_data(holdout='2')",
+        lambda i: __import__("bayes_widgets.core.mmm.validation", fromlist=["x"]).validate_mmm_data(
+            i.mmm_data, date_column="date_week", target="y", channels=["x1"], holdout="2"
+        ),
+        "holdout",
+    ),
+    Case(
+        "check_horizons(['four'])",
+        lambda i: __import__("bayes_widgets.core.mmm.validation", fromlist=["x"]).check_horizons(
+            ["four"], 40
+        ),
+        "horizons",
+    ),
+    Case(
+        "check_holdout(100)",
+        lambda i: __import__("bayes_widgets.core.mmm.validation", fromlist=["x"]).check_holdout(
+            100, 40
+        ),
+        "holdout",
+    ),
 ]
 
 
@@ -469,8 +646,10 @@ def _fleet(name, *args, **kw):
     def call(i):
         from bayes_widgets.core.fleet import mmm_fleets as mf
 
-        return getattr(mf, name)(i.mmm, *[a(i) if callable(a) else a for a in args], out=i.tmp(),
-                                 executor=NoRuns(), **kw)
+        return getattr(mf, name)(
+            i.mmm, *[a(i) if callable(a) else a for a in args], out=i.tmp(), executor=NoRuns(), **kw
+        )
+
     return call
 
 
@@ -482,8 +661,13 @@ def _run_fleet(specs=None, task=_noop, **kw):
     def call(i):
         from bayes_widgets.core.fleet.runner import RunSpec, run_fleet
 
-        return run_fleet([RunSpec("a")] if specs is None else specs(RunSpec), task, out=i.tmp(),
-                         **{"executor": NoRuns(), **kw})
+        return run_fleet(
+            [RunSpec("a")] if specs is None else specs(RunSpec),
+            task,
+            out=i.tmp(),
+            **{"executor": NoRuns(), **kw},
+        )
+
     return call
 
 
@@ -492,6 +676,7 @@ def _run_spec(*args, **kw):
         from bayes_widgets.core.fleet.runner import RunSpec
 
         return RunSpec(*args, **kw)
+
     return call
 
 
@@ -499,17 +684,31 @@ FLEETS_OWNER = "core/fleet/mmm_fleets.py"
 FLEETS = [
     Case("production_fleet(holdout=100)", _fleet("production_fleet", holdout=100), "holdout"),
     Case("production_fleet(holdout='4')", _fleet("production_fleet", holdout="4"), "holdout"),
-    Case("holdout_fleet(horizons=['four'])", _fleet("holdout_fleet", horizons=["four"]), "horizons"),
+    Case(
+        "holdout_fleet(horizons=['four'])", _fleet("holdout_fleet", horizons=["four"]), "horizons"
+    ),
     Case("holdout_fleet(horizons=[])", _fleet("holdout_fleet", horizons=[]), "horizons"),
     Case("holdout_fleet(horizons=[0])", _fleet("holdout_fleet", horizons=[0]), "horizons"),
     Case("recovery_fleet(runs=0)", _fleet("recovery_fleet", runs=0), "runs"),
-    Case("recovery_fleet(truth={'x1': 2})", _fleet("recovery_fleet", truth={"x1": 2.0, "x2": 0.5}), "truth"),
+    Case(
+        "recovery_fleet(truth={'x1': 2})",
+        _fleet("recovery_fleet", truth={"x1": 2.0, "x2": 0.5}),
+        "truth",
+    ),
     Case("stability_fleet(trims=[30])", _fleet("stability_fleet", trims=[30]), "trims"),
     Case("stability_fleet(seeds=[])", _fleet("stability_fleet", seeds=[]), "seeds"),
-    Case("forecast_fleet(past dates)",
-         _fleet("forecast_fleet", lambda i: i.mmm_data.drop(columns="y").iloc[:4]), "date_week"),
-    Case("forecast_fleet(missing channel)",
-         _fleet("forecast_fleet", lambda i: pd.DataFrame({"date_week": ["2030-01-01"], "x1": [1.0]})), "x2"),
+    Case(
+        "forecast_fleet(past dates)",
+        _fleet("forecast_fleet", lambda i: i.mmm_data.drop(columns="y").iloc[:4]),
+        "date_week",
+    ),
+    Case(
+        "forecast_fleet(missing channel)",
+        _fleet(
+            "forecast_fleet", lambda i: pd.DataFrame({"date_week": ["2030-01-01"], "x1": [1.0]})
+        ),
+        "x2",
+    ),
     Case("run_fleet(specs=[1])", _run_fleet(specs=lambda R: [1]), "specs"),
     Case("run_fleet(duplicate run ids)", _run_fleet(specs=lambda R: [R("a"), R("a")]), "specs"),
     Case("run_fleet(task=5)", _run_fleet(task=5), "task"),
@@ -522,14 +721,30 @@ FLEETS = [
 ]
 
 FLEET_BOARD = [
-    WidgetCase(f"FleetBoard(thresholds={value!r})", lambda i, value=value: bw.FleetBoard(thresholds=value),
-               None, "thresholds")
-    for value in ({"m": ("<=", "x")}, {"m": ("<=", None)}, {"m": ("<=", math.nan)}, {"m": ("<=",)},
-                  {"m": ("<=", 1.0, 2.0)}, [("m", "<=", 1.0)], {"m": ("~", 1.0)}, {"m": {"op": "<="}})
+    WidgetCase(
+        f"FleetBoard(thresholds={value!r})",
+        lambda i, value=value: bw.FleetBoard(thresholds=value),
+        None,
+        "thresholds",
+    )
+    for value in (
+        {"m": ("<=", "x")},
+        {"m": ("<=", None)},
+        {"m": ("<=", math.nan)},
+        {"m": ("<=",)},
+        {"m": ("<=", 1.0, 2.0)},
+        [("m", "<=", 1.0)],
+        {"m": ("~", 1.0)},
+        {"m": {"op": "<="}},
+    )
 ] + [
-    WidgetCase("FleetBoard thresholds message", lambda i: bw.FleetBoard(thresholds={"m": ("<=", 1.0)}),
-               lambda w: send(w, type="thresholds", thresholds={"m": ["<=", "abc"]}), "thresholds",
-               ("thresholds",)),
+    WidgetCase(
+        "FleetBoard thresholds message",
+        lambda i: bw.FleetBoard(thresholds={"m": ("<=", 1.0)}),
+        lambda w: send(w, type="thresholds", thresholds={"m": ["<=", "abc"]}),
+        "thresholds",
+        ("thresholds",),
+    ),
 ]
 
 
@@ -537,7 +752,9 @@ FLEET_BOARD = [
 
 
 def _regression(**kw):
-    return lambda i: bw.LinearRegression(i.regression_data, **{"target": "y", "features": ["x"], **kw})
+    return lambda i: bw.LinearRegression(
+        i.regression_data, **{"target": "y", "features": ["x"], **kw}
+    )
 
 
 PREDICTIONS = [
@@ -545,10 +762,16 @@ PREDICTIONS = [
     Case("LinearRegression(features=['nope'])", _regression(features=["nope"]), "features"),
     Case("LinearRegression(prior_scale=-1)", _regression(prior_scale=-1.0), "prior_scale"),
     Case("LinearRegression(data=list)", lambda i: bw.LinearRegression([1, 2], target="y"), "data"),
-    Case("predict_new_rows(prob=1.5)",
-         lambda i: bw.predict_new_rows(i.model, None, {"x": [1.0]}, prob=1.5), "prob"),
-    Case("predict_new_rows(interval='x')",
-         lambda i: bw.predict_new_rows(i.model, None, {"x": [1.0]}, interval="x"), "interval"),
+    Case(
+        "predict_new_rows(prob=1.5)",
+        lambda i: bw.predict_new_rows(i.model, None, {"x": [1.0]}, prob=1.5),
+        "prob",
+    ),
+    Case(
+        "predict_new_rows(interval='x')",
+        lambda i: bw.predict_new_rows(i.model, None, {"x": [1.0]}, interval="x"),
+        "interval",
+    ),
 ]
 
 
@@ -560,6 +783,7 @@ def _svi(**kw):
         from bayes_widgets.core.hierarchical import fit_svi
 
         return fit_svi(kw.pop("data", i.demand.data), **{"steps": 2, "batch_size": None, **kw})
+
     return call
 
 
@@ -568,6 +792,7 @@ def _nuts(**kw):
         from bayes_widgets.core.hierarchical import fit_nuts
 
         return fit_nuts(i.demand.data, **{"draws": 2, "tune": 2, **kw})
+
     return call
 
 
@@ -597,7 +822,10 @@ def _export(notebook, **kw):
     def call(i):
         from bayes_widgets.export import export_html
 
-        return export_html(notebook(i) if callable(notebook) else notebook, i.tmp() / "out.html", **kw)
+        return export_html(
+            notebook(i) if callable(notebook) else notebook, i.tmp() / "out.html", **kw
+        )
+
     return call
 
 
@@ -607,7 +835,9 @@ EXPORTS = [
 ]
 
 
-CASES = PRIORS + PRIOR_EDITOR + FIT + DECISIONS + MMM + FLEETS + PREDICTIONS + HIERARCHICAL + EXPORTS
+CASES = (
+    PRIORS + PRIOR_EDITOR + FIT + DECISIONS + MMM + FLEETS + PREDICTIONS + HIERARCHICAL + EXPORTS
+)
 WIDGET_CASES = PRIOR_EDITOR_WIDGET + DECISION_WIDGET + FLEET_BOARD
 
 
@@ -631,8 +861,9 @@ def _params(cases):
 
 def assert_names_the_field(exc: BaseException, field: str) -> None:
     text = str(exc)
-    assert isinstance(exc, own_errors()) or isinstance(exc, TypeError | ValueError), (
-        f"{type(exc).__name__} is not one of the project's errors: {text}")
+    assert isinstance(exc, (own_errors(), TypeError | ValueError)), (
+        f"{type(exc).__name__} is not one of the project's errors: {text}"
+    )
     last = _last_frame(exc)
     assert last.startswith(PACKAGE), f"{type(exc).__name__} escaped from {last}: {text}"
     if hasattr(exc, "field"):
@@ -643,7 +874,7 @@ def assert_names_the_field(exc: BaseException, field: str) -> None:
 
 @pytest.mark.parametrize("case", _params(CASES))
 def test_bad_input_is_refused_naming_the_field(case: Case, inputs):
-    with pytest.raises(Exception) as info:  # noqa: PT011 - which error is what is checked
+    with pytest.raises(Exception) as info:
         case.call(inputs)
     assert_names_the_field(info.value, case.field)
 
@@ -659,8 +890,12 @@ def test_widget_shows_the_error_and_keeps_its_state(case: WidgetCase, inputs):
         case.act(widget)
         after = {name: _copy(getattr(widget, name)) for name in case.state}
         assert after == before, f"state changed: {before} -> {after}"
-    assert widget.error.startswith(f"{case.field}: "), f"error does not name {case.field!r}: {widget.error!r}"
-    assert not getattr(widget, "_last_traceback", None), "an unexpected exception reached the dispatcher"
+    assert widget.error.startswith(f"{case.field}: "), (
+        f"error does not name {case.field!r}: {widget.error!r}"
+    )
+    assert not getattr(widget, "_last_traceback", None), (
+        "an unexpected exception reached the dispatcher"
+    )
 
 
 def _copy(value):
@@ -685,50 +920,112 @@ CLI = [
     CliCase("TOML with a duplicate key", 'data = "a.csv"\ndata = "b.csv"\n', "config"),
     CliCase("unknown top-level key", "dat = 1\n" + HEAD + "[fleets.production]\n", "dat"),
     CliCase("no data", HEAD.replace('data = "data.csv"\n', "") + "[fleets.production]\n", "data"),
-    CliCase("data file missing", HEAD.replace("data.csv", "nope.csv") + "[fleets.production]\n", "data"),
+    CliCase(
+        "data file missing", HEAD.replace("data.csv", "nope.csv") + "[fleets.production]\n", "data"
+    ),
     CliCase("data not text", HEAD.replace('"data.csv"', "5") + "[fleets.production]\n", "data"),
-    CliCase("data file empty", HEAD.replace("data.csv", "empty.csv") + "[fleets.production]\n", "data",
-            files=("empty.csv",)),
-    CliCase("data header only", HEAD.replace("data.csv", "header.csv") + "[fleets.production]\n", "data",
-            files=("header.csv",)),
+    CliCase(
+        "data file empty",
+        HEAD.replace("data.csv", "empty.csv") + "[fleets.production]\n",
+        "data",
+        files=("empty.csv",),
+    ),
+    CliCase(
+        "data header only",
+        HEAD.replace("data.csv", "header.csv") + "[fleets.production]\n",
+        "data",
+        files=("header.csv",),
+    ),
     CliCase("no [model]", 'data = "data.csv"\n[fleets.production]\n', "model"),
-    CliCase("model without target", HEAD.replace('target = "y"\n', "") + "[fleets.production]\n",
-            "model.target"),
+    CliCase(
+        "model without target",
+        HEAD.replace('target = "y"\n', "") + "[fleets.production]\n",
+        "model.target",
+    ),
     CliCase("model unknown option", HEAD + "foo = 1\n[fleets.production]\n", "model.foo"),
-    CliCase("model channels as text", HEAD.replace('["x1", "x2"]', '"x1"') + "[fleets.production]\n",
-            "model.channels"),
-    CliCase("model lag_max text", HEAD.replace("lag_max = 2", 'lag_max = "2"') + "[fleets.production]\n",
-            "model.lag_max"),
+    CliCase(
+        "model channels as text",
+        HEAD.replace('["x1", "x2"]', '"x1"') + "[fleets.production]\n",
+        "model.channels",
+    ),
+    CliCase(
+        "model lag_max text",
+        HEAD.replace("lag_max = 2", 'lag_max = "2"') + "[fleets.production]\n",
+        "model.lag_max",
+    ),
     CliCase("model unknown column", HEAD.replace('"x2"', '"x9"') + "[fleets.production]\n", "x9"),
-    CliCase("holdout longer than the data", HEAD + "[fleets.production]\nholdout = 100\n",
-            "fleets.production.holdout"),
-    CliCase("default holdout of 4 leaves too few rows", HEAD.replace("data.csv", "short.csv") + "[fleets.production]\n",
-            "fleets.production.holdout", files=("short.csv",)),
-    CliCase("default horizons leave too few rows", HEAD.replace("data.csv", "short.csv") + "[fleets.holdout]\n",
-            "fleets.holdout.horizons", files=("short.csv",)),
-    CliCase("holdout as text", HEAD + "[fleets.production]\nholdout = \"4\"\n", "fleets.production.holdout"),
-    CliCase("horizons = ['four']", HEAD + "[fleets.holdout]\nhorizons = [\"four\"]\n", "fleets.holdout.horizons"),
+    CliCase(
+        "holdout longer than the data",
+        HEAD + "[fleets.production]\nholdout = 100\n",
+        "fleets.production.holdout",
+    ),
+    CliCase(
+        "default holdout of 4 leaves too few rows",
+        HEAD.replace("data.csv", "short.csv") + "[fleets.production]\n",
+        "fleets.production.holdout",
+        files=("short.csv",),
+    ),
+    CliCase(
+        "default horizons leave too few rows",
+        HEAD.replace("data.csv", "short.csv") + "[fleets.holdout]\n",
+        "fleets.holdout.horizons",
+        files=("short.csv",),
+    ),
+    CliCase(
+        "holdout as text",
+        HEAD + '[fleets.production]\nholdout = "4"\n',
+        "fleets.production.holdout",
+    ),
+    CliCase(
+        "horizons = ['four']",
+        HEAD + '[fleets.holdout]\nhorizons = ["four"]\n',
+        "fleets.holdout.horizons",
+    ),
     CliCase("horizons = 4", HEAD + "[fleets.holdout]\nhorizons = 4\n", "fleets.holdout.horizons"),
-    CliCase("unknown fleet option", HEAD + "[fleets.holdout]\nhorizon = 4\n", "fleets.holdout.horizon"),
+    CliCase(
+        "unknown fleet option", HEAD + "[fleets.holdout]\nhorizon = 4\n", "fleets.holdout.horizon"
+    ),
     CliCase("unknown fleet", HEAD + "[fleets.sideways]\n", "fleets"),
     CliCase("no fleet", HEAD, "fleets"),
-    CliCase("fleet not a table", HEAD.replace("[model]", 'fleets = 5\n[model]'), "fleets"),
+    CliCase("fleet not a table", HEAD.replace("[model]", "fleets = 5\n[model]"), "fleets"),
     CliCase("forecast without future", HEAD + "[fleets.forecast]\n", "fleets.forecast.future"),
-    CliCase("forecast future missing", HEAD + "[fleets.forecast]\nfuture = 'nope.csv'\n",
-            "fleets.forecast.future"),
-    CliCase("forecast future in the past", HEAD + "[fleets.forecast]\nfuture = 'past.csv'\n",
-            "fleets.forecast.future", files=("past.csv",)),
+    CliCase(
+        "forecast future missing",
+        HEAD + "[fleets.forecast]\nfuture = 'nope.csv'\n",
+        "fleets.forecast.future",
+    ),
+    CliCase(
+        "forecast future in the past",
+        HEAD + "[fleets.forecast]\nfuture = 'past.csv'\n",
+        "fleets.forecast.future",
+        files=("past.csv",),
+    ),
     CliCase("recovery runs = 0", HEAD + "[fleets.recovery]\nruns = 0\n", "fleets.recovery.runs"),
-    CliCase("recovery truth above 1", HEAD + "[fleets.recovery]\ntruth = {x1 = 2, x2 = 0.5}\n",
-            "fleets.recovery.truth"),
-    CliCase("stability trims too long", HEAD + "[fleets.stability]\ntrims = [30]\n", "fleets.stability.trims"),
-    CliCase("stability seeds empty", HEAD + "[fleets.stability]\nseeds = []\n", "fleets.stability.seeds"),
+    CliCase(
+        "recovery truth above 1",
+        HEAD + "[fleets.recovery]\ntruth = {x1 = 2, x2 = 0.5}\n",
+        "fleets.recovery.truth",
+    ),
+    CliCase(
+        "stability trims too long",
+        HEAD + "[fleets.stability]\ntrims = [30]\n",
+        "fleets.stability.trims",
+    ),
+    CliCase(
+        "stability seeds empty", HEAD + "[fleets.stability]\nseeds = []\n", "fleets.stability.seeds"
+    ),
     CliCase("draws = 0", HEAD + "[fit]\ndraws = 0\n[fleets.production]\n", "fit.draws"),
-    CliCase("draws as text", HEAD + "[fit]\ndraws = \"500\"\n[fleets.production]\n", "fit.draws"),
+    CliCase("draws as text", HEAD + '[fit]\ndraws = "500"\n[fleets.production]\n', "fit.draws"),
     CliCase("chains = -1", HEAD + "[fit]\nchains = -1\n[fleets.production]\n", "fit.chains"),
     CliCase("seed = -1", HEAD + "[fit]\nseed = -1\n[fleets.production]\n", "fit.seed"),
-    CliCase("target_accept = 2", HEAD + "[fit]\ntarget_accept = 2\n[fleets.production]\n", "fit.target_accept"),
-    CliCase("unknown backend", HEAD + "[fit]\nbackend = 'stan'\n[fleets.production]\n", "fit.backend"),
+    CliCase(
+        "target_accept = 2",
+        HEAD + "[fit]\ntarget_accept = 2\n[fleets.production]\n",
+        "fit.target_accept",
+    ),
+    CliCase(
+        "unknown backend", HEAD + "[fit]\nbackend = 'stan'\n[fleets.production]\n", "fit.backend"
+    ),
     CliCase("unknown fit option", HEAD + "[fit]\ndraw = 10\n[fleets.production]\n", "fit.draw"),
 ]
 
@@ -759,8 +1056,9 @@ def _check_cli_output(rc, stdout: str, stderr: str, field: str, out: Path) -> No
     assert not out.exists() or not any(out.iterdir()), "runs were written"
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=pytest.mark.timeout(CASE_TIMEOUT_S))
-                                  for c in CLI])
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.id, marks=pytest.mark.timeout(CASE_TIMEOUT_S)) for c in CLI]
+)
 def test_cli_exits_2_naming_the_field(case: CliCase, cli_dir, capsys):
     from bayes_widgets.cli import main
 
@@ -772,25 +1070,33 @@ def test_cli_exits_2_naming_the_field(case: CliCase, cli_dir, capsys):
     _check_cli_output(rc, captured.out, captured.err, case.field, out)
 
 
-@pytest.mark.parametrize(("argv", "field"), [
-    pytest.param(["missing.toml"], "config", id="config file missing"),
-    pytest.param(["."], "config", id="config is a directory"),
-    pytest.param(["good.toml", "--out-file"], None, id="unknown command-line option"),
-])
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        pytest.param(["missing.toml"], "config", id="config file missing"),
+        pytest.param(["."], "config", id="config is a directory"),
+        pytest.param(["good.toml", "--out-file"], None, id="unknown command-line option"),
+    ],
+)
 @pytest.mark.timeout(CASE_TIMEOUT_S)
 def test_cli_command_line_errors(argv, field, cli_dir, capsys):
     from bayes_widgets.cli import main
 
     (cli_dir / "good.toml").write_text(HEAD + "[fleets.production]\n")
-    argv = ["fleet", *[str(cli_dir / a) if not a.startswith("-") else a for a in argv], "--out",
-            str(cli_dir / "out-argv")]
+    argv = [
+        "fleet",
+        *[str(cli_dir / a) if not a.startswith("-") else a for a in argv],
+        "--out",
+        str(cli_dir / "out-argv"),
+    ]
     if field is None:  # argparse's own refusal: usage and one error line, exit 2
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2
         err = capsys.readouterr().err
         assert [line for line in err.splitlines() if "error:" in line] == [
-            "bayes-widgets: error: unrecognized arguments: --out-file"]
+            "bayes-widgets: error: unrecognized arguments: --out-file"
+        ]
         return
     rc = main(argv)
     captured = capsys.readouterr()
@@ -801,13 +1107,19 @@ def test_cli_command_line_errors(argv, field, cli_dir, capsys):
 def test_cli_process_exits_2_with_one_error_line(cli_dir):
     """The installed command's way: a process whose stderr holds the one line (no traceback),
     for a malformed file and for a bad fit option found after the data and model are read."""
-    for toml, field in (('data = "data.csv"\n[model\n', "config"),
-                        (HEAD + "[fit]\ndraws = 0\n[fleets.production]\n", "fit.draws")):
+    for toml, field in (
+        ('data = "data.csv"\n[model\n', "config"),
+        (HEAD + "[fit]\ndraws = 0\n[fleets.production]\n", "fit.draws"),
+    ):
         config = cli_dir / "process.toml"
         config.write_text(toml)
         out = cli_dir / "out-process"
-        proc = subprocess.run([sys.executable, "-m", "bayes_widgets.cli", "fleet", str(config), "--out", str(out)],
-                              capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bayes_widgets.cli", "fleet", str(config), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=CASE_TIMEOUT_S,
+        )
         _check_cli_output(proc.returncode, proc.stdout, proc.stderr, field, out)
 
 

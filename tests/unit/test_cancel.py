@@ -99,8 +99,9 @@ def _posterior_checks(result):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_cancel_while_compiling(make_tiny_model, backend, no_leftovers):
     rec = Recorder()
-    session = FitSession(make_tiny_model(), backend=backend, chains=2, cores=2, seed=7,
-                         draws=100, tune=100)  # fresh model: compiles
+    session = FitSession(
+        make_tiny_model(), backend=backend, chains=2, cores=2, seed=7, draws=100, tune=100
+    )  # fresh model: compiles
     # a warm compile cache can make PyMC's preparation of a tiny model instant: hold it
     # for a second so that the cancel surely lands while compiling
     prepare = session.backend.prepare
@@ -164,7 +165,10 @@ def test_cancel_while_tuning(tiny_model, backend, wait_until, no_leftovers):
     assert "tuning" in result.message
     assert "warmup_posterior" in result.message
     # the message counts what the result holds, per chain
-    assert f"{warm.sizes['draw']} of 100000 tuning draws per chain kept in 'warmup_posterior'" in result.message
+    assert (
+        f"{warm.sizes['draw']} of 100000 tuning draws per chain kept in 'warmup_posterior'"
+        in result.message
+    )
     assert result.diagnostics.draws_per_chain == 0
     # every chain row says it was cancelled, and nothing promises an end
     snap = session.snapshot()
@@ -195,8 +199,10 @@ def test_cancel_while_sampling(tiny_model, backend, wait_until, no_leftovers):
 def test_cancel_while_paused(tiny_model, backend, wait_until, no_leftovers):
     rec = Recorder()
     session = _start(tiny_model, backend, rec, draws=100_000, tune=50)
-    wait_until(lambda: all(c.draws_done > 70 and not c.tuning for c in session.snapshot().chains),
-               what="post-tuning draws in every chain")
+    wait_until(
+        lambda: all(c.draws_done > 70 and not c.tuning for c in session.snapshot().chains),
+        what="post-tuning draws in every chain",
+    )
     session.pause()
     time.sleep(0.2)  # let the pause take hold
     at_pause = session.snapshot().chains
@@ -228,8 +234,10 @@ def test_draws_completed_counts_the_kept_draws(tiny_model, wait_until):
     """
     rec = Recorder()
     session = _start(tiny_model, "pymc", rec, draws=100_000, tune=50)
-    wait_until(lambda: all(c.draws_done > 70 and not c.tuning for c in session.snapshot().chains),
-               what="post-tuning draws in every chain")
+    wait_until(
+        lambda: all(c.draws_done > 70 and not c.tuning for c in session.snapshot().chains),
+        what="post-tuning draws in every chain",
+    )
     result = session.cancel()
     idata = result.idata
     # cancelled after tuning: the warmup groups are dropped (keep_warmup=False), all 50

@@ -15,7 +15,8 @@ from bayes_widgets.datasets import mmm_example
 def write_config(tmp_path, fleets: str) -> object:
     mmm_example().iloc[:70].to_csv(tmp_path / "data.csv", index=False)
     config = tmp_path / "fleet.toml"
-    config.write_text(textwrap.dedent("""
+    config.write_text(
+        textwrap.dedent("""
         data = "data.csv"
         [model]
         target = "y"
@@ -27,7 +28,9 @@ def write_config(tmp_path, fleets: str) -> object:
         draws = 60
         tune = 60
         chains = 2
-    """) + fleets)
+    """)
+        + fleets
+    )
     return config
 
 
@@ -46,8 +49,12 @@ def test_bad_configs_exit_2_with_a_message(tmp_path, capsys):
 def test_production_fleet_from_the_command_line(tmp_path):
     config = write_config(tmp_path, "[fleets.production]\n")
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "bayes_widgets.cli", "fleet", str(config), "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bayes_widgets.cli", "fleet", str(config), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "production-h4: done" in proc.stdout
     assert (out / "production" / "production-h4" / "summary.json").exists()

@@ -474,5 +474,7 @@ def test_tidy_snaps_to_bounds_only_where_the_decision_stays_feasible():
     assert z[0] == 20000.0
     # integers are left alone
     assert DecisionProblem(
-        [DecisionVariable("n", 0, 10, integer=True)], {"d": np.arange(5.0)}, lambda x, s: -abs(x[0] - s["d"])
+        [DecisionVariable("n", 0, 10, integer=True)],
+        {"d": np.arange(5.0)},
+        lambda x, s: -abs(x[0] - s["d"]),
     ).resolution.tolist() == [0.0]

@@ -31,8 +31,13 @@ def _free_port() -> int:
 
 
 def test_lab_command_is_what_dev_lab_runs():
-    out = subprocess.run([str(DEV), "lab-command", "--port", "9"], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout.splitlines()
+    out = subprocess.run(
+        [str(DEV), "lab-command", "--port", "9"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.splitlines()
     assert out[:2] == [str(ROOT / ".venv" / "bin" / "jupyter"), "lab"]
     assert f"--notebook-dir={ROOT / 'examples'}" in out
     assert "--LabApp.extension_manager=readonly" in out
@@ -44,14 +49,28 @@ def test_dev_lab_starts_without_errors(tmp_path):
     server calls the page makes at once (build check, extension listing), and reads the
     whole of stderr: only the server's normal lines."""
     port, token = _free_port(), secrets.token_hex(8)
-    env = {**os.environ, "BW_SKIP_SETUP": "1",
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTER_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        **os.environ,
+        "BW_SKIP_SETUP": "1",
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }
     proc = subprocess.Popen(
-        [str(DEV), "lab", "--port", str(port), "--no-browser", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            str(DEV),
+            "lab",
+            "--port",
+            str(port),
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -66,8 +85,9 @@ def test_dev_lab_starts_without_errors(tmp_path):
                 assert time.monotonic() < deadline, "JupyterLab did not answer within 60 s"
                 time.sleep(0.3)
         for path in ("/lab", "/lab/api/build", "/lab/api/extensions?query=&page=1&per_page=30"):
-            with urllib.request.urlopen(f"{base}{path}{'&' if '?' in path else '?'}token={token}",
-                                        timeout=30) as response:
+            with urllib.request.urlopen(
+                f"{base}{path}{'&' if '?' in path else '?'}token={token}", timeout=30
+            ) as response:
                 assert response.status == 200, path
         time.sleep(1.0)
     finally:
@@ -79,9 +99,12 @@ def test_dev_lab_starts_without_errors(tmp_path):
             _, stderr = proc.communicate()
     lines = stderr.splitlines()
     assert any("is running at" in line for line in lines), stderr
-    bad = [line for line in lines
-           if re.search(r"error|traceback|yarn|Dynamic require", line, re.IGNORECASE)
-           or re.match(r"\[[EW] ", line)]
+    bad = [
+        line
+        for line in lines
+        if re.search(r"error|traceback|yarn|Dynamic require", line, re.IGNORECASE)
+        or re.match(r"\[[EW] ", line)
+    ]
     assert not bad, "stderr of ./dev lab:\n" + "\n".join(line[:200] for line in bad[:20])
     # no screen of minified JavaScript either: every long line is a server log line
     long = [line for line in lines if len(line) > 300 and not re.match(r"\[[IC] ", line)]

@@ -23,8 +23,10 @@ CHAINS, DRAWS = 2, 1000
 def _tree(posterior: dict, stats: dict | None = None, **groups) -> xr.DataTree:
     def ds(variables):
         return xr.Dataset(
-            {k: (("chain", "draw", *[f"{k}_dim_{i}" for i in range(np.ndim(v) - 2)]), v)
-             for k, v in variables.items()}
+            {
+                k: (("chain", "draw", *[f"{k}_dim_{i}" for i in range(np.ndim(v) - 2)]), v)
+                for k, v in variables.items()
+            }
         )
 
     children = {"posterior": xr.DataTree(ds(posterior))}
@@ -142,7 +144,7 @@ def test_to_dict_is_json_ready_with_nan_as_none():
     out = d.to_dict()
     text = json.dumps(out, allow_nan=False)
     assert json.loads(text)["rhat_max"] is None
-    assert set(out) == {f for f in Diagnostics.__dataclass_fields__} | {"problems"}
+    assert set(out) == set(Diagnostics.__dataclass_fields__) | {"problems"}
 
 
 # -- running diagnostics and rank histograms --------------------------------------------
@@ -207,8 +209,10 @@ def test_trim_partial_drops_empty_chain_and_trims_to_shortest():
         step[c, :n] = 0.5
     warm = rng.normal(size=(3, 5))
     tree = _tree(
-        {"mu": post}, {"step_size": step},
-        warmup_posterior={"mu": warm}, warmup_sample_stats={"step_size": np.full((3, 5), 0.4)},
+        {"mu": post},
+        {"step_size": step},
+        warmup_posterior={"mu": warm},
+        warmup_sample_stats={"step_size": np.full((3, 5), 0.4)},
     )
     out, dropped = trim_partial(tree)
     assert dropped == [2]
@@ -237,7 +241,11 @@ def test_extract_traced_handles_groups_with_no_draws_yet():
 
     from bayes_widgets.core.model_info import extract_traced
 
-    ds = xr.Dataset({"theta": (("chain", "draw", "school"), np.zeros((2, 0, 8))),
-                     "mu": (("chain", "draw"), np.zeros((2, 0)))})
+    ds = xr.Dataset(
+        {
+            "theta": (("chain", "draw", "school"), np.zeros((2, 0, 8))),
+            "mu": (("chain", "draw"), np.zeros((2, 0))),
+        }
+    )
     out = extract_traced(ds, ["mu", "theta[3]"])
     assert out.shape == (2, 0, 2)

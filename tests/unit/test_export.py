@@ -42,9 +42,17 @@ def tiny_notebook() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# One prior\n\nA normal prior, $\\mu = 1.5$."),
-        nbformat.v4.new_code_cell("bw.PriorEditor('Normal')", execution_count=1, outputs=[
-            nbformat.v4.new_output("execute_result", execution_count=1,
-                                   data={VIEW_MIME: spec, "text/plain": "PriorEditor()"})]),
+        nbformat.v4.new_code_cell(
+            "bw.PriorEditor('Normal')",
+            execution_count=1,
+            outputs=[
+                nbformat.v4.new_output(
+                    "execute_result",
+                    execution_count=1,
+                    data={VIEW_MIME: spec, "text/plain": "PriorEditor()"},
+                )
+            ],
+        ),
     ]
     state = dependency_state([editor], drop_defaults=False)
     nb.metadata["widgets"] = {STATE_MIME: {"version_major": 2, "version_minor": 0, "state": state}}
@@ -67,8 +75,11 @@ def test_export_inlines_everything(tiny_notebook, tmp_path):
     assert "PriorEditor</span>" in html  # the code, highlighted
     bare = export_html(tiny_notebook, tmp_path / "no-input.html", exclude_input=True).read_text()
     assert "PriorEditor</span>" not in bare and "application/vnd.jupyter.widget-view+json" in bare
-    state = re.search(r'<script type="application/vnd.jupyter.widget-state\+json">\s*(.*?)\s*</script>',
-                      html, flags=re.S)
+    state = re.search(
+        r'<script type="application/vnd.jupyter.widget-state\+json">\s*(.*?)\s*</script>',
+        html,
+        flags=re.S,
+    )
     assert json.loads(state.group(1))["state"].keys() == widget_state(tiny_notebook).keys()
 
 
@@ -78,8 +89,13 @@ def test_tiny_export_renders_offline(tiny_notebook, tmp_path, browser):
     check_export(page, tiny_notebook)
     [view] = page.views
     assert view["painted"] >= 2  # density and cumulative
-    cells = {c["data"]["testid"]: c for t in view["tables"] for row in t for c in row["cells"]
-             if "testid" in c["data"]}
+    cells = {
+        c["data"]["testid"]: c
+        for t in view["tables"]
+        for row in t
+        for c in row["cells"]
+        if "testid" in c["data"]
+    }
     assert float(cells["mean"]["data"]["value"]) == pytest.approx(1.5), view["tables"]
     assert float(cells["sd"]["data"]["value"]) == pytest.approx(0.5), view["tables"]
     assert cells["mean"]["text"].startswith("1.5") and cells["sd"]["text"].startswith("0.5")
@@ -98,7 +114,9 @@ def test_bokehjs_reaches_the_page_once(tiny_notebook, tmp_path, browser):
     assert banner not in with_carrier
     bare = copy.deepcopy(tiny_notebook)
     saved = bare.metadata["widgets"][STATE_MIME]["state"]
-    for key in [k for k, m in saved.items() if m["state"].get("_anywidget_id", "").endswith(".BokehLibrary")]:
+    for key in [
+        k for k, m in saved.items() if m["state"].get("_anywidget_id", "").endswith(".BokehLibrary")
+    ]:
         del saved[key]
     assert not bokehjs_in_state(saved)
     out = export_html(bare, tmp_path / "inlined.html")
@@ -117,7 +135,9 @@ def test_the_page_check_sees_a_missing_runtime(tiny_notebook, tmp_path, browser)
     page = open_export(browser, out, tiny_notebook, timeout=8)
     with pytest.raises(AssertionError, match="requests beyond localhost"):
         check_export(page, tiny_notebook)
-    assert any(u.startswith("https://cdn.jsdelivr.net/npm/anywidget@") for u in page.outside_requests())
+    assert any(
+        u.startswith("https://cdn.jsdelivr.net/npm/anywidget@") for u in page.outside_requests()
+    )
     page.requests = [page.url]
     with pytest.raises(AssertionError, match='Script error for "anywidget"'):
         check_export(page, tiny_notebook)
@@ -140,7 +160,9 @@ def test_math_is_only_inlined_when_needed(tiny_notebook, tmp_path):
 def test_notebooks_without_saved_state_are_refused(tiny_notebook):
     bare = nbformat.from_dict(json.loads(json.dumps(tiny_notebook)))
     del bare.metadata["widgets"]
-    with pytest.raises(ExportError, match="has no saved widget state although it displays 1 widget"):
+    with pytest.raises(
+        ExportError, match="has no saved widget state although it displays 1 widget"
+    ):
         check_exportable(bare)
     for cell in bare.cells:
         cell.pop("outputs", None)
@@ -191,7 +213,11 @@ def test_cli_errors(tiny_notebook, tmp_path, capsys):
     nbformat.write(bare, tmp_path / "bare.ipynb")
     assert main(["export", str(tmp_path / "bare.ipynb"), "--out", str(tmp_path / "x.html")]) == 2
     err = capsys.readouterr().err
-    assert "no saved widget state" in err and "Save Widget State Automatically" in err and "--execute" in err
+    assert (
+        "no saved widget state" in err
+        and "Save Widget State Automatically" in err
+        and "--execute" in err
+    )
     assert not (tmp_path / "x.html").exists()
 
 
@@ -200,8 +226,20 @@ def test_cli_executes_a_notebook(tmp_path, capsys):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import bayes_widgets as bw\nbw.PriorEditor('Gamma')")]
     nbformat.write(nb, tmp_path / "run.ipynb")
-    assert main(["export", str(tmp_path / "run.ipynb"), "--out", str(tmp_path / "run.html"), "--execute",
-                 "--kernel", "python3"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(tmp_path / "run.ipynb"),
+                "--out",
+                str(tmp_path / "run.html"),
+                "--execute",
+                "--kernel",
+                "python3",
+            ]
+        )
+        == 0
+    )
     html = (tmp_path / "run.html").read_text()
     assert "bayes_widgets.widgets.prior_editor.PriorEditor" in html
     failing = nbformat.v4.new_notebook()

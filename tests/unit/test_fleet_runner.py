@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bayes_widgets.core.fleet import FleetTimeout, RunSpec, RunStore, run_fleet
-from bayes_widgets.core.fleet.live import fleet_rows
 from bayes_widgets.core.fleet.ledger import this_host
+from bayes_widgets.core.fleet.live import fleet_rows
 
 from .fleet_tasks import counted, executions, returns, slow, square
 
@@ -24,8 +24,13 @@ from .fleet_tasks import counted, executions, returns, slow, square
 def test_runs_are_recorded_and_a_failure_does_not_stop_the_others(tmp_path):
     specs = [RunSpec(f"r{i}", {"x": i, "fail": i == 2}) for i in range(5)]
     updates = []
-    fleet = run_fleet(specs, square, out=tmp_path, executor=ThreadPoolExecutor(2),
-                      on_update=lambda run_id, info: updates.append((run_id, info["status"])))
+    fleet = run_fleet(
+        specs,
+        square,
+        out=tmp_path,
+        executor=ThreadPoolExecutor(2),
+        on_update=lambda run_id, info: updates.append((run_id, info["status"])),
+    )
     assert sorted(fleet.done) == ["r0", "r1", "r3", "r4"]
     assert fleet.failed == ["r2"]
     failed = RunStore(tmp_path).summary("r2")
@@ -44,14 +49,20 @@ def test_rerun_skips_finished_runs_and_can_retry_failures(tmp_path):
     again = run_fleet(specs, square, out=tmp_path, executor=ThreadPoolExecutor(2))
     assert sorted(again.skipped) == ["r0", "r1", "r2"]
     fixed = [RunSpec(s.run_id, {**s.params, "fail": False}) for s in specs]
-    retried = run_fleet(fixed, square, out=tmp_path, executor=ThreadPoolExecutor(2), retry_failed=True)
+    retried = run_fleet(
+        fixed, square, out=tmp_path, executor=ThreadPoolExecutor(2), retry_failed=True
+    )
     assert sorted(retried.skipped) == ["r0", "r2"] and sorted(retried.done) == ["r0", "r1", "r2"]
 
 
 def test_default_pool_uses_processes(tmp_path):
-    fleet = run_fleet([RunSpec(f"p{i}", {"x": i}) for i in range(3)], square, out=tmp_path,
-                      chains_per_run=1)
-    pids = {json.loads((tmp_path / f"p{i}" / "summary.json").read_text())["worker_pid"] for i in range(3)}
+    fleet = run_fleet(
+        [RunSpec(f"p{i}", {"x": i}) for i in range(3)], square, out=tmp_path, chains_per_run=1
+    )
+    pids = {
+        json.loads((tmp_path / f"p{i}" / "summary.json").read_text())["worker_pid"]
+        for i in range(3)
+    }
     assert os.getpid() not in pids
     assert sorted(fleet.done) == ["p0", "p1", "p2"]
 
@@ -96,10 +107,18 @@ def test_killing_the_fleet_loses_at_most_the_runs_in_flight(tmp_path):
 def test_dask_local_cluster(tmp_path):
     from dask.distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        fleet = run_fleet([RunSpec(f"d{i}", {"x": i, "fail": i == 0}) for i in range(4)], square,
-                          out=tmp_path, executor=client)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        fleet = run_fleet(
+            [RunSpec(f"d{i}", {"x": i, "fail": i == 0}) for i in range(4)],
+            square,
+            out=tmp_path,
+            executor=client,
+        )
     assert sorted(fleet.done) == ["d1", "d2", "d3"] and fleet.failed == ["d0"]
     pids = {RunStore(tmp_path).summary(f"d{i}")["worker_pid"] for i in range(4)}
     assert os.getpid() not in pids
@@ -107,8 +126,12 @@ def test_dask_local_cluster(tmp_path):
 
 def test_a_memory_store_gets_every_record_and_file_from_the_futures():
     url = "memory://bw-tests/fleet-a"
-    fleet = run_fleet([RunSpec(f"m{i}", {"x": i}) for i in range(3)], square, out=url,
-                      executor=ThreadPoolExecutor(2))
+    fleet = run_fleet(
+        [RunSpec(f"m{i}", {"x": i}) for i in range(3)],
+        square,
+        out=url,
+        executor=ThreadPoolExecutor(2),
+    )
     store = RunStore(url)
     assert fleet.out == url and sorted(fleet.done) == ["m0", "m1", "m2"]
     assert store.summary("m2")["metrics"] == {"x": 2, "square": 4}
@@ -118,7 +141,9 @@ def test_a_memory_store_gets_every_record_and_file_from_the_futures():
 
 def test_a_relative_store_path_is_made_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    fleet = run_fleet([RunSpec("r", {"x": 1})], square, out="runs/rel", executor=ThreadPoolExecutor(1))
+    fleet = run_fleet(
+        [RunSpec("r", {"x": 1})], square, out="runs/rel", executor=ThreadPoolExecutor(1)
+    )
     assert fleet.out == str(tmp_path / "runs" / "rel")
     assert not list((tmp_path / "runs" / "rel" / "r").glob(".tmp-*"))  # atomic writes leave nothing
 
@@ -126,23 +151,41 @@ def test_a_relative_store_path_is_made_absolute(tmp_path, monkeypatch):
 def test_what_a_task_returns_never_breaks_the_records(tmp_path):
     from bayes_widgets.widgets.fleet_board import FleetBoard
 
-    specs = [RunSpec(k.replace(" ", "-"), {"kind": k}) for k in ("float", "not finite", "lock", "none")]
+    specs = [
+        RunSpec(k.replace(" ", "-"), {"kind": k}) for k in ("float", "not finite", "lock", "none")
+    ]
     fleet = run_fleet(specs, returns, out=tmp_path, chains_per_run=1)  # the local process pool
     store = RunStore(tmp_path)
     assert store.summary("float")["status"] == "failed"
     assert "returned a float" in store.summary("float")["error"]
-    assert store.summary("lock")["status"] == "failed" and "'lock'" in store.summary("lock")["error"]
+    assert (
+        store.summary("lock")["status"] == "failed" and "'lock'" in store.summary("lock")["error"]
+    )
     nf = store.summary("not-finite")
-    assert nf["status"] == "done" and nf["metrics"]["rhat_max"] is None and nf["metrics"]["ess"] is None
-    assert any("rhat_max" in n for n in nf["notes"]) and "NaN" not in (tmp_path / "not-finite" / "summary.json").read_text()
+    assert (
+        nf["status"] == "done"
+        and nf["metrics"]["rhat_max"] is None
+        and nf["metrics"]["ess"] is None
+    )
+    assert (
+        any("rhat_max" in n for n in nf["notes"])
+        and "NaN" not in (tmp_path / "not-finite" / "summary.json").read_text()
+    )
     assert store.summary("none")["status"] == "done" and store.summary("none")["metrics"] == {}
     table = fleet.table().set_index("run_id")
-    assert table.loc["not-finite", "status"] == "done" and table.loc["not-finite", "metric_status"] == "mine"
+    assert (
+        table.loc["not-finite", "status"] == "done"
+        and table.loc["not-finite", "metric_status"] == "mine"
+    )
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "summary.json").write_text("[1, 2")  # unreadable: the board says so
     board = FleetBoard(tmp_path)
     rows = {r["run_id"]: r for r in board.runs}
-    assert rows["lock"]["status"] == "failed" and rows["junk"]["status"] == "unreadable" and not board.error
+    assert (
+        rows["lock"]["status"] == "failed"
+        and rows["junk"]["status"] == "unreadable"
+        and not board.error
+    )
     assert not RunStore(tmp_path).finished("junk")
 
 
@@ -170,18 +213,25 @@ def test_infrastructure_failures_are_retried_then_lost_and_rerun(tmp_path):
     fleet = run_fleet(specs, square, out=tmp_path, executor=FlakyExecutor(fail=2), retries=2)
     assert sorted(fleet.done) == ["f0", "f1"] and fleet.retried == {"f0": 2, "f1": 2}
     assert RunStore(tmp_path).summary("f0")["attempt"] == 2
-    lost = run_fleet(specs, square, out=tmp_path / "lost", executor=FlakyExecutor(fail=5), retries=1)
+    lost = run_fleet(
+        specs, square, out=tmp_path / "lost", executor=FlakyExecutor(fail=5), retries=1
+    )
     assert sorted(lost.lost) == ["f0", "f1"] and not lost.done
     record = RunStore(tmp_path / "lost").summary("f1")
     assert record["status"] == "lost" and "ConnectionResetError: worker lost" in record["error"]
     again = run_fleet(specs, square, out=tmp_path / "lost", executor=ThreadPoolExecutor(2))
-    assert sorted(again.done) == ["f0", "f1"] and again.skipped == []  # a plain rerun redoes lost runs
+    assert (
+        sorted(again.done) == ["f0", "f1"] and again.skipped == []
+    )  # a plain rerun redoes lost runs
 
 
 @pytest.mark.slow
 def test_a_crashing_run_costs_only_itself_on_the_local_pool(tmp_path):
     log = tmp_path / "log.txt"
-    specs = [RunSpec(f"c{i}", {"x": i, "log": str(log), "seconds": 0.3, "crash": i == 1}) for i in range(6)]
+    specs = [
+        RunSpec(f"c{i}", {"x": i, "log": str(log), "seconds": 0.3, "crash": i == 1})
+        for i in range(6)
+    ]
     fleet = run_fleet(specs, counted, out=tmp_path / "runs", chains_per_run=1, retries=1)
     assert fleet.lost == ["c1"] and sorted(fleet.done) == ["c0", "c2", "c3", "c4", "c5"]
     assert "died" in RunStore(tmp_path / "runs").summary("c1")["error"]
@@ -210,8 +260,11 @@ def test_an_immediate_rerun_waits_for_the_runs_in_flight(tmp_path):
 
     log = tmp_path / "log.txt"
     specs = [RunSpec(f"w{i}", {"x": i, "log": str(log), "seconds": 1.0}) for i in range(3)]
-    first = threading.Thread(target=run_fleet, args=(specs, counted),
-                             kwargs={"out": tmp_path / "runs", "executor": ThreadPoolExecutor(3)})
+    first = threading.Thread(
+        target=run_fleet,
+        args=(specs, counted),
+        kwargs={"out": tmp_path / "runs", "executor": ThreadPoolExecutor(3)},
+    )
     first.start()
     store = RunStore(tmp_path / "runs")
     deadline = time.monotonic() + 20
@@ -219,32 +272,63 @@ def test_an_immediate_rerun_waits_for_the_runs_in_flight(tmp_path):
         time.sleep(0.02)
     again = run_fleet(specs, counted, out=tmp_path / "runs", executor=ThreadPoolExecutor(3))
     first.join(30)
-    assert sorted(again.done) == ["w0", "w1", "w2"] and sorted(again.recovered) == ["w0", "w1", "w2"]
+    assert sorted(again.done) == ["w0", "w1", "w2"] and sorted(again.recovered) == [
+        "w0",
+        "w1",
+        "w2",
+    ]
     assert executions(log)["start"] == {"0": 1, "1": 1, "2": 1}
 
 
 def test_lost_and_queued_runs_from_the_records(tmp_path):
     store = RunStore(tmp_path)
     now = time.time()
-    store.write_owner("live", {"pid": os.getpid(), "host": this_host(), "heartbeat": now, "state": "running"})
-    store.write_owner("gone", {"pid": 2 ** 22 + 7, "host": this_host(), "heartbeat": now, "state": "running"})
-    dead_worker = {"pid": 2 ** 22 + 9, "host": this_host(), "heartbeat": now}
+    store.write_owner(
+        "live", {"pid": os.getpid(), "host": this_host(), "heartbeat": now, "state": "running"}
+    )
+    store.write_owner(
+        "gone", {"pid": 2**22 + 7, "host": this_host(), "heartbeat": now, "state": "running"}
+    )
+    dead_worker = {"pid": 2**22 + 9, "host": this_host(), "heartbeat": now}
     far_worker = {"pid": 12, "host": "elsewhere", "heartbeat": now - 60}
     store.write_status("a", {"owner": "live", "state": "running", "worker": dead_worker})
     store.write_status("b", {"owner": "live", "state": "running", "worker": far_worker})
     store.write_status("c", {"owner": "live", "state": "queued"})
-    store.write_status("d", {"owner": "gone", "state": "running", "worker": {**far_worker, "heartbeat": now}})
-    store.write_status("e", {"owner": "live", "state": "running", "fraction": 0.5,
-                             "worker": {"pid": os.getpid(), "host": this_host(), "heartbeat": now}})
+    store.write_status(
+        "d", {"owner": "gone", "state": "running", "worker": {**far_worker, "heartbeat": now}}
+    )
+    store.write_status(
+        "e",
+        {
+            "owner": "live",
+            "state": "running",
+            "fraction": 0.5,
+            "worker": {"pid": os.getpid(), "host": this_host(), "heartbeat": now},
+        },
+    )
     rows, state = fleet_rows(store)
     by = {r["run_id"]: r for r in rows}
-    assert by["a"]["status"] == "lost" and f"{2 ** 22 + 9}@{this_host()}" in by["a"]["error"]
-    assert by["b"]["status"] == "lost" and "12@elsewhere" in by["b"]["error"] and "60 s ago" in by["b"]["error"]
-    assert by["c"]["status"] == "queued" and by["d"]["status"] == "lost" and "submitter" in by["d"]["error"]
+    assert by["a"]["status"] == "lost" and f"{2**22 + 9}@{this_host()}" in by["a"]["error"]
+    assert (
+        by["b"]["status"] == "lost"
+        and "12@elsewhere" in by["b"]["error"]
+        and "60 s ago" in by["b"]["error"]
+    )
+    assert (
+        by["c"]["status"] == "queued"
+        and by["d"]["status"] == "lost"
+        and "submitter" in by["d"]["error"]
+    )
     assert by["e"]["status"] == "running" and by["e"]["fraction"] == 0.5 and state == "running"
-    store.write_owner("live", {"pid": os.getpid(), "host": this_host(), "heartbeat": now, "state": "waiting for workers"})
+    store.write_owner(
+        "live",
+        {"pid": os.getpid(), "host": this_host(), "heartbeat": now, "state": "waiting for workers"},
+    )
     rows, state = fleet_rows(store)
-    assert state == "waiting for workers" and {r["run_id"]: r for r in rows}["c"]["status"] == "waiting"
+    assert (
+        state == "waiting for workers"
+        and {r["run_id"]: r for r in rows}["c"]["status"] == "waiting"
+    )
 
 
 @pytest.mark.slow

@@ -11,11 +11,13 @@ import pytest
 pytest.importorskip("jax")
 pytest.importorskip("numpyro")
 
-import numpyro  # noqa: E402
-import numpyro.distributions as dist  # noqa: E402
-from numpyro import handlers  # noqa: E402
+import itertools
 
-from bayes_widgets.core.hierarchical import (  # noqa: E402
+import numpyro
+import numpyro.distributions as dist
+from numpyro import handlers
+
+from bayes_widgets.core.hierarchical import (
     HierarchicalInputError,
     PanelData,
     Site,
@@ -25,19 +27,19 @@ from bayes_widgets.core.hierarchical import (  # noqa: E402
     initial_params,
     make_demand,
 )
-from bayes_widgets.core.hierarchical.cold_start import (  # noqa: E402
+from bayes_widgets.core.hierarchical.cold_start import (
     evaluate_cold_start,
     fit_new_groups,
     known_days,
     median_relative_error,
     poisson_ridge_per_group,
 )
-from bayes_widgets.core.hierarchical.figures import effects_figure, forecast_figure  # noqa: E402
-from bayes_widgets.core.hierarchical.fit import HierarchicalFit  # noqa: E402
-from bayes_widgets.core.hierarchical.radon import load_radon, radon_data  # noqa: E402
-from bayes_widgets.core.hierarchical.synthetic import FEATURES, TRUE_COEF_MU  # noqa: E402
-from bayes_widgets.core.svi import check_guide_sites  # noqa: E402
-from bayes_widgets.core.validation import FitInputError  # noqa: E402
+from bayes_widgets.core.hierarchical.figures import effects_figure, forecast_figure
+from bayes_widgets.core.hierarchical.fit import HierarchicalFit
+from bayes_widgets.core.hierarchical.radon import load_radon, radon_data
+from bayes_widgets.core.hierarchical.synthetic import FEATURES, TRUE_COEF_MU
+from bayes_widgets.core.svi import check_guide_sites
+from bayes_widgets.core.validation import FitInputError
 
 N_TRAIN, N_NEW, N_DAYS = 60, 20, 240
 PROMO = FEATURES.index("promo")
@@ -98,11 +100,15 @@ def test_frame_round_trip(demand):
     small = demand.data.select(groups=slice(0, 3), times=slice(0, 10))
     frame = small.to_frame()
     assert len(frame) == 30 and list(frame.columns[:2]) == ["group", "time"]
-    back = PanelData.from_frame(frame, group="group", time="time", features=list(FEATURES), target="sales")
+    back = PanelData.from_frame(
+        frame, group="group", time="time", features=list(FEATURES), target="sales"
+    )
     np.testing.assert_array_equal(back.X, small.X)
     np.testing.assert_array_equal(back.y, small.y)
     # dropping rows leaves NaN targets (unobserved) and zero features
-    part = PanelData.from_frame(frame.iloc[1:], group="group", time="time", features=["promo"], target="sales")
+    part = PanelData.from_frame(
+        frame.iloc[1:], group="group", time="time", features=["promo"], target="sales"
+    )
     assert np.isnan(part.y[0, 0]) and part.X[0, 0, 0] == 0
 
 
@@ -116,7 +122,11 @@ def test_frame_round_trip(demand):
         (lambda f: f[f["g"] == "a"], {}, "group"),  # one group
         (lambda f: f.assign(sales=np.nan), {}, "target"),  # all missing
         (lambda f: f.assign(promo=f["promo"].astype(str)), {}, "features.promo"),
-        (lambda f: f.assign(promo=np.where(f.index == 2, np.nan, f["promo"])), {}, "features.promo"),
+        (
+            lambda f: f.assign(promo=np.where(f.index == 2, np.nan, f["promo"])),
+            {},
+            "features.promo",
+        ),
         (lambda f: pd.concat([f, f.iloc[:1]]), {}, "time"),  # duplicated (group, time)
         (lambda f: f, {"features": ["sales"]}, "features.sales"),
     ],
@@ -124,8 +134,12 @@ def test_frame_round_trip(demand):
 def test_frame_errors_name_the_field(mutate, kwargs, field):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
-        {"g": np.repeat(["a", "b"], 5), "t": np.tile(np.arange(5), 2), "promo": rng.integers(0, 2, 10),
-         "sales": rng.poisson(5, 10).astype(float)}
+        {
+            "g": np.repeat(["a", "b"], 5),
+            "t": np.tile(np.arange(5), 2),
+            "promo": rng.integers(0, 2, 10),
+            "sales": rng.poisson(5, 10).astype(float),
+        }
     )
     args = {"group": "g", "time": "t", "features": ["promo"], "target": "sales", **kwargs}
     with raises_field(field):
@@ -174,7 +188,9 @@ def test_array_and_model_errors_name_the_field(train):
     ],
 )
 def test_guide_and_model_sample_the_same_sites(train, likelihood, varying, intercept, batch):
-    spec = build_model(train, likelihood=likelihood, varying=varying, intercept=intercept, batch_size=batch)
+    spec = build_model(
+        train, likelihood=likelihood, varying=varying, intercept=intercept, batch_size=batch
+    )
     arrays = spec.arrays(train)
     check_guide_sites(spec.model, spec.guide, arrays)
     fixed = {s: np.zeros(spec.site_shape(s), np.float32) + 0.5 for s in spec.global_sites()}
@@ -212,7 +228,9 @@ def test_svi_recovers_the_truth(fitted, demand, train):
     c = corr(fitted.log_mean()[obs], truth[obs])
     assert c > 0.99
     # better than the data-driven starting point, which it starts from
-    start = HierarchicalFit(spec=fitted.spec, data=train, method="svi", params=initial_params(fitted.spec, train))
+    start = HierarchicalFit(
+        spec=fitted.spec, data=train, method="svi", params=initial_params(fitted.spec, train)
+    )
     assert c > corr(start.log_mean()[obs], truth[obs])
     res = fitted.svi_result
     assert res.steps == 1000 and res.traces <= 1
@@ -245,11 +263,21 @@ def test_forecast_bands(fitted, train):
     assert fc.mean.shape == (3, N_DAYS)
     assert list(fc.groups) == list(train.groups[[0, 3, 5]])
     q = [fc.quantiles[k] for k in sorted(fc.quantiles)]
-    assert all(np.all(a <= b) for a, b in zip(q, q[1:], strict=False))
+    assert all(np.all(a <= b) for a, b in itertools.pairwise(q))
     assert 0.82 <= fc.coverage(0.9) <= 0.97
     assert 0.40 <= fc.coverage(0.5) <= 0.62
     frame = fc.to_frame()
-    assert list(frame.columns) == ["group", "time", "observed", "mean", "q05", "q25", "q50", "q75", "q95"]
+    assert list(frame.columns) == [
+        "group",
+        "time",
+        "observed",
+        "mean",
+        "q05",
+        "q25",
+        "q50",
+        "q75",
+        "q95",
+    ]
     assert len(frame) == 3 * N_DAYS
     lo, hi = fc.band(0.5)
     assert np.all(lo <= hi)
@@ -313,7 +341,10 @@ def test_poisson_ridge_matches_sklearn(demand):
 
         # the same optimum (the coefficients are ill-determined along the one-hot blocks,
         # so compare objective values and fitted means)
-        assert objective(ours.intercept[g], ours.coef[g]) <= objective(ref.intercept_, ref.coef_) + 1e-6
+        assert (
+            objective(ours.intercept[g], ours.coef[g])
+            <= objective(ref.intercept_, ref.coef_) + 1e-6
+        )
         np.testing.assert_allclose(mu[g][ok], ref.predict(X), rtol=2e-4)
 
 
@@ -346,7 +377,9 @@ def test_radon_data():
 
 
 def test_radon_floor_effect_by_nuts():
-    fit = fit_nuts(radon_data(), likelihood="normal", varying=[], draws=300, tune=300, chains=2, seed=1)
+    fit = fit_nuts(
+        radon_data(), likelihood="normal", varying=[], draws=300, tune=300, chains=2, seed=1
+    )
     floor = fit.samples[Site.fixed_coef][:, 0]
     assert floor.mean() == pytest.approx(-0.66, abs=0.04)
     assert 0.05 < floor.std() < 0.09
@@ -357,7 +390,9 @@ def test_radon_floor_effect_by_nuts():
 
 
 def test_radon_floor_effect_by_svi():
-    fit = fit_svi(radon_data(), likelihood="normal", varying=[], steps=2500, batch_size=None, chunk=500)
+    fit = fit_svi(
+        radon_data(), likelihood="normal", varying=[], steps=2500, batch_size=None, chunk=500
+    )
     assert fit.params[f"{Site.fixed_coef}_loc"][0] == pytest.approx(-0.66, abs=0.05)
     means = fit.site_means()
     assert means[Site.obs_sigma] == pytest.approx(0.73, abs=0.03)

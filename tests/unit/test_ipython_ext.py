@@ -18,16 +18,23 @@ def shell():
 
 
 def formatter_tables(ip):
-    return {name: (dict(f.type_printers), dict(f.deferred_printers))
-            for name, f in ip.display_formatter.formatters.items()} | {
-        "mimebundle": (dict(ip.display_formatter.mimebundle_formatter.type_printers),
-                       dict(ip.display_formatter.mimebundle_formatter.deferred_printers))}
+    return {
+        name: (dict(f.type_printers), dict(f.deferred_printers))
+        for name, f in ip.display_formatter.formatters.items()
+    } | {
+        "mimebundle": (
+            dict(ip.display_formatter.mimebundle_formatter.type_printers),
+            dict(ip.display_formatter.mimebundle_formatter.deferred_printers),
+        )
+    }
 
 
 def posterior_tree():
     rng = np.random.default_rng(0)
-    post = xr.Dataset({"mu": (("chain", "draw"), rng.normal(size=(2, 100)))},
-                      coords={"chain": [0, 1], "draw": np.arange(100)})
+    post = xr.Dataset(
+        {"mu": (("chain", "draw"), rng.normal(size=(2, 100)))},
+        coords={"chain": [0, 1], "draw": np.arange(100)},
+    )
     return xr.DataTree.from_dict({"/posterior": post})
 
 
@@ -69,7 +76,11 @@ def test_model_card_lists_variables_and_opens_the_prior_editor():
     card = ModelCard(small_model(), draws=50, seed=1)
     rows = {r["name"]: r for r in card.rows}
     assert rows["mu"]["kind"] == "free" and rows["mu"]["distribution"] == "Normal"
-    assert rows["y"]["kind"] == "observed" and rows["y"]["dims"] == ["obs"] and rows["y"]["parents"] == ["mu"]
+    assert (
+        rows["y"]["kind"] == "observed"
+        and rows["y"]["dims"] == ["obs"]
+        and rows["y"]["parents"] == ["mu"]
+    )
     assert card.coords == {"obs": 20}
     card._dispatch(card, {"type": "edit"}, [])
     assert card.editor_open and card.editor is not None
@@ -84,11 +95,15 @@ def test_fit_magics(shell):
     shell.run_line_magic("load_ext", "bayes_widgets")
     try:
         shell.user_ns["model"] = small_model()
-        monitor = shell.run_line_magic("fit", "model backend=nutpie draws=100 tune=100 chains=1 seed=1")
+        monitor = shell.run_line_magic(
+            "fit", "model backend=nutpie draws=100 tune=100 chains=1 seed=1"
+        )
         result = monitor.wait(120)
         assert result.status == "finished" and result.diagnostics.draws_per_chain == 100
-        cell = ("import pymc as pm\nwith pm.Model() as other:\n    a = pm.Normal('a', 0, 1)\n"
-                "    pm.Normal('b', a, 1, observed=[0.1, 0.2])\n")
+        cell = (
+            "import pymc as pm\nwith pm.Model() as other:\n    a = pm.Normal('a', 0, 1)\n"
+            "    pm.Normal('b', a, 1, observed=[0.1, 0.2])\n"
+        )
         monitor = shell.run_cell_magic("fit", "backend=nutpie draws=50 tune=50 chains=1", cell)
         assert monitor.wait(120).status == "finished"
         assert shell.user_ns["monitor"] is monitor and "a" in monitor.session.model.named_vars

@@ -31,8 +31,13 @@ FAST = {"mode": "FAST_COMPILE"}
 
 
 def make_model(**kwargs) -> MMMModel:
-    opts = dict(target="y", date_column="date_week", channels=CHANNELS,
-                controls=["event_1", "event_2"], lag_max=4)
+    opts = {
+        "target": "y",
+        "date_column": "date_week",
+        "channels": CHANNELS,
+        "controls": ["event_1", "event_2"],
+        "lag_max": 4,
+    }
     opts.update(kwargs)
     return MMMModel(mmm_example(), **opts)
 
@@ -62,7 +67,11 @@ def optimizer(fitted):
 def posterior_contributions(mmm, response: MMMResponse, post=None) -> np.ndarray:
     """pymc-marketing's ``channel_contribution`` draws in original units, (S, T, C)."""
     post = mmm.idata["posterior"].to_dataset() if post is None else post
-    cc = post["channel_contribution"].sel(channel=CHANNELS).transpose("chain", "draw", "date", "channel")
+    cc = (
+        post["channel_contribution"]
+        .sel(channel=CHANNELS)
+        .transpose("chain", "draw", "date", "channel")
+    )
     values = cc.to_numpy().reshape(-1, cc.sizes["date"], len(CHANNELS))
     return values[response.draw_index] * response.target_scale
 
@@ -75,13 +84,23 @@ def prior_draws_model(adstock, saturation, *, adstock_first=True, rows=40, draws
     import xarray as xr
 
     df = mmm_example().iloc[:rows]
-    mmm = pmm.MMM(date_column="date_week", channel_columns=CHANNELS, target_column="y",
-                  adstock=adstock, saturation=saturation, adstock_first=adstock_first)
+    mmm = pmm.MMM(
+        date_column="date_week",
+        channel_columns=CHANNELS,
+        target_column="y",
+        adstock=adstock,
+        saturation=saturation,
+        adstock_first=adstock_first,
+    )
     mmm.build_model(df[["date_week", *CHANNELS]], df["y"])
-    names = [*mmm.adstock.variable_mapping.values(), *mmm.saturation.variable_mapping.values(),
-             "channel_contribution"]
-    prior = pm.sample_prior_predictive(draws=draws, model=mmm.model, var_names=names, random_seed=1,
-                                       compile_kwargs=FAST)
+    names = [
+        *mmm.adstock.variable_mapping.values(),
+        *mmm.saturation.variable_mapping.values(),
+        "channel_contribution",
+    ]
+    prior = pm.sample_prior_predictive(
+        draws=draws, model=mmm.model, var_names=names, random_seed=1, compile_kwargs=FAST
+    )
     post = prior["prior"].to_dataset()
     mmm.idata = xr.DataTree.from_dict({"posterior": post})
     mmm.is_fitted_ = True
@@ -98,29 +117,45 @@ def test_contributions_equal_the_models_channel_contributions(fitted, response):
     # the same from the DataFrame, and for a subset of the draws
     sub = mmm_response(fitted, draws=50, seed=3)
     assert sub.n_draws == 50 and len(set(sub.draw_index)) == 50
-    np.testing.assert_allclose(sub.contributions(fitted.data), theirs[sub.draw_index], rtol=1e-9,
-                               atol=1e-9 * np.abs(theirs).max())
+    np.testing.assert_allclose(
+        sub.contributions(fitted.data),
+        theirs[sub.draw_index],
+        rtol=1e-9,
+        atol=1e-9 * np.abs(theirs).max(),
+    )
 
 
 HALFLIFE = {"halflife": ("InverseGamma", {"alpha": 2.6, "beta": 1})}
 COMPONENTS = [
     # (adstock, its options, saturation, adstock first)
-    *[(a, opts, "LogisticSaturation", True) for a, opts in [
-        ("GeometricAdstock", {}),
-        ("GeometricAdstock", {"normalize": False}),
-        ("GeometricAdstock", {"priors": HALFLIFE}),
-        ("DelayedAdstock", {}),
-        ("DelayedAdstock", {"normalize": False}),
-        ("BinomialAdstock", {}),
-        ("WeibullPDFAdstock", {}),
-        ("WeibullCDFAdstock", {}),
-        ("NoAdstock", {"l_max": 1}),
-    ]],
-    *[("GeometricAdstock", {}, s, True) for s in [
-        "InverseScaledLogisticSaturation", "MichaelisMentenSaturation", "HillSaturation",
-        "HillSaturationSigmoid", "TanhSaturation", "TanhSaturationBaselined", "RootSaturation",
-        "LogSaturation", "NoSaturation",
-    ]],
+    *[
+        (a, opts, "LogisticSaturation", True)
+        for a, opts in [
+            ("GeometricAdstock", {}),
+            ("GeometricAdstock", {"normalize": False}),
+            ("GeometricAdstock", {"priors": HALFLIFE}),
+            ("DelayedAdstock", {}),
+            ("DelayedAdstock", {"normalize": False}),
+            ("BinomialAdstock", {}),
+            ("WeibullPDFAdstock", {}),
+            ("WeibullCDFAdstock", {}),
+            ("NoAdstock", {"l_max": 1}),
+        ]
+    ],
+    *[
+        ("GeometricAdstock", {}, s, True)
+        for s in [
+            "InverseScaledLogisticSaturation",
+            "MichaelisMentenSaturation",
+            "HillSaturation",
+            "HillSaturationSigmoid",
+            "TanhSaturation",
+            "TanhSaturationBaselined",
+            "RootSaturation",
+            "LogSaturation",
+            "NoSaturation",
+        ]
+    ],
     ("WeibullCDFAdstock", {}, "HillSaturation", False),
 ]
 
@@ -131,8 +166,11 @@ def _component_id(case) -> str:
     return "-".join([adstock, *tags, saturation, *([] if first else ["saturation-first"])])
 
 
-@pytest.mark.parametrize(("adstock", "options", "saturation", "adstock_first"), COMPONENTS,
-                         ids=map(_component_id, COMPONENTS))
+@pytest.mark.parametrize(
+    ("adstock", "options", "saturation", "adstock_first"),
+    COMPONENTS,
+    ids=map(_component_id, COMPONENTS),
+)
 def test_every_component_matches_pymc_marketing(adstock, options, saturation, adstock_first):
     import pymc_marketing.mmm as pmm
     from pymc_extras.prior import Prior
@@ -143,7 +181,9 @@ def test_every_component_matches_pymc_marketing(adstock, options, saturation, ad
     adstock = getattr(pmm, adstock)(**{"l_max": 4, **options})
     saturation = getattr(pmm, saturation)()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # e.g. LogSaturation forcing the channel scale to 1
+        warnings.simplefilter(
+            "ignore", UserWarning
+        )  # e.g. LogSaturation forcing the channel scale to 1
         mmm, post = prior_draws_model(adstock, saturation, adstock_first=adstock_first)
     response = mmm_response(mmm)
     theirs = posterior_contributions(mmm, response, post)
@@ -155,8 +195,11 @@ def test_every_component_matches_pymc_marketing(adstock, options, saturation, ad
     for horizon in (2, 9):
         series = np.zeros((horizon + response.l_max - 1, 2))
         series[:horizon] = plan
-        np.testing.assert_allclose(response.response(plan, horizon),
-                                   response.contributions(series).sum(axis=(1, 2)), rtol=1e-10)
+        np.testing.assert_allclose(
+            response.response(plan, horizon),
+            response.contributions(series).sum(axis=(1, 2)),
+            rtol=1e-10,
+        )
 
 
 @pytest.mark.parametrize("horizon", [1, 3, 4, 8, 30])
@@ -172,14 +215,22 @@ def test_plan_response_is_the_sum_of_its_contributions(response, horizon):
         series = np.zeros((horizon + L - 1, 2))
         series[:horizon] = plan
         np.testing.assert_allclose(row, response.contributions(series).sum(axis=(1, 2)), rtol=1e-10)
-        np.testing.assert_allclose(response.response(dict(zip(CHANNELS, plan)), horizon), row, rtol=1e-12)
+        np.testing.assert_allclose(
+            response.response(dict(zip(CHANNELS, plan)), horizon), row, rtol=1e-12
+        )
         # carry-in: the increment over spending nothing after the training data
-        past = response.spend[-(L - 1):]
+        past = response.spend[-(L - 1) :]
         with_plan = np.concatenate([past, series])
         without = np.concatenate([past, np.zeros_like(series)])
-        increment = (response.contributions(with_plan) - response.contributions(without)).sum(axis=(1, 2))
-        np.testing.assert_allclose(response.response(plan, horizon, carry_in=True), increment,
-                                   rtol=1e-9, atol=1e-9 * np.abs(increment).max())
+        increment = (response.contributions(with_plan) - response.contributions(without)).sum(
+            axis=(1, 2)
+        )
+        np.testing.assert_allclose(
+            response.response(plan, horizon, carry_in=True),
+            increment,
+            rtol=1e-9,
+            atol=1e-9 * np.abs(increment).max(),
+        )
     assert np.all(response.response([0.0, 0.0], horizon) == 0.0)
 
 
@@ -188,7 +239,11 @@ def test_response_equals_pymc_marketing_window_response(response, optimizer):
     (carry-in + plan + carry-over) minus its response to zero spend is our carry-in response."""
     import xarray as xr
 
-    assert (optimizer.num_periods, optimizer.carry_in_periods, optimizer.adstock_periods) == (HORIZON, 4, 4)
+    assert (optimizer.num_periods, optimizer.carry_in_periods, optimizer.adstock_periods) == (
+        HORIZON,
+        4,
+        4,
+    )
     for plan in ([0.18, 0.11], [0.6, 0.05]):
         labelled = xr.DataArray(plan, dims=("channel",), coords={"channel": CHANNELS})
         theirs = optimizer.evaluate_response_distribution(labelled).values
@@ -207,7 +262,10 @@ def test_response_is_fast():
         channels=tuple(f"c{i}" for i in range(C)),
         kernel=kernel / kernel.sum(axis=-1, keepdims=True),
         saturation="LogisticSaturation",
-        saturation_params={"lam": rng.gamma(3, 1, size=(S, C)), "beta": rng.gamma(2, 0.5, size=(S, C))},
+        saturation_params={
+            "lam": rng.gamma(3, 1, size=(S, C)),
+            "beta": rng.gamma(2, 0.5, size=(S, C)),
+        },
         channel_scale=np.full(C, 100.0),
         target_scale=1000.0,
         adstock_first=True,
@@ -260,9 +318,11 @@ def test_budget_problem_defaults(fitted, response):
 
 def test_optimum_matches_pymc_marketings_optimiser(fitted, response, optimizer):
     total = 1.0  # per period: large enough for an interior optimum
-    bounds = {c: (0.0, 2.0) for c in CHANNELS}
+    bounds = dict.fromkeys(CHANNELS, (0.0, 2.0))
     theirs = optimizer.allocate_budget(total_budget=total, budget_bounds=bounds)
-    theirs_x = dict(zip(CHANNELS, np.asarray(theirs.budgets.sel(channel=CHANNELS).values, dtype=float)))
+    theirs_x = dict(
+        zip(CHANNELS, np.asarray(theirs.budgets.sel(channel=CHANNELS).values, dtype=float))
+    )
     problem = budget_problem(fitted, total, bounds=bounds, carry_in=True)
     ours = problem.optimise("mean", seed=0)
     ours_value = response.response(ours.x, HORIZON, carry_in=True).mean()
@@ -301,8 +361,9 @@ def test_optimal_plans_read_as_numbers_a_person_would_write(fitted):
         problem = budget_problem(fitted, per=per)
         best = problem.optimise("mean", seed=0)
         resolution = 1e-6 * (problem.upper - problem.lower)
-        for channel, value, lo, hi, res in zip(problem.names, best.x_array, problem.lower, problem.upper,
-                                               resolution, strict=True):
+        for channel, value, lo, hi, res in zip(
+            problem.names, best.x_array, problem.lower, problem.upper, resolution, strict=True
+        ):
             assert value in (lo, hi) or lo + res < value < hi - res, (per, channel, value)
         assert min(best.x.values()) == 0.0  # this budget funds one channel only
         assert problem.violations(best.x)["budget"] <= 0.0
@@ -310,7 +371,7 @@ def test_optimal_plans_read_as_numbers_a_person_would_write(fitted):
 
 
 def test_cvar_plan_is_at_least_as_safe(fitted):
-    problem = budget_problem(fitted, 1.0, bounds={c: (0.0, 2.0) for c in CHANNELS})
+    problem = budget_problem(fitted, 1.0, bounds=dict.fromkeys(CHANNELS, (0.0, 2.0)))
     mean_plan = problem.optimise("mean", seed=0)
     safe_plan = problem.optimise("cvar", level=0.05, seed=0, x0=mean_plan.x)
     mean_cvar = problem.risk(mean_plan.x, "cvar", 0.05)
@@ -344,7 +405,10 @@ def test_bad_inputs_name_the_field(fitted, response):
         (lambda: budget_problem(fitted, bounds={"x1": 3}), "bounds.x1"),
         (lambda: budget_problem(fitted, -1.0), "total_budget"),
         (lambda: budget_problem(fitted, "a lot"), "total_budget"),
-        (lambda: budget_problem(fitted, 0.5, bounds={"x1": (0.4, 1), "x2": (0.3, 1)}), "total_budget"),
+        (
+            lambda: budget_problem(fitted, 0.5, bounds={"x1": (0.4, 1), "x2": (0.3, 1)}),
+            "total_budget",
+        ),
         (lambda: budget_problem(fitted, horizon=0), "horizon"),
         (lambda: budget_problem(fitted, horizon=-3), "horizon"),
         (lambda: budget_problem(fitted, horizon=2.5), "horizon"),
@@ -386,8 +450,13 @@ def test_unsupported_models_are_refused():
         (pmm.GeometricAdstock(l_max=4), MySaturation(), "mmm.saturation"),
         (pmm.GeometricAdstock(l_max=4, mode="Before"), pmm.LogisticSaturation(), "mmm.adstock"),
     ]:
-        mmm = pmm.MMM(date_column="date_week", channel_columns=CHANNELS, target_column="y",
-                      adstock=adstock, saturation=saturation)
+        mmm = pmm.MMM(
+            date_column="date_week",
+            channel_columns=CHANNELS,
+            target_column="y",
+            adstock=adstock,
+            saturation=saturation,
+        )
         mmm.build_model(df[["date_week", *CHANNELS]], df["y"])
         with pytest.raises(DecisionInputError) as err:
             budget_problem(pretend_fitted(mmm))
@@ -401,7 +470,9 @@ def test_budget_explorer_shows_the_current_plan_and_optimises_under_the_budget(f
     assert [r["label"] for r in explorer.references] == ["current plan"]
     current = explorer.references[0]
     assert explorer.decision == pytest.approx(current["x"])
-    assert explorer.summary["mean"] == pytest.approx(problem.outcomes(list(current["x"].values())).mean())
+    assert explorer.summary["mean"] == pytest.approx(
+        problem.outcomes(list(current["x"].values())).mean()
+    )
     assert explorer.summary["feasible"]
     # a what-if over the budget is shown as such, and the last valid plan is kept on bad input
     over = {c: problem.upper[i] for i, c in enumerate(problem.names)}

@@ -15,8 +15,14 @@ from bayes_widgets.datasets import mmm_example
 
 
 def model():
-    return MMMModel(mmm_example().iloc[:120], target="y", date_column="date_week", channels=["x1", "x2"],
-                    controls=["event_1", "event_2"], lag_max=4)
+    return MMMModel(
+        mmm_example().iloc[:120],
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=4,
+    )
 
 
 def test_score_against_known_values():
@@ -41,21 +47,33 @@ def test_horizons_are_checked(tmp_path):
 @pytest.mark.slow
 def test_production_and_holdout_fleets(tmp_path):
     fit = {"draws": 100, "tune": 100, "chains": 2, "seed": 1}
-    prod = production_fleet(model(), out=tmp_path / "production", fit=fit, executor=ThreadPoolExecutor(1))
+    prod = production_fleet(
+        model(), out=tmp_path / "production", fit=fit, executor=ThreadPoolExecutor(1)
+    )
     table = prod.summary()
     assert list(table["status"]) == ["done"], table.get("error")
     row = table.iloc[0]
     assert row["horizon"] == 4 and row["train_rows"] == 116
-    for key in ("train_mape", "test_mape", "test_nrmse", "test_crps", "train_r2", "rhat_max", "divergences"):
+    for key in (
+        "train_mape",
+        "test_mape",
+        "test_nrmse",
+        "test_crps",
+        "train_r2",
+        "rhat_max",
+        "divergences",
+    ):
         assert np.isfinite(row[key]), key
     assert row["train_r2"] > 0.5  # the simulated data are well explained
     preds = pd.read_csv(tmp_path / "production" / "production-h4" / "predictions.csv")
     assert list(preds["split"].value_counts().sort_index()) == [4, 116]
-    hold = holdout_fleet(model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit,
-                         executor=ThreadPoolExecutor(1))
+    hold = holdout_fleet(
+        model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit, executor=ThreadPoolExecutor(1)
+    )
     assert sorted(hold.run.done) == ["holdout-h4", "holdout-h8"]
-    again = holdout_fleet(model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit,
-                          executor=ThreadPoolExecutor(1))
+    again = holdout_fleet(
+        model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit, executor=ThreadPoolExecutor(1)
+    )
     assert sorted(again.run.skipped) == ["holdout-h4", "holdout-h8"]
 
 
@@ -63,8 +81,13 @@ def test_production_and_holdout_fleets(tmp_path):
 def test_recovery_fleet_scores_parameters_against_the_truth(tmp_path):
     from bayes_widgets.core.fleet.mmm_fleets import recovery_fleet
 
-    result = recovery_fleet(model(), runs=1, out=tmp_path, fit={"draws": 150, "tune": 150, "chains": 2},
-                            executor=ThreadPoolExecutor(1))
+    result = recovery_fleet(
+        model(),
+        runs=1,
+        out=tmp_path,
+        fit={"draws": 150, "tune": 150, "chains": 2},
+        executor=ThreadPoolExecutor(1),
+    )
     table = result.summary()
     assert list(table["status"]) == ["done"], table.get("error")
     row = table.iloc[0]
@@ -83,8 +106,14 @@ def test_stability_and_forecast_fleets(tmp_path):
     from bayes_widgets.core.fleet.mmm_fleets import forecast_fleet, stability_fleet
 
     fit = {"draws": 100, "tune": 100, "chains": 2}
-    result = stability_fleet(model(), seeds=[0, 1], trims=[0, 8], out=tmp_path / "stab", fit=fit,
-                             executor=ThreadPoolExecutor(1))
+    result = stability_fleet(
+        model(),
+        seeds=[0, 1],
+        trims=[0, 8],
+        out=tmp_path / "stab",
+        fit=fit,
+        executor=ThreadPoolExecutor(1),
+    )
     table = result.summary()
     assert list(table["status"]) == ["done"] * 4, table.get("error")
     assert sorted(table["rows"]) == [112, 112, 120, 120]
@@ -93,10 +122,16 @@ def test_stability_and_forecast_fleets(tmp_path):
     assert {"share_x1", "roas_x2"} <= set(spread.index) and (spread["range"] >= 0).all()
     df = mmm_example()
     future = df.iloc[120:126].drop(columns="y")
-    fc = forecast_fleet(model(), future, out=tmp_path / "fc", fit=fit, executor=ThreadPoolExecutor(1))
+    fc = forecast_fleet(
+        model(), future, out=tmp_path / "fc", fit=fit, executor=ThreadPoolExecutor(1)
+    )
     assert fc.run.done == ["forecast"]
     out = pd.read_csv(tmp_path / "fc" / "forecast" / "forecast.csv")
-    assert len(out) == 6 and (out["q05"] <= out["median"]).all() and (out["median"] <= out["q95"]).all()
+    assert (
+        len(out) == 6
+        and (out["q05"] <= out["median"]).all()
+        and (out["median"] <= out["q95"]).all()
+    )
     with pytest.raises(MMMDataError, match="date_week"):
         forecast_fleet(model(), df.iloc[100:106].drop(columns="y"), out=tmp_path / "bad")
 
@@ -126,11 +161,24 @@ def test_recovery_on_the_example_finds_x1_share(tmp_path):
     from bayes_widgets.core.fleet.mmm_fleets import recovery_fleet
     from bayes_widgets.datasets import mmm_example_truth
 
-    full = MMMModel(mmm_example(), target="y", date_column="date_week", channels=["x1", "x2"],
-                    controls=["event_1", "event_2"], lag_max=8, yearly_seasonality=2)
+    full = MMMModel(
+        mmm_example(),
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=8,
+        yearly_seasonality=2,
+    )
     truth = mmm_example_truth()["shares"]
-    result = recovery_fleet(full, runs=0, truth=truth, out=tmp_path, fit={"draws": 300, "tune": 300, "seed": 3},
-                            executor=ThreadPoolExecutor(1))
+    result = recovery_fleet(
+        full,
+        runs=0,
+        truth=truth,
+        out=tmp_path,
+        fit={"draws": 300, "tune": 300, "seed": 3},
+        executor=ThreadPoolExecutor(1),
+    )
     row = result.summary().iloc[0]
     assert row["status"] == "done", row.get("error")
     assert row["share_fit_x1"] == pytest.approx(truth["x1"], abs=0.08)

@@ -10,8 +10,13 @@ from bayes_widgets.datasets import mmm_example
 
 
 def make(**kwargs):
-    opts = dict(target="y", date_column="date_week", channels=["x1", "x2"], controls=["event_1", "event_2"],
-                lag_max=4)
+    opts = {
+        "target": "y",
+        "date_column": "date_week",
+        "channels": ["x1", "x2"],
+        "controls": ["event_1", "event_2"],
+        "lag_max": 4,
+    }
     opts.update(kwargs)
     return MMMModel(mmm_example(), **opts)
 
@@ -30,8 +35,12 @@ def test_every_component_builds(adstock, saturation):
 def test_priors_default_and_edit():
     model = make()
     assert model.priors["saturation_lam"].distribution == "Gamma"
-    model.set_priors({"saturation_lam": Prior("Gamma", mu=2, sigma=1, dims="channel"),
-                      "intercept": {"dist": "Normal", "kwargs": {"mu": 0.5, "sigma": 1.0}}})
+    model.set_priors(
+        {
+            "saturation_lam": Prior("Gamma", mu=2, sigma=1, dims="channel"),
+            "intercept": {"dist": "Normal", "kwargs": {"mu": 0.5, "sigma": 1.0}},
+        }
+    )
     mmm = model.build()
     assert mmm.model_config["saturation_lam"].parameters == {"mu": 2, "sigma": 1}
     assert mmm.model_config["intercept"].parameters == {"mu": 0.5, "sigma": 1.0}
@@ -84,7 +93,10 @@ def test_fit_attaches_draws_and_summarizes_in_original_units():
     # sampled as pymc-marketing samples it: data frozen into constants; nutpie adapts from draws
     from bayes_widgets.core.mmm.fitting import default_sampler_kwargs, sampling_model
 
-    assert default_sampler_kwargs("nutpie") == {"adaptation": "draw_diag"} and default_sampler_kwargs("pymc") == {}
+    assert (
+        default_sampler_kwargs("nutpie") == {"adaptation": "draw_diag"}
+        and default_sampler_kwargs("pymc") == {}
+    )
     from pytensor.compile.sharedvalue import SharedVariable
 
     def shared(m):
@@ -98,13 +110,21 @@ def test_predict_tables_refresh_and_save_load(tmp_path):
     import numpy as np
 
     df = mmm_example()
-    model = MMMModel(df.iloc[:160], target="y", date_column="date_week", channels=["x1", "x2"],
-                     controls=["event_1", "event_2"], lag_max=4)
+    model = MMMModel(
+        df.iloc[:160],
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=4,
+    )
     model.fit(draws=150, tune=150, seed=2)
     new = df.iloc[160:170].drop(columns="y")
     pred = model.predict(new, seed=3)
     assert len(pred) == 10
-    assert (pred["hdi_0.94_low"] < pred["mean"]).all() and (pred["mean"] < pred["hdi_0.94_high"]).all()
+    assert (pred["hdi_0.94_low"] < pred["mean"]).all() and (
+        pred["mean"] < pred["hdi_0.94_high"]
+    ).all()
     actual = df["y"].iloc[160:170].to_numpy()
     assert np.mean(np.abs(pred["mean"] - actual) / actual) < 0.5  # original units, not scaled ones
     assert set(model.contributions()["channel"]) == {"x1", "x2"}
@@ -114,7 +134,9 @@ def test_predict_tables_refresh_and_save_load(tmp_path):
     model.save(tmp_path / "m")
     loaded = MMMModel.load(tmp_path / "m")
     assert loaded.config() == model.config()
-    assert loaded.summarize_variable("intercept")["coef"] == pytest.approx(model.summarize_variable("intercept")["coef"])
+    assert loaded.summarize_variable("intercept")["coef"] == pytest.approx(
+        model.summarize_variable("intercept")["coef"]
+    )
     result = model.refresh(df.iloc[160:170], draws=100, tune=100, seed=4)
     assert result.status == "finished" and len(model.data) == 170
     with pytest.raises(MMMDataError, match="date_week"):
@@ -129,14 +151,23 @@ def test_time_varying_media_fits_with_pymc_and_traces_named_variables():
 
     model = make(time_varying_media=True)
     mmm = model.build(slice(0, 80))
-    session = FitSession(mmm.model, backend="pymc", draws=40, tune=40, chains=2, seed=3,
-                         var_names=["y_sigma", "saturation_lam[1]"])
+    session = FitSession(
+        mmm.model,
+        backend="pymc",
+        draws=40,
+        tune=40,
+        chains=2,
+        seed=3,
+        var_names=["y_sigma", "saturation_lam[1]"],
+    )
     result = session.start().wait()
     assert result.status == "finished", result.error
     traced = session.state.posterior_draws()  # what the live plots showed, (chain, draw, k)
     posterior = result.idata["posterior"]
     np.testing.assert_allclose(traced[:, :, 0], posterior["y_sigma"].values, rtol=1e-6)
-    np.testing.assert_allclose(traced[:, :, 1], posterior["saturation_lam"].sel(channel="x2").values, rtol=1e-6)
+    np.testing.assert_allclose(
+        traced[:, :, 1], posterior["saturation_lam"].sel(channel="x2").values, rtol=1e-6
+    )
 
 
 def test_priors_read_back_per_channel_build_without_implicit_dims_warnings():
@@ -147,21 +178,28 @@ def test_priors_read_back_per_channel_build_without_implicit_dims_warnings():
     import numpy as np
 
     from bayes_widgets.core.priors import PriorDist
-    from bayes_widgets.core.priors.model import ModelPriors
     from bayes_widgets.core.priors.mmm import model_config_with
+    from bayes_widgets.core.priors.model import ModelPriors
 
     model = make()
     mmm = model.build()
     read = dict(ModelPriors(mmm.model, draws=10, seed=0).priors)
-    read["saturation_beta"] = PriorDist.create("HalfNormal", dims=("channel",), sigma=np.array([1.0, 3.0]))
+    read["saturation_beta"] = PriorDist.create(
+        "HalfNormal", dims=("channel",), sigma=np.array([1.0, 3.0])
+    )
     config = model_config_with(mmm.model_config, read)
     # equal values per channel collapse to one number, different ones keep their dim
     assert config["adstock_alpha"].parameters == mmm.model_config["adstock_alpha"].parameters
     sigma = config["saturation_beta"].parameters["sigma"]
     assert sigma.dims == ("channel",) and sigma.values.tolist() == [1.0, 3.0]
     model.set_priors(config)
-    model.set_priors({"saturation_lam": PriorDist.create("Gamma", dims=("channel",), alpha=np.array([2.0, 4.0]),
-                                                         beta=np.array([1.0, 1.0]))})
+    model.set_priors(
+        {
+            "saturation_lam": PriorDist.create(
+                "Gamma", dims=("channel",), alpha=np.array([2.0, 4.0]), beta=np.array([1.0, 1.0])
+            )
+        }
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         rebuilt = model.build()

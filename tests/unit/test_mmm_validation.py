@@ -11,17 +11,24 @@ from bayes_widgets.core.mmm import MMMDataError, validate_mmm_data
 
 def frame(n: int = 30) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({
-        "week": pd.date_range("2024-01-01", periods=n, freq="W-MON").strftime("%Y-%m-%d"),
-        "sales": rng.normal(100, 5, n),
-        "tv": rng.uniform(0, 10, n),
-        "search": rng.uniform(0, 5, n),
-        "price": rng.normal(size=n),
-    })
+    return pd.DataFrame(
+        {
+            "week": pd.date_range("2024-01-01", periods=n, freq="W-MON").strftime("%Y-%m-%d"),
+            "sales": rng.normal(100, 5, n),
+            "tv": rng.uniform(0, 10, n),
+            "search": rng.uniform(0, 5, n),
+            "price": rng.normal(size=n),
+        }
+    )
 
 
 def check(df, **kwargs):
-    opts = {"date_column": "week", "target": "sales", "channels": ["tv", "search"], "controls": ["price"]}
+    opts = {
+        "date_column": "week",
+        "target": "sales",
+        "channels": ["tv", "search"],
+        "controls": ["price"],
+    }
     opts.update(kwargs)
     return validate_mmm_data(df, **opts)
 
@@ -41,7 +48,12 @@ def test_valid_data_passes_with_dates_parsed():
         (lambda d: d.assign(price=d.price.where(d.index != 2, np.inf)), {}, "price", "finite"),
         (lambda d: d.assign(week=d.week.where(d.index != 4, d.week[3])), {}, "week", "duplicate"),
         (lambda d: d.iloc[::-1].reset_index(drop=True), {}, "week", "sorted"),
-        (lambda d: d.assign(week=d.week.where(d.index != 1, "not a date")), {}, "week", "not a date"),
+        (
+            lambda d: d.assign(week=d.week.where(d.index != 1, "not a date")),
+            {},
+            "week",
+            "not a date",
+        ),
         (lambda d: d, {"holdout": 25}, "holdout", "at least"),
         (lambda d: d, {"holdout": -1}, "holdout", "≥ 0"),
         (lambda d: d, {"channels": []}, "channels", "at least one"),

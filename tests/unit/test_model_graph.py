@@ -21,8 +21,10 @@ def test_layers_follow_the_dependencies():
 
 
 def test_children_sit_under_their_parents():
-    rows = [{"name": n, "kind": "free", "parents": p} for n, p in
-            [("a", []), ("b", []), ("c", []), ("under_c", ["c"]), ("under_a", ["a"])]]
+    rows = [
+        {"name": n, "kind": "free", "parents": p}
+        for n, p in [("a", []), ("b", []), ("c", []), ("under_c", ["c"]), ("under_a", ["a"])]
+    ]
     pos = graph_layout(rows)
     assert pos["under_a"][0] < pos["under_c"][0]
 
@@ -59,5 +61,12 @@ def test_model_card_names_distributions_as_the_user_wrote_them():
         pm.NegativeBinomial("nb", mu=3, alpha=2)
         pm.CustomDist("c", 0.0, dist=lambda mu, size: pm.Normal.dist(mu, 1, size=size))
     names = {r["name"]: r["distribution"] for r in model_rows(model)}
-    assert names == {"tau": "HalfFlat", "mu": "Flat", "t": "StudentT", "ln": "LogNormal",
-                     "z": "ZeroSumNormal", "nb": "NegativeBinomial", "c": "CustomDist"}
+    assert names == {
+        "tau": "HalfFlat",
+        "mu": "Flat",
+        "t": "StudentT",
+        "ln": "LogNormal",
+        "z": "ZeroSumNormal",
+        "nb": "NegativeBinomial",
+        "c": "CustomDist",
+    }

@@ -64,12 +64,16 @@ def test_exported_priors_give_the_same_prior_predictive():
     model = mp.apply()
     assert ModelPriors(model).priors == mp.priors  # editor -> model -> editor round trip
     with model:
-        theirs = pm.sample_prior_predictive(draws=4000, random_seed=12).prior_predictive["y"].values[0]
+        theirs = (
+            pm.sample_prior_predictive(draws=4000, random_seed=12).prior_predictive["y"].values[0]
+        )
     for j in (0, 17, 39):
         assert stats.ks_2samp(ours[:, j], theirs[:, j]).pvalue > 0.001
     # and differs from the original model's
     with regression():
-        before = pm.sample_prior_predictive(draws=4000, random_seed=12).prior_predictive["y"].values[0]
+        before = (
+            pm.sample_prior_predictive(draws=4000, random_seed=12).prior_predictive["y"].values[0]
+        )
     assert stats.ks_2samp(ours[:, 0], before[:, 0]).pvalue < 1e-6
 
 
@@ -123,15 +127,24 @@ def test_pymc_marketing_mmm_priors_and_prior_predictive():
     from bayes_widgets.datasets import mmm_example
 
     df = mmm_example()
-    mmm = MMM(date_column="date_week", channel_columns=["x1", "x2"], control_columns=["event_1", "event_2"],
-              target_column="y", adstock=GeometricAdstock(l_max=4), saturation=LogisticSaturation(),
-              yearly_seasonality=2)
+    mmm = MMM(
+        date_column="date_week",
+        channel_columns=["x1", "x2"],
+        control_columns=["event_1", "event_2"],
+        target_column="y",
+        adstock=GeometricAdstock(l_max=4),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+    )
     mmm.build_model(df.drop(columns="y"), df["y"])
     mp = ModelPriors(mmm.model, draws=1000, seed=5)
     assert not mp.read_only
     lam = mmm.model_config["saturation_lam"]
     assert mp.priors["saturation_lam"] == PriorDist.create(
-        lam.distribution, dims="channel", **{k: np.full(2, float(v)) for k, v in lam.parameters.items()})
+        lam.distribution,
+        dims="channel",
+        **{k: np.full(2, float(v)) for k, v in lam.parameters.items()},
+    )
     ours = mp.prior_predictive()["y"]
     assert ours.shape == (1000, len(df))
     with mmm.model:
@@ -149,9 +162,16 @@ def test_pymc_marketing_mmm_priors_and_prior_predictive():
     mp.set("saturation_lam", mp.priors["saturation_lam"].with_element(1, alpha=5.0))
     config = model_config_with(mmm.model_config, mp.priors)
     assert config["likelihood"].parameters["sigma"].parameters["sigma"] == pytest.approx(2.0)
-    again = MMM(date_column="date_week", channel_columns=["x1", "x2"], control_columns=["event_1", "event_2"],
-                target_column="y", adstock=GeometricAdstock(l_max=4), saturation=LogisticSaturation(),
-                yearly_seasonality=2, model_config=config)
+    again = MMM(
+        date_column="date_week",
+        channel_columns=["x1", "x2"],
+        control_columns=["event_1", "event_2"],
+        target_column="y",
+        adstock=GeometricAdstock(l_max=4),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+        model_config=config,
+    )
     again.build_model(df.drop(columns="y"), df["y"])
     assert ModelPriors(again.model).priors == mp.priors
     assert ModelPriors(mp.apply()).priors == mp.priors
@@ -185,7 +205,10 @@ def test_series_dim_data_changes_and_observed_values():
     view = predictive_view(draws, mp.observed_values("demand"), series=False)
     assert view["mode"] == "values" and view["note"] == ""
     mismatch = predictive_view(draws, np.ones(30), series=False)
-    assert "observed values (30 values) do not match the prior predictive (8 values)" in mismatch["note"]
+    assert (
+        "observed values (30 values) do not match the prior predictive (8 values)"
+        in mismatch["note"]
+    )
     assert mismatch["observed_histogram"] is None
 
 
@@ -193,14 +216,22 @@ def test_predictive_view_of_values_covers_the_observed_and_the_bulk_of_the_draws
     from bayes_widgets.core.priors.predictive import predictive_view
 
     rng = np.random.default_rng(2)
-    draws = np.concatenate([rng.normal(0, 1, size=(399, 50)), np.full((1, 50), 1e6)])  # one wild draw
+    draws = np.concatenate(
+        [rng.normal(0, 1, size=(399, 50)), np.full((1, 50), 1e6)]
+    )  # one wild draw
     observed = rng.normal(3, 0.5, size=50)
     view = predictive_view(draws, observed, series=False, lower=-5, upper=5)
     edges = np.array(view["histogram"]["edges"])
-    assert edges[0] < -2 and observed.max() <= edges[-1] < 10  # the wild draw does not squash the view
+    assert (
+        edges[0] < -2 and observed.max() <= edges[-1] < 10
+    )  # the wild draw does not squash the view
     assert 0.98 < view["histogram"]["share_shown"] < 1
     widths = np.diff(edges)
     assert np.sum(np.array(view["observed_histogram"]["density"]) * widths) == pytest.approx(1.0)
     assert view["outside"]["share_draws"] == pytest.approx(1 / 400)  # only the wild draw leaves ±5
     series = predictive_view(draws[:, :10], observed[:10], series=True)
-    assert series["mode"] == "series" and len(series["bands"]["0.5"]) == 10 and len(series["observed"]) == 10
+    assert (
+        series["mode"] == "series"
+        and len(series["bands"]["0.5"]) == 10
+        and len(series["observed"]) == 10
+    )

@@ -17,9 +17,9 @@ from tests.events import Recorder
 
 pytest.importorskip("numpyro")
 
-import numpyro  # noqa: E402
-import numpyro.distributions as dist  # noqa: E402
-from numpyro.distributions import constraints  # noqa: E402
+import numpyro
+import numpyro.distributions as dist
+from numpyro.distributions import constraints
 
 DRAWS = 300
 TUNE = 300
@@ -30,8 +30,14 @@ def numpyro_means(model, *args, seed=0, **kwargs) -> dict[str, np.ndarray]:
     import jax
     from numpyro.infer import MCMC, NUTS
 
-    mcmc = MCMC(NUTS(model), num_warmup=TUNE, num_samples=DRAWS, num_chains=2,
-                chain_method="sequential", progress_bar=False)
+    mcmc = MCMC(
+        NUTS(model),
+        num_warmup=TUNE,
+        num_samples=DRAWS,
+        num_chains=2,
+        chain_method="sequential",
+        progress_bar=False,
+    )
     mcmc.run(jax.random.PRNGKey(seed), *args, **kwargs)
     return {k: np.asarray(v).mean(axis=0) for k, v in mcmc.get_samples().items()}
 
@@ -58,7 +64,9 @@ def flat_regression(x, y=None):
     """``ImproperUniform`` coefficients (a flat prior on the real line) and a flat
     positive prior on the noise scale: valid for NUTS, which starts from ``init_to_uniform``."""
     intercept = numpyro.sample("intercept", dist.ImproperUniform(constraints.real, (), ()))
-    beta = numpyro.sample("beta", dist.ImproperUniform(constraints.real, (), event_shape=(x.shape[1],)))
+    beta = numpyro.sample(
+        "beta", dist.ImproperUniform(constraints.real, (), event_shape=(x.shape[1],))
+    )
     sigma = numpyro.sample("sigma", dist.ImproperUniform(constraints.positive, (), ()))
     with numpyro.plate("obs", x.shape[0]):
         numpyro.sample("y", dist.Normal(intercept + x @ beta, sigma), obs=y)
@@ -66,8 +74,17 @@ def flat_regression(x, y=None):
 
 @pytest.fixture(scope="module")
 def flat_fit():
-    session = FitSession(flat_regression, backend="numpyro", draws=DRAWS, tune=TUNE, chains=2, seed=2,
-                         model_args=(X,), model_kwargs={"y": Y}, rate_hz=20)
+    session = FitSession(
+        flat_regression,
+        backend="numpyro",
+        draws=DRAWS,
+        tune=TUNE,
+        chains=2,
+        seed=2,
+        model_args=(X,),
+        model_kwargs={"y": Y},
+        rate_hz=20,
+    )
     rec = Recorder()
     session.subscribe(rec)
     return session.start().wait(timeout=300), rec
@@ -115,8 +132,17 @@ def eight_schools_centred(sigma, y=None):
 
 
 def test_centred_eight_schools_with_a_plate():
-    result = bw.fit(eight_schools_centred, backend="numpyro", draws=DRAWS, tune=TUNE, chains=2, seed=4,
-                    model_args=(SIGMA,), model_kwargs={"y": Y8}, var_names=["mu", "theta"])
+    result = bw.fit(
+        eight_schools_centred,
+        backend="numpyro",
+        draws=DRAWS,
+        tune=TUNE,
+        chains=2,
+        seed=4,
+        model_args=(SIGMA,),
+        model_kwargs={"y": Y8},
+        var_names=["mu", "theta"],
+    )
     assert result.status == "finished", result.error
     post = result.idata["posterior"].to_dataset()
     assert post["theta"].dims == ("chain", "draw", "J")
@@ -159,8 +185,9 @@ YS = 1.0 + 2.0 * XS + np.random.default_rng(3).normal(scale=0.3, size=25)
 
 def test_dict_pytree_argument_and_deterministic_site():
     data = {"x": XS, "y": YS}
-    result = bw.fit(dict_model, backend="numpyro", draws=DRAWS, tune=TUNE, chains=2, seed=5,
-                    model_args=(data,))
+    result = bw.fit(
+        dict_model, backend="numpyro", draws=DRAWS, tune=TUNE, chains=2, seed=5, model_args=(data,)
+    )
     assert result.status == "finished", result.error
     post = result.idata["posterior"].to_dataset()
     assert post["mu"].dims == ("chain", "draw", "row")
@@ -169,14 +196,26 @@ def test_dict_pytree_argument_and_deterministic_site():
     close(ours, theirs, tol=0.08)
     # the deterministic site is what the model computes from the draws
     np.testing.assert_allclose(
-        post["mu"].values, post["alpha"].values[..., None] + post["slope"].values[..., None] * XS, rtol=1e-5,
-        atol=1e-5)
+        post["mu"].values,
+        post["alpha"].values[..., None] + post["slope"].values[..., None] * XS,
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 def test_namedtuple_argument_and_python_number_keyword():
     data = Data(XS, YS)
-    result = bw.fit(namedtuple_model, backend="numpyro", draws=200, tune=200, chains=2, seed=6,
-                    model_args=(data,), model_kwargs={"scale": 1.5}, var_names=["slope_x10"])
+    result = bw.fit(
+        namedtuple_model,
+        backend="numpyro",
+        draws=200,
+        tune=200,
+        chains=2,
+        seed=6,
+        model_args=(data,),
+        model_kwargs={"scale": 1.5},
+        var_names=["slope_x10"],
+    )
     assert result.status == "finished", result.error
     post = result.idata["posterior"].to_dataset()
     np.testing.assert_allclose(post["slope_x10"].values, 10 * post["slope"].values, rtol=1e-5)
@@ -194,18 +233,35 @@ def subsampled(x, y=None):
 
 def test_subsampled_plate_is_refused_for_nuts_naming_the_plate():
     with pytest.raises(FitInputError) as info:
-        bw.fit(subsampled, backend="numpyro", draws=10, tune=10, chains=1, model_args=(XS,),
-               model_kwargs={"y": YS})
+        bw.fit(
+            subsampled,
+            backend="numpyro",
+            draws=10,
+            tune=10,
+            chains=1,
+            model_args=(XS,),
+            model_kwargs={"y": YS},
+        )
     text = str(info.value)
     assert info.value.field == "model"
     assert "'rows'" in text and "subsample_size=10" in text and "numpyro-svi" in text
 
 
 def test_subsampled_plate_fits_with_svi():
-    result = bw.fit(subsampled, backend="numpyro-svi", steps=600, draws=100, seed=1,
-                    model_args=(XS,), model_kwargs={"y": YS})
+    result = bw.fit(
+        subsampled,
+        backend="numpyro-svi",
+        steps=600,
+        draws=100,
+        seed=1,
+        model_args=(XS,),
+        model_kwargs={"y": YS},
+    )
     assert result.status == "finished", result.error
-    assert abs(float(result.idata["posterior"].to_dataset()["alpha"].mean()) - YS.mean() + XS.mean()) < 0.5
+    assert (
+        abs(float(result.idata["posterior"].to_dataset()["alpha"].mean()) - YS.mean() + XS.mean())
+        < 0.5
+    )
 
 
 # -- improper priors through SVI ---------------------------------------------------------
@@ -213,8 +269,16 @@ def test_subsampled_plate_fits_with_svi():
 
 @pytest.mark.parametrize("guide", ["AutoNormal", "AutoDelta"])
 def test_improper_uniform_regression_with_svi(guide):
-    result = bw.fit(flat_regression, backend="numpyro-svi", guide=guide, steps=2000, draws=200, seed=1,
-                    model_args=(X,), model_kwargs={"y": Y})
+    result = bw.fit(
+        flat_regression,
+        backend="numpyro-svi",
+        guide=guide,
+        steps=2000,
+        draws=200,
+        seed=1,
+        model_args=(X,),
+        model_kwargs={"y": Y},
+    )
     assert result.status == "finished", result.error
     post = result.idata["posterior"].to_dataset()
     np.testing.assert_allclose(post["beta"].mean(("chain", "draw")).values, BETA, atol=0.25)
@@ -227,7 +291,18 @@ def test_svi_guide_that_leaves_an_improper_site_to_the_prior_is_refused():
         numpyro.sample("sigma", dist.LogNormal(numpyro.param("s_loc", 0.0), 0.1))
 
     with pytest.raises(FitInputError) as info:
-        bw.fit(flat_regression, backend="numpyro-svi", guide=guide, steps=10, draws=10,
-               model_args=(X,), model_kwargs={"y": Y})
+        bw.fit(
+            flat_regression,
+            backend="numpyro-svi",
+            guide=guide,
+            steps=10,
+            draws=10,
+            model_args=(X,),
+            model_kwargs={"y": Y},
+        )
     assert info.value.field == "guide"
-    assert "'beta'" in str(info.value) and "improper" in str(info.value) and "AutoNormal" in str(info.value)
+    assert (
+        "'beta'" in str(info.value)
+        and "improper" in str(info.value)
+        and "AutoNormal" in str(info.value)
+    )

@@ -11,8 +11,8 @@ import pytest
 import bayes_widgets as bw
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.session import FitSession
-from tests.numpyro_models import eight_schools, eight_schools_data, regression, regression_data
 from tests.events import Recorder
+from tests.numpyro_models import eight_schools, eight_schools_data, regression, regression_data
 
 numpyro = pytest.importorskip("numpyro")
 
@@ -25,9 +25,17 @@ SIGMA, YS = eight_schools_data()
 
 @pytest.fixture(scope="module")
 def converged_fit():
-    session = FitSession(regression, backend="numpyro-svi", steps=20_000, draws=500, seed=0,
-                         optimizer=numpyro.optim.Adam(0.05), rate_hz=20,
-                         sampler_kwargs={"convergence": 2e-4, "window": 200, "chunk": 100}, **REG_LARGE)
+    session = FitSession(
+        regression,
+        backend="numpyro-svi",
+        steps=20_000,
+        draws=500,
+        seed=0,
+        optimizer=numpyro.optim.Adam(0.05),
+        rate_hz=20,
+        sampler_kwargs={"convergence": 2e-4, "window": 200, "chunk": 100},
+        **REG_LARGE,
+    )
     rec = Recorder()
     session.subscribe(rec)
     result = session.start().wait(timeout=300)
@@ -35,7 +43,7 @@ def converged_fit():
 
 
 def test_converges_early_and_recovers_the_coefficients(converged_fit):
-    session, _, r = converged_fit
+    _session, _, r = converged_fit
     assert r.status == "finished" and r.method == "svi" and r.backend == "numpyro-svi"
     assert r.converged and 400 <= r.steps < 20_000
     assert r.message.startswith(f"Converged at step {r.steps} of 20000")
@@ -44,7 +52,9 @@ def test_converges_early_and_recovers_the_coefficients(converged_fit):
     post = r.posterior
     assert dict(post.sizes) == {"chain": 1, "draw": 500, "beta_dim_0": 5}
     assert post["alpha"].values.mean() == pytest.approx(0.5, abs=0.1)
-    np.testing.assert_allclose(post["beta"].values.mean(axis=(0, 1)), np.linspace(-1, 1, 5), atol=0.1)
+    np.testing.assert_allclose(
+        post["beta"].values.mean(axis=(0, 1)), np.linspace(-1, 1, 5), atol=0.1
+    )
     assert post["sigma"].values.mean() == pytest.approx(0.7, abs=0.05)
     assert {"alpha_auto_loc", "alpha_auto_scale", "sigma_auto_loc"} <= set(r.params)
     assert r.svi_state is not None
@@ -55,10 +65,14 @@ def test_diagnostics_keep_the_one_schema(converged_fit, tiny_model):
     _, _, r = converged_fit
     d = r.diagnostics.to_dict()
     json.dumps(d, allow_nan=False)
-    mcmc = bw.fit(tiny_model, backend="pymc", draws=50, tune=50, chains=1, cores=1, seed=1).diagnostics.to_dict()
+    mcmc = bw.fit(
+        tiny_model, backend="pymc", draws=50, tune=50, chains=1, cores=1, seed=1
+    ).diagnostics.to_dict()
     assert set(d) == set(mcmc)
     assert d["method"] == "svi" and mcmc["method"] == "mcmc"
-    assert d["svi"]["converged"] and d["svi"]["steps"] == r.steps and d["svi"]["guide"] == "AutoNormal"
+    assert (
+        d["svi"]["converged"] and d["svi"]["steps"] == r.steps and d["svi"]["guide"] == "AutoNormal"
+    )
     assert d["svi"]["final_loss"] == pytest.approx(float(r.losses[-1]))
     assert d["draws_per_chain"] == 500 and d["divergences"] == 0
     assert r.diagnostics.converged
@@ -89,16 +103,30 @@ def test_losses_stream_in_order_while_optimising(converged_fit):
     assert last.status.converged and last.status.steps_done == r.steps
     rows = {row["name"]: row for row in last.params}
     assert set(rows) == {"alpha", "beta", "sigma"}
-    assert rows["alpha"]["kind"] == "interval" and rows["alpha"]["lo"] < rows["alpha"]["value"] < rows["alpha"]["hi"]
+    assert (
+        rows["alpha"]["kind"] == "interval"
+        and rows["alpha"]["lo"] < rows["alpha"]["value"] < rows["alpha"]["hi"]
+    )
     assert rows["beta"]["kind"] == "range" and rows["beta"]["shape"] == [5]
     snap = session.snapshot()
-    assert snap.method == "svi" and snap.chains == () and snap.draws_done == snap.svi.steps_done == r.steps
+    assert (
+        snap.method == "svi"
+        and snap.chains == ()
+        and snap.draws_done == snap.svi.steps_done == r.steps
+    )
     assert snap.status == "finished"
 
 
 def test_cancel_keeps_the_current_parameters(wait_until):
-    session = FitSession(regression, backend="numpyro-svi", steps=10_000_000, draws=200, seed=1,
-                         sampler_kwargs={"convergence": None}, **REG)
+    session = FitSession(
+        regression,
+        backend="numpyro-svi",
+        steps=10_000_000,
+        draws=200,
+        seed=1,
+        sampler_kwargs={"convergence": None},
+        **REG,
+    )
     session.start()
     wait_until(lambda: session.snapshot().draws_done > 1000, timeout=120, what="steps")
     t0 = time.perf_counter()
@@ -112,8 +140,15 @@ def test_cancel_keeps_the_current_parameters(wait_until):
 
 
 def test_pause_and_resume(wait_until):
-    session = FitSession(regression, backend="numpyro-svi", steps=10_000_000, draws=100, seed=1,
-                         sampler_kwargs={"convergence": None}, **REG)
+    session = FitSession(
+        regression,
+        backend="numpyro-svi",
+        steps=10_000_000,
+        draws=100,
+        seed=1,
+        sampler_kwargs={"convergence": None},
+        **REG,
+    )
     session.start()
     wait_until(lambda: session.snapshot().draws_done > 500, timeout=120)
     session.pause()
@@ -130,15 +165,28 @@ def test_pause_and_resume(wait_until):
 
 
 def test_eight_schools_with_a_named_guide_and_model_args():
-    r = bw.fit(eight_schools, backend="numpyro-svi", guide="AutoMultivariateNormal", steps=3000, draws=400,
-               seed=2, model_args=(SIGMA,), model_kwargs={"y": YS}, sampler_kwargs={"convergence": None})
+    r = bw.fit(
+        eight_schools,
+        backend="numpyro-svi",
+        guide="AutoMultivariateNormal",
+        steps=3000,
+        draws=400,
+        seed=2,
+        model_args=(SIGMA,),
+        model_kwargs={"y": YS},
+        sampler_kwargs={"convergence": None},
+    )
     assert r.status == "finished" and not r.converged and r.steps == 3000
     post = r.posterior
     assert dict(post.sizes) == {"chain": 1, "draw": 400, "school": 8}
     assert abs(float(post["mu"].mean()) - 4.4) < 1.5
     assert (post["tau"].values > 0).all()
-    np.testing.assert_allclose(post["theta"].values, post["mu"].values[..., None]
-                               + post["tau"].values[..., None] * post["theta_trans"].values, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        post["theta"].values,
+        post["mu"].values[..., None] + post["tau"].values[..., None] * post["theta_trans"].values,
+        rtol=1e-4,
+        atol=1e-4,
+    )
     assert r.diagnostics.svi["guide"] == "AutoMultivariateNormal"
 
 

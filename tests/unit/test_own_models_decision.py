@@ -8,7 +8,12 @@ import pymc as pm
 import pytest
 
 import bayes_widgets as bw
-from bayes_widgets.core.decision import DecisionInputError, DecisionProblem, DecisionVariable, compare_naive
+from bayes_widgets.core.decision import (
+    DecisionInputError,
+    DecisionProblem,
+    DecisionVariable,
+    compare_naive,
+)
 
 PRICE, COST = 12.0, 7.0
 
@@ -33,9 +38,12 @@ def demand_tree():
     result = bw.fit(model, backend="pymc", draws=150, tune=150, chains=2, cores=1, seed=3)
     assert result.status == "finished"
     with model:
-        pm.set_data({"product_idx": np.arange(3), "promo": np.ones(3)}, coords={"obs": np.arange(3)})
-        tree = pm.sample_posterior_predictive(result.idata, var_names=["sales"], random_seed=4, predictions=True,
-                                              progressbar=False)
+        pm.set_data(
+            {"product_idx": np.arange(3), "promo": np.ones(3)}, coords={"obs": np.arange(3)}
+        )
+        tree = pm.sample_posterior_predictive(
+            result.idata, var_names=["sales"], random_seed=4, predictions=True, progressbar=False
+        )
     return tree
 
 
@@ -52,7 +60,10 @@ def test_order_quantities_from_a_hand_written_models_predictive(demand_tree):
     critical = (PRICE - COST) / PRICE
     expected = np.quantile(demand, critical, axis=0)
     assert np.all(np.abs(best.x_array - expected) <= 0.1 * expected + 3)
-    assert problem.evaluate(best.x_array).mean >= problem.evaluate(np.round(demand.mean(axis=0))).mean - 1e-9
+    assert (
+        problem.evaluate(best.x_array).mean
+        >= problem.evaluate(np.round(demand.mean(axis=0))).mean - 1e-9
+    )
     explorer = bw.DecisionExplorer(problem)
     assert set(explorer.decision) == {"bolts", "gaskets", "valves"} and not explorer.error
 

@@ -50,7 +50,9 @@ def logistic(n: int = 80):
         xd = pm.Data("x", x, dims=("row", "input"))
         a = pm.Normal("a", 0, 2)
         b = pm.Normal("b", 0, 2, dims="input")
-        pm.Bernoulli("outcome", logit_p=a + pm.math.dot(xd, b), observed=rng.binomial(1, p), dims="row")
+        pm.Bernoulli(
+            "outcome", logit_p=a + pm.math.dot(xd, b), observed=rng.binomial(1, p), dims="row"
+        )
     return model
 
 
@@ -76,9 +78,17 @@ def models():
 # -- labels, order and default traces ------------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_regression_labels_order_and_default_traces(models, backend):
-    session = FitSession(models["regression"], backend=backend, draws=100, tune=100, chains=2, cores=1, seed=2)
+    session = FitSession(
+        models["regression"], backend=backend, draws=100, tune=100, chains=2, cores=1, seed=2
+    )
     # every element of the 3-vector is traced, with its coordinate label
-    assert session.trace_labels == ("intercept", "beta[temp]", "beta[price]", "beta[weekend]", "sigma")
+    assert session.trace_labels == (
+        "intercept",
+        "beta[temp]",
+        "beta[price]",
+        "beta[weekend]",
+        "sigma",
+    )
     assert session.trace_names == ("intercept", "beta[0]", "beta[1]", "beta[2]", "sigma")
     r = session.start().wait(timeout=120)
     names = list(r.summary().index)
@@ -88,7 +98,11 @@ def test_regression_labels_order_and_default_traces(models, backend):
     assert set(kinds.iloc[:5]) == {"free"} and set(kinds.iloc[5:]) == {"deterministic"}
     groups = r.diagnostics.groups()
     assert [(g["variable"], g["kind"], g["size"]) for g in groups] == [
-        ("intercept", "free", 1), ("beta", "free", 3), ("sigma", "free", 1), ("mu", "deterministic", 120)]
+        ("intercept", "free", 1),
+        ("beta", "free", 3),
+        ("sigma", "free", 1),
+        ("mu", "deterministic", 120),
+    ]
     # the explorer reads the same labels and the same order from the result
     ex = bw.PosteriorExplorer(r)
     assert [row["name"] for row in ex.summary] == names
@@ -99,7 +113,10 @@ def test_var_names_accept_coordinate_labels(models):
     session = FitSession(models["regression"], backend="pymc", var_names=["beta[price]", "mu[3]"])
     assert session.trace_names == ("beta[1]", "mu[3]")
     assert session.trace_labels == ("beta[price]", "mu[3]")
-    with pytest.raises(bw.FitInputError, match=r"^var_names: 'beta\[cost\]': 'cost' is not a coordinate of 'beta' \(temp, price, weekend\)"):
+    with pytest.raises(
+        bw.FitInputError,
+        match=r"^var_names: 'beta\[cost\]': 'cost' is not a coordinate of 'beta' \(temp, price, weekend\)",
+    ):
         FitSession(models["regression"], backend="pymc", var_names=["beta[cost]"])
 
 
@@ -113,8 +130,10 @@ def test_default_traces_fill_with_the_first_elements_of_a_larger_vector(models):
 @pytest.fixture(scope="module")
 def schools_fits(models):
     """The centred hierarchy with few draws: divergences and low ESS, for real."""
-    return {b: bw.fit(models["schools"], backend=b, draws=150, tune=150, chains=2, cores=1, seed=5)
-            for b in BACKENDS}
+    return {
+        b: bw.fit(models["schools"], backend=b, draws=150, tune=150, chains=2, cores=1, seed=5)
+        for b in BACKENDS
+    }
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -153,11 +172,24 @@ def test_centred_hierarchy_problems_named_the_same_everywhere(schools_fits, back
 def test_the_rules(models):
     row = {"name": "beta[price]", "r_hat": 1.004, "ess_bulk": 188.0, "ess_tail": 450.0}
     assert parameter_problems(row, chains=2) == ["ESS bulk 188 < 200"]
-    assert parameter_problems({**row, "ess_tail": 350.0}, chains=4) == ["ESS bulk 188 < 400", "ESS tail 350 < 400"]
-    assert parameter_problems({"r_hat": 1.0104, "ess_bulk": 900, "ess_tail": 900}, 2) == ["R-hat 1.0104 > 1.01"]
-    assert parameter_problems({"r_hat": 1.5, "ess_bulk": 900, "ess_tail": 900}, 1) == []  # one chain: no R-hat
-    lines = fit_problems([{**row, "kind": "free", "variable": "beta", "problems": []}], chains=2, divergences=3,
-                         divergences_by_chain=[1, 2], treedepth_hits=1, ebfmi=[0.9, 0.2])
+    assert parameter_problems({**row, "ess_tail": 350.0}, chains=4) == [
+        "ESS bulk 188 < 400",
+        "ESS tail 350 < 400",
+    ]
+    assert parameter_problems({"r_hat": 1.0104, "ess_bulk": 900, "ess_tail": 900}, 2) == [
+        "R-hat 1.0104 > 1.01"
+    ]
+    assert (
+        parameter_problems({"r_hat": 1.5, "ess_bulk": 900, "ess_tail": 900}, 1) == []
+    )  # one chain: no R-hat
+    lines = fit_problems(
+        [{**row, "kind": "free", "variable": "beta", "problems": []}],
+        chains=2,
+        divergences=3,
+        divergences_by_chain=[1, 2],
+        treedepth_hits=1,
+        ebfmi=[0.9, 0.2],
+    )
     assert lines == [
         "3 divergent transitions after tuning (chain 0: 1, chain 1: 2)",
         "1 draw hit the maximum tree depth",
@@ -249,15 +281,26 @@ def _own_seconds(stats, chain: int) -> float:
 
 @pytest.mark.parametrize("cores", [1, 2])
 def test_pymc_rates_per_chain_and_overall(models, cores):
-    session = FitSession(models["regression"], backend="pymc", draws=300, tune=300, chains=2, cores=cores,
-                         seed=4, keep_warmup=True)
+    session = FitSession(
+        models["regression"],
+        backend="pymc",
+        draws=300,
+        tune=300,
+        chains=2,
+        cores=cores,
+        seed=4,
+        keep_warmup=True,
+    )
     r = session.start().wait(timeout=120)
     chains = session.state.chain_statuses()
     warm, post = r.idata["warmup_sample_stats"].to_dataset(), r.idata["sample_stats"].to_dataset()
     for c in chains:
         # PyMC's own per-draw clock: the chain's running time from its first to last draw
-        own = (post["perf_counter_start"].values[c.chain][-1] + post["perf_counter_diff"].values[c.chain][-1]
-               - warm["perf_counter_start"].values[c.chain][0])
+        own = (
+            post["perf_counter_start"].values[c.chain][-1]
+            + post["perf_counter_diff"].values[c.chain][-1]
+            - warm["perf_counter_start"].values[c.chain][0]
+        )
         truth = 600 / own
         assert c.draws_per_s == pytest.approx(truth, rel=0.3), (c, truth)
         assert c.phase == "done" and c.eta_s == 0.0
@@ -270,7 +313,9 @@ def test_pymc_rates_per_chain_and_overall(models, cores):
 
 
 def test_nutpie_rates_are_the_chains_own(models):
-    session = FitSession(models["regression"], backend="nutpie", draws=300, tune=300, chains=2, cores=1, seed=4)
+    session = FitSession(
+        models["regression"], backend="nutpie", draws=300, tune=300, chains=2, cores=1, seed=4
+    )
     r = session.start().wait(timeout=120)
     chains = session.state.chain_statuses()
     for c in chains:
@@ -295,8 +340,17 @@ def test_chains_started_with_the_sampler_are_timed_on_the_fits_clock(monkeypatch
     state.mark_sampler_started()
     clock[0] = 100.012
     for chain, ms in ((0, 5), (1, 2)):
-        state.record_progress(chain, draws_done=600, tuning=False, divergences=0, divergences_tuning=0,
-                              step_size=0.5, n_steps=7, runtime_s=ms / 1000, runtime_resolution_s=0.001)
+        state.record_progress(
+            chain,
+            draws_done=600,
+            tuning=False,
+            divergences=0,
+            divergences_tuning=0,
+            step_size=0.5,
+            n_steps=7,
+            runtime_s=ms / 1000,
+            runtime_resolution_s=0.001,
+        )
     chains = state.chain_statuses()
     assert [c.running_s for c in chains] == pytest.approx([0.012, 0.012])
     assert [c.draws_per_s for c in chains] == pytest.approx([50_000, 50_000])
@@ -317,8 +371,17 @@ def test_coarse_runtime_only_where_nothing_finer_is_known(monkeypatch):
 
     def report(chain, t, done, ms):
         clock[0] = t
-        state.record_progress(chain, draws_done=done, tuning=done <= 100, divergences=0, divergences_tuning=0,
-                              step_size=0.5, n_steps=3, runtime_s=ms / 1000, runtime_resolution_s=0.001)
+        state.record_progress(
+            chain,
+            draws_done=done,
+            tuning=done <= 100,
+            divergences=0,
+            divergences_tuning=0,
+            step_size=0.5,
+            n_steps=3,
+            runtime_s=ms / 1000,
+            runtime_resolution_s=0.001,
+        )
 
     report(0, 1.0, 200, 990)
     report(1, 1.10, 150, 7)  # first seen with 150 draws: only nutpie's "7 ms" is known
@@ -331,8 +394,16 @@ def test_coarse_runtime_only_where_nothing_finer_is_known(monkeypatch):
     assert chain.running_s == pytest.approx(200 / (50 / 0.4))  # the first 150 at that rate
     assert state.sampling_seconds() == pytest.approx(1.5)
     exact = FitState(chains=1, tune=10, draws=10, trace_names=())
-    exact.record_progress(0, draws_done=20, tuning=False, divergences=0, divergences_tuning=0,
-                          step_size=0.5, n_steps=3, runtime_s=0.004)
+    exact.record_progress(
+        0,
+        draws_done=20,
+        tuning=False,
+        divergences=0,
+        divergences_tuning=0,
+        step_size=0.5,
+        n_steps=3,
+        runtime_s=0.004,
+    )
     assert exact.chain_statuses()[0].draws_per_s == pytest.approx(5000)
 
 
@@ -340,7 +411,9 @@ def test_nutpie_sampling_time_is_the_chains_time_on_the_fits_clock(models):
     """Chains side by side (cores=2): every chain's rate, the fit's rate and its sampling
     time agree (no 0.0 s, no rate from a 2 ms runtime), and the sampling time is less
     than the wall time, which holds compiling and the trace's conversion too."""
-    session = FitSession(models["schools"], backend="nutpie", draws=300, tune=300, chains=2, cores=2, seed=4)
+    session = FitSession(
+        models["schools"], backend="nutpie", draws=300, tune=300, chains=2, cores=2, seed=4
+    )
     r = session.start().wait(timeout=120)
     d = r.diagnostics
     chains = session.state.chain_statuses()
@@ -358,7 +431,11 @@ def test_eta_counts_chains_waiting_for_a_core():
     # two cores: both run at once
     assert schedule_eta([(50, 100), (50, 100)], [10.0, 10.0], cores=2) == [5.0, 5.0]
     # three chains, two cores: the third starts when the first core frees up
-    assert schedule_eta([(80, 100), (50, 100), (0, 100)], [10.0, 10.0, None], cores=2) == [2.0, 5.0, 12.0]
+    assert schedule_eta([(80, 100), (50, 100), (0, 100)], [10.0, 10.0, None], cores=2) == [
+        2.0,
+        5.0,
+        12.0,
+    ]
     assert schedule_eta([(0, 100), (0, 100)], [None, None], cores=1) == [None, None]
 
 
@@ -366,8 +443,16 @@ def test_state_eta_and_cancelled_rows():
     import time
 
     state = FitState(chains=2, tune=50, draws=50, trace_names=(), cores=1)
-    state.record_progress(0, draws_done=10, tuning=True, divergences=0, divergences_tuning=0,
-                          step_size=0.5, n_steps=3, runtime_s=1.0)
+    state.record_progress(
+        0,
+        draws_done=10,
+        tuning=True,
+        divergences=0,
+        divergences_tuning=0,
+        step_size=0.5,
+        n_steps=3,
+        runtime_s=1.0,
+    )
     chains = state.chain_statuses()
     assert chains[0].draws_per_s == pytest.approx(10.0) and chains[1].phase == "waiting"
     assert chains[0].eta_s == pytest.approx(9.0) and chains[1].eta_s == pytest.approx(19.0)

@@ -26,8 +26,13 @@ class HalfT:
 
     def mean(self):
         nu, s = self.nu, self.sigma
-        return 2 * s * math.sqrt(nu / math.pi) * math.exp(
-            special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2)) / (nu - 1)
+        return (
+            2
+            * s
+            * math.sqrt(nu / math.pi)
+            * math.exp(special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2))
+            / (nu - 1)
+        )
 
     def std(self):
         nu, s = self.nu, self.sigma
@@ -38,21 +43,43 @@ class HalfT:
 REFERENCE = {
     "Normal": ({"mu": 1.5, "sigma": 2.0}, lambda p: stats.norm(p["mu"], p["sigma"])),
     "HalfNormal": ({"sigma": 2.0}, lambda p: stats.halfnorm(scale=p["sigma"])),
-    "LogNormal": ({"mu": 0.3, "sigma": 0.5}, lambda p: stats.lognorm(s=p["sigma"], scale=math.exp(p["mu"]))),
-    "Gamma": ({"alpha": 3.0, "beta": 2.0}, lambda p: stats.gamma(a=p["alpha"], scale=1 / p["beta"])),
+    "LogNormal": (
+        {"mu": 0.3, "sigma": 0.5},
+        lambda p: stats.lognorm(s=p["sigma"], scale=math.exp(p["mu"])),
+    ),
+    "Gamma": (
+        {"alpha": 3.0, "beta": 2.0},
+        lambda p: stats.gamma(a=p["alpha"], scale=1 / p["beta"]),
+    ),
     "Beta": ({"alpha": 2.5, "beta": 4.0}, lambda p: stats.beta(p["alpha"], p["beta"])),
-    "StudentT": ({"nu": 5.0, "mu": 1.0, "sigma": 2.0}, lambda p: stats.t(p["nu"], p["mu"], p["sigma"])),
+    "StudentT": (
+        {"nu": 5.0, "mu": 1.0, "sigma": 2.0},
+        lambda p: stats.t(p["nu"], p["mu"], p["sigma"]),
+    ),
     "HalfStudentT": ({"nu": 5.0, "sigma": 2.0}, lambda p: HalfT(p["nu"], p["sigma"])),
     "Laplace": ({"mu": -1.0, "b": 0.5}, lambda p: stats.laplace(p["mu"], p["b"])),
     "Exponential": ({"lam": 0.5}, lambda p: stats.expon(scale=1 / p["lam"])),
-    "Uniform": ({"lower": -2.0, "upper": 3.0}, lambda p: stats.uniform(p["lower"], p["upper"] - p["lower"])),
+    "Uniform": (
+        {"lower": -2.0, "upper": 3.0},
+        lambda p: stats.uniform(p["lower"], p["upper"] - p["lower"]),
+    ),
     "TruncatedNormal": (
         {"mu": 0.5, "sigma": 1.5, "lower": -1.0, "upper": 2.0},
-        lambda p: stats.truncnorm((p["lower"] - p["mu"]) / p["sigma"], (p["upper"] - p["mu"]) / p["sigma"],
-                                  p["mu"], p["sigma"]),
+        lambda p: stats.truncnorm(
+            (p["lower"] - p["mu"]) / p["sigma"],
+            (p["upper"] - p["mu"]) / p["sigma"],
+            p["mu"],
+            p["sigma"],
+        ),
     ),
-    "Weibull": ({"alpha": 1.5, "beta": 2.0}, lambda p: stats.weibull_min(c=p["alpha"], scale=p["beta"])),
-    "InverseGamma": ({"alpha": 4.0, "beta": 3.0}, lambda p: stats.invgamma(a=p["alpha"], scale=p["beta"])),
+    "Weibull": (
+        {"alpha": 1.5, "beta": 2.0},
+        lambda p: stats.weibull_min(c=p["alpha"], scale=p["beta"]),
+    ),
+    "InverseGamma": (
+        {"alpha": 4.0, "beta": 3.0},
+        lambda p: stats.invgamma(a=p["alpha"], scale=p["beta"]),
+    ),
     "Cauchy": ({"alpha": 1.0, "beta": 2.0}, lambda p: stats.cauchy(p["alpha"], p["beta"])),
     "HalfCauchy": ({"beta": 2.0}, lambda p: stats.halfcauchy(scale=p["beta"])),
     "Poisson": ({"mu": 4.0}, lambda p: stats.poisson(p["mu"])),
@@ -169,11 +196,23 @@ def test_code_rebuilds_the_prior():
 
 
 ELICIT_BOUNDS = {
-    "Normal": (-2, 2), "HalfNormal": (0.1, 3), "LogNormal": (1, 10), "Gamma": (1, 10),
-    "Beta": (0.2, 0.6), "StudentT": (-2, 2), "HalfStudentT": (0.1, 3), "Laplace": (-2, 2),
-    "Exponential": (0.1, 3), "Uniform": (-1, 1), "TruncatedNormal": (-0.5, 0.5),
-    "Weibull": (1, 5), "InverseGamma": (1, 5), "Poisson": (2, 8), "NegativeBinomial": (2, 15),
-    "Cauchy": (-2, 2), "HalfCauchy": (0, 3),
+    "Normal": (-2, 2),
+    "HalfNormal": (0.1, 3),
+    "LogNormal": (1, 10),
+    "Gamma": (1, 10),
+    "Beta": (0.2, 0.6),
+    "StudentT": (-2, 2),
+    "HalfStudentT": (0.1, 3),
+    "Laplace": (-2, 2),
+    "Exponential": (0.1, 3),
+    "Uniform": (-1, 1),
+    "TruncatedNormal": (-0.5, 0.5),
+    "Weibull": (1, 5),
+    "InverseGamma": (1, 5),
+    "Poisson": (2, 8),
+    "NegativeBinomial": (2, 15),
+    "Cauchy": (-2, 2),
+    "HalfCauchy": (0, 3),
 }
 
 
@@ -191,8 +230,15 @@ def test_maxent_puts_the_mass_between_the_bounds(family):
 
 @pytest.mark.parametrize(
     ("family", "quartiles"),
-    [("Normal", (-1, 0, 1)), ("LogNormal", (1, 2, 4)), ("Gamma", (1, 2, 3.5)), ("Beta", (0.2, 0.3, 0.45)),
-     ("Laplace", (-1, 0, 1)), ("Weibull", (0.5, 1, 1.6)), ("InverseGamma", (0.8, 1.2, 1.8))],
+    [
+        ("Normal", (-1, 0, 1)),
+        ("LogNormal", (1, 2, 4)),
+        ("Gamma", (1, 2, 3.5)),
+        ("Beta", (0.2, 0.3, 0.45)),
+        ("Laplace", (-1, 0, 1)),
+        ("Weibull", (0.5, 1, 1.6)),
+        ("InverseGamma", (0.8, 1.2, 1.8)),
+    ],
 )
 def test_quartile_elicitation_matches_the_quartiles(family, quartiles):
     d = from_quartiles(family, *quartiles)

@@ -19,7 +19,11 @@ def _fork_and_report(mark_sampling: bool) -> str:
     try:
         pid = os.fork()
         if pid == 0:  # child
-            verdict = b"real" if sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__ else b"replaced"
+            verdict = (
+                b"real"
+                if sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__
+                else b"replaced"
+            )
             os.write(write, verdict)
             os._exit(0)
     finally:

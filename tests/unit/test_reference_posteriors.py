@@ -55,8 +55,11 @@ def eight_schools_reference() -> dict[str, float]:
         precision = 1 / 5**2 + np.sum(1 / v)
         b = np.sum(y / v)
         log_w = (
-            -0.5 * np.log(precision) - 0.5 * np.sum(np.log(v)) + 0.5 * b * b / precision
-            - 0.5 * np.sum(y**2 / v) - np.log1p((tau / 5) ** 2)  # half-Cauchy(0, 5) prior
+            -0.5 * np.log(precision)
+            - 0.5 * np.sum(np.log(v))
+            + 0.5 * b * b / precision
+            - 0.5 * np.sum(y**2 / v)
+            - np.log1p((tau / 5) ** 2)  # half-Cauchy(0, 5) prior
         )
         mu = b / precision
         theta0 = (y[0] / s[0] ** 2 + mu / tau**2) / (1 / s[0] ** 2 + 1 / tau**2)
@@ -94,7 +97,12 @@ def kidiq_reference() -> dict[str, float]:
     z = integrate.quad(lambda t: np.exp(log_w(t) - log_w(s0)), s0 / 2, 2 * s0)[0]
     e_sigma = integrate.quad(lambda t: t * np.exp(log_w(t) - log_w(s0)), s0 / 2, 2 * s0)[0] / z
     # keyed by the model's coordinate labels (coef: intercept, mom_hs, mom_iq)
-    return {"beta[intercept]": beta[0], "beta[mom_hs]": beta[1], "beta[mom_iq]": beta[2], "sigma": e_sigma}
+    return {
+        "beta[intercept]": beta[0],
+        "beta[mom_hs]": beta[1],
+        "beta[mom_iq]": beta[2],
+        "sigma": e_sigma,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +224,14 @@ def _assert_matches(result, reference: dict[str, float]) -> None:
 @pytest.mark.parametrize(("backend", "draws"), [("nutpie", 1000), ("pymc", 1000)])
 def test_eight_schools_noncentered(backend, draws, eight_ref):
     result = bw.fit(
-        datasets.eight_schools_noncentered(), backend=backend, draws=draws, tune=draws,
-        chains=2, cores=1, seed=2024, target_accept=0.95,
+        datasets.eight_schools_noncentered(),
+        backend=backend,
+        draws=draws,
+        tune=draws,
+        chains=2,
+        cores=1,
+        seed=2024,
+        target_accept=0.95,
     )
     _assert_matches(result, eight_ref)
 

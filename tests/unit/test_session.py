@@ -25,8 +25,15 @@ def finished(request, tiny_model):
     out = {}
     for backend in BACKENDS:
         session = FitSession(
-            tiny_model, backend=backend, draws=DRAWS, tune=TUNE, chains=CHAINS, cores=1,
-            seed=11, keep_warmup=True, rate_hz=20,
+            tiny_model,
+            backend=backend,
+            draws=DRAWS,
+            tune=TUNE,
+            chains=CHAINS,
+            cores=1,
+            seed=11,
+            keep_warmup=True,
+            rate_hz=20,
         )
         rec = Recorder()
         session.subscribe(rec)
@@ -149,7 +156,7 @@ def test_snapshot_reaches_total(finished, backend):
 def test_diagnostics_same_schema_for_every_backend(finished):
     dicts = {}
     for backend in BACKENDS:
-        session, _, r = finished[backend]
+        _session, _, r = finished[backend]
         d = r.diagnostics.to_dict()
         json.dumps(d, allow_nan=False)
         assert d["backend"] == backend
@@ -295,8 +302,15 @@ def test_a_failing_listener_does_not_stop_the_fit(tiny_model, backend, capsys):
 )
 def test_sampler_error_gives_failed_result(tiny_model, backend, sampler_kwargs, fragment):
     rec = Recorder()
-    session = FitSession(tiny_model, backend=backend, draws=20, tune=20, chains=1, cores=1,
-                         sampler_kwargs=sampler_kwargs)
+    session = FitSession(
+        tiny_model,
+        backend=backend,
+        draws=20,
+        tune=20,
+        chains=1,
+        cores=1,
+        sampler_kwargs=sampler_kwargs,
+    )
     session.subscribe(rec)
     result = session.start().wait(timeout=120)
     assert result.status == "failed" and session.status == "failed"

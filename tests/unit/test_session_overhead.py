@@ -76,8 +76,17 @@ def test_a_slow_subscriber_is_called_less_often(tiny_model, monkeypatch):
                 pass
 
     rec = Recorder()
-    session = FitSession(tiny_model, backend="pymc", draws=3000, tune=300, chains=2, cores=1, seed=5,
-                         rate_hz=50, keep_warmup=True)
+    session = FitSession(
+        tiny_model,
+        backend="pymc",
+        draws=3000,
+        tune=300,
+        chains=2,
+        cores=1,
+        seed=5,
+        rate_hz=50,
+        keep_warmup=True,
+    )
     session.subscribe(busy)
     session.subscribe(rec)
     t0 = time.perf_counter()
@@ -90,13 +99,19 @@ def test_a_slow_subscriber_is_called_less_often(tiny_model, monkeypatch):
     assert isinstance(rec.events[-1], ev.Finished)
     for chain in range(2):
         chunks = [c for c in rec.of(ev.TraceChunk) if c.chain == chain]
-        assert [c.start for c in chunks] == list(np.cumsum([0] + [len(c.values) for c in chunks[:-1]]))
+        assert [c.start for c in chunks] == list(
+            np.cumsum([0] + [len(c.values) for c in chunks[:-1]])
+        )
         assert sum(len(c.values) for c in chunks) == 3300
 
 
 def test_nutpie_result_has_the_model_data_and_attributes(tiny_model):
     pytest.importorskip("nutpie")
-    r = FitSession(tiny_model, backend="nutpie", draws=50, tune=50, chains=2, cores=1, seed=6).start().wait(120)
+    r = (
+        FitSession(tiny_model, backend="nutpie", draws=50, tune=50, chains=2, cores=1, seed=6)
+        .start()
+        .wait(120)
+    )
     assert r.status == "finished"
     assert {"posterior", "sample_stats", "observed_data"} <= set(r.idata.children)
     np.testing.assert_array_equal(r.idata["observed_data"]["y"].values, _TINY_Y)

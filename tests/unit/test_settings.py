@@ -4,7 +4,10 @@ import bayes_widgets as bw
 from bayes_widgets.settings import FAST_ENV
 
 
-@pytest.mark.parametrize("value, fast", [("1", True), ("yes", True), ("ON", True), ("0", False), ("", False), ("off", False)])
+@pytest.mark.parametrize(
+    "value, fast",
+    [("1", True), ("yes", True), ("ON", True), ("0", False), ("", False), ("off", False)],
+)
 def test_fast_mode_reads_the_environment(monkeypatch, value, fast):
     monkeypatch.setenv(FAST_ENV, value)
     assert bw.fast_mode() is fast

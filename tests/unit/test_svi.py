@@ -55,7 +55,9 @@ def plate_model(y, n):
 def kwarg_model(y, batch):
     mu = numpyro.sample("mu", dist.Normal(0.0, PRIOR_SD))
     with numpyro.handlers.scale(scale=y.shape[0] / batch.shape[0]):
-        numpyro.sample("obs", dist.Normal(mu, 1.0).expand([batch.shape[0]]).to_event(1), obs=y[batch])
+        numpyro.sample(
+            "obs", dist.Normal(mu, 1.0).expand([batch.shape[0]]).to_event(1), obs=y[batch]
+        )
 
 
 def kwarg_guide(y, batch):
@@ -63,7 +65,9 @@ def kwarg_guide(y, batch):
 
 
 def test_recovers_conjugate_posterior():
-    res = run_svi(model, guide, steps=2000, chunk=250, model_args=(Y,), optimizer=ADAM, convergence=None)
+    res = run_svi(
+        model, guide, steps=2000, chunk=250, model_args=(Y,), optimizer=ADAM, convergence=None
+    )
     assert isinstance(res, SVIRunResult)
     assert res.steps == 2000 and not res.cancelled and not res.converged
     assert res.params["mu_loc"] == pytest.approx(POST_MEAN, abs=0.02)
@@ -75,13 +79,29 @@ def test_recovers_conjugate_posterior():
 
 def test_compiles_once_and_last_partial_chunk_does_not_recompile():
     # 6 chunks of 200 and a partial one of 50: one trace, exactly 1250 optimiser steps
-    res = run_svi(model, guide, steps=1250, chunk=200, model_args=(Y,), optimizer=ADAM, convergence=None, seed=3)
+    res = run_svi(
+        model,
+        guide,
+        steps=1250,
+        chunk=200,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
+        seed=3,
+    )
     assert res.traces <= 1
     assert res.steps == 1250 and res.total_steps == 1250 and len(res.losses) == 1250
     assert np.all(np.isfinite(res.losses))
     # continuing from the state reuses the compiled chunk: no trace at all
     more = run_svi(
-        model, guide, steps=130, chunk=200, model_args=(Y,), optimizer=ADAM, convergence=None, seed=3,
+        model,
+        guide,
+        steps=130,
+        chunk=200,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
+        seed=3,
         init_state=res.state,
     )
     assert more.traces == 0 and more.compile_s == 0.0
@@ -90,18 +110,49 @@ def test_compiles_once_and_last_partial_chunk_does_not_recompile():
 
 def test_cache_is_keyed_by_shapes_and_counts_a_new_trace():
     y2 = np.concatenate([Y, Y[:10]])  # another shape: a new compilation
-    res = run_svi(model, guide, steps=10, chunk=5, model_args=(y2,), optimizer=ADAM, convergence=None)
-    again = run_svi(model, guide, steps=10, chunk=5, model_args=(y2 + 1,), optimizer=ADAM, convergence=None)
+    res = run_svi(
+        model, guide, steps=10, chunk=5, model_args=(y2,), optimizer=ADAM, convergence=None
+    )
+    again = run_svi(
+        model, guide, steps=10, chunk=5, model_args=(y2 + 1,), optimizer=ADAM, convergence=None
+    )
     assert res.traces == 1 or res.compile_s == 0.0
     assert again.traces == 0  # same shapes, new values: reused
 
 
 def test_same_seed_same_losses_and_partial_chunk_equals_full_run():
-    a = run_svi(model, guide, steps=300, chunk=100, model_args=(Y,), optimizer=ADAM, convergence=None, seed=5)
-    b = run_svi(model, guide, steps=300, chunk=100, model_args=(Y,), optimizer=ADAM, convergence=None, seed=5)
+    a = run_svi(
+        model,
+        guide,
+        steps=300,
+        chunk=100,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
+        seed=5,
+    )
+    b = run_svi(
+        model,
+        guide,
+        steps=300,
+        chunk=100,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
+        seed=5,
+    )
     np.testing.assert_array_equal(a.losses, b.losses)
     # 300 steps as 2 full chunks of 128 and a partial one of 44 take the same path
-    c = run_svi(model, guide, steps=300, chunk=128, model_args=(Y,), optimizer=ADAM, convergence=None, seed=5)
+    c = run_svi(
+        model,
+        guide,
+        steps=300,
+        chunk=128,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
+        seed=5,
+    )
     np.testing.assert_allclose(c.losses, a.losses, rtol=1e-5)
     assert c.params["mu_loc"] == pytest.approx(a.params["mu_loc"], rel=1e-5)
 
@@ -109,7 +160,13 @@ def test_same_seed_same_losses_and_partial_chunk_equals_full_run():
 def test_on_chunk_progress():
     seen: list[SVIProgress] = []
     res = run_svi(
-        model, guide, steps=450, chunk=200, model_args=(Y,), optimizer=ADAM, convergence=None,
+        model,
+        guide,
+        steps=450,
+        chunk=200,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
         on_chunk=seen.append,
     )
     assert [p.step for p in seen] == [200, 400, 450]
@@ -122,8 +179,17 @@ def test_on_chunk_progress():
     assert not any(p.converged for p in seen)
     # progress_params=False: no parameters handed over
     quiet: list[SVIProgress] = []
-    run_svi(model, guide, steps=100, chunk=50, model_args=(Y,), optimizer=ADAM, convergence=None,
-            on_chunk=quiet.append, progress_params=False)
+    run_svi(
+        model,
+        guide,
+        steps=100,
+        chunk=50,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
+        on_chunk=quiet.append,
+        progress_params=False,
+    )
     assert [p.params for p in quiet] == [None, None]
 
 
@@ -136,8 +202,15 @@ def test_should_stop_cancels_between_chunks_and_keeps_params():
         return len(seen) >= 2
 
     res = run_svi(
-        model, guide, steps=2000, chunk=100, model_args=(Y,), optimizer=ADAM, convergence=None,
-        on_chunk=seen.append, should_stop=stop,
+        model,
+        guide,
+        steps=2000,
+        chunk=100,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
+        on_chunk=seen.append,
+        should_stop=stop,
     )
     assert res.cancelled and not res.converged
     assert res.steps == 200 and len(res.losses) == 200 and res.total_steps == 200
@@ -148,8 +221,15 @@ def test_should_stop_cancels_between_chunks_and_keeps_params():
     # a stop requested while compiling: no chunk runs, the initial parameters come back
     compiled = []
     res = run_svi(
-        model, guide, steps=2000, chunk=100, model_args=(Y,), optimizer=ADAM, convergence=None,
-        on_compiled=compiled.append, should_stop=lambda: True,
+        model,
+        guide,
+        steps=2000,
+        chunk=100,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=None,
+        on_compiled=compiled.append,
+        should_stop=lambda: True,
     )
     assert res.cancelled and res.steps == 0 and len(res.losses) == 0
     assert res.params["mu_loc"] == pytest.approx(0.0) and len(compiled) == 1
@@ -157,14 +237,23 @@ def test_should_stop_cancels_between_chunks_and_keeps_params():
 
 def test_convergence_stops_early():
     res = run_svi(
-        model, guide, steps=20_000, chunk=100, model_args=(Y,), optimizer=ADAM, convergence=1e-3, window=100
+        model,
+        guide,
+        steps=20_000,
+        chunk=100,
+        model_args=(Y,),
+        optimizer=ADAM,
+        convergence=1e-3,
+        window=100,
     )
     assert res.converged and not res.cancelled
     assert 200 <= res.steps < 20_000 and res.steps % 100 == 0
     assert "converged" in res.message
     assert res.params["mu_loc"] == pytest.approx(POST_MEAN, abs=0.05)
     # disabled: runs every step
-    full = run_svi(model, guide, steps=600, chunk=100, model_args=(Y,), optimizer=ADAM, convergence=None)
+    full = run_svi(
+        model, guide, steps=600, chunk=100, model_args=(Y,), optimizer=ADAM, convergence=None
+    )
     assert full.steps == 600 and not full.converged
 
 
@@ -182,7 +271,9 @@ def test_convergence_rule():
 def test_minibatch_indices_visit_every_index_once_per_epoch():
     mb = Minibatch(size=30, total=100, plate="data")
     key = jax.random.PRNGKey(0)
-    epoch = np.concatenate([np.asarray(mb.indices(key, i)) for i in range(3)])  # 3 batches per epoch
+    epoch = np.concatenate(
+        [np.asarray(mb.indices(key, i)) for i in range(3)]
+    )  # 3 batches per epoch
     assert len(np.unique(epoch)) == 90  # no repeats within an epoch
     nxt = np.asarray(mb.indices(key, 3))
     assert len(np.unique(nxt)) == 30 and not np.array_equal(nxt, np.asarray(mb.indices(key, 0)))
@@ -191,8 +282,14 @@ def test_minibatch_indices_visit_every_index_once_per_epoch():
 def test_minibatch_in_plate_recovers_full_data_posterior():
     guide_ = AutoNormal(plate_model)
     res = run_svi(
-        plate_model, guide_, steps=3000, chunk=500, model_args=(Y, N),
-        minibatch=Minibatch(40, N, plate="data"), optimizer=numpyro.optim.Adam(0.02), convergence=None,
+        plate_model,
+        guide_,
+        steps=3000,
+        chunk=500,
+        model_args=(Y, N),
+        minibatch=Minibatch(40, N, plate="data"),
+        optimizer=numpyro.optim.Adam(0.02),
+        convergence=None,
     )
     assert res.traces <= 1
     assert res.params["mu_auto_loc"] == pytest.approx(POST_MEAN, abs=0.08)
@@ -200,8 +297,13 @@ def test_minibatch_in_plate_recovers_full_data_posterior():
 
 def test_minibatch_by_keyword_recovers_full_data_posterior():
     res = run_svi(
-        kwarg_model, kwarg_guide, steps=3000, chunk=500, model_args=(Y,),
-        minibatch={"size": 40, "total": N, "kwarg": "batch"}, optimizer=numpyro.optim.Adam(0.02),
+        kwarg_model,
+        kwarg_guide,
+        steps=3000,
+        chunk=500,
+        model_args=(Y,),
+        minibatch={"size": 40, "total": N, "kwarg": "batch"},
+        optimizer=numpyro.optim.Adam(0.02),
         convergence=None,
     )
     assert res.traces <= 1
@@ -217,8 +319,14 @@ def test_non_finite_loss_stops_with_last_good_params():
         loc = numpyro.param("x_loc", 0.0)
         numpyro.sample("x", dist.Normal(loc, 0.01))
 
-    res = run_svi(runaway_model, runaway_guide, steps=5000, chunk=20,
-                  optimizer=numpyro.optim.Adam(1.0), convergence=None)
+    res = run_svi(
+        runaway_model,
+        runaway_guide,
+        steps=5000,
+        chunk=20,
+        optimizer=numpyro.optim.Adam(1.0),
+        convergence=None,
+    )
     assert res.steps < 5000 and res.steps % 20 == 0
     assert "non-finite" in res.message and f"after step {res.steps}" in res.message
     assert np.isfinite(res.params["x_loc"]) and np.all(np.isfinite(res.losses))
@@ -241,6 +349,7 @@ def test_site_check_names_the_mismatched_site():
 
     with raises_field("model.sigma"):
         check_guide_sites(two_latents, guide, Y)
+
     # a guide sampling a site the model observes
     def obs_guide(y):
         guide(y)
@@ -253,7 +362,9 @@ def test_site_check_names_the_mismatched_site():
     check_guide_sites(model, AutoNormal(model), Y)
     from numpyro.infer.autoguide import AutoMultivariateNormal
 
-    check_guide_sites(two_latents, AutoMultivariateNormal(two_latents), Y)  # auxiliary latent ignored
+    check_guide_sites(
+        two_latents, AutoMultivariateNormal(two_latents), Y
+    )  # auxiliary latent ignored
 
 
 @pytest.mark.parametrize(
@@ -273,7 +384,14 @@ def test_site_check_names_the_mismatched_site():
         ({"steps": 10, "on_compiled": 1}, "on_compiled"),
         ({"steps": 10, "model_args": Y}, "model_args"),
         ({"steps": 10, "model_kwargs": [1]}, "model_kwargs"),
-        ({"steps": 10, "minibatch": Minibatch(5, 10, kwarg="batch"), "model_kwargs": {"batch": 1}}, "model_kwargs"),
+        (
+            {
+                "steps": 10,
+                "minibatch": Minibatch(5, 10, kwarg="batch"),
+                "model_kwargs": {"batch": 1},
+            },
+            "model_kwargs",
+        ),
         ({"steps": 10, "minibatch": 5}, "minibatch"),
         ({"steps": 10, "minibatch": {"size": 5}}, "minibatch"),
     ],

@@ -70,8 +70,15 @@ def _modules_after(statement: str) -> set[str]:
 
 
 HEAVY = {
-    "pymc", "pytensor", "nutpie", "bokeh", "anywidget", "ipywidgets", "IPython",
-    "arviz", "arviz_stats",
+    "pymc",
+    "pytensor",
+    "nutpie",
+    "bokeh",
+    "anywidget",
+    "ipywidgets",
+    "IPython",
+    "arviz",
+    "arviz_stats",
 }
 
 

@@ -40,8 +40,19 @@ def editor():
 def ask(widget, page, request, **extra):
     version = extra.pop("version", bokehjs_bundle()[0])
     accept = extra.pop("accept", ["gzip"])
-    widget._dispatch(widget, {"type": "bokehjs", "cmd_id": request, "page": page, "request": request,
-                              "version": version, "accept": accept, **extra}, [])
+    widget._dispatch(
+        widget,
+        {
+            "type": "bokehjs",
+            "cmd_id": request,
+            "page": page,
+            "request": request,
+            "version": version,
+            "accept": accept,
+            **extra,
+        },
+        [],
+    )
 
 
 def test_the_bundle_is_the_built_file_and_names_its_version():
@@ -51,7 +62,7 @@ def test_the_bundle_is_the_built_file_and_names_its_version():
     assert len(bokehjs_gzip()) < len(data) / 3
     assert len(data) > 1_000_000
     assert b"models/tools/gestures/tap_tool" in data
-    package = (STATIC.parents[2] / "node_modules/@bokeh/bokehjs/package.json")
+    package = STATIC.parents[2] / "node_modules/@bokeh/bokehjs/package.json"
     if package.exists():
         import json
 
@@ -64,7 +75,11 @@ def test_a_page_gets_the_bundle_once_as_a_buffer(editor):
     try:
         ask(editor, "page-a", "r1")
         [(content, buffers)] = editor.send.sent
-        assert content["status"] == "sent" and content["request"] == "r1" and content["page"] == "page-a"
+        assert (
+            content["status"] == "sent"
+            and content["request"] == "r1"
+            and content["page"] == "page-a"
+        )
         assert content["encoding"] == "gzip" and buffers == [bokehjs_gzip()]
         assert content["bytes"] == len(buffers[0])
         # the same request again (e.g. handled early and then in turn): no second answer
@@ -87,16 +102,25 @@ def test_a_page_gets_the_bundle_once_as_a_buffer(editor):
         other.close()
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"page": ""}, "'page'"),
-    ({"page": None}, "'page'"),
-    ({"request": 7}, "'request'"),
-    ({"request": "x" * 500}, "'request'"),
-    ({"force": "yes"}, "'force'"),
-    ({"accept": "gzip"}, "'accept'"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"page": ""}, "'page'"),
+        ({"page": None}, "'page'"),
+        ({"request": 7}, "'request'"),
+        ({"request": "x" * 500}, "'request'"),
+        ({"force": "yes"}, "'force'"),
+        ({"accept": "gzip"}, "'accept'"),
+    ],
+)
 def test_bad_requests_are_answered_with_an_error_naming_the_field(editor, change, field):
-    content = {"type": "bokehjs", "page": "page-bad", "request": "rb", "version": bokehjs_bundle()[0], **change}
+    content = {
+        "type": "bokehjs",
+        "page": "page-bad",
+        "request": "rb",
+        "version": bokehjs_bundle()[0],
+        **change,
+    }
     editor._dispatch(editor, content, [])
     [(reply, buffers)] = editor.send.sent
     assert reply["type"] == "bokehjs" and buffers == []

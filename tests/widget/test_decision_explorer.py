@@ -155,8 +155,9 @@ def test_constraints_are_shown_not_enforced_while_exploring():
 def test_supply_chain_explorer_with_a_naive_comparison(outbox):
     scenarios = sc.generating_process_scenarios(2000, seed=1)
     problem = sc.supply_chain_problem(scenarios)
-    comparison = compare_naive(problem, sc.generating_process_scenarios(2000, seed=2), point=sc.naive_point(),
-                               seed=0)
+    comparison = compare_naive(
+        problem, sc.generating_process_scenarios(2000, seed=2), point=sc.naive_point(), seed=0
+    )
     ex = bw.DecisionExplorer(problem, naive=comparison)
     assert ex.comparison["z"] > 3 and ex.comparison["difference"] > 0
     assert ex.references[0]["x"] == comparison.naive.x
@@ -201,11 +202,24 @@ def test_frontier_is_monotone_with_dominated_optima_left_out():
     from bayes_widgets.core.decision.frontier import FrontierPoint, pareto
 
     def point(alpha, mean, cvar_):
-        return FrontierPoint(alpha=alpha, x={"q": 0}, mean=mean, cvar=cvar_, prob_loss=0.0, converged=True,
-                             message="")
+        return FrontierPoint(
+            alpha=alpha,
+            x={"q": 0},
+            mean=mean,
+            cvar=cvar_,
+            prob_loss=0.0,
+            converged=True,
+            message="",
+        )
 
     # a curve that folds back: the 0.1 optimum is beaten on both axes by the 0.05 one
-    pts = [point(1.0, 100, -50), point(0.5, 90, -20), point(0.1, 70, -10), point(0.05, 80, -5), point(0.02, 60, 0)]
+    pts = [
+        point(1.0, 100, -50),
+        point(0.5, 90, -20),
+        point(0.1, 70, -10),
+        point(0.05, 80, -5),
+        point(0.02, 60, 0),
+    ]
     front = pareto(pts)
     assert [p.alpha for p in front] == [1.0, 0.5, 0.05, 0.02]
     assert [p.cvar for p in front] == sorted(p.cvar for p in front)
@@ -244,7 +258,11 @@ def test_figures_carry_their_first_data(demand):
         def visit(node):
             if isinstance(node, dict):
                 attrs = node.get("attributes")
-                if node.get("name") == "ColumnDataSource" and isinstance(attrs, dict) and attrs.get("name") == name:
+                if (
+                    node.get("name") == "ColumnDataSource"
+                    and isinstance(attrs, dict)
+                    and attrs.get("name") == name
+                ):
                     found.append(dict(attrs["data"]["entries"]))
                 for v in node.values():
                     visit(v)
@@ -265,7 +283,8 @@ def test_figures_carry_their_first_data(demand):
     points = [ex.summary, *ex.references]
     assert columns(ex.frontier_figure, "extent") == {
         "cvar": [min(p["cvar"] for p in points), max(p["cvar"] for p in points)],
-        "mean": [min(p["mean"] for p in points), max(p["mean"] for p in points)]}
+        "mean": [min(p["mean"] for p in points), max(p["mean"] for p in points)],
+    }
 
 
 # ------------------------------------------------------------------ readable page, own model
@@ -278,8 +297,9 @@ def stock_problem(rng, price=3.5, cost=1.0, days=3, mean_demand=40.0):
     def profit(stock, s):
         return (price * np.minimum(stock, s["y"]) - cost * stock).sum(axis=1)
 
-    return DecisionProblem([DecisionVariable(f"stock_day{i + 1}", 0, 150) for i in range(days)],
-                           {"y": demand}, profit)
+    return DecisionProblem(
+        [DecisionVariable(f"stock_day{i + 1}", 0, 150) for i in range(days)], {"y": demand}, profit
+    )
 
 
 def test_the_outcome_plot_spans_the_outcomes_and_reaches_zero_only_near_it():
@@ -294,7 +314,10 @@ def test_the_outcome_plot_spans_the_outcomes_and_reaches_zero_only_near_it():
     # ... so the plot spans this decision's and the naive one's outcomes, not 0 and the loss band
     assert lo == min(ex.summary["edges"][0], naive["edges"][0]) and lo > 0
     assert hi == max(ex.summary["edges"][-1], naive["edges"][-1])
-    assert ex.summary["view"]["y"] == [0.0, float(max(max(ex.summary["counts"]), max(naive["counts"])))]
+    assert ex.summary["view"]["y"] == [
+        0.0,
+        float(max(max(ex.summary["counts"]), max(naive["counts"]))),
+    ]
     # a decision whose outcomes come near 0 (no stock at all: a profit of exactly 0) or cross it
     ex.set_decision([0, 0, 0])
     assert ex.summary["view"]["x"][0] <= 0 <= ex.summary["view"]["x"][1]
@@ -306,16 +329,21 @@ def test_the_outcome_plot_spans_the_outcomes_and_reaches_zero_only_near_it():
     assert outcome_view([([-100.0, -80.0, -60.0], [1, 2])])["x"] == [-100.0, -60.0]
     assert outcome_view([([-30.0, -10.0, -5.0], [1, 2])])["x"] == [-30.0, 0.0]
     # the reference is drawn as an outline over the bars, which stay visible
-    assert histogram_outline([0.0, 1.0, 2.0], [3, 5]) == {"x": [0.0, 0.0, 1.0, 1.0, 2.0, 2.0],
-                                                          "y": [0.0, 3.0, 3.0, 5.0, 5.0, 0.0]}
+    assert histogram_outline([0.0, 1.0, 2.0], [3, 5]) == {
+        "x": [0.0, 0.0, 1.0, 1.0, 2.0, 2.0],
+        "y": [0.0, 3.0, 3.0, 5.0, 5.0, 0.0],
+    }
     outline = naive["outline"]
     assert outline["x"][0] == naive["edges"][0] and outline["x"][-1] == naive["edges"][-1]
     assert max(outline["y"]) == max(naive["counts"]) and outline["y"][0] == outline["y"][-1] == 0
     # the axes follow the extent only: the loss band (a box reaching to -inf) does not widen them
     item = json.loads(ex.outcome_figure)
     ranges = [m for m in _models(item) if m.get("name") == "DataRange1d"]
-    extent_renderer = [m for m in _models(item) if m.get("name") == "GlyphRenderer"
-                       and _source_name(item, m) == "extent"]
+    extent_renderer = [
+        m
+        for m in _models(item)
+        if m.get("name") == "GlyphRenderer" and _source_name(item, m) == "extent"
+    ]
     assert len(ranges) == 2 and len(extent_renderer) == 1
     for r in ranges:
         assert [ref["id"] for ref in r["attributes"]["renderers"]] == [extent_renderer[0]["id"]]
@@ -333,7 +361,9 @@ def test_the_optimum_says_converged_once_and_names_its_objective_like_the_menu(o
     # an integer problem's message explains how the integers were found: kept
     demand = np.random.default_rng(5).gamma(4.0, 25.0, size=500)
     whole = bw.DecisionExplorer(newsvendor(demand))
-    assert "integer" in whole.optimum["detail"] and "converged" not in whole.optimum["detail"].lower()
+    assert (
+        "integer" in whole.optimum["detail"] and "converged" not in whole.optimum["detail"].lower()
+    )
 
 
 def _models(node):
@@ -387,8 +417,25 @@ def test_a_slider_s_slice_is_what_each_position_would_show(demand, outbox):
         ex.slice_summaries("price", {"q": 500, "price": 5.0})
     # the message: an answer with the request's id; a refused slice answers with no values
     sent = []
-    send(ex, lambda content, buffers=None: sent.append(content), "slice", variable="q",
-         x={"q": 50, "price": 5.0}, request="r1")
-    assert sent[-1]["type"] == "slice" and sent[-1]["request"] == "r1" and len(sent[-1]["values"]) == 201
-    send(ex, lambda content, buffers=None: sent.append(content), "slice", variable="nope", x={}, request="r2")
+    send(
+        ex,
+        lambda content, buffers=None: sent.append(content),
+        "slice",
+        variable="q",
+        x={"q": 50, "price": 5.0},
+        request="r1",
+    )
+    assert (
+        sent[-1]["type"] == "slice"
+        and sent[-1]["request"] == "r1"
+        and len(sent[-1]["values"]) == 201
+    )
+    send(
+        ex,
+        lambda content, buffers=None: sent.append(content),
+        "slice",
+        variable="nope",
+        x={},
+        request="r2",
+    )
     assert sent[-1]["request"] == "r2" and sent[-1]["values"] == [] and not ex.error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-
+import itertools
 import json
 import time
 
@@ -12,9 +12,9 @@ import pymc as pm
 import pytest
 
 import bayes_widgets as bw
-from tests.polling import wait_for
 from bayes_widgets.widgets._base import BokehLibrary
 from bayes_widgets.widgets.fit_monitor import STREAM_POINTS
+from tests.polling import wait_for
 
 
 def monitor(model, outbox, **kwargs):
@@ -26,7 +26,6 @@ def monitor(model, outbox, **kwargs):
     mon.send = outbox
     mon.session.start()
     return mon
-
 
 
 @pytest.mark.parametrize("backend", ["pymc", "nutpie"])
@@ -64,13 +63,15 @@ def test_trace_streams_in_order_and_covers_every_draw(small_model, outbox):
     for m in traces:
         for chunk in m["chunks"]:
             # the warm-up and the draws after tuning travel apart (their own sources)
-            assert all(x < 150 for x in chunk["warm"]["x"]) and all(x >= 150 for x in chunk["trace"]["x"])
+            assert all(x < 150 for x in chunk["warm"]["x"]) and all(
+                x >= 150 for x in chunk["trace"]["x"]
+            )
             assert len(chunk["warm"]["x"]) + len(chunk["trace"]["x"]) <= STREAM_POINTS
             per_chain[chunk["chain"]].extend(chunk["warm"]["x"] + chunk["trace"]["x"])
     for xs in per_chain.values():
         # thinned to a plot's worth per update, in order, from the first draw on
         assert xs[0] == 0
-        assert all(a < b for a, b in zip(xs, xs[1:], strict=False))
+        assert all(a < b for a, b in itertools.pairwise(xs))
     # the final figure carries the whole chains, up to the last draw
     assert mon.wait_rendered(timeout=30)
     item = json.loads(mon.figure_json)
@@ -111,7 +112,10 @@ def _layout(figure_json: str) -> tuple[dict[str, dict], dict[str, dict]]:
 
 
 def _ref_names(refs, by_id) -> list[str]:
-    return [(by_id[r["id"]].get("attributes") or {}).get("name") or by_id[r["id"]]["name"] for r in refs or []]
+    return [
+        (by_id[r["id"]].get("attributes") or {}).get("name") or by_id[r["id"]]["name"]
+        for r in refs or []
+    ]
 
 
 def test_trace_figure_legend_outside_the_data_and_y_range_after_tuning(outbox):
@@ -126,9 +130,15 @@ def test_trace_figure_legend_outside_the_data_and_y_range_after_tuning(outbox):
     assert mon.wait_rendered(timeout=30)
     plots, by_id = _layout(mon.figure_json)
     assert set(plots) == {"sigma", "sigma ranks"}
-    legends = {title: [side for side in ("center", "above", "below", "left", "right")
-                       for ref in (p["attributes"].get(side) or []) if by_id[ref["id"]]["name"] == "Legend"]
-               for title, p in plots.items()}
+    legends = {
+        title: [
+            side
+            for side in ("center", "above", "below", "left", "right")
+            for ref in (p["attributes"].get(side) or [])
+            if by_id[ref["id"]]["name"] == "Legend"
+        ]
+        for title, p in plots.items()
+    }
     assert legends == {"sigma": [], "sigma ranks": ["right"]}, legends
     # the y range of the trace follows the post-tuning lines only
     trace = plots["sigma"]["attributes"]
@@ -345,8 +355,16 @@ def test_svi_mode_streams_the_loss_and_saves_the_final_state(outbox):
     pytest.importorskip("numpyro")
     from tests.numpyro_models import regression
 
-    mon = bw.FitMonitor(regression, backend="numpyro-svi", autostart=False, steps=3000, seed=0, rate_hz=20,
-                        sampler_kwargs={"convergence": None, "chunk": 100}, **_regression_args(20_000))
+    mon = bw.FitMonitor(
+        regression,
+        backend="numpyro-svi",
+        autostart=False,
+        steps=3000,
+        seed=0,
+        rate_hz=20,
+        sampler_kwargs={"convergence": None, "chunk": 100},
+        **_regression_args(20_000),
+    )
     mon.send = outbox
     assert (mon.method, mon.status, mon.loss_stride) == ("svi", "created", 3)
     assert '"loss"' in mon.figure_json
@@ -361,7 +379,7 @@ def test_svi_mode_streams_the_loss_and_saves_the_final_state(outbox):
     # streamed: binned points, in order, at most one message per tick
     xs = [x for m in outbox.of_type("trace") for c in m["chunks"] for x in c["loss"]["x"]]
     assert xs, "no loss was streamed"
-    assert all(a < b for a, b in zip(xs, xs[1:], strict=False)) and xs[0] == 1.0  # centre of steps 0-2
+    assert all(a < b for a, b in itertools.pairwise(xs)) and xs[0] == 1.0  # centre of steps 0-2
     # the saved figure holds the whole curve (3000 steps in bins of 3), and a y range from the data
     item = json.loads(mon.figure_json)
     loss = _named_sources(item)["loss"]
@@ -380,8 +398,15 @@ def test_svi_cancel_message_keeps_the_parameters(outbox):
     pytest.importorskip("numpyro")
     from tests.numpyro_models import regression
 
-    mon = bw.FitMonitor(regression, backend="numpyro-svi", autostart=False, steps=10_000_000, seed=1,
-                        sampler_kwargs={"convergence": None}, **_regression_args(2000))
+    mon = bw.FitMonitor(
+        regression,
+        backend="numpyro-svi",
+        autostart=False,
+        steps=10_000_000,
+        seed=1,
+        sampler_kwargs={"convergence": None},
+        **_regression_args(2000),
+    )
     mon.send = outbox
     mon.session.start()
     assert wait_for(lambda: mon.progress.get("steps_done", 0) > 1000, 120)
@@ -436,7 +461,11 @@ def test_hand_written_regression_reads_like_a_report(outbox, backend):
     names = [p["name"] for p in mon.diagnostics["parameters"]]
     assert names[:5] == ["intercept", "beta[temp]", "beta[price]", "beta[weekend]", "sigma"]
     assert [(g["variable"], g["kind"], g["size"]) for g in mon.groups] == [
-        ("intercept", "free", 1), ("beta", "free", 3), ("sigma", "free", 1), ("mu", "deterministic", 60)]
+        ("intercept", "free", 1),
+        ("beta", "free", 3),
+        ("sigma", "free", 1),
+        ("mu", "deterministic", 60),
+    ]
     # 60 draws of 2 chains: ESS below 200 somewhere, named the same as in the result
     assert mon.problems == result.diagnostics.problems
     assert any(p.startswith("ESS bulk below 200") for p in mon.problems)
@@ -446,9 +475,10 @@ def test_hand_written_regression_reads_like_a_report(outbox, backend):
 
 
 def test_warnings_raised_inside_the_fit_are_counted_in_the_widget(outbox):
-    from pytensor.compile.ops import as_op
-    import pytensor.tensor as pt
     import warnings
+
+    import pytensor.tensor as pt
+    from pytensor.compile.ops import as_op
 
     @as_op(itypes=[pt.dscalar], otypes=[pt.dscalar])
     def noisy(x):
@@ -467,7 +497,9 @@ def test_warnings_raised_inside_the_fit_are_counted_in_the_widget(outbox):
     assert mon.warnings == result.warnings
 
 
-def test_a_fit_keeping_many_draws_shows_its_end_before_its_summary(small_model, outbox, monkeypatch):
+def test_a_fit_keeping_many_draws_shows_its_end_before_its_summary(
+    small_model, outbox, monkeypatch
+):
     """Summarising every draw of a long fit takes seconds: its status and message reach the
     page first, the figure and the parameter table follow."""
     import bayes_widgets.widgets.fit_monitor as fm
@@ -475,8 +507,10 @@ def test_a_fit_keeping_many_draws_shows_its_end_before_its_summary(small_model, 
     monkeypatch.setattr(fm, "SUMMARY_FIRST_VALUES", 0)
     mon = monitor(small_model, outbox, backend="nutpie")
     order = []
-    mon.observe(lambda change: order.append((change["name"], change["new"])),
-                names=["status", "diagnostics", "figure_json"])
+    mon.observe(
+        lambda change: order.append((change["name"], change["new"])),
+        names=["status", "diagnostics", "figure_json"],
+    )
     assert mon.wait_rendered(timeout=60)
     assert mon.status == "finished" and mon.diagnostics.get("parameters")
     names = [name for name, _ in order]

@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 
 import bayes_widgets as bw
-from tests.polling import wait_for
 from bayes_widgets.core.fleet import RunSpec, run_fleet
+from tests.polling import wait_for
 from tests.unit.fleet_tasks import slow, square
-
 
 
 def test_board_follows_a_running_fleet(tmp_path):
@@ -20,8 +19,12 @@ def test_board_follows_a_running_fleet(tmp_path):
     specs = [RunSpec(f"r{i}", {"x": i, "seconds": 0.6}) for i in range(4)]
     thread = board.run(run_fleet, specs, slow, out=str(tmp_path), executor=ThreadPoolExecutor(2))
     assert wait_for(lambda: any(r["status"] == "running" for r in board.runs))
-    assert wait_for(lambda: any(r["status"] == "queued" for r in board.runs) or
-                    sum(r["status"] == "done" for r in board.runs) > 0)
+    assert wait_for(
+        lambda: (
+            any(r["status"] == "queued" for r in board.runs)
+            or sum(r["status"] == "done" for r in board.runs) > 0
+        )
+    )
     thread.join(30)
     assert wait_for(lambda: [r["status"] for r in board.runs] == ["done"] * 4)
     assert board.columns == ["x"] and not board.running
@@ -29,13 +32,19 @@ def test_board_follows_a_running_fleet(tmp_path):
 
 
 def test_failures_and_errors_show(tmp_path):
-    run_fleet([RunSpec("ok", {"x": 1}), RunSpec("bad", {"x": 2, "fail": True})], square, out=tmp_path,
-              executor=ThreadPoolExecutor(1))
+    run_fleet(
+        [RunSpec("ok", {"x": 1}), RunSpec("bad", {"x": 2, "fail": True})],
+        square,
+        out=tmp_path,
+        executor=ThreadPoolExecutor(1),
+    )
     board = bw.FleetBoard(tmp_path)
     rows = {r["run_id"]: r for r in board.runs}
     assert rows["bad"]["status"] == "failed" and "made to fail" in rows["bad"]["error"]
     assert rows["ok"]["metrics"] == {"x": 1, "square": 1}
-    board._dispatch(board, {"type": "thresholds", "thresholds": {"square": {"op": "=<", "value": 1}}}, [])
+    board._dispatch(
+        board, {"type": "thresholds", "thresholds": {"square": {"op": "=<", "value": 1}}}, []
+    )
     assert board.error.startswith("thresholds:")
     board._dispatch(board, {"type": "select", "run_id": "nope"}, [])
     assert board.error.startswith("run:")
@@ -44,8 +53,18 @@ def test_failures_and_errors_show(tmp_path):
 def test_selecting_a_run_shows_its_plots(tmp_path):
     run_fleet([RunSpec("h4", {"x": 1})], square, out=tmp_path, executor=ThreadPoolExecutor(1))
     dates = pd.date_range("2024-01-01", periods=10, freq="W-MON")
-    pd.DataFrame({"date": dates, "actual": range(10), "q05": 0, "q25": 1, "median": 2, "q75": 3, "q95": 4,
-                  "split": ["train"] * 8 + ["test"] * 2}).to_csv(tmp_path / "h4" / "predictions.csv", index=False)
+    pd.DataFrame(
+        {
+            "date": dates,
+            "actual": range(10),
+            "q05": 0,
+            "q25": 1,
+            "median": 2,
+            "q75": 3,
+            "q95": 4,
+            "split": ["train"] * 8 + ["test"] * 2,
+        }
+    ).to_csv(tmp_path / "h4" / "predictions.csv", index=False)
     board = bw.FleetBoard(tmp_path)
     board._dispatch(board, {"type": "select", "run_id": "h4"}, [])
     assert board.selected == "h4" and not board.error

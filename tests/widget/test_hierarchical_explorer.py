@@ -56,7 +56,9 @@ def test_forecast_of_the_chosen_group(fitted, train):
     assert facts["missing_times"] == N_DAYS - facts["observed_times"]
     assert 0.6 <= facts["coverage_90"] <= 1.0 and facts["coverage_50"] <= facts["coverage_90"]
     assert 0 < facts["median_rel_error"] < 0.3
-    assert ex.facts["groups"] == N_TRAIN and ex.facts["method"] == "svi" and ex.facts["steps"] == 600
+    assert (
+        ex.facts["groups"] == N_TRAIN and ex.facts["method"] == "svi" and ex.facts["steps"] == 600
+    )
     before = ex.forecast_json
     ex._on_step({"by": 1})
     assert ex.group == str(train.groups[4]) and ex.forecast_json != before and ex.error == ""
@@ -80,13 +82,16 @@ def test_effect_densities(fitted):
     assert "coefficient (log scale)" in ex.effects_json
 
 
-@pytest.mark.parametrize("message, field", [
-    ({"type": "group", "group": "no such store"}, "group"),
-    ({"type": "effects", "features": ["promo", "weather"]}, "effects.weather"),
-    ({"type": "effects", "features": []}, "effects"),
-    ({"type": "effects", "features": ["promo"], "transform": "sqrt"}, "transform"),
-    ({"type": "step", "by": 7}, "step"),
-])
+@pytest.mark.parametrize(
+    "message, field",
+    [
+        ({"type": "group", "group": "no such store"}, "group"),
+        ({"type": "effects", "features": ["promo", "weather"]}, "effects.weather"),
+        ({"type": "effects", "features": []}, "effects"),
+        ({"type": "effects", "features": ["promo"], "transform": "sqrt"}, "transform"),
+        ({"type": "step", "by": 7}, "step"),
+    ],
+)
 def test_bad_input_is_named_and_the_view_kept(fitted, message, field):
     ex = bw.HierarchicalExplorer(fitted, group=1)
     state = (ex.group, ex.forecast_json, ex.effects, ex.effects_json, ex.transform)
@@ -115,10 +120,14 @@ def test_constructor_errors_name_the_field(fitted, demand):
 def test_cold_start_view(fitted, demand):
     new = demand.data.select(groups=slice(N_TRAIN, N_TRAIN + N_NEW))
     report = evaluate_cold_start(fitted, new, known=7, steps=400)
-    ex = bw.HierarchicalExplorer(report.cold_start, data=new, cold_start=report, group=new.groups[2])
+    ex = bw.HierarchicalExplorer(
+        report.cold_start, data=new, cold_start=report, group=new.groups[2]
+    )
     assert ex.facts["cold_start"] is True
     assert ex.cold_start["known_days"] == 7
-    assert ex.cold_start["cold_start_median_err"] == pytest.approx(report.cold_start_median_err, abs=1e-4)
+    assert ex.cold_start["cold_start_median_err"] == pytest.approx(
+        report.cold_start_median_err, abs=1e-4
+    )
     rows = {r["feature"]: r for r in ex.coefficients}
     assert set(rows) == set(FEATURES)
     table = report.coefficients(2)
@@ -141,7 +150,10 @@ def test_live_svi_fit_gives_the_same_fit(train):
     assert live.monitor.method == "svi" and live.monitor.status == "finished"
     names = {row["name"] for row in live.monitor.svi_params}
     assert names and names <= set(fit.spec.global_sites())
-    assert all(row["lo"] is not None and row["lo"] <= row["value"] <= row["hi"] for row in live.monitor.svi_params)
+    assert all(
+        row["lo"] is not None and row["lo"] <= row["value"] <= row["hi"]
+        for row in live.monitor.svi_params
+    )
     assert fit.info["steps"] == 400
 
 

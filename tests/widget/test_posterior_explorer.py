@@ -84,7 +84,9 @@ def test_draws_are_thinned_for_plots_and_bad_sources_are_named():
     with pytest.raises(PosteriorError, match=r"^var_names: "):
         bw.PosteriorExplorer(tree(), var_names=["sigma"])
     with pytest.raises(PosteriorError, match=r"^source: has no posterior"):
-        bw.PosteriorExplorer(xr.DataTree.from_dict({"/observed_data": xr.Dataset({"y": ("obs", [1.0])})}))
+        bw.PosteriorExplorer(
+            xr.DataTree.from_dict({"/observed_data": xr.Dataset({"y": ("obs", [1.0])})})
+        )
 
 
 def test_deterministic_per_observation_is_one_line_after_the_free_parameters():
@@ -92,13 +94,18 @@ def test_deterministic_per_observation_is_one_line_after_the_free_parameters():
     of the observed data counts as one (a linear predictor), listed after the free ones."""
     rng = np.random.default_rng(1)
     post = xr.Dataset(
-        {"mu": (("chain", "draw", "obs"), rng.normal(size=(2, 300, 30))),
-         "beta": (("chain", "draw", "term"), rng.normal(size=(2, 300, 2)))},
+        {
+            "mu": (("chain", "draw", "obs"), rng.normal(size=(2, 300, 30))),
+            "beta": (("chain", "draw", "term"), rng.normal(size=(2, 300, 2))),
+        },
         coords={"term": ["level", "trend"]},
     )
     obs = xr.Dataset({"y": (("obs",), rng.normal(size=30))})
     ex = bw.PosteriorExplorer(xr.DataTree.from_dict({"/posterior": post, "/observed_data": obs}))
     assert [r["name"] for r in ex.summary][:2] == ["beta[level]", "beta[trend]"]
-    assert [(g["variable"], g["kind"], g["size"]) for g in ex.groups] == [("beta", "free", 2), ("mu", "deterministic", 30)]
+    assert [(g["variable"], g["kind"], g["size"]) for g in ex.groups] == [
+        ("beta", "free", 2),
+        ("mu", "deterministic", 30),
+    ]
     assert set(ex.selected) == {"beta[level]", "beta[trend]"}
     assert ex.forest_variables == ["beta"]

@@ -19,8 +19,13 @@ def series_model():
     with pm.Model(coords={"term": ["level", "trend"], "week": np.arange(30)}) as model:
         beta = pm.Normal("beta", [10.0, 0.0], [2.0, 0.1], dims="term")
         sigma = pm.HalfNormal("sigma", 1.0)
-        pm.Normal("sales", beta[0] + beta[1] * np.arange(30), sigma, observed=10 + rng.normal(size=30),
-                  dims="week")
+        pm.Normal(
+            "sales",
+            beta[0] + beta[1] * np.arange(30),
+            sigma,
+            observed=10 + rng.normal(size=30),
+            dims="week",
+        )
     return model
 
 
@@ -59,7 +64,9 @@ def test_single_prior_edits_and_parameterisations():
     ed = bw.PriorEditor("Gamma")
     assert ed.family == "Gamma" and ed.values == {"alpha": 2.0, "beta": 1.0}
     send(ed, type="edit", parameterisation="mean_sd", values={"mu": 3.0, "sigma": 1.0})
-    assert ed.parameterisation == "mean_sd" and ed.values == pytest.approx({"mu": 3.0, "sigma": 1.0})
+    assert ed.parameterisation == "mean_sd" and ed.values == pytest.approx(
+        {"mu": 3.0, "sigma": 1.0}
+    )
     assert ed.summary["mean"] == pytest.approx(3.0) and ed.summary["sd"] == pytest.approx(1.0)
     assert ed.prior_dists["prior"].params == pytest.approx({"alpha": 9.0, "beta": 3.0})
     send(ed, type="edit", family="Beta")
@@ -69,8 +76,11 @@ def test_single_prior_edits_and_parameterisations():
 
 @pytest.mark.parametrize(
     ("family", "values", "field"),
-    [("Normal", {"sigma": 0.0}, "sigma"), ("Beta", {"alpha": -1.0}, "alpha"),
-     ("Uniform", {"lower": 5.0, "upper": 1.0}, "lower")],
+    [
+        ("Normal", {"sigma": 0.0}, "sigma"),
+        ("Beta", {"alpha": -1.0}, "alpha"),
+        ("Uniform", {"lower": 5.0, "upper": 1.0}, "lower"),
+    ],
 )
 def test_invalid_values_are_refused_and_the_state_kept(family, values, field):
     ed = bw.PriorEditor(family)
@@ -160,35 +170,44 @@ def test_model_config_without_a_model():
     assert out["likelihood"].dims == ("date",)
     lam = out["saturation_lam"]
     assert (lam.distribution, lam.dims) == ("Gamma", ("channel",))
-    assert lam.parameters["alpha"] == pytest.approx(16.0) and lam.parameters["beta"] == pytest.approx(8.0)
+    assert lam.parameters["alpha"] == pytest.approx(16.0) and lam.parameters[
+        "beta"
+    ] == pytest.approx(8.0)
     assert out["yearly_seasonality"] == 2
     assert config["saturation_lam"].parameters["alpha"] == 3  # the input is not changed
 
 
 @pytest.mark.slow
 def test_a_regression_over_observations_is_drawn_as_densities_and_refits():
-    model, X, y = regression_model()
+    model, _X, y = regression_model()
     ed = bw.PriorEditor(model, draws=300, seed=1)
     p = ed.predictive
     assert p["mode"] == "values" and p["note"] == "" and "bands" not in p
     assert '"name": "observed_hist"' in ed.pred_figure and '"name": "bands"' not in ed.pred_figure
     edges = np.array(p["histogram"]["edges"])
     # both densities integrate to one over the common edges (the view covers every observed value)
-    assert np.sum(np.array(p["observed_histogram"]["density"]) * np.diff(edges)) == pytest.approx(1.0)
+    assert np.sum(np.array(p["observed_histogram"]["density"]) * np.diff(edges)) == pytest.approx(
+        1.0
+    )
     assert edges[0] <= y.min() and edges[-1] >= y.max()
     assert ed.variables[1]["elements"] == FEATURES
     spread = edges[-1] - edges[0]
     send(ed, type="select", variable="intercept")
     send(ed, type="edit", values={"sigma": 1.0}, seq=7)
     assert ed.applied["seq"] == 7 and not ed.error
-    assert ed.predictive["histogram"]["edges"][-1] - ed.predictive["histogram"]["edges"][0] < spread / 2
+    assert (
+        ed.predictive["histogram"]["edges"][-1] - ed.predictive["histogram"]["edges"][0]
+        < spread / 2
+    )
     send(ed, type="select", variable="beta", element=2)
     send(ed, type="edit", values={"sigma": 0.2})
     edited = ed.apply()
     assert edited is not model and set(edited.coords["feature"]) == set(FEATURES)
     with edited:
         draws = pm.draw(edited["beta"], draws=4000, random_seed=1)
-    assert np.std(draws[:, 2]) == pytest.approx(0.2, rel=0.1) and np.std(draws[:, 0]) == pytest.approx(1.0, rel=0.1)
+    assert np.std(draws[:, 2]) == pytest.approx(0.2, rel=0.1) and np.std(
+        draws[:, 0]
+    ) == pytest.approx(1.0, rel=0.1)
     fit = bw.fit(edited, backend="pymc", draws=30, tune=30, chains=1, cores=1, seed=2)
     beta = fit.idata.posterior["beta"]
     assert list(beta.coords["feature"].values) == FEATURES and beta.sizes["draw"] == 30
@@ -219,7 +238,9 @@ def test_set_data_on_the_users_model_is_explained_never_a_blank():
     send(ed, type="select", variable="sigma")
     send(ed, type="edit", values={"sigma": 2.0})
     p = ed.predictive
-    assert "X: 60 → 20 rows" in p["note"] and "observed values (60 values) do not match" in p["note"]
+    assert (
+        "X: 60 → 20 rows" in p["note"] and "observed values (60 values) do not match" in p["note"]
+    )
     assert p["observed_histogram"] is None and sum(p["histogram"]["density"]) > 0
     # new inputs and observations together: drawn for the new data, against the new observations
     with model:

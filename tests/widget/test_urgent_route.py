@@ -62,10 +62,13 @@ def test_urgent_types_are_handled_early_and_the_kernel_s_answer_passes_through()
     assert [default for _, default in comm.asked] == [None, "s1"]  # the kernel saw every call
 
 
-@pytest.mark.parametrize("call", [
-    lambda route: route(data=message("pause"), default=None),  # called by keyword
-    lambda route: route(message("pause"), None, "extra"),      # a new argument
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda route: route(data=message("pause"), default=None),  # called by keyword
+        lambda route: route(message("pause"), None, "extra"),  # a new argument
+    ],
+)
 def test_a_changed_hook_signature_still_reaches_the_kernel(call):
     seen = []
 

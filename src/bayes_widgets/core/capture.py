@@ -54,8 +54,13 @@ class FitCapture:
             if hit is not None:
                 hit["count"] += 1
             elif len(self._warnings) < MAX_WARNINGS:
-                self._warnings[key] = {"category": name, "message": text, "count": 1,
-                                       "filename": str(filename), "lineno": int(lineno or 0)}
+                self._warnings[key] = {
+                    "category": name,
+                    "message": text,
+                    "count": 1,
+                    "filename": str(filename),
+                    "lineno": int(lineno or 0),
+                }
             else:
                 self.dropped_warnings += 1
             self.version += 1
@@ -133,7 +138,7 @@ class _FitThreadFilter(logging.Filter):
             record._bw_captured = True
             try:
                 capture.add_line(self._format.format(record))
-            except Exception:  # noqa: BLE001 - a log line must never stop a fit
+            except Exception:
                 pass
         return False
 
@@ -151,8 +156,14 @@ def install() -> None:
             _original_showwarning = warnings.showwarning
             warnings.showwarning = _showwarning
         root = logging.getLogger()
-        loggers = [root, *(lg for lg in list(logging.root.manager.loggerDict.values())
-                           if isinstance(lg, logging.Logger))]
+        loggers = [
+            root,
+            *(
+                lg
+                for lg in list(logging.root.manager.loggerDict.values())
+                if isinstance(lg, logging.Logger)
+            ),
+        ]
         handlers = [h for lg in loggers for h in lg.handlers]
         if logging.lastResort is not None:
             handlers.append(logging.lastResort)

@@ -83,9 +83,14 @@ class Diagnostics:
         """Every problem of the fit, each named in one sentence (empty when all is well)."""
         if self.method == "svi" or self.draws_per_chain == 0:
             return []
-        return fit_problems(self.parameters, chains=self.chains, divergences=self.divergences,
-                            treedepth_hits=self.max_treedepth_hits, ebfmi=self.ebfmi,
-                            divergences_by_chain=self.divergences_by_chain)
+        return fit_problems(
+            self.parameters,
+            chains=self.chains,
+            divergences=self.divergences,
+            treedepth_hits=self.max_treedepth_hits,
+            ebfmi=self.ebfmi,
+            divergences_by_chain=self.divergences_by_chain,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN becomes None), with ``problems``."""
@@ -100,7 +105,10 @@ class Diagnostics:
 
         if not self.parameters:
             return pd.DataFrame()
-        rows = [{k: (", ".join(v) if k == "problems" else v) for k, v in p.items()} for p in self.parameters]
+        rows = [
+            {k: (", ".join(v) if k == "problems" else v) for k, v in p.items()}
+            for p in self.parameters
+        ]
         return pd.DataFrame(rows).set_index("name")
 
     def groups(self) -> list[dict[str, Any]]:
@@ -160,11 +168,23 @@ def summarize(
     stats = _group(idata, "sample_stats") if idata is not None else None
     if posterior is None or posterior.sizes.get("draw", 0) == 0:
         return Diagnostics(
-            backend=backend, chains=chains or 0, draws_per_chain=0, tune=tune,
-            divergences=0, max_treedepth_hits=0, rhat_max=math.nan, ess_bulk_min=math.nan,
-            ess_tail_min=math.nan, ebfmi=[], ebfmi_min=math.nan, wall_time_s=wall_time_s,
-            sampling_time_s=sampling_time_s, draws_per_s=0.0, partial=partial,
-            method=method, svi=svi,
+            backend=backend,
+            chains=chains or 0,
+            draws_per_chain=0,
+            tune=tune,
+            divergences=0,
+            max_treedepth_hits=0,
+            rhat_max=math.nan,
+            ess_bulk_min=math.nan,
+            ess_tail_min=math.nan,
+            ebfmi=[],
+            ebfmi_min=math.nan,
+            wall_time_s=wall_time_s,
+            sampling_time_s=sampling_time_s,
+            draws_per_s=0.0,
+            partial=partial,
+            method=method,
+            svi=svi,
         )
     n_chain = int(posterior.sizes["chain"])
     n_draw = int(posterior.sizes["draw"])
@@ -180,7 +200,11 @@ def summarize(
     ebfmi = _ebfmi(energy) if energy is not None and n_draw > 2 else []
     if draws_made is None:
         draws_made = n_chain * (n_draw + (0 if method == "svi" else tune))
-    by_chain = [int(n) for n in np.asarray(diverging).reshape(n_chain, -1).sum(axis=1)] if diverging is not None else []
+    by_chain = (
+        [int(n) for n in np.asarray(diverging).reshape(n_chain, -1).sum(axis=1)]
+        if diverging is not None
+        else []
+    )
     return Diagnostics(
         backend=backend,
         chains=n_chain,
@@ -195,7 +219,9 @@ def summarize(
         ebfmi_min=_nanmin(ebfmi),
         wall_time_s=float(wall_time_s),
         sampling_time_s=float(sampling_time_s),
-        draws_per_s=draws_made / sampling_time_s if sampling_time_s > 0 and method == "mcmc" else math.nan,
+        draws_per_s=draws_made / sampling_time_s
+        if sampling_time_s > 0 and method == "mcmc"
+        else math.nan,
         partial=partial,
         parameters=params,
         method=method,
@@ -230,10 +256,14 @@ def element_labels(da) -> list[str]:
     dims = [d for d in da.dims if d not in ("chain", "draw")]
     if not dims:
         return [name]
-    labels = [[str(v) for v in da[d].values] if d in da.coords else [str(i) for i in range(da.sizes[d])]
-              for d in dims]
-    return [f"{name}[{', '.join(labels[k][i] for k, i in enumerate(idx))}]"
-            for idx in np.ndindex(*[da.sizes[d] for d in dims])]
+    labels = [
+        [str(v) for v in da[d].values] if d in da.coords else [str(i) for i in range(da.sizes[d])]
+        for d in dims
+    ]
+    return [
+        f"{name}[{', '.join(labels[k][i] for k, i in enumerate(idx))}]"
+        for idx in np.ndindex(*[da.sizes[d] for d in dims])
+    ]
 
 
 def variable_kinds(tree) -> dict[str, str]:
@@ -252,7 +282,7 @@ def variable_kinds(tree) -> dict[str, str]:
         det = set(np.atleast_1d(known).tolist()) if len(np.atleast_1d(known)) else set()
         return {n: "deterministic" if n in det else "free" for n in post.data_vars}
     obs = _group(tree, "observed_data")
-    obs_dims = {d for d in obs.dims} if obs is not None else set()
+    obs_dims = set(obs.dims) if obs is not None else set()
     out = {}
     for n, da in post.data_vars.items():
         dims = {d for d in da.dims if d not in ("chain", "draw")}
@@ -271,7 +301,9 @@ def _parameter_table(posterior, kinds: dict[str, str] | None = None) -> list[dic
 
     kinds = kinds or {}
     numeric = [n for n, da in posterior.data_vars.items() if np.issubdtype(da.dtype, np.number)]
-    order = sorted(numeric, key=lambda n: kinds.get(n, "free") != "free")  # stable: model order kept
+    order = sorted(
+        numeric, key=lambda n: kinds.get(n, "free") != "free"
+    )  # stable: model order kept
     labels: list[str] = []
     owners: list[str] = []
     blocks = []
@@ -342,7 +374,9 @@ def _named(items: list[tuple[str, str]], deterministic: dict[str, list[int]] | N
     shown = ", ".join(f"{n} {v}" for n, v in items[:MAX_NAMED])
     more = len(items) - MAX_NAMED
     text = shown + (f" and {more} more" if more > 0 else "")
-    det = "; ".join(f"{var}: {bad} of {size} values" for var, (bad, size) in (deterministic or {}).items())
+    det = "; ".join(
+        f"{var}: {bad} of {size} values" for var, (bad, size) in (deterministic or {}).items()
+    )
     return "; ".join(t for t in (text, det) if t)
 
 
@@ -382,31 +416,54 @@ def fit_problems(
     if divergences:
         where = ""
         if divergences_by_chain and len(divergences_by_chain) > 1:
-            where = " (" + ", ".join(f"chain {c}: {n}" for c, n in enumerate(divergences_by_chain) if n) + ")"
-        out.append(f"{divergences} divergent transition{'s' if divergences != 1 else ''} after tuning{where}")
+            where = (
+                " ("
+                + ", ".join(f"chain {c}: {n}" for c, n in enumerate(divergences_by_chain) if n)
+                + ")"
+            )
+        out.append(
+            f"{divergences} divergent transition{'s' if divergences != 1 else ''} after tuning{where}"
+        )
     if treedepth_hits:
-        out.append(f"{treedepth_hits} draw{'s' if treedepth_hits != 1 else ''} hit the maximum tree depth")
-    low = [(f"chain {c}", f"{e:.2f}") for c, e in enumerate(ebfmi or []) if _finite(e) and e < EBFMI_LIMIT]
+        out.append(
+            f"{treedepth_hits} draw{'s' if treedepth_hits != 1 else ''} hit the maximum tree depth"
+        )
+    low = [
+        (f"chain {c}", f"{e:.2f}")
+        for c, e in enumerate(ebfmi or [])
+        if _finite(e) and e < EBFMI_LIMIT
+    ]
     if low:
         out.append(f"E-BFMI below {EBFMI_LIMIT}: {_named(low)}")
     if chains > 1:
-        bad = sorted((p for p in parameters if _finite(p.get("r_hat")) and p["r_hat"] > RHAT_LIMIT),
-                     key=lambda p: -p["r_hat"])
+        bad = sorted(
+            (p for p in parameters if _finite(p.get("r_hat")) and p["r_hat"] > RHAT_LIMIT),
+            key=lambda p: -p["r_hat"],
+        )
         if bad:
             free, det = _split(parameters, bad)
-            out.append(f"R-hat above {RHAT_LIMIT}: "
-                       f"{_named([(p['name'], _fmt_rhat(p['r_hat'])) for p in free], det)}")
+            out.append(
+                f"R-hat above {RHAT_LIMIT}: "
+                f"{_named([(p['name'], _fmt_rhat(p['r_hat'])) for p in free], det)}"
+            )
     ess_min = ESS_PER_CHAIN * chains
     for key, label in (("ess_bulk", "ESS bulk"), ("ess_tail", "ESS tail")):
-        bad = sorted((p for p in parameters if _finite(p.get(key)) and p[key] < ess_min), key=lambda p: p[key])
+        bad = sorted(
+            (p for p in parameters if _finite(p.get(key)) and p[key] < ess_min),
+            key=lambda p: p[key],
+        )
         if bad:
             free, det = _split(parameters, bad)
-            out.append(f"{label} below {ess_min} (100 per chain × {chains}): "
-                       f"{_named([(p['name'], f'{p[key]:.0f}') for p in free], det)}")
+            out.append(
+                f"{label} below {ess_min} (100 per chain × {chains}): "
+                f"{_named([(p['name'], f'{p[key]:.0f}') for p in free], det)}"
+            )
     return out
 
 
-def group_parameters(parameters: list[dict[str, Any]], max_rows: int | None = None) -> list[dict[str, Any]]:
+def group_parameters(
+    parameters: list[dict[str, Any]], max_rows: int | None = None
+) -> list[dict[str, Any]]:
     """One line per variable of a per-parameter table: ``variable``, ``kind``, ``size``,
     ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``problems`` (how many of its
     values have which problem) and its ``rows`` (at most ``max_rows``; ``omitted`` counts
@@ -416,8 +473,15 @@ def group_parameters(parameters: list[dict[str, Any]], max_rows: int | None = No
         g = groups.get(p.get("variable", p["name"]))
         if g is None:
             g = groups[p.get("variable", p["name"])] = {
-                "variable": p.get("variable", p["name"]), "kind": p.get("kind", "free"), "size": 0,
-                "rows": [], "omitted": 0, "_rhat": [], "_bulk": [], "_tail": [], "_bad": {},
+                "variable": p.get("variable", p["name"]),
+                "kind": p.get("kind", "free"),
+                "size": 0,
+                "rows": [],
+                "omitted": 0,
+                "_rhat": [],
+                "_bulk": [],
+                "_tail": [],
+                "_bad": {},
             }
         g["size"] += 1
         if max_rows is None or len(g["rows"]) < max_rows:
@@ -436,8 +500,10 @@ def group_parameters(parameters: list[dict[str, Any]], max_rows: int | None = No
         g["ess_bulk_min"] = _none_if_nan(_nanmin([x for x in g.pop("_bulk") if x is not None]))
         g["ess_tail_min"] = _none_if_nan(_nanmin([x for x in g.pop("_tail") if x is not None]))
         bad = g.pop("_bad")
-        g["problems"] = [f"{kind} in {n} of {g['size']} values" if g["size"] > 1 else kind
-                         for kind, n in bad.items()]
+        g["problems"] = [
+            f"{kind} in {n} of {g['size']} values" if g["size"] > 1 else kind
+            for kind, n in bad.items()
+        ]
         out.append(g)
     return out
 
@@ -458,7 +524,9 @@ RUNNING_MAX_DRAWS = 5000
 """Draws per chain above which running diagnostics are estimated from subsets."""
 
 
-def running_diagnostics(draws: np.ndarray, names, max_draws: int = RUNNING_MAX_DRAWS) -> list[dict[str, Any]]:
+def running_diagnostics(
+    draws: np.ndarray, names, max_draws: int = RUNNING_MAX_DRAWS
+) -> list[dict[str, Any]]:
     """R-hat and ESS of traced scalars while sampling; ``draws`` is (chain, draw, k).
 
     Up to ``max_draws`` draws per chain they are computed on every draw. Beyond that
@@ -474,8 +542,17 @@ def running_diagnostics(draws: np.ndarray, names, max_draws: int = RUNNING_MAX_D
     n_chain, n_draw, k = draws.shape
     out = []
     if n_draw < 20:
-        return [{"name": n, "r_hat": None, "ess_bulk": None, "ess_tail": None, "draws": n_draw, "problems": []}
-                for n in names]
+        return [
+            {
+                "name": n,
+                "r_hat": None,
+                "ess_bulk": None,
+                "ess_tail": None,
+                "draws": n_draw,
+                "problems": [],
+            }
+            for n in names
+        ]
     spread, recent, scale = draws, draws, 1.0
     if max_draws and n_draw > max_draws:
         spread = draws[:, np.linspace(0, n_draw - 1, max_draws).astype(int)]

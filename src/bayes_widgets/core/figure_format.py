@@ -85,7 +85,7 @@ def format_number(x: float | None, *, digits: int = 3, resolution: float | None 
         return "0"
     a = abs(x)
     if PLAIN_RANGE[0] <= a < PLAIN_RANGE[1]:
-        if a >= 10 ** digits:
+        if a >= 10**digits:
             text = str(round(x))
         else:
             text = f"{x:.{digits}g}"

@@ -54,8 +54,11 @@ def trace_columns(
             out[column(j)] = _json_column(rounded[rows, j])
         return out
 
-    return (columns(keep[tuning[keep]]), columns(keep[~tuning[keep]]),
-            columns(np.flatnonzero(diverging)))
+    return (
+        columns(keep[tuning[keep]]),
+        columns(keep[~tuning[keep]]),
+        columns(np.flatnonzero(diverging)),
+    )
 
 
 def _round_significant(values: np.ndarray, digits: int = 6) -> np.ndarray:
@@ -106,7 +109,9 @@ def trace_rank_figure(
     """
     traces = traces or {}
     follow = any(len(post.get("x", ())) for _, post, _ in traces.values())
-    text = _fresh_ids(_empty_figure(tuple(names), chains, tune, bins, follow_post=follow), uuid.uuid4().hex[:8])
+    text = _fresh_ids(
+        _empty_figure(tuple(names), chains, tune, bins, follow_post=follow), uuid.uuid4().hex[:8]
+    )
     data: dict[str, dict[str, list]] = {}
     for c, (warm, post, divs) in traces.items():
         data[f"warm-{c}"] = warm
@@ -126,8 +131,15 @@ def _fill_sources(node, data: dict[str, dict[str, list]]) -> None:
     """Writes ``data[name]`` into the (first, defining) JSON of each named source."""
     if isinstance(node, dict):
         attrs = node.get("attributes")
-        if node.get("name") == "ColumnDataSource" and isinstance(attrs, dict) and attrs.get("name") in data:
-            attrs["data"] = {"type": "map", "entries": [[k, list(v)] for k, v in data[attrs["name"]].items()]}
+        if (
+            node.get("name") == "ColumnDataSource"
+            and isinstance(attrs, dict)
+            and attrs.get("name") in data
+        ):
+            attrs["data"] = {
+                "type": "map",
+                "entries": [[k, list(v)] for k, v in data[attrs["name"]].items()],
+            }
             return
         for v in node.values():
             _fill_sources(v, data)
@@ -161,8 +173,16 @@ WARM_ALPHA = 0.45
 
 
 @functools.lru_cache(maxsize=64)
-def _empty_figure(names: tuple[str, ...], chains: int, tune: int, bins: int, *, follow_post: bool = False,
-                  width: int = 360, row_height: int = 140) -> str:
+def _empty_figure(
+    names: tuple[str, ...],
+    chains: int,
+    tune: int,
+    bins: int,
+    *,
+    follow_post: bool = False,
+    width: int = 360,
+    row_height: int = 140,
+) -> str:
     """The layout without data. With ``follow_post`` each trace plot's y range spans only
     the draws after tuning (the browser switches to that once such draws stream in)."""
     from bokeh.embed import json_item
@@ -179,39 +199,94 @@ def _empty_figure(names: tuple[str, ...], chains: int, tune: int, bins: int, *, 
     shared_x = None
     for j, name in enumerate(names):
         opts = {"x_range": shared_x} if shared_x is not None else {}
-        f = figure(width=width, height=row_height, title=name, toolbar_location=None, tools="",
-                   y_range=DataRange1d(name=f"trace-y-{j}"), **opts)
+        f = figure(
+            width=width,
+            height=row_height,
+            title=name,
+            toolbar_location=None,
+            tools="",
+            y_range=DataRange1d(name=f"trace-y-{j}"),
+            **opts,
+        )
         shared_x = f.x_range
         post_lines = []
         for c in range(chains):
             color = PALETTE[c % len(PALETTE)]
-            f.line("x", column(j), source=warm_sources[c], color=color, line_width=1, alpha=WARM_ALPHA,
-                   name=f"warm-{j}-{c}")
-            post_lines.append(f.line("x", column(j), source=sources[c], color=color, line_width=1, alpha=0.8,
-                                     name=f"post-{j}-{c}"))
+            f.line(
+                "x",
+                column(j),
+                source=warm_sources[c],
+                color=color,
+                line_width=1,
+                alpha=WARM_ALPHA,
+                name=f"warm-{j}-{c}",
+            )
+            post_lines.append(
+                f.line(
+                    "x",
+                    column(j),
+                    source=sources[c],
+                    color=color,
+                    line_width=1,
+                    alpha=0.8,
+                    name=f"post-{j}-{c}",
+                )
+            )
             f.scatter("x", column(j), source=div_sources[c], marker="x", color=DIVERGENT, size=7)
         if follow_post:
             f.y_range.renderers = post_lines
         if tune:
-            f.add_layout(Span(location=tune - 0.5, dimension="height", line_color="#999",
-                              line_dash="dashed", line_width=1))
+            f.add_layout(
+                Span(
+                    location=tune - 0.5,
+                    dimension="height",
+                    line_color="#999",
+                    line_dash="dashed",
+                    line_width=1,
+                )
+            )
         f.yaxis.ticker.desired_num_ticks = TRACE_TICKS
         f.xaxis.axis_label = "draw" if j == k - 1 else None
         readable_ticks(f)
         rsrc = ColumnDataSource(rank_columns(np.zeros((chains, bins)), bins), name=f"rank-{j}")
         # frame_width: every rank plot's frame as wide, the first one's legend beside it
-        r = figure(frame_width=width // 2 - 10, height=row_height, title=f"{name} ranks",
-                   toolbar_location=None, tools="")
-        steps = [r.step("bin", f"c{c}", source=rsrc, mode="center", color=PALETTE[c % len(PALETTE)],
-                        line_width=1.5) for c in range(chains)]
+        r = figure(
+            frame_width=width // 2 - 10,
+            height=row_height,
+            title=f"{name} ranks",
+            toolbar_location=None,
+            tools="",
+        )
+        steps = [
+            r.step(
+                "bin",
+                f"c{c}",
+                source=rsrc,
+                mode="center",
+                color=PALETTE[c % len(PALETTE)],
+                line_width=1.5,
+            )
+            for c in range(chains)
+        ]
         if j == 0 and chains:
             # one legend for the whole grid, at its top right, outside every plot's data
-            legend = Legend(items=[LegendItem(label=f"chain {c}", renderers=[steps[c]]) for c in range(chains)],
-                            label_text_font_size="8pt", padding=2, spacing=0, margin=4,
-                            border_line_alpha=0, background_fill_alpha=0, location="top_left")
+            legend = Legend(
+                items=[LegendItem(label=f"chain {c}", renderers=[steps[c]]) for c in range(chains)],
+                label_text_font_size="8pt",
+                padding=2,
+                spacing=0,
+                margin=4,
+                border_line_alpha=0,
+                background_fill_alpha=0,
+                location="top_left",
+            )
             r.add_layout(legend, "right")
         r.yaxis.visible = False
         readable_ticks(r, "x")
         rows.append([f, r])
-    grid = gridplot(rows, toolbar_location=None, merge_tools=True) if rows else figure(width=width, height=60)
+    grid = (
+        gridplot(rows, toolbar_location=None, merge_tools=True)
+        if rows
+        else figure(width=width, height=60)
+    )
     return json.dumps(json_item(grid))

@@ -84,26 +84,56 @@ def outcome_figure(outcome: str = "profit", width: int = 500, height: int = 270)
     hist = ColumnDataSource({"left": [], "right": [], "count": []}, name="hist")
     ref = ColumnDataSource({"x": [], "y": []}, name="reference_outline")
     extent = ColumnDataSource({"x": [], "y": []}, name="extent")
-    f.quad(left="left", right="right", top="count", bottom=0, source=hist, color=CURRENT, alpha=0.55)
+    f.quad(
+        left="left", right="right", top="count", bottom=0, source=hist, color=CURRENT, alpha=0.55
+    )
     f.line("x", "y", source=ref, line_color=REFERENCE, line_width=1.5)
     # the axes follow this invisible pair of corners, set by the page (see the module docstring)
     corners = f.scatter("x", "y", source=extent, size=0, visible=False)
     f.x_range = DataRange1d(renderers=[corners], range_padding=0.04)
     f.y_range = DataRange1d(renderers=[corners], range_padding=0.08)
-    f.add_layout(BoxAnnotation(right=0, fill_color=LOSS, fill_alpha=0.07, line_alpha=0, name="loss"))
-    f.add_layout(Span(location=0, dimension="height", line_color=LOSS, line_dash="dashed",
-                      line_width=1, name="zero"))
-    f.add_layout(Span(location=0, dimension="height", line_color="black", line_width=2,
-                      name="mean", visible=False))
-    f.add_layout(Span(location=0, dimension="height", line_color=CVAR, line_width=2,
-                      line_dash="dotdash", name="cvar", visible=False))
+    f.add_layout(
+        BoxAnnotation(right=0, fill_color=LOSS, fill_alpha=0.07, line_alpha=0, name="loss")
+    )
+    f.add_layout(
+        Span(
+            location=0,
+            dimension="height",
+            line_color=LOSS,
+            line_dash="dashed",
+            line_width=1,
+            name="zero",
+        )
+    )
+    f.add_layout(
+        Span(
+            location=0,
+            dimension="height",
+            line_color="black",
+            line_width=2,
+            name="mean",
+            visible=False,
+        )
+    )
+    f.add_layout(
+        Span(
+            location=0,
+            dimension="height",
+            line_color=CVAR,
+            line_width=2,
+            line_dash="dotdash",
+            name="cvar",
+            visible=False,
+        )
+    )
     readable_ticks(f)
     return json.dumps(json_item(f))
 
 
 @functools.lru_cache(maxsize=8)
-def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: int = 400,
-                    height: int = 270) -> str:
+def frontier_figure(
+    outcome: str = "profit", cvar_alpha: float = 0.05, width: int = 400, height: int = 270
+) -> str:
     """Expected outcome against CVaR: the optimum for each risk preference, the chosen
     decision and the reference decisions."""
     from bokeh.embed import json_item
@@ -119,9 +149,15 @@ def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: in
         x_axis_label=f"CVaR {cvar_alpha:g} of {outcome} (worst {100 * cvar_alpha:g} %)",
         y_axis_label=f"expected {outcome}",
     )
-    frontier = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="frontier")
-    current = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="current")
-    refs = ColumnDataSource({"cvar": [], "mean": [], "label": [], "decision": []}, name="references")
+    frontier = ColumnDataSource(
+        {"cvar": [], "mean": [], "label": [], "decision": []}, name="frontier"
+    )
+    current = ColumnDataSource(
+        {"cvar": [], "mean": [], "label": [], "decision": []}, name="current"
+    )
+    refs = ColumnDataSource(
+        {"cvar": [], "mean": [], "label": [], "decision": []}, name="references"
+    )
     extent = ColumnDataSource({"cvar": [], "mean": []}, name="extent")
     # the axes follow this invisible pair of corners (every point drawn, set by the page):
     # the chosen decision's point moving inside them repaints the plot, not its axes
@@ -132,9 +168,17 @@ def frontier_figure(outcome: str = "profit", cvar_alpha: float = 0.05, width: in
     points = f.scatter("cvar", "mean", source=frontier, color=CVAR, size=7)
     ref_points = f.scatter("cvar", "mean", source=refs, color=REFERENCE, size=9, marker="square")
     cur = f.scatter("cvar", "mean", source=current, color=CURRENT, size=11, marker="diamond")
-    f.add_tools(HoverTool(renderers=[points, ref_points, cur],
-                          tooltips=[("", "@label"), ("decision", "@decision"),
-                                    ("expected", "@mean{0,0.[00]}"), ("CVaR", "@cvar{0,0.[00]}")]))
+    f.add_tools(
+        HoverTool(
+            renderers=[points, ref_points, cur],
+            tooltips=[
+                ("", "@label"),
+                ("decision", "@decision"),
+                ("expected", "@mean{0,0.[00]}"),
+                ("CVaR", "@cvar{0,0.[00]}"),
+            ],
+        )
+    )
     readable_ticks(f)
     return json.dumps(json_item(f))
 
@@ -159,9 +203,16 @@ def with_source_data(item: str, data: dict[str, dict[str, list]]) -> str:
     def visit(node):
         if isinstance(node, dict):
             attrs = node.get("attributes")
-            if node.get("name") == "ColumnDataSource" and isinstance(attrs, dict) and attrs.get("name") in data:
+            if (
+                node.get("name") == "ColumnDataSource"
+                and isinstance(attrs, dict)
+                and attrs.get("name") in data
+            ):
                 columns = data[attrs["name"]]
-                attrs["data"] = {"type": "map", "entries": [[k, list(v)] for k, v in columns.items()]}
+                attrs["data"] = {
+                    "type": "map",
+                    "entries": [[k, list(v)] for k, v in columns.items()],
+                }
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):
@@ -170,4 +221,3 @@ def with_source_data(item: str, data: dict[str, dict[str, list]]) -> str:
 
     visit(doc)
     return json.dumps(doc)
-

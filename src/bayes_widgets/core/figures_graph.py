@@ -33,7 +33,9 @@ def graph_layout(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[float, float
     """
     names = [r["name"] for r in rows]
     known = set(names)
-    parents = {r["name"]: [p for p in r.get("parents", ()) if p in known and p != r["name"]] for r in rows}
+    parents = {
+        r["name"]: [p for p in r.get("parents", ()) if p in known and p != r["name"]] for r in rows
+    }
     depth: dict[str, int] = {}
 
     def depth_of(name: str, seen: frozenset = frozenset()) -> int:
@@ -54,9 +56,11 @@ def graph_layout(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[float, float
     for d in sorted(layers):
         layer = layers[d]
         if d > 0:
+
             def centre(n: str, layer=layer) -> float:
                 xs = [pos[p][0] for p in parents[n] if p in pos]
                 return sum(xs) / len(xs) if xs else float(layer.index(n))
+
             layer.sort(key=centre)
         width = len(layer)
         for i, n in enumerate(layer):
@@ -69,11 +73,20 @@ def _label(row: dict[str, Any]) -> str:
     shape = row.get("shape")
     extent = f" ({', '.join(dims)})" if dims else (f" {tuple(shape)}" if shape else "")
     dist = row.get("distribution") or row["kind"]
-    return f"{row['name']} ~ {dist}{extent}" if row["kind"] in ("free", "observed") else f"{row['name']}: {dist}{extent}"
+    return (
+        f"{row['name']} ~ {dist}{extent}"
+        if row["kind"] in ("free", "observed")
+        else f"{row['name']}: {dist}{extent}"
+    )
 
 
-def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int | None = None, height: int | None = None,
-                       title: str | None = None):
+def model_graph_figure(
+    rows: Sequence[dict[str, Any]],
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    title: str | None = None,
+):
     """The graph of a model's variables (see the module docstring), a Bokeh figure."""
     from bokeh.models import ColumnDataSource, LabelSet
     from bokeh.plotting import figure
@@ -85,7 +98,9 @@ def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int | None = No
     n_layers = int(-min(y for _, y in pos.values())) + 1
     widest = max(sum(1 for _, y in pos.values() if y == -d) for d in range(n_layers))
     height = height or max(160, 80 * n_layers + 40)
-    slot = CHAR_PX * max(len(_label(r)) for r in rows) + 40  # px per node in a layer: its label fits
+    slot = (
+        CHAR_PX * max(len(_label(r)) for r in rows) + 40
+    )  # px per node in a layer: its label fits
     width = width or int(min(1100, max(320, slot * (widest + 0.4))))
     xs0, ys0, xs1, ys1 = [], [], [], []
     for r in rows:
@@ -97,29 +112,61 @@ def model_graph_figure(rows: Sequence[dict[str, Any]], *, width: int | None = No
                 ys0.append(y0 - 0.12)
                 xs1.append(x1)
                 ys1.append(y1 + 0.12)
-    f = figure(width=width, height=height, title=title, tools="pan,wheel_zoom,reset,hover",
-               x_range=(-widest / 2 + 0.3, widest / 2 + 0.3), y_range=(-(n_layers - 1) - 0.4, 0.4),
-               tooltips=[("variable", "@name"), ("kind", "@kind"), ("depends on", "@parents")])
+    f = figure(
+        width=width,
+        height=height,
+        title=title,
+        tools="pan,wheel_zoom,reset,hover",
+        x_range=(-widest / 2 + 0.3, widest / 2 + 0.3),
+        y_range=(-(n_layers - 1) - 0.4, 0.4),
+        tooltips=[("variable", "@name"), ("kind", "@kind"), ("depends on", "@parents")],
+    )
     f.segment(x0=xs0, y0=ys0, x1=xs1, y1=ys1, line_color="#999999", line_width=1.5, name="edges")
-    f.scatter(x=[(a + 3 * b) / 4 for a, b in zip(xs0, xs1, strict=True)],
-              y=[(a + 3 * b) / 4 for a, b in zip(ys0, ys1, strict=True)],
-              marker="triangle", size=7, color="#999999",
-              angle=[_angle(a, b, c, d) for a, b, c, d in zip(xs0, ys0, xs1, ys1, strict=True)])
-    nodes = ColumnDataSource({
-        "x": [pos[r["name"]][0] for r in rows],
-        "y": [pos[r["name"]][1] for r in rows],
-        "name": [r["name"] for r in rows],
-        "kind": [r["kind"] for r in rows],
-        "parents": [", ".join(r.get("parents", ())) or "–" for r in rows],
-        "label": [_label(r) for r in rows],
-        "marker": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["marker"] for r in rows],
-        "fill": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["fill"] for r in rows],
-        "line": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["line"] for r in rows],
-    }, name="nodes")
-    f.scatter("x", "y", source=nodes, marker="marker", size=16, fill_color="fill", line_color="line",
-              line_width=2)
-    f.add_layout(LabelSet(x="x", y="y", text="label", source=nodes, x_offset=12, text_align="left",
-                          text_baseline="middle", text_font_size="9pt", text_color="#333333"))
+    f.scatter(
+        x=[(a + 3 * b) / 4 for a, b in zip(xs0, xs1, strict=True)],
+        y=[(a + 3 * b) / 4 for a, b in zip(ys0, ys1, strict=True)],
+        marker="triangle",
+        size=7,
+        color="#999999",
+        angle=[_angle(a, b, c, d) for a, b, c, d in zip(xs0, ys0, xs1, ys1, strict=True)],
+    )
+    nodes = ColumnDataSource(
+        {
+            "x": [pos[r["name"]][0] for r in rows],
+            "y": [pos[r["name"]][1] for r in rows],
+            "name": [r["name"] for r in rows],
+            "kind": [r["kind"] for r in rows],
+            "parents": [", ".join(r.get("parents", ())) or "–" for r in rows],
+            "label": [_label(r) for r in rows],
+            "marker": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["marker"] for r in rows],
+            "fill": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["fill"] for r in rows],
+            "line": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["line"] for r in rows],
+        },
+        name="nodes",
+    )
+    f.scatter(
+        "x",
+        "y",
+        source=nodes,
+        marker="marker",
+        size=16,
+        fill_color="fill",
+        line_color="line",
+        line_width=2,
+    )
+    f.add_layout(
+        LabelSet(
+            x="x",
+            y="y",
+            text="label",
+            source=nodes,
+            x_offset=12,
+            text_align="left",
+            text_baseline="middle",
+            text_font_size="9pt",
+            text_color="#333333",
+        )
+    )
     f.axis.visible = False
     f.grid.visible = False
     f.outline_line_color = None

@@ -91,34 +91,81 @@ def explorer_figure(
     stacked = np.stack([values[n] for n in names], axis=-1)
     counts = rank_histograms(stacked, bins=20)
     for j, n in enumerate(names):
-        t = selectable(figure(width=width, height=130, title=f"trace: {n}", tools="", toolbar_location="right"))
+        t = selectable(
+            figure(width=width, height=130, title=f"trace: {n}", tools="", toolbar_location="right")
+        )
         for c in range(chains):
-            t.line(keep, values[n][c, keep], color=PALETTE[c % len(PALETTE)], alpha=0.6, line_width=1)
-        t.scatter("draw", f"q{j}", source=draws, color="color", size=3, alpha=0.35,
-                  selection_color=SELECTED, selection_alpha=1.0, nonselection_alpha=0.08)
+            t.line(
+                keep, values[n][c, keep], color=PALETTE[c % len(PALETTE)], alpha=0.6, line_width=1
+            )
+        t.scatter(
+            "draw",
+            f"q{j}",
+            source=draws,
+            color="color",
+            size=3,
+            alpha=0.35,
+            selection_color=SELECTED,
+            selection_alpha=1.0,
+            nonselection_alpha=0.08,
+        )
         t.yaxis.ticker.desired_num_ticks = TRACE_TICKS  # a short plot: few, readable ticks
         traces.append(readable_ticks(t))
         r = figure(width=220, height=130, title="rank", tools="", toolbar_location=None)
         edges = np.arange(counts.shape[2] + 1)
         for c in range(chains):
-            r.step(edges[:-1], counts[j, c], mode="after", color=PALETTE[c % len(PALETTE)], line_width=1.5)
+            r.step(
+                edges[:-1],
+                counts[j, c],
+                mode="after",
+                color=PALETTE[c % len(PALETTE)],
+                line_width=1.5,
+            )
         r.yaxis.visible = False
         ranks.append(readable_ticks(r, "x"))
 
     if len(names) >= 2:
-        pair = selectable(figure(width=360, height=320, title="pair", tools="", toolbar_location="right",
-                                 x_axis_label=names[0], y_axis_label=names[1]))
-        pair.scatter("q0", "q1", source=draws, color="color", size=4, alpha=0.45,
-                     selection_color=SELECTED, selection_alpha=1.0, nonselection_alpha=0.06)
+        pair = selectable(
+            figure(
+                width=360,
+                height=320,
+                title="pair",
+                tools="",
+                toolbar_location="right",
+                x_axis_label=names[0],
+                y_axis_label=names[1],
+            )
+        )
+        pair.scatter(
+            "q0",
+            "q1",
+            source=draws,
+            color="color",
+            size=4,
+            alpha=0.45,
+            selection_color=SELECTED,
+            selection_alpha=1.0,
+            nonselection_alpha=0.06,
+        )
     else:  # one quantity: its marginal histogram (choose two for a pair plot)
         counts_1d, edges_1d = np.histogram(values[names[0]].ravel(), bins=30, density=True)
-        pair = figure(width=360, height=320, title=f"posterior: {names[0]} (choose two for a pair plot)",
-                      tools="", toolbar_location=None, x_axis_label=names[0])
+        pair = figure(
+            width=360,
+            height=320,
+            title=f"posterior: {names[0]} (choose two for a pair plot)",
+            tools="",
+            toolbar_location=None,
+            x_axis_label=names[0],
+        )
         pair.quad(left=edges_1d[:-1], right=edges_1d[1:], top=counts_1d, bottom=0, alpha=0.6)
 
     readable_ticks(pair)
-    facts: dict[str, Any] = {"quantities": names, "draws_shown": len(keep) * chains,
-                             "draws_total": n_draw * chains, "predictive": None}
+    facts: dict[str, Any] = {
+        "quantities": names,
+        "draws_shown": len(keep) * chains,
+        "draws_total": n_draw * chains,
+        "predictive": None,
+    }
     pieces = [pair]
     predictive = post.predictive()
     if predictive is not None:
@@ -137,19 +184,51 @@ def explorer_figure(
         edges = np.linspace(lo, hi, bins + 1)
         centres = ((edges[:-1] + edges[1:]) / 2).round(6).tolist()
         dens = [np.histogram(cv, bins=edges, density=True)[0].round(6).tolist() for cv in curves]
-        ppc = ColumnDataSource({"xs": [centres] * len(dens), "ys": dens, "draw_id": pick.tolist(),
-                                "alpha": [0.25] * len(dens), "color": [PREDICTIVE] * len(dens)}, name="ppc")
-        p = figure(width=420, height=320, title=f"posterior predictive: {name}", tools="",
-                   toolbar_location=None, x_axis_label=name, y_axis_label="density")
+        ppc = ColumnDataSource(
+            {
+                "xs": [centres] * len(dens),
+                "ys": dens,
+                "draw_id": pick.tolist(),
+                "alpha": [0.25] * len(dens),
+                "color": [PREDICTIVE] * len(dens),
+            },
+            name="ppc",
+        )
+        p = figure(
+            width=420,
+            height=320,
+            title=f"posterior predictive: {name}",
+            tools="",
+            toolbar_location=None,
+            x_axis_label=name,
+            y_axis_label="density",
+        )
         p.multi_line("xs", "ys", source=ppc, line_color="color", line_alpha="alpha", line_width=1)
         obs_density = np.histogram(y[np.isfinite(y)], bins=edges, density=True)[0]
-        p.step(edges[:-1], obs_density, mode="after", color="black", line_width=2.5, legend_label="observed")
+        p.step(
+            edges[:-1],
+            obs_density,
+            mode="after",
+            color="black",
+            line_width=2.5,
+            legend_label="observed",
+        )
         p.legend.location = "top_right"
         p.legend.label_text_font_size = "8pt"
         readable_ticks(p)
-        draws.selected.js_on_change("indices", CustomJS(
-            args={"draws": draws, "ppc": ppc, "base": 0.25, "selected": SELECTED, "plain": PREDICTIVE},
-            code=_HIGHLIGHT_JS))
+        draws.selected.js_on_change(
+            "indices",
+            CustomJS(
+                args={
+                    "draws": draws,
+                    "ppc": ppc,
+                    "base": 0.25,
+                    "selected": SELECTED,
+                    "plain": PREDICTIVE,
+                },
+                code=_HIGHLIGHT_JS,
+            ),
+        )
         pieces.append(p)
         facts["predictive"] = {"name": name, "curves": len(dens), "observed": int(y.size)}
     layout = column(row(column(*traces), column(*ranks)), row(*pieces))
@@ -164,15 +243,24 @@ def forest_figure(rows: Sequence[dict[str, Any]], *, width: int = 420, max_rows:
 
     rows = [r for r in rows if r.get("mean") is not None][:max_rows]
     labels = [r["name"] for r in rows][::-1]
-    src = ColumnDataSource({
-        "name": [r["name"] for r in rows],
-        "mean": [r["mean"] for r in rows],
-        "lo": [r["hdi_3%"] if r["hdi_3%"] is not None else r["mean"] for r in rows],
-        "hi": [r["hdi_97%"] if r["hdi_97%"] is not None else r["mean"] for r in rows],
-        "color": [SELECTED if r.get("problems") else "#333333" for r in rows],
-    }, name="forest")
-    f = figure(width=width, height=max(120, 22 * len(rows) + 60), y_range=labels, title="forest (mean, 94% HDI)",
-               tools="", toolbar_location=None)
+    src = ColumnDataSource(
+        {
+            "name": [r["name"] for r in rows],
+            "mean": [r["mean"] for r in rows],
+            "lo": [r["hdi_3%"] if r["hdi_3%"] is not None else r["mean"] for r in rows],
+            "hi": [r["hdi_97%"] if r["hdi_97%"] is not None else r["mean"] for r in rows],
+            "color": [SELECTED if r.get("problems") else "#333333" for r in rows],
+        },
+        name="forest",
+    )
+    f = figure(
+        width=width,
+        height=max(120, 22 * len(rows) + 60),
+        y_range=labels,
+        title="forest (mean, 94% HDI)",
+        tools="",
+        toolbar_location=None,
+    )
     f.segment("lo", "name", "hi", "name", source=src, color="color", line_width=2)
     f.scatter("mean", "name", source=src, color="color", size=7)
     readable_ticks(f, "x")

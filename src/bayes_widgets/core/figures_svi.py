@@ -22,7 +22,6 @@ from collections import deque
 import numpy as np
 
 from bayes_widgets.core.figure_format import readable_ticks
-
 from bayes_widgets.core.figures import _fill_sources, _fresh_ids, _json_column
 
 LOSS_POINTS = 1000
@@ -81,8 +80,11 @@ class LossBinner:
             if np.isfinite(m):
                 self._recent.append(float(m))
             smooth[i] = float(np.median(self._recent)) if self._recent else np.nan
-        return {"x": [round(float(x), 1) for x in xs], "y": _json_column(_round(means)),
-                "s": _json_column(_round(smooth))}
+        return {
+            "x": [round(float(x), 1) for x in xs],
+            "y": _json_column(_round(means)),
+            "s": _json_column(_round(smooth)),
+        }
 
 
 def _round(a: np.ndarray) -> np.ndarray:
@@ -159,8 +161,12 @@ def _empty_loss_figure(total_steps: int, width: int = 560, height: int = 230) ->
 
     source = ColumnDataSource({"x": [], "y": [], "s": []}, name="loss")
     f = figure(
-        width=width, height=height, title="loss (negative ELBO)", toolbar_location="right",
-        tools="pan,box_zoom,wheel_zoom,reset", x_range=Range1d(0, max(total_steps, 1), name="loss-x"),
+        width=width,
+        height=height,
+        title="loss (negative ELBO)",
+        toolbar_location="right",
+        tools="pan,box_zoom,wheel_zoom,reset",
+        x_range=Range1d(0, max(total_steps, 1), name="loss-x"),
         y_range=Range1d(0, 1, name="loss-y"),
     )
     f.line("x", "y", source=source, color=LOSS_COLOR, line_width=1, legend_label="mean per bin")

@@ -36,7 +36,9 @@ def _shape_signature(model) -> tuple:
     """Changes when variables are added or a dimension is resized (pm.set_data)."""
     dims = []
     for name, length in model.dim_lengths.items():
-        value = length.get_value() if hasattr(length, "get_value") else getattr(length, "data", None)
+        value = (
+            length.get_value() if hasattr(length, "get_value") else getattr(length, "data", None)
+        )
         dims.append((name, None if value is None else int(value)))
     return tuple(v.name for v in (*model.free_RVs, *model.deterministics)), tuple(dims)
 
@@ -63,7 +65,9 @@ def _variable_shapes(model) -> dict[str, tuple[int, ...]]:
     variables = [*model.free_RVs, *model.deterministics]
     static = [v.type.shape for v in variables]
     if all(None not in shape for shape in static):  # known without evaluating anything
-        return {v.name: tuple(int(n) for n in shape) for v, shape in zip(variables, static, strict=True)}
+        return {
+            v.name: tuple(int(n) for n in shape) for v, shape in zip(variables, static, strict=True)
+        }
     outs = model.replace_rvs_by_values(variables)
     fn = pytensor.function(model.value_vars, outs, on_unused_input="ignore", mode="FAST_COMPILE")
     point = model.initial_point()
@@ -129,12 +133,19 @@ def resolve_trace_names(
     """Expands ``var_names`` into traced scalar names (positions), or picks defaults."""
     shapes = shapes if shapes is not None else variable_shapes(model)
     free = [rv.name for rv in model.free_RVs]
-    return expand_trace_names(var_names, shapes, free, "a free variable or deterministic",
-                              coords=variable_coords(model), whole_vectors=True)
+    return expand_trace_names(
+        var_names,
+        shapes,
+        free,
+        "a free variable or deterministic",
+        coords=variable_coords(model),
+        whole_vectors=True,
+    )
 
 
-def default_trace_names(shapes: dict[str, tuple[int, ...]], free: Sequence[str],
-                        budget: int = MAX_DEFAULT_TRACES) -> list[str]:
+def default_trace_names(
+    shapes: dict[str, tuple[int, ...]], free: Sequence[str], budget: int = MAX_DEFAULT_TRACES
+) -> list[str]:
     """Free variables in order: scalars and whole arrays while they fit in ``budget``
     traces; what is left is filled with the first elements of the larger arrays."""
     picked: list[str] = []
@@ -164,7 +175,9 @@ def _index_of_labels(raw: str, base: str, labels: str, shape, coords) -> tuple[i
             index.append(int(part))
         else:
             choices = ", ".join(known) if known else "positions"
-            raise FitInputError("var_names", f"{raw!r}: {part!r} is not a coordinate of {base!r} ({choices})")
+            raise FitInputError(
+                "var_names", f"{raw!r}: {part!r} is not a coordinate of {base!r} ({choices})"
+            )
     return tuple(index)
 
 
@@ -203,7 +216,9 @@ def expand_trace_names(
                 base = m["name"].strip()
                 index = _index_of_labels(str(raw), base, m["labels"], shapes[base], coords)
                 if index is None:
-                    raise FitInputError("var_names", f"{raw!r}: {base!r} has no coordinate labels to match")
+                    raise FitInputError(
+                        "var_names", f"{raw!r}: {base!r} has no coordinate labels to match"
+                    )
         if base not in shapes:
             raise FitInputError(
                 "var_names",
@@ -260,18 +275,28 @@ def point_converter(model, trace_names: Sequence[str]):
     outs = model.replace_rvs_by_values([model[b] for b in bases])
     used = set(ancestors(outs))
     value_vars = [v for v in model.value_vars if v in used]
-    batched = {v: pt.tensor(dtype=v.dtype, shape=(None, *v.type.shape), name=v.name) for v in value_vars}
+    batched = {
+        v: pt.tensor(dtype=v.dtype, shape=(None, *v.type.shape), name=v.name) for v in value_vars
+    }
     if any(isinstance(o.type, XTensorType) for o in outs):
         # named-dimension graphs (pymc-marketing): PyTensor's dimension-aware vectoriser,
         # the new leading dimension named, then back to plain arrays, draws first
         import pytensor.xtensor as px
 
-        replace = {v: px.as_xtensor(t, dims=(_DRAW, *v.type.dims)) if isinstance(v.type, XTensorType) else t
-                   for v, t in batched.items()}
+        replace = {
+            v: px.as_xtensor(t, dims=(_DRAW, *v.type.dims))
+            if isinstance(v.type, XTensorType)
+            else t
+            for v, t in batched.items()
+        }
         plain = any(not isinstance(v.type, XTensorType) for v in batched)
-        batched_outs = vectorize_xgraph(outs, replace=replace, new_tensor_dims=[_DRAW] if plain else ())
-        batched_outs = [o.transpose(_DRAW, ...).values if isinstance(o.type, XTensorType) else o
-                        for o in batched_outs]
+        batched_outs = vectorize_xgraph(
+            outs, replace=replace, new_tensor_dims=[_DRAW] if plain else ()
+        )
+        batched_outs = [
+            o.transpose(_DRAW, ...).values if isinstance(o.type, XTensorType) else o
+            for o in batched_outs
+        ]
     else:
         batched_outs = vectorize_graph(outs, replace=batched)
     fn = pytensor.function(list(batched.values()), batched_outs, on_unused_input="ignore")

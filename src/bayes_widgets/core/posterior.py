@@ -49,8 +49,11 @@ class Quantity:
     index: tuple[int, ...]
 
 
-def posterior_dataset(posterior: Any, error: type[ValueError] = PosteriorError,
-                      absent: str = "no posterior given: pass the result of a fit (posterior=...)"):
+def posterior_dataset(
+    posterior: Any,
+    error: type[ValueError] = PosteriorError,
+    absent: str = "no posterior given: pass the result of a fit (posterior=...)",
+):
     """The posterior group of a FitResult, DataTree, InferenceData or Dataset, as a Dataset
     with ``chain`` and ``draw`` dimensions. Every problem raises ``error("posterior", ...)``;
     ``absent`` is the message when ``posterior`` is None."""
@@ -84,7 +87,8 @@ def as_tree(source: Any):
     if isinstance(tree, xr.Dataset):
         return xr.DataTree.from_dict({"/posterior": tree})
     raise PosteriorError(
-        "source", f"expected a FitResult, DataTree, InferenceData or Dataset, got {type(source).__name__}"
+        "source",
+        f"expected a FitResult, DataTree, InferenceData or Dataset, got {type(source).__name__}",
     )
 
 
@@ -94,13 +98,17 @@ class PosteriorData:
     def __init__(self, source: Any, *, var_names: Sequence[str] | None = None):
         self.tree = as_tree(source)
         if "posterior" not in self.tree.children:
-            raise PosteriorError("source", "has no posterior group (was the fit cancelled during tuning?)")
+            raise PosteriorError(
+                "source", "has no posterior group (was the fit cancelled during tuning?)"
+            )
         post = self.tree["posterior"].to_dataset()
         numeric = [n for n, da in post.data_vars.items() if np.issubdtype(da.dtype, np.number)]
         if var_names is not None:
             unknown = [n for n in var_names if n not in post.data_vars]
             if unknown:
-                raise PosteriorError("var_names", f"unknown variables {unknown}; the posterior has {numeric}")
+                raise PosteriorError(
+                    "var_names", f"unknown variables {unknown}; the posterior has {numeric}"
+                )
             numeric = [n for n in var_names if n in numeric]
         if not numeric:
             raise PosteriorError("source", "the posterior holds no numeric variable")
@@ -118,13 +126,25 @@ class PosteriorData:
         for name in numeric:
             da = self.posterior[name]
             dims = [d for d in da.dims if d not in ("chain", "draw")]
-            labels = [[str(v) for v in da[d].values] if d in da.coords else [str(i) for i in range(da.sizes[d])]
-                      for d in dims]
+            labels = [
+                [str(v) for v in da[d].values]
+                if d in da.coords
+                else [str(i) for i in range(da.sizes[d])]
+                for d in dims
+            ]
             names = element_labels(da)
             for q, idx in zip(names, np.ndindex(*[da.sizes[d] for d in dims]), strict=True):
                 self._quantities[q] = Quantity(q, name, tuple(idx))
-            self.variables.append({"name": name, "dims": dims, "coords": labels, "size": len(names),
-                                   "quantities": names, "kind": self.kinds.get(name, "free")})
+            self.variables.append(
+                {
+                    "name": name,
+                    "dims": dims,
+                    "coords": labels,
+                    "size": len(names),
+                    "quantities": names,
+                    "kind": self.kinds.get(name, "free"),
+                }
+            )
 
     # -- quantities -------------------------------------------------------------------------
     @property
@@ -137,7 +157,10 @@ class PosteriorData:
         for v in self.variables:
             if v["name"] == variable:
                 return list(v["quantities"])
-        raise PosteriorError("variable", f"unknown variable {variable!r}; known: {[v['name'] for v in self.variables]}")
+        raise PosteriorError(
+            "variable",
+            f"unknown variable {variable!r}; known: {[v['name'] for v in self.variables]}",
+        )
 
     def check(self, names: Sequence[str], field: str = "quantities") -> list[str]:
         if isinstance(names, str):
@@ -150,7 +173,9 @@ class PosteriorData:
                 out.extend(self.quantities(n))
             else:
                 close = [q for q in self._quantities if q.split("[")[0] == n.split("[")[0]][:5]
-                raise PosteriorError(field, f"unknown quantity {n!r}" + (f"; e.g. {close}" if close else ""))
+                raise PosteriorError(
+                    field, f"unknown quantity {n!r}" + (f"; e.g. {close}" if close else "")
+                )
         return out
 
     def draws(self, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -175,8 +200,9 @@ class PosteriorData:
                 children = dict(tree.children)
                 children["posterior"] = xr.DataTree(self.posterior)
                 tree = xr.DataTree(tree.to_dataset(), children=children)
-            self._diagnostics = summarize(tree, backend="", tune=0, wall_time_s=0.0,
-                                          sampling_time_s=0.0, kinds=self.kinds)
+            self._diagnostics = summarize(
+                tree, backend="", tune=0, wall_time_s=0.0, sampling_time_s=0.0, kinds=self.kinds
+            )
         return self._diagnostics
 
     def summary(self) -> list[dict[str, Any]]:
@@ -206,7 +232,10 @@ class PosteriorData:
     def predictive(self) -> tuple[str, np.ndarray, np.ndarray] | None:
         """``(name, observed (n,), predictive (chain, draw, n))`` of the first observed
         variable with posterior predictive draws; None when the fit has none."""
-        if "posterior_predictive" not in self.tree.children or "observed_data" not in self.tree.children:
+        if (
+            "posterior_predictive" not in self.tree.children
+            or "observed_data" not in self.tree.children
+        ):
             return None
         pp = self.tree["posterior_predictive"].to_dataset()
         obs = self.tree["observed_data"].to_dataset()
@@ -214,5 +243,9 @@ class PosteriorData:
             if name in pp.data_vars:
                 y = np.asarray(obs[name].values, dtype=float).ravel()
                 draws = pp[name].transpose("chain", "draw", ...).values
-                return name, y, np.asarray(draws, dtype=float).reshape(draws.shape[0], draws.shape[1], -1)
+                return (
+                    name,
+                    y,
+                    np.asarray(draws, dtype=float).reshape(draws.shape[0], draws.shape[1], -1),
+                )
         return None

@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 
 from bayes_widgets.core.prediction import (
-    typical_value,
     Input,
     PredictionInputError,
     Target,
@@ -49,6 +48,7 @@ from bayes_widgets.core.prediction import (
     read_rows,
     stack_draws,
     summary_frame,
+    typical_value,
 )
 from bayes_widgets.core.regression import check_interval, check_prob
 
@@ -184,7 +184,7 @@ class NumPyroPredictor:
         model = handlers.substitute(handlers.seed(self.model, 0), substitute_fn=latent_value)
         try:
             return handlers.trace(model).get_trace(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the user's model failed: say so, with its error
+        except Exception as exc:
             raise PredictionInputError(
                 "model", f"calling the model failed: {type(exc).__name__}: {exc}"
             ) from None
@@ -246,7 +246,7 @@ class NumPyroPredictor:
                 f"expected a dict {{argument: column(s)}} or a list of arguments, got {inputs!r}",
             )
         elif not isinstance(inputs, Mapping):
-            inputs = {a: None for a in inputs}
+            inputs = dict.fromkeys(inputs)
         out: list[Input] = []
         for arg, columns in inputs.items():
             if arg not in params:
@@ -406,7 +406,7 @@ class NumPyroPredictor:
             fn, latent, arg_names = self._function(n)
             try:
                 result = fn(jax.random.PRNGKey(seed), latent, *[values[a] for a in arg_names])
-            except Exception as exc:  # noqa: BLE001 - the user's model failed on these rows
+            except Exception as exc:
                 raise PredictionInputError(
                     "new_rows",
                     f"the model cannot be evaluated at these rows: {type(exc).__name__}: {exc}",

@@ -40,7 +40,6 @@ import numpy as np
 import pandas as pd
 
 from bayes_widgets.core.prediction import (
-    typical_value,
     Input,
     PredictionInputError,
     Target,
@@ -53,6 +52,7 @@ from bayes_widgets.core.prediction import (
     read_rows,
     stack_draws,
     summary_frame,
+    typical_value,
 )
 from bayes_widgets.core.regression import check_interval, check_prob
 
@@ -429,7 +429,7 @@ class ModelPredictor:
             )
             self._fn, self._vectorised = vec, True
             self._rngs = find_rng_nodes(out[: len(outputs)])
-        except Exception:  # noqa: BLE001 - some graphs cannot be vectorised: one call per draw
+        except Exception:
             self._fn, self._vectorised = fn, False
             self._rngs = find_rng_nodes(outputs)
 

@@ -411,7 +411,8 @@ def posterior_draws(regression: LinearRegression, posterior: Any) -> dict[str, n
     from bayes_widgets.core.posterior import posterior_dataset
 
     post = posterior_dataset(
-        posterior, RegressionInputError,
+        posterior,
+        RegressionInputError,
         absent="the regression has not been fitted: call .fit() or pass the posterior of a fit",
     )
     missing = [p for p in PARAMETERS if p not in post.data_vars]

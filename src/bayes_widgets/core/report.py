@@ -26,7 +26,9 @@ def _predictions_figure(preds: pd.DataFrame, title: str):
     preds = preds.copy()
     preds["date"] = pd.to_datetime(preds["date"])
     src = ColumnDataSource(preds)
-    f = figure(width=760, height=240, x_axis_type="datetime", title=title, tools="pan,wheel_zoom,reset")
+    f = figure(
+        width=760, height=240, x_axis_type="datetime", title=title, tools="pan,wheel_zoom,reset"
+    )
     f.varea(x="date", y1="q05", y2="q95", source=src, alpha=0.18, legend_label="90%")
     f.varea(x="date", y1="q25", y2="q75", source=src, alpha=0.35, legend_label="50%")
     f.line("date", "median", source=src, line_width=2, legend_label="median")
@@ -34,7 +36,9 @@ def _predictions_figure(preds: pd.DataFrame, title: str):
         f.scatter("date", "actual", source=src, size=3, color="black", legend_label="actual")
     if "split" in preds and (preds["split"] == "test").any():
         start = preds.loc[preds["split"] == "test", "date"].iloc[0]
-        f.add_layout(Span(location=start, dimension="height", line_dash="dashed", line_color="#888"))
+        f.add_layout(
+            Span(location=start, dimension="height", line_dash="dashed", line_color="#888")
+        )
     f.legend.location = "top_left"
     f.legend.label_text_font_size = "8pt"
     return f
@@ -45,12 +49,20 @@ def _recovery_figure(table: pd.DataFrame, title: str):
     from bokeh.plotting import figure
 
     src = ColumnDataSource(table)
-    f = figure(width=380, height=320, title=title, x_axis_label="true", y_axis_label="fitted (mean, 94%)",
-               tools="pan,wheel_zoom,reset")
+    f = figure(
+        width=380,
+        height=320,
+        title=title,
+        x_axis_label="true",
+        y_axis_label="fitted (mean, 94%)",
+        tools="pan,wheel_zoom,reset",
+    )
     f.segment("true", "low", "true", "high", source=src, color="#999")
     f.scatter("true", "mean", source=src, size=7)
     f.add_layout(Slope(gradient=1, y_intercept=0, line_dash="dashed", line_color="#d62728"))
-    f.add_tools(HoverTool(tooltips=[("parameter", "@parameter"), ("true", "@true"), ("fitted", "@mean")]))
+    f.add_tools(
+        HoverTool(tooltips=[("parameter", "@parameter"), ("true", "@true"), ("fitted", "@mean")])
+    )
     return f
 
 
@@ -68,10 +80,20 @@ def _contributions_figure(table: pd.DataFrame, title: str):
     table = table.copy()
     table["date"] = pd.to_datetime(table["date"])
     channels = [c for c in table.columns if c != "date"]
-    src = ColumnDataSource({"date": table["date"], **{f"c{i}": table[c].clip(lower=0) for i, c in enumerate(channels)}})
-    f = figure(width=760, height=240, x_axis_type="datetime", title=title, tools="pan,wheel_zoom,reset")
-    f.varea_stack(stackers=[f"c{i}" for i in range(len(channels))], x="date", source=src,
-                  color=_colors(len(channels)), legend_label=[str(c) for c in channels], alpha=0.8)
+    src = ColumnDataSource(
+        {"date": table["date"], **{f"c{i}": table[c].clip(lower=0) for i, c in enumerate(channels)}}
+    )
+    f = figure(
+        width=760, height=240, x_axis_type="datetime", title=title, tools="pan,wheel_zoom,reset"
+    )
+    f.varea_stack(
+        stackers=[f"c{i}" for i in range(len(channels))],
+        x="date",
+        source=src,
+        color=_colors(len(channels)),
+        legend_label=[str(c) for c in channels],
+        alpha=0.8,
+    )
     f.legend.location = "top_left"
     f.legend.label_text_font_size = "7pt"
     f.legend.ncols = min(5, len(channels))
@@ -88,9 +110,13 @@ def _spread_figure(table: pd.DataFrame, prefix: str, title: str):
     if done.empty or not cols:
         return None
     channels = [c.removeprefix(prefix) for c in cols]
-    rows = [{"channel": ch, "value": float(v), "run": str(run)}
-            for run, (_, r) in zip(done["run_id"], done.iterrows(), strict=True)
-            for ch, c in zip(channels, cols, strict=True) for v in [r[c]] if pd.notna(v)]
+    rows = [
+        {"channel": ch, "value": float(v), "run": str(run)}
+        for run, (_, r) in zip(done["run_id"], done.iterrows(), strict=True)
+        for ch, c in zip(channels, cols, strict=True)
+        for v in [r[c]]
+        if pd.notna(v)
+    ]
     src = ColumnDataSource(pd.DataFrame(rows))
     f = figure(width=760, height=240, x_range=channels, title=title, tools="pan,wheel_zoom,reset")
     f.scatter("channel", "value", source=src, size=8, alpha=0.7)
@@ -103,10 +129,12 @@ def run_figures(run_dir: Path, run_id: str) -> list:
     """The plots a finished run left behind: predicted vs actual with bands, forecast,
     channel contributions over time, true vs fitted (recovery)."""
     figures = []
-    files = (("predictions.csv", _predictions_figure, "predicted vs actual"),
-             ("forecast.csv", _predictions_figure, "forecast"),
-             ("contributions.csv", _contributions_figure, "channel contributions"),
-             ("recovery.csv", _recovery_figure, "true vs fitted"))
+    files = (
+        ("predictions.csv", _predictions_figure, "predicted vs actual"),
+        ("forecast.csv", _predictions_figure, "forecast"),
+        ("contributions.csv", _contributions_figure, "channel contributions"),
+        ("recovery.csv", _recovery_figure, "true vs fitted"),
+    )
     for name, make, what in files:
         if (run_dir / name).exists():
             figures.append(make(pd.read_csv(run_dir / name), f"{run_id}: {what}"))
@@ -114,11 +142,19 @@ def run_figures(run_dir: Path, run_id: str) -> list:
 
 
 def _table_html(table: pd.DataFrame) -> str:
-    return table.to_html(index=False, escape=True, float_format=lambda x: f"{x:.4g}", na_rep="–",
-                         classes="bw-table", border=0)
+    return table.to_html(
+        index=False,
+        escape=True,
+        float_format=lambda x: f"{x:.4g}",
+        na_rep="–",
+        classes="bw-table",
+        border=0,
+    )
 
 
-def fleet_report(fleets: Any | Iterable[Any], path: str | Path, *, title: str = "Fleet report") -> Path:
+def fleet_report(
+    fleets: Any | Iterable[Any], path: str | Path, *, title: str = "Fleet report"
+) -> Path:
     """Writes one HTML file with a section per fleet (``FleetResult`` objects)."""
     from bokeh.embed import components
     from bokeh.layouts import column
@@ -129,11 +165,17 @@ def fleet_report(fleets: Any | Iterable[Any], path: str | Path, *, title: str = 
     plots = []
     for fleet in fleets:
         table = fleet.summary()
-        parts = [f"<h2>{html.escape(fleet.kind)} fleet</h2>", f"<p>{html.escape(str(fleet.out))}</p>",
-                 _table_html(table)]
+        parts = [
+            f"<h2>{html.escape(fleet.kind)} fleet</h2>",
+            f"<p>{html.escape(str(fleet.out))}</p>",
+            _table_html(table),
+        ]
         figures = []
         if hasattr(fleet, "spread"):
-            parts += ["<h3>spread across runs</h3>", _table_html(fleet.spread().reset_index(names="quantity"))]
+            parts += [
+                "<h3>spread across runs</h3>",
+                _table_html(fleet.spread().reset_index(names="quantity")),
+            ]
             for prefix, what in (("share_", "contribution share"), ("roas_", "ROAS")):
                 spread = _spread_figure(table, prefix, f"{what} per channel, one dot per run")
                 if spread is not None:

@@ -34,12 +34,12 @@ import time
 import traceback
 import uuid
 import weakref
-from functools import partial
-
-import numpy as np
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+import numpy as np
 
 from bayes_widgets.core import events as ev
 from bayes_widgets.core.backends import Control, FitConfig, get_backend
@@ -163,8 +163,11 @@ class FitSession:
         if self.method == "svi":
             for name, value in (("tune", tune), ("target_accept", target_accept)):
                 if value is not None:
-                    raise FitInputError(name, f"is not used by SVI (backend {backend_cls.name!r}); "
-                                              "set steps= for the optimisation")
+                    raise FitInputError(
+                        name,
+                        f"is not used by SVI (backend {backend_cls.name!r}); "
+                        "set steps= for the optimisation",
+                    )
             if chains not in (None, 1):
                 raise FitInputError("chains", f"SVI fits one guide (chains=1), got {chains!r}")
             steps = check_positive_int("steps", DEFAULT_STEPS if steps is None else steps)
@@ -172,15 +175,23 @@ class FitSession:
         else:
             for name, value in zip(_SVI_ONLY, (guide, steps, optimizer, loss), strict=True):
                 if value is not None:
-                    raise FitInputError(name, f"is only used by backend 'numpyro-svi', not {backend_cls.name!r}")
-            tune = check_positive_int("tune", DEFAULT_TUNE if tune is None else tune, allow_zero=True)
+                    raise FitInputError(
+                        name, f"is only used by backend 'numpyro-svi', not {backend_cls.name!r}"
+                    )
+            tune = check_positive_int(
+                "tune", DEFAULT_TUNE if tune is None else tune, allow_zero=True
+            )
             chains = check_positive_int("chains", DEFAULT_CHAINS if chains is None else chains)
         if not isinstance(model_args, tuple | list):
             raise FitInputError("model_args", f"must be a tuple, got {type(model_args).__name__}")
         if model_kwargs is not None and not isinstance(model_kwargs, dict):
-            raise FitInputError("model_kwargs", f"must be a dict, got {type(model_kwargs).__name__}")
+            raise FitInputError(
+                "model_kwargs", f"must be a dict, got {type(model_kwargs).__name__}"
+            )
         if sampler_kwargs is not None and not isinstance(sampler_kwargs, dict):
-            raise FitInputError("sampler_kwargs", f"must be a dict, got {type(sampler_kwargs).__name__}")
+            raise FitInputError(
+                "sampler_kwargs", f"must be a dict, got {type(sampler_kwargs).__name__}"
+            )
         if cores is None:
             cores = min(chains, os.cpu_count() or 1)
         cores = check_positive_int("cores", cores)
@@ -188,20 +199,36 @@ class FitSession:
             seed = check_positive_int("seed", seed, allow_zero=True)
         if target_accept is not None:
             target_accept = check_probability("target_accept", target_accept)
-        if isinstance(rate_hz, bool) or not isinstance(rate_hz, numbers.Real) or not 0 < rate_hz <= 50:
+        if (
+            isinstance(rate_hz, bool)
+            or not isinstance(rate_hz, numbers.Real)
+            or not 0 < rate_hz <= 50
+        ):
             raise FitInputError("rate_hz", f"must be a number in (0, 50], got {rate_hz!r}")
         self.id = uuid.uuid4().hex[:12]
         self.model = model
         self.config = FitConfig(
-            draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
-            target_accept=target_accept, sampler_kwargs=dict(sampler_kwargs or {}),
-            model_args=tuple(model_args), model_kwargs=dict(model_kwargs or {}),
-            steps=steps, guide=guide, optimizer=optimizer, loss=loss, keep_warmup=keep_warmup,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=seed,
+            target_accept=target_accept,
+            sampler_kwargs=dict(sampler_kwargs or {}),
+            model_args=tuple(model_args),
+            model_kwargs=dict(model_kwargs or {}),
+            steps=steps,
+            guide=guide,
+            optimizer=optimizer,
+            loss=loss,
+            keep_warmup=keep_warmup,
         )
         # the backend checks the model and its options, naming the field to fix
         self.backend = backend_cls(model, self.config, var_names, allow_missing=allow_missing)
         self.trace_names = self.backend.trace_names
-        self.trace_labels: tuple[str, ...] = tuple(getattr(self.backend, "trace_labels", self.trace_names))
+        self.trace_labels: tuple[str, ...] = tuple(
+            getattr(self.backend, "trace_labels", self.trace_names)
+        )
         """The traced scalars as shown, with coordinate labels (``beta[price]``)."""
         self.keep_warmup = keep_warmup
         self.capture = FitCapture()
@@ -274,12 +301,20 @@ class FitSession:
                 raise RuntimeError("this fit session was already started or has ended")
             self._t0 = time.perf_counter()
             self._status = "compiling"
-            self._worker = threading.Thread(target=self._work, name=f"bw-fit-{self.id}", daemon=True)
-            self._pump = threading.Thread(target=self._pump_loop, name=f"bw-pump-{self.id}", daemon=True)
+            self._worker = threading.Thread(
+                target=self._work, name=f"bw-fit-{self.id}", daemon=True
+            )
+            self._pump = threading.Thread(
+                target=self._pump_loop, name=f"bw-pump-{self.id}", daemon=True
+            )
         self._emit(
             ev.Started(
-                self.id, backend=self.backend.name, chains=self.config.chains,
-                draws=self.config.draws, tune=self.config.tune, trace_names=self.trace_names,
+                self.id,
+                backend=self.backend.name,
+                chains=self.config.chains,
+                draws=self.config.draws,
+                tune=self.config.tune,
+                trace_names=self.trace_names,
                 trace_labels=self.trace_labels,
             )
         )
@@ -362,8 +397,15 @@ class FitSession:
         if self.method == "svi":
             svi = self.state.status(elapsed)
             return Snapshot(
-                status=status, chains=(), draws_done=svi.steps_done, total=svi.total,
-                elapsed_s=elapsed, message=message, error=error, method="svi", svi=svi,
+                status=status,
+                chains=(),
+                draws_done=svi.steps_done,
+                total=svi.total,
+                elapsed_s=elapsed,
+                message=message,
+                error=error,
+                method="svi",
+                svi=svi,
             )
         chains = self.state.chain_statuses()
         overall = self.state.overall(chains)
@@ -417,7 +459,7 @@ class FitSession:
             idata = self.backend.run(control)
             self._t_end = time.perf_counter()
             self._finish(idata, cancelled=control.cancelled)
-        except BaseException as exc:  # noqa: BLE001 - reported as a failed fit
+        except BaseException as exc:
             self._t_end = time.perf_counter()
             self._fail(exc)
         finally:
@@ -433,7 +475,9 @@ class FitSession:
             self._t_sample = time.perf_counter()
             if self._status == "compiling":
                 self._status = "paused" if self._control.pause_requested.is_set() else "sampling"
-        self._emit(ev.Compiled(self.id, seconds=self._t_sample - (self._t_compile or self._t_sample)))
+        self._emit(
+            ev.Compiled(self.id, seconds=self._t_sample - (self._t_compile or self._t_sample))
+        )
         if self._control.cancelled:
             self._finish_cancelled_early("Cancelled while compiling; no draws were made.")
             return False
@@ -457,7 +501,9 @@ class FitSession:
                 spent = time.thread_time() - t
                 cost = spent if cost is None else (1 - _COST_WEIGHT) * cost + _COST_WEIGHT * spent
                 # a costly tick (a subscriber's occasional heavy update) is paid for at once
-                interval = max(self._interval, min(max(cost, spent) / PUMP_SHARE, PUMP_MAX_INTERVAL_S))
+                interval = max(
+                    self._interval, min(max(cost, spent) / PUMP_SHARE, PUMP_MAX_INTERVAL_S)
+                )
 
     def _tick(self, *, final: bool) -> bool:
         """Emits what is new since the last tick (draws and progress, or losses); with
@@ -481,9 +527,16 @@ class FitSession:
         cursor = self._tick_cursor
         for delta in self.state.trace_since(cursor):
             cursor[delta.chain] = delta.start + len(delta.values)
-            self._emit(ev.TraceChunk(self.id, chain=delta.chain, start=delta.start,
-                                     values=delta.values, tuning=delta.tuning,
-                                     diverging=delta.diverging))
+            self._emit(
+                ev.TraceChunk(
+                    self.id,
+                    chain=delta.chain,
+                    start=delta.start,
+                    values=delta.values,
+                    tuning=delta.tuning,
+                    diverging=delta.diverging,
+                )
+            )
         if self.state.version != self._tick_version:
             self._tick_version = self.state.version
             self._emit(ev.ChainProgress(self.id, chains=self.state.chain_statuses()))
@@ -494,8 +547,15 @@ class FitSession:
             self._tick_version = state.version
             start = self._tick_cursor[0]
             new = state.losses_since(start)
-            self._emit(ev.LossChunk(self.id, start=start, losses=new,
-                                    status=state.status(self.elapsed_s), params=state.params()))
+            self._emit(
+                ev.LossChunk(
+                    self.id,
+                    start=start,
+                    losses=new,
+                    status=state.status(self.elapsed_s),
+                    params=state.params(),
+                )
+            )
             self._tick_cursor[0] = start + len(new)
 
     def _emit_final(self) -> None:
@@ -531,7 +591,11 @@ class FitSession:
             return
         tune, draws = self.config.tune, self.config.draws
         made = tuple(c.draws_done for c in self.state.chain_statuses())
-        done = getattr(self.backend, "draws_completed", None) or _draws_in(idata, self.config.chains) or made
+        done = (
+            getattr(self.backend, "draws_completed", None)
+            or _draws_in(idata, self.config.chains)
+            or made
+        )
         message = ""
         if cancelled:
             idata, dropped = trim_partial(idata)
@@ -546,21 +610,40 @@ class FitSession:
         deterministics = self.backend.deterministic_names()
         if idata is not None and "posterior" in idata.children and deterministics is not None:
             idata["posterior"].attrs["bw_deterministics"] = ",".join(deterministics)
-        kinds = None if deterministics is None else {
-            n: "deterministic" if n in deterministics else "free"
-            for n in (idata["posterior"].to_dataset().data_vars if idata is not None and "posterior" in idata.children else ())
-        }
+        kinds = (
+            None
+            if deterministics is None
+            else {
+                n: "deterministic" if n in deterministics else "free"
+                for n in (
+                    idata["posterior"].to_dataset().data_vars
+                    if idata is not None and "posterior" in idata.children
+                    else ()
+                )
+            }
+        )
         wall, sampling = self._timings()
         result = FitResult(
-            status="cancelled" if cancelled else "finished", idata=idata,
+            status="cancelled" if cancelled else "finished",
+            idata=idata,
             summarize=partial(
-                summarize, idata, backend=self.backend.name, tune=tune, wall_time_s=wall,
-                sampling_time_s=sampling, partial=cancelled, chains=self.config.chains,
-                kinds=kinds, draws_made=sum(made) or None,
+                summarize,
+                idata,
+                backend=self.backend.name,
+                tune=tune,
+                wall_time_s=wall,
+                sampling_time_s=sampling,
+                partial=cancelled,
+                chains=self.config.chains,
+                kinds=kinds,
+                draws_made=sum(made) or None,
             ),
-            backend=self.backend.name, partial=cancelled,
+            backend=self.backend.name,
+            partial=cancelled,
             message=message or f"Finished: {draws} draws per chain after {tune} tuning draws.",
-            draws_completed=done, warnings=self.capture.warnings, log=self.capture.log,
+            draws_completed=done,
+            warnings=self.capture.warnings,
+            log=self.capture.log,
         )
         self._settle(result)
 
@@ -573,9 +656,12 @@ class FitSession:
         made_tune = [min(n, tune) for n in made]
         made_post = [max(n - tune, 0) for n in made]
         if not n_post:
-            text = ("Cancelled during tuning: no posterior draws; "
-                    f"{n_warm} of {tune} tuning draws per chain kept in 'warmup_posterior'"
-                    if n_warm else "Cancelled before the first draw: nothing to keep")
+            text = (
+                "Cancelled during tuning: no posterior draws; "
+                f"{n_warm} of {tune} tuning draws per chain kept in 'warmup_posterior'"
+                if n_warm
+                else "Cancelled before the first draw: nothing to keep"
+            )
             if n_warm and len(set(made_tune)) > 1:
                 text += f" (made per chain: {', '.join(map(str, made_tune))}; cut to the shortest)"
             return text + "."
@@ -590,8 +676,11 @@ class FitSession:
             text += f" Chains {dropped} had no draws after tuning yet and were dropped."
         elif kept_chains and kept_chains < chains:
             empty = [c for c, n in enumerate(made_post) if n == 0]
-            why = (f"chain{'s' if len(empty) > 1 else ''} {', '.join(map(str, empty))} had no draws after tuning"
-                   if empty else "the sampler keeps the longest chains of an interrupted fit")
+            why = (
+                f"chain{'s' if len(empty) > 1 else ''} {', '.join(map(str, empty))} had no draws after tuning"
+                if empty
+                else "the sampler keeps the longest chains of an interrupted fit"
+            )
             text += f" {kept_chains} of {chains} chains kept ({why})."
         return text
 
@@ -599,7 +688,11 @@ class FitSession:
         extras = dict(self.backend.result_extras())
         cancelled = bool(extras.get("cancelled"))  # a cancel after the last chunk changes nothing
         wall, optimising = self._timings()
-        n_draws = idata["posterior"].sizes["draw"] if idata is not None and "posterior" in idata.children else 0
+        n_draws = (
+            idata["posterior"].sizes["draw"]
+            if idata is not None and "posterior" in idata.children
+            else 0
+        )
         svi_info = {
             "steps": extras.get("steps", 0),
             "steps_requested": self.config.steps,
@@ -610,16 +703,32 @@ class FitSession:
             "guide": extras.get("guide_name"),
         }
         result = FitResult(
-            status="cancelled" if cancelled else "finished", idata=idata,
+            status="cancelled" if cancelled else "finished",
+            idata=idata,
             summarize=partial(
-                summarize, idata, backend=self.backend.name, tune=0, wall_time_s=wall,
-                sampling_time_s=optimising, partial=cancelled, chains=1, method="svi", svi=svi_info,
+                summarize,
+                idata,
+                backend=self.backend.name,
+                tune=0,
+                wall_time_s=wall,
+                sampling_time_s=optimising,
+                partial=cancelled,
+                chains=1,
+                method="svi",
+                svi=svi_info,
             ),
-            backend=self.backend.name, partial=cancelled, message=extras.get("message", ""),
-            draws_completed=(int(n_draws),), method="svi", params=extras.get("params"),
-            losses=extras.get("losses"), steps=int(extras.get("steps", 0)),
-            converged=bool(extras.get("converged", False)), svi_state=extras.get("state"),
-            warnings=self.capture.warnings, log=self.capture.log,
+            backend=self.backend.name,
+            partial=cancelled,
+            message=extras.get("message", ""),
+            draws_completed=(int(n_draws),),
+            method="svi",
+            params=extras.get("params"),
+            losses=extras.get("losses"),
+            steps=int(extras.get("steps", 0)),
+            converged=bool(extras.get("converged", False)),
+            svi_state=extras.get("state"),
+            warnings=self.capture.warnings,
+            log=self.capture.log,
         )
         self._settle(result)
 
@@ -629,29 +738,58 @@ class FitSession:
                 return
             self._t_end = self._t_end or time.perf_counter()
         wall, _ = self._timings()
-        self._settle(FitResult(
-            status="cancelled", idata=None,
-            summarize=partial(summarize, None, backend=self.backend.name, tune=self.config.tune,
-                              wall_time_s=wall, sampling_time_s=0.0, partial=True,
-                              chains=self.config.chains),
-            backend=self.backend.name, method=self.method,
-            partial=True, message=message, draws_completed=tuple([0] * self.config.chains),
-            warnings=self.capture.warnings, log=self.capture.log,
-        ))
+        self._settle(
+            FitResult(
+                status="cancelled",
+                idata=None,
+                summarize=partial(
+                    summarize,
+                    None,
+                    backend=self.backend.name,
+                    tune=self.config.tune,
+                    wall_time_s=wall,
+                    sampling_time_s=0.0,
+                    partial=True,
+                    chains=self.config.chains,
+                ),
+                backend=self.backend.name,
+                method=self.method,
+                partial=True,
+                message=message,
+                draws_completed=tuple([0] * self.config.chains),
+                warnings=self.capture.warnings,
+                log=self.capture.log,
+            )
+        )
 
     def _fail(self, exc: BaseException) -> None:
         tb = "".join(traceback.format_exception(exc))
         error = f"{type(exc).__name__}: {exc}"
         wall, sampling = self._timings()
-        self._settle(FitResult(
-            status="failed", idata=None,
-            summarize=partial(summarize, None, backend=self.backend.name, tune=self.config.tune,
-                              wall_time_s=wall, sampling_time_s=sampling, partial=True,
-                              chains=self.config.chains),
-            backend=self.backend.name, method=self.method,
-            partial=True, message=tb, draws_completed=self._draws_so_far(),
-            error=error, warnings=self.capture.warnings, log=self.capture.log,
-        ))
+        self._settle(
+            FitResult(
+                status="failed",
+                idata=None,
+                summarize=partial(
+                    summarize,
+                    None,
+                    backend=self.backend.name,
+                    tune=self.config.tune,
+                    wall_time_s=wall,
+                    sampling_time_s=sampling,
+                    partial=True,
+                    chains=self.config.chains,
+                ),
+                backend=self.backend.name,
+                method=self.method,
+                partial=True,
+                message=tb,
+                draws_completed=self._draws_so_far(),
+                error=error,
+                warnings=self.capture.warnings,
+                log=self.capture.log,
+            )
+        )
 
     def _draws_so_far(self) -> tuple[int, ...]:
         if self.method == "svi":
@@ -754,7 +892,9 @@ def _drop_warmup(tree):
     return tree
 
 
-def fit(model, *, backend: str = "pymc", block: bool = True, **kwargs: Any) -> FitResult | FitSession:
+def fit(
+    model, *, backend: str = "pymc", block: bool = True, **kwargs: Any
+) -> FitResult | FitSession:
     """Fits ``model`` and returns a :class:`FitResult` (``block=False``: the running session).
 
     Keyword arguments are those of :class:`FitSession` (draws, tune, chains, cores,

@@ -78,10 +78,12 @@ class _Chain:
     def seen(self, draws_done: int, when: float, paused: float) -> None:
         if self.started_at is None and draws_done > 0:
             self.started_at, self.first_draws, self.paused_first = when, draws_done, paused
-        if draws_done > self.draws_done or self.last_at is None and draws_done > 0:
+        if draws_done > self.draws_done or (self.last_at is None and draws_done > 0):
             self.last_at, self.paused_last = when, paused
 
-    def own_time(self, paused_now: float, sampler_start: tuple[float, float] | None = None) -> tuple[float | None, int]:
+    def own_time(
+        self, paused_now: float, sampler_start: tuple[float, float] | None = None
+    ) -> tuple[float | None, int]:
         """(seconds, draws) of the chain's own running, pauses excluded, the best known:
 
         1. with ``sampler_start`` (when the sampler started and the fit's paused seconds
@@ -101,7 +103,11 @@ class _Chain:
                 return seconds, self.draws_done
         if self.runtime_s and not self.runtime_resolution_s:
             return self.runtime_s, self.draws_done
-        if self.started_at is not None and self.last_at is not None and self.last_at > self.started_at:
+        if (
+            self.started_at is not None
+            and self.last_at is not None
+            and self.last_at > self.started_at
+        ):
             seconds = (self.last_at - self.started_at) - (self.paused_last - self.paused_first)
             seen = self.draws_done - self.first_draws
             if seconds > 0 and seen > 0:
@@ -139,13 +145,22 @@ class _PauseClock:
 
     def seconds(self) -> float:
         with self._lock:
-            return self._total + (time.perf_counter() - self._since if self._since is not None else 0.0)
+            return self._total + (
+                time.perf_counter() - self._since if self._since is not None else 0.0
+            )
 
 
 class FitState:
     """Progress and traced draws of one fit, safe to share between threads."""
 
-    def __init__(self, chains: int, tune: int, draws: int, trace_names: Sequence[str], cores: int | None = None):
+    def __init__(
+        self,
+        chains: int,
+        tune: int,
+        draws: int,
+        trace_names: Sequence[str],
+        cores: int | None = None,
+    ):
         self.trace_names = tuple(trace_names)
         self.tune = tune
         self.draws = draws
@@ -184,7 +199,9 @@ class FitState:
         """``fn(points) -> (n, k)`` turns queued raw points into traced values."""
         self._converter = fn
 
-    def record_draw(self, chain: int, draw_idx: int, tuning: bool, stats: dict, point: object) -> None:
+    def record_draw(
+        self, chain: int, draw_idx: int, tuning: bool, stats: dict, point: object
+    ) -> None:
         """One draw from a per-draw backend (PyMC's callback), as cheaply as possible.
 
         ``stats`` is the sampler's stats dict of the draw. Nothing is computed here:
@@ -304,8 +321,11 @@ class FitState:
                 at = 0
                 for i, tuning, diverging, pts in batches:
                     m = len(pts)
-                    self._buffers[i].extend(values[at : at + m], np.array(tuning, dtype=bool),
-                                            np.array(diverging, dtype=bool))
+                    self._buffers[i].extend(
+                        values[at : at + m],
+                        np.array(tuning, dtype=bool),
+                        np.array(diverging, dtype=bool),
+                    )
                     at += m
 
     def lengths(self) -> list[int]:
@@ -355,7 +375,9 @@ class FitState:
         """The chains with at least ``min_draws`` post-tuning draws so far."""
         self.flush()
         with self._lock:
-            return [i for i, b in enumerate(self._buffers) if int((~b.tuning[: b.n]).sum()) >= min_draws]
+            return [
+                i for i, b in enumerate(self._buffers) if int((~b.tuning[: b.n]).sum()) >= min_draws
+            ]
 
     def paused_seconds(self) -> float:
         return self._pause.seconds()
@@ -368,20 +390,45 @@ class FitState:
         with self._lock:
             chains = list(self._chains)
             timing = [c.own_time(paused, self._start_of(i)) for i, c in enumerate(chains)]
-            snapshot = [(c.draws_done, c.total, c.tuning, c.divergences, c.divergences_tuning,
-                         c.step_size, c.tree_depth, c.n_steps) for c in chains]
+            snapshot = [
+                (
+                    c.draws_done,
+                    c.total,
+                    c.tuning,
+                    c.divergences,
+                    c.divergences_tuning,
+                    c.step_size,
+                    c.tree_depth,
+                    c.n_steps,
+                )
+                for c in chains
+            ]
         rates = [draws / seconds if seconds and draws > 0 else None for seconds, draws in timing]
         cancelled = self.cancelled
-        etas = [None] * len(chains) if cancelled else schedule_eta(
-            [(s[0], s[1]) for s in snapshot], rates, self.cores)
+        etas = (
+            [None] * len(chains)
+            if cancelled
+            else schedule_eta([(s[0], s[1]) for s in snapshot], rates, self.cores)
+        )
         out = []
         for i, (done, total, tuning, divs, divs_tune, step, depth, steps) in enumerate(snapshot):
-            out.append(ChainStatus(
-                chain=i, draws_done=done, total=total, tuning=tuning, divergences=divs,
-                divergences_tuning=divs_tune, step_size=step, tree_depth=depth, n_steps=steps,
-                draws_per_s=rates[i], eta_s=etas[i], cancelled=cancelled and done < total,
-                running_s=timing[i][0],
-            ))
+            out.append(
+                ChainStatus(
+                    chain=i,
+                    draws_done=done,
+                    total=total,
+                    tuning=tuning,
+                    divergences=divs,
+                    divergences_tuning=divs_tune,
+                    step_size=step,
+                    tree_depth=depth,
+                    n_steps=steps,
+                    draws_per_s=rates[i],
+                    eta_s=etas[i],
+                    cancelled=cancelled and done < total,
+                    running_s=timing[i][0],
+                )
+            )
         return tuple(out)
 
     def overall(self, chains: Sequence[ChainStatus] | None = None) -> dict[str, Any]:
@@ -394,7 +441,9 @@ class FitState:
         seconds = self.sampling_seconds()
         etas = [c.eta_s for c in chains if c.eta_s is not None and c.draws_done < c.total]
         return {
-            "draws_done": done, "total": total, "fraction": done / total if total else 0.0,
+            "draws_done": done,
+            "total": total,
+            "fraction": done / total if total else 0.0,
             "draws_per_s": done / seconds if seconds and done else None,
             "eta_s": None if self.cancelled or not etas else max(etas),
             "divergences": sum(c.divergences for c in chains),
@@ -410,14 +459,16 @@ class FitState:
         with self._lock:
             spans = []
             for i, c in enumerate(self._chains):
-                seconds, draws = c.own_time(paused, self._start_of(i))
+                seconds, _draws = c.own_time(paused, self._start_of(i))
                 if c.started_at is None:
                     continue
                 end = c.last_at if c.draws_done >= c.total or c.runtime_s else now
                 if self._start_of(i) is not None:
                     start = self._sampler_start[0]
                 elif seconds:
-                    start = end - seconds  # its own running time, the draws before it was seen included
+                    start = (
+                        end - seconds
+                    )  # its own running time, the draws before it was seen included
                 else:
                     start = c.started_at
                 if self._sampler_start is not None:  # no chain starts before the sampler
@@ -426,7 +477,9 @@ class FitState:
             if self._sampler_start is not None:
                 paused_from = self._sampler_start[1]
             else:
-                paused_from = min((c.paused_first for c in self._chains if c.started_at is not None), default=0.0)
+                paused_from = min(
+                    (c.paused_first for c in self._chains if c.started_at is not None), default=0.0
+                )
         if not spans:
             return None
         return max(_union_length(spans) - max(paused - paused_from, 0.0), 1e-9)
@@ -446,7 +499,9 @@ def _union_length(spans: list[tuple[float, float]]) -> float:
     return total
 
 
-def schedule_eta(progress: Sequence[tuple[int, int]], rates: Sequence[float | None], cores: int) -> list[float | None]:
+def schedule_eta(
+    progress: Sequence[tuple[int, int]], rates: Sequence[float | None], cores: int
+) -> list[float | None]:
     """Seconds until each chain ends: ``progress`` is (draws done, draws requested) per
     chain, ``rates`` its own draws/s (None before it is known), ``cores`` how many chains
     run at once. Running chains end at their own rate; a chain that has not started waits
@@ -565,7 +620,7 @@ class LossState:
                 return rows
             try:
                 rows = tuple(self._summarizer(raw))
-            except Exception:  # noqa: BLE001 - a summary must never stop the fit
+            except Exception:
                 rows = ()
             self._rows = (rows, version)
             return rows
@@ -582,7 +637,12 @@ class LossState:
             converged = self._converged
         eta = max(self.total - n, 0) / rate if rate else None
         return SVIStatus(
-            steps_done=n, total=self.total, loss=last, loss_smoothed=smoothed,
-            steps_per_s=rate, eta_s=None if converged else eta, converged=converged,
+            steps_done=n,
+            total=self.total,
+            loss=last,
+            loss_smoothed=smoothed,
+            steps_per_s=rate,
+            eta_s=None if converged else eta,
+            converged=converged,
             elapsed_s=elapsed_s,
         )

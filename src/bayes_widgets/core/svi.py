@@ -147,9 +147,14 @@ class Minibatch:
         check_positive_int("minibatch.size", self.size)
         check_positive_int("minibatch.total", self.total)
         if self.size > self.total:
-            raise FitInputError("minibatch.size", f"{self.size} is larger than minibatch.total ({self.total})")
+            raise FitInputError(
+                "minibatch.size", f"{self.size} is larger than minibatch.total ({self.total})"
+            )
         if (self.plate is None) == (self.kwarg is None):
-            raise FitInputError("minibatch", "give exactly one of plate= (a plate name) or kwarg= (an argument name)")
+            raise FitInputError(
+                "minibatch",
+                "give exactly one of plate= (a plate name) or kwarg= (an argument name)",
+            )
         for name in ("plate", "kwarg"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.isidentifier()):
@@ -193,7 +198,9 @@ def _latent_sites(trace) -> dict[str, Any]:
     return {
         name: site
         for name, site in trace.items()
-        if site["type"] == "sample" and not site.get("is_observed", False) and not site.get("is_auxiliary", False)
+        if site["type"] == "sample"
+        and not site.get("is_observed", False)
+        and not site.get("is_auxiliary", False)
     }
 
 
@@ -217,7 +224,9 @@ def check_guide_sites(model, guide, *args, **kwargs) -> None:
         a, k = _join_args(treedef, mask, dynamic, static)
         key_g, key_m = jax.random.split(jax.random.PRNGKey(0))
         guide_trace = handlers.trace(handlers.seed(guide, key_g)).get_trace(*a, **k)
-        model_trace = handlers.trace(handlers.replay(handlers.seed(model, key_m), guide_trace)).get_trace(*a, **k)
+        model_trace = handlers.trace(
+            handlers.replay(handlers.seed(model, key_m), guide_trace)
+        ).get_trace(*a, **k)
         traces["guide"] = {n: _site_summary(s) for n, s in guide_trace.items()}
         traces["model"] = {n: _site_summary(s) for n, s in model_trace.items()}
         return 0
@@ -314,7 +323,9 @@ def _join_args(treedef, mask, dynamic, static):
 
 
 def _cache_key(model, guide, optimizer, loss, chunk, minibatch, treedef, mask, static, dynamic):
-    sig = tuple((tuple(x.shape), str(x.dtype), bool(getattr(x, "weak_type", False))) for x in dynamic)
+    sig = tuple(
+        (tuple(x.shape), str(x.dtype), bool(getattr(x, "weak_type", False))) for x in dynamic
+    )
     key = (model, guide, optimizer, loss, chunk, minibatch, treedef, mask, static, sig)
     try:
         hash(key)
@@ -364,7 +375,9 @@ def _make_init(svi, cell, minibatch, treedef, mask, static):
     return jax.jit(init)
 
 
-def _build(svi, cell, chunk, minibatch, treedef, mask, static, dynamic, state, batch_key, init) -> _Compiled:
+def _build(
+    svi, cell, chunk, minibatch, treedef, mask, static, dynamic, state, batch_key, init
+) -> _Compiled:
     import jax
     import jax.numpy as jnp
 
@@ -394,7 +407,11 @@ def _build(svi, cell, chunk, minibatch, treedef, mask, static, dynamic, state, b
             return jax.lax.cond(i < n_active, step, keep, state)
 
         state, losses = jax.lax.scan(body, state, jnp.arange(chunk))
-        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(state.optim_state)]))
+        finite = jnp.all(
+            jnp.stack(
+                [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(state.optim_state)]
+            )
+        )
         return state, losses, finite
 
     n_active = jnp.asarray(chunk, jnp.int32)
@@ -476,9 +493,13 @@ def run_svi(
     import jax.numpy as jnp
 
     if not callable(model):
-        raise FitInputError("model", f"must be callable (a NumPyro model), got {type(model).__name__}")
+        raise FitInputError(
+            "model", f"must be callable (a NumPyro model), got {type(model).__name__}"
+        )
     if not callable(guide):
-        raise FitInputError("guide", f"must be callable (a NumPyro guide), got {type(guide).__name__}")
+        raise FitInputError(
+            "guide", f"must be callable (a NumPyro guide), got {type(guide).__name__}"
+        )
     steps = check_positive_int("steps", steps)
     chunk = check_positive_int("chunk", chunk)
     window = check_positive_int("window", window)
@@ -488,10 +509,18 @@ def run_svi(
         try:
             convergence = float(convergence)
         except (TypeError, ValueError):
-            raise FitInputError("convergence", f"must be a number or None, got {convergence!r}") from None
+            raise FitInputError(
+                "convergence", f"must be a number or None, got {convergence!r}"
+            ) from None
         if not convergence > 0 or not math.isfinite(convergence):
-            raise FitInputError("convergence", f"must be > 0 (or None to disable), got {convergence}")
-    for name, fn in (("on_chunk", on_chunk), ("should_stop", should_stop), ("on_compiled", on_compiled)):
+            raise FitInputError(
+                "convergence", f"must be > 0 (or None to disable), got {convergence}"
+            )
+    for name, fn in (
+        ("on_chunk", on_chunk),
+        ("should_stop", should_stop),
+        ("on_compiled", on_compiled),
+    ):
         if fn is not None and not callable(fn):
             raise FitInputError(name, f"must be callable or None, got {type(fn).__name__}")
     if not isinstance(model_args, (tuple, list)):
@@ -502,7 +531,8 @@ def run_svi(
     minibatch = _as_minibatch(minibatch)
     if minibatch is not None and minibatch.kwarg is not None and minibatch.kwarg in model_kwargs:
         raise FitInputError(
-            "model_kwargs", f"{minibatch.kwarg!r} is set by the minibatch; leave it out of model_kwargs"
+            "model_kwargs",
+            f"{minibatch.kwarg!r} is set by the minibatch; leave it out of model_kwargs",
         )
     optimizer = optimizer if optimizer is not None else _defaults()[0]
     loss = loss if loss is not None else _defaults()[1]
@@ -516,7 +546,9 @@ def run_svi(
     if check_sites:
         check_guide_sites(model, guide, *args, **_with_indices(kwargs, minibatch))
 
-    key = _cache_key(model, guide, optimizer, loss, chunk, minibatch, treedef, mask, static, dynamic)
+    key = _cache_key(
+        model, guide, optimizer, loss, chunk, minibatch, treedef, mask, static, dynamic
+    )
     with _CACHE_LOCK:
         compiled = _CACHE.get(key) if key is not None else None
         if compiled is not None:
@@ -538,7 +570,9 @@ def run_svi(
         fresh = init(init_key, dynamic, init_params)
         if init_state is None:
             init_state = fresh
-        compiled = _build(svi, cell, chunk, minibatch, treedef, mask, static, dynamic, init_state, batch_key, init)
+        compiled = _build(
+            svi, cell, chunk, minibatch, treedef, mask, static, dynamic, init_state, batch_key, init
+        )
         compile_s = time.perf_counter() - tc
         if key is not None:
             with _CACHE_LOCK:
@@ -565,7 +599,9 @@ def run_svi(
             break
         n = min(chunk, steps - done)
         tc = time.perf_counter()
-        new_state, chunk_losses, finite = compiled.fn(state, jnp.asarray(n, jnp.int32), dynamic, batch_key)
+        new_state, chunk_losses, finite = compiled.fn(
+            state, jnp.asarray(n, jnp.int32), dynamic, batch_key
+        )
         chunk_losses = np.asarray(chunk_losses, dtype=np.float64)[:n]
         run_s += time.perf_counter() - tc
         if not np.all(np.isfinite(chunk_losses)) or not bool(finite):

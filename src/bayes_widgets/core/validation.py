@@ -45,8 +45,15 @@ def is_number(value: object) -> bool:
     return getattr(value, "ndim", None) == 0 and dtype is not None and dtype.kind in "iuf"
 
 
-def check_number(field: str, value: object, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = True, high_open: bool = False) -> float:
+def check_number(
+    field: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = True,
+    high_open: bool = False,
+) -> float:
     """A finite number within (low, high] by default (the ends' openness can be chosen);
     else a :class:`FitInputError` naming ``field``."""
     if not is_number(value):

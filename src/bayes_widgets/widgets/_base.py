@@ -43,8 +43,10 @@ def bokehjs_bundle() -> tuple[str, bytes]:
     data = static_file(BOKEHJS_FILE).read_bytes()
     match = _BOKEHJS_BANNER.match(data)
     if match is None:
-        raise FileNotFoundError(f"{STATIC / BOKEHJS_FILE} does not name its BokehJS version; rebuild the "
-                                "front end with `npm run build`")
+        raise FileNotFoundError(
+            f"{STATIC / BOKEHJS_FILE} does not name its BokehJS version; rebuild the "
+            "front end with `npm run build`"
+        )
     return match.group(1).decode(), data
 
 
@@ -79,34 +81,52 @@ class BokehJSServer:
         with self._lock:
             return dict(self._served)
 
-    def answer(self, content: dict[str, Any], *, deliverable: bool = True) -> tuple[dict[str, Any], list[bytes]] | None:
+    def answer(
+        self, content: dict[str, Any], *, deliverable: bool = True
+    ) -> tuple[dict[str, Any], list[bytes]] | None:
         """The reply (content, buffers) to one request, or None for a request already answered.
 
         ``deliverable`` false (the widget has no comm) answers nothing and records nothing.
         """
         request, page = content.get("request"), content.get("page")
-        reply: dict[str, Any] = {"type": "bokehjs", "request": request if isinstance(request, str) else None,
-                                 "page": page if isinstance(page, str) else None}
+        reply: dict[str, Any] = {
+            "type": "bokehjs",
+            "request": request if isinstance(request, str) else None,
+            "page": page if isinstance(page, str) else None,
+        }
         for name, value in (("request", request), ("page", page)):
             if not isinstance(value, str) or not value or len(value) > self.MAX_ID:
-                return {**reply, "error": f"bad BokehJS request: {name!r} must be a non-empty string of at most "
-                                          f"{self.MAX_ID} characters, got {value!r:.80}"}, []
+                return {
+                    **reply,
+                    "error": f"bad BokehJS request: {name!r} must be a non-empty string of at most "
+                    f"{self.MAX_ID} characters, got {value!r:.80}",
+                }, []
         force = content.get("force", False)
         if not isinstance(force, bool):
-            return {**reply, "error": f"bad BokehJS request: 'force' must be true or false, got {force!r:.80}"}, []
+            return {
+                **reply,
+                "error": f"bad BokehJS request: 'force' must be true or false, got {force!r:.80}",
+            }, []
         accept = content.get("accept", [])
         if not isinstance(accept, list) or not all(isinstance(a, str) for a in accept):
-            return {**reply, "error": f"bad BokehJS request: 'accept' must be a list of encodings, got {accept!r:.80}"}, []
+            return {
+                **reply,
+                "error": f"bad BokehJS request: 'accept' must be a list of encodings, got {accept!r:.80}",
+            }, []
         wanted = content.get("version")
         try:
             version, bundle = bokehjs_bundle()
         except FileNotFoundError as exc:
             return {**reply, "error": str(exc)}, []
         if wanted != version:
-            return {**reply, "error": (
-                f"this page's widgets need BokehJS {wanted!r:.40}, the kernel's bayes_widgets "
-                f"{bayes_widgets.__version__} carries BokehJS {version}: restart the kernel after "
-                "installing bayes_widgets, then run the cell again")}, []
+            return {
+                **reply,
+                "error": (
+                    f"this page's widgets need BokehJS {wanted!r:.40}, the kernel's bayes_widgets "
+                    f"{bayes_widgets.__version__} carries BokehJS {version}: restart the kernel after "
+                    "installing bayes_widgets, then run the cell again"
+                ),
+            }, []
         if not deliverable:
             return None
         with self._lock:
@@ -115,10 +135,21 @@ class BokehJSServer:
             self._answered.add((page, request))
             served_by = self._served.get(page)
             if served_by is not None and not force:
-                return {**reply, "status": "sent-before", "served_by": served_by, "version": version}, []
+                return {
+                    **reply,
+                    "status": "sent-before",
+                    "served_by": served_by,
+                    "version": version,
+                }, []
             self._served[page] = request
         encoding, data = ("gzip", bokehjs_gzip()) if "gzip" in accept else ("identity", bundle)
-        return {**reply, "status": "sent", "version": version, "encoding": encoding, "bytes": len(data)}, [data]
+        return {
+            **reply,
+            "status": "sent",
+            "version": version,
+            "encoding": encoding,
+            "bytes": len(data),
+        }, [data]
 
 
 BOKEHJS_SERVER = BokehJSServer()
@@ -197,7 +228,9 @@ class BayesWidget(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any):
         unknown = [k for k in kwargs if not self.has_trait(k)]
         if unknown:
-            allowed = sorted(n for n in self.trait_names() if not n.startswith("_") and n not in _WIDGET_TRAITS)
+            allowed = sorted(
+                n for n in self.trait_names() if not n.startswith("_") and n not in _WIDGET_TRAITS
+            )
             raise TypeError(
                 f"{type(self).__name__} got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
                 f"allowed: {', '.join(allowed)}"
@@ -266,4 +299,3 @@ class InputWidget(BayesWidget):
                 seq = msg.get("seq")
                 if isinstance(seq, int) and not isinstance(seq, bool):
                     self.applied = {"seq": seq, "n": int(self.applied.get("n", 0)) + 1}
-

@@ -34,7 +34,7 @@ def install_urgent_route(widget: Any) -> bool:
             content = data.get("content") if isinstance(data, dict) else None
             if isinstance(content, dict) and content.get("type") in widget._urgent:
                 widget._dispatch(widget, content, [])
-        except Exception:  # noqa: BLE001 - the ordinary route still delivers the command
+        except Exception:
             pass
         return route(*args, **kwargs)
 

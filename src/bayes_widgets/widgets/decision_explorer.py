@@ -175,10 +175,12 @@ class DecisionExplorer(InputWidget):
         else:
             self._show(start)
         # the figures carry the first data, so the page's first paint has something to scale to
-        self.outcome_figure = with_fresh_ids(with_source_data(
-            outcome_figure(self.outcome), self._outcome_data()))
-        self.frontier_figure = with_fresh_ids(with_source_data(
-            frontier_figure(self.outcome, cvar_level), self._frontier_data()))
+        self.outcome_figure = with_fresh_ids(
+            with_source_data(outcome_figure(self.outcome), self._outcome_data())
+        )
+        self.frontier_figure = with_fresh_ids(
+            with_source_data(frontier_figure(self.outcome, cvar_level), self._frontier_data())
+        )
 
     # -- Python API -------------------------------------------------------------------------
     def set_decision(self, x: Any) -> None:
@@ -186,16 +188,18 @@ class DecisionExplorer(InputWidget):
         raises :class:`DecisionInputError` and the shown decision stays."""
         self._show(self.problem.check_x(x))
 
-    def optimise(self, objective: str | None = None, level: float | None = None,
-                 **options: Any) -> OptimisationResult:
+    def optimise(
+        self, objective: str | None = None, level: float | None = None, **options: Any
+    ) -> OptimisationResult:
         """Optimises the problem, moves the decision to the optimum, and returns the result."""
         if objective is not None:
             measure = risk_measure(objective, level)
             self.objective, self.level = measure.name, measure.level
         self.status = "optimising"
         try:
-            result = self.problem.optimise(self.objective, level=self.level,
-                                           **{**self.optimise_options, **options})
+            result = self.problem.optimise(
+                self.objective, level=self.level, **{**self.optimise_options, **options}
+            )
         finally:
             self.status = "idle"
         self.result = result
@@ -229,8 +233,12 @@ class DecisionExplorer(InputWidget):
             self.alphas = list(check_alphas(alphas))
         self.status = "frontier"
         try:
-            points = risk_return(self.problem, self.alphas, report_alpha=self.cvar_alpha,
-                                 **{**self.optimise_options, **options})
+            points = risk_return(
+                self.problem,
+                self.alphas,
+                report_alpha=self.cvar_alpha,
+                **{**self.optimise_options, **options},
+            )
         finally:
             self.status = "idle"
         self.frontier_points = points
@@ -267,7 +275,9 @@ class DecisionExplorer(InputWidget):
             got = self.slice_summaries(str(msg.get("variable", "")), msg.get("x") or None)
         except DecisionInputError:
             got = None  # the page keeps asking value by value, which reports the error
-        self.send_message("slice", request=request, **(got or {"variable": msg.get("variable"), "values": []}))
+        self.send_message(
+            "slice", request=request, **(got or {"variable": msg.get("variable"), "values": []})
+        )
 
     def _on_optimise(self, msg) -> None:
         with self._reply(msg):
@@ -308,8 +318,9 @@ class DecisionExplorer(InputWidget):
         out["x"] = self.problem.as_dict(x)
         return out
 
-    def slice_summaries(self, variable: str, x: Any = None, *, budget_s: float = SLICE_BUDGET_S
-                        ) -> dict[str, Any] | None:
+    def slice_summaries(
+        self, variable: str, x: Any = None, *, budget_s: float = SLICE_BUDGET_S
+    ) -> dict[str, Any] | None:
         """What the page shows for every slider position of ``variable``, the others held at
         ``x`` (default: the shown decision): ``{"variable", "x", "values", "summaries"}``, each
         summary the one :meth:`set_decision` would show. ``None`` when the slider has more than
@@ -317,11 +328,13 @@ class DecisionExplorer(InputWidget):
         ``budget_s``: the page then asks for each value as it is reached."""
         names = [v.name for v in self.problem.variables]
         if variable not in names:
-            raise DecisionInputError("variable", f"unknown decision variable {variable!r}; known: {names}")
+            raise DecisionInputError(
+                "variable", f"unknown decision variable {variable!r}; known: {names}"
+            )
         base = self.problem.check_x(self.decision if x is None else x)
         spec = self.variables[names.index(variable)]
         lower, upper, step = float(spec["lower"]), float(spec["upper"]), float(spec["step"])
-        positions = int(math.floor((upper - lower) / step + 1e-9)) + 1
+        positions = math.floor((upper - lower) / step + 1e-9) + 1
         if positions > SLICE_MAX_POSITIONS:
             return None
         i = names.index(variable)
@@ -342,8 +355,12 @@ class DecisionExplorer(InputWidget):
                 return None
             if time.perf_counter() - started > budget_s:
                 return None
-        return {"variable": variable, "x": self.problem.as_dict(base), "values": values,
-                "summaries": summaries}
+        return {
+            "variable": variable,
+            "x": self.problem.as_dict(base),
+            "values": values,
+            "summaries": summaries,
+        }
 
     def _summary_of(self, x: np.ndarray) -> dict[str, Any]:
         """Decision ``x``'s outcome summary as the page shows it."""
@@ -355,8 +372,9 @@ class DecisionExplorer(InputWidget):
         ]
         summary["feasible"] = all(c["ok"] for c in summary["constraints"])
         summary["better"] = self._better_references(x)
-        summary["view"] = outcome_view([(summary.get("edges"), summary.get("counts") or []),
-                                        *self._view_histograms])
+        summary["view"] = outcome_view(
+            [(summary.get("edges"), summary.get("counts") or []), *self._view_histograms]
+        )
         return summary
 
     def _show(self, x: np.ndarray) -> None:
@@ -378,12 +396,20 @@ class DecisionExplorer(InputWidget):
 
     def _frontier_data(self) -> dict[str, dict[str, list]]:
         def cols(rows):
-            return {"cvar": [r.get("cvar") for r in rows], "mean": [r.get("mean") for r in rows],
-                    "label": [r.get("label", "") for r in rows],
-                    "decision": [", ".join(f"{k}={v:g}" for k, v in (r.get("x") or {}).items()) for r in rows]}
+            return {
+                "cvar": [r.get("cvar") for r in rows],
+                "mean": [r.get("mean") for r in rows],
+                "label": [r.get("label", "") for r in rows],
+                "decision": [
+                    ", ".join(f"{k}={v:g}" for k, v in (r.get("x") or {}).items()) for r in rows
+                ],
+            }
 
-        data = {"current": cols([{**self.summary, "label": "this decision"}]), "references": cols(self.references),
-                "frontier": cols(self.frontier)}
+        data = {
+            "current": cols([{**self.summary, "label": "this decision"}]),
+            "references": cols(self.references),
+            "frontier": cols(self.frontier),
+        }
         data["extent"] = corners(*data.values())
         return data
 
@@ -393,11 +419,16 @@ class DecisionExplorer(InputWidget):
             return []
         measure = risk_measure(self.objective, self.level)
         labels = list(self._reference_x)
-        scores = measure.score(self.problem.outcomes_many(np.stack([x, *self._reference_x.values()])))
+        scores = measure.score(
+            self.problem.outcomes_many(np.stack([x, *self._reference_x.values()]))
+        )
         own = float(scores[0])
         tol = 1e-9 * (1.0 + abs(own))
-        rows = [{"label": label, "by": _json(float(sc) - own)}
-                for label, sc in zip(labels, scores[1:]) if float(sc) > own + tol]
+        rows = [
+            {"label": label, "by": _json(float(sc) - own)}
+            for label, sc in zip(labels, scores[1:])
+            if float(sc) > own + tol
+        ]
         return sorted(rows, key=lambda r: -(r["by"] or 0.0))
 
     def _set_references(self, naive, references: Mapping[str, Any]) -> None:
@@ -418,9 +449,11 @@ class DecisionExplorer(InputWidget):
                 point = None if naive is True else naive
                 plug_in = _point_scenario(self.problem.scenarios, point)
                 options = {**self.optimise_options}
-                x_naive = self.problem.with_scenarios(plug_in).optimise(
-                    self.objective, level=self.level, **options
-                ).x_array
+                x_naive = (
+                    self.problem.with_scenarios(plug_in)
+                    .optimise(self.objective, level=self.level, **options)
+                    .x_array
+                )
             self._reference_x[NAIVE] = x_naive
         if not isinstance(references, Mapping):
             raise DecisionInputError(
@@ -434,13 +467,21 @@ class DecisionExplorer(InputWidget):
             row["outline"] = histogram_outline(row.get("edges"), row.get("counts") or [])
             rows.append(row)
         # the outcome plot draws the first reference: its extent spans that one's outcomes too
-        self._view_histograms = [(rows[0].get("edges"), rows[0].get("counts") or [])] if rows else []
+        self._view_histograms = (
+            [(rows[0].get("edges"), rows[0].get("counts") or [])] if rows else []
+        )
         self.references = rows
 
 
-def budget_explorer(mmm: Any, total_budget: float | None = None, *, objective: str = "mean",
-                    level: float | None = None, references: Mapping[str, Any] | None = None,
-                    **problem_options: Any) -> DecisionExplorer:
+def budget_explorer(
+    mmm: Any,
+    total_budget: float | None = None,
+    *,
+    objective: str = "mean",
+    level: float | None = None,
+    references: Mapping[str, Any] | None = None,
+    **problem_options: Any,
+) -> DecisionExplorer:
     """Budget what-ifs on a fitted MMM: a spend slider per channel, the predicted response
     distribution over the posterior draws, the current plan beside it, and Optimise under
     the total budget and per-channel bounds (options: see
@@ -464,8 +505,14 @@ def budget_explorer(mmm: Any, total_budget: float | None = None, *, objective: s
 def _variable_spec(v) -> dict[str, Any]:
     span = v.upper - v.lower
     step = 1 if v.integer else _nice_step(span / 200.0)
-    return {"name": v.name, "lower": v.lower, "upper": v.upper, "integer": bool(v.integer),
-            "step": step, "resolution": _resolution(v)}
+    return {
+        "name": v.name,
+        "lower": v.lower,
+        "upper": v.upper,
+        "integer": bool(v.integer),
+        "step": step,
+        "resolution": _resolution(v),
+    }
 
 
 def _resolution(v) -> float:

@@ -32,7 +32,12 @@ import numpy as np
 import traitlets
 
 from bayes_widgets.core import events as ev
-from bayes_widgets.core.diagnostics import fit_problems, group_parameters, rank_histograms, running_diagnostics
+from bayes_widgets.core.diagnostics import (
+    fit_problems,
+    group_parameters,
+    rank_histograms,
+    running_diagnostics,
+)
 from bayes_widgets.core.figures import MAX_POINTS, trace_columns, trace_rank_figure
 from bayes_widgets.core.figures_svi import LossBinner, loss_figure, loss_stride
 from bayes_widgets.core.session import FitSession
@@ -58,6 +63,7 @@ MAX_GROUP_ROWS = 100
 SUMMARY_FIRST_VALUES = 2_000_000
 """A fit keeping more posterior values than this (draws × chains × traced values) shows
 its end before the figure and the table summarising every draw are ready."""
+
 
 class FitMonitor(BayesWidget):
     """Live view of a :class:`~bayes_widgets.core.session.FitSession`.
@@ -111,8 +117,14 @@ class FitMonitor(BayesWidget):
     loss_stride = traitlets.Int(1).tag(sync=True)
     """SVI: steps averaged into one point of the loss curve."""
 
-    def __init__(self, model=None, *, session: FitSession | None = None, autostart: bool = True,
-                 **fit_kwargs: Any):
+    def __init__(
+        self,
+        model=None,
+        *,
+        session: FitSession | None = None,
+        autostart: bool = True,
+        **fit_kwargs: Any,
+    ):
         # The fit starts first, so building the widget overlaps with sampling; events that
         # arrive before the widget is ready wait in the relay and are replayed in order.
         relay = _Relay()
@@ -159,8 +171,9 @@ class FitMonitor(BayesWidget):
                 self.figure_json = loss_figure(session.config.steps)
                 self._publish_svi(session.state.status(0.0), ())
             else:
-                self.figure_json = trace_rank_figure(self.trace_names, session.config.chains,
-                                                     session.config.tune, bins=RANK_BINS)
+                self.figure_json = trace_rank_figure(
+                    self.trace_names, session.config.chains, session.config.tune, bins=RANK_BINS
+                )
                 self._publish_progress(session.state.chain_statuses())
         _PENDING.add(self)
         _wait_for_views_at_cell_end()
@@ -219,14 +232,19 @@ class FitMonitor(BayesWidget):
             return
         if self.method == "svi":
             with self._send_lock:
-                self.send_message("reset", request=msg.get("request"), seq=self._seq,
-                                  chunks=[{"loss": _copy_columns(self._loss_sent)}])
+                self.send_message(
+                    "reset",
+                    request=msg.get("request"),
+                    seq=self._seq,
+                    chunks=[{"loss": _copy_columns(self._loss_sent)}],
+                )
             return
         with self._send_lock:
             chunks = []
             for d in self.session.state.trace_arrays():
-                warm, trace, divs = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
-                                                  d.start, thin_to=LIVE_POINTS)
+                warm, trace, divs = trace_columns(
+                    self.trace_names, d.values, d.tuning, d.diverging, d.start, thin_to=LIVE_POINTS
+                )
                 chunks.append({"chain": d.chain, "warm": warm, "trace": trace, "div": divs})
             self.send_message("reset", request=msg.get("request"), seq=self._seq, chunks=chunks)
 
@@ -250,7 +268,9 @@ class FitMonitor(BayesWidget):
             self.status = self.session.status
         elif isinstance(event, ev.Finished | ev.Cancelled | ev.Failed):
             # the result is handed back at once; the final view is drawn off the pump
-            threading.Thread(target=self._publish_final, name="bw-monitor-final", daemon=True).start()
+            threading.Thread(
+                target=self._publish_final, name="bw-monitor-final", daemon=True
+            ).start()
 
     def _flush_trace(self) -> None:
         """Sends the draws that came in since the last update, one batched message."""
@@ -261,8 +281,14 @@ class FitMonitor(BayesWidget):
             self._seq += 1
             chunks = []
             for e in pending:
-                warm, trace, divs = trace_columns(self.trace_names, e.values, e.tuning, e.diverging,
-                                                  e.start, thin_to=STREAM_POINTS)
+                warm, trace, divs = trace_columns(
+                    self.trace_names,
+                    e.values,
+                    e.tuning,
+                    e.diverging,
+                    e.start,
+                    thin_to=STREAM_POINTS,
+                )
                 chunks.append({"chain": e.chain, "warm": warm, "trace": trace, "div": divs})
             self.send_message("trace", seq=self._seq, chunks=chunks)
 
@@ -300,8 +326,11 @@ class FitMonitor(BayesWidget):
         ended = snap_status in ("finished", "cancelled", "failed")
         with self.hold_sync():
             self.chains = rows
-            self.progress = {**overall, "elapsed_s": elapsed,
-                             "eta_s": None if ended else overall.get("eta_s")}
+            self.progress = {
+                **overall,
+                "elapsed_s": elapsed,
+                "eta_s": None if ended else overall.get("eta_s"),
+            }
             if not ended:
                 self.status = snap_status
                 self._publish_live_problems(chains)
@@ -312,7 +341,9 @@ class FitMonitor(BayesWidget):
         R-hat/ESS, by the rules of the final diagnostics."""
         divergences = [c.divergences for c in chains]
         self.problems = fit_problems(
-            self._running_rows, chains=self._running_chains or len(chains), divergences=sum(divergences),
+            self._running_rows,
+            chains=self._running_chains or len(chains),
+            divergences=sum(divergences),
             divergences_by_chain=divergences,
         )
 
@@ -372,11 +403,18 @@ class FitMonitor(BayesWidget):
                 self._publish_terminal(r, s)
         traces = {}
         for d in s.state.trace_arrays():
-            traces[d.chain] = trace_columns(self.trace_names, d.values, d.tuning, d.diverging,
-                                            d.start, thin_to=MAX_POINTS)
+            traces[d.chain] = trace_columns(
+                self.trace_names, d.values, d.tuning, d.diverging, d.start, thin_to=MAX_POINTS
+            )
         ranks = _rank_counts(draws) if draws.shape[1] else None
-        figure = trace_rank_figure(self.trace_names, s.config.chains, s.config.tune,
-                                   traces=traces, ranks=ranks, bins=RANK_BINS)
+        figure = trace_rank_figure(
+            self.trace_names,
+            s.config.chains,
+            s.config.tune,
+            traces=traces,
+            ranks=ranks,
+            bins=RANK_BINS,
+        )
         diagnostics = r.diagnostics.to_dict() if r is not None else {}
         with self.hold_sync():
             self.ranks = ranks.tolist() if ranks is not None else []
@@ -403,7 +441,9 @@ class FitMonitor(BayesWidget):
         tail = binner.flush()
         for k in data:
             data[k].extend(tail[k])
-        figure = loss_figure(max(state.steps_done, 1) if r is not None and r.converged else s.config.steps, data)
+        figure = loss_figure(
+            max(state.steps_done, 1) if r is not None and r.converged else s.config.steps, data
+        )
         status = state.status(s.elapsed_s)
         with self.hold_sync():
             self._publish_svi(status, state.params())
@@ -495,7 +535,11 @@ def _for_display(diagnostics: dict) -> dict:
                 continue
         kept.append(p)
     if len(kept) < len(params):
-        diagnostics = {**diagnostics, "parameters": kept, "parameters_omitted": len(params) - len(kept)}
+        diagnostics = {
+            **diagnostics,
+            "parameters": kept,
+            "parameters_omitted": len(params) - len(kept),
+        }
     return diagnostics
 
 

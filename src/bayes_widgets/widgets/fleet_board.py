@@ -36,7 +36,9 @@ def _check_thresholds(thresholds: Any) -> dict[str, dict[str, Any]]:
     if thresholds is None:
         return {}
     if not isinstance(thresholds, dict):
-        raise TypeError(f"thresholds: expected a dict of metric -> (op, value), got {type(thresholds).__name__}")
+        raise TypeError(
+            f"thresholds: expected a dict of metric -> (op, value), got {type(thresholds).__name__}"
+        )
     out = {}
     for metric, rule in thresholds.items():
         if isinstance(rule, dict):
@@ -47,10 +49,18 @@ def _check_thresholds(thresholds: Any) -> dict[str, dict[str, Any]]:
         elif isinstance(rule, list | tuple) and len(rule) == 2:
             op, value = rule
         else:
-            raise ValueError(f"thresholds: {metric!r} must be (op, value) or {{'op': ..., 'value': ...}}, got {rule!r}")
+            raise ValueError(
+                f"thresholds: {metric!r} must be (op, value) or {{'op': ..., 'value': ...}}, got {rule!r}"
+            )
         if not isinstance(op, str) or op not in _OPS:
-            raise ValueError(f"thresholds: {metric!r} has operator {op!r}; use one of {', '.join(_OPS)}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(
+                f"thresholds: {metric!r} has operator {op!r}; use one of {', '.join(_OPS)}"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise ValueError(f"thresholds: {metric!r} needs a finite number, got {value!r}")
         out[str(metric)] = {"op": op, "value": float(value)}
     return out
@@ -73,8 +83,13 @@ class FleetBoard(BayesWidget):
     fleet_state = traitlets.Unicode("").tag(sync=True)
     """The submitters' state: "running", "waiting for workers", or "" when none is live."""
 
-    def __init__(self, out: str | Path = "", *, thresholds: dict[str, Any] | None = None,
-                 columns: list[str] | None = None):
+    def __init__(
+        self,
+        out: str | Path = "",
+        *,
+        thresholds: dict[str, Any] | None = None,
+        columns: list[str] | None = None,
+    ):
         super().__init__(_esm=static_text("fleet_board.js"))
         self._fixed_columns = columns
         self._queued: set[str] = set()
@@ -198,7 +213,9 @@ class FleetBoard(BayesWidget):
             return
         figures = run_figures(store.local_dir(run_id), run_id)
         if not figures:
-            empty = figure(width=400, height=60, title=f"{run_id}: no plots yet", toolbar_location=None)
+            empty = figure(
+                width=400, height=60, title=f"{run_id}: no plots yet", toolbar_location=None
+            )
             empty.axis.visible = False
             figures.append(empty)
         with self.hold_sync():

@@ -56,13 +56,27 @@ class HierarchicalExplorer(BayesWidget):
     cold_start = traitlets.Dict().tag(sync=True)
     """With a cold-start report: its summary (median errors on the held-out days)."""
 
-    def __init__(self, fit: HierarchicalFit, data=None, *, group=None, effects=None, transform: str = "exp",
-                 cold_start: ColdStartReport | None = None, n_draws: int = 200, seed: int = 0):
+    def __init__(
+        self,
+        fit: HierarchicalFit,
+        data=None,
+        *,
+        group=None,
+        effects=None,
+        transform: str = "exp",
+        cold_start: ColdStartReport | None = None,
+        n_draws: int = 200,
+        seed: int = 0,
+    ):
         super().__init__(_esm=static_text("hierarchical_explorer.js"))
         if not isinstance(fit, HierarchicalFit):
-            raise HierarchicalInputError("fit", f"expected a HierarchicalFit, got {type(fit).__name__}")
+            raise HierarchicalInputError(
+                "fit", f"expected a HierarchicalFit, got {type(fit).__name__}"
+            )
         if cold_start is not None and not isinstance(cold_start, ColdStartReport):
-            raise HierarchicalInputError("cold_start", f"expected a ColdStartReport, got {type(cold_start).__name__}")
+            raise HierarchicalInputError(
+                "cold_start", f"expected a ColdStartReport, got {type(cold_start).__name__}"
+            )
         if not (isinstance(n_draws, int) and n_draws >= 20):
             raise HierarchicalInputError("n_draws", f"must be an integer ≥ 20, got {n_draws!r}")
         self.fit = fit
@@ -79,7 +93,9 @@ class HierarchicalExplorer(BayesWidget):
             if cold_start is not None:
                 self.cold_start = cold_start.summary()
         self.show_group(self._labels[0] if group is None else group)
-        self.show_effects(_default_effects(fit.spec.features) if effects is None else effects, transform)
+        self.show_effects(
+            _default_effects(fit.spec.features) if effects is None else effects, transform
+        )
 
     # -- Python API -------------------------------------------------------------------------
     def show_group(self, group) -> None:
@@ -87,8 +103,13 @@ class HierarchicalExplorer(BayesWidget):
         g = self._position(group)
         forecast = self.fit.predict(self.data, groups=[g], **self._options)
         known = self.report.known if self.report is not None else None
-        figure = forecast_figure(forecast, 0, known=known, as_json=True,
-                                 title=f"{self.data.target}: group {self._labels[g]}")
+        figure = forecast_figure(
+            forecast,
+            0,
+            known=known,
+            as_json=True,
+            title=f"{self.data.target}: group {self._labels[g]}",
+        )
         with self.hold_sync():
             self.group = str(self._labels[g])
             self.group_facts = _group_facts(forecast, self._point[g], known)
@@ -103,7 +124,10 @@ class HierarchicalExplorer(BayesWidget):
             raise HierarchicalInputError("transform", f"must be 'exp' or 'log', got {transform!r}")
         unknown = [n for n in names if n not in self.features]
         if unknown:
-            raise HierarchicalInputError(f"effects.{unknown[0]}", f"is not a feature of the model (features: {self.features})")
+            raise HierarchicalInputError(
+                f"effects.{unknown[0]}",
+                f"is not a feature of the model (features: {self.features})",
+            )
         if not names:
             raise HierarchicalInputError("effects", "choose at least one feature")
         figure = effects_figure(self.fit, names, transform=TRANSFORMS[transform], as_json=True)
@@ -141,18 +165,29 @@ class HierarchicalExplorer(BayesWidget):
             return self.groups.index(group)
         if group in self._labels:
             return self._labels.index(group)
-        if isinstance(group, (int, np.integer)) and not isinstance(group, bool) and 0 <= group < len(self._labels):
+        if (
+            isinstance(group, (int, np.integer))
+            and not isinstance(group, bool)
+            and 0 <= group < len(self._labels)
+        ):
             return int(group)
         shown = ", ".join(self.groups[:5]) + (", ..." if len(self.groups) > 5 else "")
-        raise HierarchicalInputError("group", f"{group!r} is not a group of the data (groups: {shown})")
+        raise HierarchicalInputError(
+            "group", f"{group!r} is not a group of the data (groups: {shown})"
+        )
 
     def _facts(self) -> dict[str, Any]:
         fit, data = self.fit, self.data
         facts: dict[str, Any] = {
-            "method": fit.method, "likelihood": fit.spec.likelihood, "groups": data.n_groups,
-            "times": data.n_times, "features": data.n_features, "target": data.target,
+            "method": fit.method,
+            "likelihood": fit.spec.likelihood,
+            "groups": data.n_groups,
+            "times": data.n_times,
+            "features": data.n_features,
+            "target": data.target,
             "observed": int(data.observed.sum()),
-            "seconds": round(float(fit.elapsed_s), 2), "cold_start": fit.fixed is not None,
+            "seconds": round(float(fit.elapsed_s), 2),
+            "cold_start": fit.fixed is not None,
         }
         if fit.method == "svi":
             res = fit.svi_result
@@ -165,12 +200,15 @@ class HierarchicalExplorer(BayesWidget):
         if self.report is None or self.report.cold_start is None:
             return []
         frame = self.report.coefficients(g)
-        return [{"feature": str(name), **{k: _num(v) for k, v in row.items()}} for name, row in frame.iterrows()]
+        return [
+            {"feature": str(name), **{k: _num(v) for k, v in row.items()}}
+            for name, row in frame.iterrows()
+        ]
 
 
 def _default_effects(features) -> list[str]:
     """The promotion effect where there is one, else the first feature."""
-    named = [f for f in features if "promo" == f.lower()]
+    named = [f for f in features if f.lower() == "promo"]
     return named or list(features[:1])
 
 
@@ -178,7 +216,8 @@ def _group_facts(forecast, point, known: int | None) -> dict[str, Any]:
     observed = forecast.observed[0]
     seen = ~np.isnan(observed)
     facts: dict[str, Any] = {
-        "observed_times": int(seen.sum()), "missing_times": int((~seen).sum()),
+        "observed_times": int(seen.sum()),
+        "missing_times": int((~seen).sum()),
         "mean_observed": _num(np.nanmean(observed)) if seen.any() else None,
         "mean_predicted": _num(float(forecast.mean[0].mean())),
     }
@@ -193,7 +232,9 @@ def _group_facts(forecast, point, known: int | None) -> dict[str, Any]:
             y = observed[mask]
             facts["coverage_90"] = _num(float(((y >= lo90[0][mask]) & (y <= hi90[0][mask])).mean()))
             facts["coverage_50"] = _num(float(((y >= lo50[0][mask]) & (y <= hi50[0][mask])).mean()))
-            facts["median_rel_error"] = _num(median_relative_error(point[None], observed[None], mask[None]))
+            facts["median_rel_error"] = _num(
+                median_relative_error(point[None], observed[None], mask[None])
+            )
     return facts
 
 

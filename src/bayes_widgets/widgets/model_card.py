@@ -28,7 +28,7 @@ def model_rows(model) -> list[dict[str, Any]]:
     shapes = {}
     try:
         shapes = {k: [int(s) for s in v] for k, v in model.eval_rv_shapes().items()}
-    except Exception:  # noqa: BLE001 - shapes are a courtesy; a model that cannot give them still shows
+    except Exception:
         pass
     rows = []
 
@@ -38,11 +38,18 @@ def model_rows(model) -> list[dict[str, Any]]:
         if shape is None:
             try:
                 shape = [int(s) for s in var.shape.eval()]
-            except Exception:  # noqa: BLE001
+            except Exception:
                 shape = None
-        rows.append({"name": name, "kind": kind, "distribution": distribution,
-                     "dims": list(dims.get(name, ()) or ()), "shape": shape,
-                     "parents": sorted(parents.get(name, ()))})
+        rows.append(
+            {
+                "name": name,
+                "kind": kind,
+                "distribution": distribution,
+                "dims": list(dims.get(name, ()) or ()),
+                "shape": shape,
+                "parents": sorted(parents.get(name, ())),
+            }
+        )
 
     for v in model.free_RVs:
         add(v, "free", _distribution(v))

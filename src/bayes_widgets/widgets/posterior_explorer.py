@@ -49,19 +49,31 @@ class PosteriorExplorer(BayesWidget):
     facts = traitlets.Dict().tag(sync=True)
     """Draws shown and in total, chains, the predictive variable."""
 
-    def __init__(self, source: Any, *, var_names=None, selected=None, max_draws: int = 1000,
-                 ppc_draws: int = 100, seed: int = 0):
+    def __init__(
+        self,
+        source: Any,
+        *,
+        var_names=None,
+        selected=None,
+        max_draws: int = 1000,
+        ppc_draws: int = 100,
+        seed: int = 0,
+    ):
         super().__init__(_esm=static_text("posterior_explorer.js"))
         if not (isinstance(max_draws, int) and max_draws >= 10):
             raise PosteriorError("max_draws", f"must be an integer ≥ 10, got {max_draws!r}")
         self.data = PosteriorData(source, var_names=var_names)
         self.options = {"max_draws": max_draws, "ppc_draws": ppc_draws, "seed": seed}
-        self.variables = [{k: v[k] for k in ("name", "dims", "coords", "size", "quantities")}
-                          for v in self.data.variables]
+        self.variables = [
+            {k: v[k] for k in ("name", "dims", "coords", "size", "quantities")}
+            for v in self.data.variables
+        ]
         self.summary = self.data.summary()
         self.problems = self.data.problems()
-        self.groups = [{k: v for k, v in g.items() if k not in ("rows", "omitted")}
-                       for g in group_parameters(self.summary)]
+        self.groups = [
+            {k: v for k, v in g.items() if k not in ("rows", "omitted")}
+            for g in group_parameters(self.summary)
+        ]
         if selected is None:
             selected = self._default_selection()
         self.select(selected)
@@ -78,7 +90,11 @@ class PosteriorExplorer(BayesWidget):
         figure, facts = explorer_figure(self.data, names, **self.options)
         with self.hold_sync():
             self.selected = names
-            self.facts = {**facts, "chains": self.data.chains, "draws_per_chain": self.data.draws_per_chain}
+            self.facts = {
+                **facts,
+                "chains": self.data.chains,
+                "draws_per_chain": self.data.draws_per_chain,
+            }
             self.figure = with_fresh_ids(figure)
 
     def show_forest(self, variables) -> None:

@@ -32,7 +32,13 @@ import traitlets
 from bayes_widgets.core.figures import with_fresh_ids
 from bayes_widgets.core.figures_priors import distribution_figure, predictive_figure
 from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quartiles, maxent
-from bayes_widgets.core.priors.mmm import config_priors, is_mmm, is_prior, mmm_model, model_config_with
+from bayes_widgets.core.priors.mmm import (
+    config_priors,
+    is_mmm,
+    is_prior,
+    mmm_model,
+    model_config_with,
+)
 from bayes_widgets.core.priors.model import ModelPriors
 from bayes_widgets.core.priors.predictive import predictive_view
 from bayes_widgets.widgets._base import InputWidget, static_text
@@ -46,9 +52,18 @@ def _family_specs() -> dict[str, Any]:
         out[name] = {
             "discrete": fam.discrete,
             "parameterisations": {
-                label: [{"name": p.name, "low": _j(p.low), "high": _j(p.high), "open_low": p.open_low,
-                         "open_high": p.open_high, "slider": list(p.slider), "default": p.default}
-                        for p in params]
+                label: [
+                    {
+                        "name": p.name,
+                        "low": _j(p.low),
+                        "high": _j(p.high),
+                        "open_low": p.open_low,
+                        "open_high": p.open_high,
+                        "slider": list(p.slider),
+                        "default": p.default,
+                    }
+                    for p in params
+                ]
                 for label, params in {"canonical": fam.params, **fam.alternatives}.items()
             },
         }
@@ -85,10 +100,20 @@ class PriorEditor(InputWidget):
     updates = traitlets.Int(0).tag(sync=True)
     """Accepted edits so far (tests and the page read it)."""
 
-    def __init__(self, source: Any = "Normal", *, draws: int = 500, seed: int | None = None,
-                 lower: float | None = None, upper: float | None = None,
-                 quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)):
-        plausible = {k: None if v is None else _number({k: v}, k) for k, v in (("lower", lower), ("upper", upper))}
+    def __init__(
+        self,
+        source: Any = "Normal",
+        *,
+        draws: int = 500,
+        seed: int | None = None,
+        lower: float | None = None,
+        upper: float | None = None,
+        quantiles=(0.05, 0.25, 0.5, 0.75, 0.95),
+    ):
+        plausible = {
+            k: None if v is None else _number({k: v}, k)
+            for k, v in (("lower", lower), ("upper", upper))
+        }
         if None not in plausible.values() and plausible["lower"] >= plausible["upper"]:
             raise PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})")
         super().__init__(_esm=static_text("prior_editor.js"))
@@ -122,28 +147,57 @@ class PriorEditor(InputWidget):
             for rv in source.free_RVs:
                 prior = self.model_priors.priors.get(rv.name)
                 if prior is None:
-                    rows.append({"name": rv.name, "editable": False,
-                                 "reason": self.model_priors.read_only[rv.name].reason})
+                    rows.append(
+                        {
+                            "name": rv.name,
+                            "editable": False,
+                            "reason": self.model_priors.read_only[rv.name].reason,
+                        }
+                    )
                     continue
                 labels = None
                 if prior.size is not None:
                     dim = prior.dims[0] if prior.dims else None
-                    labels = [str(c) for c in coords.get(dim, range(prior.size))] if dim in coords else \
-                        [str(i) for i in range(prior.size)]
-                rows.append({"name": rv.name, "editable": True, "family": prior.family,
-                             "dims": list(prior.dims), "elements": labels})
+                    labels = (
+                        [str(c) for c in coords.get(dim, range(prior.size))]
+                        if dim in coords
+                        else [str(i) for i in range(prior.size)]
+                    )
+                rows.append(
+                    {
+                        "name": rv.name,
+                        "editable": True,
+                        "family": prior.family,
+                        "dims": list(prior.dims),
+                        "elements": labels,
+                    }
+                )
             self.variables = rows
-            self.variable = next(r["name"] for r in rows if r["editable"]) if any(
-                r["editable"] for r in rows) else ""
+            self.variable = (
+                next(r["name"] for r in rows if r["editable"])
+                if any(r["editable"] for r in rows)
+                else ""
+            )
             name = self.model_priors.observed[0]
             self._series_dim = self.model_priors.series_dim(name)
-            self.pred_figure = with_fresh_ids(predictive_figure(self._series_dim is not None,
-                                                                self._series_dim or name))
-        elif isinstance(source, dict) and any(is_prior(v) for v in source.values()):  # a model_config
+            self.pred_figure = with_fresh_ids(
+                predictive_figure(self._series_dim is not None, self._series_dim or name)
+            )
+        elif isinstance(source, dict) and any(
+            is_prior(v) for v in source.values()
+        ):  # a model_config
             self._config = source
             self._config_priors = config_priors(source)
-            self.variables = [{"name": k, "editable": True, "family": d.family, "dims": list(d.dims),
-                               "elements": None} for k, d in self._config_priors.items()]
+            self.variables = [
+                {
+                    "name": k,
+                    "editable": True,
+                    "family": d.family,
+                    "dims": list(d.dims),
+                    "elements": None,
+                }
+                for k, d in self._config_priors.items()
+            ]
             self.variable = next(iter(self._config_priors))
         else:
             self._single = _as_dist(source)
@@ -151,9 +205,17 @@ class PriorEditor(InputWidget):
         self._show_current()
 
     def _load_single(self) -> None:
-        self.variables = [{"name": SINGLE, "editable": True, "family": self._single.family,
-                           "dims": list(self._single.dims),
-                           "elements": [str(i) for i in range(self._single.size)] if self._single.size else None}]
+        self.variables = [
+            {
+                "name": SINGLE,
+                "editable": True,
+                "family": self._single.family,
+                "dims": list(self._single.dims),
+                "elements": [str(i) for i in range(self._single.size)]
+                if self._single.size
+                else None,
+            }
+        ]
         self.variable = SINGLE
         self._show_current()
 
@@ -182,7 +244,9 @@ class PriorEditor(InputWidget):
             return model_config_with(self.mmm.model_config, self.prior_dists)
         if self._config is not None:
             return model_config_with(self._config, self.prior_dists)
-        raise PriorError("model_config", "only an MMM or a model_config has one; use priors or apply()")
+        raise PriorError(
+            "model_config", "only an MMM or a model_config has one; use priors or apply()"
+        )
 
     def apply(self):
         """The PyMC model rebuilt with the edited priors."""
@@ -231,7 +295,9 @@ class PriorEditor(InputWidget):
                     new = self._new_family(current, family)
                     parameterisation = "canonical"
                 else:
-                    new = current.with_element(self.element, parameterisation=_p(parameterisation), **values)
+                    new = current.with_element(
+                        self.element, parameterisation=_p(parameterisation), **values
+                    )
                 self._commit(self.variable, new)
             except PriorError as exc:
                 self._reject(exc, msg)
@@ -251,8 +317,11 @@ class PriorEditor(InputWidget):
                     d = maxent(family, *args, _number(msg, "mass", 0.9))
                 else:
                     d = from_quartiles(family, *[_number(msg, k) for k in ("q1", "q2", "q3")])
-                new = d if current.size is None else self._new_family(current, family).with_element(
-                    self.element, **d.params)
+                new = (
+                    d
+                    if current.size is None
+                    else self._new_family(current, family).with_element(self.element, **d.params)
+                )
                 self._commit(self.variable, new)
             except PriorError as exc:
                 self._reject(exc, msg)
@@ -278,12 +347,16 @@ class PriorEditor(InputWidget):
     def _on_range(self, msg) -> None:
         with self._reply(msg):
             try:
-                lower, upper = (None if msg.get(k) is None else _number(msg, k) for k in ("lower", "upper"))
+                lower, upper = (
+                    None if msg.get(k) is None else _number(msg, k) for k in ("lower", "upper")
+                )
             except PriorError as exc:
                 self._reject(exc, msg)
                 return
             if lower is not None and upper is not None and lower >= upper:
-                self._reject(PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})"), msg)
+                self._reject(
+                    PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})"), msg
+                )
                 return
             self.error = ""
             self.plausible = {"lower": lower, "upper": upper}
@@ -312,10 +385,16 @@ class PriorEditor(InputWidget):
         element = d.element(min(self.element, (d.size or 1) - 1))
         with self.hold_sync():
             self.family = d.family
-            self.values = {k: float(v) for k, v in element.in_terms(_p(self.parameterisation)).items()}
+            self.values = {
+                k: float(v) for k, v in element.in_terms(_p(self.parameterisation)).items()
+            }
             self.summary = element.summary(tuple(self.quantiles))
-            self.curves = {**element.curves(), "variable": self.variable, "element": self.element,
-                           "family": d.family}
+            self.curves = {
+                **element.curves(),
+                "variable": self.variable,
+                "element": self.element,
+                "family": d.family,
+            }
             self.dist_figure = self.dist_figure or with_fresh_ids(distribution_figure())
 
     def _refresh(self, predictive: bool) -> None:
@@ -331,14 +410,17 @@ class PriorEditor(InputWidget):
             prefix = f"The model's data changed since this editor was opened ({what}): the prior predictive is drawn for the new data"
         try:
             draws = mp.prior_predictive()[name]
-        except Exception as exc:  # noqa: BLE001 - said above the figure, never a blank view
+        except Exception as exc:
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            note = (f"{prefix or 'The prior predictive'} could not be drawn ({reason}); "
-                    "the figure shows the last draws. Build a new editor for the changed model.")
+            note = (
+                f"{prefix or 'The prior predictive'} could not be drawn ({reason}); "
+                "the figure shows the last draws. Build a new editor for the changed model."
+            )
             self.predictive = {**self.predictive, "note": note}
             return
-        view = predictive_view(draws, mp.observed_values(name), series=self._series_dim is not None,
-                               lower=lo, upper=hi)
+        view = predictive_view(
+            draws, mp.observed_values(name), series=self._series_dim is not None, lower=lo, upper=hi
+        )
         notes = [n for n in (prefix, view["note"]) if n]
         view["note"] = ("; ".join(notes) + ".") if notes else ""
         if notes and not prefix:
@@ -385,4 +467,6 @@ def _as_dist(source) -> PriorDist:
         return PriorDist.from_prior(source)
     if isinstance(source, dict):
         return PriorDist.from_dict(source)
-    raise TypeError(f"source: expected a PyMC model, an MMM, a family name or a prior, got {type(source).__name__}")
+    raise TypeError(
+        f"source: expected a PyMC model, an MMM, a family name or a prior, got {type(source).__name__}"
+    )

@@ -109,7 +109,10 @@ class Backend:
 
         for name in ("model_args", "model_kwargs"):
             if getattr(self.config, name):
-                raise FitInputError(name, f"only NumPyro models take arguments (backend {self.name!r} fits a pymc.Model)")
+                raise FitInputError(
+                    name,
+                    f"only NumPyro models take arguments (backend {self.name!r} fits a pymc.Model)",
+                )
         check_pymc_model(self.model, allow_missing=allow_missing)
 
     def resolve_trace_names(self, var_names: Sequence[str] | None) -> tuple[str, ...]:

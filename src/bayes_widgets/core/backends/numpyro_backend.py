@@ -95,16 +95,22 @@ def import_numpyro():
 
 def check_model_args(config: FitConfig) -> None:
     if not isinstance(config.model_args, tuple | list):
-        raise FitInputError("model_args", f"must be a tuple, got {type(config.model_args).__name__}")
+        raise FitInputError(
+            "model_args", f"must be a tuple, got {type(config.model_args).__name__}"
+        )
     if not isinstance(config.model_kwargs, Mapping):
-        raise FitInputError("model_kwargs", f"must be a dict, got {type(config.model_kwargs).__name__}")
+        raise FitInputError(
+            "model_kwargs", f"must be a dict, got {type(config.model_kwargs).__name__}"
+        )
 
 
 def check_numpyro_model(model, name: str = "model") -> None:
     if type(model).__module__.split(".")[0] == "pymc":
         raise FitInputError(name, "this is a pymc.Model: use backend='pymc' or 'nutpie' for it")
     if not callable(model):
-        raise FitInputError(name, f"expected a NumPyro model (a function), got {type(model).__name__}")
+        raise FitInputError(
+            name, f"expected a NumPyro model (a function), got {type(model).__name__}"
+        )
 
 
 def split_args(model_args, model_kwargs):
@@ -123,7 +129,9 @@ def join_args(treedef, mask, dynamic, static):
     import jax
 
     dyn, sta = iter(dynamic), iter(static)
-    args, kwargs = jax.tree_util.tree_unflatten(treedef, [next(dyn) if d else next(sta) for d in mask])
+    args, kwargs = jax.tree_util.tree_unflatten(
+        treedef, [next(dyn) if d else next(sta) for d in mask]
+    )
     return args, kwargs
 
 
@@ -150,7 +158,12 @@ class ModelInfo:
 
 
 def inspect_model(
-    model, model_args=(), model_kwargs=None, *, field_name: str = "model", init_strategy=None,
+    model,
+    model_args=(),
+    model_kwargs=None,
+    *,
+    field_name: str = "model",
+    init_strategy=None,
 ) -> ModelInfo:
     """Runs ``model`` once (seeded) and records its latent, deterministic and observed sites.
 
@@ -174,7 +187,7 @@ def inspect_model(
     latent, deterministic, observed, frames, improper, subsampled = {}, {}, {}, {}, [], {}
     for name, site in trace.items():
         if site["type"] == "plate":
-            size, sub = (tuple(site.get("args", ())) + (None, None))[:2]
+            size, sub = ((*tuple(site.get("args", ())), None, None))[:2]
             if sub is not None and size is not None and int(sub) < int(size):
                 subsampled[name] = (int(size), int(sub))
             continue
@@ -193,16 +206,29 @@ def inspect_model(
             continue
         fn = site.get("fn")
         event_dim = int(getattr(fn, "event_dim", 0) or 0) if fn is not None else 0
-        frames[name] = (event_dim, [(f.name, f.dim, f.size) for f in site.get("cond_indep_stack", ())])
+        frames[name] = (
+            event_dim,
+            [(f.name, f.dim, f.size) for f in site.get("cond_indep_stack", ())],
+        )
     if not latent:
         raise FitInputError(field_name, "has no latent sample sites to infer")
     names = set(latent) | set(deterministic) | set(observed)
     dims = {}
-    for name, shape in {**latent, **deterministic, **{k: v.shape for k, v in observed.items()}}.items():
+    for name, shape in {
+        **latent,
+        **deterministic,
+        **{k: v.shape for k, v in observed.items()},
+    }.items():
         event_dim, plates = frames[name]
         dims[name] = _site_dims(name, shape, event_dim, plates, names)
-    return ModelInfo(latent=latent, deterministic=deterministic, observed=observed, dims=dims,
-                     improper=tuple(improper), subsampled=subsampled)
+    return ModelInfo(
+        latent=latent,
+        deterministic=deterministic,
+        observed=observed,
+        dims=dims,
+        improper=tuple(improper),
+        subsampled=subsampled,
+    )
 
 
 def _can_sample(site) -> bool:
@@ -216,7 +242,7 @@ def _can_sample(site) -> bool:
         jax.eval_shape(lambda key: fn.sample(key, shape), jax.random.PRNGKey(0))
     except NotImplementedError:
         return False
-    except Exception:  # noqa: BLE001 - anything else is not this question
+    except Exception:
         return True
     return True
 
@@ -248,7 +274,10 @@ def _site_dims(name, shape, event_dim, plates, site_names) -> tuple[str, ...]:
 def resolve_numpyro_trace_names(info: ModelInfo, var_names) -> tuple[str, ...]:
     """Like :func:`bayes_widgets.core.model_info.resolve_trace_names`, for NumPyro sites."""
     return expand_trace_names(
-        var_names, info.shapes, list(info.latent), "a latent or deterministic site",
+        var_names,
+        info.shapes,
+        list(info.latent),
+        "a latent or deterministic site",
         whole_vectors=True,
     )
 
@@ -289,7 +318,8 @@ def nuts_options(config: FitConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     method = own.setdefault("chain_method", "threads")
     if method not in CHAIN_METHODS:
         raise FitInputError(
-            "sampler_kwargs", f"chain_method must be one of {', '.join(CHAIN_METHODS)}, got {method!r}"
+            "sampler_kwargs",
+            f"chain_method must be one of {', '.join(CHAIN_METHODS)}, got {method!r}",
         )
     return nuts, own
 
@@ -337,8 +367,12 @@ class NumPyroBackend(Backend):
         check_model_args(self.config)
         import_numpyro()
         self.nuts_kwargs, self.own_options = nuts_options(self.config)
-        self.info = inspect_model(self.model, self.config.model_args, self.config.model_kwargs,
-                                  init_strategy=self.nuts_kwargs.get("init_strategy"))
+        self.info = inspect_model(
+            self.model,
+            self.config.model_args,
+            self.config.model_kwargs,
+            init_strategy=self.nuts_kwargs.get("init_strategy"),
+        )
         refuse_subsampling(self.info)
 
     def resolve_trace_names(self, var_names) -> tuple[str, ...]:
@@ -370,8 +404,10 @@ class NumPyroBackend(Backend):
             if self.chain_method == "vectorized":
                 states = [kernel.init(keys, cfg.tune, model_args=args, model_kwargs=kwargs)]
             else:
-                states = [kernel.init(keys[c], cfg.tune, model_args=args, model_kwargs=kwargs)
-                          for c in range(cfg.chains)]
+                states = [
+                    kernel.init(keys[c], cfg.tune, model_args=args, model_kwargs=kwargs)
+                    for c in range(cfg.chains)
+                ]
             if control.cancelled:
                 return
             fn = self._chunk_function(kernel, treedef, mask, static, fixed)
@@ -405,9 +441,13 @@ class NumPyroBackend(Backend):
         report = self._report
         traces = self.traces
         dtype_bytes = 8 if jax.config.jax_enable_x64 else 4
-        per_draw = dtype_bytes * (sum(math.prod(s) for s in shapes.values()) + len(columns) + len(_STATS) + 2)
+        per_draw = dtype_bytes * (
+            sum(math.prod(s) for s in shapes.values()) + len(columns) + len(_STATS) + 2
+        )
         per_draw *= chains if vectorized else 1
-        self.capacity = cap = int(min(MAX_CHUNK, max(MIN_CAPACITY, BUFFER_BYTES // max(per_draw, 1))))
+        self.capacity = cap = int(
+            min(MAX_CHUNK, max(MIN_CAPACITY, BUFFER_BYTES // max(per_draw, 1)))
+        )
         if self.single_chunk:
             self.capacity = cap = self.config.tune + self.config.draws
         live = self.live
@@ -442,7 +482,9 @@ class NumPyroBackend(Backend):
 
             z0 = constrain(state.z)
             rows = {"z": z0, "stats": stats(state), "traced": traced(z0)}
-            buffers = jax.tree.map(lambda x: jnp.zeros((cap, *jnp.shape(x)), jnp.result_type(x)), rows)
+            buffers = jax.tree.map(
+                lambda x: jnp.zeros((cap, *jnp.shape(x)), jnp.result_type(x)), rows
+            )
 
             def step(j, carry):
                 st, buf = carry
@@ -458,8 +500,14 @@ class NumPyroBackend(Backend):
                 st, buf = lax.fori_loop(lo, hi, step, carry)
                 if live:
                     jax.debug.callback(
-                        report, chain, offset, hi, buf["traced"], buf["stats"]["diverging"],
-                        st.adapt_state.step_size, st.num_steps,
+                        report,
+                        chain,
+                        offset,
+                        hi,
+                        buf["traced"],
+                        buf["stats"]["diverging"],
+                        st.adapt_state.step_size,
+                        st.num_steps,
                     )
                 return st, buf
 
@@ -479,8 +527,10 @@ class NumPyroBackend(Backend):
         else:
             workers = max(1, min(cfg.cores, cfg.chains))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bw-numpyro") as pool:
-                futures = [pool.submit(self._run_chains, control, [c], self._states[c])
-                           for c in range(cfg.chains)]
+                futures = [
+                    pool.submit(self._run_chains, control, [c], self._states[c])
+                    for c in range(cfg.chains)
+                ]
                 errors = [f.exception() for f in futures]
             first = next((e for e in errors if e is not None), None)
             if first is not None:
@@ -516,18 +566,30 @@ class NumPyroBackend(Backend):
             m = min(n, total - done, self.capacity)
             every = max(1, min(m, round(rate * REPORT_S))) if rate else max(1, m // 2)
             t = time.perf_counter()
-            state, buffers = self._compiled(state, chain_arg, _i32(done), _i32(m), _i32(every), self._dynamic)
+            state, buffers = self._compiled(
+                state, chain_arg, _i32(done), _i32(m), _i32(every), self._dynamic
+            )
             host = jax.device_get(buffers)
             dt = max(time.perf_counter() - t, 1e-6)
             self.chunks_run += 1
-            rows = jax.tree.map(lambda x: x[:m], host)
+            rows = jax.tree.map(lambda x, m=m: x[:m], host)
             for i, c in enumerate(chains):
-                mine = rows if len(chains) == 1 and self.chain_method != "vectorized" else jax.tree.map(
-                    lambda x, i=i: x[:, i], rows)
+                mine = (
+                    rows
+                    if len(chains) == 1 and self.chain_method != "vectorized"
+                    else jax.tree.map(lambda x, i=i: x[:, i], rows)
+                )
                 self._logs[c].chunks.append(mine)
                 # whatever the callbacks did not deliver (normally nothing)
-                self._deliver(c, done, m, mine["traced"], mine["stats"]["diverging"],
-                              float(mine["stats"]["step_size"][-1]), int(mine["stats"]["num_steps"][-1]))
+                self._deliver(
+                    c,
+                    done,
+                    m,
+                    mine["traced"],
+                    mine["stats"]["diverging"],
+                    float(mine["stats"]["step_size"][-1]),
+                    int(mine["stats"]["num_steps"][-1]),
+                )
             done += m
             rate = m / dt
             n = int(min(self.capacity, max(1, m * MAX_GROWTH), max(1, rate * CHUNK_S)))
@@ -544,9 +606,16 @@ class NumPyroBackend(Backend):
             if self.chain_method != "vectorized":
                 traced, diverging = traced[:, None], diverging[:, None]
             for i, c in enumerate(chain):
-                self._deliver(int(c), offset, hi, traced[:, i], diverging[:, i],
-                              float(step_size[i]), int(num_steps[i]))
-        except Exception as exc:  # noqa: BLE001 - reported after the chunk
+                self._deliver(
+                    int(c),
+                    offset,
+                    hi,
+                    traced[:, i],
+                    diverging[:, i],
+                    float(step_size[i]),
+                    int(num_steps[i]),
+                )
+        except Exception as exc:
             traceback.print_exc()
             self._error = exc
 
@@ -587,7 +656,9 @@ class NumPyroBackend(Backend):
         per_chain = []
         for log in self._logs:
             if log.chunks:
-                z = {k: np.concatenate([ch["z"][k] for ch in log.chunks]) for k in log.chunks[0]["z"]}
+                z = {
+                    k: np.concatenate([ch["z"][k] for ch in log.chunks]) for k in log.chunks[0]["z"]
+                }
                 st = {k: np.concatenate([ch["stats"][k] for ch in log.chunks]) for k in _STATS}
             else:
                 z, st = {}, {}
@@ -606,7 +677,10 @@ class NumPyroBackend(Backend):
             post = {}
             for name in self.info.shapes:
                 parts = [z[name][lo:hi] if z else None for z, _ in per_chain]
-                post[name] = (("chain", "draw", *self.info.dims[name]), _stack(parts, counts, self.info.shapes[name]))
+                post[name] = (
+                    ("chain", "draw", *self.info.dims[name]),
+                    _stack(parts, counts, self.info.shapes[name]),
+                )
             stats = {}
             for key in _STATS:
                 parts = [st[key][lo:hi] if st else None for _, st in per_chain]
@@ -642,7 +716,7 @@ class NumPyroBackend(Backend):
 
 
 def _tree_depth(num_steps: int) -> int:
-    return int(math.floor(math.log2(num_steps))) + 1 if num_steps > 0 else 0
+    return math.floor(math.log2(num_steps)) + 1 if num_steps > 0 else 0
 
 
 def _i32(x: int):

@@ -38,7 +38,13 @@ from bayes_widgets.core.model_info import parse_trace_name
 from bayes_widgets.core.validation import FitInputError
 
 RUN_SVI_OPTIONS = (
-    "chunk", "convergence", "window", "minibatch", "init_params", "init_state", "check_sites",
+    "chunk",
+    "convergence",
+    "window",
+    "minibatch",
+    "init_params",
+    "init_state",
+    "check_sites",
     "progress_params",
 )
 DEFAULT_GUIDE = "AutoNormal"
@@ -56,14 +62,27 @@ def resolve_guide(guide, model):
         guide = DEFAULT_GUIDE
     if isinstance(guide, str):
         cls = getattr(autoguide, guide, None)
-        if not (isinstance(cls, type) and issubclass(cls, autoguide.AutoGuide)) or guide == "AutoGuide":
-            names = sorted(n for n in dir(autoguide) if n.startswith("Auto") and n not in ("AutoGuide", "AutoContinuous"))
-            raise FitInputError("guide", f"unknown autoguide {guide!r}; choose from {', '.join(names)} or pass a guide function")
+        if (
+            not (isinstance(cls, type) and issubclass(cls, autoguide.AutoGuide))
+            or guide == "AutoGuide"
+        ):
+            names = sorted(
+                n
+                for n in dir(autoguide)
+                if n.startswith("Auto") and n not in ("AutoGuide", "AutoContinuous")
+            )
+            raise FitInputError(
+                "guide",
+                f"unknown autoguide {guide!r}; choose from {', '.join(names)} or pass a guide function",
+            )
         return cls(model)
     if isinstance(guide, type) and issubclass(guide, autoguide.AutoGuide):
         return guide(model)
     if not callable(guide):
-        raise FitInputError("guide", f"expected a NumPyro guide (a function or an AutoGuide), got {type(guide).__name__}")
+        raise FitInputError(
+            "guide",
+            f"expected a NumPyro guide (a function or an AutoGuide), got {type(guide).__name__}",
+        )
     return guide
 
 
@@ -92,14 +111,17 @@ class NumPyroSVIBackend(Backend):
                 "sampler_kwargs",
                 f"unknown SVI option {unknown[0]!r}; choose from {', '.join(RUN_SVI_OPTIONS)}",
             )
-        if cfg.optimizer is not None and not (hasattr(cfg.optimizer, "init") and hasattr(cfg.optimizer, "update")):
+        if cfg.optimizer is not None and not (
+            hasattr(cfg.optimizer, "init") and hasattr(cfg.optimizer, "update")
+        ):
             raise FitInputError(
                 "optimizer",
                 f"expected a numpyro.optim optimiser such as numpyro.optim.Adam(0.01), got {type(cfg.optimizer).__name__}",
             )
         if cfg.loss is not None and not hasattr(cfg.loss, "loss"):
             raise FitInputError(
-                "loss", f"expected an ELBO such as numpyro.infer.Trace_ELBO(), got {type(cfg.loss).__name__}"
+                "loss",
+                f"expected an ELBO such as numpyro.infer.Trace_ELBO(), got {type(cfg.loss).__name__}",
             )
         try:
             from bayes_widgets.core import svi  # noqa: F401
@@ -107,8 +129,11 @@ class NumPyroSVIBackend(Backend):
             raise ImportError("backend 'numpyro-svi' needs bayes_widgets.core.svi") from exc
         self.info = inspect_model(self.model, cfg.model_args, cfg.model_kwargs)
         self.guide = resolve_guide(cfg.guide, self.model)
-        self.guide_name = type(self.guide).__name__ if not _is_function(self.guide) else getattr(
-            self.guide, "__name__", "guide")
+        self.guide_name = (
+            type(self.guide).__name__
+            if not _is_function(self.guide)
+            else getattr(self.guide, "__name__", "guide")
+        )
         if self.info.improper and not self._is_autoguide():
             self._check_guide_covers_improper()
 
@@ -120,12 +145,16 @@ class NumPyroSVIBackend(Backend):
         cfg = self.config
         try:
             trace = handlers.trace(handlers.seed(self.guide, rng_seed=0)).get_trace(
-                *cfg.model_args, **dict(cfg.model_kwargs))
+                *cfg.model_args, **dict(cfg.model_kwargs)
+            )
         except Exception as exc:
             raise FitInputError(
-                "guide", f"calling the guide with model_args/model_kwargs failed: {type(exc).__name__}: {exc}"
+                "guide",
+                f"calling the guide with model_args/model_kwargs failed: {type(exc).__name__}: {exc}",
             ) from exc
-        sampled = {n for n, s in trace.items() if s["type"] == "sample" and not s.get("is_observed", False)}
+        sampled = {
+            n for n, s in trace.items() if s["type"] == "sample" and not s.get("is_observed", False)
+        }
         missing = [n for n in self.info.improper if n not in sampled]
         if missing:
             raise FitInputError(
@@ -171,7 +200,9 @@ class NumPyroSVIBackend(Backend):
                 t_first[0] = time.perf_counter()
                 control.compiled()
             state.record_chunk(
-                progress.losses, steps_per_s=progress.steps_per_s, converged=progress.converged,
+                progress.losses,
+                steps_per_s=progress.steps_per_s,
+                converged=progress.converged,
                 params=progress.params,
             )
 
@@ -192,14 +223,24 @@ class NumPyroSVIBackend(Backend):
         seed = cfg.seed if cfg.seed is not None else int(np.random.default_rng().integers(2**31))
         self._seed = seed
         result = run_svi(
-            self.model, self.guide, steps=cfg.steps, optimizer=cfg.optimizer, loss=cfg.loss, seed=seed,
-            model_args=cfg.model_args, model_kwargs=cfg.model_kwargs, on_chunk=on_chunk,
-            should_stop=should_stop, **options,
+            self.model,
+            self.guide,
+            steps=cfg.steps,
+            optimizer=cfg.optimizer,
+            loss=cfg.loss,
+            seed=seed,
+            model_args=cfg.model_args,
+            model_kwargs=cfg.model_kwargs,
+            on_chunk=on_chunk,
+            should_stop=should_stop,
+            **options,
         )
         self._result = result
         control.compiled()  # a run that ended before its first chunk
         if result.params:
-            state.record_chunk(np.zeros(0), steps_per_s=None, converged=result.converged, params=result.params)
+            state.record_chunk(
+                np.zeros(0), steps_per_s=None, converged=result.converged, params=result.params
+            )
         return self._posterior(result)
 
     def _is_autoguide(self) -> bool:
@@ -219,14 +260,27 @@ class NumPyroSVIBackend(Backend):
         model, guide, args, kwargs = self._full_batch()
         sites = [*self.info.latent, *self.info.deterministic]
         if self.info.deterministic:
-            predictive = Predictive(model, guide=guide, params=result.params, num_samples=cfg.draws,
-                                    return_sites=sites, parallel=True)
+            predictive = Predictive(
+                model,
+                guide=guide,
+                params=result.params,
+                num_samples=cfg.draws,
+                return_sites=sites,
+                parallel=True,
+            )
         else:  # the guide alone gives every latent site: the model (and its data) is not run
-            predictive = Predictive(guide, params=result.params, num_samples=cfg.draws, return_sites=sites,
-                                    parallel=True)
+            predictive = Predictive(
+                guide,
+                params=result.params,
+                num_samples=cfg.draws,
+                return_sites=sites,
+                parallel=True,
+            )
         with warnings.catch_warnings():
             # the full-batch substitution gives the subsampled plate every index on purpose
-            warnings.filterwarnings("ignore", message="subsample_size does not match", category=UserWarning)
+            warnings.filterwarnings(
+                "ignore", message="subsample_size does not match", category=UserWarning
+            )
             draws = predictive(jax.random.PRNGKey(self._seed + 1), *args, **kwargs)
         posterior = {}
         for name in sites:
@@ -238,11 +292,18 @@ class NumPyroSVIBackend(Backend):
                 dims = tuple(f"{name}_dim_{i}" for i in range(arr.ndim - 2))
             posterior[name] = (("chain", "draw", *dims), arr)
         children = {
-            "posterior": xr.DataTree(xr.Dataset(
-                posterior, coords={"chain": [0], "draw": np.arange(cfg.draws)},
-                attrs={"inference_library": "numpyro", "method": "svi", "guide": self.guide_name,
-                       "svi_steps": int(result.steps)},
-            )),
+            "posterior": xr.DataTree(
+                xr.Dataset(
+                    posterior,
+                    coords={"chain": [0], "draw": np.arange(cfg.draws)},
+                    attrs={
+                        "inference_library": "numpyro",
+                        "method": "svi",
+                        "guide": self.guide_name,
+                        "svi_steps": int(result.steps),
+                    },
+                )
+            ),
         }
         if self.info.observed:
             observed = {name: (self.info.dims[name], v) for name, v in self.info.observed.items()}
@@ -296,17 +357,22 @@ class NumPyroSVIBackend(Backend):
                     continue
                 try:
                     values = fn(params)
-                except Exception:  # noqa: BLE001 - e.g. a guide without this method's support
+                except Exception:
                     broken.add(kind)
                     continue
                 out = []
                 for name in sites:
                     if name in values:
                         q = np.asarray(values[name])
-                        out.append(_site_row(name, shapes.get(name), q if kind == "quantiles" else q[None]))
+                        out.append(
+                            _site_row(name, shapes.get(name), q if kind == "quantiles" else q[None])
+                        )
                 if out:
                     return out
-            return [_param_row(name, np.asarray(params[name])) for name in sorted(params)[: 2 * MAX_SUMMARY_SITES]]
+            return [
+                _param_row(name, np.asarray(params[name]))
+                for name in sorted(params)[: 2 * MAX_SUMMARY_SITES]
+            ]
 
         return rows
 
@@ -314,7 +380,10 @@ class NumPyroSVIBackend(Backend):
     def result_extras(self) -> dict[str, Any]:
         r = self._result
         if r is None:
-            return {"cancelled": True, "message": "Cancelled before the first chunk; nothing was fitted."}
+            return {
+                "cancelled": True,
+                "message": "Cancelled before the first chunk; nothing was fitted.",
+            }
         losses = np.asarray(r.losses, dtype=float)
         final = float(losses[-1]) if losses.size else None
         requested = self.config.steps
@@ -327,7 +396,11 @@ class NumPyroSVIBackend(Backend):
         elif r.message.startswith("stopped"):
             message = f"Stopped: {r.message.removeprefix('stopped: ')}{tail}"
         else:
-            message = f"Finished: {r.steps} steps (final loss {final:.6g}){tail}" if final is not None else "Finished."
+            message = (
+                f"Finished: {r.steps} steps (final loss {final:.6g}){tail}"
+                if final is not None
+                else "Finished."
+            )
         return {
             "params": r.params,
             "losses": losses,
@@ -361,16 +434,40 @@ def _site_row(name: str, shape, q: np.ndarray) -> dict[str, Any]:
     mid = flat[len(flat) // 2]
     if flat.shape[1] == 1:
         lo, hi = (flat[0, 0], flat[-1, 0]) if len(flat) > 1 else (np.nan, np.nan)
-        return {"name": name, "shape": list(shape), "value": _finite(mid[0]), "lo": _finite(lo),
-                "hi": _finite(hi), "kind": "interval" if len(flat) > 1 else "value"}
-    return {"name": name, "shape": list(shape), "value": _finite(mid.mean()), "lo": _finite(mid.min()),
-            "hi": _finite(mid.max()), "kind": "range"}
+        return {
+            "name": name,
+            "shape": list(shape),
+            "value": _finite(mid[0]),
+            "lo": _finite(lo),
+            "hi": _finite(hi),
+            "kind": "interval" if len(flat) > 1 else "value",
+        }
+    return {
+        "name": name,
+        "shape": list(shape),
+        "value": _finite(mid.mean()),
+        "lo": _finite(mid.min()),
+        "hi": _finite(mid.max()),
+        "kind": "range",
+    }
 
 
 def _param_row(name: str, value: np.ndarray) -> dict[str, Any]:
     flat = np.asarray(value, dtype=float).ravel()
     if flat.size == 1:
-        return {"name": name, "shape": list(value.shape), "value": _finite(flat[0]), "lo": None, "hi": None,
-                "kind": "value"}
-    return {"name": name, "shape": list(value.shape), "value": _finite(flat.mean()), "lo": _finite(flat.min()),
-            "hi": _finite(flat.max()), "kind": "range"}
+        return {
+            "name": name,
+            "shape": list(value.shape),
+            "value": _finite(flat[0]),
+            "lo": None,
+            "hi": None,
+            "kind": "value",
+        }
+    return {
+        "name": name,
+        "shape": list(value.shape),
+        "value": _finite(flat.mean()),
+        "lo": _finite(flat.min()),
+        "hi": _finite(flat.max()),
+        "kind": "range",
+    }

@@ -165,13 +165,25 @@ class NutpieBackend(Backend):
 
             coords, dims = coords_and_dims_for_inferencedata(self.model)
             groups = {
-                name: xr.DataTree(dict_to_dataset(find(self.model), inference_library=pymc, coords=coords,
-                                                  dims=dims, sample_dims=[]))
-                for name, find in (("constant_data", find_constants), ("observed_data", find_observations))
+                name: xr.DataTree(
+                    dict_to_dataset(
+                        find(self.model),
+                        inference_library=pymc,
+                        coords=coords,
+                        dims=dims,
+                        sample_dims=[],
+                    )
+                )
+                for name, find in (
+                    ("constant_data", find_constants),
+                    ("observed_data", find_observations),
+                )
             }
-            attrs = make_attrs({"sampling_time": 0.0, "tuning_steps": self.config.tune}, inference_library=nutpie)
+            attrs = make_attrs(
+                {"sampling_time": 0.0, "tuning_steps": self.config.tune}, inference_library=nutpie
+            )
             return groups, attrs
-        except Exception:  # noqa: BLE001 - built again, and reported, after sampling
+        except Exception:
             return None
 
     def _with_data_groups(self, trace, t_start: float, prepared=None):
@@ -189,8 +201,9 @@ class NutpieBackend(Backend):
         for name, group in groups.items():
             trace[name] = group
         settings = json.loads(trace["sample_stats"].attrs["inference_library_settings"])
-        trace["posterior"].attrs.update(attrs, sampling_time=seconds,
-                                        tuning_steps=settings["settings"]["num_tune"])
+        trace["posterior"].attrs.update(
+            attrs, sampling_time=seconds, tuning_steps=settings["settings"]["num_tune"]
+        )
         return trace
 
     @staticmethod

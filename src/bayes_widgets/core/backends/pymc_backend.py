@@ -30,7 +30,6 @@ from typing import ClassVar
 from bayes_widgets.core.backends.base import Backend, Control
 from bayes_widgets.core.model_info import point_converter
 
-
 _sampling_threads: set[int] = set()
 """Idents of session threads inside ``pm.sample`` (a forked child keeps its parent thread's ident)."""
 
@@ -59,8 +58,13 @@ def cached_point_converter(model, trace_names):
     values are read when it is called, so ``pm.set_data`` needs no new one. The compiled
     function is not safe to call from two threads at once: calls take turns.
     """
-    key = (tuple(trace_names), tuple(model.value_vars), tuple(model.free_RVs),
-           tuple(model.deterministics), tuple(model.observed_RVs))
+    key = (
+        tuple(trace_names),
+        tuple(model.value_vars),
+        tuple(model.free_RVs),
+        tuple(model.deterministics),
+        tuple(model.observed_RVs),
+    )
     with _converters_lock:
         mine = _converters.setdefault(model, {})
         hit = mine.get(key)
@@ -143,7 +147,11 @@ class PyMCBackend(Backend):
         (every chain kept is past tuning: it made ``tune`` of them)."""
         from bayes_widgets.core.trim import chain_lengths
 
-        if idata is None or "warmup_sample_stats" in idata.children or "sample_stats" not in idata.children:
+        if (
+            idata is None
+            or "warmup_sample_stats" in idata.children
+            or "sample_stats" not in idata.children
+        ):
             return None
         lengths = chain_lengths(idata["sample_stats"].to_dataset())
         if lengths is None or len(lengths) != self.config.chains or not lengths.any():

@@ -51,8 +51,8 @@ __all__ = [
     "DecisionProblem",
     "DecisionVariable",
     "FrontierPoint",
-    "MMMResponse",
     "LinearConstraint",
+    "MMMResponse",
     "NaiveComparison",
     "OptimisationResult",
     "OutcomeSummary",
@@ -70,7 +70,7 @@ __all__ = [
     "optimise",
     "prob_loss",
     "quantile",
-    "risk_return",
     "risk_measure",
+    "risk_return",
     "summarise",
 ]

@@ -317,7 +317,7 @@ class MMMResponse:
         return self._windows[key]
 
     def _make_window(self, horizon: int, carry_in: bool) -> _Window:
-        S, C, L = self.kernel.shape
+        _S, C, L = self.kernel.shape
         inv = self._inverse_scale()
         if not self.adstock_first:
             # f then adstock: every period's saturated spend is counted sum(w) times
@@ -343,8 +343,9 @@ class MMMResponse:
             carried = _convolve(series, self.kernel)[..., n_past:][..., periods]
             arrays["carry_in"] = carried
             # what the carry-in alone yields, subtracted from every plan's response
-            arrays["carry_in_response"] = (self._saturate(carried, self.saturation_params)
-                                           * weights).sum(axis=-1)
+            arrays["carry_in_response"] = (
+                self._saturate(carried, self.saturation_params) * weights
+            ).sum(axis=-1)
         return _Window(arrays, weights)
 
     def _window_response(
@@ -431,7 +432,7 @@ def _groups(idata: Any) -> set[str]:
     children = getattr(idata, "children", None)
     if children is not None:
         return set(children)
-    return set(getattr(idata, "groups", lambda: [])())
+    return set(getattr(idata, "groups", list)())
 
 
 def _posterior(idata: Any):
@@ -484,8 +485,9 @@ def _parameters(transformation: Any, post: Any, channels: list[str], index: np.n
                 da = da.sel(channel=channels).transpose("chain", "draw", "channel")
                 values = da.to_numpy().reshape(-1, len(channels))
             else:
-                values = np.repeat(da.transpose("chain", "draw").to_numpy().reshape(-1, 1),
-                                   len(channels), axis=1)
+                values = np.repeat(
+                    da.transpose("chain", "draw").to_numpy().reshape(-1, 1), len(channels), axis=1
+                )
             out[param] = np.asarray(values, dtype=float)[index]
         else:
             prior = transformation.function_priors.get(param)
@@ -513,8 +515,9 @@ def mmm_response(mmm: Any, *, draws: int | None = None, seed: int | None = None)
     if "halflife" in params:
         params["alpha"] = _HALFLIFE[name](params.pop("halflife"))
     lags = np.arange(adstock.l_max, dtype=float)
-    kernel = np.broadcast_to(fn(lags, adstock.l_max, **params),
-                             (len(index), len(channels), adstock.l_max)).astype(float)
+    kernel = np.broadcast_to(
+        fn(lags, adstock.l_max, **params), (len(index), len(channels), adstock.l_max)
+    ).astype(float)
     if normalisable and adstock.normalize:
         kernel = kernel / kernel.sum(axis=-1, keepdims=True)
 

@@ -185,7 +185,9 @@ class DecisionProblem:
     def resolution(self) -> np.ndarray:
         """Per variable, the smallest difference that matters: :data:`RESOLUTION` of its
         range (of its largest bound when the range is empty); 0 for integers."""
-        span = np.maximum(self.upper - self.lower, np.maximum(np.abs(self.lower), np.abs(self.upper)))
+        span = np.maximum(
+            self.upper - self.lower, np.maximum(np.abs(self.lower), np.abs(self.upper))
+        )
         return np.where(self.integer, 0.0, RESOLUTION * span)
 
     def tidy(self, x: Any) -> np.ndarray:
@@ -336,7 +338,7 @@ class DecisionProblem:
             reason = f"returned shape {arr.shape} instead of ({S},)"
         except DecisionInputError:
             raise
-        except Exception as exc:  # noqa: BLE001 - decides between vectorised and per-scenario use
+        except Exception as exc:
             reason = f"raised {type(exc).__name__}: {exc}"
         if self.batch:
             raise DecisionInputError(

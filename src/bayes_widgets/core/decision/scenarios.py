@@ -88,7 +88,7 @@ class Scenarios(Mapping[str, np.ndarray]):
 def _numeric_array(field: str, values: Any) -> np.ndarray:
     try:
         a = np.asarray(values)
-    except Exception as exc:  # noqa: BLE001 - any conversion failure is an input error
+    except Exception as exc:
         raise DecisionInputError(field, f"cannot be read as an array ({exc})") from None
     if a.dtype == bool:
         a = a.astype(float)

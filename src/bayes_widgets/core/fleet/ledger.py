@@ -53,7 +53,9 @@ def pid_alive(pid: Any) -> bool:
         return True
 
 
-def process_alive(record: dict[str, Any] | None, now: float | None = None, stale_s: float = STALE_S) -> bool:
+def process_alive(
+    record: dict[str, Any] | None, now: float | None = None, stale_s: float = STALE_S
+) -> bool:
     """Whether the process a record names (pid, host, heartbeat) still runs: a fresh
     heartbeat, and on this host a live PID."""
     if not isinstance(record, dict):
@@ -174,14 +176,26 @@ class DaskLedger(Ledger):
 class RunContext:
     """The execution of one run in a worker: its lease, heartbeat and progress."""
 
-    def __init__(self, run_id: str, exec_id: str, attempt: int, ledger: Ledger | None,
-                 address: str | None = None):
+    def __init__(
+        self,
+        run_id: str,
+        exec_id: str,
+        attempt: int,
+        ledger: Ledger | None,
+        address: str | None = None,
+    ):
         self.run_id = run_id
         self.ledger = ledger
         now = time.time()
-        self.lease: dict[str, Any] = {"exec": exec_id, "pid": os.getpid(), "host": this_host(),
-                                      "address": address, "started": now, "heartbeat": now,
-                                      "attempt": attempt}
+        self.lease: dict[str, Any] = {
+            "exec": exec_id,
+            "pid": os.getpid(),
+            "host": this_host(),
+            "address": address,
+            "started": now,
+            "heartbeat": now,
+            "attempt": attempt,
+        }
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._last_push = 0.0
@@ -201,7 +215,9 @@ class RunContext:
 
     def start(self) -> RunContext:
         self._push()
-        self._thread = threading.Thread(target=self._beat, name=f"bw-heartbeat-{self.run_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._beat, name=f"bw-heartbeat-{self.run_id}", daemon=True
+        )
         self._thread.start()
         return self
 

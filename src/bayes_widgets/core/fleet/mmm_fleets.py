@@ -53,7 +53,9 @@ def _data(params: dict[str, Any]) -> pd.DataFrame:
     """The run's data: a data frame sent with the run."""
     data = params.get("data")
     if not isinstance(data, pd.DataFrame):
-        raise MMMDataError("data", f"each run needs the data as a DataFrame, got {type(data).__name__}")
+        raise MMMDataError(
+            "data", f"each run needs the data as a DataFrame, got {type(data).__name__}"
+        )
     return data.copy()
 
 
@@ -75,10 +77,15 @@ def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     y = model.y()
     d = result.diagnostics
     metrics: dict[str, Any] = {
-        "horizon": horizon, "train_rows": n - horizon,
-        "divergences": d.divergences, "max_treedepth_hits": d.max_treedepth_hits,
-        "rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min, "ess_tail_min": d.ess_tail_min,
-        "fit_seconds": d.wall_time_s, "backend": model.backend,
+        "horizon": horizon,
+        "train_rows": n - horizon,
+        "divergences": d.divergences,
+        "max_treedepth_hits": d.max_treedepth_hits,
+        "rhat_max": d.rhat_max,
+        "ess_bulk_min": d.ess_bulk_min,
+        "ess_tail_min": d.ess_tail_min,
+        "fit_seconds": d.wall_time_s,
+        "backend": model.backend,
     }
     metrics.update({f"train_{k}": v for k, v in score(y.iloc[train], train_draws).items()})
     metrics.update({f"test_{k}": v for k, v in score(y.iloc[test], test_draws).items()})
@@ -92,16 +99,25 @@ def _write_predictions(run_dir: Path, model, y, train_draws, test_draws, horizon
 
     draws = np.concatenate([train_draws, test_draws], axis=1)
     lo, q25, med, q75, hi = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    pd.DataFrame({
-        "date": model.data[model.date_column].to_numpy(), "actual": y.to_numpy(),
-        "q05": lo, "q25": q25, "median": med, "q75": q75, "q95": hi,
-        "split": ["train"] * (len(y) - horizon) + ["test"] * horizon,
-    }).to_csv(run_dir / "predictions.csv", index=False)
+    pd.DataFrame(
+        {
+            "date": model.data[model.date_column].to_numpy(),
+            "actual": y.to_numpy(),
+            "q05": lo,
+            "q25": q25,
+            "median": med,
+            "q75": q75,
+            "q95": hi,
+            "split": ["train"] * (len(y) - horizon) + ["test"] * horizon,
+        }
+    ).to_csv(run_dir / "predictions.csv", index=False)
 
 
 def _contribution_draws(model):
     """The fitted channel contributions (scaled units) as (chain, draw, date, channel)."""
-    return model.mmm.idata["posterior"]["channel_contribution"].transpose("chain", "draw", "date", "channel")
+    return model.mmm.idata["posterior"]["channel_contribution"].transpose(
+        "chain", "draw", "date", "channel"
+    )
 
 
 def _write_contributions(run_dir: str | Path, model) -> None:
@@ -137,15 +153,31 @@ def _prepare(model) -> dict[str, Any]:
     return {"data": model.data.copy(), "config": model.config()}
 
 
-def holdout_fleet(model, *, horizons: Sequence[int] = (4, 8, 12), out, fit: dict[str, Any] | None = None,
-                  executor: Any = None, on_update=None, kind: str = "holdout") -> FleetResult:
+def holdout_fleet(
+    model,
+    *,
+    horizons: Sequence[int] = (4, 8, 12),
+    out,
+    fit: dict[str, Any] | None = None,
+    executor: Any = None,
+    on_update=None,
+    kind: str = "holdout",
+) -> FleetResult:
     """Refits on all but the last ``h`` weeks for each horizon and scores the held-out weeks."""
-    horizons = check_horizons(horizons, len(model.data), field="holdout" if kind == "production" else "horizons")
+    horizons = check_horizons(
+        horizons, len(model.data), field="holdout" if kind == "production" else "horizons"
+    )
     common = _prepare(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
     specs = [RunSpec(f"{kind}-h{h}", {"horizon": h, **common, "fit": fit}) for h in horizons]
-    run = run_fleet(specs, holdout_task, out=out, executor=executor,
-                    chains_per_run=int(fit.get("chains", 2)), on_update=on_update)
+    run = run_fleet(
+        specs,
+        holdout_task,
+        out=out,
+        executor=executor,
+        chains_per_run=int(fit.get("chains", 2)),
+        on_update=on_update,
+    )
     return FleetResult(kind, run)
 
 
@@ -156,8 +188,20 @@ def production_fleet(model, *, out, holdout: int = 4, **kwargs) -> FleetResult:
 
 
 # parameters measured in units of the scaled target: the refit divides by a new scale
-_TARGET_SCALED = ("saturation_beta", "intercept_contribution", "gamma_control", "gamma_fourier", "y_sigma")
-_RECOVERED = ("adstock_alpha", "saturation_lam", "saturation_beta", "intercept_contribution", "y_sigma")
+_TARGET_SCALED = (
+    "saturation_beta",
+    "intercept_contribution",
+    "gamma_control",
+    "gamma_fourier",
+    "y_sigma",
+)
+_RECOVERED = (
+    "adstock_alpha",
+    "saturation_lam",
+    "saturation_beta",
+    "intercept_contribution",
+    "y_sigma",
+)
 
 
 def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
@@ -176,7 +220,9 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     s0 = target_scale(mmm)
     with mmm.model:
         prior = pm.sample_prior_predictive(draws=1, random_seed=int(params["seed"]))
-    truth = {k: np.asarray(v.values)[0, 0] for k, v in prior["prior"].to_dataset().data_vars.items()}
+    truth = {
+        k: np.asarray(v.values)[0, 0] for k, v in prior["prior"].to_dataset().data_vars.items()
+    }
     y_sim = np.asarray(prior["prior_predictive"]["y"].values)[0, 0] * s0
     simulated = data.copy()
     simulated[config["target"]] = y_sim
@@ -187,9 +233,12 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     s1 = target_scale(refit.mmm)
     _write_contributions(run_dir, refit)
     posterior = refit.mmm.idata["posterior"].to_dataset()
-    metrics: dict[str, Any] = {"seed": int(params["seed"]), "target_scale_ratio": s0 / s1,
-                               "rhat_max": result.diagnostics.rhat_max,
-                               "divergences": result.diagnostics.divergences}
+    metrics: dict[str, Any] = {
+        "seed": int(params["seed"]),
+        "target_scale_ratio": s0 / s1,
+        "rhat_max": result.diagnostics.rhat_max,
+        "divergences": result.diagnostics.divergences,
+    }
     rows = []
     for name in _RECOVERED:
         if name not in posterior:
@@ -200,8 +249,15 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
         lo, hi = np.quantile(flat, [0.03, 0.97], axis=0)
         mean = flat.mean(axis=0)
         for j in range(flat.shape[1]):
-            rows.append({"parameter": name if flat.shape[1] == 1 else f"{name}[{j}]", "true": float(true[j]),
-                         "mean": float(mean[j]), "low": float(lo[j]), "high": float(hi[j])})
+            rows.append(
+                {
+                    "parameter": name if flat.shape[1] == 1 else f"{name}[{j}]",
+                    "true": float(true[j]),
+                    "mean": float(mean[j]),
+                    "low": float(lo[j]),
+                    "high": float(hi[j]),
+                }
+            )
     table = _write_recovery_table(run_dir, rows)
     metrics["coverage"] = float(table["covered"].mean())
     metrics["median_relative_error"] = float(table["relative_error"].median())
@@ -248,15 +304,27 @@ def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     shares = per_draw / per_draw.sum(axis=1, keepdims=True)
     lo, hi = np.quantile(shares, [0.03, 0.97], axis=0)
     truth = params["truth_shares"]
-    rows = [{"parameter": f"share {c}", "true": float(truth[c]), "mean": float(shares[:, j].mean()),
-             "low": float(lo[j]), "high": float(hi[j])} for j, c in enumerate(model.channels)]
+    rows = [
+        {
+            "parameter": f"share {c}",
+            "true": float(truth[c]),
+            "mean": float(shares[:, j].mean()),
+            "low": float(lo[j]),
+            "high": float(hi[j]),
+        }
+        for j, c in enumerate(model.channels)
+    ]
     table = _write_recovery_table(run_dir, rows)
     _write_contributions(run_dir, model)
     d = result.diagnostics
-    metrics: dict[str, Any] = {"seed": params.get("fit", {}).get("seed"), "coverage": float(table["covered"].mean()),
-                               "share_error_max": float((table["mean"] - table["true"]).abs().max()),
-                               "rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min,
-                               "divergences": d.divergences}
+    metrics: dict[str, Any] = {
+        "seed": params.get("fit", {}).get("seed"),
+        "coverage": float(table["covered"].mean()),
+        "share_error_max": float((table["mean"] - table["true"]).abs().max()),
+        "rhat_max": d.rhat_max,
+        "ess_bulk_min": d.ess_bulk_min,
+        "divergences": d.divergences,
+    }
     for row in rows:
         channel = row["parameter"].removeprefix("share ")
         metrics[f"share_true_{channel}"] = row["true"]
@@ -264,8 +332,17 @@ def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     return metrics
 
 
-def recovery_fleet(model, *, runs: int = 5, out, fit: dict[str, Any] | None = None, seed: int = 0,
-                   truth: dict[str, float] | None = None, executor: Any = None, on_update=None) -> FleetResult:
+def recovery_fleet(
+    model,
+    *,
+    runs: int = 5,
+    out,
+    fit: dict[str, Any] | None = None,
+    seed: int = 0,
+    truth: dict[str, float] | None = None,
+    executor: Any = None,
+    on_update=None,
+) -> FleetResult:
     """``runs`` recoveries, each from its own prior draw (seeds ``seed``, ``seed+1``, ...).
 
     With ``truth`` (each channel's true share of the media contribution, as for simulated
@@ -277,19 +354,45 @@ def recovery_fleet(model, *, runs: int = 5, out, fit: dict[str, Any] | None = No
     if truth is not None:
         missing = [c for c in model.channels if c not in truth]
         if missing:
-            raise MMMDataError("truth", f"no true share for channel(s) {', '.join(map(str, missing))}")
-        bad = [c for c in model.channels if not (isinstance(truth[c], int | float) and 0 <= truth[c] <= 1)]
+            raise MMMDataError(
+                "truth", f"no true share for channel(s) {', '.join(map(str, missing))}"
+            )
+        bad = [
+            c
+            for c in model.channels
+            if not (isinstance(truth[c], int | float) and 0 <= truth[c] <= 1)
+        ]
         if bad:
-            raise MMMDataError("truth", f"shares must be numbers in [0, 1]; check {', '.join(map(str, bad))}")
+            raise MMMDataError(
+                "truth", f"shares must be numbers in [0, 1]; check {', '.join(map(str, bad))}"
+            )
     common = _prepare(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
-    specs = [RunSpec(f"recovery-s{seed + i}", {**common, "seed": seed + i, "fit": {**fit, "seed": seed + i}})
-             for i in range(runs)]
+    specs = [
+        RunSpec(
+            f"recovery-s{seed + i}", {**common, "seed": seed + i, "fit": {**fit, "seed": seed + i}}
+        )
+        for i in range(runs)
+    ]
     if truth is not None:
-        specs.append(RunSpec("recovery-truth", {**common, "truth_shares": {c: float(truth[c]) for c in model.channels},
-                                                "fit": {**fit, "seed": fit.get("seed", seed)}}))
-    run = run_fleet(specs, _recovery_dispatch, out=out, executor=executor,
-                    chains_per_run=int(fit.get("chains", 2)), on_update=on_update)
+        specs.append(
+            RunSpec(
+                "recovery-truth",
+                {
+                    **common,
+                    "truth_shares": {c: float(truth[c]) for c in model.channels},
+                    "fit": {**fit, "seed": fit.get("seed", seed)},
+                },
+            )
+        )
+    run = run_fleet(
+        specs,
+        _recovery_dispatch,
+        out=out,
+        executor=executor,
+        chains_per_run=int(fit.get("chains", 2)),
+        on_update=on_update,
+    )
     return FleetResult("recovery", run)
 
 
@@ -307,9 +410,13 @@ def media_summary(model) -> dict[str, float]:
     mmm = model.mmm
     contribution = np.asarray(_contribution_draws(model).values).mean(axis=(0, 1))
     totals = contribution.sum(axis=0) * target_scale(mmm)
-    spend = model.data[model.channels].iloc[: contribution.shape[0]].to_numpy(dtype=float).sum(axis=0)
+    spend = (
+        model.data[model.channels].iloc[: contribution.shape[0]].to_numpy(dtype=float).sum(axis=0)
+    )
     out = {}
-    for channel, total, s, share in zip(model.channels, totals, spend, totals / totals.sum(), strict=True):
+    for channel, total, s, share in zip(
+        model.channels, totals, spend, totals / totals.sum(), strict=True
+    ):
         out[f"share_{channel}"] = float(share)
         out[f"roas_{channel}"] = float(total / s) if s > 0 else float("nan")
     return out
@@ -327,9 +434,15 @@ def stability_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
     _write_contributions(run_dir, model)
     d = result.diagnostics
-    return {"seed": params["fit"].get("seed"), "trim": start, "rows": len(model.data),
-            "rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences,
-            **media_summary(model)}
+    return {
+        "seed": params["fit"].get("seed"),
+        "trim": start,
+        "rows": len(model.data),
+        "rhat_max": d.rhat_max,
+        "ess_bulk_min": d.ess_bulk_min,
+        "divergences": d.divergences,
+        **media_summary(model),
+    }
 
 
 @dataclass
@@ -344,17 +457,34 @@ class StabilityResult(FleetResult):
         return stats
 
 
-def stability_fleet(model, *, seeds: Sequence[int] = (0, 1, 2), trims: Sequence[int] = (0,), out,
-                    fit: dict[str, Any] | None = None, executor: Any = None, on_update=None) -> StabilityResult:
+def stability_fleet(
+    model,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    trims: Sequence[int] = (0,),
+    out,
+    fit: dict[str, Any] | None = None,
+    executor: Any = None,
+    on_update=None,
+) -> StabilityResult:
     """Refits for every seed × trim (weeks dropped from the start); see :meth:`spread`."""
     seeds = check_seeds(seeds)
     trims = check_trims(trims, len(model.data))
     common = _prepare(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
-    specs = [RunSpec(f"stability-s{s}-t{t}", {"trim": int(t), **common, "fit": {**fit, "seed": int(s)}})
-             for s in seeds for t in trims]
-    run = run_fleet(specs, stability_task, out=out, executor=executor,
-                    chains_per_run=int(fit.get("chains", 2)), on_update=on_update)
+    specs = [
+        RunSpec(f"stability-s{s}-t{t}", {"trim": int(t), **common, "fit": {**fit, "seed": int(s)}})
+        for s in seeds
+        for t in trims
+    ]
+    run = run_fleet(
+        specs,
+        stability_task,
+        out=out,
+        executor=executor,
+        chains_per_run=int(fit.get("chains", 2)),
+        on_update=on_update,
+    )
     return StabilityResult("stability", run)
 
 
@@ -369,28 +499,60 @@ def forecast_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     if result.status != "finished":
         raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
     future = params["future"]
-    draws = model.predictive_draws(future[[model.date_column, *model.channels, *model.controls]],
-                                   after_training=True, seed=params.get("fit", {}).get("seed"))
+    draws = model.predictive_draws(
+        future[[model.date_column, *model.channels, *model.controls]],
+        after_training=True,
+        seed=params.get("fit", {}).get("seed"),
+    )
     q = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    pd.DataFrame({"date": future[model.date_column], "q05": q[0], "q25": q[1], "median": q[2],
-                  "q75": q[3], "q95": q[4], "mean": draws.mean(axis=0)}).to_csv(
-        Path(run_dir) / "forecast.csv", index=False)
+    pd.DataFrame(
+        {
+            "date": future[model.date_column],
+            "q05": q[0],
+            "q25": q[1],
+            "median": q[2],
+            "q75": q[3],
+            "q95": q[4],
+            "mean": draws.mean(axis=0),
+        }
+    ).to_csv(Path(run_dir) / "forecast.csv", index=False)
     _write_contributions(run_dir, model)
-    return {"weeks": len(future), "forecast_total": float(draws.sum(axis=1).mean()),
-            "rhat_max": result.diagnostics.rhat_max, "divergences": result.diagnostics.divergences}
+    return {
+        "weeks": len(future),
+        "forecast_total": float(draws.sum(axis=1).mean()),
+        "rhat_max": result.diagnostics.rhat_max,
+        "divergences": result.diagnostics.divergences,
+    }
 
 
-def forecast_fleet(model, future_X: pd.DataFrame, *, out, fit: dict[str, Any] | None = None,
-                   executor: Any = None, on_update=None) -> FleetResult:
+def forecast_fleet(
+    model,
+    future_X: pd.DataFrame,
+    *,
+    out,
+    fit: dict[str, Any] | None = None,
+    executor: Any = None,
+    on_update=None,
+) -> FleetResult:
     """One run: fit on all rows, forecast ``future_X`` (dates after the data, spend and
     controls given); the forecast is in the run's ``forecast.csv``."""
     from bayes_widgets.core.mmm.validation import validate_mmm_data
 
-    future = validate_mmm_data(future_X, date_column=model.date_column, target=None, channels=model.channels,
-                               controls=model.controls, min_train_rows=1)
+    future = validate_mmm_data(
+        future_X,
+        date_column=model.date_column,
+        target=None,
+        channels=model.channels,
+        controls=model.controls,
+        min_train_rows=1,
+    )
     if future[model.date_column].iloc[0] <= model.data[model.date_column].iloc[-1]:
-        raise MMMDataError(model.date_column, "future dates must come after the last date of the data")
-    spec = RunSpec("forecast", {**_prepare(model), "future": future.copy(),
-                                "fit": {**DEFAULT_FIT, **(fit or {})}})
+        raise MMMDataError(
+            model.date_column, "future dates must come after the last date of the data"
+        )
+    spec = RunSpec(
+        "forecast",
+        {**_prepare(model), "future": future.copy(), "fit": {**DEFAULT_FIT, **(fit or {})}},
+    )
     run = run_fleet([spec], forecast_task, out=out, executor=executor, on_update=on_update)
     return FleetResult("forecast", run)

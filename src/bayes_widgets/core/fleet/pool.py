@@ -49,8 +49,12 @@ class LocalPool:
     def _new(self) -> cf.ProcessPoolExecutor:
         self.generation += 1
         self._processes = {}
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
-                                      initializer=_watch_parent, initargs=(os.getpid(),))
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=_watch_parent,
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, fn, *args) -> cf.Future:
         future = self.pool.submit(fn, *args)
@@ -72,8 +76,11 @@ class LocalPool:
         self.pool.shutdown(wait=True, cancel_futures=True)
         for p in processes.values():
             p.join(timeout=5)
-        crashed = {pid for pid, p in processes.items()
-                   if p.exitcode is not None and p.exitcode != -signal.SIGTERM}
+        crashed = {
+            pid
+            for pid, p in processes.items()
+            if p.exitcode is not None and p.exitcode != -signal.SIGTERM
+        }
         self.pool = self._new()
         return crashed
 

@@ -52,8 +52,10 @@ def _clean_value(name: str, value: Any, notes: list[str]) -> Any:
                 raise MetricError(f"metrics: {name!r} has the key {k!r}; keys must be strings")
             out[k] = _clean_value(f"{name}.{k}", v, notes)
         return out
-    raise MetricError(f"metrics: {name!r} is a {type(value).__name__}, not a JSON value "
-                      "(number, string, bool, None, or a list or dict of those)")
+    raise MetricError(
+        f"metrics: {name!r} is a {type(value).__name__}, not a JSON value "
+        "(number, string, bool, None, or a list or dict of those)"
+    )
 
 
 def clean_metrics(metrics: Any) -> tuple[dict[str, Any], list[str]]:
@@ -61,13 +63,17 @@ def clean_metrics(metrics: Any) -> tuple[dict[str, Any], list[str]]:
     if metrics is None:
         return {}, []
     if not isinstance(metrics, dict):
-        raise MetricError(f"metrics: the task returned a {type(metrics).__name__}; "
-                          "it must return a dict of metrics (name -> value) or None")
+        raise MetricError(
+            f"metrics: the task returned a {type(metrics).__name__}; "
+            "it must return a dict of metrics (name -> value) or None"
+        )
     notes: list[str] = []
     out = {}
     for key, value in metrics.items():
         if not isinstance(key, str):
-            raise MetricError(f"metrics: the name {key!r} is a {type(key).__name__}; names must be strings")
+            raise MetricError(
+                f"metrics: the name {key!r} is a {type(key).__name__}; names must be strings"
+            )
         out[key] = _clean_value(key, value, notes)
     return out, notes
 

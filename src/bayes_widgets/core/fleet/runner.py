@@ -65,7 +65,13 @@ from bayes_widgets.core.fleet.ledger import (
 )
 from bayes_widgets.core.fleet.live import ENDED, WAITING
 from bayes_widgets.core.fleet.pool import LocalPool
-from bayes_widgets.core.fleet.records import RESERVED, MetricError, clean_metrics, describe, read_metrics
+from bayes_widgets.core.fleet.records import (
+    RESERVED,
+    MetricError,
+    clean_metrics,
+    describe,
+    read_metrics,
+)
 from bayes_widgets.core.fleet.store import FINAL, RunStore, check_run_id
 
 Task = Callable[[dict[str, Any], str], dict[str, Any]]
@@ -73,7 +79,6 @@ Listener = Callable[[str, dict[str, Any]], None]
 log = logging.getLogger("bayes_widgets.fleet")
 TICK_S = 0.25
 """Seconds between the submitter's looks at its runs (leases, workers, the deadline)."""
-
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,9 @@ class RunSpec:
     def __post_init__(self):
         check_run_id(self.run_id)
         if not isinstance(self.params, dict):
-            raise TypeError(f"params: expected a dict for run {self.run_id!r}, got {type(self.params).__name__}")
+            raise TypeError(
+                f"params: expected a dict for run {self.run_id!r}, got {type(self.params).__name__}"
+            )
 
 
 class FleetTimeout(TimeoutError):
@@ -113,7 +120,9 @@ def _address() -> str | None:
         return None
 
 
-def _await_other(ledger: Ledger, run_id: str, exec_id: str, ignore: tuple[str, ...]) -> dict[str, Any] | None:
+def _await_other(
+    ledger: Ledger, run_id: str, exec_id: str, ignore: tuple[str, ...]
+) -> dict[str, Any] | None:
     """Another live execution of this run (e.g. left running by a killed submitter): waits
     for its result. None when there is none, or it died."""
     while True:
@@ -141,12 +150,21 @@ def run_task(task: Task, spec: RunSpec, job: dict[str, Any] | None = None) -> di
         found = _await_other(ledger, spec.run_id, exec_id, ignore)
         if found is not None:  # ended already: never executed twice
             return found
-    context = RunContext(spec.run_id, exec_id, int(job.get("attempt", 0)), ledger, _address()).start()
+    context = RunContext(
+        spec.run_id, exec_id, int(job.get("attempt", 0)), ledger, _address()
+    ).start()
     scratch = tempfile.mkdtemp(prefix=f"bw-run-{spec.run_id}-")
     t0 = time.time()
     summary: dict[str, Any] = {
-        "run_id": spec.run_id, "params": describe(spec.params), "started": t0, "worker_pid": os.getpid(),
-        "worker": {"pid": os.getpid(), "host": context.lease["host"], "address": context.lease["address"]},
+        "run_id": spec.run_id,
+        "params": describe(spec.params),
+        "started": t0,
+        "worker_pid": os.getpid(),
+        "worker": {
+            "pid": os.getpid(),
+            "host": context.lease["host"],
+            "address": context.lease["address"],
+        },
         "attempt": int(job.get("attempt", 0)),
     }
     set_current(context)
@@ -159,7 +177,9 @@ def run_task(task: Task, spec: RunSpec, job: dict[str, Any] | None = None) -> di
     except MetricError as exc:
         summary.update(status="failed", error=str(exc))
     except Exception as exc:  # the task's own failure: final, the fleet goes on
-        summary.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        summary.update(
+            status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+        )
     finally:
         set_current(None)
         context.stop()
@@ -206,7 +226,11 @@ class FleetRun:
     """Runs recorded from results an earlier, interrupted submitter left on the cluster."""
 
     def _with(self, status: str) -> list[str]:
-        return [k for k, v in self.summaries.items() if isinstance(v, dict) and v.get("status") == status]
+        return [
+            k
+            for k, v in self.summaries.items()
+            if isinstance(v, dict) and v.get("status") == status
+        ]
 
     @property
     def done(self) -> list[str]:
@@ -233,8 +257,12 @@ class FleetRun:
         for spec in self.specs:
             s = self.summaries.get(spec.run_id)
             s = s if isinstance(s, dict) else {"status": "missing"}
-            row: dict[str, Any] = {"run_id": spec.run_id, "status": s.get("status"), "seconds": s.get("seconds"),
-                                   "error": s.get("error")}
+            row: dict[str, Any] = {
+                "run_id": spec.run_id,
+                "status": s.get("status"),
+                "seconds": s.get("seconds"),
+                "error": s.get("error"),
+            }
             row.update({f"param_{k}": describe(v) for k, v in spec.params.items()})
             for k, v in read_metrics(s).items():
                 row[f"metric_{k}" if k in RESERVED or k in row else k] = v
@@ -261,7 +289,9 @@ def as_executor(executor: Any, workers: int) -> tuple[cf.Executor, bool]:
         return executor, False
     if hasattr(executor, "get_executor"):  # dask.distributed.Client
         return executor.get_executor(), False
-    raise TypeError(f"executor: expected a concurrent.futures.Executor or a Dask Client, got {type(executor).__name__}")
+    raise TypeError(
+        f"executor: expected a concurrent.futures.Executor or a Dask Client, got {type(executor).__name__}"
+    )
 
 
 def _is_dask_client(executor: Any) -> bool:
@@ -288,7 +318,7 @@ class _Backend:
     def outcome(self, future: Any) -> tuple[dict[str, Any] | None, BaseException | None]:
         try:
             return future.result(timeout=0), None
-        except BaseException as exc:  # noqa: BLE001 - every future error is the infrastructure's
+        except BaseException as exc:
             return None, exc
 
     def release(self, future: Any) -> None:
@@ -334,8 +364,15 @@ class _Dask(_Backend):
 
     def submit(self, task, spec, job):
         key = f"bw-fleet-{self.token}-{spec.run_id}-{job.get('attempt', 0)}"
-        return self.client.submit(run_task, task, spec, {**job, "ledger": DaskLedger(self.token)}, key=key,
-                                  pure=False, retries=0)
+        return self.client.submit(
+            run_task,
+            task,
+            spec,
+            {**job, "ledger": DaskLedger(self.token)},
+            key=key,
+            pure=False,
+            retries=0,
+        )
 
     def wait(self, futures, timeout):
         from distributed import wait
@@ -351,12 +388,12 @@ class _Dask(_Backend):
         if future.status == "finished":
             try:
                 return future.result(timeout=60), None
-            except BaseException as exc:  # noqa: BLE001 - e.g. a result that cannot be deserialised
+            except BaseException as exc:
                 return None, exc
         if future.status == "error":
             try:
                 return None, future.exception(timeout=60)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 return None, exc
         return None, RuntimeError(f"the cluster dropped the run (future {future.status})")
 
@@ -383,7 +420,9 @@ def _describe_exception(exc: BaseException) -> str:
 class _Fleet:
     """One call of :func:`run_fleet`: claims, heartbeats, recording, retries."""
 
-    def __init__(self, store: RunStore, backend: _Backend, task: Task, notify: Listener, retries: int):
+    def __init__(
+        self, store: RunStore, backend: _Backend, task: Task, notify: Listener, retries: int
+    ):
         self.store = store
         self.backend = backend
         self.task = task
@@ -411,12 +450,26 @@ class _Fleet:
         if not force and now - self.last_beat < HEARTBEAT_S:
             return
         self.last_beat = now
-        self.store.write_owner(self.nonce, {"pid": os.getpid(), "host": this_host(), "heartbeat": now,
-                                            "started": self.started, "state": self.state})
+        self.store.write_owner(
+            self.nonce,
+            {
+                "pid": os.getpid(),
+                "host": this_host(),
+                "heartbeat": now,
+                "started": self.started,
+                "state": self.state,
+            },
+        )
 
     def claim(self, spec: RunSpec, state: str = "queued") -> None:
-        claim = {"owner": self.nonce, "pid": os.getpid(), "host": this_host(), "state": state,
-                 "attempt": self.attempts.get(spec.run_id, 0), "queued": time.time()}
+        claim = {
+            "owner": self.nonce,
+            "pid": os.getpid(),
+            "host": this_host(),
+            "state": state,
+            "attempt": self.attempts.get(spec.run_id, 0),
+            "queued": time.time(),
+        }
         self.claims[spec.run_id] = claim
         self.store.write_status(spec.run_id, claim)
 
@@ -436,8 +489,14 @@ class _Fleet:
             lease = leases.get(run_id)
             new = dict(claim)
             if lease and lease.get("attempt", 0) == self.attempts.get(run_id, 0):
-                new.update(state="running", fraction=lease.get("fraction"), progress=lease.get("progress"),
-                           worker={k: lease.get(k) for k in ("pid", "host", "address", "heartbeat", "started")})
+                new.update(
+                    state="running",
+                    fraction=lease.get("fraction"),
+                    progress=lease.get("progress"),
+                    worker={
+                        k: lease.get(k) for k in ("pid", "host", "address", "heartbeat", "started")
+                    },
+                )
             else:
                 new["state"] = "waiting" if self.state == WAITING else "queued"
             if new != claim:
@@ -445,7 +504,11 @@ class _Fleet:
                 self.store.write_status(run_id, new)
             if new["state"] != self.told.get(run_id) and new["state"] in ("running", "waiting"):
                 self.told[run_id] = new["state"]
-                info = {"status": new["state"], "worker": new.get("worker"), "fraction": new.get("fraction")}
+                info = {
+                    "status": new["state"],
+                    "worker": new.get("worker"),
+                    "fraction": new.get("fraction"),
+                }
                 if new["state"] == "waiting":
                     info["note"] = WAITING
                 self.notify(run_id, info)
@@ -465,8 +528,10 @@ class _Fleet:
         self.claims.pop(spec.run_id, None)
         if self.backend.ledger.keeps_results:  # a tombstone: recorded, never to be executed again
             try:
-                self.backend.ledger.put_result(spec.run_id, {"exec": result.get("exec"), "summary": summary,
-                                                             "files": {}, "recorded": True})
+                self.backend.ledger.put_result(
+                    spec.run_id,
+                    {"exec": result.get("exec"), "summary": summary, "files": {}, "recorded": True},
+                )
                 self.backend.ledger.put_lease(spec.run_id, None)
             except Exception:
                 pass
@@ -478,9 +543,14 @@ class _Fleet:
             lease = self.backend.ledger.lease(spec.run_id)
         except Exception:
             pass
-        summary = {"run_id": spec.run_id, "params": describe(spec.params), "status": "lost",
-                   "error": f"infrastructure: {error}", "attempts": self.attempts.get(spec.run_id, 0) + 1,
-                   "recorded": time.time()}
+        summary = {
+            "run_id": spec.run_id,
+            "params": describe(spec.params),
+            "status": "lost",
+            "error": f"infrastructure: {error}",
+            "attempts": self.attempts.get(spec.run_id, 0) + 1,
+            "recorded": time.time(),
+        }
         if lease:
             summary["worker"] = {k: lease.get(k) for k in ("pid", "host", "address", "heartbeat")}
         self.store.write_summary(spec.run_id, summary)
@@ -498,7 +568,10 @@ class _Fleet:
             self.attempts[spec.run_id] = self.attempts.get(spec.run_id, 0) + 1
             self.retried[spec.run_id] = self.retried.get(spec.run_id, 0) + 1
         log.warning("run %s: %s; %s", spec.run_id, error, "retrying" if charge else "resubmitting")
-        self.notify(spec.run_id, {"status": "queued", "retry": self.attempts.get(spec.run_id, 0), "error": error})
+        self.notify(
+            spec.run_id,
+            {"status": "queued", "retry": self.attempts.get(spec.run_id, 0), "error": error},
+        )
         return True
 
     # -- submitting ---------------------------------------------------------------------------
@@ -507,7 +580,9 @@ class _Fleet:
         job = {"attempt": self.attempts.get(spec.run_id, 0), "owner": self.nonce, "ignore": ignore}
         try:
             future = self.backend.submit(self.task, spec, job)
-        except Exception as exc:  # e.g. a broken executor given by the caller: nothing more runs on it
+        except (
+            Exception
+        ) as exc:  # e.g. a broken executor given by the caller: nothing more runs on it
             self.lose(spec, f"the executor refused the run: {_describe_exception(exc)}")
             return
         self.in_flight[future] = spec
@@ -542,21 +617,35 @@ def run_fleet(
     wrong = [s for s in specs if not isinstance(s, RunSpec)]
     if wrong:
         raise TypeError(f"specs: expected RunSpec objects, got {type(wrong[0]).__name__}")
-    if isinstance(chains_per_run, bool) or not isinstance(chains_per_run, int) or chains_per_run < 1:
+    if (
+        isinstance(chains_per_run, bool)
+        or not isinstance(chains_per_run, int)
+        or chains_per_run < 1
+    ):
         raise ValueError(f"chains_per_run: must be a positive whole number, got {chains_per_run!r}")
     ids = [s.run_id for s in specs]
     if len(set(ids)) != len(ids):
         raise ValueError("specs: run ids must be unique")
     if not callable(task):
-        raise TypeError(f"task: expected a function (params, run_dir) -> metrics, got {type(task).__name__}")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        raise TypeError(
+            f"task: expected a function (params, run_dir) -> metrics, got {type(task).__name__}"
+        )
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
         raise ValueError(f"timeout: expected a positive number of seconds, got {timeout!r}")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries: expected a whole number >= 0, got {retries!r}")
-    if not (executor is None or isinstance(executor, cf.Executor) or _is_dask_client(executor)
-            or hasattr(executor, "get_executor")):
-        raise TypeError(f"executor: expected a concurrent.futures.Executor or a Dask Client, "
-                        f"got {type(executor).__name__}")
+    if not (
+        executor is None
+        or isinstance(executor, cf.Executor)
+        or _is_dask_client(executor)
+        or hasattr(executor, "get_executor")
+    ):
+        raise TypeError(
+            f"executor: expected a concurrent.futures.Executor or a Dask Client, "
+            f"got {type(executor).__name__}"
+        )
     store = RunStore(out)
     notify = on_update or (lambda run_id, info: None)
     if retry_failed:
@@ -569,7 +658,9 @@ def run_fleet(
     for run_id in skipped:
         notify(run_id, summaries[run_id])
     if not todo:
-        return FleetRun(store.url if not store.local else str(store.root), specs, summaries, skipped)
+        return FleetRun(
+            store.url if not store.local else str(store.root), specs, summaries, skipped
+        )
 
     ledger_dir = tempfile.mkdtemp(prefix="bw-fleet-ledger-")
     if executor is None:
@@ -605,12 +696,19 @@ def run_fleet(
         except Exception:
             pass
         shutil.rmtree(ledger_dir, ignore_errors=True)
-    result = FleetRun(store.url if not store.local else str(store.root), specs,
-                      {k: v for k, v in fleet.summaries.items() if k in set(ids)}, skipped + fleet.recovered,
-                      fleet.retried, fleet.recovered)
+    result = FleetRun(
+        store.url if not store.local else str(store.root),
+        specs,
+        {k: v for k, v in fleet.summaries.items() if k in set(ids)},
+        skipped + fleet.recovered,
+        fleet.retried,
+        fleet.recovered,
+    )
     if cancelled:
         left = ", ".join(result.missing)
-        raise FleetTimeout(f"timeout: the fleet did not end within {timeout} s; not recorded: {left}", result)
+        raise FleetTimeout(
+            f"timeout: the fleet did not end within {timeout} s; not recorded: {left}", result
+        )
     return result
 
 
@@ -625,7 +723,11 @@ def _start(fleet: _Fleet, todo: list[RunSpec]) -> None:
             kept = {}
     for spec in todo:
         found = kept.get(spec.run_id)
-        if found is not None and not found.get("recorded") and isinstance(found.get("summary"), dict):
+        if (
+            found is not None
+            and not found.get("recorded")
+            and isinstance(found.get("summary"), dict)
+        ):
             fleet.record(spec, found)
             fleet.recovered.append(spec.run_id)
             continue
@@ -644,18 +746,28 @@ def _loop(fleet: _Fleet, deadline: float | None) -> bool:
         if deadline is not None and time.monotonic() > deadline:
             return True
         tick = TICK_S if deadline is None else max(0.05, min(TICK_S, deadline - time.monotonic()))
-        done = backend.wait(fleet.in_flight, tick) if fleet.in_flight else (time.sleep(tick) or set())
+        done = (
+            backend.wait(fleet.in_flight, tick) if fleet.in_flight else (time.sleep(tick) or set())
+        )
         broken: list[tuple[Any, RunSpec]] = []
         for future in done:
             spec = fleet.in_flight.pop(future)
             result, error = backend.outcome(future)
             backend.release(future)
-            if error is None and isinstance(result, dict) and isinstance(result.get("summary"), dict):
+            if (
+                error is None
+                and isinstance(result, dict)
+                and isinstance(result.get("summary"), dict)
+            ):
                 fleet.record(spec, result)
             elif isinstance(error, cf.process.BrokenProcessPool) and backend.owned_pool is not None:
                 broken.append((future, spec))
             else:
-                message = _describe_exception(error) if error is not None else "the worker returned no result"
+                message = (
+                    _describe_exception(error)
+                    if error is not None
+                    else "the worker returned no result"
+                )
                 if fleet.infrastructure_failure(spec, message):
                     fleet.submit(spec)
         if broken:
@@ -678,7 +790,11 @@ def _recover_pool(fleet: _Fleet, broken: list[tuple[Any, RunSpec]]) -> None:
         if future.done():
             fleet.in_flight.pop(future)
             result, error = fleet.backend.outcome(future)
-            if error is None and isinstance(result, dict) and isinstance(result.get("summary"), dict):
+            if (
+                error is None
+                and isinstance(result, dict)
+                and isinstance(result.get("summary"), dict)
+            ):
                 fleet.record(spec, result)
             else:
                 broken.append((future, spec))
@@ -687,16 +803,21 @@ def _recover_pool(fleet: _Fleet, broken: list[tuple[Any, RunSpec]]) -> None:
     for future, spec in list(fleet.in_flight.items()):  # not failed yet: cancelled by the shutdown
         fleet.in_flight.pop(future)
         broken.append((future, spec))
-    started = {spec.run_id for _, spec in broken
-               if (leases.get(spec.run_id) or {}).get("pid") in current
-               and (leases.get(spec.run_id) or {}).get("attempt", 0) == fleet.attempts.get(spec.run_id, 0)}
+    started = {
+        spec.run_id
+        for _, spec in broken
+        if (leases.get(spec.run_id) or {}).get("pid") in current
+        and (leases.get(spec.run_id) or {}).get("attempt", 0) == fleet.attempts.get(spec.run_id, 0)
+    }
     culprits = {run_id for run_id in started if leases[run_id].get("pid") in crashed} or started
     for run_id in list(fleet.claims):
         fleet.backend.ledger.put_lease(run_id, None)
     for _, spec in broken:
         if spec.run_id in culprits:
             pid = leases[spec.run_id].get("pid")
-            if fleet.infrastructure_failure(spec, f"its process {pid} died (the process pool broke)"):
+            if fleet.infrastructure_failure(
+                spec, f"its process {pid} died (the process pool broke)"
+            ):
                 fleet.submit(spec)
         else:
             fleet.infrastructure_failure(spec, "caught in a broken process pool", charge=False)
@@ -717,4 +838,4 @@ def _follow_watched(fleet: _Fleet) -> None:
             fleet.submit(spec)
 
 
-__all__ = ["FleetRun", "FleetTimeout", "RunSpec", "STALE_S", "execute_run", "run_fleet", "run_task"]
+__all__ = ["STALE_S", "FleetRun", "FleetTimeout", "RunSpec", "execute_run", "run_fleet", "run_task"]

@@ -44,7 +44,9 @@ _ATOMIC_PUT = {"memory", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl"}
 def check_run_id(run_id: str) -> str:
     """Run ids become directory names: letters, digits and ``._=-`` only."""
     if not isinstance(run_id, str) or not _SAFE.match(run_id) or run_id in (".", ".."):
-        raise ValueError(f"run_id: {run_id!r} must be letters, digits and . _ = - (it names a directory)")
+        raise ValueError(
+            f"run_id: {run_id!r} must be letters, digits and . _ = - (it names a directory)"
+        )
     return run_id
 
 
@@ -77,7 +79,9 @@ class RunStore:
         except (ImportError, ValueError) as exc:
             raise StoreError(f"out: cannot open the run store {self.url!r}: {exc}") from exc
         self.local = isinstance(self.fs, LocalFileSystem)
-        self.protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        self.protocol = (
+            self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        )
         self.root: Path | str = Path(self.path) if self.local else self.url
         try:
             if create:
@@ -90,7 +94,11 @@ class RunStore:
 
     # -- paths ------------------------------------------------------------------------------
     def _p(self, *parts: str) -> str:
-        return str(PurePosixPath(self.path, *parts)) if not self.local else os.path.join(self.path, *parts)
+        return (
+            str(PurePosixPath(self.path, *parts))
+            if not self.local
+            else os.path.join(self.path, *parts)
+        )
 
     def run_dir(self, run_id: str) -> Path | str:
         """A run's directory: a local ``Path`` (created) or, for other stores, its URL."""
@@ -150,8 +158,11 @@ class RunStore:
         if record is None:
             return None
         if not isinstance(record, dict):
-            return {"run_id": run_id, "status": "unreadable",
-                    "error": f"summary.json: holds a {type(record).__name__}, not a record"}
+            return {
+                "run_id": run_id,
+                "status": "unreadable",
+                "error": f"summary.json: holds a {type(record).__name__}, not a record",
+            }
         return record
 
     def finished(self, run_id: str) -> bool:
@@ -194,7 +205,11 @@ class RunStore:
     # -- a run's files -------------------------------------------------------------------------
     def write_file(self, run_id: str, name: str, data: bytes) -> None:
         parts = PurePosixPath(name).parts
-        if not parts or any(p in ("", ".", "..") for p in parts) or PurePosixPath(name).is_absolute():
+        if (
+            not parts
+            or any(p in ("", ".", "..") for p in parts)
+            or PurePosixPath(name).is_absolute()
+        ):
             raise ValueError(f"file: {name!r} is not a path inside the run's directory")
         self._write_bytes(self._p(check_run_id(run_id), *parts), data)
 
@@ -207,8 +222,11 @@ class RunStore:
             return []
         names = []
         for path in found:
-            rel = str(PurePosixPath(path).relative_to(PurePosixPath(base))) if not self.local \
+            rel = (
+                str(PurePosixPath(path).relative_to(PurePosixPath(base)))
+                if not self.local
                 else os.path.relpath(path, base).replace(os.sep, "/")
+            )
             if rel not in (SUMMARY, STATUS) and not PurePosixPath(rel).name.startswith(".tmp-"):
                 names.append(rel)
         return sorted(names)

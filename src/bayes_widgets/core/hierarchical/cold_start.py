@@ -49,7 +49,9 @@ def known_days(data: PanelData, n_days: int) -> PanelData:
     if isinstance(n_days, bool) or not isinstance(n_days, (int, np.integer)) or n_days < 1:
         raise HierarchicalInputError("known", f"must be a positive number of days, got {n_days!r}")
     if n_days >= data.n_times:
-        raise HierarchicalInputError("known", f"{n_days} days leave none of the {data.n_times} to hold out")
+        raise HierarchicalInputError(
+            "known", f"{n_days} days leave none of the {data.n_times} to hold out"
+        )
     y = data.y.copy()
     y[:, n_days:] = np.nan
     return data.with_target(y)
@@ -83,7 +85,9 @@ def _local_init(spec, data: PanelData, fixed: dict) -> dict[str, np.ndarray]:
             coef[spec.varying_idx] = np.asarray(fixed[Site.coef_mu])
         if len(spec.fixed_idx):
             coef[spec.fixed_idx] = np.asarray(fixed[Site.fixed_coef])
-        eta = float(fixed[Site.intercept_mu]) + np.einsum("gtf,f->gt", data.X, coef, dtype=np.float64)
+        eta = float(fixed[Site.intercept_mu]) + np.einsum(
+            "gtf,f->gt", data.X, coef, dtype=np.float64
+        )
         obs = data.observed
         y = np.where(obs, data.y, 0.0)
         n = obs.sum(axis=1)
@@ -93,7 +97,9 @@ def _local_init(spec, data: PanelData, fixed: dict) -> dict[str, np.ndarray]:
         else:
             level = ((y - eta) * obs).sum(axis=1) / np.maximum(n, 1)
         level = np.where(n > 0, level, 0.0)
-        out[f"{Site.intercept_offset}_loc"] = (level / float(fixed[Site.intercept_sigma])).astype(np.float32)
+        out[f"{Site.intercept_offset}_loc"] = (level / float(fixed[Site.intercept_sigma])).astype(
+            np.float32
+        )
     return out
 
 
@@ -123,7 +129,8 @@ def fit_new_groups(
         raise HierarchicalInputError("data", f"expected a PanelData, got {type(data).__name__}")
     if tuple(data.features) != tuple(fit.spec.features):
         raise HierarchicalInputError(
-            "data.features", f"{list(data.features)} differ from the fit's {list(fit.spec.features)}"
+            "data.features",
+            f"{list(data.features)} differ from the fit's {list(fit.spec.features)}",
         )
     data.validate()
     optimizer = optimizer_for(learning_rate)
@@ -179,7 +186,9 @@ class PoissonRidge:
     def predict(self, X) -> np.ndarray:
         """Expected counts (groups, times) for features ``X`` (groups, times, features)."""
         X = np.asarray(X, np.float64)
-        return np.exp(np.clip(self.intercept[:, None] + np.einsum("gtf,gf->gt", X, self.coef), -50, 50))
+        return np.exp(
+            np.clip(self.intercept[:, None] + np.einsum("gtf,gf->gt", X, self.coef), -50, 50)
+        )
 
 
 def poisson_ridge_per_group(
@@ -218,11 +227,15 @@ def poisson_ridge_per_group(
 
     f = objective(beta)
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007  (the count is reported)
         eta = np.clip(np.einsum("gtp,gp->gt", Z, beta), -50, 50)
         mu = np.exp(eta)
         grad = np.einsum("gtp,gt->gp", Z, w * (mu - y)) + pen * beta
-        H = np.einsum("gtp,gtq,gt->gpq", Z, Z, w * mu) + np.diag(pen)[None] + 1e-10 * np.eye(P)[None]
+        H = (
+            np.einsum("gtp,gtq,gt->gpq", Z, Z, w * mu)
+            + np.diag(pen)[None]
+            + 1e-10 * np.eye(P)[None]
+        )
         step = np.linalg.solve(H, grad[..., None])[..., 0]
         t = np.ones(G)
         new = beta - step

@@ -80,7 +80,9 @@ class PanelData:
         except (TypeError, ValueError) as exc:
             raise HierarchicalInputError("y", f"must be numeric: {exc}") from None
         if X.ndim != 3:
-            raise HierarchicalInputError("X", f"must have shape (groups, times, features), got {X.shape}")
+            raise HierarchicalInputError(
+                "X", f"must have shape (groups, times, features), got {X.shape}"
+            )
         if y.ndim != 2:
             raise HierarchicalInputError("y", f"must have shape (groups, times), got {y.shape}")
         if y.shape != X.shape[:2]:
@@ -95,13 +97,23 @@ class PanelData:
         G, T, F = X.shape
         groups = np.arange(G) if groups is None else np.asarray(groups)
         times = np.arange(T) if times is None else np.asarray(times)
-        features = tuple(f"x{j}" for j in range(F)) if features is None else tuple(str(f) for f in features)
+        features = (
+            tuple(f"x{j}" for j in range(F))
+            if features is None
+            else tuple(str(f) for f in features)
+        )
         if groups.shape != (G,):
-            raise HierarchicalInputError("groups", f"needs {G} labels (one per group), got shape {groups.shape}")
+            raise HierarchicalInputError(
+                "groups", f"needs {G} labels (one per group), got shape {groups.shape}"
+            )
         if times.shape != (T,):
-            raise HierarchicalInputError("times", f"needs {T} labels (one per time), got shape {times.shape}")
+            raise HierarchicalInputError(
+                "times", f"needs {T} labels (one per time), got shape {times.shape}"
+            )
         if len(features) != F:
-            raise HierarchicalInputError("features", f"needs {F} names (one per feature), got {len(features)}")
+            raise HierarchicalInputError(
+                "features", f"needs {F} names (one per feature), got {len(features)}"
+            )
         if len(set(features)) != F:
             dup = next(f for f in features if features.count(f) > 1)
             raise HierarchicalInputError("features", f"name {dup!r} appears twice")
@@ -128,34 +140,54 @@ class PanelData:
         import pandas as pd
 
         if not isinstance(frame, pd.DataFrame):
-            raise HierarchicalInputError("frame", f"expected a pandas DataFrame, got {type(frame).__name__}")
+            raise HierarchicalInputError(
+                "frame", f"expected a pandas DataFrame, got {type(frame).__name__}"
+            )
         if isinstance(features, str):
             features = [features]
         features = list(features)
         columns = list(frame.columns)
-        for field, names in (("group", [group]), ("target", [target]), ("time", [] if time is None else [time])):
+        for field, names in (
+            ("group", [group]),
+            ("target", [target]),
+            ("time", [] if time is None else [time]),
+        ):
             for name in names:
                 if name not in frame.columns:
-                    raise HierarchicalInputError(field, f"column {name!r} not in the data frame (columns: {columns})")
+                    raise HierarchicalInputError(
+                        field, f"column {name!r} not in the data frame (columns: {columns})"
+                    )
         for name in features:
             if name not in frame.columns:
                 raise HierarchicalInputError(
-                    f"features.{name}", f"column {name!r} not in the data frame (columns: {columns})"
+                    f"features.{name}",
+                    f"column {name!r} not in the data frame (columns: {columns})",
                 )
             if name in (group, target, time):
-                raise HierarchicalInputError(f"features.{name}", "is also the group, time or target column")
-            if not (pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name])):
                 raise HierarchicalInputError(
-                    f"features.{name}", f"must be numeric (got {frame[name].dtype}); one-hot encode it"
+                    f"features.{name}", "is also the group, time or target column"
+                )
+            if not (
+                pd.api.types.is_numeric_dtype(frame[name])
+                or pd.api.types.is_bool_dtype(frame[name])
+            ):
+                raise HierarchicalInputError(
+                    f"features.{name}",
+                    f"must be numeric (got {frame[name].dtype}); one-hot encode it",
                 )
             if frame[name].isna().any():
                 raise HierarchicalInputError(
-                    f"features.{name}", f"has {int(frame[name].isna().sum())} missing values; fill them"
+                    f"features.{name}",
+                    f"has {int(frame[name].isna().sum())} missing values; fill them",
                 )
         if not pd.api.types.is_numeric_dtype(frame[target]):
-            raise HierarchicalInputError("target", f"column {target!r} must be numeric (got {frame[target].dtype})")
+            raise HierarchicalInputError(
+                "target", f"column {target!r} must be numeric (got {frame[target].dtype})"
+            )
         if frame[group].isna().any():
-            raise HierarchicalInputError("group", f"column {group!r} has {int(frame[group].isna().sum())} missing labels")
+            raise HierarchicalInputError(
+                "group", f"column {group!r} has {int(frame[group].isna().sum())} missing labels"
+            )
         if frame.empty:
             raise HierarchicalInputError("frame", "has no rows")
 

@@ -34,9 +34,15 @@ def _group_position(groups: np.ndarray, group) -> int:
     labels = list(np.asarray(groups).tolist())
     if group in labels:
         return labels.index(group)
-    if isinstance(group, (int, np.integer)) and not isinstance(group, bool) and 0 <= group < len(labels):
+    if (
+        isinstance(group, (int, np.integer))
+        and not isinstance(group, bool)
+        and 0 <= group < len(labels)
+    ):
         return int(group)
-    raise HierarchicalInputError("group", f"{group!r} is neither a group label nor a position 0..{len(labels) - 1}")
+    raise HierarchicalInputError(
+        "group", f"{group!r} is neither a group label nor a position 0..{len(labels) - 1}"
+    )
 
 
 def forecast_figure(
@@ -63,7 +69,11 @@ def forecast_figure(
     g = _group_position(forecast.groups, group)
     times = np.asarray(forecast.times)
     is_date = np.issubdtype(times.dtype, np.datetime64)
-    x = times.astype("datetime64[ms]").astype(np.int64).astype(float) if is_date else times.astype(float)
+    x = (
+        times.astype("datetime64[ms]").astype(np.int64).astype(float)
+        if is_date
+        else times.astype(float)
+    )
     lo90, hi90 = forecast.band(0.9)
     lo50, hi50 = forecast.band(0.5)
     src = ColumnDataSource(
@@ -78,7 +88,9 @@ def forecast_figure(
         name="forecast",
     )
     obs = ~np.isnan(forecast.observed[g])
-    obs_src = ColumnDataSource({"x": x[obs], "y": forecast.observed[g][obs].astype(float)}, name="observed")
+    obs_src = ColumnDataSource(
+        {"x": x[obs], "y": forecast.observed[g][obs].astype(float)}, name="observed"
+    )
     f = figure(
         width=width,
         height=height,
@@ -86,17 +98,44 @@ def forecast_figure(
         x_axis_type="datetime" if is_date else "linear",
         tools="xpan,xwheel_zoom,reset,hover",
         active_scroll="xwheel_zoom",
-        tooltips=[("mean", "@mean{0,0.0}"), ("50%", "@lo50{0,0} – @hi50{0,0}"), ("90%", "@lo90{0,0} – @hi90{0,0}")],
+        tooltips=[
+            ("mean", "@mean{0,0.0}"),
+            ("50%", "@lo50{0,0} – @hi50{0,0}"),
+            ("90%", "@lo90{0,0} – @hi90{0,0}"),
+        ],
     )
     step = float(np.median(np.diff(x))) if len(x) > 1 else (DAY_MS if is_date else 1.0)
-    f.vbar(x="x", top="y", width=0.8 * step, source=obs_src, color="#9ecae1", alpha=0.8, legend_label="observed")
-    f.varea(x="x", y1="lo90", y2="hi90", source=src, color="#1f77b4", alpha=0.18, legend_label="90%")
-    f.varea(x="x", y1="lo50", y2="hi50", source=src, color="#1f77b4", alpha=0.35, legend_label="50%")
-    f.line("x", "mean", source=src, color="#08306b", line_dash="dashed", line_width=1.5, legend_label="mean")
+    f.vbar(
+        x="x",
+        top="y",
+        width=0.8 * step,
+        source=obs_src,
+        color="#9ecae1",
+        alpha=0.8,
+        legend_label="observed",
+    )
+    f.varea(
+        x="x", y1="lo90", y2="hi90", source=src, color="#1f77b4", alpha=0.18, legend_label="90%"
+    )
+    f.varea(
+        x="x", y1="lo50", y2="hi50", source=src, color="#1f77b4", alpha=0.35, legend_label="50%"
+    )
+    f.line(
+        "x",
+        "mean",
+        source=src,
+        color="#08306b",
+        line_dash="dashed",
+        line_width=1.5,
+        legend_label="mean",
+    )
     if known:
         edge = x[min(int(known), len(x)) - 1] + step / 2
-        f.add_layout(BoxAnnotation(right=float(edge), fill_color="#ff7f0e", fill_alpha=0.12, line_alpha=0,
-                                   name="known"))
+        f.add_layout(
+            BoxAnnotation(
+                right=float(edge), fill_color="#ff7f0e", fill_alpha=0.12, line_alpha=0, name="known"
+            )
+        )
     f.legend.location = "top_left"
     f.legend.label_text_font_size = "8pt"
     f.legend.click_policy = "hide"
@@ -151,7 +190,8 @@ def effects_figure(
             columns[name] = pm["coef"][:, fit.spec.features.index(name)]
         else:
             raise HierarchicalInputError(
-                f"features.{name}", f"is not a feature of the model (features: {list(fit.spec.features)})"
+                f"features.{name}",
+                f"is not a feature of the model (features: {list(fit.spec.features)})",
             )
         if transform == "exp":
             columns[name] = np.exp(columns[name])
@@ -169,12 +209,23 @@ def effects_figure(
     for k, name in enumerate(names):
         x, dens = kde(columns[name], grid)
         color = PALETTE[k % len(PALETTE)]
-        src = ColumnDataSource({"x": x, "density": dens, "feature": [name] * len(x)}, name=f"density_{name}")
+        src = ColumnDataSource(
+            {"x": x, "density": dens, "feature": [name] * len(x)}, name=f"density_{name}"
+        )
         f.line("x", "density", source=src, color=color, line_width=2, legend_label=name)
         f.varea(x="x", y1=0, y2="density", source=src, color=color, alpha=0.12)
-        f.add_layout(Span(location=float(np.median(columns[name])), dimension="height", line_color=color,
-                          line_dash="dashed", line_width=1.5))
-    f.xaxis.axis_label = "multiplicative effect" if transform == "exp" else "coefficient (log scale)"
+        f.add_layout(
+            Span(
+                location=float(np.median(columns[name])),
+                dimension="height",
+                line_color=color,
+                line_dash="dashed",
+                line_width=1.5,
+            )
+        )
+    f.xaxis.axis_label = (
+        "multiplicative effect" if transform == "exp" else "coefficient (log scale)"
+    )
     f.yaxis.axis_label = "density over groups"
     f.legend.location = "top_right"
     f.legend.label_text_font_size = "8pt"

@@ -31,8 +31,13 @@ from bayes_widgets.core.hierarchical.model import (
     Site,
     normalise_likelihood,
 )
-from bayes_widgets.core.validation import (FitInputError, check_number, check_positive_int, check_probability,
-                                             check_seed)
+from bayes_widgets.core.validation import (
+    FitInputError,
+    check_number,
+    check_positive_int,
+    check_probability,
+    check_seed,
+)
 
 __all__ = [
     "Forecast",
@@ -94,12 +99,19 @@ def build_model(
         for name in varying:
             if name not in data.features:
                 raise HierarchicalInputError(
-                    f"varying.{name}", f"is not a feature of the data (features: {list(data.features)})"
+                    f"varying.{name}",
+                    f"is not a feature of the data (features: {list(data.features)})",
                 )
         flags = tuple(f in varying for f in data.features)
     if batch_size is not None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise HierarchicalInputError("batch_size", f"must be a positive integer or None, got {batch_size!r}")
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise HierarchicalInputError(
+                "batch_size", f"must be a positive integer or None, got {batch_size!r}"
+            )
         batch_size = int(min(batch_size, data.n_groups))
         if batch_size == data.n_groups:
             batch_size = None
@@ -195,7 +207,9 @@ def _pooled_fit(spec: HierarchicalGLM, data: PanelData, rng, max_rows: int = 200
     return beta
 
 
-def initial_params(spec: HierarchicalGLM, data: PanelData, *, seed: int = 0) -> dict[str, np.ndarray]:
+def initial_params(
+    spec: HierarchicalGLM, data: PanelData, *, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Data-driven starting values of the guide's parameters (constrained space).
 
     Global means from a pooled GLM, each group's intercept offset from its level
@@ -277,7 +291,9 @@ class Forecast:
         """Lower and upper edge of the central ``level`` band (0.5 or 0.9)."""
         lo, hi = round((1 - level) / 2, 6), round(1 - (1 - level) / 2, 6)
         if lo not in self.quantiles or hi not in self.quantiles:
-            raise HierarchicalInputError("level", f"no {level:.0%} band; quantiles are {sorted(self.quantiles)}")
+            raise HierarchicalInputError(
+                "level", f"no {level:.0%} band; quantiles are {sorted(self.quantiles)}"
+            )
         return self.quantiles[lo], self.quantiles[hi]
 
     def coverage(self, level: float) -> float:
@@ -323,18 +339,31 @@ class HierarchicalFit:
     info: dict = field(default_factory=dict)
 
     @classmethod
-    def from_result(cls, result, spec: HierarchicalGLM, data: PanelData, *, elapsed_s: float = 0.0) -> HierarchicalFit:
+    def from_result(
+        cls, result, spec: HierarchicalGLM, data: PanelData, *, elapsed_s: float = 0.0
+    ) -> HierarchicalFit:
         """The fit of ``spec`` to ``data`` from a fit session's SVI :class:`FitResult`
         (``bw.fit(spec.model, backend="numpyro-svi", guide=spec.guide, ...)``)."""
         if getattr(result, "method", None) != "svi" or not result.params:
-            raise HierarchicalInputError("result", "expected the result of an SVI fit of this model, with parameters")
-        missing = [f"{site}_loc" for site in spec.global_sites() + spec.local_sites()
-                   if f"{site}_loc" not in result.params]
+            raise HierarchicalInputError(
+                "result", "expected the result of an SVI fit of this model, with parameters"
+            )
+        missing = [
+            f"{site}_loc"
+            for site in spec.global_sites() + spec.local_sites()
+            if f"{site}_loc" not in result.params
+        ]
         if missing:
-            raise HierarchicalInputError("result", f"its parameters lack {', '.join(missing)}: not a fit of this model")
+            raise HierarchicalInputError(
+                "result", f"its parameters lack {', '.join(missing)}: not a fit of this model"
+            )
         return cls(
-            spec=spec, data=data, method="svi", params={k: np.asarray(v) for k, v in result.params.items()},
-            svi_result=result, elapsed_s=float(elapsed_s),
+            spec=spec,
+            data=data,
+            method="svi",
+            params={k: np.asarray(v) for k, v in result.params.items()},
+            svi_result=result,
+            elapsed_s=float(elapsed_s),
             info={"steps": int(result.steps), "converged": bool(result.converged)},
         )
 
@@ -345,7 +374,9 @@ class HierarchicalFit:
         if self.method == "nuts":
             out = {k: np.asarray(v) for k, v in self.samples.items()}
             if n is not None and n < len(next(iter(out.values()))):
-                idx = np.random.default_rng(seed).choice(len(next(iter(out.values()))), n, replace=False)
+                idx = np.random.default_rng(seed).choice(
+                    len(next(iter(out.values()))), n, replace=False
+                )
                 out = {k: v[idx] for k, v in out.items()}
             return out
         rng = np.random.default_rng(seed)
@@ -388,25 +419,29 @@ class HierarchicalFit:
         """Group-level quantities from site values with a leading draw axis (or none)."""
         spec = self.spec
         lead: tuple[int, ...] = ()
-        for name, event_dims in ((Site.intercept_offset, 1), (Site.coef_offset, 2), (Site.disp_offset, 1)):
+        for name, event_dims in (
+            (Site.intercept_offset, 1),
+            (Site.coef_offset, 2),
+            (Site.disp_offset, 1),
+        ):
             if name in site:
                 lead = np.shape(site[name])[: np.ndim(site[name]) - event_dims]
                 break
         G, F = spec.n_groups, len(spec.features)
         out: dict[str, np.ndarray] = {}
         if spec.intercept:
-            b = np.asarray(site[Site.intercept_mu])[..., None] + np.asarray(site[Site.intercept_sigma])[
-                ..., None
-            ] * np.asarray(site[Site.intercept_offset])
+            b = np.asarray(site[Site.intercept_mu])[..., None] + np.asarray(
+                site[Site.intercept_sigma]
+            )[..., None] * np.asarray(site[Site.intercept_offset])
             out["intercept"] = b
         else:
             out["intercept"] = np.zeros((*lead, G), np.float32)
         coef = np.zeros((*lead, G, F), np.float32)
         iv, fx = spec.varying_idx, spec.fixed_idx
         if len(iv):
-            coef[..., iv] = np.asarray(site[Site.coef_mu])[..., None, :] + np.asarray(site[Site.coef_sigma])[
-                ..., None, :
-            ] * np.asarray(site[Site.coef_offset])
+            coef[..., iv] = np.asarray(site[Site.coef_mu])[..., None, :] + np.asarray(
+                site[Site.coef_sigma]
+            )[..., None, :] * np.asarray(site[Site.coef_offset])
         if len(fx):
             coef[..., fx] = np.asarray(site[Site.fixed_coef])[..., None, :]
         out["coef"] = coef
@@ -437,7 +472,9 @@ class HierarchicalFit:
         log of the expected count (log link) or the expected value (identity link)."""
         data = self._check_data(data)
         pm = self.posterior_mean()
-        return pm["intercept"][:, None] + np.einsum("gtf,gf->gt", data.X, pm["coef"].astype(np.float32))
+        return pm["intercept"][:, None] + np.einsum(
+            "gtf,gf->gt", data.X, pm["coef"].astype(np.float32)
+        )
 
     def predict_mean(self, data: PanelData | None = None) -> np.ndarray:
         """Point prediction of the target: ``exp(log_mean)`` for counts, ``log_mean`` otherwise."""
@@ -455,7 +492,8 @@ class HierarchicalFit:
             )
         if tuple(data.features) != tuple(self.spec.features):
             raise HierarchicalInputError(
-                "data.features", f"{list(data.features)} differ from the fit's {list(self.spec.features)}"
+                "data.features",
+                f"{list(data.features)} differ from the fit's {list(self.spec.features)}",
             )
         return data
 
@@ -475,7 +513,11 @@ class HierarchicalFit:
         training data, so closed days get what they would have sold), for the groups at
         positions ``groups`` (default all), with ``quantiles`` from ``n_draws`` draws."""
         data = self._check_data(data)
-        gsel = np.arange(data.n_groups) if groups is None else np.asarray(groups, dtype=int).reshape(-1)
+        gsel = (
+            np.arange(data.n_groups)
+            if groups is None
+            else np.asarray(groups, dtype=int).reshape(-1)
+        )
         if gsel.size and (gsel.min() < 0 or gsel.max() >= data.n_groups):
             raise HierarchicalInputError("groups", f"positions must be in 0..{data.n_groups - 1}")
         rng = np.random.default_rng(seed)
@@ -517,21 +559,30 @@ class HierarchicalFit:
     ) -> dict[str, np.ndarray]:
         """Draws of each named feature's coefficient in every group, (draws, groups): e.g.
         the promotion effect across stores (``exp`` of it is the multiplicative uplift)."""
-        names = list(self.spec.features) if features is None else (
-            [features] if isinstance(features, str) else list(features)
+        names = (
+            list(self.spec.features)
+            if features is None
+            else ([features] if isinstance(features, str) else list(features))
         )
         for name in names:
             if name not in self.spec.features and name != "intercept":
                 raise HierarchicalInputError(
-                    f"features.{name}", f"is not a feature of the model (features: {list(self.spec.features)})"
+                    f"features.{name}",
+                    f"is not a feature of the model (features: {list(self.spec.features)})",
                 )
         d = self.draws(n_draws, seed)
         out = {}
         for name in names:
-            out[name] = d["intercept"] if name == "intercept" else d["coef"][..., self.spec.features.index(name)]
+            out[name] = (
+                d["intercept"]
+                if name == "intercept"
+                else d["coef"][..., self.spec.features.index(name)]
+            )
         return out
 
-    def effects_frame(self, features: Sequence[str] | str | None = None, *, n_draws: int = 200, seed: int = 0):
+    def effects_frame(
+        self, features: Sequence[str] | str | None = None, *, n_draws: int = 200, seed: int = 0
+    ):
         """Per group and feature: posterior mean, sd and 90% interval of the coefficient."""
         import pandas as pd
 
@@ -557,7 +608,9 @@ class HierarchicalFit:
 
 
 @functools.lru_cache(maxsize=32)
-def default_optimizer(learning_rate: float = 0.05, decay_steps: int = 1000, final_fraction: float = 0.1):
+def default_optimizer(
+    learning_rate: float = 0.05, decay_steps: int = 1000, final_fraction: float = 0.1
+):
     """Adam with a step size that decays from ``learning_rate`` towards
     ``final_fraction`` of it: ``lr * (f + (1 - f) * exp(-step / decay_steps))`` (large early
     steps, a quiet end: a tenth of the way down per ~2300 steps by default).
@@ -621,21 +674,45 @@ def fit_svi(
     from bayes_widgets.core.svi import run_svi
 
     if monitor and (on_chunk is not None or should_stop is not None):
-        raise HierarchicalInputError("monitor", "on_chunk and should_stop are for monitor=False; "
-                                     "the monitor reports progress and cancels itself")
+        raise HierarchicalInputError(
+            "monitor",
+            "on_chunk and should_stop are for monitor=False; "
+            "the monitor reports progress and cancels itself",
+        )
     t0 = time.perf_counter()
     spec, arrays, optimizer, minibatch, init_params = _svi_setup(
-        data, spec=spec, likelihood=likelihood, varying=varying, intercept=intercept, priors=priors,
-        batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer, init=init, seed=seed,
+        data,
+        spec=spec,
+        likelihood=likelihood,
+        varying=varying,
+        intercept=intercept,
+        priors=priors,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        optimizer=optimizer,
+        init=init,
+        seed=seed,
     )
     if monitor:
         from bayes_widgets.widgets.fit_monitor import FitMonitor
 
-        options = {"chunk": chunk, "window": window, "minibatch": minibatch, "init_params": init_params,
-                   "convergence": convergence}
+        options = {
+            "chunk": chunk,
+            "window": window,
+            "minibatch": minibatch,
+            "init_params": init_params,
+            "convergence": convergence,
+        }
         live = FitMonitor(
-            spec.model, backend="numpyro-svi", guide=HierarchicalGuide(spec), model_args=(arrays,), steps=steps,
-            optimizer=optimizer, seed=seed, draws=draws, var_names=list(spec.global_sites()),
+            spec.model,
+            backend="numpyro-svi",
+            guide=HierarchicalGuide(spec),
+            model_args=(arrays,),
+            steps=steps,
+            optimizer=optimizer,
+            seed=seed,
+            draws=draws,
+            var_names=list(spec.global_sites()),
             sampler_kwargs={k: v for k, v in options.items() if v is not None},
         )
         if live.session is None:
@@ -666,20 +743,39 @@ def fit_svi(
     )
 
 
-def _svi_setup(data, *, spec, likelihood, varying, intercept, priors, batch_size, learning_rate, optimizer,
-               init, seed):
+def _svi_setup(
+    data,
+    *,
+    spec,
+    likelihood,
+    varying,
+    intercept,
+    priors,
+    batch_size,
+    learning_rate,
+    optimizer,
+    init,
+    seed,
+):
     """The model spec, its arrays, the optimiser, the minibatch and the start of an SVI fit."""
     from bayes_widgets.core.svi import Minibatch
 
     seed = check_input("seed", check_seed, seed, allow_none=False)
     if spec is None:
         spec = build_model(
-            data, likelihood=likelihood, varying=varying, intercept=intercept, batch_size=batch_size, priors=priors
+            data,
+            likelihood=likelihood,
+            varying=varying,
+            intercept=intercept,
+            batch_size=batch_size,
+            priors=priors,
         )
     arrays = spec.arrays(data)
     if optimizer is None:
         optimizer = optimizer_for(learning_rate)
-    minibatch = Minibatch(spec.batch_size, spec.n_groups, plate=GROUP_PLATE) if spec.subsampled else None
+    minibatch = (
+        Minibatch(spec.batch_size, spec.n_groups, plate=GROUP_PLATE) if spec.subsampled else None
+    )
     init_params = initial_params(spec, data, seed=seed) if init else None
     return spec, arrays, optimizer, minibatch, init_params
 
@@ -734,9 +830,12 @@ class LiveHierarchicalFit:
             if result.error:
                 raise HierarchicalInputError("fit", f"the SVI fit failed: {result.error}")
             if not result.params:
-                raise HierarchicalInputError("fit", "the fit was cancelled before its first chunk: nothing was fitted")
-            self._fit = HierarchicalFit.from_result(result, self.spec, self.data,
-                                                    elapsed_s=time.perf_counter() - self._t0)
+                raise HierarchicalInputError(
+                    "fit", "the fit was cancelled before its first chunk: nothing was fitted"
+                )
+            self._fit = HierarchicalFit.from_result(
+                result, self.spec, self.data, elapsed_s=time.perf_counter() - self._t0
+            )
         return self._fit
 
     def cancel(self) -> None:
@@ -777,7 +876,9 @@ def fit_nuts(
     target_accept = check_input("target_accept", check_probability, target_accept)
     seed = check_input("seed", check_seed, seed, allow_none=False)
     t0 = time.perf_counter()
-    spec = build_model(data, likelihood=likelihood, varying=varying, intercept=intercept, priors=priors)
+    spec = build_model(
+        data, likelihood=likelihood, varying=varying, intercept=intercept, priors=priors
+    )
     arrays = spec.arrays(data)
     mcmc = MCMC(
         NUTS(spec.model, target_accept_prob=target_accept),

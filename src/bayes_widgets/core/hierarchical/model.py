@@ -45,7 +45,14 @@ import numpy as np
 
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
 
-__all__ = ["GROUP_PLATE", "LIKELIHOODS", "HierarchicalGLM", "Priors", "Site", "normalise_likelihood"]
+__all__ = [
+    "GROUP_PLATE",
+    "LIKELIHOODS",
+    "HierarchicalGLM",
+    "Priors",
+    "Site",
+    "normalise_likelihood",
+]
 
 LIKELIHOODS = ("gamma_poisson", "poisson", "normal")
 _ALIASES = {
@@ -90,7 +97,8 @@ def normalise_likelihood(likelihood: str) -> str:
     key = str(likelihood).lower().replace("-", "_").replace(" ", "_")
     if key not in _ALIASES:
         raise HierarchicalInputError(
-            "likelihood", f"unknown likelihood {likelihood!r}; choose one of {', '.join(LIKELIHOODS)}"
+            "likelihood",
+            f"unknown likelihood {likelihood!r}; choose one of {', '.join(LIKELIHOODS)}",
         )
     return _ALIASES[key]
 
@@ -142,13 +150,18 @@ class HierarchicalGLM:
     def __post_init__(self) -> None:
         object.__setattr__(self, "likelihood", normalise_likelihood(self.likelihood))
         if len(self.varying) != len(self.features):
-            raise HierarchicalInputError("varying", f"needs one flag per feature ({len(self.features)})")
+            raise HierarchicalInputError(
+                "varying", f"needs one flag per feature ({len(self.features)})"
+            )
         if self.batch_size is not None and not 0 < self.batch_size <= self.n_groups:
             raise HierarchicalInputError(
-                "batch_size", f"must be in 1..{self.n_groups} (the number of groups), got {self.batch_size}"
+                "batch_size",
+                f"must be in 1..{self.n_groups} (the number of groups), got {self.batch_size}",
             )
         if not self.intercept and not self.features:
-            raise HierarchicalInputError("features", "no features and no intercept: nothing to model")
+            raise HierarchicalInputError(
+                "features", "no features and no intercept: nothing to model"
+            )
 
     # ------------------------------------------------------------ structure
 
@@ -230,7 +243,8 @@ class HierarchicalGLM:
             )
         if tuple(data.features) != tuple(self.features):
             raise HierarchicalInputError(
-                "data.features", f"{list(data.features)} differ from the model's {list(self.features)}"
+                "data.features",
+                f"{list(data.features)} differ from the model's {list(self.features)}",
             )
         if self.count:
             data.check_counts(self.likelihood)
@@ -294,7 +308,9 @@ class HierarchicalGLM:
                 eta = eta + (b_mu + b_sigma * z0)[:, None]
             if nv or nf:
                 if nv:
-                    z = numpyro.sample(Site.coef_offset, dist.Normal(0.0, 1.0).expand([nv]).to_event(1))
+                    z = numpyro.sample(
+                        Site.coef_offset, dist.Normal(0.0, 1.0).expand([nv]).to_event(1)
+                    )
                     theta_v = c_mu + c_sigma * z
                 if nv == len(self.features):
                     theta = theta_v
@@ -309,12 +325,7 @@ class HierarchicalGLM:
                 log_r = (d_mu + d_sigma * zd)[:, None]
                 r = jnp.exp(log_r)
                 lse = jnp.logaddexp(log_r, eta)
-                ll = (
-                    jax_lgamma(y + r)
-                    - jax_lgamma(r)
-                    + r * (log_r - lse)
-                    + y * (eta - lse)
-                )
+                ll = jax_lgamma(y + r) - jax_lgamma(r) + r * (log_r - lse) + y * (eta - lse)
                 ll = jnp.sum(w * ll, axis=-1) - c
             elif self.likelihood == "poisson":
                 ll = jnp.sum(w * (y * eta - jnp.exp(eta)), axis=-1) - c
@@ -336,9 +347,13 @@ class HierarchicalGLM:
         from numpyro.distributions import constraints
 
         def factor(name, shape, idx=None, event=0):
-            loc = numpyro.param(f"{name}_loc", jnp.full(shape, self._default_loc(name), jnp.float32))
+            loc = numpyro.param(
+                f"{name}_loc", jnp.full(shape, self._default_loc(name), jnp.float32)
+            )
             scale = numpyro.param(
-                f"{name}_scale", jnp.full(shape, INIT_SCALE, jnp.float32), constraint=constraints.positive
+                f"{name}_scale",
+                jnp.full(shape, INIT_SCALE, jnp.float32),
+                constraint=constraints.positive,
             )
             if idx is not None and self.subsampled:
                 loc, scale = loc[idx], scale[idx]
@@ -361,7 +376,9 @@ class HierarchicalGLM:
                     factor(name, shape)
         with numpyro.plate(GROUP_PLATE, self.n_groups, subsample_size=self.batch_size) as idx:
             for name in self.local_sites():
-                factor(name, self.site_shape(name), idx=idx, event=1 if name == Site.coef_offset else 0)
+                factor(
+                    name, self.site_shape(name), idx=idx, event=1 if name == Site.coef_offset else 0
+                )
 
 
 def _default_loc_of(spec: HierarchicalGLM, site: str) -> float:
@@ -377,7 +394,9 @@ def _default_loc_of(spec: HierarchicalGLM, site: str) -> float:
         return math.log(max(float(p.obs_sigma), 1e-6))  # the target's sd: residuals are smaller
     prior_scale = {
         Site.intercept_sigma: p.intercept_sigma,
-        Site.coef_sigma: float(np.mean(np.asarray(p.coef_sigma)[spec.varying_idx])) if len(spec.varying_idx) else 1.0,
+        Site.coef_sigma: float(np.mean(np.asarray(p.coef_sigma)[spec.varying_idx]))
+        if len(spec.varying_idx)
+        else 1.0,
         Site.disp_sigma: p.disp_sigma,
     }
     if site in prior_scale:

@@ -24,4 +24,6 @@ def load_radon():
 
 def radon_data() -> PanelData:
     """Counties × houses (padded with NaN targets) × one feature, ``floor``; target ``log_radon``."""
-    return PanelData.from_frame(load_radon(), group="county", target="log_radon", features=["floor"])
+    return PanelData.from_frame(
+        load_radon(), group="county", target="log_radon", features=["floor"]
+    )

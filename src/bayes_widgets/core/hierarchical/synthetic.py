@@ -48,7 +48,7 @@ import numpy as np
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
 
-__all__ = ["FEATURES", "SyntheticDemand", "TRUE_COEF_MU", "TRUE_COEF_SIGMA", "make_demand"]
+__all__ = ["FEATURES", "TRUE_COEF_MU", "TRUE_COEF_SIGMA", "SyntheticDemand", "make_demand"]
 
 FEATURES = (
     "dow_mon", "dow_tue", "dow_wed", "dow_thu", "dow_fri", "dow_sat", "dow_sun",
@@ -64,13 +64,27 @@ FEATURES = (
 
 TRUE_COEF_MU = np.array(
     [
-        4.42, 4.30, 4.26, 4.25, 4.33, 4.38, 4.05,  # day of week (with the two constant blocks: the level)
+        4.42,
+        4.30,
+        4.26,
+        4.25,
+        4.33,
+        4.38,
+        4.05,  # day of week (with the two constant blocks: the level)
         0.35,  # promo
-        -0.15, -0.10, -0.25,  # holidays (when open)
+        -0.15,
+        -0.10,
+        -0.25,  # holidays (when open)
         0.05,  # school holiday
-        -0.06, 0.04,  # promo2, promo2 month
-        2.20, 2.45, 2.10, 2.25,  # store type
-        2.05, 2.25, 2.20,  # assortment
+        -0.06,
+        0.04,  # promo2, promo2 month
+        2.20,
+        2.45,
+        2.10,
+        2.25,  # store type
+        2.05,
+        2.25,
+        2.20,  # assortment
         -0.12,  # competition
         0.06,  # payday
     ]
@@ -228,8 +242,12 @@ def make_demand(
     X[:, :, 22] = (dom <= 3)[None, :]
 
     # ---- truth
-    coef = (TRUE_COEF_MU[None, :] + TRUE_COEF_SIGMA[None, :] * rng.standard_normal((G, F))).astype(np.float32)
-    log_r = (TRUE_LOG_CONCENTRATION[0] + TRUE_LOG_CONCENTRATION[1] * rng.standard_normal(G)).astype(np.float32)
+    coef = (TRUE_COEF_MU[None, :] + TRUE_COEF_SIGMA[None, :] * rng.standard_normal((G, F))).astype(
+        np.float32
+    )
+    log_r = (TRUE_LOG_CONCENTRATION[0] + TRUE_LOG_CONCENTRATION[1] * rng.standard_normal(G)).astype(
+        np.float32
+    )
     log_mean = np.einsum("gtf,gf->gt", X, coef, dtype=np.float32)
 
     # ---- closures

@@ -69,7 +69,10 @@ def summarize_variable(mmm, name: str, hdi_prob: float = 0.94) -> dict[str, Any]
     alias = {"intercept": "intercept_contribution", "sigma": "y_sigma"}
     var = alias.get(name, name)
     if var not in posterior:
-        raise MMMDataError("var_name", f"{name!r} is not in the posterior (choose from {', '.join(posterior.data_vars)})")
+        raise MMMDataError(
+            "var_name",
+            f"{name!r} is not in the posterior (choose from {', '.join(posterior.data_vars)})",
+        )
     if not 0 < hdi_prob < 1:
         raise MMMDataError("hdi_prob", f"must be in (0, 1), got {hdi_prob}")
     da = posterior[var]
@@ -82,8 +85,19 @@ def summarize_variable(mmm, name: str, hdi_prob: float = 0.94) -> dict[str, Any]
     if not extra:
         out.update(coef=float(flat.mean()), ci_low=float(hdi[0, 0]), ci_up=float(hdi[0, 1]))
     else:
-        labels = [str(c) for c in posterior[extra[0]].values] if len(extra) == 1 else list(range(flat.shape[1]))
+        labels = (
+            [str(c) for c in posterior[extra[0]].values]
+            if len(extra) == 1
+            else list(range(flat.shape[1]))
+        )
         out["by"] = extra
-        out["rows"] = [{"label": label, "coef": float(flat[:, j].mean()), "ci_low": float(hdi[j, 0]),
-                        "ci_up": float(hdi[j, 1])} for j, label in enumerate(labels)]
+        out["rows"] = [
+            {
+                "label": label,
+                "coef": float(flat[:, j].mean()),
+                "ci_low": float(hdi[j, 0]),
+                "ci_up": float(hdi[j, 1]),
+            }
+            for j, label in enumerate(labels)
+        ]
     return out

@@ -20,9 +20,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_widgets.core.mmm.validation import MMMDataError, column_name, column_names, validate_mmm_data
+from bayes_widgets.core.mmm.validation import (
+    MMMDataError,
+    column_name,
+    column_names,
+    validate_mmm_data,
+)
 
-ADSTOCKS = {"geometric": "GeometricAdstock", "delayed": "DelayedAdstock", "weibull": "WeibullPDFAdstock"}
+ADSTOCKS = {
+    "geometric": "GeometricAdstock",
+    "delayed": "DelayedAdstock",
+    "weibull": "WeibullPDFAdstock",
+}
 SATURATIONS = {
     "logistic": "LogisticSaturation",
     "michaelis_menten": "MichaelisMentenSaturation",
@@ -77,23 +86,34 @@ class MMMModel:
         if isinstance(lag_max, bool) or not isinstance(lag_max, numbers.Integral) or lag_max < 1:
             raise MMMDataError("lag_max", f"must be a positive integer, got {lag_max!r}")
         if yearly_seasonality is not None and (
-            isinstance(yearly_seasonality, bool) or not isinstance(yearly_seasonality, numbers.Integral)
+            isinstance(yearly_seasonality, bool)
+            or not isinstance(yearly_seasonality, numbers.Integral)
             or yearly_seasonality < 1
         ):
-            raise MMMDataError("yearly_seasonality", f"must be None or a positive integer, got {yearly_seasonality!r}")
+            raise MMMDataError(
+                "yearly_seasonality",
+                f"must be None or a positive integer, got {yearly_seasonality!r}",
+            )
         self._adstock_cls = _choice("adstock", adstock, ADSTOCKS)
         self._saturation_cls = _choice("saturation", saturation, SATURATIONS)
         for name, flag in (("scale_data", scale_data), ("time_varying_media", time_varying_media)):
             if not isinstance(flag, bool | np.bool_):
                 raise MMMDataError(name, f"must be True or False, got {flag!r}")
         if priors is not None and not isinstance(priors, dict):
-            raise MMMDataError("priors", f"expected a dict of priors by name, got {type(priors).__name__}")
+            raise MMMDataError(
+                "priors", f"expected a dict of priors by name, got {type(priors).__name__}"
+            )
         self.target = column_name("target", target)
         self.date_column = column_name("date_column", date_column)
         self.channels = column_names("channels", channels)
         self.controls = column_names("controls", controls)
-        self.data = validate_mmm_data(data, date_column=date_column, target=target,
-                                      channels=self.channels, controls=self.controls)
+        self.data = validate_mmm_data(
+            data,
+            date_column=date_column,
+            target=target,
+            channels=self.channels,
+            controls=self.controls,
+        )
         self.lag_max = int(lag_max)
         self.adstock = adstock
         self.saturation = saturation
@@ -120,18 +140,24 @@ class MMMModel:
         from bayes_widgets.core.priors.mmm import as_prior
 
         if not isinstance(priors, dict):
-            raise MMMDataError("priors", f"expected a dict of priors by name, got {type(priors).__name__}")
+            raise MMMDataError(
+                "priors", f"expected a dict of priors by name, got {type(priors).__name__}"
+            )
         for key, value in priors.items():
             if key not in self._priors:
-                raise MMMDataError(key, f"not a prior of this model (priors: {', '.join(self._priors)})")
+                raise MMMDataError(
+                    key, f"not a prior of this model (priors: {', '.join(self._priors)})"
+                )
             if isinstance(value, PriorDist):
                 value = as_prior(value)
             elif isinstance(value, dict) and "dist" in value:
                 try:
                     value = Prior.from_dict(value)
-                except Exception as exc:  # noqa: BLE001 - pymc_extras has its own error types
+                except Exception as exc:
                     raise MMMDataError(key, f"not a valid prior dict ({exc})") from None
-            if not hasattr(value, "distribution") and not isinstance(value, type(self._priors[key])):
+            if not hasattr(value, "distribution") and not isinstance(
+                value, type(self._priors[key])
+            ):
                 raise MMMDataError(key, f"expected a Prior, got {type(value).__name__}")
             self._priors[key] = value
 
@@ -172,9 +198,21 @@ class MMMModel:
         return mmm
 
     # -- fitting ------------------------------------------------------------------------------
-    def fit(self, *, backend: str | None = None, draws: int = 1000, tune: int = 1000, chains: int = 4,
-            cores: int | None = None, seed: int | None = None, target_accept: float | None = None,
-            rows: slice | None = None, monitor: bool = False, progress=None, **fit_kwargs: Any):
+    def fit(
+        self,
+        *,
+        backend: str | None = None,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        cores: int | None = None,
+        seed: int | None = None,
+        target_accept: float | None = None,
+        rows: slice | None = None,
+        monitor: bool = False,
+        progress=None,
+        **fit_kwargs: Any,
+    ):
         """Builds and fits the model on ``rows`` (all by default).
 
         Without ``monitor`` it blocks and returns the :class:`FitResult`; with
@@ -186,16 +224,32 @@ class MMMModel:
         largest R-hat over an MMM's hundreds of quantities often exceeds 1.01 by chance.
         """
         from bayes_widgets.core.events import Cancelled, Finished
-        from bayes_widgets.core.mmm.fitting import (DEFAULT_BACKEND, attach_fit, default_sampler_kwargs,
-                                                    sampling_model)
+        from bayes_widgets.core.mmm.fitting import (
+            DEFAULT_BACKEND,
+            attach_fit,
+            default_sampler_kwargs,
+            sampling_model,
+        )
         from bayes_widgets.core.session import FitSession
 
         backend = backend or DEFAULT_BACKEND
-        sampler_kwargs = {**default_sampler_kwargs(backend), **(fit_kwargs.pop("sampler_kwargs", None) or {})}
+        sampler_kwargs = {
+            **default_sampler_kwargs(backend),
+            **(fit_kwargs.pop("sampler_kwargs", None) or {}),
+        }
         mmm = self.build(rows)
-        session = FitSession(sampling_model(mmm), backend=backend, draws=draws, tune=tune, chains=chains,
-                             cores=cores, seed=seed, target_accept=target_accept,
-                             sampler_kwargs=sampler_kwargs, **fit_kwargs)
+        session = FitSession(
+            sampling_model(mmm),
+            backend=backend,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=seed,
+            target_accept=target_accept,
+            sampler_kwargs=sampler_kwargs,
+            **fit_kwargs,
+        )
         self.mmm = mmm
         self.backend = backend
 
@@ -226,22 +280,32 @@ class MMMModel:
             raise MMMDataError("fit", "the model has not been fitted yet: call fit() first")
         return self.mmm
 
-    def predict(self, new_X: pd.DataFrame, *, hdi_prob: float = 0.94, seed: int | None = None) -> pd.DataFrame:
+    def predict(
+        self, new_X: pd.DataFrame, *, hdi_prob: float = 0.94, seed: int | None = None
+    ) -> pd.DataFrame:
         """Posterior predictive of the target for new rows (spend and controls given), in
         original units: one row per date with the mean and the HDI bounds."""
         import arviz_stats as azs
 
-        X = validate_mmm_data(new_X, date_column=self.date_column, target=None, channels=self.channels,
-                              controls=self.controls, min_train_rows=1)
+        X = validate_mmm_data(
+            new_X,
+            date_column=self.date_column,
+            target=None,
+            channels=self.channels,
+            controls=self.controls,
+            min_train_rows=1,
+        )
         X = X[[self.date_column, *self.channels, *self.controls]]
         draws = self.predictive_draws(X, after_training=True, seed=seed).T
         hdi = azs.hdi(draws, prob=hdi_prob)
-        return pd.DataFrame({
-            self.date_column: X[self.date_column].to_numpy(),
-            "mean": draws.mean(axis=1),
-            f"hdi_{hdi_prob:g}_low": hdi[:, 0],
-            f"hdi_{hdi_prob:g}_high": hdi[:, 1],
-        })
+        return pd.DataFrame(
+            {
+                self.date_column: X[self.date_column].to_numpy(),
+                "mean": draws.mean(axis=1),
+                f"hdi_{hdi_prob:g}_low": hdi[:, 0],
+                f"hdi_{hdi_prob:g}_high": hdi[:, 1],
+            }
+        )
 
     def predictive_draws(self, X: pd.DataFrame, *, after_training: bool, seed: int | None = None):
         """Posterior-predictive draws of the target for ``X`` in original units, (samples, n).
@@ -254,9 +318,16 @@ class MMMModel:
         from bayes_widgets.core.mmm.fitting import target_scale
 
         mmm = self._fitted()
-        pp = mmm.sample_posterior_predictive(X, extend_idata=False, include_last_observations=after_training,
-                                             random_seed=seed, progressbar=False)
-        return np.asarray(pp["y"].transpose("sample", "date").values, dtype=float) * target_scale(mmm)
+        pp = mmm.sample_posterior_predictive(
+            X,
+            extend_idata=False,
+            include_last_observations=after_training,
+            random_seed=seed,
+            progressbar=False,
+        )
+        return np.asarray(pp["y"].transpose("sample", "date").values, dtype=float) * target_scale(
+            mmm
+        )
 
     def contributions(self, **kwargs) -> pd.DataFrame:
         """Channel contributions over time with credible intervals (pymc-marketing's table)."""
@@ -283,17 +354,28 @@ class MMMModel:
     def refresh(self, new_rows: pd.DataFrame, **fit_kwargs: Any):
         """Adds new weeks after the last one and refits on all rows (same options and priors)."""
         combined = pd.concat([self.data, new_rows], ignore_index=True)
-        self.data = validate_mmm_data(combined, date_column=self.date_column, target=self.target,
-                                      channels=self.channels, controls=self.controls)
+        self.data = validate_mmm_data(
+            combined,
+            date_column=self.date_column,
+            target=self.target,
+            channels=self.channels,
+            controls=self.controls,
+        )
         return self.fit(**fit_kwargs)
 
     def config(self) -> dict[str, Any]:
         """Options and priors as plain JSON-ready values."""
         return {
-            "target": self.target, "date_column": self.date_column, "channels": self.channels,
-            "controls": self.controls, "lag_max": self.lag_max, "adstock": self.adstock,
-            "saturation": self.saturation, "scale_data": self.scale_data,
-            "time_varying_media": self.time_varying_media, "yearly_seasonality": self.yearly_seasonality,
+            "target": self.target,
+            "date_column": self.date_column,
+            "channels": self.channels,
+            "controls": self.controls,
+            "lag_max": self.lag_max,
+            "adstock": self.adstock,
+            "saturation": self.saturation,
+            "scale_data": self.scale_data,
+            "time_varying_media": self.time_varying_media,
+            "yearly_seasonality": self.yearly_seasonality,
             "priors": {k: v.to_dict() for k, v in self._priors.items() if hasattr(v, "to_dict")},
         }
 
@@ -331,6 +413,8 @@ class MMMModel:
         return model
 
     def __repr__(self) -> str:
-        return (f"MMMModel(target={self.target!r}, channels={len(self.channels)}, controls={len(self.controls)}, "
-                f"rows={len(self.data)}, adstock={self.adstock!r}(l_max={self.lag_max}), "
-                f"saturation={self.saturation!r}, time_varying_media={self.time_varying_media})")
+        return (
+            f"MMMModel(target={self.target!r}, channels={len(self.channels)}, controls={len(self.controls)}, "
+            f"rows={len(self.data)}, adstock={self.adstock!r}(l_max={self.lag_max}), "
+            f"saturation={self.saturation!r}, time_varying_media={self.time_varying_media})"
+        )

@@ -49,9 +49,13 @@ def validate_mmm_data(
             raise MMMDataError(name, "is given twice (a column can have one role)")
         seen.add(name)
         if name not in data.columns:
-            raise MMMDataError(name, f"no such column (columns: {', '.join(map(str, data.columns))})")
+            raise MMMDataError(
+                name, f"no such column (columns: {', '.join(map(str, data.columns))})"
+            )
     if len(data) == 0:
-        raise MMMDataError("data", f"has no rows (only the columns {', '.join(map(str, data.columns))})")
+        raise MMMDataError(
+            "data", f"has no rows (only the columns {', '.join(map(str, data.columns))})"
+        )
     for name in [*channels, *controls]:
         _numeric(data, name)
     for name in channels:
@@ -63,7 +67,9 @@ def validate_mmm_data(
         _numeric(data, target, allow_nan=True)
         missing = int(data[target].isna().sum())
         if missing:
-            raise MMMDataError(target, f"target has {missing} NaN value(s); drop or fill those rows")
+            raise MMMDataError(
+                target, f"target has {missing} NaN value(s); drop or fill those rows"
+            )
     dates = pd.to_datetime(data[date_column], errors="coerce")
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
@@ -88,9 +94,17 @@ def validate_mmm_data(
 def _numeric(data: pd.DataFrame, name: str, *, allow_nan: bool = False) -> None:
     column = data[name]
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        bad = next((v for v in column if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number)),
-                   None)
-        found = f"found {bad!r} ({column.dtype})" if bad is not None else f"its type is {column.dtype}"
+        bad = next(
+            (
+                v
+                for v in column
+                if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number)
+            ),
+            None,
+        )
+        found = (
+            f"found {bad!r} ({column.dtype})" if bad is not None else f"its type is {column.dtype}"
+        )
         raise MMMDataError(name, f"must be numeric, {found}")
     values = column.to_numpy(dtype=float)
     finite = np.isfinite(values) | (np.isnan(values) if allow_nan else False)
@@ -109,9 +123,15 @@ def column_name(field: str, value: Any) -> str:
 def column_names(field: str, value: Any) -> list[str]:
     """A list of column names; a single string is refused rather than read letter by letter."""
     if isinstance(value, str):
-        raise MMMDataError(field, f"expected a list of column names, got the text {value!r}; "
-                           f"write {field}=[{value!r}]")
-    if value is None or isinstance(value, dict) or not isinstance(value, Sequence | np.ndarray | pd.Index):
+        raise MMMDataError(
+            field,
+            f"expected a list of column names, got the text {value!r}; write {field}=[{value!r}]",
+        )
+    if (
+        value is None
+        or isinstance(value, dict)
+        or not isinstance(value, Sequence | np.ndarray | pd.Index)
+    ):
         raise MMMDataError(field, f"expected a list of column names, got {type(value).__name__}")
     names = list(value)
     bad = [v for v in names if not isinstance(v, str) or not v]
@@ -133,23 +153,32 @@ def whole_number(field: str, value: Any, *, minimum: int | None = None) -> int:
     return value
 
 
-def check_horizons(horizons: Any, n_rows: int, *, field: str = "horizons", min_train_rows: int = 10) -> list[int]:
+def check_horizons(
+    horizons: Any, n_rows: int, *, field: str = "horizons", min_train_rows: int = 10
+) -> list[int]:
     """Holdout horizons: whole numbers of weeks ≥ 1, each leaving ``min_train_rows`` rows to
     train on; the error names ``field`` (``holdout`` for a production fleet's one horizon)."""
     if isinstance(horizons, str) or not isinstance(horizons, Sequence | np.ndarray):
-        raise MMMDataError(field, f"expected a list of whole numbers of weeks, e.g. [4, 8, 12], got {horizons!r}")
+        raise MMMDataError(
+            field, f"expected a list of whole numbers of weeks, e.g. [4, 8, 12], got {horizons!r}"
+        )
     if len(horizons) == 0:
         raise MMMDataError(field, "needs at least one horizon, e.g. [4, 8, 12]")
     out = [whole_number(field, h, minimum=1) for h in horizons]
     return [check_holdout(h, n_rows, field=field, min_train_rows=min_train_rows) for h in out]
 
 
-def check_holdout(holdout: Any, n_rows: int, *, field: str = "holdout", min_train_rows: int = 10) -> int:
+def check_holdout(
+    holdout: Any, n_rows: int, *, field: str = "holdout", min_train_rows: int = 10
+) -> int:
     """Weeks held out at the end (≥ 1), leaving at least ``min_train_rows`` to train on."""
     holdout = whole_number(field, holdout, minimum=1)
     if n_rows - holdout < min_train_rows:
-        raise MMMDataError(field, f"{n_rows} rows leave {n_rows - holdout} for training after a holdout of "
-                           f"{holdout}; at least {min_train_rows} are needed")
+        raise MMMDataError(
+            field,
+            f"{n_rows} rows leave {n_rows - holdout} for training after a holdout of "
+            f"{holdout}; at least {min_train_rows} are needed",
+        )
     return holdout
 
 
@@ -165,5 +194,7 @@ def check_trims(trims: Any, n_rows: int, *, field: str = "trims", min_rows: int 
     values = check_seeds(trims, field)
     too_many = [t for t in values if n_rows - t < min_rows]
     if too_many:
-        raise MMMDataError(field, f"each must leave at least {min_rows} of the {n_rows} rows, got {too_many[0]}")
+        raise MMMDataError(
+            field, f"each must leave at least {min_rows} of the {n_rows} rows, got {too_many[0]}"
+        )
     return values

@@ -37,9 +37,15 @@ class PriorDist:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def create(cls, family: str, *, parameterisation: str | None = None,
-               dims: str | tuple[str, ...] | None = None, size: int | None = None,
-               **values: Any) -> PriorDist:
+    def create(
+        cls,
+        family: str,
+        *,
+        parameterisation: str | None = None,
+        dims: str | tuple[str, ...] | None = None,
+        size: int | None = None,
+        **values: Any,
+    ) -> PriorDist:
         """Validated prior; parameters missing from ``values`` take the family's defaults."""
         fam = get_family(family)
         try:
@@ -51,7 +57,9 @@ class PriorDist:
         if unknown:
             raise PriorError(unknown[0], f"not a parameter of {family} ({', '.join(names)})")
         dims = _check_dims(dims)
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1):
+        if size is not None and (
+            isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1
+        ):
             raise PriorError("size", f"must be a positive whole number or None, got {size!r}")
         raw = {p.name: _check_type(p.name, values.get(p.name, p.default)) for p in spec}
         size = _vector_size(raw, dims, size)
@@ -67,8 +75,13 @@ class PriorDist:
         """A copy with some parameters changed (in the given parameterisation)."""
         current = self.in_terms(parameterisation)
         current.update(values)
-        return PriorDist.create(self.family, parameterisation=parameterisation, dims=self.dims,
-                                size=self.size, **current)
+        return PriorDist.create(
+            self.family,
+            parameterisation=parameterisation,
+            dims=self.dims,
+            size=self.size,
+            **current,
+        )
 
     # -- vector priors ------------------------------------------------------------------
     def element(self, i: int) -> PriorDist:
@@ -78,16 +91,20 @@ class PriorDist:
             return self
         if not 0 <= i < self.size:
             raise PriorError("element", f"{i} is out of range for {self.size} elements")
-        return PriorDist(self.family, {k: float(np.broadcast_to(v, (self.size,))[i])
-                                       for k, v in self.params.items()})
+        return PriorDist(
+            self.family,
+            {k: float(np.broadcast_to(v, (self.size,))[i]) for k, v in self.params.items()},
+        )
 
     def with_element(self, i: int, parameterisation: str | None = None, **values) -> PriorDist:
         """This vector prior with element ``i`` changed; the others are kept."""
         if self.size is None:
             return self.updated(parameterisation, **values)
         new = self.element(i).updated(parameterisation, **values)
-        params = {k: np.array(np.broadcast_to(v, (self.size,)), dtype=float)
-                  for k, v in self.params.items()}
+        params = {
+            k: np.array(np.broadcast_to(v, (self.size,)), dtype=float)
+            for k, v in self.params.items()
+        }
         for k, v in new.params.items():
             params[k][i] = v
         return PriorDist(self.family, params, self.dims, self.size)
@@ -118,7 +135,9 @@ class PriorDist:
         if "pz" not in self._frozen:
             import preliz as pz
 
-            self._frozen["pz"] = getattr(pz, self.family)(**{k: float(v) for k, v in self.params.items()})
+            self._frozen["pz"] = getattr(pz, self.family)(
+                **{k: float(v) for k, v in self.params.items()}
+            )
         return self._frozen["pz"]
 
     def summary(self, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> dict[str, Any]:
@@ -143,8 +162,11 @@ class PriorDist:
         with np.errstate(all="ignore"):
             pdf = np.asarray(d.pdf(x), dtype=float)
             cdf = np.asarray(d.cdf(x), dtype=float)
-        return {"x": x.tolist(), "pdf": np.nan_to_num(pdf, posinf=0.0).tolist(),
-                "cdf": np.nan_to_num(cdf).tolist()}
+        return {
+            "x": x.tolist(),
+            "pdf": np.nan_to_num(pdf, posinf=0.0).tolist(),
+            "cdf": np.nan_to_num(cdf).tolist(),
+        }
 
     # -- conversions --------------------------------------------------------------------
     def to_prior(self):
@@ -164,18 +186,28 @@ class PriorDist:
         fam = get_family(prior.distribution)
         # a Prior may be written in another parameterisation, e.g. Gamma(mu=2, sigma=1)
         parameterisation = next(
-            (label for label, spec in fam.alternatives.items() if {p.name for p in spec} == set(values)),
+            (
+                label
+                for label, spec in fam.alternatives.items()
+                if {p.name for p in spec} == set(values)
+            ),
             None,
         )
-        return cls.create(prior.distribution, parameterisation=parameterisation,
-                          dims=tuple(prior.dims or ()), **values)
+        return cls.create(
+            prior.distribution,
+            parameterisation=parameterisation,
+            dims=tuple(prior.dims or ()),
+            **values,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``Prior.to_dict()`` form (pymc-marketing's ``model_config`` entries)."""
         out: dict[str, Any] = {
             "dist": self.family,
-            "kwargs": {k: (v.tolist() if isinstance(v, np.ndarray) else float(v))
-                       for k, v in self.params.items()},
+            "kwargs": {
+                k: (v.tolist() if isinstance(v, np.ndarray) else float(v))
+                for k, v in self.params.items()
+            },
         }
         if self.dims:
             out["dims"] = list(self.dims)
@@ -191,7 +223,9 @@ class PriorDist:
         unknown = sorted(set(data) - {"dist", "kwargs", "dims"})
         if unknown:
             raise PriorError(unknown[0], "not a key of a prior's dict (dist, kwargs, dims)")
-        return cls.create(data["dist"], dims=data.get("dims"), **{str(k): v for k, v in kwargs.items()})
+        return cls.create(
+            data["dist"], dims=data.get("dims"), **{str(k): v for k, v in kwargs.items()}
+        )
 
     def code(self) -> str:
         """Python source that rebuilds this prior."""
@@ -209,9 +243,11 @@ class PriorDist:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PriorDist):
             return NotImplemented
-        return (self.family, self.dims, self.size) == (other.family, other.dims, other.size) and all(
-            np.allclose(self.params[k], other.params[k]) for k in self.params
-        ) and set(self.params) == set(other.params)
+        return (
+            (self.family, self.dims, self.size) == (other.family, other.dims, other.size)
+            and all(np.allclose(self.params[k], other.params[k]) for k in self.params)
+            and set(self.params) == set(other.params)
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -240,8 +276,11 @@ def _check_type(name: str, value):
     if is_number(value):
         return value
     if isinstance(value, list | tuple | np.ndarray):
-        arr = np.asarray(value) if all(is_number(v) for v in np.ravel(np.asarray(value, dtype=object))) \
+        arr = (
+            np.asarray(value)
+            if all(is_number(v) for v in np.ravel(np.asarray(value, dtype=object)))
             else None
+        )
         if arr is not None and arr.ndim == 1 and arr.size and arr.dtype.kind in "iuf":
             return arr.astype(float)
         what = "an empty sequence" if arr is not None and arr.size == 0 else repr(value)
@@ -301,6 +340,8 @@ def _to_canonical(fam: Family, parameterisation: str, raw: dict) -> dict:
             bad = p.check(value)
             if bad or not math.isfinite(value):
                 shown = ", ".join(f"{k}={_num(v)}" for k, v in values.items())
-                raise PriorError(list(values)[-1], f"{shown} gives no valid {fam.name} ({p.name} {bad})")
+                raise PriorError(
+                    list(values)[-1], f"{shown} gives no valid {fam.name} ({p.name} {bad})"
+                )
             out[p.name].append(value)
     return {k: (v[0] if n is None else np.array(v)) for k, v in out.items()}

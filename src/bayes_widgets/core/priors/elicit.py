@@ -33,7 +33,9 @@ def _start(family: str, fixed: dict[str, float] | None):
     for name, value in fixed.items():
         param = next((p for p in fam.params if p.name == name), None)
         if param is None:
-            raise PriorError(f"fixed.{name}", f"not a parameter of {family} ({', '.join(fam.param_names)})")
+            raise PriorError(
+                f"fixed.{name}", f"not a parameter of {family} ({', '.join(fam.param_names)})"
+            )
         bad = param.check(value)
         if bad:
             raise PriorError(f"fixed.{name}", bad)
@@ -47,12 +49,18 @@ def _inside(d, family: str, names: tuple[str, str], values: tuple[float, float])
     s_lo, s_hi = (float(v) for v in d.support)
     lo, hi = values
     if lo < s_lo:
-        raise PriorError(names[0], f"{_fmt(lo)} is below the support of {family} ({_support(s_lo, s_hi)})")
+        raise PriorError(
+            names[0], f"{_fmt(lo)} is below the support of {family} ({_support(s_lo, s_hi)})"
+        )
     if hi > s_hi:
-        raise PriorError(names[1], f"{_fmt(hi)} is above the support of {family} ({_support(s_lo, s_hi)})")
+        raise PriorError(
+            names[1], f"{_fmt(hi)} is above the support of {family} ({_support(s_lo, s_hi)})"
+        )
     if lo == s_lo and hi == s_hi:
-        raise PriorError(names[0], f"[{_fmt(lo)}, {_fmt(hi)}] is the whole support of {family}; "
-                         "narrow the interval")
+        raise PriorError(
+            names[0],
+            f"[{_fmt(lo)}, {_fmt(hi)}] is the whole support of {family}; narrow the interval",
+        )
 
 
 def _support(lo: float, hi: float) -> str:
@@ -64,8 +72,15 @@ def _result(family: str, d, dims) -> PriorDist:
     return PriorDist.create(family, dims=dims, **values)
 
 
-def maxent(family: str, lower: float, upper: float, mass: float = 0.9, *,
-           fixed: dict[str, float] | None = None, dims=None) -> PriorDist:
+def maxent(
+    family: str,
+    lower: float,
+    upper: float,
+    mass: float = 0.9,
+    *,
+    fixed: dict[str, float] | None = None,
+    dims=None,
+) -> PriorDist:
     """The maximum-entropy ``family`` with ``mass`` of its probability in [lower, upper].
 
     ``fixed`` holds parameters that stay as given (e.g. a StudentT's ``nu``, or a
@@ -87,15 +102,24 @@ def maxent(family: str, lower: float, upper: float, mass: float = 0.9, *,
     return _result(family, d, dims)
 
 
-def from_quartiles(family: str, q1: float, q2: float, q3: float, *,
-                   fixed: dict[str, float] | None = None, dims=None) -> PriorDist:
+def from_quartiles(
+    family: str,
+    q1: float,
+    q2: float,
+    q3: float,
+    *,
+    fixed: dict[str, float] | None = None,
+    dims=None,
+) -> PriorDist:
     """The ``family`` member whose 25 %, 50 % and 75 % quantiles are closest to q1, q2, q3."""
     import preliz as pz
 
     q1, q2, q3 = _number("q1", q1), _number("q2", q2), _number("q3", q3)
     if not q1 < q2 < q3:
         field = "q1" if q1 >= q2 else "q2"
-        raise PriorError(field, f"quartiles must increase (q1={_fmt(q1)}, q2={_fmt(q2)}, q3={_fmt(q3)})")
+        raise PriorError(
+            field, f"quartiles must increase (q1={_fmt(q1)}, q2={_fmt(q2)}, q3={_fmt(q3)})"
+        )
     d = _start(family, fixed)
     _inside(d, family, ("q1", "q3"), (q1, q3))
     with contextlib.redirect_stdout(io.StringIO()):

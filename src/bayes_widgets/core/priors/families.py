@@ -115,21 +115,34 @@ FAMILIES: dict[str, Family] = {
         Family(
             "Beta",
             (positive("alpha", 2.0, (0.1, 20.0)), positive("beta", 2.0, (0.1, 20.0))),
-            {"mean_sd": (unit("mu", 0.5), Param("sigma", 0.2, 0.0, 0.5, True, True, slider=(0.01, 0.49)))},
+            {
+                "mean_sd": (
+                    unit("mu", 0.5),
+                    Param("sigma", 0.2, 0.0, 0.5, True, True, slider=(0.01, 0.49)),
+                )
+            },
         ),
-        Family("StudentT", (positive("nu", 4.0, (1.0, 50.0)), real("mu", 0.0), positive("sigma", 1.0))),
+        Family(
+            "StudentT", (positive("nu", 4.0, (1.0, 50.0)), real("mu", 0.0), positive("sigma", 1.0))
+        ),
         Family("HalfStudentT", (positive("nu", 4.0, (1.0, 50.0)), positive("sigma", 1.0))),
         Family("Laplace", (real("mu", 0.0), positive("b", 1.0))),
         Family("Exponential", (positive("lam", 1.0),)),
         Family("Uniform", (real("lower", 0.0), real("upper", 1.0)), ordered=("lower", "upper")),
         Family(
             "TruncatedNormal",
-            (real("mu", 0.0), positive("sigma", 1.0), real("lower", -1.0, infinite=True),
-             real("upper", 1.0, infinite=True)),
+            (
+                real("mu", 0.0),
+                positive("sigma", 1.0),
+                real("lower", -1.0, infinite=True),
+                real("upper", 1.0, infinite=True),
+            ),
             ordered=("lower", "upper"),
         ),
         Family("Weibull", (positive("alpha", 2.0, (0.1, 10.0)), positive("beta", 1.0))),
-        Family("InverseGamma", (positive("alpha", 3.0), positive("beta", 2.0)), {"mean_sd": _MEAN_SD}),
+        Family(
+            "InverseGamma", (positive("alpha", 3.0), positive("beta", 2.0)), {"mean_sd": _MEAN_SD}
+        ),
         Family("Cauchy", (real("alpha", 0.0), positive("beta", 1.0))),
         Family("HalfCauchy", (positive("beta", 1.0),)),
         Family("Poisson", (positive("mu", 3.0, (0.1, 50.0)),), discrete=True),

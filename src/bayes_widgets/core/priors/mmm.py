@@ -31,8 +31,10 @@ def mmm_model(mmm):
     """The built PyMC model of an MMM; a clear error if it has not been built."""
     try:
         return mmm.model
-    except Exception:  # noqa: BLE001 - pymc-marketing raises its own error type here
-        raise PriorError("model", "the MMM has no model yet: call mmm.build_model(X, y) first") from None
+    except Exception:
+        raise PriorError(
+            "model", "the MMM has no model yet: call mmm.build_model(X, y) first"
+        ) from None
 
 
 def config_priors(model_config: dict[str, Any]) -> dict[str, PriorDist]:
@@ -61,7 +63,9 @@ def model_config_with(model_config: dict[str, Any], priors: dict[str, PriorDist]
             continue
         prior = as_prior(edited)
         if param:
-            out[key] = type(value)(value.distribution, **{**value.parameters, param: prior}, dims=value.dims)
+            out[key] = type(value)(
+                value.distribution, **{**value.parameters, param: prior}, dims=value.dims
+            )
         else:
             out[key] = type(value)(prior.distribution, **prior.parameters, dims=value.dims)
     return out
@@ -87,7 +91,7 @@ def as_prior(dist: PriorDist):
         elif arr.ndim <= len(dims):
             import xarray as xr
 
-            params[name] = xr.DataArray(arr, dims=dims[len(dims) - arr.ndim:])
+            params[name] = xr.DataArray(arr, dims=dims[len(dims) - arr.ndim :])
         else:
             raise PriorError(name, f"has shape {arr.shape}, more axes than the prior's dims {dims}")
     return Prior(dist.family, dims=dims or None, **params)

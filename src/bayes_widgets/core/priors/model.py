@@ -31,10 +31,21 @@ import numpy as np
 from bayes_widgets.core.priors.dist import PriorDist
 from bayes_widgets.core.priors.errors import PriorError
 
-
 DRAW = "__draw__"
 
-TIME_DIMS = ("date", "time", "week", "day", "month", "year", "period", "t", "step", "timestamp", "quarter")
+TIME_DIMS = (
+    "date",
+    "time",
+    "week",
+    "day",
+    "month",
+    "year",
+    "period",
+    "t",
+    "step",
+    "timestamp",
+    "quarter",
+)
 """Dimension names read as a time axis (also any name containing ``date`` or ``time``)."""
 
 
@@ -61,11 +72,14 @@ def _read_prior(rv, free_rvs, model) -> PriorDist | ReadOnly:
     shape = shape_of(rv)
     try:
         values = [_const(p) for p in params]
-    except Exception as exc:  # noqa: BLE001 - anything not evaluable is not editable
+    except Exception as exc:
         return ReadOnly(rv.name, f"its parameters are not numbers ({exc})")
     table = {
         "NormalRV": ("Normal", lambda v: {"mu": v[0], "sigma": v[1]}),
-        "HalfNormalRV": ("HalfNormal", lambda v: {"sigma": v[-1]} if len(v) == 1 or not np.any(v[0]) else None),
+        "HalfNormalRV": (
+            "HalfNormal",
+            lambda v: {"sigma": v[-1]} if len(v) == 1 or not np.any(v[0]) else None,
+        ),
         "LogNormalRV": ("LogNormal", lambda v: {"mu": v[0], "sigma": v[1]}),
         "GammaRV": ("Gamma", lambda v: {"alpha": v[0], "beta": 1.0 / v[1]}),
         "BetaRV": ("Beta", lambda v: {"alpha": v[0], "beta": v[1]}),
@@ -74,12 +88,21 @@ def _read_prior(rv, free_rvs, model) -> PriorDist | ReadOnly:
         "LaplaceRV": ("Laplace", lambda v: {"mu": v[0], "b": v[1]}),
         "ExponentialRV": ("Exponential", lambda v: {"lam": 1.0 / v[0]}),
         "UniformRV": ("Uniform", lambda v: {"lower": v[0], "upper": v[1]}),
-        "TruncatedNormalRV": ("TruncatedNormal", lambda v: {"mu": v[0], "sigma": v[1], "lower": v[2], "upper": v[3]}),
+        "TruncatedNormalRV": (
+            "TruncatedNormal",
+            lambda v: {"mu": v[0], "sigma": v[1], "lower": v[2], "upper": v[3]},
+        ),
         "WeibullBetaRV": ("Weibull", lambda v: {"alpha": v[0], "beta": v[1]}),
         "InvGammaRV": ("InverseGamma", lambda v: {"alpha": v[0], "beta": v[1]}),
         "PoissonRV": ("Poisson", lambda v: {"mu": v[0]}),
-        "NegBinomialRV": ("NegativeBinomial", lambda v: {"mu": v[0] * (1 - v[1]) / v[1], "alpha": v[0]}),
-        "HalfCauchyRV": ("HalfCauchy", lambda v: {"beta": v[-1]} if len(v) == 1 or not np.any(v[0]) else None),
+        "NegBinomialRV": (
+            "NegativeBinomial",
+            lambda v: {"mu": v[0] * (1 - v[1]) / v[1], "alpha": v[0]},
+        ),
+        "HalfCauchyRV": (
+            "HalfCauchy",
+            lambda v: {"beta": v[-1]} if len(v) == 1 or not np.any(v[0]) else None,
+        ),
         "CauchyRV": ("Cauchy", lambda v: {"alpha": v[0], "beta": v[1]}),
     }
     if op_name not in table:
@@ -94,7 +117,9 @@ def _read_prior(rv, free_rvs, model) -> PriorDist | ReadOnly:
     if len(shape) > 1:
         return ReadOnly(rv.name, f"only scalar and 1-D priors are editable (shape {shape})")
     return PriorDist.create(
-        family, dims=dims or (f"{rv.name}_dim_0",), size=shape[0],
+        family,
+        dims=dims or (f"{rv.name}_dim_0",),
+        size=shape[0],
         **{k: np.broadcast_to(np.asarray(v, float), shape).copy() for k, v in params_.items()},
     )
 
@@ -110,9 +135,13 @@ def _dist_like(rv, prior: PriorDist, shape: tuple[int, ...]):
     import pytensor.xtensor as px
 
     dims = tuple(rv.type.dims)
-    params = {k: px.as_xtensor(np.asarray(v, dtype=float), dims=dims if np.ndim(v) else ())
-              for k, v in prior.params.items()}
-    return getattr(pmd, prior.family).dist(**params, dim_lengths=dict(zip(dims, shape, strict=True)))
+    params = {
+        k: px.as_xtensor(np.asarray(v, dtype=float), dims=dims if np.ndim(v) else ())
+        for k, v in prior.params.items()
+    }
+    return getattr(pmd, prior.family).dist(
+        **params, dim_lengths=dict(zip(dims, shape, strict=True))
+    )
 
 
 def _without_views(outputs):
@@ -124,8 +153,11 @@ def _without_views(outputs):
 
     outputs = list(outputs)
     while True:  # a view's input may hold another view: peel them layer by layer
-        views = {node.outputs[0]: node.inputs[0] for node in applys_between([], outputs)
-                 if isinstance(node.op, ViewOp)}
+        views = {
+            node.outputs[0]: node.inputs[0]
+            for node in applys_between([], outputs)
+            if isinstance(node.op, ViewOp)
+        }
         if not views:
             return outputs
         outputs = graph_replace(outputs, views, strict=True)
@@ -169,9 +201,15 @@ class ModelPriors:
             raise PriorError("model", "has no observed variable to predict")
         if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws <= 0:
             raise PriorError("draws", f"must be a positive integer, got {draws!r}")
-        if seed is not None and not isinstance(seed, np.random.Generator) and (
-                isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
-            raise PriorError("seed", f"must be None, a non-negative whole number or a numpy Generator, got {seed!r}")
+        if (
+            seed is not None
+            and not isinstance(seed, np.random.Generator)
+            and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0)
+        ):
+            raise PriorError(
+                "seed",
+                f"must be None, a non-negative whole number or a numpy Generator, got {seed!r}",
+            )
         draws = int(draws)
         self.model = model
         self.draws = draws
@@ -225,7 +263,7 @@ class ModelPriors:
         if data is None and hasattr(value, "eval"):
             try:
                 data = value.eval()
-            except Exception:  # noqa: BLE001 - an observed value that cannot be read is not drawn
+            except Exception:
                 data = None
         return None if data is None else np.asarray(data, dtype=float)
 
@@ -234,7 +272,11 @@ class ModelPriors:
         (one dimension, named like a time axis or with date coordinates), else ``None``:
         a regression over observations ("obs") is not a series."""
         rv = self.model[name]
-        dims = tuple(rv.type.dims) if is_xtensor(rv) else tuple(self.model.named_vars_to_dims.get(name, ()) or ())
+        dims = (
+            tuple(rv.type.dims)
+            if is_xtensor(rv)
+            else tuple(self.model.named_vars_to_dims.get(name, ()) or ())
+        )
         if len(dims) != 1:
             return None
         dim = dims[0]
@@ -244,8 +286,9 @@ class ModelPriors:
         coords = self.model.coords.get(dim)
         if coords is not None and len(coords):
             first = coords[0]
-            if isinstance(first, (np.datetime64, datetime.date)) or np.issubdtype(np.asarray(coords).dtype,
-                                                                                   np.datetime64):
+            if isinstance(first, (np.datetime64, datetime.date)) or np.issubdtype(
+                np.asarray(coords).dtype, np.datetime64
+            ):
                 return dim
         return None
 
@@ -259,7 +302,9 @@ class ModelPriors:
         shape = self._shapes[name]
         expected = None if shape == () else shape[0]
         if prior.size != expected:
-            raise PriorError(name, f"needs {expected or 'a scalar'} element(s), got {prior.size or 'a scalar'}")
+            raise PriorError(
+                name, f"needs {expected or 'a scalar'} element(s), got {prior.size or 'a scalar'}"
+            )
         self.priors[name] = prior
 
     # -- prior predictive -----------------------------------------------------------------
@@ -282,12 +327,12 @@ class ModelPriors:
     def _compile(self):
         import pymc as pm
         import pytensor.tensor as pt
+        import pytensor.xtensor as px
         from pymc.distributions.shape_utils import change_dist_size
         from pymc.pytensorf import compile as compile_pymc
-        import pytensor.xtensor as px
         from pytensor.graph.replace import vectorize_graph
-        from pytensor.xtensor.vectorization import vectorize_graph as vectorize_xgraph
         from pytensor.graph.traversal import ancestors
+        from pytensor.xtensor.vectorization import vectorize_graph as vectorize_xgraph
 
         n = self.draws
         free = list(self.model.free_RVs)
@@ -311,14 +356,19 @@ class ModelPriors:
                 replace[rv] = px.as_xtensor(new, dims=(DRAW, *rv.type.dims)) if named else new
             elif not any(a in set(free) - {rv} for a in ancestors(_core_op_and_params(rv)[1])):
                 if named:
-                    raise PriorError(rv.name, f"not editable ({self.read_only[rv.name].reason}), "
-                                     "so this model's prior predictive cannot be drawn here")
+                    raise PriorError(
+                        rv.name,
+                        f"not editable ({self.read_only[rv.name].reason}), "
+                        "so this model's prior predictive cannot be drawn here",
+                    )
                 replace[rv] = change_dist_size(rv, (n, *shape))
         observed = list(self.model.observed_RVs)
         if named:  # PyTensor's dimension-aware vectoriser handles mixed named/tensor graphs
             observed = _without_views(observed)
             outs = vectorize_xgraph(observed, replace=replace)
-            outs = [o.transpose(DRAW, ...).values if DRAW in o.type.dims else o.values for o in outs]
+            outs = [
+                o.transpose(DRAW, ...).values if DRAW in o.type.dims else o.values for o in outs
+            ]
         else:
             outs = vectorize_graph(observed, replace=replace)
         fn = compile_pymc(tensors, outs, random_seed=self.seed, on_unused_input="ignore")

@@ -25,8 +25,9 @@ SHOWN = (0.005, 0.995)
 observed values): a few extreme draws do not squash the rest into one bin."""
 
 
-def predictive_summary(draws: np.ndarray, *, lower: float | None = None, upper: float | None = None,
-                       bins: int = 40) -> dict[str, Any]:
+def predictive_summary(
+    draws: np.ndarray, *, lower: float | None = None, upper: float | None = None, bins: int = 40
+) -> dict[str, Any]:
     """Summary of prior-predictive ``draws`` of shape (draws, ...) for display.
 
     A series (one axis after the draws) gets per-step quantile bands (5/25/50/75/95 %);
@@ -41,7 +42,11 @@ def predictive_summary(draws: np.ndarray, *, lower: float | None = None, upper: 
         q = np.quantile(draws, BANDS, axis=0)
         out["bands"] = {f"{p:g}": q[i].tolist() for i, p in enumerate(BANDS)}
     finite = flat[np.isfinite(flat)]
-    counts, edges = np.histogram(finite, bins=bins) if finite.size else (np.zeros(bins), np.linspace(0, 1, bins + 1))
+    counts, edges = (
+        np.histogram(finite, bins=bins)
+        if finite.size
+        else (np.zeros(bins), np.linspace(0, 1, bins + 1))
+    )
     out["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
     out["outside"] = _outside(flat, lower, upper)
     return out
@@ -51,7 +56,9 @@ def _check_draws(draws) -> np.ndarray:
     try:
         out = np.asarray(draws, dtype=float)
     except (TypeError, ValueError):
-        raise PriorError("draws", f"expected an array of numbers, got {type(draws).__name__}") from None
+        raise PriorError(
+            "draws", f"expected an array of numbers, got {type(draws).__name__}"
+        ) from None
     if out.ndim < 1 or out.shape[0] == 0:
         raise PriorError("draws", "expected an array with draws along the first axis")
     return out
@@ -91,9 +98,15 @@ def _density(values: np.ndarray, edges: np.ndarray) -> list[float]:
     return (counts / np.where(total > 0, total, 1.0)).tolist()
 
 
-def predictive_view(draws: np.ndarray, observed: np.ndarray | None = None, *, series: bool,
-                    lower: float | None = None, upper: float | None = None,
-                    bins: int = 40) -> dict[str, Any]:
+def predictive_view(
+    draws: np.ndarray,
+    observed: np.ndarray | None = None,
+    *,
+    series: bool,
+    lower: float | None = None,
+    upper: float | None = None,
+    bins: int = 40,
+) -> dict[str, Any]:
     """What the prior-predictive figure shows (see the module docstring).
 
     ``draws`` has shape (draws, ...), ``observed`` the shape of one draw (or ``None``).
@@ -109,17 +122,24 @@ def predictive_view(draws: np.ndarray, observed: np.ndarray | None = None, *, se
     if observed is not None:
         observed = np.asarray(observed, dtype=float)
         if observed.shape != draws.shape[1:]:
-            note = (f"the observed values ({_shape_words(observed.shape)}) do not match the prior "
-                    f"predictive ({_shape_words(draws.shape[1:])}), so they are not drawn")
+            note = (
+                f"the observed values ({_shape_words(observed.shape)}) do not match the prior "
+                f"predictive ({_shape_words(draws.shape[1:])}), so they are not drawn"
+            )
             observed = None
-    out: dict[str, Any] = {"draws": int(draws.shape[0]), "note": note,
-                           "outside": _outside(flat, lower, upper)}
+    out: dict[str, Any] = {
+        "draws": int(draws.shape[0]),
+        "note": note,
+        "outside": _outside(flat, lower, upper),
+    }
     if series and draws.ndim == 2:
         q = np.quantile(draws, BANDS, axis=0)
         out["mode"] = "series"
         out["bands"] = {f"{p:g}": q[i].tolist() for i, p in enumerate(BANDS)}
         out["x"] = list(range(draws.shape[1]))
-        out["observed"] = None if observed is None else [float(v) if np.isfinite(v) else None for v in observed]
+        out["observed"] = (
+            None if observed is None else [float(v) if np.isfinite(v) else None for v in observed]
+        )
         return out
     values = flat[np.isfinite(flat)]
     seen = observed[np.isfinite(observed)].ravel() if observed is not None else np.empty(0)
@@ -131,10 +151,14 @@ def predictive_view(draws: np.ndarray, observed: np.ndarray | None = None, *, se
     edges = np.linspace(lo, hi, bins + 1)
     shown = values[(values >= lo) & (values <= hi)]
     out["mode"] = "values"
-    out["histogram"] = {"edges": edges.tolist(), "density": _density(shown, edges),
-                        "share_shown": float(shown.size / values.size) if values.size else 0.0}
-    out["observed_histogram"] = ({"edges": edges.tolist(), "density": _density(seen, edges)}
-                                 if seen.size else None)
+    out["histogram"] = {
+        "edges": edges.tolist(),
+        "density": _density(shown, edges),
+        "share_shown": float(shown.size / values.size) if values.size else 0.0,
+    }
+    out["observed_histogram"] = (
+        {"edges": edges.tolist(), "density": _density(seen, edges)} if seen.size else None
+    )
     return out
 
 
