@@ -6,7 +6,7 @@ with the same seed (the side that goes first alternates):
 
 * baseline: the bare sampler, ``pm.sample(..., nuts_sampler="pymc")`` in the
   model context, or ``nutpie.sample(compiled, ...)`` on the model compiled once
-  with ``bayes_widgets.core.backends.nutpie_backend.compile_model`` (the very
+  with ``bayes_widgets.core.fitting.backends.nutpie_backend.compile_model`` (the very
   object the nutpie backend reuses);
 * monitor: ``FitMonitor(model, backend=..., ...)`` then ``monitor.wait()``, timed
   from the constructor call (which starts the fit) to the result. Its messages go
@@ -85,7 +85,7 @@ def run_baseline(backend: str, model, draws: int, tune: int, seed: int):
             )
     import nutpie
 
-    from bayes_widgets.core.backends.nutpie_backend import compile_model
+    from bayes_widgets.core.fitting.backends.nutpie_backend import compile_model
 
     compiled = compile_model(model)  # cached per model object: compiled once, in warm-up
     return nutpie.sample(

@@ -61,10 +61,10 @@ def _corr(a, b) -> float:
 def main() -> None:
     import jax
 
+    from bayes_widgets.core.fitting.svi import Minibatch, run_svi
     from bayes_widgets.core.hierarchical import build_model, fit_svi, initial_params, make_demand
     from bayes_widgets.core.hierarchical.cold_start import evaluate_cold_start
     from bayes_widgets.core.hierarchical.fit import HierarchicalFit, default_optimizer
-    from bayes_widgets.core.svi import Minibatch, run_svi
 
     load_start = os.getloadavg()
     t = time.perf_counter()

@@ -31,7 +31,7 @@ def case_study():
 
 
 def min_ess_and_rhat(idata) -> tuple[float, float]:
-    from bayes_widgets.core.diagnostics import summarize
+    from bayes_widgets.core.fitting.diagnostics import summarize
 
     d = summarize(idata, backend="-", tune=0, wall_time_s=1.0, sampling_time_s=1.0)
     return d.ess_bulk_min, d.rhat_max

@@ -59,8 +59,8 @@ def nuts_bare(
     model, args, draws: int, seed: int, chain_method: str = "threads", single_chunk: bool = False
 ) -> tuple[float, float]:
     """(run seconds, compile seconds) of the bare sampler."""
-    from bayes_widgets.core.backends.base import Control
-    from bayes_widgets.core.session import FitSession
+    from bayes_widgets.core.fitting.backends.base import Control
+    from bayes_widgets.core.fitting.session import FitSession
 
     session = FitSession(
         model,
@@ -87,7 +87,7 @@ def nuts_bare(
 
 def nuts_session(model, args, draws: int, seed: int) -> float:
     """Sampling seconds of a fit session with a subscriber, no widget."""
-    from bayes_widgets.core.session import FitSession
+    from bayes_widgets.core.fitting.session import FitSession
 
     session = FitSession(
         model, backend="numpyro", draws=draws, tune=1000, chains=2, seed=seed, **args
@@ -100,7 +100,7 @@ def nuts_session(model, args, draws: int, seed: int) -> float:
 
 
 def svi_session(model, guide, args, steps: int, seed: int) -> float:
-    from bayes_widgets.core.session import FitSession
+    from bayes_widgets.core.fitting.session import FitSession
 
     session = FitSession(
         model,
@@ -165,7 +165,7 @@ def numpyro_mcmc(model, args, draws: int, seed: int, method: str) -> float:
 
 
 def svi_bare(model, guide, args, steps: int, seed: int) -> float:
-    from bayes_widgets.core.svi import run_svi
+    from bayes_widgets.core.fitting.svi import run_svi
 
     r = run_svi(
         model, guide, steps=steps, seed=seed, chunk=200, convergence=None, check_sites=False, **args

@@ -108,8 +108,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from bayes_widgets.core.fleet import mmm_fleets as mf
     from bayes_widgets.core.mmm import MMMModel
+    from bayes_widgets.core.mmm import fleets as mf
     from bayes_widgets.core.report import fleet_report
     from bayes_widgets.datasets import mmm_example, mmm_example_truth
 

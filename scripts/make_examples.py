@@ -202,7 +202,7 @@ MMM_FLEETS = [
         "click a run for its plots."
     ),
     new_code_cell(
-        "from bayes_widgets.core.fleet.mmm_fleets import holdout_fleet\n\n"
+        "from bayes_widgets.core.mmm.fleets import holdout_fleet\n\n"
         'board = bw.FleetBoard(thresholds={"test_mape": ("<=", 0.15), "rhat_max": ("<=", 1.01)})\n'
         'job = board.run(holdout_fleet, model, horizons=[4, 8], out="runs/holdout",\n'
         '                fit={"draws": bw.choose(200, 100), "tune": bw.choose(200, 100), "seed": 3})\n'

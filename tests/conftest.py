@@ -56,7 +56,7 @@ def warm_diagnostics() -> None:
     test measure the fit session and not a first import (about 1-2 s)."""
     import xarray as xr
 
-    from bayes_widgets.core.diagnostics import summarize
+    from bayes_widgets.core.fitting.diagnostics import summarize
 
     rng = np.random.default_rng(0)
     tree = xr.DataTree(

@@ -3,7 +3,7 @@
 ``open_export`` serves the page from a localhost HTTP server and records every request;
 ``check_export`` asserts that it made no request beyond that server (or ``data:``/``blob:``),
 logged no error and rendered every widget view with its saved data. Used by
-tests/unit/test_export.py and tests/notebooks/test_examples.py.
+tests/test_export.py and tests/notebooks/test_examples.py.
 """
 
 from __future__ import annotations

@@ -10,19 +10,15 @@ Heavy libraries load on first use, not at import.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("bayes_widgets")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+from bayes_widgets.version import __version__
 
 _LAZY = {
-    "fit": "bayes_widgets.core.session",
-    "FitSession": "bayes_widgets.core.session",
-    "FitResult": "bayes_widgets.core.result",
-    "Diagnostics": "bayes_widgets.core.diagnostics",
-    "FitInputError": "bayes_widgets.core.validation",
+    "fit": "bayes_widgets.core.fitting.session",
+    "FitSession": "bayes_widgets.core.fitting.session",
+    "FitResult": "bayes_widgets.core.fitting.result",
+    "Diagnostics": "bayes_widgets.core.fitting.diagnostics",
+    "FitInputError": "bayes_widgets.core.fitting.validation",
     "FitMonitor": "bayes_widgets.widgets.fit_monitor",
     "PriorEditor": "bayes_widgets.widgets.prior_editor",
     "FleetBoard": "bayes_widgets.widgets.fleet_board",
@@ -39,6 +35,7 @@ _LAZY = {
     "predict_new_rows": "bayes_widgets.core.regression",
     "PredictionInputError": "bayes_widgets.core.prediction",
     "PredictionTable": "bayes_widgets.widgets.prediction_table",
+    "ModelCard": "bayes_widgets.widgets.model_card",
     "datasets": "bayes_widgets.datasets",
     "fast_mode": "bayes_widgets.settings",
     "choose": "bayes_widgets.settings",
@@ -52,6 +49,31 @@ def __getattr__(name: str):
         module = import_module(_LAZY[name])
         return module if name == "datasets" else getattr(module, name)
     raise AttributeError(f"module 'bayes_widgets' has no attribute {name!r}")
+
+
+def _fit_monitor(*args, **kwargs):
+    from bayes_widgets.widgets.fit_monitor import FitMonitor
+
+    return FitMonitor(*args, **kwargs)
+
+
+def _budget_explorer(*args, **kwargs):
+    from bayes_widgets.widgets.decision_explorer import budget_explorer
+
+    return budget_explorer(*args, **kwargs)
+
+
+def _register_views() -> None:
+    # This package's top level sits above core and the widgets: it tells core which widget
+    # provides each live view core offers (see bayes_widgets.core.views). The widgets load
+    # when a view is first opened.
+    from bayes_widgets.core import views
+
+    views.register_view("fit_monitor", _fit_monitor)
+    views.register_view("budget_explorer", _budget_explorer)
+
+
+_register_views()
 
 
 def load_ipython_extension(ipython) -> None:

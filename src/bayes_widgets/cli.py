@@ -78,7 +78,7 @@ _NOT_OPTIONS = {"model", "out", "fit", "executor", "on_update", "kind", "future_
 
 
 def _fleet_functions():
-    from bayes_widgets.core.fleet import mmm_fleets as mf
+    from bayes_widgets.core.mmm import fleets as mf
 
     return {
         "production": mf.production_fleet,
@@ -157,11 +157,11 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
         raise ConfigError("config", f"cannot read {config_path.name} ({_one_line(exc)})") from None
     _unknown("", config, TOP_LEVEL)
 
+    from bayes_widgets.core.fitting.validation import FitInputError
     from bayes_widgets.core.mmm import (  # PyMC and pymc-marketing: after the file parses
         MMMDataError,
         MMMModel,
     )
-    from bayes_widgets.core.validation import FitInputError
 
     base = config_path.parent
     if "data" not in config:
@@ -212,8 +212,8 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
 
 
 def _check_fit(fit: dict) -> dict:
-    from bayes_widgets.core.backends import get_backend
-    from bayes_widgets.core.validation import (
+    from bayes_widgets.core.fitting.backends import get_backend
+    from bayes_widgets.core.fitting.validation import (
         FitInputError,
         check_positive_int,
         check_probability,

@@ -23,11 +23,11 @@ from typing import Any
 
 _HOOKS: list[tuple[str, str, str]] = [
     # (module, class name, function in this module)
-    ("bayes_widgets.core.result", "FitResult", "_fit_bundle"),
+    ("bayes_widgets.core.fitting.result", "FitResult", "_fit_bundle"),
     ("xarray.core.datatree", "DataTree", "_tree_bundle"),
     ("arviz.data.inference_data", "InferenceData", "_tree_bundle"),
     ("pymc.model.core", "Model", "_model_bundle"),
-    ("bayes_widgets.core.fleet.mmm_fleets", "FleetResult", "_fleet_bundle"),
+    ("bayes_widgets.core.mmm.fleets", "FleetResult", "_fleet_bundle"),
     ("bayes_widgets.core.fleet.runner", "FleetRun", "_fleet_bundle"),
 ]
 

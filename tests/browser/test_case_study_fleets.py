@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from bayes_widgets.core.fleet import mmm_fleets as mf
 from bayes_widgets.core.mmm import MMMModel
+from bayes_widgets.core.mmm import fleets as mf
 from bayes_widgets.core.report import fleet_report
 from bayes_widgets.datasets import mmm_case_study
 

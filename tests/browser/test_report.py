@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_widgets.core.fleet.mmm_fleets import FleetResult, StabilityResult
 from bayes_widgets.core.fleet.runner import FleetRun, RunSpec
+from bayes_widgets.core.mmm.fleets import FleetResult, StabilityResult
 from bayes_widgets.core.report import fleet_report
 
 EVIL = "<img src=x onerror=alert(1)>"

@@ -1,7 +1,7 @@
 """Fleets on a real Dask cluster (``dask scheduler`` + ``dask worker`` processes on
 localhost) whose workers cannot see the client's disk; workers and the submitting
 process are killed mid-fleet. Executions are counted through a side channel that the
-tasks write (tests/unit/fleet_tasks.py:counted), outside the store.
+tasks write (tests/core/fleet/fleet_tasks.py:counted), outside the store.
 
 Each test prints its figures (runs done, lost, retried, executed twice)."""
 
@@ -18,7 +18,7 @@ import time
 import pytest
 
 from bayes_widgets.core.fleet import FleetTimeout, RunSpec, RunStore, run_fleet
-from tests.unit.fleet_tasks import counted, executions, returns
+from tests.core.fleet.fleet_tasks import counted, executions, returns
 
 from .conftest import ROOT
 
@@ -116,7 +116,7 @@ def test_a_killed_submitter_loses_nothing_and_a_rerun_completes_the_rest(cluster
         sys.path.insert(0, {str(ROOT)!r})
         from distributed import Client
         from bayes_widgets.core.fleet import RunSpec, run_fleet
-        from tests.unit.fleet_tasks import counted
+        from tests.core.fleet.fleet_tasks import counted
         client = Client(scheduler_file={str(cluster.scheduler_file)!r})
         specs = [RunSpec(f"k{{i}}", {{"x": i, "seconds": 2.0, "log": {str(log)!r}}}) for i in range(6)]
         run_fleet(specs, counted, out={str(out)!r}, executor=client)
@@ -176,8 +176,8 @@ def test_with_no_worker_left_the_fleet_says_it_waits(cluster):
 
 
 def test_an_mmm_holdout_fleet_on_workers_without_the_data(cluster, monkeypatch):
-    from bayes_widgets.core.fleet.mmm_fleets import holdout_fleet
     from bayes_widgets.core.mmm import MMMModel
+    from bayes_widgets.core.mmm.fleets import holdout_fleet
     from bayes_widgets.datasets import mmm_example
 
     model = MMMModel(

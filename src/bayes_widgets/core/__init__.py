@@ -1,8 +1,28 @@
-"""Pure-Python core: fit sessions, backends, diagnostics. No widget or IPython imports."""
+"""Pure-Python core: every capability as a plain API; no widget, IPython or anywidget imports.
 
-from bayes_widgets.core.diagnostics import Diagnostics
-from bayes_widgets.core.result import FitResult
-from bayes_widgets.core.session import FitSession, Snapshot, fit
-from bayes_widgets.core.validation import FitInputError
+Subpackages: ``fitting`` (sessions, backends, diagnostics), ``figures`` (every Bokeh
+figure), ``priors``, ``posterior``, ``prediction``, ``decision``, ``mmm``, ``fleet``,
+``hierarchical``. Importing ``bayes_widgets.core`` loads none of them; the names below
+load their module on first use.
+"""
 
-__all__ = ["Diagnostics", "FitInputError", "FitResult", "FitSession", "Snapshot", "fit"]
+from __future__ import annotations
+
+from importlib import import_module
+
+_LAZY = {
+    "Diagnostics": "bayes_widgets.core.fitting.diagnostics",
+    "FitInputError": "bayes_widgets.core.fitting.validation",
+    "FitResult": "bayes_widgets.core.fitting.result",
+    "FitSession": "bayes_widgets.core.fitting.session",
+    "Snapshot": "bayes_widgets.core.fitting.session",
+    "fit": "bayes_widgets.core.fitting.session",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bayes_widgets.core.validation import FitInputError
+from bayes_widgets.core.fitting.validation import FitInputError
 
 MAX_DEFAULT = 4
 """Default traces of :func:`expand_trace_names` without ``whole_vectors``."""

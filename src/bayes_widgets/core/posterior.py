@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bayes_widgets.core.diagnostics import (
+from bayes_widgets.core.fitting.diagnostics import (
     ESS_PER_CHAIN,
     RHAT_LIMIT,
     Diagnostics,
@@ -190,7 +190,7 @@ class PosteriorData:
     # -- summary ----------------------------------------------------------------------------
     @property
     def diagnostics(self) -> Diagnostics:
-        """The fit's diagnostics by the one rule set of :mod:`bayes_widgets.core.diagnostics`
+        """The fit's diagnostics by the one rule set of :mod:`bayes_widgets.core.fitting.diagnostics`
         (the same as ``result.diagnostics``), computed once."""
         if self._diagnostics is None:
             tree = self.tree

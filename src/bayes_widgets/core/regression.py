@@ -248,7 +248,7 @@ class LinearRegression:
     def fit(self, backend: str = "pymc", **kwargs: Any):
         """Fits the model with :func:`bayes_widgets.fit` (same keyword arguments) and keeps its
         posterior for :meth:`predict`. Returns the :class:`FitResult`."""
-        from bayes_widgets.core.session import fit
+        from bayes_widgets.core.fitting.session import fit
 
         result = fit(self.model, backend=backend, **kwargs)
         self.result = result
@@ -456,9 +456,9 @@ def predict_new_rows(
 
     ``model`` is a :class:`LinearRegression` (below), any ``pymc.Model`` whose inputs are
     ``pm.Data`` containers (options ``row_dim``, ``var_names``; see
-    :mod:`bayes_widgets.core.prediction_pymc`) or a NumPyro model function (options
+    :mod:`bayes_widgets.core.prediction.pymc_models`) or a NumPyro model function (options
     ``model_args``, ``model_kwargs``, ``inputs``, ``observed``, ``var_names``; see
-    :mod:`bayes_widgets.core.prediction_numpyro`). For the latter two, the columns are
+    :mod:`bayes_widgets.core.prediction.numpyro_models`). For the latter two, the columns are
     the inputs, then mean, sd and interval of every deterministic and observed variable
     on the rows, and ``row_keys`` does not apply.
 
@@ -567,7 +567,7 @@ def _predict_other(model, posterior, new_rows, *, prob, interval, seed, row_keys
     if row_keys is not None:
         raise RegressionInputError("row_keys", "applies to a LinearRegression only")
     if kind == "pymc":
-        from bayes_widgets.core.prediction_pymc import predict_model_rows
+        from bayes_widgets.core.prediction.pymc_models import predict_model_rows
 
         return predict_model_rows(
             model,
@@ -581,7 +581,7 @@ def _predict_other(model, posterior, new_rows, *, prob, interval, seed, row_keys
         )
     if method != "vectorised":
         raise RegressionInputError("method", "a NumPyro model is predicted with Predictive only")
-    from bayes_widgets.core.prediction_numpyro import predict_numpyro_rows
+    from bayes_widgets.core.prediction.numpyro_models import predict_numpyro_rows
 
     return predict_numpyro_rows(
         model, posterior, new_rows, prob=prob, interval=interval, seed=seed, **options

@@ -16,7 +16,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-import bayes_widgets
+from bayes_widgets.version import __version__
 from bayes_widgets.widgets._urgent import install_urgent_route
 
 STATIC = Path(str(files("bayes_widgets").joinpath("static")))
@@ -123,7 +123,7 @@ class BokehJSServer:
                 **reply,
                 "error": (
                     f"this page's widgets need BokehJS {wanted!r:.40}, the kernel's bayes_widgets "
-                    f"{bayes_widgets.__version__} carries BokehJS {version}: restart the kernel after "
+                    f"{__version__} carries BokehJS {version}: restart the kernel after "
                     "installing bayes_widgets, then run the cell again"
                 ),
             }, []
@@ -220,7 +220,7 @@ class BayesWidget(anywidget.AnyWidget):
     """Reference to the kernel's BokehJS carrier: saved widget state that keeps only a
     widget and what it references (``ipywidgets.embed``) still carries BokehJS. The
     front end never waits for it."""
-    _py_version = traitlets.Unicode(bayes_widgets.__version__).tag(sync=True)
+    _py_version = traitlets.Unicode(__version__).tag(sync=True)
     """Python package version; the front end warns when its build differs."""
     error = traitlets.Unicode("").tag(sync=True)
     """Message shown inline in the widget; empty when all is well."""

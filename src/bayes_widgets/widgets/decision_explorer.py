@@ -39,8 +39,7 @@ from bayes_widgets.core.decision.frontier import DEFAULT_ALPHAS, check_alphas, r
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summarise
 from bayes_widgets.core.decision.solvers import OptimisationResult
-from bayes_widgets.core.figures import with_fresh_ids
-from bayes_widgets.core.figures_decision import (
+from bayes_widgets.core.figures.decision import (
     corners,
     frontier_figure,
     histogram_outline,
@@ -48,6 +47,7 @@ from bayes_widgets.core.figures_decision import (
     outcome_view,
     with_source_data,
 )
+from bayes_widgets.core.figures.fit import with_fresh_ids
 from bayes_widgets.widgets._base import InputWidget, static_text
 
 NAIVE = "naive (means)"
@@ -485,8 +485,8 @@ def budget_explorer(
     """Budget what-ifs on a fitted MMM: a spend slider per channel, the predicted response
     distribution over the posterior draws, the current plan beside it, and Optimise under
     the total budget and per-channel bounds (options: see
-    :func:`bayes_widgets.core.decision.mmm_budget.budget_problem`)."""
-    from bayes_widgets.core.decision.mmm_budget import budget_problem
+    :func:`bayes_widgets.core.mmm.budget.budget_problem`)."""
+    from bayes_widgets.core.mmm.budget import budget_problem
 
     problem = budget_problem(mmm, total_budget, **problem_options)
     start = np.clip([problem.current[n] for n in problem.names], problem.lower, problem.upper)

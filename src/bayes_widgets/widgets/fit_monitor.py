@@ -31,17 +31,17 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from bayes_widgets.core import events as ev
-from bayes_widgets.core.diagnostics import (
+from bayes_widgets.core.figures.fit import MAX_POINTS, trace_columns, trace_rank_figure
+from bayes_widgets.core.figures.svi import LossBinner, loss_figure, loss_stride
+from bayes_widgets.core.fitting import events as ev
+from bayes_widgets.core.fitting.diagnostics import (
     fit_problems,
     group_parameters,
     rank_histograms,
     running_diagnostics,
 )
-from bayes_widgets.core.figures import MAX_POINTS, trace_columns, trace_rank_figure
-from bayes_widgets.core.figures_svi import LossBinner, loss_figure, loss_stride
-from bayes_widgets.core.session import FitSession
-from bayes_widgets.core.validation import FitInputError
+from bayes_widgets.core.fitting.session import FitSession
+from bayes_widgets.core.fitting.validation import FitInputError
 from bayes_widgets.widgets._base import BayesWidget, static_text
 
 RUNNING_EVERY_S = 2.0
@@ -66,7 +66,7 @@ its end before the figure and the table summarising every draw are ready."""
 
 
 class FitMonitor(BayesWidget):
-    """Live view of a :class:`~bayes_widgets.core.session.FitSession`.
+    """Live view of a :class:`~bayes_widgets.core.fitting.session.FitSession`.
 
     Pass a ``model`` (a PyMC model, or a NumPyro model function with ``model_args`` /
     ``model_kwargs``) and the session's keyword arguments (``backend``, ``draws``,

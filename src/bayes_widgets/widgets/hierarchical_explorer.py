@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from bayes_widgets.core.figures import with_fresh_ids
+from bayes_widgets.core.figures.fit import with_fresh_ids
+from bayes_widgets.core.figures.hierarchical import effects_figure, forecast_figure
 from bayes_widgets.core.hierarchical.cold_start import ColdStartReport, median_relative_error
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
-from bayes_widgets.core.hierarchical.figures import effects_figure, forecast_figure
 from bayes_widgets.core.hierarchical.fit import HierarchicalFit
 from bayes_widgets.widgets._base import BayesWidget, static_text
 

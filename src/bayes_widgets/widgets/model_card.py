@@ -67,7 +67,7 @@ def _graph_json(rows) -> str:
 
     from bokeh.embed import json_item
 
-    from bayes_widgets.core.figures_graph import model_graph_figure
+    from bayes_widgets.core.figures.graph import model_graph_figure
 
     if not rows:
         return ""

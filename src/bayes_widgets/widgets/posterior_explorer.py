@@ -19,9 +19,9 @@ from typing import Any
 
 import traitlets
 
-from bayes_widgets.core.diagnostics import group_parameters
-from bayes_widgets.core.figures import with_fresh_ids
-from bayes_widgets.core.figures_posterior import explorer_figure, forest_figure
+from bayes_widgets.core.figures.fit import with_fresh_ids
+from bayes_widgets.core.figures.posterior import explorer_figure, forest_figure
+from bayes_widgets.core.fitting.diagnostics import group_parameters
 from bayes_widgets.core.posterior import PosteriorData, PosteriorError
 from bayes_widgets.widgets._base import BayesWidget, static_text
 

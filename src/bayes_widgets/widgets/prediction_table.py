@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from bayes_widgets.core.figure_format import readable_ticks
-from bayes_widgets.core.figures import with_fresh_ids
+from bayes_widgets.core.figures.fit import with_fresh_ids
+from bayes_widgets.core.figures.format import readable_ticks
 from bayes_widgets.core.prediction import BoundPredictor
 from bayes_widgets.core.regression import (
     INTERVALS,
@@ -70,7 +70,7 @@ class PredictionTable(BayesWidget):
     model_args, model_kwargs, inputs, observed:
         For a NumPyro model: the arguments it was fitted with, which arguments new rows
         fill (``{"X": ["temp", "price"], "store": "store"}``) and which hold the observed
-        values (see :mod:`bayes_widgets.core.prediction_numpyro`).
+        values (see :mod:`bayes_widgets.core.prediction.numpyro_models`).
     prob, interval:
         Credible mass and kind of interval: ``"eti"`` (equal-tailed) or ``"hdi"``.
     plot:

@@ -29,16 +29,16 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from bayes_widgets.core.figures import with_fresh_ids
-from bayes_widgets.core.figures_priors import distribution_figure, predictive_figure
-from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quartiles, maxent
-from bayes_widgets.core.priors.mmm import (
+from bayes_widgets.core.figures.fit import with_fresh_ids
+from bayes_widgets.core.figures.priors import distribution_figure, predictive_figure
+from bayes_widgets.core.mmm.priors import (
     config_priors,
     is_mmm,
     is_prior,
     mmm_model,
     model_config_with,
 )
+from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quartiles, maxent
 from bayes_widgets.core.priors.model import ModelPriors
 from bayes_widgets.core.priors.predictive import predictive_view
 from bayes_widgets.widgets._base import InputWidget, static_text

@@ -19,13 +19,6 @@ from bayes_widgets.core.decision.compare import NaiveComparison, compare_naive
 from bayes_widgets.core.decision.constraints import Budget, Constraint, LinearConstraint, budget
 from bayes_widgets.core.decision.errors import DecisionInputError, SlowProfitWarning
 from bayes_widgets.core.decision.frontier import FrontierPoint, risk_return
-from bayes_widgets.core.decision.mmm_budget import (
-    BudgetProblem,
-    MMMResponse,
-    budget_problem,
-    current_plan,
-    mmm_response,
-)
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.risk import (
     RISK_MEASURES,
@@ -41,6 +34,13 @@ from bayes_widgets.core.decision.risk import (
 from bayes_widgets.core.decision.scenarios import Scenarios, as_scenarios
 from bayes_widgets.core.decision.solvers import OptimisationResult, optimise
 from bayes_widgets.core.decision.variables import DecisionVariable
+from bayes_widgets.core.mmm.budget import (
+    BudgetProblem,
+    MMMResponse,
+    budget_problem,
+    current_plan,
+    mmm_response,
+)
 
 __all__ = [
     "RISK_MEASURES",

@@ -7,7 +7,7 @@ Every source becomes a :class:`Scenarios` (name -> ndarray of shape ``(S, ...)``
 * an xarray Dataset or DataTree (group ``predictions`` if present — what
   ``pm.sample_posterior_predictive(..., predictions=True)`` writes for new inputs —, else
   ``posterior_predictive``, else ``posterior``; ``chain`` and ``draw`` are flattened into one scenario axis),
-* a :class:`~bayes_widgets.core.result.FitResult` (its ``idata``).
+* a :class:`~bayes_widgets.core.fitting.result.FitResult` (its ``idata``).
 """
 
 from __future__ import annotations

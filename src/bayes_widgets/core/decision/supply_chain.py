@@ -27,11 +27,11 @@ from ``Beta(alpha, beta)`` at a posterior draw (the posterior predictive) and a 
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Any, Literal
 
 import numpy as np
 
+from bayes_widgets.core.datasets import supplier_yields
 from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.scenarios import Scenarios, as_scenarios
@@ -55,16 +55,8 @@ CostBasis = Literal["sold", "ordered"]
 
 
 def load_yield_observations():
-    """The 52 observed batch yields: a DataFrame with columns ``supplier`` (0, 1, 2),
-    ``obs`` (batch number) and ``yield`` (fraction of working engines)."""
-    import pandas as pd
-
-    with (
-        files("bayes_widgets.data")
-        .joinpath("supply_chain", "supplier_yield_observations.csv")
-        .open() as f
-    ):
-        return pd.read_csv(f)
+    """The 52 observed batch yields (see :func:`bayes_widgets.core.datasets.supplier_yields`)."""
+    return supplier_yields()
 
 
 def _check_observations(observations: Any) -> tuple[np.ndarray, np.ndarray, int]:
@@ -116,9 +108,9 @@ def fit_yields(
     backend: str = "nutpie",
     **fit_options: Any,
 ):
-    """Fits :func:`yield_model` with :func:`bayes_widgets.core.session.fit`; returns the
-    :class:`~bayes_widgets.core.result.FitResult`."""
-    from bayes_widgets.core.session import fit
+    """Fits :func:`yield_model` with :func:`bayes_widgets.core.fitting.session.fit`; returns the
+    :class:`~bayes_widgets.core.fitting.result.FitResult`."""
+    from bayes_widgets.core.fitting.session import fit
 
     model = yield_model(observations)
     return fit(

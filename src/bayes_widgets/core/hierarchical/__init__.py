@@ -20,7 +20,6 @@ from bayes_widgets.core.hierarchical.cold_start import (
 )
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
-from bayes_widgets.core.hierarchical.figures import effects_figure, forecast_figure
 from bayes_widgets.core.hierarchical.fit import (
     Forecast,
     HierarchicalFit,
@@ -66,3 +65,12 @@ __all__ = [
     "poisson_ridge_per_group",
     "radon_data",
 ]
+
+
+def __getattr__(name: str):
+    # the figures need bokeh and import this package's errors: loaded on first use
+    if name in ("effects_figure", "forecast_figure"):
+        from bayes_widgets.core.figures import hierarchical
+
+        return getattr(hierarchical, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

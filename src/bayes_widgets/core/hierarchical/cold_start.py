@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayes_widgets.core.fitting.validation import check_seed
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
 from bayes_widgets.core.hierarchical.fit import HierarchicalFit, check_input, optimizer_for
 from bayes_widgets.core.hierarchical.model import INIT_SCALE, Site
-from bayes_widgets.core.validation import check_seed
 
 __all__ = [
     "ColdStartReport",
@@ -121,7 +121,7 @@ def fit_new_groups(
     ``data`` has the features of ``fit``; its groups are new (none of ``fit``'s). All new
     groups are fitted together (they are independent given the globals), full batch.
     """
-    from bayes_widgets.core.svi import run_svi
+    from bayes_widgets.core.fitting.svi import run_svi
 
     if not isinstance(fit, HierarchicalFit):
         raise HierarchicalInputError("fit", f"expected a HierarchicalFit, got {type(fit).__name__}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bayes_widgets.core.validation import FitInputError
+from bayes_widgets.core.fitting.validation import FitInputError
 
 
 class HierarchicalInputError(FitInputError):

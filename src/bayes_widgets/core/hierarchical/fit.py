@@ -1,7 +1,7 @@
 """Build, fit (SVI or NUTS) and use a hierarchical GLM.
 
 :func:`build_model` turns a :class:`PanelData` into a :class:`HierarchicalGLM` with
-data-scaled priors; :func:`fit_svi` fits it with :func:`bayes_widgets.core.svi.run_svi`
+data-scaled priors; :func:`fit_svi` fits it with :func:`bayes_widgets.core.fitting.svi.run_svi`
 (groups minibatched inside the compiled chunks) from a data-driven start
 (:func:`initial_params`); :func:`fit_nuts` samples it with NumPyro's NUTS (small models).
 Both return a :class:`HierarchicalFit`, which gives posterior draws of the group-level
@@ -20,6 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.fitting.validation import (
+    FitInputError,
+    check_number,
+    check_positive_int,
+    check_probability,
+    check_seed,
+)
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
 from bayes_widgets.core.hierarchical.model import (
@@ -30,13 +37,6 @@ from bayes_widgets.core.hierarchical.model import (
     Priors,
     Site,
     normalise_likelihood,
-)
-from bayes_widgets.core.validation import (
-    FitInputError,
-    check_number,
-    check_positive_int,
-    check_probability,
-    check_seed,
 )
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
 
 
 def check_input(field: str, check: Callable, value: Any, **options: Any) -> Any:
-    """``check(field, value)`` from :mod:`bayes_widgets.core.validation`, its error raised as a
+    """``check(field, value)`` from :mod:`bayes_widgets.core.fitting.validation`, its error raised as a
     :class:`HierarchicalInputError` (the same field and message)."""
     try:
         return check(field, value, **options)
@@ -662,7 +662,7 @@ def fit_svi(
     at zero, AutoNormal-like scales). The default optimiser is Adam with a step size
     decaying from ``learning_rate`` towards a tenth of it (:func:`default_optimizer`).
     ``on_chunk``, ``should_stop``, ``convergence`` and ``window`` go to
-    :func:`bayes_widgets.core.svi.run_svi`. Pass ``spec`` to use a model built by
+    :func:`bayes_widgets.core.fitting.svi.run_svi`. Pass ``spec`` to use a model built by
     :func:`build_model`; fits of equal specs and shapes share one compiled chunk.
 
     ``monitor=True`` runs the same optimisation in a fit session and returns at once a
@@ -671,7 +671,7 @@ def fit_svi(
     ``.wait()`` gives the :class:`HierarchicalFit`. ``draws`` samples of the global sites
     are then drawn from the guide for the monitor's result.
     """
-    from bayes_widgets.core.svi import run_svi
+    from bayes_widgets.core.fitting.svi import run_svi
 
     if monitor and (on_chunk is not None or should_stop is not None):
         raise HierarchicalInputError(
@@ -694,7 +694,7 @@ def fit_svi(
         seed=seed,
     )
     if monitor:
-        from bayes_widgets.widgets.fit_monitor import FitMonitor
+        from bayes_widgets.core.views import open_view
 
         options = {
             "chunk": chunk,
@@ -703,7 +703,8 @@ def fit_svi(
             "init_params": init_params,
             "convergence": convergence,
         }
-        live = FitMonitor(
+        live = open_view(
+            "fit_monitor",
             spec.model,
             backend="numpyro-svi",
             guide=HierarchicalGuide(spec),
@@ -758,7 +759,7 @@ def _svi_setup(
     seed,
 ):
     """The model spec, its arrays, the optimiser, the minibatch and the start of an SVI fit."""
-    from bayes_widgets.core.svi import Minibatch
+    from bayes_widgets.core.fitting.svi import Minibatch
 
     seed = check_input("seed", check_seed, seed, allow_none=False)
     if spec is None:

@@ -22,7 +22,7 @@ linear term) and added with ``numpyro.factor`` per group: a direct port with
 are masked (weight 0): the model still predicts them.
 
 Groups live in one plate, ``numpyro.plate("groups", n_groups, subsample_size=batch_size)``;
-:func:`bayes_widgets.core.svi.run_svi` substitutes each step's indices into it
+:func:`bayes_widgets.core.fitting.svi.run_svi` substitutes each step's indices into it
 (``Minibatch(plate="groups")``), so minibatching never recompiles. NUTS uses the same model
 with ``batch_size=None``.
 

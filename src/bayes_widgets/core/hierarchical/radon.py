@@ -7,8 +7,7 @@ about -0.66 (posterior sd ~0.07).
 
 from __future__ import annotations
 
-from importlib.resources import files
-
+from bayes_widgets.core.datasets import radon
 from bayes_widgets.core.hierarchical.data import PanelData
 
 __all__ = ["load_radon", "radon_data"]
@@ -16,10 +15,7 @@ __all__ = ["load_radon", "radon_data"]
 
 def load_radon():
     """The packaged ``radon_mn.csv`` as a DataFrame (one row per house)."""
-    import pandas as pd
-
-    with files("bayes_widgets.data").joinpath("radon", "radon_mn.csv").open() as f:
-        return pd.read_csv(f)
+    return radon()
 
 
 def radon_data() -> PanelData:

@@ -44,7 +44,7 @@ def _progress_listener(report, every_s: float = 1.0):
     """Calls ``report(fraction, draws_done, total)`` at most every ``every_s`` seconds."""
     import time
 
-    from bayes_widgets.core.events import ChainProgress
+    from bayes_widgets.core.fitting.events import ChainProgress
 
     last = [0.0]
 
@@ -136,8 +136,8 @@ class MMMModel:
         """Replaces some priors (``Prior`` objects, their dict form, or ``PriorDist``)."""
         from pymc_extras.prior import Prior
 
+        from bayes_widgets.core.mmm.priors import as_prior
         from bayes_widgets.core.priors import PriorDist
-        from bayes_widgets.core.priors.mmm import as_prior
 
         if not isinstance(priors, dict):
             raise MMMDataError(
@@ -223,14 +223,14 @@ class MMMModel:
         Four chains by default, run as many at a time as there are cores: with two, the
         largest R-hat over an MMM's hundreds of quantities often exceeds 1.01 by chance.
         """
-        from bayes_widgets.core.events import Cancelled, Finished
+        from bayes_widgets.core.fitting.events import Cancelled, Finished
+        from bayes_widgets.core.fitting.session import FitSession
         from bayes_widgets.core.mmm.fitting import (
             DEFAULT_BACKEND,
             attach_fit,
             default_sampler_kwargs,
             sampling_model,
         )
-        from bayes_widgets.core.session import FitSession
 
         backend = backend or DEFAULT_BACKEND
         sampler_kwargs = {
@@ -261,9 +261,9 @@ class MMMModel:
         if progress is not None:  # e.g. a fleet run reporting to its board
             session.subscribe(_progress_listener(progress))
         if monitor:
-            from bayes_widgets.widgets.fit_monitor import FitMonitor
+            from bayes_widgets.core.views import open_view
 
-            return FitMonitor(session=session)
+            return open_view("fit_monitor", session=session)
         return session.start().wait()
 
     def summarize_variable(self, var_name: str, hdi_prob: float = 0.94) -> dict[str, Any]:
@@ -339,17 +339,17 @@ class MMMModel:
 
     def budget_problem(self, total_budget: float | None = None, **options: Any):
         """How to spread a budget over the channels: a decision problem over the posterior
-        draws (see :func:`bayes_widgets.core.decision.mmm_budget.budget_problem`)."""
-        from bayes_widgets.core.decision.mmm_budget import budget_problem
+        draws (see :func:`bayes_widgets.core.mmm.budget.budget_problem`)."""
+        from bayes_widgets.core.mmm.budget import budget_problem
 
         return budget_problem(self, total_budget, **options)
 
     def budget_explorer(self, total_budget: float | None = None, **options: Any):
         """Budget what-ifs: spend sliders per channel, the response distribution live, the
-        current plan vs the optimum (see :func:`bayes_widgets.widgets.decision_explorer.budget_explorer`)."""
-        from bayes_widgets.widgets.decision_explorer import budget_explorer
+        current plan vs the optimum, as a ``DecisionExplorer``."""
+        from bayes_widgets.core.views import open_view
 
-        return budget_explorer(self, total_budget, **options)
+        return open_view("budget_explorer", self, total_budget, **options)
 
     def refresh(self, new_rows: pd.DataFrame, **fit_kwargs: Any):
         """Adds new weeks after the last one and refits on all rows (same options and priors)."""

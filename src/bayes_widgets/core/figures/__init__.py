@@ -1,0 +1,1 @@
+"""Bokeh figures of every view: the only package that imports bokeh."""

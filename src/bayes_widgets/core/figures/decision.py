@@ -1,0 +1,223 @@
+"""Bokeh figures of the decision explorer: the outcome distribution and the risk–return view.
+
+Both are built once with named, empty sources and annotations; the page fills them from
+the widget's traits on every change (``hist``, ``reference_outline``, ``extent``; spans
+``mean``, ``cvar``, ``zero``; box ``loss``; sources ``frontier``, ``current``,
+``references``, ``extent``). Ticks are plain or SI. The figures carry no Bokeh legend: the page
+writes one below each plot, listing only what is drawn, and a Bokeh legend would be
+repainted with every move of a slider.
+
+The outcome plot's axes span its ``extent`` source, not every glyph: the chosen
+decision's histogram and the reference's outline, widened to 0 (and so to the loss
+region) only when the outcomes come near 0 or cross it (:func:`outcome_view`). Profits
+between 280 and 350 fill the plot instead of its last fifth.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from bayes_widgets.core.figures.format import readable_ticks
+
+CURRENT = "#1f77b4"
+REFERENCE = "#ff7f0e"
+LOSS = "#d62728"
+CVAR = "#9467bd"
+NEAR_ZERO = 0.25
+"""The outcome plot reaches 0 when the outcomes' gap to it is at most this share of their range."""
+
+
+def outcome_view(histograms, near: float = NEAR_ZERO) -> dict[str, list[float]]:
+    """The outcome plot's extent for ``histograms`` (pairs of bin ``edges`` and ``counts``):
+    ``{"x": [low, high], "y": [0, highest count]}``. ``x`` spans every histogram's edges
+    and reaches 0 when the outcomes cross it or their gap to it is at most ``near`` times
+    their range, so the loss region is shown exactly when the outcomes come near it."""
+    lows, highs, tops = [], [], [0.0]
+    for edges, counts in histograms:
+        if edges is None or len(edges) < 2:
+            continue
+        lows.append(float(edges[0]))
+        highs.append(float(edges[-1]))
+        tops.append(float(max(counts)) if len(counts) else 0.0)
+    if not lows:
+        return {"x": [0.0, 1.0], "y": [0.0, 1.0]}
+    low, high = min(lows), max(highs)
+    gap = low if low > 0 else (-high if high < 0 else 0.0)
+    if gap <= near * (high - low):
+        low, high = min(low, 0.0), max(high, 0.0)
+    return {"x": [low, high], "y": [0.0, max(tops) or 1.0]}
+
+
+def histogram_outline(edges, counts) -> dict[str, list[float]]:
+    """The outline of a histogram as one line (``x``, ``y``): up the first bin's left edge,
+    along each bin's top, down the last bin's right edge. Drawn over the chosen
+    decision's bars it leaves them visible, unlike a second set of bars."""
+    if edges is None or len(edges) < 2:
+        return {"x": [], "y": []}
+    xs, ys = [float(edges[0])], [0.0]
+    for left, right, c in zip(edges[:-1], edges[1:], counts):
+        xs += [float(left), float(right)]
+        ys += [float(c), float(c)]
+    xs.append(float(edges[-1]))
+    ys.append(0.0)
+    return {"x": xs, "y": ys}
+
+
+@functools.lru_cache(maxsize=8)
+def outcome_figure(outcome: str = "profit", width: int = 500, height: int = 270) -> str:
+    """Histogram of the chosen decision's outcomes, a reference decision's outline, and
+    markers for the mean, the CVaR and the loss region (outcomes below zero)."""
+    from bokeh.embed import json_item
+    from bokeh.models import BoxAnnotation, ColumnDataSource, DataRange1d, Span
+    from bokeh.plotting import figure
+
+    f = figure(
+        width=width,
+        height=height,
+        title=f"{outcome} over the scenarios",
+        toolbar_location=None,
+        tools="",
+        x_axis_label=outcome,
+        y_axis_label="scenarios",
+    )
+    hist = ColumnDataSource({"left": [], "right": [], "count": []}, name="hist")
+    ref = ColumnDataSource({"x": [], "y": []}, name="reference_outline")
+    extent = ColumnDataSource({"x": [], "y": []}, name="extent")
+    f.quad(
+        left="left", right="right", top="count", bottom=0, source=hist, color=CURRENT, alpha=0.55
+    )
+    f.line("x", "y", source=ref, line_color=REFERENCE, line_width=1.5)
+    # the axes follow this invisible pair of corners, set by the page (see the module docstring)
+    corners = f.scatter("x", "y", source=extent, size=0, visible=False)
+    f.x_range = DataRange1d(renderers=[corners], range_padding=0.04)
+    f.y_range = DataRange1d(renderers=[corners], range_padding=0.08)
+    f.add_layout(
+        BoxAnnotation(right=0, fill_color=LOSS, fill_alpha=0.07, line_alpha=0, name="loss")
+    )
+    f.add_layout(
+        Span(
+            location=0,
+            dimension="height",
+            line_color=LOSS,
+            line_dash="dashed",
+            line_width=1,
+            name="zero",
+        )
+    )
+    f.add_layout(
+        Span(
+            location=0,
+            dimension="height",
+            line_color="black",
+            line_width=2,
+            name="mean",
+            visible=False,
+        )
+    )
+    f.add_layout(
+        Span(
+            location=0,
+            dimension="height",
+            line_color=CVAR,
+            line_width=2,
+            line_dash="dotdash",
+            name="cvar",
+            visible=False,
+        )
+    )
+    readable_ticks(f)
+    return json.dumps(json_item(f))
+
+
+@functools.lru_cache(maxsize=8)
+def frontier_figure(
+    outcome: str = "profit", cvar_alpha: float = 0.05, width: int = 400, height: int = 270
+) -> str:
+    """Expected outcome against CVaR: the optimum for each risk preference, the chosen
+    decision and the reference decisions."""
+    from bokeh.embed import json_item
+    from bokeh.models import ColumnDataSource, DataRange1d, HoverTool
+    from bokeh.plotting import figure
+
+    f = figure(
+        width=width,
+        height=height,
+        title="risk–return",
+        toolbar_location=None,
+        tools="",
+        x_axis_label=f"CVaR {cvar_alpha:g} of {outcome} (worst {100 * cvar_alpha:g} %)",
+        y_axis_label=f"expected {outcome}",
+    )
+    frontier = ColumnDataSource(
+        {"cvar": [], "mean": [], "label": [], "decision": []}, name="frontier"
+    )
+    current = ColumnDataSource(
+        {"cvar": [], "mean": [], "label": [], "decision": []}, name="current"
+    )
+    refs = ColumnDataSource(
+        {"cvar": [], "mean": [], "label": [], "decision": []}, name="references"
+    )
+    extent = ColumnDataSource({"cvar": [], "mean": []}, name="extent")
+    # the axes follow this invisible pair of corners (every point drawn, set by the page):
+    # the chosen decision's point moving inside them repaints the plot, not its axes
+    corners = f.scatter("cvar", "mean", source=extent, size=0, visible=False)
+    f.x_range = DataRange1d(renderers=[corners], range_padding=0.1)
+    f.y_range = DataRange1d(renderers=[corners], range_padding=0.1)
+    f.line("cvar", "mean", source=frontier, color=CVAR, line_width=1.5)
+    points = f.scatter("cvar", "mean", source=frontier, color=CVAR, size=7)
+    ref_points = f.scatter("cvar", "mean", source=refs, color=REFERENCE, size=9, marker="square")
+    cur = f.scatter("cvar", "mean", source=current, color=CURRENT, size=11, marker="diamond")
+    f.add_tools(
+        HoverTool(
+            renderers=[points, ref_points, cur],
+            tooltips=[
+                ("", "@label"),
+                ("decision", "@decision"),
+                ("expected", "@mean{0,0.[00]}"),
+                ("CVaR", "@cvar{0,0.[00]}"),
+            ],
+        )
+    )
+    readable_ticks(f)
+    return json.dumps(json_item(f))
+
+
+def corners(*columns_list: dict[str, list]) -> dict[str, list[float]]:
+    """The risk–return plot's ``extent``: the lower-left and upper-right corners of every
+    point in ``columns_list`` (sources' ``cvar`` and ``mean`` columns); missing values
+    are skipped."""
+    xs = [float(v) for c in columns_list for v in c.get("cvar", []) if v is not None]
+    ys = [float(v) for c in columns_list for v in c.get("mean", []) if v is not None]
+    if not xs or not ys:
+        return {"cvar": [], "mean": []}
+    return {"cvar": [min(xs), max(xs)], "mean": [min(ys), max(ys)]}
+
+
+def with_source_data(item: str, data: dict[str, dict[str, list]]) -> str:
+    """The json_item ``item`` with the named sources' columns set to ``data``
+    (``{source name: {column: values}}``): a figure shown with its first data has ranges
+    to start from, instead of an empty first paint."""
+    doc = json.loads(item)
+
+    def visit(node):
+        if isinstance(node, dict):
+            attrs = node.get("attributes")
+            if (
+                node.get("name") == "ColumnDataSource"
+                and isinstance(attrs, dict)
+                and attrs.get("name") in data
+            ):
+                columns = data[attrs["name"]]
+                attrs["data"] = {
+                    "type": "map",
+                    "entries": [[k, list(v)] for k, v in columns.items()],
+                }
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(doc)
+    return json.dumps(doc)

@@ -1,0 +1,116 @@
+"""Bokeh figures of the prior editor: one distribution's pdf/cdf, and a prior predictive.
+
+Sources are named (``dist``, ``bands``, ``observed``, ``hist``, ``observed_hist``) and
+filled by the page from the widget's traits, so the figures are built once and never
+rebuilt on an edit. Tick labels are plain or SI (``0.004``, ``2.3M``), and legends stand
+beside the plot, never over the data.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from bayes_widgets.core.figures.format import readable_ticks
+
+PREDICTIVE = "#1f77b4"
+OBSERVED = "black"
+
+
+@functools.lru_cache(maxsize=4)
+def distribution_figure(width: int = 330, height: int = 180) -> str:
+    from bokeh.embed import json_item
+    from bokeh.layouts import row
+    from bokeh.models import ColumnDataSource
+    from bokeh.plotting import figure
+
+    src = ColumnDataSource({"x": [], "pdf": [], "cdf": []}, name="dist")
+    pdf = figure(width=width, height=height, title="density", toolbar_location=None, tools="")
+    pdf.line("x", "pdf", source=src, line_width=2, color="#1f77b4")
+    pdf.varea(x="x", y1=0, y2="pdf", source=src, alpha=0.15, color="#1f77b4")
+    cdf = figure(
+        width=width,
+        height=height,
+        title="cumulative",
+        toolbar_location=None,
+        tools="",
+        y_range=(0, 1.02),
+    )
+    cdf.line("x", "cdf", source=src, line_width=2, color="#ff7f0e")
+    for f in (pdf, cdf):
+        readable_ticks(f)
+    return json.dumps(json_item(row(pdf, cdf)))
+
+
+@functools.lru_cache(maxsize=8)
+def predictive_figure(
+    series: bool, axis_label: str = "", width: int = 680, height: int = 240
+) -> str:
+    """A series' quantile bands over its time axis with the observed line (``series``), or
+    the density of the prior-predictive values against the observed values' density."""
+    from bokeh.embed import json_item
+    from bokeh.models import ColumnDataSource, Legend
+    from bokeh.plotting import figure
+
+    f = figure(
+        width=width, height=height, title="prior predictive", toolbar_location=None, tools=""
+    )
+    if series:
+        bands = ColumnDataSource(
+            {"x": [], "q05": [], "q25": [], "q50": [], "q75": [], "q95": []}, name="bands"
+        )
+        obs = ColumnDataSource({"x": [], "y": []}, name="observed")
+        items = [
+            (
+                "90%",
+                [f.varea(x="x", y1="q05", y2="q95", source=bands, color=PREDICTIVE, alpha=0.18)],
+            ),
+            (
+                "50%",
+                [f.varea(x="x", y1="q25", y2="q75", source=bands, color=PREDICTIVE, alpha=0.35)],
+            ),
+            ("median", [f.line("x", "q50", source=bands, color=PREDICTIVE, line_width=2)]),
+            ("observed", [f.line("x", "y", source=obs, color=OBSERVED, line_width=1.5)]),
+        ]
+        f.xaxis.axis_label = f"{axis_label} (index)" if axis_label else "index"
+    else:
+        hist = ColumnDataSource({"left": [], "right": [], "density": []}, name="hist")
+        seen = ColumnDataSource({"left": [], "right": [], "density": []}, name="observed_hist")
+        items = [
+            (
+                "prior predictive",
+                [
+                    f.quad(
+                        left="left",
+                        right="right",
+                        top="density",
+                        bottom=0,
+                        source=hist,
+                        color=PREDICTIVE,
+                        alpha=0.5,
+                        line_alpha=0,
+                    )
+                ],
+            ),
+            (
+                "observed",
+                [
+                    f.quad(
+                        left="left",
+                        right="right",
+                        top="density",
+                        bottom=0,
+                        source=seen,
+                        fill_alpha=0,
+                        line_color=OBSERVED,
+                        line_width=1.5,
+                    )
+                ],
+            ),
+        ]
+        f.xaxis.axis_label = axis_label or "value"
+        f.yaxis.axis_label = "density"
+    legend = Legend(items=items, label_text_font_size="8pt", location="top_left")
+    f.add_layout(legend, "right")
+    readable_ticks(f)
+    return json.dumps(json_item(f))

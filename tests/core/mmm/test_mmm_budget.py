@@ -1,0 +1,488 @@
+"""Budget what-ifs on a fitted MMM: the numpy response against pymc-marketing, and decisions.
+
+One small fit (pymc-marketing's example, l_max 4, 2 x 100 draws) serves every test that
+needs a posterior; the component formulas are checked on prior draws of models that are
+built but not fitted (cheap to sample with PyTensor's FAST_COMPILE mode).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_widgets.core.decision import DecisionInputError
+from bayes_widgets.core.mmm import MMMModel
+from bayes_widgets.core.mmm.budget import (
+    BudgetProblem,
+    MMMResponse,
+    budget_problem,
+    current_plan,
+    mmm_response,
+)
+from bayes_widgets.datasets import mmm_example
+
+CHANNELS = ["x1", "x2"]
+HORIZON = 8
+FAST = {"mode": "FAST_COMPILE"}
+
+
+def make_model(**kwargs) -> MMMModel:
+    opts = {
+        "target": "y",
+        "date_column": "date_week",
+        "channels": CHANNELS,
+        "controls": ["event_1", "event_2"],
+        "lag_max": 4,
+    }
+    opts.update(kwargs)
+    return MMMModel(mmm_example(), **opts)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> MMMModel:
+    model = make_model()
+    result = model.fit(draws=100, tune=100, chains=2, seed=1)
+    assert result.status == "finished"
+    return model
+
+
+@pytest.fixture(scope="module")
+def response(fitted) -> MMMResponse:
+    return mmm_response(fitted)
+
+
+@pytest.fixture(scope="module")
+def optimizer(fitted):
+    """pymc-marketing's own optimiser for the HORIZON periods after the training data."""
+    mmm = fitted.mmm
+    last = pd.Timestamp(mmm.xarray_dataset.date.values[-1])
+    start = last + pd.Timedelta(weeks=1)
+    return mmm.budget_optimizer(start, start + pd.Timedelta(weeks=HORIZON - 1), compile_kwargs=FAST)
+
+
+def posterior_contributions(mmm, response: MMMResponse, post=None) -> np.ndarray:
+    """pymc-marketing's ``channel_contribution`` draws in original units, (S, T, C)."""
+    post = mmm.idata["posterior"].to_dataset() if post is None else post
+    cc = (
+        post["channel_contribution"]
+        .sel(channel=CHANNELS)
+        .transpose("chain", "draw", "date", "channel")
+    )
+    values = cc.to_numpy().reshape(-1, cc.sizes["date"], len(CHANNELS))
+    return values[response.draw_index] * response.target_scale
+
+
+def prior_draws_model(adstock, saturation, *, adstock_first=True, rows=40, draws=25):
+    """A pymc-marketing MMM built on the example's first rows whose "posterior" is its
+    prior draws: enough to check formulas without fitting."""
+    import pymc as pm
+    import pymc_marketing.mmm as pmm
+    import xarray as xr
+
+    df = mmm_example().iloc[:rows]
+    mmm = pmm.MMM(
+        date_column="date_week",
+        channel_columns=CHANNELS,
+        target_column="y",
+        adstock=adstock,
+        saturation=saturation,
+        adstock_first=adstock_first,
+    )
+    mmm.build_model(df[["date_week", *CHANNELS]], df["y"])
+    names = [
+        *mmm.adstock.variable_mapping.values(),
+        *mmm.saturation.variable_mapping.values(),
+        "channel_contribution",
+    ]
+    prior = pm.sample_prior_predictive(
+        draws=draws, model=mmm.model, var_names=names, random_seed=1, compile_kwargs=FAST
+    )
+    post = prior["prior"].to_dataset()
+    mmm.idata = xr.DataTree.from_dict({"posterior": post})
+    mmm.is_fitted_ = True
+    return mmm, post
+
+
+# ------------------------------------------------------------------ the response
+def test_contributions_equal_the_models_channel_contributions(fitted, response):
+    assert response.channels == tuple(CHANNELS) and response.n_draws == 200 and response.l_max == 4
+    theirs = posterior_contributions(fitted.mmm, response)
+    ours = response.contributions(response.spend)
+    assert ours.shape == theirs.shape == (200, len(fitted.data), 2)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9 * np.abs(theirs).max())
+    # the same from the DataFrame, and for a subset of the draws
+    sub = mmm_response(fitted, draws=50, seed=3)
+    assert sub.n_draws == 50 and len(set(sub.draw_index)) == 50
+    np.testing.assert_allclose(
+        sub.contributions(fitted.data),
+        theirs[sub.draw_index],
+        rtol=1e-9,
+        atol=1e-9 * np.abs(theirs).max(),
+    )
+
+
+HALFLIFE = {"halflife": ("InverseGamma", {"alpha": 2.6, "beta": 1})}
+COMPONENTS = [
+    # (adstock, its options, saturation, adstock first)
+    *[
+        (a, opts, "LogisticSaturation", True)
+        for a, opts in [
+            ("GeometricAdstock", {}),
+            ("GeometricAdstock", {"normalize": False}),
+            ("GeometricAdstock", {"priors": HALFLIFE}),
+            ("DelayedAdstock", {}),
+            ("DelayedAdstock", {"normalize": False}),
+            ("BinomialAdstock", {}),
+            ("WeibullPDFAdstock", {}),
+            ("WeibullCDFAdstock", {}),
+            ("NoAdstock", {"l_max": 1}),
+        ]
+    ],
+    *[
+        ("GeometricAdstock", {}, s, True)
+        for s in [
+            "InverseScaledLogisticSaturation",
+            "MichaelisMentenSaturation",
+            "HillSaturation",
+            "HillSaturationSigmoid",
+            "TanhSaturation",
+            "TanhSaturationBaselined",
+            "RootSaturation",
+            "LogSaturation",
+            "NoSaturation",
+        ]
+    ],
+    ("WeibullCDFAdstock", {}, "HillSaturation", False),
+]
+
+
+def _component_id(case) -> str:
+    adstock, opts, saturation, first = case
+    tags = [f"{k}={v}" if k != "priors" else "halflife" for k, v in opts.items()]
+    return "-".join([adstock, *tags, saturation, *([] if first else ["saturation-first"])])
+
+
+@pytest.mark.parametrize(
+    ("adstock", "options", "saturation", "adstock_first"),
+    COMPONENTS,
+    ids=map(_component_id, COMPONENTS),
+)
+def test_every_component_matches_pymc_marketing(adstock, options, saturation, adstock_first):
+    import pymc_marketing.mmm as pmm
+    from pymc_extras.prior import Prior
+
+    options = dict(options)
+    if "priors" in options:
+        options["priors"] = {k: Prior(d, **kw) for k, (d, kw) in options["priors"].items()}
+    adstock = getattr(pmm, adstock)(**{"l_max": 4, **options})
+    saturation = getattr(pmm, saturation)()
+    with warnings.catch_warnings():
+        warnings.simplefilter(
+            "ignore", UserWarning
+        )  # e.g. LogSaturation forcing the channel scale to 1
+        mmm, post = prior_draws_model(adstock, saturation, adstock_first=adstock_first)
+    response = mmm_response(mmm)
+    theirs = posterior_contributions(mmm, response, post)
+    ours = response.contributions(response.spend)
+    assert np.isfinite(theirs).all()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10 * max(1.0, np.abs(theirs).max()))
+    # a constant plan's response is the sum of its series' contributions
+    plan = np.array([0.3, 0.2])
+    for horizon in (2, 9):
+        series = np.zeros((horizon + response.l_max - 1, 2))
+        series[:horizon] = plan
+        np.testing.assert_allclose(
+            response.response(plan, horizon),
+            response.contributions(series).sum(axis=(1, 2)),
+            rtol=1e-10,
+        )
+
+
+@pytest.mark.parametrize("horizon", [1, 3, 4, 8, 30])
+def test_plan_response_is_the_sum_of_its_contributions(response, horizon):
+    L = response.l_max
+    plans = np.array([[0.2, 0.1], [0.0, 0.5], [1.0, 0.0]])
+    many = response.response(plans, horizon)
+    assert many.shape == (3, 200)
+    by_channel = response.response(plans, horizon, by_channel=True)
+    assert by_channel.shape == (3, 200, 2)
+    np.testing.assert_allclose(by_channel.sum(axis=-1), many, rtol=1e-12)
+    for plan, row in zip(plans, many):
+        series = np.zeros((horizon + L - 1, 2))
+        series[:horizon] = plan
+        np.testing.assert_allclose(row, response.contributions(series).sum(axis=(1, 2)), rtol=1e-10)
+        np.testing.assert_allclose(
+            response.response(dict(zip(CHANNELS, plan)), horizon), row, rtol=1e-12
+        )
+        # carry-in: the increment over spending nothing after the training data
+        past = response.spend[-(L - 1) :]
+        with_plan = np.concatenate([past, series])
+        without = np.concatenate([past, np.zeros_like(series)])
+        increment = (response.contributions(with_plan) - response.contributions(without)).sum(
+            axis=(1, 2)
+        )
+        np.testing.assert_allclose(
+            response.response(plan, horizon, carry_in=True),
+            increment,
+            rtol=1e-9,
+            atol=1e-9 * np.abs(increment).max(),
+        )
+    assert np.all(response.response([0.0, 0.0], horizon) == 0.0)
+
+
+def test_response_equals_pymc_marketing_window_response(response, optimizer):
+    """pymc-marketing's per-draw response to a plan over the window after the training data
+    (carry-in + plan + carry-over) minus its response to zero spend is our carry-in response."""
+    import xarray as xr
+
+    assert (optimizer.num_periods, optimizer.carry_in_periods, optimizer.adstock_periods) == (
+        HORIZON,
+        4,
+        4,
+    )
+    for plan in ([0.18, 0.11], [0.6, 0.05]):
+        labelled = xr.DataArray(plan, dims=("channel",), coords={"channel": CHANNELS})
+        theirs = optimizer.evaluate_response_distribution(labelled).values
+        base = optimizer.evaluate_response_distribution(labelled * 0).values
+        ours = response.response(plan, HORIZON, carry_in=True)
+        np.testing.assert_allclose(ours, theirs - base, rtol=1e-9, atol=1e-9 * np.abs(theirs).max())
+
+
+def test_response_is_fast():
+    """Thousands of draws x 10 channels x a horizon of 13: a few ms per plan."""
+    S, C, L = 4000, 10, 8
+    rng = np.random.default_rng(0)
+    alpha = rng.beta(2, 3, size=(S, C))
+    kernel = alpha[..., None] ** np.arange(L)
+    response = MMMResponse(
+        channels=tuple(f"c{i}" for i in range(C)),
+        kernel=kernel / kernel.sum(axis=-1, keepdims=True),
+        saturation="LogisticSaturation",
+        saturation_params={
+            "lam": rng.gamma(3, 1, size=(S, C)),
+            "beta": rng.gamma(2, 0.5, size=(S, C)),
+        },
+        channel_scale=np.full(C, 100.0),
+        target_scale=1000.0,
+        adstock_first=True,
+        spend=rng.uniform(0, 100, size=(52, C)),
+        draw_index=np.arange(S),
+    )
+    plan = np.full(C, 50.0)
+    response.response(plan, 13)  # builds and caches the window
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        out = response.response(plan, 13)
+        times.append(time.perf_counter() - t0)
+    assert out.shape == (S,)
+    assert min(times) < 0.05, f"one plan took {min(times) * 1e3:.1f} ms"
+    t0 = time.perf_counter()
+    assert response.response(np.tile(plan, (20, 1)), 13).shape == (20, S)
+    assert time.perf_counter() - t0 < 1.0
+
+
+# ---------------------------------------------------------------- current plan
+def test_current_plan_is_the_recent_average(fitted, response):
+    plan = current_plan(fitted, last=8)
+    expected = fitted.data[CHANNELS].iloc[-8:].mean()
+    assert plan == pytest.approx(expected.to_dict())
+    assert current_plan(response, last=1) == pytest.approx(fitted.data[CHANNELS].iloc[-1].to_dict())
+    for bad in (0, -1, 2.5, len(fitted.data) + 1):
+        with pytest.raises(DecisionInputError) as err:
+            current_plan(fitted, last=bad)
+        assert err.value.field == "last"
+
+
+# ------------------------------------------------------------------ decisions
+def test_budget_problem_defaults(fitted, response):
+    problem = budget_problem(fitted)
+    assert isinstance(problem, BudgetProblem) and problem.names == tuple(CHANNELS)
+    now = current_plan(fitted)
+    assert problem.current == pytest.approx(now)
+    assert problem.total_budget == pytest.approx(sum(now.values()))
+    assert problem.upper == pytest.approx(2 * fitted.data[CHANNELS].max().to_numpy())
+    assert problem.lower.tolist() == [0.0, 0.0] and problem.batch and problem.n_scenarios == 200
+    np.testing.assert_allclose(problem.outcomes(now), response.response(now, HORIZON), rtol=1e-12)
+    # per="horizon": the same decisions measured over the horizon
+    over = budget_problem(response, horizon=5, per="horizon")
+    assert over.total_budget == pytest.approx(5 * sum(now.values()))
+    x = {c: 5 * v for c, v in now.items()}
+    np.testing.assert_allclose(over.outcomes(x), response.response(now, 5), rtol=1e-12)
+    assert over.spend_per_period(x) == pytest.approx(now)
+
+
+def test_optimum_matches_pymc_marketings_optimiser(fitted, response, optimizer):
+    total = 1.0  # per period: large enough for an interior optimum
+    bounds = dict.fromkeys(CHANNELS, (0.0, 2.0))
+    theirs = optimizer.allocate_budget(total_budget=total, budget_bounds=bounds)
+    theirs_x = dict(
+        zip(CHANNELS, np.asarray(theirs.budgets.sel(channel=CHANNELS).values, dtype=float))
+    )
+    problem = budget_problem(fitted, total, bounds=bounds, carry_in=True)
+    ours = problem.optimise("mean", seed=0)
+    ours_value = response.response(ours.x, HORIZON, carry_in=True).mean()
+    theirs_value = response.response(theirs_x, HORIZON, carry_in=True).mean()
+    assert ours_value >= theirs_value * (1 - 0.01)
+    assert ours_value == pytest.approx(theirs_value, rel=1e-4)
+    assert list(ours.x.values()) == pytest.approx(list(theirs_x.values()), abs=5e-3)
+    assert 0.1 < ours.x["x2"] < 0.9  # interior: both channels funded
+
+
+def test_optimum_matches_a_grid_search(response):
+    """Cold start, two channels: the whole budget along a fine grid, evaluated in one batch."""
+    total = 0.6
+    problem = budget_problem(response, total)
+    best = problem.optimise("mean", seed=1)
+    x1 = np.linspace(0, total, 2001)
+    grid = np.column_stack([x1, total - x1])
+    grid_best = response.response(grid, HORIZON).mean(axis=1).max()
+    assert best.value >= grid_best * (1 - 1e-6)
+    assert sum(best.x.values()) == pytest.approx(total, rel=1e-6)
+
+
+def test_optimal_plan_beats_the_current_plan(fitted):
+    problem = budget_problem(fitted)
+    best = problem.optimise("mean", seed=0)
+    assert sum(best.x.values()) <= problem.total_budget * (1 + 1e-8)
+    current = problem.evaluate(problem.current)
+    assert best.value > current.mean
+    assert problem.evaluate(best.x).mean == pytest.approx(best.value)
+
+
+def test_optimal_plans_read_as_numbers_a_person_would_write(fitted):
+    """An unfunded channel gets exactly 0 (not a solver's 7.5e-15) and the plan meets its
+    budget (no "violated by 2e-13")."""
+    for per in ("period", "horizon"):
+        problem = budget_problem(fitted, per=per)
+        best = problem.optimise("mean", seed=0)
+        resolution = 1e-6 * (problem.upper - problem.lower)
+        for channel, value, lo, hi, res in zip(
+            problem.names, best.x_array, problem.lower, problem.upper, resolution, strict=True
+        ):
+            assert value in (lo, hi) or lo + res < value < hi - res, (per, channel, value)
+        assert min(best.x.values()) == 0.0  # this budget funds one channel only
+        assert problem.violations(best.x)["budget"] <= 0.0
+        assert sum(best.x.values()) <= problem.total_budget
+
+
+def test_cvar_plan_is_at_least_as_safe(fitted):
+    problem = budget_problem(fitted, 1.0, bounds=dict.fromkeys(CHANNELS, (0.0, 2.0)))
+    mean_plan = problem.optimise("mean", seed=0)
+    safe_plan = problem.optimise("cvar", level=0.05, seed=0, x0=mean_plan.x)
+    mean_cvar = problem.risk(mean_plan.x, "cvar", 0.05)
+    assert safe_plan.value >= mean_cvar - 1e-9 * abs(mean_cvar)
+    # the price of safety: no better in expectation
+    assert problem.evaluate(safe_plan.x).mean <= mean_plan.value * (1 + 1e-9)
+
+
+def test_value_per_unit_turns_response_into_profit(fitted, response):
+    now = current_plan(fitted)
+    total = 2.0
+    value = 1 / 1500  # money per unit of the target: the first euros pay, the last ones do not
+    problem = budget_problem(fitted, total, value_per_unit=value)
+    x = np.array([0.3, 0.4])
+    expected = value * response.response(x, HORIZON) - HORIZON * x.sum()
+    np.testing.assert_allclose(problem.outcomes(x), expected, rtol=1e-12)
+    best = problem.optimise("mean", seed=0)
+    assert 0.1 * total < sum(best.x.values()) < 0.9 * total  # not every euro is worth spending
+    assert best.value > problem.evaluate(dict(zip(CHANNELS, [total / 2] * 2))).mean
+    assert best.value > max(problem.evaluate(now).mean, 0.0)  # 0: spending nothing
+
+
+# ------------------------------------------------------------------ bad inputs
+def test_bad_inputs_name_the_field(fitted, response):
+    cases = [
+        (lambda: budget_problem(make_model()), "mmm"),
+        (lambda: mmm_response(object()), "mmm"),
+        (lambda: budget_problem(fitted, bounds={"x3": (0, 1)}), "bounds"),
+        (lambda: budget_problem(fitted, bounds={"x1": (0.5, 0.2)}), "bounds.x1"),
+        (lambda: budget_problem(fitted, bounds={"x1": (-1, 1)}), "bounds.x1"),
+        (lambda: budget_problem(fitted, bounds={"x1": 3}), "bounds.x1"),
+        (lambda: budget_problem(fitted, -1.0), "total_budget"),
+        (lambda: budget_problem(fitted, "a lot"), "total_budget"),
+        (
+            lambda: budget_problem(fitted, 0.5, bounds={"x1": (0.4, 1), "x2": (0.3, 1)}),
+            "total_budget",
+        ),
+        (lambda: budget_problem(fitted, horizon=0), "horizon"),
+        (lambda: budget_problem(fitted, horizon=-3), "horizon"),
+        (lambda: budget_problem(fitted, horizon=2.5), "horizon"),
+        (lambda: budget_problem(fitted, per="week"), "per"),
+        (lambda: budget_problem(fitted, value_per_unit=0), "value_per_unit"),
+        (lambda: budget_problem(fitted, draws=0), "draws"),
+        (lambda: budget_problem(fitted, current={"x1": 0.1}), "current"),
+        (lambda: response.response({"x1": 0.1, "x3": 0.2}), "plan"),
+        (lambda: response.response([0.1, -0.2]), "plan"),
+        (lambda: response.response([0.1, 0.2, 0.3]), "plan"),
+        (lambda: response.response([0.1, 0.2], horizon=0), "horizon"),
+        (lambda: response.contributions(np.ones((5, 3))), "spend"),
+    ]
+    for make, field in cases:
+        with pytest.raises(DecisionInputError) as err:
+            make()
+        assert err.value.field == field, (field, str(err.value))
+
+
+def test_unsupported_models_are_refused():
+    import pymc_marketing.mmm as pmm
+    import xarray as xr
+
+    def pretend_fitted(mmm):
+        mmm.idata = xr.DataTree.from_dict({"posterior": xr.Dataset()})
+        mmm.is_fitted_ = True
+        return mmm
+
+    tvp = pretend_fitted(make_model(time_varying_media=True).build(slice(0, 60)))
+    with pytest.raises(DecisionInputError) as err:
+        mmm_response(tvp)
+    assert err.value.field == "mmm.time_varying_media"
+
+    class MySaturation(pmm.LogisticSaturation):
+        pass
+
+    df = mmm_example().iloc[:40]
+    for adstock, saturation, field in [
+        (pmm.GeometricAdstock(l_max=4), MySaturation(), "mmm.saturation"),
+        (pmm.GeometricAdstock(l_max=4, mode="Before"), pmm.LogisticSaturation(), "mmm.adstock"),
+    ]:
+        mmm = pmm.MMM(
+            date_column="date_week",
+            channel_columns=CHANNELS,
+            target_column="y",
+            adstock=adstock,
+            saturation=saturation,
+        )
+        mmm.build_model(df[["date_week", *CHANNELS]], df["y"])
+        with pytest.raises(DecisionInputError) as err:
+            budget_problem(pretend_fitted(mmm))
+        assert err.value.field == field
+
+
+def test_budget_explorer_shows_the_current_plan_and_optimises_under_the_budget(fitted):
+    explorer = fitted.budget_explorer(horizon=HORIZON)
+    problem = explorer.problem
+    assert explorer.outcome == "response"
+    assert [r["label"] for r in explorer.references] == ["current plan"]
+    current = explorer.references[0]
+    assert explorer.decision == pytest.approx(current["x"])
+    assert explorer.summary["mean"] == pytest.approx(
+        problem.outcomes(list(current["x"].values())).mean()
+    )
+    assert explorer.summary["feasible"]
+    # a what-if over the budget is shown as such, and the last valid plan is kept on bad input
+    over = {c: problem.upper[i] for i, c in enumerate(problem.names)}
+    explorer._dispatch(explorer, {"type": "evaluate", "x": over}, [])
+    assert explorer.summary["feasible"] is False and explorer.error == ""
+    explorer._dispatch(explorer, {"type": "evaluate", "x": {"x1": -1.0, "x2": 0.0}}, [])
+    assert explorer.error.startswith("x.x1:") and explorer.decision == pytest.approx(over)
+    result = explorer.optimise()
+    assert result.converged and explorer.summary["feasible"]
+    assert explorer.summary["mean"] >= current["mean"]
+    assert sum(explorer.decision.values()) == pytest.approx(problem.total_budget, rel=1e-6)
+    cautious = explorer.optimise("cvar", level=0.05)
+    assert cautious.converged and explorer.objective == "cvar"

@@ -1,0 +1,206 @@
+"""MMM fleets on real data: production and holdout runs, scored and persisted."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_widgets.core.mmm import MMMDataError, MMMModel
+from bayes_widgets.core.mmm.fleets import holdout_fleet, production_fleet
+from bayes_widgets.core.mmm.metrics import score
+from bayes_widgets.datasets import mmm_example
+
+
+def model():
+    return MMMModel(
+        mmm_example().iloc[:120],
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=4,
+    )
+
+
+def test_score_against_known_values():
+    rng = np.random.default_rng(0)
+    actual = np.array([10.0, 20.0, 30.0, 40.0])
+    draws = actual + rng.normal(0, 0.01, size=(400, 4))
+    s = score(actual, draws)
+    assert s["mape"] < 1e-3 and s["r2"] > 0.999 and s["crps"] < 0.01 and s["coverage"] >= 0.75
+    off = score(actual, draws + 10)
+    assert off["mape"] == pytest.approx(np.mean(10 / actual), rel=1e-3) and off["coverage"] == 0
+    with pytest.raises(ValueError, match="draws"):
+        score(actual, draws[:, :3])
+
+
+def test_horizons_are_checked(tmp_path):
+    with pytest.raises(MMMDataError, match="horizons"):
+        holdout_fleet(model(), horizons=[0], out=tmp_path)
+    with pytest.raises(MMMDataError, match="horizons"):
+        holdout_fleet(model(), horizons=[115], out=tmp_path)
+
+
+@pytest.mark.slow
+def test_production_and_holdout_fleets(tmp_path):
+    fit = {"draws": 100, "tune": 100, "chains": 2, "seed": 1}
+    prod = production_fleet(
+        model(), out=tmp_path / "production", fit=fit, executor=ThreadPoolExecutor(1)
+    )
+    table = prod.summary()
+    assert list(table["status"]) == ["done"], table.get("error")
+    row = table.iloc[0]
+    assert row["horizon"] == 4 and row["train_rows"] == 116
+    for key in (
+        "train_mape",
+        "test_mape",
+        "test_nrmse",
+        "test_crps",
+        "train_r2",
+        "rhat_max",
+        "divergences",
+    ):
+        assert np.isfinite(row[key]), key
+    assert row["train_r2"] > 0.5  # the simulated data are well explained
+    preds = pd.read_csv(tmp_path / "production" / "production-h4" / "predictions.csv")
+    assert list(preds["split"].value_counts().sort_index()) == [4, 116]
+    hold = holdout_fleet(
+        model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit, executor=ThreadPoolExecutor(1)
+    )
+    assert sorted(hold.run.done) == ["holdout-h4", "holdout-h8"]
+    again = holdout_fleet(
+        model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit, executor=ThreadPoolExecutor(1)
+    )
+    assert sorted(again.run.skipped) == ["holdout-h4", "holdout-h8"]
+
+
+@pytest.mark.slow
+def test_recovery_fleet_scores_parameters_against_the_truth(tmp_path):
+    from bayes_widgets.core.mmm.fleets import recovery_fleet
+
+    result = recovery_fleet(
+        model(),
+        runs=1,
+        out=tmp_path,
+        fit={"draws": 150, "tune": 150, "chains": 2},
+        executor=ThreadPoolExecutor(1),
+    )
+    table = result.summary()
+    assert list(table["status"]) == ["done"], table.get("error")
+    row = table.iloc[0]
+    assert 0 <= row["coverage"] <= 1 and row["share_error_max"] >= 0
+    assert row["share_true_x1"] + row["share_true_x2"] == pytest.approx(1.0)
+    rec = pd.read_csv(tmp_path / "recovery-s0" / "recovery.csv")
+    assert {"adstock_alpha[0]", "saturation_lam[1]", "y_sigma"} <= set(rec["parameter"])
+    assert rec["covered"].mean() == pytest.approx(row["coverage"])
+    # a well-identified parameter lands near its true value after rescaling the target
+    sigma = rec.set_index("parameter").loc["y_sigma"]
+    assert sigma["low"] <= sigma["true"] * 1.5 and sigma["high"] >= sigma["true"] / 1.5
+
+
+@pytest.mark.slow
+def test_stability_and_forecast_fleets(tmp_path):
+    from bayes_widgets.core.mmm.fleets import forecast_fleet, stability_fleet
+
+    fit = {"draws": 100, "tune": 100, "chains": 2}
+    result = stability_fleet(
+        model(),
+        seeds=[0, 1],
+        trims=[0, 8],
+        out=tmp_path / "stab",
+        fit=fit,
+        executor=ThreadPoolExecutor(1),
+    )
+    table = result.summary()
+    assert list(table["status"]) == ["done"] * 4, table.get("error")
+    assert sorted(table["rows"]) == [112, 112, 120, 120]
+    assert np.allclose(table["share_x1"] + table["share_x2"], 1.0)
+    spread = result.spread()
+    assert {"share_x1", "roas_x2"} <= set(spread.index) and (spread["range"] >= 0).all()
+    df = mmm_example()
+    future = df.iloc[120:126].drop(columns="y")
+    fc = forecast_fleet(
+        model(), future, out=tmp_path / "fc", fit=fit, executor=ThreadPoolExecutor(1)
+    )
+    assert fc.run.done == ["forecast"]
+    out = pd.read_csv(tmp_path / "fc" / "forecast" / "forecast.csv")
+    assert (
+        len(out) == 6
+        and (out["q05"] <= out["median"]).all()
+        and (out["median"] <= out["q95"]).all()
+    )
+    with pytest.raises(MMMDataError, match="date_week"):
+        forecast_fleet(model(), df.iloc[100:106].drop(columns="y"), out=tmp_path / "bad")
+
+
+def test_truth_is_checked(tmp_path):
+    from bayes_widgets.core.mmm.fleets import recovery_fleet
+
+    with pytest.raises(MMMDataError, match="truth"):
+        recovery_fleet(model(), runs=0, truth={"x1": 0.8}, out=tmp_path)
+    with pytest.raises(MMMDataError, match="truth"):
+        recovery_fleet(model(), runs=0, truth={"x1": 0.8, "x2": "a lot"}, out=tmp_path)
+    with pytest.raises(MMMDataError, match="runs"):
+        recovery_fleet(model(), runs=0, out=tmp_path)
+
+
+def test_true_shares_of_the_simulated_example():
+    from bayes_widgets.datasets import mmm_example_truth
+
+    truth = mmm_example_truth()
+    assert truth["shares"]["x1"] == pytest.approx(0.807, abs=0.001)
+    assert sum(truth["shares"].values()) == pytest.approx(1.0)
+    assert len(truth["contributions"]["x1"]) == len(mmm_example())
+
+
+@pytest.mark.slow
+def test_recovery_on_the_example_finds_x1_share(tmp_path):
+    from bayes_widgets.core.mmm.fleets import recovery_fleet
+    from bayes_widgets.datasets import mmm_example_truth
+
+    full = MMMModel(
+        mmm_example(),
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=8,
+        yearly_seasonality=2,
+    )
+    truth = mmm_example_truth()["shares"]
+    result = recovery_fleet(
+        full,
+        runs=0,
+        truth=truth,
+        out=tmp_path,
+        fit={"draws": 300, "tune": 300, "seed": 3},
+        executor=ThreadPoolExecutor(1),
+    )
+    row = result.summary().iloc[0]
+    assert row["status"] == "done", row.get("error")
+    assert row["share_fit_x1"] == pytest.approx(truth["x1"], abs=0.08)
+    rec = pd.read_csv(tmp_path / "recovery-truth" / "recovery.csv")
+    assert list(rec["parameter"]) == ["share x1", "share x2"]
+
+
+def test_runs_get_the_data_as_values_not_paths(tmp_path, monkeypatch):
+    from bayes_widgets.core.mmm import fleets as mf
+
+    seen = {}
+
+    def capture(specs, task, **kwargs):
+        seen["specs"], seen["out"] = list(specs), kwargs["out"]
+        return mf.FleetRun(str(kwargs["out"]), seen["specs"], {}, [])
+
+    monkeypatch.setattr(mf, "run_fleet", capture)
+    m = model()
+    mf.holdout_fleet(m, horizons=[4], out=tmp_path / "h")
+    mf.forecast_fleet(m, mmm_example().iloc[120:124].drop(columns="y"), out=tmp_path / "f")
+    params = seen["specs"][0].params
+    assert isinstance(params["data"], pd.DataFrame) and isinstance(params["future"], pd.DataFrame)
+    assert params["data"].equals(m.data) and params["data"] is not m.data
+    assert not any(isinstance(v, str) and ("/" in v or v.endswith(".csv")) for v in params.values())
+    assert not list(tmp_path.rglob("*.csv"))  # nothing written for the workers to read
