@@ -71,9 +71,13 @@ def check_file(path: Path) -> list[str]:
         elif isinstance(node, ast.Import | ast.ImportFrom):
             module = node.module if isinstance(node, ast.ImportFrom) else None
             names = [module] if module else [a.name for a in node.names]
-            if not in_figures and any(m and (m == "bokeh" or m.startswith("bokeh.")) for m in names):
+            if not in_figures and any(
+                m and (m == "bokeh" or m.startswith("bokeh.")) for m in names
+            ):
                 problems.append(f"{rel}:{node.lineno}: imports bokeh outside core/figures/")
-            if isinstance(node, ast.ImportFrom) and (node.level or (module or "").startswith("bayes_widgets")):
+            if isinstance(node, ast.ImportFrom) and (
+                node.level or (module or "").startswith("bayes_widgets")
+            ):
                 for alias in node.names:
                     if _is_private(alias.name):
                         problems.append(
@@ -86,11 +90,14 @@ def check_file(path: Path) -> list[str]:
             base = node.value
             if isinstance(base, ast.Name) and base.id in own:
                 continue
-            if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super":
+            if (
+                isinstance(base, ast.Call)
+                and isinstance(base.func, ast.Name)
+                and base.func.id == "super"
+            ):
                 continue
             problems.append(
-                f"{rel}:{node.lineno}: reaches the private name {node.attr} of "
-                f"{ast.unparse(base)}"
+                f"{rel}:{node.lineno}: reaches the private name {node.attr} of {ast.unparse(base)}"
             )
     return problems
 
