@@ -1,48 +1,32 @@
-"""Checks of fit inputs, each failing with a message that names the offending field."""
+"""Checks of fit inputs, each failing with a :class:`FitInputError` that names the field.
+
+    check_positive_int("draws", 1000)        # 1000
+    check_probability("target_accept", 1.5)  # FitInputError: target_accept: must be in (0, 1), got 1.5
+
+The rules are those of :mod:`bayes_widgets.core.checks`, raised as :class:`FitInputError`.
+"""
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from bayes_widgets.core import checks
+from bayes_widgets.core.checks import SEED_LIMIT, is_number
+from bayes_widgets.core.errors import InputError
 
-class FitInputError(ValueError):
+
+class FitInputError(InputError):
     """A fit argument or model is not usable; ``field`` names what to fix."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 def check_positive_int(field: str, value: object, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise FitInputError(field, f"must be an integer, got {value!r}")
-    value = int(value)
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "≥ 0" if allow_zero else "> 0"
-        raise FitInputError(field, f"must be {bound}, got {value}")
-    return value
+    """A whole number > 0 (≥ 0 with ``allow_zero``)."""
+    return checks.check_positive_int(field, value, allow_zero=allow_zero, error=FitInputError)
 
 
 def check_probability(field: str, value: object) -> float:
-    if not is_number(value):
-        raise FitInputError(field, f"must be a number in (0, 1), got {value!r}")
-    p = float(value)  # type: ignore[arg-type]
-    if not 0.0 < p < 1.0:
-        raise FitInputError(field, f"must be in (0, 1), got {p}")
-    return p
-
-
-def is_number(value: object) -> bool:
-    """True for a real number (Python's or NumPy's, or a 0-d numeric array); False for text,
-    booleans and None, which ``float()`` might still accept."""
-    if isinstance(value, bool | np.bool_ | str | bytes) or value is None:
-        return False
-    if isinstance(value, numbers.Real):
-        return True
-    dtype = getattr(value, "dtype", None)
-    return getattr(value, "ndim", None) == 0 and dtype is not None and dtype.kind in "iuf"
+    """A number strictly between 0 and 1."""
+    return checks.check_probability(field, value, error=FitInputError)
 
 
 def check_number(
@@ -54,32 +38,21 @@ def check_number(
     low_open: bool = True,
     high_open: bool = False,
 ) -> float:
-    """A finite number within (low, high] by default (the ends' openness can be chosen);
-    else a :class:`FitInputError` naming ``field``."""
-    if not is_number(value):
-        raise FitInputError(field, f"must be a number, got {value!r}")
-    v = float(value)  # type: ignore[arg-type]
-    if not np.isfinite(v):
-        raise FitInputError(field, f"must be a finite number, got {v}")
-    if low is not None and (v <= low if low_open else v < low):
-        raise FitInputError(field, f"must be {'>' if low_open else '≥'} {low:g}, got {v:g}")
-    if high is not None and (v >= high if high_open else v > high):
-        raise FitInputError(field, f"must be {'<' if high_open else '≤'} {high:g}, got {v:g}")
-    return v
-
-
-SEED_LIMIT = 2**32
-"""Seeds are below this: every backend's random generator takes them (JAX's keys are 32-bit)."""
+    """A finite number within (low, high] by default (the ends' openness can be chosen)."""
+    return checks.check_number(
+        field,
+        value,
+        low=low,
+        high=high,
+        low_open=low_open,
+        high_open=high_open,
+        error=FitInputError,
+    )
 
 
 def check_seed(field: str, value: object, *, allow_none: bool = True) -> int | None:
     """A seed: a whole number in [0, 2**32) (or None where allowed)."""
-    if value is None and allow_none:
-        return None
-    seed = check_positive_int(field, value, allow_zero=True)
-    if seed >= SEED_LIMIT:
-        raise FitInputError(field, f"must be < 2**32, got {seed}")
-    return seed
+    return checks.check_seed(field, value, allow_none=allow_none, error=FitInputError)
 
 
 def check_pymc_model(model: object, *, allow_missing: bool = False) -> None:
@@ -121,3 +94,15 @@ def _observed_values(model, rv) -> np.ndarray | None:
     if hasattr(value, "data"):
         return np.asarray(value.data)
     return None
+
+
+__all__ = [
+    "SEED_LIMIT",
+    "FitInputError",
+    "check_number",
+    "check_positive_int",
+    "check_probability",
+    "check_pymc_model",
+    "check_seed",
+    "is_number",
+]
