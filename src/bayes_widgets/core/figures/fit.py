@@ -1,28 +1,46 @@
-"""Bokeh figures of the live views, built in Python and rendered by BokehJS.
+"""The fit monitor's trace and rank figure: a template the page streams draws into.
 
 Data sources carry names (``warm-<chain>`` for the tuning draws, ``trace-<chain>`` for
 the draws after tuning, ``div-<chain>``, ``rank-<k>``) so the browser can find them and
 stream new draws in without rebuilding the figure. Once a chain has draws after tuning,
 each trace plot's y range (``trace-y-<k>``) spans only those (the lines named
-``post-<k>-<chain>``): the warm-up stays drawn but no longer sets the scale.
-Builders return a ``json_item`` string: a string, not a dict, because saved widget
-state sorts dict keys and Bokeh needs its references defined before use.
+``post-<k>-<chain>``): the warm-up stays drawn but no longer sets the scale::
+
+    text = trace_rank_figure(["mu", "sigma"], chains=4, tune=500)  # json_item string
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import re
 import uuid
 from collections.abc import Sequence
 
 import numpy as np
 
+from bayes_widgets.core.figures.base import (
+    fill_sources,
+    fresh_ids,
+    json_column,
+    to_json,
+    with_fresh_ids,
+)
 from bayes_widgets.core.figures.format import readable_ticks
+from bayes_widgets.core.figures.palette import GUIDE, HIGHLIGHT, SERIES, chain_color
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
-DIVERGENT = "#d62728"
+__all__ = [
+    "MAX_POINTS",
+    "TRACE_TICKS",
+    "column",
+    "rank_columns",
+    "trace_columns",
+    "trace_rank_figure",
+    "with_fresh_ids",
+]
+
+PALETTE = SERIES
+"""The chain colors (kept under this name for older imports; see ``palette``)."""
+DIVERGENT = HIGHLIGHT
 MAX_POINTS = 500
 """Points per chain kept in a saved figure (thinned evenly)."""
 
@@ -51,7 +69,7 @@ def trace_columns(
     def columns(rows: np.ndarray) -> dict[str, list]:
         out = {"x": idx[rows].tolist()}
         for j in range(len(names)):
-            out[column(j)] = _json_column(rounded[rows, j])
+            out[column(j)] = json_column(rounded[rows, j])
         return out
 
     return (
@@ -74,13 +92,6 @@ def _round_significant(values: np.ndarray, digits: int = 6) -> np.ndarray:
     for j, d in enumerate(decimals):
         out[:, j] = np.round(values[:, j], int(d))
     return out
-
-
-def _json_column(a: np.ndarray) -> list:
-    """JSON-ready values: NaN and infinities become None."""
-    if np.isfinite(a).all():
-        return a.tolist()
-    return [float(v) if np.isfinite(v) else None for v in a]
 
 
 def rank_columns(counts: np.ndarray, bins: int) -> dict[str, list]:
@@ -109,7 +120,7 @@ def trace_rank_figure(
     """
     traces = traces or {}
     follow = any(len(post.get("x", ())) for _, post, _ in traces.values())
-    text = _fresh_ids(
+    text = fresh_ids(
         _empty_figure(tuple(names), chains, tune, bins, follow_post=follow), uuid.uuid4().hex[:8]
     )
     data: dict[str, dict[str, list]] = {}
@@ -123,47 +134,8 @@ def trace_rank_figure(
     if not data:
         return text
     item = json.loads(text)
-    _fill_sources(item, data)
+    fill_sources(item, data)
     return json.dumps(item)
-
-
-def _fill_sources(node, data: dict[str, dict[str, list]]) -> None:
-    """Writes ``data[name]`` into the (first, defining) JSON of each named source."""
-    if isinstance(node, dict):
-        attrs = node.get("attributes")
-        if (
-            node.get("name") == "ColumnDataSource"
-            and isinstance(attrs, dict)
-            and attrs.get("name") in data
-        ):
-            attrs["data"] = {
-                "type": "map",
-                "entries": [[k, list(v)] for k, v in data[attrs["name"]].items()],
-            }
-            return
-        for v in node.values():
-            _fill_sources(v, data)
-    elif isinstance(node, list):
-        for v in node:
-            _fill_sources(v, data)
-
-
-_ID = re.compile(r'"(id|root_id)": "([^"\\]+)"')
-
-
-def with_fresh_ids(text: str) -> str:
-    """A json_item string whose model ids are new, so the same cached figure can be shown
-    several times on one page."""
-    return _fresh_ids(text, uuid.uuid4().hex[:8])
-
-
-def _fresh_ids(text: str, suffix: str) -> str:
-    """Makes every model id (definitions and references) unique to this figure.
-
-    Ids only ever appear as ``"id": "..."`` or ``"root_id": "..."`` keys of the JSON;
-    inside a JSON string a quote is escaped, so a title cannot match.
-    """
-    return _ID.sub(lambda m: f'"{m[1]}": "{m[2]}-{suffix}"', text)
 
 
 TRACE_TICKS = 4
@@ -183,110 +155,103 @@ def _empty_figure(
     width: int = 360,
     row_height: int = 140,
 ) -> str:
-    """The layout without data. With ``follow_post`` each trace plot's y range spans only
-    the draws after tuning (the browser switches to that once such draws stream in)."""
-    from bokeh.embed import json_item
+    """The layout without data, as a json_item string. With ``follow_post`` each trace
+    plot's y range spans only the draws after tuning (the browser switches to that once
+    such draws stream in)."""
     from bokeh.layouts import gridplot
-    from bokeh.models import ColumnDataSource, DataRange1d, Legend, LegendItem, Span
+    from bokeh.models import ColumnDataSource
     from bokeh.plotting import figure
 
-    k = len(names)
-    empty = {"x": [], **{column(j): [] for j in range(k)}}
-    warm_sources = [ColumnDataSource(dict(empty), name=f"warm-{c}") for c in range(chains)]
-    sources = [ColumnDataSource(dict(empty), name=f"trace-{c}") for c in range(chains)]
-    div_sources = [ColumnDataSource(dict(empty), name=f"div-{c}") for c in range(chains)]
+    empty = {"x": [], **{column(j): [] for j in range(len(names))}}
+    sources = {
+        kind: [ColumnDataSource(dict(empty), name=f"{kind}-{c}") for c in range(chains)]
+        for kind in ("warm", "trace", "div")
+    }
     rows = []
     shared_x = None
     for j, name in enumerate(names):
-        opts = {"x_range": shared_x} if shared_x is not None else {}
-        f = figure(
-            width=width,
-            height=row_height,
-            title=name,
-            toolbar_location=None,
-            tools="",
-            y_range=DataRange1d(name=f"trace-y-{j}"),
-            **opts,
-        )
+        f = _trace_plot(j, name, sources, tune, shared_x, follow_post, width, row_height)
+        f.xaxis.axis_label = "draw" if j == len(names) - 1 else None
         shared_x = f.x_range
-        post_lines = []
-        for c in range(chains):
-            color = PALETTE[c % len(PALETTE)]
-            f.line(
-                "x",
-                column(j),
-                source=warm_sources[c],
-                color=color,
-                line_width=1,
-                alpha=WARM_ALPHA,
-                name=f"warm-{j}-{c}",
-            )
-            post_lines.append(
-                f.line(
-                    "x",
-                    column(j),
-                    source=sources[c],
-                    color=color,
-                    line_width=1,
-                    alpha=0.8,
-                    name=f"post-{j}-{c}",
-                )
-            )
-            f.scatter("x", column(j), source=div_sources[c], marker="x", color=DIVERGENT, size=7)
-        if follow_post:
-            f.y_range.renderers = post_lines
-        if tune:
-            f.add_layout(
-                Span(
-                    location=tune - 0.5,
-                    dimension="height",
-                    line_color="#999",
-                    line_dash="dashed",
-                    line_width=1,
-                )
-            )
-        f.yaxis.ticker.desired_num_ticks = TRACE_TICKS
-        f.xaxis.axis_label = "draw" if j == k - 1 else None
-        readable_ticks(f)
-        rsrc = ColumnDataSource(rank_columns(np.zeros((chains, bins)), bins), name=f"rank-{j}")
-        # frame_width: every rank plot's frame as wide, the first one's legend beside it
-        r = figure(
-            frame_width=width // 2 - 10,
-            height=row_height,
-            title=f"{name} ranks",
-            toolbar_location=None,
-            tools="",
-        )
-        steps = [
-            r.step(
-                "bin",
-                f"c{c}",
-                source=rsrc,
-                mode="center",
-                color=PALETTE[c % len(PALETTE)],
-                line_width=1.5,
-            )
-            for c in range(chains)
-        ]
-        if j == 0 and chains:
-            # one legend for the whole grid, at its top right, outside every plot's data
-            legend = Legend(
-                items=[LegendItem(label=f"chain {c}", renderers=[steps[c]]) for c in range(chains)],
-                label_text_font_size="8pt",
-                padding=2,
-                spacing=0,
-                margin=4,
-                border_line_alpha=0,
-                background_fill_alpha=0,
-                location="top_left",
-            )
-            r.add_layout(legend, "right")
-        r.yaxis.visible = False
-        readable_ticks(r, "x")
+        r = _rank_plot(j, name, chains, bins, width, row_height)
         rows.append([f, r])
     grid = (
         gridplot(rows, toolbar_location=None, merge_tools=True)
         if rows
         else figure(width=width, height=60)
     )
-    return json.dumps(json_item(grid))
+    return to_json(grid)
+
+
+def _trace_plot(j, name, sources, tune, shared_x, follow_post, width, row_height):
+    """Row ``j``'s trace plot: every chain's warm-up and later draws, and divergences."""
+    from bokeh.models import DataRange1d, Span
+    from bokeh.plotting import figure
+
+    opts = {"x_range": shared_x} if shared_x is not None else {}
+    f = figure(
+        width=width,
+        height=row_height,
+        title=name,
+        toolbar_location=None,
+        tools="",
+        y_range=DataRange1d(name=f"trace-y-{j}"),
+        **opts,
+    )
+    post_lines = []
+    for c, (warm, post, div) in enumerate(zip(*sources.values(), strict=True)):
+        color = chain_color(c)
+        line = {"source": warm, "color": color, "line_width": 1}
+        f.line("x", column(j), alpha=WARM_ALPHA, name=f"warm-{j}-{c}", **line)
+        line["source"] = post
+        post_lines.append(f.line("x", column(j), alpha=0.8, name=f"post-{j}-{c}", **line))
+        f.scatter("x", column(j), source=div, marker="x", color=DIVERGENT, size=7)
+    if follow_post:
+        f.y_range.renderers = post_lines
+    if tune:
+        f.add_layout(
+            Span(
+                location=tune - 0.5,
+                dimension="height",
+                line_color=GUIDE,
+                line_dash="dashed",
+                line_width=1,
+            )
+        )
+    f.yaxis.ticker.desired_num_ticks = TRACE_TICKS
+    return readable_ticks(f)
+
+
+def _rank_plot(j, name, chains, bins, width, row_height):
+    """Row ``j``'s rank plot (source ``rank-<j>``); the first one carries the chains' legend."""
+    from bokeh.models import ColumnDataSource, Legend, LegendItem
+    from bokeh.plotting import figure
+
+    rsrc = ColumnDataSource(rank_columns(np.zeros((chains, bins)), bins), name=f"rank-{j}")
+    # frame_width: every rank plot's frame as wide, the first one's legend beside it
+    r = figure(
+        frame_width=width // 2 - 10,
+        height=row_height,
+        title=f"{name} ranks",
+        toolbar_location=None,
+        tools="",
+    )
+    steps = [
+        r.step("bin", f"c{c}", source=rsrc, mode="center", color=chain_color(c), line_width=1.5)
+        for c in range(chains)
+    ]
+    if j == 0 and chains:
+        # one legend for the whole grid, at its top right, outside every plot's data
+        legend = Legend(
+            items=[LegendItem(label=f"chain {c}", renderers=[steps[c]]) for c in range(chains)],
+            label_text_font_size="8pt",
+            padding=2,
+            spacing=0,
+            margin=4,
+            border_line_alpha=0,
+            background_fill_alpha=0,
+            location="top_left",
+        )
+        r.add_layout(legend, "right")
+    r.yaxis.visible = False
+    return readable_ticks(r, "x")

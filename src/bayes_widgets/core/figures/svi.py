@@ -1,4 +1,4 @@
-"""The loss curve of a variational fit (SVI), built in Python and streamed by BokehJS.
+"""The loss curve of a variational fit (SVI): a template the page streams losses into.
 
 Per-step losses are averaged in bins of ``stride`` steps (the stride is fixed per
 fit, so a run of any length is at most ~``LOSS_POINTS`` points), and smoothed by a
@@ -8,7 +8,10 @@ dragged by the huge losses of the first steps. The source is named ``loss`` (col
 ``x`` = step at the bin's centre, ``y`` = bin mean, ``s`` = smoothed); the y range is
 a ``Range1d`` named ``loss-y`` that the browser sets from the data, ignoring the
 early transient by default (the first steps' losses are often orders of magnitude
-above the rest and would flatten the curve).
+above the rest and would flatten the curve)::
+
+    binner = LossBinner(loss_stride(20_000))
+    text = loss_figure(20_000, binner.add(losses))  # json_item string
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from collections import deque
 
 import numpy as np
 
-from bayes_widgets.core.figures.fit import _fill_sources, _fresh_ids, _json_column
+from bayes_widgets.core.figures.base import fill_sources, fresh_ids, json_column, set_range, to_json
 from bayes_widgets.core.figures.format import readable_ticks
+from bayes_widgets.core.figures.palette import LINE_LIGHT, LINE_SMOOTH
 
 LOSS_POINTS = 1000
 """Bins in a whole run's loss curve."""
@@ -30,8 +34,8 @@ SMOOTH_BINS = 11
 """Bins in the moving median of the smoothed curve (about 1% of a whole run)."""
 TRANSIENT = 0.1
 """Share of the steps so far that the robust y range ignores."""
-LOSS_COLOR = "#9ab6d8"
-SMOOTH_COLOR = "#1f4e8c"
+LOSS_COLOR = LINE_LIGHT
+SMOOTH_COLOR = LINE_SMOOTH
 
 
 def loss_stride(total_steps: int, points: int = LOSS_POINTS) -> int:
@@ -82,8 +86,8 @@ class LossBinner:
             smooth[i] = float(np.median(self._recent)) if self._recent else np.nan
         return {
             "x": [round(float(x), 1) for x in xs],
-            "y": _json_column(_round(means)),
-            "s": _json_column(_round(smooth)),
+            "y": json_column(_round(means)),
+            "s": json_column(_round(smooth)),
         }
 
 
@@ -106,7 +110,7 @@ def centred_smooth(ys, window: int = SMOOTH_BINS) -> list:
         part = part[np.isfinite(part)]
         if len(part):
             out[i] = np.median(part)
-    return _json_column(_round(out))
+    return json_column(_round(out))
 
 
 def robust_range(ys, xs, *, transient: float = TRANSIENT) -> tuple[float, float] | None:
@@ -129,33 +133,20 @@ def robust_range(ys, xs, *, transient: float = TRANSIENT) -> tuple[float, float]
 
 def loss_figure(total_steps: int, data: dict[str, list] | None = None) -> str:
     """The loss curve as a json_item string, empty or holding ``data`` (x, y, s columns)."""
-    text = _fresh_ids(_empty_loss_figure(int(total_steps)), uuid.uuid4().hex[:8])
+    text = fresh_ids(_empty_loss_figure(int(total_steps)), uuid.uuid4().hex[:8])
     if not data or not data.get("x"):
         return text
     item = json.loads(text)
     data = {**data, "s": centred_smooth(data["y"])}
-    _fill_sources(item, {"loss": data})
+    fill_sources(item, {"loss": data})
     rng = robust_range(data["y"], data["x"])
     if rng is not None:
-        _set_range(item, "loss-y", rng)
+        set_range(item, "loss-y", rng)
     return json.dumps(item)
-
-
-def _set_range(node, name: str, rng: tuple[float, float]) -> bool:
-    if isinstance(node, dict):
-        attrs = node.get("attributes")
-        if node.get("name") == "Range1d" and isinstance(attrs, dict) and attrs.get("name") == name:
-            attrs["start"], attrs["end"] = rng
-            return True
-        return any(_set_range(v, name, rng) for v in node.values())
-    if isinstance(node, list):
-        return any(_set_range(v, name, rng) for v in node)
-    return False
 
 
 @functools.lru_cache(maxsize=16)
 def _empty_loss_figure(total_steps: int, width: int = 560, height: int = 230) -> str:
-    from bokeh.embed import json_item
     from bokeh.models import ColumnDataSource, Range1d
     from bokeh.plotting import figure
 
@@ -178,4 +169,4 @@ def _empty_loss_figure(total_steps: int, width: int = 560, height: int = 230) ->
     f.legend.padding = 2
     f.legend.spacing = 0
     readable_ticks(f)
-    return json.dumps(json_item(f))
+    return to_json(f)
