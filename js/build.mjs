@@ -13,8 +13,13 @@
 // and anywidget's front end as a named AMD module, so exported pages render the saved
 // widget state with no CDN, and mathjax.js (MathJax 3, TeX input, SVG output, every TeX
 // extension included so none is fetched), inlined into exports of notebooks with math.
+//
+// `node js/build.mjs --check` builds everything into a temporary directory instead, runs
+// the same checks (the files inlined into exported pages can be inlined) and removes it:
+// part of `npm run check`, which also type-checks the sources (tsconfig.json).
 import * as esbuild from "esbuild";
-import { readFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,8 +29,11 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const bokehPkg = JSON.parse(
   readFileSync(join(root, "node_modules/@bokeh/bokehjs/package.json"), "utf8"),
 );
-const outdir = join(root, "src/bayes_widgets/static");
+const checkOnly = process.argv.includes("--check");
+const outdir = checkOnly ? mkdtempSync(join(tmpdir(), "bw-build-check-")) : join(root, "src/bayes_widgets/static");
 mkdirSync(outdir, { recursive: true });
+// a check leaves nothing behind, whether it passes or fails
+if (checkOnly) process.on("exit", () => rmSync(outdir, { recursive: true, force: true }));
 
 // One entry per widget module (js/<name>.js, the carrier bokeh_lib.js included).
 const entries = readdirSync(join(root, "js"))
@@ -105,4 +113,8 @@ writeFileSync(
   ),
 );
 
-console.log(`built ${entries.length} modules and bokehjs.js into ${outdir} (version ${pkg.version}, BokehJS ${bokehPkg.version}) and the export runtime (html_manager.js, mathjax.js)`);
+if (checkOnly) {
+  console.log(`build check passed: ${entries.length} modules, bokehjs.js and the export runtime build and can be inlined`);
+} else {
+  console.log(`built ${entries.length} modules and bokehjs.js into ${outdir} (version ${pkg.version}, BokehJS ${bokehPkg.version}) and the export runtime (html_manager.js, mathjax.js)`);
+}
