@@ -191,7 +191,7 @@ export default {
       return () => draws.selected.change.disconnect(onChange);
     };
     const renderFigure = async () => {
-      const json = model.get("figure");
+      const json = model.get("posterior_figure") || model.get("figure"); // old name: saved before the rename
       if (!json || json === shownFigure || !Bokeh) return;
       shownFigure = json;
       try {
@@ -206,7 +206,7 @@ export default {
       }
     };
     const renderForest = async () => {
-      const json = model.get("forest");
+      const json = model.get("forest_figure") || model.get("forest"); // old name: saved before the rename
       if (!json || json === shownForest || !Bokeh) return;
       shownForest = json;
       try {
@@ -227,8 +227,8 @@ export default {
     offs.push(listen(model, "change:summary change:facts change:problems", renderHeader));
     offs.push(listen(model, "change:summary change:selected change:groups", onSelected));
     offs.push(listen(model, "change:variables change:forest_variables", renderChoices));
-    offs.push(listen(model, "change:figure", renderFigure));
-    offs.push(listen(model, "change:forest", renderForest));
+    offs.push(listen(model, "change:posterior_figure change:figure", renderFigure));
+    offs.push(listen(model, "change:forest_figure change:forest", renderForest));
     renderHeader();
     renderTable();
     renderChoices();

@@ -61,18 +61,26 @@ def test_explorer_state_selection_and_errors():
     assert ex.problems[1].startswith("ESS bulk below 200 (100 per chain × 2): mu ")
     assert "beta" not in " ".join(ex.problems)
     assert ex.facts["predictive"] == {"name": "y", "curves": 100, "observed": 30}
-    item = json.loads(ex.figure)
+    item = json.loads(ex.posterior_figure)
     text = json.dumps(item)
     assert '"name": "draws"' in text and '"name": "ppc"' in text
     json.dumps(ex.summary, allow_nan=False)
     ex._dispatch(ex, {"type": "select", "quantities": ["beta[trend]", "mu"]}, [])
     assert ex.selected == ["beta[trend]", "mu"] and ex.error == ""
-    before = ex.figure
+    before = ex.posterior_figure
     ex._dispatch(ex, {"type": "select", "quantities": ["nope"]}, [])
     assert ex.error.startswith("selected: unknown quantity 'nope'")
-    assert ex.figure == before and ex.selected == ["beta[trend]", "mu"]  # state kept
+    assert ex.posterior_figure == before and ex.selected == ["beta[trend]", "mu"]  # state kept
     ex._dispatch(ex, {"type": "forest", "variables": ["beta"]}, [])
-    assert ex.forest_variables == ["beta"] and '"beta[trend]"' in ex.forest
+    assert ex.forest_variables == ["beta"] and '"beta[trend]"' in ex.forest_figure
+
+
+def test_old_figure_trait_names_still_read_with_a_warning():
+    ex = bw.PosteriorExplorer(tree(predictive=False), max_draws=100)
+    with pytest.warns(DeprecationWarning, match="posterior_figure"):
+        assert ex.figure == ex.posterior_figure != ""
+    with pytest.warns(DeprecationWarning, match="forest_figure"):
+        assert ex.forest == ex.forest_figure != ""
 
 
 def test_draws_are_thinned_for_plots_and_bad_sources_are_named():

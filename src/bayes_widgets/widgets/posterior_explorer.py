@@ -15,12 +15,13 @@ plots, their posterior predictive curves included.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import traitlets
 
-from bayes_widgets.core.figures.fit import with_fresh_ids
-from bayes_widgets.core.figures.posterior import explorer_figure, forest_figure
+from bayes_widgets.core.figures import posterior as figures
+from bayes_widgets.core.figures.base import to_json, with_fresh_ids
 from bayes_widgets.core.fitting.diagnostics import group_parameters
 from bayes_widgets.core.posterior import PosteriorData, PosteriorError
 from bayes_widgets.widgets._base import BayesWidget, static_text
@@ -44,8 +45,10 @@ class PosteriorExplorer(BayesWidget):
     selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """The quantities plotted (at most four)."""
     forest_variables = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    figure = traitlets.Unicode("").tag(sync=True)
-    forest = traitlets.Unicode("").tag(sync=True)
+    posterior_figure = traitlets.Unicode("").tag(sync=True)
+    """The linked trace/rank/pair/predictive plots, a Bokeh ``json_item`` string."""
+    forest_figure = traitlets.Unicode("").tag(sync=True)
+    """The forest plot of ``forest_variables``, a Bokeh ``json_item`` string."""
     facts = traitlets.Dict().tag(sync=True)
     """Draws shown and in total, chains, the predictive variable."""
 
@@ -87,7 +90,13 @@ class PosteriorExplorer(BayesWidget):
         if not names:
             raise PosteriorError("selected", "choose at least one quantity")
         names = list(dict.fromkeys(names))[:MAX_SELECTED]
-        figure, facts = explorer_figure(self.data, names, **self.options)
+        figure = with_fresh_ids(to_json(figures.explorer_figure(self.data, names, **self.options)))
+        facts = figures.explorer_facts(
+            self.data,
+            names,
+            max_draws=self.options["max_draws"],
+            ppc_draws=self.options["ppc_draws"],
+        )
         with self.hold_sync():
             self.selected = names
             self.facts = {
@@ -95,7 +104,7 @@ class PosteriorExplorer(BayesWidget):
                 "chains": self.data.chains,
                 "draws_per_chain": self.data.draws_per_chain,
             }
-            self.figure = with_fresh_ids(figure)
+            self.posterior_figure = figure
 
     def show_forest(self, variables) -> None:
         """The forest plot of these variables' quantities."""
@@ -106,12 +115,24 @@ class PosteriorExplorer(BayesWidget):
             raise PosteriorError("forest_variables", f"unknown variables {unknown}; known: {known}")
         rows = [r for r in self.summary if r["variable"] in names]
         self.forest_variables = names
-        self.forest = with_fresh_ids(forest_figure(rows))
+        self.forest_figure = with_fresh_ids(to_json(figures.forest_figure(rows)))
 
     def flagged(self) -> list[dict[str, Any]]:
         """Summary rows with a convergence problem (the ``problems`` trait names every
         problem of the fit in a sentence)."""
         return [r for r in self.summary if r["problems"]]
+
+    @property
+    def figure(self) -> str:
+        """Deprecated: the old name of ``posterior_figure``."""
+        _renamed("figure", "posterior_figure")
+        return self.posterior_figure
+
+    @property
+    def forest(self) -> str:
+        """Deprecated: the old name of ``forest_figure``."""
+        _renamed("forest", "forest_figure")
+        return self.forest_figure
 
     # -- messages from the page -------------------------------------------------------------
     def _on_select(self, msg) -> None:
@@ -138,3 +159,11 @@ class PosteriorExplorer(BayesWidget):
         flagged = [r["name"] for r in free if r["problems"]]
         rest = [r["name"] for r in free if not r["problems"]]
         return (flagged + rest)[:2]
+
+
+def _renamed(old: str, new: str) -> None:
+    warnings.warn(
+        f"PosteriorExplorer.{old} is deprecated; use PosteriorExplorer.{new}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
