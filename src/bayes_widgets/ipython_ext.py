@@ -28,7 +28,7 @@ _HOOKS: list[tuple[str, str, str]] = [
     ("arviz.data.inference_data", "InferenceData", "_tree_bundle"),
     ("pymc.model.core", "Model", "_model_bundle"),
     ("bayes_widgets.core.mmm.fleets", "FleetResult", "_fleet_bundle"),
-    ("bayes_widgets.core.fleet.runner", "FleetRun", "_fleet_bundle"),
+    ("bayes_widgets.core.fleet.runs", "FleetRun", "_fleet_bundle"),
 ]
 
 _state: dict[str, Any] = {}

@@ -147,7 +147,7 @@ class DaskLedger(Ledger):
         self.client.set_metadata(self._key("lease", run_id), lease)
 
     def leases(self):
-        found = self.client.get_metadata(self._key("lease"), default=None) or {}
+        found: Any = self.client.get_metadata(self._key("lease"), default=None) or {}
         return {k: v for k, v in found.items() if isinstance(v, dict)}
 
     def put_result(self, run_id, result):
@@ -158,7 +158,7 @@ class DaskLedger(Ledger):
         return found if isinstance(found, dict) else None
 
     def results(self):
-        found = self.client.get_metadata(self._key("result"), default=None) or {}
+        found: Any = self.client.get_metadata(self._key("result"), default=None) or {}
         return {k: v for k, v in found.items() if isinstance(v, dict)}
 
     def worker_alive(self, lease):
