@@ -50,7 +50,7 @@ export default {
     };
     let shownGraph = null;
     const renderGraph = async () => {
-      const json = model.get("graph_json");
+      const json = model.get("graph_figure") || model.get("graph_json"); // old name: saved before the rename
       if (!json || json === shownGraph) return;
       shownGraph = json;
       try {
@@ -63,7 +63,7 @@ export default {
     };
     render();
     offs.push(listen(model, "change:rows change:coords change:name change:editor_open", render));
-    offs.push(listen(model, "change:graph_json", renderGraph));
+    offs.push(listen(model, "change:graph_figure change:graph_json", renderGraph));
     await renderGraph();
     return () => {
       banner.dispose();

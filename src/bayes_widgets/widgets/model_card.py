@@ -10,85 +10,18 @@ opens the :class:`PriorEditor` on the model below the card.
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
 
 import ipywidgets
 import numpy as np
 import traitlets
 
+from bayes_widgets.core.figures.base import to_json
+from bayes_widgets.core.figures.graph import model_graph_figure
+from bayes_widgets.core.model_info import model_rows
 from bayes_widgets.widgets._base import BayesWidget, static_text
 
-
-def model_rows(model) -> list[dict[str, Any]]:
-    """The card's table: name, kind, distribution, dims, shape, parents."""
-    from pymc.model_graph import ModelGraph
-
-    parents = ModelGraph(model).make_compute_graph()
-    dims = model.named_vars_to_dims
-    shapes = {}
-    try:
-        shapes = {k: [int(s) for s in v] for k, v in model.eval_rv_shapes().items()}
-    except Exception:
-        pass
-    rows = []
-
-    def add(var, kind: str, distribution: str = "") -> None:
-        name = var.name
-        shape = shapes.get(name)
-        if shape is None:
-            try:
-                shape = [int(s) for s in var.shape.eval()]
-            except Exception:
-                shape = None
-        rows.append(
-            {
-                "name": name,
-                "kind": kind,
-                "distribution": distribution,
-                "dims": list(dims.get(name, ()) or ()),
-                "shape": shape,
-                "parents": sorted(parents.get(name, ())),
-            }
-        )
-
-    for v in model.free_RVs:
-        add(v, "free", _distribution(v))
-    for v in model.observed_RVs:
-        add(v, "observed", _distribution(v))
-    for v in model.deterministics:
-        add(v, "deterministic")
-    for v in getattr(model, "data_vars", []):
-        add(v, "data")
-    return rows
-
-
-def _graph_json(rows) -> str:
-    import json
-
-    from bokeh.embed import json_item
-
-    from bayes_widgets.core.figures.graph import model_graph_figure
-
-    if not rows:
-        return ""
-    return json.dumps(json_item(model_graph_figure(rows)))
-
-
-_OP_NAMES = {"NegBinomial": "NegativeBinomial", "MultivariateNormal": "MvNormal"}
-"""Ops whose class name differs from the PyMC distribution a user writes."""
-
-
-def _distribution(var) -> str:
-    """The distribution's name as the user wrote it (``HalfFlat``, ``StudentT``,
-    ``ZeroSumNormal``, ``CustomDist``), read from the class of the variable's op."""
-    op = var.owner.op if var.owner is not None else None
-    if op is None:
-        return ""
-    name = type(op).__name__.lstrip("_")
-    if name.startswith("CustomDist"):
-        return "CustomDist"
-    name = name.removesuffix("RV")
-    return _OP_NAMES.get(name, name)
+__all__ = ["ModelCard", "model_rows"]
 
 
 class ModelCard(BayesWidget):
@@ -100,8 +33,8 @@ class ModelCard(BayesWidget):
     coords = traitlets.Dict().tag(sync=True)
     """Dimension name -> its length."""
     editor_open = traitlets.Bool(False).tag(sync=True)
-    graph_json = traitlets.Unicode("").tag(sync=True)
-    """The model's graph, a Bokeh ``json_item``."""
+    graph_figure = traitlets.Unicode("").tag(sync=True)
+    """The model's graph, a Bokeh ``json_item`` string ("" for a model without variables)."""
 
     def __init__(self, model, *, draws: int = 300, seed: int | None = None):
         import pymc as pm
@@ -114,9 +47,19 @@ class ModelCard(BayesWidget):
         self.editor = None
         self.name = model.name or ""
         self.rows = model_rows(model)
-        self.graph_json = _graph_json(self.rows)
+        self.graph_figure = to_json(model_graph_figure(self.rows)) if self.rows else ""
         self.coords = {k: int(np.size(v)) for k, v in model.coords.items() if v is not None}
         self.container = ipywidgets.VBox([self])
+
+    @property
+    def graph_json(self) -> str:
+        """Deprecated: the old name of ``graph_figure``."""
+        warnings.warn(
+            "ModelCard.graph_json is deprecated; use ModelCard.graph_figure",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.graph_figure
 
     def open_editor(self):
         """The PriorEditor on this model, shown below the card (created once)."""

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from bayes_widgets.core.figures.base import to_json
 from bayes_widgets.core.figures.graph import graph_layout, model_graph_figure
+from bayes_widgets.core.model_info import model_rows
 from bayes_widgets.datasets import eight_schools_noncentered
-from bayes_widgets.widgets.model_card import ModelCard, model_rows
 
 
 def test_layers_follow_the_dependencies():
@@ -41,32 +42,6 @@ def test_figure_has_a_node_per_variable_and_an_edge_per_dependency():
         model_graph_figure([])
 
 
-def test_model_card_carries_the_graph():
-    card = ModelCard(eight_schools_noncentered())
-    item = json.loads(card.graph_json)
-    assert "nodes" in card.graph_json and item["doc"]["roots"]
-
-
-def test_model_card_names_distributions_as_the_user_wrote_them():
-    import pymc as pm
-
-    from bayes_widgets.widgets.model_card import model_rows
-
-    with pm.Model() as model:
-        pm.HalfFlat("tau")
-        pm.Flat("mu")
-        pm.StudentT("t", nu=3)
-        pm.LogNormal("ln")
-        pm.ZeroSumNormal("z", shape=3)
-        pm.NegativeBinomial("nb", mu=3, alpha=2)
-        pm.CustomDist("c", 0.0, dist=lambda mu, size: pm.Normal.dist(mu, 1, size=size))
-    names = {r["name"]: r["distribution"] for r in model_rows(model)}
-    assert names == {
-        "tau": "HalfFlat",
-        "mu": "Flat",
-        "t": "StudentT",
-        "ln": "LogNormal",
-        "z": "ZeroSumNormal",
-        "nb": "NegativeBinomial",
-        "c": "CustomDist",
-    }
+def test_graph_serializes_with_its_named_nodes():
+    item = json.loads(to_json(model_graph_figure(model_rows(eight_schools_noncentered()))))
+    assert item["doc"]["roots"] and '"name": "nodes"' in json.dumps(item)

@@ -1,11 +1,13 @@
 """A model's graph as a Bokeh figure: variables as nodes, dependencies as arrows.
 
-Built from the rows of :func:`bayes_widgets.widgets.model_card.model_rows` (name, kind,
+Built from the rows of :func:`bayes_widgets.core.model_info.model_rows` (name, kind,
 distribution, dims, parents), so it needs no Graphviz. Nodes are laid out in layers by
 their depth (roots at the top, observed variables at the bottom); within a layer they
 are ordered to keep arrows short. Free variables are light circles, observed ones dark,
 deterministics grey squares, data orange squares; each label, right of its node, gives
-the distribution and the dims.
+the distribution and the dims::
+
+    fig = model_graph_figure(model_rows(model))   # a Bokeh figure
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bayes_widgets.core.figures.palette import GUIDE, NODE_COLORS, TEXT
+
 __all__ = ["graph_layout", "model_graph_figure"]
 
-KIND_STYLE = {  # mid-tone fills: visible on light and dark backgrounds alike
-    "free": {"marker": "circle", "fill": "#6baed6", "line": "#2171b5"},
-    "observed": {"marker": "circle", "fill": "#2171b5", "line": "#08306b"},
-    "deterministic": {"marker": "square", "fill": "#969696", "line": "#636363"},
-    "data": {"marker": "square", "fill": "#fd8d3c", "line": "#d94801"},
-}
+_MARKERS = {"free": "circle", "observed": "circle", "deterministic": "square", "data": "square"}
+KIND_STYLE = {kind: {"marker": _MARKERS[kind], **NODE_COLORS[kind]} for kind in _MARKERS}
+"""Marker, fill and outline per kind: mid-tone fills, visible on light and dark backgrounds."""
 CHAR_PX = 7
 """Approximate width of a label character at 9pt, for spacing the nodes of a layer."""
 
@@ -88,7 +89,6 @@ def model_graph_figure(
     title: str | None = None,
 ):
     """The graph of a model's variables (see the module docstring), a Bokeh figure."""
-    from bokeh.models import ColumnDataSource, LabelSet
     from bokeh.plotting import figure
 
     rows = list(rows)
@@ -98,10 +98,28 @@ def model_graph_figure(
     n_layers = int(-min(y for _, y in pos.values())) + 1
     widest = max(sum(1 for _, y in pos.values() if y == -d) for d in range(n_layers))
     height = height or max(160, 80 * n_layers + 40)
-    slot = (
-        CHAR_PX * max(len(_label(r)) for r in rows) + 40
-    )  # px per node in a layer: its label fits
+    slot = CHAR_PX * max(len(_label(r)) for r in rows) + 40  # px per node: its label fits
     width = width or int(min(1100, max(320, slot * (widest + 0.4))))
+    f = figure(
+        width=width,
+        height=height,
+        title=title,
+        tools="pan,wheel_zoom,reset,hover",
+        x_range=(-widest / 2 + 0.3, widest / 2 + 0.3),
+        y_range=(-(n_layers - 1) - 0.4, 0.4),
+        tooltips=[("variable", "@name"), ("kind", "@kind"), ("depends on", "@parents")],
+    )
+    _draw_edges(f, rows, pos)
+    _draw_nodes(f, rows, pos)
+    f.axis.visible = False
+    f.grid.visible = False
+    f.outline_line_color = None
+    f.toolbar.logo = None
+    return f
+
+
+def _draw_edges(f, rows: list[dict[str, Any]], pos: dict[str, tuple[float, float]]) -> None:
+    """One segment per dependency, parent to child, with an arrowhead near the child."""
     xs0, ys0, xs1, ys1 = [], [], [], []
     for r in rows:
         x1, y1 = pos[r["name"]]
@@ -112,24 +130,22 @@ def model_graph_figure(
                 ys0.append(y0 - 0.12)
                 xs1.append(x1)
                 ys1.append(y1 + 0.12)
-    f = figure(
-        width=width,
-        height=height,
-        title=title,
-        tools="pan,wheel_zoom,reset,hover",
-        x_range=(-widest / 2 + 0.3, widest / 2 + 0.3),
-        y_range=(-(n_layers - 1) - 0.4, 0.4),
-        tooltips=[("variable", "@name"), ("kind", "@kind"), ("depends on", "@parents")],
-    )
-    f.segment(x0=xs0, y0=ys0, x1=xs1, y1=ys1, line_color="#999999", line_width=1.5, name="edges")
+    f.segment(x0=xs0, y0=ys0, x1=xs1, y1=ys1, line_color=GUIDE, line_width=1.5, name="edges")
     f.scatter(
         x=[(a + 3 * b) / 4 for a, b in zip(xs0, xs1, strict=True)],
         y=[(a + 3 * b) / 4 for a, b in zip(ys0, ys1, strict=True)],
         marker="triangle",
         size=7,
-        color="#999999",
+        color=GUIDE,
         angle=[_angle(a, b, c, d) for a, b, c, d in zip(xs0, ys0, xs1, ys1, strict=True)],
     )
+
+
+def _draw_nodes(f, rows: list[dict[str, Any]], pos: dict[str, tuple[float, float]]) -> None:
+    """The variables (source ``nodes``), styled by kind, each labelled on its right."""
+    from bokeh.models import ColumnDataSource, LabelSet
+
+    styles = [KIND_STYLE.get(r["kind"], KIND_STYLE["free"]) for r in rows]
     nodes = ColumnDataSource(
         {
             "x": [pos[r["name"]][0] for r in rows],
@@ -138,9 +154,9 @@ def model_graph_figure(
             "kind": [r["kind"] for r in rows],
             "parents": [", ".join(r.get("parents", ())) or "–" for r in rows],
             "label": [_label(r) for r in rows],
-            "marker": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["marker"] for r in rows],
-            "fill": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["fill"] for r in rows],
-            "line": [KIND_STYLE.get(r["kind"], KIND_STYLE["free"])["line"] for r in rows],
+            "marker": [s["marker"] for s in styles],
+            "fill": [s["fill"] for s in styles],
+            "line": [s["line"] for s in styles],
         },
         name="nodes",
     )
@@ -164,14 +180,9 @@ def model_graph_figure(
             text_align="left",
             text_baseline="middle",
             text_font_size="9pt",
-            text_color="#333333",
+            text_color=TEXT,
         )
     )
-    f.axis.visible = False
-    f.grid.visible = False
-    f.outline_line_color = None
-    f.toolbar.logo = None
-    return f
 
 
 def _angle(x0: float, y0: float, x1: float, y1: float) -> float:
