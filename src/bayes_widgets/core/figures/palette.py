@@ -16,9 +16,19 @@ SERIES: tuple[str, ...] = (
     "#e377c2",
     "#17becf",
     "#7f7f7f",
+    "#bcbd22",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#c5b0d5",
+    "#c49c94",
+    "#f7b6d2",
+    "#9edae5",
+    "#dbdb8d",
 )
-"""Colors of the n-th series (chain, group, channel, curve), in order; red is kept out so
-it always means a problem, a selection or a reference."""
+"""Colors of the n-th series (chain, group, channel, curve), in order: the strong tones
+first, then their light variants. Red is kept out so it always means a problem, a
+selection or a reference."""
 
 HIGHLIGHT = "#d62728"
 """Divergences, selected draws, problem rows, losses and risk measures."""
@@ -60,6 +70,11 @@ NODE_COLORS: dict[str, dict[str, str]] = {
 def series_color(i: int) -> str:
     """The color of the ``i``-th series (cycles after ``len(SERIES)``)."""
     return SERIES[i % len(SERIES)]
+
+
+def series_colors(n: int) -> list[str]:
+    """The colors of ``n`` series."""
+    return [series_color(i) for i in range(n)]
 
 
 def chain_color(chain: int) -> str:
