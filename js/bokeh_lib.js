@@ -1,3 +1,4 @@
+// @ts-check
 // The BokehJS carrier: a hidden model, one per kernel, whose state holds the BokehJS bundle
 // (`bundle`: static/bokehjs.js.gz, the bundle gzip-compressed, as bytes). Hosts that create every widget model
 // (JupyterLab, Notebook 7, Voila, pages rendered from saved widget state) evaluate it
@@ -5,6 +6,9 @@
 // where a host creates only displayed models they ask the kernel (see ./lib/bokeh.js).
 import { loadBokehSource } from "./lib/bokeh.js";
 
+/** @typedef {{bundle: DataView | ArrayBuffer | null}} CarrierTraits the gzip-compressed bundle */
+
+/** @type {import("./types/anywidget").Widget<CarrierTraits>} */
 export default {
   initialize({ model }) {
     const source = model.get("bundle");

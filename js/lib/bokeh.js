@@ -1,3 +1,4 @@
+// @ts-check
 // How BokehJS reaches the page: once per page, whichever way comes first, and shared by
 // every widget view through a slot on `globalThis` keyed by the BokehJS version.
 //
@@ -14,6 +15,27 @@
 //    next waiting view asks again through its own model.
 // Where none of these can work (a static page without the bundle, no kernel), the views
 // say so instead of staying blank.
+/** @typedef {import("../types/bokeh").BokehLib} BokehLib */
+/** @typedef {import("../types/bokeh").BokehDocument} BokehDocument */
+/** @typedef {import("../types/bokeh").BokehModel} BokehModel */
+/** @typedef {import("../types/bokeh").BokehSource} BokehSource */
+/** @typedef {import("../types/bokeh").Embedded} Embedded */
+/** @typedef {import("../types/anywidget").AnyModel<any>} Model */
+/** @typedef {import("./theme.js").FigureTheme} FigureTheme */
+/**
+ * The page's BokehJS slot (`globalThis[KEY]`), shared by every view and every build of
+ * this BokehJS version on the page.
+ * @typedef {object} Slot
+ * @property {BokehLib | null} lib BokehJS, once evaluated
+ * @property {Promise<BokehLib>} promise resolves with `lib`
+ * @property {(lib: BokehLib) => void} resolve
+ * @property {string} page this page's id in requests to the kernel
+ * @property {Promise<BokehLib> | null} loading an evaluation of the bundle under way
+ * @property {Promise<BokehLib> | null} request the page's request to a kernel in flight
+ * @property {{source: string | null, requests: number, answers: number, bytes: number, errors: string[]}} stats
+ */
+/** @typedef {string | ArrayBuffer | ArrayBufferView} BundleSource the bundle's text or bytes */
+
 const VERSION = __BOKEHJS_VERSION__;
 const KEY = `__bayes_widgets_bokeh_${__BOKEHJS_VERSION__}__`;
 /** How long one request to the kernel may go unanswered before another view asks again. */
@@ -23,17 +45,21 @@ const MAX_FAILURES = 3;
 /** How long a view waits for the page's BokehJS before showing why it has none. */
 const WAIT_MS = 30000;
 
+/** @returns {string} a random id */
 function newId() {
   const rand = globalThis.crypto?.randomUUID?.();
   return rand ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
 
+/** @returns {Slot} the page's slot, made on first use */
 function slot() {
-  const g = globalThis;
+  const g = /** @type {Record<string, Slot>} */ (/** @type {unknown} */ (globalThis));
   if (!g[KEY]) {
-    let resolve;
+    /** @type {(lib: BokehLib) => void} */
+    let resolve = () => {};
+    /** @type {Promise<BokehLib>} */
     const promise = new Promise((r) => (resolve = r));
-    g[KEY] = { lib: null, promise, resolve };
+    g[KEY] = /** @type {Slot} */ ({ lib: null, promise, resolve });
   }
   const s = g[KEY];
   // fields an older build on the same page may not have set
@@ -44,7 +70,10 @@ function slot() {
   return s;
 }
 
-/** Called by the BokehJS bundle (js/lib/bokehjs.js) when it has been evaluated. */
+/**
+ * Called by the BokehJS bundle (js/lib/bokehjs.js) when it has been evaluated.
+ * @param {BokehLib} lib
+ */
 export function publishBokeh(lib) {
   const s = slot();
   if (!s.lib) {
@@ -57,33 +86,46 @@ export function publishBokeh(lib) {
 /** Whether this browser can unpack a gzip-compressed bundle. */
 const CAN_GUNZIP = typeof globalThis.DecompressionStream === "function";
 
+/**
+ * @param {BundleSource} source
+ * @returns {Uint8Array | null} its bytes, or null for text
+ */
 function bytesOf(source) {
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
   if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   return null;
 }
 
-/** The bundle's text as a Blob: `source` is text, or bytes (gzip-compressed or not). */
+/**
+ * The bundle's text as a Blob: `source` is text, or bytes (gzip-compressed or not).
+ * @param {BundleSource} source
+ * @returns {Promise<Blob>}
+ */
 async function scriptBlob(source) {
   const bytes = bytesOf(source);
+  // a Blob copies the bytes: one that may view a SharedArrayBuffer is typed BlobPart here
+  const part = /** @type {BlobPart} */ (bytes ?? source);
   if (bytes && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     if (!CAN_GUNZIP) throw new Error("this browser cannot unpack the compressed BokehJS bundle (no DecompressionStream)");
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    const stream = new Blob([part]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Blob([await new Response(stream).arrayBuffer()], { type: "text/javascript" });
   }
-  return new Blob([bytes ?? source], { type: "text/javascript" });
+  return new Blob([part], { type: "text/javascript" });
 }
 
 /**
  * Evaluates the BokehJS bundle (its text, or its bytes, gzip-compressed or not) once per
  * page and resolves with BokehJS. A second call while one evaluation runs, or after
  * BokehJS is there, does not evaluate it again.
+ * @param {BundleSource} source
+ * @param {string} [origin] where it came from ("carrier", "kernel", ...), for messages
+ * @returns {Promise<BokehLib>}
  */
 export function loadBokehSource(source, origin = "page") {
   const s = slot();
   if (s.lib) return Promise.resolve(s.lib);
   if (s.loading) return s.loading;
-  s.loading = (async () => {
+  const loading = (async () => {
     const url = URL.createObjectURL(await scriptBlob(source));
     try {
       await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
@@ -94,11 +136,12 @@ export function loadBokehSource(source, origin = "page") {
     s.stats.source = origin;
     return s.lib;
   })();
-  s.loading.catch((err) => {
+  s.loading = loading;
+  loading.catch((err) => {
     s.loading = null;
-    s.stats.errors.push(`${origin}: ${err.message}`);
+    s.stats.errors.push(`${origin}: ${messageOf(err)}`);
   });
-  return s.loading;
+  return loading;
 }
 
 /** An answer of the kernel that says it will not send BokehJS (asking again would not help). */
@@ -106,21 +149,37 @@ class Refused extends Error {}
 /** No answer from the kernel in time (none behind this page, or one busy running a cell). */
 class NoAnswer extends Error {}
 
+/**
+ * What went wrong, as text (anything may be thrown).
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** @param {number} ms @returns {Promise<void>} */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Asks the kernel behind `model` for BokehJS; resolves once it is evaluated. Rejects after
  * REQUEST_TIMEOUT_MS without an answer, but an answer that comes later is still used.
+ * @param {Model} model
+ * @param {Slot} s
+ * @param {boolean} [force] ask for the bundle even if the kernel sent it to this page before
+ * @returns {Promise<BokehLib>}
  */
 function requestFromKernel(model, s, force = false) {
   const request = newId();
   s.stats.requests += 1;
   return new Promise((resolve, reject) => {
-    let timer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
     const stop = () => {
       model.off("msg:custom", onMsg);
       clearTimeout(timer);
     };
+    /** @type {import("../types/anywidget").CustomMessageHandler} */
     const onMsg = (msg, buffers) => {
       if (msg?.type !== "bokehjs" || msg.request !== request) return;
       stop();
@@ -156,6 +215,7 @@ function requestFromKernel(model, s, force = false) {
       () => reject(new NoAnswer(`the kernel did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
       REQUEST_TIMEOUT_MS,
     );
+    /** @type {Record<string, unknown>} */
     const send = { type: "bokehjs", cmd_id: request, request, page: s.page, version: VERSION,
       accept: CAN_GUNZIP ? ["gzip"] : [] };
     if (force) send.force = true;
@@ -163,12 +223,18 @@ function requestFromKernel(model, s, force = false) {
       model.send(send);
     } catch (err) {
       stop();
-      reject(new Error(`could not ask the kernel: ${err.message}`));
+      reject(new Error(`could not ask the kernel: ${messageOf(err)}`));
     }
   });
 }
 
-/** Obtains BokehJS for a view of `model`: the page's, the carrier's, or the kernel's. */
+/**
+ * Obtains BokehJS for a view of `model`: the page's, the carrier's, or the kernel's.
+ * @param {Model} model
+ * @param {Slot} s
+ * @param {number} deadline a time (Date.now()) after which it stops asking
+ * @returns {Promise<BokehLib>}
+ */
 async function obtain(model, s, deadline) {
   if (s.loading) {
     try {
@@ -177,6 +243,7 @@ async function obtain(model, s, deadline) {
       // the carrier's bundle failed: ask the kernel
     }
   }
+  /** @type {unknown} */
   let last = null;
   let failures = 0;
   while (!s.lib && Date.now() < deadline) {
@@ -218,6 +285,10 @@ async function obtain(model, s, deadline) {
  * late, and the figures then paint. Meanwhile `waiting` is told why there is no plot yet,
  * to show in place of the figure; the promise rejects only when the kernel refuses or the
  * bundle fails.
+ * @param {Model | null} [model]
+ * @param {number | {timeout?: number, waiting?: ((text: string) => void) | null}} [options]
+ *   the time to wait in ms (a number: the same), and `waiting`
+ * @returns {Promise<BokehLib>}
  */
 export function whenBokeh(model = null, options = {}) {
   const { timeout: timeoutMs = WAIT_MS, waiting = null } =
@@ -227,14 +298,21 @@ export function whenBokeh(model = null, options = {}) {
   const patient = Boolean(model && waiting);
   return new Promise((resolve, reject) => {
     let done = false;
+    /** @type {unknown} why the view's own requests failed */
     let reason = null;
+    /**
+     * @template T
+     * @param {(value: T) => void} settle
+     * @param {T} value
+     */
     const finish = (settle, value) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      clearTimeout(slow);
+      if (slow !== null) clearTimeout(slow);
       settle(value);
     };
+    /** @param {string} text */
     const tell = (text) => {
       if (done || !waiting) return;
       try {
@@ -251,7 +329,7 @@ export function whenBokeh(model = null, options = {}) {
     const timer = setTimeout(() => {
       expired = true;
       const why = reason && !(reason instanceof NoAnswer)
-        ? reason.message
+        ? messageOf(reason)
         : model
           ? "the page has no BokehJS and no kernel answered (a page without a kernel, or a kernel busy running a cell)"
           : "the page has no BokehJS and this view cannot ask the kernel";
@@ -269,17 +347,21 @@ export function whenBokeh(model = null, options = {}) {
         (lib) => finish(resolve, lib),
         (err) => {
           reason = err;
-          s.stats.errors.push(err.message);
+          s.stats.errors.push(messageOf(err));
           // no answer yet: a late one may still come until the time is up
-          if (!(err instanceof NoAnswer)) finish(reject, new Error(`BokehJS ${VERSION} is unavailable: ${err.message}`));
+          if (!(err instanceof NoAnswer)) finish(reject, new Error(`BokehJS ${VERSION} is unavailable: ${messageOf(err)}`));
         },
       );
     }
   });
 }
 
-/** A `waiting` callback for `whenBokeh` that shows the text in `el` (the figure's place;
- * embedding the figure replaces it). */
+/**
+ * A `waiting` callback for `whenBokeh` that shows the text in `el` (the figure's place;
+ * embedding the figure replaces it).
+ * @param {Element} el
+ * @returns {(text: string) => void}
+ */
 export function noteIn(el) {
   return (text) => {
     const note = document.createElement("div");
@@ -302,6 +384,11 @@ export function noteIn(el) {
  * ranges"). Such ranges hold a provisional extent whenever their sources are empty,
  * from before the first render on (see `holdEmptyRanges`), and range over the data
  * whenever there is some.
+ * @param {BokehLib} Bokeh
+ * @param {HTMLElement} el
+ * @param {string | {doc: any}} itemJson a json_item, as text or parsed
+ * @param {FigureTheme | null} [theme]
+ * @returns {Promise<Embedded>}
  */
 export async function embedFigure(Bokeh, el, itemJson, theme = null) {
   el.replaceChildren();
@@ -309,6 +396,7 @@ export async function embedFigure(Bokeh, el, itemJson, theme = null) {
   if (theme) el.style.visibility = "hidden"; // no flash of the light colours on a dark page
   try {
     const { Document } = Bokeh.require("document");
+    /** @type {BokehDocument} */
     const doc = Document.from_json(item.doc);
     holdEmptyRanges(Bokeh, doc);
     // as embed_item: the figure in `el`, the document's notifications in the page body
@@ -320,12 +408,20 @@ export async function embedFigure(Bokeh, el, itemJson, theme = null) {
   }
 }
 
-/** A source with no rows yet (or no columns). */
+/**
+ * A source with no rows yet (or no columns).
+ * @param {BokehSource | null | undefined} source
+ * @returns {boolean}
+ */
 function isEmptySource(source) {
   const n = source?.get_length?.();
   return n == null || n === 0;
 }
 
+/**
+ * @param {Map<string, any> | Record<string, any> | null | undefined} m
+ * @returns {any[]} its values
+ */
 const valuesOf = (m) => (m instanceof Map ? [...m.values()] : Object.values(m ?? {}));
 
 /**
@@ -334,17 +430,22 @@ const valuesOf = (m) => (m instanceof Map ? [...m.values()] : Object.values(m ??
  * extent (0–1, or 1–10 on a log axis); as soon as one has rows it follows the data
  * again, and it holds again if they are all emptied (a monitor clearing its traces).
  * Returns how many ranges hold now (for tests).
+ * @param {BokehLib} Bokeh
+ * @param {BokehDocument} doc
+ * @returns {number}
  */
 export function holdEmptyRanges(Bokeh, doc) {
   const { DataRange1d, LogScale } = Bokeh.Models;
-  const watched = new Map(); // range -> { sources: Set, log: bool }
+  /** @type {Map<BokehModel, {sources: Set<BokehSource>, log: boolean}>} range -> what it spans */
+  const watched = new Map();
   for (const plot of doc.all_models) {
     if (!("x_range" in plot && "renderers" in plot && "x_scale" in plot)) continue;
+    /** @type {Array<[BokehModel, BokehModel | null]>} ranges and their scales */
     const axes = [
       [plot.x_range, plot.x_scale],
       [plot.y_range, plot.y_scale],
-      ...valuesOf(plot.extra_x_ranges).map((r) => [r, null]),
-      ...valuesOf(plot.extra_y_ranges).map((r) => [r, null]),
+      ...valuesOf(plot.extra_x_ranges).map((r) => /** @type {[BokehModel, null]} */ ([r, null])),
+      ...valuesOf(plot.extra_y_ranges).map((r) => /** @type {[BokehModel, null]} */ ([r, null])),
     ];
     for (const [range, scale] of axes) {
       if (!(range instanceof DataRange1d) || range.__bw_watched) continue;
@@ -352,7 +453,7 @@ export function holdEmptyRanges(Bokeh, doc) {
       // a range's renderers: "auto" or [] means every renderer of the plot (as BokehJS)
       const own = range.renderers;
       const covered = (own === "auto" || own == null || own.length === 0 ? plot.renderers : own)
-        .filter((r) => r?.data_source != null);
+        .filter((/** @type {BokehModel | null} */ r) => r?.data_source != null);
       const entry = watched.get(range) ?? { sources: new Set(), log: false };
       for (const r of covered) entry.sources.add(r.data_source);
       entry.log ||= scale instanceof LogScale;
@@ -387,7 +488,12 @@ export function holdEmptyRanges(Bokeh, doc) {
   return held;
 }
 
-/** Finds a named model (e.g. a ColumnDataSource) in an embedded document. */
+/**
+ * Finds a named model (e.g. a ColumnDataSource) in an embedded document.
+ * @param {BokehDocument | null | undefined} doc
+ * @param {string} name
+ * @returns {BokehSource | null} the model (typed as a source, the usual case), or null
+ */
 export function byName(doc, name) {
-  return doc ? doc.get_model_by_name(name) : null;
+  return doc ? /** @type {BokehSource | null} */ (doc.get_model_by_name(name)) : null;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Bokeh figures are built in Python with light defaults; here every model of a figure's
 // document is recoloured for a palette (see readPalette in ./theme.js): backgrounds,
 // text, axes and grids take the palette's colours, and a data colour too close to the
@@ -5,10 +6,25 @@
 // starts from them.
 import { contrast, over, parseColor } from "./color.js";
 
+/** @typedef {import("../types/bokeh").BokehModel} BokehModel */
+/** @typedef {import("../types/bokeh").BokehSource} BokehSource */
+/** @typedef {import("../types/bokeh").BokehDocument} BokehDocument */
+/** @typedef {import("./theme.js").Palette} Palette */
+/**
+ * A palette entry a property takes, "data" (a data colour, kept unless unreadable), or
+ * null (left as built).
+ * @typedef {"bg" | "fg" | "muted" | "rule" | "data" | null} Role
+ */
+
 // A data colour this close to the background (contrast ratio) is swapped for the text colour.
 const MIN_CONTRAST = 1.6;
 
-/** Which palette entry a figure property takes ("bg", "fg", ...), "data", or null (keep). */
+/**
+ * Which palette entry a figure property takes ("bg", "fg", ...), "data", or null (keep).
+ * @param {BokehModel} model
+ * @param {string} attr
+ * @returns {Role}
+ */
 function roleOf(model, attr) {
   const props = model.properties;
   const type = model.type || "";
@@ -40,10 +56,20 @@ function roleOf(model, attr) {
   return "data";
 }
 
+/**
+ * @param {BokehModel} model
+ * @returns {string[]} the names of its colour properties
+ */
 function colorAttrs(model) {
   return Object.keys(model.properties || {}).filter((a) => a.endsWith("_color"));
 }
 
+/**
+ * A property's value as set (a colour, or a spec such as `{value}` or `{field}`).
+ * @param {BokehModel} model
+ * @param {string} attr
+ * @returns {any}
+ */
 function rawValue(model, attr) {
   try {
     return model.properties[attr].get_value();
@@ -52,11 +78,20 @@ function rawValue(model, attr) {
   }
 }
 
+/** @param {unknown} v @returns {v is Record<string, any>} */
 const isSpec = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
-const ORIGINALS = new WeakMap(); // model -> Map(attr -> value as built)
-const COLUMNS = new WeakMap(); // data source -> Map(column -> {original, themed})
+/** @type {WeakMap<BokehModel, Map<string, any>>} model -> attr -> value as built */
+const ORIGINALS = new WeakMap();
+/** @type {WeakMap<BokehSource, Map<string, {original: any, themed: any}>>} source -> column -> values */
+const COLUMNS = new WeakMap();
 
+/**
+ * The value `attr` of `model` was built with (read the first time it is asked for).
+ * @param {BokehModel} model
+ * @param {string} attr
+ * @returns {any}
+ */
 function original(model, attr) {
   let byAttr = ORIGINALS.get(model);
   if (!byAttr) ORIGINALS.set(model, (byAttr = new Map()));
@@ -64,17 +99,33 @@ function original(model, attr) {
   return byAttr.get(attr);
 }
 
-/** A colour for `role` under `pal`, starting from the built colour `color` (a CSS colour). */
+/**
+ * A colour for `role` under `pal`, starting from the built colour `color` (a CSS colour).
+ * @param {Exclude<Role, null>} role
+ * @param {any} color
+ * @param {Palette} pal
+ * @returns {any}
+ */
 function themedColor(role, color, pal) {
   if (color === null || color === undefined) return color;
   if (role === "data") {
     const c = parseColor(color);
-    if (!c || c[3] === 0) return color;
-    return contrast(parseColor(over(c, parseColor(pal.bg))), parseColor(pal.bg)) < MIN_CONTRAST ? pal.fg : color;
+    const bg = parseColor(pal.bg);
+    if (!c || c[3] === 0 || !bg) return color;
+    const shown = parseColor(over(c, bg));
+    return shown && contrast(shown, bg) < MIN_CONTRAST ? pal.fg : color;
   }
   return pal[role];
 }
 
+/**
+ * Recolours one colour column of `source` for `pal` (null: as built); returns whether
+ * the source changed.
+ * @param {BokehSource} source
+ * @param {string} column
+ * @param {Palette | null} pal
+ * @returns {boolean}
+ */
 function themeColumn(source, column, pal) {
   let byColumn = COLUMNS.get(source);
   if (!byColumn) COLUMNS.set(source, (byColumn = new Map()));
@@ -85,8 +136,9 @@ function themeColumn(source, column, pal) {
   if (!entry || (current !== entry.themed && current !== entry.original)) entry = { original: current, themed: null };
   let next = entry.original;
   if (pal && Array.from(entry.original).some((v) => typeof v === "string")) {
-    const mapped = Array.from(entry.original, (v) => (typeof v === "string" ? themedColor("data", v, pal) : v));
-    if (mapped.some((v, i) => v !== entry.original[i])) next = mapped;
+    const built = entry.original;
+    const mapped = Array.from(built, (v) => (typeof v === "string" ? themedColor("data", v, pal) : v));
+    if (mapped.some((v, i) => v !== built[i])) next = mapped;
   }
   entry.themed = next;
   byColumn.set(column, entry);
@@ -99,6 +151,7 @@ function themeColumn(source, column, pal) {
  * Clears the canvases of every plot of `doc` and asks for a full repaint. BokehJS clears
  * its layers with a half-pixel offset, so without this the top and left edge pixels keep
  * a trace of the previous theme's colours.
+ * @param {BokehDocument} doc
  */
 function repaintClean(doc) {
   const views = doc.views_manager;
@@ -113,15 +166,20 @@ function repaintClean(doc) {
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       ctx.restore();
     }
-    view.request_paint(); // throttled: paints everything on the next frame
+    view.request_paint?.(); // throttled: paints everything on the next frame
   }
 }
 
-/** Recolours every model of a Bokeh document for `pal` (null: the colours it was built with). */
+/**
+ * Recolours every model of a Bokeh document for `pal` (null: the colours it was built with).
+ * @param {BokehDocument | null | undefined} doc
+ * @param {Palette | null} pal
+ */
 export function themeDocument(doc, pal) {
   if (!doc) return;
   let changed = false;
   for (const model of doc.all_models) {
+    /** @type {Record<string, any>} */
     const attrs = {};
     for (const attr of colorAttrs(model)) {
       const role = roleOf(model, attr);

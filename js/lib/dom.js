@@ -1,6 +1,27 @@
+// @ts-check
 // Small DOM helpers shared by the widget views.
 
-/** Creates an element: h("div", {class: "x", "data-k": 1}, child, "text"). */
+/** @typedef {import("../types/anywidget").AnyModel<import("../types/anywidget").BaseTraits>} BaseModel */
+/**
+ * A child of `h` or `morph`: a node, text (numbers become text), or nothing (skipped);
+ * arrays are flattened.
+ * @typedef {Node | string | number | boolean | null | undefined | ChildArray} Child
+ * @typedef {Array<Child>} ChildArray
+ */
+/**
+ * Attributes of `h`: each becomes an attribute (`true` an empty one; `false`, null and
+ * undefined none); `onclick` is a click listener.
+ * @typedef {Record<string, any>} Attrs
+ */
+
+/**
+ * Creates an element: h("div", {class: "x", "data-k": 1}, child, "text").
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Attrs} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -8,9 +29,7 @@ export function h(tag, attrs = {}, ...children) {
     if (k === "onclick") el.addEventListener("click", v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
-    if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
-  }
+  for (const c of flat(children)) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -20,10 +39,11 @@ export function h(tag, attrs = {}, ...children) {
  * slider move then costs the browser text updates, not a new subtree to style and lay
  * out. A node whose tag, `data-testid` or `data-label` differs is replaced (with its
  * listeners), so a button is never left with another row's click handler.
+ * @param {ParentNode & Node} parent
+ * @param {...Child} children
  */
 export function morph(parent, ...children) {
-  const next = children.flat().filter((c) => c !== null && c !== undefined)
-    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c))));
+  const next = flat(children).map((c) => (c instanceof Node ? c : document.createTextNode(String(c))));
   const old = [...parent.childNodes];
   if (old.length !== next.length) {
     parent.replaceChildren(...next);
@@ -32,20 +52,41 @@ export function morph(parent, ...children) {
   next.forEach((b, i) => morphNode(parent, old[i], b));
 }
 
+/**
+ * The children to append: arrays flattened; null, undefined and false left out.
+ * @param {ChildArray} children
+ * @returns {Array<Node | string | number | true>}
+ */
+function flat(children) {
+  /** @type {Array<Node | string | number | true>} */
+  const out = [];
+  for (const c of children) {
+    if (Array.isArray(c)) out.push(...flat(c));
+    else if (c !== null && c !== undefined && c !== false) out.push(c);
+  }
+  return out;
+}
+
 const KEYS = ["data-testid", "data-label"];
 
+/**
+ * @param {ParentNode & Node} parent
+ * @param {ChildNode} a the node shown
+ * @param {Node} b the node that should be shown
+ */
 function morphNode(parent, a, b) {
+  const elements = a instanceof Element && b instanceof Element;
   const same = a.nodeType === b.nodeType && a.nodeName === b.nodeName &&
-    (a.nodeType !== Node.ELEMENT_NODE || KEYS.every((k) => a.getAttribute(k) === b.getAttribute(k)));
-  if (!same || a.nodeType === Node.ELEMENT_NODE && (a.nodeName === "INPUT" || a.nodeName === "SELECT")) {
+    (!elements || KEYS.every((k) => a.getAttribute(k) === b.getAttribute(k)));
+  if (!same || elements && (a.nodeName === "INPUT" || a.nodeName === "SELECT")) {
     parent.replaceChild(b, a);
     return;
   }
-  if (a.nodeType === Node.TEXT_NODE) {
+  if (a instanceof Text && b instanceof Text) {
     if (a.data !== b.data) a.data = b.data;
     return;
   }
-  if (a.nodeType !== Node.ELEMENT_NODE) {
+  if (!(a instanceof Element && b instanceof Element)) {
     parent.replaceChild(b, a);
     return;
   }
@@ -58,6 +99,10 @@ function morphNode(parent, a, b) {
  * A number for display with `digits` significant digits. With a `resolution` (the
  * smallest difference that means anything for this variable), a value whose magnitude
  * is below it reads "0", so a solver's 5.7e-10 on a spend of thousands shows as 0.
+ * @param {unknown} x a number (anything else is shown as text; null, undefined and NaN as "–")
+ * @param {number} [digits]
+ * @param {number | null} [resolution]
+ * @returns {string}
  */
 export function fmt(x, digits = 3, resolution = null) {
   if (x === null || x === undefined || Number.isNaN(x)) return "–";
@@ -70,16 +115,26 @@ export function fmt(x, digits = 3, resolution = null) {
   return x.toPrecision(digits);
 }
 
+/** @type {Array<[number, string]>} */
 const SI = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1, ""], [1e-3, "m"], [1e-6, "µ"], [1e-9, "n"], [1e-12, "p"]];
 
-/** `x` in SI form with `digits` significant digits: 2.5e8 -> "250M", 3.2e-7 -> "320n". */
+/**
+ * `x` in SI form with `digits` significant digits: 2.5e8 -> "250M", 3.2e-7 -> "320n".
+ * @param {number} x
+ * @param {number} [digits]
+ * @returns {string}
+ */
 export function si(x, digits = 3) {
   const a = Math.abs(x);
   const [scale, suffix] = SI.find(([s]) => a >= s) ?? SI[SI.length - 1];
   return `${Number((x / scale).toPrecision(digits))}${suffix}`;
 }
 
-/** A duration: "42 ms" under 0.1 s (a fast sampler's 5 ms is not "0.0 s"), "7.2 s", "2 min 41 s". */
+/**
+ * A duration: "42 ms" under 0.1 s (a fast sampler's 5 ms is not "0.0 s"), "7.2 s", "2 min 41 s".
+ * @param {number | null | undefined} s seconds
+ * @returns {string}
+ */
 export function fmtSeconds(s) {
   if (s === null || s === undefined || !Number.isFinite(s)) return "–";
   if (s < 0.1) return `${Math.round(s * 1000)} ms`;
@@ -88,7 +143,11 @@ export function fmtSeconds(s) {
   return `${m} min ${Math.round(s - 60 * m)} s`;
 }
 
-/** Inline error banner bound to the model's `error` trait. */
+/**
+ * Inline error banner bound to the model's `error` trait.
+ * @param {BaseModel} model
+ * @returns {{el: HTMLDivElement, dispose: () => void}}
+ */
 export function errorBanner(model) {
   const el = h("div", { class: "bw-error", role: "alert", "data-testid": "error" });
   const update = () => {
@@ -101,7 +160,11 @@ export function errorBanner(model) {
   return { el, dispose: () => model.off("change:error", update) };
 }
 
-/** Warns inline when the Python package and this front-end build differ. */
+/**
+ * Warns inline when the Python package and this front-end build differ.
+ * @param {BaseModel} model
+ * @returns {HTMLDivElement | null}
+ */
 export function versionNote(model) {
   const py = model.get("_py_version");
   if (!py || py === __BW_VERSION__) return null;
@@ -116,8 +179,12 @@ export function versionNote(model) {
  * Batches change events: `mark(key)` returns a listener that records `key`; one microtask
  * after the first, `redraw(keys)` runs once with every key recorded meanwhile. One reply
  * changes several traits at once, and each piece of a view is redrawn once for it.
+ * @template {string} K
+ * @param {(keys: Set<K>) => void} redraw
+ * @returns {(key: K) => () => void}
  */
 export function batchChanges(redraw) {
+  /** @type {Set<K>} */
   const dirty = new Set();
   let scheduled = false;
   const flush = () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // Model event listeners that hold in every anywidget host.
 //
 // anywidget's model contract is `model.on(name, callback)` and `model.off(name, callback)`
@@ -6,9 +7,16 @@
 // marimo's model does not: there such a string registers one event that never fires, and
 // `off(null, fn)` removes every listener of the model, other views' included.
 
+/** @typedef {import("../types/anywidget").AnyModel<any>} Model */
+/** @typedef {(...args: any[]) => void} Listener */
+
 /**
  * Calls `fn` on each of the space-separated `events` ("change:status change:progress").
  * Returns a function that removes exactly these listeners.
+ * @param {Model} model
+ * @param {string} events
+ * @param {Listener} fn
+ * @returns {() => void}
  */
 export function listen(model, events, fn) {
   const names = events.split(/\s+/).filter(Boolean);
@@ -18,7 +26,12 @@ export function listen(model, events, fn) {
   };
 }
 
-/** Several `listen`s at once: `[[events, fn], ...]`; returns one function removing all. */
+/**
+ * Several `listen`s at once: `[[events, fn], ...]`; returns one function removing all.
+ * @param {Model} model
+ * @param {Array<[string, Listener]>} pairs
+ * @returns {() => void}
+ */
 export function listenAll(model, pairs) {
   const offs = pairs.map(([events, fn]) => listen(model, events, fn));
   return () => offs.forEach((off) => off());

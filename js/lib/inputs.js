@@ -1,3 +1,4 @@
+// @ts-check
 // Inputs that keep up with a person's hands while the kernel is slow or busy.
 //
 // - LatestSender: at most two requests in flight; meanwhile only the newest value waits, so a
@@ -14,6 +15,11 @@ let seqCounter = 0;
 // while a slider moves; a busy kernel still gets the latest value behind at most one other.
 const MAX_IN_FLIGHT = 2;
 
+/**
+ * A decision: each variable's value.
+ * @typedef {Record<string, number>} Decision
+ */
+
 /** A page-wide increasing number for each input event. Python echoes the number of the
  * last message it applied, and handles messages in order: an echo of n covers every
  * input numbered n or less, from any view on the page. */
@@ -28,16 +34,32 @@ export function nextSeq() {
  * `seq` (or a later one) arrives; a reply that never comes frees its slot after
  * `timeoutMs`. */
 export class LatestSender {
+  /**
+   * @param {(payload: any, seq: number) => void} send
+   * @param {object} [options]
+   * @param {number} [options.timeoutMs]
+   * @param {((waiting: any, newer: any) => any) | null} [options.merge] one payload for a waiting and a
+   *   newer one (e.g. two sliders moved at once); without it the newer one replaces the waiting one
+   * @param {number} [options.maxInFlight]
+   */
   constructor(send, { timeoutMs = 3000, merge = null, maxInFlight = MAX_IN_FLIGHT } = {}) {
     this.send = send;
-    this.merge = merge; // (waiting, newer) => payload: e.g. two sliders moved at once
+    this.merge = merge;
     this.timeoutMs = timeoutMs;
     this.maxInFlight = maxInFlight;
+    /** @type {{payload: any, seq: number} | null} */
     this.pending = null;
-    this.inflight = []; // [{seq, timer}]
+    /** @type {Array<{seq: number, timer: ReturnType<typeof setTimeout>}>} */
+    this.inflight = [];
     this.sent = 0;
   }
 
+  /**
+   * Sends `payload` now, or keeps it as the waiting value; returns its number.
+   * @param {any} payload
+   * @param {number} [seq]
+   * @returns {number}
+   */
   push(payload, seq = nextSeq()) {
     const merged = this.pending && this.merge ? this.merge(this.pending.payload, payload) : payload;
     this.pending = { payload: merged, seq };
@@ -55,9 +77,16 @@ export class LatestSender {
     this.send(p.payload, p.seq);
   }
 
+  /**
+   * The kernel's reply for `seq` (and every earlier one) arrived.
+   * @param {number} seq
+   */
   done(seq) {
     if (!(seq >= 0)) return;
-    const [answered, waiting] = [[], []];
+    /** @type {Array<{seq: number, timer: ReturnType<typeof setTimeout>}>} */
+    const answered = [];
+    /** @type {typeof answered} */
+    const waiting = [];
     for (const f of this.inflight) (f.seq <= seq ? answered : waiting).push(f);
     if (!answered.length) return;
     for (const f of answered) clearTimeout(f.timer);
@@ -82,7 +111,11 @@ export class LatestSender {
   }
 }
 
-/** A finite number from a box's text, or null (empty, or not a number). */
+/**
+ * A finite number from a box's text, or null (empty, or not a number).
+ * @param {unknown} text
+ * @returns {number | null}
+ */
 export function parseNumber(text) {
   const t = String(text ?? "").trim();
   if (t === "") return null;
@@ -94,9 +127,15 @@ export function parseNumber(text) {
 export class InputErrors {
   constructor() {
     this.el = h("div", { class: "bw-error", role: "alert", "data-testid": "input-error", style: "display:none" });
+    /** @type {Map<string, string>} */
     this.messages = new Map();
   }
 
+  /**
+   * Shows `message` for `field`; an empty one (or null) clears the field's message.
+   * @param {string} field
+   * @param {string | null} message
+   */
   set(field, message) {
     if (!message && !this.messages.has(field)) return; // nothing to change: touch no DOM
     if (message) this.messages.set(field, message);
@@ -109,7 +148,11 @@ export class InputErrors {
 
 const BOX_CSS = "min-width:7ch;";
 
-/** Width of a box for its text: never narrower than `minChars`, never cutting it off. */
+/**
+ * Width of a box for its text: never narrower than `minChars`, never cutting it off.
+ * @param {HTMLInputElement} el
+ * @param {number} [minChars]
+ */
 export function fitWidth(el, minChars = 8) {
   const width = `${Math.max(minChars, String(el.value).length + 2)}ch`;
   if (el.style.width !== width) el.style.width = width; // unchanged: no style invalidation
@@ -122,14 +165,31 @@ export function fitWidth(el, minChars = 8) {
  * InputErrors) shows "<field>: enter a number" while the box holds a refused entry.
  * Returns the element, with `setValue(text)` to show a value from the kernel (skipped
  * while the person is editing the box) and `forceValue(text)` (always).
+ * @template [V=number]
+ * @param {object} options
+ * @param {string} options.field the name shown in messages and in `aria-label`, `data-field`
+ * @param {string} [options.value] the text shown first
+ * @param {((value: V | null) => void) | null} [options.onCommit]
+ * @param {(() => void) | null} [options.onEnter] after an accepted Enter
+ * @param {InputErrors | null} [options.errors]
+ * @param {boolean} [options.allowEmpty]
+ * @param {string} [options.testid]
+ * @param {string} [options.placeholder]
+ * @param {number} [options.minChars]
+ * @param {(text: string) => V | null} [options.parse] the value of a text, or null to refuse it
+ * @param {string} [options.expected] what a refused entry should be ("a number")
+ * @returns {NumberBox<V>}
  */
-export function numberBox({ field, value = "", onCommit = null, onEnter = null, errors, allowEmpty = false,
-  testid, placeholder, minChars = 8, parse = parseNumber, expected = "a number" }) {
-  const el = h("input", { type: "text", inputmode: "decimal", autocomplete: "off", spellcheck: "false",
-    "data-testid": testid, "data-field": field, placeholder, "aria-label": field, style: BOX_CSS });
+export function numberBox({ field, value = "", onCommit = null, onEnter = null, errors = null, allowEmpty = false,
+  testid, placeholder, minChars = 8,
+  parse = /** @type {(text: string) => V | null} */ (/** @type {unknown} */ (parseNumber)),
+  expected = "a number" }) {
+  const el = /** @type {NumberBox<V>} */ (h("input", { type: "text", inputmode: "decimal", autocomplete: "off", spellcheck: "false",
+    "data-testid": testid, "data-field": field, placeholder, "aria-label": field, style: BOX_CSS }));
   el.value = value;
   fitWidth(el, minChars);
   let committed = el.value.trim();
+  /** @param {string} message */
   const refuse = (message) => {
     el.setAttribute("aria-invalid", "true");
     el.classList.add("bw-invalid");
@@ -189,12 +249,12 @@ export function numberBox({ field, value = "", onCommit = null, onEnter = null, 
   el.setValue = (text) => {
     if (document.activeElement === el && el.value.trim() !== committed) return; // being edited
     if (el.getAttribute("aria-invalid") === "true") return; // keeps the person's text
-    el.value = text;
+    el.value = String(text);
     committed = String(text).trim();
     fitWidth(el, minChars);
   };
   el.forceValue = (text) => {
-    if (el.value !== text) el.value = text;
+    if (el.value !== String(text)) el.value = String(text);
     committed = String(text).trim();
     accept();
     fitWidth(el, minChars);
@@ -203,18 +263,35 @@ export function numberBox({ field, value = "", onCommit = null, onEnter = null, 
   return el;
 }
 
+/**
+ * A text box of `numberBox`, with what the view calls on it.
+ * @template [V=number]
+ * @typedef {HTMLInputElement & {
+ *   read(): V | null,
+ *   setValue(text: string | number): void,
+ *   forceValue(text: string | number): void,
+ *   commit(): void,
+ * }} NumberBox
+ */
+
 /** Performance marks from input events to the repaint showing them (see the header),
  * with two parts of it: `bw-roundtrip:<widget>` (message sent → reply arrived) and
  * `bw-reply-to-paint:<widget>` (reply arrived → frame painted). */
 export class InputLatency {
+  /** @param {string} widget the widget's name in the measures */
   constructor(widget) {
     this.name = `bw-input-to-paint:${widget}`;
     this.widget = widget;
+    /** @type {Array<{seq: number, mark: string}>} inputs not painted yet */
     this.open = [];
+    /** @type {Map<number, number>} input -> when its message left */
     this.sends = new Map();
   }
 
-  /** Marks an input event numbered `seq`. */
+  /**
+   * Marks an input event numbered `seq`.
+   * @param {number} seq
+   */
   input(seq) {
     const mark = `bw-input:${this.widget}:${seq}`;
     try {
@@ -226,14 +303,24 @@ export class InputLatency {
     if (this.open.length > 2000) this.open.splice(0, this.open.length - 2000);
   }
 
-  /** Marks the message carrying input `seq` leaving for the kernel. */
+  /**
+   * Marks the message carrying input `seq` leaving for the kernel.
+   * @param {number} seq
+   */
   sent(seq) {
     this.sends.set(seq, performance.now());
-    if (this.sends.size > 200) this.sends.delete(this.sends.keys().next().value);
+    if (this.sends.size > 200) {
+      const oldest = this.sends.keys().next().value;
+      if (oldest !== undefined) this.sends.delete(oldest);
+    }
   }
 
-  /** The figures now hold the data for inputs up to `seq`: once the frame is painted,
-   * measures each such input's latency and calls `after()`. */
+  /**
+   * The figures now hold the data for inputs up to `seq`: once the frame is painted,
+   * measures each such input's latency and calls `after()`.
+   * @param {number} seq
+   * @param {(() => void) | null} [after]
+   */
   painted(seq, after = null) {
     const reply = performance.now();
     const sentAt = this.sends.get(seq);
@@ -264,7 +351,11 @@ export class InputLatency {
 
 /** Tracks whether the pointer is down on `el` (a slider being dragged); `onEnd` is called
  * when a drag ends, wherever the pointer is let go (the value may be back where it began,
- * when the slider fires no change event). */
+ * when the slider fires no change event).
+ * @param {HTMLElement} el
+ * @param {(() => void) | null} [onEnd]
+ * @returns {() => boolean} whether a drag is under way
+ */
 export function trackDrag(el, onEnd = null) {
   el.dataset.dragging = "false";
   const up = () => {
@@ -293,11 +384,15 @@ export function trackDrag(el, onEnd = null) {
  * to the kernel as before). A slice holds for the other variables' values it was made at.
  */
 export class SliceCache {
+  /** @param {(variable: string, x: Decision, request: string) => void} ask sends a request */
   constructor(ask) {
-    this.ask = ask; // (variable, x, request) => sends the request
-    this.slices = new Map(); // variable -> {key, values, summaries}
-    this.pending = new Map(); // variable -> {request, key}
-    this.declined = new Map(); // `${variable}|${key}` -> when the kernel would not summarise it
+    this.ask = ask;
+    /** @type {Map<string, {key: string, values: number[], summaries: any[]}>} by variable */
+    this.slices = new Map();
+    /** @type {Map<string, {request: string, key: string}>} by variable */
+    this.pending = new Map();
+    /** @type {Map<string, number>} `${variable}|${key}` -> when the kernel would not summarise it */
+    this.declined = new Map();
     this.counter = 0;
   }
 
@@ -305,11 +400,21 @@ export class SliceCache {
    * kernel may have been busy). */
   static RETRY_MS = 10000;
 
+  /**
+   * The other variables' values, as a key.
+   * @param {string} variable
+   * @param {Decision} x
+   * @returns {string}
+   */
   static key(variable, x) {
     return JSON.stringify(Object.keys(x).filter((k) => k !== variable).sort().map((k) => [k, x[k]]));
   }
 
-  /** Asks for `variable`'s slice at decision `x` unless it is here or on its way. */
+  /**
+   * Asks for `variable`'s slice at decision `x` unless it is here or on its way.
+   * @param {string} variable
+   * @param {Decision} x
+   */
   want(variable, x) {
     const key = SliceCache.key(variable, x);
     const declinedAt = this.declined.get(`${variable}|${key}`);
@@ -320,12 +425,16 @@ export class SliceCache {
     this.ask(variable, x, request);
   }
 
-  /** Takes the kernel's answer; returns true when it was one this cache asked for. */
+  /**
+   * Takes the kernel's answer; returns true when it was one this cache asked for.
+   * @param {{request: string, variable: string, values?: number[] | null, summaries?: any[] | null}} msg
+   * @returns {boolean}
+   */
   receive(msg) {
     const p = this.pending.get(msg.variable);
     if (!p || p.request !== msg.request) return false;
     this.pending.delete(msg.variable);
-    if (msg.values?.length && msg.values.length === msg.summaries?.length) {
+    if (msg.values?.length && msg.summaries && msg.values.length === msg.summaries.length) {
       this.slices.set(msg.variable, { key: p.key, values: msg.values, summaries: msg.summaries });
     } else {
       this.declined.set(`${msg.variable}|${p.key}`, performance.now()); // asked again later
@@ -333,7 +442,12 @@ export class SliceCache {
     return true;
   }
 
-  /** The kernel's summary for decision `x` moved along `variable`, or null. */
+  /**
+   * The kernel's summary for decision `x` moved along `variable`, or null.
+   * @param {string} variable
+   * @param {Decision} x
+   * @returns {any}
+   */
   lookup(variable, x) {
     const s = this.slices.get(variable);
     if (!s || s.key !== SliceCache.key(variable, x)) return null;

@@ -1,3 +1,4 @@
+// @ts-check
 // Commands to Python, and trace streaming into Bokeh sources with a resync.
 //
 // Python numbers each "trace" message (seq). A view applies stream messages as they
@@ -6,27 +7,46 @@
 // messages newer than the reset. The reset may come late, or never if the kernel
 // cannot answer: the view keeps streaming either way.
 
+/** @typedef {import("../types/anywidget").AnyModel<any>} Model */
+/**
+ * Applies trace chunks to the figures: `replace` when they are everything so far (a reset).
+ * @typedef {(chunks: any, replace: boolean) => void} ApplyChunks
+ */
+
 let counter = 0;
 const MAX_KEPT = 600; // stream messages remembered while waiting for the reset (~60 s)
 
-/** Sends `{type, cmd_id, ...extra}`; the id lets Python drop a message it already handled. */
+/**
+ * Sends `{type, cmd_id, ...extra}`; the id lets Python drop a message it already handled.
+ * @param {Model} model
+ * @param {string} type
+ * @param {Record<string, any>} [extra]
+ */
 export function sendCommand(model, type, extra = {}) {
   model.send({ type, cmd_id: `${Date.now().toString(36)}-${++counter}`, ...extra });
 }
 
+/** A view's trace stream: applies "trace" messages, asks for a "reset" and resyncs on it. */
 export class TraceStream {
+  /**
+   * @param {Model} model
+   * @param {ApplyChunks} apply
+   */
   constructor(model, apply) {
     this.model = model;
-    this.apply = apply; // (chunks, replace: boolean) => void
+    this.apply = apply;
     this.request = `${Date.now().toString(36)}-${++counter}`;
     this.synced = false;
     this.seq = 0;
+    /** @type {Array<{seq: number, chunks: any}>} stream messages newer than the reset may be */
     this.kept = [];
+    /** @param {any} msg */
     this.onMsg = (msg) => this.handle(msg);
     model.on("msg:custom", this.onMsg);
     sendCommand(model, "sync", { request: this.request });
   }
 
+  /** @param {any} msg a custom message from the kernel */
   handle(msg) {
     if (msg.type === "reset" && msg.request === this.request) {
       this.synced = true;

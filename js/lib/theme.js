@@ -1,3 +1,4 @@
+// @ts-check
 // Light and dark themes taken from the notebook host, decided here for every widget.
 //
 // `readPalette(el)` looks at the page around a widget and picks its colours from the
@@ -28,6 +29,23 @@ import { themeDocument } from "./bokeh_theme.js";
 
 export { parseColor, luminance, contrast } from "./color.js";
 export { themeDocument } from "./bokeh_theme.js";
+
+/** @typedef {import("./color.js").RGBA} RGBA */
+/** @typedef {import("../types/bokeh").BokehDocument} BokehDocument */
+/** @typedef {keyof typeof PALETTE_VARS} PaletteEntry */
+/** @typedef {Exclude<PaletteEntry, "font">} ColorEntry */
+/**
+ * The page's theme as `readPalette` reads it: each colour entry as an opaque #rrggbb,
+ * the host's font family (or ""), which host it is, and whether it is dark.
+ * @typedef {Record<ColorEntry, string> & {font: string, host: string, dark: boolean}} Palette
+ */
+/**
+ * Where a host keeps its colours (see HOSTS).
+ * @typedef {object} Host
+ * @property {string} name
+ * @property {(cs: CSSStyleDeclaration) => boolean} detect whether the page is this host's
+ * @property {Record<PaletteEntry, string[]>} vars custom properties to read, first found wins
+ */
 
 /** The palette's entries and the custom property each is published as on the widget root. */
 export const PALETTE_VARS = {
@@ -86,6 +104,7 @@ const ACCENT_CONTRAST = 3;
 
 // Where each host keeps each palette entry: the first of these custom properties that
 // holds a colour (or, for `font`, any value) wins; an entry none holds is derived.
+/** @type {Host[]} */
 const HOSTS = [
   {
     name: "vscode",
@@ -151,13 +170,19 @@ const DEFAULTS = {
   light: { accent: "#1565c0", error: "#c62828", warn: "#b45309", success: "#2e7d32" },
   dark: { accent: "#58a6ff", error: "#ff7b72", warn: "#e3b341", success: "#56d364" },
 };
-// Chrome's canvas under color-scheme: dark
+/** @type {RGBA} Chrome's canvas under color-scheme: dark */
 const DARK_CANVAS = [18, 18, 18, 1];
 
+/**
+ * @param {CSSStyleDeclaration} cs
+ * @param {string} name a custom property
+ * @returns {RGBA | null}
+ */
 function propColor(cs, name) {
   return parseColor(cs.getPropertyValue(name));
 }
 
+/** @returns {string | null} VS Code's theme kind, or null outside VS Code */
 function vscodeKind() {
   const body = document.body;
   if (!body) return null;
@@ -167,31 +192,46 @@ function vscodeKind() {
   return body.dataset.vscodeThemeKind || null;
 }
 
-/** The element that contains `node`, across shadow roots (null at the top). */
+/**
+ * The element that contains `node`, across shadow roots (null at the top).
+ * @param {Node} node
+ * @returns {Element | null}
+ */
 function parentOf(node) {
   const p = node.parentNode;
   if (!p) return null;
-  if (p.nodeType === 11) return p.host ?? null; // a shadow root: its host element
-  return p.nodeType === 1 ? p : null;
+  if (p instanceof ShadowRoot) return p.host ?? null; // a shadow root: its host element
+  return p instanceof Element ? p : null;
 }
 
-/** The colour the browser paints under the page: white, or dark under color-scheme: dark. */
+/**
+ * The colour the browser paints under the page: white, or dark under color-scheme: dark.
+ * @returns {RGBA}
+ */
 function canvasColor() {
   const root = document.documentElement;
   let scheme = root ? getComputedStyle(root).colorScheme || "normal" : "normal";
-  if (scheme === "normal") scheme = document.querySelector('meta[name="color-scheme"]')?.content || "normal";
+  if (scheme === "normal") {
+    scheme = document.querySelector('meta[name="color-scheme"]')?.getAttribute("content") || "normal";
+  }
   const dark = /\bdark\b/.test(scheme);
   const light = /\blight\b/.test(scheme);
   if (dark && (!light || matchMedia?.("(prefers-color-scheme: dark)").matches)) return DARK_CANVAS;
   return [255, 255, 255, 1];
 }
 
-/** Background and text colour of the page around `el`, read from computed styles. */
+/**
+ * Background and text colour of the page around `el`, read from computed styles.
+ * @param {Element} el
+ * @returns {{bg: RGBA, fg: RGBA | null}}
+ */
 function pageColors(el) {
   const container = parentOf(el) ?? el;
+  /** @type {RGBA[]} */
   const layers = [];
+  /** @type {RGBA | null} */
   let base = null;
-  for (let node = container; node; node = parentOf(node)) {
+  for (let node = /** @type {Element | null} */ (container); node; node = parentOf(node)) {
     const c = parseColor(getComputedStyle(node).backgroundColor);
     if (!c || c[3] === 0) continue;
     if (c[3] >= 1) {
@@ -200,28 +240,39 @@ function pageColors(el) {
     }
     layers.push(c);
   }
-  base ??= canvasColor();
-  for (const c of layers.reverse()) base = blend(c, base);
+  /** @type {RGBA} */
+  let bg = base ?? canvasColor();
+  for (const c of layers.reverse()) bg = blend(c, bg);
   const fg = parseColor(getComputedStyle(container).color);
-  return { bg: base, fg: fg ? blend(fg, base) : null };
+  return { bg, fg: fg ? blend(fg, bg) : null };
 }
 
-/** A readable colour: `c` if it contrasts with `bg` by `min`, else the first of `alts` that does (or the last). */
+/**
+ * A readable colour: `c` if it contrasts with `bg` by `min`, else the first of `alts` that does (or the last).
+ * @param {RGBA | null} c
+ * @param {RGBA} bg
+ * @param {number} min
+ * @param {...(RGBA | null)} alts the last is not null
+ * @returns {RGBA}
+ */
 function readable(c, bg, min, ...alts) {
   for (const x of [c, ...alts]) if (x && contrast(x, bg) >= min) return x;
-  return alts[alts.length - 1];
+  return /** @type {RGBA} */ (alts[alts.length - 1]);
 }
 
 /**
  * The page's theme as seen from `el`: {host, dark, bg, fg, muted, border, rule, surface,
  * inputBg, accent, error, errorBg, warn, success} as opaque #rrggbb colours and `font`
  * (the host's font-family, or empty), or undefined while `el` is not in the document (nothing to read yet).
+ * @param {Element | null | undefined} el
+ * @returns {Palette | undefined}
  */
 export function readPalette(el) {
   if (!el || !el.isConnected) return undefined;
   const cs = getComputedStyle(el);
   const host = HOSTS.find((h) => h.detect(cs));
   const page = host ? null : pageColors(el);
+  /** @param {ColorEntry} entry @returns {RGBA | null} */
   const raw = (entry) => {
     for (const name of host ? host.vars[entry] : []) {
       const c = propColor(cs, name);
@@ -235,13 +286,18 @@ export function readPalette(el) {
     const under = (page ?? pageColors(el)).bg;
     bg = bg ? blend(bg, under) : under;
   }
-  const on = (c) => (c ? blend(c, bg) : null);
+  const opaqueBg = bg; // what the colours below are drawn over
+  /** @param {RGBA | null} c */
+  const on = (c) => (c ? blend(c, opaqueBg) : null);
+  /** @type {RGBA} */
   const white = [255, 255, 255, 1];
+  /** @type {RGBA} */
   const black = [17, 17, 17, 1];
   const fgRaw = on(raw("fg")) ?? (page ? page.fg : on(parseColor(cs.color)));
   const fg = readable(fgRaw, bg, TEXT_CONTRAST, contrast(white, bg) > contrast(black, bg) ? [232, 232, 232, 1] : [31, 31, 31, 1]);
   const dark = luminance(bg) < luminance(fg);
   const defaults = DEFAULTS[dark ? "dark" : "light"];
+  /** @param {number} t */
   const tone = (t) => mix(fg, bg, t);
   const muted = readable(on(raw("muted")), bg, TEXT_CONTRAST, tone(0.7), fg);
   const surface = readable(on(raw("surface")), fg, TEXT_CONTRAST, tone(0.08));
@@ -273,20 +329,31 @@ export function readPalette(el) {
   };
 }
 
+/**
+ * @param {Palette | undefined} p
+ * @returns {string}
+ */
 function paletteKey(p) {
   return p ? JSON.stringify(p) : "none";
 }
 
-/** Sets the palette's custom properties (PALETTE_VARS) on `el`; null removes them. */
+/**
+ * Sets the palette's custom properties (PALETTE_VARS) on `el`; null removes them.
+ * @param {HTMLElement} el
+ * @param {Palette | null} pal
+ */
 function publish(el, pal) {
   for (const [entry, name] of Object.entries(PALETTE_VARS)) {
-    if (pal && pal[entry]) el.style.setProperty(name, pal[entry]);
+    const value = pal?.[/** @type {PaletteEntry} */ (entry)];
+    if (value) el.style.setProperty(name, value);
     else el.style.removeProperty(name);
   }
 }
 
 // One watcher per page (per bundle) for every live FigureTheme: the host's theme switches.
+/** @type {Set<FigureTheme>} */
 const LIVE = new Set();
+/** @type {(() => void) | null} stops watching */
 let watcher = null;
 
 function startWatching() {
@@ -321,11 +388,16 @@ function stopWatching() {
  * Bokeh document shown there; `dispose()` when the view is removed.
  */
 export class FigureTheme {
+  /** @param {HTMLElement} el the view's root element */
   constructor(el) {
     this.el = el;
-    this.docs = new Map(); // container element -> Bokeh document
+    /** @type {Map<Element, BokehDocument>} container element -> the document shown there */
+    this.docs = new Map();
+    /** @type {string | null} */
     this.key = null;
+    /** @type {Palette | undefined} */
     this.pal = undefined;
+    /** @type {Set<ReturnType<typeof setTimeout>>} */
     this.timers = new Set();
     LIVE.add(this);
     startWatching();
@@ -335,7 +407,11 @@ export class FigureTheme {
     this.refresh();
   }
 
-  /** Themes `doc`, now and on every theme change; replaces the document shown in `container`. */
+  /**
+   * Themes `doc`, now and on every theme change; replaces the document shown in `container`.
+   * @param {Element} container
+   * @param {BokehDocument | null | undefined} doc
+   */
   track(container, doc) {
     if (!doc) return;
     this.docs.set(container, doc);

@@ -30,11 +30,11 @@ export interface BokehModel {
 /** A column of a data source: a plain or a typed array. */
 export type BokehColumn = any[] | Float64Array | Float32Array | Int32Array | Uint32Array | Uint8Array;
 
-/** A ColumnDataSource. */
+/** A ColumnDataSource: `data` maps each column's name to its values (a BokehColumn). */
 export interface BokehSource extends BokehModel {
-  data: Record<string, BokehColumn>;
+  data: Record<string, any>;
   get_length(): number | null;
-  stream(data: Record<string, BokehColumn>, rollover?: number | null, setter_id?: string): void;
+  stream(data: Record<string, any>, rollover?: number | null, setter_id?: string): void;
   patch(patches: Record<string, any[]>, setter_id?: string): void;
   streaming: BokehSignal;
   patching: BokehSignal;

@@ -23,3 +23,9 @@ declare module "@bokeh/bokehjs/build/js/bokeh.esm.min.js" {
   export const embed: BokehLib["embed"];
   export const Models: BokehLib["Models"];
 }
+
+interface HTMLElement {
+  /** The Bokeh document embedded in this element, kept by views for scripted inspection
+   * (tests read a figure's models through it). */
+  bokehDocument?: import("./bokeh").BokehDocument;
+}
