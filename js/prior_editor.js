@@ -116,7 +116,9 @@ export default {
     const varLabel = h("span", {}, "variable");
     const elemLabel = h("span", {}, "element");
     const paramLabel = h("span", {}, "parameters");
-    const hasModel = () => Boolean(model.get("pred_figure"));
+    // the old trait name, in notebooks saved before the rename
+    const predictiveFigure = () => model.get("predictive_figure") || model.get("pred_figure");
+    const hasModel = () => Boolean(predictiveFigure());
     root.append(
       ...[note, banner.el].filter(Boolean), errors.el,
       h("div", { class: "bw-row" }, varLabel, varSelect, elemLabel, elemSelect, "family ", famSelect,
@@ -339,8 +341,8 @@ export default {
       ({ doc: distDoc } = await embedFigure(Bokeh, distFig, model.get("dist_figure"), theme));
       applyCurves();
       distFig.dataset.rendered = "true";
-      if (model.get("pred_figure")) {
-        ({ doc: predDoc } = await embedFigure(Bokeh, predFig, model.get("pred_figure"), theme));
+      if (predictiveFigure()) {
+        ({ doc: predDoc } = await embedFigure(Bokeh, predFig, predictiveFigure(), theme));
         applyPredictive();
       }
       requestAnimationFrame(repainted);

@@ -113,7 +113,9 @@ def test_elicitation_from_bounds_and_quartiles():
 def test_model_editing_redraws_the_prior_predictive_without_recompiling():
     ed = bw.PriorEditor(series_model(), draws=400, seed=3, lower=0, upper=40)
     assert ed.predictive["mode"] == "series" and ed.predictive["dim"] == "week"
-    assert '"name": "bands"' in ed.pred_figure
+    assert '"name": "bands"' in ed.predictive_figure
+    with pytest.warns(DeprecationWarning, match="predictive_figure"):
+        assert ed.pred_figure == ed.predictive_figure  # the old name still reads
     assert [v["name"] for v in ed.variables] == ["beta", "sigma"]
     assert ed.variables[0]["elements"] == ["level", "trend"]
     q95 = ed.predictive["bands"]["0.95"][0]
@@ -183,7 +185,10 @@ def test_a_regression_over_observations_is_drawn_as_densities_and_refits():
     ed = bw.PriorEditor(model, draws=300, seed=1)
     p = ed.predictive
     assert p["mode"] == "values" and p["note"] == "" and "bands" not in p
-    assert '"name": "observed_hist"' in ed.pred_figure and '"name": "bands"' not in ed.pred_figure
+    assert (
+        '"name": "observed_hist"' in ed.predictive_figure
+        and '"name": "bands"' not in ed.predictive_figure
+    )
     edges = np.array(p["histogram"]["edges"])
     # both densities integrate to one over the common edges (the view covers every observed value)
     assert np.sum(np.array(p["observed_histogram"]["density"]) * np.diff(edges)) == pytest.approx(

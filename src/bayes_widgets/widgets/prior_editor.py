@@ -24,13 +24,14 @@ previous one is applied instead of queueing every slider step.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import traitlets
 
-from bayes_widgets.core.figures.fit import with_fresh_ids
-from bayes_widgets.core.figures.priors import distribution_figure, predictive_figure
+from bayes_widgets.core.figures import priors as prior_figures
+from bayes_widgets.core.figures.base import with_fresh_ids
 from bayes_widgets.core.mmm.priors import (
     config_priors,
     is_mmm,
@@ -94,7 +95,9 @@ class PriorEditor(InputWidget):
     """Prior-predictive bands/histogram of the first observed variable, with the data."""
     plausible = traitlets.Dict({"lower": None, "upper": None}).tag(sync=True)
     dist_figure = traitlets.Unicode("").tag(sync=True)
-    pred_figure = traitlets.Unicode("").tag(sync=True)
+    """Density and cumulative plots of the shown prior (a template the page fills)."""
+    predictive_figure = traitlets.Unicode("").tag(sync=True)
+    """The prior predictive against the data (a template the page fills); "" without a model."""
     quantiles = traitlets.List(traitlets.Float(), [0.05, 0.25, 0.5, 0.75, 0.95]).tag(sync=True)
     """Probabilities of the quantiles in the summary table."""
     updates = traitlets.Int(0).tag(sync=True)
@@ -180,8 +183,10 @@ class PriorEditor(InputWidget):
             )
             name = self.model_priors.observed[0]
             self._series_dim = self.model_priors.series_dim(name)
-            self.pred_figure = with_fresh_ids(
-                predictive_figure(self._series_dim is not None, self._series_dim or name)
+            self.predictive_figure = with_fresh_ids(
+                prior_figures.predictive_figure(
+                    self._series_dim is not None, self._series_dim or name
+                )
             )
         elif isinstance(source, dict) and any(
             is_prior(v) for v in source.values()
@@ -395,7 +400,19 @@ class PriorEditor(InputWidget):
                 "element": self.element,
                 "family": d.family,
             }
-            self.dist_figure = self.dist_figure or with_fresh_ids(distribution_figure())
+            self.dist_figure = self.dist_figure or with_fresh_ids(
+                prior_figures.distribution_figure()
+            )
+
+    @property
+    def pred_figure(self) -> str:
+        """Deprecated: the old name of ``predictive_figure``."""
+        warnings.warn(
+            "PriorEditor.pred_figure is deprecated; use PriorEditor.predictive_figure",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.predictive_figure
 
     def _refresh(self, predictive: bool) -> None:
         if not predictive or self.model_priors is None:

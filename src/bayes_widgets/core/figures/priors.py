@@ -3,31 +3,40 @@
 Sources are named (``dist``, ``bands``, ``observed``, ``hist``, ``observed_hist``) and
 filled by the page from the widget's traits, so the figures are built once and never
 rebuilt on an edit. Tick labels are plain or SI (``0.004``, ``2.3M``), and legends stand
-beside the plot, never over the data.
+beside the plot, never over the data. Both are templates: cached ``json_item`` strings::
+
+    text = with_fresh_ids(distribution_figure())   # one copy per editor on the page
 """
 
 from __future__ import annotations
 
 import functools
-import json
 
+from bayes_widgets.core.figures.base import to_json
 from bayes_widgets.core.figures.format import readable_ticks
+from bayes_widgets.core.figures.palette import (
+    BAND,
+    BAND_ALPHA_50,
+    BAND_ALPHA_90,
+    OBSERVED,
+    series_color,
+)
 
-PREDICTIVE = "#1f77b4"
-OBSERVED = "black"
+PREDICTIVE = BAND
 
 
 @functools.lru_cache(maxsize=4)
 def distribution_figure(width: int = 330, height: int = 180) -> str:
-    from bokeh.embed import json_item
+    """Density and cumulative plots of one distribution (source ``dist``: x, pdf, cdf),
+    a template's ``json_item`` string."""
     from bokeh.layouts import row
     from bokeh.models import ColumnDataSource
     from bokeh.plotting import figure
 
     src = ColumnDataSource({"x": [], "pdf": [], "cdf": []}, name="dist")
     pdf = figure(width=width, height=height, title="density", toolbar_location=None, tools="")
-    pdf.line("x", "pdf", source=src, line_width=2, color="#1f77b4")
-    pdf.varea(x="x", y1=0, y2="pdf", source=src, alpha=0.15, color="#1f77b4")
+    pdf.line("x", "pdf", source=src, line_width=2, color=series_color(0))
+    pdf.varea(x="x", y1=0, y2="pdf", source=src, alpha=0.15, color=series_color(0))
     cdf = figure(
         width=width,
         height=height,
@@ -36,10 +45,10 @@ def distribution_figure(width: int = 330, height: int = 180) -> str:
         tools="",
         y_range=(0, 1.02),
     )
-    cdf.line("x", "cdf", source=src, line_width=2, color="#ff7f0e")
+    cdf.line("x", "cdf", source=src, line_width=2, color=series_color(1))
     for f in (pdf, cdf):
         readable_ticks(f)
-    return json.dumps(json_item(row(pdf, cdf)))
+    return to_json(row(pdf, cdf))
 
 
 @functools.lru_cache(maxsize=8)
@@ -48,7 +57,6 @@ def predictive_figure(
 ) -> str:
     """A series' quantile bands over its time axis with the observed line (``series``), or
     the density of the prior-predictive values against the observed values' density."""
-    from bokeh.embed import json_item
     from bokeh.models import ColumnDataSource, Legend
     from bokeh.plotting import figure
 
@@ -63,11 +71,29 @@ def predictive_figure(
         items = [
             (
                 "90%",
-                [f.varea(x="x", y1="q05", y2="q95", source=bands, color=PREDICTIVE, alpha=0.18)],
+                [
+                    f.varea(
+                        x="x",
+                        y1="q05",
+                        y2="q95",
+                        source=bands,
+                        color=PREDICTIVE,
+                        alpha=BAND_ALPHA_90,
+                    )
+                ],
             ),
             (
                 "50%",
-                [f.varea(x="x", y1="q25", y2="q75", source=bands, color=PREDICTIVE, alpha=0.35)],
+                [
+                    f.varea(
+                        x="x",
+                        y1="q25",
+                        y2="q75",
+                        source=bands,
+                        color=PREDICTIVE,
+                        alpha=BAND_ALPHA_50,
+                    )
+                ],
             ),
             ("median", [f.line("x", "q50", source=bands, color=PREDICTIVE, line_width=2)]),
             ("observed", [f.line("x", "y", source=obs, color=OBSERVED, line_width=1.5)]),
@@ -113,4 +139,4 @@ def predictive_figure(
     legend = Legend(items=items, label_text_font_size="8pt", location="top_left")
     f.add_layout(legend, "right")
     readable_ticks(f)
-    return json.dumps(json_item(f))
+    return to_json(f)
