@@ -12,6 +12,7 @@ from bayes_widgets.core.priors import PriorDist
 from bayes_widgets.widgets._base import (
     BOKEHJS_SERVER,
     STATIC,
+    BayesWidget,
     BokehJSServer,
     BokehLibrary,
     bokehjs_bundle,
@@ -40,8 +41,7 @@ def editor():
 def ask(widget, page, request, **extra):
     version = extra.pop("version", bokehjs_bundle()[0])
     accept = extra.pop("accept", ["gzip"])
-    widget._dispatch(
-        widget,
+    widget.handle_message(
         {
             "type": "bokehjs",
             "cmd_id": request,
@@ -50,8 +50,7 @@ def ask(widget, page, request, **extra):
             "version": version,
             "accept": accept,
             **extra,
-        },
-        [],
+        }
     )
 
 
@@ -157,8 +156,28 @@ def test_a_widget_without_a_comm_answers_nothing_and_records_nothing():
 
 
 def test_bokehjs_requests_are_urgent_in_every_widget(editor):
-    assert "bokehjs" in editor._urgent
-    assert editor._urgent >= type(editor)._urgent  # the widget's own urgent types stay urgent
+    assert "bokehjs" in editor.urgent_types
+
+
+def test_a_widgets_own_urgent_types_stay_urgent_beside_bokehjs():
+    class Urgent(BayesWidget):
+        _urgent = frozenset({"cancel"})
+
+    widget = Urgent()
+    try:
+        assert widget.urgent_types == {"cancel", "bokehjs"}
+    finally:
+        widget.close()
+
+
+def test_handle_message_takes_the_ordinary_route_once(editor):
+    """``handle_message`` (the early route's way in) handles a message as the comm would,
+    and a message it handled is not handled again when it arrives the ordinary way."""
+    version = bokehjs_bundle()[0]
+    message = {"type": "bokehjs", "cmd_id": "c1", "page": "p-early", "request": "r-early"}
+    editor.handle_message({**message, "version": version})
+    editor.handle_message({**message, "version": version})
+    assert [content["status"] for content, _ in editor.send.sent] == ["sent"]
 
 
 def test_the_carrier_holds_the_bundle_once_and_a_small_module(editor):

@@ -10,7 +10,7 @@ import threading
 import traceback
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 
 import anywidget
 import ipywidgets
@@ -71,6 +71,11 @@ class BokehJSServer:
     """
 
     MAX_ID = 200
+    _ID_RULE = f"a non-empty string of at most {MAX_ID} characters"
+
+    @classmethod
+    def _is_id(cls, value: object) -> TypeGuard[str]:
+        return isinstance(value, str) and 0 < len(value) <= cls.MAX_ID
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -94,25 +99,16 @@ class BokehJSServer:
             "request": request if isinstance(request, str) else None,
             "page": page if isinstance(page, str) else None,
         }
-        for name, value in (("request", request), ("page", page)):
-            if not isinstance(value, str) or not value or len(value) > self.MAX_ID:
-                return {
-                    **reply,
-                    "error": f"bad BokehJS request: {name!r} must be a non-empty string of at most "
-                    f"{self.MAX_ID} characters, got {value!r:.80}",
-                }, []
+        if not self._is_id(request):
+            return _refusal(reply, "request", request, self._ID_RULE)
+        if not self._is_id(page):
+            return _refusal(reply, "page", page, self._ID_RULE)
         force = content.get("force", False)
         if not isinstance(force, bool):
-            return {
-                **reply,
-                "error": f"bad BokehJS request: 'force' must be true or false, got {force!r:.80}",
-            }, []
+            return _refusal(reply, "force", force, "true or false")
         accept = content.get("accept", [])
         if not isinstance(accept, list) or not all(isinstance(a, str) for a in accept):
-            return {
-                **reply,
-                "error": f"bad BokehJS request: 'accept' must be a list of encodings, got {accept!r:.80}",
-            }, []
+            return _refusal(reply, "accept", accept, "a list of encodings")
         wanted = content.get("version")
         try:
             version, bundle = bokehjs_bundle()
@@ -150,6 +146,16 @@ class BokehJSServer:
             "encoding": encoding,
             "bytes": len(data),
         }, [data]
+
+
+def _refusal(
+    reply: dict[str, Any], field: str, value: object, rule: str
+) -> tuple[dict[str, Any], list[bytes]]:
+    """The answer to a bad request: an error naming the field, no bundle."""
+    return {
+        **reply,
+        "error": f"bad BokehJS request: {field!r} must be {rule}, got {value!r:.80}",
+    }, []
 
 
 BOKEHJS_SERVER = BokehJSServer()
@@ -195,11 +201,16 @@ class BokehLibrary(anywidget.AnyWidget):
         return cls._instance
 
 
+ALWAYS_URGENT: frozenset[str] = frozenset({"bokehjs"})
+"""Message types urgent in every widget: a page's request for BokehJS."""
+
+
 class BayesWidget(anywidget.AnyWidget):
     """Base of every bayes_widgets widget.
 
     Messages from the front end are ``{"type": T, ...}`` and go to ``_on_T``. Types
-    listed in ``_urgent`` (cheap and thread-safe: cancel, pause, ...) are handled as
+    a subclass lists in ``_urgent`` (cheap and thread-safe: cancel, pause, ...; see
+    :attr:`urgent_types`) are handled as
     soon as they reach the kernel, even while a cell is running, where the kernel
     offers a hook for that (ipykernel's shell-channel thread routes comm messages
     through ``Comm._reply_subshell_for``); otherwise, like every other type, they
@@ -211,8 +222,7 @@ class BayesWidget(anywidget.AnyWidget):
     gets its figures without waiting for the cell to end, where the kernel allows it.
     """
 
-    _urgent: ClassVar[frozenset[str]] = frozenset()
-    _ALWAYS_URGENT: ClassVar[frozenset[str]] = frozenset({"bokehjs"})
+    _urgent: ClassVar[frozenset[str]] = ALWAYS_URGENT
 
     _bokeh = traitlets.Instance(BokehLibrary, allow_none=True).tag(
         sync=True, **ipywidgets.widget_serialization
@@ -238,9 +248,23 @@ class BayesWidget(anywidget.AnyWidget):
         super().__init__(_bokeh=BokehLibrary.instance(), **kwargs)
         self._handled: set[str] = set()
         self._handled_lock = threading.Lock()
-        self._urgent = type(self)._urgent | self._ALWAYS_URGENT
         self.on_msg(self._dispatch)
         self._install_urgent_route()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # a subclass lists its own urgent types; those of every widget stay urgent
+        cls._urgent = frozenset(cls._urgent) | ALWAYS_URGENT
+
+    @property
+    def urgent_types(self) -> frozenset[str]:
+        """The message types handled as soon as they reach the kernel, where it allows."""
+        return self._urgent
+
+    def handle_message(self, content: dict[str, Any]) -> None:
+        """Handles one message from the front end as if it had come over the comm (the
+        early route of urgent types takes this way); one already handled is ignored."""
+        self._dispatch(self, content, [])
 
     def _install_urgent_route(self) -> None:
         install_urgent_route(self)
