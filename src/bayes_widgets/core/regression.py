@@ -33,26 +33,31 @@ s^2))``. This is what ``pm.set_data`` + ``pm.sample_posterior_predictive`` compu
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-INTERVALS = {"eti": "equal-tailed", "hdi": "highest-density"}
-"""Kinds of credible interval: ``eti`` (quantiles (1-prob)/2 and (1+prob)/2) or ``hdi``
-(the narrowest interval holding ``prob`` of the draws)."""
-PARAMETERS = ("alpha", "beta", "sigma")
-SUMMARY_STATS = ("mean", "sd", "lower", "upper")
-
-
-class RegressionInputError(ValueError):
-    """Bad input to the regression or its predictions; ``field`` names what to fix."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
+from bayes_widgets.core.checks import check_number
+from bayes_widgets.core.prediction.bound import NUMPYRO_OPTIONS, PYMC_OPTIONS, model_kind
+from bayes_widgets.core.prediction.bound import (
+    predict_model_or_function as _predict_model_or_function,
+)
+from bayes_widgets.core.prediction.errors import RegressionInputError
+from bayes_widgets.core.prediction.linear import PARAMETERS, predict_regression_rows
+from bayes_widgets.core.prediction.linear import regression_draws as posterior_draws
+from bayes_widgets.core.prediction.rows import numeric_column
+from bayes_widgets.core.prediction.summary import (
+    INTERVALS,
+    SUMMARY_STATS,
+    check_interval,
+    check_prob,
+    interval_suffix,
+    stat_names,
+    summarise_draws,
+    summarize_draws,
+)
 
 
 class LinearRegression:
@@ -98,20 +103,13 @@ class LinearRegression:
                 "target_error",
                 f"no column {target_error!r}; columns: {list(map(str, data.columns))}",
             )
-        if (
-            isinstance(prior_scale, bool)
-            or not isinstance(prior_scale, numbers.Real)
-            or not (np.isfinite(prior_scale) and prior_scale > 0)
-        ):
-            raise RegressionInputError(
-                "prior_scale", f"must be a positive number, got {prior_scale!r}"
-            )
+        prior_scale = check_number("prior_scale", prior_scale, low=0, error=RegressionInputError)
         self.target = target
         self.features = self._check_features(data, features)
         if len(data) < 2:
             raise RegressionInputError("data", f"needs at least 2 rows, got {len(data)}")
-        y = _numeric_column(data, target, "data")
-        X = np.column_stack([_numeric_column(data, f, "data") for f in self.features])
+        y = numeric_column(data, target, "data")
+        X = np.column_stack([numeric_column(data, f, "data") for f in self.features])
         se = None if target_error is None else self._check_errors(data, target_error)
         self.measurement_error = se is not None
         self.data = data
@@ -197,7 +195,7 @@ class LinearRegression:
 
     def _check_errors(self, data: pd.DataFrame, target_error) -> np.ndarray:
         if self.error_column is not None:
-            se = _numeric_column(data, self.error_column, "data")
+            se = numeric_column(data, self.error_column, "data")
         else:
             try:
                 se = np.asarray(target_error, dtype=float)
@@ -238,7 +236,7 @@ class LinearRegression:
             pm.Deterministic("intercept", alpha - pm.math.dot(self.x_mean, beta))
             mu = pm.Deterministic("mu", alpha + pm.math.dot(X - self.x_mean, beta), dims="obs")
             if self.measurement_error:
-                se = pm.Data("y_se", self.y_se, dims="obs")
+                se: Any = pm.Data("y_se", self.y_se, dims="obs")
                 pm.Normal("y", mu, pm.math.sqrt(sigma**2 + se**2), observed=y, dims="obs")
             else:
                 pm.Normal("y", mu, sigma, observed=y, dims="obs")
@@ -252,7 +250,7 @@ class LinearRegression:
 
         result = fit(self.model, backend=backend, **kwargs)
         self.result = result
-        tree = result.idata
+        tree = getattr(result, "idata", None)
         self.posterior = tree if tree is not None and "posterior" in tree.children else None
         return result
 
@@ -302,7 +300,7 @@ class LinearRegression:
                 "new_rows", f"missing column(s) {missing} that the model needs"
             )
         X = (
-            np.column_stack([_numeric_column(new_rows, f, "new_rows") for f in self.features])
+            np.column_stack([numeric_column(new_rows, f, "new_rows") for f in self.features])
             if len(new_rows)
             else np.zeros((0, len(self.features)))
         )
@@ -310,7 +308,7 @@ class LinearRegression:
         keep = list(self.features)
         if self.error_column is not None and self.error_column in columns:
             se = (
-                _numeric_column(new_rows, self.error_column, "new_rows")
+                numeric_column(new_rows, self.error_column, "new_rows")
                 if len(new_rows)
                 else np.zeros(0)
             )
@@ -322,7 +320,7 @@ class LinearRegression:
                     f"must be ≥ 0 (a standard deviation); negative in row(s) {rows}",
                 )
             keep.append(self.error_column)
-        return new_rows[keep], X, se
+        return pd.DataFrame(new_rows[keep]), X, se
 
     def __repr__(self) -> str:
         kind = f", target_error={self.error_column or 'given'}" if self.measurement_error else ""
@@ -333,111 +331,9 @@ class LinearRegression:
         )
 
 
-def _numeric_column(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
-    """A column as finite floats, or an error naming the column and the bad rows."""
-    values = frame[column]
-    field = f"{where}[{column!r}]"
-    if isinstance(values, pd.DataFrame):
-        raise RegressionInputError(field, "appears more than once")
-    if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-        sample = next(
-            (v for v in values if not isinstance(v, numbers.Number)),
-            values.iloc[0] if len(values) else None,
-        )
-        raise RegressionInputError(
-            field,
-            f"must be numeric, got {values.dtype} values such as {sample!r} (encode categories as "
-            "0/1 columns, e.g. with pandas.get_dummies)",
-        )
-    out = values.to_numpy(dtype=float, na_value=np.nan)
-    bad = np.flatnonzero(~np.isfinite(out))
-    if bad.size:
-        rows = frame.index[bad[:10]].tolist()
-        more = f" and {bad.size - 10} more" if bad.size > 10 else ""
-        raise RegressionInputError(field, f"missing or infinite value in row(s) {rows}{more}")
-    return out
-
-
-def check_prob(prob: Any) -> float:
-    if isinstance(prob, bool) or not isinstance(prob, numbers.Real) or not 0 < prob < 1:
-        raise RegressionInputError("prob", f"must be a number in (0, 1), got {prob!r}")
-    return float(prob)
-
-
-def check_interval(interval: Any) -> str:
-    if interval not in INTERVALS:
-        raise RegressionInputError(
-            "interval", f"must be one of {list(INTERVALS)}, got {interval!r}"
-        )
-    return interval
-
-
-def interval_suffix(prob: float, interval: str) -> str:
-    """Column suffix of an interval: ``eti95``, ``hdi90``, ``eti97.5``."""
-    return f"{interval}{100 * prob:.10g}"
-
-
 def prediction_columns(prob: float = 0.95, interval: str = "eti") -> list[str]:
-    """Names of the prediction columns, in order."""
-    tag = interval_suffix(prob, interval)
-    return [f"{v}_{s}" for v in ("mu", "y") for s in ("mean", "sd", f"{tag}_lower", f"{tag}_upper")]
-
-
-def summarise_draws(
-    draws: np.ndarray, prob: float = 0.95, interval: str = "eti"
-) -> dict[str, np.ndarray]:
-    """Mean, sd (ddof 1) and credible interval of each column of ``draws`` (draws × rows)."""
-    draws = np.asarray(draws, dtype=float)
-    n = draws.shape[0]
-    if draws.shape[1] == 0:
-        empty = np.zeros(0)
-        return dict.fromkeys(SUMMARY_STATS, empty)
-    if interval == "eti":
-        lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-    else:  # the narrowest window holding floor(prob * n) + 1 sorted draws (as ArviZ)
-        ordered = np.sort(draws, axis=0)
-        inside = int(np.floor(prob * n))
-        widths = ordered[inside:] - ordered[: n - inside]
-        start = np.argmin(widths, axis=0)
-        cols = np.arange(draws.shape[1])
-        lower, upper = ordered[start, cols], ordered[start + inside, cols]
-    sd = draws.std(axis=0, ddof=1) if n > 1 else np.full(draws.shape[1], np.nan)
-    return {"mean": draws.mean(axis=0), "sd": sd, "lower": lower, "upper": upper}
-
-
-def posterior_draws(regression: LinearRegression, posterior: Any) -> dict[str, np.ndarray]:
-    """``alpha``, ``beta`` and ``sigma`` of a fit of ``regression``, stacked over chains:
-    shapes (S,), (S, features), (S,)."""
-    from bayes_widgets.core.posterior import posterior_dataset
-
-    post = posterior_dataset(
-        posterior,
-        RegressionInputError,
-        absent="the regression has not been fitted: call .fit() or pass the posterior of a fit",
-    )
-    missing = [p for p in PARAMETERS if p not in post.data_vars]
-    if missing:
-        raise RegressionInputError(
-            "posterior", f"lacks {missing}: it is not the posterior of this regression model"
-        )
-    beta = post["beta"]
-    dims = [d for d in beta.dims if d not in ("chain", "draw")]
-    fitted = (
-        [str(v) for v in beta[dims[0]].values]
-        if len(dims) == 1 and dims[0] in beta.coords
-        else None
-    )
-    if fitted != regression.features:
-        raise RegressionInputError(
-            "posterior",
-            f"was fitted with features {fitted}, but this model has {regression.features}",
-        )
-
-    def stack(name: str) -> np.ndarray:
-        da = post[name].transpose("chain", "draw", ...)
-        return np.asarray(da.values, dtype=float).reshape(-1, *da.shape[2:])
-
-    return {p: stack(p) for p in PARAMETERS}
+    """Names of a LinearRegression's prediction columns, in order."""
+    return [f"{v}_{s}" for v in ("mu", "y") for s in stat_names(prob, interval)]
 
 
 def predict_new_rows(
@@ -476,7 +372,7 @@ def predict_new_rows(
     ``pm.sample_posterior_predictive`` on a copy of the model (slower; the reference).
     """
     if not isinstance(model, LinearRegression):
-        return _predict_other(
+        return _predict_model_or_function(
             model,
             posterior,
             new_rows,
@@ -487,161 +383,37 @@ def predict_new_rows(
             method=method,
             options=options,
         )
-    regression = model
     if options:
         raise RegressionInputError(
             next(iter(options)), "is not an option of a LinearRegression's predictions"
         )
-    prob, interval = check_prob(prob), check_interval(interval)
-    if method not in ("vectorised", "pymc"):
-        raise RegressionInputError("method", f"must be 'vectorised' or 'pymc', got {method!r}")
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
-    ):
-        raise RegressionInputError("seed", f"must be a non-negative integer or None, got {seed!r}")
-    params = posterior_draws(regression, posterior)
-    inputs, X, se = regression.check_rows(new_rows)
-    if method == "pymc":
-        mu, y = _pymc_draws(regression, posterior, X, se, seed)
-    else:
-        mu = params["alpha"][:, None] + params["beta"] @ (X - regression.x_mean).T  # draws × rows
-        scale = (
-            params["sigma"][:, None]
-            if se is None
-            else np.sqrt(params["sigma"][:, None] ** 2 + se**2)
-        )
-        y = mu + scale * _noise(mu.shape, seed, row_keys)
-    out = inputs.copy()
-    names = prediction_columns(prob, interval)
-    for var, draws in (("mu", mu), ("y", y)):
-        stats = summarise_draws(draws, prob, interval)
-        for stat, name in zip(
-            SUMMARY_STATS, [n for n in names if n.startswith(f"{var}_")], strict=True
-        ):
-            out[name] = stats[stat]
-    what = f"a new true value of {regression.target!r}"
-    if regression.measurement_error and se is not None:
-        what = f"a new measurement of {regression.target!r} with the row's known error"
-    out.attrs.update(
-        target=regression.target,
-        interval=interval,
-        interval_name=INTERVALS[interval],
+    return predict_regression_rows(
+        model,
+        posterior,
+        new_rows,
         prob=prob,
-        draws=int(mu.shape[0]),
-        mu="the regression line (expected target)",
-        y=what,
+        interval=interval,
+        seed=seed,
+        row_keys=row_keys,
+        method=method,
     )
-    return out
-
-
-def model_kind(model: Any) -> str:
-    """``regression``, ``pymc`` or ``numpyro``: which kind of model predictions are for."""
-    if isinstance(model, LinearRegression):
-        return "regression"
-    if type(model).__module__.split(".")[0] == "pymc":
-        import pymc as pm
-
-        if isinstance(model, pm.Model):
-            return "pymc"
-    elif callable(model) and not isinstance(model, type):
-        return "numpyro"
-    raise RegressionInputError(
-        "model",
-        "expected a LinearRegression, a pymc.Model with pm.Data inputs or a NumPyro model "
-        f"function, got {type(model).__name__}",
-    )
-
-
-PYMC_OPTIONS = ("row_dim", "var_names")
-NUMPYRO_OPTIONS = ("model_args", "model_kwargs", "inputs", "observed", "var_names")
-
-
-def _predict_other(model, posterior, new_rows, *, prob, interval, seed, row_keys, method, options):
-    kind = model_kind(model)
-    allowed = PYMC_OPTIONS if kind == "pymc" else NUMPYRO_OPTIONS
-    unknown = [k for k in options if k not in allowed]
-    if unknown:
-        raise RegressionInputError(
-            unknown[0], f"is not an option for a {kind} model; the options are {list(allowed)}"
-        )
-    if row_keys is not None:
-        raise RegressionInputError("row_keys", "applies to a LinearRegression only")
-    if kind == "pymc":
-        from bayes_widgets.core.prediction.pymc_models import predict_model_rows
-
-        return predict_model_rows(
-            model,
-            posterior,
-            new_rows,
-            prob=prob,
-            interval=interval,
-            seed=seed,
-            method=method,
-            **options,
-        )
-    if method != "vectorised":
-        raise RegressionInputError("method", "a NumPyro model is predicted with Predictive only")
-    from bayes_widgets.core.prediction.numpyro_models import predict_numpyro_rows
-
-    return predict_numpyro_rows(
-        model, posterior, new_rows, prob=prob, interval=interval, seed=seed, **options
-    )
-
-
-def _noise(shape: tuple[int, int], seed: int | None, row_keys: Sequence[int] | None) -> np.ndarray:
-    """Standard normal noise (draws × rows); each row from its own keyed stream."""
-    draws, rows = shape
-    keys = list(range(rows)) if row_keys is None else [int(k) for k in row_keys]
-    if len(keys) != rows:
-        raise RegressionInputError("row_keys", f"has {len(keys)} keys for {rows} rows")
-    if any(k < 0 for k in keys):
-        raise RegressionInputError("row_keys", "must be non-negative integers")
-    base = np.random.SeedSequence().entropy if seed is None else seed
-    out = np.empty(shape)
-    for j, key in enumerate(keys):
-        out[:, j] = np.random.default_rng([base, key]).standard_normal(draws)
-    return out
-
-
-def _pymc_draws(
-    regression: LinearRegression,
-    posterior: Any,
-    X: np.ndarray,
-    se: np.ndarray | None,
-    seed: int | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``mu`` and ``y`` draws for new inputs with ``pm.set_data`` and
-    ``pm.sample_posterior_predictive`` on a copy of the model."""
-    import pymc as pm
-    from pymc.model.fgraph import clone_model
-
-    from bayes_widgets.core.posterior import as_tree
-
-    n = X.shape[0]
-    model = clone_model(regression.model)
-    values = {"X": X, "y_data": np.zeros(n)}
-    if regression.measurement_error:
-        values["y_se"] = np.zeros(n) if se is None else se
-    with model:
-        pm.set_data(values, coords={"obs": np.arange(n)})
-        tree = pm.sample_posterior_predictive(
-            as_tree(posterior), var_names=["mu", "y"], random_seed=seed, progressbar=False
-        )
-    pp = tree["posterior_predictive"].to_dataset()
-
-    def stack(name: str) -> np.ndarray:
-        da = pp[name].transpose("chain", "draw", "obs")
-        return np.asarray(da.values, dtype=float).reshape(-1, n)
-
-    return stack("mu"), stack("y")
 
 
 __all__ = [
     "INTERVALS",
+    "NUMPYRO_OPTIONS",
+    "PARAMETERS",
+    "PYMC_OPTIONS",
+    "SUMMARY_STATS",
     "LinearRegression",
     "RegressionInputError",
+    "check_interval",
+    "check_prob",
     "interval_suffix",
+    "model_kind",
+    "posterior_draws",
     "predict_new_rows",
     "prediction_columns",
     "summarise_draws",
+    "summarize_draws",
 ]

@@ -16,7 +16,7 @@ from bayes_widgets.core.regression import (
     interval_suffix,
     predict_new_rows,
     prediction_columns,
-    summarise_draws,
+    summarize_draws,
 )
 
 FIT = {"draws": 200, "tune": 200, "chains": 2, "seed": 11}
@@ -130,12 +130,12 @@ def test_predictions_match_sample_posterior_predictive(plain, interval):
     assert list(out.columns) == ["x1", "x2", *prediction_columns(0.9, interval)]
     assert out[["x1", "x2"]].equals(NEW)
     # mu is computed exactly from the same draws
-    mu = summarise_draws(ref["mu"], 0.9, interval)
+    mu = summarize_draws(ref["mu"], 0.9, interval)
     columns = ("mu_mean", "mu_sd", f"mu_{tag}_lower", f"mu_{tag}_upper")
     for stat, col in zip(("mean", "sd", "lower", "upper"), columns, strict=True):
         np.testing.assert_allclose(out[col], mu[stat], rtol=1e-8, atol=1e-8)
     # a new observation: the same distribution, up to Monte-Carlo error
-    y = summarise_draws(ref["y"], 0.9, interval)
+    y = summarize_draws(ref["y"], 0.9, interval)
     draws = ref["y"].shape[0]
     mc = y["sd"] * np.sqrt(2 / draws)
     np.testing.assert_array_less(np.abs(out["y_mean"] - y["mean"]), 5 * mc)
@@ -156,7 +156,7 @@ def test_method_pymc_is_the_direct_computation(plain):
     out = plain.predict(NEW, method="pymc", seed=8)
     ref = direct(plain, NEW, seed=8)
     for var in ("mu", "y"):
-        s = summarise_draws(ref[var])
+        s = summarize_draws(ref[var])
         np.testing.assert_allclose(out[f"{var}_mean"], s["mean"], rtol=1e-10)
         np.testing.assert_allclose(out[f"{var}_eti95_upper"], s["upper"], rtol=1e-10)
 
@@ -214,12 +214,12 @@ def test_interval_summaries_match_arviz():
 
     draws = np.random.default_rng(2).gamma(2.0, size=(1001, 3))
     for interval, fn in (("eti", eti), ("hdi", hdi)):
-        s = summarise_draws(draws, 0.9, interval)
+        s = summarize_draws(draws, 0.9, interval)
         for j in range(3):
             np.testing.assert_allclose(
                 [s["lower"][j], s["upper"][j]], fn(draws[:, j], prob=0.9), rtol=1e-12
             )
-    hdi_s, eti_s = summarise_draws(draws, 0.9, "hdi"), summarise_draws(draws, 0.9, "eti")
+    hdi_s, eti_s = summarize_draws(draws, 0.9, "hdi"), summarize_draws(draws, 0.9, "eti")
     assert (
         (hdi_s["upper"] - hdi_s["lower"]) < (eti_s["upper"] - eti_s["lower"])
     ).all()  # skewed: HDI is narrower
@@ -244,7 +244,7 @@ def test_interval_summaries_match_arviz():
         (None, {"target_error": [0.1, 0.2]}, "target_error", "2 value(s) for 60 rows"),
         (None, {"target_error": "se"}, "target_error", "'se'"),
         (lambda d: d.assign(se=-0.1), {"target_error": "se"}, "target_error", "≥ 0"),
-        (None, {"prior_scale": 0}, "prior_scale", "positive"),
+        (None, {"prior_scale": 0}, "prior_scale", "must be > 0"),
     ],
 )
 def test_bad_model_inputs_name_the_field(change, kwargs, field, words):
@@ -311,3 +311,14 @@ def test_bad_prediction_requests(plain, with_errors):
     )
     with pytest.raises(RegressionInputError, match="holds no draws"):
         plain.predict(NEW, failed)
+
+
+def test_summarise_draws_is_a_deprecated_alias_of_summarize_draws():
+    from bayes_widgets.core.regression import summarise_draws
+
+    draws = np.random.default_rng(0).normal(size=(200, 3))
+    with pytest.warns(DeprecationWarning, match="summarize_draws"):
+        old = summarise_draws(draws, 0.9, "hdi")
+    new = summarize_draws(draws, 0.9, "hdi")
+    for stat in ("mean", "sd", "lower", "upper"):
+        np.testing.assert_array_equal(old[stat], new[stat])

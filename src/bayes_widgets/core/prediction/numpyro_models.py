@@ -30,27 +30,32 @@ from __future__ import annotations
 
 import inspect
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayes_widgets.core.prediction import (
+from bayes_widgets.core.checks import check_seed
+from bayes_widgets.core.posterior import posterior_dataset
+from bayes_widgets.core.prediction.errors import PredictionInputError
+from bayes_widgets.core.prediction.rows import (
     Input,
-    PredictionInputError,
     Target,
     check_columns,
-    check_seed,
     column_values,
-    describe,
-    posterior_group,
     read_rows,
-    stack_draws,
-    summary_frame,
     typical_value,
 )
-from bayes_widgets.core.regression import check_interval, check_prob
+from bayes_widgets.core.prediction.summary import (
+    check_interval,
+    check_prob,
+    per_row_draws,
+    stack_draws,
+    summary_attrs,
+    summary_frame,
+)
 
 
 def _import():
@@ -169,8 +174,8 @@ class NumPyroPredictor:
                     "posterior", "a dict of draws needs arrays with the same leading draw axis"
                 )
             return out
-        post = posterior_group(posterior)
-        return {str(n): stack_draws(post, n) for n in post.data_vars}
+        post = posterior_dataset(posterior, PredictionInputError)
+        return {str(n): stack_draws(post, str(n)) for n in post.data_vars}
 
     def _trace(self, arguments: Mapping[str, Any], values: Mapping[str, Any]):
         from numpyro import handlers
@@ -190,7 +195,7 @@ class NumPyroPredictor:
             ) from None
 
     def _call_args(self, arguments: Mapping[str, Any]):
-        bound = inspect.BoundArguments(self._signature, dict(arguments))
+        bound = inspect.BoundArguments(self._signature, OrderedDict(arguments))
         return bound.args, bound.kwargs
 
     def _find_observed(self, observed, observed_sites) -> list[str]:
@@ -411,11 +416,7 @@ class NumPyroPredictor:
                     "new_rows",
                     f"the model cannot be evaluated at these rows: {type(exc).__name__}: {exc}",
                 ) from None
-        out = {}
-        for target in self.targets:
-            arr = np.asarray(result[target.name], dtype=float)
-            arr = np.moveaxis(arr, 1 + self._axes[target.name], 1)
-            out[target.name] = arr.reshape(arr.shape[0], n, -1)
+        out = {t.name: per_row_draws(result[t.name], self._axes[t.name], n) for t in self.targets}
         return frame, out
 
     def predict(
@@ -428,10 +429,11 @@ class NumPyroPredictor:
     ) -> pd.DataFrame:
         """Inputs, then mean, sd and credible interval of every predicted site per row (the
         columns of :meth:`ModelPredictor.predict`)."""
-        prob, interval, seed = check_prob(prob), check_interval(interval), check_seed(seed)
+        prob, interval = check_prob(prob), check_interval(interval)
+        seed = check_seed("seed", seed, error=PredictionInputError)
         frame, draws = self.draws(new_rows, seed=seed)
         out = summary_frame(frame, self.targets, draws, prob, interval)
-        out.attrs.update(describe(self.targets, prob, interval, self.draws_count, None))
+        out.attrs.update(summary_attrs(self.targets, prob, interval, self.draws_count, None))
         return out
 
     def __repr__(self) -> str:

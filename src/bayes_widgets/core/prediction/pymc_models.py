@@ -39,22 +39,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_widgets.core.prediction import (
+from bayes_widgets.core.checks import check_seed
+from bayes_widgets.core.posterior import posterior_dataset
+from bayes_widgets.core.prediction.errors import PredictionInputError
+from bayes_widgets.core.prediction.pymc_inspect import (
+    container_inputs,
+    find_index_bounds,
+    find_row_dim,
+    find_targets,
+    observed_containers,
+)
+from bayes_widgets.core.prediction.rows import (
     Input,
-    PredictionInputError,
-    Target,
     check_columns,
-    check_seed,
     column_values,
-    describe,
-    output_columns,
-    posterior_group,
     read_rows,
-    stack_draws,
-    summary_frame,
     typical_value,
 )
-from bayes_widgets.core.regression import check_interval, check_prob
+from bayes_widgets.core.prediction.summary import (
+    check_interval,
+    check_prob,
+    output_columns,
+    per_row_draws,
+    stack_draws,
+    summary_attrs,
+    summary_frame,
+)
 
 
 class ModelPredictor:
@@ -91,13 +101,14 @@ class ModelPredictor:
         self._clone = clone_model(model)
         clone = self._clone
         dims = {k: tuple(v or ()) for k, v in clone.named_vars_to_dims.items()}
-        self._dims = dims
+        self.dims = dims
+        """The dims of every variable of the model (``()`` for none)."""
         if not clone.observed_RVs:
             raise PredictionInputError("model", "has no observed variable to predict")
         containers = {v.name: clone[v.name] for v in model.data_vars}  # in the model's order
         self._all_containers = set(containers)
-        observed_data = self._observed_containers(clone, containers)
-        self.row_dim = self._find_row_dim(clone, containers, observed_data, row_dim)
+        observed_data = observed_containers(clone, containers)
+        self.row_dim = find_row_dim(clone, dims, containers, observed_data, row_dim)
         on_rows = {n: d for n, d in ((n, dims.get(n, ())) for n in containers) if self.row_dim in d}
         self.placeholders = [n for n in on_rows if n in observed_data]
         """Containers on the row dim that hold observed values: filled with zeros."""
@@ -108,7 +119,7 @@ class ModelPredictor:
             if name in observed_data:
                 continue
             self.containers[name] = cdims
-            self.inputs.extend(self._container_inputs(clone, name, cdims))
+            self.inputs.extend(container_inputs(clone, name, cdims, self.row_dim))
         if not self.inputs:
             raise PredictionInputError(
                 "model",
@@ -122,7 +133,7 @@ class ModelPredictor:
             raise PredictionInputError(
                 "model", f"several containers take the column(s) {clash}; rename their coordinates"
             )
-        self.targets = self._find_targets(clone, var_names)
+        self.targets = find_targets(model, clone, dims, self.row_dim, var_names)
         self.columns = [i.column for i in self.inputs]
         """Columns a new row holds, in order."""
         names = set(self.columns)
@@ -133,155 +144,12 @@ class ModelPredictor:
             )
         self.free = [rv.name for rv in model.free_RVs if self.row_dim not in dims.get(rv.name, ())]
         """Free variables read from the posterior (those not on the row dim)."""
-        self.index_bounds = self._find_index_bounds()
+        self.index_bounds = find_index_bounds(clone, dims, self.targets, self.containers)
         """Integer inputs used to index a variable: ``{container: (size, what)}``."""
-        self._fn = None
-        self._vectorised = None
+        self._fn: Any = None
+        self._vectorised = False
         self._post_key: Any = None
         self._post_draws: dict[str, np.ndarray] = {}
-
-    # -- inspection --------------------------------------------------------------------------------
-    @staticmethod
-    def _observed_containers(clone, containers) -> set[str]:
-        from pytensor.graph.traversal import ancestors
-
-        values = [clone.rvs_to_values[rv] for rv in clone.observed_RVs]
-        return {
-            v.name for v in ancestors(values) if v.name in containers and v in containers.values()
-        }
-
-    def _find_row_dim(self, clone, containers, observed_data, row_dim) -> str:
-        dims = self._dims
-        known = set(clone.coords) | {d for ds in dims.values() for d in ds}
-        if row_dim is not None:
-            if row_dim not in known:
-                raise PredictionInputError(
-                    "row_dim", f"the model has no dim {row_dim!r}; its dims are {sorted(known)}"
-                )
-            return row_dim
-        shared: set[str] | None = None
-        for rv in clone.observed_RVs:
-            rv_dims = set(dims.get(rv.name, ()))
-            if not rv_dims:  # dims of the observed data's container, if it has them
-                value = clone.rvs_to_values[rv]
-                rv_dims = set(dims.get(getattr(value, "name", None), ()))
-            shared = rv_dims if shared is None else shared & rv_dims
-        input_dims = {d for n in containers if n not in observed_data for d in dims.get(n, ())}
-        candidates = sorted((shared or set()) & input_dims)
-        if len(candidates) == 1:
-            return candidates[0]
-        observed = [rv.name for rv in clone.observed_RVs]
-        if not candidates:
-            raise PredictionInputError(
-                "row_dim",
-                f"no dim is shared by the observed variable(s) {observed} and the input "
-                "containers: give both the row dim (e.g. dims='obs' on the likelihood and "
-                "pm.Data(..., dims='obs')) or pass row_dim=",
-            )
-        raise PredictionInputError(
-            "row_dim",
-            f"the observed variables and inputs share the dims {candidates}; pass row_dim=",
-        )
-
-    def _container_inputs(self, clone, name, cdims) -> list[Input]:
-        if len(cdims) == 1:
-            return [Input(name, name)]
-        if len(cdims) == 2:
-            other = cdims[1] if cdims[0] == self.row_dim else cdims[0]
-            size = clone[name].get_value().shape[cdims.index(other)]
-            labels = clone.coords.get(other)
-            if labels is not None and len(labels) == size:
-                return [Input(str(lab), name, k) for k, lab in enumerate(labels)]
-            return [Input(f"{name}[{k}]", name, k) for k in range(size)]
-        raise PredictionInputError(
-            name,
-            f"the container has dims {cdims}; new rows can fill vectors and matrices on the "
-            f"row dim {self.row_dim!r} only",
-        )
-
-    def _find_targets(self, clone, var_names) -> list[Target]:
-        dims = self._dims
-        candidates = [
-            *[(v.name, "deterministic") for v in self.model.deterministics],
-            *[(v.name, "observed") for v in self.model.observed_RVs],
-        ]
-        on_rows = [(n, k) for n, k in candidates if self.row_dim in dims.get(n, ())]
-        if var_names is not None:
-            if isinstance(var_names, str):
-                var_names = [var_names]
-            allowed = dict(on_rows)
-            bad = [n for n in var_names if n not in allowed]
-            if bad:
-                raise PredictionInputError(
-                    "var_names",
-                    f"{bad} are not deterministic or observed variables on the row dim "
-                    f"{self.row_dim!r}; those are {list(allowed)}",
-                )
-            on_rows = [(n, allowed[n]) for n in dict.fromkeys(var_names)]
-        if not on_rows:
-            raise PredictionInputError(
-                "model",
-                f"has no deterministic or observed variable with the row dim {self.row_dim!r} "
-                "(give them dims=..., e.g. pm.Deterministic('mu', ..., dims='obs'))",
-            )
-        targets = []
-        for name, kind in on_rows:
-            others = [d for d in dims[name] if d != self.row_dim]
-            labels: list[str] = []
-            if others:
-                shapes = [
-                    len(clone.coords[d]) if clone.coords.get(d) is not None else None
-                    for d in others
-                ]
-                if None in shapes:
-                    raise PredictionInputError(
-                        "var_names",
-                        f"{name!r} has dims {others} without coordinates; give them coords",
-                    )
-                grids = np.meshgrid(
-                    *[[str(c) for c in clone.coords[d]] for d in others], indexing="ij"
-                )
-                labels = [
-                    ",".join(parts) for parts in zip(*[g.ravel() for g in grids], strict=True)
-                ]
-            targets.append(Target(name, kind, tuple(labels)))
-        return targets
-
-    def _find_index_bounds(self) -> dict[str, tuple[int, str]]:
-        """Integer inputs that index a variable along a named dim (``a[group_idx]``): new
-        values must be indices of that dim (compiled indexing does not check bounds)."""
-        from pytensor.graph.traversal import ancestors, applys_between
-        from pytensor.tensor.subtensor import AdvancedSubtensor
-
-        clone = self._clone
-        outputs = [clone[t.name] for t in self.targets]
-        integer = {
-            n: clone[n] for n in self.containers if clone[n].type.dtype.startswith(("int", "uint"))
-        }
-        bounds: dict[str, tuple[int, str]] = {}
-        if not integer:
-            return bounds
-        for node in applys_between(list(clone.free_RVs) + list(clone.data_vars), outputs):
-            if not isinstance(node.op, AdvancedSubtensor):
-                continue
-            indexed = node.inputs[0]
-            for axis, entry in enumerate(node.op.idx_list):
-                if not isinstance(entry, int):
-                    continue
-                index = node.inputs[1 + entry]
-                for name, shared in integer.items():
-                    if shared not in ancestors([index]):
-                        continue
-                    dims = self._dims.get(getattr(indexed, "name", None) or "", ())
-                    size, what = indexed.type.shape[axis], f"{indexed.name or 'a variable'}"
-                    if axis < len(dims) and clone.coords.get(dims[axis]) is not None:
-                        labels = list(map(str, clone.coords[dims[axis]]))
-                        size = len(labels)
-                        what = f"{indexed.name}'s dim {dims[axis]!r} ({', '.join(labels[:8])}"
-                        what += ", ...)" if len(labels) > 8 else ")"
-                    if size is not None and (name not in bounds or size < bounds[name][0]):
-                        bounds[name] = (int(size), what)
-        return bounds
 
     # -- new rows ----------------------------------------------------------------------------------
     def check_rows(self, new_rows: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -297,7 +165,7 @@ class ModelPredictor:
                     f"is what the model predicts; new rows give the inputs {self.columns} only",
                 )
             if column in self._all_containers:
-                cdims = self._dims.get(column, ())
+                cdims = self.dims.get(column, ())
                 where = f"dims {cdims}" if cdims else "no dims"
                 raise PredictionInputError(
                     f"new_rows[{column!r}]",
@@ -334,7 +202,7 @@ class ModelPredictor:
         for name in self.placeholders:
             shared = self._clone[name]
             shape = list(shared.get_value().shape)
-            shape[self._dims[name].index(self.row_dim)] = n
+            shape[self.dims[name].index(self.row_dim)] = n
             values[name] = np.zeros(shape, dtype=shared.type.dtype)
         return frame.reset_index(drop=True), values
 
@@ -344,7 +212,7 @@ class ModelPredictor:
         out = {}
         for i in self.inputs:
             data = np.asarray(self.model[i.container].get_value())
-            axis = self._dims[i.container].index(self.row_dim)
+            axis = self.dims[i.container].index(self.row_dim)
             col = data if i.position is None else np.take(data, i.position, axis=1 - axis)
             out[i.column] = typical_value(col)
         return out
@@ -355,7 +223,7 @@ class ModelPredictor:
         key = id(getattr(posterior, "idata", posterior))
         if self._post_key == key and self._post_ref() is getattr(posterior, "idata", posterior):
             return self._post_draws
-        post = posterior_group(posterior)
+        post = posterior_dataset(posterior, PredictionInputError)
         missing = [n for n in self.free if n not in post.data_vars]
         if missing:
             raise PredictionInputError(
@@ -416,8 +284,9 @@ class ModelPredictor:
                 for n in names
             }
             resampled = [rv for rv in volatile if rv not in outputs]
-            out = vectorize_graph([*outputs, *resampled], replace=batched)
-            if any(o.ndim != v.ndim + 1 for o, v in zip(out, [*outputs, *resampled], strict=True)):
+            computed: list[Any] = [*outputs, *resampled]
+            out: list[Any] = vectorize_graph(computed, replace=batched)
+            if any(o.ndim != v.ndim + 1 for o, v in zip(out, computed, strict=True)):
                 raise ValueError("a resampled variable does not depend on the posterior draws")
             vec = compile_fn(
                 list(batched.values()),
@@ -454,12 +323,10 @@ class ModelPredictor:
                     results = [np.stack([p[j] for p in per]) for j in range(len(self.targets))]
             except (IndexError, ValueError, RuntimeError, AssertionError) as exc:
                 raise self._explain(frame, values, exc) from None
-        out = {}
-        for target, result in zip(self.targets, results, strict=True):
-            result = np.asarray(result, dtype=float)
-            axis = 1 + self._dims[target.name].index(self.row_dim)
-            result = np.moveaxis(result, axis, 1)
-            out[target.name] = result.reshape(result.shape[0], n, -1)
+        out = {
+            t.name: per_row_draws(result, self.dims[t.name].index(self.row_dim), n)
+            for t, result in zip(self.targets, results, strict=True)
+        }
         return frame, out
 
     def _set_data(self, values: dict[str, np.ndarray], n: int) -> None:
@@ -479,7 +346,9 @@ class ModelPredictor:
                 seen = np.asarray(self.model[name].get_value())
                 new = values[name]
                 outside = (
-                    np.flatnonzero((new < seen.min()) | (new > seen.max())) if seen.size else []
+                    np.flatnonzero((new < seen.min()) | (new > seen.max()))
+                    if seen.size
+                    else np.zeros(0, dtype=int)
                 )
                 if len(outside):
                     column = next(i.column for i in self.inputs if i.container == name)
@@ -505,11 +374,12 @@ class ModelPredictor:
         """Inputs, then mean, sd and credible interval of every predicted variable per row:
         ``mu_mean, mu_sd, mu_eti95_lower, mu_eti95_upper, y_mean, ...`` (a variable with
         elements per row gives ``p[a]_mean``, ...). ``attrs`` describe the columns."""
-        prob, interval, seed = check_prob(prob), check_interval(interval), check_seed(seed)
+        prob, interval = check_prob(prob), check_interval(interval)
+        seed = check_seed("seed", seed, error=PredictionInputError)
         frame, draws = self.draws(posterior, new_rows, seed=seed)
         out = summary_frame(frame, self.targets, draws, prob, interval)
         n_draws = next(iter(draws.values())).shape[0]
-        out.attrs.update(describe(self.targets, prob, interval, n_draws, self.row_dim))
+        out.attrs.update(summary_attrs(self.targets, prob, interval, n_draws, self.row_dim))
         return out
 
     def __repr__(self) -> str:
@@ -563,13 +433,14 @@ def predict_model_rows(
     predictor = predictor_for(model, row_dim=row_dim, var_names=var_names)
     if method == "vectorised":
         return predictor.predict(posterior, new_rows, prob=prob, interval=interval, seed=seed)
-    prob, interval, seed = check_prob(prob), check_interval(interval), check_seed(seed)
+    prob, interval = check_prob(prob), check_interval(interval)
+    seed = check_seed("seed", seed, error=PredictionInputError)
     predictor.posterior_draws(posterior)
     frame, values = predictor.check_rows(new_rows)
     draws = _pymc_reference(predictor, posterior, values, len(frame), seed)
     out = summary_frame(frame, predictor.targets, draws, prob, interval)
     out.attrs.update(
-        describe(
+        summary_attrs(
             predictor.targets,
             prob,
             interval,
@@ -592,7 +463,7 @@ def _pymc_reference(predictor: ModelPredictor, posterior, values, n, seed) -> di
         coords = {predictor.row_dim: np.arange(n)}
     names = [t.name for t in predictor.targets]
     resampled = [
-        rv.name for rv in model.free_RVs if predictor.row_dim in predictor._dims.get(rv.name, ())
+        rv.name for rv in model.free_RVs if predictor.row_dim in predictor.dims.get(rv.name, ())
     ]
     with model:
         pm.set_data(values, coords=coords)
@@ -606,16 +477,12 @@ def _pymc_reference(predictor: ModelPredictor, posterior, values, n, seed) -> di
             progressbar=False,
         )
     pp = tree["posterior_predictive"].to_dataset()
-    out = {}
-    for name in names:
-        da = pp[name]
-        order = ["chain", "draw", *[d for d in da.dims if d not in ("chain", "draw")]]
-        arr = np.asarray(da.transpose(*order).values, dtype=float)
-        arr = arr.reshape(-1, *arr.shape[2:])
-        axis = 1 + predictor._dims[name].index(predictor.row_dim)
-        arr = np.moveaxis(arr, axis, 1)
-        out[name] = arr.reshape(arr.shape[0], n, -1)
-    return out
+    return {
+        name: per_row_draws(
+            stack_draws(pp, name, float), predictor.dims[name].index(predictor.row_dim), n
+        )
+        for name in names
+    }
 
 
 __all__ = ["ModelPredictor", "predict_model_rows", "predictor_for"]
