@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.errors import InputError
 from bayes_widgets.core.fitting.diagnostics import (
     ESS_PER_CHAIN,
     RHAT_LIMIT,
@@ -34,12 +35,8 @@ from bayes_widgets.core.fitting.diagnostics import (
 __all__ = ["ESS_PER_CHAIN", "RHAT_LIMIT", "PosteriorData", "PosteriorError", "as_tree"]
 
 
-class PosteriorError(ValueError):
+class PosteriorError(InputError):
     """Bad input to the posterior tools; ``field`` names what was wrong."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def posterior_dataset(
     try:
         tree = as_tree(posterior)
     except PosteriorError as exc:
-        raise error("posterior", str(exc).split(": ", 1)[1]) from None
+        raise error("posterior", exc.message) from None
     if "posterior" not in tree.children:
         raise error("posterior", "has no posterior group (was the fit cancelled during tuning?)")
     post = tree["posterior"].to_dataset()

@@ -24,6 +24,7 @@ from collections import deque
 
 import numpy as np
 
+from bayes_widgets.core.deprecation import deprecated_alias
 from bayes_widgets.core.figures.base import fill_sources, fresh_ids, json_column, set_range, to_json
 from bayes_widgets.core.figures.format import readable_ticks
 from bayes_widgets.core.figures.palette import LINE_LIGHT, LINE_SMOOTH
@@ -98,7 +99,7 @@ def _round(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def centred_smooth(ys, window: int = SMOOTH_BINS) -> list:
+def centered_smooth(ys, window: int = SMOOTH_BINS) -> list:
     """Moving median of ``ys`` over ``window`` points centred on each (the window shrinks,
     still centred, at the ends)."""
     y = np.asarray([np.nan if v is None else v for v in ys], dtype=float)
@@ -111,6 +112,9 @@ def centred_smooth(ys, window: int = SMOOTH_BINS) -> list:
         if len(part):
             out[i] = np.median(part)
     return json_column(_round(out))
+
+
+centred_smooth = deprecated_alias(centered_smooth, "centred_smooth")
 
 
 def robust_range(ys, xs, *, transient: float = TRANSIENT) -> tuple[float, float] | None:
@@ -137,7 +141,7 @@ def loss_figure(total_steps: int, data: dict[str, list] | None = None) -> str:
     if not data or not data.get("x"):
         return text
     item = json.loads(text)
-    data = {**data, "s": centred_smooth(data["y"])}
+    data = {**data, "s": centered_smooth(data["y"])}
     fill_sources(item, {"loss": data})
     rng = robust_range(data["y"], data["x"])
     if rng is not None:

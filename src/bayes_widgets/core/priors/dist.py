@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.checks import finite_or_none, is_number
 from bayes_widgets.core.priors.errors import PriorError
-from bayes_widgets.core.priors.families import Family, get_family, is_number
+from bayes_widgets.core.priors.families import Family, get_family
 
 TAIL = 0.001
 
@@ -143,9 +144,9 @@ class PriorDist:
     def summary(self, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> dict[str, Any]:
         d = self.to_preliz()
         return {
-            "mean": _finite(d.mean()),
-            "sd": _finite(d.std()),
-            "quantiles": {f"{q:g}": _finite(d.ppf(q)) for q in quantiles},
+            "mean": finite_or_none(d.mean()),
+            "sd": finite_or_none(d.std()),
+            "quantiles": {f"{q:g}": finite_or_none(d.ppf(q)) for q in quantiles},
         }
 
     def curves(self, n: int = 200) -> dict[str, list]:
@@ -254,11 +255,6 @@ class PriorDist:
 
 def _num(x: float) -> str:
     return f"{float(x):.6g}"
-
-
-def _finite(x) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _check_dims(dims) -> tuple[str, ...]:

@@ -6,9 +6,10 @@ import contextlib
 import io
 import math
 
+from bayes_widgets.core.checks import is_number
 from bayes_widgets.core.priors.dist import PriorDist
 from bayes_widgets.core.priors.errors import PriorError
-from bayes_widgets.core.priors.families import _fmt, get_family, is_number
+from bayes_widgets.core.priors.families import format_value, get_family
 
 
 def _number(field: str, value) -> float:
@@ -17,7 +18,7 @@ def _number(field: str, value) -> float:
         raise PriorError(field, f"must be a number, got {value!r}")
     out = float(value)
     if not math.isfinite(out):
-        raise PriorError(field, f"must be a finite number, got {_fmt(out)}")
+        raise PriorError(field, f"must be a finite number, got {format_value(out)}")
     return out
 
 
@@ -50,21 +51,23 @@ def _inside(d, family: str, names: tuple[str, str], values: tuple[float, float])
     lo, hi = values
     if lo < s_lo:
         raise PriorError(
-            names[0], f"{_fmt(lo)} is below the support of {family} ({_support(s_lo, s_hi)})"
+            names[0],
+            f"{format_value(lo)} is below the support of {family} ({_support(s_lo, s_hi)})",
         )
     if hi > s_hi:
         raise PriorError(
-            names[1], f"{_fmt(hi)} is above the support of {family} ({_support(s_lo, s_hi)})"
+            names[1],
+            f"{format_value(hi)} is above the support of {family} ({_support(s_lo, s_hi)})",
         )
     if lo == s_lo and hi == s_hi:
         raise PriorError(
             names[0],
-            f"[{_fmt(lo)}, {_fmt(hi)}] is the whole support of {family}; narrow the interval",
+            f"[{format_value(lo)}, {format_value(hi)}] is the whole support of {family}; narrow the interval",
         )
 
 
 def _support(lo: float, hi: float) -> str:
-    return f"values from {_fmt(lo)} to {_fmt(hi)}"
+    return f"values from {format_value(lo)} to {format_value(hi)}"
 
 
 def _result(family: str, d, dims) -> PriorDist:
@@ -91,10 +94,12 @@ def maxent(
 
     lower, upper = _number("lower", lower), _number("upper", upper)
     if lower >= upper:
-        raise PriorError("lower", f"must be < upper (lower={_fmt(lower)}, upper={_fmt(upper)})")
+        raise PriorError(
+            "lower", f"must be < upper (lower={format_value(lower)}, upper={format_value(upper)})"
+        )
     mass = _number("mass", mass)
     if not 0.0 < mass < 1.0:
-        raise PriorError("mass", f"must be in (0, 1), got {_fmt(mass)}")
+        raise PriorError("mass", f"must be in (0, 1), got {format_value(mass)}")
     d = _start(family, fixed)
     _inside(d, family, ("lower", "upper"), (lower, upper))
     with contextlib.redirect_stdout(io.StringIO()):
@@ -118,7 +123,8 @@ def from_quartiles(
     if not q1 < q2 < q3:
         field = "q1" if q1 >= q2 else "q2"
         raise PriorError(
-            field, f"quartiles must increase (q1={_fmt(q1)}, q2={_fmt(q2)}, q3={_fmt(q3)})"
+            field,
+            f"quartiles must increase (q1={format_value(q1)}, q2={format_value(q2)}, q3={format_value(q3)})",
         )
     d = _start(family, fixed)
     _inside(d, family, ("q1", "q3"), (q1, q3))

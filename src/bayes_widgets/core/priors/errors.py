@@ -1,11 +1,12 @@
-"""The error every prior check raises: it names the offending field."""
+"""The error every prior check raises: it names the offending field.
+
+raise PriorError("sigma", "must be > 0, got -1")   # "sigma: must be > 0, got -1"
+"""
 
 from __future__ import annotations
 
+from bayes_widgets.core.errors import InputError
 
-class PriorError(ValueError):
+
+class PriorError(InputError):
     """An invalid prior setting; ``field`` names the parameter (or 'family', 'dims'...)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field

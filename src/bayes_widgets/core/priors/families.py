@@ -8,8 +8,9 @@ and, where people think in other terms, alternatives such as Gamma by mean and s
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
+
+from bayes_widgets.core.checks import is_number
 
 REAL = (-math.inf, math.inf, False, False)
 POSITIVE = (0.0, math.inf, True, False)
@@ -38,33 +39,23 @@ class Param:
         if math.isnan(v):
             return "must be a number, got NaN"
         if math.isinf(v) and not self.infinite:
-            return f"must be finite, got {_fmt(v)}"
+            return f"must be finite, got {format_value(v)}"
         if self.open_low and v <= self.low:
-            return f"must be > {_fmt(self.low)}, got {_fmt(v)}"
+            return f"must be > {format_value(self.low)}, got {format_value(v)}"
         if not self.open_low and v < self.low:
-            return f"must be ≥ {_fmt(self.low)}, got {_fmt(v)}"
+            return f"must be ≥ {format_value(self.low)}, got {format_value(v)}"
         if self.open_high and v >= self.high:
-            return f"must be < {_fmt(self.high)}, got {_fmt(v)}"
+            return f"must be < {format_value(self.high)}, got {format_value(v)}"
         if not self.open_high and v > self.high:
-            return f"must be ≤ {_fmt(self.high)}, got {_fmt(v)}"
+            return f"must be ≤ {format_value(self.high)}, got {format_value(v)}"
         if self.integer and v != int(v):
-            return f"must be a whole number, got {_fmt(v)}"
+            return f"must be a whole number, got {format_value(v)}"
         return None
 
 
-def _fmt(x: float) -> str:
+def format_value(x: float) -> str:
+    """A number as prior messages write it (``2``, ``0.5``, ``1e+06``)."""
     return f"{x:g}"
-
-
-def is_number(value) -> bool:
-    """True for a real number (Python's or NumPy's, or a 0-d array of one); False for text,
-    booleans, None and anything else, which ``float()`` might still turn into a number."""
-    if isinstance(value, bool | str | bytes) or value is None:
-        return False
-    if isinstance(value, numbers.Real):
-        return not isinstance(value, bool)
-    dtype = getattr(value, "dtype", None)
-    return getattr(value, "ndim", None) == 0 and dtype is not None and dtype.kind in "iuf"
 
 
 def real(name: str, default: float, slider=(-10.0, 10.0), *, infinite: bool = False) -> Param:

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.checks import is_number
 from bayes_widgets.core.priors.errors import PriorError
-from bayes_widgets.core.priors.families import _fmt, is_number
+from bayes_widgets.core.priors.families import format_value
 
 BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
 SHOWN = (0.005, 0.995)
@@ -72,7 +73,9 @@ def _check_range(lower, upper, bins) -> tuple[float | None, float | None, int]:
     lower = None if lower is None else float(lower)
     upper = None if upper is None else float(upper)
     if lower is not None and upper is not None and lower >= upper:
-        raise PriorError("lower", f"must be < upper (lower={_fmt(lower)}, upper={_fmt(upper)})")
+        raise PriorError(
+            "lower", f"must be < upper (lower={format_value(lower)}, upper={format_value(upper)})"
+        )
     if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
         raise PriorError("bins", f"must be a positive whole number, got {bins!r}")
     return lower, upper, int(bins)
