@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -92,19 +94,30 @@ def jupyter_server(browser: Browser) -> Iterator[JupyterServer]:
 
 @pytest.fixture(scope="session")
 def jupyter_server_factory(browser: Browser) -> Iterator[Callable[..., JupyterServer]]:
-    """Factory: ``jupyter_server_factory(app="lab"|"notebook", env={...}) -> JupyterServer``.
+    """Factory: ``jupyter_server_factory(app="lab"|"notebook", env={...},
+    user_settings={...}) -> JupyterServer``.
 
     For tests that need a server of their own kind: ``jupyter notebook`` instead of
-    ``jupyter lab``, or extra environment variables for the server and its kernels
-    (e.g. ``BAYES_WIDGETS_FAST=1``). One server per (app, env) for the session.
+    ``jupyter lab``, extra environment variables for the server and its kernels (e.g.
+    ``BAYES_WIDGETS_FAST=1``), or JupyterLab user settings beyond the defaults (plugin id
+    -> values). One server per (app, env, user_settings) for the session.
     """
     servers: dict[tuple, JupyterServer] = {}
 
-    def make(app: str = "lab", env: dict[str, str] | None = None) -> JupyterServer:
-        key = (app, tuple(sorted((env or {}).items())))
+    def make(
+        app: str = "lab",
+        env: dict[str, str] | None = None,
+        user_settings: dict[str, dict[str, Any]] | None = None,
+    ) -> JupyterServer:
+        env_items = tuple(sorted((env or {}).items()))
+        key = (app, env_items, json.dumps(user_settings or {}, sort_keys=True))
         if key not in servers:
-            name = "jupyter-server-" + "-".join([app, *(f"{k}={v}" for k, v in key[1])])
-            server = JupyterServer(browser, app=app, env=env, name=name)
+            name = "jupyter-server-" + "-".join([app, *(f"{k}={v}" for k, v in env_items)])
+            if user_settings:
+                name += f"-settings{len(servers)}"
+            server = JupyterServer(
+                browser, user_settings=user_settings, app=app, env=env, name=name
+            )
             try:
                 server.start()
             except RuntimeError as exc:

@@ -27,7 +27,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+import nbformat
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright
 
 from tests.polling import wait_for
 
@@ -147,8 +148,9 @@ def save_screenshot(page: Page, name: str) -> Path:
 
 
 # Prelude of a page function reading the Bokeh plots inside an element: `Bokeh` (the page's
-# BokehJS, null when none loaded) and `plotViews(container)`, the plot views drawn inside
-# `container`, shadow roots included. Use with `bokeh_plots_js`.
+# BokehJS, null when none loaded), `plotViews(container)`, the plot views drawn inside
+# `container`, shadow roots included, `plotsInOrder(container)`, the same in page order,
+# and `titleOf(view)`, a plot's title ("" when it has none). Use with `bokeh_plots_js`.
 _JS_PLOT_VIEWS = """
   const key = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__bayes_widgets_bokeh_"));
   const Bokeh = (key && globalThis[key].lib) || null;
@@ -161,13 +163,80 @@ _JS_PLOT_VIEWS = """
   };
   const plotViews = (container) => [...(Bokeh ? Bokeh.index.all_views() : [])].filter((view) =>
     view.model && "x_range" in view.model && view.renderer_views && inside(view.el, container));
+  const titleOf = (view) => (view.model.title && view.model.title.text) || "";
+  const plotsInOrder = (container) => plotViews(container)
+    .map((view) => [view.el.getBoundingClientRect(), view])
+    .sort(([a], [b]) => a.top - b.top || a.left - b.left)
+    .map(([, view]) => view);
 """
 
 
 def bokeh_plots_js(body: str) -> str:
-    """A page function ``(root) => {...}`` whose ``body`` can use ``Bokeh`` and
-    ``plotViews(container)`` (see ``_JS_PLOT_VIEWS``)."""
+    """A page function ``(root) => {...}`` whose ``body`` can use ``Bokeh``,
+    ``plotViews(container)``, ``plotsInOrder(container)`` (the same, top to bottom and
+    left to right on the page) and ``titleOf(view)`` (see ``_JS_PLOT_VIEWS``)."""
     return "(root) => {" + _JS_PLOT_VIEWS + body + "}"
+
+
+_JS_PLOT_TITLES = bokeh_plots_js("return plotsInOrder(root).map(titleOf);")
+
+# Plots that do not show their data: for every Bokeh plot inside ``root`` (shadow DOM
+# included), each automatic range (DataRange1d) must span at least half of the extent of
+# the data its visible glyphs hold. A figure left at a provisional 0–1 range over data at
+# 40 reads as blank. Plots without data yet (a frontier not computed) are not judged.
+_JS_PLOTS_WITHOUT_DATA = bokeh_plots_js("""
+  if (!Bokeh) return { plots: 0, problems: ["BokehJS is not on the page"] };
+  const problems = [];
+  let plots = 0;
+  for (const view of plotViews(root)) {
+    const plot = view.model;
+    plots += 1;
+    const title = titleOf(view) || plot.id;
+    const bounds = { x: [Infinity, -Infinity], y: [Infinity, -Infinity] };
+    // the glyphs a range spans: those it names (a trace's y range on the draws after
+    // tuning, a figure following invisible corners), else every visible glyph
+    const spans = (axis, rv) => {
+      const own = plot[`${axis}_range`] && plot[`${axis}_range`].renderers;
+      return Array.isArray(own) && own.length ? own.includes(rv.model) : rv.model.visible;
+    };
+    let withData = 0;
+    for (const rv of view.renderer_views.values()) {
+      const source = rv.model && rv.model.data_source;
+      if (!rv.glyph || !source || !(source.get_length() > 0)) continue;
+      const b = rv.glyph.bounds();
+      if (![b.x0, b.x1, b.y0, b.y1].every(Number.isFinite)) continue;
+      if (rv.model.visible) withData += 1;
+      if (spans("x", rv)) bounds.x = [Math.min(bounds.x[0], b.x0), Math.max(bounds.x[1], b.x1)];
+      if (spans("y", rv)) bounds.y = [Math.min(bounds.y[0], b.y0), Math.max(bounds.y[1], b.y1)];
+    }
+    if (!withData) continue;
+    for (const axis of ["x", "y"]) {
+      const range = plot[`${axis}_range`];
+      if (!range || range.constructor.name !== "DataRange1d") continue;
+      const [s, e] = [Math.min(range.start, range.end), Math.max(range.start, range.end)];
+      const [b0, b1] = bounds[axis];
+      const extent = b1 - b0;
+      const overlap = Math.max(0, Math.min(b1, e) - Math.max(b0, s));
+      const shown = extent > 0 ? overlap / extent : (b0 >= s && b0 <= e ? 1 : 0);
+      if (!(shown >= 0.5)) {
+        problems.push(`${title}: ${axis} range [${s}, ${e}] shows ${Math.round(100 * shown)}% of the data's [${b0}, ${b1}]`);
+      }
+    }
+  }
+  return { plots, problems };
+""")
+
+
+def plot_titles(element: Locator) -> list[str]:
+    """The titles of the Bokeh plots drawn inside ``element``, in page order."""
+    return element.evaluate(_JS_PLOT_TITLES)
+
+
+def plots_hiding_data(element: Locator) -> dict[str, Any]:
+    """``{"plots": n, "problems": [...]}`` for the Bokeh plots drawn inside ``element``:
+    a problem is an automatic range that shows less than half of its plot's data (see
+    ``_JS_PLOTS_WITHOUT_DATA``)."""
+    return element.evaluate(_JS_PLOTS_WITHOUT_DATA)
 
 
 def stop_process_group(proc: subprocess.Popen) -> None:
@@ -295,6 +364,15 @@ def run_all_cells(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     page.wait_for_function(
         f"() => !({_JS_CELL_RUNNING})() && ({_JS_CURRENT_KERNEL_STATUS})() === 'idle'",
         timeout=timeout * 1000,
+    )
+
+
+def save_notebook(page: Page, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """Saves the open notebook with the app's save command and waits until it is written
+    (with its widget state when the JupyterLab setting ``saveState`` is on)."""
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
+    page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=timeout * 1000
     )
 
 
@@ -508,14 +586,30 @@ class JupyterServer:
 
     # -- notebooks and pages -------------------------------------------------
 
+    def _fresh_path(self, filename: str) -> tuple[str, Path]:
+        """A new sub-folder of ``root_dir`` for ``filename``: (URL path, file path)."""
+        sub = f"{next(self._counter):03d}-{_safe_name(Path(filename).stem)}"
+        dest = self.root_dir / sub / filename
+        dest.parent.mkdir(parents=True)
+        return f"{sub}/{filename}", dest
+
     def copy_notebook(self, src: str | os.PathLike[str]) -> str:
         """Copy a notebook into a fresh sub-folder of ``root_dir``; return its URL path."""
         src = Path(src)
-        sub = f"{next(self._counter):03d}-{_safe_name(src.stem)}"
-        dest = self.root_dir / sub / src.name
-        dest.parent.mkdir(parents=True)
+        name, dest = self._fresh_path(src.name)
         shutil.copyfile(src, dest)
-        return f"{sub}/{src.name}"
+        return name
+
+    def add_notebook(self, nb: nbformat.NotebookNode, filename: str) -> str:
+        """Write ``nb`` as ``filename`` in a fresh sub-folder of ``root_dir``; return its
+        URL path."""
+        name, dest = self._fresh_path(filename)
+        nbformat.write(nb, dest)
+        return name
+
+    def notebook_path(self, name: str) -> Path:
+        """The file behind a URL path returned by ``copy_notebook``/``add_notebook``."""
+        return self.root_dir / name
 
     def notebook_url(self, name: str, app: str = "lab") -> str:
         """URL opening ``name`` (relative to root_dir) in ``lab`` or ``notebook`` (7)."""

@@ -1,13 +1,21 @@
-"""Every example notebook, run in a real JupyterLab with BAYES_WIDGETS_FAST=1.
+"""Every example, run once in a real JupyterLab with BAYES_WIDGETS_FAST=1, then saved and
+exported.
 
-Each notebook under examples/ (globbed when the tests are collected, so a new one is
-included) is opened in JupyterLab, all its cells are run, and the rendered page is
-checked: every cell ran without an error output and without a wall of stderr (warnings
-or log lines: at most ``STDERR_LINES`` per cell), every bayes_widgets widget rendered
-with data (a canvas of non-zero size where it holds a Bokeh figure, numbers in its
-tables, no inline error box unless the notebook shows bad input on purpose), and the
-browser logged no errors and no BokehJS warnings ("[bokeh] ..."). One screenshot per example, and one cropped screenshot per
-widget kind (``<module>_widget.png``) for the README, go to the artifacts folder.
+Each example's notebook is built from its source ``examples/NN_name.py`` (every source,
+found when the tests are collected, so a new one is included), opened in JupyterLab, all
+its cells are run, and the rendered page is checked: every cell ran without an error
+output and without a wall of stderr (warnings or log lines: at most ``STDERR_LINES`` per
+cell), every bayes_widgets widget rendered with data (a canvas of non-zero size where it
+holds a Bokeh figure, numbers in its tables, no inline error box unless the notebook shows
+bad input on purpose), and the browser logged no errors and no BokehJS warnings
+("[bokeh] ..."). The notebook is then saved from JupyterLab with its widget state (the
+setting "Save Widget State Automatically" on), as a user would save it: the saved state
+holds every fit's final figure and BokehJS once, and its static HTML export shows every
+widget's final state in a browser with no network.
+
+One screenshot per example, one cropped screenshot per widget kind
+(``<module>_widget.png``) for the README, and the exports (with a screenshot of each,
+under ``exports/``) go to the artifacts folder.
 """
 
 from __future__ import annotations
@@ -21,21 +29,29 @@ from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
+
+from bayes_widgets.export import CARRIER_ID, export_html
+from scripts.make_examples import example_sources, notebook, notebook_name
+from tests.export_check import check_export, open_export
 
 from .jupyter_harness import (
-    REPO_ROOT,
     JupyterServer,
     artifacts_dir,
     console_warnings,
     relevant_console_errors,
     run_all_cells,
+    save_notebook,
     save_screenshot,
     wait_until,
 )
 
-EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.ipynb"))
+EXAMPLES = example_sources()
 FAST_ENV = {"BAYES_WIDGETS_FAST": "1"}
+SAVE_WIDGET_STATE = {"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True}}
+"""JupyterLab's "Save Widget State Automatically": a saved notebook holds its widgets' state."""
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+STATE_MIME = "application/vnd.jupyter.widget-state+json"
 RUN_TIMEOUT_S = 900.0  # a whole notebook; the fast settings should need far less
 RENDER_TIMEOUT_S = 60.0
 VIEWPORT = (1400, 1800)  # tall, so that most widgets fit the notebook panel when cropped
@@ -327,17 +343,18 @@ def record_duration(name: str, seconds: float) -> None:
 
 
 def run_and_check_example(
-    server: JupyterServer, notebook: Path, app: str, shot: str, crops: bool = True
+    server: JupyterServer, source: Path, app: str, shot: str, crops: bool = True
 ) -> dict[str, Any]:
-    """Opens ``notebook`` in ``app``, runs every cell and checks the rendered page; returns
-    the page state, with ``seconds`` (the run's wall time) and ``page``."""
-    nb = nbformat.read(notebook, as_version=4)
-    name = server.copy_notebook(notebook)
+    """Opens the notebook of the example ``source`` in ``app``, runs every cell and checks
+    the rendered page; returns the page state, with ``seconds`` (the run's wall time),
+    ``page`` and ``name`` (the notebook's path on the server)."""
+    nb = notebook(source)
+    name = server.add_notebook(nb, notebook_name(source))
     page = server.open_notebook(name, app=app, timeout=120, viewport=VIEWPORT)
     start = time.monotonic()
     run_all_cells(page, timeout=RUN_TIMEOUT_S)
     seconds = time.monotonic() - start
-    record_duration(f"{app}:{notebook.name}", seconds)
+    record_duration(f"{app}:{notebook_name(source)}", seconds)
 
     state: dict[str, Any] = {}
 
@@ -351,32 +368,91 @@ def run_and_check_example(
     if first.count():
         first.scroll_into_view_if_needed()
     save_screenshot(page, shot)
-    assert problems == [], f"{notebook.name} ({seconds:.0f} s): " + "\n".join(problems)
+    assert problems == [], f"{source.name} ({seconds:.0f} s): " + "\n".join(problems)
     assert relevant_console_errors(page) == [], relevant_console_errors(page)
     held = page.evaluate(_JS_HELD_RANGES)
-    assert not held, f"{notebook.name}: figures with data still on their provisional range: {held}"
+    assert not held, f"{source.name}: figures with data still on their provisional range: {held}"
     bokeh = console_warnings(page, r"^\[bokeh\b")
-    assert not bokeh, (
-        f"{notebook.name}: {len(bokeh)} BokehJS warnings, e.g. {sorted(set(bokeh))[:5]}"
-    )
+    assert not bokeh, f"{source.name}: {len(bokeh)} BokehJS warnings, e.g. {sorted(set(bokeh))[:5]}"
     if crops:
         save_widget_crops(page, state, nb)
-    return {**state, "seconds": seconds, "page": page}
+    return {**state, "seconds": seconds, "page": page, "name": name}
+
+
+def saved_notebook(server: JupyterServer, page: Page, name: str) -> nbformat.NotebookNode:
+    """Saves the page's notebook from JupyterLab and reads the file it wrote."""
+    save_notebook(page)
+    nb = nbformat.read(server.notebook_path(name), as_version=4)
+    assert STATE_MIME in nb.metadata.get("widgets", {}), (
+        "the notebook was saved without widget state"
+    )
+    return nb
+
+
+def check_saved_widget_state(nb: nbformat.NotebookNode) -> None:
+    """The saved state shows every widget view, every fit at its end with its final figure,
+    and BokehJS once, compressed in the carrier model (no widget module carries it)."""
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    views = [
+        o["data"][WIDGET_MIME]["model_id"] for o in outputs if WIDGET_MIME in o.get("data", {})
+    ]
+    assert views, "no widget was displayed"
+    state = nb.metadata["widgets"][STATE_MIME]["state"]
+    assert not [v for v in views if v not in state], "a displayed widget's state was not saved"
+    saved = {model_id: s.get("state", {}) for model_id, s in state.items()}
+    monitors = [
+        s for s in saved.values() if str(s.get("_anywidget_id", "")).endswith(".FitMonitor")
+    ]
+    assert monitors, "no FitMonitor's state was saved"
+    for m in monitors:
+        if m["status"] == "error":
+            assert m["error"]
+        else:
+            assert m["status"] == "finished", m.get("error")
+            figure = m.get("trace_figure") or m.get("figure_json")
+            assert figure and json.loads(figure)  # the final figure is saved with the notebook
+    carriers = [
+        model_id
+        for model_id, s in saved.items()
+        if str(s.get("_anywidget_id", "")).endswith(CARRIER_ID)
+    ]
+    assert len(carriers) == 1, "BokehJS must be saved once, not once per widget"
+    bundle = [b for b in state[carriers[0]].get("buffers", []) if b.get("path") == ["bundle"]]
+    assert bundle and len(bundle[0]["data"]) > 300_000, "the carrier holds no BokehJS bundle"
+    assert not [s for s in saved.values() if len(str(s.get("_esm", ""))) > 1_000_000], (
+        "a widget's module carries BokehJS"
+    )
+
+
+def check_static_export(nb: nbformat.NotebookNode, name: str, browser: Browser) -> None:
+    """Exports the saved notebook and checks, in headless chromium, that the page makes no
+    request beyond localhost, logs no error and renders every widget view with its final data."""
+    out = artifacts_dir() / "exports"
+    html = export_html(nb, out / f"{name}.html", title=name)
+    page = open_export(browser, html, nb, screenshot=out / f"{name}.png")
+    check_export(page, nb)
 
 
 @pytest.fixture(scope="module")
 def fast_lab(jupyter_server_factory: Callable[..., JupyterServer]) -> JupyterServer:
-    """JupyterLab whose kernels run the examples with their fast settings."""
-    return jupyter_server_factory(app="lab", env=FAST_ENV)
+    """JupyterLab whose kernels run the examples with their fast settings, and which saves
+    notebooks with their widget state."""
+    return jupyter_server_factory(app="lab", env=FAST_ENV, user_settings=SAVE_WIDGET_STATE)
 
 
 def test_examples_are_found():
-    assert EXAMPLES, "no notebooks under examples/"
+    assert EXAMPLES, "no example sources (NN_name.py) under examples/"
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(RUN_TIMEOUT_S + 300)
-@pytest.mark.parametrize("notebook", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_example_runs_in_jupyterlab(fast_lab: JupyterServer, notebook: Path):
-    state = run_and_check_example(fast_lab, notebook, app="lab", shot=f"example_{notebook.stem}")
-    assert kernel_eval(state["page"], "__import__('bayes_widgets').fast_mode()") == "True"
+@pytest.mark.parametrize("source", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_runs_in_jupyterlab_and_exports(
+    fast_lab: JupyterServer, source: Path, browser: Browser
+):
+    state = run_and_check_example(fast_lab, source, app="lab", shot=f"example_{source.stem}")
+    page = state["page"]
+    assert kernel_eval(page, "__import__('bayes_widgets').fast_mode()") == "True"
+    nb = saved_notebook(fast_lab, page, state["name"])
+    check_saved_widget_state(nb)
+    check_static_export(nb, source.stem, browser)

@@ -13,7 +13,7 @@ import pytest
 from .jupyter_harness import REPO_ROOT, JupyterServer
 from .test_examples_lab import FAST_ENV, RUN_TIMEOUT_S, kernel_eval, run_and_check_example
 
-EXAMPLE = REPO_ROOT / "examples" / "01_live_fitting.ipynb"
+EXAMPLE = REPO_ROOT / "examples" / "01_live_fitting.py"  # the source its notebook is built from
 
 
 @pytest.fixture(scope="module")
