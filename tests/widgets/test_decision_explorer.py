@@ -1,4 +1,4 @@
-"""DecisionExplorer, Python side: live evaluation, optimise, references, errors keep state."""
+"""DecisionExplorer, Python side: live evaluation, optimize, references, errors keep state."""
 
 from __future__ import annotations
 
@@ -83,22 +83,22 @@ def test_bad_values_are_shown_and_the_last_decision_stays(demand, outbox, x, fie
     assert ex.error == "" and ex.decision == {"q": 90}
 
 
-def test_optimise_moves_the_decision_and_reports_convergence(demand, outbox):
+def test_optimize_moves_the_decision_and_reports_convergence(demand, outbox):
     problem = newsvendor(demand)
     ex = bw.DecisionExplorer(problem, x=[0])
-    send(ex, outbox, "optimise", objective="mean", level=None)
+    send(ex, outbox, "optimize", objective="mean", level=None)
     exhaustive = int(np.argmax([problem.outcomes([q]).mean() for q in range(201)]))
     assert ex.decision == {"q": exhaustive}
     assert ex.optimum["x"] == {"q": exhaustive} and ex.optimum["converged"] and ex.optimum["exact"]
     assert ex.optimum["mean"] == pytest.approx(ex.summary["mean"])
     assert ex.status == "idle"
     # a risk-averse objective orders less
-    send(ex, outbox, "optimise", objective="cvar", level=0.1)
+    send(ex, outbox, "optimize", objective="cvar", level=0.1)
     assert ex.objective == "cvar" and ex.level == 0.1
     assert ex.decision["q"] < exhaustive
     # a bad level is shown inline; the decision stays
     before = dict(ex.decision)
-    send(ex, outbox, "optimise", objective="cvar", level=1.7)
+    send(ex, outbox, "optimize", objective="cvar", level=1.7)
     assert ex.error.startswith("level:") and ex.decision == before
 
 
@@ -147,7 +147,7 @@ def test_constraints_are_shown_not_enforced_while_exploring():
     assert ex.summary["feasible"] is False
     assert ex.summary["constraints"][0]["name"] == "budget"
     assert ex.summary["constraints"][0]["violation"] == pytest.approx(5)
-    ex.optimise()
+    ex.optimize()
     assert ex.summary["feasible"] is True
     assert sum(ex.decision.values()) == pytest.approx(10, abs=1e-4)
 
@@ -161,7 +161,7 @@ def test_supply_chain_explorer_with_a_naive_comparison(outbox):
     ex = bw.DecisionExplorer(problem, naive=comparison)
     assert ex.comparison["z"] > 3 and ex.comparison["difference"] > 0
     assert ex.references[0]["x"] == comparison.naive.x
-    ex.optimise()
+    ex.optimize()
     assert ex.decision["order_0"] <= 10
     assert ex.decision == comparison.bayesian.x
 
@@ -191,10 +191,10 @@ def test_opens_at_the_optimum_when_cheap_and_says_when_a_reference_is_better(dem
     assert worse.optimum == {}
     assert [b["label"] for b in worse.summary["better"]] == ["naive (means)"]
     assert worse.summary["better"][0]["by"] == pytest.approx(naive["mean"] - worse.summary["mean"])
-    worse.optimise()
+    worse.optimize()
     assert worse.summary["better"] == []
     # an expensive problem is not optimised on construction
-    lazy = bw.DecisionExplorer(problem, optimise_on_start=False)
+    lazy = bw.DecisionExplorer(problem, optimize_on_start=False)
     assert lazy.optimum == {} and lazy.decision == problem.as_dict(problem.start)
 
 
@@ -356,7 +356,7 @@ def test_the_optimum_says_converged_once_and_names_its_objective_like_the_menu(o
     assert o["converged"] and o["message"] == "converged"
     assert o["detail"] == ""  # nothing beyond "converged": the page adds nothing after its tag
     assert (o["measure"], o["level"]) == ("mean", None)
-    send(ex, outbox, "optimise", objective="cvar", level=0.1)
+    send(ex, outbox, "optimize", objective="cvar", level=0.1)
     assert (ex.optimum["measure"], ex.optimum["level"]) == ("cvar", 0.1)
     # an integer problem's message explains how the integers were found: kept
     demand = np.random.default_rng(5).gamma(4.0, 25.0, size=500)
@@ -439,3 +439,25 @@ def test_a_slider_s_slice_is_what_each_position_would_show(demand, outbox):
         request="r2",
     )
     assert sent[-1]["request"] == "r2" and sent[-1]["values"] == [] and not ex.error
+
+
+def test_old_british_names_still_work_with_a_warning(demand, outbox):
+    problem = newsvendor(demand)
+    with pytest.warns(DeprecationWarning, match="optimize_on_start"):
+        ex = bw.DecisionExplorer(problem, x=[50], optimise_on_start=False)
+    with pytest.warns(DeprecationWarning, match="optimize_options"):
+        seeded = bw.DecisionExplorer(problem, optimise_options={"seed": 3, "restarts": 2})
+    assert seeded.optimize_options == {"seed": 3, "restarts": 2}
+    with pytest.warns(DeprecationWarning, match="optimize_options"):
+        assert seeded.optimise_options == {"seed": 3, "restarts": 2}
+    with pytest.raises(TypeError, match="pass only optimize_on_start"):
+        bw.DecisionExplorer(problem, optimize_on_start=False, optimise_on_start=True)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        bw.DecisionExplorer(problem, optimse_options={})
+    with pytest.warns(DeprecationWarning, match="use optimize"):
+        result = ex.optimise("cvar", level=0.1)
+    assert ex.decision == result.x and ex.objective == "cvar"
+    # a page saved before sends the old message type; the kernel still answers it
+    send(ex, outbox, "evaluate", x={"q": 10})
+    send(ex, outbox, "optimise", objective="mean", level=None)
+    assert ex.objective == "mean" and ex.decision == ex.result.x != {"q": 10}

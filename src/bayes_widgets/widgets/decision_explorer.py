@@ -1,59 +1,54 @@
-"""DecisionExplorer: move a decision and watch its outcome distribution; optimise it.
+"""DecisionExplorer: move a decision and watch its outcome distribution; optimize it.
 
     explorer = DecisionExplorer(problem)              # a DecisionProblem
     explorer = DecisionExplorer(problem, references={"current plan": current})
     explorer.set_decision({"order_0": 0, ...})         # same checks as the page
-    explorer.optimise("cvar", level=0.05)              # moves the sliders to the optimum
+    explorer.optimize("cvar", level=0.05)              # moves the sliders to the optimum
     explorer.compute_frontier()                        # the risk–return view
     explorer.decision, explorer.summary                # the shown state
     budget_explorer(mmm, total_budget=1e5)             # per-channel spend of a fitted MMM
 
-A slider or a number box per decision variable; the distribution of the outcome over
-the scenarios is recomputed on every move (histogram with the mean, the CVaR and the
-loss region marked). Beside the chosen decision stand reference decisions: by default
-the naive one (the problem optimised with the scenarios' means plugged in), plus any
-the caller gives (e.g. the current plan). A bad value or an infeasible request is shown
-inline and the last valid decision stays.
-
-Without a starting decision the explorer opens at the optimum when the problem is cheap
-to evaluate; otherwise, and whenever a reference decision does better on the objective
-than the shown one, the page says so ("naive (means) is better … press Optimise").
-Numbers below a variable's resolution read 0. The page numbers each input (``seq``) and
-every reply echoes the last one applied (``applied``), so a slider sends its latest value
-once the previous one is applied instead of queueing every step.
+A slider or a number box per decision variable; the outcome distribution over the
+scenarios is recomputed on every move, beside reference decisions (by default the naive
+one, the problem optimized with the scenarios' means plugged in). A bad value or an
+infeasible request is shown inline and the last valid decision stays. The page numbers
+each input (``seq``) and every reply echoes the last one applied (``applied``).
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import traitlets
 
-from bayes_widgets.core.decision.compare import NaiveComparison, _point_scenario
+from bayes_widgets.core.checks import check_int
+from bayes_widgets.core.decision.compare import NaiveComparison, plug_in_scenario
+from bayes_widgets.core.decision.display import is_cheap, message_detail, variable_spec
 from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.frontier import DEFAULT_ALPHAS, check_alphas, risk_return
 from bayes_widgets.core.decision.problem import DecisionProblem
-from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summarise
-from bayes_widgets.core.decision.solvers import OptimisationResult
+from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summarize
+from bayes_widgets.core.decision.solvers import OptimizationResult
+from bayes_widgets.core.deprecation import deprecated_alias, renamed_kwargs
+from bayes_widgets.core.figures.base import filled
 from bayes_widgets.core.figures.decision import (
-    corners,
+    frontier_data,
     frontier_figure,
     histogram_outline,
+    outcome_data,
     outcome_figure,
     outcome_view,
-    with_source_data,
 )
-from bayes_widgets.core.figures.fit import with_fresh_ids
+from bayes_widgets.core.jsonable import finite, jsonable
 from bayes_widgets.widgets._base import InputWidget, static_text
 
 NAIVE = "naive (means)"
 OPTIMUM = "optimum"
-CHEAP_EVALUATION_S = 0.002
-"""An evaluation faster than this (2 ms) makes optimising on construction cheap."""
 SLICE_MAX_POSITIONS = 401
 """Sliders with at most this many positions can be summarised whole before a drag."""
 SLICE_BUDGET_S = 1.5
@@ -85,11 +80,14 @@ class DecisionExplorer(InputWidget):
         Level of the CVaR shown for every decision.
     outcome:
         What the outcome is called on the page (``"profit"``, ``"response"``, ...).
-    optimise_options:
-        Passed to :meth:`DecisionProblem.optimise` (``restarts``, ``method``, ``seed``...).
-    optimise_on_start:
-        Open at the optimum (``x`` not given). ``None`` (default): when one evaluation of
-        the problem takes under :data:`CHEAP_EVALUATION_S`.
+    optimize_options:
+        Passed to :meth:`DecisionProblem.optimize` (``restarts``, ``method``, ``seed``...).
+    optimize_on_start:
+        Open at the optimum (``x`` not given). ``None`` (default): when the problem is
+        cheap to evaluate (:func:`~bayes_widgets.core.decision.display.is_cheap`).
+        Otherwise, and whenever a reference does better on the objective, the page says so.
+
+    ``optimise_options`` and ``optimise_on_start`` are deprecated names of the last two.
     """
 
     _esm = traitlets.Unicode().tag(sync=True)
@@ -139,15 +137,22 @@ class DecisionExplorer(InputWidget):
         cvar_alpha: float = 0.05,
         outcome: str = "profit",
         bins: int = 40,
-        optimise_options: Mapping[str, Any] | None = None,
-        optimise_on_start: bool | None = None,
+        optimize_options: Mapping[str, Any] | None = None,
+        optimize_on_start: bool | None = None,
+        **deprecated: Any,
     ):
+        given = {"optimize_options": optimize_options, "optimize_on_start": optimize_on_start}
+        renamed = {k: v for k, v in given.items() if v is not None} | deprecated
+        renamed_kwargs(renamed, _RENAMED, where="DecisionExplorer")  # warns at the caller
+        if unknown := sorted(set(renamed) - set(given)):
+            raise TypeError(f"DecisionExplorer got unexpected keyword arguments {unknown}")
+        optimize_options = renamed.get("optimize_options")
+        optimize_on_start = renamed.get("optimize_on_start")
         if not isinstance(problem, DecisionProblem):
             raise DecisionInputError(
                 "problem", f"expected a DecisionProblem, got {type(problem).__name__}"
             )
-        if not (isinstance(bins, int) and bins >= 2):
-            raise DecisionInputError("bins", f"must be an integer ≥ 2, got {bins!r}")
+        bins = check_int("bins", bins, low=2, error=DecisionInputError)
         measure = risk_measure(objective, level)
         try:
             cvar_level = risk_measure("cvar", cvar_alpha).level
@@ -156,8 +161,8 @@ class DecisionExplorer(InputWidget):
         super().__init__(_esm=static_text("decision_explorer.js"))
         self.problem = problem
         self.bins = bins
-        self.optimise_options = dict(optimise_options or {})
-        self.result: OptimisationResult | None = None
+        self.optimize_options = dict(optimize_options or {})
+        self.result: OptimizationResult | None = None
         self.naive_comparison = naive if isinstance(naive, NaiveComparison) else None
         self.frontier_points = []
         self._reference_x: dict[str, np.ndarray] = {}
@@ -167,19 +172,22 @@ class DecisionExplorer(InputWidget):
             self.cvar_alpha = cvar_level
             self.alphas = list(check_alphas(alphas))
             self.outcome = str(outcome)
-            self.variables = [_variable_spec(v) for v in problem.variables]
+            self.variables = [variable_spec(v) for v in problem.variables]
         start = problem.start if x is None else problem.check_x(x)
         self._set_references(naive, references or {})
-        if x is None and (optimise_on_start if optimise_on_start is not None else _cheap(problem)):
-            self.optimise()
+        if x is None and (
+            optimize_on_start if optimize_on_start is not None else is_cheap(problem)
+        ):
+            self.optimize()
         else:
             self._show(start)
         # the figures carry the first data, so the page's first paint has something to scale to
-        self.outcome_figure = with_fresh_ids(
-            with_source_data(outcome_figure(self.outcome), self._outcome_data())
+        self.outcome_figure = filled(
+            outcome_figure(self.outcome), outcome_data(self.summary, self.references)
         )
-        self.frontier_figure = with_fresh_ids(
-            with_source_data(frontier_figure(self.outcome, cvar_level), self._frontier_data())
+        self.frontier_figure = filled(
+            frontier_figure(self.outcome, cvar_level),
+            frontier_data(self.summary, self.references, self.frontier),
         )
 
     # -- Python API -------------------------------------------------------------------------
@@ -188,17 +196,17 @@ class DecisionExplorer(InputWidget):
         raises :class:`DecisionInputError` and the shown decision stays."""
         self._show(self.problem.check_x(x))
 
-    def optimise(
+    def optimize(
         self, objective: str | None = None, level: float | None = None, **options: Any
-    ) -> OptimisationResult:
-        """Optimises the problem, moves the decision to the optimum, and returns the result."""
+    ) -> OptimizationResult:
+        """Optimizes the problem, moves the decision to the optimum, and returns the result."""
         if objective is not None:
             measure = risk_measure(objective, level)
             self.objective, self.level = measure.name, measure.level
         self.status = "optimising"
         try:
-            result = self.problem.optimise(
-                self.objective, level=self.level, **{**self.optimise_options, **options}
+            result = self.problem.optimize(
+                self.objective, level=self.level, **{**self.optimize_options, **options}
             )
         finally:
             self.status = "idle"
@@ -212,11 +220,11 @@ class DecisionExplorer(InputWidget):
             "objective": result.objective,
             "measure": self.objective,
             "level": self.level,
-            "value": _json(result.value),
+            "value": finite(result.value),
             "converged": result.converged,
             "exact": result.exact,
             "message": result.message,
-            "detail": _detail(result.message),
+            "detail": message_detail(result.message),
             "method": result.method,
             "elapsed_s": result.elapsed_s,
         }
@@ -224,7 +232,15 @@ class DecisionExplorer(InputWidget):
         self.error = ""
         return result
 
-    optimize = optimise
+    optimise = deprecated_alias(optimize, "optimise")
+
+    @property
+    def optimise_options(self) -> dict[str, Any]:
+        """Deprecated name of :attr:`optimize_options`."""
+        warnings.warn(
+            "optimise_options is deprecated; use optimize_options", DeprecationWarning, stacklevel=2
+        )
+        return self.optimize_options
 
     def compute_frontier(self, alphas: Any = None, **options: Any) -> list[dict[str, Any]]:
         """The risk–return view: the optimum for each risk preference, with its expected
@@ -237,13 +253,13 @@ class DecisionExplorer(InputWidget):
                 self.problem,
                 self.alphas,
                 report_alpha=self.cvar_alpha,
-                **{**self.optimise_options, **options},
+                **{**self.optimize_options, **options},
             )
         finally:
             self.status = "idle"
         self.frontier_points = points
         self.dominated = len(self.alphas) - len(points)
-        self.frontier = [_jsonable(p.to_dict()) for p in points]
+        self.frontier = [jsonable(p.to_dict()) for p in points]
         self.error = ""
         return self.frontier
 
@@ -279,15 +295,17 @@ class DecisionExplorer(InputWidget):
             "slice", request=request, **(got or {"variable": msg.get("variable"), "values": []})
         )
 
-    def _on_optimise(self, msg) -> None:
+    def _on_optimize(self, msg) -> None:
         with self._reply(msg):
             try:
                 objective = msg.get("objective", self.objective)
                 level = msg.get("level", self.level)
                 level = None if level in ("", None) or objective in ("mean", "prob_loss") else level
-                self.optimise(objective, level)
+                self.optimize(objective, level)
             except DecisionInputError as exc:
                 self._reject(exc, msg)
+
+    _on_optimise = _on_optimize  # the message's name in pages saved before
 
     def _on_frontier(self, msg) -> None:
         with self._reply(msg):
@@ -313,8 +331,8 @@ class DecisionExplorer(InputWidget):
 
     def _describe(self, x: np.ndarray) -> dict[str, Any]:
         outcomes = self.problem.outcomes(x)
-        s = summarise(outcomes, cvar_alpha=self.cvar_alpha, bins=self.bins)
-        out = _jsonable(s.to_dict())
+        s = summarize(outcomes, cvar_alpha=self.cvar_alpha, bins=self.bins)
+        out = jsonable(s.to_dict())
         out["x"] = self.problem.as_dict(x)
         return out
 
@@ -367,7 +385,7 @@ class DecisionExplorer(InputWidget):
         summary = self._describe(x)
         violations = self.problem.violations(x)
         summary["constraints"] = [
-            {"name": name, "violation": _json(v), "ok": bool(v <= 1e-9 * (1 + abs(v)))}
+            {"name": name, "violation": finite(v), "ok": bool(v <= 1e-9 * (1 + abs(v)))}
             for name, v in violations.items()
         ]
         summary["feasible"] = all(c["ok"] for c in summary["constraints"])
@@ -384,35 +402,6 @@ class DecisionExplorer(InputWidget):
             self.summary = summary
             self.evaluations += 1
 
-    def _outcome_data(self) -> dict[str, dict[str, list]]:
-        def hist(row):
-            edges = row.get("edges") or []
-            return {"left": edges[:-1], "right": edges[1:], "count": row.get("counts") or []}
-
-        data = {"hist": hist(self.summary), "extent": dict(self.summary.get("view") or {})}
-        if self.references:
-            data["reference_outline"] = self.references[0]["outline"]
-        return data
-
-    def _frontier_data(self) -> dict[str, dict[str, list]]:
-        def cols(rows):
-            return {
-                "cvar": [r.get("cvar") for r in rows],
-                "mean": [r.get("mean") for r in rows],
-                "label": [r.get("label", "") for r in rows],
-                "decision": [
-                    ", ".join(f"{k}={v:g}" for k, v in (r.get("x") or {}).items()) for r in rows
-                ],
-            }
-
-        data = {
-            "current": cols([{**self.summary, "label": "this decision"}]),
-            "references": cols(self.references),
-            "frontier": cols(self.frontier),
-        }
-        data["extent"] = corners(*data.values())
-        return data
-
     def _better_references(self, x: np.ndarray) -> list[dict[str, Any]]:
         """Reference decisions that do better than ``x`` on the objective, best first."""
         if not self._reference_x:
@@ -425,7 +414,7 @@ class DecisionExplorer(InputWidget):
         own = float(scores[0])
         tol = 1e-9 * (1.0 + abs(own))
         rows = [
-            {"label": label, "by": _json(float(sc) - own)}
+            {"label": label, "by": finite(float(sc) - own)}
             for label, sc in zip(labels, scores[1:])
             if float(sc) > own + tol
         ]
@@ -439,19 +428,18 @@ class DecisionExplorer(InputWidget):
                 self.comparison = {
                     "bayesian": dict(naive.bayesian.x),
                     "naive": dict(naive.naive.x),
-                    "difference": _json(naive.difference),
-                    "se": _json(naive.se),
-                    "z": _json(naive.z),
+                    "difference": finite(naive.difference),
+                    "se": finite(naive.se),
+                    "z": finite(naive.z),
                     "n_heldout": naive.n_heldout,
                     "heldout": naive.heldout,
                 }
             else:
                 point = None if naive is True else naive
-                plug_in = _point_scenario(self.problem.scenarios, point)
-                options = {**self.optimise_options}
+                plug_in = plug_in_scenario(self.problem.scenarios, point)
                 x_naive = (
                     self.problem.with_scenarios(plug_in)
-                    .optimise(self.objective, level=self.level, **options)
+                    .optimize(self.objective, level=self.level, **self.optimize_options)
                     .x_array
                 )
             self._reference_x[NAIVE] = x_naive
@@ -502,70 +490,7 @@ def budget_explorer(
     )
 
 
-def _variable_spec(v) -> dict[str, Any]:
-    span = v.upper - v.lower
-    step = 1 if v.integer else _nice_step(span / 200.0)
-    return {
-        "name": v.name,
-        "lower": v.lower,
-        "upper": v.upper,
-        "integer": bool(v.integer),
-        "step": step,
-        "resolution": _resolution(v),
-    }
-
-
-def _resolution(v) -> float:
-    """The smallest difference that means anything for variable ``v``: half a unit for a
-    whole number, a millionth of its range (or scale) otherwise; smaller values read 0."""
-    if v.integer:
-        return 0.5
-    scale = max(abs(v.upper - v.lower), abs(v.lower), abs(v.upper))
-    return float(scale * 1e-6) if math.isfinite(scale) and scale > 0 else 1e-12
-
-
-def _cheap(problem: DecisionProblem) -> bool:
-    """One evaluation of ``problem`` (after a first, warming one) under CHEAP_EVALUATION_S."""
-    problem.outcomes(problem.start)
-    t0 = time.perf_counter()
-    problem.outcomes(problem.start)
-    return time.perf_counter() - t0 < CHEAP_EVALUATION_S
-
-
-def _nice_step(raw: float) -> float:
-    """A round slider step (1, 2 or 5 × a power of ten) near ``raw``."""
-    if not raw > 0 or not math.isfinite(raw):
-        return 1.0
-    power = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if raw <= m * power:
-            return float(m * power)
-    return float(10 * power)
-
-
-def _detail(message: str) -> str:
-    """An optimiser's message without the parts the page shows anyway: "converged" (the
-    page says converged or NOT converged) and empty parts."""
-    parts = [p.strip() for p in str(message or "").split(";")]
-    return "; ".join(p for p in parts if p and p.lower() not in ("converged", "not converged"))
-
-
-def _json(value: float) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON values (NaN and inf as None) for traits."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return _json(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
+_RENAMED = {"optimise_options": "optimize_options", "optimise_on_start": "optimize_on_start"}
 
 
 __all__ = ["RISK_MEASURES", "DecisionExplorer", "budget_explorer"]

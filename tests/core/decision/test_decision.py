@@ -23,7 +23,7 @@ from bayes_widgets.core.decision import (
     prob_loss,
     quantile,
     risk_measure,
-    summarise,
+    summarize,
 )
 from bayes_widgets.core.fitting.result import FitResult
 
@@ -96,7 +96,7 @@ def test_infeasible_constraints_are_detected():
     assert "cap" in str(info.value) and "floor" in str(info.value)
     never = DecisionProblem(two, scen, f, constraints=[Constraint(lambda x: 1.0, "never")])
     with raises_field("constraints") as info:
-        never.optimise(restarts=2, seed=0)
+        never.optimize(restarts=2, seed=0)
     assert "no feasible decision" in str(info.value)
     with raises_field("constraints.budget"):
         DecisionProblem(two, scen, f, constraints=[budget(30, weights=[1.0, 1.0, 1.0])])
@@ -155,17 +155,17 @@ def test_bad_decisions_and_options(demand):
     with raises_field("x.q"):
         newsvendor(demand[:50], integer=True).evaluate([2.5])
     with raises_field("objective"):
-        p.optimise("variance")
+        p.optimize("variance")
     with raises_field("objective"):
         risk_measure("expected_shortfall")
     with raises_field("level"):
-        p.optimise("cvar", level=1.5)
+        p.optimize("cvar", level=1.5)
     with raises_field("level"):
-        p.optimise("mean", level=0.1)
+        p.optimize("mean", level=0.1)
     with raises_field("method"):
-        p.optimise(method="annealing")
+        p.optimize(method="annealing")
     with raises_field("restarts"):
-        p.optimise(restarts=0)
+        p.optimize(restarts=0)
     with raises_field("scenarios"):
         p.with_scenarios({"demand": np.ones(4), "extra": np.ones(4)})
     with raises_field("heldout_scenarios"):
@@ -198,7 +198,7 @@ def test_risk_measures_match_hand_computed_values():
 
 def test_summary_agrees_with_the_measures():
     x = np.random.default_rng(3).normal(1.0, 2.0, size=1001)
-    s = summarise(x, quantiles=(0.05, 0.5, 0.9), cvar_alpha=0.1, bins=25)
+    s = summarize(x, quantiles=(0.05, 0.5, 0.9), cvar_alpha=0.1, bins=25)
     assert (
         s.n == 1001 and s.mean == pytest.approx(x.mean()) and s.sd == pytest.approx(x.std(ddof=1))
     )
@@ -294,7 +294,7 @@ def test_decisions_as_dict_and_batches(demand):
 @pytest.mark.parametrize("method", ["local", "global"])
 def test_newsvendor_optimum_is_the_critical_fractile(demand, method):
     p = newsvendor(demand)
-    r = p.optimise(method=method, seed=1)
+    r = p.optimize(method=method, seed=1)
     q_sample = np.quantile(
         demand, 1 - COST / PRICE, method="inverted_cdf"
     )  # optimum of the sample average
@@ -307,8 +307,8 @@ def test_newsvendor_optimum_is_the_critical_fractile(demand, method):
 
 def test_cvar_objective_orders_less_than_the_mean_objective(demand):
     p = newsvendor(demand)
-    mean_q = p.optimise(seed=0).x["q"]
-    r = p.optimise("cvar", level=0.1, seed=0)
+    mean_q = p.optimize(seed=0).x["q"]
+    r = p.optimize("cvar", level=0.1, seed=0)
     assert r.x["q"] < mean_q - 10
     assert r.value == pytest.approx(p.risk([r.x["q"]], "cvar", 0.1))
     grid = np.linspace(0, 200, 401)
@@ -330,7 +330,7 @@ def test_budget_constraint_is_respected_and_binds(demand, method):
     p = DecisionProblem(
         v, {"demand": demand[:2000]}, two_products, constraints=[budget(300.0, weights=cost)]
     )
-    r = p.optimise(method=method, seed=2)
+    r = p.optimize(method=method, seed=2)
     x = r.x_array
     assert cost @ x <= 300.0 + 1e-6
     assert cost @ x >= 299.0  # unconstrained optimum costs ~480: the budget binds
@@ -350,7 +350,7 @@ def test_general_constraint_is_respected(demand):
     p = DecisionProblem(
         v, {"demand": demand[:1000]}, f, constraints=[lambda x: x[0] * x[1] - 2500.0]
     )
-    r = p.optimise(seed=0)
+    r = p.optimize(seed=0)
     assert r.x_array[0] * r.x_array[1] <= 2500.0 + 1e-3
     a = np.linspace(12.5, 200.0, 3001)  # the best point on the curve a * b = 2500
     best_curve = p.outcomes_many(np.stack([a, 2500.0 / a], axis=1)).mean(axis=1).max()
@@ -359,11 +359,11 @@ def test_general_constraint_is_respected(demand):
 
 def test_integer_newsvendor_matches_exhaustive_search(demand):
     p = newsvendor(demand, integer=True)
-    r = p.optimise(seed=0)
+    r = p.optimize(seed=0)
     values = p.outcomes_many(np.arange(0, 201, dtype=float)[:, None]).mean(axis=1)
     assert r.exact is True and r.converged
     assert r.x["q"] == int(np.argmax(values)) and isinstance(r.x["q"], int)
-    approx = p.optimise(seed=0, max_enumeration=0)  # same answer by neighbourhood search
+    approx = p.optimize(seed=0, max_enumeration=0)  # same answer by neighbourhood search
     assert approx.exact is False and approx.x == r.x
     assert "approximate" in approx.message
 
@@ -378,7 +378,7 @@ def test_mixed_integer_problem(demand):
 
     v = [DecisionVariable("n", 0, 200, integer=True), DecisionVariable("c", 0, 200)]
     p = DecisionProblem(v, {"demand": demand}, two)
-    r = p.optimise(seed=0)
+    r = p.optimize(seed=0)
     n_best = int(np.argmax([p.outcomes([n, 0.0]).mean() for n in range(201)]))
     assert r.exact is False and r.x["n"] == n_best
     assert r.x["c"] == pytest.approx(np.quantile(demand, 1 - 4.0 / PRICE), abs=1.0)
@@ -389,7 +389,7 @@ def test_disagreeing_restarts_and_solver_failures_are_reported():
     # a wide hill at 0 and a narrow, higher one at 1.8: only a start inside it finds it
     spike = lambda x, sc: -(x[0] ** 2) + 5 * np.exp(-(((x[0] - 1.8) / 0.05) ** 2)) + sc["u"]
     p = DecisionProblem({"x": (-2.0, 2.0)}, s, spike)
-    r = p.optimise(x0=[1.79], restarts=4, seed=0)
+    r = p.optimize(x0=[1.79], restarts=4, seed=0)
     assert r.x["x"] == pytest.approx(1.8, abs=0.01)
     assert not r.converged and "disagree" in r.message
     bowl = DecisionProblem(
@@ -397,7 +397,7 @@ def test_disagreeing_restarts_and_solver_failures_are_reported():
         s,
         lambda x, sc: -((x[0] - 1) ** 2) - 10 * (x[1] - x[0] ** 2) ** 2 + sc["u"],
     )
-    stopped = bowl.optimise(x0=[-4.0, 4.0], restarts=1, maxiter=1)
+    stopped = bowl.optimize(x0=[-4.0, 4.0], restarts=1, maxiter=1)
     assert not stopped.converged and "did not converge" in stopped.message
 
 
@@ -449,7 +449,7 @@ def test_optimum_puts_sub_resolution_spends_on_their_bound_and_meets_the_budget(
     """SLSQP ends at print = 3e-11 and a budget exceeded by 1.6e-9; the optimum reads
     print = 0 exactly and meets the budget exactly."""
     p = _media_problem(1000.0)
-    r = p.optimise(objective, level=0.1 if objective == "cvar" else None, seed=1)
+    r = p.optimize(objective, level=0.1 if objective == "cvar" else None, seed=1)
     assert r.x["print"] == 0.0
     assert r.x_array.sum() <= 1000.0
     assert p.violations(r.x_array)["budget"] <= 0.0

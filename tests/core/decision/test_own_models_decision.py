@@ -55,7 +55,7 @@ def test_order_quantities_from_a_hand_written_models_predictive(demand_tree):
         profit=lambda x, s: (PRICE * np.minimum(x, s["sales"]) - COST * x).sum(axis=-1),
     )
     assert problem.n_scenarios == demand.shape[0]
-    best = problem.optimise("mean")
+    best = problem.optimize("mean")
     # the newsvendor optimum of each product is its critical quantile of demand
     critical = (PRICE - COST) / PRICE
     expected = np.quantile(demand, critical, axis=0)

@@ -127,12 +127,12 @@ def test_integer_optimum_equals_exhaustive_search(cost_basis):
     )
     best = grid[int(np.argmax(means))]
 
-    searched = p.optimise(seed=0, max_enumeration=0)  # neighbourhood search, no full enumeration
+    searched = p.optimize(seed=0, max_enumeration=0)  # neighbourhood search, no full enumeration
     assert searched.exact is False
     assert searched.x_array.tolist() == best.tolist()
     assert searched.value == pytest.approx(means.max(), rel=1e-12)
 
-    enumerated = p.optimise(seed=0, max_enumeration=3e7)  # small enough: the exact path
+    enumerated = p.optimize(seed=0, max_enumeration=3e7)  # small enough: the exact path
     assert enumerated.exact is True and enumerated.converged
     assert enumerated.x_array.tolist() == best.tolist()
 
@@ -146,7 +146,7 @@ def test_integer_optimum_on_the_full_order_box_equals_exhaustive_search():
     grid = np.array(list(itertools.product(range(101), range(81), range(101))), dtype=float)
     means = np.concatenate([sc.profit(g, scen).mean(axis=1) for g in np.array_split(grid, 200)])
     best = grid[int(np.argmax(means))]
-    found = p.optimise(seed=0)
+    found = p.optimize(seed=0)
     assert found.x_array.tolist() == best.tolist()
     assert found.value == pytest.approx(means.max(), rel=1e-12)
 
@@ -156,10 +156,10 @@ def test_budget_limits_the_spend():
     from bayes_widgets.core.decision import budget
 
     p = sc.supply_chain_problem(scen, constraints=[budget(12_000, weights=sc.PRICES, name="spend")])
-    r = p.optimise(seed=0)
+    r = p.optimize(seed=0)
     spend = float(np.dot(sc.PRICES, r.x_array))
     assert spend <= 12_000
-    free = sc.supply_chain_problem(scen).optimise(seed=0)
+    free = sc.supply_chain_problem(scen).optimize(seed=0)
     assert float(np.dot(sc.PRICES, free.x_array)) > 12_000  # the budget binds
     assert r.value < free.value
 
@@ -172,7 +172,7 @@ def test_bayesian_decision_beats_the_naive_one():
     result = sc.fit_yields(draws=300, tune=300, chains=2, seed=8)
     assert result.status == "finished"
     problem = sc.supply_chain_problem(sc.scenarios_from_fit(result, n=2000, seed=1))
-    bayes = problem.optimise(seed=0)
+    bayes = problem.optimize(seed=0)
     point = sc.naive_point()
     fresh = compare_naive(
         problem, sc.scenarios_from_fit(result, n=10_000, seed=2), point=point, bayesian=bayes

@@ -7,17 +7,21 @@
         constraints=[budget(150)],
     )
     problem.evaluate([80])                          # mean, sd, quantiles, CVaR, P(loss), histogram
-    result = problem.optimise("mean")               # or "cvar", "quantile", "prob_loss"
+    result = problem.optimize("mean")               # or "cvar", "quantile", "prob_loss"
     compare_naive(problem, heldout_scenarios=fresh) # Bayesian vs plug-in-the-means
     risk_return(problem)                            # the optimum per risk preference
-    budget_problem(mmm, total_budget=1e5)           # spend per channel of a fitted MMM
 
-Profits are maximised (higher is better); see :mod:`.problem` for the conventions.
+Profits are maximized (higher is better); see :mod:`.problem` for the conventions. Budgets
+over a media-mix model's channels are in :mod:`bayes_widgets.core.mmm`.
 """
 
-from bayes_widgets.core.decision.compare import NaiveComparison, compare_naive
+import warnings
+from typing import Any
+
+from bayes_widgets.core.decision.compare import NaiveComparison, compare_naive, plug_in_scenario
 from bayes_widgets.core.decision.constraints import Budget, Constraint, LinearConstraint, budget
 from bayes_widgets.core.decision.errors import DecisionInputError, SlowProfitWarning
+from bayes_widgets.core.decision.evaluation import SolvableProblem
 from bayes_widgets.core.decision.frontier import FrontierPoint, risk_return
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.risk import (
@@ -30,47 +34,52 @@ from bayes_widgets.core.decision.risk import (
     quantile,
     risk_measure,
     summarise,
+    summarize,
 )
 from bayes_widgets.core.decision.scenarios import Scenarios, as_scenarios
-from bayes_widgets.core.decision.solvers import OptimisationResult, optimise
+from bayes_widgets.core.decision.solvers import OptimizationResult, optimise, optimize
 from bayes_widgets.core.decision.variables import DecisionVariable
-from bayes_widgets.core.mmm.budget import (
-    BudgetProblem,
-    MMMResponse,
-    budget_problem,
-    current_plan,
-    mmm_response,
-)
+
+_RENAMED = {"OptimisationResult": "OptimizationResult"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        warnings.warn(
+            f"{name} is deprecated; use {_RENAMED[name]}", DeprecationWarning, stacklevel=2
+        )
+        return globals()[_RENAMED[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "RISK_MEASURES",
     "Budget",
-    "BudgetProblem",
     "Constraint",
     "DecisionInputError",
     "DecisionProblem",
     "DecisionVariable",
     "FrontierPoint",
     "LinearConstraint",
-    "MMMResponse",
     "NaiveComparison",
-    "OptimisationResult",
+    "OptimizationResult",
     "OutcomeSummary",
     "RiskMeasure",
     "Scenarios",
     "SlowProfitWarning",
+    "SolvableProblem",
     "as_scenarios",
     "budget",
-    "budget_problem",
     "compare_naive",
-    "current_plan",
     "cvar",
     "expected_value",
-    "mmm_response",
     "optimise",
+    "optimize",
+    "plug_in_scenario",
     "prob_loss",
     "quantile",
     "risk_measure",
     "risk_return",
     "summarise",
+    "summarize",
 ]

@@ -18,17 +18,17 @@ import numpy as np
 
 from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.problem import DecisionProblem
-from bayes_widgets.core.decision.risk import OutcomeSummary, summarise
+from bayes_widgets.core.decision.risk import OutcomeSummary, summarize
 from bayes_widgets.core.decision.scenarios import Scenarios, as_scenarios
-from bayes_widgets.core.decision.solvers import OptimisationResult
+from bayes_widgets.core.decision.solvers import OptimizationResult
 
 
 @dataclass
 class NaiveComparison:
     """Both decisions, their held-out outcomes and the paired difference."""
 
-    bayesian: OptimisationResult
-    naive: OptimisationResult
+    bayesian: OptimizationResult
+    naive: OptimizationResult
     point: dict[str, np.ndarray] = field(repr=False)
     """The single scenario the naive decision was optimised for."""
     n_heldout: int
@@ -75,8 +75,8 @@ def compare_naive(
     level: float | None = None,
     heldout_fraction: float = 0.5,
     seed: int | None = None,
-    bayesian: OptimisationResult | None = None,
-    **optimise_options: Any,
+    bayesian: OptimizationResult | None = None,
+    **optimize_options: Any,
 ) -> NaiveComparison:
     """Optimises ``problem`` over its scenarios (Bayesian) and over one plug-in scenario
     (naive), then evaluates both decisions on held-out scenarios.
@@ -103,10 +103,10 @@ def compare_naive(
             )
         train = problem
         source = "given"
-    plug_in = _point_scenario(train.scenarios, point)
-    options = {"seed": seed, **optimise_options}
-    bayes = bayesian if bayesian is not None else train.optimise(objective, level=level, **options)
-    naive = train.with_scenarios(plug_in).optimise(objective, level=level, **options)
+    plug_in = plug_in_scenario(train.scenarios, point)
+    options = {"seed": seed, **optimize_options}
+    bayes = bayesian if bayesian is not None else train.optimize(objective, level=level, **options)
+    naive = train.with_scenarios(plug_in).optimize(objective, level=level, **options)
 
     judge = problem.with_scenarios(heldout)
     a = judge.outcomes(bayes.x_array)
@@ -130,12 +130,12 @@ def compare_naive(
         difference=diff,
         se=se,
         z=float(z),
-        bayesian_summary=summarise(a),
-        naive_summary=summarise(b),
+        bayesian_summary=summarize(a),
+        naive_summary=summarize(b),
     )
 
 
-def _point_scenario(scenarios: Scenarios, point: Mapping[str, Any] | None) -> Scenarios:
+def plug_in_scenario(scenarios: Scenarios, point: Mapping[str, Any] | None) -> Scenarios:
     """One scenario: the given plug-in values (missing quantities: their means)."""
     means = scenarios.mean()
     if point is None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from bayes_widgets.core.errors import InputError
 
-class DecisionInputError(ValueError):
+
+class DecisionInputError(InputError):
     """A decision-problem input is not usable; ``field`` names the offending input.
 
     The message reads ``"field: what is wrong"``, e.g.
     ``"variables.order_0: lower bound 5 is above upper bound 3"``.
     """
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 class SlowProfitWarning(UserWarning):

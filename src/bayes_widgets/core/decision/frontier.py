@@ -78,10 +78,10 @@ def risk_return(
     *,
     report_alpha: float = 0.05,
     keep_dominated: bool = False,
-    **optimise_options: Any,
+    **optimize_options: Any,
 ) -> list[FrontierPoint]:
     """Optimises ``problem`` once per risk preference and reports each optimum's expected
-    profit and CVaR at ``report_alpha`` (options go to :meth:`DecisionProblem.optimise`),
+    profit and CVaR at ``report_alpha`` (options go to :meth:`DecisionProblem.optimize`),
     ordered by risk; dominated optima are left out unless ``keep_dominated``."""
     levels = check_alphas(alphas)
     if not 0.0 < float(report_alpha) <= 1.0:
@@ -90,10 +90,10 @@ def risk_return(
     start = None
     for alpha in levels:
         objective, level = ("mean", None) if alpha >= 1.0 else ("cvar", alpha)
-        options = dict(optimise_options)
+        options = dict(optimize_options)
         if start is not None and "x0" not in options:
             options["x0"] = start  # the neighbouring preference's optimum is a good start
-        result = problem.optimise(objective, level=level, **options)
+        result = problem.optimize(objective, level=level, **options)
         start = result.x_array
         outcomes = problem.outcomes(result.x_array)
         points.append(

@@ -32,9 +32,11 @@ from bayes_widgets.core.decision.constraints import (
     repair,
 )
 from bayes_widgets.core.decision.errors import DecisionInputError, SlowProfitWarning
-from bayes_widgets.core.decision.risk import OutcomeSummary, risk_measure, summarise
+from bayes_widgets.core.decision.risk import OutcomeSummary, risk_measure, summarize
 from bayes_widgets.core.decision.scenarios import Scenarios, as_scenarios
+from bayes_widgets.core.decision.solvers import OptimizationResult, optimize
 from bayes_widgets.core.decision.variables import VariablesLike, as_variables, bounds_arrays
+from bayes_widgets.core.deprecation import deprecated_alias
 
 ProfitFn = Callable[[Any, Mapping[str, np.ndarray]], Any]
 
@@ -149,7 +151,7 @@ class DecisionProblem:
     # ---------------------------------------------------------------- outcomes
     def outcomes(self, x: Any) -> np.ndarray:
         """The ``S`` profits of decision ``x``."""
-        return self._outcomes(self.check_x(x))
+        return self.unchecked_outcomes(self.check_x(x))
 
     def outcomes_many(self, X: Any) -> np.ndarray:
         """``(K, S)`` profits of ``K`` decisions (rows of ``X``)."""
@@ -160,12 +162,12 @@ class DecisionProblem:
             )
         for row in X:
             self.check_x(row, field="X")
-        return self._outcomes_many(X)
+        return self.unchecked_outcomes_many(X)
 
     def evaluate(self, x: Any, **summary_options: Any) -> OutcomeSummary:
         """Summary of decision ``x``'s profits: mean, sd, quantiles, CVaR, P(loss), histogram
         (options: ``quantiles``, ``cvar_alpha``, ``bins``)."""
-        return summarise(self.outcomes(x), **summary_options)
+        return summarize(self.outcomes(x), **summary_options)
 
     def risk(self, x: Any, objective: str = "mean", level: float | None = None) -> float:
         """One risk measure of decision ``x``'s profits."""
@@ -196,23 +198,23 @@ class DecisionProblem:
         would make ``x`` infeasible is not made."""
         x = np.clip(self.check_x(x, check_bounds=False), self.lower, self.upper)
         res = self.resolution
-        feasible = bool(self._feasible_mask(x[None, :])[0])
+        feasible = bool(self.feasible_mask(x[None, :])[0])
         for bound in (self.lower, self.upper):
             near = (np.abs(x - bound) <= res) & (x != bound)
             for i in np.flatnonzero(near):
                 trial = x.copy()
                 trial[i] = bound[i]
-                if not feasible or self._feasible_mask(trial[None, :])[0]:
+                if not feasible or self.feasible_mask(trial[None, :])[0]:
                     x = trial
         fixed = repair(x, self.linear, self.lower, self.upper)
-        if self._feasible_mask(fixed[None, :])[0]:
+        if self.feasible_mask(fixed[None, :])[0]:
             x = fixed
         return x
 
     def is_feasible(self, x: Any) -> bool:
         x = self.check_x(x, check_bounds=False)
         in_box = bool(np.all(x >= self.lower) and np.all(x <= self.upper))
-        return in_box and bool(self._feasible_mask(x[None, :])[0])
+        return in_box and bool(self.feasible_mask(x[None, :])[0])
 
     # -------------------------------------------------------------- derived
     def with_scenarios(self, scenarios: Any) -> DecisionProblem:
@@ -235,19 +237,53 @@ class DecisionProblem:
                 decision_as=self.decision_as,
             )
 
-    def optimise(self, objective: str = "mean", **options: Any):
-        """Best decision for ``objective``; see :func:`bayes_widgets.core.decision.solvers.optimise`."""
-        from bayes_widgets.core.decision.solvers import optimise
+    def optimize(self, objective: str = "mean", **options: Any) -> OptimizationResult:
+        """Best decision for ``objective``; see :func:`bayes_widgets.core.decision.solvers.optimize`."""
+        return optimize(self, objective, **options)
 
-        return optimise(self, objective, **options)
-
-    optimize = optimise
+    optimise = deprecated_alias(optimize, "optimise")
 
     def __repr__(self) -> str:
         kinds = ", ".join(
             f"{v.name}{'∈ℤ' if v.integer else ''}[{v.lower:g}, {v.upper:g}]" for v in self.variables
         )
         return f"DecisionProblem({kinds}; {self.scenarios!r}; {len(self.linear) + len(self.general)} constraints)"
+
+    # ------------------------------------------ for the solvers (see SolvableProblem)
+    def unchecked_outcomes(self, x: np.ndarray) -> np.ndarray:
+        """The ``S`` profits of ``x``, a float array in variable order, without checking it
+        (the solvers' inner loop; :meth:`outcomes` checks its input)."""
+        out = self._call(self._profit, x)
+        return self._checked(out, (self.n_scenarios,), x)
+
+    def unchecked_outcomes_many(self, X: np.ndarray) -> np.ndarray:
+        """``(K, S)`` profits of the rows of ``X`` without checking them."""
+        if self.batch:
+            return self._checked(self._call(self._profit, X), (len(X), self.n_scenarios), X)
+        return (
+            np.stack([self.unchecked_outcomes(x) for x in X])
+            if len(X)
+            else np.empty((0, self.n_scenarios))
+        )
+
+    def feasible_mask(self, X: np.ndarray) -> np.ndarray:
+        """Which rows of ``(K, n)`` decisions meet every constraint (bounds not checked)."""
+        ok = np.ones(len(X), dtype=bool)
+        for c in self.linear:
+            ok &= c.violation(X) <= c.tolerance(X)
+        for g in self.general:
+            for i in np.flatnonzero(ok):
+                ok[i] = bool(g.values(X[i]).max() <= GENERAL_TOLERANCE)
+        return ok
+
+    def total_violation(self, x: np.ndarray) -> float:
+        """Sum of positive constraint violations at ``x`` (linear ones relative to ``|b|``)."""
+        total = 0.0
+        for c in self.linear:
+            total += float(np.maximum(c.A @ x - c.b, 0.0).dot(1.0 / (1.0 + np.abs(c.b))))
+        for g in self.general:
+            total += float(np.maximum(g.values(x), 0.0).sum())
+        return total
 
     # ------------------------------------------------------------ internals
     def _decision_arg(self, x: np.ndarray) -> Any:
@@ -256,17 +292,6 @@ class DecisionProblem:
         if x.ndim == 1:
             return {n: float(v) for n, v in zip(self.names, x)}
         return {n: x[:, i] for i, n in enumerate(self.names)}
-
-    def _outcomes(self, x: np.ndarray) -> np.ndarray:
-        out = self._call(self._profit, x)
-        return self._checked(out, (self.n_scenarios,), x)
-
-    def _outcomes_many(self, X: np.ndarray) -> np.ndarray:
-        if self.batch:
-            return self._checked(self._call(self._profit, X), (len(X), self.n_scenarios), X)
-        return (
-            np.stack([self._outcomes(x) for x in X]) if len(X) else np.empty((0, self.n_scenarios))
-        )
 
     def _call(self, fn: ProfitFn, x: np.ndarray) -> Any:
         try:
@@ -304,25 +329,6 @@ class DecisionProblem:
                 np.floor(x[self.integer]), self.lower[self.integer], self.upper[self.integer]
             )
         return x
-
-    def _feasible_mask(self, X: np.ndarray) -> np.ndarray:
-        """Which rows of ``(K, n)`` decisions meet every constraint (bounds not checked)."""
-        ok = np.ones(len(X), dtype=bool)
-        for c in self.linear:
-            ok &= c.violation(X) <= c.tolerance(X)
-        for g in self.general:
-            for i in np.flatnonzero(ok):
-                ok[i] = bool(g.values(X[i]).max() <= GENERAL_TOLERANCE)
-        return ok
-
-    def _violation(self, x: np.ndarray) -> float:
-        """Sum of positive constraint violations at ``x`` (linear ones relative to ``|b|``)."""
-        total = 0.0
-        for c in self.linear:
-            total += float(np.maximum(c.A @ x - c.b, 0.0).dot(1.0 / (1.0 + np.abs(c.b))))
-        for g in self.general:
-            total += float(np.maximum(g.values(x), 0.0).sum())
-        return total
 
     def _resolve_profit(self, profit: ProfitFn) -> ProfitFn:
         """Checks ``profit`` at a starting point; falls back to a per-scenario loop."""

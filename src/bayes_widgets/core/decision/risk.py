@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bayes_widgets.core.decision.errors import DecisionInputError
+from bayes_widgets.core.deprecation import deprecated_alias
 
 RISK_MEASURES = ("mean", "quantile", "cvar", "prob_loss")
 DEFAULT_LEVELS = {"quantile": 0.05, "cvar": 0.05}
@@ -135,7 +136,7 @@ class OutcomeSummary:
         return d
 
 
-def summarise(
+def summarize(
     outcomes: np.ndarray,
     *,
     quantiles: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95),
@@ -166,3 +167,6 @@ def summarise(
         counts=counts,
         edges=edges,
     )
+
+
+summarise = deprecated_alias(summarize, "summarise")

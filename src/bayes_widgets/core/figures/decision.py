@@ -1,29 +1,31 @@
-"""Bokeh figures of the decision explorer: the outcome distribution and the risk–return view.
+"""The decision explorer's figures: the outcome distribution and the risk–return view.
 
-Both are built once with named, empty sources and annotations; the page fills them from
-the widget's traits on every change (``hist``, ``reference_outline``, ``extent``; spans
-``mean``, ``cvar``, ``zero``; box ``loss``; sources ``frontier``, ``current``,
-``references``, ``extent``). Ticks are plain or SI. The figures carry no Bokeh legend: the page
-writes one below each plot, listing only what is drawn, and a Bokeh legend would be
-repainted with every move of a slider.
+    text = filled(outcome_figure("profit"), outcome_data(summary, references))
+    text = filled(frontier_figure("profit", 0.05), frontier_data(summary, references, frontier))
 
-The outcome plot's axes span its ``extent`` source, not every glyph: the chosen
-decision's histogram and the reference's outline, widened to 0 (and so to the loss
-region) only when the outcomes come near 0 or cross it (:func:`outcome_view`). Profits
-between 280 and 350 fill the plot instead of its last fifth.
+Both are templates (built once with named, empty sources, cached as ``json_item``
+strings); the page fills them from the widget's traits on every change. They carry no
+Bokeh legend (the page writes one below each plot). The outcome plot's axes span its
+``extent`` source (:func:`outcome_view`), so outcomes far from 0 fill the plot.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+from typing import Any
 
+from bayes_widgets.core.figures.base import to_json
 from bayes_widgets.core.figures.format import readable_ticks
+from bayes_widgets.core.figures.palette import HIGHLIGHT, TEXT, series_color
 
-CURRENT = "#1f77b4"
-REFERENCE = "#ff7f0e"
-LOSS = "#d62728"
-CVAR = "#9467bd"
+CURRENT = series_color(0)
+"""The chosen decision."""
+REFERENCE = series_color(1)
+"""The first reference decision (the naive one, or the current plan)."""
+LOSS = HIGHLIGHT
+"""The loss region (outcomes below zero)."""
+CVAR = series_color(3)
+"""The CVaR marker and the risk–return frontier."""
 NEAR_ZERO = 0.25
 """The outcome plot reaches 0 when the outcomes' gap to it is at most this share of their range."""
 
@@ -66,9 +68,9 @@ def histogram_outline(edges, counts) -> dict[str, list[float]]:
 
 @functools.lru_cache(maxsize=8)
 def outcome_figure(outcome: str = "profit", width: int = 500, height: int = 270) -> str:
-    """Histogram of the chosen decision's outcomes, a reference decision's outline, and
-    markers for the mean, the CVaR and the loss region (outcomes below zero)."""
-    from bokeh.embed import json_item
+    """Histogram of the chosen decision's outcomes (source ``hist``), a reference
+    decision's outline (``reference_outline``), the axes' corners (``extent``), and the
+    mean and CVaR spans and the loss box (named ``mean``, ``cvar``, ``zero``, ``loss``)."""
     from bokeh.models import BoxAnnotation, ColumnDataSource, DataRange1d, Span
     from bokeh.plotting import figure
 
@@ -109,7 +111,7 @@ def outcome_figure(outcome: str = "profit", width: int = 500, height: int = 270)
         Span(
             location=0,
             dimension="height",
-            line_color="black",
+            line_color=TEXT,
             line_width=2,
             name="mean",
             visible=False,
@@ -127,16 +129,16 @@ def outcome_figure(outcome: str = "profit", width: int = 500, height: int = 270)
         )
     )
     readable_ticks(f)
-    return json.dumps(json_item(f))
+    return to_json(f)
 
 
 @functools.lru_cache(maxsize=8)
 def frontier_figure(
     outcome: str = "profit", cvar_alpha: float = 0.05, width: int = 400, height: int = 270
 ) -> str:
-    """Expected outcome against CVaR: the optimum for each risk preference, the chosen
-    decision and the reference decisions."""
-    from bokeh.embed import json_item
+    """Expected outcome against CVaR: the optimum for each risk preference (source
+    ``frontier``), the chosen decision (``current``) and the reference decisions
+    (``references``), within the axes' corners (``extent``)."""
     from bokeh.models import ColumnDataSource, DataRange1d, HoverTool
     from bokeh.plotting import figure
 
@@ -180,7 +182,7 @@ def frontier_figure(
         )
     )
     readable_ticks(f)
-    return json.dumps(json_item(f))
+    return to_json(f)
 
 
 def corners(*columns_list: dict[str, list]) -> dict[str, list[float]]:
@@ -194,30 +196,54 @@ def corners(*columns_list: dict[str, list]) -> dict[str, list[float]]:
     return {"cvar": [min(xs), max(xs)], "mean": [min(ys), max(ys)]}
 
 
-def with_source_data(item: str, data: dict[str, dict[str, list]]) -> str:
-    """The json_item ``item`` with the named sources' columns set to ``data``
-    (``{source name: {column: values}}``): a figure shown with its first data has ranges
-    to start from, instead of an empty first paint."""
-    doc = json.loads(item)
+def outcome_data(summary: dict[str, Any], references: list[dict[str, Any]]) -> dict[str, Any]:
+    """The outcome figure's sources for a decision's ``summary`` (with its ``view``) and the
+    first of the ``references`` (with its ``outline``)."""
+    edges = summary.get("edges") or []
+    data: dict[str, Any] = {
+        "hist": {"left": edges[:-1], "right": edges[1:], "count": summary.get("counts") or []},
+        "extent": dict(summary.get("view") or {}),
+    }
+    if references:
+        data["reference_outline"] = references[0]["outline"]
+    return data
 
-    def visit(node):
-        if isinstance(node, dict):
-            attrs = node.get("attributes")
-            if (
-                node.get("name") == "ColumnDataSource"
-                and isinstance(attrs, dict)
-                and attrs.get("name") in data
-            ):
-                columns = data[attrs["name"]]
-                attrs["data"] = {
-                    "type": "map",
-                    "entries": [[k, list(v)] for k, v in columns.items()],
-                }
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
 
-    visit(doc)
-    return json.dumps(doc)
+def frontier_data(
+    summary: dict[str, Any], references: list[dict[str, Any]], frontier: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The risk–return figure's sources: the chosen decision, the references, the frontier
+    (rows with ``cvar``, ``mean``, ``label`` and ``x``) and the corners of them all."""
+
+    def cols(rows: list[dict[str, Any]]) -> dict[str, list]:
+        return {
+            "cvar": [r.get("cvar") for r in rows],
+            "mean": [r.get("mean") for r in rows],
+            "label": [r.get("label", "") for r in rows],
+            "decision": [
+                ", ".join(f"{k}={v:g}" for k, v in (r.get("x") or {}).items()) for r in rows
+            ],
+        }
+
+    data: dict[str, Any] = {
+        "current": cols([{**summary, "label": "this decision"}]),
+        "references": cols(references),
+        "frontier": cols(frontier),
+    }
+    data["extent"] = corners(*data.values())
+    return data
+
+
+__all__ = [
+    "CURRENT",
+    "CVAR",
+    "LOSS",
+    "REFERENCE",
+    "corners",
+    "frontier_data",
+    "frontier_figure",
+    "histogram_outline",
+    "outcome_data",
+    "outcome_figure",
+    "outcome_view",
+]
