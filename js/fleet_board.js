@@ -1,3 +1,4 @@
+// @ts-check
 // FleetBoard view: live table of runs, pass/fail thresholds, a run's plots on click.
 // Python side: src/bayes_widgets/widgets/fleet_board.py.
 import { listen } from "./lib/events.js";
@@ -36,6 +37,35 @@ function verdict(thresholds, metric, value) {
   return OPS[rule.op]?.(value, rule.value) ? "pass" : "fail";
 }
 
+/**
+ * One run of the fleet as Python sends it (core/fleet/live.py: fleet_rows).
+ * @typedef {object} FleetRow
+ * @property {string} run_id
+ * @property {string} status          queued, running, waiting, done, failed or lost
+ * @property {number | null} [fraction]   progress of a running run, 0 to 1
+ * @property {number | null} [seconds]
+ * @property {string} [error]
+ * @property {string} [note]
+ * @property {string} [worker]
+ * @property {Record<string, any>} metrics
+ */
+
+/**
+ * The synced traits of FleetBoard (widgets/fleet_board.py).
+ * @typedef {object} FleetBoardTraits
+ * @property {string} error
+ * @property {string} _py_version
+ * @property {string} out
+ * @property {FleetRow[]} runs
+ * @property {string[]} columns          metric columns shown
+ * @property {Record<string, {op: string, value: number}>} thresholds
+ * @property {string} selected
+ * @property {string} detail_figure      a Bokeh json_item of the selected run's plots
+ * @property {boolean} running
+ * @property {string} fleet_state        "running", "waiting for workers" or ""
+ */
+
+/** @type {import("./types/anywidget").Widget<FleetBoardTraits>} */
 export default {
   initialize() {},
 
@@ -57,6 +87,7 @@ export default {
       const thresholds = model.get("thresholds") || {};
       const columns = model.get("columns") || [];
       rules.replaceChildren(h("span", {}, "thresholds: "), ...columns.map((c) => {
+        /** @type {{op?: string, value?: number}} */
         const rule = thresholds[c] || {};
         const op = h("select", { "data-metric": c },
           ...["", "<=", ">=", "<", ">"].map((o) => h("option", { value: o, selected: (rule.op || "") === o }, o || "–")));
@@ -69,7 +100,7 @@ export default {
           else delete next[c];
           sendCommand(model, "thresholds", { thresholds: next });
         };
-        const value = numberBox({ field: `threshold ${c}`, value: rule.value ?? "", errors: ruleErrors,
+        const value = numberBox({ field: `threshold ${c}`, value: rule.value == null ? "" : String(rule.value), errors: ruleErrors,
           allowEmpty: true, testid: `threshold-${c}`, minChars: 7,
           onCommit: (v) => { current = v; send(); } });
         op.addEventListener("change", send);

@@ -1,3 +1,4 @@
+// @ts-check
 // PredictionTable view: new rows with their posterior predictions (every predicted
 // variable: a deterministic's mean and interval, an observed variable's mean, sd and
 // interval); input cells are editable, rows can be added and removed, and a plot shows
@@ -39,6 +40,36 @@ function cellText(x) {
   return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : "";
 }
 
+/**
+ * A row of the table as Python sends it.
+ * @typedef {object} PredictionRow
+ * @property {number} key                      stable id of the row
+ * @property {Record<string, number>} inputs   input values by column
+ * @property {Record<string, number | null>} prediction   `<variable>_mean, _sd, _lower, _upper`
+ */
+
+/**
+ * The synced traits of PredictionTable (widgets/prediction_table.py).
+ * @typedef {object} PredictionTableTraits
+ * @property {string} error
+ * @property {string} _py_version
+ * @property {string} target
+ * @property {string[]} columns
+ * @property {Array<{name: string, kind: string, label: string}>} variables
+ * @property {string[]} plot_vars             the plotted deterministic and observed variable
+ * @property {PredictionRow[]} rows
+ * @property {number} prob
+ * @property {string} interval                "eti" or "hdi"
+ * @property {string} interval_label
+ * @property {Record<string, string>} meaning
+ * @property {number} draws
+ * @property {boolean} show_plot
+ * @property {string} prediction_figure       a Bokeh json_item
+ * @property {string} [figure]                the old name, in notebooks saved before the rename
+ * @property {number} revision
+ */
+
+/** @type {import("./types/anywidget").Widget<PredictionTableTraits>} */
 export default {
   initialize() {},
 
@@ -147,8 +178,8 @@ export default {
             `[${fmt(p[`${n}_lower`], 4)}, ${fmt(p[`${n}_upper`], 4)}]`);
         }
       }
-      root.dataset.rows = rows.length;
-      root.dataset.revision = model.get("revision");
+      root.dataset.rows = String(rows.length);
+      root.dataset.revision = String(model.get("revision"));
     };
 
     // plot
@@ -161,18 +192,19 @@ export default {
       const col = (v, k) => rows.map((r) => (v ? r.prediction?.[`${v}_${k}`] ?? NaN : NaN));
       source.data = { row: rows.map((_, i) => i), mu_mean: col(line, "mean"), mu_lower: col(line, "lower"),
         mu_upper: col(line, "upper"), y_mean: col(point, "mean"), y_lower: col(point, "lower"), y_upper: col(point, "upper") };
-      plot.dataset.points = rows.length;
-      plot.dataset.revision = model.get("revision");
+      plot.dataset.points = String(rows.length);
+      plot.dataset.revision = String(model.get("revision"));
       plot.dataset.rendered = "true";
     };
     let embedding = Promise.resolve();
     const embedPlot = () => {
       plot.style.display = model.get("show_plot") ? "" : "none";
-      if (!model.get("show_plot") || !model.get("figure")) return;
+      const figure = model.get("prediction_figure") || model.get("figure"); // old name: saved before the rename
+      if (!model.get("show_plot") || !figure) return;
       embedding = embedding.then(async () => {
         try {
           const Bokeh = await whenBokeh(model, { waiting: noteIn(plot) });
-          ({ doc } = await embedFigure(Bokeh, plot, model.get("figure"), theme));
+          ({ doc } = await embedFigure(Bokeh, plot, figure, theme));
           fillPlot();
         } catch (err) {
           plot.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
@@ -187,7 +219,7 @@ export default {
     addButton.addEventListener("click", () => send("add_row"));
     offs.push(listen(model, "change:rows change:revision", onRows));
     offs.push(listen(model, "change:prob change:interval change:interval_label change:draws change:meaning change:variables", renderHeader));
-    offs.push(listen(model, "change:figure change:show_plot", embedPlot));
+    offs.push(listen(model, "change:prediction_figure change:figure change:show_plot", embedPlot));
     offs.push(listen(model, "msg:custom", onMsg));
     renderHeader();
     fillTable(true);

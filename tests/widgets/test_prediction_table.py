@@ -58,9 +58,16 @@ def test_shows_the_rows_and_their_predictions(reg):
     assert table.interval_label == "95% equal-tailed interval" and table.draws == 400
     assert "true value" in table.meaning["y"]
     json.dumps(table.rows, allow_nan=False)
-    assert '"name": "predictions"' in table.figure
+    assert '"name": "predictions"' in table.prediction_figure
     default = bw.PredictionTable(reg)  # one row at the training means
     assert default.rows[0]["inputs"]["x1"] == pytest.approx(reg.x_mean[0])
+
+
+def test_the_old_figure_name_still_reads_the_plot_with_a_warning(reg):
+    table = bw.PredictionTable(reg, ROWS, seed=1)
+    with pytest.warns(DeprecationWarning, match="prediction_figure"):
+        old = table.figure
+    assert old == table.prediction_figure and '"name": "predictions"' in old
 
 
 def test_editing_a_cell_recomputes_that_row_only(reg, outbox):
@@ -142,7 +149,7 @@ def test_the_interval_can_change(reg, outbox):
     assert narrow["y_upper"] - narrow["y_lower"] < wide["y_upper"] - wide["y_lower"]
     assert narrow["y_mean"] == wide["y_mean"]
     assert "y_hdi50_lower" in table.to_dataframe().columns
-    assert "50% highest-density interval" in table.figure
+    assert "50% highest-density interval" in table.prediction_figure
 
 
 def test_rows_with_known_errors_predict_a_measurement(reg):
@@ -227,7 +234,7 @@ def test_a_hand_written_model_shows_every_predicted_variable(own, outbox):
     assert p["mu_lower"] < p["mu_mean"] < p["mu_upper"] and p["sales_sd"] > 0
     assert set(table.meaning) == {"mu", "sales"}
     json.dumps(table.rows, allow_nan=False)
-    assert "new sales" in table.figure
+    assert "new sales" in table.prediction_figure
     # a cell edited on the page: five degrees more, about 2.5 more sales
     before = [dict(r["prediction"]) for r in table.rows]
     start = time.perf_counter()

@@ -14,7 +14,6 @@ row's tooltip) or its submitter is. A click on a run shows its plots.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from pathlib import Path
@@ -197,28 +196,19 @@ class FleetBoard(BayesWidget):
     def select(self, run_id: str) -> None:
         """Shows the plots of ``run_id``: predictions with bands, forecast, contributions over
         time, recovery scatter."""
-        from bokeh.embed import json_item
-        from bokeh.layouts import column
-        from bokeh.plotting import figure
-
-        from bayes_widgets.core.report import run_figures
+        from bayes_widgets.core.figures.base import to_json
+        from bayes_widgets.core.figures.report import run_detail_figure
 
         store = self._store()
         try:
             known = store is not None and bool(run_id) and store.has_run(run_id)
         except ValueError:  # not a run id at all
             known = False
-        if not known:
+        if store is None or not known:
             self.error = f"run: no run {run_id!r} in {self.out}"
             return
-        figures = run_figures(store.local_dir(run_id), run_id)
-        if not figures:
-            empty = figure(
-                width=400, height=60, title=f"{run_id}: no plots yet", toolbar_location=None
-            )
-            empty.axis.visible = False
-            figures.append(empty)
+        detail = run_detail_figure(store.local_dir(run_id), run_id)
         with self.hold_sync():
             self.selected = run_id
-            self.detail_figure = json.dumps(json_item(column(*figures)))
+            self.detail_figure = to_json(detail)
             self.error = ""

@@ -22,9 +22,8 @@ column, and the last valid table stays. Rows are numbered 0, 1, ... in the order
 
 from __future__ import annotations
 
-import functools
-import json
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,21 +31,20 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from bayes_widgets.core.figures.fit import with_fresh_ids
-from bayes_widgets.core.figures.format import readable_ticks
-from bayes_widgets.core.prediction import BoundPredictor
-from bayes_widgets.core.regression import (
+from bayes_widgets.core.checks import check_seed
+from bayes_widgets.core.figures.base import with_fresh_ids
+from bayes_widgets.core.figures.prediction import prediction_template
+from bayes_widgets.core.jsonable import finite
+from bayes_widgets.core.prediction.bound import BoundPredictor
+from bayes_widgets.core.prediction.errors import RegressionInputError
+from bayes_widgets.core.prediction.summary import (
     INTERVALS,
     SUMMARY_STATS,
-    RegressionInputError,
     check_interval,
     check_prob,
-    interval_suffix,
+    stat_names,
 )
 from bayes_widgets.widgets._base import BayesWidget, static_text
-
-MU_COLOR = "#1f77b4"
-Y_COLOR = "#ff7f0e"
 
 
 class PredictionTable(BayesWidget):
@@ -105,7 +103,7 @@ class PredictionTable(BayesWidget):
     draws = traitlets.Int(0).tag(sync=True)
     """Posterior draws behind every prediction."""
     show_plot = traitlets.Bool(True).tag(sync=True)
-    figure = traitlets.Unicode("").tag(sync=True)
+    prediction_figure = traitlets.Unicode("").tag(sync=True)
     """Bokeh json_item of the plot; the page fills its ``predictions`` source from ``rows``."""
     revision = traitlets.Int(0).tag(sync=True)
     """Accepted changes so far (tests and the page read it)."""
@@ -127,8 +125,7 @@ class PredictionTable(BayesWidget):
         inputs: Any = None,
         observed: Any = None,
     ):
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise RegressionInputError("seed", f"must be a non-negative integer, got {seed!r}")
+        seed = check_seed("seed", seed, allow_none=False, error=RegressionInputError) or 0
         predictor = BoundPredictor(
             model,
             posterior,
@@ -281,7 +278,7 @@ class PredictionTable(BayesWidget):
     # -- internals ---------------------------------------------------------------------------------
     def _inputs(self) -> pd.DataFrame:
         return (
-            self._table[self.columns].copy()
+            pd.DataFrame(self._table[self.columns]).copy()
             if len(self._table.columns)
             else pd.DataFrame(columns=self.columns)
         )
@@ -317,12 +314,11 @@ class PredictionTable(BayesWidget):
             seed=self.seed,
             row_keys=keys if self.predictor.kind == "regression" else None,
         )
-        tag = interval_suffix(prob, interval)
-        stat_names = ("mean", "sd", f"{tag}_lower", f"{tag}_upper")
+        endings = stat_names(prob, interval)
         generic, names = [], []
         for v in self.variables:
             generic += [f"{v['name']}_{s}" for s in SUMMARY_STATS]
-            names += [f"{v['name']}_{s}" for s in stat_names]
+            names += [f"{v['name']}_{s}" for s in endings]
         rows = []
         for j, key in enumerate(keys):
             record = table.iloc[j]
@@ -331,7 +327,7 @@ class PredictionTable(BayesWidget):
                     "key": int(key),
                     "inputs": {c: float(record[c]) for c in self.columns},
                     "prediction": {
-                        g: _json(record[n]) for g, n in zip(generic, names, strict=True)
+                        g: finite(record[n]) for g, n in zip(generic, names, strict=True)
                     },
                 }
             )
@@ -342,15 +338,27 @@ class PredictionTable(BayesWidget):
             self.rows = rows
             self.draws = int(table.attrs["draws"])
             self.meaning = self.predictor.meaning(table)
-            if label != self.interval_label or not self.figure:
+            if label != self.interval_label or not self.prediction_figure:
                 self.interval_label = label
                 line, point = self.plot_vars
                 if self.predictor.kind == "regression":
                     legend = ("regression line mu", "new observation y")
                 else:
                     legend = (line, f"new {point}")
-                self.figure = with_fresh_ids(prediction_figure(self.target, label, *legend))
+                self.prediction_figure = with_fresh_ids(
+                    prediction_template(self.target, label, *legend)
+                )
             self.revision += 1
+
+    @property
+    def figure(self) -> str:
+        """Deprecated: the old name of ``prediction_figure``."""
+        warnings.warn(
+            "PredictionTable.figure is deprecated; use PredictionTable.prediction_figure",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.prediction_figure
 
     def __repr__(self) -> str:
         return (
@@ -372,79 +380,8 @@ def _number(value: Any, column: str, row: int | None) -> float:
         raise RegressionInputError(where, f"{value!r}{at} is not a number") from None
 
 
-def _json(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
+prediction_figure = prediction_template
+"""The old name of :func:`~bayes_widgets.core.figures.prediction.prediction_template`."""
 
 
-@functools.lru_cache(maxsize=16)
-def prediction_figure(
-    target: str,
-    label: str,
-    line_label: str = "regression line mu",
-    point_label: str = "new observation y",
-    width: int = 620,
-    height: int = 260,
-) -> str:
-    """Predictions per row: the new observation's mean with its interval (thin bar) and
-    the regression line's interval (thick bar). The page fills the ``predictions`` source
-    (columns ``mu_*`` from the plotted deterministic, ``y_*`` from the observed one)."""
-    from bokeh.embed import json_item
-    from bokeh.models import BasicTicker, ColumnDataSource, DataRange1d, HoverTool
-    from bokeh.plotting import figure
-
-    f = figure(
-        width=width,
-        height=height,
-        title=f"predicted {target} ({label})",
-        toolbar_location=None,
-        tools="",
-        x_axis_label="row",
-        y_axis_label=target,
-        x_range=DataRange1d(range_padding=0.5, range_padding_units="absolute"),
-    )
-    src = ColumnDataSource(
-        {k: [] for k in ("row", "mu_mean", "mu_lower", "mu_upper", "y_mean", "y_lower", "y_upper")},
-        name="predictions",
-    )
-    f.segment(
-        "row",
-        "y_lower",
-        "row",
-        "y_upper",
-        source=src,
-        color=Y_COLOR,
-        line_width=2,
-        legend_label=point_label,
-    )
-    f.segment(
-        "row",
-        "mu_lower",
-        "row",
-        "mu_upper",
-        source=src,
-        color=MU_COLOR,
-        line_width=7,
-        alpha=0.6,
-        legend_label=line_label,
-    )
-    dots = f.scatter("row", "y_mean", source=src, color="black", size=7, legend_label="mean")
-    f.add_tools(
-        HoverTool(
-            renderers=[dots],
-            tooltips=[
-                ("row", "@row"),
-                ("mean", "@y_mean{0.[000]}"),
-                (f"{point_label} interval", "[@y_lower{0.[000]}, @y_upper{0.[000]}]"),
-                (f"{line_label} interval", "[@mu_lower{0.[000]}, @mu_upper{0.[000]}]"),
-            ],
-        )
-    )
-    f.xaxis.ticker = BasicTicker(min_interval=1)
-    readable_ticks(f, "y")
-    f.legend.label_text_font_size = "8pt"
-    f.add_layout(f.legend[0], "right")
-    return json.dumps(json_item(f))
-
-
-__all__ = ["PredictionTable", "prediction_figure"]
+__all__ = ["PredictionTable"]
