@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bayes_widgets.core.fitting import events as ev
-from bayes_widgets.core.fitting import session as session_module
+from bayes_widgets.core.fitting import pacing
 from bayes_widgets.core.fitting.backends.pymc_backend import cached_point_converter
 from bayes_widgets.core.fitting.session import FitSession
 from bayes_widgets.core.model_info import resolve_trace_names
@@ -67,7 +67,7 @@ def test_a_slow_subscriber_is_called_less_often(tiny_model, monkeypatch):
     """A subscriber that spends processor time on every progress event: the pump ticks
     at most about every PUMP_MAX_INTERVAL_S instead of rate_hz, and every draw still
     arrives, in order, before the terminal event."""
-    monkeypatch.setattr(session_module, "PUMP_MAX_INTERVAL_S", 0.3)
+    monkeypatch.setattr(pacing, "PUMP_MAX_INTERVAL_S", 0.3)
 
     def busy(event):
         if isinstance(event, ev.ChainProgress):

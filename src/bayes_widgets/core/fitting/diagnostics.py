@@ -1,23 +1,13 @@
-"""One diagnostics schema for every backend, computed with ArviZ, and one set of rules
-for what counts as a problem.
+"""One diagnostics schema for every backend and method, computed with ArviZ.
 
-Sampler statistics have different names per backend (PyMC ``reached_max_treedepth``,
-nutpie ``maxdepth_reached``, NumPyro/ArviZ ``reached_max_tree_depth``); they are read
-through one table of aliases. A variational fit (SVI) has the same fields (no
-divergences or tree depths, R-hat of its single chain of guide draws is NaN) plus
-``svi``: steps, convergence, final loss and speed.
+    d = summarize(idata, backend="pymc", tune=1000, wall_time_s=12.0, sampling_time_s=9.5)
+    d.rhat_max, d.ess_bulk_min, d.problems, d.table()
 
-The rules (Vehtari et al. 2021; Betancourt 2016), used by ``result.diagnostics``, the
-live monitor and the posterior explorer alike:
-
-- R-hat above :data:`RHAT_LIMIT` (1.01), with more than one chain;
-- bulk or tail ESS below :data:`ESS_PER_CHAIN` (100) × chains;
-- any divergent transition after tuning;
-- any draw that hit the maximum tree depth;
-- E-BFMI below :data:`EBFMI_LIMIT` (0.3) in a chain.
-
-Parameters are labelled with their coordinates (``beta[price]``, ``x[a, b]``) where the
-draws carry them, by position (``theta[0]``) otherwise.
+Sampler statistics named differently per backend (PyMC ``reached_max_treedepth``, nutpie
+``maxdepth_reached``, NumPyro ``reached_max_tree_depth``) are read through one table of
+aliases. Parameters are labelled with their coordinates (``beta[price]``) where the draws
+carry them, by position (``theta[0]``) otherwise. What counts as a problem is decided by
+:mod:`~bayes_widgets.core.fitting.rules` (names re-exported here).
 """
 
 from __future__ import annotations
@@ -28,11 +18,23 @@ from typing import Any
 
 import numpy as np
 
-RHAT_LIMIT = 1.01
-ESS_PER_CHAIN = 100
-EBFMI_LIMIT = 0.3
-MAX_NAMED = 5
-"""Parameters named in one problem line; the rest are counted."""
+from bayes_widgets.core.fitting.rules import (
+    EBFMI_LIMIT,
+    ESS_PER_CHAIN,
+    MAX_NAMED,
+    RHAT_LIMIT,
+    finite_max,
+    finite_min,
+    fit_problems,
+    group_parameters,
+    parameter_problems,
+)
+from bayes_widgets.core.fitting.running import (
+    RUNNING_MAX_DRAWS,
+    rank_histograms,
+    running_diagnostics,
+)
+from bayes_widgets.core.jsonable import jsonable
 
 _MAXDEPTH = ("reached_max_treedepth", "maxdepth_reached", "reached_max_tree_depth")
 _DIVERGING = ("diverging",)
@@ -72,29 +74,18 @@ class Diagnostics:
 
     @property
     def converged(self) -> bool:
-        """MCMC: none of the problems of the module's rules. SVI: the loss stopped
-        changing before the last step."""
-        if self.method == "svi":
-            return bool(self.svi and self.svi.get("converged"))
-        return self.draws_per_chain > 0 and not self.problems
+        """MCMC: none of the problems of the rules. SVI: the loss stopped changing before
+        the last step."""
+        return _method(self.method).converged(self)
 
     @property
     def problems(self) -> list[str]:
         """Every problem of the fit, each named in one sentence (empty when all is well)."""
-        if self.method == "svi" or self.draws_per_chain == 0:
-            return []
-        return fit_problems(
-            self.parameters,
-            chains=self.chains,
-            divergences=self.divergences,
-            treedepth_hits=self.max_treedepth_hits,
-            ebfmi=self.ebfmi,
-            divergences_by_chain=self.divergences_by_chain,
-        )
+        return _method(self.method).problems(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN becomes None), with ``problems``."""
-        out = _clean(asdict(self))
+        out = jsonable(asdict(self))
         out["problems"] = self.problems
         return out
 
@@ -114,18 +105,6 @@ class Diagnostics:
     def groups(self) -> list[dict[str, Any]]:
         """One line per variable (see :func:`group_parameters`)."""
         return group_parameters(self.parameters)
-
-
-def _clean(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _clean(obj.item())
-    return obj
 
 
 def _stat(stats, names) -> np.ndarray | None:
@@ -166,12 +145,19 @@ def summarize(
     """
     posterior = _group(idata, "posterior") if idata is not None else None
     stats = _group(idata, "sample_stats") if idata is not None else None
+    common = {
+        "backend": backend,
+        "tune": tune,
+        "wall_time_s": float(wall_time_s),
+        "sampling_time_s": float(sampling_time_s),
+        "partial": partial,
+        "method": method,
+        "svi": svi,
+    }
     if posterior is None or posterior.sizes.get("draw", 0) == 0:
         return Diagnostics(
-            backend=backend,
             chains=chains or 0,
             draws_per_chain=0,
-            tune=tune,
             divergences=0,
             max_treedepth_hits=0,
             rhat_max=math.nan,
@@ -179,65 +165,53 @@ def summarize(
             ess_tail_min=math.nan,
             ebfmi=[],
             ebfmi_min=math.nan,
-            wall_time_s=wall_time_s,
-            sampling_time_s=sampling_time_s,
             draws_per_s=0.0,
-            partial=partial,
-            method=method,
-            svi=svi,
+            **common,
         )
     n_chain = int(posterior.sizes["chain"])
     n_draw = int(posterior.sizes["draw"])
+    params = _parameter_table(posterior, kinds=variable_kinds(idata) if kinds is None else kinds)
+    if draws_made is None:
+        draws_made = n_chain * (n_draw + tune)
+    return Diagnostics(
+        chains=n_chain,
+        draws_per_chain=n_draw,
+        rhat_max=finite_max([p["r_hat"] for p in params]),
+        ess_bulk_min=finite_min([p["ess_bulk"] for p in params]),
+        ess_tail_min=finite_min([p["ess_tail"] for p in params]),
+        draws_per_s=_method(method).draws_per_s(draws_made, float(sampling_time_s)),
+        parameters=params,
+        **_sampler_stats(stats, n_chain, n_draw),
+        **common,
+    )
+
+
+def _sampler_stats(stats, n_chain: int, n_draw: int) -> dict[str, Any]:
+    """Divergences (in all and per chain), tree-depth hits and E-BFMI from the sampler's
+    statistics (none for a method without them)."""
     diverging = _stat(stats, _DIVERGING)
     maxdepth = _stat(stats, _MAXDEPTH)
     energy = _stat(stats, _ENERGY)
-    if kinds is None:
-        kinds = variable_kinds(idata)
-    params = _parameter_table(posterior, kinds=kinds)
-    rhat = [p["r_hat"] for p in params]
-    bulk = [p["ess_bulk"] for p in params]
-    tail = [p["ess_tail"] for p in params]
     ebfmi = _ebfmi(energy) if energy is not None and n_draw > 2 else []
-    if draws_made is None:
-        draws_made = n_chain * (n_draw + (0 if method == "svi" else tune))
     by_chain = (
         [int(n) for n in np.asarray(diverging).reshape(n_chain, -1).sum(axis=1)]
         if diverging is not None
         else []
     )
-    return Diagnostics(
-        backend=backend,
-        chains=n_chain,
-        draws_per_chain=n_draw,
-        tune=tune,
-        divergences=int(diverging.sum()) if diverging is not None else 0,
-        max_treedepth_hits=int(maxdepth.sum()) if maxdepth is not None else 0,
-        rhat_max=_nanmax(rhat),
-        ess_bulk_min=_nanmin(bulk),
-        ess_tail_min=_nanmin(tail),
-        ebfmi=[float(e) for e in ebfmi],
-        ebfmi_min=_nanmin(ebfmi),
-        wall_time_s=float(wall_time_s),
-        sampling_time_s=float(sampling_time_s),
-        draws_per_s=draws_made / sampling_time_s
-        if sampling_time_s > 0 and method == "mcmc"
-        else math.nan,
-        partial=partial,
-        parameters=params,
-        method=method,
-        svi=svi,
-        divergences_by_chain=by_chain,
-    )
+    return {
+        "divergences": int(diverging.sum()) if diverging is not None else 0,
+        "max_treedepth_hits": int(maxdepth.sum()) if maxdepth is not None else 0,
+        "ebfmi": [float(e) for e in ebfmi],
+        "ebfmi_min": finite_min(ebfmi),
+        "divergences_by_chain": by_chain,
+    }
 
 
-def _nanmax(xs) -> float:
-    xs = [x for x in xs if x is not None and math.isfinite(x)]
-    return max(xs) if xs else math.nan
+def _method(name: str):
+    """The fit method called ``name``, which decides its problems and speed."""
+    from bayes_widgets.core.fitting.methods import fit_method
 
-
-def _nanmin(xs) -> float:
-    xs = [x for x in xs if x is not None and math.isfinite(x)]
-    return min(xs) if xs else math.nan
+    return fit_method(name)
 
 
 def _ebfmi(energy: np.ndarray) -> np.ndarray:
@@ -347,248 +321,19 @@ def _parameter_table(posterior, kinds: dict[str, str] | None = None) -> list[dic
     return rows
 
 
-# -- the rules -------------------------------------------------------------------------------
-def _finite(x) -> bool:
-    return x is not None and isinstance(x, int | float) and math.isfinite(x)
-
-
-def parameter_problems(row: dict[str, Any], chains: int) -> list[str]:
-    """The problems of one parameter's row (``r_hat``, ``ess_bulk``, ``ess_tail``), each
-    named, e.g. ``"R-hat 1.04 > 1.01"`` or ``"ESS bulk 188 < 400"``. A value that could
-    not be computed (None/NaN, e.g. a constant) is no problem of its own."""
-    out = []
-    rhat = row.get("r_hat")
-    if chains > 1 and _finite(rhat) and rhat > RHAT_LIMIT:
-        out.append(f"R-hat {_fmt_rhat(rhat)} > {RHAT_LIMIT}")
-    ess_min = ESS_PER_CHAIN * chains
-    for key, label in (("ess_bulk", "ESS bulk"), ("ess_tail", "ESS tail")):
-        v = row.get(key)
-        if _finite(v) and v < ess_min:
-            out.append(f"{label} {v:.0f} < {ess_min}")
-    return out
-
-
-def _named(items: list[tuple[str, str]], deterministic: dict[str, list[int]] | None = None) -> str:
-    """``beta[price] 1.061, sigma 1.02 and 3 more``, then deterministics by variable:
-    ``; mu: 52 of 120 values``."""
-    shown = ", ".join(f"{n} {v}" for n, v in items[:MAX_NAMED])
-    more = len(items) - MAX_NAMED
-    text = shown + (f" and {more} more" if more > 0 else "")
-    det = "; ".join(
-        f"{var}: {bad} of {size} values" for var, (bad, size) in (deterministic or {}).items()
-    )
-    return "; ".join(t for t in (text, det) if t)
-
-
-def _fmt_rhat(x: float) -> str:
-    text = f"{x:.3f}"
-    return f"{x:.4f}" if float(text) <= RHAT_LIMIT else text
-
-
-def _split(parameters, bad) -> tuple[list[dict], dict[str, list[int]]]:
-    """Free parameters with a problem (kept for naming), and per deterministic variable
-    [values with the problem, values]."""
-    free = [p for p in bad if p.get("kind", "free") == "free"]
-    sizes: dict[str, int] = {}
-    for p in parameters:
-        if p.get("kind", "free") != "free":
-            sizes[p["variable"]] = sizes.get(p["variable"], 0) + 1
-    det: dict[str, list[int]] = {}
-    for p in bad:
-        if p.get("kind", "free") != "free":
-            det.setdefault(p["variable"], [0, sizes[p["variable"]]])[0] += 1
-    return free, det
-
-
-def fit_problems(
-    parameters: list[dict[str, Any]],
-    *,
-    chains: int,
-    divergences: int = 0,
-    treedepth_hits: int = 0,
-    ebfmi: list[float] | None = None,
-    divergences_by_chain: list[int] | None = None,
-) -> list[str]:
-    """Every problem of a fit, one sentence each, by the module's rules: divergences
-    after tuning, tree-depth hits, low E-BFMI, then R-hat, bulk ESS and tail ESS of the
-    parameters (naming the worst first)."""
-    out = []
-    if divergences:
-        where = ""
-        if divergences_by_chain and len(divergences_by_chain) > 1:
-            where = (
-                " ("
-                + ", ".join(f"chain {c}: {n}" for c, n in enumerate(divergences_by_chain) if n)
-                + ")"
-            )
-        out.append(
-            f"{divergences} divergent transition{'s' if divergences != 1 else ''} after tuning{where}"
-        )
-    if treedepth_hits:
-        out.append(
-            f"{treedepth_hits} draw{'s' if treedepth_hits != 1 else ''} hit the maximum tree depth"
-        )
-    low = [
-        (f"chain {c}", f"{e:.2f}")
-        for c, e in enumerate(ebfmi or [])
-        if _finite(e) and e < EBFMI_LIMIT
-    ]
-    if low:
-        out.append(f"E-BFMI below {EBFMI_LIMIT}: {_named(low)}")
-    if chains > 1:
-        bad = sorted(
-            (p for p in parameters if _finite(p.get("r_hat")) and p["r_hat"] > RHAT_LIMIT),
-            key=lambda p: -p["r_hat"],
-        )
-        if bad:
-            free, det = _split(parameters, bad)
-            out.append(
-                f"R-hat above {RHAT_LIMIT}: "
-                f"{_named([(p['name'], _fmt_rhat(p['r_hat'])) for p in free], det)}"
-            )
-    ess_min = ESS_PER_CHAIN * chains
-    for key, label in (("ess_bulk", "ESS bulk"), ("ess_tail", "ESS tail")):
-        bad = sorted(
-            (p for p in parameters if _finite(p.get(key)) and p[key] < ess_min),
-            key=lambda p: p[key],
-        )
-        if bad:
-            free, det = _split(parameters, bad)
-            out.append(
-                f"{label} below {ess_min} (100 per chain × {chains}): "
-                f"{_named([(p['name'], f'{p[key]:.0f}') for p in free], det)}"
-            )
-    return out
-
-
-def group_parameters(
-    parameters: list[dict[str, Any]], max_rows: int | None = None
-) -> list[dict[str, Any]]:
-    """One line per variable of a per-parameter table: ``variable``, ``kind``, ``size``,
-    ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``problems`` (how many of its
-    values have which problem) and its ``rows`` (at most ``max_rows``; ``omitted`` counts
-    the rest). Order: as in the table (free parameters first)."""
-    groups: dict[str, dict[str, Any]] = {}
-    for p in parameters:
-        g = groups.get(p.get("variable", p["name"]))
-        if g is None:
-            g = groups[p.get("variable", p["name"])] = {
-                "variable": p.get("variable", p["name"]),
-                "kind": p.get("kind", "free"),
-                "size": 0,
-                "rows": [],
-                "omitted": 0,
-                "_rhat": [],
-                "_bulk": [],
-                "_tail": [],
-                "_bad": {},
-            }
-        g["size"] += 1
-        if max_rows is None or len(g["rows"]) < max_rows:
-            g["rows"].append(p)
-        else:
-            g["omitted"] += 1
-        g["_rhat"].append(p.get("r_hat"))
-        g["_bulk"].append(p.get("ess_bulk"))
-        g["_tail"].append(p.get("ess_tail"))
-        for text in p.get("problems") or []:
-            kind = _rule_of(text, p.get("_chains"))
-            g["_bad"][kind] = g["_bad"].get(kind, 0) + 1
-    out = []
-    for g in groups.values():
-        g["r_hat_max"] = _none_if_nan(_nanmax([x for x in g.pop("_rhat") if x is not None]))
-        g["ess_bulk_min"] = _none_if_nan(_nanmin([x for x in g.pop("_bulk") if x is not None]))
-        g["ess_tail_min"] = _none_if_nan(_nanmin([x for x in g.pop("_tail") if x is not None]))
-        bad = g.pop("_bad")
-        g["problems"] = [
-            f"{kind} in {n} of {g['size']} values" if g["size"] > 1 else kind
-            for kind, n in bad.items()
-        ]
-        out.append(g)
-    return out
-
-
-def _rule_of(text: str, _chains=None) -> str:
-    """``"R-hat 1.040 > 1.01"`` → ``"R-hat > 1.01"``; ``"ESS bulk 188 < 400"`` → ``"ESS bulk < 400"``."""
-    words = text.split(" ")
-    if text.startswith("R-hat"):
-        return f"R-hat > {words[-1]}"
-    return f"{words[0]} {words[1]} < {words[-1]}"
-
-
-def _none_if_nan(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
-RUNNING_MAX_DRAWS = 5000
-"""Draws per chain above which running diagnostics are estimated from subsets."""
-
-
-def running_diagnostics(
-    draws: np.ndarray, names, max_draws: int = RUNNING_MAX_DRAWS
-) -> list[dict[str, Any]]:
-    """R-hat and ESS of traced scalars while sampling; ``draws`` is (chain, draw, k).
-
-    Up to ``max_draws`` draws per chain they are computed on every draw. Beyond that
-    (fast samplers make hundreds of thousands of draws, and ranking them all several
-    times a minute would take a core), R-hat is computed on ``max_draws`` evenly spaced
-    draws of each chain (still spanning the whole chains), and ESS on the last
-    ``max_draws`` consecutive draws, scaled to the chain length (ESS/draw estimated on
-    a contiguous window, which keeps the autocorrelation that thinning would hide).
-    The final diagnostics always use every draw.
-    """
-    import arviz_stats as azs
-
-    n_chain, n_draw, k = draws.shape
-    out = []
-    if n_draw < 20:
-        return [
-            {
-                "name": n,
-                "r_hat": None,
-                "ess_bulk": None,
-                "ess_tail": None,
-                "draws": n_draw,
-                "problems": [],
-            }
-            for n in names
-        ]
-    spread, recent, scale = draws, draws, 1.0
-    if max_draws and n_draw > max_draws:
-        spread = draws[:, np.linspace(0, n_draw - 1, max_draws).astype(int)]
-        recent = draws[:, n_draw - max_draws :]
-        scale = n_draw / max_draws
-    with np.errstate(all="ignore"):
-        rhat = azs.rhat(spread) if n_chain > 1 else np.full(k, np.nan)
-        bulk = np.atleast_1d(azs.ess(recent, method="bulk")) * scale
-        tail = np.atleast_1d(azs.ess(recent, method="tail", prob=(0.05, 0.95))) * scale
-    for j, n in enumerate(names):
-        row = {
-            "name": n,
-            "r_hat": float(np.atleast_1d(rhat)[j]),
-            "ess_bulk": float(bulk[j]),
-            "ess_tail": float(tail[j]),
-            "draws": int(n_draw),
-        }
-        row["problems"] = parameter_problems(row, n_chain)
-        out.append(_clean(row))
-    return out
-
-
-def rank_histograms(draws: np.ndarray, bins: int = 20) -> np.ndarray:
-    """Rank-plot counts: ``draws`` (chain, draw, k) -> (k, chain, bins).
-
-    Ranks are taken over all chains pooled; well-mixed chains give flat histograms.
-    """
-    from scipy.stats import rankdata
-
-    n_chain, n_draw, k = draws.shape
-    out = np.zeros((k, n_chain, bins))
-    if n_draw == 0:
-        return out
-    for j in range(k):
-        ranks = rankdata(draws[:, :, j].ravel()).reshape(n_chain, n_draw)
-        edges = np.linspace(0.5, n_chain * n_draw + 0.5, bins + 1)
-        for c in range(n_chain):
-            out[j, c], _ = np.histogram(ranks[c], bins=edges)
-    return out
+__all__ = [
+    "EBFMI_LIMIT",
+    "ESS_PER_CHAIN",
+    "MAX_NAMED",
+    "RHAT_LIMIT",
+    "RUNNING_MAX_DRAWS",
+    "Diagnostics",
+    "element_labels",
+    "fit_problems",
+    "group_parameters",
+    "parameter_problems",
+    "rank_histograms",
+    "running_diagnostics",
+    "summarize",
+    "variable_kinds",
+]

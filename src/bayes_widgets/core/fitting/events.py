@@ -1,4 +1,7 @@
-"""Typed events a fit session emits, in order, to its subscribers.
+"""Typed events a fit session emits, in order, to its subscribers, and the progress types
+they carry.
+
+    session.subscribe(lambda e: print(type(e).__name__))   # Started, Compiled, ChainProgress, ...
 
 Events are immutable and cheap to create. Progress and trace events come from the
 session's pump thread at its rate (10 Hz by default), ``Compiled`` from the worker,
@@ -92,6 +95,37 @@ class SVIStatus:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["fraction"] = self.fraction
         return out
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a fit session's progress (``session.snapshot()``)."""
+
+    status: str
+    """'created', 'compiling', 'sampling', 'paused', 'finished', 'cancelled' or 'failed'."""
+    chains: tuple[ChainStatus, ...]
+    """Per chain (empty for SVI)."""
+    draws_done: int
+    """Draws made, all chains (SVI: optimization steps done)."""
+    total: int
+    elapsed_s: float
+    message: str
+    error: str | None
+    method: str = "mcmc"
+    svi: SVIStatus | None = None
+    """Loss, speed and ETA of a variational fit."""
+    draws_per_s: float | None = None
+    """All chains' draws per second of sampling so far (pauses excluded)."""
+    eta_s: float | None = None
+    """Seconds until the last chain ends (chains waiting for a core counted); None once cancelled."""
+    warnings: tuple[dict[str, Any], ...] = ()
+    """Warnings raised inside the fit, deduplicated, with counts."""
+    log: tuple[str, ...] = ()
+    """The sampler's log lines."""
+
+    @property
+    def fraction(self) -> float:
+        return self.draws_done / self.total if self.total else 0.0
 
 
 @dataclass(frozen=True)

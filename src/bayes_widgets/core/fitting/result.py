@@ -1,8 +1,11 @@
-"""What a fit session returns."""
+"""What a fit session returns: the draws, their diagnostics and, for SVI, the guide.
+
+result = bw.fit(model)
+result.idata, result.summary(), result.problems, result.to_dict()
+"""
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,24 +97,15 @@ class FitResult:
             "diagnostics": self.diagnostics.to_dict(),
             "warnings": [dict(w) for w in self.warnings],
         }
-        if self.method == "svi":
-            losses = [] if self.losses is None else self.losses
-            final = float(losses[-1]) if len(losses) and math.isfinite(float(losses[-1])) else None
-            out.update(steps=self.steps, converged=bool(self.converged), final_loss=final)
+        out.update(self.fit_method.result_fields(self))
         return out
 
     def __repr__(self) -> str:
-        if self.method == "svi":
-            losses = [] if self.losses is None else self.losses
-            final = f"{float(losses[-1]):.6g}" if len(losses) else "None"
-            return (
-                f"FitResult(status={self.status!r}, backend={self.backend!r}, method='svi', "
-                f"steps={self.steps}, converged={self.converged}, final_loss={final}, "
-                f"draws={self.draws_completed[0] if self.draws_completed else 0})"
-            )
-        d = self.diagnostics
-        return (
-            f"FitResult(status={self.status!r}, backend={self.backend!r}, partial={self.partial}, "
-            f"draws_per_chain={d.draws_per_chain}, divergences={d.divergences}, "
-            f"rhat_max={d.rhat_max:.3f}, ess_bulk_min={d.ess_bulk_min:.0f})"
-        )
+        return self.fit_method.describe(self)
+
+    @property
+    def fit_method(self):
+        """The :class:`~bayes_widgets.core.fitting.methods.FitMethod` that made this result."""
+        from bayes_widgets.core.fitting.methods import fit_method
+
+        return fit_method(self.method)

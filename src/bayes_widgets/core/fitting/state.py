@@ -8,7 +8,6 @@ next, off the sampler's thread.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import deque
@@ -18,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from bayes_widgets.core.fitting.events import ChainStatus, SVIStatus
+from bayes_widgets.core.fitting.events import ChainStatus
+from bayes_widgets.core.fitting.loss_state import LossState, PauseClock
+from bayes_widgets.core.fitting.timing import schedule_eta, union_length
 
 _GROW = 256
 
@@ -126,30 +127,6 @@ class TraceDelta:
     diverging: np.ndarray
 
 
-class _PauseClock:
-    """Seconds spent paused, counting a pause still going on; safe to share between threads."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._since: float | None = None
-        self._total = 0.0
-
-    def set(self, paused: bool) -> None:
-        with self._lock:
-            now = time.perf_counter()
-            if paused and self._since is None:
-                self._since = now
-            elif not paused and self._since is not None:
-                self._total += now - self._since
-                self._since = None
-
-    def seconds(self) -> float:
-        with self._lock:
-            return self._total + (
-                time.perf_counter() - self._since if self._since is not None else 0.0
-            )
-
-
 class FitState:
     """Progress and traced draws of one fit, safe to share between threads."""
 
@@ -175,7 +152,7 @@ class FitState:
         self._inbox: deque = deque()
         self._flush_lock = threading.Lock()
         """Held by one reader converting at a time, so draws reach the buffers in order."""
-        self._pause = _PauseClock()
+        self._pause = PauseClock()
         self._sampler_start: tuple[float, float] | None = None
         self.version = 0
 
@@ -482,167 +459,7 @@ class FitState:
                 )
         if not spans:
             return None
-        return max(_union_length(spans) - max(paused - paused_from, 0.0), 1e-9)
+        return max(union_length(spans) - max(paused - paused_from, 0.0), 1e-9)
 
 
-def _union_length(spans: list[tuple[float, float]]) -> float:
-    total, cur_start, cur_end = 0.0, None, None
-    for start, end in sorted(spans):
-        if cur_end is None or start > cur_end:
-            if cur_end is not None:
-                total += cur_end - cur_start
-            cur_start, cur_end = start, end
-        else:
-            cur_end = max(cur_end, end)
-    if cur_end is not None:
-        total += cur_end - cur_start
-    return total
-
-
-def schedule_eta(
-    progress: Sequence[tuple[int, int]], rates: Sequence[float | None], cores: int
-) -> list[float | None]:
-    """Seconds until each chain ends: ``progress`` is (draws done, draws requested) per
-    chain, ``rates`` its own draws/s (None before it is known), ``cores`` how many chains
-    run at once. Running chains end at their own rate; a chain that has not started waits
-    for the first core to free up and then runs at the mean rate of the others (with
-    ``cores=1`` the chains run one after another: the ETA adds up their draws)."""
-    import heapq
-
-    known = [r for r in rates if r]
-    if not known:
-        return [None] * len(progress)
-    mean = sum(known) / len(known)
-    etas: list[float | None] = [None] * len(progress)
-    running, waiting = [], []
-    for i, (done, total) in enumerate(progress):
-        if done >= total:
-            etas[i] = 0.0
-        elif done > 0:
-            etas[i] = (total - done) / (rates[i] or mean)
-            running.append(etas[i])
-        else:
-            waiting.append(i)
-    slots = max(min(cores, len(progress)), len(running), 1)
-    free = sorted(running) + [0.0] * max(slots - len(running), 0)
-    heapq.heapify(free)
-    for i in waiting:
-        start = heapq.heappop(free)
-        etas[i] = start + progress[i][1] / mean
-        heapq.heappush(free, etas[i])
-    return etas
-
-
-class LossState:
-    """Progress of a variational fit (SVI), safe to share between threads.
-
-    The optimiser's thread appends each chunk's per-step losses; readers take
-    copies. ``version`` changes with every write, so a reader can tell whether
-    anything is new.
-    """
-
-    def __init__(self, total: int):
-        self.total = total
-        self._lock = threading.Lock()
-        self._losses = np.empty(1024)
-        self._n = 0
-        self._steps_per_s: float | None = None
-        self._converged = False
-        self._raw_params: dict | None = None
-        self._raw_version = 0
-        self._rows: tuple[tuple[dict[str, Any], ...], int] = ((), 0)
-        self._summarizer: Callable[[dict], Sequence[dict[str, Any]]] | None = None
-        self._rows_lock = threading.Lock()
-        self._started_at: float | None = None
-        self._pause = _PauseClock()
-        self.version = 0
-
-    # -- writers (the optimiser's thread) -----------------------------------------
-    def record_chunk(
-        self,
-        losses: np.ndarray,
-        *,
-        steps_per_s: float | None,
-        converged: bool,
-        params: dict | None = None,
-    ) -> None:
-        """One chunk of per-step losses, in order, with the optimiser's own speed.
-
-        ``params`` are the guide's current (raw) parameters; they are summarised
-        only when read (:meth:`params`), off the optimiser's thread."""
-        losses = np.asarray(losses, dtype=float).ravel()
-        with self._lock:
-            if self._started_at is None:
-                self._started_at = time.perf_counter()
-            m = len(losses)
-            if self._n + m > len(self._losses):
-                grown = np.empty(max(2 * len(self._losses), self._n + m))
-                grown[: self._n] = self._losses[: self._n]
-                self._losses = grown
-            self._losses[self._n : self._n + m] = losses
-            self._n += m
-            if steps_per_s is not None and math.isfinite(steps_per_s) and steps_per_s > 0:
-                self._steps_per_s = float(steps_per_s)
-            self._converged = self._converged or bool(converged)
-            if params is not None:
-                self._raw_params = params
-                self._raw_version += 1
-            self.version += 1
-
-    def set_param_summarizer(self, fn: Callable[[dict], Sequence[dict[str, Any]]]) -> None:
-        """``fn(raw params) -> rows`` (name, shape, value, lo, hi, kind) for :meth:`params`."""
-        self._summarizer = fn
-
-    def set_paused(self, paused: bool) -> None:
-        self._pause.set(paused)
-
-    # -- readers ---------------------------------------------------------------------
-    @property
-    def steps_done(self) -> int:
-        with self._lock:
-            return self._n
-
-    def losses_since(self, start: int) -> np.ndarray:
-        """Per-step losses from step index ``start`` on (a copy)."""
-        with self._lock:
-            return self._losses[start : self._n].copy()
-
-    def losses(self) -> np.ndarray:
-        return self.losses_since(0)
-
-    def params(self) -> tuple[dict[str, Any], ...]:
-        """Summary rows of the latest parameters (computed here, once per new parameters)."""
-        with self._rows_lock:
-            with self._lock:
-                raw, version = self._raw_params, self._raw_version
-            rows, seen = self._rows
-            if version == seen or raw is None or self._summarizer is None:
-                return rows
-            try:
-                rows = tuple(self._summarizer(raw))
-            except Exception:
-                rows = ()
-            self._rows = (rows, version)
-            return rows
-
-    def paused_seconds(self) -> float:
-        return self._pause.seconds()
-
-    def status(self, elapsed_s: float = 0.0) -> SVIStatus:
-        with self._lock:
-            n, rate = self._n, self._steps_per_s
-            last = float(self._losses[n - 1]) if n else None
-            tail = self._losses[max(0, n - max(10, n // 20)) : n]
-            smoothed = float(np.mean(tail)) if n else None
-            converged = self._converged
-        eta = max(self.total - n, 0) / rate if rate else None
-        return SVIStatus(
-            steps_done=n,
-            total=self.total,
-            loss=last,
-            loss_smoothed=smoothed,
-            steps_per_s=rate,
-            eta_s=None if converged else eta,
-            converged=converged,
-            elapsed_s=elapsed_s,
-        )
+__all__ = ["FitState", "LossState", "PauseClock", "TraceDelta", "schedule_eta"]

@@ -49,19 +49,27 @@ from __future__ import annotations
 
 import inspect
 import math
-import threading
 import time
 import traceback
-from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from bayes_widgets.core.fitting.backends.base import Backend, Control, FitConfig
+from bayes_widgets.core.fitting.backends.numpyro_common import (
+    check_model_args,
+    check_numpyro_model,
+    import_numpyro,
+    inspect_model,
+    join_args,
+    refuse_subsampling,
+    resolve_numpyro_trace_names,
+    split_args,
+    traced_columns,
+)
+from bayes_widgets.core.fitting.backends.numpyro_draws import STATS, ChainLog, draws_to_datatree
 from bayes_widgets.core.fitting.validation import FitInputError
-from bayes_widgets.core.model_info import expand_trace_names, parse_trace_name
 
 CHUNK_S = 0.25
 """Target seconds per compiled chunk: cancel and pause act between chunks."""
@@ -77,219 +85,6 @@ MIN_CAPACITY = 16
 CHAIN_METHODS = ("threads", "vectorized")
 OWN_OPTIONS = {"chain_method"}
 _NOT_OPTIONS = {"self", "model", "potential_fn", "kinetic_fn"}
-
-
-def import_numpyro():
-    try:
-        import jax
-        import numpyro
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the NumPyro backends need numpyro and jax: pip install 'bayes_widgets[numpyro]'"
-        ) from exc
-    return jax, numpyro
-
-
-# -- model arguments ---------------------------------------------------------------
-
-
-def check_model_args(config: FitConfig) -> None:
-    if not isinstance(config.model_args, tuple | list):
-        raise FitInputError(
-            "model_args", f"must be a tuple, got {type(config.model_args).__name__}"
-        )
-    if not isinstance(config.model_kwargs, Mapping):
-        raise FitInputError(
-            "model_kwargs", f"must be a dict, got {type(config.model_kwargs).__name__}"
-        )
-
-
-def check_numpyro_model(model, name: str = "model") -> None:
-    if type(model).__module__.split(".")[0] == "pymc":
-        raise FitInputError(name, "this is a pymc.Model: use backend='pymc' or 'nutpie' for it")
-    if not callable(model):
-        raise FitInputError(
-            name, f"expected a NumPyro model (a function), got {type(model).__name__}"
-        )
-
-
-def split_args(model_args, model_kwargs):
-    """(treedef, mask, dynamic, static): array leaves become arguments of the compiled
-    function, other leaves stay Python values."""
-    import jax
-
-    leaves, treedef = jax.tree_util.tree_flatten((tuple(model_args), dict(model_kwargs)))
-    mask = tuple(isinstance(x, np.ndarray | np.generic | jax.Array) for x in leaves)
-    dynamic = [jax.numpy.asarray(x) for x, d in zip(leaves, mask, strict=True) if d]
-    static = tuple(x for x, d in zip(leaves, mask, strict=True) if not d)
-    return treedef, mask, dynamic, static
-
-
-def join_args(treedef, mask, dynamic, static):
-    import jax
-
-    dyn, sta = iter(dynamic), iter(static)
-    args, kwargs = jax.tree_util.tree_unflatten(
-        treedef, [next(dyn) if d else next(sta) for d in mask]
-    )
-    return args, kwargs
-
-
-# -- what the model contains -------------------------------------------------------
-
-
-@dataclass
-class ModelInfo:
-    """Sites of a NumPyro model, from one run of it with a fixed seed."""
-
-    latent: dict[str, tuple[int, ...]]
-    deterministic: dict[str, tuple[int, ...]]
-    observed: dict[str, np.ndarray]
-    dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Dimension names per site (plate names where a plate covers the axis)."""
-    improper: tuple[str, ...] = ()
-    """Latent sites whose distribution cannot be sampled (``dist.ImproperUniform``)."""
-    subsampled: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Plates with ``subsample_size`` below their size: ``{plate: (size, subsample_size)}``."""
-
-    @property
-    def shapes(self) -> dict[str, tuple[int, ...]]:
-        return {**self.latent, **self.deterministic}
-
-
-def inspect_model(
-    model,
-    model_args=(),
-    model_kwargs=None,
-    *,
-    field_name: str = "model",
-    init_strategy=None,
-) -> ModelInfo:
-    """Runs ``model`` once (seeded) and records its latent, deterministic and observed sites.
-
-    Latent values come from ``init_strategy`` (default ``init_to_uniform``, as NumPyro's
-    NUTS starts), not from the priors, so a model with an improper prior such as
-    ``dist.ImproperUniform``, which cannot be sampled, is inspected as NumPyro's own
-    ``MCMC`` would initialise it."""
-    import_numpyro()
-    from numpyro import handlers
-    from numpyro.infer import init_to_uniform
-
-    strategy = init_strategy if init_strategy is not None else init_to_uniform
-    try:
-        seeded = handlers.substitute(handlers.seed(model, rng_seed=0), substitute_fn=strategy)
-        trace = handlers.trace(seeded).get_trace(*model_args, **dict(model_kwargs or {}))
-    except Exception as exc:
-        raise FitInputError(
-            field_name,
-            f"calling the model with model_args/model_kwargs failed: {type(exc).__name__}: {exc}",
-        ) from exc
-    latent, deterministic, observed, frames, improper, subsampled = {}, {}, {}, {}, [], {}
-    for name, site in trace.items():
-        if site["type"] == "plate":
-            size, sub = ((*tuple(site.get("args", ())), None, None))[:2]
-            if sub is not None and size is not None and int(sub) < int(size):
-                subsampled[name] = (int(size), int(sub))
-            continue
-        if site["type"] == "sample":
-            if site.get("is_observed", False):
-                observed[name] = np.asarray(site["value"])
-            elif not site.get("infer", {}).get("is_auxiliary", False):
-                latent[name] = tuple(np.shape(site["value"]))
-                if not _can_sample(site):
-                    improper.append(name)
-            else:
-                continue
-        elif site["type"] == "deterministic":
-            deterministic[name] = tuple(np.shape(site["value"]))
-        else:
-            continue
-        fn = site.get("fn")
-        event_dim = int(getattr(fn, "event_dim", 0) or 0) if fn is not None else 0
-        frames[name] = (
-            event_dim,
-            [(f.name, f.dim, f.size) for f in site.get("cond_indep_stack", ())],
-        )
-    if not latent:
-        raise FitInputError(field_name, "has no latent sample sites to infer")
-    names = set(latent) | set(deterministic) | set(observed)
-    dims = {}
-    for name, shape in {
-        **latent,
-        **deterministic,
-        **{k: v.shape for k, v in observed.items()},
-    }.items():
-        event_dim, plates = frames[name]
-        dims[name] = _site_dims(name, shape, event_dim, plates, names)
-    return ModelInfo(
-        latent=latent,
-        deterministic=deterministic,
-        observed=observed,
-        dims=dims,
-        improper=tuple(improper),
-        subsampled=subsampled,
-    )
-
-
-def _can_sample(site) -> bool:
-    """Whether the site's distribution can draw a value (an improper one raises
-    ``NotImplementedError``); traced abstractly, nothing is computed."""
-    import jax
-
-    fn = site["fn"]
-    shape = tuple((site.get("kwargs") or {}).get("sample_shape") or ())
-    try:
-        jax.eval_shape(lambda key: fn.sample(key, shape), jax.random.PRNGKey(0))
-    except NotImplementedError:
-        return False
-    except Exception:
-        return True
-    return True
-
-
-def refuse_subsampling(info: ModelInfo, method: str = "NUTS") -> None:
-    """Subsampled plates make every gradient a noisy estimate: MCMC needs the full data."""
-    if info.subsampled:
-        plate, (size, sub) = next(iter(info.subsampled.items()))
-        raise FitInputError(
-            "model",
-            f"plate {plate!r} subsamples {sub} of {size} rows (subsample_size={sub}), which {method} "
-            "cannot use: it needs the log density of all the data. Fit it with SVI "
-            "(backend='numpyro-svi'), or remove subsample_size for MCMC",
-        )
-
-
-def _site_dims(name, shape, event_dim, plates, site_names) -> tuple[str, ...]:
-    dims = [f"{name}_dim_{i}" for i in range(len(shape))]
-    batch_ndim = len(shape) - event_dim
-    for plate, dim, size in plates:
-        if dim is None:
-            continue
-        axis = batch_ndim + dim
-        if 0 <= axis < len(shape) and shape[axis] == size:
-            dims[axis] = plate if plate not in site_names else f"{plate}_dim"
-    return tuple(dims)
-
-
-def resolve_numpyro_trace_names(info: ModelInfo, var_names) -> tuple[str, ...]:
-    """Like :func:`bayes_widgets.core.model_info.resolve_trace_names`, for NumPyro sites."""
-    return expand_trace_names(
-        var_names,
-        info.shapes,
-        list(info.latent),
-        "a latent or deterministic site",
-        whole_vectors=True,
-    )
-
-
-def traced_columns(trace_names, shapes) -> list[tuple[str, int]]:
-    """(site, flat index) of each traced scalar."""
-    cols = []
-    for name in trace_names:
-        base, index = parse_trace_name(name)
-        shape = shapes[base]
-        cols.append((base, int(np.ravel_multi_index(index, shape)) if index is not None else 0))
-    return cols
 
 
 # -- sampler options ---------------------------------------------------------------
@@ -325,22 +120,6 @@ def nuts_options(config: FitConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 # -- the backend -------------------------------------------------------------------
-
-_STATS = ("diverging", "num_steps", "accept_prob", "potential_energy", "energy", "step_size")
-
-
-@dataclass
-class _ChainLog:
-    """Host-side record of one chain: chunks of draws and what was reported."""
-
-    chunks: list = field(default_factory=list)
-    delivered: int = 0
-    """Draws whose traced values reached the session's state."""
-    divergences: int = 0
-    divergences_tuning: int = 0
-    t0: float | None = None
-    paused_s: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class NumPyroBackend(Backend):
@@ -429,6 +208,18 @@ class NumPyroBackend(Backend):
             return np.arange(self.config.chains, dtype=np.int32)
         return _i32(chain)
 
+    def _buffer_capacity(self, n_columns: int) -> int:
+        """Draws one chunk holds: its buffers take at most ``BUFFER_BYTES``."""
+        import jax
+
+        dtype_bytes = 8 if jax.config.jax_enable_x64 else 4
+        numbers = sum(math.prod(s) for s in self.info.shapes.values()) + n_columns + len(STATS)
+        per_draw = dtype_bytes * (numbers + 2)
+        per_draw *= self.config.chains if self.chain_method == "vectorized" else 1
+        if self.single_chunk:
+            return self.config.tune + self.config.draws
+        return int(min(MAX_CHUNK, max(MIN_CAPACITY, BUFFER_BYTES // max(per_draw, 1))))
+
     def _chunk_function(self, kernel, treedef, mask, static, fixed):
         import jax
         import jax.numpy as jnp
@@ -436,20 +227,10 @@ class NumPyroBackend(Backend):
 
         vectorized = self.chain_method == "vectorized"
         columns = traced_columns(self.trace_names, self.info.shapes)
-        shapes = self.info.shapes
-        chains = self.config.chains
+        traced = _traced_picker(columns, self.config.chains if vectorized else None)
         report = self._report
         traces = self.traces
-        dtype_bytes = 8 if jax.config.jax_enable_x64 else 4
-        per_draw = dtype_bytes * (
-            sum(math.prod(s) for s in shapes.values()) + len(columns) + len(_STATS) + 2
-        )
-        per_draw *= chains if vectorized else 1
-        self.capacity = cap = int(
-            min(MAX_CHUNK, max(MIN_CAPACITY, BUFFER_BYTES // max(per_draw, 1)))
-        )
-        if self.single_chunk:
-            self.capacity = cap = self.config.tune + self.config.draws
+        self.capacity = cap = self._buffer_capacity(len(columns))
         live = self.live
 
         def chunk(state, chain, offset, n, every, dynamic):
@@ -459,29 +240,8 @@ class NumPyroBackend(Backend):
             if vectorized:
                 constrain = jax.vmap(constrain)
 
-            def traced(z):
-                if not columns:
-                    lead = (chains,) if vectorized else ()
-                    return jnp.zeros((*lead, 0), jnp.float32)
-                cols = []
-                for base, flat in columns:
-                    v = jnp.asarray(z[base])
-                    v = v.reshape((chains, -1) if vectorized else (-1,))[..., flat]
-                    cols.append(v.astype(jnp.float32))
-                return jnp.stack(cols, axis=-1)
-
-            def stats(st):
-                return {
-                    "diverging": st.diverging,
-                    "num_steps": st.num_steps,
-                    "accept_prob": st.accept_prob,
-                    "potential_energy": st.potential_energy,
-                    "energy": st.energy,
-                    "step_size": st.adapt_state.step_size,
-                }
-
             z0 = constrain(state.z)
-            rows = {"z": z0, "stats": stats(state), "traced": traced(z0)}
+            rows = {"z": z0, "stats": _nuts_stats(state), "traced": traced(z0)}
             buffers = jax.tree.map(
                 lambda x: jnp.zeros((cap, *jnp.shape(x)), jnp.result_type(x)), rows
             )
@@ -490,7 +250,7 @@ class NumPyroBackend(Backend):
                 st, buf = carry
                 st = kernel.sample(st, args, kwargs)
                 z = constrain(st.z)
-                row = {"z": z, "stats": stats(st), "traced": traced(z)}
+                row = {"z": z, "stats": _nuts_stats(st), "traced": traced(z)}
                 buf = jax.tree.map(lambda b, v: b.at[j].set(v), buf, row)
                 return st, buf
 
@@ -520,7 +280,7 @@ class NumPyroBackend(Backend):
     def run(self, control: Control):
         cfg = self.config
         self._control = control
-        self._logs = [_ChainLog() for _ in range(cfg.chains)]
+        self._logs = [ChainLog() for _ in range(cfg.chains)]
         self._error: BaseException | None = None
         if self.chain_method == "vectorized":
             self._run_chains(control, list(range(cfg.chains)), self._states[0])
@@ -537,7 +297,7 @@ class NumPyroBackend(Backend):
                 raise first
         if self._error is not None:
             raise self._error
-        return self._to_datatree()
+        return draws_to_datatree(self._logs, self.info, tune=cfg.tune, max_depth=self._max_depth)
 
     def _run_chains(self, control: Control, chains: list[int], state) -> None:
         """The host loop of one chain (threads) or of all chains (vectorized)."""
@@ -648,99 +408,41 @@ class NumPyroBackend(Backend):
                 runtime_s=runtime,
             )
 
-    # -- result ----------------------------------------------------------------------
-    def _to_datatree(self):
-        import xarray as xr
-
-        tune = self.config.tune
-        per_chain = []
-        for log in self._logs:
-            if log.chunks:
-                z = {
-                    k: np.concatenate([ch["z"][k] for ch in log.chunks]) for k in log.chunks[0]["z"]
-                }
-                st = {k: np.concatenate([ch["stats"][k] for ch in log.chunks]) for k in _STATS}
-            else:
-                z, st = {}, {}
-            per_chain.append((z, st))
-        lengths = [len(st["step_size"]) if st else 0 for _, st in per_chain]
-        if max(lengths, default=0) == 0:
-            return None
-        children = {}
-        for draws_group, stats_group, lo, hi in (
-            ("warmup_posterior", "warmup_sample_stats", 0, tune),
-            ("posterior", "sample_stats", tune, None),
-        ):
-            counts = [len(range(*slice(lo, hi).indices(n))) for n in lengths]
-            if max(counts) == 0:
-                continue
-            post = {}
-            for name in self.info.shapes:
-                parts = [z[name][lo:hi] if z else None for z, _ in per_chain]
-                post[name] = (
-                    ("chain", "draw", *self.info.dims[name]),
-                    _stack(parts, counts, self.info.shapes[name]),
-                )
-            stats = {}
-            for key in _STATS:
-                parts = [st[key][lo:hi] if st else None for _, st in per_chain]
-                stats[key] = _stack(parts, counts, ())
-            children[draws_group] = xr.DataTree(_dataset(post, counts))
-            children[stats_group] = xr.DataTree(_dataset(self._sample_stats(stats, lo), counts))
-        if self.info.observed:
-            observed = {name: (self.info.dims[name], v) for name, v in self.info.observed.items()}
-            children["observed_data"] = xr.DataTree(xr.Dataset(observed))
-        return xr.DataTree(children=children)
-
-    def _sample_stats(self, stats: dict, lo: int) -> dict:
-        """ArviZ's names for NumPyro's statistics (as ``arviz.from_numpyro``)."""
-        num_steps = stats["num_steps"]
-        with np.errstate(all="ignore"):
-            depth = np.floor(np.log2(np.maximum(np.asarray(num_steps, dtype=float), 1.0))) + 1
-        if num_steps.dtype.kind in "iu":
-            depth = depth.astype(int)
-        max_depth = self._max_depth
-        if isinstance(max_depth, tuple):  # (warmup, sampling)
-            max_depth = max_depth[0] if lo == 0 else max_depth[1]
-        out = {
-            "diverging": stats["diverging"],
-            "n_steps": num_steps,
-            "tree_depth": depth,
-            "reached_max_tree_depth": depth >= max_depth,
-            "acceptance_rate": stats["accept_prob"],
-            "lp": -stats["potential_energy"],
-            "energy": stats["energy"],
-            "step_size": stats["step_size"],
-        }
-        return {k: (("chain", "draw"), v) for k, v in out.items()}
-
 
 def _tree_depth(num_steps: int) -> int:
     return math.floor(math.log2(num_steps)) + 1 if num_steps > 0 else 0
 
 
+def _traced_picker(columns: list[tuple[str, int]], chains: int | None):
+    """A traceable function: constrained sample ``z`` -> the traced scalars (float32),
+    shape (k,), or (chains, k) for vectorized chains."""
+    import jax.numpy as jnp
+
+    def traced(z):
+        if not columns:
+            lead = (chains,) if chains is not None else ()
+            return jnp.zeros((*lead, 0), jnp.float32)
+        cols = []
+        for base, flat in columns:
+            v = jnp.asarray(z[base])
+            v = v.reshape((chains, -1) if chains is not None else (-1,))[..., flat]
+            cols.append(v.astype(jnp.float32))
+        return jnp.stack(cols, axis=-1)
+
+    return traced
+
+
+def _nuts_stats(st) -> dict[str, Any]:
+    """The statistics of :data:`STATS` from a NUTS state (traceable)."""
+    return {
+        "diverging": st.diverging,
+        "num_steps": st.num_steps,
+        "accept_prob": st.accept_prob,
+        "potential_energy": st.potential_energy,
+        "energy": st.energy,
+        "step_size": st.adapt_state.step_size,
+    }
+
+
 def _i32(x: int):
     return np.asarray(x, dtype=np.int32)
-
-
-def _stack(parts: Sequence[np.ndarray | None], counts: Sequence[int], shape: tuple) -> np.ndarray:
-    """(chain, draw, *shape): chains of different lengths are padded with NaN."""
-    n = max(counts)
-    if all(c == n for c in counts) and all(p is not None for p in parts):
-        return np.stack(parts)
-    out = np.full((len(parts), n, *shape), np.nan)
-    for i, (p, c) in enumerate(zip(parts, counts, strict=True)):
-        if p is not None and c:
-            out[i, :c] = p
-    return out
-
-
-def _dataset(variables: dict, counts: Sequence[int]):
-    import xarray as xr
-
-    n = max(counts)
-    return xr.Dataset(
-        variables,
-        coords={"chain": np.arange(len(counts)), "draw": np.arange(n)},
-        attrs={"inference_library": "numpyro", "sampler": "NUTS (bayes_widgets chunks)"},
-    )

@@ -21,6 +21,7 @@ name of an autoguide in ``numpyro.infer.autoguide`` (default ``"AutoNormal"``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from typing import Any, ClassVar
@@ -28,25 +29,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bayes_widgets.core.fitting.backends.base import Backend, Control, FitConfig
-from bayes_widgets.core.fitting.backends.numpyro_backend import (
+from bayes_widgets.core.fitting.backends.numpyro_common import (
     check_model_args,
     check_numpyro_model,
     import_numpyro,
     inspect_model,
 )
+from bayes_widgets.core.fitting.svi_options import SviHooks, SviOptions
 from bayes_widgets.core.fitting.validation import FitInputError
+from bayes_widgets.core.jsonable import finite
 from bayes_widgets.core.model_info import parse_trace_name
 
-RUN_SVI_OPTIONS = (
-    "chunk",
-    "convergence",
-    "window",
-    "minibatch",
-    "init_params",
-    "init_state",
-    "check_sites",
-    "progress_params",
-)
 DEFAULT_GUIDE = "AutoNormal"
 MAX_SUMMARY_SITES = 8
 """Sites in the live parameter table by default."""
@@ -105,12 +98,14 @@ class NumPyroSVIBackend(Backend):
         check_model_args(self.config)
         import_numpyro()
         cfg = self.config
-        unknown = sorted(set(cfg.sampler_kwargs) - set(RUN_SVI_OPTIONS))
+        names = SviOptions.names()
+        unknown = sorted(set(cfg.sampler_kwargs) - set(names))
         if unknown:
             raise FitInputError(
                 "sampler_kwargs",
-                f"unknown SVI option {unknown[0]!r}; choose from {', '.join(RUN_SVI_OPTIONS)}",
+                f"unknown SVI option {unknown[0]!r}; choose from {', '.join(names)}",
             )
+        self.options = SviOptions(**cfg.sampler_kwargs)
         if cfg.optimizer is not None and not (
             hasattr(cfg.optimizer, "init") and hasattr(cfg.optimizer, "update")
         ):
@@ -123,10 +118,6 @@ class NumPyroSVIBackend(Backend):
                 "loss",
                 f"expected an ELBO such as numpyro.infer.Trace_ELBO(), got {type(cfg.loss).__name__}",
             )
-        try:
-            from bayes_widgets.core.fitting import svi  # noqa: F401
-        except ImportError as exc:  # pragma: no cover - the module ships with the package
-            raise ImportError("backend 'numpyro-svi' needs bayes_widgets.core.fitting.svi") from exc
         self.info = inspect_model(self.model, cfg.model_args, cfg.model_kwargs)
         self.guide = resolve_guide(cfg.guide, self.model)
         self.guide_name = (
@@ -215,11 +206,11 @@ class NumPyroSVIBackend(Backend):
             return control.cancelled
 
         state.set_param_summarizer(summarize)
-        options = dict(cfg.sampler_kwargs)
-        if self._is_autoguide():
+        options = self.options
+        if self._is_autoguide() and "check_sites" not in cfg.sampler_kwargs:
             # an autoguide is built from the model's own sites: nothing to check (and the
             # check would take the auxiliary site of AutoContinuous guides for a typo)
-            options.setdefault("check_sites", False)
+            options = dataclasses.replace(options, check_sites=False)
         seed = cfg.seed if cfg.seed is not None else int(np.random.default_rng().integers(2**31))
         self._seed = seed
         result = run_svi(
@@ -231,9 +222,8 @@ class NumPyroSVIBackend(Backend):
             seed=seed,
             model_args=cfg.model_args,
             model_kwargs=cfg.model_kwargs,
-            on_chunk=on_chunk,
-            should_stop=should_stop,
-            **options,
+            options=options,
+            hooks=SviHooks(on_chunk=on_chunk, should_stop=should_stop),
         )
         self._result = result
         control.compiled()  # a run that ended before its first chunk
@@ -315,13 +305,9 @@ class NumPyroSVIBackend(Backend):
         import jax.numpy as jnp
         from numpyro import handlers
 
-        from bayes_widgets.core.fitting.svi import Minibatch
-
         cfg = self.config
         args, kwargs = tuple(cfg.model_args), dict(cfg.model_kwargs)
-        minibatch = cfg.sampler_kwargs.get("minibatch")
-        if isinstance(minibatch, dict):
-            minibatch = Minibatch(**minibatch)
+        minibatch = self.options.minibatch
         model, guide = self.model, self.guide
         if minibatch is not None:
             every = jnp.arange(minibatch.total, dtype=jnp.int32)
@@ -422,11 +408,6 @@ def _is_function(obj) -> bool:
     return isinstance(obj, types.FunctionType | types.MethodType)
 
 
-def _finite(x) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
-
-
 def _site_row(name: str, shape, q: np.ndarray) -> dict[str, Any]:
     """q: (len(quantiles), *shape), or (1, *shape) for a median alone."""
     shape = tuple(shape) if shape is not None else tuple(q.shape[1:])
@@ -437,17 +418,17 @@ def _site_row(name: str, shape, q: np.ndarray) -> dict[str, Any]:
         return {
             "name": name,
             "shape": list(shape),
-            "value": _finite(mid[0]),
-            "lo": _finite(lo),
-            "hi": _finite(hi),
+            "value": finite(mid[0]),
+            "lo": finite(lo),
+            "hi": finite(hi),
             "kind": "interval" if len(flat) > 1 else "value",
         }
     return {
         "name": name,
         "shape": list(shape),
-        "value": _finite(mid.mean()),
-        "lo": _finite(mid.min()),
-        "hi": _finite(mid.max()),
+        "value": finite(mid.mean()),
+        "lo": finite(mid.min()),
+        "hi": finite(mid.max()),
         "kind": "range",
     }
 
@@ -458,7 +439,7 @@ def _param_row(name: str, value: np.ndarray) -> dict[str, Any]:
         return {
             "name": name,
             "shape": list(value.shape),
-            "value": _finite(flat[0]),
+            "value": finite(flat[0]),
             "lo": None,
             "hi": None,
             "kind": "value",
@@ -466,8 +447,8 @@ def _param_row(name: str, value: np.ndarray) -> dict[str, Any]:
     return {
         "name": name,
         "shape": list(value.shape),
-        "value": _finite(flat.mean()),
-        "lo": _finite(flat.min()),
-        "hi": _finite(flat.max()),
+        "value": finite(flat.mean()),
+        "lo": finite(flat.min()),
+        "hi": finite(flat.max()),
         "kind": "range",
     }
