@@ -84,7 +84,7 @@ budget = model.budget_explorer(horizon=8)
 budget
 
 # %%
-plan = budget.optimise()
+plan = budget.optimize()
 {channel: round(spend) for channel, spend in plan.x.items()}
 
 # %% [markdown]

@@ -78,7 +78,7 @@ explorer = bw.DecisionExplorer(problem, x=comparison.naive.x, naive=comparison)
 explorer
 
 # %%
-best = explorer.optimise()  # the same as the button; the sliders move
+best = explorer.optimize()  # the same as the button; the sliders move
 explorer.compute_frontier()
 best.x, best.converged, best.message
 
@@ -102,7 +102,7 @@ print(
 # Maximise the CVaR of profit at 5 % instead of its mean:
 
 # %%
-cautious = problem.optimise("cvar", level=0.05)
+cautious = problem.optimize("cvar", level=0.05)
 cautious.x, problem.evaluate(cautious.x_array).mean, problem.evaluate(best.x_array).mean
 
 # %% [markdown]
