@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+Columns = dict[str, Any]
+"""A data source's columns by name, as Bokeh's ``ColumnDataSource`` takes them."""
+
 
 def to_json(model: Any) -> str:
     """The Bokeh ``model`` as a ``json_item`` string."""
@@ -34,7 +37,7 @@ def json_column(a: np.ndarray) -> list:
     return [float(v) if np.isfinite(v) else None for v in a]
 
 
-def fill_sources(node: Any, data: dict[str, dict[str, list]]) -> None:
+def fill_sources(node: Any, data: dict[str, Columns]) -> None:
     """Writes ``data[name]`` into the (first, defining) JSON of each named
     ``ColumnDataSource`` of a parsed ``json_item``, in place."""
     if isinstance(node, dict):
@@ -89,7 +92,7 @@ def with_fresh_ids(text: str) -> str:
     return fresh_ids(text, uuid.uuid4().hex[:8])
 
 
-def filled(text: str, data: dict[str, dict[str, list]]) -> str:
+def filled(text: str, data: dict[str, Columns]) -> str:
     """A template's ``json_item`` string with fresh ids and ``data`` in its named sources."""
     text = with_fresh_ids(text)
     if not data:

@@ -19,13 +19,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from bayes_widgets.core.figures.base import (
+    Columns,
     fill_sources,
     fresh_ids,
     json_column,
     to_json,
     with_fresh_ids,
 )
-from bayes_widgets.core.figures.format import readable_ticks
+from bayes_widgets.core.figures.format import readable_ticks, tick_count
 from bayes_widgets.core.figures.palette import GUIDE, HIGHLIGHT, SERIES, chain_color
 
 __all__ = [
@@ -56,7 +57,7 @@ def trace_columns(
     diverging: np.ndarray,
     start: int,
     thin_to: int | None = None,
-) -> tuple[dict[str, list], dict[str, list], dict[str, list]]:
+) -> tuple[Columns, Columns, Columns]:
     """Columns of one chain's sources: its tuning draws (``warm-<chain>``), its draws
     after tuning (``trace-<chain>``) and its divergences (``div-<chain>``)."""
     idx = np.arange(start, start + len(values))
@@ -66,7 +67,7 @@ def trace_columns(
     rounded = _round_significant(values)
     tuning = np.asarray(tuning, dtype=bool)
 
-    def columns(rows: np.ndarray) -> dict[str, list]:
+    def columns(rows: np.ndarray) -> Columns:
         out = {"x": idx[rows].tolist()}
         for j in range(len(names)):
             out[column(j)] = json_column(rounded[rows, j])
@@ -94,7 +95,7 @@ def _round_significant(values: np.ndarray, digits: int = 6) -> np.ndarray:
     return out
 
 
-def rank_columns(counts: np.ndarray, bins: int) -> dict[str, list]:
+def rank_columns(counts: np.ndarray, bins: int) -> Columns:
     """Columns of one variable's rank source from (chain, bins) counts."""
     data = {"bin": (np.arange(bins) + 0.5).tolist()}
     for c in range(counts.shape[0]):
@@ -189,13 +190,14 @@ def _trace_plot(j, name, sources, tune, shared_x, follow_post, width, row_height
     from bokeh.plotting import figure
 
     opts = {"x_range": shared_x} if shared_x is not None else {}
+    y_range = DataRange1d(name=f"trace-y-{j}")
     f = figure(
         width=width,
         height=row_height,
         title=name,
         toolbar_location=None,
         tools="",
-        y_range=DataRange1d(name=f"trace-y-{j}"),
+        y_range=y_range,
         **opts,
     )
     post_lines = []
@@ -207,7 +209,7 @@ def _trace_plot(j, name, sources, tune, shared_x, follow_post, width, row_height
         post_lines.append(f.line("x", column(j), alpha=0.8, name=f"post-{j}-{c}", **line))
         f.scatter("x", column(j), source=div, marker="x", color=DIVERGENT, size=7)
     if follow_post:
-        f.y_range.renderers = post_lines
+        y_range.renderers = post_lines
     if tune:
         f.add_layout(
             Span(
@@ -218,13 +220,13 @@ def _trace_plot(j, name, sources, tune, shared_x, follow_post, width, row_height
                 line_width=1,
             )
         )
-    f.yaxis.ticker.desired_num_ticks = TRACE_TICKS
+    tick_count(f, TRACE_TICKS)
     return readable_ticks(f)
 
 
 def _rank_plot(j, name, chains, bins, width, row_height):
     """Row ``j``'s rank plot (source ``rank-<j>``); the first one carries the chains' legend."""
-    from bokeh.models import ColumnDataSource, Legend, LegendItem
+    from bokeh.models import ColumnDataSource, Legend
     from bokeh.plotting import figure
 
     rsrc = ColumnDataSource(rank_columns(np.zeros((chains, bins)), bins), name=f"rank-{j}")
@@ -243,7 +245,8 @@ def _rank_plot(j, name, chains, bins, width, row_height):
     if j == 0 and chains:
         # one legend for the whole grid, at its top right, outside every plot's data
         legend = Legend(
-            items=[LegendItem(label=f"chain {c}", renderers=[steps[c]]) for c in range(chains)],
+            # bokeh's stubs omit Legend(items=)
+            items=[_legend_item(f"chain {c}", steps[c]) for c in range(chains)],  # pyright: ignore[reportCallIssue]
             label_text_font_size="8pt",
             padding=2,
             spacing=0,
@@ -255,3 +258,10 @@ def _rank_plot(j, name, chains, bins, width, row_height):
         r.add_layout(legend, "right")
     r.yaxis.visible = False
     return readable_ticks(r, "x")
+
+
+def _legend_item(label: str, renderer):
+    """A legend entry for one renderer."""
+    from bokeh.models import LegendItem
+
+    return LegendItem(label=label, renderers=[renderer])

@@ -68,7 +68,20 @@ def readable_ticks(fig, axes: str = "xy"):
     for side in axes:
         for axis in getattr(fig, f"{side}axis", []):
             if type(axis) is LinearAxis:
-                axis.formatter = tick_formatter()
+                # bokeh's stubs narrow a LinearAxis's formatter to BasicTickFormatter
+                axis.formatter = tick_formatter()  # pyright: ignore[reportAttributeAccessIssue]
+    return fig
+
+
+def tick_count(fig, count: int, axes: str = "y"):
+    """Asks for about ``count`` ticks on the linear axes of ``fig`` (a short plot wants
+    few, so labels do not crowd). Returns ``fig``."""
+    from bokeh.models import ContinuousTicker
+
+    for side in axes:
+        for axis in getattr(fig, f"{side}axis", []):
+            if isinstance(axis.ticker, ContinuousTicker):
+                axis.ticker.desired_num_ticks = count
     return fig
 
 
@@ -97,4 +110,11 @@ def format_number(x: float | None, *, digits: int = 3, resolution: float | None 
     return text
 
 
-__all__ = ["PLAIN_RANGE", "SI_PREFIXES", "format_number", "readable_ticks", "tick_formatter"]
+__all__ = [
+    "PLAIN_RANGE",
+    "SI_PREFIXES",
+    "format_number",
+    "readable_ticks",
+    "tick_count",
+    "tick_formatter",
+]

@@ -89,6 +89,7 @@ def model_graph_figure(
     title: str | None = None,
 ):
     """The graph of a model's variables (see the module docstring), a Bokeh figure."""
+    from bokeh.models import Range1d
     from bokeh.plotting import figure
 
     rows = list(rows)
@@ -105,8 +106,8 @@ def model_graph_figure(
         height=height,
         title=title,
         tools="pan,wheel_zoom,reset,hover",
-        x_range=(-widest / 2 + 0.3, widest / 2 + 0.3),
-        y_range=(-(n_layers - 1) - 0.4, 0.4),
+        x_range=Range1d(start=-widest / 2 + 0.3, end=widest / 2 + 0.3),
+        y_range=Range1d(start=-(n_layers - 1) - 0.4, end=0.4),
         tooltips=[("variable", "@name"), ("kind", "@kind"), ("depends on", "@parents")],
     )
     _draw_edges(f, rows, pos)

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.figures.base import Columns
 from bayes_widgets.core.figures.fit import TRACE_TICKS
-from bayes_widgets.core.figures.format import readable_ticks
+from bayes_widgets.core.figures.format import readable_ticks, tick_count
 from bayes_widgets.core.figures.palette import BAND, HIGHLIGHT, OBSERVED, TEXT, chain_color
 from bayes_widgets.core.fitting.diagnostics import rank_histograms
 from bayes_widgets.core.posterior import PosteriorData
@@ -96,7 +97,7 @@ def _draws_source(names, values, chains: int, keep: np.ndarray):
     """The shared source ``draws``: one row per kept draw, one ``q<j>`` column per quantity."""
     from bokeh.models import ColumnDataSource
 
-    cols: dict[str, list] = {"chain": [], "draw": [], "color": []}
+    cols: Columns = {"chain": [], "draw": [], "color": []}
     for j in range(len(names)):
         cols[f"q{j}"] = []
     for c in range(chains):
@@ -145,7 +146,7 @@ def _trace_rank_plots(names, values, keep: np.ndarray, draws, width: int):
             selection_alpha=1.0,
             nonselection_alpha=0.08,
         )
-        t.yaxis.ticker.desired_num_ticks = TRACE_TICKS  # a short plot: few, readable ticks
+        tick_count(t, TRACE_TICKS)  # a short plot: few, readable ticks
         traces.append(readable_ticks(t))
         r = figure(width=220, height=130, title="rank", tools="", toolbar_location=None)
         for c in range(chains):
@@ -263,7 +264,7 @@ def _predictive_plot(predictive, keep: np.ndarray, draws, ppc_draws: int, seed: 
 
 def forest_figure(rows: Sequence[dict[str, Any]], *, width: int = 420, max_rows: int = 60):
     """Means with 94% HDI bars, one row per quantity (problem rows in red), a Bokeh model."""
-    from bokeh.models import ColumnDataSource
+    from bokeh.models import ColumnDataSource, FactorRange
     from bokeh.plotting import figure
 
     rows = [r for r in rows if r.get("mean") is not None][:max_rows]
@@ -281,7 +282,7 @@ def forest_figure(rows: Sequence[dict[str, Any]], *, width: int = 420, max_rows:
     f = figure(
         width=width,
         height=max(120, 22 * len(rows) + 60),
-        y_range=labels,
+        y_range=FactorRange(factors=labels),
         title="forest (mean, 94% HDI)",
         tools="",
         toolbar_location=None,

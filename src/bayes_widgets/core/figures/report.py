@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from bayes_widgets.core.figures.base import Columns
 from bayes_widgets.core.figures.format import readable_ticks
 from bayes_widgets.core.figures.palette import (
     BAND,
@@ -55,8 +57,9 @@ def predictions_figure(preds: pd.DataFrame, title: str):
     f.line("date", "median", source=src, line_width=2, color=BAND, legend_label="median")
     if "actual" in preds:
         f.scatter("date", "actual", source=src, size=3, color=OBSERVED, legend_label="actual")
-    if "split" in preds and (preds["split"] == "test").any():
-        start = preds.loc[preds["split"] == "test", "date"].iloc[0]
+    test = preds["split"].eq("test").to_numpy() if "split" in preds else None
+    if test is not None and test.any():
+        start = preds["date"].to_numpy()[test][0]
         f.add_layout(Span(location=start, dimension="height", line_dash="dashed", line_color=GUIDE))
     f.legend.location = "top_left"
     f.legend.label_text_font_size = "8pt"
@@ -94,9 +97,10 @@ def contributions_figure(table: pd.DataFrame, title: str):
     table = table.copy()
     table["date"] = pd.to_datetime(table["date"])
     channels = [c for c in table.columns if c != "date"]
-    src = ColumnDataSource(
-        {"date": table["date"], **{f"c{i}": table[c].clip(lower=0) for i, c in enumerate(channels)}}
-    )
+    data: Columns = {"date": table["date"].to_numpy()}
+    for i, c in enumerate(channels):
+        data[f"c{i}"] = table[c].clip(lower=0).to_numpy()
+    src = ColumnDataSource(data)
     f = figure(
         width=760, height=240, x_axis_type="datetime", title=title, tools="pan,wheel_zoom,reset"
     )
@@ -117,7 +121,7 @@ def contributions_figure(table: pd.DataFrame, title: str):
 def spread_figure(table: pd.DataFrame, prefix: str, title: str):
     """One dot per finished run for each channel's ``prefix`` metric (share or ROAS); None
     when no run has finished or the table has no such metric."""
-    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.models import ColumnDataSource, FactorRange, HoverTool
     from bokeh.plotting import figure
 
     done = table[table["status"] == "done"]
@@ -127,13 +131,18 @@ def spread_figure(table: pd.DataFrame, prefix: str, title: str):
     channels = [c.removeprefix(prefix) for c in cols]
     rows = [
         {"channel": ch, "value": float(v), "run": str(run)}
-        for run, (_, r) in zip(done["run_id"], done.iterrows(), strict=True)
-        for ch, c in zip(channels, cols, strict=True)
-        for v in [r[c]]
-        if pd.notna(v)
+        for run, values in zip(done["run_id"], np.asarray(done[cols], dtype=float), strict=True)
+        for ch, v in zip(channels, values, strict=True)
+        if np.isfinite(v)
     ]
     src = ColumnDataSource(pd.DataFrame(rows))
-    f = figure(width=760, height=240, x_range=channels, title=title, tools="pan,wheel_zoom,reset")
+    f = figure(
+        width=760,
+        height=240,
+        x_range=FactorRange(factors=channels),
+        title=title,
+        tools="pan,wheel_zoom,reset",
+    )
     f.scatter("channel", "value", source=src, size=8, alpha=0.7, color=series_color(0))
     f.add_tools(HoverTool(tooltips=[("run", "@run"), ("channel", "@channel"), ("value", "@value")]))
     f.xaxis.major_label_orientation = 0.6

@@ -161,8 +161,8 @@ def _empty_loss_figure(total_steps: int, width: int = 560, height: int = 230) ->
         title="loss (negative ELBO)",
         toolbar_location="right",
         tools="pan,box_zoom,wheel_zoom,reset",
-        x_range=Range1d(0, max(total_steps, 1), name="loss-x"),
-        y_range=Range1d(0, 1, name="loss-y"),
+        x_range=Range1d(start=0, end=max(total_steps, 1), name="loss-x"),
+        y_range=Range1d(start=0, end=1, name="loss-y"),
     )
     f.line("x", "y", source=source, color=LOSS_COLOR, line_width=1, legend_label="mean per bin")
     f.line("x", "s", source=source, color=SMOOTH_COLOR, line_width=2, legend_label="smoothed")
@@ -170,7 +170,8 @@ def _empty_loss_figure(total_steps: int, width: int = 560, height: int = 230) ->
     f.legend.location = "top_right"
     f.legend.label_text_font_size = "8pt"
     f.legend.background_fill_alpha = 0.5
-    f.legend.padding = 2
+    # bokeh's stubs type a legend splat's padding as Padding only
+    f.legend.padding = 2  # pyright: ignore[reportAttributeAccessIssue]
     f.legend.spacing = 0
     readable_ticks(f)
     return to_json(f)
