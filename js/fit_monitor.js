@@ -1,5 +1,6 @@
-// FitMonitor view: live chains table, progress, R-hat/ESS, trace and rank plots;
-// in SVI mode (method "svi") a streamed loss curve, steps/s, ETA and current parameters.
+// FitMonitor view: live chains table, progress, R-hat/ESS, trace and rank plots (MCMC),
+// or a streamed loss curve, steps/s, ETA and current parameters (SVI); one renderer per
+// fit method (RENDERERS), chosen from the `method` trait.
 // Python side: src/bayes_widgets/widgets/fit_monitor.py.
 import css from "./fit_monitor.css";
 import { whenBokeh, noteIn, embedFigure, byName } from "./lib/bokeh.js";
@@ -16,6 +17,12 @@ function everyOther(data) {
 }
 
 const FINAL = new Set(["finished", "cancelled", "failed", "error"]);
+
+/** The figure's json_item; notebooks saved before the trait was renamed hold `figure_json`. */
+function figureOf(model) {
+  return model.get("trace_figure") || model.get("figure_json") || "";
+}
+const FIGURE_EVENTS = "change:trace_figure change:figure_json";
 
 function chainTable(model) {
   const rows = model.get("chains") || [];
@@ -403,7 +410,7 @@ async function renderSVI({ model, el }) {
     fitRange();
   });
   const embed = async () => {
-    const json = model.get("figure_json");
+    const json = figureOf(model);
     if (!json || disposed) return;
     try {
       const Bokeh = await whenBokeh(model, { waiting: noteIn(figure) });
@@ -418,7 +425,7 @@ async function renderSVI({ model, el }) {
       figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
     }
   };
-  const offFigure = listenAll(model, [["change:figure_json", () => embed()]]);
+  const offFigure = listenAll(model, [[FIGURE_EVENTS, () => embed()]]);
   await embed();
 
   return () => {
@@ -431,147 +438,154 @@ async function renderSVI({ model, el }) {
   };
 }
 
+async function renderMCMC({ model, el }) {
+  const { root, theme, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
+    monitorFrame(model, el, { label: "Fit", method: "mcmc", cancelTitle: "Stop and keep the draws made so far" });
+
+  const updateHead = () => {
+    const st = model.get("status");
+    const p = model.get("progress") || {};
+    root.dataset.status = st;
+    root.dataset.backend = model.get("backend");
+    root.dataset.drawsDone = p.draws_done ?? 0;
+    root.dataset.total = p.total ?? 0;
+    root.dataset.divergences = p.divergences ?? 0;
+    status.dataset.status = st;
+    status.textContent = `${st}${model.get("backend") ? ` · ${model.get("backend")}` : ""}`;
+    bar.style.width = `${Math.round(100 * (p.fraction || 0))}%`;
+    counts.textContent =
+      `${p.draws_done ?? 0} / ${p.total ?? 0} draws · ${fmtRate(p.draws_per_s)} draws/s · ${fmtSeconds(p.elapsed_s)}` +
+      (FINAL.has(st) ? "" : ` · ETA ${fmtSeconds(p.eta_s)}`);
+    counts.dataset.eta = FINAL.has(st) || p.eta_s === null || p.eta_s === undefined ? "" : p.eta_s;
+    const live = !FINAL.has(st) && st !== "created";
+    cancel.disabled = !live;
+    pause.disabled = !live || !model.get("can_pause") || st === "paused";
+    resume.disabled = st !== "paused";
+    message.textContent = model.get("message") || "";
+    message.style.display = message.textContent ? "" : "none";
+  };
+  const expanded = new Set();
+  const openState = {};
+  const updateTables = () => {
+    tables.replaceChildren(chainTable(model), convergenceTable(model, expanded, updateTables));
+    const s = summaryLine(model);
+    const p = problemList(model);
+    summary.replaceChildren(...[s, p, ...captured(model, openState)].filter(Boolean));
+  };
+  updateHead();
+  updateTables();
+  const TABLE_EVENTS = "change:chains change:running change:diagnostics change:groups change:problems change:warnings change:log change:status";
+  const offTables = listenAll(model, [
+    ["change:status change:progress change:message change:can_pause", () => updateHead()],
+    [TABLE_EVENTS, () => updateTables()],
+  ]);
+
+  // Plots: BokehJS arrives once per page through the carrier model.
+  let doc = null;
+  let received = 0; // streamed trace points, all chains (for tests: rises while sampling)
+  let stream = null;
+  let disposed = false;
+  const applyRanks = () => {
+    const ranks = model.get("ranks") || [];
+    ranks.forEach((perChain, j) => {
+      const src = byName(doc, `rank-${j}`);
+      if (!src) return;
+      const data = { bin: perChain[0].map((_, b) => b + 0.5) };
+      perChain.forEach((counts, c) => (data[`c${c}`] = counts));
+      src.data = data;
+    });
+  };
+  // points drawn in chain 0's trace plot: its warm-up and its draws after tuning
+  const countPoints = () => {
+    const n = (name) => byName(doc, name)?.get_length() ?? 0;
+    figure.dataset.points = n("warm-0") + n("trace-0");
+    figure.dataset.received = received;
+  };
+  // once a chain has draws after tuning, each trace plot's y range spans only those:
+  // the warm-up stays drawn but no longer sets the scale
+  let following = false;
+  const followPosterior = () => {
+    if (following || !doc) return;
+    const chains = (model.get("chains") || []).length;
+    const posts = [];
+    for (let c = 0; c < chains; c++) posts.push(byName(doc, `trace-${c}`));
+    if (!posts.some((src) => src && src.get_length() > 0)) return;
+    const names = model.get("trace_names") || [];
+    names.forEach((_, j) => {
+      const range = byName(doc, `trace-y-${j}`);
+      const lines = posts.map((_, c) => byName(doc, `post-${j}-${c}`)).filter(Boolean);
+      if (!range || !lines.length) return;
+      range.renderers = lines;
+      range._invalidate_dataranges?.(); // BokehJS recomputes a range when its options change, not its renderers
+    });
+    following = true;
+    figure.dataset.yFollows = "posterior";
+  };
+  const applyChunks = (chunks, replace) => {
+    const maxPoints = model.get("live_points");
+    for (const ch of chunks) {
+      const parts = [[byName(doc, `warm-${ch.chain}`), ch.warm], [byName(doc, `trace-${ch.chain}`), ch.trace]];
+      const dv = byName(doc, `div-${ch.chain}`);
+      if (parts.some(([src]) => !src) || !dv) continue;
+      for (const [src, data] of parts) {
+        if (!data) continue;
+        if (replace) src.data = data;
+        else if (data.x.length) {
+          received += data.x.length;
+          src.stream(data);
+        }
+        // keep the whole chain in view: halve the resolution instead of dropping the start
+        if (src.get_length() > maxPoints) src.data = everyOther(src.data);
+      }
+      if (replace) dv.data = ch.div;
+      else if (ch.div.x.length) dv.stream(ch.div);
+    }
+    followPosterior();
+    countPoints();
+  };
+  const embed = async () => {
+    const json = figureOf(model);
+    if (!json || disposed) return;
+    try {
+      const Bokeh = await whenBokeh(model, { waiting: noteIn(figure) });
+      ({ doc } = await embedFigure(Bokeh, figure, json, theme));
+      following = false;
+      delete figure.dataset.yFollows;
+      stream?.dispose();
+      stream = null;
+      if (!FINAL.has(model.get("status"))) stream = new TraceStream(model, applyChunks);
+      else applyRanks();
+      followPosterior();
+      countPoints();
+      figure.dataset.rendered = "true";
+    } catch (err) {
+      figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
+    }
+  };
+  const offFigure = listenAll(model, [
+    [FIGURE_EVENTS, () => embed()],
+    ["change:ranks", () => doc && applyRanks()],
+  ]);
+  await embed();
+
+  return () => {
+    disposed = true;
+    stream?.dispose();
+    theme.dispose();
+    banner.dispose();
+    offTables();
+    offFigure();
+  };
+}
+
+/** One renderer per fit method, chosen once from the `method` trait. */
+const RENDERERS = { mcmc: renderMCMC, svi: renderSVI };
+
 export default {
   initialize() {},
 
   async render({ model, el }) {
-    if (model.get("method") === "svi") return renderSVI({ model, el });
-    const { root, theme, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
-      monitorFrame(model, el, { label: "Fit", method: "mcmc", cancelTitle: "Stop and keep the draws made so far" });
-
-    const updateHead = () => {
-      const st = model.get("status");
-      const p = model.get("progress") || {};
-      root.dataset.status = st;
-      root.dataset.backend = model.get("backend");
-      root.dataset.drawsDone = p.draws_done ?? 0;
-      root.dataset.total = p.total ?? 0;
-      root.dataset.divergences = p.divergences ?? 0;
-      status.dataset.status = st;
-      status.textContent = `${st}${model.get("backend") ? ` · ${model.get("backend")}` : ""}`;
-      bar.style.width = `${Math.round(100 * (p.fraction || 0))}%`;
-      counts.textContent =
-        `${p.draws_done ?? 0} / ${p.total ?? 0} draws · ${fmtRate(p.draws_per_s)} draws/s · ${fmtSeconds(p.elapsed_s)}` +
-        (FINAL.has(st) ? "" : ` · ETA ${fmtSeconds(p.eta_s)}`);
-      counts.dataset.eta = FINAL.has(st) || p.eta_s === null || p.eta_s === undefined ? "" : p.eta_s;
-      const live = !FINAL.has(st) && st !== "created";
-      cancel.disabled = !live;
-      pause.disabled = !live || !model.get("can_pause") || st === "paused";
-      resume.disabled = st !== "paused";
-      message.textContent = model.get("message") || "";
-      message.style.display = message.textContent ? "" : "none";
-    };
-    const expanded = new Set();
-    const openState = {};
-    const updateTables = () => {
-      tables.replaceChildren(chainTable(model), convergenceTable(model, expanded, updateTables));
-      const s = summaryLine(model);
-      const p = problemList(model);
-      summary.replaceChildren(...[s, p, ...captured(model, openState)].filter(Boolean));
-    };
-    updateHead();
-    updateTables();
-    const TABLE_EVENTS = "change:chains change:running change:diagnostics change:groups change:problems change:warnings change:log change:status";
-    const offTables = listenAll(model, [
-      ["change:status change:progress change:message change:can_pause", () => updateHead()],
-      [TABLE_EVENTS, () => updateTables()],
-    ]);
-
-    // Plots: BokehJS arrives once per page through the carrier model.
-    let doc = null;
-    let received = 0; // streamed trace points, all chains (for tests: rises while sampling)
-    let stream = null;
-    let disposed = false;
-    const applyRanks = () => {
-      const ranks = model.get("ranks") || [];
-      ranks.forEach((perChain, j) => {
-        const src = byName(doc, `rank-${j}`);
-        if (!src) return;
-        const data = { bin: perChain[0].map((_, b) => b + 0.5) };
-        perChain.forEach((counts, c) => (data[`c${c}`] = counts));
-        src.data = data;
-      });
-    };
-    // points drawn in chain 0's trace plot: its warm-up and its draws after tuning
-    const countPoints = () => {
-      const n = (name) => byName(doc, name)?.get_length() ?? 0;
-      figure.dataset.points = n("warm-0") + n("trace-0");
-      figure.dataset.received = received;
-    };
-    // once a chain has draws after tuning, each trace plot's y range spans only those:
-    // the warm-up stays drawn but no longer sets the scale
-    let following = false;
-    const followPosterior = () => {
-      if (following || !doc) return;
-      const chains = (model.get("chains") || []).length;
-      const posts = [];
-      for (let c = 0; c < chains; c++) posts.push(byName(doc, `trace-${c}`));
-      if (!posts.some((src) => src && src.get_length() > 0)) return;
-      const names = model.get("trace_names") || [];
-      names.forEach((_, j) => {
-        const range = byName(doc, `trace-y-${j}`);
-        const lines = posts.map((_, c) => byName(doc, `post-${j}-${c}`)).filter(Boolean);
-        if (!range || !lines.length) return;
-        range.renderers = lines;
-        range._invalidate_dataranges?.(); // BokehJS recomputes a range when its options change, not its renderers
-      });
-      following = true;
-      figure.dataset.yFollows = "posterior";
-    };
-    const applyChunks = (chunks, replace) => {
-      const maxPoints = model.get("live_points");
-      for (const ch of chunks) {
-        const parts = [[byName(doc, `warm-${ch.chain}`), ch.warm], [byName(doc, `trace-${ch.chain}`), ch.trace]];
-        const dv = byName(doc, `div-${ch.chain}`);
-        if (parts.some(([src]) => !src) || !dv) continue;
-        for (const [src, data] of parts) {
-          if (!data) continue;
-          if (replace) src.data = data;
-          else if (data.x.length) {
-            received += data.x.length;
-            src.stream(data);
-          }
-          // keep the whole chain in view: halve the resolution instead of dropping the start
-          if (src.get_length() > maxPoints) src.data = everyOther(src.data);
-        }
-        if (replace) dv.data = ch.div;
-        else if (ch.div.x.length) dv.stream(ch.div);
-      }
-      followPosterior();
-      countPoints();
-    };
-    const embed = async () => {
-      const json = model.get("figure_json");
-      if (!json || disposed) return;
-      try {
-        const Bokeh = await whenBokeh(model, { waiting: noteIn(figure) });
-        ({ doc } = await embedFigure(Bokeh, figure, json, theme));
-        following = false;
-        delete figure.dataset.yFollows;
-        stream?.dispose();
-        stream = null;
-        if (!FINAL.has(model.get("status"))) stream = new TraceStream(model, applyChunks);
-        else applyRanks();
-        followPosterior();
-        countPoints();
-        figure.dataset.rendered = "true";
-      } catch (err) {
-        figure.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
-      }
-    };
-    const offFigure = listenAll(model, [
-      ["change:figure_json", () => embed()],
-      ["change:ranks", () => doc && applyRanks()],
-    ]);
-    await embed();
-
-    return () => {
-      disposed = true;
-      stream?.dispose();
-      theme.dispose();
-      banner.dispose();
-      offTables();
-      offFigure();
-    };
+    const render = RENDERERS[model.get("method")] ?? renderMCMC;
+    return render({ model, el });
   },
 };

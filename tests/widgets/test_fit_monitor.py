@@ -44,7 +44,7 @@ def test_final_state_lands_in_traits(small_model, outbox, backend):
     assert {p["name"] for p in mon.diagnostics["parameters"]} == {"mu", "sigma"}
     assert all(p["r_hat"] is not None for p in mon.diagnostics["parameters"])
     # the saved figure carries the draws, so a reload or an export shows them
-    item = json.loads(mon.figure_json)
+    item = json.loads(mon.trace_figure)
     text = json.dumps(item)
     for name in ("trace-0", "trace-1", "div-0", "rank-0", "rank-1"):
         assert f'"{name}"' in text
@@ -74,7 +74,7 @@ def test_trace_streams_in_order_and_covers_every_draw(small_model, outbox):
         assert all(a < b for a, b in itertools.pairwise(xs))
     # the final figure carries the whole chains, up to the last draw
     assert mon.wait_rendered(timeout=30)
-    item = json.loads(mon.figure_json)
+    item = json.loads(mon.trace_figure)
     sources = _named_sources(item)
     assert sources["warm-0"]["x"][0] == sources["warm-1"]["x"][0] == 0
     assert sources["warm-0"]["x"][-1] == 149 and sources["trace-0"]["x"][0] == 150
@@ -128,7 +128,7 @@ def test_trace_figure_legend_outside_the_data_and_y_range_after_tuning(outbox):
     mon = monitor(model, outbox, backend="pymc", draws=100, tune=100)
     mon.wait()
     assert mon.wait_rendered(timeout=30)
-    plots, by_id = _layout(mon.figure_json)
+    plots, by_id = _layout(mon.trace_figure)
     assert set(plots) == {"sigma", "sigma ranks"}
     legends = {
         title: [
@@ -253,6 +253,13 @@ def test_unknown_message_is_reported_and_state_kept(small_model, outbox):
     assert (mon.status, mon.progress) == before
 
 
+def test_figure_json_is_a_deprecated_name_of_trace_figure(small_model):
+    mon = bw.FitMonitor(small_model, autostart=False)
+    assert mon.trace_figure
+    with pytest.warns(DeprecationWarning, match="trace_figure"):
+        assert mon.figure_json == mon.trace_figure
+
+
 def test_bokehjs_travels_once(small_model, outbox):
     a = bw.FitMonitor(small_model, autostart=False)
     b = bw.FitMonitor(small_model, autostart=False)
@@ -274,7 +281,7 @@ def test_cell_end_waits_for_the_final_view(small_model, outbox):
     finish_pending_views()
     assert mon.status == "finished"
     assert mon.diagnostics["draws_per_chain"] == 150
-    assert '"rank-0"' in mon.figure_json
+    assert '"rank-0"' in mon.trace_figure
 
 
 def test_cell_end_does_not_wait_for_a_running_fit(small_model, outbox):
@@ -339,7 +346,7 @@ def test_numpyro_nuts_final_state_lands_in_traits(outbox):
     assert mon.diagnostics["backend"] == "numpyro" and mon.diagnostics["draws_per_chain"] == 150
     names = {p["name"] for p in mon.diagnostics["parameters"]}
     assert {"mu", "tau", "theta_trans[0]", "theta[7]"} <= names
-    sources = _named_sources(json.loads(mon.figure_json))
+    sources = _named_sources(json.loads(mon.trace_figure))
     assert sources["trace-0"]["x"][-1] == sources["trace-1"]["x"][-1] == 299
     assert len(mon.ranks) == len(mon.trace_names) and sum(mon.ranks[0][0]) == 150
 
@@ -367,7 +374,7 @@ def test_svi_mode_streams_the_loss_and_saves_the_final_state(outbox):
     )
     mon.send = outbox
     assert (mon.method, mon.status, mon.loss_stride) == ("svi", "created", 3)
-    assert '"loss"' in mon.figure_json
+    assert '"loss"' in mon.trace_figure
     mon.session.start()
     result = mon.wait(timeout=300)
     assert result.status == "finished" and result.steps == 3000
@@ -381,7 +388,7 @@ def test_svi_mode_streams_the_loss_and_saves_the_final_state(outbox):
     assert xs, "no loss was streamed"
     assert all(a < b for a, b in itertools.pairwise(xs)) and xs[0] == 1.0  # centre of steps 0-2
     # the saved figure holds the whole curve (3000 steps in bins of 3), and a y range from the data
-    item = json.loads(mon.figure_json)
+    item = json.loads(mon.trace_figure)
     loss = _named_sources(item)["loss"]
     assert len(loss["x"]) == 1000 and loss["x"][-1] == 2998.0
     np.testing.assert_allclose(loss["y"][-1], result.losses[-3:].mean(), rtol=1e-5)
@@ -454,7 +461,7 @@ def test_hand_written_regression_reads_like_a_report(outbox, backend):
     assert mon.trace_names == ["intercept", "beta[temp]", "beta[price]", "beta[weekend]", "sigma"]
     result = mon.wait()
     assert mon.wait_rendered(timeout=30)
-    figure = mon.figure_json
+    figure = mon.trace_figure
     for label in ("beta[temp]", "beta[price]", "beta[weekend]"):
         assert f'"{label}"' in figure  # a plot title per element
     # free parameters first, all of them; the deterministic on one line
@@ -502,18 +509,18 @@ def test_a_fit_keeping_many_draws_shows_its_end_before_its_summary(
 ):
     """Summarising every draw of a long fit takes seconds: its status and message reach the
     page first, the figure and the parameter table follow."""
-    import bayes_widgets.widgets.fit_monitor as fm
+    import bayes_widgets.widgets.fit_views as fm
 
     monkeypatch.setattr(fm, "SUMMARY_FIRST_VALUES", 0)
     mon = monitor(small_model, outbox, backend="nutpie")
     order = []
     mon.observe(
         lambda change: order.append((change["name"], change["new"])),
-        names=["status", "diagnostics", "figure_json"],
+        names=["status", "diagnostics", "trace_figure"],
     )
     assert mon.wait_rendered(timeout=60)
     assert mon.status == "finished" and mon.diagnostics.get("parameters")
     names = [name for name, _ in order]
     ended = order.index(("status", "finished"))
     summarised = names.index("diagnostics")
-    assert ended < summarised and ended < len(names) - 1 - names[::-1].index("figure_json"), names
+    assert ended < summarised and ended < len(names) - 1 - names[::-1].index("trace_figure"), names
