@@ -1,8 +1,27 @@
-"""Command line: run MMM fleets from a configuration file, without Jupyter, and export
-executed notebooks as static HTML pages that show every widget's final state.
+"""The ``bayes-widgets`` command: MMM fleets from a TOML file, notebooks as static HTML.
 
     bayes-widgets fleet CONFIG.toml --out DIR
     bayes-widgets export NOTEBOOK.ipynb --out OUT.html [--execute]
+
+``bayes-widgets fleet --help`` shows the configuration's format (:data:`FLEET_HELP`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+
+from bayes_widgets.core.checks import check_positive_int, check_probability, check_seed
+from bayes_widgets.core.errors import InputError
+
+FLEETS = ("production", "holdout", "forecast", "recovery", "stability")
+
+FLEET_HELP = """\
+Runs MMM fleets from a configuration file, without Jupyter:
+
+    bayes-widgets fleet CONFIG.toml --out DIR
 
 CONFIG.toml::
 
@@ -33,15 +52,6 @@ The whole configuration is checked before any run starts: a bad one prints one l
 Exit status: 0 when every run is done, 1 when some failed or were lost, 2 for bad input.
 """
 
-from __future__ import annotations
-
-import argparse
-import sys
-import tomllib
-from pathlib import Path
-
-FLEETS = ("production", "holdout", "forecast", "recovery", "stability")
-
 EXPORT_HELP = """\
 Writes NOTEBOOK.ipynb as one self-contained HTML file in which every widget shows the
 state saved with the notebook; the page loads nothing from the network.
@@ -54,12 +64,8 @@ Exit status: 0 when written, 1 when a cell failed under --execute, 2 for bad inp
 """
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A bad configuration; ``field`` names the key to fix (``fleets.holdout.horizons``)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 TOP_LEVEL = ("data", "model", "fit", "fleets")
@@ -103,7 +109,7 @@ def fleet_options(name: str) -> tuple[str, ...]:
     return tuple(["future", *names] if name == "forecast" else names)
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
@@ -213,35 +219,26 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
 
 def _check_fit(fit: dict) -> dict:
     from bayes_widgets.core.fitting.backends import get_backend
-    from bayes_widgets.core.fitting.validation import (
-        FitInputError,
-        check_positive_int,
-        check_probability,
-        check_seed,
-    )
 
     _unknown("fit", fit, FIT_OPTIONS)
-    try:
-        if "backend" in fit:
+    if "backend" in fit:
+        try:
             get_backend(fit["backend"])
-        for key in ("draws", "chains", "cores"):
-            if key in fit:
-                check_positive_int(key, fit[key])
-        if "tune" in fit:
-            check_positive_int("tune", fit["tune"], allow_zero=True)
-        if "seed" in fit:
-            check_seed("seed", fit["seed"], allow_none=False)
-        if "target_accept" in fit:
-            check_probability("target_accept", fit["target_accept"])
-        for key in ("keep_warmup",):
-            if key in fit and not isinstance(fit[key], bool):
-                raise FitInputError(key, f"must be true or false, got {fit[key]!r}")
-        if "sampler_kwargs" in fit and not isinstance(fit["sampler_kwargs"], dict):
-            raise FitInputError(
-                "sampler_kwargs", f"expected a table, got {fit['sampler_kwargs']!r}"
-            )
-    except FitInputError as exc:
-        raise ConfigError(f"fit.{exc.field}", str(exc).removeprefix(f"{exc.field}: ")) from None
+        except InputError as exc:
+            raise ConfigError(f"fit.{exc.field}", exc.message) from None
+    for key in ("draws", "chains", "cores"):
+        if key in fit:
+            check_positive_int(f"fit.{key}", fit[key], error=ConfigError)
+    if "tune" in fit:
+        check_positive_int("fit.tune", fit["tune"], allow_zero=True, error=ConfigError)
+    if "seed" in fit:
+        check_seed("fit.seed", fit["seed"], allow_none=False, error=ConfigError)
+    if "target_accept" in fit:
+        check_probability("fit.target_accept", fit["target_accept"], error=ConfigError)
+    if "keep_warmup" in fit and not isinstance(fit["keep_warmup"], bool):
+        raise ConfigError("fit.keep_warmup", f"must be true or false, got {fit['keep_warmup']!r}")
+    if "sampler_kwargs" in fit and not isinstance(fit["sampler_kwargs"], dict):
+        raise ConfigError("fit.sampler_kwargs", f"expected a table, got {fit['sampler_kwargs']!r}")
     return dict(fit)
 
 
@@ -392,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     fleet = sub.add_parser(
         "fleet",
         help="run MMM fleets from a TOML config and write a report",
-        description=__doc__.split("\n", 1)[1],
+        description=FLEET_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fleet.add_argument("config", type=Path, help="the TOML configuration (format above)")

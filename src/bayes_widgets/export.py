@@ -3,28 +3,11 @@
     export_html("examples/01_live_fitting.ipynb", "live_fitting.html")
     export_html(nb, "out.html", execute=True)      # run it first, saving the widget state
 
-The notebook must carry its saved widget state (notebook metadata ``widgets`` ->
-``application/vnd.jupyter.widget-state+json``): JupyterLab and Notebook 7 save it with
-*Save Widget State Automatically* (Settings menu) and nbclient with
-``store_widget_state=True``. nbconvert's HTML page renders the widgets from that state
-with ``@jupyter-widgets/html-manager``, which it loads, with require.js and every
-widget's front end (here anywidget's), from CDNs. This export inlines them instead:
-``static/html_manager.js`` (built by ``npm run build``, see js/build.mjs) holds
-require.js, the html-manager's ``embed-amd.js`` (which defines the built-in widget
-modules and renders the page's widgets on load) and anywidget's front end, defined as
-the named AMD module ``anywidget``. The manager's loader asks require.js for a widget
-module first and only falls back to a CDN when require.js cannot find it; anywidget is
-already defined, and every bayes_widgets widget carries its code in its saved state
-(``_esm``), which anywidget imports from a ``blob:`` URL. BokehJS reaches the page once:
-in the saved state of the kernel's hidden BokehJS carrier where the notebook saved it
-(nbclient, JupyterLab and Notebook 7 save every model), and otherwise inlined in the page
-(``static/bokehjs.js``, about 1.5 MB), since a page without a kernel cannot ask for it.
-The page is one self-contained file and makes no network request.
-
-nbconvert also loads MathJax 2 from a CDN; a notebook with math (``$...$`` in markdown,
-LaTeX outputs such as a PyMC model's) gets ``static/mathjax.js`` (MathJax 3, TeX to SVG,
-every TeX extension included) inlined instead, about 2.3 MB. Mermaid diagrams, loaded
-from a CDN too, are left out: they show as their source.
+The notebook must carry its saved widget state (JupyterLab and Notebook 7: Settings >
+*Save Widget State Automatically*; nbclient: ``store_widget_state=True``). The page is one
+self-contained file that makes no network request: the widget manager, anywidget,
+BokehJS (where the notebook did not save it) and, for a notebook with math, MathJax 3 are
+inlined. Mermaid diagrams show as their source.
 """
 
 from __future__ import annotations
@@ -41,6 +24,17 @@ import nbformat
 
 from bayes_widgets.widgets._base import BOKEHJS_FILE, bokehjs_bundle, static_file
 
+# How the page works offline. nbconvert's HTML page renders the widgets from the saved
+# state with @jupyter-widgets/html-manager, which it loads, with require.js and every
+# widget's front end, from CDNs. Here static/html_manager.js (built by js/build.mjs) holds
+# require.js, the manager's embed-amd.js (the built-in widget modules; renders the page's
+# widgets on load) and anywidget's front end as the named AMD module "anywidget"; the
+# manager asks require.js first, so no CDN is used. Each bayes_widgets widget carries its
+# code in its saved state (_esm), imported from a blob: URL. BokehJS comes once: in the
+# saved state of the kernel's hidden BokehJS carrier where the notebook saved it, else
+# inlined (static/bokehjs.js, about 1.5 MB). nbconvert's MathJax 2 (from a CDN) is
+# replaced by static/mathjax.js (MathJax 3, TeX to SVG, about 2.3 MB) when the notebook
+# has math.
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 RUNTIME_FILE = "html_manager.js"

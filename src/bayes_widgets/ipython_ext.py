@@ -40,12 +40,15 @@ def _bundle(widget) -> tuple[dict, dict]:
     return data if isinstance(data, tuple) else (data, {})
 
 
-def _has_posterior(tree) -> bool:
-    children = getattr(tree, "children", None)
+def _has_posterior(tree: Any) -> bool:
+    children: Any = getattr(tree, "children", None)
     if children is not None:
         return "posterior" in children
-    groups = getattr(tree, "groups", None)
-    return callable(groups) and "posterior" in groups()
+    groups: Any = getattr(tree, "groups", None)
+    if not callable(groups):
+        return False
+    names: Any = groups()
+    return "posterior" in names
 
 
 def _fit_bundle(result):
@@ -113,7 +116,10 @@ def _register_magics(ip) -> None:
             from bayes_widgets.widgets.fit_monitor import FitMonitor
 
             words, options = parse_options(line)
-            ns = self.shell.user_ns
+            shell = self.shell
+            if shell is None:  # a magic always runs in a shell; this tells the type checker
+                raise RuntimeError("%fit needs an IPython shell")
+            ns = shell.user_ns
             if cell is None:
                 if len(words) != 1:
                     raise ValueError("%fit: give one model, e.g. `%fit model draws=500`")
@@ -122,7 +128,7 @@ def _register_magics(ip) -> None:
                     raise ValueError(f"%fit: {words[0]!r} is not a PyMC model in this namespace")
                 return FitMonitor(model, **options)
             before = {k: id(v) for k, v in ns.items() if isinstance(v, pm.Model)}
-            result = self.shell.run_cell(cell)
+            result = shell.run_cell(cell)
             if not result.success:
                 return None
             new = {

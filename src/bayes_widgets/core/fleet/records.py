@@ -12,28 +12,24 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from bayes_widgets.core.errors import InputError
+from bayes_widgets.core.jsonable import jsonable
+
 RESERVED = ("run_id", "status", "seconds", "error")
 
 
-class MetricError(TypeError):
-    """A task returned something that is not a dict of JSON values; names the metric."""
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays as Python values; anything else unchanged."""
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
+class MetricError(InputError, TypeError):
+    """A task returned something that is not a dict of JSON values; the message names the
+    metric (``field`` is ``"metrics"``)."""
 
 
 def _clean_value(name: str, value: Any, notes: list[str]) -> Any:
-    value = _plain(value)
+    if isinstance(value, np.generic):  # NaN kept here, so the note below can name it
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
@@ -49,12 +45,13 @@ def _clean_value(name: str, value: Any, notes: list[str]) -> Any:
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise MetricError(f"metrics: {name!r} has the key {k!r}; keys must be strings")
+                raise MetricError("metrics", f"{name!r} has the key {k!r}; keys must be strings")
             out[k] = _clean_value(f"{name}.{k}", v, notes)
         return out
     raise MetricError(
-        f"metrics: {name!r} is a {type(value).__name__}, not a JSON value "
-        "(number, string, bool, None, or a list or dict of those)"
+        "metrics",
+        f"{name!r} is a {type(value).__name__}, not a JSON value "
+        "(number, string, bool, None, or a list or dict of those)",
     )
 
 
@@ -64,15 +61,16 @@ def clean_metrics(metrics: Any) -> tuple[dict[str, Any], list[str]]:
         return {}, []
     if not isinstance(metrics, dict):
         raise MetricError(
-            f"metrics: the task returned a {type(metrics).__name__}; "
-            "it must return a dict of metrics (name -> value) or None"
+            "metrics",
+            f"the task returned a {type(metrics).__name__}; "
+            "it must return a dict of metrics (name -> value) or None",
         )
     notes: list[str] = []
     out = {}
     for key, value in metrics.items():
         if not isinstance(key, str):
             raise MetricError(
-                f"metrics: the name {key!r} is a {type(key).__name__}; names must be strings"
+                "metrics", f"the name {key!r} is a {type(key).__name__}; names must be strings"
             )
         out[key] = _clean_value(key, value, notes)
     return out, notes
@@ -81,8 +79,8 @@ def clean_metrics(metrics: Any) -> tuple[dict[str, Any], list[str]]:
 def describe(value: Any, *, depth: int = 4, items: int = 50) -> Any:
     """A JSON-ready description of a parameter: JSON values as they are (non-finite floats
     as null), a data frame or an array by its shape, anything else by its type."""
-    if not _is_big(value, items):
-        value = _plain(value)
+    if isinstance(value, np.generic | np.ndarray) and not _is_big(value, items):
+        value = jsonable(value)
     if value is None or isinstance(value, bool | str | int):
         return value
     if isinstance(value, float):
@@ -104,8 +102,9 @@ def _is_big(value: Any, items: int) -> bool:
     return isinstance(shape, tuple) and len(shape) > 0 and math.prod(shape) > items
 
 
-def jsonable(value: Any) -> Any:
-    """Any record made JSON-safe (non-finite numbers as null, unknown objects described)."""
+def plain_record(value: Any) -> Any:
+    """Any record made JSON-safe (non-finite numbers as null, unknown objects described):
+    :func:`~bayes_widgets.core.jsonable.jsonable` that also takes objects JSON lacks."""
     return describe(value, depth=64, items=10**9)
 
 

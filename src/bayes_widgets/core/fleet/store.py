@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from bayes_widgets.core.fleet.records import jsonable
+from bayes_widgets.core.fleet.records import plain_record
 
 SUMMARY = "summary.json"
 STATUS = "status.json"
@@ -129,7 +129,7 @@ class RunStore:
             self.fs.mv(tmp, path)
 
     def _write_json(self, path: str, data: dict[str, Any]) -> None:
-        text = json.dumps(jsonable(data), indent=1, allow_nan=False)
+        text = json.dumps(plain_record(data), indent=1, allow_nan=False)
         self._write_bytes(path, text.encode())
 
     def _read_json(self, path: str) -> Any:
