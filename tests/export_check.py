@@ -25,33 +25,21 @@ import nbformat
 import pytest
 
 from bayes_widgets.export import VIEW_MIME, widget_state
+from tests.page_probe import page_function
 
 LOCAL_SCHEMES = {"data", "blob", "file", "about"}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 RENDER_TIMEOUT_S = 60.0
 
-_INSPECT_JS = """
-() => {
-  const deep = (root, sel) => {
-    const out = [...root.querySelectorAll(sel)];
-    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) out.push(...deep(el.shadowRoot, sel));
-    return out;
-  };
-  const painted = (c) => {
-    if (!c.width || !c.height) return false;
-    const ctx = c.getContext("2d");
-    if (!ctx) return false;
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
-    return false;
-  };
-  const data = (el) => Object.assign({}, el.dataset);
+# Every widget view of the exported page, in the order of the saved views: its root's test
+# id and data attributes, its error, text, tables (rows and cells), canvases and how many
+# are painted.
+_INSPECT_JS = page_function("""
   return [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')].map((s) => {
     const output = s.parentElement;
     const sub = output.querySelector(":scope > .widget-subarea");
     const root = sub && sub.querySelector("[data-testid]");
     const error = root && root.querySelector('[data-testid="error"]');
-    const canvases = root ? deep(root, "canvas") : [];
     return {
       model_id: JSON.parse(s.textContent).model_id,
       testid: root ? root.dataset.testid : null,
@@ -63,12 +51,10 @@ _INSPECT_JS = """
         cls: tr.className,
         cells: [...tr.querySelectorAll("td")].map((td) => ({ text: td.textContent.trim(), data: data(td) })),
       }))) : [],
-      canvases: canvases.length,
-      painted: canvases.filter(painted).length,
+      ...(root ? paintCounts(root) : { canvases: 0, painted: 0 }),
     };
   });
-}
-"""
+""")
 
 
 @dataclass

@@ -20,13 +20,17 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Browser, BrowserContext, Page
+
+from tests.page_probe import page_function
 
 from .jupyter_harness import (
     _attach_console_collector,
@@ -34,6 +38,7 @@ from .jupyter_harness import (
     _safe_name,
     _write_json,
     artifacts_dir,
+    relevant_console_errors,
     stop_process_group,
 )
 
@@ -222,36 +227,19 @@ def write_marimo(path: Path, cells: tuple[str, ...] = EVERY_WIDGET_CELLS) -> Pat
 
 # Every widget on the page (inside shadow roots too): its kind, its root's data attributes,
 # its canvases and how many are painted, its text and whether a plot is unavailable.
-JS_WIDGETS = r"""
-() => {
-  const deep = (root, sel) => {
-    const out = [...root.querySelectorAll(sel)];
-    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) out.push(...deep(el.shadowRoot, sel));
-    return out;
-  };
-  const painted = (c) => {
-    if (!c.width || !c.height) return false;
-    const ctx = c.getContext("2d");
-    if (!ctx) return false;
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
-    return false;
-  };
+JS_WIDGETS = page_function(r"""
   return deep(document, "[data-bw-widget]").map((root) => {
-    const canvases = deep(root, "canvas").filter((c) => c.width > 0 && c.height > 0);
     const error = root.querySelector("[data-testid=error]");
     return {
       kind: root.dataset.bwWidget,
-      data: Object.assign({}, root.dataset),
-      canvases: canvases.length,
-      painted: canvases.filter(painted).length,
+      data: data(root),
+      ...paintCounts(root),
       unavailable: ((root.innerText || "").match(/Plot unavailable[^\n]*/) || [""])[0],
       error: error && error.offsetParent !== null ? error.textContent : "",
       text: (root.innerText || "").slice(0, 400),
     };
   });
-}
-"""
+""")
 
 
 def widgets_on_page(page: Page) -> list[dict[str, Any]]:
@@ -448,6 +436,38 @@ class HostServer:
             pass
         shutil.rmtree(self._tmp, ignore_errors=True)
         self.proc = None
+
+
+@contextlib.contextmanager
+def every_widget_page(
+    host: str, browser: Browser, folder: Path, viewport: tuple[int, int] = (1300, 1000)
+) -> Iterator[Page]:
+    """The notebook with every widget, written for ``host`` into ``folder``, served by it
+    and opened in a fresh page; the server stops when the block ends. A server that does
+    not start fails the test with its log."""
+    if host == "marimo":
+        notebook = write_marimo(folder / "every_widget.py")
+    else:
+        notebook = write_ipynb(folder / "every_widget.ipynb")
+    server = HostServer(host, notebook, browser)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server.open(viewport=viewport)
+    finally:
+        server.stop()
+
+
+def check_page_quiet(
+    page: Page, ignored_errors: tuple[str, ...], allowed_outside: tuple[str, ...] = ()
+) -> None:
+    """The page logged no error but ``ignored_errors`` (patterns) and asked nothing beyond
+    localhost but URLs starting with ``allowed_outside``."""
+    assert relevant_console_errors(page, ignored_errors) == []
+    outside = page.outside_requests  # type: ignore[attr-defined]
+    assert [u for u in outside if not u.startswith(allowed_outside)] == []
 
 
 def screenshot_full(page: Page, name: str) -> Path:

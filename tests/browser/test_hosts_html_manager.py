@@ -28,6 +28,7 @@ from bayes_widgets.widgets import _base
 from bayes_widgets.widgets._base import bokehjs_bundle, bokehjs_gzip, static_file
 from tests.browser.jupyter_harness import artifacts_dir
 from tests.export_check import check_export, figure_traits, kebab, open_export
+from tests.page_probe import page_function
 
 # The page: the html-manager runtime the static export inlines (require.js, embed-amd.js,
 # anywidget), one output per displayed widget, their state. Before the manager renders
@@ -342,20 +343,12 @@ def test_jupyterlab_takes_bokehjs_from_the_carrier(notebook_page):
     before any view needs it: no view asks the kernel, nothing travels twice."""
     page = notebook_page("prior_single.ipynb", run_all=True)
     page.wait_for_function(
-        """() => {
-          const deep = (root) => {
-            const out = [...root.querySelectorAll("canvas")];
-            for (const el of root.querySelectorAll("*")) if (el.shadowRoot) out.push(...deep(el.shadowRoot));
-            return out;
-          };
+        page_function(
+            """
           const root = document.querySelector("[data-testid=prior-editor]");
-          return !!root && deep(root).filter((c) => {
-            const d = c.width && c.height && c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-            if (!d) return false;
-            for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
-            return false;
-          }).length >= 2;  // density and cumulative
-        }""",
+          return !!root && paintCounts(root).painted >= 2;  // density and cumulative
+        """
+        ),
         timeout=60_000,
     )
     probe = page.evaluate(PROBE_JS)

@@ -16,12 +16,11 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from .host_harness import (
-    HostServer,
     check_every_widget,
     check_long_fit_controls,
-    write_marimo,
+    check_page_quiet,
+    every_widget_page,
 )
-from .jupyter_harness import relevant_console_errors
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -30,16 +29,8 @@ IGNORED_ERRORS = (r"favicon",)
 
 @pytest.fixture(scope="module")
 def marimo_page(browser: Browser, tmp_path_factory) -> Iterator[Page]:
-    notebook = write_marimo(tmp_path_factory.mktemp("marimo") / "every_widget.py")
-    server = HostServer("marimo", notebook, browser)
-    try:
-        server.start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server.open(viewport=(1300, 1000))
-    finally:
-        server.stop()
+    with every_widget_page("marimo", browser, tmp_path_factory.mktemp("marimo")) as page:
+        yield page
 
 
 def test_every_widget_renders_with_data_in_marimo(marimo_page: Page):
@@ -50,5 +41,4 @@ def test_every_widget_renders_with_data_in_marimo(marimo_page: Page):
 def test_a_long_fit_streams_pauses_resumes_and_cancels_in_marimo(marimo_page: Page):
     timed = check_long_fit_controls(marimo_page, "marimo")
     assert timed["paused_shown_s"] < 10
-    assert relevant_console_errors(marimo_page, IGNORED_ERRORS) == []
-    assert marimo_page.outside_requests == []
+    check_page_quiet(marimo_page, IGNORED_ERRORS)

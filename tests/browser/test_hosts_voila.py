@@ -14,12 +14,11 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from .host_harness import (
-    HostServer,
     check_every_widget,
     check_long_fit_controls,
-    write_ipynb,
+    check_page_quiet,
+    every_widget_page,
 )
-from .jupyter_harness import relevant_console_errors
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -36,16 +35,8 @@ IGNORED_ERRORS = (
 
 @pytest.fixture(scope="module")
 def voila_page(browser: Browser, tmp_path_factory) -> Iterator[Page]:
-    notebook = write_ipynb(tmp_path_factory.mktemp("voila") / "every_widget.ipynb")
-    server = HostServer("voila", notebook, browser)
-    try:
-        server.start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server.open(viewport=(1300, 1000))
-    finally:
-        server.stop()
+    with every_widget_page("voila", browser, tmp_path_factory.mktemp("voila")) as page:
+        yield page
 
 
 def test_every_widget_renders_with_data_in_voila(voila_page: Page):
@@ -55,5 +46,4 @@ def test_every_widget_renders_with_data_in_voila(voila_page: Page):
 def test_a_long_fit_streams_pauses_resumes_and_cancels_in_voila(voila_page: Page):
     timed = check_long_fit_controls(voila_page, "voila")
     assert timed["paused_shown_s"] < 10
-    assert relevant_console_errors(voila_page, IGNORED_ERRORS) == []
-    assert [u for u in voila_page.outside_requests if not u.startswith(VOILA_CDN)] == []
+    check_page_quiet(voila_page, IGNORED_ERRORS, allowed_outside=VOILA_CDN)
