@@ -80,6 +80,7 @@ def _variable_shapes(model) -> dict[str, tuple[int, ...]]:
     fn = pytensor.function(model.value_vars, outs, on_unused_input="ignore", mode="FAST_COMPILE")
     point = model.initial_point()
     values = fn(*[point[v.name] for v in model.value_vars])
+    values = values if isinstance(values, list | tuple) else [values]
     return {var.name: tuple(np.shape(v)) for var, v in zip(variables, values, strict=True)}
 
 
@@ -303,7 +304,7 @@ def point_converter(model, trace_names: Sequence[str]):
         )
         batched_outs = [
             o.transpose(_DRAW, ...).values if isinstance(o.type, XTensorType) else o
-            for o in batched_outs
+            for o in _as_list(batched_outs)
         ]
     else:
         batched_outs = vectorize_graph(outs, replace=batched)
@@ -316,7 +317,7 @@ def point_converter(model, trace_names: Sequence[str]):
 
     def convert(points: list) -> np.ndarray:
         inputs = [np.array([p[n] for p in points]) for n in names]
-        results = fn(*inputs)
+        results = _as_list(fn(*inputs))
         n = len(points)
         out = np.empty((n, len(columns)))
         for j, (b, index) in enumerate(columns):
@@ -329,6 +330,12 @@ def point_converter(model, trace_names: Sequence[str]):
         return out
 
     return convert
+
+
+def _as_list(outputs) -> list:
+    """A compiled function's or a graph rewrite's outputs as a list (one output may come
+    back bare)."""
+    return list(outputs) if isinstance(outputs, list | tuple) else [outputs]
 
 
 def model_rows(model) -> list[dict[str, Any]]:

@@ -99,7 +99,7 @@ class PosteriorData:
                 "source", "has no posterior group (was the fit cancelled during tuning?)"
             )
         post = self.tree["posterior"].to_dataset()
-        numeric = [n for n, da in post.data_vars.items() if np.issubdtype(da.dtype, np.number)]
+        numeric = [str(n) for n, da in post.data_vars.items() if np.issubdtype(da.dtype, np.number)]
         if var_names is not None:
             unknown = [n for n in var_names if n not in post.data_vars]
             if unknown:
@@ -241,7 +241,7 @@ class PosteriorData:
                 y = np.asarray(obs[name].values, dtype=float).ravel()
                 draws = pp[name].transpose("chain", "draw", ...).values
                 return (
-                    name,
+                    str(name),
                     y,
                     np.asarray(draws, dtype=float).reshape(draws.shape[0], draws.shape[1], -1),
                 )

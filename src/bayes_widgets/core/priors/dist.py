@@ -321,7 +321,7 @@ def _show(v) -> str:
     return _num(v) if np.ndim(v) == 0 else "[" + ", ".join(_num(x) for x in v) + "]"
 
 
-def _to_canonical(fam: Family, parameterisation: str, raw: dict) -> dict:
+def _to_canonical(fam: Family, parameterisation: str | None, raw: dict) -> dict:
     """Alternative parameters to canonical ones, via PreliZ, element by element."""
     import preliz as pz
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+from typing import Any
 
 from bayes_widgets.core.checks import is_number
 from bayes_widgets.core.priors.dist import PriorDist
@@ -71,7 +72,7 @@ def _support(lo: float, hi: float) -> str:
 
 
 def _result(family: str, d, dims) -> PriorDist:
-    values = {name: float(getattr(d, name)) for name in get_family(family).param_names}
+    values: dict[str, Any] = {n: float(getattr(d, n)) for n in get_family(family).param_names}
     return PriorDist.create(family, dims=dims, **values)
 
 
@@ -103,7 +104,8 @@ def maxent(
     d = _start(family, fixed)
     _inside(d, family, ("lower", "upper"), (lower, upper))
     with contextlib.redirect_stdout(io.StringIO()):
-        pz.maxent(d, lower, upper, mass, plot=False)
+        # PreliZ annotates the bounds as int; any real number works
+        pz.maxent(d, lower, upper, mass, plot=False)  # pyright: ignore[reportArgumentType]
     return _result(family, d, dims)
 
 
@@ -129,5 +131,6 @@ def from_quartiles(
     d = _start(family, fixed)
     _inside(d, family, ("q1", "q3"), (q1, q3))
     with contextlib.redirect_stdout(io.StringIO()):
-        pz.quartile(d, q1, q2, q3, plot=False)
+        # PreliZ annotates the quartiles as int; any real number works
+        pz.quartile(d, q1, q2, q3, plot=False)  # pyright: ignore[reportArgumentType]
     return _result(family, d, dims)

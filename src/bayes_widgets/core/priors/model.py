@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -113,14 +114,15 @@ def _read_prior(rv, free_rvs, model) -> PriorDist | ReadOnly:
         return ReadOnly(rv.name, f"a shifted {family} is not editable")
     dims = _dims_of(rv, model)
     if shape == ():
-        return PriorDist.create(family, **{k: float(v) for k, v in params_.items()})
+        scalars: dict[str, Any] = {k: float(v) for k, v in params_.items()}
+        return PriorDist.create(family, **scalars)
     if len(shape) > 1:
         return ReadOnly(rv.name, f"only scalar and 1-D priors are editable (shape {shape})")
+    vectors: dict[str, Any] = {
+        k: np.broadcast_to(np.asarray(v, float), shape).copy() for k, v in params_.items()
+    }
     return PriorDist.create(
-        family,
-        dims=dims or (f"{rv.name}_dim_0",),
-        size=shape[0],
-        **{k: np.broadcast_to(np.asarray(v, float), shape).copy() for k, v in params_.items()},
+        family, dims=dims or (f"{rv.name}_dim_0",), size=int(np.prod(shape)), **vectors
     )
 
 
@@ -257,6 +259,8 @@ class ModelPriors:
         """The observed data of ``name`` as the model holds it now (``None`` if unreadable)."""
         rv = self.model[name]
         value = self.model.rvs_to_values.get(rv)
+        if value is None:
+            return None
         data = getattr(value, "data", None)
         if data is None and hasattr(value, "get_value"):
             data = value.get_value()
@@ -342,7 +346,7 @@ class ModelPriors:
         tensors = []
         for rv in free:
             shape = self._shapes[rv.name]
-            prior = self.priors.get(rv.name)
+            prior = self.priors.get(str(rv.name))
             if prior is not None:
                 kwargs = {}
                 for pname in prior.params:
@@ -366,8 +370,12 @@ class ModelPriors:
         if named:  # PyTensor's dimension-aware vectoriser handles mixed named/tensor graphs
             observed = _without_views(observed)
             outs = vectorize_xgraph(observed, replace=replace)
+            # vectorize_xgraph gives XTensorVariables, typed as plain Variables
             outs = [
-                o.transpose(DRAW, ...).values if DRAW in o.type.dims else o.values for o in outs
+                o.transpose(DRAW, ...).values  # pyright: ignore[reportAttributeAccessIssue]
+                if DRAW in o.type.dims
+                else o.values  # pyright: ignore[reportAttributeAccessIssue]
+                for o in (outs if isinstance(outs, list | tuple) else [outs])
             ]
         else:
             outs = vectorize_graph(observed, replace=replace)
@@ -384,7 +392,7 @@ class ModelPriors:
             if not isinstance(node.op, ModelFreeRV):
                 continue
             rv = node.inputs[0]
-            prior = self.priors.get(rv.name)
+            prior = self.priors.get(str(rv.name))
             if prior is None or prior == self.original.get(rv.name):
                 continue
             new = _dist_like(rv, prior, self._shapes[rv.name])
