@@ -366,3 +366,14 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_metric_error_is_an_input_error_naming_the_metrics():
+    from bayes_widgets.core.errors import InputError
+    from bayes_widgets.core.fleet import MetricError
+    from bayes_widgets.core.fleet.records import clean_metrics
+
+    with pytest.raises(MetricError) as caught:
+        clean_metrics({"model": object()})
+    assert isinstance(caught.value, InputError) and isinstance(caught.value, TypeError)
+    assert caught.value.field == "metrics" and "'model' is a object" in str(caught.value)
