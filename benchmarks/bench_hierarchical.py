@@ -62,9 +62,15 @@ def main() -> None:
     import jax
 
     from bayes_widgets.core.fitting.svi import Minibatch, run_svi
-    from bayes_widgets.core.hierarchical import build_model, fit_svi, initial_params, make_demand
-    from bayes_widgets.core.hierarchical.cold_start import evaluate_cold_start
-    from bayes_widgets.core.hierarchical.fit import HierarchicalFit, default_optimizer
+    from bayes_widgets.core.hierarchical import (
+        HierarchicalFit,
+        build_model,
+        default_optimizer,
+        evaluate_cold_start,
+        fit_svi,
+        initial_params,
+        make_demand,
+    )
 
     load_start = os.getloadavg()
     t = time.perf_counter()

@@ -1,7 +1,8 @@
+// @ts-check
 // HierarchicalExplorer view: one group's forecast (bands over observed bars) and the
 // densities of group effects; with a cold start, the group's coefficients by each fit.
 // Python side: src/bayes_widgets/widgets/hierarchical_explorer.py.
-import { listen } from "./lib/events.js";
+import { listenAll } from "./lib/events.js";
 import { whenBokeh, noteIn, embedFigure } from "./lib/bokeh.js";
 import { h, fmt, errorBanner, versionNote } from "./lib/dom.js";
 import { sendCommand } from "./lib/stream.js";
@@ -23,13 +24,63 @@ const css = `
 .bw-hier th { position: sticky; top: 0; background: var(--bw-bg); }
 `;
 
+/**
+ * The fit, as HierarchicalExplorer._facts writes it.
+ * @typedef {object} FitFacts
+ * @property {string} method            "svi" or "nuts"
+ * @property {string} likelihood
+ * @property {number} groups
+ * @property {number} times
+ * @property {number} features
+ * @property {string} target
+ * @property {number} observed
+ * @property {number} seconds
+ * @property {boolean} cold_start
+ * @property {number} [steps]           SVI
+ * @property {number | null} [divergences]   NUTS
+ */
+
+/**
+ * The group shown, as _group_facts writes it (null: not a finite number).
+ * @typedef {object} GroupFacts
+ * @property {number} observed_times
+ * @property {number} missing_times
+ * @property {number | null} mean_observed
+ * @property {number | null} mean_predicted
+ * @property {number} [judged_on]
+ * @property {number | null} [coverage_90]
+ * @property {number | null} [coverage_50]
+ * @property {number | null} [median_rel_error]
+ */
+
+/**
+ * The synced traits of HierarchicalExplorer (widgets/hierarchical_explorer.py).
+ * @typedef {object} HierarchicalExplorerTraits
+ * @property {string} error
+ * @property {string} _py_version
+ * @property {string[]} groups               every group's label, as text
+ * @property {string} group                  the group shown
+ * @property {string[]} features             features whose effects can be shown
+ * @property {string[]} effects              features whose densities are shown
+ * @property {string} transform              "exp" or "log"
+ * @property {string} forecast_figure        a Bokeh json_item
+ * @property {string} effects_figure         a Bokeh json_item
+ * @property {string} [forecast_json]        the old names, in notebooks saved before the rename
+ * @property {string} [effects_json]
+ * @property {Partial<FitFacts>} facts
+ * @property {Partial<GroupFacts>} group_facts
+ * @property {Array<Record<string, any>>} coefficients   one row per feature: feature, then each fit's value
+ * @property {Record<string, any>} cold_start            the cold-start report's summary
+ */
+
+/** @param {number | null | undefined} x */
 const pct = (x) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
 
+/** @type {import("./types/anywidget").Widget<HierarchicalExplorerTraits>} */
 export default {
   initialize() {},
 
   async render({ model, el }) {
-    const offs = []; // this view's model listeners, one event name each
     const root = h("div", { class: "bw-root bw-hier", "data-bw-widget": "hierarchical_explorer",
       "data-testid": "hierarchical-explorer" });
     el.append(h("style", {}, CHROME_CSS + css), root);
@@ -86,7 +137,7 @@ export default {
       featureBoxes.replaceChildren(...(model.get("features") || []).map((name) => {
         const box = h("input", { type: "checkbox", value: name, checked: chosen.has(name), "data-feature": name });
         box.addEventListener("change", () => {
-          const picked = [...featureBoxes.querySelectorAll("input:checked")].map((b) => b.value);
+          const picked = [...featureBoxes.querySelectorAll("input:checked")].map((b) => /** @type {HTMLInputElement} */ (b).value);
           sendCommand(model, "effects", { features: picked, transform: transform.value });
         });
         return h("label", {}, box, name);
@@ -122,8 +173,15 @@ export default {
 
     let Bokeh = null;
     const shown = new Map();
-    const show = async (trait, target, onDone) => {
-      const json = model.get(trait);
+    /**
+     * Embeds the figure of a trait (or its old name) in ``target`` when it changed.
+     * @param {"forecast_figure" | "effects_figure"} trait
+     * @param {"forecast_json" | "effects_json"} oldName
+     * @param {HTMLElement & {bokehDocument?: any}} target
+     * @param {() => void} onDone
+     */
+    const show = async (trait, oldName, target, onDone) => {
+      const json = model.get(trait) || model.get(oldName); // old name: saved before the rename
       if (!json || json === shown.get(trait) || !Bokeh) return;
       shown.set(trait, json);
       try {
@@ -135,19 +193,19 @@ export default {
         target.replaceChildren(h("div", { class: "bw-error" }, `Plot unavailable: ${err.message}`));
       }
     };
-    const showForecast = () => show("forecast_json", forecast, () => { forecast.dataset.group = model.get("group"); });
-    const showEffects = () => show("effects_json", effects, () => {
+    const showForecast = () => show("forecast_figure", "forecast_json", forecast, () => { forecast.dataset.group = model.get("group"); });
+    const showEffects = () => show("effects_figure", "effects_json", effects, () => {
       effects.dataset.features = (model.get("effects") || []).join("|");
       effects.dataset.transform = model.get("transform");
     });
 
-    const handlers = [
+    const stopListening = listenAll(model, [ // this view's model listeners
       ["change:facts", renderHeader], ["change:groups change:group", renderGroups],
       ["change:group_facts", renderGroupFacts], ["change:features change:effects change:transform", renderFeatures],
       ["change:coefficients change:cold_start", renderCold],
-      ["change:forecast_json", showForecast], ["change:effects_json", showEffects],
-    ];
-    for (const [events, fn] of handlers) offs.push(listen(model, events, fn));
+      ["change:forecast_figure change:forecast_json", showForecast],
+      ["change:effects_figure change:effects_json", showEffects],
+    ]);
     renderHeader();
     renderGroups();
     renderGroupFacts();
@@ -163,7 +221,7 @@ export default {
     return () => {
       banner.dispose();
       theme.dispose();
-      for (const off of offs) off();
+      stopListening();
     };
   },
 };

@@ -1,5 +1,5 @@
 """HierarchicalExplorer, Python side: forecasts per group, effect densities, cold start, errors;
-and the live SVI fit of a hierarchical model in a FitMonitor."""
+and the live SVI and NUTS fits of a hierarchical model in a FitMonitor."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from bayes_widgets.core.hierarchical import (
     FEATURES,
     HierarchicalInputError,
     LiveHierarchicalFit,
+    PanelData,
+    Site,
     evaluate_cold_start,
+    fit_nuts,
     fit_svi,
     make_demand,
 )
@@ -50,7 +53,7 @@ def sources(figure_json: str) -> dict[str, dict]:
 def test_forecast_of_the_chosen_group(fitted, train):
     ex = bw.HierarchicalExplorer(fitted, group=train.groups[3])  # a label (store ids start at 1)
     assert ex.group == str(train.groups[3]) and len(ex.groups) == N_TRAIN
-    assert "forecast" in ex.forecast_json and "observed" in ex.forecast_json
+    assert "forecast" in ex.forecast_figure and "observed" in ex.forecast_figure
     facts = ex.group_facts
     assert facts["observed_times"] == int(train.observed[3].sum())
     assert facts["missing_times"] == N_DAYS - facts["observed_times"]
@@ -59,9 +62,9 @@ def test_forecast_of_the_chosen_group(fitted, train):
     assert (
         ex.facts["groups"] == N_TRAIN and ex.facts["method"] == "svi" and ex.facts["steps"] == 600
     )
-    before = ex.forecast_json
+    before = ex.forecast_figure
     ex._on_step({"by": 1})
-    assert ex.group == str(train.groups[4]) and ex.forecast_json != before and ex.error == ""
+    assert ex.group == str(train.groups[4]) and ex.forecast_figure != before and ex.error == ""
     ex._on_step({"by": -1})
     ex._on_step({"by": -1})
     assert ex.group == str(train.groups[2])
@@ -74,12 +77,12 @@ def test_forecast_of_the_chosen_group(fitted, train):
 def test_effect_densities(fitted):
     ex = bw.HierarchicalExplorer(fitted)
     assert ex.effects == ["promo"] and ex.transform == "exp"
-    assert "density_promo" in ex.effects_json
+    assert "density_promo" in ex.effects_figure
     weekdays = [f for f in FEATURES if f.startswith("dow_")]
     ex._on_effects({"features": weekdays, "transform": "log"})
     assert ex.effects == weekdays and ex.transform == "log" and ex.error == ""
-    assert all(f"density_{d}" in ex.effects_json for d in weekdays)
-    assert "coefficient (log scale)" in ex.effects_json
+    assert all(f"density_{d}" in ex.effects_figure for d in weekdays)
+    assert "coefficient (log scale)" in ex.effects_figure
 
 
 @pytest.mark.parametrize(
@@ -94,10 +97,10 @@ def test_effect_densities(fitted):
 )
 def test_bad_input_is_named_and_the_view_kept(fitted, message, field):
     ex = bw.HierarchicalExplorer(fitted, group=1)
-    state = (ex.group, ex.forecast_json, ex.effects, ex.effects_json, ex.transform)
+    state = (ex.group, ex.forecast_figure, ex.effects, ex.effects_figure, ex.transform)
     getattr(ex, f"_on_{message['type']}")(message)
     assert ex.error.startswith(f"{field}: ")
-    assert (ex.group, ex.forecast_json, ex.effects, ex.effects_json, ex.transform) == state
+    assert (ex.group, ex.forecast_figure, ex.effects, ex.effects_figure, ex.transform) == state
     ex._on_group({"group": 0})
     assert ex.error == ""
 
@@ -135,7 +138,7 @@ def test_cold_start_view(fitted, demand):
     assert rows["promo"]["glm"] == pytest.approx(float(table.loc["promo", "glm"]))
     # judged on the days after the known ones, and the known days are shaded
     assert ex.group_facts["judged_on"] == int(new.observed[2, 7:].sum())
-    assert '"name":"known"' in ex.forecast_json.replace(" ", "")
+    assert '"name":"known"' in ex.forecast_figure.replace(" ", "")
 
 
 def test_live_svi_fit_gives_the_same_fit(train):
@@ -160,3 +163,42 @@ def test_live_svi_fit_gives_the_same_fit(train):
 def test_live_fit_refuses_callbacks(train):
     with pytest.raises(HierarchicalInputError, match="^monitor: "):
         fit_svi(train, steps=10, monitor=True, on_chunk=lambda p: None)
+
+
+def test_old_figure_trait_names_warn_and_read_the_new_ones(fitted):
+    ex = bw.HierarchicalExplorer(fitted)
+    with pytest.warns(DeprecationWarning, match="forecast_figure"):
+        assert ex.forecast_json == ex.forecast_figure
+    with pytest.warns(DeprecationWarning, match="effects_figure"):
+        assert ex.effects_json == ex.effects_figure
+
+
+def small_panel(seed: int = 3) -> PanelData:
+    """6 groups x 12 times, one feature, a normal target: NUTS samples it in seconds."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(6, 12, 1))
+    level = rng.normal(2.0, 0.5, size=(6, 1))
+    y = level + 0.8 * x[..., 0] + rng.normal(0, 0.3, size=(6, 12))
+    y[0, :3] = np.nan  # unknown days are predicted, not fitted
+    return PanelData.from_arrays(x, y, features=["x"], groups=list("abcdef"))
+
+
+def test_live_nuts_fit_runs_in_the_fit_engine(tmp_path):
+    data = small_panel()
+    live = fit_nuts(
+        data, likelihood="normal", varying=[], draws=150, tune=150, chains=2, seed=2, monitor=True
+    )
+    assert isinstance(live, LiveHierarchicalFit) and live.method == "nuts"
+    assert live.monitor.method == "mcmc" and live.monitor.backend == "numpyro"
+    assert set(live.monitor.trace_names) == {
+        "intercept_mu", "intercept_sigma", "fixed_coef[0]", "obs_sigma"
+    }  # fmt: skip
+    fit = live.wait(timeout=300)
+    assert fit.method == "nuts" and fit.result is live.monitor.session.final_result
+    assert fit.samples[Site.intercept_offset].shape == (300, 6)
+    assert fit.samples[Site.fixed_coef][:, 0].mean() == pytest.approx(0.8, abs=0.15)
+    live.monitor.wait_rendered(60)
+    assert live.monitor.status == "finished" and live.monitor.diagnostics
+    ex = bw.HierarchicalExplorer(fit, group="b")
+    assert ex.facts["method"] == "nuts" and ex.facts["divergences"] == fit.info["divergences"]
+    assert ex.group == "b" and ex.group_facts["observed_times"] == 12

@@ -15,16 +15,18 @@ history and from a per-group Poisson regression stand side by side.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import traitlets
 
-from bayes_widgets.core.figures.fit import with_fresh_ids
+from bayes_widgets.core.errors import InputError
+from bayes_widgets.core.figures.base import to_json, with_fresh_ids
 from bayes_widgets.core.figures.hierarchical import effects_figure, forecast_figure
 from bayes_widgets.core.hierarchical.cold_start import ColdStartReport, median_relative_error
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
-from bayes_widgets.core.hierarchical.fit import HierarchicalFit
+from bayes_widgets.core.hierarchical.results import HierarchicalFit
 from bayes_widgets.widgets._base import BayesWidget, static_text
 
 TRANSFORMS = {"exp": "exp", "log": None}
@@ -45,8 +47,10 @@ class HierarchicalExplorer(BayesWidget):
     """Features whose densities are shown."""
     transform = traitlets.Unicode("exp").tag(sync=True)
     """``"exp"``: multiplicative effects; ``"log"``: coefficients on the log scale."""
-    forecast_json = traitlets.Unicode("").tag(sync=True)
-    effects_json = traitlets.Unicode("").tag(sync=True)
+    forecast_figure = traitlets.Unicode("").tag(sync=True)
+    """Bokeh json_item of the shown group's forecast."""
+    effects_figure = traitlets.Unicode("").tag(sync=True)
+    """Bokeh json_item of the effect densities across groups."""
     facts = traitlets.Dict().tag(sync=True)
     """The fit: method, likelihood, groups, times, features, steps, seconds."""
     group_facts = traitlets.Dict().tag(sync=True)
@@ -80,9 +84,9 @@ class HierarchicalExplorer(BayesWidget):
         if not (isinstance(n_draws, int) and n_draws >= 20):
             raise HierarchicalInputError("n_draws", f"must be an integer ≥ 20, got {n_draws!r}")
         self.fit = fit
-        self.data = fit._check_data(data)
+        self.data = fit.checked_data(data)
         self.report = cold_start
-        self._options = {"n_draws": n_draws, "seed": seed}
+        self._n_draws, self._seed = n_draws, seed
         self._labels = list(np.asarray(self.data.groups).tolist())
         self._point = fit.predict_mean(self.data)  # every group's point prediction, once
         names = (["intercept"] if fit.spec.intercept else []) + list(fit.spec.features)
@@ -101,20 +105,16 @@ class HierarchicalExplorer(BayesWidget):
     def show_group(self, group) -> None:
         """Shows this group's forecast (a label, its text on the page, or a position)."""
         g = self._position(group)
-        forecast = self.fit.predict(self.data, groups=[g], **self._options)
+        forecast = self.fit.predict(self.data, groups=[g], n_draws=self._n_draws, seed=self._seed)
         known = self.report.known if self.report is not None else None
         figure = forecast_figure(
-            forecast,
-            0,
-            known=known,
-            as_json=True,
-            title=f"{self.data.target}: group {self._labels[g]}",
+            forecast, 0, known=known, title=f"{self.data.target}: group {self._labels[g]}"
         )
         with self.hold_sync():
             self.group = str(self._labels[g])
             self.group_facts = _group_facts(forecast, self._point[g], known)
             self.coefficients = self._coefficients(g)
-            self.forecast_json = with_fresh_ids(figure)
+            self.forecast_figure = with_fresh_ids(to_json(figure))
 
     def show_effects(self, features, transform: str | None = None) -> None:
         """Shows the densities over groups of these features' effects."""
@@ -130,11 +130,31 @@ class HierarchicalExplorer(BayesWidget):
             )
         if not names:
             raise HierarchicalInputError("effects", "choose at least one feature")
-        figure = effects_figure(self.fit, names, transform=TRANSFORMS[transform], as_json=True)
+        figure = effects_figure(self.fit, names, transform=TRANSFORMS[transform])
         with self.hold_sync():
             self.effects = names
             self.transform = transform
-            self.effects_json = with_fresh_ids(figure)
+            self.effects_figure = with_fresh_ids(to_json(figure))
+
+    @property
+    def forecast_json(self) -> str:
+        """Deprecated name of :attr:`forecast_figure`."""
+        warnings.warn(
+            "HierarchicalExplorer.forecast_json is deprecated; use forecast_figure",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.forecast_figure
+
+    @property
+    def effects_json(self) -> str:
+        """Deprecated name of :attr:`effects_figure`."""
+        warnings.warn(
+            "HierarchicalExplorer.effects_json is deprecated; use effects_figure",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.effects_figure
 
     # -- messages from the page -------------------------------------------------------------
     def _on_group(self, msg) -> None:
@@ -154,7 +174,7 @@ class HierarchicalExplorer(BayesWidget):
     def _guarded(self, action, *args) -> None:
         try:
             action(*args)
-        except HierarchicalInputError as exc:
+        except (InputError, HierarchicalInputError) as exc:
             self.error = str(exc)
             return
         self.error = ""
@@ -201,7 +221,7 @@ class HierarchicalExplorer(BayesWidget):
             return []
         frame = self.report.coefficients(g)
         return [
-            {"feature": str(name), **{k: _num(v) for k, v in row.items()}}
+            {"feature": str(name), **{str(k): _num(v) for k, v in row.items()}}
             for name, row in frame.iterrows()
         ]
 

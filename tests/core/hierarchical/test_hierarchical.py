@@ -17,10 +17,13 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro import handlers
 
+from bayes_widgets.core.errors import InputError
+from bayes_widgets.core.figures.base import to_json
 from bayes_widgets.core.figures.hierarchical import effects_figure, forecast_figure
 from bayes_widgets.core.fitting.svi import check_guide_sites
 from bayes_widgets.core.fitting.validation import FitInputError
 from bayes_widgets.core.hierarchical import (
+    HierarchicalFit,
     HierarchicalInputError,
     PanelData,
     Site,
@@ -29,6 +32,8 @@ from bayes_widgets.core.hierarchical import (
     fit_svi,
     initial_params,
     make_demand,
+    normalise_likelihood,
+    normalize_likelihood,
 )
 from bayes_widgets.core.hierarchical.cold_start import (
     evaluate_cold_start,
@@ -37,7 +42,6 @@ from bayes_widgets.core.hierarchical.cold_start import (
     median_relative_error,
     poisson_ridge_per_group,
 )
-from bayes_widgets.core.hierarchical.fit import HierarchicalFit
 from bayes_widgets.core.hierarchical.radon import load_radon, radon_data
 from bayes_widgets.core.hierarchical.synthetic import FEATURES, TRUE_COEF_MU
 
@@ -304,16 +308,27 @@ def test_figures(fitted):
     assert isinstance(fig, Figure)
     names = {m.name for m in fig.select({"type": ColumnDataSource})}
     assert {"forecast", "observed"} <= names
-    item = json.loads(forecast_figure(fc, 0, as_json=True))
+    item = json.loads(to_json(forecast_figure(fc, 0)))
     assert "doc" in item and "root_id" in item
     with raises_field("group"):
         forecast_figure(fc, group="nope")
     weekdays = [f for f in FEATURES if f.startswith("dow_")]
     eff = effects_figure(fitted, weekdays)
     assert len(eff.renderers) >= 2 * len(weekdays)
-    json.loads(effects_figure(fitted, "promo", transform="exp", as_json=True))
+    json.loads(to_json(effects_figure(fitted, "promo", transform="exp")))
     with raises_field("features.weather"):
         effects_figure(fitted, ["weather"])
+    with pytest.raises(InputError, match="^transform: "):
+        effects_figure(fitted, "promo", transform="log")
+
+
+def test_figures_as_json_is_deprecated(fitted):
+    fc = fitted.predict(groups=[0], n_draws=20)
+    with pytest.warns(DeprecationWarning, match="to_json"):
+        item = json.loads(forecast_figure(fc, 0, as_json=True))
+    assert "doc" in item
+    with pytest.warns(DeprecationWarning, match="to_json"):
+        json.loads(effects_figure(fitted, "promo", as_json=True))
 
 
 def test_poisson_likelihood_recovers_the_mean(train, demand):
@@ -380,6 +395,19 @@ def test_radon_floor_effect_by_nuts():
     fit = fit_nuts(
         radon_data(), likelihood="normal", varying=[], draws=300, tune=300, chains=2, seed=1
     )
+    # sampled by the project's NumPyro backend: its result and shared diagnostics come along
+    assert fit.result.backend == "numpyro" and fit.result.status == "finished"
+    assert fit.samples[Site.intercept_offset].shape == (600, 85)
+    assert fit.info["divergences"] == fit.result.diagnostics.divergences
+    assert fit.info["chains"] == 2 and fit.info["draws"] == 300
+    assert "fixed_coef[0]" in fit.result.summary().index
+    with pytest.warns(DeprecationWarning, match="result"):
+        assert fit.mcmc is fit.result
+    other = build_model(radon_data(), likelihood="normal")  # the floor effect varies: other sites
+    with raises_field("result"):
+        HierarchicalFit.from_result(fit.result, other, radon_data())
+    with raises_field("result"):
+        HierarchicalFit.from_result(object(), other, radon_data())
     floor = fit.samples[Site.fixed_coef][:, 0]
     assert floor.mean() == pytest.approx(-0.66, abs=0.04)
     assert 0.05 < floor.std() < 0.09
@@ -397,3 +425,25 @@ def test_radon_floor_effect_by_svi():
     means = fit.site_means()
     assert means[Site.obs_sigma] == pytest.approx(0.73, abs=0.03)
     assert 0.2 < means[Site.intercept_sigma] < 0.45
+
+
+# ------------------------------------------------------------ public names
+
+
+def test_old_spelling_of_normalize_likelihood_warns_and_works():
+    assert normalize_likelihood("Negative-Binomial") == "gamma_poisson"
+    with pytest.warns(DeprecationWarning, match="normalize_likelihood"):
+        assert normalise_likelihood("gaussian") == "normal"
+    with raises_field("likelihood"):
+        normalize_likelihood("gauss")
+
+
+def test_checked_data_names_what_does_not_fit(fitted, train, demand):
+    assert fitted.checked_data() is fitted.data
+    assert fitted.checked_data(train) is train
+    with raises_field("data"):
+        fitted.checked_data("x")
+    with raises_field("data"):
+        fitted.checked_data(demand.data)  # other groups
+    with raises_field("data.features"):
+        fitted.checked_data(PanelData.from_arrays(train.X[..., :2], train.y, features=["a", "b"]))

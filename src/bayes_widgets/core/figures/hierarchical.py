@@ -1,82 +1,74 @@
-"""Bokeh figures of a hierarchical fit: a group's forecast bands over its observed values,
-and densities of group effects across groups (seed 003's figures 3-5).
+"""Figures of a hierarchical fit: a group's forecast bands over its observed values, and
+densities of group effects across groups (snapshots: built with their data).
 
-Each builder returns a Bokeh model, or with ``as_json=True`` the ``json_item`` string that
-the widgets send to the page. Data sources are named (``forecast``, ``observed``,
-``density``) so the page can restream them.
+    from bayes_widgets.core.figures.base import to_json
+    fig = forecast_figure(fit.predict(groups=[0]), 0)      # a Bokeh figure
+    text = to_json(effects_figure(fit, ["promo"], transform="exp"))
+
+Data sources are named (``forecast``, ``observed``, ``density_<feature>``) so the page can
+find them. The fit and the forecast check their own arguments (a group, a feature); this
+module knows them only by the methods it calls.
 """
 
 from __future__ import annotations
 
-import json
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
+from bayes_widgets.core.errors import InputError
+from bayes_widgets.core.figures.base import to_json
+from bayes_widgets.core.figures.format import readable_ticks
+from bayes_widgets.core.figures.palette import (
+    BAND,
+    BAND_ALPHA_50,
+    BAND_ALPHA_90,
+    BAND_LIGHT,
+    KNOWN,
+    LINE_DARK,
+    series_color,
+)
 
 __all__ = ["effects_figure", "forecast_figure", "kde"]
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 DAY_MS = 86_400_000
+TRANSFORMS = (None, "exp")
 
 
-def _out(model, as_json: bool):
+def _returned(model, as_json: bool | None, name: str):
+    """``model``, or (deprecated ``as_json=True``) its ``json_item`` string."""
     if not as_json:
         return model
-    from bokeh.embed import json_item
-
-    return json.dumps(json_item(model))
-
-
-def _group_position(groups: np.ndarray, group) -> int:
-    """``group`` as a label of ``groups`` or, failing that, an integer position."""
-    labels = list(np.asarray(groups).tolist())
-    if group in labels:
-        return labels.index(group)
-    if (
-        isinstance(group, (int, np.integer))
-        and not isinstance(group, bool)
-        and 0 <= group < len(labels)
-    ):
-        return int(group)
-    raise HierarchicalInputError(
-        "group", f"{group!r} is neither a group label nor a position 0..{len(labels) - 1}"
+    warnings.warn(
+        f"{name}(as_json=True) is deprecated; build the figure and call "
+        "bayes_widgets.core.figures.base.to_json on it",
+        DeprecationWarning,
+        stacklevel=3,
     )
+    return to_json(model)
 
 
-def forecast_figure(
-    forecast,
-    group=0,
-    *,
-    width: int = 760,
-    height: int = 300,
-    title: str | None = None,
-    known: int | None = None,
-    as_json: bool = False,
-):
-    """One group's forecast: observed values as bars, the posterior predictive mean as a
-    dashed line, the 50% and 90% bands shaded. Days without an observation (a closed
-    store) show the prediction only: what the target would have been.
-
-    ``forecast`` is a :class:`~bayes_widgets.core.hierarchical.fit.Forecast`; ``group`` a
-    group label or a position in it. ``known``: the first ``known`` times were the only
-    data the fit saw (a cold start); they are shaded.
-    """
-    from bokeh.models import BoxAnnotation, ColumnDataSource
-    from bokeh.plotting import figure
-
-    g = _group_position(forecast.groups, group)
-    times = np.asarray(forecast.times)
+def _time_axis(times) -> tuple[np.ndarray, bool, float]:
+    """x values of ``times`` (milliseconds for dates), whether they are dates, and the step."""
+    times = np.asarray(times)
     is_date = np.issubdtype(times.dtype, np.datetime64)
     x = (
         times.astype("datetime64[ms]").astype(np.int64).astype(float)
         if is_date
         else times.astype(float)
     )
+    step = float(np.median(np.diff(x))) if len(x) > 1 else (DAY_MS if is_date else 1.0)
+    return x, bool(is_date), step
+
+
+def _forecast_sources(forecast, g: int, x: np.ndarray):
+    from bokeh.models import ColumnDataSource
+
     lo90, hi90 = forecast.band(0.9)
     lo50, hi50 = forecast.band(0.5)
-    src = ColumnDataSource(
+    bands = ColumnDataSource(
         {
             "x": x,
             "mean": forecast.mean[g].astype(float),
@@ -87,10 +79,37 @@ def forecast_figure(
         },
         name="forecast",
     )
-    obs = ~np.isnan(forecast.observed[g])
-    obs_src = ColumnDataSource(
-        {"x": x[obs], "y": forecast.observed[g][obs].astype(float)}, name="observed"
+    seen = ~np.isnan(forecast.observed[g])
+    observed = ColumnDataSource(
+        {"x": x[seen], "y": forecast.observed[g][seen].astype(float)}, name="observed"
     )
+    return bands, observed
+
+
+def forecast_figure(
+    forecast,
+    group: Any = 0,
+    *,
+    width: int = 760,
+    height: int = 300,
+    title: str | None = None,
+    known: int | None = None,
+    as_json: bool | None = None,
+):
+    """One group's forecast: observed values as bars, the posterior predictive mean as a
+    dashed line, the 50% and 90% bands shaded. Days without an observation (a closed
+    store) show the prediction only: what the target would have been.
+
+    ``forecast`` is a :class:`~bayes_widgets.core.hierarchical.results.Forecast`; ``group``
+    a group label or a position in it (``forecast.position`` checks it). ``known``: the
+    first ``known`` times were the only data the fit saw (a cold start); they are shaded.
+    """
+    from bokeh.models import BoxAnnotation
+    from bokeh.plotting import figure
+
+    g = forecast.position(group)
+    x, is_date, step = _time_axis(forecast.times)
+    bands, observed = _forecast_sources(forecast, g, x)
     f = figure(
         width=width,
         height=height,
@@ -104,27 +123,30 @@ def forecast_figure(
             ("90%", "@lo90{0,0} – @hi90{0,0}"),
         ],
     )
-    step = float(np.median(np.diff(x))) if len(x) > 1 else (DAY_MS if is_date else 1.0)
     f.vbar(
         x="x",
         top="y",
         width=0.8 * step,
-        source=obs_src,
-        color="#9ecae1",
+        source=observed,
+        color=BAND_LIGHT,
         alpha=0.8,
         legend_label="observed",
     )
-    f.varea(
-        x="x", y1="lo90", y2="hi90", source=src, color="#1f77b4", alpha=0.18, legend_label="90%"
-    )
-    f.varea(
-        x="x", y1="lo50", y2="hi50", source=src, color="#1f77b4", alpha=0.35, legend_label="50%"
-    )
+    for level, alpha in (("90", BAND_ALPHA_90), ("50", BAND_ALPHA_50)):
+        f.varea(
+            x="x",
+            y1=f"lo{level}",
+            y2=f"hi{level}",
+            source=bands,
+            color=BAND,
+            alpha=alpha,
+            legend_label=f"{level}%",
+        )
     f.line(
         "x",
         "mean",
-        source=src,
-        color="#08306b",
+        source=bands,
+        color=LINE_DARK,
         line_dash="dashed",
         line_width=1.5,
         legend_label="mean",
@@ -133,14 +155,19 @@ def forecast_figure(
         edge = x[min(int(known), len(x)) - 1] + step / 2
         f.add_layout(
             BoxAnnotation(
-                right=float(edge), fill_color="#ff7f0e", fill_alpha=0.12, line_alpha=0, name="known"
+                right=float(edge), fill_color=KNOWN, fill_alpha=0.12, line_alpha=0, name="known"
             )
         )
-    f.legend.location = "top_left"
+    _legend(f, "top_left")
+    f.yaxis.axis_label = forecast.target
+    readable_ticks(f, "y")
+    return _returned(f, as_json, "forecast_figure")
+
+
+def _legend(f, location: str) -> None:
+    f.legend.location = location
     f.legend.label_text_font_size = "8pt"
     f.legend.click_policy = "hide"
-    f.yaxis.axis_label = forecast.target
-    return _out(f, as_json)
 
 
 def kde(values, grid=None, *, n_grid: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +175,7 @@ def kde(values, grid=None, *, n_grid: int = 200) -> tuple[np.ndarray, np.ndarray
     v = np.asarray(values, np.float64).reshape(-1)
     v = v[np.isfinite(v)]
     if v.size == 0:
-        raise HierarchicalInputError("values", "no finite values for a density")
+        raise InputError("values", "no finite values for a density")
     sd = v.std()
     bw = 1.06 * (sd if sd > 0 else max(abs(v.mean()), 1.0) * 0.01) * v.size ** (-1 / 5)
     if grid is None:
@@ -166,35 +193,24 @@ def effects_figure(
     width: int = 560,
     height: int = 280,
     title: str | None = None,
-    as_json: bool = False,
+    as_json: bool | None = None,
 ):
     """Densities over groups of each feature's posterior-mean coefficient (e.g. the
     weekday effects, or the promotion effect across stores), with each median marked.
 
-    ``transform="exp"`` shows multiplicative effects (an uplift of 1.4 = +40%).
+    ``fit`` is a :class:`~bayes_widgets.core.hierarchical.results.HierarchicalFit`
+    (``fit.mean_effects`` checks the feature names). ``transform="exp"`` shows
+    multiplicative effects (an uplift of 1.4 = +40%).
     """
     from bokeh.models import ColumnDataSource, Span
     from bokeh.plotting import figure
 
-    names = [features] if isinstance(features, str) else list(features)
-    if not names:
-        raise HierarchicalInputError("features", "name at least one feature")
-    if transform not in (None, "exp"):
-        raise HierarchicalInputError("transform", f"must be None or 'exp', got {transform!r}")
-    pm = fit.posterior_mean()
-    columns = {}
-    for name in names:
-        if name == "intercept":
-            columns[name] = pm["intercept"]
-        elif name in fit.spec.features:
-            columns[name] = pm["coef"][:, fit.spec.features.index(name)]
-        else:
-            raise HierarchicalInputError(
-                f"features.{name}",
-                f"is not a feature of the model (features: {list(fit.spec.features)})",
-            )
-        if transform == "exp":
-            columns[name] = np.exp(columns[name])
+    if transform not in TRANSFORMS:
+        raise InputError("transform", f"must be None or 'exp', got {transform!r}")
+    columns = fit.mean_effects(features)
+    if transform == "exp":
+        columns = {name: np.exp(v) for name, v in columns.items()}
+    names = list(columns)
     lo = min(float(np.min(v)) for v in columns.values())
     hi = max(float(np.max(v)) for v in columns.values())
     pad = 0.1 * (hi - lo) if hi > lo else 0.1 * max(abs(hi), 1.0)
@@ -208,15 +224,16 @@ def effects_figure(
     )
     for k, name in enumerate(names):
         x, dens = kde(columns[name], grid)
-        color = PALETTE[k % len(PALETTE)]
+        color = series_color(k)
         src = ColumnDataSource(
             {"x": x, "density": dens, "feature": [name] * len(x)}, name=f"density_{name}"
         )
         f.line("x", "density", source=src, color=color, line_width=2, legend_label=name)
         f.varea(x="x", y1=0, y2="density", source=src, color=color, alpha=0.12)
+        median = float(np.median(columns[name]))
         f.add_layout(
             Span(
-                location=float(np.median(columns[name])),
+                location=median,
                 dimension="height",
                 line_color=color,
                 line_dash="dashed",
@@ -227,7 +244,6 @@ def effects_figure(
         "multiplicative effect" if transform == "exp" else "coefficient (log scale)"
     )
     f.yaxis.axis_label = "density over groups"
-    f.legend.location = "top_right"
-    f.legend.label_text_font_size = "8pt"
-    f.legend.click_policy = "hide"
-    return _out(f, as_json)
+    _legend(f, "top_right")
+    readable_ticks(f)
+    return _returned(f, as_json, "effects_figure")

@@ -1,4 +1,4 @@
-"""Hierarchical GLMs at scale (seed 003): build, fit by SVI or NUTS, cold start, figures.
+"""Hierarchical GLMs at scale: build, fit by SVI or NUTS, forecast, cold start, figures.
 
     from bayes_widgets.core.hierarchical import make_demand, fit_svi, evaluate_cold_start
 
@@ -7,9 +7,11 @@
     forecast = fit.predict(groups=[0, 1])             # mean, 50% and 90% bands
     promo = fit.group_effects("promo")                # (draws, stores)
 
-Importing this package does not import JAX; fitting does.
+Importing this package does not import JAX or Bokeh; fitting and drawing do.
 """
 
+from bayes_widgets.core.figures.hierarchical import effects_figure, forecast_figure
+from bayes_widgets.core.hierarchical.build import build_model, default_priors
 from bayes_widgets.core.hierarchical.cold_start import (
     ColdStartReport,
     evaluate_cold_start,
@@ -20,19 +22,20 @@ from bayes_widgets.core.hierarchical.cold_start import (
 )
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
-from bayes_widgets.core.hierarchical.fit import (
-    Forecast,
-    HierarchicalFit,
-    LiveHierarchicalFit,
-    build_model,
-    default_optimizer,
-    default_priors,
-    fit_nuts,
-    fit_svi,
-    initial_params,
+from bayes_widgets.core.hierarchical.fit import fit_nuts, fit_svi
+from bayes_widgets.core.hierarchical.live import HierarchicalGuide, LiveHierarchicalFit
+from bayes_widgets.core.hierarchical.model import (
+    LIKELIHOODS,
+    HierarchicalGLM,
+    Priors,
+    Site,
+    normalise_likelihood,
+    normalize_likelihood,
 )
-from bayes_widgets.core.hierarchical.model import LIKELIHOODS, HierarchicalGLM, Priors, Site
+from bayes_widgets.core.hierarchical.optimizer import default_optimizer
 from bayes_widgets.core.hierarchical.radon import load_radon, radon_data
+from bayes_widgets.core.hierarchical.results import Forecast, HierarchicalFit
+from bayes_widgets.core.hierarchical.start import initial_params
 from bayes_widgets.core.hierarchical.synthetic import FEATURES, SyntheticDemand, make_demand
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "Forecast",
     "HierarchicalFit",
     "HierarchicalGLM",
+    "HierarchicalGuide",
     "HierarchicalInputError",
     "LiveHierarchicalFit",
     "PanelData",
@@ -62,15 +66,8 @@ __all__ = [
     "load_radon",
     "make_demand",
     "median_relative_error",
+    "normalise_likelihood",
+    "normalize_likelihood",
     "poisson_ridge_per_group",
     "radon_data",
 ]
-
-
-def __getattr__(name: str):
-    # the figures need bokeh and import this package's errors: loaded on first use
-    if name in ("effects_figure", "forecast_figure"):
-        from bayes_widgets.core.figures import hierarchical
-
-        return getattr(hierarchical, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

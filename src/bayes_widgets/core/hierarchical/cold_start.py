@@ -1,21 +1,15 @@
 """Cold start: new groups fitted from a few observations, the global parameters held fixed.
 
-Seed 003's protocol: fit the model on groups with a long history (the *global*
-parameters: coefficient means and spreads, dispersion), then, for new groups of which only
-the first days are known (7 in the seed), fit only their *local* parameters (offsets)
-with the globals fixed at their posterior means (:func:`fit_new_groups`). Compare with
+    report = evaluate_cold_start(fit, new_groups_data, known=7)
+    report.summary()            # median relative errors on the held-out days
+    new = fit_new_groups(fit, known_days(new_groups_data, 7))
 
-* a regularised Poisson regression per group on the same few days
-  (:func:`poisson_ridge_per_group`, an L2 penalty on the coefficients, the intercept free;
-  the objective of scikit-learn's ``PoissonRegressor``), and
-* the same local fit on the new groups' full history (what the few days should approach),
-
-by the median relative error over the following, held-out days
-(:func:`evaluate_cold_start`).
-
-The few-days data keep the full time axis with the later targets set to NaN (masked), so
-the few-days fit and the full-history fit have the same shapes and share one compiled
-chunk, and the held-out predictions come from the same arrays.
+The global parameters (coefficient means and spreads, dispersion) come from a fit on
+groups with a long history; for new groups of which only the first days are known, only
+their local parameters (offsets) are fitted (:func:`fit_new_groups`) and compared, by
+the median relative error on the later, held-out days, with a regularised Poisson
+regression per group (:func:`poisson_ridge_per_group`) and with the same local fit on
+the full history (:func:`evaluate_cold_start`).
 """
 
 from __future__ import annotations
@@ -26,11 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bayes_widgets.core.fitting.validation import check_seed
+from bayes_widgets.core.checks import check_seed
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
-from bayes_widgets.core.hierarchical.fit import HierarchicalFit, check_input, optimizer_for
 from bayes_widgets.core.hierarchical.model import INIT_SCALE, Site
+from bayes_widgets.core.hierarchical.optimizer import optimizer_for
+from bayes_widgets.core.hierarchical.results import HierarchicalFit
 
 __all__ = [
     "ColdStartReport",
@@ -134,7 +129,7 @@ def fit_new_groups(
         )
     data.validate()
     optimizer = optimizer_for(learning_rate)
-    seed = check_input("seed", check_seed, seed, allow_none=False)
+    seed = check_seed("seed", seed, allow_none=False, error=HierarchicalInputError) or 0
     t0 = time.perf_counter()
     spec = fit.spec.replace(n_groups=data.n_groups, batch_size=None)
     if fixed is None:
@@ -292,16 +287,18 @@ class ColdStartReport:
 
     def coefficients(self, group: int = 0):
         """One new group's coefficients (posterior means) by the few-days fit, the
-        full-history fit and the GLM, side by side (the seed's comparison)."""
+        full-history fit and the GLM, side by side."""
         import pandas as pd
 
-        spec = self.cold_start.spec
+        cold, full = self.cold_start, self.full_history
+        if cold is None or full is None:
+            raise HierarchicalInputError("cold_start", "this report holds no fits to compare")
         frame = pd.DataFrame(
             {
-                "cold_start": self.cold_start.posterior_mean()["coef"][group],
-                "full_history": self.full_history.posterior_mean()["coef"][group],
+                "cold_start": cold.posterior_mean()["coef"][group],
+                "full_history": full.posterior_mean()["coef"][group],
             },
-            index=list(spec.features),
+            index=list(cold.spec.features),
         )
         if self.glm is not None:
             frame["glm"] = self.glm.coef[group]
@@ -318,7 +315,7 @@ def evaluate_cold_start(
     alphas: Sequence[float] = DEFAULT_ALPHAS,
     seed: int = 0,
 ) -> ColdStartReport:
-    """Seed 003's cold-start protocol on ``new_data`` (groups not in ``fit``): fit the
+    """The cold-start comparison on ``new_data`` (groups not in ``fit``): fit the
     local parameters from the first ``known`` days, from the full history, and a
     per-group Poisson regression from the first ``known`` days; report each one's median
     relative error on the observed days after ``known``.
@@ -345,13 +342,12 @@ def evaluate_cold_start(
     err_full = median_relative_error(full.predict_mean(new_data), y, heldout)
     t = time.perf_counter()
     by_alpha: dict[float, float] = {}
-    best = None
+    glms = []
     for a in alphas:
         glm = poisson_ridge_per_group(few, alpha=a)
-        err = median_relative_error(glm.predict(new_data.X), y, heldout)
-        by_alpha[float(a)] = err
-        if best is None or err < by_alpha[best.alpha]:
-            best = glm
+        by_alpha[float(a)] = median_relative_error(glm.predict(new_data.X), y, heldout)
+        glms.append(glm)
+    best = min(glms, key=lambda g: by_alpha[g.alpha])  # the first of equals, as before
     timings["glm_s"] = time.perf_counter() - t
     return ColdStartReport(
         known=int(known),

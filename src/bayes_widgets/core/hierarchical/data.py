@@ -1,10 +1,11 @@
 """Panel data of a hierarchical GLM: groups × times × features, a target with gaps.
 
-:class:`PanelData` holds dense arrays: features ``X`` of shape (groups, times, features)
-and the target ``y`` of shape (groups, times), with NaN where the target is unknown (a
-closed store, a day not yet seen, a padding cell). A long-form table is turned into one
-by :meth:`PanelData.from_frame`; cells that the table does not have get a NaN target and
-zero features.
+    data = PanelData.from_frame(frame, group="store", time="date", target="sales",
+                                features=["promo", "holiday"])
+    data.X, data.y              # (groups, times, features) and (groups, times), NaN = unknown
+
+Cells the table does not have get a NaN target (masked in the likelihood, still
+predicted) and zero features.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
 
-__all__ = ["PanelData"]
+__all__ = ["PanelData", "check_frame"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,8 +66,8 @@ class PanelData:
         X,
         y,
         *,
-        groups: Sequence | None = None,
-        times: Sequence | None = None,
+        groups: Sequence | np.ndarray | None = None,
+        times: Sequence | np.ndarray | None = None,
         features: Sequence[str] | None = None,
         target: str = "y",
     ) -> PanelData:
@@ -95,29 +96,31 @@ class PanelData:
         if np.isinf(y).any():
             raise HierarchicalInputError("y", "contains infinite values")
         G, T, F = X.shape
-        groups = np.arange(G) if groups is None else np.asarray(groups)
-        times = np.arange(T) if times is None else np.asarray(times)
-        features = (
+        group_labels = np.arange(G) if groups is None else np.asarray(groups)
+        time_labels = np.arange(T) if times is None else np.asarray(times)
+        names = (
             tuple(f"x{j}" for j in range(F))
             if features is None
             else tuple(str(f) for f in features)
         )
-        if groups.shape != (G,):
+        if group_labels.shape != (G,):
             raise HierarchicalInputError(
-                "groups", f"needs {G} labels (one per group), got shape {groups.shape}"
+                "groups", f"needs {G} labels (one per group), got shape {group_labels.shape}"
             )
-        if times.shape != (T,):
+        if time_labels.shape != (T,):
             raise HierarchicalInputError(
-                "times", f"needs {T} labels (one per time), got shape {times.shape}"
+                "times", f"needs {T} labels (one per time), got shape {time_labels.shape}"
             )
-        if len(features) != F:
+        if len(names) != F:
             raise HierarchicalInputError(
-                "features", f"needs {F} names (one per feature), got {len(features)}"
+                "features", f"needs {F} names (one per feature), got {len(names)}"
             )
-        if len(set(features)) != F:
-            dup = next(f for f in features if features.count(f) > 1)
+        if len(set(names)) != F:
+            dup = next(f for f in names if names.count(f) > 1)
             raise HierarchicalInputError("features", f"name {dup!r} appears twice")
-        data = cls(X=X, y=y, groups=groups, times=times, features=features, target=str(target))
+        data = cls(
+            X=X, y=y, groups=group_labels, times=time_labels, features=names, target=str(target)
+        )
         data.validate()
         return data
 
@@ -139,73 +142,10 @@ class PanelData:
         """
         import pandas as pd
 
-        if not isinstance(frame, pd.DataFrame):
-            raise HierarchicalInputError(
-                "frame", f"expected a pandas DataFrame, got {type(frame).__name__}"
-            )
-        if isinstance(features, str):
-            features = [features]
-        features = list(features)
-        columns = list(frame.columns)
-        for field, names in (
-            ("group", [group]),
-            ("target", [target]),
-            ("time", [] if time is None else [time]),
-        ):
-            for name in names:
-                if name not in frame.columns:
-                    raise HierarchicalInputError(
-                        field, f"column {name!r} not in the data frame (columns: {columns})"
-                    )
-        for name in features:
-            if name not in frame.columns:
-                raise HierarchicalInputError(
-                    f"features.{name}",
-                    f"column {name!r} not in the data frame (columns: {columns})",
-                )
-            if name in (group, target, time):
-                raise HierarchicalInputError(
-                    f"features.{name}", "is also the group, time or target column"
-                )
-            if not (
-                pd.api.types.is_numeric_dtype(frame[name])
-                or pd.api.types.is_bool_dtype(frame[name])
-            ):
-                raise HierarchicalInputError(
-                    f"features.{name}",
-                    f"must be numeric (got {frame[name].dtype}); one-hot encode it",
-                )
-            if frame[name].isna().any():
-                raise HierarchicalInputError(
-                    f"features.{name}",
-                    f"has {int(frame[name].isna().sum())} missing values; fill them",
-                )
-        if not pd.api.types.is_numeric_dtype(frame[target]):
-            raise HierarchicalInputError(
-                "target", f"column {target!r} must be numeric (got {frame[target].dtype})"
-            )
-        if frame[group].isna().any():
-            raise HierarchicalInputError(
-                "group", f"column {group!r} has {int(frame[group].isna().sum())} missing labels"
-            )
-        if frame.empty:
-            raise HierarchicalInputError("frame", "has no rows")
-
+        features = [features] if isinstance(features, str) else list(features)
+        check_frame(frame, group=group, target=target, features=features, time=time)
         group_codes, group_labels = pd.factorize(frame[group], sort=True)
-        if time is None:
-            time_codes = frame.groupby(group_codes, sort=False).cumcount().to_numpy()
-            time_labels = np.arange(int(time_codes.max()) + 1)
-        else:
-            if frame[time].isna().any():
-                raise HierarchicalInputError("time", f"column {time!r} has missing values")
-            time_codes, time_labels = pd.factorize(frame[time], sort=True)
-            pairs = pd.Series(group_codes.astype(np.int64) * (len(time_labels) + 1) + time_codes)
-            if pairs.duplicated().any():
-                i = int(np.flatnonzero(pairs.duplicated().to_numpy())[0])
-                raise HierarchicalInputError(
-                    "time",
-                    f"({group}={frame[group].iloc[i]!r}, {time}={frame[time].iloc[i]!r}) appears more than once",
-                )
+        time_codes, time_labels = _time_codes(frame, group_codes, group=group, time=time)
         G, T, F = len(group_labels), len(time_labels), len(features)
         X = np.zeros((G, T, F), dtype=np.float32)
         y = np.full((G, T), np.nan, dtype=np.float32)
@@ -287,3 +227,75 @@ class PanelData:
         if observed_only:
             frame = frame[self.observed.reshape(-1)].reset_index(drop=True)
         return frame
+
+
+def check_frame(frame, *, group: str, target: str, features: list[str], time: str | None) -> None:
+    """Checks that ``frame`` is a data frame with the named columns, numeric features
+    without gaps, a numeric target and complete group labels."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise HierarchicalInputError(
+            "frame", f"expected a pandas DataFrame, got {type(frame).__name__}"
+        )
+    columns = list(frame.columns)
+    named = [("group", group), ("target", target)] + ([] if time is None else [("time", time)])
+    for field, name in named:
+        if name not in frame.columns:
+            raise HierarchicalInputError(
+                field, f"column {name!r} not in the data frame (columns: {columns})"
+            )
+    for name in features:
+        _check_feature(frame, name, columns, (group, target, time))
+    if not pd.api.types.is_numeric_dtype(frame[target]):
+        raise HierarchicalInputError(
+            "target", f"column {target!r} must be numeric (got {frame[target].dtype})"
+        )
+    missing = int(np.asarray(frame[group].isna()).sum())
+    if missing:
+        raise HierarchicalInputError("group", f"column {group!r} has {missing} missing labels")
+    if frame.empty:
+        raise HierarchicalInputError("frame", "has no rows")
+
+
+def _check_feature(frame, name: str, columns: list, others: tuple) -> None:
+    import pandas as pd
+
+    field = f"features.{name}"
+    if name not in frame.columns:
+        raise HierarchicalInputError(
+            field, f"column {name!r} not in the data frame (columns: {columns})"
+        )
+    if name in others:
+        raise HierarchicalInputError(field, "is also the group, time or target column")
+    column = frame[name]
+    if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+        raise HierarchicalInputError(
+            field, f"must be numeric (got {column.dtype}); one-hot encode it"
+        )
+    if column.isna().any():
+        raise HierarchicalInputError(
+            field, f"has {int(column.isna().sum())} missing values; fill them"
+        )
+
+
+def _time_codes(frame, group_codes, *, group: str, time: str | None):
+    """Each row's time position and the time labels; ``time=None``: rows numbered within
+    each group. A (group, time) pair twice is an error naming ``time``."""
+    import pandas as pd
+
+    if time is None:
+        time_codes = frame.groupby(group_codes, sort=False).cumcount().to_numpy()
+        return time_codes, np.arange(int(time_codes.max()) + 1)
+    if frame[time].isna().any():
+        raise HierarchicalInputError("time", f"column {time!r} has missing values")
+    time_codes, time_labels = pd.factorize(frame[time], sort=True)
+    pairs = pd.Series(group_codes.astype(np.int64) * (len(time_labels) + 1) + time_codes)
+    if pairs.duplicated().any():
+        i = int(np.flatnonzero(pairs.duplicated().to_numpy())[0])
+        raise HierarchicalInputError(
+            "time",
+            f"({group}={frame[group].iloc[i]!r}, {time}={frame[time].iloc[i]!r}) "
+            "appears more than once",
+        )
+    return time_codes, time_labels

@@ -1,37 +1,7 @@
 """The hierarchical GLM: a NumPyro model and its mean-field guide, sites named in one place.
 
-For group ``g`` and time ``t`` with features ``x[g, t]`` the linear predictor is
-
-    eta[g, t] = b[g] + x[g, t] · theta[g]
-
-with a varying intercept ``b[g] = intercept_mu + intercept_sigma * intercept_offset[g]``
-(optional) and, per feature ``j``, either a varying coefficient
-``theta[g, j] = coef_mu[j] + coef_sigma[j] * coef_offset[g, j]`` (non-centred, as in
-seed 003) or a fixed one shared by all groups (``fixed_coef[j]``). Offsets are standard
-normal. The likelihoods:
-
-* ``gamma_poisson`` (negative binomial): mean ``exp(eta)``, variance ``mu + mu² / r[g]``
-  with a group-level log concentration ``log r[g] = disp_mu + disp_sigma * disp_offset[g]``
-  (the seed's per-store dispersion, non-centred);
-* ``poisson``: mean ``exp(eta)``;
-* ``normal``: mean ``eta``, one ``obs_sigma``.
-
-The log-likelihood is written out (``lgamma``, ``logaddexp``, one ``einsum`` for the
-linear term) and added with ``numpyro.factor`` per group: a direct port with
-``GammaPoisson`` distributions costs ~3.5x more per step at the seed's size. NaN targets
-are masked (weight 0): the model still predicts them.
-
-Groups live in one plate, ``numpyro.plate("groups", n_groups, subsample_size=batch_size)``;
-:func:`bayes_widgets.core.fitting.svi.run_svi` substitutes each step's indices into it
-(``Minibatch(plate="groups")``), so minibatching never recompiles. NUTS uses the same model
-with ``batch_size=None``.
-
-The guide is a structured mean-field family written by hand (a normal per unconstrained
-latent, log-normal for scales): the same family as ``AutoNormal``, but its parameters for
-the groups are gathered with the minibatch indices, it can be initialised from the data
-(:func:`bayes_widgets.core.hierarchical.fit.initial_params`), and with ``fixed=...`` it
-covers only the group-level sites (cold start). Every site name comes from :class:`Site`,
-and ``run_svi`` checks that guide and model sample the same latent sites.
+spec = HierarchicalGLM("gamma_poisson", n_groups=50, features=("promo",), varying=(True,))
+spec.model(spec.arrays(data))        # the NumPyro model; spec.guide(...) its guide
 """
 
 from __future__ import annotations
@@ -43,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayes_widgets.core.deprecation import deprecated_alias
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
 
 __all__ = [
@@ -52,6 +23,7 @@ __all__ = [
     "Priors",
     "Site",
     "normalise_likelihood",
+    "normalize_likelihood",
 ]
 
 LIKELIHOODS = ("gamma_poisson", "poisson", "normal")
@@ -93,7 +65,8 @@ POSITIVE_SITES = frozenset({Site.intercept_sigma, Site.coef_sigma, Site.disp_sig
 LOCAL_SITES = (Site.intercept_offset, Site.coef_offset, Site.disp_offset)
 
 
-def normalise_likelihood(likelihood: str) -> str:
+def normalize_likelihood(likelihood: str) -> str:
+    """The canonical name of ``likelihood`` (``"nb"`` → ``"gamma_poisson"``, ...)."""
     key = str(likelihood).lower().replace("-", "_").replace(" ", "_")
     if key not in _ALIASES:
         raise HierarchicalInputError(
@@ -101,6 +74,9 @@ def normalise_likelihood(likelihood: str) -> str:
             f"unknown likelihood {likelihood!r}; choose one of {', '.join(LIKELIHOODS)}",
         )
     return _ALIASES[key]
+
+
+normalise_likelihood = deprecated_alias(normalize_likelihood, "normalise_likelihood")
 
 
 @dataclass(frozen=True)
@@ -129,6 +105,30 @@ class HierarchicalGLM:
     """A hierarchical GLM over ``n_groups`` groups; ``model``/``guide`` take the arrays of
     :meth:`arrays` (and ``fixed=`` global values for cold start).
 
+    For group ``g`` and time ``t`` with features ``x[g, t]`` the linear predictor is
+    ``eta[g, t] = b[g] + x[g, t] · theta[g]``, with a varying intercept
+    ``b[g] = intercept_mu + intercept_sigma * intercept_offset[g]`` (optional) and, per
+    feature ``j``, either a varying coefficient
+    ``theta[g, j] = coef_mu[j] + coef_sigma[j] * coef_offset[g, j]`` (non-centred) or a
+    fixed one shared by all groups (``fixed_coef[j]``); offsets are standard normal.
+    Likelihoods: ``gamma_poisson`` (negative binomial: mean ``exp(eta)``, variance
+    ``mu + mu² / r[g]`` with ``log r[g] = disp_mu + disp_sigma * disp_offset[g]``),
+    ``poisson`` (mean ``exp(eta)``) and ``normal`` (mean ``eta``, one ``obs_sigma``).
+
+    The log-likelihood is written out (``lgamma``, ``logaddexp``, one ``einsum``) and added
+    with ``numpyro.factor`` per group, ~3.5x cheaper per step than ``GammaPoisson``
+    distributions; NaN targets are masked (weight 0) and still predicted. Groups live in
+    one plate, ``numpyro.plate("groups", n_groups, subsample_size=batch_size)``, whose
+    indices :func:`~bayes_widgets.core.fitting.svi.run_svi` substitutes at each step
+    (``Minibatch(plate="groups")``), so minibatching never recompiles; NUTS uses the same
+    model with ``batch_size=None``.
+
+    The guide is a structured mean-field family written by hand (a normal per
+    unconstrained latent, log-normal for scales), as ``AutoNormal``'s, but its group
+    parameters are gathered with the minibatch indices, it can start from the data
+    (:func:`~bayes_widgets.core.hierarchical.start.initial_params`), and with ``fixed=...``
+    it covers only the group-level sites (cold start).
+
     Frozen and compared by value: two equal specs have equal ``model``/``guide`` bound
     methods, so ``run_svi``'s compiled-chunk cache serves both."""
 
@@ -148,7 +148,7 @@ class HierarchicalGLM:
             return _INTERNED.setdefault(self, self)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "likelihood", normalise_likelihood(self.likelihood))
+        object.__setattr__(self, "likelihood", normalize_likelihood(self.likelihood))
         if len(self.varying) != len(self.features):
             raise HierarchicalInputError(
                 "varying", f"needs one flag per feature ({len(self.features)})"
@@ -305,7 +305,7 @@ class HierarchicalGLM:
             eta = jnp.zeros(y.shape, y.dtype)
             if self.intercept:
                 z0 = numpyro.sample(Site.intercept_offset, dist.Normal(0.0, 1.0))
-                eta = eta + (b_mu + b_sigma * z0)[:, None]
+                eta = eta + jnp.asarray(b_mu + b_sigma * z0)[:, None]
             if nv or nf:
                 if nv:
                     z = numpyro.sample(
@@ -322,7 +322,7 @@ class HierarchicalGLM:
                 eta = eta + jnp.einsum("btf,bf->bt", X, theta)
             if self.likelihood == "gamma_poisson":
                 zd = numpyro.sample(Site.disp_offset, dist.Normal(0.0, 1.0))
-                log_r = (d_mu + d_sigma * zd)[:, None]
+                log_r = jnp.asarray(d_mu + d_sigma * zd)[:, None]
                 r = jnp.exp(log_r)
                 lse = jnp.logaddexp(log_r, eta)
                 ll = jax_lgamma(y + r) - jax_lgamma(r) + r * (log_r - lse) + y * (eta - lse)
@@ -347,13 +347,15 @@ class HierarchicalGLM:
         from numpyro.distributions import constraints
 
         def factor(name, shape, idx=None, event=0):
-            loc = numpyro.param(
-                f"{name}_loc", jnp.full(shape, self._default_loc(name), jnp.float32)
+            loc = jnp.asarray(
+                numpyro.param(f"{name}_loc", jnp.full(shape, self._default_loc(name), jnp.float32))
             )
-            scale = numpyro.param(
-                f"{name}_scale",
-                jnp.full(shape, INIT_SCALE, jnp.float32),
-                constraint=constraints.positive,
+            scale = jnp.asarray(
+                numpyro.param(
+                    f"{name}_scale",
+                    jnp.full(shape, INIT_SCALE, jnp.float32),
+                    constraint=constraints.positive,
+                )
             )
             if idx is not None and self.subsampled:
                 loc, scale = loc[idx], scale[idx]

@@ -1,14 +1,40 @@
-"""Synthetic store demand with known truth, shaped like seed 003's Rossmann setup.
+"""Synthetic store demand with known truth, shaped like Rossmann's store sales.
 
-:func:`make_demand` simulates daily sales of ``n_stores`` stores over ``n_days`` days
-from 2013-01-01 (1000 × 942 at full size: Rossmann's train period) with the 23 features
-below, from the model that :class:`~bayes_widgets.core.hierarchical.model.HierarchicalGLM`
-fits (``gamma_poisson``, every feature varying by store, no separate intercept: the
-constant store features carry the store's level, as in the seed). It returns the
-:class:`PanelData` and the truth: every store's coefficients and concentration, and the
-true log-mean of every (store, day), observed or not.
+    demand = make_demand(1000, 942, seed=0)     # stores x days x 23 features (FEATURES)
+    demand.data                                  # the PanelData (NaN sales on closed days)
+    demand.coef, demand.log_mean                 # the truth it was drawn from
 
-Features (one row per store and day):
+The sales come from the model that
+:class:`~bayes_widgets.core.hierarchical.model.HierarchicalGLM` fits (``gamma_poisson``,
+every feature varying by store, no separate intercept: the constant store features
+carry the store's level).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from bayes_widgets.core.checks import check_int
+from bayes_widgets.core.hierarchical.data import PanelData
+from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
+
+__all__ = ["FEATURES", "TRUE_COEF_MU", "TRUE_COEF_SIGMA", "SyntheticDemand", "make_demand"]
+
+FEATURES = (
+    "dow_mon", "dow_tue", "dow_wed", "dow_thu", "dow_fri", "dow_sat", "dow_sun",
+    "promo",
+    "holiday_public", "holiday_easter", "holiday_christmas",
+    "school_holiday",
+    "promo2", "promo2_month",
+    "store_type_a", "store_type_b", "store_type_c", "store_type_d",
+    "assortment_basic", "assortment_extra", "assortment_extended",
+    "competition",
+    "payday",
+)  # fmt: skip
+"""The 23 features, one row per store and day:
 
 ====  ======================  ==========================================================
  idx  name                    what
@@ -35,32 +61,8 @@ Features (one row per store and day):
 
 Closed days (NaN sales): Sundays for 97% of stores, state holidays for 90%, ~0.5%
 random days, and a two- to five-month refurbishment for 3% of the stores: ~18% of the
-cells, as in the seed.
+cells.
 """
-
-from __future__ import annotations
-
-import datetime as dt
-from dataclasses import dataclass
-
-import numpy as np
-
-from bayes_widgets.core.hierarchical.data import PanelData
-from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
-
-__all__ = ["FEATURES", "TRUE_COEF_MU", "TRUE_COEF_SIGMA", "SyntheticDemand", "make_demand"]
-
-FEATURES = (
-    "dow_mon", "dow_tue", "dow_wed", "dow_thu", "dow_fri", "dow_sat", "dow_sun",
-    "promo",
-    "holiday_public", "holiday_easter", "holiday_christmas",
-    "school_holiday",
-    "promo2", "promo2_month",
-    "store_type_a", "store_type_b", "store_type_c", "store_type_d",
-    "assortment_basic", "assortment_extra", "assortment_extended",
-    "competition",
-    "payday",
-)  # fmt: skip
 
 TRUE_COEF_MU = np.array(
     [
@@ -196,50 +198,19 @@ def make_demand(
     seed: int = 0,
     start: str | dt.date = "2013-01-01",
 ) -> SyntheticDemand:
-    """Simulate ``n_stores`` × ``n_days`` daily sales with the 23 features of the module
-    docstring; returns the data (float32, NaN on closed days) and the truth."""
-    if isinstance(n_stores, bool) or not isinstance(n_stores, (int, np.integer)) or n_stores < 2:
-        raise HierarchicalInputError("n_stores", f"must be an integer ≥ 2, got {n_stores!r}")
-    if isinstance(n_days, bool) or not isinstance(n_days, (int, np.integer)) or n_days < 1:
-        raise HierarchicalInputError("n_days", f"must be an integer ≥ 1, got {n_days!r}")
-    G, T, F = int(n_stores), int(n_days), len(FEATURES)
+    """Simulate ``n_stores`` × ``n_days`` daily sales from ``start`` (1000 × 942 at full
+    size: Rossmann's train period) with the 23 :data:`FEATURES`; returns the data
+    (float32, NaN on closed days) and the truth: every store's coefficients and
+    concentration, and the true log-mean of every (store, day), observed or not."""
+    G = check_int("n_stores", n_stores, low=2, error=HierarchicalInputError)
+    T = check_int("n_days", n_days, low=1, error=HierarchicalInputError)
+    F = len(FEATURES)
     rng = np.random.default_rng(seed)
     start = dt.date.fromisoformat(start) if isinstance(start, str) else start
     dates = [start + dt.timedelta(days=t) for t in range(T)]
     dow = np.array([d.weekday() for d in dates])
-    dom = np.array([d.day for d in dates])
-    month = np.array([d.month for d in dates])
-
-    # ---- calendar features shared by all stores
     holidays = _holidays(dates)  # (T, 3)
-    is_holiday = holidays.any(axis=1)
-    week = np.array([(d - start).days // 7 for d in dates])
-    promo_week = (week % 2 == 0) & (dow < 5)
-
-    # ---- store attributes
-    store_type = rng.choice(4, size=G, p=[0.54, 0.02, 0.13, 0.31])
-    assortment = rng.choice(3, size=G, p=[0.53, 0.01, 0.46])
-    state = rng.integers(0, 12, size=G)
-    school = _school_holidays(dates, 12, rng)  # (12, T)
-    promo2_store = rng.random(G) < 0.5
-    promo2_start = rng.integers(-T // 2, T, size=G)
-    comp_store = rng.random(G) < 0.3
-    comp_start = rng.integers(-T // 3, T, size=G)
-
-    X = np.zeros((G, T, F), np.float32)
-    X[:, np.arange(T), dow] = 1.0  # one-hot day of week
-    joins = rng.random((G, week.max() + 1)) < 0.9
-    X[:, :, 7] = promo_week[None, :] & joins[:, week]
-    X[:, :, 8:11] = holidays[None, :, :]
-    X[:, :, 11] = school[state]
-    t_idx = np.arange(T)
-    promo2_on = promo2_store[:, None] & (t_idx[None, :] >= promo2_start[:, None])
-    X[:, :, 12] = promo2_on
-    X[:, :, 13] = promo2_on & np.isin(month, [1, 4, 7, 10])[None, :]
-    X[np.arange(G), :, 14 + store_type] = 1.0
-    X[np.arange(G), :, 18 + assortment] = 1.0
-    X[:, :, 21] = comp_store[:, None] & (t_idx[None, :] >= comp_start[:, None])
-    X[:, :, 22] = (dom <= 3)[None, :]
+    X = _features(dates, dow, holidays, G, rng)
 
     # ---- truth
     coef = (TRUE_COEF_MU[None, :] + TRUE_COEF_SIGMA[None, :] * rng.standard_normal((G, F))).astype(
@@ -249,19 +220,7 @@ def make_demand(
         np.float32
     )
     log_mean = np.einsum("gtf,gf->gt", X, coef, dtype=np.float32)
-
-    # ---- closures
-    opens_sunday = rng.random(G) < 0.03
-    opens_holidays = rng.random(G) < 0.10
-    is_open = np.ones((G, T), bool)
-    is_open &= ~((dow == 6)[None, :] & ~opens_sunday[:, None])
-    is_open &= ~(is_holiday[None, :] & ~opens_holidays[:, None])
-    is_open &= rng.random((G, T)) >= 0.005
-    refurb = np.flatnonzero(rng.random(G) < 0.03)
-    for g in refurb:
-        length = int(rng.integers(60, 150))
-        begin = int(rng.integers(0, max(T - length, 1)))
-        is_open[g, begin : begin + length] = False
+    is_open = _open_days(dow, holidays.any(axis=1), G, rng)
 
     # ---- sales: Gamma-Poisson with mean exp(log_mean), concentration r
     r = np.exp(log_r)[:, None]
@@ -286,3 +245,56 @@ def make_demand(
         coef_sigma=TRUE_COEF_SIGMA.astype(np.float32),
         open=is_open,
     )
+
+
+def _features(dates: list[dt.date], dow: np.ndarray, holidays: np.ndarray, G: int, rng):
+    """The (stores, days, 23) features: the calendar shared by all stores, then each
+    store's attributes drawn from ``rng``."""
+    T, F = len(dates), len(FEATURES)
+    start = dates[0]
+    dom = np.array([d.day for d in dates])
+    month = np.array([d.month for d in dates])
+    week = np.array([(d - start).days // 7 for d in dates])
+    promo_week = (week % 2 == 0) & (dow < 5)
+
+    store_type = rng.choice(4, size=G, p=[0.54, 0.02, 0.13, 0.31])
+    assortment = rng.choice(3, size=G, p=[0.53, 0.01, 0.46])
+    state = rng.integers(0, 12, size=G)
+    school = _school_holidays(dates, 12, rng)  # (12, T)
+    promo2_store = rng.random(G) < 0.5
+    promo2_start = rng.integers(-T // 2, T, size=G)
+    comp_store = rng.random(G) < 0.3
+    comp_start = rng.integers(-T // 3, T, size=G)
+
+    X = np.zeros((G, T, F), np.float32)
+    X[:, np.arange(T), dow] = 1.0  # one-hot day of week
+    joins = rng.random((G, week.max() + 1)) < 0.9
+    X[:, :, 7] = promo_week[None, :] & joins[:, week]
+    X[:, :, 8:11] = holidays[None, :, :]
+    X[:, :, 11] = school[state]
+    t_idx = np.arange(T)
+    promo2_on = promo2_store[:, None] & (t_idx[None, :] >= promo2_start[:, None])
+    X[:, :, 12] = promo2_on
+    X[:, :, 13] = promo2_on & np.isin(month, [1, 4, 7, 10])[None, :]
+    X[np.arange(G), :, 14 + store_type] = 1.0
+    X[np.arange(G), :, 18 + assortment] = 1.0
+    X[:, :, 21] = comp_store[:, None] & (t_idx[None, :] >= comp_start[:, None])
+    X[:, :, 22] = (dom <= 3)[None, :]
+    return X
+
+
+def _open_days(dow: np.ndarray, is_holiday, G: int, rng) -> np.ndarray:
+    """Whether each store opened each day (see :data:`FEATURES` for the closures)."""
+    T = len(dow)
+    opens_sunday = rng.random(G) < 0.03
+    opens_holidays = rng.random(G) < 0.10
+    is_open = np.ones((G, T), bool)
+    is_open &= ~((dow == 6)[None, :] & ~opens_sunday[:, None])
+    is_open &= ~(is_holiday[None, :] & ~opens_holidays[:, None])
+    is_open &= rng.random((G, T)) >= 0.005
+    refurb = np.flatnonzero(rng.random(G) < 0.03)
+    for g in refurb:
+        length = int(rng.integers(60, 150))
+        begin = int(rng.integers(0, max(T - length, 1)))
+        is_open[g, begin : begin + length] = False
+    return is_open
