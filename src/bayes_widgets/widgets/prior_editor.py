@@ -117,7 +117,8 @@ class PriorEditor(InputWidget):
             k: None if v is None else _number({k: v}, k)
             for k, v in (("lower", lower), ("upper", upper))
         }
-        if None not in plausible.values() and plausible["lower"] >= plausible["upper"]:
+        low, high = plausible["lower"], plausible["upper"]
+        if low is not None and high is not None and low >= high:
             raise PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})")
         super().__init__(_esm=static_text("prior_editor.js"))
         self.quantiles = _check_quantiles(quantiles)
@@ -162,7 +163,7 @@ class PriorEditor(InputWidget):
                 if prior.size is not None:
                     dim = prior.dims[0] if prior.dims else None
                     labels = (
-                        [str(c) for c in coords.get(dim, range(prior.size))]
+                        [str(c) for c in coords.get(dim) or range(prior.size)]
                         if dim in coords
                         else [str(i) for i in range(prior.size)]
                     )
@@ -209,16 +210,21 @@ class PriorEditor(InputWidget):
             self._load_single()
         self._show_current()
 
+    @property
+    def _one(self) -> PriorDist:
+        """The single prior of an editor made without a model or a model_config."""
+        if self._single is None:
+            raise RuntimeError("this editor edits a model's priors, not a single prior")
+        return self._single
+
     def _load_single(self) -> None:
         self.variables = [
             {
                 "name": SINGLE,
                 "editable": True,
-                "family": self._single.family,
-                "dims": list(self._single.dims),
-                "elements": [str(i) for i in range(self._single.size)]
-                if self._single.size
-                else None,
+                "family": self._one.family,
+                "dims": list(self._one.dims),
+                "elements": [str(i) for i in range(self._one.size)] if self._one.size else None,
             }
         ]
         self.variable = SINGLE
@@ -231,7 +237,7 @@ class PriorEditor(InputWidget):
             return dict(self.model_priors.priors)
         if self._config is not None:
             return dict(self._config_priors)
-        return {SINGLE: self._single}
+        return {SINGLE: self._one}
 
     @property
     def priors(self) -> dict[str, Any]:
@@ -241,7 +247,9 @@ class PriorEditor(InputWidget):
     def code(self) -> str:
         if self.model_priors is not None:
             return self.model_priors.code()
-        return f"from pymc_extras.prior import Prior\nimport numpy as np\n\nprior = {self._single.code()}"
+        return (
+            f"from pymc_extras.prior import Prior\nimport numpy as np\n\nprior = {self._one.code()}"
+        )
 
     def model_config(self) -> dict[str, Any]:
         """For an MMM: its ``model_config`` with the edited priors (pass it to ``MMM(...)``)."""
@@ -318,10 +326,11 @@ class PriorEditor(InputWidget):
                 current = self.prior_dists[self.variable]
                 family = msg.get("family", current.family)
                 if msg.get("method") == "maxent":
-                    args = [_number(msg, k) for k in ("lower", "upper")]
-                    d = maxent(family, *args, _number(msg, "mass", 0.9))
+                    lower, upper = _number(msg, "lower"), _number(msg, "upper")
+                    d = maxent(family, lower, upper, _number(msg, "mass", 0.9))
                 else:
-                    d = from_quartiles(family, *[_number(msg, k) for k in ("q1", "q2", "q3")])
+                    q1, q2, q3 = (_number(msg, k) for k in ("q1", "q2", "q3"))
+                    d = from_quartiles(family, q1, q2, q3)
                 new = (
                     d
                     if current.size is None
