@@ -403,7 +403,6 @@ def check_saved_widget_state(nb: nbformat.NotebookNode) -> None:
     monitors = [
         s for s in saved.values() if str(s.get("_anywidget_id", "")).endswith(".FitMonitor")
     ]
-    assert monitors, "no FitMonitor's state was saved"
     for m in monitors:
         if m["status"] == "error":
             assert m["error"]
