@@ -144,10 +144,33 @@ export function loadBokehSource(source, origin = "page") {
   return loading;
 }
 
+// Each widget module is bundled on its own, with its own copy of this file, and they share
+// the page's slot: a request one module made may fail in another module's view. Its
+// errors are told apart by name, not by class (`instanceof` fails across bundles).
 /** An answer of the kernel that says it will not send BokehJS (asking again would not help). */
-class Refused extends Error {}
+const REFUSED = "BokehJSRefused";
 /** No answer from the kernel in time (none behind this page, or one busy running a cell). */
-class NoAnswer extends Error {}
+const NO_ANSWER = "BokehJSNoAnswer";
+
+/**
+ * An error with `name`: REFUSED or NO_ANSWER.
+ * @param {string} name
+ * @param {string} message
+ * @returns {Error}
+ */
+function namedError(name, message) {
+  const err = new Error(message);
+  err.name = name;
+  return err;
+}
+
+/**
+ * Whether `err` is an error named `name` (made by any bundle on the page).
+ * @param {unknown} err
+ * @param {string} name
+ * @returns {boolean}
+ */
+const isNamed = (err, name) => err instanceof Error && err.name === name;
 
 /**
  * What went wrong, as text (anything may be thrown).
@@ -185,7 +208,7 @@ function requestFromKernel(model, s, force = false) {
       stop();
       s.stats.answers += 1;
       if (msg.error) {
-        reject(new Refused(msg.error));
+        reject(namedError(REFUSED, msg.error));
       } else if (msg.status === "sent") {
         const data = buffers?.[0];
         if (!data || !data.byteLength) {
@@ -212,7 +235,7 @@ function requestFromKernel(model, s, force = false) {
     // the timeout rejects, but the listener stays until BokehJS is here: a late answer
     // (a kernel that was busy) is still evaluated, and every waiting view gets it
     timer = setTimeout(
-      () => reject(new NoAnswer(`the kernel did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      () => reject(namedError(NO_ANSWER, `the kernel did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
       REQUEST_TIMEOUT_MS,
     );
     /** @type {Record<string, unknown>} */
@@ -265,7 +288,7 @@ async function obtain(model, s, deadline) {
     try {
       return await s.request;
     } catch (err) {
-      if (err instanceof Refused || ++failures >= MAX_FAILURES) throw err;
+      if (isNamed(err, REFUSED) || ++failures >= MAX_FAILURES) throw err;
       last = err;
       await sleep(50); // the view whose request failed lets another one ask next
     }
@@ -328,13 +351,13 @@ export function whenBokeh(model = null, options = {}) {
     let expired = false;
     const timer = setTimeout(() => {
       expired = true;
-      const why = reason && !(reason instanceof NoAnswer)
+      const why = reason && !isNamed(reason, NO_ANSWER)
         ? messageOf(reason)
         : model
           ? "the page has no BokehJS and no kernel answered (a page without a kernel, or a kernel busy running a cell)"
           : "the page has no BokehJS and this view cannot ask the kernel";
       const err = new Error(`BokehJS ${VERSION} did not load within ${timeoutMs / 1000} s: ${why}`);
-      if (patient && !(reason && !(reason instanceof NoAnswer))) {
+      if (patient && !(reason && !isNamed(reason, NO_ANSWER))) {
         // a late answer is still evaluated (the requests keep listening): keep waiting
         tell(`Plot unavailable: ${err.message}. The plots appear as soon as the kernel answers.`);
         return;
@@ -349,7 +372,7 @@ export function whenBokeh(model = null, options = {}) {
           reason = err;
           s.stats.errors.push(messageOf(err));
           // no answer yet: a late one may still come until the time is up
-          if (!(err instanceof NoAnswer)) finish(reject, new Error(`BokehJS ${VERSION} is unavailable: ${messageOf(err)}`));
+          if (!isNamed(err, NO_ANSWER)) finish(reject, new Error(`BokehJS ${VERSION} is unavailable: ${messageOf(err)}`));
         },
       );
     }
