@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import traitlets
 
+from bayes_widgets.core.checks import check_int, finite_or_none
 from bayes_widgets.core.errors import InputError
 from bayes_widgets.core.figures.base import to_json, with_fresh_ids
 from bayes_widgets.core.figures.hierarchical import effects_figure, forecast_figure
@@ -81,8 +82,7 @@ class HierarchicalExplorer(BayesWidget):
             raise HierarchicalInputError(
                 "cold_start", f"expected a ColdStartReport, got {type(cold_start).__name__}"
             )
-        if not (isinstance(n_draws, int) and n_draws >= 20):
-            raise HierarchicalInputError("n_draws", f"must be an integer ≥ 20, got {n_draws!r}")
+        n_draws = check_int("n_draws", n_draws, low=20, error=HierarchicalInputError)
         self.fit = fit
         self.data = fit.checked_data(data)
         self.report = cold_start
@@ -174,7 +174,7 @@ class HierarchicalExplorer(BayesWidget):
     def _guarded(self, action, *args) -> None:
         try:
             action(*args)
-        except (InputError, HierarchicalInputError) as exc:
+        except InputError as exc:  # the fit's and the figures' errors alike
             self.error = str(exc)
             return
         self.error = ""
@@ -221,7 +221,7 @@ class HierarchicalExplorer(BayesWidget):
             return []
         frame = self.report.coefficients(g)
         return [
-            {"feature": str(name), **{str(k): _num(v) for k, v in row.items()}}
+            {"feature": str(name), **{str(k): finite_or_none(v) for k, v in row.items()}}
             for name, row in frame.iterrows()
         ]
 
@@ -238,8 +238,8 @@ def _group_facts(forecast, point, known: int | None) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "observed_times": int(seen.sum()),
         "missing_times": int((~seen).sum()),
-        "mean_observed": _num(np.nanmean(observed)) if seen.any() else None,
-        "mean_predicted": _num(float(forecast.mean[0].mean())),
+        "mean_observed": finite_or_none(np.nanmean(observed)) if seen.any() else None,
+        "mean_predicted": finite_or_none(float(forecast.mean[0].mean())),
     }
     if seen.any():
         mask = seen.copy()
@@ -250,14 +250,13 @@ def _group_facts(forecast, point, known: int | None) -> dict[str, Any]:
             lo90, hi90 = forecast.band(0.9)
             lo50, hi50 = forecast.band(0.5)
             y = observed[mask]
-            facts["coverage_90"] = _num(float(((y >= lo90[0][mask]) & (y <= hi90[0][mask])).mean()))
-            facts["coverage_50"] = _num(float(((y >= lo50[0][mask]) & (y <= hi50[0][mask])).mean()))
-            facts["median_rel_error"] = _num(
+            facts["coverage_90"] = finite_or_none(
+                float(((y >= lo90[0][mask]) & (y <= hi90[0][mask])).mean())
+            )
+            facts["coverage_50"] = finite_or_none(
+                float(((y >= lo50[0][mask]) & (y <= hi50[0][mask])).mean())
+            )
+            facts["median_rel_error"] = finite_or_none(
                 median_relative_error(point[None], observed[None], mask[None])
             )
     return facts
-
-
-def _num(x) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bayes_widgets.core.checks import check_seed
+from bayes_widgets.core.checks import check_positive_int, check_seed
 from bayes_widgets.core.hierarchical.data import PanelData
 from bayes_widgets.core.hierarchical.errors import HierarchicalInputError
 from bayes_widgets.core.hierarchical.model import INIT_SCALE, Site
@@ -41,8 +41,7 @@ DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 
 def known_days(data: PanelData, n_days: int) -> PanelData:
     """``data`` with the target hidden (NaN) after the first ``n_days`` times."""
-    if isinstance(n_days, bool) or not isinstance(n_days, (int, np.integer)) or n_days < 1:
-        raise HierarchicalInputError("known", f"must be a positive number of days, got {n_days!r}")
+    n_days = check_positive_int("known", n_days, error=HierarchicalInputError)
     if n_days >= data.n_times:
         raise HierarchicalInputError(
             "known", f"{n_days} days leave none of the {data.n_times} to hold out"

@@ -10,5 +10,6 @@ class HierarchicalInputError(FitInputError):
 
     The message reads ``"field: what is wrong"``, e.g.
     ``"target: the gamma_poisson likelihood needs non-negative integer counts; 'sales' has
-    3 non-integer values (e.g. 2.5)"``. It is a :class:`FitInputError` (a ``ValueError``).
+    3 non-integer values (e.g. 2.5)"``. It is a :class:`FitInputError`, so an
+    :class:`~bayes_widgets.core.errors.InputError` (a ``ValueError``).
     """
