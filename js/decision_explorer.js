@@ -1,3 +1,4 @@
+// @ts-check
 // DecisionExplorer view: a slider and a number box per decision variable, the outcome
 // distribution redrawn on every move, Optimise, reference decisions, risk–return view.
 // Python side: src/bayes_widgets/widgets/decision_explorer.py.
@@ -87,6 +88,50 @@ function decisionText(x, variables) {
   return variables.map((v) => `${v.name}=${fmt(x?.[v.name], 4, v.resolution)}`).join(", ");
 }
 
+/**
+ * A decision's outcome summary as the kernel sends it (core.decision.risk.OutcomeSummary
+ * in JSON, with the decision and what the page shows beside it).
+ * @typedef {object} DecisionSummary
+ * @property {Record<string, number>} [x]          the decision by variable name
+ * @property {number | null} [mean]
+ * @property {number | null} [sd]
+ * @property {number | null} [cvar]
+ * @property {number | null} [prob_loss]
+ * @property {Record<string, number | null>} [quantiles]
+ * @property {number[]} [counts]
+ * @property {number[]} [edges]
+ * @property {Array<{name: string, violation: number | null, ok: boolean}>} [constraints]
+ * @property {boolean} [feasible]
+ * @property {Array<{label: string, by: number | null}>} [better]   references doing better
+ * @property {{x: number[], y: number[]}} [view]   the outcome plot's extent
+ */
+
+/**
+ * The synced traits of DecisionExplorer (widgets/decision_explorer.py).
+ * @typedef {object} DecisionExplorerTraits
+ * @property {string} error
+ * @property {string} _py_version
+ * @property {{seq: number, n: number}} applied
+ * @property {Array<{name: string, lower: number, upper: number, integer: boolean, step: number, resolution: number}>} variables
+ * @property {Record<string, number>} decision
+ * @property {DecisionSummary} summary
+ * @property {string} objective                 "mean", "cvar", "quantile" or "prob_loss"
+ * @property {number | null} level
+ * @property {Record<string, any>} optimum      the last optimization (empty before one)
+ * @property {Array<DecisionSummary & {label: string, outline: {x: number[], y: number[]}}>} references
+ * @property {Record<string, any>} comparison   a held-out verdict, or empty
+ * @property {Array<{alpha: number, x: Record<string, number>, mean: number, cvar: number, label?: string}>} frontier
+ * @property {number[]} alphas
+ * @property {number} cvar_alpha
+ * @property {string} outcome                   what the outcome is called ("profit", ...)
+ * @property {string} status                    "idle", "optimising" or "frontier"
+ * @property {number} evaluations
+ * @property {string} outcome_figure            a Bokeh json_item
+ * @property {string} frontier_figure           a Bokeh json_item
+ * @property {number} dominated
+ */
+
+/** @type {import("./types/anywidget").Widget<DecisionExplorerTraits>} */
 export default {
   initialize() {},
 
@@ -185,7 +230,7 @@ export default {
         const value = x[v.name];
         const slider = h("input", { type: "range", min: v.lower, max: v.upper, step: v.step,
           "data-testid": `slider-${v.name}`, "aria-label": v.name });
-        slider.value = value;
+        slider.value = String(value);
         const dragging = trackDrag(slider, () => sendLocal());
         const box = numberBox({ field: v.name, value: exact(value, v.resolution), testid: `value-${v.name}`, errors,
           minChars: 9, onCommit: (raw) => evaluate({ ...current(), ...readInputs(), [v.name]: raw }) });
@@ -252,7 +297,7 @@ export default {
         h("span", { class: c.ok ? "bw-ok" : "bw-infeasible", "data-constraint": c.name, "data-ok": c.ok,
           style: "margin-right:12px" },
         c.ok ? `${c.name}: met` : `${c.name}: violated by ${fmt(c.violation, 4)}`)));
-      root.dataset.evaluations = model.get("evaluations");
+      root.dataset.evaluations = String(model.get("evaluations"));
       root.dataset.feasible = s.feasible ?? true;
       const better = s.better || [];
       const measure = measureText(model.get("objective"), model.get("level"), outcome);
@@ -270,6 +315,8 @@ export default {
       const s = shownSummary();
       const optimum = model.get("optimum") || {};
       const refs = model.get("references") || [];
+      /** @type {Array<{label: string, x?: Record<string, number>, mean?: number | null, cvar?: number | null,
+       *   prob_loss?: number | null, self?: boolean, use?: string}>} */
       const rows = [{ label: "this decision", x: s.x, mean: s.mean, cvar: s.cvar, prob_loss: s.prob_loss, self: true }];
       if (optimum.x) {
         rows.push({ label: "optimum", use: "optimum", x: optimum.x, mean: optimum.mean, cvar: optimum.cvar,
@@ -325,7 +372,7 @@ export default {
     const renderObjective = () => {
       objective.value = model.get("objective");
       const lv = model.get("level");
-      level.value = lv === null || lv === undefined ? "" : lv;
+      level.value = lv === null || lv === undefined ? "" : String(lv);
       level.disabled = !["cvar", "quantile"].includes(objective.value);
     };
 
@@ -338,12 +385,12 @@ export default {
 
     objective.addEventListener("change", () => {
       if (objective.value === "cvar" || objective.value === "quantile") {
-        if (level.value === "") level.value = 0.05;
+        if (level.value === "") level.value = "0.05";
       }
       level.disabled = !["cvar", "quantile"].includes(objective.value);
     });
     optimiseButton.addEventListener("click", () =>
-      send("optimise", { objective: objective.value, level: level.disabled || level.value === "" ? null : +level.value }));
+      send("optimize", { objective: objective.value, level: level.disabled || level.value === "" ? null : +level.value }));
     frontierButton.addEventListener("click", () => send("frontier"));
 
     // plots
@@ -457,7 +504,7 @@ export default {
       const refs = byName(frontDoc, "references");
       if (refs) refs.data = cols(model.get("references") || []);
       applyFrontierView();
-      frontierFig.dataset.points = pts.length;
+      frontierFig.dataset.points = String(pts.length);
       frontierFig.dataset.cvars = pts.map((r) => r.cvar).join(",");
       frontierFig.dataset.means = pts.map((r) => r.mean).join(",");
       frontierFig.dataset.rendered = "true";
@@ -526,8 +573,8 @@ export default {
     };
     const repainted = () => {
       paints += 1;
-      outcomeFig.dataset.paints = paints;
-      root.dataset.paints = paints;
+      outcomeFig.dataset.paints = String(paints);
+      root.dataset.paints = String(paints);
     };
     const onApplied = () => {
       const seq = model.get("applied")?.seq || 0;

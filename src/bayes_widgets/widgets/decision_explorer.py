@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from bayes_widgets.core.checks import check_int
+from bayes_widgets.core.checks import check_int, check_number
 from bayes_widgets.core.decision.compare import NaiveComparison, plug_in_scenario
 from bayes_widgets.core.decision.display import is_cheap, message_detail, variable_spec
 from bayes_widgets.core.decision.errors import DecisionInputError
@@ -154,10 +154,9 @@ class DecisionExplorer(InputWidget):
             )
         bins = check_int("bins", bins, low=2, error=DecisionInputError)
         measure = risk_measure(objective, level)
-        try:
-            cvar_level = risk_measure("cvar", cvar_alpha).level
-        except DecisionInputError as exc:
-            raise DecisionInputError("cvar_alpha", str(exc).split(": ", 1)[1]) from None
+        cvar_level = check_number(
+            "cvar_alpha", cvar_alpha, low=0.0, high=1.0, error=DecisionInputError
+        )
         super().__init__(_esm=static_text("decision_explorer.js"))
         self.problem = problem
         self.bins = bins

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,7 @@ class Budget:
             raise DecisionInputError(
                 f"constraints.{self.name}", f"has {w.size} weights for {n} decision variables"
             )
-        return LinearConstraint(w[None, :], [self.total], self.name)
+        return LinearConstraint(w[None, :], np.array([self.total], dtype=float), self.name)
 
 
 def budget(total: float, weights: Sequence[float] | None = None, name: str = "budget") -> Budget:
@@ -99,7 +100,8 @@ def budget(total: float, weights: Sequence[float] | None = None, name: str = "bu
 class Constraint:
     """A general constraint ``fun(x) <= 0`` (``fun`` returns a number or a 1-D array)."""
 
-    fun: Callable[[np.ndarray], float | np.ndarray]
+    fun: Callable[[np.ndarray], Any]
+    """Returns a number or a 1-D array (anything numpy reads as one)."""
     name: str = "constraint"
 
     def __post_init__(self) -> None:

@@ -185,7 +185,10 @@ def global_runs(
 ) -> list[SolverRun]:
     """Differential evolution (whole populations in one call when the profit is
     ``batch`` and every constraint linear), then a local run from its best point."""
-    constraints = [sopt.LinearConstraint(c.A, -np.inf, c.b) for c in problem.linear]
+    constraints = [
+        sopt.LinearConstraint(c.A, -np.inf, c.b)  # pyright: ignore[reportArgumentType]
+        for c in problem.linear
+    ]
     constraints += [sopt.NonlinearConstraint(g.values, -np.inf, 0.0) for g in problem.general]
     vectorised = problem.batch and not problem.general
     lower, upper = problem.lower, problem.upper
@@ -200,7 +203,7 @@ def global_runs(
         func,
         bounds,
         constraints=constraints or (),
-        seed=rng,
+        rng=rng,
         polish=False,
         maxiter=maxiter,
         popsize=popsize,

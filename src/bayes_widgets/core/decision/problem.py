@@ -87,7 +87,7 @@ class DecisionProblem:
             raise DecisionInputError(
                 "decision_as", f"must be 'array' or 'dict', got {decision_as!r}"
             )
-        self.decision_as = decision_as
+        self.decision_as: Literal["array", "dict"] = decision_as
         self.batch = bool(batch)
         self.linear: tuple[LinearConstraint, ...]
         self.general: tuple[Constraint, ...]

@@ -68,10 +68,11 @@ class RiskMeasure:
         """The measure in its own units (profit, or a probability for ``prob_loss``)."""
         if self.name == "mean":
             return expected_value(outcomes)
+        level = DEFAULT_LEVELS.get(self.name, 0.0) if self.level is None else self.level
         if self.name == "quantile":
-            return quantile(outcomes, self.level)
+            return quantile(outcomes, level)
         if self.name == "cvar":
-            return cvar(outcomes, self.level)
+            return cvar(outcomes, level)
         return prob_loss(outcomes)
 
     def score(self, outcomes: np.ndarray) -> np.ndarray:
