@@ -324,7 +324,7 @@ def test_optimum_matches_pymc_marketings_optimiser(fitted, response, optimizer):
         zip(CHANNELS, np.asarray(theirs.budgets.sel(channel=CHANNELS).values, dtype=float))
     )
     problem = budget_problem(fitted, total, bounds=bounds, carry_in=True)
-    ours = problem.optimise("mean", seed=0)
+    ours = problem.optimize("mean", seed=0)
     ours_value = response.response(ours.x, HORIZON, carry_in=True).mean()
     theirs_value = response.response(theirs_x, HORIZON, carry_in=True).mean()
     assert ours_value >= theirs_value * (1 - 0.01)
@@ -337,7 +337,7 @@ def test_optimum_matches_a_grid_search(response):
     """Cold start, two channels: the whole budget along a fine grid, evaluated in one batch."""
     total = 0.6
     problem = budget_problem(response, total)
-    best = problem.optimise("mean", seed=1)
+    best = problem.optimize("mean", seed=1)
     x1 = np.linspace(0, total, 2001)
     grid = np.column_stack([x1, total - x1])
     grid_best = response.response(grid, HORIZON).mean(axis=1).max()
@@ -347,7 +347,7 @@ def test_optimum_matches_a_grid_search(response):
 
 def test_optimal_plan_beats_the_current_plan(fitted):
     problem = budget_problem(fitted)
-    best = problem.optimise("mean", seed=0)
+    best = problem.optimize("mean", seed=0)
     assert sum(best.x.values()) <= problem.total_budget * (1 + 1e-8)
     current = problem.evaluate(problem.current)
     assert best.value > current.mean
@@ -359,7 +359,7 @@ def test_optimal_plans_read_as_numbers_a_person_would_write(fitted):
     budget (no "violated by 2e-13")."""
     for per in ("period", "horizon"):
         problem = budget_problem(fitted, per=per)
-        best = problem.optimise("mean", seed=0)
+        best = problem.optimize("mean", seed=0)
         resolution = 1e-6 * (problem.upper - problem.lower)
         for channel, value, lo, hi, res in zip(
             problem.names, best.x_array, problem.lower, problem.upper, resolution, strict=True
@@ -372,8 +372,8 @@ def test_optimal_plans_read_as_numbers_a_person_would_write(fitted):
 
 def test_cvar_plan_is_at_least_as_safe(fitted):
     problem = budget_problem(fitted, 1.0, bounds=dict.fromkeys(CHANNELS, (0.0, 2.0)))
-    mean_plan = problem.optimise("mean", seed=0)
-    safe_plan = problem.optimise("cvar", level=0.05, seed=0, x0=mean_plan.x)
+    mean_plan = problem.optimize("mean", seed=0)
+    safe_plan = problem.optimize("cvar", level=0.05, seed=0, x0=mean_plan.x)
     mean_cvar = problem.risk(mean_plan.x, "cvar", 0.05)
     assert safe_plan.value >= mean_cvar - 1e-9 * abs(mean_cvar)
     # the price of safety: no better in expectation
@@ -388,7 +388,7 @@ def test_value_per_unit_turns_response_into_profit(fitted, response):
     x = np.array([0.3, 0.4])
     expected = value * response.response(x, HORIZON) - HORIZON * x.sum()
     np.testing.assert_allclose(problem.outcomes(x), expected, rtol=1e-12)
-    best = problem.optimise("mean", seed=0)
+    best = problem.optimize("mean", seed=0)
     assert 0.1 * total < sum(best.x.values()) < 0.9 * total  # not every euro is worth spending
     assert best.value > problem.evaluate(dict(zip(CHANNELS, [total / 2] * 2))).mean
     assert best.value > max(problem.evaluate(now).mean, 0.0)  # 0: spending nothing
@@ -480,9 +480,9 @@ def test_budget_explorer_shows_the_current_plan_and_optimises_under_the_budget(f
     assert explorer.summary["feasible"] is False and explorer.error == ""
     explorer._dispatch(explorer, {"type": "evaluate", "x": {"x1": -1.0, "x2": 0.0}}, [])
     assert explorer.error.startswith("x.x1:") and explorer.decision == pytest.approx(over)
-    result = explorer.optimise()
+    result = explorer.optimize()
     assert result.converged and explorer.summary["feasible"]
     assert explorer.summary["mean"] >= current["mean"]
     assert sum(explorer.decision.values()) == pytest.approx(problem.total_budget, rel=1e-6)
-    cautious = explorer.optimise("cvar", level=0.05)
+    cautious = explorer.optimize("cvar", level=0.05)
     assert cautious.converged and explorer.objective == "cvar"

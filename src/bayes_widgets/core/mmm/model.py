@@ -7,8 +7,7 @@
     model.set_priors({"saturation_lam": Prior("Gamma", mu=2, sigma=1, dims="channel")})
     mmm = model.build()          # a built pymc_marketing.mmm.MMM on the training rows
 
-Names and options follow the seed toolkit's ``PymcModel``; every bad option or column
-raises :class:`MMMDataError` naming it.
+Every bad option or column raises :class:`MMMDataError` naming it.
 """
 
 from __future__ import annotations
@@ -121,7 +120,8 @@ class MMMModel:
         self.time_varying_media = bool(time_varying_media)
         self.yearly_seasonality = yearly_seasonality
         self._priors = dict(self._make_mmm(None).model_config)
-        self.mmm = None
+        self.mmm: Any = None
+        """The built pymc-marketing ``MMM`` (None before :meth:`build`)."""
         self.backend: str | None = None
         if priors:
             self.set_priors(priors)
@@ -275,7 +275,7 @@ class MMMModel:
             raise MMMDataError("fit", "the model has not been fitted yet: call fit() first")
         return summarize_variable(self.mmm, var_name, hdi_prob)
 
-    def _fitted(self):
+    def _fitted(self) -> Any:
         if getattr(self, "mmm", None) is None or not getattr(self.mmm, "is_fitted_", False):
             raise MMMDataError("fit", "the model has not been fitted yet: call fit() first")
         return self.mmm
@@ -295,7 +295,7 @@ class MMMModel:
             controls=self.controls,
             min_train_rows=1,
         )
-        X = X[[self.date_column, *self.channels, *self.controls]]
+        X = X.loc[:, [self.date_column, *self.channels, *self.controls]]
         draws = self.predictive_draws(X, after_training=True, seed=seed).T
         hdi = azs.hdi(draws, prob=hdi_prob)
         return pd.DataFrame(

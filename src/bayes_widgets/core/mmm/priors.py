@@ -58,7 +58,7 @@ def model_config_with(model_config: dict[str, Any], priors: dict[str, PriorDist]
     out = copy.deepcopy(model_config)
     for name, edited in priors.items():
         key, _, param = VARIABLE_TO_CONFIG.get(name, name).partition(".")
-        value = model_config.get(key)
+        value: Any = model_config.get(key)
         if not is_prior(value):
             continue
         prior = as_prior(edited)

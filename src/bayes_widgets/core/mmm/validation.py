@@ -9,13 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayes_widgets.core.errors import InputError
 
-class MMMDataError(ValueError):
+
+class MMMDataError(InputError):
     """Bad MMM data or configuration; ``field`` names the column or setting to fix."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 def validate_mmm_data(
@@ -65,17 +63,17 @@ def validate_mmm_data(
             raise MMMDataError(name, f"spend cannot be negative (row {i}: {values[i]:g})")
     if target:
         _numeric(data, target, allow_nan=True)
-        missing = int(data[target].isna().sum())
+        missing = int(np.isnan(data[target].to_numpy(dtype=float)).sum())
         if missing:
             raise MMMDataError(
                 target, f"target has {missing} NaN value(s); drop or fill those rows"
             )
-    dates = pd.to_datetime(data[date_column], errors="coerce")
+    dates = pd.Series(pd.to_datetime(data[date_column], errors="coerce"), index=data.index)
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise MMMDataError(date_column, f"row {i} is not a date: {data[date_column].iloc[i]!r}")
     if dates.duplicated().any():
-        dup = dates[dates.duplicated()].iloc[0]
+        dup = dates.loc[dates.duplicated()].iloc[0]
         raise MMMDataError(date_column, f"duplicate date {dup.date()}")
     if not dates.is_monotonic_increasing:
         raise MMMDataError(date_column, "dates must be sorted in increasing order")

@@ -1,0 +1,217 @@
+"""What one run of an MMM fleet does in its worker: refit, score, write its files.
+
+    metrics = holdout_task({"data": df, "config": model.config(), "horizon": 8}, run_dir)
+
+Each task gets the model's data and configuration as values (``params["data"]``, a data
+frame, and ``params["config"]``), so it runs on workers that do not share the submitting
+machine's disk, and returns the run's metrics; the fleets in :mod:`.fleets` build the runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bayes_widgets.core.fitting.result import FitResult
+from bayes_widgets.core.mmm.validation import MMMDataError
+
+
+def reporter(run_dir: str):
+    """Reports a run's sampling progress to the fleet (its board shows it); captured in the
+    task's thread, called from the sampler's."""
+    from bayes_widgets.core.fleet.ledger import current_run
+
+    context = current_run()
+
+    def report(fraction: float, done: int, total: int) -> None:
+        if context is not None:
+            context.progress(fraction, draws_done=int(done), total=int(total))
+
+    return report
+
+
+def run_data(params: dict[str, Any]) -> pd.DataFrame:
+    """The run's data: a data frame sent with the run."""
+    data = params.get("data")
+    if not isinstance(data, pd.DataFrame):
+        raise MMMDataError(
+            "data", f"each run needs the data as a DataFrame, got {type(data).__name__}"
+        )
+    return data.copy()
+
+
+def fit_run(model: Any, params: dict[str, Any], run_dir: str, **options: Any) -> FitResult:
+    """Fits ``model`` with the run's ``params["fit"]`` options, reporting its progress to
+    the fleet; a fit that does not finish fails the run."""
+    result = model.fit(progress=reporter(run_dir), **options, **params.get("fit", {}))
+    if not isinstance(result, FitResult):
+        raise RuntimeError(f"fit returned {type(result).__name__}, not a FitResult")
+    if result.status != "finished":
+        raise RuntimeError(f"fit {result.status}: {result.error or result.message}")
+    return result
+
+
+def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """One holdout run (executed in a worker)."""
+    from bayes_widgets.core.mmm.metrics import score
+    from bayes_widgets.core.mmm.model import MMMModel
+
+    model = MMMModel(run_data(params), **params["config"])
+    horizon = int(params["horizon"])
+    n = len(model.data)
+    train, test = slice(0, n - horizon), slice(n - horizon, n)
+    result = fit_run(model, params, run_dir, rows=train)
+    seed = params.get("fit", {}).get("seed")
+    train_draws = model.predictive_draws(model.X(train), after_training=False, seed=seed)
+    test_draws = model.predictive_draws(model.X(test), after_training=True, seed=seed)
+    y = model.y()
+    d = result.diagnostics
+    metrics: dict[str, Any] = {
+        "horizon": horizon,
+        "train_rows": n - horizon,
+        "divergences": d.divergences,
+        "max_treedepth_hits": d.max_treedepth_hits,
+        "rhat_max": d.rhat_max,
+        "ess_bulk_min": d.ess_bulk_min,
+        "ess_tail_min": d.ess_tail_min,
+        "fit_seconds": d.wall_time_s,
+        "backend": model.backend,
+    }
+    metrics.update({f"train_{k}": v for k, v in score(y.iloc[train], train_draws).items()})
+    metrics.update({f"test_{k}": v for k, v in score(y.iloc[test], test_draws).items()})
+    write_predictions(Path(run_dir), model, y, train_draws, test_draws, horizon)
+    write_contributions(run_dir, model)
+    return metrics
+
+
+def write_predictions(run_dir: Path, model, y, train_draws, test_draws, horizon) -> None:
+    import numpy as np
+
+    draws = np.concatenate([train_draws, test_draws], axis=1)
+    lo, q25, med, q75, hi = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    pd.DataFrame(
+        {
+            "date": model.data[model.date_column].to_numpy(),
+            "actual": y.to_numpy(),
+            "q05": lo,
+            "q25": q25,
+            "median": med,
+            "q75": q75,
+            "q95": hi,
+            "split": ["train"] * (len(y) - horizon) + ["test"] * horizon,
+        }
+    ).to_csv(run_dir / "predictions.csv", index=False)
+
+
+def contribution_draws(model):
+    """The fitted channel contributions (scaled units) as (chain, draw, date, channel)."""
+    return model.mmm.idata["posterior"]["channel_contribution"].transpose(
+        "chain", "draw", "date", "channel"
+    )
+
+
+def write_contributions(run_dir: str | Path, model) -> None:
+    """Each channel's contribution per week (posterior mean, original units) of a fitted run."""
+    import numpy as np
+
+    from bayes_widgets.core.mmm.fitting import target_scale
+
+    da = contribution_draws(model)
+    mean = np.asarray(da.values, dtype=float).mean(axis=(0, 1)) * target_scale(model.mmm)
+    table = pd.DataFrame(mean, columns=[str(c) for c in da["channel"].values])
+    table.insert(0, "date", pd.to_datetime(da["date"].values))
+    table.to_csv(Path(run_dir) / "contributions.csv", index=False)
+
+
+def media_summary(model) -> dict[str, float]:
+    """Each channel's share of the media contribution and its ROAS (contribution in target
+    units per unit of spend) from a fitted :class:`MMMModel`'s posterior mean."""
+    import numpy as np
+
+    from bayes_widgets.core.mmm.fitting import target_scale
+
+    mmm = model.mmm
+    contribution = np.asarray(contribution_draws(model).values).mean(axis=(0, 1))
+    totals = contribution.sum(axis=0) * target_scale(mmm)
+    spend = (
+        model.data[model.channels].iloc[: contribution.shape[0]].to_numpy(dtype=float).sum(axis=0)
+    )
+    out = {}
+    for channel, total, s, share in zip(
+        model.channels, totals, spend, totals / totals.sum(), strict=True
+    ):
+        out[f"share_{channel}"] = float(share)
+        out[f"roas_{channel}"] = float(total / s) if s > 0 else float("nan")
+    return out
+
+
+def stability_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """One stability run: a refit with another seed and/or without the first weeks."""
+    from bayes_widgets.core.mmm.model import MMMModel
+
+    data = run_data(params)
+    start = int(params.get("trim", 0))
+    model = MMMModel(data.iloc[start:].reset_index(drop=True), **params["config"])
+    result = fit_run(model, params, run_dir)
+    write_contributions(run_dir, model)
+    d = result.diagnostics
+    return {
+        "seed": params["fit"].get("seed"),
+        "trim": start,
+        "rows": len(model.data),
+        "rhat_max": d.rhat_max,
+        "ess_bulk_min": d.ess_bulk_min,
+        "divergences": d.divergences,
+        **media_summary(model),
+    }
+
+
+def forecast_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """Fits on all the data and predicts the given future weeks (spend and controls)."""
+    import numpy as np
+
+    from bayes_widgets.core.mmm.model import MMMModel
+
+    model = MMMModel(run_data(params), **params["config"])
+    result = fit_run(model, params, run_dir)
+    future = params["future"]
+    draws = model.predictive_draws(
+        future[[model.date_column, *model.channels, *model.controls]],
+        after_training=True,
+        seed=params.get("fit", {}).get("seed"),
+    )
+    q = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    pd.DataFrame(
+        {
+            "date": future[model.date_column],
+            "q05": q[0],
+            "q25": q[1],
+            "median": q[2],
+            "q75": q[3],
+            "q95": q[4],
+            "mean": draws.mean(axis=0),
+        }
+    ).to_csv(Path(run_dir) / "forecast.csv", index=False)
+    write_contributions(run_dir, model)
+    return {
+        "weeks": len(future),
+        "forecast_total": float(draws.sum(axis=1).mean()),
+        "rhat_max": result.diagnostics.rhat_max,
+        "divergences": result.diagnostics.divergences,
+    }
+
+
+__all__ = [
+    "contribution_draws",
+    "fit_run",
+    "forecast_task",
+    "holdout_task",
+    "media_summary",
+    "reporter",
+    "run_data",
+    "stability_task",
+    "write_contributions",
+    "write_predictions",
+]
