@@ -10,16 +10,16 @@ from bayes_widgets.widgets._urgent import install_urgent_route
 
 
 class Widget:
-    """The part of a widget the route uses: its urgent types, its comm and ``_dispatch``."""
+    """The part of a widget the route uses: its urgent types, its comm and ``handle_message``."""
 
-    _urgent = frozenset({"cancel", "pause"})
+    urgent_types = frozenset({"cancel", "pause"})
 
     def __init__(self, comm, fail: bool = False):
         self.comm = comm
         self.fail = fail
         self.handled: list[str] = []
 
-    def _dispatch(self, _widget, content, _buffers):
+    def handle_message(self, content):
         if self.fail:
             raise RuntimeError("handler broke")
         self.handled.append(content["type"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from bayes_widgets.core.fitting.diagnostics import (
     rank_histograms,
     running_diagnostics,
 )
+from bayes_widgets.core.fitting.state import FitState, LossState
 
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_widgets.core.fitting.session import FitSession
@@ -110,6 +111,7 @@ class TraceView(MonitorView):
 
     def __init__(self, monitor: FitMonitor, session: FitSession):
         super().__init__(monitor, session)
+        self.state = cast(FitState, session.state)
         self.pending: list[ev.TraceChunk] = []
         self.last_running = 0.0
         self.running_every = RUNNING_EVERY_S
@@ -121,7 +123,7 @@ class TraceView(MonitorView):
         m.trace_figure = figure_text(
             trace_rank_figure(m.trace_names, s.config.chains, s.config.tune, bins=RANK_BINS)
         )
-        self.publish_progress(s.state.chain_statuses())
+        self.publish_progress(self.state.chain_statuses())
 
     def on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.TraceChunk):
@@ -139,7 +141,7 @@ class TraceView(MonitorView):
     def sync(self, request) -> None:
         chunks = [
             self._chunk(d.chain, d.values, d.tuning, d.diverging, d.start, LIVE_POINTS)
-            for d in self.session.state.trace_arrays()
+            for d in self.state.trace_arrays()
         ]
         with self.send_lock:
             self.monitor.send_message("reset", request=request, seq=self.seq, chunks=chunks)
@@ -163,7 +165,7 @@ class TraceView(MonitorView):
 
     def publish_progress(self, chains) -> None:
         m, s = self.monitor, self.session
-        overall = s.state.overall(chains)
+        overall = self.state.overall(chains)
         ended = s.status in ENDED
         with m.hold_sync():
             m.chains = [c.to_dict() for c in chains]
@@ -190,7 +192,7 @@ class TraceView(MonitorView):
 
     def publish_running(self) -> bool:
         """Publishes running R-hat/ESS and rank counts; False when there is nothing yet."""
-        m, state = self.monitor, self.session.state
+        m, state = self.monitor, self.state
         # chains that run one after another: the chains with draws so far
         used = state.posterior_chains(MIN_RUNNING_DRAWS)
         draws = state.posterior_draws(min_draws=MIN_RUNNING_DRAWS)
@@ -211,8 +213,8 @@ class TraceView(MonitorView):
     def publish_final(self) -> None:
         m, s = self.monitor, self.session
         r = s.final_result
-        self.publish_progress(s.state.chain_statuses())
-        draws = s.state.posterior_draws()
+        self.publish_progress(self.state.chain_statuses())
+        draws = self.state.posterior_draws()
         if draws.size > SUMMARY_FIRST_VALUES:
             # many draws (a long fit, cancelled or not): its end is shown at once, and the
             # figure and the parameter table, which summarize every draw, follow
@@ -222,7 +224,7 @@ class TraceView(MonitorView):
             d.chain: trace_columns(
                 m.trace_names, d.values, d.tuning, d.diverging, d.start, thin_to=MAX_POINTS
             )
-            for d in s.state.trace_arrays()
+            for d in self.state.trace_arrays()
         }
         ranks = rank_counts(draws) if draws.shape[1] else None
         figure = trace_rank_figure(
@@ -248,6 +250,7 @@ class LossView(MonitorView):
 
     def __init__(self, monitor: FitMonitor, session: FitSession):
         super().__init__(monitor, session)
+        self.state = cast(LossState, session.state)
         self.stride = loss_stride(session.config.steps or 1)
         self.binner = LossBinner(self.stride)
         self.sent: dict[str, list] = {"x": [], "y": [], "s": []}
@@ -256,7 +259,7 @@ class LossView(MonitorView):
         m, s = self.monitor, self.session
         m.loss_stride = self.stride
         m.trace_figure = figure_text(loss_figure(s.config.steps or 1))
-        self.publish_status(s.state.status(0.0), ())
+        self.publish_status(self.state.status(0.0), ())
 
     def on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.LossChunk):
@@ -297,7 +300,7 @@ class LossView(MonitorView):
     def publish_final(self) -> None:
         m, s = self.monitor, self.session
         r = s.final_result
-        state = s.state
+        state = self.state
         binner = LossBinner(self.stride)
         data = binner.add(state.losses())
         tail = binner.flush()

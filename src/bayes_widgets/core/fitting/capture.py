@@ -110,6 +110,10 @@ def current() -> FitCapture | None:
 
 # -- hooks ------------------------------------------------------------------------------------
 _original_showwarning = None
+CAPTURE_MARK = "bw_capture"
+"""Attribute that marks the installed ``warnings.showwarning`` as this module's."""
+RECORD_MARK = "bw_captured"
+"""Attribute that marks a log record already added to its fit's log."""
 
 
 def _showwarning(message, category, filename, lineno, file=None, line=None):
@@ -117,11 +121,12 @@ def _showwarning(message, category, filename, lineno, file=None, line=None):
     if capture is not None:
         capture.add_warning(message, category, filename, lineno)
         return
-    original = _original_showwarning or warnings._showwarning_orig  # type: ignore[attr-defined]
+    default = warnings._showwarning_orig  # type: ignore[attr-defined]  # private of warnings: its own
+    original = _original_showwarning or default
     original(message, category, filename, lineno, file, line)
 
 
-_showwarning._bw_capture = True  # type: ignore[attr-defined]
+setattr(_showwarning, CAPTURE_MARK, True)
 
 
 class _FitThreadFilter(logging.Filter):
@@ -131,11 +136,11 @@ class _FitThreadFilter(logging.Filter):
     _format = logging.Formatter("%(levelname)s %(name)s: %(message)s")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        capture = _threads.get(record.thread)
+        capture = _threads.get(record.thread) if record.thread is not None else None
         if capture is None:
             return True
-        if not getattr(record, "_bw_captured", False):
-            record._bw_captured = True
+        if not getattr(record, RECORD_MARK, False):
+            setattr(record, RECORD_MARK, True)
             try:
                 capture.add_line(self._format.format(record))
             except Exception:
@@ -152,7 +157,7 @@ def install() -> None:
     (PyMC adds its own on import; Python's last-resort handler included)."""
     global _original_showwarning
     with _lock:
-        if not getattr(warnings.showwarning, "_bw_capture", False):
+        if not getattr(warnings.showwarning, CAPTURE_MARK, False):
             _original_showwarning = warnings.showwarning
             warnings.showwarning = _showwarning
         root = logging.getLogger()

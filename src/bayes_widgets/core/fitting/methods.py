@@ -22,8 +22,10 @@ from typing import Any, ClassVar
 
 from bayes_widgets.core.fitting import events as ev
 from bayes_widgets.core.fitting.backends.base import Backend, FitConfig
+from bayes_widgets.core.fitting.feeds import DrawFeed, Feed, LossFeed
 from bayes_widgets.core.fitting.options import FitOptions
 from bayes_widgets.core.fitting.state import FitState, LossState
+from bayes_widgets.core.fitting.svi_options import DEFAULT_STEPS
 from bayes_widgets.core.fitting.validation import (
     FitInputError,
     check_positive_int,
@@ -32,7 +34,6 @@ from bayes_widgets.core.fitting.validation import (
 
 DEFAULT_TUNE = 1000
 DEFAULT_CHAINS = 2
-DEFAULT_STEPS = 5000
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,42 @@ class FitMethod:
         """The :class:`~bayes_widgets.core.fitting.result.FitResult` of an ended fit."""
         raise NotImplementedError
 
+    def result_without_draws(
+        self,
+        end: FitEnd,
+        status: str,
+        message: str,
+        draws: tuple[int, ...],
+        *,
+        error: str | None = None,
+    ):
+        """The result of a fit that failed, or was cancelled before its first draw."""
+        from bayes_widgets.core.fitting.diagnostics import summarize
+        from bayes_widgets.core.fitting.result import FitResult
+
+        return FitResult(
+            status="failed" if status == "failed" else "cancelled",
+            idata=None,
+            summarize=partial(
+                summarize,
+                None,
+                backend=end.backend.name,
+                tune=end.config.tune,
+                wall_time_s=end.wall_s,
+                sampling_time_s=end.sampling_s,
+                partial=True,
+                chains=end.config.chains,
+            ),
+            backend=end.backend.name,
+            method=self.name,
+            partial=True,
+            message=message,
+            draws_completed=draws,
+            error=error,
+            warnings=end.warnings,
+            log=end.log,
+        )
+
     def result_fields(self, result) -> dict[str, Any]:
         """What ``result.to_dict()`` adds for this method."""
         return {}
@@ -143,13 +180,6 @@ class FitMethod:
     def draws_per_s(self, draws_made: int, seconds: float) -> float:
         """Draws per second of sampling, where the method makes draws while it runs."""
         return draws_made / seconds if seconds > 0 else float("nan")
-
-
-class Feed:
-    """The events of what is new in a fit's state since the last tick."""
-
-    def events(self, elapsed_s: float) -> list[ev.Event]:
-        raise NotImplementedError
 
 
 class McmcMethod(FitMethod):
@@ -176,7 +206,7 @@ class McmcMethod(FitMethod):
         return FitState(config.chains, config.tune, config.draws, trace_names, cores=config.cores)
 
     def feed(self, state, session_id: str) -> Feed:
-        return _DrawFeed(state, session_id)
+        return DrawFeed(state, session_id)
 
     def snapshot(self, state, *, status, message, error, elapsed_s, capture) -> ev.Snapshot:
         chains = state.chain_statuses()
@@ -298,7 +328,7 @@ class SviMethod(FitMethod):
         return LossState(config.steps or DEFAULT_STEPS)
 
     def feed(self, state, session_id: str) -> Feed:
-        return _LossFeed(state, session_id)
+        return LossFeed(state, session_id)
 
     def snapshot(self, state, *, status, message, error, elapsed_s, capture) -> ev.Snapshot:
         svi = state.status(elapsed_s)
@@ -390,59 +420,6 @@ class SviMethod(FitMethod):
     def draws_per_s(self, draws_made: int, seconds: float) -> float:
         """None: the draws come from the guide after the optimization."""
         return float("nan")
-
-
-class _DrawFeed(Feed):
-    """Traced draws per chain (``TraceChunk``), then the chains' progress (``ChainProgress``)."""
-
-    def __init__(self, state: FitState, session_id: str):
-        self.state, self.id = state, session_id
-        self.cursor = [0] * len(state.lengths())
-        self.version = -1
-
-    def events(self, elapsed_s: float) -> list[ev.Event]:
-        out: list[ev.Event] = []
-        for delta in self.state.trace_since(self.cursor):
-            self.cursor[delta.chain] = delta.start + len(delta.values)
-            out.append(
-                ev.TraceChunk(
-                    self.id,
-                    chain=delta.chain,
-                    start=delta.start,
-                    values=delta.values,
-                    tuning=delta.tuning,
-                    diverging=delta.diverging,
-                )
-            )
-        if self.state.version != self.version:
-            self.version = self.state.version
-            out.append(ev.ChainProgress(self.id, chains=self.state.chain_statuses()))
-        return out
-
-
-class _LossFeed(Feed):
-    """The losses of the steps since the last tick, with the fit's status (``LossChunk``)."""
-
-    def __init__(self, state: LossState, session_id: str):
-        self.state, self.id = state, session_id
-        self.cursor = 0
-        self.version = -1
-
-    def events(self, elapsed_s: float) -> list[ev.Event]:
-        state = self.state
-        if state.version == self.version:
-            return []
-        self.version = state.version
-        new = state.losses_since(self.cursor)
-        event = ev.LossChunk(
-            self.id,
-            start=self.cursor,
-            losses=new,
-            status=state.status(elapsed_s),
-            params=state.params(),
-        )
-        self.cursor += len(new)
-        return [event]
 
 
 METHODS: dict[str, FitMethod] = {m.name: m for m in (McmcMethod(), SviMethod())}

@@ -38,18 +38,23 @@ def _finite(x) -> bool:
     return x is not None and isinstance(x, int | float) and math.isfinite(x)
 
 
+def _number(x) -> float | None:
+    """``x`` when it is a finite number, else None."""
+    return float(x) if _finite(x) else None
+
+
 def parameter_problems(row: dict[str, Any], chains: int) -> list[str]:
     """The problems of one parameter's row (``r_hat``, ``ess_bulk``, ``ess_tail``), each
     named, e.g. ``"R-hat 1.04 > 1.01"`` or ``"ESS bulk 188 < 400"``. A value that could
     not be computed (None/NaN, e.g. a constant) is no problem of its own."""
     out = []
-    rhat = row.get("r_hat")
-    if chains > 1 and _finite(rhat) and rhat > RHAT_LIMIT:
+    rhat = _number(row.get("r_hat"))
+    if chains > 1 and rhat is not None and rhat > RHAT_LIMIT:
         out.append(f"R-hat {_fmt_rhat(rhat)} > {RHAT_LIMIT}")
     ess_min = ESS_PER_CHAIN * chains
     for key, label in (("ess_bulk", "ESS bulk"), ("ess_tail", "ESS tail")):
-        v = row.get(key)
-        if _finite(v) and v < ess_min:
+        v = _number(row.get(key))
+        if v is not None and v < ess_min:
             out.append(f"{label} {v:.0f} < {ess_min}")
     return out
 

@@ -26,13 +26,11 @@ import traceback
 import uuid
 import weakref
 from collections.abc import Callable
-from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from bayes_widgets.core.fitting import events as ev
 from bayes_widgets.core.fitting.backends import Control, get_backend
 from bayes_widgets.core.fitting.capture import FitCapture
-from bayes_widgets.core.fitting.diagnostics import summarize
 from bayes_widgets.core.fitting.events import Snapshot
 from bayes_widgets.core.fitting.methods import (
     FitEnd,
@@ -223,6 +221,16 @@ class FitSession:
             self._done.wait(timeout)
         return self._result
 
+    def stop_sampler(self) -> None:
+        """Asks the backend to stop between steps, and nothing else: no event, no result
+        (at interpreter exit, where only the worker's leaving the sampler matters)."""
+        if not self._worker_done.is_set():
+            self._control.cancel_requested.set()
+
+    def wait_worker(self, timeout: float | None = None) -> bool:
+        """Waits until the worker thread has left the sampler; False on timeout."""
+        return self._worker_done.wait(timeout)
+
     def wait(self, timeout: float | None = None) -> FitResult | None:
         """Blocks until the fit ends and returns its result.
 
@@ -358,12 +366,11 @@ class FitSession:
         if r is None or self._final_emitted.is_set():
             return
         try:
-            if r.status == "finished":
-                self._emit(ev.Finished(self.id, result=r))
-            elif r.status == "cancelled":
-                self._emit(ev.Cancelled(self.id, result=r))
-            else:
+            if r.status == "failed":
                 self._emit(ev.Failed(self.id, error=r.error or "", traceback=r.message))
+            else:
+                ended = ev.Finished if r.status == "finished" else ev.Cancelled
+                self._emit(ended(self.id, result=r))
         finally:
             self._final_emitted.set()
 
@@ -379,9 +386,8 @@ class FitSession:
             sampling = min(chains, sampling) if sampling > 0 else chains
         return wall, max(sampling, 0.0)
 
-    def _finish(self, idata, *, cancelled: bool) -> None:
-        wall, sampling = self._timings()
-        end = FitEnd(
+    def _end(self, wall: float, sampling: float) -> FitEnd:
+        return FitEnd(
             config=self.config,
             backend=self.backend,
             model=self.model,
@@ -391,6 +397,9 @@ class FitSession:
             warnings=self.capture.warnings,
             log=self.capture.log,
         )
+
+    def _finish(self, idata, *, cancelled: bool) -> None:
+        end = self._end(*self._timings())
         self._settle(self.fit_method.result(idata, end, cancelled=cancelled))
 
     def _finish_cancelled_early(self, message: str) -> None:
@@ -398,50 +407,16 @@ class FitSession:
             if self._done.is_set():
                 return
             self._t_end = self._t_end or time.perf_counter()
-        wall, _ = self._timings()
+        end = self._end(self._timings()[0], 0.0)
         draws = tuple([0] * self.config.chains)
-        self._settle(self._without_draws("cancelled", message, wall, 0.0, draws))
+        self._settle(self.fit_method.result_without_draws(end, "cancelled", message, draws))
 
     def _fail(self, exc: BaseException) -> None:
         tb = "".join(traceback.format_exception(exc))
-        wall, sampling = self._timings()
         draws = self.fit_method.draws_so_far(self.state)
         error = f"{type(exc).__name__}: {exc}"
-        self._settle(self._without_draws("failed", tb, wall, sampling, draws, error=error))
-
-    def _without_draws(
-        self,
-        status: str,
-        message: str,
-        wall: float,
-        sampling: float,
-        draws: tuple[int, ...],
-        *,
-        error: str | None = None,
-    ) -> FitResult:
-        """The result of a fit that failed, or was cancelled before its first draw."""
-        return FitResult(
-            status="failed" if status == "failed" else "cancelled",
-            idata=None,
-            summarize=partial(
-                summarize,
-                None,
-                backend=self.backend.name,
-                tune=self.config.tune,
-                wall_time_s=wall,
-                sampling_time_s=sampling,
-                partial=True,
-                chains=self.config.chains,
-            ),
-            backend=self.backend.name,
-            method=self.method,
-            partial=True,
-            message=message,
-            draws_completed=draws,
-            error=error,
-            warnings=self.capture.warnings,
-            log=self.capture.log,
-        )
+        end = self._end(*self._timings())
+        self._settle(self.fit_method.result_without_draws(end, "failed", tb, draws, error=error))
 
     def _settle(self, result: FitResult) -> None:
         with self._lock:
@@ -466,17 +441,19 @@ def _stop_running_fits(timeout: float = 5.0) -> None:
     sampler: a compiled JAX computation still running while Python finalises aborts the
     process."""
     deadline = time.perf_counter() + timeout
-    for running in list(_RUNNING):
-        if not running._worker_done.is_set():
-            running._control.cancel_requested.set()
-    for running in list(_RUNNING):
-        running._worker_done.wait(max(0.0, deadline - time.perf_counter()))
+    for session in list(_RUNNING):
+        session.stop_sampler()
+    for session in list(_RUNNING):
+        session.wait_worker(max(0.0, deadline - time.perf_counter()))
 
 
 def _check_rate(rate_hz) -> float:
-    if isinstance(rate_hz, bool) or not isinstance(rate_hz, numbers.Real) or not 0 < rate_hz <= 50:
+    if isinstance(rate_hz, bool) or not isinstance(rate_hz, numbers.Real):
         raise FitInputError("rate_hz", f"must be a number in (0, 50], got {rate_hz!r}")
-    return float(rate_hz)
+    rate = float(rate_hz)
+    if not 0 < rate <= 50:
+        raise FitInputError("rate_hz", f"must be a number in (0, 50], got {rate_hz!r}")
+    return rate
 
 
 def fit(
@@ -494,4 +471,8 @@ def fit(
                model_args=(sigma,), model_kwargs={"y": y})
     """
     session = FitSession(model, backend=backend, **kwargs).start()
-    return session.wait() if block else session
+    if not block:
+        return session
+    # without a timeout the result is there (None only when an interrupt's cancel outlasts
+    # its timeout, and then returned as it is)
+    return cast(FitResult, session.wait())

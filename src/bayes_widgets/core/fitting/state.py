@@ -439,13 +439,13 @@ class FitState:
                 seconds, _draws = c.own_time(paused, self._start_of(i))
                 if c.started_at is None:
                     continue
-                end = c.last_at if c.draws_done >= c.total or c.runtime_s else now
-                if self._start_of(i) is not None:
-                    start = self._sampler_start[0]
-                elif seconds:
-                    start = (
-                        end - seconds
-                    )  # its own running time, the draws before it was seen included
+                ended = c.draws_done >= c.total or c.runtime_s
+                end = c.last_at if ended and c.last_at is not None else now
+                sampler_start = self._start_of(i)
+                if sampler_start is not None:
+                    start = sampler_start[0]
+                elif seconds:  # its own running time, the draws before it was seen included
+                    start = end - seconds
                 else:
                     start = c.started_at
                 if self._sampler_start is not None:  # no chain starts before the sampler

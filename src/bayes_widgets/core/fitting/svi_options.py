@@ -19,6 +19,8 @@ from bayes_widgets.core.fitting.validation import FitInputError, check_positive_
 
 DEFAULT_LEARNING_RATE = 0.01
 """Step size of the default optimizer."""
+DEFAULT_STEPS = 5000
+"""Optimization steps of a fit session's SVI fit (at most: a converged fit stops earlier)."""
 
 
 @functools.lru_cache(maxsize=32)

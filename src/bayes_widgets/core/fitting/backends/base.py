@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from bayes_widgets.core.fitting.state import FitState, LossState
 
@@ -51,11 +51,21 @@ class Control:
         self.state = state
         self.cancel_requested = threading.Event()
         self.pause_requested = threading.Event()
-        self.on_compiled: Callable[[], None] | None = None
+        self.on_compiled: Callable[[], object] | None = None
 
     @property
     def cancelled(self) -> bool:
         return self.cancel_requested.is_set()
+
+    @property
+    def draws(self) -> FitState:
+        """The state of an MCMC fit, where its backend reports chains and draws."""
+        return cast(FitState, self.state)
+
+    @property
+    def losses(self) -> LossState:
+        """The state of an SVI fit, where its backend reports losses and parameters."""
+        return cast(LossState, self.state)
 
     def compiled(self) -> None:
         """Backends that compile inside ``run`` call this once the first step is done."""

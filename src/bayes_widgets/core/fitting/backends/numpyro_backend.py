@@ -382,7 +382,7 @@ class NumPyroBackend(Backend):
     def _deliver(self, chain, offset, hi, traced, diverging, step_size, num_steps) -> None:
         """Hands rows ``[delivered - offset, hi)`` of a chunk to the session's state."""
         log = self._logs[chain]
-        state = self._control.state
+        state = self._control.draws
         tune = self.config.tune
         with log.lock:
             start = max(log.delivered - offset, 0)

@@ -103,8 +103,9 @@ def _sample_stats(stats: dict, max_depth: int) -> dict:
 def _stack(parts: Sequence[np.ndarray | None], counts: Sequence[int], shape: tuple) -> np.ndarray:
     """(chain, draw, *shape): chains of different lengths are padded with NaN."""
     n = max(counts)
-    if all(c == n for c in counts) and all(p is not None for p in parts):
-        return np.stack(parts)
+    full = [p for p in parts if p is not None]
+    if all(c == n for c in counts) and len(full) == len(parts):
+        return np.stack(full)
     out = np.full((len(parts), n, *shape), np.nan)
     for i, (p, c) in enumerate(zip(parts, counts, strict=True)):
         if p is not None and c:

@@ -35,7 +35,7 @@ from bayes_widgets.core.fitting.backends.numpyro_common import (
     import_numpyro,
     inspect_model,
 )
-from bayes_widgets.core.fitting.svi_options import SviHooks, SviOptions
+from bayes_widgets.core.fitting.svi_options import DEFAULT_STEPS, SviHooks, SviOptions
 from bayes_widgets.core.fitting.validation import FitInputError
 from bayes_widgets.core.jsonable import finite
 from bayes_widgets.core.model_info import parse_trace_name
@@ -181,9 +181,9 @@ class NumPyroSVIBackend(Backend):
         from bayes_widgets.core.fitting.svi import run_svi
 
         cfg = self.config
-        state = control.state
+        state = control.losses
         summarize = self._summarizer()
-        t_first = [None]
+        t_first: list[float | None] = [None]
 
         def on_chunk(progress) -> None:
             self._rate = progress.steps_per_s
@@ -216,7 +216,7 @@ class NumPyroSVIBackend(Backend):
         result = run_svi(
             self.model,
             self.guide,
-            steps=cfg.steps,
+            steps=cfg.steps or DEFAULT_STEPS,
             optimizer=cfg.optimizer,
             loss=cfg.loss,
             seed=seed,
@@ -314,7 +314,7 @@ class NumPyroSVIBackend(Backend):
             if minibatch.plate is not None:
                 model = handlers.substitute(model, data={minibatch.plate: every})
                 guide = handlers.substitute(guide, data={minibatch.plate: every})
-            else:
+            elif minibatch.kwarg is not None:
                 kwargs[minibatch.kwarg] = every
         return model, guide, args, kwargs
 

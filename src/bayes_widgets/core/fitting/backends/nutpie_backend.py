@@ -81,7 +81,7 @@ class NutpieBackend(Backend):
     def run(self, control: Control):
         nutpie = _import_nutpie()
         cfg = self.config
-        state = control.state
+        state = control.draws
         tune = cfg.tune
 
         def on_progress(chains):

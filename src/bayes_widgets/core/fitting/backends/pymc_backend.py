@@ -87,12 +87,12 @@ class PyMCBackend(Backend):
 
     def prepare(self, control: Control) -> None:
         if self.trace_names:
-            control.state.set_converter(cached_point_converter(self.model, self.trace_names))
+            control.draws.set_converter(cached_point_converter(self.model, self.trace_names))
 
     def run(self, control: Control):
         import pymc as pm
 
-        record = control.state.record_draw
+        record = control.draws.record_draw
         cancel = control.cancel_requested
         pause = control.pause_requested
         tuning = [True] * self.config.chains
