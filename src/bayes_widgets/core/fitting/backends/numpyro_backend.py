@@ -1,48 +1,7 @@
-"""NumPyro NUTS, sampled in compiled chunks with live progress from inside the kernel.
+"""NumPyro NUTS as a fit-session backend, sampled in compiled chunks with live progress
+from inside the kernel.
 
     bw.fit(model, backend="numpyro", model_args=(sigma,), model_kwargs={"y": y})
-
-``model`` is a NumPyro model function; ``model_args`` / ``model_kwargs`` are what
-it is called with (a ``functools.partial`` works as well). ``sampler_kwargs`` go
-to ``numpyro.infer.NUTS`` (``max_tree_depth``, ``dense_mass``, ``init_strategy``,
-...), plus ``chain_method``: ``"threads"`` (default) or ``"vectorized"``.
-
-How it samples
-    One function is traced and compiled ahead of time (``jit(...).lower(...).compile()``)
-    and called again and again, each call a *chunk* of ``n`` NUTS transitions:
-    ``n`` and the reporting interval ``every`` are traced arguments, so chunks of any
-    length reuse the one executable (``traces`` counts how often it was traced: once).
-    Inside, an outer ``fori_loop`` runs blocks of ``every`` transitions (an inner
-    ``fori_loop`` over the kernel's ``sample`` step, writing each draw, constrained,
-    into buffers) and after each block calls ``jax.debug.callback`` with the block's
-    traced scalars, divergences, step size and tree size: the session sees per-chain
-    progress and the live trace *while* the chunk runs. Between chunks the host obeys
-    cancel and pause, keeping every draw made so far.
-
-    A callback in the loop that runs the NUTS step itself (even one that never fires,
-    inside ``lax.cond``) made that loop ~3-4x slower on eight schools; a callback
-    in an outer loop over blocks costs only its call (~0.3 ms). The host sizes chunks to
-    ~0.25 s and blocks to ~0.1 s from the measured speed of the previous chunk.
-
-Chains
-    ``chain_method="threads"``: one Python thread per chain (up to ``cores`` at once),
-    each calling the same compiled single-chain function; JAX releases the GIL while
-    it runs, so two chains use two cores. ``"vectorized"``: one call advances all
-    chains in lock step (``vmap``; every step waits for the longest tree of any chain).
-    On eight schools (2 chains, 2 cores) threads sampled ~9x faster and compiled ~2.7x
-    faster (1.4 s vs 3.8 s); see ``benchmarks/bench_numpyro_progress.py``.
-
-Models
-    Any model NumPyro's own ``MCMC(NUTS(model))`` accepts: improper priors
-    (``dist.ImproperUniform``) are inspected and started from ``init_to_uniform`` (or
-    the ``init_strategy`` given), never sampled; arguments may be arrays or pytrees of
-    them (dicts, tuples, NamedTuples). A plate with ``subsample_size`` is refused,
-    naming the plate: NUTS needs the log density of all the data (use SVI).
-
-Arrays in ``model_args`` / ``model_kwargs`` are passed to the compiled function as
-arguments, not baked in as constants; other leaves (numbers, strings, None) are
-static. A model that needs an array's *values* at trace time (e.g. as a shape) is
-compiled with every argument static instead.
 """
 
 from __future__ import annotations
@@ -123,7 +82,45 @@ def nuts_options(config: FitConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 class NumPyroBackend(Backend):
-    """NumPyro's NUTS with live per-chain progress; see the module docstring."""
+    """NumPyro's NUTS with live per-chain progress.
+
+    ``model`` is a NumPyro model function; ``model_args`` / ``model_kwargs`` are what
+    it is called with (a ``functools.partial`` works as well). ``sampler_kwargs`` go
+    to ``numpyro.infer.NUTS`` (``max_tree_depth``, ``dense_mass``, ``init_strategy``,
+    ...), plus ``chain_method``: ``"threads"`` (default) or ``"vectorized"``.
+
+    How it samples
+        One function is traced and compiled ahead of time (``jit(...).lower(...).compile()``)
+        and called again and again, each call a *chunk* of ``n`` NUTS transitions:
+        ``n`` and the reporting interval ``every`` are traced arguments, so chunks of any
+        length reuse the one executable (``traces`` counts how often it was traced: once).
+        Inside, an outer ``fori_loop`` runs blocks of ``every`` transitions (an inner
+        ``fori_loop`` over the kernel's ``sample`` step, writing each draw, constrained,
+        into buffers) and after each block calls ``jax.debug.callback`` with the block's
+        traced scalars, divergences, step size and tree size: the session sees per-chain
+        progress and the live trace *while* the chunk runs. Between chunks the host obeys
+        cancel and pause, keeping every draw made so far.
+
+    Chains
+        ``chain_method="threads"``: one Python thread per chain (up to ``cores`` at once),
+        each calling the same compiled single-chain function; JAX releases the GIL while
+        it runs, so two chains use two cores. ``"vectorized"``: one call advances all
+        chains in lock step (``vmap``; every step waits for the longest tree of any chain).
+        On eight schools (2 chains, 2 cores) threads sampled ~9x faster and compiled ~2.7x
+        faster (1.4 s vs 3.8 s); see ``benchmarks/bench_numpyro_progress.py``.
+
+    Models
+        Any model NumPyro's own ``MCMC(NUTS(model))`` accepts: improper priors
+        (``dist.ImproperUniform``) are inspected and started from ``init_to_uniform`` (or
+        the ``init_strategy`` given), never sampled; arguments may be arrays or pytrees of
+        them (dicts, tuples, NamedTuples). A plate with ``subsample_size`` is refused,
+        naming the plate: NUTS needs the log density of all the data (use SVI).
+
+    Arrays in ``model_args`` / ``model_kwargs`` are passed to the compiled function as
+    arguments, not baked in as constants; other leaves (numbers, strings, None) are
+    static. A model that needs an array's *values* at trace time (e.g. as a shape) is
+    compiled with every argument static instead.
+    """
 
     name: ClassVar[str] = "numpyro"
     supports_pause: ClassVar[bool] = True

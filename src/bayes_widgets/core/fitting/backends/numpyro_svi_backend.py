@@ -1,22 +1,7 @@
 """NumPyro SVI as a fit-session backend: a live loss curve, then draws from the guide.
 
-    bw.fit(model, backend="numpyro-svi", guide="AutoNormal", steps=5000,
-           optimizer=numpyro.optim.Adam(0.01), model_args=(x,), model_kwargs={"y": y})
-
-The optimisation is :func:`bayes_widgets.core.fitting.svi.run_svi`: jitted ``lax.scan``
-chunks of ``svi.update`` (one host transfer per chunk, compiled once), with a
-convergence test and ``should_stop`` between chunks. This backend hands each
-chunk's losses and the current parameters to the session's
-:class:`~bayes_widgets.core.fitting.state.LossState`, pauses and cancels between chunks
-(keeping the parameters of the last finished chunk), and at the end samples
-``draws`` posterior draws (latent and deterministic sites) from the fitted guide
-with ``numpyro.infer.Predictive``, so the result has a ``posterior`` group like an
-MCMC fit.
-
-``guide`` is a NumPyro guide function, an ``AutoGuide`` instance or class, or the
-name of an autoguide in ``numpyro.infer.autoguide`` (default ``"AutoNormal"``).
-``sampler_kwargs`` go to ``run_svi``: ``chunk``, ``convergence``, ``window``,
-``minibatch``, ``init_params``, ``init_state``, ``check_sites``, ``progress_params``.
+bw.fit(model, backend="numpyro-svi", guide="AutoNormal", steps=5000,
+       optimizer=numpyro.optim.Adam(0.01), model_args=(x,), model_kwargs={"y": y})
 """
 
 from __future__ import annotations
@@ -80,7 +65,23 @@ def resolve_guide(guide, model):
 
 
 class NumPyroSVIBackend(Backend):
-    """Stochastic variational inference with NumPyro; see the module docstring."""
+    """Stochastic variational inference with NumPyro.
+
+    The optimisation is :func:`bayes_widgets.core.fitting.svi.run_svi`: jitted ``lax.scan``
+    chunks of ``svi.update`` (one host transfer per chunk, compiled once), with a
+    convergence test and ``should_stop`` between chunks. This backend hands each
+    chunk's losses and the current parameters to the session's
+    :class:`~bayes_widgets.core.fitting.state.LossState`, pauses and cancels between chunks
+    (keeping the parameters of the last finished chunk), and at the end samples
+    ``draws`` posterior draws (latent and deterministic sites) from the fitted guide
+    with ``numpyro.infer.Predictive``, so the result has a ``posterior`` group like an
+    MCMC fit.
+
+    ``guide`` is a NumPyro guide function, an ``AutoGuide`` instance or class, or the
+    name of an autoguide in ``numpyro.infer.autoguide`` (default ``"AutoNormal"``).
+    ``sampler_kwargs`` go to ``run_svi``: ``chunk``, ``convergence``, ``window``,
+    ``minibatch``, ``init_params``, ``init_state``, ``check_sites``, ``progress_params``.
+    """
 
     name: ClassVar[str] = "numpyro-svi"
     method: ClassVar[str] = "svi"

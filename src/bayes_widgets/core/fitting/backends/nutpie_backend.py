@@ -1,21 +1,6 @@
-"""nutpie: compiled once per model, sampled without blocking.
+"""nutpie as a fit-session backend: compiled once per model, sampled without blocking.
 
-One thread (the session's worker) owns the background sampler and is the only
-one to call it: it waits for the sampler's end in steps of ``_POLL_S`` (in nutpie,
-without the GIL), checking the cancel and pause flags between steps, and pauses,
-resumes and aborts. Per-chain counters arrive through ``progress_callback``; traced
-draws come from ``inspect()``, which copies the whole trace, so it is called at most
-about once a second and never more than a small share of the elapsed time. The
-model's ``constant_data`` and ``observed_data`` groups are built while the chains
-run, not after.
-
-Timing: the chains start together when ``nutpie.sample`` is called (up to ``cores`` of
-them), so their running time is measured on this process's clock from that moment to
-their latest progress report. nutpie's own ``runtime_ms`` counts whole milliseconds (a
-chain of 600 draws reads 2 ms, i.e. 300k draws/s, give or take half); it times only
-the chains that wait for a core, and only where nothing finer is known (see
-``FitState.own_time``). The conversion of the trace after the last draw is not sampling
-time (it is in the wall time).
+bw.fit(pymc_model, backend="nutpie", draws=1000)
 """
 
 from __future__ import annotations
@@ -72,6 +57,26 @@ def valid_lengths(stats) -> np.ndarray:
 
 
 class NutpieBackend(Backend):
+    """nutpie, sampled in the background and polled.
+
+    One thread (the session's worker) owns the background sampler and is the only
+    one to call it: it waits for the sampler's end in steps of ``_POLL_S`` (in nutpie,
+    without the GIL), checking the cancel and pause flags between steps, and pauses,
+    resumes and aborts. Per-chain counters arrive through ``progress_callback``; traced
+    draws come from ``inspect()``, which copies the whole trace, so it is called at most
+    about once a second and never more than a small share of the elapsed time. The
+    model's ``constant_data`` and ``observed_data`` groups are built while the chains
+    run, not after.
+
+    Timing: the chains start together when ``nutpie.sample`` is called (up to ``cores`` of
+    them), so their running time is measured on this process's clock from that moment to
+    their latest progress report. nutpie's own ``runtime_ms`` counts whole milliseconds (a
+    chain of 600 draws reads 2 ms, i.e. 300k draws/s, give or take half); it times only
+    the chains that wait for a core, and only where nothing finer is known (see
+    ``FitState.own_time``). The conversion of the trace after the last draw is not sampling
+    time (it is in the wall time).
+    """
+
     name: ClassVar[str] = "nutpie"
     supports_pause: ClassVar[bool] = True
 

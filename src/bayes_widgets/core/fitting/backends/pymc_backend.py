@@ -1,21 +1,6 @@
-"""PyMC's own NUTS through ``pm.sample(callback=...)``.
+"""PyMC's own NUTS as a fit-session backend, through ``pm.sample(callback=...)``.
 
-The callback runs in this process once per draw (also with ``cores > 1``, where
-chains run in worker processes): it records the draw and obeys pause and cancel.
-Cancelling raises ``KeyboardInterrupt`` from the callback, which ``pm.sample``
-turns into an early return with the draws made so far; tuning draws are always
-kept (``discard_tuned_samples=False``) so a cancel during tuning loses nothing.
-They are left out of the conversion to a ``DataTree`` (``idata_kwargs``'
-``save_warmup``, which ``pm.sample`` reads after sampling), where the fit does not
-keep them and is not cancelled while a chain is still tuning: converting them takes
-as long as converting the draws themselves.
-
-With ``cores > 1`` PyMC forks its chain processes from the sampling thread. In a
-Jupyter kernel the parent runs other threads at that moment (the kernel's output
-thread, the session's pump), and a forked child that writes a warning through the
-kernel's output stream can block for ever on a lock one of those threads held at the
-fork. Chain processes forked by a session therefore write to the process's real
-stdout/stderr (the kernel's log) instead of the kernel's streams.
+bw.fit(pymc_model, backend="pymc", draws=1000, chains=4)
 """
 
 from __future__ import annotations
@@ -82,6 +67,26 @@ def cached_point_converter(model, trace_names):
 
 
 class PyMCBackend(Backend):
+    """PyMC's own NUTS, one callback per draw.
+
+    The callback runs in this process once per draw (also with ``cores > 1``, where
+    chains run in worker processes): it records the draw and obeys pause and cancel.
+    Cancelling raises ``KeyboardInterrupt`` from the callback, which ``pm.sample``
+    turns into an early return with the draws made so far; tuning draws are always
+    kept (``discard_tuned_samples=False``) so a cancel during tuning loses nothing.
+    They are left out of the conversion to a ``DataTree`` (``idata_kwargs``'
+    ``save_warmup``, which ``pm.sample`` reads after sampling), where the fit does not
+    keep them and is not cancelled while a chain is still tuning: converting them takes
+    as long as converting the draws themselves.
+
+    With ``cores > 1`` PyMC forks its chain processes from the sampling thread. In a
+    Jupyter kernel the parent runs other threads at that moment (the kernel's output
+    thread, the session's pump), and a forked child that writes a warning through the
+    kernel's output stream can block for ever on a lock one of those threads held at the
+    fork. Chain processes forked by a session therefore write to the process's real
+    stdout/stderr (the kernel's log) instead of the kernel's streams.
+    """
+
     name: ClassVar[str] = "pymc"
     supports_pause: ClassVar[bool] = True
 
