@@ -6,7 +6,7 @@ gives 10,000 scenarios (a new batch's yield per supplier, a demand 40 + Poisson(
 Setup (fit, scenarios) is timed but is not part of the targets. Then, on those
 scenarios, in the same run:
 
-* ``optimise_s``: wall time of ``problem.optimise("mean", restarts=4)``: L-BFGS-B
+* ``optimise_s``: wall time of ``problem.optimize("mean", restarts=4)``: L-BFGS-B
   relaxation from 4 starts, then the integer search (descent and the window check);
   the median of 3 runs.
 * ``speedup_vs_loop``: the published way of evaluating one decision (a Python loop
@@ -78,7 +78,7 @@ def main() -> None:
     runs = []
     for _ in range(3):
         t = time.perf_counter()
-        result = problem.optimise("mean", restarts=4, seed=0)
+        result = problem.optimize("mean", restarts=4, seed=0)
         runs.append(time.perf_counter() - t)
     optimise_s = statistics.median(runs)
     x = result.x_array

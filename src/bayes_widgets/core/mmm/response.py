@@ -25,6 +25,7 @@ import numpy as np
 
 from bayes_widgets.core.checks import check_int, check_positive_int
 from bayes_widgets.core.decision.errors import DecisionInputError
+from bayes_widgets.core.mmm.model import MMMModel
 from bayes_widgets.core.mmm.transforms import (
     ADSTOCK_KERNELS,
     HALFLIFE_TO_ALPHA,
@@ -302,8 +303,9 @@ def check_horizon(horizon: Any) -> int:
 # -------------------------------------------------------------- from the model
 def _pymc_mmm(mmm: Any):
     """The fitted pymc-marketing MMM behind ``mmm`` (an MMMModel or such an MMM)."""
-    inner = mmm.mmm if hasattr(mmm, "_fitted") else mmm
-    if inner is None or (hasattr(mmm, "_fitted") and not getattr(inner, "is_fitted_", False)):
+    wrapped = isinstance(mmm, MMMModel)
+    inner = mmm.mmm if wrapped else mmm
+    if inner is None or (wrapped and not getattr(inner, "is_fitted_", False)):
         raise DecisionInputError("mmm", "the model has not been fitted yet: call fit() first")
     if not (hasattr(inner, "channel_columns") and hasattr(inner, "adstock")):
         raise DecisionInputError(
