@@ -24,7 +24,7 @@ class FitResult:
     ``message`` then says what was kept (for a cancel during tuning, the tuning
     draws are in the ``warmup_posterior`` group and there is no ``posterior``).
 
-    A variational fit (``method == "svi"``) also holds the fitted guide's ``params``,
+    A variational fit (its ``method`` is ``"svi"``) also holds the fitted guide's ``params``,
     the per-step ``losses``, the ``steps`` done, whether it ``converged``, and the
     optimiser's ``svi_state`` to continue from; its ``idata`` posterior holds draws
     sampled from the guide (one chain), so summaries and explorers work as for MCMC.
