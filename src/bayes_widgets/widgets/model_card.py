@@ -10,12 +10,11 @@ opens the :class:`PriorEditor` on the model below the card.
 
 from __future__ import annotations
 
-import warnings
-
 import ipywidgets
 import numpy as np
 import traitlets
 
+from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.figures.base import to_json
 from bayes_widgets.core.figures.graph import model_graph_figure
 from bayes_widgets.core.model_info import model_rows
@@ -35,6 +34,7 @@ class ModelCard(BayesWidget):
     editor_open = traitlets.Bool(False).tag(sync=True)
     graph_figure = traitlets.Unicode("").tag(sync=True)
     """The model's graph, a Bokeh ``json_item`` string ("" for a model without variables)."""
+    graph_json = renamed_trait("graph_json", "graph_figure")
 
     def __init__(self, model, *, draws: int = 300, seed: int | None = None):
         import pymc as pm
@@ -50,16 +50,6 @@ class ModelCard(BayesWidget):
         self.graph_figure = to_json(model_graph_figure(self.rows)) if self.rows else ""
         self.coords = {k: int(np.size(v)) for k, v in model.coords.items() if v is not None}
         self.container = ipywidgets.VBox([self])
-
-    @property
-    def graph_json(self) -> str:
-        """Deprecated: the old name of ``graph_figure``."""
-        warnings.warn(
-            "ModelCard.graph_json is deprecated; use ModelCard.graph_figure",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.graph_figure
 
     def open_editor(self):
         """The PriorEditor on this model, shown below the card (created once)."""

@@ -15,11 +15,11 @@ plots, their posterior predictive curves included.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import traitlets
 
+from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.figures import posterior as figures
 from bayes_widgets.core.figures.base import to_json, with_fresh_ids
 from bayes_widgets.core.fitting.diagnostics import group_parameters
@@ -51,6 +51,8 @@ class PosteriorExplorer(BayesWidget):
     """The forest plot of ``forest_variables``, a Bokeh ``json_item`` string."""
     facts = traitlets.Dict().tag(sync=True)
     """Draws shown and in total, chains, the predictive variable."""
+    figure = renamed_trait("figure", "posterior_figure")
+    forest = renamed_trait("forest", "forest_figure")
 
     def __init__(
         self,
@@ -122,18 +124,6 @@ class PosteriorExplorer(BayesWidget):
         problem of the fit in a sentence)."""
         return [r for r in self.summary if r["problems"]]
 
-    @property
-    def figure(self) -> str:
-        """Deprecated: the old name of ``posterior_figure``."""
-        _renamed("figure", "posterior_figure")
-        return self.posterior_figure
-
-    @property
-    def forest(self) -> str:
-        """Deprecated: the old name of ``forest_figure``."""
-        _renamed("forest", "forest_figure")
-        return self.forest_figure
-
     # -- messages from the page -------------------------------------------------------------
     def _on_select(self, msg) -> None:
         try:
@@ -159,11 +149,3 @@ class PosteriorExplorer(BayesWidget):
         flagged = [r["name"] for r in free if r["problems"]]
         rest = [r["name"] for r in free if not r["problems"]]
         return (flagged + rest)[:2]
-
-
-def _renamed(old: str, new: str) -> None:
-    warnings.warn(
-        f"PosteriorExplorer.{old} is deprecated; use PosteriorExplorer.{new}",
-        DeprecationWarning,
-        stacklevel=3,
-    )

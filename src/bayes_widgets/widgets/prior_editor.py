@@ -24,12 +24,12 @@ previous one is applied instead of queueing every slider step.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import traitlets
 
+from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.figures import priors as prior_figures
 from bayes_widgets.core.figures.base import with_fresh_ids
 from bayes_widgets.core.mmm.priors import (
@@ -98,6 +98,7 @@ class PriorEditor(InputWidget):
     """Density and cumulative plots of the shown prior (a template the page fills)."""
     predictive_figure = traitlets.Unicode("").tag(sync=True)
     """The prior predictive against the data (a template the page fills); "" without a model."""
+    pred_figure = renamed_trait("pred_figure", "predictive_figure")
     quantiles = traitlets.List(traitlets.Float(), [0.05, 0.25, 0.5, 0.75, 0.95]).tag(sync=True)
     """Probabilities of the quantiles in the summary table."""
     updates = traitlets.Int(0).tag(sync=True)
@@ -412,16 +413,6 @@ class PriorEditor(InputWidget):
             self.dist_figure = self.dist_figure or with_fresh_ids(
                 prior_figures.distribution_figure()
             )
-
-    @property
-    def pred_figure(self) -> str:
-        """Deprecated: the old name of ``predictive_figure``."""
-        warnings.warn(
-            "PriorEditor.pred_figure is deprecated; use PriorEditor.predictive_figure",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.predictive_figure
 
     def _refresh(self, predictive: bool) -> None:
         if not predictive or self.model_priors is None:
