@@ -1,3 +1,4 @@
+// @ts-check
 // FitMonitor view: live chains table, progress, R-hat/ESS, trace and rank plots (MCMC),
 // or a streamed loss curve, steps/s, ETA and current parameters (SVI); one renderer per
 // fit method (RENDERERS), chosen from the `method` trait.
@@ -15,6 +16,37 @@ function everyOther(data) {
   for (const [k, col] of Object.entries(data)) out[k] = Array.from(col).filter((_, i) => i % 2 === 0);
   return out;
 }
+
+/**
+ * The synced traits of FitMonitor (widgets/fit_monitor.py).
+ * @typedef {object} FitMonitorTraits
+ * @property {string} error
+ * @property {string} _py_version
+ * @property {string} status             created, compiling, sampling, paused, finished, cancelled, failed or error
+ * @property {string} message
+ * @property {string} backend
+ * @property {string[]} trace_names       traced scalars with coordinate labels
+ * @property {string[]} problems
+ * @property {Array<Record<string, any>>} groups      one line per variable (final)
+ * @property {Array<Record<string, any>>} warnings    category, message, count
+ * @property {string[]} log
+ * @property {Array<Record<string, any>>} chains      per chain: draws_done, total, phase, ...
+ * @property {Record<string, any>} progress           draws_done, total, fraction, draws_per_s, eta_s, ...
+ * @property {Array<Record<string, any>>} running     running R-hat/ESS per traced scalar
+ * @property {Record<string, any>} diagnostics        the final diagnostics (the core's schema)
+ * @property {string} trace_figure        a Bokeh json_item (MCMC: traces and ranks; SVI: the loss)
+ * @property {string} [figure_json]       the old name, in notebooks saved before the rename
+ * @property {number[][][]} ranks         rank-plot counts [k][chain][bin]
+ * @property {boolean} can_pause
+ * @property {number} tune
+ * @property {number} live_points
+ * @property {string} method              "mcmc" or "svi": picks the renderer
+ * @property {Array<Record<string, any>>} svi_params  current guide parameters (SVI)
+ * @property {number} loss_stride
+ */
+
+/** @typedef {import("./types/anywidget").AnyModel<FitMonitorTraits>} Model */
+/** @typedef {import("./types/anywidget").RenderProps<FitMonitorTraits>} Props */
 
 const FINAL = new Set(["finished", "cancelled", "failed", "error"]);
 
@@ -71,12 +103,22 @@ function fmtRate(x) {
   return x.toPrecision(3);
 }
 
-const ROW_COLUMNS = (params) => [
-  ...(params ? [["mean", (r) => fmt(r.mean)], ["sd", (r) => fmt(r.sd)]] : []),
+/** A column of the convergence table: its label and how a row shows it. @typedef {[string, (r: any) => string | number]} Column */
+
+/** @type {Column[]} */
+const MOMENT_COLUMNS = [["mean", (r) => fmt(r.mean)], ["sd", (r) => fmt(r.sd)]];
+/** @type {Column[]} */
+const CONVERGENCE_COLUMNS = [
   ["R-hat", (r) => fmt(r.r_hat, 4)],
   ["ESS bulk", (r) => (r.ess_bulk === null || r.ess_bulk === undefined ? "–" : Math.round(r.ess_bulk))],
   ["ESS tail", (r) => (r.ess_tail === null || r.ess_tail === undefined ? "–" : Math.round(r.ess_tail))],
 ];
+/**
+ * The final table shows each parameter's mean and sd too; the running one does not.
+ * @param {object | null} params   the final per-parameter rows (null while sampling)
+ * @returns {Column[]}
+ */
+const ROW_COLUMNS = (params) => [...(params ? MOMENT_COLUMNS : []), ...CONVERGENCE_COLUMNS];
 
 function paramRow(r, cols, extra = {}) {
   const problems = r.problems || [];
@@ -323,6 +365,7 @@ function monitorFrame(model, el, { label, method, cancelTitle, extraRows = [] })
   return { root, theme, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure };
 }
 
+/** @param {Props} props */
 async function renderSVI({ model, el }) {
   const lossNow = h("span", { "data-testid": "loss" });
   const rangeBtn = h("button", { "data-testid": "loss-range", title: "y axis: skip the first 10% of the steps, or show all" }, "Full range");
@@ -385,8 +428,8 @@ async function renderSVI({ model, el }) {
   };
   const countPoints = () => {
     const src = byName(doc, "loss");
-    figure.dataset.points = src ? src.get_length() ?? 0 : 0;
-    figure.dataset.received = received;
+    figure.dataset.points = String(src ? src.get_length() ?? 0 : 0);
+    figure.dataset.received = String(received);
   };
   const applyChunks = (chunks, replace) => {
     const src = byName(doc, "loss");
@@ -438,6 +481,7 @@ async function renderSVI({ model, el }) {
   };
 }
 
+/** @param {Props} props */
 async function renderMCMC({ model, el }) {
   const { root, theme, banner, status, bar, counts, cancel, pause, resume, message, tables, summary, figure } =
     monitorFrame(model, el, { label: "Fit", method: "mcmc", cancelTitle: "Stop and keep the draws made so far" });
@@ -498,8 +542,8 @@ async function renderMCMC({ model, el }) {
   // points drawn in chain 0's trace plot: its warm-up and its draws after tuning
   const countPoints = () => {
     const n = (name) => byName(doc, name)?.get_length() ?? 0;
-    figure.dataset.points = n("warm-0") + n("trace-0");
-    figure.dataset.received = received;
+    figure.dataset.points = String(n("warm-0") + n("trace-0"));
+    figure.dataset.received = String(received);
   };
   // once a chain has draws after tuning, each trace plot's y range spans only those:
   // the warm-up stays drawn but no longer sets the scale
@@ -578,9 +622,13 @@ async function renderMCMC({ model, el }) {
   };
 }
 
-/** One renderer per fit method, chosen once from the `method` trait. */
+/**
+ * One renderer per fit method, chosen once from the `method` trait.
+ * @type {Record<string, (props: Props) => Promise<() => void>>}
+ */
 const RENDERERS = { mcmc: renderMCMC, svi: renderSVI };
 
+/** @type {import("./types/anywidget").Widget<FitMonitorTraits>} */
 export default {
   initialize() {},
 
