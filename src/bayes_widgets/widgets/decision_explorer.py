@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,7 +33,7 @@ from bayes_widgets.core.decision.frontier import DEFAULT_ALPHAS, check_alphas, r
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summarize
 from bayes_widgets.core.decision.solvers import OptimizationResult
-from bayes_widgets.core.deprecation import deprecated_alias, renamed_kwargs
+from bayes_widgets.core.deprecation import deprecated_alias, old_keywords, renamed_trait
 from bayes_widgets.core.figures.base import filled
 from bayes_widgets.core.figures.decision import (
     frontier_data,
@@ -124,6 +123,7 @@ class DecisionExplorer(InputWidget):
     dominated = traitlets.Int(0).tag(sync=True)
     """Optima of the risk–return view left out as dominated (another is better on both)."""
 
+    @old_keywords(optimise_options="optimize_options", optimise_on_start="optimize_on_start")
     def __init__(
         self,
         problem: DecisionProblem,
@@ -139,15 +139,7 @@ class DecisionExplorer(InputWidget):
         bins: int = 40,
         optimize_options: Mapping[str, Any] | None = None,
         optimize_on_start: bool | None = None,
-        **deprecated: Any,
     ):
-        given = {"optimize_options": optimize_options, "optimize_on_start": optimize_on_start}
-        renamed = {k: v for k, v in given.items() if v is not None} | deprecated
-        renamed_kwargs(renamed, _RENAMED, where="DecisionExplorer")  # warns at the caller
-        if unknown := sorted(set(renamed) - set(given)):
-            raise TypeError(f"DecisionExplorer got unexpected keyword arguments {unknown}")
-        optimize_options = renamed.get("optimize_options")
-        optimize_on_start = renamed.get("optimize_on_start")
         if not isinstance(problem, DecisionProblem):
             raise DecisionInputError(
                 "problem", f"expected a DecisionProblem, got {type(problem).__name__}"
@@ -233,13 +225,7 @@ class DecisionExplorer(InputWidget):
 
     optimise = deprecated_alias(optimize, "optimise")
 
-    @property
-    def optimise_options(self) -> dict[str, Any]:
-        """Deprecated name of :attr:`optimize_options`."""
-        warnings.warn(
-            "optimise_options is deprecated; use optimize_options", DeprecationWarning, stacklevel=2
-        )
-        return self.optimize_options
+    optimise_options = renamed_trait("optimise_options", "optimize_options")
 
     def compute_frontier(self, alphas: Any = None, **options: Any) -> list[dict[str, Any]]:
         """The risk–return view: the optimum for each risk preference, with its expected
@@ -487,9 +473,6 @@ def budget_explorer(
         references={"current plan": start, **dict(references or {})},
         outcome=outcome,
     )
-
-
-_RENAMED = {"optimise_options": "optimize_options", "optimise_on_start": "optimize_on_start"}
 
 
 __all__ = ["RISK_MEASURES", "DecisionExplorer", "budget_explorer"]
