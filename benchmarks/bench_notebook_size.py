@@ -135,7 +135,7 @@ def analyse(path: Path) -> dict:
         if carries:
             carriers.append(model_id)
             name += " (BokehJS carrier)"
-        elif "figure_json" in st and "chains" in st:
+        elif "trace_figure" in st and "chains" in st:
             name += " (FitMonitor)"
         by_name[name] += 1
         bytes_by_name[name] += len(json.dumps(m, ensure_ascii=False).encode())

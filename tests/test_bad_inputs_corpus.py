@@ -247,7 +247,7 @@ PRIORS = [
     Case("family 'Gauss'", _dist("Gauss"), "family"),
     Case("unknown parameter", _dist("Normal", scale=1.0), "scale"),
     Case(
-        "unknown parameterisation", _dist("Gamma", parameterisation="mean-sd"), "parameterisation"
+        "unknown parameterization", _dist("Gamma", parameterization="mean-sd"), "parameterization"
     ),
     Case("Uniform lower > upper", _dist("Uniform", lower=2.0, upper=1.0), "lower"),
     Case(
@@ -255,7 +255,7 @@ PRIORS = [
     ),
     Case(
         "Beta mean_sd too wide",
-        _dist("Beta", parameterisation="mean_sd", mu=0.5, sigma=0.6),
+        _dist("Beta", parameterization="mean_sd", mu=0.5, sigma=0.6),
         "sigma",
     ),
     Case("Poisson mu='3'", _dist("Poisson", mu="3"), "mu"),
@@ -318,7 +318,7 @@ PRIORS = [
 
 # -- PriorEditor --------------------------------------------------------------------
 
-_EDITOR_STATE = ("family", "values", "parameterisation", "updates", "plausible", "quantiles")
+_EDITOR_STATE = ("family", "values", "parameterization", "updates", "plausible", "quantiles")
 
 
 def _editor(i):
@@ -394,10 +394,17 @@ PRIOR_EDITOR_WIDGET = [
         _EDITOR_STATE,
     ),
     WidgetCase(
-        "edit parameterisation",
+        "edit parameterization",
+        _editor,
+        lambda w: send(w, type="edit", parameterization="bogus", values={"mu": 1.0}, seq=1),
+        "parameterization",
+        _EDITOR_STATE,
+    ),
+    WidgetCase(
+        "edit parameterization (old message key)",
         _editor,
         lambda w: send(w, type="edit", parameterisation="bogus", values={"mu": 1.0}, seq=1),
-        "parameterisation",
+        "parameterization",
         _EDITOR_STATE,
     ),
     WidgetCase(
@@ -511,7 +518,7 @@ def _problem(variables=None, scenarios=None, profit=None, **kw):
 
 
 def _explorer(**kw):
-    return lambda i: bw.DecisionExplorer(i.problem, optimise_on_start=False, **kw)
+    return lambda i: bw.DecisionExplorer(i.problem, optimize_on_start=False, **kw)
 
 
 DECISIONS = [
@@ -535,14 +542,14 @@ DECISIONS = [
 DECISION_WIDGET = [
     WidgetCase(
         "DecisionExplorer evaluate q='abc'",
-        lambda i: bw.DecisionExplorer(i.problem, x=[50], optimise_on_start=False),
+        lambda i: bw.DecisionExplorer(i.problem, x=[50], optimize_on_start=False),
         lambda w: send(w, type="evaluate", x={"q": "abc"}, seq=1),
         "x",
         ("decision", "summary"),
     ),
     WidgetCase(
         "DecisionExplorer evaluate q out of bounds",
-        lambda i: bw.DecisionExplorer(i.problem, x=[50], optimise_on_start=False),
+        lambda i: bw.DecisionExplorer(i.problem, x=[50], optimize_on_start=False),
         lambda w: send(w, type="evaluate", x={"q": 1e9}, seq=1),
         "x.q",
         ("decision", "summary"),
