@@ -1,3 +1,4 @@
+// @ts-check
 // PriorEditor view: family, parameters (sliders + exact values), pdf/cdf, summary,
 // elicitation, and the model's prior predictive. Python side:
 // src/bayes_widgets/widgets/prior_editor.py.
@@ -42,6 +43,89 @@ function parseQuantiles(text) {
   return qs.length && qs.every((q) => Number.isFinite(q) && q > 0 && q < 1) ? qs : null;
 }
 
+/**
+ * One parameter of a parameterization (widgets/prior_editor.py: _family_specs).
+ * @typedef {object} ParamSpec
+ * @property {string} name
+ * @property {number | null} low           null: unbounded
+ * @property {number | null} high
+ * @property {boolean} open_low
+ * @property {boolean} open_high
+ * @property {[number, number]} slider     a sensible slider range
+ * @property {number} default
+ */
+
+/**
+ * A family: discrete or not, and its parameterizations ("canonical" first) by name.
+ * @typedef {object} FamilySpec
+ * @property {boolean} discrete
+ * @property {Record<string, ParamSpec[]>} [parameterizations]
+ * @property {Record<string, ParamSpec[]>} [parameterisations]   the old key, in notebooks saved before
+ */
+
+/**
+ * A free variable of the model (or the single prior): editable, or why not.
+ * @typedef {object} VariableSpec
+ * @property {string} name
+ * @property {boolean} editable
+ * @property {string} [reason]             why it is fixed
+ * @property {string} [family]
+ * @property {string[]} [dims]
+ * @property {string[] | null} [elements]  labels of a vector prior's elements
+ */
+
+/**
+ * The prior predictive: bands over a series, or the density of values (core/priors/predictive.py).
+ * @typedef {object} PredictiveView
+ * @property {number} [draws]
+ * @property {string | null} [note]
+ * @property {"series" | "values"} [mode]
+ * @property {number[]} [x]
+ * @property {Record<string, number[]>} [bands]          by probability: "0.05", "0.25", ...
+ * @property {Array<number | null> | null} [observed]
+ * @property {{edges: number[], density: number[]}} [histogram]
+ * @property {{edges: number[], density: number[]} | null} [observed_histogram]
+ * @property {Outside} [outside]
+ */
+
+/**
+ * How much of the prior predictive falls outside the plausible range.
+ * @typedef {object} Outside
+ * @property {number | null} lower
+ * @property {number | null} upper
+ * @property {number} share_below          of the values
+ * @property {number} share_above
+ * @property {number} share_values
+ * @property {number} share_draws          of the draws: any value outside
+ */
+
+/**
+ * The synced traits of PriorEditor (widgets/prior_editor.py).
+ * @typedef {object} PriorEditorTraits
+ * @property {string} error
+ * @property {string} _py_version
+ * @property {{seq: number, n: number}} applied
+ * @property {Record<string, FamilySpec>} families
+ * @property {VariableSpec[]} variables
+ * @property {string} variable
+ * @property {number} element
+ * @property {string} family
+ * @property {string} parameterization
+ * @property {string} [parameterisation]    the old name, in notebooks saved before the rename
+ * @property {Record<string, number>} values  the shown prior's parameters, in the chosen parameterization
+ * @property {{mean?: number | null, sd?: number | null, quantiles?: Record<string, number | null>}} summary
+ * @property {{x?: number[], pdf?: number[], cdf?: number[], variable?: string, element?: number,
+ *   family?: string}} curves
+ * @property {PredictiveView} predictive
+ * @property {{lower: number | null, upper: number | null}} plausible
+ * @property {string} dist_figure           a Bokeh json_item (a template the page fills)
+ * @property {string} predictive_figure     a Bokeh json_item; "" without a model
+ * @property {string} [pred_figure]         the old name, in notebooks saved before the rename
+ * @property {number[]} quantiles
+ * @property {number} updates
+ */
+
+/** @type {import("./types/anywidget").Widget<PriorEditorTraits>} */
 export default {
   initialize() {},
 
@@ -107,17 +191,20 @@ export default {
       if ((lower === null && pLower.value.trim() !== "") || (upper === null && pUpper.value.trim() !== "")) return;
       send("range", { lower, upper });
     };
-    const range = model.get("plausible") || {};
+    const range = model.get("plausible") || { lower: null, upper: null };
     const pLower = numberBox({ field: "range lower", placeholder: "lower", testid: "range-lower", errors,
-      allowEmpty: true, value: range.lower ?? "", onCommit: sendRange });
+      allowEmpty: true, value: String(range.lower ?? ""), onCommit: sendRange });
     const pUpper = numberBox({ field: "range upper", placeholder: "upper", testid: "range-upper", errors,
-      allowEmpty: true, value: range.upper ?? "", onCommit: sendRange });
+      allowEmpty: true, value: String(range.upper ?? ""), onCommit: sendRange });
 
     const varLabel = h("span", {}, "variable");
     const elemLabel = h("span", {}, "element");
     const paramLabel = h("span", {}, "parameters");
     // the old trait name, in notebooks saved before the rename
     const predictiveFigure = () => model.get("predictive_figure") || model.get("pred_figure");
+    const parameterization = () => model.get("parameterization") || model.get("parameterisation") || "canonical";
+    /** @param {FamilySpec | undefined} fam */
+    const parameterizationsOf = (fam) => fam?.parameterizations || fam?.parameterisations;
     const hasModel = () => Boolean(predictiveFigure());
     root.append(
       ...[note, banner.el].filter(Boolean), errors.el,
@@ -138,30 +225,29 @@ export default {
           v.editable ? v.name : `${v.name} (fixed)`)));
       varSelect.style.display = varLabel.style.display = vars.length > 1 ? "" : "none";
       readOnly.textContent = vars.filter((v) => !v.editable).map((v) => `${v.name}: ${v.reason}`).join("; ");
-      const current = vars.find((v) => v.name === model.get("variable")) || {};
-      const labels = current.elements || null;
+      const labels = vars.find((v) => v.name === model.get("variable"))?.elements || null;
       elemSelect.replaceChildren(...(labels || []).map((l, i) =>
         h("option", { value: i, selected: i === model.get("element") }, l)));
       elemSelect.style.display = elemLabel.style.display = labels ? "" : "none";
       const fams = model.get("families") || {};
       famSelect.replaceChildren(...Object.keys(fams).map((f) =>
         h("option", { value: f, selected: f === model.get("family") }, f)));
-      const pz = Object.keys(fams[model.get("family")]?.parameterisations || { canonical: 1 });
+      const pz = Object.keys(parameterizationsOf(fams[model.get("family")]) || { canonical: 1 });
       paramSelect.replaceChildren(...pz.map((p) =>
-        h("option", { value: p, selected: p === model.get("parameterisation") }, p === "mean_sd" ? "mean / sd" : p)));
+        h("option", { value: p, selected: p === parameterization() }, p === "mean_sd" ? "mean / sd" : p)));
       paramSelect.style.display = paramLabel.style.display = pz.length > 1 ? "" : "none";
       root.dataset.family = model.get("family");
       root.dataset.variable = model.get("variable");
     };
 
     // The parameter controls are built when the variable, element, family or
-    // parameterisation changes, and otherwise updated in place: the slider being
+    // parameterization changes, and otherwise updated in place: the slider being
     // dragged and the box being typed in are never replaced or reset by a reply.
     let paramsKey = null;
     const controls = {}; // name -> {slider, box, spec, dragging}
     const specsNow = () => {
       const fams = model.get("families") || {};
-      return fams[model.get("family")]?.parameterisations?.[model.get("parameterisation")] || [];
+      return parameterizationsOf(fams[model.get("family")])?.[parameterization()] || [];
     };
     const buildParams = () => {
       const specs = specsNow();
@@ -172,7 +258,7 @@ export default {
         const [lo, hi] = sliderRange(spec, value);
         const slider = h("input", { type: "range", min: lo, max: hi, step: "any",
           "data-testid": `slider-${spec.name}`, "aria-label": spec.name });
-        slider.value = value;
+        slider.value = String(value);
         const dragging = trackDrag(slider);
         const edit = (v) => {
           const seq = nextSeq();
@@ -208,7 +294,7 @@ export default {
       }
     };
     const renderParams = () => {
-      const key = [model.get("variable"), model.get("element"), model.get("family"), model.get("parameterisation"),
+      const key = [model.get("variable"), model.get("element"), model.get("family"), parameterization(),
         specsNow().map((s) => s.name).join(",")].join("|");
       if (key !== paramsKey) {
         paramsKey = key;
@@ -217,7 +303,7 @@ export default {
       } else {
         updateParams();
       }
-      root.dataset.updates = model.get("updates");
+      root.dataset.updates = String(model.get("updates"));
     };
 
     const renderSummary = () => {
@@ -241,10 +327,10 @@ export default {
       if (src && c.x) {
         src.data = { x: c.x, pdf: c.pdf, cdf: c.cdf };
         const maxPdf = Math.max(...c.pdf);
-        distFig.dataset.peak = maxPdf;
-        distFig.dataset.points = c.x.length;
+        distFig.dataset.peak = String(maxPdf);
+        distFig.dataset.points = String(c.x.length);
         distFig.dataset.variable = c.variable;
-        distFig.dataset.element = c.element;
+        distFig.dataset.element = String(c.element);
         distFig.dataset.family = c.family;
       }
     };
@@ -258,8 +344,8 @@ export default {
       if (bands && p.bands) {
         bands.data = { x: p.x, q05: p.bands["0.05"], q25: p.bands["0.25"], q50: p.bands["0.5"],
           q75: p.bands["0.75"], q95: p.bands["0.95"] };
-        predFig.dataset.q95First = p.bands["0.95"][0];
-        predFig.dataset.q05First = p.bands["0.05"][0];
+        predFig.dataset.q95First = String(p.bands["0.95"][0]);
+        predFig.dataset.q05First = String(p.bands["0.05"][0]);
       }
       const obs = byName(predDoc, "observed");
       if (obs) obs.data = p.observed && p.bands ? { x: p.x, y: p.observed } : { x: [], y: [] };
@@ -267,7 +353,7 @@ export default {
       if (hist && p.histogram) {
         const e = p.histogram.edges;
         hist.data = { left: e.slice(0, -1), right: e.slice(1), density: p.histogram.density };
-        predFig.dataset.spread = e[e.length - 1] - e[0];
+        predFig.dataset.spread = String(e[e.length - 1] - e[0]);
       }
       const obsHist = byName(predDoc, "observed_hist");
       if (obsHist) {
@@ -276,9 +362,9 @@ export default {
         obsHist.data = oh ? { left: e.slice(0, -1), right: e.slice(1), density: oh.density }
           : { left: [], right: [], density: [] };
       }
-      const o = p.outside || {};
-      predInfo.dataset.shareBelow = o.share_below;
-      predInfo.dataset.shareAbove = o.share_above;
+      const o = p.outside || /** @type {Partial<Outside>} */ ({});
+      predInfo.dataset.shareBelow = String(o.share_below);
+      predInfo.dataset.shareAbove = String(o.share_above);
       predInfo.textContent = (o.lower !== null && o.lower !== undefined) || (o.upper !== null && o.upper !== undefined)
         ? `below: ${(100 * o.share_below).toFixed(1)}% · above: ${(100 * o.share_above).toFixed(1)}% of values; ` +
           `${(100 * o.share_draws).toFixed(1)}% of draws leave the range`
@@ -288,15 +374,15 @@ export default {
     // after the figures show the kernel's reply: count the repaint, measure input latency
     const repainted = () => {
       paints += 1;
-      root.dataset.paints = paints;
-      distFig.dataset.paints = paints;
-      if (predDoc) predFig.dataset.paints = paints;
+      root.dataset.paints = String(paints);
+      distFig.dataset.paints = String(paints);
+      if (predDoc) predFig.dataset.paints = String(paints);
     };
 
     varSelect.addEventListener("change", () => { sender.clear(); send("select", { variable: varSelect.value, element: 0 }); });
     elemSelect.addEventListener("change", () => { sender.clear(); send("select", { variable: model.get("variable"), element: +elemSelect.value }); });
     famSelect.addEventListener("change", () => { sender.clear(); send("edit", { family: famSelect.value }); });
-    paramSelect.addEventListener("change", () => { sender.clear(); send("edit", { parameterisation: paramSelect.value }); });
+    paramSelect.addEventListener("change", () => { sender.clear(); send("edit", { parameterization: paramSelect.value }); });
 
     const onSeq = () => {
       const seq = model.get("applied")?.seq || 0;
@@ -319,7 +405,8 @@ export default {
     const onCurves = mark("curves");
     const onPredictive = mark("predictive");
     const onApplied = mark("applied");
-    offs.push(listen(model, "change:variables change:variable change:element change:family change:parameterisation", onSelectors));
+    offs.push(listen(model, "change:variables change:variable change:element change:family change:parameterization " +
+      "change:parameterisation", onSelectors));
     offs.push(listen(model, "change:values change:summary change:quantiles change:updates", onValues));
     offs.push(listen(model, "change:curves", onCurves));
     offs.push(listen(model, "change:predictive", onPredictive));

@@ -60,18 +60,28 @@ def logistic_model(n=80):
     return model
 
 
-def test_single_prior_edits_and_parameterisations():
+def test_single_prior_edits_and_parameterizations():
     ed = bw.PriorEditor("Gamma")
     assert ed.family == "Gamma" and ed.values == {"alpha": 2.0, "beta": 1.0}
-    send(ed, type="edit", parameterisation="mean_sd", values={"mu": 3.0, "sigma": 1.0})
-    assert ed.parameterisation == "mean_sd" and ed.values == pytest.approx(
+    send(ed, type="edit", parameterization="mean_sd", values={"mu": 3.0, "sigma": 1.0})
+    assert ed.parameterization == "mean_sd" and ed.values == pytest.approx(
         {"mu": 3.0, "sigma": 1.0}
     )
     assert ed.summary["mean"] == pytest.approx(3.0) and ed.summary["sd"] == pytest.approx(1.0)
     assert ed.prior_dists["prior"].params == pytest.approx({"alpha": 9.0, "beta": 3.0})
     send(ed, type="edit", family="Beta")
-    assert ed.family == "Beta" and ed.parameterisation == "canonical"
+    assert ed.family == "Beta" and ed.parameterization == "canonical"
     assert ed.priors["prior"].distribution == "Beta"
+
+
+def test_the_old_parameterisation_names_still_work():
+    ed = bw.PriorEditor("Gamma")
+    assert list(ed.families["Gamma"]["parameterizations"]) == ["canonical", "mean_sd"]
+    send(ed, type="edit", parameterisation="mean_sd", values={"mu": 3.0, "sigma": 1.0})
+    assert ed.error == "" and ed.parameterization == "mean_sd"
+    assert ed.prior_dists["prior"].params == pytest.approx({"alpha": 9.0, "beta": 3.0})
+    with pytest.warns(DeprecationWarning, match=r"PriorEditor\.parameterization"):
+        assert ed.parameterisation == "mean_sd"
 
 
 @pytest.mark.parametrize(
@@ -166,7 +176,7 @@ def test_model_config_without_a_model():
     send(ed, type="select", variable="likelihood.sigma")
     send(ed, type="edit", values={"sigma": 0.3})
     send(ed, type="select", variable="saturation_lam")
-    send(ed, type="edit", parameterisation="mean_sd", values={"mu": 2.0, "sigma": 0.5})
+    send(ed, type="edit", parameterization="mean_sd", values={"mu": 2.0, "sigma": 0.5})
     out = ed.model_config()
     assert out["likelihood"].parameters["sigma"].parameters["sigma"] == pytest.approx(0.3)
     assert out["likelihood"].dims == ("date",)

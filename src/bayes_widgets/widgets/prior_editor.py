@@ -52,7 +52,7 @@ def _family_specs() -> dict[str, Any]:
     for name, fam in FAMILIES.items():
         out[name] = {
             "discrete": fam.discrete,
-            "parameterisations": {
+            "parameterizations": {
                 label: [
                     {
                         "name": p.name,
@@ -80,15 +80,16 @@ class PriorEditor(InputWidget):
 
     _esm = traitlets.Unicode().tag(sync=True)
     families = traitlets.Dict().tag(sync=True)
-    """Per family: discrete flag and each parameterisation's parameters (domain, slider range)."""
+    """Per family: discrete flag and each parameterization's parameters (domain, slider range)."""
     variables = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Free variables: name, family, editable (or reason), dims, element labels."""
     variable = traitlets.Unicode("").tag(sync=True)
     element = traitlets.Int(0).tag(sync=True)
     family = traitlets.Unicode("").tag(sync=True)
-    parameterisation = traitlets.Unicode("canonical").tag(sync=True)
+    parameterization = traitlets.Unicode("canonical").tag(sync=True)
+    parameterisation = renamed_trait("parameterisation", "parameterization")
     values = traitlets.Dict().tag(sync=True)
-    """Parameters of the shown prior (element), in the chosen parameterisation."""
+    """Parameters of the shown prior (element), in the chosen parameterization."""
     summary = traitlets.Dict().tag(sync=True)
     curves = traitlets.Dict().tag(sync=True)
     predictive = traitlets.Dict().tag(sync=True)
@@ -293,30 +294,30 @@ class PriorEditor(InputWidget):
                 return
             self.variable = name
             self.element = int(msg.get("element", 0) or 0)
-            self.parameterisation = "canonical"
+            self.parameterization = "canonical"
             self._show_current()
             self.error = ""
 
     def _on_edit(self, msg) -> None:
-        """A parameter, family or parameterisation change for the shown variable/element."""
+        """A parameter, family or parameterization change for the shown variable/element."""
         with self._reply(msg):
             try:
                 current = self.prior_dists[self.variable]
                 family = msg.get("family", current.family)
-                parameterisation = msg.get("parameterisation", self.parameterisation)
+                parameterization = _message_parameterization(msg, self.parameterization)
                 values = dict(msg.get("values") or {})
                 if family != current.family:
                     new = self._new_family(current, family)
-                    parameterisation = "canonical"
+                    parameterization = "canonical"
                 else:
                     new = current.with_element(
-                        self.element, parameterisation=_p(parameterisation), **values
+                        self.element, parameterization=_p(parameterization), **values
                     )
                 self._commit(self.variable, new)
             except PriorError as exc:
                 self._reject(exc, msg)
                 return
-            self.parameterisation = parameterisation
+            self.parameterization = parameterization
             self.error = ""
             self._show_current()
             self._refresh(predictive=True)
@@ -345,7 +346,7 @@ class PriorEditor(InputWidget):
                 self.error = str(exc)
                 return
             self.error = ""
-            self.parameterisation = "canonical"
+            self.parameterization = "canonical"
             self._show_current()
             self._refresh(predictive=True)
 
@@ -401,7 +402,7 @@ class PriorEditor(InputWidget):
         with self.hold_sync():
             self.family = d.family
             self.values = {
-                k: float(v) for k, v in element.in_terms(_p(self.parameterisation)).items()
+                k: float(v) for k, v in element.in_terms(_p(self.parameterization)).items()
             }
             self.summary = element.summary(tuple(self.quantiles))
             self.curves = {
@@ -471,8 +472,14 @@ def _check_quantiles(values) -> list[float]:
     return qs
 
 
-def _p(parameterisation: str | None) -> str | None:
-    return None if parameterisation in (None, "", "canonical") else parameterisation
+def _message_parameterization(msg, current: str) -> str:
+    """The parameterization a message asks for (pages saved before the rename send
+    ``parameterisation``), else ``current``."""
+    return msg.get("parameterization", msg.get("parameterisation", current))
+
+
+def _p(parameterization: str | None) -> str | None:
+    return None if parameterization in (None, "", "canonical") else parameterization
 
 
 def _as_dist(source) -> PriorDist:

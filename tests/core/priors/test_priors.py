@@ -152,18 +152,41 @@ def test_unknown_family_is_refused():
         PriorDist.create("Gauss")
 
 
-def test_mean_sd_parameterisations():
-    g = PriorDist.create("Gamma", parameterisation="mean_sd", mu=2.0, sigma=1.0)
+def test_mean_sd_parameterizations():
+    g = PriorDist.create("Gamma", parameterization="mean_sd", mu=2.0, sigma=1.0)
     assert g.params == pytest.approx({"alpha": 4.0, "beta": 2.0})
     assert g.in_terms("mean_sd") == pytest.approx({"mu": 2.0, "sigma": 1.0})
-    b = PriorDist.create("Beta", parameterisation="mean_sd", mu=0.3, sigma=0.1)
+    b = PriorDist.create("Beta", parameterization="mean_sd", mu=0.3, sigma=0.1)
     ref = stats.beta(b.params["alpha"], b.params["beta"])
     assert (ref.mean(), ref.std()) == pytest.approx((0.3, 0.1))
     # a Beta whose sd is too large for its mean does not exist
     with pytest.raises(PriorError, match="sigma"):
-        PriorDist.create("Beta", parameterisation="mean_sd", mu=0.5, sigma=0.6)
-    with pytest.raises(PriorError, match="parameterisation"):
-        PriorDist.create("Normal", parameterisation="mean_sd")
+        PriorDist.create("Beta", parameterization="mean_sd", mu=0.5, sigma=0.6)
+    with pytest.raises(PriorError, match="^parameterization: Normal has no parameterization"):
+        PriorDist.create("Normal", parameterization="mean_sd")
+
+
+def test_the_old_parameterisation_keyword_warns_and_still_works():
+    old = "the argument parameterisation is deprecated; use parameterization"
+    with pytest.warns(DeprecationWarning, match=f"PriorDist.create: {old}"):
+        g = PriorDist.create("Gamma", parameterisation="mean_sd", mu=2.0, sigma=1.0)
+    assert g.params == pytest.approx({"alpha": 4.0, "beta": 2.0})
+    with pytest.warns(DeprecationWarning, match=f"PriorDist.updated: {old}"):
+        assert g.updated(parameterisation="mean_sd", mu=3.0).in_terms("mean_sd") == pytest.approx(
+            {"mu": 3.0, "sigma": 1.0}
+        )
+    with pytest.warns(DeprecationWarning, match=f"PriorDist.in_terms: {old}"):
+        old_terms = g.in_terms(parameterisation="mean_sd")  # pyright: ignore[reportCallIssue]
+        assert old_terms == pytest.approx({"mu": 2.0, "sigma": 1.0})
+    v = PriorDist.create("Gamma", dims="channel", alpha=[2.0, 3.0], beta=1.0)
+    with pytest.warns(DeprecationWarning, match=f"PriorDist.with_element: {old}"):
+        w = v.with_element(0, parameterisation="mean_sd", mu=5.0, sigma=1.0)
+    assert w.element(0).in_terms("mean_sd") == pytest.approx({"mu": 5.0, "sigma": 1.0})
+    with pytest.raises(TypeError, match="pass only parameterization"):
+        PriorDist.create("Gamma", parameterisation="mean_sd", parameterization="mean_sd")
+    gamma = FAMILIES["Gamma"]
+    with pytest.warns(DeprecationWarning, match="parameterisation is deprecated; use parameteriz"):
+        assert gamma.parameterisation("mean_sd") == gamma.parameterization("mean_sd")
 
 
 def test_updates_keep_the_last_valid_state():
@@ -177,7 +200,7 @@ def test_updates_keep_the_last_valid_state():
 def test_vector_prior_is_edited_element_by_element():
     v = PriorDist.create("Gamma", dims="channel", alpha=[2.0, 3.0, 4.0], beta=1.0)
     assert v.size == 3 and v.dims == ("channel",)
-    w = v.with_element(1, parameterisation="mean_sd", mu=5.0, sigma=1.0)
+    w = v.with_element(1, parameterization="mean_sd", mu=5.0, sigma=1.0)
     assert w.element(1).in_terms("mean_sd") == pytest.approx({"mu": 5.0, "sigma": 1.0})
     assert w.element(0) == v.element(0) and w.element(2) == v.element(2)
     assert PriorDist.from_prior(w.to_prior()) == w
@@ -256,7 +279,7 @@ def test_elicitation_refuses_bad_bounds():
         from_quartiles("Normal", 1, 0, 2)
 
 
-def test_prior_in_another_parameterisation_is_read():
+def test_prior_in_another_parameterization_is_read():
     from pymc_extras.prior import Prior
 
     d = PriorDist.from_prior(Prior("Gamma", mu=2, sigma=1, dims="channel"))

@@ -1,4 +1,4 @@
-"""Priors: one distribution (families, parameterisations, curves, conversions) and elicitation."""
+"""Priors: one distribution (families, parameterizations, curves, conversions) and elicitation."""
 
 from bayes_widgets.core.priors.dist import PriorDist
 from bayes_widgets.core.priors.elicit import from_quartiles, maxent

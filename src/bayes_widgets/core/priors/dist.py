@@ -1,6 +1,6 @@
 """One prior distribution: validated parameters, its curves and summary, and conversions.
 
-    d = PriorDist.create("Gamma", parameterisation="mean_sd", mu=2, sigma=1)
+    d = PriorDist.create("Gamma", parameterization="mean_sd", mu=2, sigma=1)
     d.params                  # {'alpha': 4.0, 'beta': 2.0}: canonical, as PyMC stores them
     d.summary()               # mean, sd, quantiles
     d.curves()                # x, pdf (or pmf) and cdf on a grid covering 99.8 % of the mass
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bayes_widgets.core.checks import finite_or_none, is_number
+from bayes_widgets.core.deprecation import old_keywords
 from bayes_widgets.core.priors.errors import PriorError
 from bayes_widgets.core.priors.families import Family, get_family
 
@@ -38,11 +39,12 @@ class PriorDist:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
+    @old_keywords(parameterisation="parameterization")
     def create(
         cls,
         family: str,
         *,
-        parameterisation: str | None = None,
+        parameterization: str | None = None,
         dims: str | tuple[str, ...] | None = None,
         size: int | None = None,
         **values: Any,
@@ -50,9 +52,9 @@ class PriorDist:
         """Validated prior; parameters missing from ``values`` take the family's defaults."""
         fam = get_family(family)
         try:
-            spec = fam.parameterisation(parameterisation)
+            spec = fam.parameterization(parameterization)
         except KeyError as exc:
-            raise PriorError("parameterisation", str(exc.args[0])) from None
+            raise PriorError("parameterization", str(exc.args[0])) from None
         names = [p.name for p in spec]
         unknown = [k for k in values if k not in names]
         if unknown:
@@ -69,16 +71,17 @@ class PriorDist:
             if bad:
                 raise PriorError(p.name, bad)
         _check_order(fam, raw)
-        canonical = raw if spec is fam.params else _to_canonical(fam, parameterisation, raw)
+        canonical = raw if spec is fam.params else _to_canonical(fam, parameterization, raw)
         return cls(fam.name, canonical, dims, size)
 
-    def updated(self, parameterisation: str | None = None, **values: Any) -> PriorDist:
-        """A copy with some parameters changed (in the given parameterisation)."""
-        current = self.in_terms(parameterisation)
+    @old_keywords(parameterisation="parameterization")
+    def updated(self, parameterization: str | None = None, **values: Any) -> PriorDist:
+        """A copy with some parameters changed (in the given parameterization)."""
+        current = self.in_terms(parameterization)
         current.update(values)
         return PriorDist.create(
             self.family,
-            parameterisation=parameterisation,
+            parameterization=parameterization,
             dims=self.dims,
             size=self.size,
             **current,
@@ -97,11 +100,12 @@ class PriorDist:
             {k: float(np.broadcast_to(v, (self.size,))[i]) for k, v in self.params.items()},
         )
 
-    def with_element(self, i: int, parameterisation: str | None = None, **values) -> PriorDist:
+    @old_keywords(parameterisation="parameterization")
+    def with_element(self, i: int, parameterization: str | None = None, **values) -> PriorDist:
         """This vector prior with element ``i`` changed; the others are kept."""
         if self.size is None:
-            return self.updated(parameterisation, **values)
-        new = self.element(i).updated(parameterisation, **values)
+            return self.updated(parameterization, **values)
+        new = self.element(i).updated(parameterization, **values)
         params = {
             k: np.array(np.broadcast_to(v, (self.size,)), dtype=float)
             for k, v in self.params.items()
@@ -115,12 +119,13 @@ class PriorDist:
     def spec(self) -> Family:
         return get_family(self.family)
 
-    def in_terms(self, parameterisation: str | None = None) -> dict[str, Any]:
-        """Parameters in another parameterisation, e.g. Gamma's ``mean_sd``."""
+    @old_keywords(parameterisation="parameterization")
+    def in_terms(self, parameterization: str | None = None) -> dict[str, Any]:
+        """Parameters in another parameterization, e.g. Gamma's ``mean_sd``."""
         try:
-            spec = self.spec.parameterisation(parameterisation)
+            spec = self.spec.parameterization(parameterization)
         except KeyError as exc:
-            raise PriorError("parameterisation", str(exc.args[0])) from None
+            raise PriorError("parameterization", str(exc.args[0])) from None
         if spec is self.spec.params:
             return dict(self.params)
         out = {}
@@ -185,8 +190,8 @@ class PriorDist:
                 raise PriorError(k, "is itself a prior (hierarchical); edit that prior on its own")
             values[k] = np.asarray(v, dtype=float) if np.ndim(v) else float(v)
         fam = get_family(prior.distribution)
-        # a Prior may be written in another parameterisation, e.g. Gamma(mu=2, sigma=1)
-        parameterisation = next(
+        # a Prior may be written in another parameterization, e.g. Gamma(mu=2, sigma=1)
+        parameterization = next(
             (
                 label
                 for label, spec in fam.alternatives.items()
@@ -196,7 +201,7 @@ class PriorDist:
         )
         return cls.create(
             prior.distribution,
-            parameterisation=parameterisation,
+            parameterization=parameterization,
             dims=tuple(prior.dims or ()),
             **values,
         )
@@ -321,7 +326,7 @@ def _show(v) -> str:
     return _num(v) if np.ndim(v) == 0 else "[" + ", ".join(_num(x) for x in v) + "]"
 
 
-def _to_canonical(fam: Family, parameterisation: str | None, raw: dict) -> dict:
+def _to_canonical(fam: Family, parameterization: str | None, raw: dict) -> dict:
     """Alternative parameters to canonical ones, via PreliZ, element by element."""
     import preliz as pz
 

@@ -1,7 +1,7 @@
 """The distribution families a prior can take, with their parameters and domains.
 
 Parameter names follow PyMC (and PreliZ, which shares them). Each family has one
-canonical parameterisation — the one PyMC and ``pymc_extras.prior.Prior`` store —
+canonical parameterization — the one PyMC and ``pymc_extras.prior.Prior`` store —
 and, where people think in other terms, alternatives such as Gamma by mean and sd.
 """
 
@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from bayes_widgets.core.checks import is_number
+from bayes_widgets.core.deprecation import deprecated_alias
 
 REAL = (-math.inf, math.inf, False, False)
 POSITIVE = (0.0, math.inf, True, False)
@@ -74,9 +75,9 @@ def unit(name: str, default: float) -> Param:
 class Family:
     name: str
     params: tuple[Param, ...]
-    """Canonical parameterisation (what PyMC and Prior store)."""
+    """Canonical parameterization (what PyMC and Prior store)."""
     alternatives: dict[str, tuple[Param, ...]] = field(default_factory=dict)
-    """Other parameterisations by name, e.g. ``{"mean_sd": (mu, sigma)}``."""
+    """Other parameterizations by name, e.g. ``{"mean_sd": (mu, sigma)}``."""
     discrete: bool = False
     ordered: tuple[str, str] | None = None
     """Two parameters that must satisfy first < second (lower < upper)."""
@@ -85,13 +86,15 @@ class Family:
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
 
-    def parameterisation(self, name: str | None) -> tuple[Param, ...]:
+    def parameterization(self, name: str | None) -> tuple[Param, ...]:
         if name in (None, "canonical"):
             return self.params
         if name not in self.alternatives:
             options = ", ".join(["canonical", *self.alternatives])
-            raise KeyError(f"{self.name} has no parameterisation {name!r} (choose from {options})")
+            raise KeyError(f"{self.name} has no parameterization {name!r} (choose from {options})")
         return self.alternatives[name]
+
+    parameterisation = deprecated_alias(parameterization, "parameterisation")
 
 
 _MEAN_SD = (positive("mu", 2.0), positive("sigma", 1.0))
