@@ -1,3 +1,4 @@
+// @ts-check
 // ModelCard view: a PyMC model's variables as a table, and a button to its prior editor.
 // Python side: src/bayes_widgets/widgets/model_card.py.
 import { listen } from "./lib/events.js";
@@ -15,6 +16,31 @@ const css = `
 .bw-card .bw-card-body { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
 `;
 
+/**
+ * A row of the variables table (core/model_info.py: model_rows).
+ * @typedef {object} VariableRow
+ * @property {string} name
+ * @property {string} kind                 free, observed, deterministic or data
+ * @property {string} [distribution]
+ * @property {string[]} [dims]
+ * @property {number[]} [shape]
+ * @property {string[]} [parents]          the variables it depends on
+ */
+
+/**
+ * The synced traits of ModelCard (widgets/model_card.py).
+ * @typedef {object} ModelCardTraits
+ * @property {string} error
+ * @property {string} _py_version
+ * @property {string} name
+ * @property {VariableRow[]} rows
+ * @property {Record<string, number>} coords   dimension name -> its length
+ * @property {boolean} editor_open
+ * @property {string} graph_figure             a Bokeh json_item ("" for a model without variables)
+ * @property {string} [graph_json]             the old name, in notebooks saved before the rename
+ */
+
+/** @type {import("./types/anywidget").Widget<ModelCardTraits>} */
 export default {
   initialize() {},
   async render({ model, el }) {
@@ -46,7 +72,7 @@ export default {
           h("td", {}, (r.dims || []).join(", ")), h("td", {}, r.shape ? `(${r.shape.join(", ")})` : ""),
           h("td", {}, (r.parents || []).join(", ")))));
       edit.disabled = model.get("editor_open");
-      root.dataset.variables = rows.length;
+      root.dataset.variables = String(rows.length);
     };
     let shownGraph = null;
     const renderGraph = async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // PosteriorExplorer view: summary table with problems highlighted, variable and
 // coordinate choice, linked trace/rank/pair/predictive plots, forest plot.
 // Python side: src/bayes_widgets/widgets/posterior_explorer.py.
@@ -41,6 +42,62 @@ function cellText(key, x) {
   return fmt(x, 4);
 }
 
+/**
+ * A row of the summary table: one quantity (core/fitting/diagnostics.py); also
+ * "hdi_3%" and "hdi_97%".
+ * @typedef {object} SummaryRow
+ * @property {string} name               the quantity, e.g. "theta[0]"
+ * @property {string} variable           its variable
+ * @property {string} kind               free, deterministic, ...
+ * @property {string[]} problems         empty when fine
+ * @property {number | null} [mean]
+ * @property {number | null} [sd]
+ * @property {number | null} [r_hat]
+ * @property {number | null} [ess_bulk]
+ * @property {number | null} [ess_tail]
+ */
+
+/**
+ * One line per variable of the summary (its values open below it).
+ * @typedef {object} VariableGroup
+ * @property {string} variable
+ * @property {string} kind
+ * @property {number} size
+ * @property {number | null} r_hat_max
+ * @property {number | null} ess_bulk_min
+ * @property {number | null} ess_tail_min
+ * @property {string[]} problems
+ */
+
+/**
+ * A variable to choose: its dims, coordinate labels and quantities.
+ * @typedef {object} VariableChoice
+ * @property {string} name
+ * @property {string[]} dims
+ * @property {string[][]} coords        the labels of each dim
+ * @property {number} size
+ * @property {string[]} quantities
+ */
+
+/**
+ * The synced traits of PosteriorExplorer (widgets/posterior_explorer.py).
+ * @typedef {object} PosteriorExplorerTraits
+ * @property {string} error
+ * @property {string} _py_version
+ * @property {VariableChoice[]} variables
+ * @property {SummaryRow[]} summary
+ * @property {string[]} problems               every problem of the fit, one sentence each
+ * @property {VariableGroup[]} groups
+ * @property {string[]} selected               the quantities plotted (at most four)
+ * @property {string[]} forest_variables
+ * @property {string} posterior_figure         a Bokeh json_item
+ * @property {string} forest_figure            a Bokeh json_item
+ * @property {string} [figure]                 the old name of posterior_figure, in notebooks saved before
+ * @property {string} [forest]                 the old name of forest_figure, in notebooks saved before
+ * @property {{chains?: number, draws_per_chain?: number, draws_shown?: number, draws_total?: number}} facts
+ */
+
+/** @type {import("./types/anywidget").Widget<PosteriorExplorerTraits>} */
 export default {
   initialize() {},
 
@@ -76,9 +133,9 @@ export default {
       header.textContent = `${f.chains ?? "?"} chains × ${f.draws_per_chain ?? "?"} draws; ` +
         `${rows.length} quantities, ${flagged} with a problem` +
         (f.draws_shown < f.draws_total ? `; plots show ${f.draws_shown} of ${f.draws_total} draws` : "");
-      root.dataset.problems = flagged;
-      root.dataset.fitProblems = problems.length;
-      problemBox.dataset.count = problems.length;
+      root.dataset.problems = String(flagged);
+      root.dataset.fitProblems = String(problems.length);
+      problemBox.dataset.count = String(problems.length);
       problemBox.className = problems.length ? "bw-problems" : "bw-ok";
       problemBox.replaceChildren(...(problems.length
         ? [h("b", {}, `${problems.length} problem${problems.length === 1 ? "" : "s"}:`),
