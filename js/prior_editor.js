@@ -152,7 +152,7 @@ export default {
     const varSelect = h("select", { "data-testid": "variable" });
     const elemSelect = h("select", { "data-testid": "element" });
     const famSelect = h("select", { "data-testid": "family" });
-    const paramSelect = h("select", { "data-testid": "parameterisation" });
+    const paramSelect = h("select", { "data-testid": "parameterization" });
     const params = h("div", { "data-testid": "params" });
     const summary = h("div", { "data-testid": "summary" });
     const qInput = numberBox({ field: "quantiles", value: (model.get("quantiles") || []).join(", "), errors,

@@ -238,3 +238,13 @@ def test_every_family_renders(notebook_page):
         assert editor.locator("[data-testid=params] input[type=range]").count() == len(
             FAMILIES[family].params
         )
+    # Gamma by mean and sd: the sliders become mu and sigma, the mean is mu
+    editor.locator("[data-testid=family]").select_option("Gamma")
+    assert wait_until(lambda: editor.get_attribute("data-family") == "Gamma")
+    editor.locator("[data-testid=parameterization]").select_option("mean_sd")
+    expect(editor.locator("[data-testid=value-mu]")).to_be_visible(timeout=30_000)
+    expect(editor.locator("[data-testid=value-sigma]")).to_be_visible()
+    mu = float(editor.locator("[data-testid=value-mu]").input_value())
+    assert wait_until(lambda: abs(mean(page) - mu) < 1e-5 * abs(mu), timeout=30), (mean(page), mu)
+    assert editor.locator("[data-testid=error]").is_hidden()
+    assert relevant_console_errors(page) == []
