@@ -116,7 +116,7 @@ def svi_session(model, guide, args, steps: int, seed: int) -> float:
     session.subscribe(events.append)
     r = session.start().wait()
     assert r.status == "finished" and r.steps == steps, r.error
-    inner = session.backend._result
+    inner = session.backend.run_result
     return inner.elapsed_s - inner.compile_s
 
 
@@ -192,7 +192,7 @@ def svi_live(model, guide, args, steps: int, seed: int) -> tuple[float, int]:
     r = mon.wait()
     mon.wait_rendered(60)
     assert r.status == "finished" and r.steps == steps, r.error
-    inner = mon.session.backend._result
+    inner = mon.session.backend.run_result
     return inner.elapsed_s - inner.compile_s, chunks.count("LossChunk")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from bayes_widgets.core.fitting.svi_options import DEFAULT_STEPS, SviHooks, SviO
 from bayes_widgets.core.fitting.validation import FitInputError
 from bayes_widgets.core.jsonable import finite
 from bayes_widgets.core.model_info import parse_trace_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bayes_widgets.core.fitting.svi import SVIRunResult
 
 DEFAULT_GUIDE = "AutoNormal"
 MAX_SUMMARY_SITES = 8
@@ -89,7 +92,8 @@ class NumPyroSVIBackend(Backend):
     compiles_in_run: ClassVar[bool] = True
 
     def __init__(self, model, config: FitConfig, var_names=None, *, allow_missing: bool = False):
-        self._result = None
+        self.run_result: SVIRunResult | None = None
+        """What run_svi returned (None before the run ends)."""
         self._rate: float | None = None
         super().__init__(model, config, var_names, allow_missing=allow_missing)
 
@@ -226,7 +230,7 @@ class NumPyroSVIBackend(Backend):
             options=options,
             hooks=SviHooks(on_chunk=on_chunk, should_stop=should_stop),
         )
-        self._result = result
+        self.run_result = result
         control.compiled()  # a run that ended before its first chunk
         if result.params:
             state.record_chunk(
@@ -365,7 +369,7 @@ class NumPyroSVIBackend(Backend):
 
     # -- result ----------------------------------------------------------------------
     def result_extras(self) -> dict[str, Any]:
-        r = self._result
+        r = self.run_result
         if r is None:
             return {
                 "cancelled": True,
