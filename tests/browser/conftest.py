@@ -75,24 +75,6 @@ def _servers_of(item: pytest.Item) -> list[JupyterServer]:
 
 
 @pytest.fixture(scope="session")
-def jupyter_server(browser: Browser) -> Iterator[JupyterServer]:
-    """A JupyterLab server (also serving Notebook 7) on localhost, one per session."""
-    server = JupyterServer(browser)
-    error = None
-    try:
-        server.start()
-    except RuntimeError as exc:
-        error = str(exc)
-    if error is not None:
-        server.stop()
-        pytest.fail(error, pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
 def jupyter_server_factory(browser: Browser) -> Iterator[Callable[..., JupyterServer]]:
     """Factory: ``jupyter_server_factory(app="lab"|"notebook", env={...},
     user_settings={...}) -> JupyterServer``.
@@ -131,6 +113,13 @@ def jupyter_server_factory(browser: Browser) -> Iterator[Callable[..., JupyterSe
     finally:
         for server in servers.values():
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def jupyter_server(jupyter_server_factory: Callable[..., JupyterServer]) -> JupyterServer:
+    """A JupyterLab server (also serving Notebook 7) on localhost, one per session: the
+    factory's plain ``lab`` server, so a module asking the factory for one shares it."""
+    return jupyter_server_factory(app="lab")
 
 
 @pytest.fixture(autouse=True)

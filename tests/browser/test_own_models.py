@@ -24,8 +24,9 @@ from playwright.sync_api import Locator, Page, expect
 from .jupyter_harness import (
     JupyterServer,
     artifacts_dir,
-    bokeh_plots_js,
     console_warnings,
+    plot_titles,
+    plots_hiding_data,
     relevant_console_errors,
     run_all_cells,
     save_screenshot,
@@ -64,64 +65,6 @@ _JS_CELL_OUTPUTS = """
 }
 """
 
-# Plots that do not show their data: for every Bokeh plot inside ``root`` (shadow DOM
-# included), each automatic range (DataRange1d) must span at least half of the extent of
-# the data its visible glyphs hold. A figure left at a provisional 0–1 range over data at
-# 40 reads as blank. Plots without data yet (a frontier not computed) are not judged.
-_JS_PLOTS_WITHOUT_DATA = bokeh_plots_js("""
-  if (!Bokeh) return { plots: 0, problems: ["BokehJS is not on the page"] };
-  const problems = [];
-  let plots = 0;
-  for (const view of plotViews(root)) {
-    const plot = view.model;
-    plots += 1;
-    const title = (plot.title && plot.title.text) || plot.id;
-    const bounds = { x: [Infinity, -Infinity], y: [Infinity, -Infinity] };
-    // the glyphs a range spans: those it names (a trace's y range on the draws after
-    // tuning, a figure following invisible corners), else every visible glyph
-    const spans = (axis, rv) => {
-      const own = plot[`${axis}_range`] && plot[`${axis}_range`].renderers;
-      return Array.isArray(own) && own.length ? own.includes(rv.model) : rv.model.visible;
-    };
-    let withData = 0;
-    for (const rv of view.renderer_views.values()) {
-      const source = rv.model && rv.model.data_source;
-      if (!rv.glyph || !source || !(source.get_length() > 0)) continue;
-      const b = rv.glyph.bounds();
-      if (![b.x0, b.x1, b.y0, b.y1].every(Number.isFinite)) continue;
-      if (rv.model.visible) withData += 1;
-      if (spans("x", rv)) bounds.x = [Math.min(bounds.x[0], b.x0), Math.max(bounds.x[1], b.x1)];
-      if (spans("y", rv)) bounds.y = [Math.min(bounds.y[0], b.y0), Math.max(bounds.y[1], b.y1)];
-    }
-    if (!withData) continue;
-    for (const axis of ["x", "y"]) {
-      const range = plot[`${axis}_range`];
-      if (!range || range.constructor.name !== "DataRange1d") continue;
-      const [s, e] = [Math.min(range.start, range.end), Math.max(range.start, range.end)];
-      const [b0, b1] = bounds[axis];
-      const extent = b1 - b0;
-      const overlap = Math.max(0, Math.min(b1, e) - Math.max(b0, s));
-      const shown = extent > 0 ? overlap / extent : (b0 >= s && b0 <= e ? 1 : 0);
-      if (!(shown >= 0.5)) {
-        problems.push(`${title}: ${axis} range [${s}, ${e}] shows ${Math.round(100 * shown)}% of the data's [${b0}, ${b1}]`);
-      }
-    }
-  }
-  return { plots, problems };
-""")
-
-# The titles of the Bokeh plots inside ``root``, in page order (what the figures are of).
-_JS_PLOT_TITLES = bokeh_plots_js("""
-  const found = [];
-  for (const view of plotViews(root)) {
-    const plot = view.model;
-    const r = view.el.getBoundingClientRect();
-    found.push([r.top, r.left, (plot.title && plot.title.text) || ""]);
-  }
-  found.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return found.map((f) => f[2]);
-""")
-
 
 @dataclass
 class OwnModels:
@@ -140,8 +83,9 @@ class OwnModels:
 
 @pytest.fixture(scope="module")
 def own(jupyter_server_factory: Callable[..., JupyterServer]) -> Iterator[OwnModels]:
-    """Runs the notebook once in JupyterLab (its own server, so the per-test cleanup of
-    the shared one leaves this page open for every test of the module)."""
+    """Runs the notebook once in JupyterLab, on the session's server taken from the
+    factory: the per-test cleanup closes the pages of the servers a test asks for, and no
+    test here asks for one, so this page stays open for every test of the module."""
     from .conftest import NOTEBOOKS_DIR
 
     server = jupyter_server_factory(app="lab")
@@ -191,7 +135,7 @@ def number(locator: Locator, attribute: str = "data-value") -> float:
 
 def traced(monitor: Locator) -> list[str]:
     """The variables of a FitMonitor's trace plots, read from the plots' titles."""
-    titles = monitor.locator("[data-testid=figure]").evaluate(_JS_PLOT_TITLES)
+    titles = plot_titles(monitor.locator("[data-testid=figure]"))
     return [t for t in titles if t and not t.endswith(" ranks")]
 
 
@@ -249,7 +193,7 @@ def test_every_plot_shows_its_data(own: OwnModels):
     for index, testid, name in FIGURES:
         widget = own.widget(index, testid)
         expect(widget).to_be_visible(timeout=TIMEOUT_MS)
-        found = widget.evaluate(_JS_PLOTS_WITHOUT_DATA)
+        found = plots_hiding_data(widget)
         plots += found["plots"]
         problems += [f"{name}: {p}" for p in found["problems"]]
     assert plots >= 20, plots

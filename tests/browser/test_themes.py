@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -532,6 +533,20 @@ def assert_host(page: Page, host: str, dark: bool, background: str) -> None:
         }, colors
 
 
+def check_switches(
+    page: Page, host: str, switch: Callable[[str], object], dark_background: str
+) -> None:
+    """The page opens dark: every widget takes the host's dark background, then follows
+    ``switch("light")`` (a white background) and ``switch("dark")`` back, made at run time."""
+    assert_host(page, host, dark=True, background=dark_background)
+    full_screenshot(page, f"theme_{host}_dark")
+    for kind in ("light", "dark"):
+        switch(kind)
+        dark = kind == "dark"
+        assert_host(page, host, dark=dark, background=dark_background if dark else "#ffffff")
+    assert page.console_errors == []
+
+
 @pytest.mark.slow
 def test_vscode_theme(browser, host_state, tmp_path):
     vars_dark = ";".join(f"{k}: {v}" for k, v in VSCODE["dark"].items())
@@ -546,17 +561,12 @@ def test_vscode_theme(browser, host_state, tmp_path):
     )
     page = open_host_page(browser, path)
     try:
-        assert_host(
-            page, "vscode", dark=True, background=VSCODE["dark"]["--vscode-editor-background"]
+        check_switches(
+            page,
+            "vscode",
+            lambda kind: page.evaluate(_JS_SET_VSCODE_THEME, [f"vscode-{kind}", VSCODE[kind]]),
+            dark_background=VSCODE["dark"]["--vscode-editor-background"],
         )
-        full_screenshot(page, "theme_vscode_dark")
-        page.evaluate(_JS_SET_VSCODE_THEME, ["vscode-light", VSCODE["light"]])
-        assert_host(page, "vscode", dark=False, background="#ffffff")
-        page.evaluate(_JS_SET_VSCODE_THEME, ["vscode-dark", VSCODE["dark"]])
-        assert_host(
-            page, "vscode", dark=True, background=VSCODE["dark"]["--vscode-editor-background"]
-        )
-        assert page.console_errors == []
     finally:
         page.context.close()
 
@@ -579,13 +589,12 @@ def test_marimo_theme(browser, host_state, tmp_path):
           ctx.fillStyle = getComputedStyle(document.body).getPropertyValue("--background").trim();
           return ctx.fillStyle; }""")
         assert marimo_bg == "#181c1a", marimo_bg  # marimo 0.25's dark background
-        assert_host(page, "marimo", dark=True, background=marimo_bg)
-        full_screenshot(page, "theme_marimo_dark")
-        page.evaluate(_JS_SET_MARIMO_THEME, "light")
-        assert_host(page, "marimo", dark=False, background="#ffffff")
-        page.evaluate(_JS_SET_MARIMO_THEME, "dark")
-        assert_host(page, "marimo", dark=True, background=marimo_bg)
-        assert page.console_errors == []
+        check_switches(
+            page,
+            "marimo",
+            lambda kind: page.evaluate(_JS_SET_MARIMO_THEME, kind),
+            dark_background=marimo_bg,
+        )
     finally:
         page.context.close()
 
