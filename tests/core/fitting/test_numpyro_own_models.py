@@ -306,3 +306,21 @@ def test_svi_guide_that_leaves_an_improper_site_to_the_prior_is_refused():
         and "improper" in str(info.value)
         and "AutoNormal" in str(info.value)
     )
+
+
+def test_a_factor_term_is_part_of_the_density_not_observed_data():
+    import jax.numpy as jnp
+
+    y = np.array([0.3, -0.2, 0.8, 0.1])
+
+    def model(y):
+        mu = numpyro.sample("mu", dist.Normal(0.0, 5.0))
+        # the likelihood written as numpyro.factor, as the NumPyro docs show for custom terms
+        numpyro.factor("loglik", dist.Normal(mu, 1.0).log_prob(jnp.asarray(y)).sum())
+
+    r = bw.fit(model, backend="numpyro", model_args=(y,), draws=300, tune=300, chains=1, seed=3)
+    observed = r.idata.children.get("observed_data")
+    assert observed is None or "loglik" not in observed.data_vars
+    mu = r.idata.posterior["mu"].values
+    # conjugate: posterior mean n*ybar/(n + 1/25)
+    assert abs(mu.mean() - y.sum() / (len(y) + 1 / 25)) < 0.25

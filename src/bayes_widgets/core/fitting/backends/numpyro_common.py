@@ -107,6 +107,14 @@ class ModelInfo:
         return {**self.latent, **self.deterministic}
 
 
+def _is_factor(site: dict) -> bool:
+    """True for the sample site ``numpyro.factor`` makes (a ``Unit`` distribution)."""
+    fn = site.get("fn")
+    while fn is not None and type(fn).__name__ != "Unit":
+        fn = getattr(fn, "base_dist", None)
+    return fn is not None
+
+
 def inspect_model(
     model,
     model_args=(),
@@ -143,6 +151,8 @@ def inspect_model(
             continue
         if site["type"] == "sample":
             if site.get("is_observed", False):
+                if _is_factor(site):  # numpyro.factor: a log-density term, no data
+                    continue
                 observed[name] = np.asarray(site["value"])
             elif not site.get("infer", {}).get("is_auxiliary", False):
                 latent[name] = tuple(np.shape(site["value"]))
