@@ -10,8 +10,40 @@ Heavy libraries load on first use, not at import.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from bayes_widgets.version import __version__
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from bayes_widgets import datasets
+    from bayes_widgets.core.decision.errors import DecisionInputError
+    from bayes_widgets.core.decision.problem import DecisionProblem
+    from bayes_widgets.core.decision.variables import DecisionVariable
+    from bayes_widgets.core.errors import InputError
+    from bayes_widgets.core.fitting.diagnostics import Diagnostics
+    from bayes_widgets.core.fitting.result import FitResult
+    from bayes_widgets.core.fitting.session import FitSession, fit
+    from bayes_widgets.core.fitting.validation import FitInputError
+    from bayes_widgets.core.mmm.budget import BudgetProblem, budget_problem
+    from bayes_widgets.core.mmm.model import MMMModel
+    from bayes_widgets.core.mmm.response import MMMResponse, mmm_response
+    from bayes_widgets.core.prediction import PredictionInputError
+    from bayes_widgets.core.priors.dist import PriorDist
+    from bayes_widgets.core.regression import (
+        LinearRegression,
+        RegressionInputError,
+        predict_new_rows,
+        summarize_draws,
+    )
+    from bayes_widgets.settings import choose, fast_mode
+    from bayes_widgets.widgets.decision_explorer import DecisionExplorer
+    from bayes_widgets.widgets.fit_monitor import FitMonitor
+    from bayes_widgets.widgets.fleet_board import FleetBoard
+    from bayes_widgets.widgets.hierarchical_explorer import HierarchicalExplorer
+    from bayes_widgets.widgets.model_card import ModelCard
+    from bayes_widgets.widgets.posterior_explorer import PosteriorExplorer
+    from bayes_widgets.widgets.prediction_table import PredictionTable
+    from bayes_widgets.widgets.prior_editor import PriorEditor
 
 _LAZY = {
     "fit": "bayes_widgets.core.fitting.session",
@@ -47,7 +79,40 @@ _LAZY = {
     "choose": "bayes_widgets.settings",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "BudgetProblem",
+    "DecisionExplorer",
+    "DecisionInputError",
+    "DecisionProblem",
+    "DecisionVariable",
+    "Diagnostics",
+    "FitInputError",
+    "FitMonitor",
+    "FitResult",
+    "FitSession",
+    "FleetBoard",
+    "HierarchicalExplorer",
+    "InputError",
+    "LinearRegression",
+    "MMMModel",
+    "MMMResponse",
+    "ModelCard",
+    "PosteriorExplorer",
+    "PredictionInputError",
+    "PredictionTable",
+    "PriorDist",
+    "PriorEditor",
+    "RegressionInputError",
+    "__version__",
+    "budget_problem",
+    "choose",
+    "datasets",
+    "fast_mode",
+    "fit",
+    "mmm_response",
+    "predict_new_rows",
+    "summarize_draws",
+]
 
 
 def __getattr__(name: str):

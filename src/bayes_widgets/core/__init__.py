@@ -9,6 +9,13 @@ load their module on first use.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from bayes_widgets.core.fitting.diagnostics import Diagnostics
+    from bayes_widgets.core.fitting.result import FitResult
+    from bayes_widgets.core.fitting.session import FitSession, Snapshot, fit
+    from bayes_widgets.core.fitting.validation import FitInputError
 
 _LAZY = {
     "Diagnostics": "bayes_widgets.core.fitting.diagnostics",
@@ -19,7 +26,14 @@ _LAZY = {
     "fit": "bayes_widgets.core.fitting.session",
 }
 
-__all__ = list(_LAZY)
+__all__ = [
+    "Diagnostics",
+    "FitInputError",
+    "FitResult",
+    "FitSession",
+    "Snapshot",
+    "fit",
+]
 
 
 def __getattr__(name: str):

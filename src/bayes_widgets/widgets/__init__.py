@@ -6,6 +6,17 @@ Importing this package loads no widget; each name below loads its module on firs
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from bayes_widgets.widgets.decision_explorer import DecisionExplorer
+    from bayes_widgets.widgets.fit_monitor import FitMonitor
+    from bayes_widgets.widgets.fleet_board import FleetBoard
+    from bayes_widgets.widgets.hierarchical_explorer import HierarchicalExplorer
+    from bayes_widgets.widgets.model_card import ModelCard
+    from bayes_widgets.widgets.posterior_explorer import PosteriorExplorer
+    from bayes_widgets.widgets.prediction_table import PredictionTable
+    from bayes_widgets.widgets.prior_editor import PriorEditor
 
 _LAZY = {
     "DecisionExplorer": "bayes_widgets.widgets.decision_explorer",
@@ -18,7 +29,16 @@ _LAZY = {
     "PriorEditor": "bayes_widgets.widgets.prior_editor",
 }
 
-__all__ = list(_LAZY)
+__all__ = [
+    "DecisionExplorer",
+    "FitMonitor",
+    "FleetBoard",
+    "HierarchicalExplorer",
+    "ModelCard",
+    "PosteriorExplorer",
+    "PredictionTable",
+    "PriorEditor",
+]
 
 
 def __getattr__(name: str):

@@ -19,12 +19,12 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-import warnings
 import weakref
 from typing import Any
 
 import traitlets
 
+from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.fitting import events as ev
 from bayes_widgets.core.fitting.session import FitSession
 from bayes_widgets.core.fitting.validation import FitInputError
@@ -134,15 +134,7 @@ class FitMonitor(BayesWidget):
         _wait_for_views_at_cell_end()
         relay.attach(self._on_event)
 
-    @property
-    def figure_json(self) -> str:
-        """Deprecated name of :attr:`trace_figure` (read only)."""
-        warnings.warn(
-            "FitMonitor.figure_json is deprecated; use trace_figure",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.trace_figure
+    figure_json = renamed_trait("figure_json", "trace_figure")
 
     # -- Python API ----------------------------------------------------------------
     def wait(self, timeout: float | None = None):

@@ -15,13 +15,13 @@ history and from a per-group Poisson regression stand side by side.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import traitlets
 
 from bayes_widgets.core.checks import check_int, finite_or_none
+from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.errors import InputError
 from bayes_widgets.core.figures.base import to_json, with_fresh_ids
 from bayes_widgets.core.figures.hierarchical import effects_figure, forecast_figure
@@ -136,25 +136,9 @@ class HierarchicalExplorer(BayesWidget):
             self.transform = transform
             self.effects_figure = with_fresh_ids(to_json(figure))
 
-    @property
-    def forecast_json(self) -> str:
-        """Deprecated name of :attr:`forecast_figure`."""
-        warnings.warn(
-            "HierarchicalExplorer.forecast_json is deprecated; use forecast_figure",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.forecast_figure
+    forecast_json = renamed_trait("forecast_json", "forecast_figure")
 
-    @property
-    def effects_json(self) -> str:
-        """Deprecated name of :attr:`effects_figure`."""
-        warnings.warn(
-            "HierarchicalExplorer.effects_json is deprecated; use effects_figure",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.effects_figure
+    effects_json = renamed_trait("effects_json", "effects_figure")
 
     # -- messages from the page -------------------------------------------------------------
     def _on_group(self, msg) -> None:

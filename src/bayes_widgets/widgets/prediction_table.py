@@ -23,7 +23,6 @@ column, and the last valid table stays. Rows are numbered 0, 1, ... in the order
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +31,7 @@ import pandas as pd
 import traitlets
 
 from bayes_widgets.core.checks import check_seed
+from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.figures.base import with_fresh_ids
 from bayes_widgets.core.figures.prediction import prediction_template
 from bayes_widgets.core.jsonable import finite
@@ -350,15 +350,7 @@ class PredictionTable(BayesWidget):
                 )
             self.revision += 1
 
-    @property
-    def figure(self) -> str:
-        """Deprecated: the old name of ``prediction_figure``."""
-        warnings.warn(
-            "PredictionTable.figure is deprecated; use PredictionTable.prediction_figure",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.prediction_figure
+    figure = renamed_trait("figure", "prediction_figure")
 
     def __repr__(self) -> str:
         return (
