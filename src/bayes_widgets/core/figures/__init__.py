@@ -2,7 +2,8 @@
 
 One module per view: ``fit`` (the fit monitor's trace and rank plots), ``svi`` (its loss
 curve), ``posterior`` (the posterior explorer), ``priors`` (the prior editor), ``graph``
-(the model card), ``report`` (fleet reports), ``decision`` and ``hierarchical``. Shared
+(the model card), ``report`` (fleet reports and the fleet board), ``decision`` (the decision
+explorer), ``prediction`` (the prediction table) and ``hierarchical``. Shared
 pieces: ``palette`` (the one set of colors: :func:`palette.series_color`, chain, band and
 guide colors), ``format`` (readable tick labels and numbers) and ``base`` (:func:`base.to_json`,
 the one way a Bokeh model becomes the ``json_item`` string a widget trait or a report holds).
@@ -13,10 +14,12 @@ Figures come in two kinds:
   fills their named sources as data arrive: ``fit.trace_rank_figure`` and
   ``svi.loss_figure`` (the fit monitor's live traces and loss), ``priors.distribution_figure``
   and ``priors.predictive_figure`` (the prior editor redraws on every edit without a new
-  figure). They return the string, optionally with data written in (``base.filled``).
+  figure), ``decision.outcome_figure`` and ``decision.frontier_figure`` (the decision
+  explorer's slider moves) and ``prediction.prediction_template``. They return the string,
+  optionally with data written in (``base.filled``).
 - **snapshots** are built with their data and return a Bokeh model:
   ``posterior.explorer_figure``, ``posterior.forest_figure``, ``graph.model_graph_figure``,
-  the report's figures, the decision and hierarchical figures.
+  ``prediction.prediction_figure``, the report's figures and the hierarchical figures.
 
 To add a figure: write a builder in the view's module (or a new module named after the
 view) that returns a Bokeh model, colored from ``palette`` and with ``format.readable_ticks``
