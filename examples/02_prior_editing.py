@@ -13,7 +13,7 @@ import pymc as pm
 import bayes_widgets as bw
 from bayes_widgets.core.priors import PriorDist, maxent
 
-bw.PriorEditor(PriorDist.create("Gamma", parameterisation="mean_sd", mu=2, sigma=1))
+bw.PriorEditor(PriorDist.create("Gamma", parameterization="mean_sd", mu=2, sigma=1))
 
 # %% [markdown]
 # The same in code: the maximum-entropy Gamma with 90 % of its mass in [1, 10].
