@@ -24,7 +24,7 @@ TIMEOUT_MS = 120_000
 # renderers), the panel sides that hold a legend, and the y axis's major ticks.
 JS_PLOTS = bokeh_plots_js("""
   const out = [];
-  for (const view of plotViews(root)) {
+  for (const view of plotsInOrder(root)) {
     const plot = view.model;
     const views = [...view.renderer_views.values()];
     const extent = (prefix) => {
@@ -39,10 +39,8 @@ JS_PLOTS = bokeh_plots_js("""
       return Number.isFinite(lo) ? [lo, hi] : null;
     };
     const yAxis = views.find((rv) => plot.left.includes(rv.model) && "tick_coords" in rv);
-    const r = view.el.getBoundingClientRect();
     out.push({
-      title: (plot.title && plot.title.text) || "",
-      top: r.top, left: r.left,
+      title: titleOf(view),
       y: [plot.y_range.start, plot.y_range.end],
       warm: extent("warm-"), post: extent("post-"),
       legends: ["center", "above", "below", "left", "right"]
@@ -50,7 +48,6 @@ JS_PLOTS = bokeh_plots_js("""
       yTicks: yAxis ? yAxis.tick_coords.major[1].length : null,
     });
   }
-  out.sort((a, b) => a.top - b.top || a.left - b.left);
   return out;
 """)
 
