@@ -16,7 +16,7 @@ from typing import Any
 
 from bayes_widgets.core.figures.base import to_json
 from bayes_widgets.core.figures.format import readable_ticks
-from bayes_widgets.core.figures.palette import HIGHLIGHT, TEXT, series_color
+from bayes_widgets.core.figures.palette import HIGHLIGHT, MARKER, series_color
 
 CURRENT = series_color(0)
 """The chosen decision."""
@@ -111,7 +111,7 @@ def outcome_figure(outcome: str = "profit", width: int = 500, height: int = 270)
         Span(
             location=0,
             dimension="height",
-            line_color=TEXT,
+            line_color=MARKER,
             line_width=2,
             name="mean",
             visible=False,

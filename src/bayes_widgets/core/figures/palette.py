@@ -40,6 +40,9 @@ TEXT = "#333333"
 """Labels drawn in a plot and rows without a problem."""
 OBSERVED = "black"
 """Observed data drawn over model output."""
+MARKER = "black"
+"""A marker line at a value (the mean of an outcome): black, so dark themes draw it in
+their text color."""
 
 BAND = SERIES[0]
 """Fill of interval bands (50% and 90% intervals, densities)."""
