@@ -362,6 +362,9 @@ class HostServer:
             f"--port={self.port}",
             "--Voila.port_retries=0",
             "--show_tracebacks=True",
+            # jupytext (installed for the examples' sources) brings a JupyterLab extension
+            # that needs JupyterLab's document manager, which Voila does not have
+            "--VoilaConfiguration.extension_denylist=['jupyterlab-jupytext']",
         ]
 
     def start(self, timeout: float = 60.0) -> HostServer:
@@ -465,9 +468,11 @@ def check_page_quiet(
 ) -> None:
     """The page logged no error but ``ignored_errors`` (patterns) and asked nothing beyond
     localhost but URLs starting with ``allowed_outside``."""
-    assert relevant_console_errors(page, ignored_errors) == []
+    errors = relevant_console_errors(page, ignored_errors)
+    assert errors == [], errors
     outside = page.outside_requests  # type: ignore[attr-defined]
-    assert [u for u in outside if not u.startswith(allowed_outside)] == []
+    beyond = [u for u in outside if not u.startswith(allowed_outside)]
+    assert beyond == [], beyond
 
 
 def screenshot_full(page: Page, name: str) -> Path:
