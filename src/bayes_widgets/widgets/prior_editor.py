@@ -32,6 +32,7 @@ import traitlets
 from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.figures import priors as prior_figures
 from bayes_widgets.core.figures.base import with_fresh_ids
+from bayes_widgets.core.jsonable import finite
 from bayes_widgets.core.mmm.priors import (
     config_priors,
     is_mmm,
@@ -56,8 +57,8 @@ def _family_specs() -> dict[str, Any]:
                 label: [
                     {
                         "name": p.name,
-                        "low": _j(p.low),
-                        "high": _j(p.high),
+                        "low": finite(p.low),
+                        "high": finite(p.high),
                         "open_low": p.open_low,
                         "open_high": p.open_high,
                         "slider": list(p.slider),
@@ -69,10 +70,6 @@ def _family_specs() -> dict[str, Any]:
             },
         }
     return out
-
-
-def _j(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 class PriorEditor(InputWidget):

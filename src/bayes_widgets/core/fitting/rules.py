@@ -15,6 +15,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bayes_widgets.core.checks import finite_or_none
+from bayes_widgets.core.jsonable import finite
+
 RHAT_LIMIT = 1.01
 ESS_PER_CHAIN = 100
 EBFMI_LIMIT = 0.3
@@ -38,22 +41,17 @@ def _finite(x) -> bool:
     return x is not None and isinstance(x, int | float) and math.isfinite(x)
 
 
-def _number(x) -> float | None:
-    """``x`` when it is a finite number, else None."""
-    return float(x) if _finite(x) else None
-
-
 def parameter_problems(row: dict[str, Any], chains: int) -> list[str]:
     """The problems of one parameter's row (``r_hat``, ``ess_bulk``, ``ess_tail``), each
     named, e.g. ``"R-hat 1.04 > 1.01"`` or ``"ESS bulk 188 < 400"``. A value that could
     not be computed (None/NaN, e.g. a constant) is no problem of its own."""
     out = []
-    rhat = _number(row.get("r_hat"))
+    rhat = finite_or_none(row.get("r_hat"))
     if chains > 1 and rhat is not None and rhat > RHAT_LIMIT:
         out.append(f"R-hat {_fmt_rhat(rhat)} > {RHAT_LIMIT}")
     ess_min = ESS_PER_CHAIN * chains
     for key, label in (("ess_bulk", "ESS bulk"), ("ess_tail", "ESS tail")):
-        v = _number(row.get(key))
+        v = finite_or_none(row.get(key))
         if v is not None and v < ess_min:
             out.append(f"{label} {v:.0f} < {ess_min}")
     return out
@@ -187,9 +185,9 @@ def group_parameters(
             g["_bad"][kind] = g["_bad"].get(kind, 0) + 1
     out = []
     for g in groups.values():
-        g["r_hat_max"] = _none_if_nan(finite_max([x for x in g.pop("_rhat") if x is not None]))
-        g["ess_bulk_min"] = _none_if_nan(finite_min([x for x in g.pop("_bulk") if x is not None]))
-        g["ess_tail_min"] = _none_if_nan(finite_min([x for x in g.pop("_tail") if x is not None]))
+        g["r_hat_max"] = finite(finite_max([x for x in g.pop("_rhat") if x is not None]))
+        g["ess_bulk_min"] = finite(finite_min([x for x in g.pop("_bulk") if x is not None]))
+        g["ess_tail_min"] = finite(finite_min([x for x in g.pop("_tail") if x is not None]))
         bad = g.pop("_bad")
         g["problems"] = [
             f"{kind} in {n} of {g['size']} values" if g["size"] > 1 else kind
@@ -205,7 +203,3 @@ def _rule_of(text: str, _chains=None) -> str:
     if text.startswith("R-hat"):
         return f"R-hat > {words[-1]}"
     return f"{words[0]} {words[1]} < {words[-1]}"
-
-
-def _none_if_nan(x: float) -> float | None:
-    return x if math.isfinite(x) else None
