@@ -14,12 +14,6 @@ from typing import Any
 import numpy as np
 
 
-def finite(value: Any) -> float | None:
-    """A number as a float, or ``None`` when it is NaN or infinite."""
-    v = float(value)
-    return v if math.isfinite(v) else None
-
-
 def jsonable(value: Any) -> Any:
     """``value`` with every part in plain JSON form (see the module docstring). Objects that
     are not numbers, text, lists, tuples, dicts or arrays are returned unchanged."""
@@ -36,4 +30,4 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-__all__ = ["finite", "jsonable"]
+__all__ = ["jsonable"]

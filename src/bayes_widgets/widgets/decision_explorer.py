@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from bayes_widgets.core.checks import check_int, check_number
+from bayes_widgets.core.checks import check_int, check_number, finite_or_none
 from bayes_widgets.core.decision.compare import NaiveComparison, plug_in_scenario
 from bayes_widgets.core.decision.display import is_cheap, message_detail, variable_spec
 from bayes_widgets.core.decision.errors import DecisionInputError
@@ -43,7 +43,7 @@ from bayes_widgets.core.figures.decision import (
     outcome_figure,
     outcome_view,
 )
-from bayes_widgets.core.jsonable import finite, jsonable
+from bayes_widgets.core.jsonable import jsonable
 from bayes_widgets.widgets._base import InputWidget, static_text
 
 NAIVE = "naive (means)"
@@ -211,7 +211,7 @@ class DecisionExplorer(InputWidget):
             "objective": result.objective,
             "measure": self.objective,
             "level": self.level,
-            "value": finite(result.value),
+            "value": finite_or_none(result.value),
             "converged": result.converged,
             "exact": result.exact,
             "message": result.message,
@@ -370,7 +370,7 @@ class DecisionExplorer(InputWidget):
         summary = self._describe(x)
         violations = self.problem.violations(x)
         summary["constraints"] = [
-            {"name": name, "violation": finite(v), "ok": bool(v <= 1e-9 * (1 + abs(v)))}
+            {"name": name, "violation": finite_or_none(v), "ok": bool(v <= 1e-9 * (1 + abs(v)))}
             for name, v in violations.items()
         ]
         summary["feasible"] = all(c["ok"] for c in summary["constraints"])
@@ -399,7 +399,7 @@ class DecisionExplorer(InputWidget):
         own = float(scores[0])
         tol = 1e-9 * (1.0 + abs(own))
         rows = [
-            {"label": label, "by": finite(float(sc) - own)}
+            {"label": label, "by": finite_or_none(float(sc) - own)}
             for label, sc in zip(labels, scores[1:])
             if float(sc) > own + tol
         ]
@@ -413,9 +413,9 @@ class DecisionExplorer(InputWidget):
                 self.comparison = {
                     "bayesian": dict(naive.bayesian.x),
                     "naive": dict(naive.naive.x),
-                    "difference": finite(naive.difference),
-                    "se": finite(naive.se),
-                    "z": finite(naive.z),
+                    "difference": finite_or_none(naive.difference),
+                    "se": finite_or_none(naive.se),
+                    "z": finite_or_none(naive.z),
                     "n_heldout": naive.n_heldout,
                     "heldout": naive.heldout,
                 }

@@ -30,11 +30,10 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from bayes_widgets.core.checks import check_seed
+from bayes_widgets.core.checks import check_seed, finite_or_none
 from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.figures.base import with_fresh_ids
 from bayes_widgets.core.figures.prediction import prediction_template
-from bayes_widgets.core.jsonable import finite
 from bayes_widgets.core.prediction.bound import BoundPredictor
 from bayes_widgets.core.prediction.errors import RegressionInputError
 from bayes_widgets.core.prediction.summary import (
@@ -327,7 +326,7 @@ class PredictionTable(BayesWidget):
                     "key": int(key),
                     "inputs": {c: float(record[c]) for c in self.columns},
                     "prediction": {
-                        g: finite(record[n]) for g, n in zip(generic, names, strict=True)
+                        g: finite_or_none(record[n]) for g, n in zip(generic, names, strict=True)
                     },
                 }
             )

@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import traitlets
 
+from bayes_widgets.core.checks import finite_or_none
 from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.figures import priors as prior_figures
 from bayes_widgets.core.figures.base import with_fresh_ids
-from bayes_widgets.core.jsonable import finite
 from bayes_widgets.core.mmm.priors import (
     config_priors,
     is_mmm,
@@ -57,8 +57,8 @@ def _family_specs() -> dict[str, Any]:
                 label: [
                     {
                         "name": p.name,
-                        "low": finite(p.low),
-                        "high": finite(p.high),
+                        "low": finite_or_none(p.low),
+                        "high": finite_or_none(p.high),
                         "open_low": p.open_low,
                         "open_high": p.open_high,
                         "slider": list(p.slider),

@@ -16,7 +16,6 @@ import math
 from typing import Any
 
 from bayes_widgets.core.checks import finite_or_none
-from bayes_widgets.core.jsonable import finite
 
 RHAT_LIMIT = 1.01
 ESS_PER_CHAIN = 100
@@ -185,9 +184,9 @@ def group_parameters(
             g["_bad"][kind] = g["_bad"].get(kind, 0) + 1
     out = []
     for g in groups.values():
-        g["r_hat_max"] = finite(finite_max([x for x in g.pop("_rhat") if x is not None]))
-        g["ess_bulk_min"] = finite(finite_min([x for x in g.pop("_bulk") if x is not None]))
-        g["ess_tail_min"] = finite(finite_min([x for x in g.pop("_tail") if x is not None]))
+        g["r_hat_max"] = finite_or_none(finite_max([x for x in g.pop("_rhat") if x is not None]))
+        g["ess_bulk_min"] = finite_or_none(finite_min([x for x in g.pop("_bulk") if x is not None]))
+        g["ess_tail_min"] = finite_or_none(finite_min([x for x in g.pop("_tail") if x is not None]))
         bad = g.pop("_bad")
         g["problems"] = [
             f"{kind} in {n} of {g['size']} values" if g["size"] > 1 else kind

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from bayes_widgets.core.checks import finite_or_none
 from bayes_widgets.core.fitting.backends.base import Backend, Control, FitConfig
 from bayes_widgets.core.fitting.backends.numpyro_common import (
     check_model_args,
@@ -22,7 +23,6 @@ from bayes_widgets.core.fitting.backends.numpyro_common import (
 )
 from bayes_widgets.core.fitting.svi_options import DEFAULT_STEPS, SviHooks, SviOptions
 from bayes_widgets.core.fitting.validation import FitInputError
-from bayes_widgets.core.jsonable import finite
 from bayes_widgets.core.model_info import parse_trace_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -423,17 +423,17 @@ def _site_row(name: str, shape, q: np.ndarray) -> dict[str, Any]:
         return {
             "name": name,
             "shape": list(shape),
-            "value": finite(mid[0]),
-            "lo": finite(lo),
-            "hi": finite(hi),
+            "value": finite_or_none(mid[0]),
+            "lo": finite_or_none(lo),
+            "hi": finite_or_none(hi),
             "kind": "interval" if len(flat) > 1 else "value",
         }
     return {
         "name": name,
         "shape": list(shape),
-        "value": finite(mid.mean()),
-        "lo": finite(mid.min()),
-        "hi": finite(mid.max()),
+        "value": finite_or_none(mid.mean()),
+        "lo": finite_or_none(mid.min()),
+        "hi": finite_or_none(mid.max()),
         "kind": "range",
     }
 
@@ -444,7 +444,7 @@ def _param_row(name: str, value: np.ndarray) -> dict[str, Any]:
         return {
             "name": name,
             "shape": list(value.shape),
-            "value": finite(flat[0]),
+            "value": finite_or_none(flat[0]),
             "lo": None,
             "hi": None,
             "kind": "value",
@@ -452,8 +452,8 @@ def _param_row(name: str, value: np.ndarray) -> dict[str, Any]:
     return {
         "name": name,
         "shape": list(value.shape),
-        "value": finite(flat.mean()),
-        "lo": finite(flat.min()),
-        "hi": finite(flat.max()),
+        "value": finite_or_none(flat.mean()),
+        "lo": finite_or_none(flat.min()),
+        "hi": finite_or_none(flat.max()),
         "kind": "range",
     }
