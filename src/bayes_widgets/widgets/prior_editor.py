@@ -26,10 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import traitlets
 
-from bayes_widgets.core.checks import finite_or_none
 from bayes_widgets.core.deprecation import renamed_trait
 from bayes_widgets.core.figures import priors as prior_figures
 from bayes_widgets.core.figures.base import with_fresh_ids
@@ -40,36 +38,20 @@ from bayes_widgets.core.mmm.priors import (
     mmm_model,
     model_config_with,
 )
-from bayes_widgets.core.priors import FAMILIES, PriorDist, PriorError, from_quartiles, maxent
+from bayes_widgets.core.priors import PriorDist, PriorError, from_quartiles, maxent
 from bayes_widgets.core.priors.model import ModelPriors
 from bayes_widgets.core.priors.predictive import predictive_view
 from bayes_widgets.widgets._base import InputWidget, static_text
+from bayes_widgets.widgets.prior_editor_inputs import (
+    as_dist,
+    check_quantiles,
+    family_specs,
+    message_parameterization,
+    number,
+    parameterization_arg,
+)
 
 SINGLE = "prior"
-
-
-def _family_specs() -> dict[str, Any]:
-    out = {}
-    for name, fam in FAMILIES.items():
-        out[name] = {
-            "discrete": fam.discrete,
-            "parameterizations": {
-                label: [
-                    {
-                        "name": p.name,
-                        "low": finite_or_none(p.low),
-                        "high": finite_or_none(p.high),
-                        "open_low": p.open_low,
-                        "open_high": p.open_high,
-                        "slider": list(p.slider),
-                        "default": p.default,
-                    }
-                    for p in params
-                ]
-                for label, params in {"canonical": fam.params, **fam.alternatives}.items()
-            },
-        }
-    return out
 
 
 class PriorEditor(InputWidget):
@@ -113,21 +95,21 @@ class PriorEditor(InputWidget):
         quantiles=(0.05, 0.25, 0.5, 0.75, 0.95),
     ):
         plausible = {
-            k: None if v is None else _number({k: v}, k)
+            k: None if v is None else number({k: v}, k)
             for k, v in (("lower", lower), ("upper", upper))
         }
         low, high = plausible["lower"], plausible["upper"]
         if low is not None and high is not None and low >= high:
             raise PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})")
         super().__init__(_esm=static_text("prior_editor.js"))
-        self.quantiles = _check_quantiles(quantiles)
+        self.quantiles = check_quantiles(quantiles)
         self.mmm = source if is_mmm(source) else None
         self.model_priors: ModelPriors | None = None
         self._series_dim: str | None = None
         self._single: PriorDist | None = None
         self._config: dict[str, Any] | None = None
         self._config_priors: dict[str, PriorDist] = {}
-        self.families = _family_specs()
+        self.families = family_specs()
         try:
             self._load(source, draws, seed)
         except (PriorError, TypeError) as exc:
@@ -205,7 +187,7 @@ class PriorEditor(InputWidget):
             ]
             self.variable = next(iter(self._config_priors))
         else:
-            self._single = _as_dist(source)
+            self._single = as_dist(source)
             self._load_single()
         self._show_current()
 
@@ -301,14 +283,16 @@ class PriorEditor(InputWidget):
             try:
                 current = self.prior_dists[self.variable]
                 family = msg.get("family", current.family)
-                parameterization = _message_parameterization(msg, self.parameterization)
+                parameterization = message_parameterization(msg, self.parameterization)
                 values = dict(msg.get("values") or {})
                 if family != current.family:
                     new = self._new_family(current, family)
                     parameterization = "canonical"
                 else:
                     new = current.with_element(
-                        self.element, parameterization=_p(parameterization), **values
+                        self.element,
+                        parameterization=parameterization_arg(parameterization),
+                        **values,
                     )
                 self._commit(self.variable, new)
             except PriorError as exc:
@@ -325,10 +309,10 @@ class PriorEditor(InputWidget):
                 current = self.prior_dists[self.variable]
                 family = msg.get("family", current.family)
                 if msg.get("method") == "maxent":
-                    lower, upper = _number(msg, "lower"), _number(msg, "upper")
-                    d = maxent(family, lower, upper, _number(msg, "mass", 0.9))
+                    lower, upper = number(msg, "lower"), number(msg, "upper")
+                    d = maxent(family, lower, upper, number(msg, "mass", 0.9))
                 else:
-                    q1, q2, q3 = (_number(msg, k) for k in ("q1", "q2", "q3"))
+                    q1, q2, q3 = (number(msg, k) for k in ("q1", "q2", "q3"))
                     d = from_quartiles(family, q1, q2, q3)
                 new = (
                     d
@@ -350,7 +334,7 @@ class PriorEditor(InputWidget):
     def _on_quantiles(self, msg) -> None:
         with self._reply(msg):
             try:
-                self.quantiles = _check_quantiles(msg.get("values"))
+                self.quantiles = check_quantiles(msg.get("values"))
             except PriorError as exc:
                 self._reject(exc, msg)
                 return
@@ -361,7 +345,7 @@ class PriorEditor(InputWidget):
         with self._reply(msg):
             try:
                 lower, upper = (
-                    None if msg.get(k) is None else _number(msg, k) for k in ("lower", "upper")
+                    None if msg.get(k) is None else number(msg, k) for k in ("lower", "upper")
                 )
             except PriorError as exc:
                 self._reject(exc, msg)
@@ -399,7 +383,8 @@ class PriorEditor(InputWidget):
         with self.hold_sync():
             self.family = d.family
             self.values = {
-                k: float(v) for k, v in element.in_terms(_p(self.parameterization)).items()
+                k: float(v)
+                for k, v in element.in_terms(parameterization_arg(self.parameterization)).items()
             }
             self.summary = element.summary(tuple(self.quantiles))
             self.curves = {
@@ -443,51 +428,3 @@ class PriorEditor(InputWidget):
         view["variable"] = name
         view["dim"] = self._series_dim
         self.predictive = view
-
-
-def _number(msg, key: str, default: float | None = None) -> float:
-    """A number from a message; a clear error naming ``key`` for an empty or bad one."""
-    value = msg.get(key, default)
-    if isinstance(value, bool) or value is None or value == "":
-        raise PriorError(key, "enter a number")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise PriorError(key, f"enter a number, got {value!r}") from None
-    if not np.isfinite(out):
-        raise PriorError(key, f"enter a finite number, got {value!r}")
-    return out
-
-
-def _check_quantiles(values) -> list[float]:
-    try:
-        qs = sorted(float(q) for q in values)
-    except (TypeError, ValueError):
-        raise PriorError("quantiles", f"expected numbers in (0, 1), got {values!r}") from None
-    if not qs or any(not 0.0 < q < 1.0 for q in qs):
-        raise PriorError("quantiles", f"each must be in (0, 1), got {values!r}")
-    return qs
-
-
-def _message_parameterization(msg, current: str) -> str:
-    """The parameterization a message asks for (pages saved before the rename send
-    ``parameterisation``), else ``current``."""
-    return msg.get("parameterization", msg.get("parameterisation", current))
-
-
-def _p(parameterization: str | None) -> str | None:
-    return None if parameterization in (None, "", "canonical") else parameterization
-
-
-def _as_dist(source) -> PriorDist:
-    if isinstance(source, PriorDist):
-        return source
-    if isinstance(source, str):
-        return PriorDist.create(source)
-    if hasattr(source, "distribution") and hasattr(source, "parameters"):
-        return PriorDist.from_prior(source)
-    if isinstance(source, dict):
-        return PriorDist.from_dict(source)
-    raise TypeError(
-        f"source: expected a PyMC model, an MMM, a family name or a prior, got {type(source).__name__}"
-    )
