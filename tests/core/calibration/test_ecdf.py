@@ -90,6 +90,9 @@ def test_no_ranks_yet_gives_empty_curves_and_histograms():
     curve = ecdf_difference([], 50)
     assert curve["n"] == 0 and curve["x"].size == 0
     assert not outside_band(curve)
+    one = ecdf_difference([7], 50)
+    assert one["x"].tolist() == [0, 1] and one["difference"].tolist() == [0, 0]
+    assert not outside_band(one)
     hist = rank_histogram([], 50, bins=5)
     assert hist["count"].tolist() == [0] * 5 and hist["upper"].tolist() == [0] * 5
 

@@ -85,6 +85,9 @@ def simultaneous_band(n: int, prob: float) -> tuple[np.ndarray, np.ndarray, np.n
     values at ``x = 0, 1/n, ..., 1`` (ArviZ's ``ecdf_pit`` envelope), cached per size."""
     from arviz_stats.ecdf_utils import ecdf_pit
 
+    if n < 2:  # no point inside (0, 1): the band is the CDF's ends
+        x = np.array([0.0, 1.0])
+        return x, x.copy(), x.copy()
     dummy = np.linspace(0, 1, n)
     x, _, lower, upper = ecdf_pit(
         dummy, prob, BAND_SIMULATIONS, rng=np.random.default_rng(BAND_SEED)
