@@ -123,6 +123,58 @@ def mmm_case_study(weeks: int | None = 161):
     return df if weeks is None else df.iloc[:weeks].reset_index(drop=True)
 
 
+MMM_GEO_CHANNELS = [f"Channel{i}_spend" for i in range(5)]
+MMM_GEO_CONTROLS = ["competitor_sales_control", "sentiment_score_control"]
+
+
+def mmm_geo(n_geos: int | None = None, weeks: int | None = None):
+    """Meridian's simulated geo data: weekly rows per geo, in long form (one row per
+    ``time`` × ``geo``); see ``data/mmm/PROVENANCE.md``.
+
+    Target ``revenue`` (``conversions`` × ``revenue_per_conversion``, the KPI in money, so
+    ROAS reads as revenue per unit of spend; ``conversions`` is there too). Channels, the
+    spend columns: ``Channel0_spend`` … ``Channel4_spend`` (:data:`MMM_GEO_CHANNELS`).
+    Controls: ``competitor_sales_control``, ``sentiment_score_control``
+    (:data:`MMM_GEO_CONTROLS`); also ``Promo`` and ``population``. Date column: ``time``.
+
+    ``n_geos``: the first ``n_geos`` geos (``Geo0``, ``Geo1``, … in numeric order; None: all
+    40); ``weeks``: the first ``weeks`` weeks (None: all 156). Rows are sorted by geo, then
+    time. ``mmm_geo()`` is the whole simulation: 40 geos × 156 weeks × 5 channels.
+    """
+    import pandas as pd
+
+    from bayes_widgets.core.checks import check_int
+
+    with (
+        files("bayes_widgets.data")
+        .joinpath("mmm", "meridian_geo_all_channels.csv.gz")
+        .open("rb") as f
+    ):
+        df = pd.read_csv(f, compression="gzip", parse_dates=["time"])
+    order = sorted(set(df["geo"]), key=lambda g: int(str(g).removeprefix("Geo")))
+    if n_geos is not None:
+        order = order[: check_int("n_geos", n_geos, low=1, high=len(order))]
+    keep = np.array(df["geo"].isin(order).to_numpy(), dtype=bool)
+    if weeks is not None:
+        dates = sorted(set(df["time"]))
+        kept = dates[: check_int("weeks", weeks, low=1, high=len(dates))]
+        keep &= df["time"].isin(kept).to_numpy()
+    df = pd.DataFrame(df.loc[keep])
+    df = df.assign(
+        geo=pd.Categorical(df["geo"], categories=order, ordered=True),
+        revenue=df["conversions"] * df["revenue_per_conversion"],
+    )
+    df = df.sort_values(["geo", "time"]).reset_index(drop=True)
+    return df.assign(geo=df["geo"].astype(str))
+
+
+def mmm_multidimensional():
+    """pymc-marketing's simulated geo example: 159 weeks × 2 geos (``geo_a``, ``geo_b``) in
+    long form (one row per ``date`` × ``geo``). Target ``y``; channels (spend) ``x1``,
+    ``x2``; controls ``event_1``, ``event_2``; date column ``date``."""
+    return _mmm_csv("mmm_multidimensional_example.csv", "date")
+
+
 def radon():
     """Minnesota radon measurements (one row per house: county, floor, log radon), the
     classic small hierarchical example; see ``data/radon/PROVENANCE.md``."""
@@ -155,12 +207,16 @@ def synthetic_demand(n_stores: int = 1000, n_days: int = 942, seed: int = 0):
 
 
 __all__ = [
+    "MMM_GEO_CHANNELS",
+    "MMM_GEO_CONTROLS",
     "eight_schools_noncentered",
     "kidiq_momhsiq",
     "linear_regression",
     "mmm_case_study",
     "mmm_example",
     "mmm_example_truth",
+    "mmm_geo",
+    "mmm_multidimensional",
     "radon",
     "supplier_yields",
     "synthetic_demand",

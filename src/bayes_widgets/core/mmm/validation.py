@@ -25,12 +25,18 @@ def validate_mmm_data(
     controls: Sequence[str] = (),
     holdout: int = 0,
     min_train_rows: int = 10,
+    dims: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Returns ``data`` with the date column parsed, or raises :class:`MMMDataError`.
 
     Checks: the columns exist; spends and controls are numeric and finite; spends are
     not negative; the target (when given) is numeric with no NaN; dates parse, are
     unique and increasing; enough rows remain after a ``holdout`` of the last rows.
+
+    With ``dims`` (e.g. ``("geo",)``) the data are long, one row per date and label of
+    each dimension: every label has a row for every date, no (date, label) row is given
+    twice, and the rows come back sorted by date, then label (``holdout`` and
+    ``min_train_rows`` count dates).
     """
     if not isinstance(data, pd.DataFrame):
         raise MMMDataError("data", f"expected a pandas DataFrame, got {type(data).__name__}")
@@ -40,7 +46,8 @@ def validate_mmm_data(
     controls = column_names("controls", controls)
     if not channels:
         raise MMMDataError("channels", "at least one channel column is needed")
-    names = [date_column, *([target] if target else []), *channels, *controls]
+    dims = tuple(dims)
+    names = [date_column, *dims, *([target] if target else []), *channels, *controls]
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -72,21 +79,60 @@ def validate_mmm_data(
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise MMMDataError(date_column, f"row {i} is not a date: {data[date_column].iloc[i]!r}")
+    out = _panel(data, dates, date_column, dims) if dims else _series(data, dates, date_column)
+    n_dates = len(pd.unique(out[date_column].to_numpy()))
+    holdout = whole_number("holdout", holdout, minimum=0)
+    if n_dates - holdout < min_train_rows:
+        what = "dates" if dims else "rows"
+        raise MMMDataError(
+            "holdout",
+            f"{n_dates} {what} leave {n_dates - holdout} for training after a holdout of "
+            f"{holdout}; at least {min_train_rows} are needed",
+        )
+    return out
+
+
+def _series(data: pd.DataFrame, dates: pd.Series, date_column: str) -> pd.DataFrame:
+    """One row per date: dates unique and increasing."""
     if dates.duplicated().any():
         dup = dates.loc[dates.duplicated()].iloc[0]
         raise MMMDataError(date_column, f"duplicate date {dup.date()}")
     if not dates.is_monotonic_increasing:
         raise MMMDataError(date_column, "dates must be sorted in increasing order")
-    holdout = whole_number("holdout", holdout, minimum=0)
-    if len(data) - holdout < min_train_rows:
-        raise MMMDataError(
-            "holdout",
-            f"{len(data)} rows leave {len(data) - holdout} for training after a holdout of "
-            f"{holdout}; at least {min_train_rows} are needed",
-        )
     out = data.copy()
     out[date_column] = dates
     return out
+
+
+def _panel(
+    data: pd.DataFrame, dates: pd.Series, date_column: str, dims: tuple[str, ...]
+) -> pd.DataFrame:
+    """Long (panel) data checked and sorted by date, then by each dimension's label."""
+    for dim in dims:
+        empty = pd.isna(data[dim].to_numpy())
+        if empty.any():
+            i = int(np.flatnonzero(empty)[0])
+            raise MMMDataError(dim, f"row {i} has no {dim} label")
+    out = data.copy()
+    out[date_column] = dates
+    keys = [date_column, *dims]
+    duplicated = out.duplicated(keys)
+    if duplicated.any():
+        row = out.loc[duplicated].iloc[0]
+        where = ", ".join(f"{d} {row[d]!r}" for d in dims)
+        raise MMMDataError(date_column, f"two rows for date {row[date_column].date()} and {where}")
+    all_dates = pd.Index(sorted(out[date_column].unique()))
+    for dim in dims:
+        for label, group in out.groupby(dim, sort=False):
+            missing = all_dates.difference(pd.Index(group[date_column].unique()))
+            if len(missing):
+                raise MMMDataError(
+                    dim,
+                    f"{dim} {label!r} has no rows for {len(missing)} of the {len(all_dates)} "
+                    f"dates (first: {pd.Timestamp(missing[0]).date()}); every {dim} needs a "
+                    "row for every date",
+                )
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def _numeric(data: pd.DataFrame, name: str, *, allow_nan: bool = False) -> None:
