@@ -94,3 +94,97 @@ def test_lift_tests_on_a_time_varying_model_need_the_date():
     mmm = m.build()
     apply_lift_tests(mmm, rows)
     assert "lift_measurements" in {v.name for v in mmm.model.observed_RVs}
+
+
+def test_the_recovery_fleet_runs_each_arm_on_the_same_inputs(tmp_path, monkeypatch):
+    from bayes_widgets.core.mmm import fleets as mf
+
+    seen = {}
+
+    def capture(specs, task, **kwargs):
+        seen["specs"] = list(specs)
+        return mf.FleetRun(str(kwargs["out"]), seen["specs"], {}, [])
+
+    monkeypatch.setattr(mf, "run_fleet", capture)
+    m = model()
+    shares, roas = {"x1": 0.8, "x2": 0.2}, {"x1": 5000.0, "x2": 2000.0}
+    mf.recovery_fleet(
+        m, runs=1, truth=shares, truth_roas=roas, lift_tests=[row()], out=tmp_path / "r"
+    )
+    specs = {s.run_id: s.params for s in seen["specs"]}
+    assert list(specs) == [
+        "recovery-s0",
+        "recovery-truth",
+        "recovery-s0-lift",
+        "recovery-truth-lift",
+    ]
+    assert "lift_tests" not in specs["recovery-truth"]
+    lift = specs["recovery-truth-lift"]["lift_tests"]
+    assert isinstance(lift, pd.DataFrame) and list(lift["channel"]) == ["x1"]
+    assert specs["recovery-truth-lift"]["truth_roas"] == roas
+    assert specs["recovery-s0-lift"]["seed"] == specs["recovery-s0"]["seed"] == 0
+    with pytest.raises(MMMDataError, match="lift_tests.sigma"):
+        mf.recovery_fleet(m, runs=1, lift_tests=[row(sigma=0)], out=tmp_path / "bad")
+    with pytest.raises(MMMDataError, match="truth_roas"):
+        mf.recovery_fleet(m, runs=1, truth_roas=roas, out=tmp_path / "bad")
+    with pytest.raises(MMMDataError, match="truth_roas.*x2"):
+        mf.recovery_fleet(
+            m, runs=0, truth=shares, truth_roas={"x1": 1.0, "x2": -2.0}, out=tmp_path / "bad"
+        )
+
+
+def test_lift_effect_sets_the_arms_side_by_side():
+    from bayes_widgets.core.mmm.metrics import lift_effect
+
+    table = pd.DataFrame(
+        {
+            "run_id": ["a", "a-lift", "b", "b-lift", "c-lift"],
+            "status": ["done", "done", "done", "done", "failed"],
+            "arm": ["without lift tests", "with lift tests"] * 2 + ["with lift tests"],
+            "roas_error_x1": [0.4, 0.1, 0.2, 0.1, 9.0],
+            "roas_width_x1": [1.0, 0.5, 0.8, 0.3, 9.0],
+        }
+    )
+    effect = lift_effect(table)
+    assert effect.loc["x1", "error_without"] == pytest.approx(0.3)
+    assert effect.loc["x1", "error_with"] == pytest.approx(0.1)
+    assert effect.loc["x1", "width_without"] == pytest.approx(0.9)
+    assert effect.loc["x1", "width_with"] == pytest.approx(0.4)
+    assert effect.loc["x1", "runs_with"] == 2
+
+
+def test_simulated_lift_tests_follow_the_true_curve():
+    from bayes_widgets.core.mmm.recovery_lift import simulate_lift_tests
+
+    m = model()
+    mmm = m.build()
+    truth = {"saturation_lam": np.array([4.0, 3.0]), "saturation_beta": np.array([0.5, 0.2])}
+    template = check_lift_tests(m, [row(x=0.3, delta_x=0.15, delta_y=100.0, sigma=1e-3)])
+    sim = simulate_lift_tests(template, mmm, truth, target_scale=8000.0, seed=0)
+    scale = float(m.data["x1"].abs().max())
+
+    def curve(x):  # logistic saturation, written out
+        z = 4.0 * x / scale
+        return 0.5 * (1 - np.exp(-z)) / (1 + np.exp(-z))
+
+    true = 8000.0 * (curve(0.45) - curve(0.3))
+    assert sim.loc[0, "delta_y"] == pytest.approx(true, rel=1e-4)
+    assert sim.loc[0, "sigma"] == pytest.approx(1e-5 * true, rel=1e-6)
+
+
+def test_the_examples_truth_and_lift_test():
+    from bayes_widgets.core.mmm.recovery_lift import example_lift_test, example_truth
+    from bayes_widgets.datasets import mmm_example_truth
+
+    truth = example_truth()
+    assert truth["shares"] == pytest.approx(mmm_example_truth()["shares"])
+    df = mmm_example()
+    x1 = 1000 * np.sum(mmm_example_truth()["contributions"]["x1"]) / df["x1"].sum()
+    assert truth["roas"]["x1"] == pytest.approx(x1)
+    lift = example_lift_test("x1", change=0.5, relative_sd=0.1, seed=1)
+    x = df["x1"].mean()
+    assert lift.loc[0, "x"] == pytest.approx(x) and lift.loc[0, "delta_x"] == pytest.approx(x / 2)
+    assert lift.loc[0, "sigma"] == pytest.approx(0.1 * lift.loc[0, "true_lift"])
+    assert abs(lift.loc[0, "delta_y"] - lift.loc[0, "true_lift"]) < 4 * lift.loc[0, "sigma"]
+    with pytest.raises(MMMDataError, match="relative_sd"):
+        example_lift_test("x1", relative_sd=0)

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from bayes_widgets.core.fleet.runner import FleetRun, RunSpec, run_fleet
+from bayes_widgets.core.mmm.lift import check_lift_tests
 from bayes_widgets.core.mmm.recovery import recovery_run, recovery_task, truth_task
 from bayes_widgets.core.mmm.run_tasks import (
     forecast_task,
@@ -95,6 +96,16 @@ def production_fleet(model, *, out, holdout: int = 4, **kwargs) -> FleetResult:
     return holdout_fleet(model, horizons=[holdout], out=out, kind="production", **kwargs)
 
 
+@dataclass
+class RecoveryResult(FleetResult):
+    def lift_effect(self) -> pd.DataFrame:
+        """Each channel's ROAS error and interval width (relative to the truth), without
+        and with lift tests, averaged over the finished runs of each arm."""
+        from bayes_widgets.core.mmm.metrics import lift_effect
+
+        return lift_effect(self.summary())
+
+
 def recovery_fleet(
     model,
     *,
@@ -103,32 +114,33 @@ def recovery_fleet(
     fit: dict[str, Any] | None = None,
     seed: int = 0,
     truth: dict[str, float] | None = None,
+    truth_roas: dict[str, float] | None = None,
+    lift_tests: pd.DataFrame | None = None,
     executor: Any = None,
     on_update=None,
-) -> FleetResult:
+) -> RecoveryResult:
     """``runs`` recoveries, each from its own prior draw (seeds ``seed``, ``seed+1``, ...).
 
     With ``truth`` (each channel's true share of the media contribution, as for simulated
     data such as :func:`bayes_widgets.datasets.mmm_example`), one more run fits the data
-    as they are and scores the fitted shares against it; ``runs`` may then be 0.
+    as they are and scores the fitted shares against it (and each channel's ROAS against
+    ``truth_roas``, target units per unit of spend, when given); ``runs`` may then be 0.
+
+    With ``lift_tests`` (see :func:`~bayes_widgets.core.mmm.lift.check_lift_tests`) every
+    run is made twice, without and with lift tests ("-lift" runs): the truth run with these
+    tests, each recovery with tests at the same spend simulated from its true parameters
+    (the rows' ``sigma / delta_y`` is the measurement's relative sd).
+    :meth:`RecoveryResult.lift_effect` compares the two arms.
     """
     if not isinstance(runs, int) or isinstance(runs, bool) or runs < (0 if truth else 1):
         raise MMMDataError("runs", f"must be a positive integer, got {runs!r}")
     if truth is not None:
-        missing = [c for c in model.channels if c not in truth]
-        if missing:
-            raise MMMDataError(
-                "truth", f"no true share for channel(s) {', '.join(map(str, missing))}"
-            )
-        bad = [
-            c
-            for c in model.channels
-            if not (isinstance(truth[c], int | float) and 0 <= truth[c] <= 1)
-        ]
-        if bad:
-            raise MMMDataError(
-                "truth", f"shares must be numbers in [0, 1]; check {', '.join(map(str, bad))}"
-            )
+        _check_shares("truth", truth, model.channels, share=True)
+    if truth_roas is not None:
+        if truth is None:
+            raise MMMDataError("truth_roas", "needs truth (the true shares) too")
+        _check_shares("truth_roas", truth_roas, model.channels, share=False)
+    lift = None if lift_tests is None else check_lift_tests(model, lift_tests)
     common = run_inputs(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
     specs = [
@@ -144,10 +156,15 @@ def recovery_fleet(
                 {
                     **common,
                     "truth_shares": {c: float(truth[c]) for c in model.channels},
+                    "truth_roas": None
+                    if truth_roas is None
+                    else {c: float(truth_roas[c]) for c in model.channels},
                     "fit": {**fit, "seed": fit.get("seed", seed)},
                 },
             )
         )
+    if lift is not None:
+        specs += [RunSpec(f"{s.run_id}-lift", {**s.params, "lift_tests": lift}) for s in specs]
     run = run_fleet(
         specs,
         recovery_run,
@@ -156,7 +173,26 @@ def recovery_fleet(
         chains_per_run=int(fit.get("chains", 2)),
         on_update=on_update,
     )
-    return FleetResult("recovery", run)
+    return RecoveryResult("recovery", run)
+
+
+def _check_shares(field: str, values, channels, *, share: bool) -> None:
+    """True shares (numbers in [0, 1]) or true ROAS (numbers >= 0), one per channel."""
+    if not isinstance(values, dict):
+        raise MMMDataError(field, f"expected a dict by channel, got {type(values).__name__}")
+    missing = [c for c in channels if c not in values]
+    if missing:
+        raise MMMDataError(field, f"no true value for channel(s) {', '.join(map(str, missing))}")
+    bad = [
+        c
+        for c in channels
+        if isinstance(values[c], bool)
+        or not isinstance(values[c], int | float)
+        or not (0 <= values[c] <= 1 if share else 0 <= values[c] < float("inf"))
+    ]
+    if bad:
+        what = "shares must be numbers in [0, 1]" if share else "ROAS must be numbers >= 0"
+        raise MMMDataError(field, f"{what}; check {', '.join(map(str, bad))}")
 
 
 @dataclass
@@ -238,6 +274,7 @@ def forecast_fleet(
 __all__ = [
     "DEFAULT_FIT",
     "FleetResult",
+    "RecoveryResult",
     "StabilityResult",
     "forecast_fleet",
     "forecast_task",

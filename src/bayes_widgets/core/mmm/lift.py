@@ -149,13 +149,4 @@ def apply_lift_tests(mmm, lift_df: pd.DataFrame | None) -> None:
     mmm.add_lift_test_measurements(lift_df.reset_index(drop=True), name=LIKELIHOOD_NAME)
 
 
-def saturation_lift(saturation, parameters: dict[str, Any], x, delta_x) -> np.ndarray:
-    """The lift ``s(x + delta_x) - s(x)`` of a pymc-marketing saturation curve with the given
-    parameter values (e.g. ``{"lam": 4.0, "beta": 3.0}``), in the curve's units."""
-    xs = np.asarray(x, dtype=float)
-    after = np.asarray(saturation.function(xs + np.asarray(delta_x), **parameters).eval())
-    before = np.asarray(saturation.function(xs, **parameters).eval())
-    return after - before
-
-
-__all__ = ["LIFT_COLUMNS", "apply_lift_tests", "check_lift_tests", "saturation_lift"]
+__all__ = ["LIFT_COLUMNS", "apply_lift_tests", "check_lift_tests"]

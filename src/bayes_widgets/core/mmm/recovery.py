@@ -4,8 +4,12 @@
     metrics = truth_task({"data": df, "config": cfg, "truth_shares": {...}}, run_dir)
 
 A recovery run draws parameters from the prior on the real spend, simulates the target,
-refits a fresh model and scores each parameter against its true value; a truth run scores
-the fitted channel shares of data with a known truth. Both write ``recovery.csv``.
+refits a fresh model and scores each parameter and each channel's ROAS against its true
+value; a truth run scores the fitted channel shares (and ROAS, when known) of data with a
+known truth. Both write ``recovery.csv``. A run with ``params["lift_tests"]`` is the "with
+lift tests" arm: the same run with lift tests in the refit's likelihood (simulated from
+the true parameters for a recovery run, as given for a truth run); see
+:mod:`.recovery_lift`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ from typing import Any
 
 import pandas as pd
 
+from bayes_widgets.core.mmm.recovery_lift import (
+    ARM_WITH,
+    ARM_WITHOUT,
+    roas_draws,
+    roas_scores,
+    simulate_lift_tests,
+    with_lift_tests,
+)
 from bayes_widgets.core.mmm.run_tasks import (
     contribution_draws,
     fit_run,
@@ -41,7 +53,11 @@ _RECOVERED = (
 
 def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     """One recovery run: parameters drawn from the prior on the real spend, y simulated,
-    a fresh model refitted on it, and each parameter scored against its true value."""
+    a fresh model refitted on it, and each parameter scored against its true value.
+
+    With ``params["lift_tests"]`` (a template: channels, ``x``, ``delta_x`` and the
+    measurement's relative sd), lift tests simulated from the true parameters join the
+    refit's likelihood (the "with lift tests" arm)."""
     import numpy as np
     import pymc as pm
 
@@ -49,34 +65,83 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     from bayes_widgets.core.mmm.model import MMMModel
 
     data = run_data(params)
-    config = params["config"]
-    base = MMMModel(data, **config)
-    mmm = base.build()
+    config = _config(params)
+    seed = int(params["seed"])
+    mmm = MMMModel(data, **config).build()
     s0 = target_scale(mmm)
     with mmm.model:
-        prior = pm.sample_prior_predictive(draws=1, random_seed=int(params["seed"]))
+        prior = pm.sample_prior_predictive(draws=1, random_seed=seed)
     truth = {
-        k: np.asarray(v.values)[0, 0] for k, v in prior["prior"].to_dataset().data_vars.items()
+        str(k): np.asarray(v.values)[0, 0] for k, v in prior["prior"].to_dataset().data_vars.items()
     }
-    y_sim = np.asarray(prior["prior_predictive"]["y"].values)[0, 0] * s0
     simulated = data.copy()
-    simulated[config["target"]] = y_sim
+    simulated[config["target"]] = np.asarray(prior["prior_predictive"]["y"].values)[0, 0] * s0
     refit = MMMModel(simulated, **config)
+    lift = params.get("lift_tests")
+    if lift is not None:
+        lift = simulate_lift_tests(lift, mmm, truth, s0, seed)
+        with_lift_tests(refit, lift)
     result = fit_run(refit, params, run_dir)
     s1 = target_scale(refit.mmm)
     write_contributions(run_dir, refit)
     posterior = refit.mmm.idata["posterior"].to_dataset()
     metrics: dict[str, Any] = {
-        "seed": int(params["seed"]),
+        "seed": seed,
+        "arm": ARM_WITHOUT if lift is None else ARM_WITH,
+        "lift_tests": 0 if lift is None else len(lift),
         "target_scale_ratio": s0 / s1,
         "rhat_max": result.diagnostics.rhat_max,
         "divergences": result.diagnostics.divergences,
     }
+    rows = _parameter_rows(posterior, truth, s0 / s1)
+    spend = refit.data[refit.channels].to_numpy(dtype=float)
+    true_contribution = np.asarray(truth["channel_contribution"], dtype=float) * s0
+    true_roas = roas_draws(true_contribution[None], spend)[0]
+    roas_rows, roas_metrics = roas_scores(
+        refit.channels,
+        roas_draws(_contribution_samples(refit) * s1, spend),
+        dict(zip(refit.channels, true_roas, strict=True)),
+    )
+    table = write_recovery_table(run_dir, rows + roas_rows)
+    metrics["coverage"] = float(table["covered"].to_numpy(dtype=float).mean())
+    metrics["median_relative_error"] = float(
+        np.median(table["relative_error"].to_numpy(dtype=float))
+    )
+    true_share = channel_shares(truth["channel_contribution"])
+    fit_share = channel_shares(
+        np.asarray(posterior["channel_contribution"].values).mean(axis=(0, 1))
+    )
+    metrics["share_error_max"] = float(np.max(np.abs(true_share - fit_share)))
+    for channel, t, f in zip(config["channels"], true_share, fit_share, strict=True):
+        metrics[f"share_true_{channel}"] = float(t)
+        metrics[f"share_fit_{channel}"] = float(f)
+    return {**metrics, **roas_metrics}
+
+
+def _config(params: dict[str, Any]) -> dict[str, Any]:
+    """The model's options for a recovery run: its own lift tests left out (each arm says
+    whether it has lift tests)."""
+    return {k: v for k, v in params["config"].items() if k != "lift_tests"}
+
+
+def _contribution_samples(model):
+    """The fitted channel contributions (scaled units) as (samples, date, channel)."""
+    import numpy as np
+
+    values = np.asarray(contribution_draws(model).values, dtype=float)
+    return values.reshape(-1, *values.shape[2:])
+
+
+def _parameter_rows(posterior, truth: dict[str, Any], ratio: float) -> list[dict[str, Any]]:
+    """True vs fitted rows of the recovered parameters; ``ratio`` (the simulated target's
+    scale over the refit's) rescales the parameters measured in scaled target units."""
+    import numpy as np
+
     rows = []
     for name in _RECOVERED:
         if name not in posterior:
             continue
-        true = np.atleast_1d(truth[name]) * (s0 / s1 if name in _TARGET_SCALED else 1.0)
+        true = np.atleast_1d(truth[name]) * (ratio if name in _TARGET_SCALED else 1.0)
         draws = np.asarray(posterior[name].values, dtype=float)
         flat = draws.reshape(draws.shape[0] * draws.shape[1], -1)
         lo, hi = np.quantile(flat, [0.03, 0.97], axis=0)
@@ -91,20 +156,7 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
                     "high": float(hi[j]),
                 }
             )
-    table = write_recovery_table(run_dir, rows)
-    metrics["coverage"] = float(table["covered"].to_numpy(dtype=float).mean())
-    metrics["median_relative_error"] = float(
-        np.median(table["relative_error"].to_numpy(dtype=float))
-    )
-    true_share = channel_shares(truth["channel_contribution"])
-    fit_share = channel_shares(
-        np.asarray(posterior["channel_contribution"].values).mean(axis=(0, 1))
-    )
-    metrics["share_error_max"] = float(np.max(np.abs(true_share - fit_share)))
-    for channel, t, f in zip(config["channels"], true_share, fit_share, strict=True):
-        metrics[f"share_true_{channel}"] = float(t)
-        metrics[f"share_fit_{channel}"] = float(f)
-    return metrics
+    return rows
 
 
 def write_recovery_table(run_dir: str | Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -127,15 +179,20 @@ def channel_shares(contribution):
 def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     """A recovery run on data with a known truth (e.g. a simulation's true contribution
     shares): the model is fitted to the data as they are and each channel's share of the
-    media contribution is scored against the true share, with its 94 % interval."""
+    media contribution is scored against the true share, with its 94 % interval; with
+    ``params["truth_roas"]`` each channel's ROAS too, and with ``params["lift_tests"]``
+    the fit has those lift tests in its likelihood."""
     import numpy as np
 
+    from bayes_widgets.core.mmm.fitting import target_scale
     from bayes_widgets.core.mmm.model import MMMModel
 
-    model = MMMModel(run_data(params), **params["config"])
+    model = MMMModel(run_data(params), **_config(params))
+    lift = params.get("lift_tests")
+    with_lift_tests(model, lift)
     result = fit_run(model, params, run_dir)
-    contribution = np.asarray(contribution_draws(model).values, dtype=float)
-    per_draw = contribution.sum(axis=2).reshape(-1, contribution.shape[-1])
+    contribution = _contribution_samples(model)
+    per_draw = contribution.sum(axis=1)
     shares = per_draw / per_draw.sum(axis=1, keepdims=True)
     lo, hi = np.quantile(shares, [0.03, 0.97], axis=0)
     truth = params["truth_shares"]
@@ -149,13 +206,21 @@ def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
         }
         for j, c in enumerate(model.channels)
     ]
-    table = write_recovery_table(run_dir, rows)
+    share_error = max(abs(r["mean"] - r["true"]) for r in rows)
+    roas_rows, roas_metrics = [], {}
+    if params.get("truth_roas") is not None:
+        spend = model.data[model.channels].to_numpy(dtype=float)
+        draws = roas_draws(contribution * target_scale(model.mmm), spend)
+        roas_rows, roas_metrics = roas_scores(model.channels, draws, params["truth_roas"])
+    table = write_recovery_table(run_dir, rows + roas_rows)
     write_contributions(run_dir, model)
     d = result.diagnostics
     metrics: dict[str, Any] = {
         "seed": params.get("fit", {}).get("seed"),
+        "arm": ARM_WITHOUT if lift is None else ARM_WITH,
+        "lift_tests": 0 if lift is None else len(lift),
         "coverage": float(table["covered"].to_numpy(dtype=float).mean()),
-        "share_error_max": float(np.abs(table["mean"].to_numpy() - table["true"].to_numpy()).max()),
+        "share_error_max": float(share_error),
         "rhat_max": d.rhat_max,
         "ess_bulk_min": d.ess_bulk_min,
         "divergences": d.divergences,
@@ -164,7 +229,7 @@ def truth_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
         channel = row["parameter"].removeprefix("share ")
         metrics[f"share_true_{channel}"] = row["true"]
         metrics[f"share_fit_{channel}"] = row["mean"]
-    return metrics
+    return {**metrics, **roas_metrics}
 
 
 def recovery_run(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
