@@ -32,6 +32,12 @@ CONFIG.toml::
     channels = ["tv", "search"]
     controls = ["price"]
     lag_max = 8
+    dims = ["geo"]                 # a geo model: one row per week and geo, a "geo" column
+    [lift_tests]                   # experiments added to the model's likelihood:
+    path = "lift.csv"              # a CSV relative to the config file, or rows inline:
+    # rows = [{channel = "tv", geo = "north", x = 1000, delta_x = 500, delta_y = 240, sigma = 40}]
+    # columns: channel, geo (geo models), x (spend per week before), delta_x (its change),
+    # delta_y (the measured lift per week, target units), sigma (the lift's sd)
     [fit]                          # sampler options for every run
     draws = 500
     tune = 500
@@ -40,6 +46,8 @@ CONFIG.toml::
     horizons = [4, 8, 12]
     [fleets.recovery]
     runs = 5
+    lift_tests = true              # each run again with the lift tests (true: those above,
+                                   # or a CSV path): how much they tighten the recovered ROAS
     [fleets.stability]
     seeds = [0, 1, 2]
     trims = [0, 8]
@@ -68,7 +76,8 @@ class ConfigError(InputError):
     """A bad configuration; ``field`` names the key to fix (``fleets.holdout.horizons``)."""
 
 
-TOP_LEVEL = ("data", "model", "fit", "fleets")
+TOP_LEVEL = ("data", "model", "lift_tests", "fit", "fleets")
+LIFT_OPTIONS = ("path", "rows")
 FIT_OPTIONS = (
     "backend",
     "draws",
@@ -175,7 +184,7 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
     data = _read_csv("data", base, config["data"])
 
     model_options = _table("model", config.get("model"), required=True)
-    allowed = [k for k in inspect.signature(MMMModel).parameters if k != "data"]
+    allowed = [k for k in inspect.signature(MMMModel).parameters if k not in ("data", "lift_tests")]
     _unknown("model", model_options, allowed)
     for key in ("target", "date_column", "channels"):
         if key not in model_options:
@@ -189,6 +198,9 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
         ) from None
     except ValueError as exc:  # e.g. a prior that pymc-marketing refuses
         raise ConfigError("model", _one_line(exc)) from None
+    lift_tests = _lift_tests(config, base)
+    if lift_tests is not None:
+        _add_lift_tests(model, lift_tests)
 
     fit = _check_fit(_table("fit", config.get("fit")))
 
@@ -208,13 +220,42 @@ def load_config(config_path: Path) -> tuple[dict, object, dict, dict]:
         options = dict(_table(field, options, required=True))
         _unknown(field, options, fleet_options(name))
         try:
-            checked[name] = _check_fleet(name, options, model, base)
+            checked[name] = _check_fleet(name, options, model, base, lift_tests)
         except (MMMDataError, FitInputError) as exc:
             raise ConfigError(
                 f"{field}.{exc.field}" if exc.field in fleet_options(name) else exc.field,
                 str(exc).removeprefix(f"{exc.field}: "),
             ) from None
     return config, model, fit, checked
+
+
+def _lift_tests(config: dict, base: Path):
+    """The ``[lift_tests]`` table's rows (from ``path`` or inline ``rows``), or None."""
+    import pandas as pd
+
+    if "lift_tests" not in config:
+        return None
+    table = _table("lift_tests", config["lift_tests"])
+    _unknown("lift_tests", table, LIFT_OPTIONS)
+    if ("path" in table) == ("rows" in table):
+        raise ConfigError(
+            "lift_tests", "give either path = 'lift.csv' or rows = [{channel = ..., ...}]"
+        )
+    if "path" in table:
+        return _read_csv("lift_tests.path", base, table["path"])
+    rows = table["rows"]
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise ConfigError("lift_tests.rows", f"expected a list of tables, got {rows!r}")
+    return pd.DataFrame(rows)
+
+
+def _add_lift_tests(model, rows) -> None:
+    from bayes_widgets.core.mmm import MMMDataError
+
+    try:
+        model.add_lift_tests(rows)
+    except MMMDataError as exc:
+        raise ConfigError(exc.field, exc.message) from None
 
 
 def _check_fit(fit: dict) -> dict:
@@ -242,7 +283,33 @@ def _check_fit(fit: dict) -> dict:
     return dict(fit)
 
 
-def _check_fleet(name: str, options: dict, model, base: Path) -> dict:
+def _recovery_lift_tests(value, model, base: Path, lift_tests):
+    """``[fleets.recovery] lift_tests``: true (the configuration's), false, or a CSV path."""
+    from bayes_widgets.core.mmm import lift
+
+    if value is False:
+        return None
+    if value is True:
+        if lift_tests is None:
+            raise ConfigError(
+                "fleets.recovery.lift_tests", "true needs a [lift_tests] table in the config"
+            )
+        rows = lift_tests
+    elif isinstance(value, str):
+        rows = _read_csv("fleets.recovery.lift_tests", base, value)
+    else:
+        raise ConfigError(
+            "fleets.recovery.lift_tests", f"expected true, false or a CSV path, got {value!r}"
+        )
+    try:
+        return lift.check_lift_tests(model, rows)
+    except lift.MMMDataError as exc:
+        raise ConfigError(
+            f"fleets.recovery.{exc.field}", str(exc).removeprefix(f"{exc.field}: ")
+        ) from None
+
+
+def _check_fleet(name: str, options: dict, model, base: Path, lift_tests=None) -> dict:
     """One fleet's options, checked as the fleet function would before any run."""
     import inspect
 
@@ -259,30 +326,22 @@ def _check_fleet(name: str, options: dict, model, base: Path) -> dict:
     elif name == "holdout":
         v.check_horizons(options.get("horizons", defaults.get("horizons", (4, 8, 12))), n)
     elif name == "recovery":
+        from bayes_widgets.core.mmm.fleets import check_truth
+
         truth = options.get("truth")
-        if truth is not None:
-            if not isinstance(truth, dict):
-                raise v.MMMDataError(
-                    "truth", f"expected a table of shares by channel, got {truth!r}"
-                )
-            missing = [c for c in model.channels if c not in truth]
-            if missing:
-                raise v.MMMDataError("truth", f"no true share for channel(s) {', '.join(missing)}")
-            for c in model.channels:
-                if (
-                    isinstance(truth[c], bool)
-                    or not isinstance(truth[c], int | float)
-                    or not 0 <= truth[c] <= 1
-                ):
-                    raise v.MMMDataError(
-                        "truth", f"{c}: a share must be a number in [0, 1], got {truth[c]!r}"
-                    )
+        for key in ("truth", "truth_roas"):
+            if options.get(key) is not None:
+                check_truth(key, options[key], model.channels, share=key == "truth")
         if "runs" in options:
             options["runs"] = v.whole_number(
                 "runs", options["runs"], minimum=0 if truth is not None else 1
             )
         if "seed" in options:
             options["seed"] = v.whole_number("seed", options["seed"], minimum=0)
+        if "lift_tests" in options:
+            options["lift_tests"] = _recovery_lift_tests(
+                options["lift_tests"], model, base, lift_tests
+            )
     elif name == "stability":
         if "seeds" in options:
             options["seeds"] = v.check_seeds(options["seeds"])

@@ -135,11 +135,11 @@ def recovery_fleet(
     if not isinstance(runs, int) or isinstance(runs, bool) or runs < (0 if truth else 1):
         raise MMMDataError("runs", f"must be a positive integer, got {runs!r}")
     if truth is not None:
-        _check_shares("truth", truth, model.channels, share=True)
+        check_truth("truth", truth, model.channels, share=True)
     if truth_roas is not None:
-        if truth is None:
+        if truth is None:  # the ROAS is scored in the truth run
             raise MMMDataError("truth_roas", "needs truth (the true shares) too")
-        _check_shares("truth_roas", truth_roas, model.channels, share=False)
+        check_truth("truth_roas", truth_roas, model.channels, share=False)
     lift = None if lift_tests is None else check_lift_tests(model, lift_tests)
     common = run_inputs(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
@@ -176,8 +176,9 @@ def recovery_fleet(
     return RecoveryResult("recovery", run)
 
 
-def _check_shares(field: str, values, channels, *, share: bool) -> None:
-    """True shares (numbers in [0, 1]) or true ROAS (numbers >= 0), one per channel."""
+def check_truth(field: str, values, channels, *, share: bool) -> None:
+    """True shares (``share``: numbers in [0, 1]) or true ROAS (numbers >= 0), one per
+    channel, as the recovery fleet's ``truth`` and ``truth_roas`` take them."""
     if not isinstance(values, dict):
         raise MMMDataError(field, f"expected a dict by channel, got {type(values).__name__}")
     missing = [c for c in channels if c not in values]
@@ -276,6 +277,7 @@ __all__ = [
     "FleetResult",
     "RecoveryResult",
     "StabilityResult",
+    "check_truth",
     "forecast_fleet",
     "forecast_task",
     "holdout_fleet",

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_widgets.core.mmm.lift import check_lift_tests
 from bayes_widgets.core.mmm.validation import MMMDataError
 
 EXAMPLE_TARGET_UNITS = 1000.0
@@ -99,22 +98,8 @@ def simulate_lift_tests(
 
 def with_lift_tests(model, rows: pd.DataFrame | None) -> None:
     """Gives ``model`` (an :class:`MMMModel`) lift tests that every later build adds."""
-    if rows is None or len(rows) == 0:
-        return
-    if hasattr(model, "add_lift_tests"):
+    if rows is not None and len(rows):
         model.add_lift_tests(rows)
-        return
-    from bayes_widgets.core.mmm.lift import apply_lift_tests
-
-    checked = check_lift_tests(model, rows)
-    build = model.build
-
-    def build_with_lift_tests(rows=None):
-        mmm = build(rows)
-        apply_lift_tests(mmm, checked)
-        return mmm
-
-    model.build = build_with_lift_tests
 
 
 def example_truth() -> dict[str, dict[str, float]]:
