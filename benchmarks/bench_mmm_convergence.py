@@ -1,0 +1,230 @@
+"""How reliably the default MMM fit converges: the largest R-hat over seeds, per model.
+
+Fits each model once per seed with ``MMMModel.fit()``'s defaults (or the sampler options
+given with ``--sampler-kwargs`` over them, and other draws, tuning or chains, to
+compare candidates) and reports, per seed, the
+largest R-hat over every posterior quantity (deterministics included) and the quantity
+that has it, the smallest bulk ESS, the wall time and the bulk ESS per second.
+
+Models: ``plain`` and ``tvp`` (the case study of ``bench_mmm_fit.py``, without and with
+time-varying media) and ``geo`` (the Meridian geo data: 40 geos x 156 weeks x 5 channels).
+
+    nice -n 10 .venv/bin/python benchmarks/bench_mmm_convergence.py \
+        [--models plain,tvp,geo] [--seeds 1,2,3,4,5] [--draws N] [--tune N] [--chains N] \
+        [--geos N] [--sampler-kwargs '{"target_accept": 0.9}']
+
+Last line: JSON with, per model, ``rhat_max`` (one per seed), ``ess_bulk_min``,
+``wall_s``, ``ess_per_s`` and ``worst`` (the quantity with the largest R-hat), and
+``passed`` (every seed's R-hat ≤ 1.01).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+RHAT_TARGET = 1.01
+GEO_DATA = (
+    Path(os.environ.get("BW_SHARED", "/work/shared")) / "data/mmm/meridian_geo_all_channels.csv"
+)
+GEO_CHANNELS = [f"Channel{i}_spend" for i in range(5)]
+GEO_CONTROLS = ["competitor_sales_control", "sentiment_score_control"]
+
+
+def case_study():
+    from bayes_widgets.datasets import mmm_case_study
+
+    df = mmm_case_study(None).iloc[-161:].reset_index(drop=True)
+    channels = [c for c in df.columns if c.startswith("mdsp_")]
+    return df, channels, ["me_ics_all", "me_gas_dpg"]
+
+
+def geo_data(geos: int | None = None):
+    """The Meridian geo data (long: one row per week x geo), the first ``geos`` geos."""
+    import pandas as pd
+
+    df = pd.read_csv(GEO_DATA, index_col=0, parse_dates=["time"])
+    if geos is not None:
+        keep = list(dict.fromkeys(df["geo"]))[:geos]
+        df = df[df["geo"].isin(keep)].reset_index(drop=True)
+    return df
+
+
+def geo_mmm():
+    """pymc-marketing's multidimensional MMM on the geo data, as ``MMMModel`` builds it
+    (geometric adstock, l_max 8, logistic saturation, yearly seasonality 2)."""
+    import pymc_marketing.mmm as pmm
+
+    return pmm.MMM(
+        date_column="time",
+        channel_columns=GEO_CHANNELS,
+        control_columns=GEO_CONTROLS,
+        target_column="conversions",
+        adstock=pmm.GeometricAdstock(l_max=8),
+        saturation=pmm.LogisticSaturation(),
+        yearly_seasonality=2,
+        dims=("geo",),
+    )
+
+
+def geo_xy(df):
+    return df[["time", "geo", *GEO_CHANNELS, *GEO_CONTROLS]], df["conversions"]
+
+
+def our_model(kind: str, geos: int | None = None):
+    """The ``MMMModel`` for ``kind``; for ``geo``, None when ``MMMModel`` has no ``dims``."""
+    import inspect
+
+    from bayes_widgets.core.mmm import MMMModel
+
+    if kind == "geo":
+        if "dims" not in inspect.signature(MMMModel).parameters:
+            return None
+        return MMMModel(
+            geo_data(geos),
+            target="conversions",
+            date_column="time",
+            channels=GEO_CHANNELS,
+            controls=GEO_CONTROLS,
+            lag_max=8,
+            adstock="geometric",
+            saturation="logistic",
+            yearly_seasonality=2,
+            dims=("geo",),
+        )
+    df, channels, controls = case_study()
+    return MMMModel(
+        df,
+        target="sales",
+        date_column="wk_strt_dt",
+        channels=channels,
+        controls=controls,
+        lag_max=8,
+        adstock="geometric",
+        saturation="logistic",
+        time_varying_media=kind == "tvp",
+        yearly_seasonality=2,
+    )
+
+
+def fit_ours(
+    kind: str,
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int,
+    sampler_kwargs: dict[str, Any] | None = None,
+    geos: int | None = None,
+) -> dict[str, Any]:
+    """One fit with ``MMMModel.fit``'s defaults; the options given replace them
+    (``sampler_kwargs`` are merged over the default sampler options)."""
+    import inspect
+
+    from bayes_widgets.core.fitting.session import FitSession
+    from bayes_widgets.core.mmm import MMMModel
+    from bayes_widgets.core.mmm.fitting import (
+        DEFAULT_BACKEND,
+        default_sampler_kwargs,
+        sampling_model,
+    )
+
+    given = {"draws": draws, "tune": tune, "chains": chains}
+    options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    model = our_model(kind, geos)
+    t0 = time.perf_counter()
+    if model is not None:
+        result = model.fit(seed=seed, sampler_kwargs=sampler_kwargs, **options)
+    else:  # the same fit MMMModel.fit makes, on pymc-marketing's MMM built here
+        defaults = inspect.signature(MMMModel.fit).parameters
+        mmm = geo_mmm()
+        mmm.build_model(*geo_xy(geo_data(geos)))
+        result = (
+            FitSession(
+                sampling_model(mmm),
+                backend=DEFAULT_BACKEND,
+                draws=options.get("draws", defaults["draws"].default),
+                tune=options.get("tune", defaults["tune"].default),
+                chains=options.get("chains", defaults["chains"].default),
+                seed=seed,
+                sampler_kwargs={
+                    **default_sampler_kwargs(DEFAULT_BACKEND),
+                    **(sampler_kwargs or {}),
+                },
+            )
+            .start()
+            .wait()
+        )
+    wall = time.perf_counter() - t0
+    return measured(result.diagnostics, wall)
+
+
+def measured(diagnostics, wall: float) -> dict[str, Any]:
+    worst = max(
+        (p for p in diagnostics.parameters if p["r_hat"] == p["r_hat"]),
+        key=lambda p: p["r_hat"],
+        default=None,
+    )
+    ess = float(diagnostics.ess_bulk_min)
+    return {
+        "chains": diagnostics.chains,
+        "wall_s": round(wall, 1),
+        "rhat_max": round(float(diagnostics.rhat_max), 4),
+        "ess_bulk_min": round(ess, 1),
+        "ess_per_s": round(ess / wall, 2),
+        "divergences": int(diagnostics.divergences),
+        "worst": None if worst is None else worst["name"],
+    }
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="plain,tvp,geo")
+    parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument("--draws", type=int, default=None, help="default: MMMModel.fit's")
+    parser.add_argument("--tune", type=int, default=None, help="default: MMMModel.fit's")
+    parser.add_argument("--chains", type=int, default=None, help="default: MMMModel.fit's")
+    parser.add_argument("--geos", type=int, default=None, help="first N geos only")
+    parser.add_argument(
+        "--sampler-kwargs", default=None, help="JSON: sampler options instead of the defaults"
+    )
+    args = parser.parse_args()
+    from bayes_widgets.core.mmm.fitting import DEFAULT_BACKEND, default_sampler_kwargs
+
+    sampler_kwargs = None if args.sampler_kwargs is None else json.loads(args.sampler_kwargs)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    out: dict[str, Any] = {
+        "draws": args.draws,
+        "tune": args.tune,
+        "chains": args.chains,
+        "sampler_kwargs": {**default_sampler_kwargs(DEFAULT_BACKEND), **(sampler_kwargs or {})},
+        "load_before": os.getloadavg()[0],
+    }
+    for kind in args.models.split(","):
+        runs = []
+        for seed in seeds:
+            r = fit_ours(
+                kind,
+                draws=args.draws,
+                tune=args.tune,
+                chains=args.chains,
+                seed=seed,
+                sampler_kwargs=sampler_kwargs,
+                geos=args.geos,
+            )
+            r["load"] = round(os.getloadavg()[0], 2)
+            runs.append(r)
+            print(kind, f"seed {seed}", json.dumps(r), flush=True)
+        out[kind] = {key: [r[key] for r in runs] for key in runs[0]}
+        out[kind]["passed"] = all(r["rhat_max"] <= RHAT_TARGET for r in runs)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

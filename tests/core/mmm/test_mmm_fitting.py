@@ -1,0 +1,88 @@
+"""The default MMM fit: the sampler options MMMModel.fit uses when the user sets none."""
+
+from __future__ import annotations
+
+import pytest
+
+from bayes_widgets.core.mmm import MMMModel
+from bayes_widgets.core.mmm.fitting import DEFAULT_BACKEND, default_sampler_kwargs
+from bayes_widgets.datasets import mmm_example
+
+
+def make(**kwargs):
+    opts = {
+        "target": "y",
+        "date_column": "date_week",
+        "channels": ["x1", "x2"],
+        "controls": ["event_1", "event_2"],
+        "lag_max": 4,
+    }
+    opts.update(kwargs)
+    return MMMModel(mmm_example(), **opts)
+
+
+class _Session:
+    """Stands in for FitSession: records what MMMModel.fit asks of it."""
+
+    seen: dict = {}
+
+    def __init__(self, model, **kwargs):
+        _Session.seen = {"model": model, **kwargs}
+
+    def subscribe(self, fn):
+        return None
+
+    def start(self):
+        return self
+
+    def wait(self):
+        return "result"
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    import bayes_widgets.core.fitting.session as session
+
+    monkeypatch.setattr(session, "FitSession", _Session)
+    _Session.seen = {}
+    return _Session
+
+
+def test_nutpie_adapts_the_mass_matrix_from_the_draws():
+    assert DEFAULT_BACKEND == "nutpie"
+    options = default_sampler_kwargs("nutpie")
+    assert options["adaptation"] == "draw_diag"
+    # every default is an option nutpie's sampler settings know
+    from nutpie import _lib
+
+    settings = _lib.PyNutsSettings.Diag(1)
+    settings.update({k: v for k, v in options.items() if k != "adaptation"})
+    # other backends keep their own defaults
+    assert default_sampler_kwargs("pymc") == {} and default_sampler_kwargs("numpyro") == {}
+
+
+def test_fit_samples_with_the_defaults_unless_the_user_overrides_them(recorded):
+    model = make()
+    assert model.fit(seed=3) == "result"
+    seen = recorded.seen
+    assert seen["backend"] == "nutpie" and seen["chains"] == 4 and seen["seed"] == 3
+    assert seen["sampler_kwargs"] == default_sampler_kwargs("nutpie")
+    assert seen["target_accept"] is None  # nutpie's own step-size target unless set
+
+    model.fit(sampler_kwargs={"adaptation": "diag"}, target_accept=0.9)
+    assert recorded.seen["sampler_kwargs"]["adaptation"] == "diag"
+    assert recorded.seen["target_accept"] == 0.9
+
+    model.fit(backend="pymc")
+    assert recorded.seen["sampler_kwargs"] == {}
+
+
+@pytest.mark.slow
+def test_a_small_mmm_converges_with_the_defaults_in_a_short_run():
+    model = make(time_varying_media=False)
+    result = model.fit(draws=300, tune=300, seed=11)
+    d = result.diagnostics
+    assert result.status == "finished" and d.chains == 4
+    assert d.rhat_max <= 1.01, d.rhat_max
+    assert d.ess_bulk_min >= 400, d.ess_bulk_min
+    assert d.divergences == 0
