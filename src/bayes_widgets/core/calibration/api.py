@@ -193,14 +193,14 @@ def calibrate(
     if not isinstance(wait, bool):
         raise CalibrationError("wait", f"must be True or False, got {wait!r}")
     _check_executor(executor)
-    if out is None:
-        out = tempfile.mkdtemp(prefix="bw-calibration-")
-    elif not isinstance(out, str | os.PathLike):
+    if out is not None and not isinstance(out, str | os.PathLike):
         raise CalibrationError("out", f"expected a path or a URL, got {out!r}")
     if kind == "pymc":
         plan = plan_pymc(model, simulations, params, observed, seed_value, model_args)
     else:
         plan = plan_numpyro(model, simulations, params, observed, seed_value, model_args, guide)
+    if out is None:
+        out = tempfile.mkdtemp(prefix="bw-calibration-")
     _claim_store(os.fspath(out), plan, settings)
     seeds = np.random.default_rng([seed_value, 1]).integers(0, 2**31 - 1, size=simulations)
     calibration = Calibration(plan, settings, os.fspath(out), executor, seeds)
