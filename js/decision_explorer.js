@@ -23,8 +23,15 @@ const SECONDARY_MS = 150;
 const css = `
 .bw-decision { max-width: 1040px; }
 .bw-decision .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
-.bw-decision .bw-var { display: grid; grid-template-columns: var(--bw-name-width, 12ch) minmax(140px, 260px) max-content max-content;
+.bw-decision .bw-var { display: grid;
+  grid-template-columns: var(--bw-name-width, 12ch) minmax(140px, 260px) max-content 18ch 22ch max-content;
   justify-content: start; gap: 8px; align-items: center; margin: 2px 0; }
+.bw-decision .bw-var-head { color: var(--bw-muted); font-size: 11px; margin: 0; white-space: nowrap; }
+.bw-decision .bw-marginal { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.bw-decision .bw-flag { color: var(--bw-fg); background: color-mix(in srgb, var(--bw-warn) 30%, var(--bw-bg));
+  padding: 0 5px; border-radius: 3px; white-space: nowrap; font-size: 11px; }
+.bw-decision .bw-flag:empty { display: none; }
+.bw-decision td.bw-extrapolated { text-decoration: underline dotted var(--bw-warn); text-underline-offset: 3px; }
 .bw-decision .bw-var b { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .bw-decision .bw-bounds { color: var(--bw-muted); white-space: nowrap; }
 /* a legend as wide as its plot, never wider: it wraps instead of pushing the plots apart */
@@ -104,6 +111,20 @@ function decisionText(x, variables) {
  * @property {boolean} [feasible]
  * @property {Array<{label: string, by: number | null}>} [better]   references doing better
  * @property {{x: number[], y: number[]}} [view]   the outcome plot's extent
+ * @property {Array<Extrapolation>} [extrapolation]   variables outside their observed range
+ * @property {{label: string, prob: number, values: Record<string, {mean: number | null,
+ *   lower: number | null, upper: number | null}>}} [marginals]   per variable, if the problem has them
+ */
+
+/**
+ * A variable outside the range its values were observed in (core.decision.ranges.Extrapolation).
+ * @typedef {object} Extrapolation
+ * @property {string} name
+ * @property {number} value
+ * @property {number} low
+ * @property {number} high
+ * @property {"above" | "below"} side
+ * @property {string} message
  */
 
 /**
@@ -112,7 +133,8 @@ function decisionText(x, variables) {
  * @property {string} error
  * @property {string} _py_version
  * @property {{seq: number, n: number}} applied
- * @property {Array<{name: string, lower: number, upper: number, integer: boolean, step: number, resolution: number}>} variables
+ * @property {Array<{name: string, lower: number, upper: number, integer: boolean, step: number, resolution: number,
+ *   observed: [number, number] | null}>} variables
  * @property {Record<string, number>} decision
  * @property {DecisionSummary} summary
  * @property {string} objective                 "mean", "cvar", "quantile" or "prob_loss"
@@ -146,6 +168,8 @@ export default {
     const controls = h("div", { "data-testid": "variables" });
     const stats = h("div", { class: "bw-row bw-stats", "data-testid": "stats" });
     const constraints = h("div", { "data-testid": "constraints" });
+    const extrapolation = h("div", { class: "bw-advice", role: "status", "data-testid": "extrapolation",
+      style: "display:none" });
     const objective = h("select", { "data-testid": "objective" },
       ...["mean", "cvar", "quantile", "prob_loss"]
         .map((v) => h("option", { value: v }, measureText(v, null, model.get("outcome")))));
@@ -169,14 +193,14 @@ export default {
     const frontierFig = h("div", { "data-testid": "frontier-figure" });
     root.append(
       ...[note, banner.el].filter(Boolean), errors.el,
-      controls, stats, constraints, advice,
+      controls, stats, constraints, extrapolation, advice,
       h("div", { class: "bw-row" }, "optimise ", objective, level, optimiseButton, frontierButton, status),
       optimumNote, h("div", { class: "bw-scroll" }, table), verdict,
       h("div", { class: "bw-row", style: "align-items:flex-start" }, h("div", {}, outcomeFig, outcomeLegend),
         h("div", {}, frontierFig, frontierLegend, frontierNote)),
     );
 
-    const inputs = {}; // name -> {slider, box, dragging, spec}
+    const inputs = {}; // name -> {slider, box, dragging, spec, marginal, flag}
     const current = () => ({ ...(model.get("decision") || {}) });
     const sender = new LatestSender((x, seq) => {
       latency.sent(seq);
@@ -251,12 +275,52 @@ export default {
           sendLocal();
           onRelease();
         });
-        inputs[v.name] = { slider, box, dragging, spec: v };
+        const marginal = h("span", { class: "bw-marginal", "data-testid": `marginal-${v.name}` });
+        const flag = h("span", { class: "bw-flag", "data-testid": `extrapolation-${v.name}` });
+        inputs[v.name] = { slider, box, dragging, spec: v, marginal, flag };
+        const seen = v.observed ? `; seen in the data: ${fmt(v.observed[0], 4)} to ${fmt(v.observed[1], 4)}` : "";
         return h("div", { class: "bw-var", "data-variable": v.name },
           h("b", { title: v.name }, v.name), slider, box,
-          h("span", { class: "bw-bounds" },
-            `[${fmt(v.lower, 4, v.resolution)}, ${fmt(v.upper, 4, v.resolution)}]${v.integer ? " whole" : ""}`));
+          h("span", { class: "bw-bounds", title: `bounds${seen}` },
+            `[${fmt(v.lower, 4, v.resolution)}, ${fmt(v.upper, 4, v.resolution)}]${v.integer ? " whole" : ""}`),
+          marginal, flag);
       }));
+      controls.prepend(marginalHead);
+    };
+    // the marginals' column heading ("marginal ROAS, 90% interval"), shown when there are any
+    const marginalHead = h("div", { class: "bw-var bw-var-head", "data-testid": "marginal-head" });
+    const renderVariableNotes = (s) => {
+      const m = s.marginals;
+      const head = m ? `${m.label} (${Math.round(100 * m.prob)}% interval)` : "";
+      if (marginalHead.dataset.text !== head) {
+        marginalHead.dataset.text = head;
+        marginalHead.replaceChildren(...(m ? [h("span"), h("span"), h("span"), h("span"), h("span", {}, head)] : []));
+        marginalHead.style.display = m ? "" : "none";
+      }
+      const flags = new Map((s.extrapolation || []).map((e) => [e.name, e]));
+      for (const [name, { marginal, flag }] of Object.entries(inputs)) {
+        const v = m?.values?.[name];
+        const text = v ? `${fmt(v.mean, 3)} [${fmt(v.lower, 3)}, ${fmt(v.upper, 3)}]` : "";
+        if (marginal.textContent !== text) {
+          marginal.textContent = text;
+          marginal.dataset.mean = String(v?.mean ?? "");
+        }
+        const e = flags.get(name);
+        const ftext = e ? `extrapolation: ${e.side} the ${fmt(e.side === "above" ? e.high : e.low, 4)} seen` : "";
+        if (flag.textContent !== ftext) {
+          flag.textContent = ftext;
+          flag.title = e ? `${e.message}: the outcome there is extrapolated by the model, not seen in data` : "";
+          flag.dataset.side = e?.side ?? "";
+        }
+      }
+      const text = flags.size
+        ? `Extrapolation: ${[...flags.values()].map((e) => `${e.name} = ${fmt(e.value, 4)} is ${e.side} the range seen ` +
+          `(${fmt(e.low, 4)} to ${fmt(e.high, 4)})`).join("; ")}. The outcome there comes from the model's form, not from data.`
+        : "";
+      if (extrapolation.textContent !== text) extrapolation.textContent = text;
+      const display = flags.size ? "" : "none";
+      if (extrapolation.style.display !== display) extrapolation.style.display = display;
+      extrapolation.dataset.names = [...flags.keys()].join(",");
     };
 
     // the values on the page, for variables the user is not moving right now
@@ -297,6 +361,7 @@ export default {
         h("span", { class: c.ok ? "bw-ok" : "bw-infeasible", "data-constraint": c.name, "data-ok": c.ok,
           style: "margin-right:12px" },
         c.ok ? `${c.name}: met` : `${c.name}: violated by ${fmt(c.violation, 4)}`)));
+      renderVariableNotes(s);
       root.dataset.evaluations = String(model.get("evaluations"));
       root.dataset.feasible = s.feasible ?? true;
       const better = s.better || [];
@@ -331,8 +396,13 @@ export default {
         class: r.self ? "bw-this" : null, "data-label": r.label, "data-mean": r.mean ?? "",
       },
       h("td", { class: "bw-left" }, r.label),
-      ...variables.map((v) => h("td", { "data-variable": v.name, "data-value": r.x?.[v.name] ?? "" },
-        fmt(r.x?.[v.name], 4, v.resolution))),
+      ...variables.map((v) => {
+        const value = r.x?.[v.name];
+        const outside = v.observed && Number.isFinite(value) && (value > v.observed[1] || value < v.observed[0]);
+        return h("td", { "data-variable": v.name, "data-value": value ?? "",
+          class: outside ? "bw-extrapolated" : null, title: outside ? "outside the range seen in the data" : null },
+        fmt(value, 4, v.resolution));
+      }),
       h("td", {}, fmt(r.mean, 5)), h("td", {}, fmt(r.cvar, 5)), h("td", {}, percent(r.prob_loss)),
       h("td", {}, r.self || r.mean === undefined ? "" : fmt(r.mean - s.mean, 4)),
       h("td", {}, r.use ? h("button", { "data-testid": `use-${r.label}`,

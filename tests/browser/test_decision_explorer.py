@@ -4,6 +4,7 @@ read from the rendered page."""
 from __future__ import annotations
 
 import itertools
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -341,3 +342,74 @@ def test_a_stock_decision_reads_plainly(notebook_page):
         )
     )
     assert relevant_console_errors(page) == []
+
+
+BUDGET = "[data-testid=decision-explorer]:has([data-testid=slider-search])"
+
+
+def test_a_budget_plan_beyond_the_spend_seen_is_flagged_as_it_is_dragged(notebook_page):
+    """Each channel's marginal ROAS is shown at the plan; dragging search past the most it
+    ever spent (600 a week) raises the extrapolation flag on its row and above the plot,
+    and dragging it back clears it."""
+    page = notebook_page("budget_explorer.ipynb", app="lab", run_all=True)
+    explorer = page.locator(BUDGET)
+    expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=outcome-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
+    flag = explorer.locator("[data-testid=extrapolation-search]")
+    notice = explorer.locator("[data-testid=extrapolation]")
+    # the current plan: inside the range seen, every channel's marginal ROAS on the page
+    expect(notice).to_be_hidden()
+    expect(flag).to_be_hidden()
+    expect(explorer.locator("[data-testid=marginal-head]")).to_contain_text(
+        "marginal ROAS (90% interval)"
+    )
+    for channel in ("tv", "search", "social"):
+        cell = explorer.locator(f"[data-testid=marginal-{channel}]")
+        expect(cell).to_have_text(re.compile(r"^\d[\d.]* \[\d[\d.]*, \d[\d.]*\]$"))
+        assert float(cell.get_attribute("data-mean")) > 0
+    at_current = float(explorer.locator("[data-testid=marginal-search]").get_attribute("data-mean"))
+    # drag search from its thumb to the slider's right end (1.5 x its recent 525 = 787.5)
+    slider = explorer.locator("[data-testid=slider-search]")
+    slider.scroll_into_view_if_needed()
+    b = slider.bounding_box()
+    y = b["y"] + b["height"] / 2
+    page.mouse.move(b["x"] + 0.5 * b["width"], y)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(b["x"] + (0.5 + 0.52 * i / 20) * b["width"], y, steps=2)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    value = float(explorer.locator("[data-testid=value-search]").input_value())
+    assert value > 600, value
+    expect(flag).to_be_visible(timeout=30_000)
+    expect(flag).to_contain_text("extrapolation: above the 600 seen")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("search = ")
+    expect(notice).to_contain_text("is above the range seen")
+    assert notice.get_attribute("data-names") == "search"
+    expect(explorer.locator("[data-testid=extrapolation-tv]")).to_be_hidden()
+    # diminishing returns: more spend, a smaller marginal ROAS
+    assert wait_until(
+        lambda: (
+            float(explorer.locator("[data-testid=marginal-search]").get_attribute("data-mean"))
+            < at_current
+        ),
+        timeout=30,
+    )
+    cell = explorer.locator("tr[data-label='this decision'] td[data-variable=search]")
+    expect(cell).to_have_class(re.compile("bw-extrapolated"), timeout=30_000)
+    save_screenshot(page, "budget_explorer_extrapolation")
+    # back inside the range: the flags go
+    b = slider.bounding_box()
+    page.mouse.move(b["x"] + 0.99 * b["width"], y)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(b["x"] + (0.99 - 0.6 * i / 10) * b["width"], y, steps=2)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    assert float(explorer.locator("[data-testid=value-search]").input_value()) < 600
+    expect(flag).to_be_hidden(timeout=30_000)
+    expect(notice).to_be_hidden()
+    assert not relevant_console_errors(page)

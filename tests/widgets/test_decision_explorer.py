@@ -461,3 +461,48 @@ def test_old_british_names_still_work_with_a_warning(demand, outbox):
     send(ex, outbox, "evaluate", x={"q": 10})
     send(ex, outbox, "optimise", objective="mean", level=None)
     assert ex.objective == "mean" and ex.decision == ex.result.x != {"q": 10}
+
+
+class MarginalNewsvendor(DecisionProblem):
+    """A newsvendor whose stock was only ever between 40 and 120, with its marginal
+    profit per unit of stock: price when demand exceeds the stock, minus the cost."""
+
+    marginal_label = "marginal profit"
+
+    def marginals(self, x):
+        q = self.check_x(x, check_bounds=False)[0]
+        return {"q": PRICE * (self.scenarios["demand"] > q) - COST}
+
+
+def test_extrapolation_and_marginals_are_shown_per_variable(demand, outbox):
+    problem = MarginalNewsvendor(
+        [DecisionVariable("q", 0, 200, integer=True, observed=(40, 120))],
+        {"demand": demand},
+        lambda x, s: PRICE * np.minimum(x[0], s["demand"]) - COST * x[0],
+    )
+    ex = bw.DecisionExplorer(problem, x=[80])
+    assert ex.variables[0]["observed"] == [40.0, 120.0]
+    assert ex.summary["extrapolation"] == []
+    marginal = ex.summary["marginals"]
+    assert marginal["label"] == "marginal profit" and marginal["prob"] == 0.9
+    expected = PRICE * np.mean(demand > 80) - COST
+    assert marginal["values"]["q"]["mean"] == pytest.approx(expected)
+    assert marginal["values"]["q"]["lower"] == -COST and marginal["values"]["q"]["upper"] == 2.0
+    send(ex, outbox, "evaluate", x={"q": 150})
+    (flag,) = ex.summary["extrapolation"]
+    assert (flag["name"], flag["side"], flag["high"]) == ("q", "above", 120.0)
+    assert flag["message"] == "q = 150 is above its observed range [40, 120]"
+    json.dumps(ex.summary, allow_nan=False)
+    # the optimum says whether it lies outside the range seen
+    ex.optimize()
+    assert ex.optimum["extrapolation"] == [
+        e.to_dict() for e in problem.extrapolations(ex.optimum["x"])
+    ]
+    # a slider's slice carries the same flags and marginals as each position would show
+    got = ex.slice_summaries("q")
+    at = got["values"].index(130.0)
+    assert got["summaries"][at]["extrapolation"][0]["value"] == 130.0
+    assert "marginals" in got["summaries"][at]
+    # a problem without ranges or marginals shows neither
+    plain = bw.DecisionExplorer(newsvendor(demand), x=[80])
+    assert plain.summary["extrapolation"] == [] and "marginals" not in plain.summary

@@ -31,6 +31,7 @@ from bayes_widgets.core.decision.display import is_cheap, message_detail, variab
 from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.frontier import DEFAULT_ALPHAS, check_alphas, risk_return
 from bayes_widgets.core.decision.problem import DecisionProblem
+from bayes_widgets.core.decision.ranges import summarize_marginals
 from bayes_widgets.core.decision.risk import RISK_MEASURES, risk_measure, summarize
 from bayes_widgets.core.decision.solvers import OptimizationResult
 from bayes_widgets.core.deprecation import deprecated_alias, old_keywords, renamed_trait
@@ -96,8 +97,10 @@ class DecisionExplorer(InputWidget):
     """The shown decision by variable name (always a valid one)."""
     summary = traitlets.Dict().tag(sync=True)
     """The shown decision's outcome distribution: mean, sd, quantiles, CVaR, P(loss),
-    histogram, constraint status, and the outcome plot's extent (``view``: the histogram
-    and the first reference's, reaching 0 only when the outcomes come near it)."""
+    histogram, constraint status, the outcome plot's extent (``view``: the histogram
+    and the first reference's, reaching 0 only when the outcomes come near it), the
+    variables outside their observed range (``extrapolation``) and, for problems that
+    define them, the ``marginals`` per variable (label, mean and 90% interval)."""
     objective = traitlets.Unicode("mean").tag(sync=True)
     level = traitlets.Float(None, allow_none=True).tag(sync=True)
     optimum = traitlets.Dict().tag(sync=True)
@@ -218,6 +221,7 @@ class DecisionExplorer(InputWidget):
             "detail": message_detail(result.message),
             "method": result.method,
             "elapsed_s": result.elapsed_s,
+            "extrapolation": [e.to_dict() for e in self.problem.extrapolations(result.x_array)],
         }
         self._show(result.x_array)
         self.error = ""
@@ -374,6 +378,11 @@ class DecisionExplorer(InputWidget):
             for name, v in violations.items()
         ]
         summary["feasible"] = all(c["ok"] for c in summary["constraints"])
+        summary["extrapolation"] = [e.to_dict() for e in self.problem.extrapolations(x)]
+        marginals = self.problem.marginals(x)
+        if marginals is not None:
+            label = self.problem.marginal_label or "marginal"
+            summary["marginals"] = jsonable(summarize_marginals(label, marginals))
         summary["better"] = self._better_references(x)
         summary["view"] = outcome_view(
             [(summary.get("edges"), summary.get("counts") or []), *self._view_histograms]
@@ -455,9 +464,11 @@ def budget_explorer(
     references: Mapping[str, Any] | None = None,
     **problem_options: Any,
 ) -> DecisionExplorer:
-    """Budget what-ifs on a fitted MMM: a spend slider per channel, the predicted response
-    distribution over the posterior draws, the current plan beside it, and Optimise under
-    the total budget and per-channel bounds (options: see
+    """Budget what-ifs on a fitted MMM: a spend slider per channel (per channel and geo in
+    a geo model), the predicted response distribution over the posterior draws, each
+    channel's marginal ROAS, a flag on any spend outside the range the model was fitted
+    on, the current plan beside it, and Optimise under the total budget and per-channel
+    bounds (by default 0.5 to 1.5 times each channel's recent spend; options: see
     :func:`bayes_widgets.core.mmm.budget.budget_problem`)."""
     from bayes_widgets.core.mmm.budget import budget_problem
 

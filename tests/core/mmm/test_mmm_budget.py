@@ -7,6 +7,7 @@ built but not fitted (cheap to sample with PyTensor's FAST_COMPILE mode).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 
@@ -305,8 +306,10 @@ def test_budget_problem_defaults(fitted, response):
     now = current_plan(fitted)
     assert problem.current == pytest.approx(now)
     assert problem.total_budget == pytest.approx(sum(now.values()))
-    assert problem.upper == pytest.approx(2 * fitted.data[CHANNELS].max().to_numpy())
-    assert problem.lower.tolist() == [0.0, 0.0] and problem.batch and problem.n_scenarios == 200
+    recent = fitted.data[CHANNELS].iloc[-8:].mean().to_numpy()
+    assert problem.lower == pytest.approx(0.5 * recent)
+    assert problem.upper == pytest.approx(1.5 * recent)
+    assert problem.batch and problem.n_scenarios == 200
     np.testing.assert_allclose(problem.outcomes(now), response.response(now, HORIZON), rtol=1e-12)
     # per="horizon": the same decisions measured over the horizon
     over = budget_problem(response, horizon=5, per="horizon")
@@ -336,7 +339,7 @@ def test_optimum_matches_pymc_marketings_optimiser(fitted, response, optimizer):
 def test_optimum_matches_a_grid_search(response):
     """Cold start, two channels: the whole budget along a fine grid, evaluated in one batch."""
     total = 0.6
-    problem = budget_problem(response, total)
+    problem = budget_problem(response, total, bounds=dict.fromkeys(CHANNELS, (0.0, total)))
     best = problem.optimize("mean", seed=1)
     x1 = np.linspace(0, total, 2001)
     grid = np.column_stack([x1, total - x1])
@@ -357,8 +360,11 @@ def test_optimal_plan_beats_the_current_plan(fitted):
 def test_optimal_plans_read_as_numbers_a_person_would_write(fitted):
     """An unfunded channel gets exactly 0 (not a solver's 7.5e-15) and the plan meets its
     budget (no "violated by 2e-13")."""
+    largest = fitted.data[CHANNELS].max()
     for per in ("period", "horizon"):
-        problem = budget_problem(fitted, per=per)
+        k = HORIZON if per == "horizon" else 1
+        bounds = {c: (0.0, 2 * k * largest[c]) for c in CHANNELS}
+        problem = budget_problem(fitted, per=per, bounds=bounds)
         best = problem.optimize("mean", seed=0)
         resolution = 1e-6 * (problem.upper - problem.lower)
         for channel, value, lo, hi, res in zip(
@@ -384,7 +390,8 @@ def test_value_per_unit_turns_response_into_profit(fitted, response):
     now = current_plan(fitted)
     total = 2.0
     value = 1 / 1500  # money per unit of the target: the first euros pay, the last ones do not
-    problem = budget_problem(fitted, total, value_per_unit=value)
+    bounds = dict.fromkeys(CHANNELS, (0.0, total))
+    problem = budget_problem(fitted, total, value_per_unit=value, bounds=bounds)
     x = np.array([0.3, 0.4])
     expected = value * response.response(x, HORIZON) - HORIZON * x.sum()
     np.testing.assert_allclose(problem.outcomes(x), expected, rtol=1e-12)
@@ -413,6 +420,14 @@ def test_bad_inputs_name_the_field(fitted, response):
         (lambda: budget_problem(fitted, horizon=-3), "horizon"),
         (lambda: budget_problem(fitted, horizon=2.5), "horizon"),
         (lambda: budget_problem(fitted, per="week"), "per"),
+        (lambda: budget_problem(fitted, bounds=[(0, 1)]), "bounds"),
+        (lambda: budget_problem(fitted, relative_bounds=(1.5, 0.5)), "relative_bounds"),
+        (lambda: budget_problem(fitted, relative_bounds=(-0.5, 1.5)), "relative_bounds"),
+        (lambda: budget_problem(fitted, relative_bounds=(0.5, 0)), "relative_bounds"),
+        (lambda: budget_problem(fitted, relative_bounds=2.0), "relative_bounds"),
+        (lambda: budget_problem(fitted, relative_bounds=("a", 1)), "relative_bounds"),
+        (lambda: budget_problem(fitted, last=0), "last"),
+        (lambda: budget_problem(fitted, last=10_000), "last"),
         (lambda: budget_problem(fitted, value_per_unit=0), "value_per_unit"),
         (lambda: budget_problem(fitted, draws=0), "draws"),
         (lambda: budget_problem(fitted, current={"x1": 0.1}), "current"),
@@ -474,6 +489,13 @@ def test_budget_explorer_shows_the_current_plan_and_optimises_under_the_budget(f
         problem.outcomes(list(current["x"].values())).mean()
     )
     assert explorer.summary["feasible"]
+    # the current plan is inside the spend seen; each channel's marginal ROAS is shown
+    assert explorer.summary["extrapolation"] == []
+    marginals = explorer.summary["marginals"]
+    assert marginals["label"] == "marginal ROAS" and list(marginals["values"]) == CHANNELS
+    for c in CHANNELS:
+        mean = problem.marginals(explorer.decision)[c].mean()
+        assert marginals["values"][c]["mean"] == pytest.approx(mean)
     # a what-if over the budget is shown as such, and the last valid plan is kept on bad input
     over = {c: problem.upper[i] for i, c in enumerate(problem.names)}
     explorer._dispatch(explorer, {"type": "evaluate", "x": over}, [])
@@ -486,3 +508,154 @@ def test_budget_explorer_shows_the_current_plan_and_optimises_under_the_budget(f
     assert sum(explorer.decision.values()) == pytest.approx(problem.total_budget, rel=1e-6)
     cautious = explorer.optimize("cvar", level=0.05)
     assert cautious.converged and explorer.objective == "cvar"
+
+
+# ------------------------------------------------------------------ realism
+def test_default_bounds_follow_the_recent_spend(fitted, response):
+    data = fitted.data[CHANNELS]
+    recent4 = data.iloc[-4:].mean().to_numpy()
+    problem = budget_problem(response, relative_bounds=(0.8, 1.2), last=4)
+    assert problem.lower == pytest.approx(0.8 * recent4)
+    assert problem.upper == pytest.approx(1.2 * recent4)
+    assert problem.current == pytest.approx(dict(zip(CHANNELS, recent4)))
+    over = budget_problem(response, horizon=5, per="horizon")
+    recent8 = data.iloc[-8:].mean().to_numpy()
+    assert over.upper == pytest.approx(5 * 1.5 * recent8)
+    # no relative bounds: from 0 to the largest spend seen
+    full = budget_problem(response, relative_bounds=None)
+    assert full.lower.tolist() == [0.0, 0.0]
+    assert full.upper == pytest.approx(data.max().to_numpy())
+    # given bounds win for their channel; the others keep the default
+    mixed = budget_problem(response, bounds={"x1": (0.0, 0.9)})
+    assert mixed.lower[0] == 0.0 and mixed.upper[0] == 0.9
+    assert mixed.upper[1] == pytest.approx(1.5 * recent8[1])
+    # a channel that spent nothing lately moves around its average over all the data
+    spend = response.spend.copy()
+    spend[-8:, 1] = 0.0
+    quiet = budget_problem(dataclasses.replace(response, spend=spend), 1.0)
+    assert quiet.upper[1] == pytest.approx(1.5 * spend[:, 1].mean())
+
+
+def test_plans_outside_the_spend_seen_are_flagged(fitted, response):
+    data = fitted.data[CHANNELS]
+    problem = budget_problem(response, relative_bounds=None)
+    for v, c in zip(problem.variables, CHANNELS):
+        assert v.observed == pytest.approx((data[c].min(), data[c].max()))
+    assert problem.extrapolations(problem.current) == []
+    x = {"x1": 1.2 * data["x1"].max(), "x2": 0.1}
+    (flag,) = problem.extrapolations(x)
+    assert (flag.name, flag.side, flag.high) == ("x1", "above", pytest.approx(data["x1"].max()))
+    assert "x1" in flag.message and "above its observed range" in flag.message
+    # the range is in the variables' units: over the horizon with per="horizon"
+    over = budget_problem(response, per="horizon", horizon=4, relative_bounds=None)
+    assert over.variables[0].observed == pytest.approx((4 * data["x1"].min(), 4 * data["x1"].max()))
+    assert over.extrapolations({"x1": 4 * 0.9 * data["x1"].max(), "x2": 0.0}) == []
+
+
+def test_marginal_roas_is_the_response_per_extra_unit_of_spend(response):
+    """Central differences of the whole response, one channel at a time, per draw."""
+    x = np.array([0.3, 0.2])
+    for per, k in (("period", 1), ("horizon", HORIZON)):
+        problem = budget_problem(response, 1.0, per=per, relative_bounds=None)
+        got = problem.marginals(k * x)
+        assert problem.marginal_label == "marginal ROAS" and list(got) == CHANNELS
+        for i, c in enumerate(CHANNELS):
+            d = np.zeros(2)
+            d[i] = 1e-3
+            up, down = response.response(x + d, HORIZON), response.response(x - d, HORIZON)
+            fd = (up - down) / (2e-3 * HORIZON)  # response per unit of extra total spend
+            np.testing.assert_allclose(got[c], fd, rtol=1e-4, atol=1e-9 * np.abs(fd).max())
+    # diminishing returns: less per unit at a larger spend; at 0 the one-sided difference
+    low, high = response.marginal_roas([0.05, 0.05]), response.marginal_roas([0.9, 0.9])
+    assert (low.mean(axis=0) > high.mean(axis=0)).all()
+    assert np.isfinite(response.marginal_roas([0.0, 0.0])).all()
+    # with carry-in and in money
+    money = budget_problem(response, 1.0, value_per_unit=2.0, carry_in=True)
+    plain = response.marginal_roas(x, HORIZON, carry_in=True)
+    np.testing.assert_allclose(money.marginals(x)["x2"], 2.0 * plain[:, 1], rtol=1e-12)
+
+
+# ------------------------------------------------------------------ geo models
+def geo_frame(rows: int = 40) -> pd.DataFrame:
+    """Two geos in pymc-marketing's long format (one row per week and geo), made of the
+    example's first and next ``rows`` weeks."""
+    df = mmm_example()
+    a = df.iloc[:rows][["date_week", *CHANNELS, "y"]].assign(geo="geo_a")
+    b = df.iloc[rows : 2 * rows][[*CHANNELS, "y"]].assign(geo="geo_b")
+    b.insert(0, "date_week", a["date_week"].to_numpy())
+    return pd.concat([a, b], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def geo_mmm():
+    """A geo MMM (dims=("geo",)) whose "posterior" is 30 prior draws: per-geo adstock, a
+    saturation steepness shared across geos (dims channel only)."""
+    import pymc as pm
+    import pymc_marketing.mmm as pmm
+    import xarray as xr
+    from pymc_extras.prior import Prior
+
+    df = geo_frame()
+    mmm = pmm.MMM(
+        date_column="date_week",
+        channel_columns=CHANNELS,
+        target_column="y",
+        dims=("geo",),
+        adstock=pmm.GeometricAdstock(l_max=4),
+        saturation=pmm.LogisticSaturation(
+            priors={
+                "lam": Prior("Gamma", mu=2, sigma=1, dims="channel"),
+                "beta": Prior("HalfNormal", sigma=2, dims=("geo", "channel")),
+            }
+        ),
+    )
+    mmm.build_model(df.drop(columns="y"), df["y"])
+    names = [
+        *mmm.adstock.variable_mapping.values(),
+        *mmm.saturation.variable_mapping.values(),
+        "channel_contribution",
+    ]
+    prior = pm.sample_prior_predictive(
+        draws=30, model=mmm.model, var_names=names, random_seed=2, compile_kwargs=FAST
+    )
+    mmm.idata = xr.DataTree.from_dict({"posterior": prior["prior"].to_dataset()})
+    mmm.is_fitted_ = True
+    return mmm
+
+
+def test_geo_response_is_per_channel_and_geo_and_matches_pymc_marketing(geo_mmm):
+    response = mmm_response(geo_mmm)
+    assert response.channels == ("x1[geo_a]", "x1[geo_b]", "x2[geo_a]", "x2[geo_b]")
+    assert response.dims == ("geo",) and response.column_channel == ("x1", "x1", "x2", "x2")
+    assert response.column_coords == (("geo_a",), ("geo_b",)) * 2
+    post = geo_mmm.idata["posterior"].to_dataset()
+    assert post["saturation_lam"].dims == ("chain", "draw", "channel")  # shared across geos
+    cc = post["channel_contribution"].transpose("chain", "draw", "date", "channel", "geo")
+    theirs = cc.to_numpy().reshape(30, cc.sizes["date"], 4) * response.target_scale
+    ours = response.contributions(response.spend)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9 * np.abs(theirs).max())
+    # each geo's spend is its own column: the example's first and next 40 weeks
+    df = mmm_example()
+    assert response.spend[:, 0] == pytest.approx(df["x1"].iloc[:40].to_numpy())
+    assert response.spend[:, 1] == pytest.approx(df["x1"].iloc[40:80].to_numpy())
+
+
+def test_geo_budget_allocates_across_channels_and_geos(geo_mmm):
+    response = mmm_response(geo_mmm)
+    problem = budget_problem(geo_mmm, horizon=6)
+    assert problem.names == response.channels and problem.n_scenarios == 30
+    recent = response.spend[-8:].mean(axis=0)
+    assert problem.upper == pytest.approx(1.5 * recent)
+    x = problem.current
+    # the outcome is the response summed over the geos (and channels)
+    per_column = response.response(x, 6, by_channel=True)
+    np.testing.assert_allclose(problem.outcomes(x), per_column.sum(axis=-1), rtol=1e-12)
+    best = problem.optimize("mean", seed=0)
+    assert best.value >= problem.evaluate(x).mean * (1 - 1e-9)
+    assert sum(best.x.values()) == pytest.approx(problem.total_budget, rel=1e-6)
+    # flags and marginal ROAS per channel and geo
+    over = dict(x, **{"x2[geo_b]": 1.1 * response.spend[:, 3].max()})
+    assert [e.name for e in problem.extrapolations(over)] == ["x2[geo_b]"]
+    marginals = problem.marginals(x)
+    assert list(marginals) == list(response.channels)
+    assert all(m.shape == (30,) and np.isfinite(m).all() for m in marginals.values())

@@ -7,6 +7,7 @@
         constraints=[budget(150)],
     )
     problem.evaluate([80])                          # mean, sd, quantiles, CVaR, P(loss), histogram
+    problem.extrapolations([80])                    # variables outside their observed range
     result = problem.optimize("mean")               # or "cvar", "quantile", "prob_loss"
     compare_naive(problem, heldout_scenarios=fresh) # Bayesian vs plug-in-the-means
     risk_return(problem)                            # the optimum per risk preference
@@ -24,6 +25,7 @@ from bayes_widgets.core.decision.errors import DecisionInputError, SlowProfitWar
 from bayes_widgets.core.decision.evaluation import SolvableProblem
 from bayes_widgets.core.decision.frontier import FrontierPoint, risk_return
 from bayes_widgets.core.decision.problem import DecisionProblem
+from bayes_widgets.core.decision.ranges import Extrapolation, extrapolations, summarize_marginals
 from bayes_widgets.core.decision.risk import (
     RISK_MEASURES,
     OutcomeSummary,
@@ -59,6 +61,7 @@ __all__ = [
     "DecisionInputError",
     "DecisionProblem",
     "DecisionVariable",
+    "Extrapolation",
     "FrontierPoint",
     "LinearConstraint",
     "NaiveComparison",
@@ -73,6 +76,7 @@ __all__ = [
     "compare_naive",
     "cvar",
     "expected_value",
+    "extrapolations",
     "optimise",
     "optimize",
     "plug_in_scenario",
@@ -82,4 +86,5 @@ __all__ = [
     "risk_return",
     "summarise",
     "summarize",
+    "summarize_marginals",
 ]

@@ -23,7 +23,7 @@ SLIDER_STEPS = 200
 
 def variable_spec(v: DecisionVariable) -> dict[str, Any]:
     """Variable ``v`` as a view shows it: name, bounds, integer, a round slider step (1 for
-    whole numbers) and its :func:`resolution`."""
+    whole numbers), its :func:`resolution` and its observed range (``[low, high]`` or None)."""
     span = v.upper - v.lower
     step = 1 if v.integer else nice_step(span / SLIDER_STEPS)
     return {
@@ -33,6 +33,7 @@ def variable_spec(v: DecisionVariable) -> dict[str, Any]:
         "integer": bool(v.integer),
         "step": step,
         "resolution": resolution(v),
+        "observed": None if v.observed is None else list(v.observed),
     }
 
 

@@ -32,6 +32,7 @@ from bayes_widgets.core.decision.constraints import (
     repair,
 )
 from bayes_widgets.core.decision.errors import DecisionInputError, SlowProfitWarning
+from bayes_widgets.core.decision.ranges import Extrapolation, extrapolations
 from bayes_widgets.core.decision.risk import OutcomeSummary, risk_measure, summarize
 from bayes_widgets.core.decision.scenarios import Scenarios, as_scenarios
 from bayes_widgets.core.decision.solvers import OptimizationResult, optimize
@@ -210,6 +211,20 @@ class DecisionProblem:
         if self.feasible_mask(fixed[None, :])[0]:
             x = fixed
         return x
+
+    def extrapolations(self, x: Any) -> list[Extrapolation]:
+        """The variables of ``x`` outside their observed range (see
+        :class:`DecisionVariable`'s ``observed``): where the outcomes are extrapolated."""
+        return extrapolations(self.variables, self.check_x(x, check_bounds=False))
+
+    marginal_label: str | None = None
+    """What :meth:`marginals` measures (e.g. ``"marginal ROAS"``); None: it gives nothing."""
+
+    def marginals(self, x: Any) -> dict[str, np.ndarray] | None:
+        """Per variable, the outcome gained per unit of it at ``x``, per scenario (``(S,)``
+        each); None when the problem does not define them (the base class). Problems that
+        do set :attr:`marginal_label`."""
+        return None
 
     def is_feasible(self, x: Any) -> bool:
         x = self.check_x(x, check_bounds=False)

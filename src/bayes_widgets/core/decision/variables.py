@@ -1,10 +1,12 @@
-"""Decision variables: a name, finite bounds, and whether the variable is an integer."""
+"""Decision variables: a name, finite bounds, whether the variable is an integer, and the
+range its values were observed in (beyond it, outcomes are extrapolated)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -13,12 +15,19 @@ from bayes_widgets.core.decision.errors import DecisionInputError
 
 @dataclass(frozen=True)
 class DecisionVariable:
-    """One decision: ``lower <= value <= upper``; integer bounds are rounded inward."""
+    """One decision: ``lower <= value <= upper``; integer bounds are rounded inward.
+
+    ``observed``: optionally, the ``(low, high)`` range the variable's values were seen in
+    (e.g. the spend a model was fitted on); a decision outside it is flagged as an
+    extrapolation (see :func:`~bayes_widgets.core.decision.ranges.extrapolations`). It may
+    be narrower or wider than the bounds.
+    """
 
     name: str
     lower: float
     upper: float
     integer: bool = False
+    observed: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         field = f"variables.{self.name}"
@@ -49,6 +58,23 @@ class DecisionVariable:
         object.__setattr__(self, "lower", lower)
         object.__setattr__(self, "upper", upper)
         object.__setattr__(self, "integer", bool(self.integer))
+        if self.observed is not None:
+            object.__setattr__(self, "observed", _observed_pair(field, self.observed))
+
+
+def _observed_pair(field: str, pair: Any) -> tuple[float, float]:
+    """An observed range: two finite numbers, low ≤ high."""
+    try:
+        low, high = (float(v) for v in pair)
+    except (TypeError, ValueError):
+        raise DecisionInputError(
+            f"{field}.observed", f"expected (low, high) numbers, got {pair!r}"
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise DecisionInputError(f"{field}.observed", f"must be finite, got ({low}, {high})")
+    if low > high:
+        raise DecisionInputError(f"{field}.observed", f"low {low:g} is above high {high:g}")
+    return low, high
 
 
 VariablesLike = Iterable[DecisionVariable] | Mapping[str, tuple[float, float]]

@@ -9,6 +9,12 @@ The outcome of a plan per posterior draw is its incremental response
 (:class:`~bayes_widgets.core.mmm.response.MMMResponse`) or, with ``value_per_unit``, the
 money it makes; the decision engine optimizes it for any of its risk measures under the
 total budget and per-channel bounds.
+
+Realism: by default each channel moves between half and one and a half times its recent
+average spend (``relative_bounds``, over the ``last`` periods), each variable carries the
+spend range the model was fitted on as its observed range (a plan outside it is flagged
+as an extrapolation by :meth:`DecisionProblem.extrapolations` and on the page), and
+:meth:`BudgetProblem.marginals` gives each channel's marginal ROAS at a plan.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bayes_widgets.core.checks import check_number
+from bayes_widgets.core.checks import check_int, check_number
 from bayes_widgets.core.decision.constraints import budget
 from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.problem import DecisionProblem
@@ -34,9 +40,10 @@ from bayes_widgets.core.mmm.response import (
     mmm_response,
 )
 
-DEFAULT_UPPER_MULTIPLE = 2.0
-"""Default upper bound of a channel: this multiple of its largest historical spend per
-period (beyond the data the saturation curves are extrapolations)."""
+DEFAULT_RELATIVE_BOUNDS = (0.5, 1.5)
+"""Default bounds of a channel: these multiples of its recent average spend per period
+(over the ``last`` periods of the data; its average over all of them if it spent nothing
+recently)."""
 
 Per = Literal["period", "horizon"]
 
@@ -46,8 +53,12 @@ class BudgetProblem(DecisionProblem):
 
     Besides the problem it holds the ``response`` it was built from, the ``horizon``,
     what a variable means (``per``), the ``current`` plan in the variables' units and the
-    ``value_per_unit`` of the target (None: the profit is the response itself).
+    ``value_per_unit`` of the target (None: the profit is the response itself). Each
+    variable's ``observed`` range is the spend the model saw on it (in the variables'
+    units); :meth:`marginals` gives the marginal ROAS of every variable at a plan.
     """
+
+    marginal_label = "marginal ROAS"
 
     def __init__(
         self,
@@ -74,6 +85,21 @@ class BudgetProblem(DecisionProblem):
         self.value_per_unit = value_per_unit
         self.current = current
 
+    @property
+    def factor(self) -> float:
+        """Periods a variable's unit stands for (the horizon with ``per="horizon"``, else 1)."""
+        return float(self.horizon) if self.per == "horizon" else 1.0
+
+    def marginals(self, x: Any) -> dict[str, np.ndarray]:
+        """Each variable's marginal ROAS at plan ``x``, per posterior draw: the response
+        (or, with ``value_per_unit``, the money) one more unit of spend brings when it is
+        spread over the horizon like the plan's (see :meth:`MMMResponse.marginal_roas`)."""
+        values = self.check_x(x, check_bounds=False) / self.factor
+        draws = self.response.marginal_roas(values, self.horizon, carry_in=self.carry_in)
+        if self.value_per_unit is not None:
+            draws = draws * self.value_per_unit
+        return {n: draws[:, i] for i, n in enumerate(self.names)}
+
     def spend_per_period(self, x: Any) -> dict[str, float]:
         """A decision as spend per period on each channel."""
         values = self.check_x(x, check_bounds=False)
@@ -87,6 +113,7 @@ def budget_problem(
     total_budget: float | None = None,
     *,
     bounds: Mapping[str, tuple[float, float]] | None = None,
+    relative_bounds: tuple[float, float] | None = DEFAULT_RELATIVE_BOUNDS,
     horizon: int = DEFAULT_HORIZON,
     per: Per = "period",
     value_per_unit: float | None = None,
@@ -113,8 +140,12 @@ def budget_problem(
         Cap on the sum of the variables (a :class:`Budget` constraint). Default: the
         current plan's total.
     bounds:
-        ``{channel: (lower, upper)}`` in the variables' units, for any channels. Default
-        per channel: ``(0, 2 x its largest spend per period in the training data)``.
+        ``{channel: (lower, upper)}`` in the variables' units, for any channels; the
+        others get the default of ``relative_bounds``.
+    relative_bounds:
+        The default bounds, ``(low, high)`` multiples of each channel's average spend per
+        period over the ``last`` periods (over all of them if it spent nothing lately).
+        ``None``: from 0 to the channel's largest spend per period in the data.
     horizon:
         Periods the plan runs for (the carry-over after it is counted too).
     per:
@@ -126,28 +157,25 @@ def budget_problem(
     current:
         The current plan, spend per period by channel; default :func:`current_plan`
         over the ``last`` periods of the training data.
+    last:
+        Periods that count as recent: the current plan's and the relative bounds'.
     draws, seed:
         Use ``draws`` posterior draws picked at random (default: all).
     """
     response = as_response(mmm, draws, seed)
     horizon = check_horizon(horizon)
-    if per not in ("period", "horizon"):
-        raise DecisionInputError("per", f"must be 'period' or 'horizon', got {per!r}")
-    factor = float(horizon) if per == "horizon" else 1.0
+    factor = _factor(per, horizon)
     if value_per_unit is not None:
         value_per_unit = check_number(
             "value_per_unit", value_per_unit, low=0.0, error=DecisionInputError
         )
+    last = check_int("last", last, low=1, high=len(response.spend), error=DecisionInputError)
     current_x = _current(response, current, last, factor)
-    lower, upper = _bounds(response, bounds, factor)
-    total = _total_budget(total_budget, current_x, lower)
+    variables = _variables(response, bounds, relative_bounds, last, factor)
+    total = _total_budget(total_budget, current_x, np.array([v.lower for v in variables]))
     window = response.window(horizon, bool(carry_in))
     scenarios = {**window.arrays}
     scenarios.update({f"saturation_{k}": v for k, v in response.saturation_params.items()})
-    variables = [
-        DecisionVariable(c, float(lo), float(hi))
-        for c, lo, hi in zip(response.channels, lower, upper)
-    ]
     return BudgetProblem(
         response,
         variables,
@@ -162,6 +190,13 @@ def budget_problem(
     )
 
 
+def _factor(per: Any, horizon: int) -> float:
+    """Periods a variable's unit stands for."""
+    if per not in ("period", "horizon"):
+        raise DecisionInputError("per", f"must be 'period' or 'horizon', got {per!r}")
+    return float(horizon) if per == "horizon" else 1.0
+
+
 def _current(
     response: MMMResponse, current: Mapping[str, float] | None, last: int, factor: float
 ) -> dict[str, float]:
@@ -173,13 +208,40 @@ def _current(
     return {c: float(now[c]) * factor for c in response.channels}
 
 
+def _variables(
+    response: MMMResponse, bounds: Any, relative: Any, last: int, factor: float
+) -> list[DecisionVariable]:
+    """A variable per channel (per channel and geo): its bounds, and the spend per period
+    the model saw on it as its observed range, in the variables' units."""
+    lower, upper = _bounds(response, bounds, relative, last, factor)
+    seen_low, seen_high = response.spend.min(axis=0) * factor, response.spend.max(axis=0) * factor
+    return [
+        DecisionVariable(c, float(lo), float(hi), observed=(float(a), float(b)))
+        for c, lo, hi, a, b in zip(response.channels, lower, upper, seen_low, seen_high)
+    ]
+
+
 def _bounds(
-    response: MMMResponse, bounds: Mapping[str, Any] | None, factor: float
+    response: MMMResponse,
+    bounds: Mapping[str, Any] | None,
+    relative: Any,
+    last: int,
+    factor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each channel's (lower, upper) bounds: the given ones, else (0, a multiple of its
-    largest spend per period)."""
-    lower = np.zeros(len(response.channels))
-    upper = DEFAULT_UPPER_MULTIPLE * response.spend.max(axis=0) * factor
+    """Each channel's (lower, upper) bounds: the given ones, else multiples of its recent
+    average spend per period (or, with ``relative`` None, 0 to its largest)."""
+    if relative is None:
+        lower = np.zeros(len(response.channels))
+        upper = response.spend.max(axis=0) * factor
+    else:
+        low, high = _relative_pair(relative)
+        recent = response.spend[-last:].mean(axis=0)
+        base = np.where(recent > 0, recent, response.spend.mean(axis=0))
+        lower, upper = low * base * factor, high * base * factor
+    if bounds is not None and not isinstance(bounds, Mapping):
+        raise DecisionInputError(
+            "bounds", f"expected {{channel: (lower, upper)}}, got {type(bounds).__name__}"
+        )
     for channel, pair in (bounds or {}).items():
         if channel not in response.channels:
             raise DecisionInputError(
@@ -203,7 +265,7 @@ def _total_budget(total_budget: Any, current_x: Mapping[str, float], lower: np.n
         raise DecisionInputError(
             "total_budget",
             f"infeasible: {total:g} is below {lower.sum():g}, the sum of the channels' "
-            "lower bounds",
+            "lower bounds (widen them with relative_bounds or bounds)",
         )
     return total
 
@@ -235,6 +297,21 @@ def _media_profit(
     return media_profit
 
 
+def _relative_pair(pair: Any) -> tuple[float, float]:
+    field = "relative_bounds"
+    try:
+        lo, hi = pair
+    except (TypeError, ValueError):
+        raise DecisionInputError(
+            field, f"expected (low, high) multiples of the recent spend, got {pair!r}"
+        ) from None
+    lo = check_number(field, lo, low=0.0, low_open=False, error=DecisionInputError)
+    hi = check_number(field, hi, low=0.0, error=DecisionInputError)
+    if lo > hi:
+        raise DecisionInputError(field, f"low multiple {lo:g} is above high multiple {hi:g}")
+    return lo, hi
+
+
 def _bound_pair(field: str, pair: Any) -> tuple[float, float]:
     try:
         lo, hi = pair
@@ -252,7 +329,7 @@ def _bound_pair(field: str, pair: Any) -> tuple[float, float]:
 __all__ = [
     "DEFAULT_HORIZON",
     "DEFAULT_LAST",
-    "DEFAULT_UPPER_MULTIPLE",
+    "DEFAULT_RELATIVE_BOUNDS",
     "BudgetProblem",
     "MMMResponse",
     "budget_problem",
