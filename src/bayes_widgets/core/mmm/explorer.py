@@ -74,6 +74,8 @@ class ExplorerDraws:
     """What each geo's channel spend is divided by ``(G, C)``."""
     target_scale: np.ndarray = field(repr=False)
     """What turns each geo's scaled target into original units ``(G,)``."""
+    draw_index: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
+    """Positions of the kept draws among the posterior's chain-major ``chain x draw`` draws."""
     adstock_first: bool = True
 
     @property
@@ -139,15 +141,19 @@ def _geo_dim(mmm: Any) -> str | None:
     return dims[0] if dims else None
 
 
-def as_array(da: Any, sample: str, geo_dim: str | None, geos: int, extra: str | None = None):
-    """``da``'s values as ``(S, N, G[, E])`` (``(S, G[, E])`` without a date dim), its
-    missing dims broadcast; ``sample`` is the draw dimension."""
+def as_array(da: Any, sample: str, geo_dim: str | None, geos: tuple, extra: str | None = None):
+    """``da``'s values as ``(S, N, G[, E])`` (``(S, G[, E])`` without a date dim) with the
+    geos in the order of ``geos``, its missing dims broadcast; ``sample`` is the draw
+    dimension."""
     order = [sample]
     if "date" in da.dims:
         order.append("date")
     if geo_dim is not None:
         if geo_dim not in da.dims:
-            da = da.expand_dims({geo_dim: geos})
+            da = da.expand_dims({geo_dim: len(geos)})
+        else:
+            labels = [str(g) for g in da[geo_dim].values]
+            da = da.isel({geo_dim: [labels.index(g) for g in geos]})
         order.append(geo_dim)
     if extra is not None:
         order.append(extra)
@@ -217,35 +223,28 @@ def explorer_draws(model: Any, *, draws: int = DEFAULT_DRAWS) -> ExplorerDraws:
     geo_dim = _geo_dim(mmm)
     post_all = mmm.idata["posterior"].to_dataset()
     geos = tuple(str(g) for g in post_all[geo_dim].values) if geo_dim else ()
-    G = max(1, len(geos))
     post, index = _thinned(post_all, draws)
     dates, actual, spend = _training_frame(mmm, geo_dim, geos)
     channels = tuple(str(c) for c in mmm.channel_columns)
     controls = tuple(str(c) for c in (mmm.control_columns or ()))
     target_scale, channel_scale = _scales(mmm, geo_dim, geos, channels)
     names = [n for n in ("mu", *COMPONENTS) if n in post]
-    train = {n: as_array(post[n], "sample", geo_dim, G, _extra(post[n])) for n in names}
-    X = mmm.xarray_dataset
-    train_X = _long_frame(mmm, X, geo_dim)
-    train["y"] = as_array(
-        _predictive(mmm, train_X, index, ["y"], after=False)["y"], "sample", geo_dim, G
-    )
-    test = _test_rows(model, mmm, dates[-1])
+    rows = _long_frame(mmm, mmm.xarray_dataset)
     n_train = len(dates)
+    test = _test_rows(model, mmm, dates[-1])
     if test is not None:
-        columns = [mmm.date_column, *([geo_dim] if geo_dim else []), *channels, *controls]
-        pp = _predictive(mmm, test[columns], index, ["y", *names], after=True)
-        for n in ["y", *names]:
-            part = as_array(pp[n], "sample", geo_dim, G, _extra(pp[n]))
-            if part.ndim == train[n].ndim and "date" in pp[n].dims:
-                train[n] = np.concatenate([train[n], part], axis=1)
+        rows = pd.concat([rows, test.loc[:, list(rows.columns)]], ignore_index=True)
         test_dates, test_actual, test_spend = _frame_of(test, mmm, geo_dim, geos, channels)
         dates = np.concatenate([dates, test_dates])
         actual = np.concatenate([actual, test_actual])
         spend = np.concatenate([spend, test_spend])
+    # one pass over every date from a cold start, as the fit did: the training dates get
+    # the fitted mean exactly, the test dates the adstock their training weeks leave
+    pp = _predictive(mmm, rows, index, ["y", *names], after=False)
+    train = {n: as_array(pp[n], "sample", geo_dim, geos, _extra(pp[n])) for n in ["y", *names]}
     scale = target_scale[None, None, :]
     parts, kinds = _parts(post, train, geo_dim, len(dates), scale, channels, controls)
-    kernel, sat = _transforms(mmm, post, geo_dim, G, channels)
+    kernel, sat = _transforms(mmm, post, geo_dim, geos, channels)
     return ExplorerDraws(
         dates=dates,
         n_train=n_train,
@@ -264,6 +263,7 @@ def explorer_draws(model: Any, *, draws: int = DEFAULT_DRAWS) -> ExplorerDraws:
         saturation_params=sat,
         channel_scale=channel_scale,
         target_scale=target_scale,
+        draw_index=index,
         adstock_first=bool(getattr(mmm, "adstock_first", True)),
     )
 
@@ -275,7 +275,7 @@ def _extra(da: Any) -> str | None:
     return None
 
 
-def _long_frame(mmm: Any, X: Any, geo_dim: str | None) -> pd.DataFrame:
+def _long_frame(mmm: Any, X: Any) -> pd.DataFrame:
     """The training rows as the long data frame pymc-marketing takes."""
     frame = X[["_channel", *(["_control"] if "_control" in X else [])]]
     wide = []
@@ -353,9 +353,10 @@ def _parts(post, arrays, geo_dim, n_dates, scale, channels, controls):
     return parts, kinds
 
 
-def _param_draws(transformation, post, geo_dim, G, channels) -> dict[str, np.ndarray]:
+def _param_draws(transformation, post, geo_dim, geos, channels) -> dict[str, np.ndarray]:
     """Each parameter of a pymc-marketing transformation as ``(S, G, C)`` draws."""
     S = post.sizes["sample"]
+    G = max(1, len(geos))
     out = {}
     for param, var in transformation.variable_mapping.items():
         if var in post:
@@ -363,7 +364,7 @@ def _param_draws(transformation, post, geo_dim, G, channels) -> dict[str, np.nda
             if "channel" not in da.dims:
                 da = da.expand_dims(channel=list(channels))
             da = da.sel(channel=list(channels))
-            out[param] = as_array(da, "sample", geo_dim, G, "channel")
+            out[param] = as_array(da, "sample", geo_dim, geos, "channel")
         else:
             prior = transformation.function_priors.get(param)
             if not isinstance(prior, int | float):
@@ -372,7 +373,7 @@ def _param_draws(transformation, post, geo_dim, G, channels) -> dict[str, np.nda
     return out
 
 
-def _transforms(mmm, post, geo_dim, G, channels):
+def _transforms(mmm, post, geo_dim, geos, channels):
     adstock = mmm.adstock
     name = type(adstock).__name__
     if name not in ADSTOCK_KERNELS:
@@ -381,7 +382,8 @@ def _transforms(mmm, post, geo_dim, G, channels):
     if saturation not in SATURATION_CURVES:
         raise MMMDataError("model.saturation", f"{saturation} is not supported by the one-pager")
     fn, normalizable = ADSTOCK_KERNELS[name]
-    params = _param_draws(adstock, post, geo_dim, G, channels)
+    params = _param_draws(adstock, post, geo_dim, geos, channels)
+    G = max(1, len(geos))
     if "halflife" in params:
         params["alpha"] = HALFLIFE_TO_ALPHA[name](params.pop("halflife"))
     lags = np.arange(adstock.l_max, dtype=float)
@@ -391,7 +393,7 @@ def _transforms(mmm, post, geo_dim, G, channels):
     ).astype(float)
     if normalizable and getattr(adstock, "normalize", False):
         kernel = kernel / kernel.sum(axis=-1, keepdims=True)
-    return kernel, _param_draws(mmm.saturation, post, geo_dim, G, channels)
+    return kernel, _param_draws(mmm.saturation, post, geo_dim, geos, channels)
 
 
 __all__ = ["DEFAULT_DRAWS", "ExplorerDraws", "as_array", "explorer_draws", "fitted_mmm"]

@@ -113,11 +113,13 @@ class OnePager:
         channel, other), the mean and bands of the part; the means sum to the fitted mean."""
         d = self.draws
         frames = []
+        split = np.where(np.arange(len(d.dates)) < d.n_train, "train", "test")
         for name, values in d.parts.items():
             b = bands(self._over(values, geo), self.prob)
             frame = pd.DataFrame({"date": pd.to_datetime(d.dates), **b})
             frame.insert(1, "part", name)
             frame.insert(2, "kind", d.kinds[name])
+            frame["split"] = split
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
