@@ -72,9 +72,22 @@ def load_model(cls, directory):
     model = cls(data, **config)
     if (path / "fit.nc").exists():
         idata = xr.open_datatree(path / "fit.nc").load()
-        model.mmm = model.build()
+        model.mmm = model.build(fitted_rows(model, idata))
         attach_fit(model.mmm, idata)
     return model
 
 
-__all__ = ["load_model", "model_config", "records", "save_model"]
+def fitted_rows(model, idata) -> slice:
+    """The slice of the model's weeks a fit's draws were drawn on (its scales are those
+    of these weeks)."""
+    if "posterior" not in idata.children or "date" not in idata["posterior"].coords:
+        return slice(None)
+    fitted = pd.DatetimeIndex(np.asarray(idata["posterior"]["date"].values))
+    dates = pd.DatetimeIndex(pd.unique(model.data[model.date_column].to_numpy()))
+    at = dates.get_indexer(fitted)
+    if len(at) == 0 or (at < 0).any():
+        return slice(None)
+    return slice(int(at.min()), int(at.max()) + 1)
+
+
+__all__ = ["fitted_rows", "load_model", "model_config", "records", "save_model"]
