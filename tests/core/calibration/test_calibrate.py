@@ -180,3 +180,22 @@ def test_bad_inputs_of_numpyro_models_name_their_field():
     with pytest.raises(CalibrationError) as info:
         calibrate(42, 2)
     assert info.value.field == "model"
+
+
+def test_pause_keeps_what_is_done_and_resume_finishes(executor, tmp_path):
+    settings = {"backend": "pymc", "draws": 60, "tune": 60, "chains": 1, "seed": 6}
+    cal = calibrate(
+        models.conjugate_normal(), 8, executor=executor, wait=False, out=tmp_path, **settings
+    )
+    first = threading.Event()
+    cal.subscribe(lambda e: first.set() if isinstance(e, SimulationFinished) else None)
+    assert first.wait(300)
+    cal.pause()
+    cal.wait()
+    assert cal.state == "paused" and not cal.done
+    kept = cal.ranks()["mu"].size
+    assert 1 <= kept < 8
+    cal.resume()
+    cal.wait()
+    assert cal.done and cal.ranks()["mu"].size == 8
+    assert (cal.simulations()["status"] == "done").all()
