@@ -659,3 +659,47 @@ def test_geo_budget_allocates_across_channels_and_geos(geo_mmm):
     marginals = problem.marginals(x)
     assert list(marginals) == list(response.channels)
     assert all(m.shape == (30,) and np.isfinite(m).all() for m in marginals.values())
+
+
+def test_geo_mmm_model_budget_explorer_spans_channels_and_geos():
+    """An MMMModel with dims=("geo",) (pymc-marketing's geo example, first 60 weeks) whose
+    draws are 20 prior draws: the explorer's sliders are its channel x geo spends."""
+    import pymc as pm
+    import xarray as xr
+
+    from bayes_widgets.datasets import mmm_multidimensional
+
+    df = mmm_multidimensional()
+    df = df[df["date"] < sorted(df["date"].unique())[60]]
+    model = MMMModel(
+        df, target="y", date_column="date", channels=CHANNELS, lag_max=4, dims=("geo",)
+    )
+    mmm = model.build()
+    names = [
+        *mmm.adstock.variable_mapping.values(),
+        *mmm.saturation.variable_mapping.values(),
+        "channel_contribution",
+    ]
+    prior = pm.sample_prior_predictive(
+        draws=20, model=mmm.model, var_names=names, random_seed=3, compile_kwargs=FAST
+    )
+    post = prior["prior"].to_dataset()
+    mmm.idata = xr.DataTree.from_dict({"posterior": post})
+    mmm.is_fitted_ = True
+    model.mmm = mmm
+    response = mmm_response(model)
+    assert response.channels == ("x1[geo_a]", "x1[geo_b]", "x2[geo_a]", "x2[geo_b]")
+    cc = post["channel_contribution"].transpose("chain", "draw", "date", "channel", "geo")
+    theirs = cc.to_numpy().reshape(20, 60, 4) * response.target_scale
+    ours = response.contributions(response.spend)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9 * np.abs(theirs).max())
+    top = response.spend[:, 1].max()  # the most x1 ever spent in geo_b
+    explorer = model.budget_explorer(horizon=4, bounds={"x1[geo_b]": (0.0, 2 * top)})
+    assert [v["name"] for v in explorer.variables] == list(response.channels)
+    assert explorer.variables[1]["observed"][1] == pytest.approx(top)
+    assert list(explorer.summary["marginals"]["values"]) == list(response.channels)
+    assert explorer.summary["extrapolation"] == []
+    explorer.set_decision(dict(explorer.decision, **{"x1[geo_b]": 1.05 * top}))
+    assert [e["name"] for e in explorer.summary["extrapolation"]] == ["x1[geo_b]"]
+    result = explorer.optimize()
+    assert result.converged and explorer.summary["feasible"]
