@@ -40,6 +40,11 @@ WIDTH = 760
 TOOLS = "pan,wheel_zoom,box_zoom,reset"
 
 
+def _columns(table: pd.DataFrame) -> dict[str, Any]:
+    """A table's columns for a ``ColumnDataSource`` (its index left out)."""
+    return {str(c): table[c].to_numpy() for c in table.columns}
+
+
 def _test_start(table: pd.DataFrame):
     test = table["split"].eq("test").to_numpy() if "split" in table else np.zeros(0, bool)
     return table["date"].to_numpy()[test][0] if test.any() else None
@@ -75,7 +80,7 @@ def fit_figure(table: pd.DataFrame, title: str = "fitted vs actual"):
     from bokeh.models import ColumnDataSource, HoverTool
     from bokeh.plotting import figure
 
-    src = ColumnDataSource(table.assign(date=pd.to_datetime(table["date"])), name="fit")
+    src = ColumnDataSource(_columns(table.assign(date=pd.to_datetime(table["date"]))), name="fit")
     f = figure(
         width=WIDTH, height=250, x_axis_type="datetime", title=title, tools=TOOLS, name="fit"
     )
@@ -131,7 +136,9 @@ def decomposition_figure(table: pd.DataFrame, selected: str | None = None, title
     kinds = {str(p): str(k) for p, k in zip(table["part"], table["kind"], strict=True)}
     for part in parts:
         rows = table[table["part"] == part]
-        src = ColumnDataSource(rows.assign(date=pd.to_datetime(rows["date"])), name=f"part:{part}")
+        src = ColumnDataSource(
+            _columns(rows.assign(date=pd.to_datetime(rows["date"]))), name=f"part:{part}"
+        )
         chosen = part == selected
         color = HIGHLIGHT if chosen else colors[part]
         label = f"{part} ({kinds[part]})" if kinds[part] != part else part
@@ -162,7 +169,7 @@ def decomposition_figure(table: pd.DataFrame, selected: str | None = None, title
     return readable_ticks(f, "y")
 
 
-def _interval_panel(table, key, title, selected, x_range=None, width=250):
+def _interval_panel(table, key, title, selected, x_range=None, width=320):
     from bokeh.models import ColumnDataSource, DataRange1d, FactorRange, HoverTool
     from bokeh.plotting import figure
 
@@ -208,7 +215,7 @@ def channels_figure(table: pd.DataFrame, selected: str | None = None):
     mroas, _ = _interval_panel(table, "mroas", "marginal ROAS", selected, y_range)
     for panel in (roas, mroas):
         panel.yaxis.visible = False
-        panel.width = 200
+        panel.width = 220
     return row(share, roas, mroas, name="channels")
 
 
@@ -220,7 +227,7 @@ def response_figure(response: dict[str, Any], title: str = ""):
 
     channel = response["channel"]
     curve = response["curve"]
-    src = ColumnDataSource(curve, name="response")
+    src = ColumnDataSource(_columns(curve), name="response")
     f = figure(
         width=WIDTH // 2,
         height=260,
@@ -273,7 +280,7 @@ def adstock_figure(table: pd.DataFrame, channel: str, title: str = ""):
     from bokeh.models import ColumnDataSource
     from bokeh.plotting import figure
 
-    src = ColumnDataSource(table, name="adstock")
+    src = ColumnDataSource(_columns(table), name="adstock")
     f = figure(
         width=WIDTH // 2,
         height=260,

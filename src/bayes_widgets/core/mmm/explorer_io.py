@@ -2,7 +2,6 @@
 
     save_one_pager(model, run_dir)          # writes run_dir/one_pager/*.csv and meta.json
     tables = read_one_pager(run_dir)        # what the report draws (None when absent)
-    model = load_fitted(directory)          # a model MMMModel.save wrote, fitted on any rows
 
 A fleet run that fits a model keeps its one-pager with :func:`save_one_pager` (a few
 hundred kilobytes: the tables for every geo together, the channel table for each geo),
@@ -15,7 +14,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bayes_widgets.core.mmm.explorer_views import (
@@ -25,7 +23,6 @@ from bayes_widgets.core.mmm.explorer_views import (
     OnePager,
     one_pager,
 )
-from bayes_widgets.core.mmm.validation import MMMDataError
 
 ONE_PAGER_DIR = "one_pager"
 """The folder of a run's one-pager tables."""
@@ -100,34 +97,8 @@ def read_one_pager(run_dir: str | Path) -> dict[str, Any] | None:
     return tables
 
 
-def load_fitted(directory: str | Path):
-    """The model that ``MMMModel.save`` wrote, with its draws attached to a model built on
-    the rows it was fitted on (the dates of its posterior): its later rows are the test
-    period of its one-pager."""
-    import xarray as xr
-
-    from bayes_widgets.core.mmm.fitting import attach_fit
-    from bayes_widgets.core.mmm.model import MMMModel
-
-    path = Path(directory)
-    if not (path / "fit.nc").exists():
-        raise MMMDataError("directory", f"{path} holds no fitted model (no fit.nc)")
-    model = MMMModel(
-        pd.read_csv(path / "data.csv"), **json.loads((path / "config.json").read_text())
-    )
-    idata = xr.open_datatree(path / "fit.nc").load()
-    fitted = pd.to_datetime(np.asarray(idata["posterior"].to_dataset()["date"]))
-    dates = pd.to_datetime(model.data[model.date_column])
-    rows = (dates >= fitted.min()) & (dates <= fitted.max())
-    positions = rows.to_numpy().nonzero()[0]
-    model.mmm = model.build(slice(int(positions[0]), int(positions[-1]) + 1))
-    attach_fit(model.mmm, idata)
-    return model
-
-
 __all__ = [
     "ONE_PAGER_DIR",
-    "load_fitted",
     "one_pager_tables",
     "read_one_pager",
     "save_one_pager",
