@@ -100,6 +100,24 @@ function parseQuantiles(text) {
  */
 
 /**
+ * Columns of one band source of the transform figure (core/figures/mmm_transforms.py).
+ * @typedef {{x: number[], q05: number[], q25: number[], q50: number[], q75: number[], q95: number[]}} BandColumns
+ */
+
+/**
+ * An MMM channel's adstock and saturation bands (widgets/prior_editor_transforms.py).
+ * @typedef {object} TransformsView
+ * @property {string} [channel]
+ * @property {string | null} [geo]
+ * @property {Record<string, Record<string, Array<number | null>>>} [sources]   by source name
+ * @property {[number, number]} [spend_range]   the channel's observed spend per period
+ * @property {{prior: number, posterior: number}} [draws]
+ * @property {{text?: string, spend?: number, prior?: {lag0: number, at_high: number},
+ *   posterior?: {lag0: number, at_high: number}}} [summary]
+ * @property {string} [note]
+ */
+
+/**
  * The synced traits of PriorEditor (widgets/prior_editor.py).
  * @typedef {object} PriorEditorTraits
  * @property {string} error
@@ -123,6 +141,12 @@ function parseQuantiles(text) {
  * @property {string} [pred_figure]         the old name, in notebooks saved before the rename
  * @property {number[]} quantiles
  * @property {number} updates
+ * @property {TransformsView} transforms    an MMM's transform bands; {} otherwise
+ * @property {string} transforms_figure     a Bokeh json_item; "" without an MMM
+ * @property {string[]} channels
+ * @property {string} channel
+ * @property {string[]} geos
+ * @property {string} geo                   "" pools every geo
  */
 
 /** @type {import("./types/anywidget").Widget<PriorEditorTraits>} */
@@ -163,6 +187,12 @@ export default {
     const predInfo = h("div", { "data-testid": "pred-info" });
     const predNote = h("div", { class: "bw-note", role: "status", "data-testid": "pred-note", style: "display:none" });
     const readOnly = h("div", { class: "bw-readonly" });
+    // an MMM's transforms: channel (and geo) selects, the curves, a summary line
+    const chanSelect = h("select", { "data-testid": "transform-channel", "aria-label": "channel" });
+    const geoSelect = h("select", { "data-testid": "transform-geo", "aria-label": "geo" });
+    const transFig = h("div", { "data-testid": "transform-figure" });
+    const transSummary = h("div", { "data-testid": "transform-summary" });
+    const transNote = h("div", { class: "bw-note", role: "status", "data-testid": "transform-note", style: "display:none" });
 
     // elicitation: each box is read when its button is pressed (or Enter in it)
     const fitBounds = () => {
@@ -214,6 +244,10 @@ export default {
       h("fieldset", {}, h("legend", {}, "elicit"),
         h("div", { class: "bw-row" }, "mass ", mMass, " between ", mLower, " and ", mUpper, mGo),
         h("div", { class: "bw-row" }, "quartiles ", q1, q2, q3, qGo)),
+      h("div", { style: model.get("transforms_figure") ? "" : "display:none", "data-testid": "transforms" },
+        h("div", { class: "bw-row" }, h("b", {}, "transforms"), " channel ", chanSelect,
+          h("span", { style: (model.get("geos") || []).length ? "" : "display:none" }, " geo ", geoSelect)),
+        transNote, transFig, transSummary),
       h("div", { style: hasModel() ? "" : "display:none" },
         h("div", { class: "bw-row" }, "plausible range ", pLower, " to ", pUpper, predInfo), predNote, predFig),
     );
@@ -238,6 +272,10 @@ export default {
       paramSelect.style.display = paramLabel.style.display = pz.length > 1 ? "" : "none";
       root.dataset.family = model.get("family");
       root.dataset.variable = model.get("variable");
+      chanSelect.replaceChildren(...(model.get("channels") || []).map((c) =>
+        h("option", { value: c, selected: c === model.get("channel") }, c)));
+      geoSelect.replaceChildren(h("option", { value: "", selected: !model.get("geo") }, "all (pooled)"),
+        ...(model.get("geos") || []).map((g) => h("option", { value: g, selected: g === model.get("geo") }, g)));
     };
 
     // The parameter controls are built when the variable, element, family or
@@ -320,6 +358,7 @@ export default {
 
     let distDoc = null;
     let predDoc = null;
+    let transDoc = null;
     let paints = 0;
     const applyCurves = () => {
       const c = model.get("curves") || {};
@@ -371,18 +410,44 @@ export default {
         : "";
       predFig.dataset.rendered = "true";
     };
+    const applyTransforms = () => {
+      const t = model.get("transforms") || {};
+      transNote.textContent = t.note || "";
+      transNote.style.display = t.note ? "" : "none";
+      transSummary.textContent = t.summary?.text || "";
+      const post = t.summary?.posterior;
+      transSummary.dataset.priorLag0 = String(t.summary?.prior?.lag0 ?? "");
+      transSummary.dataset.priorAtHigh = String(t.summary?.prior?.at_high ?? "");
+      transSummary.dataset.posteriorLag0 = String(post?.lag0 ?? "");
+      transFig.dataset.channel = t.channel || "";
+      transFig.dataset.geo = t.geo || "";
+      if (!transDoc || !t.sources) return;
+      for (const [name, columns] of Object.entries(t.sources)) {
+        const src = byName(transDoc, name);
+        if (src) src.data = columns;
+      }
+      for (let i = 0; i < 3; i += 1) {
+        const item = transDoc.get_model_by_name(`legend_posterior_${i}`);
+        if (item) item.visible = Boolean(post);
+      }
+      transFig.dataset.posterior = post ? "true" : "false";
+      transFig.dataset.rendered = "true";
+    };
     // after the figures show the kernel's reply: count the repaint, measure input latency
     const repainted = () => {
       paints += 1;
       root.dataset.paints = String(paints);
       distFig.dataset.paints = String(paints);
       if (predDoc) predFig.dataset.paints = String(paints);
+      if (transDoc) transFig.dataset.paints = String(paints);
     };
 
     varSelect.addEventListener("change", () => { sender.clear(); send("select", { variable: varSelect.value, element: 0 }); });
     elemSelect.addEventListener("change", () => { sender.clear(); send("select", { variable: model.get("variable"), element: +elemSelect.value }); });
     famSelect.addEventListener("change", () => { sender.clear(); send("edit", { family: famSelect.value }); });
     paramSelect.addEventListener("change", () => { sender.clear(); send("edit", { parameterization: paramSelect.value }); });
+    chanSelect.addEventListener("change", () => { sender.clear(); send("channel", { channel: chanSelect.value, geo: geoSelect.value }); });
+    geoSelect.addEventListener("change", () => { sender.clear(); send("channel", { channel: chanSelect.value, geo: geoSelect.value }); });
 
     const onSeq = () => {
       const seq = model.get("applied")?.seq || 0;
@@ -398,15 +463,18 @@ export default {
       if (d.has("values")) renderSummary();
       if (d.has("curves")) applyCurves();
       if (d.has("predictive")) applyPredictive();
+      if (d.has("transforms")) applyTransforms();
       if (d.has("applied")) onSeq();
     });
     const onSelectors = mark("selectors");
     const onValues = mark("values");
     const onCurves = mark("curves");
     const onPredictive = mark("predictive");
+    const onTransforms = mark("transforms");
     const onApplied = mark("applied");
     offs.push(listen(model, "change:variables change:variable change:element change:family change:parameterization " +
-      "change:parameterisation", onSelectors));
+      "change:parameterisation change:channels change:channel change:geos change:geo", onSelectors));
+    offs.push(listen(model, "change:transforms", onTransforms));
     offs.push(listen(model, "change:values change:summary change:quantiles change:updates", onValues));
     offs.push(listen(model, "change:curves", onCurves));
     offs.push(listen(model, "change:predictive", onPredictive));
@@ -431,6 +499,10 @@ export default {
       if (predictiveFigure()) {
         ({ doc: predDoc } = await embedFigure(Bokeh, predFig, predictiveFigure(), theme));
         applyPredictive();
+      }
+      if (model.get("transforms_figure")) {
+        ({ doc: transDoc } = await embedFigure(Bokeh, transFig, model.get("transforms_figure"), theme));
+        applyTransforms();
       }
       requestAnimationFrame(repainted);
     } catch (err) {

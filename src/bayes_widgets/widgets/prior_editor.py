@@ -1,6 +1,6 @@
 """PriorEditor: edit one prior, or every prior of a real model, and see its prior predictive.
 
-    editor = PriorEditor(model)            # a PyMC model, or a built pymc-marketing MMM
+    editor = PriorEditor(model)            # a PyMC model, an MMMModel or a built pymc-marketing MMM
     editor = PriorEditor("Gamma")          # one distribution (also a PriorDist or a Prior)
     editor = PriorEditor(mmm.model_config) # the priors of a model_config, without a model
     editor.priors                          # {name: pymc_extras.prior.Prior}
@@ -17,6 +17,10 @@ as bands over time; anything else (a regression over "obs") as the density of it
 against the observed values'. After the user's ``pm.set_data`` on the model the view is
 drawn for the new data and says so above the figure; it is never left blank.
 
+Bound to an MMM, it also draws the chosen channel's adstock and saturation curves as prior
+bands, with posterior bands once fitted (``prior_editor_transforms``); choosing an element
+of a per-channel prior chooses its channel, and the reverse.
+
 The page numbers each input (``seq``); every reply echoes the last number applied in
 ``applied``, together with the new values, so the page sends the latest value once the
 previous one is applied instead of queueing every slider step.
@@ -29,15 +33,18 @@ from typing import Any
 import traitlets
 
 from bayes_widgets.core.deprecation import renamed_trait
+from bayes_widgets.core.errors import InputError
 from bayes_widgets.core.figures import priors as prior_figures
 from bayes_widgets.core.figures.base import with_fresh_ids
+from bayes_widgets.core.figures.mmm_transforms import transform_figure
 from bayes_widgets.core.mmm.priors import (
+    built_mmm,
     config_priors,
-    is_mmm,
     is_prior,
     mmm_model,
     model_config_with,
 )
+from bayes_widgets.core.mmm.validation import MMMDataError
 from bayes_widgets.core.priors import PriorDist, PriorError, from_quartiles, maxent
 from bayes_widgets.core.priors.model import ModelPriors
 from bayes_widgets.core.priors.predictive import predictive_view
@@ -50,6 +57,7 @@ from bayes_widgets.widgets.prior_editor_inputs import (
     number,
     parameterization_arg,
 )
+from bayes_widgets.widgets.prior_editor_transforms import TransformPanel, channel_of
 
 SINGLE = "prior"
 
@@ -83,6 +91,17 @@ class PriorEditor(InputWidget):
     """Probabilities of the quantiles in the summary table."""
     updates = traitlets.Int(0).tag(sync=True)
     """Accepted edits so far (tests and the page read it)."""
+    transforms = traitlets.Dict().tag(sync=True)
+    """For an MMM: the selected channel's adstock and saturation bands (the figure's sources),
+    its observed spend range and a summary line; {} otherwise."""
+    transforms_figure = traitlets.Unicode("").tag(sync=True)
+    """The adstock and saturation plots (a template the page fills); "" without an MMM."""
+    channels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    channel = traitlets.Unicode("").tag(sync=True)
+    """The channel whose transforms are shown."""
+    geos = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    geo = traitlets.Unicode("").tag(sync=True)
+    """The geo whose transforms are shown; "" pools every geo (geo models only)."""
 
     def __init__(
         self,
@@ -103,7 +122,8 @@ class PriorEditor(InputWidget):
             raise PriorError("lower", f"must be < upper (lower={lower:g}, upper={upper:g})")
         super().__init__(_esm=static_text("prior_editor.js"))
         self.quantiles = check_quantiles(quantiles)
-        self.mmm = source if is_mmm(source) else None
+        self.mmm = built_mmm(source)
+        self.transform_panel: TransformPanel | None = None
         self.model_priors: ModelPriors | None = None
         self._series_dim: str | None = None
         self._single: PriorDist | None = None
@@ -124,6 +144,10 @@ class PriorEditor(InputWidget):
         import pymc as pm
 
         if self.mmm is not None:
+            self.transform_panel = TransformPanel(source, self.mmm, seed=seed)
+            self.channels, self.geos = self.transform_panel.channels, self.transform_panel.geos
+            self.channel = self.transform_panel.channel
+            self.transforms_figure = with_fresh_ids(transform_figure())
             source = mmm_model(self.mmm)
         if isinstance(source, pm.Model):
             self.model_priors = ModelPriors(source, draws=draws, seed=seed)
@@ -261,7 +285,7 @@ class PriorEditor(InputWidget):
         self._refresh(predictive=True)
 
     # -- messages from the page -------------------------------------------------------------
-    def _reject(self, exc: PriorError, msg) -> None:
+    def _reject(self, exc: InputError, msg) -> None:
         self.error = str(exc)  # the last valid state stays as it was
         self.send_message("rejected", field=exc.field, message=str(exc), seq=msg.get("seq"))
 
@@ -276,6 +300,23 @@ class PriorEditor(InputWidget):
             self.parameterization = "canonical"
             self._show_current()
             self.error = ""
+            channel = self._channel_of_element()
+            if channel is not None and channel != self.channel:
+                self._show_transforms(channel, self.geo)
+
+    def _on_channel(self, msg) -> None:
+        """The page chose a channel (and geo) for the transform curves."""
+        with self._reply(msg):
+            try:
+                self._show_transforms(
+                    str(msg.get("channel", self.channel)), msg.get("geo", self.geo)
+                )
+            except MMMDataError as exc:
+                self._reject(exc, msg)
+
+    def show_channel(self, channel: str, geo: str | None = None) -> None:
+        """Shows the transform curves of ``channel`` (in ``geo``; None pools the geos)."""
+        self._show_transforms(channel, geo or "")
 
     def _on_edit(self, msg) -> None:
         """A parameter, family or parameterization change for the shown variable/element."""
@@ -397,9 +438,37 @@ class PriorEditor(InputWidget):
                 prior_figures.distribution_figure()
             )
 
+    def _channel_of_element(self) -> str | None:
+        """The channel of the shown element when the variable is per channel."""
+        return self.transform_panel and channel_of(self.variables, self.variable, self.element)
+
+    def _show_transforms(self, channel: str, geo: str | None) -> None:
+        if self.transform_panel is None:
+            raise PriorError("channel", "only an editor bound to an MMM shows transforms")
+        self.transform_panel.select(channel, geo or None)
+        self.channel, self.geo = channel, geo or ""
+        if self._channel_of_element() not in (None, channel):  # edit that channel's prior
+            self.element = self.channels.index(channel)
+            self._show_current()
+        self.refresh_transforms()
+
+    def refresh_transforms(self) -> None:
+        """Redraws the transform curves from the current priors (and the posterior, when
+        the model has been fitted since the last redraw)."""
+        if self.transform_panel is None or self.model_priors is None:
+            return
+        try:
+            self.transforms = self.transform_panel.view(self.model_priors.priors)
+        except MMMDataError as exc:  # the last curves stay, with the reason
+            self.transforms = {
+                **self.transforms,
+                "note": f"{exc}; the curves are the last valid ones",
+            }
+
     def _refresh(self, predictive: bool) -> None:
         if not predictive or self.model_priors is None:
             return
+        self.refresh_transforms()
         mp = self.model_priors
         name = mp.observed[0]
         lo, hi = self.plausible.get("lower"), self.plausible.get("upper")

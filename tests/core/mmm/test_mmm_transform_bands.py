@@ -139,6 +139,18 @@ def test_bad_channel_geo_and_sizes_name_the_field(built):
     assert np.all(np.isfinite(view["saturation"]["prior"]["0.95"]))
 
 
+def test_draws_a_transform_refuses_name_its_parameters(built):
+    from bayes_widgets.core.priors import PriorDist
+
+    tb = TransformBands(built, draws=50)
+    priors = dict(editable(built))
+    priors["adstock_alpha"] = PriorDist.create(  # retention rates below 0 and above 1
+        "Normal", dims=("channel",), size=2, mu=np.zeros(2), sigma=np.ones(2)
+    )
+    with pytest.raises(MMMDataError, match="adstock_alpha, saturation_lam, saturation_beta: "):
+        tb.bands(priors, "x1")
+
+
 def geo_mmm():
     """pymc-marketing's multidimensional MMM on three geos (x1's spend scaled per geo)."""
     import pymc_marketing.mmm as pmm

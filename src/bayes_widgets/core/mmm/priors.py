@@ -95,3 +95,16 @@ def as_prior(dist: PriorDist):
         else:
             raise PriorError(name, f"has shape {arr.shape}, more axes than the prior's dims {dims}")
     return Prior(dist.family, dims=dims or None, **params)
+
+
+def built_mmm(source: Any):
+    """The built pymc-marketing MMM behind ``source``: ``source`` itself, or an
+    :class:`~bayes_widgets.core.mmm.model.MMMModel`'s (its fitted one, else built now on
+    every row); ``None`` for anything else."""
+    from bayes_widgets.core.mmm.model import MMMModel
+
+    if is_mmm(source):
+        return source
+    if isinstance(source, MMMModel):
+        return source.mmm if source.mmm is not None else source.build()
+    return None

@@ -45,38 +45,33 @@ CHANNEL = "channel"
 _COMPILED: dict[tuple, Any] = {}
 
 
-def compiled_transforms(adstock, saturation):
-    """One compiled function: (adstock params..., saturation params..., x) -> (weights
-    (S, L), saturation (S, P)); parameters are vectors over draws, x is (S, P). Compiled
-    once per kind of adstock and saturation."""
-    key = (_component_key(adstock), _component_key(saturation))
+def compiled_transform(component) -> Any:
+    """The component's ``function`` compiled once per kind of component, as a function of
+    parameter draws (vectors over draws, in ``variable_mapping`` order): an adstock's of
+    the draws only, giving the weights (S, l_max) of a unit impulse at lag 0; a
+    saturation's of the draws and the input x (S, P), giving (S, P)."""
+    key = _component_key(component)
     if key not in _COMPILED:
-        _COMPILED[key] = _compile(adstock, saturation)
+        _COMPILED[key] = _compile(component)
     return _COMPILED[key]
 
 
-def _compile(adstock, saturation):
+def _compile(component):
     import pytensor
     import pytensor.xtensor as px
 
-    ad_params = list(adstock.variable_mapping)
-    sat_params = list(saturation.variable_mapping)
-
-    def vector(name):
-        return px.xtensor(name, dims=("sample",), shape=(None,), dtype="float64")
-
-    ad_in = {p: vector(f"adstock_{p}") for p in ad_params}
-    sat_in = {p: vector(f"saturation_{p}") for p in sat_params}
+    params = {
+        p: px.xtensor(f"{component.prefix}_{p}", dims=("sample",), shape=(None,), dtype="float64")
+        for p in component.variable_mapping
+    }
+    if hasattr(component, "l_max"):  # an adstock
+        impulse = np.zeros(component.l_max)
+        impulse[0] = 1.0
+        out = component.function(px.as_xtensor(impulse, dims=("lag",)), **params, dim="lag")
+        return pytensor.function(list(params.values()), out.transpose("sample", "lag").values)
     x = px.xtensor("x", dims=("sample", "spend"), shape=(None, None), dtype="float64")
-    impulse = np.zeros(adstock.l_max)
-    impulse[0] = 1.0
-    weights = adstock.function(px.as_xtensor(impulse, dims=("lag",)), **ad_in, dim="lag")
-    curve = saturation.function(x, **sat_in)
-    outputs = [
-        weights.transpose("sample", "lag").values,
-        curve.transpose("sample", "spend").values,
-    ]
-    return pytensor.function([*ad_in.values(), *sat_in.values(), x], outputs)
+    out = component.function(x, **params)
+    return pytensor.function([*params.values(), x], out.transpose("sample", "spend").values)
 
 
 def _component_key(component) -> tuple:
@@ -102,14 +97,20 @@ def posterior_of(mmm) -> Any:
 
 
 def quantile_bands(draws: np.ndarray, quantiles=QUANTILES) -> dict[str, list[float]]:
-    """Quantiles over the draws (axis 0) of curves ``(S, n)``, by probability ``"0.05"``..."""
+    """Quantiles over the draws (axis 0) of curves ``(S, n)``, by probability ``"0.05"``...
+    (numpy's default, linear interpolation; draws that are not finite are left out)."""
     if np.isfinite(draws).all():
-        q = np.quantile(draws, quantiles, axis=0)
-    else:  # a draw outside a curve's domain is left out, not spread over the band
+        ordered = np.sort(draws, axis=0)  # one sort, then every quantile: cheaper than
+        pos = np.asarray(quantiles) * (len(ordered) - 1)  # np.quantile's general path
+        low = np.floor(pos).astype(int)
+        high = np.minimum(low + 1, len(ordered) - 1)
+        frac = (pos - low)[:, None]
+        q = ordered[low] * (1 - frac) + ordered[high] * frac
+    else:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             q = np.nanquantile(np.where(np.isfinite(draws), draws, np.nan), quantiles, axis=0)
-    return {f"{p:g}": [float(v) for v in row] for p, row in zip(quantiles, q, strict=True)}
+    return {f"{p:g}": q[i].tolist() for i, p in enumerate(quantiles)}
 
 
 class TransformBands:
@@ -137,7 +138,8 @@ class TransformBands:
         self.lags = list(range(int(mmm.adstock.l_max)))
         self._ad_vars = list(mmm.adstock.variable_mapping.values())
         self._sat_vars = list(mmm.saturation.variable_mapping.values())
-        self._fn = compiled_transforms(mmm.adstock, mmm.saturation)
+        self._adstock_fn = compiled_transform(mmm.adstock)
+        self._saturation_fn = compiled_transform(mmm.saturation)
         self._u = {v: stratified_uniforms(self.draws, seed + i) for i, v in enumerate(self.names)}
         self._spend, self._spend_dims = self._channel_data()
         self._scales = mmm.get_scales_as_xarray()
@@ -268,20 +270,37 @@ class TransformBands:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Adstock weights (S, L) and saturation curve (S, P) in original units for
         parameter draws ``params`` (by variable name, each (S,)) of ``channel``. With
-        ``cache``, the last result is reused while its draws are the same arrays."""
-        c = self.channels.index(channel)
+        ``cache``, each curve is reused while its draws are the same arrays."""
         ad = [params[v] for v in self._ad_vars]
         sat = [params[v] for v in self._sat_vars]
-        hit = self._curve_cache.get(cache) if cache else None
-        if hit is not None and hit[0] == (channel, geo) and _same(hit[1], ad + sat):
-            return hit[2], hit[3]
-        grid = self.spend_grid(channel, geo)
-        x = grid[None, :] / self._scale("channel_scale", c, g)[:, None]
-        weights, curve = self._fn(*ad, *sat, x)
-        curve = curve * self._scale("target_scale", c, g)[:, None]
+        hit = self._curve_cache.get(f"{cache}:adstock") if cache else None
+        if hit is not None and _same(hit[0], ad):
+            weights = hit[1]
+        else:
+            weights = self._call(self._adstock_fn, *ad)
+        hit = self._curve_cache.get(f"{cache}:saturation") if cache else None
+        if hit is not None and hit[2] == (channel, geo) and _same(hit[0], sat):
+            curve = hit[1]
+        else:
+            c = self.channels.index(channel)
+            x = self.spend_grid(channel, geo)[None, :] / self._scale("channel_scale", c, g)[:, None]
+            curve = self._call(self._saturation_fn, *sat, x)
+            curve = curve * self._scale("target_scale", c, g)[:, None]
         if cache:
-            self._curve_cache[cache] = ((channel, geo), ad + sat, weights, curve)
+            self._curve_cache[f"{cache}:adstock"] = (ad, weights)
+            self._curve_cache[f"{cache}:saturation"] = (sat, curve, (channel, geo))
         return weights, curve
+
+    def _call(self, fn, *args) -> np.ndarray:
+        try:
+            return np.asarray(fn(*args), dtype=float)
+        except Exception as exc:  # e.g. a retention rate drawn outside (0, 1]
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise MMMDataError(
+                ", ".join(self.names),
+                f"the drawn values are outside what the {type(self.mmm.adstock).__name__} "
+                f"and {type(self.mmm.saturation).__name__} accept ({reason})",
+            ) from None
 
     def prior_curves(self, priors: Mapping[str, PriorDist], channel: str, geo: str | None = None):
         """Adstock weights and saturation curves over the prior draws (see :meth:`curves`)."""
