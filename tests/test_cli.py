@@ -149,3 +149,16 @@ def test_a_geo_model_from_the_configuration(tmp_path, capsys):
     assert "model.dims:" in fleet_error(tmp_path, capsys, write('"geo"'))
     err = fleet_error(tmp_path, capsys, write('["geo"]', geo="geo_z"))
     assert "lift_tests.geo: row 0: unknown geo 'geo_z'" in err
+    geo_fleet = body.replace("[fleets.production]", "[fleets.geo]\nholdout = 4\ngeos = <geos>")
+
+    def write_geo_fleet(geos: str):
+        text = geo_fleet.replace("DIMS", '["geo"]').replace("GEO", "geo_a")
+        config.write_text(textwrap.dedent(text.replace("<geos>", geos)))
+        return config
+
+    _, _, _, fleets = load_config(write_geo_fleet('["geo_b"]'))
+    assert fleets["geo"] == {"holdout": 4, "geos": ["geo_b"]}
+    err = fleet_error(tmp_path, capsys, write_geo_fleet('["geo_q"]'))
+    assert "fleets.geo.geos: unknown geo 'geo_q'" in err
+    national = write_config(tmp_path, "[fleets.geo]\n")
+    assert "a geo fleet needs a geo model" in fleet_error(tmp_path, capsys, national)

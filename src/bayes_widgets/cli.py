@@ -16,7 +16,7 @@ from pathlib import Path
 from bayes_widgets.core.checks import check_positive_int, check_probability, check_seed
 from bayes_widgets.core.errors import InputError
 
-FLEETS = ("production", "holdout", "forecast", "recovery", "stability")
+FLEETS = ("production", "holdout", "forecast", "recovery", "stability", "geo")
 
 FLEET_HELP = """\
 Runs MMM fleets from a configuration file, without Jupyter:
@@ -41,7 +41,7 @@ CONFIG.toml::
     [fit]                          # sampler options for every run
     draws = 500
     tune = 500
-    [fleets.production]            # any of: production, holdout, forecast, recovery, stability
+    [fleets.production]            # any of: production, holdout, forecast, recovery, stability, geo
     [fleets.holdout]
     horizons = [4, 8, 12]
     [fleets.recovery]
@@ -53,6 +53,8 @@ CONFIG.toml::
     trims = [0, 8]
     [fleets.forecast]
     future = "future.csv"
+    [fleets.geo]                   # geo models: pooled vs each geo on its own, scored on
+    holdout = 8                    # the last 8 weeks (geos = ["north", ...] picks some)
 
 Each fleet's runs go to DIR/<fleet>/ (a rerun resumes), and DIR/report.html sums them up.
 The whole configuration is checked before any run starts: a bad one prints one line
@@ -94,8 +96,10 @@ _NOT_OPTIONS = {"model", "out", "fit", "executor", "on_update", "kind", "future_
 
 def _fleet_functions():
     from bayes_widgets.core.mmm import fleets as mf
+    from bayes_widgets.core.mmm.geo_fleets import geo_fleet
 
     return {
+        "geo": geo_fleet,
         "production": mf.production_fleet,
         "holdout": mf.holdout_fleet,
         "recovery": mf.recovery_fleet,
@@ -321,7 +325,11 @@ def _check_fleet(name: str, options: dict, model, base: Path, lift_tests=None) -
         for k, p in inspect.signature(_fleet_functions()[name]).parameters.items()
         if p.default is not p.empty
     }
-    if name == "production":
+    if name == "geo":
+        from bayes_widgets.core.mmm.geo_fleets import check_geo_fleet
+
+        check_geo_fleet(model, options.get("holdout", defaults["holdout"]), options.get("geos"))
+    elif name == "production":
         v.check_holdout(options.get("holdout", defaults.get("holdout", 4)), n)
     elif name == "holdout":
         v.check_horizons(options.get("horizons", defaults.get("horizons", (4, 8, 12))), n)

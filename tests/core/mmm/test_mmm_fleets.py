@@ -204,3 +204,68 @@ def test_runs_get_the_data_as_values_not_paths(tmp_path, monkeypatch):
     assert params["data"].equals(m.data) and params["data"] is not m.data
     assert not any(isinstance(v, str) and ("/" in v or v.endswith(".csv")) for v in params.values())
     assert not list(tmp_path.rglob("*.csv"))  # nothing written for the workers to read
+
+
+def geo_model(weeks: int = 60, **options):
+    from bayes_widgets.datasets import mmm_multidimensional
+
+    df = mmm_multidimensional()
+    kept = df.loc[df["date"].isin(df["date"].drop_duplicates().iloc[:weeks])]
+    return MMMModel(
+        kept,
+        target="y",
+        date_column="date",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=4,
+        dims=("geo",),
+        **options,
+    )
+
+
+def test_geo_fleets_are_checked(tmp_path):
+    from bayes_widgets.core.mmm.geo_fleets import geo_config, geo_fleet
+
+    with pytest.raises(MMMDataError, match="dims"):
+        geo_fleet(model(), out=tmp_path)
+    with pytest.raises(MMMDataError, match="geos: unknown geo 'geo_z'"):
+        geo_fleet(geo_model(), geos=["geo_z"], out=tmp_path)
+    with pytest.raises(MMMDataError, match="holdout"):
+        geo_fleet(geo_model(), holdout=58, out=tmp_path)
+    lift = [
+        {"channel": "x1", "geo": g, "x": 2000.0, "delta_x": 500.0, "delta_y": 90.0, "sigma": 20.0}
+        for g in ("geo_a", "geo_b", "geo_b")
+    ]
+    config = geo_model(lift_tests=lift).config()
+    alone = geo_config(config, "geo", "geo_b")
+    assert alone["dims"] == [] and len(alone["lift_tests"]) == 2
+    assert all("geo" not in r for r in alone["lift_tests"])
+    assert "intercept" in config["priors"] and "intercept" not in alone["priors"]
+    national = MMMModel(geo_model().data.query("geo == 'geo_b'").drop(columns="geo"), **alone)
+    assert national.dims == () and len(national.lift_tests) == 2
+
+
+@pytest.mark.slow
+def test_geo_fleet_pooled_and_per_geo(tmp_path):
+    from bayes_widgets.core.mmm.geo_fleets import geo_fleet
+
+    result = geo_fleet(
+        geo_model(),
+        holdout=4,
+        out=tmp_path,
+        fit={"draws": 60, "tune": 60, "chains": 2, "seed": 1},
+        executor=ThreadPoolExecutor(1),
+    )
+    table = result.summary()
+    assert list(table["status"]) == ["done"] * 3, table.get("error")
+    assert list(table["run_id"]) == ["pooled", "geo-geo_a", "geo-geo_b"]
+    assert list(table["geo"]) == ["all", "geo_a", "geo_b"]
+    assert list(table["model"]) == ["pooled", "per geo", "per geo"]
+    assert np.isfinite(table["test_mape"].to_numpy(dtype=float)).all()
+    preds = pd.read_csv(tmp_path / "pooled" / "predictions.csv")
+    assert len(preds) == 2 * 60 and list(preds["split"].value_counts().sort_index()) == [8, 112]
+    by_geo = result.by_geo()
+    assert list(by_geo.index) == ["geo_a", "geo_b"]
+    assert np.isfinite(by_geo[["test_mape_pooled", "test_mape_per_geo"]].to_numpy()).all()
+    contributions = pd.read_csv(tmp_path / "pooled" / "contributions.csv")
+    assert list(contributions.columns) == ["date", "x1", "x2"] and len(contributions) == 56

@@ -188,3 +188,43 @@ def test_the_examples_truth_and_lift_test():
     assert abs(lift.loc[0, "delta_y"] - lift.loc[0, "true_lift"]) < 4 * lift.loc[0, "sigma"]
     with pytest.raises(MMMDataError, match="relative_sd"):
         example_lift_test("x1", relative_sd=0)
+
+
+@pytest.mark.slow
+def test_a_lift_test_on_x1_tightens_and_corrects_its_recovered_roas(tmp_path):
+    """mmm_example (known truth): the recovery fleet's truth run without and with a lift
+    test on x1 (its mean weekly spend raised by half, the lift measured with a 5 % sd)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bayes_widgets.core.mmm.fleets import recovery_fleet
+    from bayes_widgets.core.mmm.recovery_lift import example_lift_test, example_truth
+
+    full = MMMModel(
+        mmm_example(),
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=8,
+        yearly_seasonality=2,
+    )
+    truth = example_truth()
+    lift = example_lift_test("x1", change=0.5, relative_sd=0.05, seed=0)
+    result = recovery_fleet(
+        full,
+        runs=0,
+        truth=truth["shares"],
+        truth_roas=truth["roas"],
+        lift_tests=lift.drop(columns="true_lift"),
+        out=tmp_path,
+        fit={"draws": 300, "tune": 300, "chains": 2, "seed": 3},
+        executor=ThreadPoolExecutor(1),
+    )
+    table = result.summary()
+    assert list(table["status"]) == ["done", "done"], table.get("error")
+    assert list(table["arm"]) == ["without lift tests", "with lift tests"]
+    effect = result.lift_effect().loc["x1"]
+    assert effect["error_with"] < effect["error_without"]
+    assert effect["width_with"] < effect["width_without"]
+    rec = pd.read_csv(tmp_path / "recovery-truth-lift" / "recovery.csv").set_index("parameter")
+    assert rec.loc["roas x1", "true"] == pytest.approx(truth["roas"]["x1"])

@@ -54,19 +54,31 @@ def fit_run(model: Any, params: dict[str, Any], run_dir: str, **options: Any) ->
 
 
 def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
-    """One holdout run (executed in a worker)."""
-    from bayes_widgets.core.mmm.metrics import score
+    """One holdout run (executed in a worker): fit on all but the last ``horizon`` weeks
+    (of every geo, for a geo model), score those weeks and the training fit."""
     from bayes_widgets.core.mmm.model import MMMModel
 
     model = MMMModel(run_data(params), **params["config"])
+    return score_holdout(model, params, run_dir)
+
+
+def weeks(model) -> int:
+    """The number of weeks (dates) of a model's data, geos or not."""
+    return int(model.data[model.date_column].nunique())
+
+
+def score_holdout(model, params: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """Fits ``model`` on all but its last ``params["horizon"]`` weeks and scores them."""
+    from bayes_widgets.core.mmm.metrics import score
+
     horizon = int(params["horizon"])
-    n = len(model.data)
+    n = weeks(model)
     train, test = slice(0, n - horizon), slice(n - horizon, n)
     result = fit_run(model, params, run_dir, rows=train)
     seed = params.get("fit", {}).get("seed")
     train_draws = model.predictive_draws(model.X(train), after_training=False, seed=seed)
     test_draws = model.predictive_draws(model.X(test), after_training=True, seed=seed)
-    y = model.y()
+    y_train, y_test = model.y(train), model.y(test)
     d = result.diagnostics
     metrics: dict[str, Any] = {
         "horizon": horizon,
@@ -79,37 +91,58 @@ def holdout_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
         "fit_seconds": d.wall_time_s,
         "backend": model.backend,
     }
-    metrics.update({f"train_{k}": v for k, v in score(y.iloc[train], train_draws).items()})
-    metrics.update({f"test_{k}": v for k, v in score(y.iloc[test], test_draws).items()})
-    write_predictions(Path(run_dir), model, y, train_draws, test_draws, horizon)
+    metrics.update({f"train_{k}": v for k, v in score(y_train, train_draws).items()})
+    metrics.update({f"test_{k}": v for k, v in score(y_test, test_draws).items()})
+    write_predictions(Path(run_dir), model, (train, test), (train_draws, test_draws))
+    if model.dims:
+        write_geo_scores(Path(run_dir), model, test, y_test, test_draws)
     write_contributions(run_dir, model)
     return metrics
 
 
-def write_predictions(run_dir: Path, model, y, train_draws, test_draws, horizon) -> None:
+def write_geo_scores(run_dir: Path, model, rows: slice, actual, draws) -> None:
+    """A geo model's held-out scores per geo (``scores_by_geo.csv``)."""
+    from bayes_widgets.core.mmm.metrics import score
+
+    dim = model.dims[0]
+    labels = model.X(rows)[dim].astype(str).to_numpy()
+    table = []
+    for geo in dict.fromkeys(labels):
+        at = labels == geo
+        table.append(
+            {dim: geo, **{f"test_{k}": v for k, v in score(actual[at], draws[:, at]).items()}}
+        )
+    pd.DataFrame(table).to_csv(run_dir / "scores_by_geo.csv", index=False)
+
+
+def write_predictions(run_dir: Path, model, splits, draws_by_split) -> None:
+    """Each row's actual and predictive quantiles (``predictions.csv``), train then test."""
     import numpy as np
 
-    draws = np.concatenate([train_draws, test_draws], axis=1)
-    lo, q25, med, q75, hi = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    pd.DataFrame(
-        {
-            "date": model.data[model.date_column].to_numpy(),
-            "actual": y.to_numpy(),
-            "q05": lo,
-            "q25": q25,
-            "median": med,
-            "q75": q75,
-            "q95": hi,
-            "split": ["train"] * (len(y) - horizon) + ["test"] * horizon,
-        }
-    ).to_csv(run_dir / "predictions.csv", index=False)
+    frames = []
+    for name, rows, draws in zip(("train", "test"), splits, draws_by_split, strict=True):
+        X = model.X(rows)
+        lo, q25, med, q75, hi = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        frame = pd.DataFrame({"date": X[model.date_column].to_numpy()})
+        for dim in model.dims:
+            frame[dim] = X[dim].to_numpy()
+        frame["actual"] = model.y(rows).to_numpy()
+        for key, values in (("q05", lo), ("q25", q25), ("median", med), ("q75", q75)):
+            frame[key] = values
+        frame["q95"] = hi
+        frame["split"] = name
+        frames.append(frame)
+    pd.concat(frames, ignore_index=True).to_csv(run_dir / "predictions.csv", index=False)
 
 
 def contribution_draws(model):
-    """The fitted channel contributions (scaled units) as (chain, draw, date, channel)."""
-    return model.mmm.idata["posterior"]["channel_contribution"].transpose(
-        "chain", "draw", "date", "channel"
-    )
+    """The fitted channel contributions (scaled units) as (chain, draw, date, channel),
+    summed over the geos of a geo model."""
+    da = model.mmm.idata["posterior"]["channel_contribution"]
+    extra = [d for d in da.dims if d not in ("chain", "draw", "date", "channel")]
+    if extra:
+        da = da.sum(extra)
+    return da.transpose("chain", "draw", "date", "channel")
 
 
 def write_contributions(run_dir: str | Path, model) -> None:
@@ -211,7 +244,10 @@ __all__ = [
     "media_summary",
     "reporter",
     "run_data",
+    "score_holdout",
     "stability_task",
+    "weeks",
     "write_contributions",
+    "write_geo_scores",
     "write_predictions",
 ]
