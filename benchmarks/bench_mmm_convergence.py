@@ -121,9 +121,11 @@ def fit_ours(
     seed: int,
     sampler_kwargs: dict[str, Any] | None = None,
     geos: int | None = None,
+    first: int | None = None,
 ) -> dict[str, Any]:
     """One fit with ``MMMModel.fit``'s defaults; the options given replace them
-    (``sampler_kwargs`` are merged over the default sampler options)."""
+    (``sampler_kwargs`` are merged over the default sampler options). With ``first``,
+    also the R-hat and ESS of each chain's first ``first`` draws (the same run, shorter)."""
     import inspect
 
     from bayes_widgets.core.fitting.session import FitSession
@@ -161,7 +163,29 @@ def fit_ours(
             .wait()
         )
     wall = time.perf_counter() - t0
-    return measured(result.diagnostics, wall)
+    out = measured(result.diagnostics, wall)
+    if first is not None and first < result.diagnostics.draws_per_chain:
+        out["first"] = first
+        out.update({f"first_{k}": v for k, v in prefix_measures(result.idata, first).items()})
+    return out
+
+
+def prefix_measures(idata, first: int) -> dict[str, Any]:
+    """Largest R-hat and smallest bulk ESS over each chain's first ``first`` draws."""
+    import xarray as xr
+
+    from bayes_widgets.core.fitting.diagnostics import summarize, variable_kinds
+
+    posterior = idata["posterior"].to_dataset().isel(draw=slice(0, first))
+    d = summarize(
+        xr.DataTree.from_dict({"posterior": posterior}),
+        backend="-",
+        tune=0,
+        wall_time_s=1.0,
+        sampling_time_s=1.0,
+        kinds=variable_kinds(idata),
+    )
+    return {"rhat_max": round(float(d.rhat_max), 4), "ess_bulk_min": round(d.ess_bulk_min, 1)}
 
 
 def measured(diagnostics, wall: float) -> dict[str, Any]:
@@ -192,6 +216,9 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=None, help="default: MMMModel.fit's")
     parser.add_argument("--geos", type=int, default=None, help="first N geos only")
     parser.add_argument(
+        "--first", type=int, default=None, help="also measure each chain's first N draws"
+    )
+    parser.add_argument(
         "--sampler-kwargs", default=None, help="JSON: sampler options instead of the defaults"
     )
     args = parser.parse_args()
@@ -217,6 +244,7 @@ def main() -> None:
                 seed=seed,
                 sampler_kwargs=sampler_kwargs,
                 geos=args.geos,
+                first=args.first,
             )
             r["load"] = round(os.getloadavg()[0], 2)
             runs.append(r)

@@ -29,7 +29,14 @@ import os
 import time
 import warnings
 
-from bench_mmm_convergence import case_study, fit_ours, geo_data, geo_mmm, geo_xy
+from bench_mmm_convergence import (
+    GEO_CHANNELS,
+    case_study,
+    fit_ours,
+    geo_data,
+    geo_mmm,
+    geo_xy,
+)
 
 
 def given(draws: int | None, tune: int | None) -> dict[str, int]:
@@ -126,6 +133,15 @@ def geo_ours(draws: int | None, tune: int | None, seed: int, geos: int | None):
     }
 
 
+def geo_shape(geos: int | None) -> dict[str, int]:
+    df = geo_data(geos)
+    return {
+        "geos": int(df["geo"].nunique()),
+        "geo_weeks": int(df["time"].nunique()),
+        "geo_channels": len(GEO_CHANNELS),
+    }
+
+
 PARTS = ("plain", "tvp", "geo")
 PREFIX = {"plain": "", "tvp": "tvp_", "geo": "geo_"}
 LABEL = {"plain": "plain", "tvp": "time-varying media", "geo": "geo"}
@@ -183,7 +199,7 @@ def main() -> None:
             "tune": args.tune,
             "weeks": len(df),
             "channels": len(channels),
-            "geos": len(geo_data(args.geos)["geo"].unique()) if "geo" in parts else None,
+            **(geo_shape(args.geos) if "geo" in parts else {}),
             "targets": {
                 "ess_per_s_ratio": 4.0,
                 "tvp_ess_per_s_ratio": 4.0,
