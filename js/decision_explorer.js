@@ -23,14 +23,15 @@ const SECONDARY_MS = 150;
 const css = `
 .bw-decision { max-width: 1040px; }
 .bw-decision .bw-row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 4px 0; }
-.bw-decision .bw-var { display: grid;
-  grid-template-columns: var(--bw-name-width, 12ch) minmax(140px, 260px) max-content 18ch 22ch max-content;
-  justify-content: start; gap: 8px; align-items: center; margin: 2px 0; }
+/* one grid for every variable's row, so the columns line up under their heading */
+.bw-decision .bw-vars { display: grid; justify-content: start; align-items: center; gap: 4px 8px; margin: 2px 0;
+  grid-template-columns: var(--bw-name-width, 12ch) minmax(140px, 260px) max-content max-content max-content max-content; }
+.bw-decision .bw-var { display: contents; }
 .bw-decision .bw-var-head { color: var(--bw-muted); font-size: 11px; margin: 0; white-space: nowrap; }
 .bw-decision .bw-marginal { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .bw-decision .bw-flag { color: var(--bw-fg); background: color-mix(in srgb, var(--bw-warn) 30%, var(--bw-bg));
   padding: 0 5px; border-radius: 3px; white-space: nowrap; font-size: 11px; }
-.bw-decision .bw-flag:empty { display: none; }
+.bw-decision .bw-flag:empty { background: none; padding: 0; }
 .bw-decision td.bw-extrapolated { text-decoration: underline dotted var(--bw-warn); text-underline-offset: 3px; }
 .bw-decision .bw-var b { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .bw-decision .bw-bounds { color: var(--bw-muted); white-space: nowrap; }
@@ -165,7 +166,7 @@ export default {
     const theme = new FigureTheme(root);
     const banner = errorBanner(model);
     const note = versionNote(model);
-    const controls = h("div", { "data-testid": "variables" });
+    const controls = h("div", { class: "bw-vars", "data-testid": "variables" });
     const stats = h("div", { class: "bw-row bw-stats", "data-testid": "stats" });
     const constraints = h("div", { "data-testid": "constraints" });
     const extrapolation = h("div", { class: "bw-advice", role: "status", "data-testid": "extrapolation",
@@ -285,7 +286,7 @@ export default {
             `[${fmt(v.lower, 4, v.resolution)}, ${fmt(v.upper, 4, v.resolution)}]${v.integer ? " whole" : ""}`),
           marginal, flag);
       }));
-      controls.prepend(marginalHead);
+      renderVariableNotes(shownSummary());
     };
     // the marginals' column heading ("marginal ROAS, 90% interval"), shown when there are any
     const marginalHead = h("div", { class: "bw-var bw-var-head", "data-testid": "marginal-head" });
@@ -294,9 +295,11 @@ export default {
       const head = m ? `${m.label} (${Math.round(100 * m.prob)}% interval)` : "";
       if (marginalHead.dataset.text !== head) {
         marginalHead.dataset.text = head;
-        marginalHead.replaceChildren(...(m ? [h("span"), h("span"), h("span"), h("span"), h("span", {}, head)] : []));
-        marginalHead.style.display = m ? "" : "none";
+        marginalHead.replaceChildren(h("span"), h("span"), h("span"), h("span"), h("span", {}, head), h("span"));
       }
+      // the heading row is there only with marginals (six cells: a row of the grid)
+      if (m && marginalHead.parentNode !== controls) controls.prepend(marginalHead);
+      if (!m && marginalHead.parentNode === controls) marginalHead.remove();
       const flags = new Map((s.extrapolation || []).map((e) => [e.name, e]));
       for (const [name, { marginal, flag }] of Object.entries(inputs)) {
         const v = m?.values?.[name];
@@ -424,7 +427,8 @@ export default {
         : o.exact === false ? "; integer optimum approximate (neighbourhood search)" : "";
       const measure = o.measure ? measureText(o.measure, o.level, model.get("outcome")) : o.objective;
       optimumNote.textContent = `optimum of ${measure}: ${decisionText(o.x, variables)} → ${fmt(o.value, 5)} ` +
-        `(${tag}${integer}; ${fmt(o.elapsed_s, 2)} s).` + (detail ? ` ${detail[0].toUpperCase()}${detail.slice(1)}.` : "");
+        `(${tag}${integer}; ${fmt(o.elapsed_s, 2)} s).` + (detail ? ` ${detail[0].toUpperCase()}${detail.slice(1)}.` : "") +
+        (o.extrapolation?.length ? ` Outside the range seen: ${o.extrapolation.map((e) => e.name).join(", ")}.` : "");
       optimumNote.dataset.converged = o.converged;
     };
 
