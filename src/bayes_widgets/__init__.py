@@ -16,6 +16,7 @@ from bayes_widgets.version import __version__
 
 if TYPE_CHECKING:  # the names as type checkers and editors see them
     from bayes_widgets import datasets
+    from bayes_widgets.core.calibration import Calibration, calibrate
     from bayes_widgets.core.decision.errors import DecisionInputError
     from bayes_widgets.core.decision.problem import DecisionProblem
     from bayes_widgets.core.decision.variables import DecisionVariable
@@ -36,10 +37,12 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         summarize_draws,
     )
     from bayes_widgets.settings import choose, fast_mode
+    from bayes_widgets.widgets.calibration_board import CalibrationBoard
     from bayes_widgets.widgets.decision_explorer import DecisionExplorer
     from bayes_widgets.widgets.fit_monitor import FitMonitor
     from bayes_widgets.widgets.fleet_board import FleetBoard
     from bayes_widgets.widgets.hierarchical_explorer import HierarchicalExplorer
+    from bayes_widgets.widgets.mmm_explorer import MMMExplorer
     from bayes_widgets.widgets.model_card import ModelCard
     from bayes_widgets.widgets.posterior_explorer import PosteriorExplorer
     from bayes_widgets.widgets.prediction_table import PredictionTable
@@ -58,6 +61,10 @@ _LAZY = {
     "PosteriorExplorer": "bayes_widgets.widgets.posterior_explorer",
     "HierarchicalExplorer": "bayes_widgets.widgets.hierarchical_explorer",
     "MMMModel": "bayes_widgets.core.mmm.model",
+    "MMMExplorer": "bayes_widgets.widgets.mmm_explorer",
+    "calibrate": "bayes_widgets.core.calibration",
+    "Calibration": "bayes_widgets.core.calibration",
+    "CalibrationBoard": "bayes_widgets.widgets.calibration_board",
     "budget_problem": "bayes_widgets.core.mmm.budget",
     "BudgetProblem": "bayes_widgets.core.mmm.budget",
     "mmm_response": "bayes_widgets.core.mmm.response",
@@ -81,6 +88,8 @@ _LAZY = {
 
 __all__ = [
     "BudgetProblem",
+    "Calibration",
+    "CalibrationBoard",
     "DecisionExplorer",
     "DecisionInputError",
     "DecisionProblem",
@@ -94,6 +103,7 @@ __all__ = [
     "HierarchicalExplorer",
     "InputError",
     "LinearRegression",
+    "MMMExplorer",
     "MMMModel",
     "MMMResponse",
     "ModelCard",
@@ -105,6 +115,7 @@ __all__ = [
     "RegressionInputError",
     "__version__",
     "budget_problem",
+    "calibrate",
     "choose",
     "datasets",
     "fast_mode",

@@ -9,20 +9,24 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from bayes_widgets.widgets.calibration_board import CalibrationBoard
     from bayes_widgets.widgets.decision_explorer import DecisionExplorer
     from bayes_widgets.widgets.fit_monitor import FitMonitor
     from bayes_widgets.widgets.fleet_board import FleetBoard
     from bayes_widgets.widgets.hierarchical_explorer import HierarchicalExplorer
+    from bayes_widgets.widgets.mmm_explorer import MMMExplorer
     from bayes_widgets.widgets.model_card import ModelCard
     from bayes_widgets.widgets.posterior_explorer import PosteriorExplorer
     from bayes_widgets.widgets.prediction_table import PredictionTable
     from bayes_widgets.widgets.prior_editor import PriorEditor
 
 _LAZY = {
+    "CalibrationBoard": "bayes_widgets.widgets.calibration_board",
     "DecisionExplorer": "bayes_widgets.widgets.decision_explorer",
     "FitMonitor": "bayes_widgets.widgets.fit_monitor",
     "FleetBoard": "bayes_widgets.widgets.fleet_board",
     "HierarchicalExplorer": "bayes_widgets.widgets.hierarchical_explorer",
+    "MMMExplorer": "bayes_widgets.widgets.mmm_explorer",
     "ModelCard": "bayes_widgets.widgets.model_card",
     "PosteriorExplorer": "bayes_widgets.widgets.posterior_explorer",
     "PredictionTable": "bayes_widgets.widgets.prediction_table",
@@ -30,10 +34,12 @@ _LAZY = {
 }
 
 __all__ = [
+    "CalibrationBoard",
     "DecisionExplorer",
     "FitMonitor",
     "FleetBoard",
     "HierarchicalExplorer",
+    "MMMExplorer",
     "ModelCard",
     "PosteriorExplorer",
     "PredictionTable",
