@@ -76,8 +76,10 @@ model.roas().groupby("channel")["mean"].mean().sort_values()
 # A slider per channel sets its weekly spend for the next 8 weeks; the distribution of the
 # incremental sales over the posterior draws is redrawn at once. The current plan (the last 8 weeks'
 # average) stands beside it; **Optimise** spreads the same total budget over the channels (each
-# between 0 and twice its largest weekly spend), for the expected response or, more cautiously, its
-# CVaR. A plan over the budget is shown as such.
+# between half and one and a half times its average over the last 8 weeks; `relative_bounds=` and
+# `bounds=` change that), for the expected response or, more cautiously, its CVaR. A plan over the
+# budget is shown as such. Beside each slider: the channel's marginal ROAS at the plan with its 90%
+# interval, and a flag when the plan leaves the spend range the model was fitted on.
 
 # %%
 budget = model.budget_explorer(horizon=8)
