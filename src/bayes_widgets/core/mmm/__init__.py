@@ -5,7 +5,12 @@
     problem = budget_problem(model, horizon=8)      # a DecisionProblem over the channels
     mmm_response(model).response({"tv": 1e4, "search": 5e3})
 
-Modules: ``model`` (the wrapper), ``validation``, ``priors``, ``fitting``, ``metrics``,
+A geo model takes long data (one row per date and geo) and ``dims=("geo",)``; its
+contributions, ROAS and predictions come per geo and in total.
+
+Modules: ``model`` (the wrapper), ``geo`` (the panel dimension, its default priors),
+``outputs`` (predictions, contributions, ROAS), ``storage`` (config, save, load),
+``validation``, ``priors``, ``fitting``, ``metrics``, ``lift`` (lift tests),
 ``transforms`` (adstock and saturation in numpy), ``response``, ``budget``, ``fleets``.
 The budget and response names load on first use.
 """
