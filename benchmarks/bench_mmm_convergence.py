@@ -25,15 +25,9 @@ import json
 import os
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 RHAT_TARGET = 1.01
-GEO_DATA = (
-    Path(os.environ.get("BW_SHARED", "/work/shared")) / "data/mmm/meridian_geo_all_channels.csv"
-)
-GEO_CHANNELS = [f"Channel{i}_spend" for i in range(5)]
-GEO_CONTROLS = ["competitor_sales_control", "sentiment_score_control"]
 
 
 def case_study():
@@ -44,59 +38,27 @@ def case_study():
     return df, channels, ["me_ics_all", "me_gas_dpg"]
 
 
-def geo_data(geos: int | None = None):
-    """The Meridian geo data (long: one row per week x geo), the first ``geos`` geos."""
-    import pandas as pd
-
-    df = pd.read_csv(GEO_DATA, index_col=0, parse_dates=["time"])
-    if geos is not None:
-        keep = list(dict.fromkeys(df["geo"]))[:geos]
-        df = df[df["geo"].isin(keep)].reset_index(drop=True)
-    return df
-
-
-def geo_mmm():
-    """pymc-marketing's multidimensional MMM on the geo data, as ``MMMModel`` builds it
-    (geometric adstock, l_max 8, logistic saturation, yearly seasonality 2)."""
-    import pymc_marketing.mmm as pmm
-
-    return pmm.MMM(
-        date_column="time",
-        channel_columns=GEO_CHANNELS,
-        control_columns=GEO_CONTROLS,
-        target_column="conversions",
-        adstock=pmm.GeometricAdstock(l_max=8),
-        saturation=pmm.LogisticSaturation(),
-        yearly_seasonality=2,
-        dims=("geo",),
-    )
-
-
-def geo_xy(df):
-    return df[["time", "geo", *GEO_CHANNELS, *GEO_CONTROLS]], df["conversions"]
-
-
 def our_model(kind: str, geos: int | None = None):
-    """The ``MMMModel`` for ``kind``; for ``geo``, None when ``MMMModel`` has no ``dims``."""
-    import inspect
-
+    """The ``MMMModel`` for ``kind``: ``plain``, ``tvp`` (time-varying media) or ``geo``
+    (the first ``geos`` geos of the Meridian data, all 40 by default)."""
     from bayes_widgets.core.mmm import MMMModel
 
+    common = {"lag_max": 8, "adstock": "geometric", "saturation": "logistic"}
     if kind == "geo":
-        if "dims" not in inspect.signature(MMMModel).parameters:
-            return None
+        from bayes_widgets.core.datasets import MMM_GEO_CHANNELS, MMM_GEO_CONTROLS, mmm_geo
+
         return MMMModel(
-            geo_data(geos),
-            target="conversions",
+            mmm_geo(geos),
+            target="revenue",
             date_column="time",
-            channels=GEO_CHANNELS,
-            controls=GEO_CONTROLS,
-            lag_max=8,
-            adstock="geometric",
-            saturation="logistic",
+            channels=MMM_GEO_CHANNELS,
+            controls=MMM_GEO_CONTROLS,
             yearly_seasonality=2,
             dims=("geo",),
+            **common,
         )
+    if kind not in ("plain", "tvp"):
+        raise SystemExit(f"unknown model {kind!r} (models: plain, tvp, geo)")
     df, channels, controls = case_study()
     return MMMModel(
         df,
@@ -104,11 +66,9 @@ def our_model(kind: str, geos: int | None = None):
         date_column="wk_strt_dt",
         channels=channels,
         controls=controls,
-        lag_max=8,
-        adstock="geometric",
-        saturation="logistic",
         time_varying_media=kind == "tvp",
         yearly_seasonality=2,
+        **common,
     )
 
 
@@ -126,42 +86,11 @@ def fit_ours(
     """One fit with ``MMMModel.fit``'s defaults; the options given replace them
     (``sampler_kwargs`` are merged over the default sampler options). With ``first``,
     also the R-hat and ESS of each chain's first ``first`` draws (the same run, shorter)."""
-    import inspect
-
-    from bayes_widgets.core.fitting.session import FitSession
-    from bayes_widgets.core.mmm import MMMModel
-    from bayes_widgets.core.mmm.fitting import (
-        DEFAULT_BACKEND,
-        default_sampler_kwargs,
-        sampling_model,
-    )
-
     given = {"draws": draws, "tune": tune, "chains": chains}
     options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     model = our_model(kind, geos)
     t0 = time.perf_counter()
-    if model is not None:
-        result = model.fit(seed=seed, sampler_kwargs=sampler_kwargs, **options)
-    else:  # the same fit MMMModel.fit makes, on pymc-marketing's MMM built here
-        defaults = inspect.signature(MMMModel.fit).parameters
-        mmm = geo_mmm()
-        mmm.build_model(*geo_xy(geo_data(geos)))
-        result = (
-            FitSession(
-                sampling_model(mmm),
-                backend=DEFAULT_BACKEND,
-                draws=options.get("draws", defaults["draws"].default),
-                tune=options.get("tune", defaults["tune"].default),
-                chains=options.get("chains", defaults["chains"].default),
-                seed=seed,
-                sampler_kwargs={
-                    **default_sampler_kwargs(DEFAULT_BACKEND),
-                    **(sampler_kwargs or {}),
-                },
-            )
-            .start()
-            .wait()
-        )
+    result = model.fit(seed=seed, sampler_kwargs=sampler_kwargs, **options)
     wall = time.perf_counter() - t0
     out = measured(result.diagnostics, wall)
     if first is not None and first < result.diagnostics.draws_per_chain:

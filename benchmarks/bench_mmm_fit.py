@@ -11,7 +11,8 @@ draws, tuning and chains (pm.sample's chains: max(2, cores) = 2 on 2 cores) unle
 (building and compiling included) for each, their ratio (ours / theirs) and the worst
 R-hat; then the same with time-varying media (part ``tvp``), then the geo model (part
 ``geo``: pymc-marketing's multidimensional MMM on the Meridian geo data, 40 geos x 156
-weeks x 5 channels, 2 controls, per-geo priors).
+weeks x 5 channels, 2 controls, ``MMMModel``'s geo priors: adstock and saturation shape
+shared across geos; pymc-marketing samples the very model ``MMMModel.build()`` makes).
 
     nice -n 10 .venv/bin/python benchmarks/bench_mmm_fit.py [--only plain,tvp,geo]
         [--skip geo] [--draws N] [--tune N] [--seed 1] [--geos N]
@@ -29,14 +30,7 @@ import os
 import time
 import warnings
 
-from bench_mmm_convergence import (
-    GEO_CHANNELS,
-    case_study,
-    fit_ours,
-    geo_data,
-    geo_mmm,
-    geo_xy,
-)
+from bench_mmm_convergence import case_study, fit_ours, our_model
 
 
 def given(draws: int | None, tune: int | None) -> dict[str, int]:
@@ -107,10 +101,11 @@ def theirs(df, channels, controls, tvp: bool, draws: int | None, tune: int | Non
 
 
 def geo_theirs(draws: int | None, tune: int | None, seed: int, geos: int | None):
-    mmm = geo_mmm()
-    X, y = geo_xy(geo_data(geos))
+    """pymc-marketing's default ``fit()`` of the same geo model (same data and priors)."""
+    model = our_model("geo", geos)
     t0 = time.perf_counter()
-    idata = mmm.fit(X, y, random_seed=seed, progressbar=False, **given(draws, tune))
+    mmm = model.build()
+    idata = mmm.fit(model.X(), model.y(), random_seed=seed, progressbar=False, **given(draws, tune))
     wall = time.perf_counter() - t0
     ess, rhat = min_ess_and_rhat(idata)
     return {
@@ -134,11 +129,11 @@ def geo_ours(draws: int | None, tune: int | None, seed: int, geos: int | None):
 
 
 def geo_shape(geos: int | None) -> dict[str, int]:
-    df = geo_data(geos)
+    model = our_model("geo", geos)
     return {
-        "geos": int(df["geo"].nunique()),
-        "geo_weeks": int(df["time"].nunique()),
-        "geo_channels": len(GEO_CHANNELS),
+        "geos": len(model.geos),
+        "geo_weeks": int(model.data[model.date_column].nunique()),
+        "geo_channels": len(model.channels),
     }
 
 
