@@ -21,7 +21,7 @@ from bayes_widgets.core.figures.format import readable_ticks, tick_count
 from bayes_widgets.core.figures.palette import (
     BAND_ALPHA_50,
     BAND_ALPHA_90,
-    BAND_LIGHT,
+    GUIDE,
     series_color,
 )
 
@@ -87,8 +87,8 @@ def transform_figure(width: int = 340, height: int = 230) -> str:
         bottom="bottom",
         top="top",
         source=observed,
-        color=BAND_LIGHT,
-        alpha=0.3,
+        color=GUIDE,
+        alpha=0.15,
         line_alpha=0,
     )
     items: list[tuple[str, list]] = []
