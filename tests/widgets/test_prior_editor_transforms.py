@@ -148,3 +148,11 @@ def test_after_a_fit_prior_and_posterior_bands_show_together():
 
     assert width("adstock_posterior") < width("adstock_prior")
     assert width("saturation_posterior") < width("saturation_prior")
+
+
+def test_a_model_whose_transforms_cannot_be_drawn_still_edits():
+    from bayes_widgets.widgets.prior_editor_transforms import make_panel
+
+    panel, note = make_panel(None, object(), 0)
+    assert panel is None and note.startswith("The adstock and saturation curves cannot be drawn")
+    assert "mmm: expected a pymc-marketing MMM" in note

@@ -57,7 +57,7 @@ from bayes_widgets.widgets.prior_editor_inputs import (
     number,
     parameterization_arg,
 )
-from bayes_widgets.widgets.prior_editor_transforms import TransformPanel, channel_of
+from bayes_widgets.widgets.prior_editor_transforms import TransformPanel, channel_of, make_panel
 
 SINGLE = "prior"
 
@@ -144,11 +144,14 @@ class PriorEditor(InputWidget):
         import pymc as pm
 
         if self.mmm is not None:
-            self.transform_panel = TransformPanel(source, self.mmm, seed=seed)
-            self.channels, self.geos = self.transform_panel.channels, self.transform_panel.geos
-            self.channel = self.transform_panel.channel
-            self.transforms_figure = with_fresh_ids(transform_figure())
-            source = mmm_model(self.mmm)
+            model = mmm_model(self.mmm)
+            self.transform_panel, note = make_panel(source, self.mmm, seed)
+            if self.transform_panel is not None:
+                self.channels, self.geos = self.transform_panel.channels, self.transform_panel.geos
+                self.channel = self.transform_panel.channel
+                self.transforms_figure = with_fresh_ids(transform_figure())
+            self.transforms = {"note": note} if note else {}
+            source = model
         if isinstance(source, pm.Model):
             self.model_priors = ModelPriors(source, draws=draws, seed=seed)
             coords = source.coords
@@ -302,21 +305,15 @@ class PriorEditor(InputWidget):
             self.error = ""
             channel = self._channel_of_element()
             if channel is not None and channel != self.channel:
-                self._show_transforms(channel, self.geo)
+                self.show_channel(channel, self.geo)
 
     def _on_channel(self, msg) -> None:
         """The page chose a channel (and geo) for the transform curves."""
         with self._reply(msg):
             try:
-                self._show_transforms(
-                    str(msg.get("channel", self.channel)), msg.get("geo", self.geo)
-                )
+                self.show_channel(str(msg.get("channel", self.channel)), msg.get("geo", self.geo))
             except MMMDataError as exc:
                 self._reject(exc, msg)
-
-    def show_channel(self, channel: str, geo: str | None = None) -> None:
-        """Shows the transform curves of ``channel`` (in ``geo``; None pools the geos)."""
-        self._show_transforms(channel, geo or "")
 
     def _on_edit(self, msg) -> None:
         """A parameter, family or parameterization change for the shown variable/element."""
@@ -442,7 +439,8 @@ class PriorEditor(InputWidget):
         """The channel of the shown element when the variable is per channel."""
         return self.transform_panel and channel_of(self.variables, self.variable, self.element)
 
-    def _show_transforms(self, channel: str, geo: str | None) -> None:
+    def show_channel(self, channel: str, geo: str | None = None) -> None:
+        """Shows the transform curves of ``channel`` (in ``geo``; None pools the geos)."""
         if self.transform_panel is None:
             raise PriorError("channel", "only an editor bound to an MMM shows transforms")
         self.transform_panel.select(channel, geo or None)

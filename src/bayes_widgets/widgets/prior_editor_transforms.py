@@ -90,6 +90,16 @@ class TransformPanel:
         }
 
 
+def make_panel(source: Any, mmm: Any, seed: int | None) -> tuple[TransformPanel | None, str]:
+    """The panel of an MMM, or None and why when its transforms cannot be drawn here (a
+    component whose function does not compile over draws): the editor works without."""
+    try:
+        return TransformPanel(source, mmm, seed=seed), ""
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, f"The adstock and saturation curves cannot be drawn for this model ({reason})"
+
+
 def channel_of(variables: list[dict], variable: str, element: int) -> str | None:
     """The channel of element ``element`` of ``variable`` when its prior is per channel
     (``variables`` as the editor lists them), else None."""
