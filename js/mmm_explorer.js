@@ -184,7 +184,7 @@ export default {
           unlinkBars?.();
           unlinkBars = linkBars(doc);
         }
-        box.dataset.channel = model.get("channel");
+        if (name !== "fit") box.dataset.channel = model.get("channel"); // the fit shows no channel
         box.dataset.geo = model.get("geo") || "";
         box.dataset.rendered = "true";
       } catch (err) {

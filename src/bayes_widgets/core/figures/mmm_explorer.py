@@ -191,7 +191,7 @@ def _interval_panel(table, key, title, selected, x_range=None, width=320):
         title=title,
         tools="tap,reset",
         toolbar_location=None,
-        name=f"channels:{key}",
+        name=f"panel:{key}",
     )
     if key == "share":
         bars = f.hbar(y="channel", right="value", height=0.6, source=src, color="color", alpha=0.8)

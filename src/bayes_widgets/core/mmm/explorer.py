@@ -18,6 +18,7 @@ and the saturation curve's parameters per draw, geo and channel. The tables are 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,6 +204,9 @@ def _predictive(mmm: Any, X: pd.DataFrame, index: np.ndarray, names: list[str], 
         stacked.drop_vars(["sample", "chain", "draw"]).rename(sample="draw").expand_dims(chain=1)
     )
     mmm.idata = thin
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # not "Sampling: [y]" under the widget
     try:
         return mmm.sample_posterior_predictive(
             X,
@@ -214,6 +218,7 @@ def _predictive(mmm: Any, X: pd.DataFrame, index: np.ndarray, names: list[str], 
         )
     finally:
         mmm.idata = full
+        logger.setLevel(level)
 
 
 def explorer_draws(model: Any, *, draws: int = DEFAULT_DRAWS) -> ExplorerDraws:
