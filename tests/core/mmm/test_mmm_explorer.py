@@ -207,3 +207,38 @@ def test_bad_inputs_name_their_field(national, geo):
     with pytest.raises(MMMDataError) as info:
         one_pager(national_model(), draws=0)
     assert info.value.field == "draws"
+
+
+def test_one_pager_kept_on_disk_and_drawn_by_the_report(national, tmp_path):
+    """A run that keeps its one-pager: the tables come back as written, and the fleet
+    report draws them (the run's heading, its channel table, its plots)."""
+    import json
+
+    from bayes_widgets.core.fleet.runner import FleetRun, RunSpec
+    from bayes_widgets.core.mmm.explorer_io import read_one_pager, save_one_pager
+    from bayes_widgets.core.mmm.fleets import FleetResult
+    from bayes_widgets.core.report import fleet_report
+
+    run_dir = tmp_path / "fleet" / "holdout-h6"
+    folder = save_one_pager(national_model(), run_dir, draws=40)
+    tables = read_one_pager(run_dir)
+    assert tables is not None and folder.name == "one_pager"
+    assert tables["meta"]["train_dates"] == WEEKS - TEST and tables["meta"]["test_dates"] == TEST
+    assert tables["meta"]["geos"] == [] and "channels_by_geo" not in tables
+    assert np.allclose(tables["channels"]["roas"], national.channels_table()["roas"])
+    assert np.allclose(tables["fit"]["mean"], national.fit()["mean"])
+    assert set(tables["response"]["channel"]) == {"x1", "x2"}
+    assert read_one_pager(tmp_path) is None
+    summary = {"run_id": "holdout-h6", "status": "done", "seconds": 1.0, "metrics": {}}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    fleet = FleetResult(
+        "holdout",
+        FleetRun(str(tmp_path / "fleet"), [RunSpec("holdout-h6", {})], {"holdout-h6": summary}, []),
+    )
+    text = fleet_report(fleet, tmp_path / "report.html").read_text()
+    assert "holdout-h6: one-pager" in text
+    assert f"Fitted on {WEEKS - TEST} dates, then {TEST} test dates" in text
+    body = text.split("</head><body>")[-1]
+    assert "holdout-h6: one-pager" in body and "<table" in body
+    assert "e+0" not in body and "e-0" not in body  # numbers in plain or SI form
+    assert "x2: response per period" in text and "x2: adstock weights" in text

@@ -20,6 +20,9 @@ half of them. Per channel, over the dates the model was fitted on:
 - *current spend*: the average spend per period over the last ``last`` training periods;
 - *marginal ROAS*: the slope of the response curve at the current spend (what one more
   unit of spend per period returns per period).
+
+With time-varying media the contributions carry the model's multiplier over time; the
+response curves are those of a multiplier of one.
 """
 
 from __future__ import annotations
