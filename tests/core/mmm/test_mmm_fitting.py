@@ -79,10 +79,11 @@ def test_fit_samples_with_the_defaults_unless_the_user_overrides_them(recorded):
 
 @pytest.mark.slow
 def test_a_small_mmm_converges_with_the_defaults_in_a_short_run():
+    # saturation_lam[x2] mixes slowest here: about 0.17 effective draws per draw
     model = make(time_varying_media=False)
-    result = model.fit(draws=300, tune=300, seed=11)
+    result = model.fit(draws=1000, tune=500, seed=11)
     d = result.diagnostics
     assert result.status == "finished" and d.chains == 4
     assert d.rhat_max <= 1.01, d.rhat_max
-    assert d.ess_bulk_min >= 400, d.ess_bulk_min
+    assert d.ess_bulk_min >= 500, d.ess_bulk_min
     assert d.divergences == 0
