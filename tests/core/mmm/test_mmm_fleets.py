@@ -67,6 +67,13 @@ def test_production_and_holdout_fleets(tmp_path):
     assert row["train_r2"] > 0.5  # the simulated data are well explained
     preds = pd.read_csv(tmp_path / "production" / "production-h4" / "predictions.csv")
     assert list(preds["split"].value_counts().sort_index()) == [4, 116]
+    # the run keeps its one-pager for the fleet report
+    run_dir = tmp_path / "production" / "production-h4"
+    assert not (run_dir / "one_pager_error.txt").exists(), (
+        run_dir / "one_pager_error.txt"
+    ).read_text()
+    channels = pd.read_csv(run_dir / "one_pager" / "channels.csv")
+    assert len(channels) == len(model().channels)
     hold = holdout_fleet(
         model(), horizons=[4, 8], out=tmp_path / "holdout", fit=fit, executor=ThreadPoolExecutor(1)
     )

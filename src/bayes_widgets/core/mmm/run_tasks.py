@@ -97,7 +97,21 @@ def score_holdout(model, params: dict[str, Any], run_dir: str) -> dict[str, Any]
     if model.dims:
         write_geo_scores(Path(run_dir), model, test, y_test, test_draws)
     write_contributions(run_dir, model)
+    keep_one_pager(model, run_dir)
     return metrics
+
+
+def keep_one_pager(model, run_dir: str | Path) -> None:
+    """Writes the run's one-pager (``run_dir/one_pager/``) for the fleet report. A
+    one-pager that cannot be drawn leaves its reason in ``one_pager_error.txt``; the
+    run's metrics stand."""
+    from bayes_widgets.core.mmm.explorer_io import save_one_pager
+
+    try:
+        save_one_pager(model, run_dir)
+    except Exception as exc:  # the fit and its scores are what the run is for
+        message = f"{type(exc).__name__}: {exc}"
+        (Path(run_dir) / "one_pager_error.txt").write_text(message + "\n")
 
 
 def write_geo_scores(run_dir: Path, model, rows: slice, actual, draws) -> None:
