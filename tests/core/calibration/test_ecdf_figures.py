@@ -37,7 +37,7 @@ def _sources(text: str) -> dict[str, dict]:
 
 def test_template_has_the_named_sources_empty():
     sources = _sources(parameter_figure(99, 0.95))
-    assert set(sources) == {"hist", "ecdf", "outside"}
+    assert set(sources) == {"hist", "ecdf", "band", "outside"}
     assert all(not v for cols in sources.values() for v in cols.values())
 
 
@@ -46,6 +46,10 @@ def test_columns_of_calibrated_and_biased_ranks():
     good = parameter_columns(rng.integers(0, 100, 200), 99, 10)
     assert sum(good["hist"]["count"]) == 200 and len(good["hist"]["left"]) == 10
     assert len(good["ecdf"]["x"]) == 201
+    # the band as steps: each edge flat from its point to the next
+    band = good["band"]
+    assert band["x"][:4] == [0, 0.005, 0.005, 0.01] and band["x"][-1] == 1
+    assert band["upper"][1] == band["upper"][0] and len(band["lower"]) == 402
     bad = parameter_columns(np.minimum(rng.integers(0, 100, 200) + 40, 99), 99, 10)
     assert len(bad["outside"]["x"]) > 0  # the curve leaves the band: marked
     json.dumps(bad, allow_nan=False)

@@ -2,16 +2,16 @@
 
 A template the page fills: :func:`parameter_figure` is built once per rank range and
 shown once per parameter (fresh ids each time); :func:`parameter_columns` computes the
-data of its three named sources from the ranks so far, and :func:`filled_parameter_figure`
+data of its named sources from the ranks so far, and :func:`filled_parameter_figure`
 writes them in (a report, or a test)::
 
     text = parameter_figure(max_rank=99, bins=10)            # json_item string, empty
-    data = parameter_columns(ranks, max_rank=99, bins=10)    # {"hist": ..., "ecdf": ..., "outside": ...}
+    data = parameter_columns(ranks, max_rank=99, bins=10)    # {"hist", "ecdf", "band", "outside"}
 
 Sources: ``hist`` (one row per bin: ``left``, ``right``, ``count``, ``expected``, and the
-central interval of uniform ranks ``lower``, ``upper``), ``ecdf`` (``x``, ``difference``,
-and the simultaneous band ``lower``, ``upper``) and ``outside`` (``x``, ``y``: where the
-curve leaves the band, drawn in the problem color).
+central interval of uniform ranks ``lower``, ``upper``), ``ecdf`` (``x``, ``difference``),
+``band`` (``x``, ``lower``, ``upper``: the simultaneous band drawn out as steps) and
+``outside`` (``x``, ``y``: where the curve leaves the band, drawn in the problem color).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from bayes_widgets.core.figures.palette import (
 MAX_CURVE_POINTS = 400
 """Points of an ECDF-difference curve sent to the page; longer curves keep, per stretch,
 their lowest and highest point (the extremes are what a reader compares with the band)."""
-PLOT_WIDTH = 270
-PLOT_HEIGHT = 180
+PLOT_WIDTH = 240
+PLOT_HEIGHT = 170
 
 __all__ = [
     "MAX_CURVE_POINTS",
@@ -104,7 +104,6 @@ def _histogram_plot(max_rank: int, prob: float):
             ],
         )
     )
-    f.y_range.start = 0  # pyright: ignore[reportAttributeAccessIssue]
     return tick_count(readable_ticks(f), 4)
 
 
@@ -112,7 +111,8 @@ def _ecdf_plot():
     from bokeh.models import ColumnDataSource, Range1d, Span
     from bokeh.plotting import figure
 
-    src = ColumnDataSource({k: [] for k in ("x", "difference", "lower", "upper")}, name="ecdf")
+    src = ColumnDataSource({"x": [], "difference": []}, name="ecdf")
+    band = ColumnDataSource({"x": [], "lower": [], "upper": []}, name="band")
     out = ColumnDataSource({"x": [], "y": []}, name="outside")
     f = figure(
         width=PLOT_WIDTH,
@@ -123,15 +123,9 @@ def _ecdf_plot():
         tools="reset,save",
         toolbar_location=None,
     )
-    f.varea_step(
-        x="x",
-        y1="lower",
-        y2="upper",
-        source=src,
-        step_mode="after",
-        color=BAND,
-        alpha=BAND_ALPHA_90,
-    )
+    # the band's steps are drawn out in the data: BokehJS 3.10's varea_step never returns
+    # from drawing an empty source
+    f.varea(x="x", y1="lower", y2="upper", source=band, color=BAND, alpha=BAND_ALPHA_90)
     f.add_layout(Span(location=0, dimension="width", line_color=GUIDE, line_dash="dashed"))
     f.step(x="x", y="difference", source=src, mode="after", color=LINE_DARK, line_width=1.5)
     f.scatter(x="x", y="y", source=out, color=HIGHLIGHT, size=4)
@@ -162,6 +156,19 @@ def _thin_curve(curve: dict[str, Any], points: int) -> np.ndarray:
     return np.array(sorted(keep))
 
 
+def _steps(curve: dict[str, Any]) -> Columns:
+    """The band as steps: each edge holds its value from its point to the next one."""
+    x, lo, hi = (np.asarray(curve[k], dtype=float) for k in ("x", "lower", "upper"))
+    if x.size == 0:
+        return {"x": [], "lower": [], "upper": []}
+    xs = np.append(np.repeat(x, 2)[1:], x[-1])
+    return {
+        "x": json_column(xs),
+        "lower": json_column(np.repeat(lo, 2)),
+        "upper": json_column(np.repeat(hi, 2)),
+    }
+
+
 def parameter_columns(
     ranks: Any, max_rank: int, bins: int, prob: float = 0.95, *, points: int = MAX_CURVE_POINTS
 ) -> dict[str, Columns]:
@@ -181,12 +188,8 @@ def parameter_columns(
             "lower": json_column(hist["lower"]),
             "upper": json_column(hist["upper"]),
         },
-        "ecdf": {
-            "x": json_column(x),
-            "difference": json_column(d),
-            "lower": json_column(lo),
-            "upper": json_column(hi),
-        },
+        "ecdf": {"x": json_column(x), "difference": json_column(d)},
+        "band": _steps(curve),
         "outside": {"x": json_column(x[out]), "y": json_column(d[out])},
     }
 
