@@ -106,6 +106,14 @@ model.predict(held_out, seed=2, geo=["Geo0", "total"])
 # ROAS, response and adstock curves; pick a geo to redraw every view for it.
 
 # %%
-from bayes_widgets.widgets.mmm_explorer import MMMExplorer
+bw.MMMExplorer(model)
 
-MMMExplorer(model)
+# %% [markdown]
+# ## Budgets over channels and geos
+#
+# One slider per channel and geo (`Channel0_spend[Geo0]`), the response summed over the geos.
+# Each moves between half and one and a half times its recent weekly spend; beside it, its
+# marginal ROAS at the plan, and a flag when the plan leaves the spend range the model saw.
+
+# %%
+model.budget_explorer(horizon=8)

@@ -18,7 +18,6 @@ and the saturation curve's parameters per draw, geo and channel. The tables are 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_widgets.core.checks import check_positive_int
+from bayes_widgets.core.logs import quiet_logger
 from bayes_widgets.core.mmm.transforms import ADSTOCK_KERNELS, HALFLIFE_TO_ALPHA, SATURATION_CURVES
 from bayes_widgets.core.mmm.validation import MMMDataError
 
@@ -204,21 +204,18 @@ def _predictive(mmm: Any, X: pd.DataFrame, index: np.ndarray, names: list[str], 
         stacked.drop_vars(["sample", "chain", "draw"]).rename(sample="draw").expand_dims(chain=1)
     )
     mmm.idata = thin
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # not "Sampling: [y]" under the widget
     try:
-        return mmm.sample_posterior_predictive(
-            X,
-            extend_idata=False,
-            include_last_observations=after,
-            random_seed=0,
-            progressbar=False,
-            var_names=names,
-        )
+        with quiet_logger("pymc"):  # not "Sampling: [y]" under the widget
+            return mmm.sample_posterior_predictive(
+                X,
+                extend_idata=False,
+                include_last_observations=after,
+                random_seed=0,
+                progressbar=False,
+                var_names=names,
+            )
     finally:
         mmm.idata = full
-        logger.setLevel(level)
 
 
 def explorer_draws(model: Any, *, draws: int = DEFAULT_DRAWS) -> ExplorerDraws:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayes_widgets.core.logs import quiet_logger
 from bayes_widgets.core.mmm.geo import TOTAL, geo_selection, select, with_total
 from bayes_widgets.core.mmm.validation import MMMDataError, validate_mmm_data
 
@@ -34,13 +35,14 @@ def predictive_draws(model, X: pd.DataFrame, *, after_training: bool, seed: int 
     from bayes_widgets.core.mmm.fitting import target_scale
 
     mmm = model.fitted_mmm()
-    pp = mmm.sample_posterior_predictive(
-        X,
-        extend_idata=False,
-        include_last_observations=after_training,
-        random_seed=seed,
-        progressbar=False,
-    )
+    with quiet_logger("pymc"):  # not "Sampling: [y]" under every table
+        pp = mmm.sample_posterior_predictive(
+            X,
+            extend_idata=False,
+            include_last_observations=after_training,
+            random_seed=seed,
+            progressbar=False,
+        )
     y = pp["y"] * target_scale(mmm)
     if not model.dims:
         return np.asarray(y.transpose("sample", "date").values, dtype=float)
