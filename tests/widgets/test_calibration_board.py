@@ -95,7 +95,7 @@ def test_a_click_on_a_simulation_shows_its_diagnostics(finished_board):
     assert board.selected == index  # the shown diagnostics stay
 
 
-def test_cancel_keeps_the_finished_simulations(tmp_path):
+def test_pause_resume_and_cancel_keep_the_finished_simulations(tmp_path):
     cal = calibrate(
         regression_model(),
         40,
@@ -105,12 +105,19 @@ def test_cancel_keeps_the_finished_simulations(tmp_path):
         **FAST,
     )
     board = CalibrationBoard(cal, prob=0.9, bins=5)
-    assert wait_for(lambda: board.progress.get("done", 0) >= 2, timeout=240)
+    assert wait_for(lambda: board.progress.get("done", 0) >= 1, timeout=240)
+    board.handle_message({"type": "pause", "cmd_id": "p-1"})
+    cal.wait(60)
+    assert wait_for(lambda: board.status == "paused", timeout=10)
+    paused = board.progress["done"]
+    assert board.message.startswith(f"paused: {paused} finished simulation")
+    board.handle_message({"type": "resume", "cmd_id": "r-1"})
+    assert wait_for(lambda: board.progress.get("done", 0) >= paused + 1, timeout=240)
     board.handle_message({"type": "cancel", "cmd_id": "c-1"})
     cal.wait(60)
     assert wait_for(lambda: board.status == "cancelled", timeout=10)
     done = board.progress["done"]
-    assert 2 <= done < 40
+    assert paused + 1 <= done < 40
     assert board.curves["alpha"]["n"] == done == len(cal.ranks()["alpha"])
     assert board.message.startswith(f"cancelled: {done} finished simulation")
     assert board.prob == 0.9 and len(board.curves["beta"]["hist"]["count"]) == 5
@@ -146,3 +153,24 @@ def test_notable_rows_pick_failed_diverged_and_slowest():
     ]
     assert rows[0]["error"] == "ValueError: boom" and rows[0]["wall_s"] == 0.5
     assert notable_rows(table, slowest=0)[-1]["index"] == 5
+
+
+def test_svi_calibration_shows_vsbc(tmp_path):
+    from tests.core.calibration.calibration_models import numpyro_known_scale
+
+    board = CalibrationBoard(
+        numpyro_known_scale,
+        simulations=5,
+        method="svi",
+        draws=100,
+        tune=300,
+        out=str(tmp_path),
+        executor=ThreadPoolExecutor(1),
+    )
+    board.wait(240)
+    assert wait_for(lambda: board.status == "done", timeout=10)
+    assert board.method == "svi" and board.parameters == ["mu"]
+    (row,) = board.vsbc
+    assert row["parameter"] == "mu" and 0 <= row["p_value"] <= 1
+    assert row["verdict"] in DIRECTIONS
+    assert board.curves["mu"]["n"] == 5
