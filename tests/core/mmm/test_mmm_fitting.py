@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bayes_widgets.core.mmm import MMMModel
-from bayes_widgets.core.mmm.fitting import DEFAULT_BACKEND, default_sampler_kwargs
+from bayes_widgets.core.mmm.fitting import (
+    DEFAULT_BACKEND,
+    DEFAULT_CHAINS,
+    DEFAULT_DRAWS,
+    DEFAULT_GEO_DRAWS,
+    DEFAULT_TUNE,
+    default_draws,
+    default_sampler_kwargs,
+)
 from bayes_widgets.datasets import mmm_example
 
 
@@ -59,6 +67,13 @@ def test_nutpie_adapts_the_mass_matrix_from_the_draws():
     settings.update({k: v for k, v in options.items() if k != "adaptation"})
     # other backends keep their own defaults
     assert default_sampler_kwargs("pymc") == {} and default_sampler_kwargs("numpyro") == {}
+
+
+def test_default_draws_tuning_and_chains():
+    # national models: 4 chains of 1000 tuning + 2000 kept draws; geo models keep 1000
+    assert (DEFAULT_CHAINS, DEFAULT_TUNE, DEFAULT_DRAWS, DEFAULT_GEO_DRAWS) == (4, 1000, 2000, 1000)
+    assert default_draws() == default_draws(()) == DEFAULT_DRAWS
+    assert default_draws(("geo",)) == DEFAULT_GEO_DRAWS
 
 
 def test_fit_samples_with_the_defaults_unless_the_user_overrides_them(recorded):

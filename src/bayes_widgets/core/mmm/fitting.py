@@ -15,14 +15,24 @@ DEFAULT_CHAINS = 4
 largest R-hat over an MMM's hundreds of quantities often exceeds 1.01 by chance."""
 DEFAULT_TUNE = 1000
 DEFAULT_DRAWS = 2000
-"""Draws per chain kept after tuning. The largest R-hat over an MMM's quantities is set by
-its slowest ones (the saturation's ``lam`` against ``beta``, the time-varying media's
-Gaussian-process coefficients), which keep about 0.2 effective draws per draw: with 1000
-draws per chain it lands between 1.005 and 1.0095 on the case study with time-varying
-media, and 1.0076 on a two-channel model, too close to 1.01 to hold for every seed. 2000
-draws double every ESS (707 to 1407 on the same run) and halve R-hat's excess over 1
-(1.0095 to 1.005) for half as much time again (tuning and compilation are paid once), so
-ESS per second rises too. See ``benchmarks/bench_mmm_convergence.py``."""
+"""Draws per chain kept after tuning, national models. The largest R-hat over an MMM's
+quantities is set by its slowest ones (the saturation's ``lam`` against ``beta``, the
+time-varying media's Gaussian-process coefficients), which keep about 0.2 effective draws
+per draw: with 1000 draws per chain it lands between 1.005 and 1.0095 on the case study
+with time-varying media, and 1.0076 on a two-channel model, too close to 1.01 to hold for
+every seed. 2000 draws double every ESS (707 to 1407 on the same run) and halve R-hat's
+excess over 1 (1.0095 to 1.005) for half as much time again (tuning and compilation are
+paid once), so ESS per second rises too. See ``benchmarks/bench_mmm_convergence.py``."""
+DEFAULT_GEO_DRAWS = 1000
+"""Draws per chain kept after tuning, geo models. Their slowest quantities mix faster
+(0.44 effective draws per draw on 5 of the Meridian geos, R-hat 1.004 with 1000 draws),
+and their draws weigh more: 40 geos x 156 weeks carry some 81,000 deterministic
+quantities (contributions per date, geo and channel), 2.6 GB of draws at 4 x 1000."""
+
+
+def default_draws(dims: tuple[str, ...] = ()) -> int:
+    """Draws per chain of the default fit for a model with these extra ``dims``."""
+    return DEFAULT_GEO_DRAWS if dims else DEFAULT_DRAWS
 
 
 def default_sampler_kwargs(backend: str) -> dict[str, Any]:
