@@ -27,7 +27,7 @@ import bayes_widgets as bw
 from bayes_widgets.core.calibration import calibrate
 from bayes_widgets.widgets.calibration_board import CalibrationBoard
 
-SIMULATIONS = bw.choose(200, 12)
+SIMULATIONS = bw.choose(400, 12)
 SAMPLING = {
     "draws": bw.choose(500, 150),
     "tune": bw.choose(500, 150),
@@ -40,7 +40,9 @@ SAMPLING = {
 # The classic hierarchical model written the direct way: each school's effect `theta` drawn
 # around `mu` with spread `tau`. When `tau` is small the posterior is a narrow funnel that NUTS
 # cannot enter: the fits diverge and keep `tau` too high, so the true values of `tau` rank low
-# too often (the verdict names the direction).
+# too often (the verdict names the direction). The miss is small: it takes a few hundred
+# simulations to see it for sure (400 of them flag `tau` at p < 1e-6 here, its lowest tenth of
+# ranks holding 70 instead of 40), about two minutes on two cores.
 
 # %%
 schools = ["A", "B", "C", "D", "E", "F", "G", "H"]
