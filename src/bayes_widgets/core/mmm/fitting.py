@@ -25,9 +25,10 @@ excess over 1 (1.0095 to 1.005) for half as much time again (tuning and compilat
 paid once), so ESS per second rises too. See ``benchmarks/bench_mmm_convergence.py``."""
 DEFAULT_GEO_DRAWS = 1000
 """Draws per chain kept after tuning, geo models. Their slowest quantities mix faster
-(0.44 effective draws per draw on 5 of the Meridian geos, R-hat 1.004 with 1000 draws),
-and their draws weigh more: 40 geos x 156 weeks carry some 81,000 deterministic
-quantities (contributions per date, geo and channel), 2.6 GB of draws at 4 x 1000."""
+(0.44 and 0.52 effective draws per draw in two fits of 5 of the Meridian geos, R-hat
+1.004 with 1000 draws), and their draws weigh more: 40 geos x 156 weeks carry some
+81,000 deterministic quantities (contributions per date, geo and channel), 2.6 GB of
+draws at 4 x 1000."""
 
 
 def default_draws(dims: tuple[str, ...] = ()) -> int:
