@@ -24,8 +24,6 @@ import numpy as np
 import pymc as pm
 
 import bayes_widgets as bw
-from bayes_widgets.core.calibration import calibrate
-from bayes_widgets.widgets.calibration_board import CalibrationBoard
 
 SIMULATIONS = bw.choose(400, 12)
 SAMPLING = {
@@ -55,7 +53,7 @@ with pm.Model(coords={"school": schools}) as centred:
     theta = pm.Normal("theta", mu, tau, dims="school")
     pm.Normal("y", theta, sigma, observed=y, dims="school")
 
-board = CalibrationBoard(
+board = bw.CalibrationBoard(
     centred, simulations=SIMULATIONS, params=["mu", "tau", "theta"], seed=1, **SAMPLING
 )
 board
@@ -80,7 +78,7 @@ centred_cal.simulations().sort_values("divergences", ascending=False).head()
 
 # %%
 noncentred = bw.datasets.eight_schools_noncentered()
-board_nc = CalibrationBoard(
+board_nc = bw.CalibrationBoard(
     noncentred, simulations=SIMULATIONS, params=["mu", "tau", "theta"], seed=1, **SAMPLING
 )
 board_nc
@@ -120,7 +118,7 @@ def glm(group, x, n_groups, y=None):
         numpyro.sample("y", dist.Poisson(jnp.exp(a[group] + beta * x)), obs=y)
 
 
-svi_board = CalibrationBoard(
+svi_board = bw.CalibrationBoard(
     glm,
     simulations=bw.choose(200, 12),
     method="svi",
@@ -144,5 +142,5 @@ svi_cal = svi_board.wait()
 # calibration started again on the same `out` does only the rest):
 
 # %%
-quick = calibrate(noncentred, simulations=bw.choose(20, 4), params=["tau"], seed=3, **SAMPLING)
+quick = bw.calibrate(noncentred, simulations=bw.choose(20, 4), params=["tau"], seed=3, **SAMPLING)
 quick.verdicts()["tau"]
