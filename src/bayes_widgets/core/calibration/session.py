@@ -44,6 +44,13 @@ def index_of(run: str) -> int:
     return int(run.rsplit("-", 1)[1])
 
 
+def _deliver(fn: Callable[[Event], None], event: Event) -> None:
+    try:
+        fn(event)
+    except Exception:  # a subscriber's bug must not stop the calibration
+        pass
+
+
 class Calibration(Summaries):
     """A simulation-based calibration (see :func:`~bayes_widgets.core.calibration.calibrate`).
 
@@ -64,10 +71,13 @@ class Calibration(Summaries):
         "failed" (the fleet itself failed: :attr:`error` says why)."""
         self.error = ""
         self._subscribers: list[Callable[[Event], None]] = []
+        self._events: list[Event] = []
+        self._emitting = threading.RLock()
         self._stop: str | None = None
         self._thread: threading.Thread | None = None
         self._ended = threading.Event()
         self._started_at = 0.0
+        self._announced: set[int] = set()
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> Calibration:
@@ -119,12 +129,16 @@ class Calibration(Summaries):
         return self.state == "done"
 
     def subscribe(self, fn: Callable[[Event], None]) -> Callable[[], None]:
-        """Calls ``fn(event)`` on each change (from the calibration's thread); returns a
-        function that unsubscribes."""
+        """Calls ``fn(event)`` on each change (from the calibration's thread), first with
+        the events so far, in order, so a late subscriber misses none; returns a function
+        that unsubscribes."""
         if not callable(fn):
             raise CalibrationError("fn", f"expected a function of one event, got {fn!r}")
-        with self._lock:
-            self._subscribers.append(fn)
+        with self._emitting:  # no event slips between the replay and the subscription
+            for event in list(self._events):
+                _deliver(fn, event)
+            with self._lock:
+                self._subscribers.append(fn)
 
         def unsubscribe() -> None:
             with self._lock:
@@ -135,11 +149,10 @@ class Calibration(Summaries):
 
     # -- the fleet -----------------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
-        for fn in list(self._subscribers):
-            try:
-                fn(event)
-            except Exception:  # a subscriber's bug must not stop the calibration
-                pass
+        with self._emitting:
+            self._events.append(event)
+            for fn in list(self._subscribers):
+                _deliver(fn, event)
 
     def _specs(self) -> list[Any]:
         from bayes_widgets.core.fleet import RunSpec
@@ -165,6 +178,7 @@ class Calibration(Summaries):
         from bayes_widgets.core.fleet import run_fleet
 
         self._started_at = time.time()
+        self._announced = set()
         task = SimulationTask(self.plan.payload, self.task_settings())
         ended, error = "done", ""
         try:
@@ -185,17 +199,26 @@ class Calibration(Summaries):
         self._emit(CalibrationDone(state=ended, error=error))
         self._ended.set()
 
+    def _announce_start(self, index: int) -> None:
+        """One ``SimulationStarted`` per simulation and start of the fleet."""
+        if index not in self._announced:
+            self._announced.add(index)
+            self._emit(SimulationStarted(index))
+
     def _on_update(self, run: str, info: dict[str, Any]) -> None:
         index = index_of(run)
         status = info.get("status")
         if status == "running":
             self.set_status(index, "running")
-            self._emit(SimulationStarted(index))
+            self._announce_start(index)
         elif status == "done":
-            self.record(index, info)
             resumed = float(info.get("started") or 0.0) < self._started_at
+            if not resumed:  # a quick run may end before the fleet reports it running
+                self._announce_start(index)
+            self.record(index, info)
             self._emit(SimulationFinished(index, resumed=resumed))
         elif status in ("failed", "lost"):
+            self._announce_start(index)
             self.record(index, info)
             self._emit(SimulationFailed(index, str(info.get("error") or status)))
         elif status in ("queued", "waiting"):

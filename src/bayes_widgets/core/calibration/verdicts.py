@@ -15,8 +15,11 @@ Three tests on the fractional ranks ``u = (rank + 1/2) / (max_rank + 1)`` (unifo
 grid when calibrated): Pearson's chi-square on binned ranks, a z-test of their mean (bias)
 and a z-test of their mean squared distance from 1/2 (dispersion), each against the exact
 moments of the uniform grid. The p-value is the smallest of the three, times three
-(Bonferroni); the parameter passes when it is at least ``1 - prob``. A miss is named by
-the larger of the two z-scores.
+(Bonferroni); the parameter passes when it is at least ``1 - prob``. A miss is named from
+the shape of the ranks: both outer fifths fuller than uniform ranks would fill them
+(z > 1 each) is under-dispersion, both emptier over-dispersion; otherwise the miss is a
+bias, named by the mean rank's side (a pile at one end only reads as a bias, though it
+also widens the ranks' spread).
 
 VSBC (variational SBC, Yao et al. 2018) asks a weaker question of an approximate
 posterior: is the share ``p`` of its draws below the true value symmetric about 1/2
@@ -79,6 +82,28 @@ def _chi2(ranks: np.ndarray, max_rank: int) -> float:
     return float(stats.chisquare(observed, expected).pvalue)
 
 
+def _tail_z(u: np.ndarray, grid: np.ndarray, outside) -> float:
+    """z-score of the share of ``u`` in a tail (``outside(values) -> mask``) against the
+    share uniform ranks on ``grid`` put there."""
+    expected = float(outside(grid).mean())
+    if expected <= 0 or expected >= 1:
+        return 0.0
+    return (float(outside(u).mean()) - expected) / math.sqrt(expected * (1 - expected) / u.size)
+
+
+def _direction(u: np.ndarray, grid: np.ndarray, bias_z: float, dispersion_z: float) -> str:
+    """How a miss looks: both tails heavy, both light, or one side (see the module)."""
+    low = _tail_z(u, grid, lambda v: v < 0.2)
+    high = _tail_z(u, grid, lambda v: v > 0.8)
+    if low > 1 and high > 1:
+        return "under-dispersed"
+    if low < -1 and high < -1:
+        return "over-dispersed"
+    if abs(bias_z) >= 1 or abs(bias_z) >= abs(dispersion_z):
+        return "biased low" if bias_z > 0 else "biased high"
+    return "under-dispersed" if dispersion_z > 0 else "over-dispersed"
+
+
 def rank_verdict(ranks: np.ndarray, max_rank: int, prob: float = 0.95) -> Verdict:
     """The verdict on one parameter's ranks (integers in ``0..max_rank``)."""
     from scipy import stats
@@ -97,12 +122,7 @@ def rank_verdict(ranks: np.ndarray, max_rank: int, prob: float = 0.95) -> Verdic
     p_disp = 2 * stats.norm.sf(abs(dispersion_z))
     p_value = float(min(1.0, 3 * min(chi2_p, p_bias, p_disp)))
     passed = p_value >= 1 - prob
-    if passed:
-        direction = "calibrated"
-    elif abs(dispersion_z) >= abs(bias_z):
-        direction = "under-dispersed" if dispersion_z > 0 else "over-dispersed"
-    else:
-        direction = "biased low" if bias_z > 0 else "biased high"
+    direction = "calibrated" if passed else _direction(u, grid, bias_z, dispersion_z)
     return Verdict(p_value, passed, direction, n, float(bias_z), float(dispersion_z), chi2_p)
 
 
