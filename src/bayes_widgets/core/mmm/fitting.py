@@ -17,12 +17,13 @@ DEFAULT_TUNE = 1000
 DEFAULT_DRAWS = 2000
 """Draws per chain kept after tuning, national models. The largest R-hat over an MMM's
 quantities is set by its slowest ones (the saturation's ``lam`` against ``beta``, the
-time-varying media's Gaussian-process coefficients), which keep about 0.2 effective draws
-per draw: with 1000 draws per chain it lands between 1.005 and 1.0095 on the case study
-with time-varying media, and 1.0076 on a two-channel model, too close to 1.01 to hold for
-every seed. 2000 draws double every ESS (707 to 1407 on the same run) and halve R-hat's
-excess over 1 (1.0095 to 1.005) for half as much time again (tuning and compilation are
-paid once), so ESS per second rises too. See ``benchmarks/bench_mmm_convergence.py``."""
+time-varying media's Gaussian-process coefficients and scale), which keep about 0.2
+effective draws per draw: with 1000 draws per chain the case study with time-varying
+media reached 1.0057 to 1.0095 over six fits (seeds 1 to 5), and a two-channel model
+1.0076, too close to 1.01 to hold for every seed. 2000 draws double every ESS (661-805
+to 1372-1631) and halve R-hat's excess over 1 (1.0042 to 1.0052, seeds 2 to 5) for half
+as much time again (tuning and compilation are paid once), so ESS per second rises too.
+See ``benchmarks/bench_mmm_convergence.py``."""
 DEFAULT_GEO_DRAWS = 1000
 """Draws per chain kept after tuning, geo models. Their slowest quantities mix faster
 (0.44 and 0.52 effective draws per draw in two fits of 5 of the Meridian geos, R-hat
