@@ -83,6 +83,7 @@ def test_fit_samples_with_the_defaults_unless_the_user_overrides_them(recorded):
     assert seen["backend"] == "nutpie" and seen["chains"] == 4 and seen["seed"] == 3
     assert seen["sampler_kwargs"] == default_sampler_kwargs("nutpie")
     assert seen["target_accept"] is None  # nutpie's own step-size target unless set
+    assert seen["draws"] == 2000 and seen["tune"] == 1000
 
     model.fit(sampler_kwargs={"adaptation": "diag"}, target_accept=0.9)
     assert recorded.seen["sampler_kwargs"]["adaptation"] == "diag"
@@ -90,6 +91,24 @@ def test_fit_samples_with_the_defaults_unless_the_user_overrides_them(recorded):
 
     model.fit(backend="pymc")
     assert recorded.seen["sampler_kwargs"] == {}
+    model.fit(draws=300, tune=200, chains=2)
+    assert (recorded.seen["draws"], recorded.seen["tune"], recorded.seen["chains"]) == (300, 200, 2)
+
+
+def test_a_geo_model_keeps_1000_draws_per_chain_by_default(recorded):
+    from bayes_widgets.datasets import mmm_multidimensional
+
+    geo = MMMModel(
+        mmm_multidimensional(),
+        target="y",
+        date_column="date",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=4,
+        dims=("geo",),
+    )
+    geo.fit(seed=1)
+    assert recorded.seen["draws"] == 1000 and recorded.seen["chains"] == 4
 
 
 @pytest.mark.slow

@@ -270,9 +270,9 @@ class MMMModel:
         self,
         *,
         backend: str | None = None,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
+        draws: int | None = None,
+        tune: int | None = None,
+        chains: int | None = None,
         cores: int | None = None,
         seed: int | None = None,
         target_accept: float | None = None,
@@ -288,14 +288,18 @@ class MMMModel:
         free). Either way, when sampling ends the draws are attached to ``self.mmm`` (the
         pymc-marketing model), ready for summaries and predictions.
 
-        Four chains by default, run as many at a time as there are cores: with two, the
-        largest R-hat over an MMM's hundreds of quantities often exceeds 1.01 by chance.
+        Defaults: 4 chains (run as many at a time as there are cores) of 1000 tuning draws,
+        keeping 2000 draws each (1000 for a geo model): see
+        :func:`bayes_widgets.core.mmm.fitting.default_draws`.
         """
         from bayes_widgets.core.fitting.events import Cancelled, Finished
         from bayes_widgets.core.fitting.session import FitSession
         from bayes_widgets.core.mmm.fitting import (
             DEFAULT_BACKEND,
+            DEFAULT_CHAINS,
+            DEFAULT_TUNE,
             attach_fit,
+            default_draws,
             default_sampler_kwargs,
             sampling_model,
         )
@@ -309,9 +313,9 @@ class MMMModel:
         session = FitSession(
             sampling_model(mmm),
             backend=backend,
-            draws=draws,
-            tune=tune,
-            chains=chains,
+            draws=default_draws(self.dims) if draws is None else draws,
+            tune=DEFAULT_TUNE if tune is None else tune,
+            chains=DEFAULT_CHAINS if chains is None else chains,
             cores=cores,
             seed=seed,
             target_accept=target_accept,
