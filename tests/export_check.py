@@ -94,8 +94,9 @@ def _serve(folder: Path) -> Iterator[str]:
 
 
 def kebab(name: str) -> str:
-    """``FitMonitor`` -> ``fit-monitor``: a widget's root ``data-testid``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+    """``FitMonitor`` -> ``fit-monitor``, ``MMMExplorer`` -> ``mmm-explorer``: a widget's
+    root ``data-testid``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
 
 
 def figure_traits(state: dict[str, Any]) -> list[str]:

@@ -83,9 +83,10 @@ def test_four_fleets_on_the_case_study_and_their_report(tmp_path, browser):
     page.wait_for_timeout(500)
     assert [u for u in requests if not u.startswith("file:")] == []
     assert errors == []
-    assert (
-        page.locator("table.bw-table").count() == 5
-    )  # a summary per fleet and the stability spread
+    # the production and holdout runs kept their one-pager, with its channel table
+    assert page.locator("h3.bw-one-pager").count() == 2
+    # a summary per fleet, the stability spread and each one-pager's channel table
+    assert page.locator("table.bw-table").count() == 4 + 1 + 2
     canvases = page.locator("canvas").count()
     assert canvases >= 4, canvases  # the fleets' plots were drawn
     page.close()
