@@ -98,6 +98,7 @@ def test_a_stopped_calibration_resumes_without_redoing_finished_simulations(exec
     first.cancel()
     first.wait()
     assert first.state == "cancelled"
+    assert "running" not in set(first.simulations()["status"])  # none left in flight
     done_before = [i for i, s in enumerate(first.simulations()["status"]) if s == "done"]
     assert 4 <= len(done_before) < 12
     recorded = {

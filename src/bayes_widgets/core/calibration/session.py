@@ -194,6 +194,8 @@ class Calibration(Summaries):
             ended = self._stop or "cancelled"
         except Exception as exc:
             ended, error = "failed", f"{type(exc).__name__}: {exc}"
+        for index in range(self.count):  # stopped in flight: not running any more
+            self.set_status(index, "queued")
         with self._lock:
             self.state, self.error = ended, error
         self._emit(CalibrationDone(state=ended, error=error))
