@@ -26,7 +26,11 @@ WIDGETS = (
     "model_card",
     "hierarchical_explorer",
     "prediction_table",
+    "mmm_explorer",
 )
+TAKEN_WHOLE = {"calibration_board_widget.png": "calibration_board.png"}
+"""README pictures taken by a widget's own browser test rather than cropped from an example
+(the calibration board in its example is taller than the page)."""
 
 
 def main() -> int:
@@ -39,6 +43,12 @@ def main() -> int:
             continue
         shutil.copyfile(src, IMAGES / src.name)
         print(f"docs/images/{src.name}")
+    for target, source in TAKEN_WHOLE.items():
+        if (ARTIFACTS / source).exists():
+            shutil.copyfile(ARTIFACTS / source, IMAGES / target)
+            print(f"docs/images/{target}")
+        else:
+            missing.append(source)
     for extra in ("theme_light.png", "theme_dark.png"):
         if (ARTIFACTS / extra).exists():
             shutil.copyfile(ARTIFACTS / extra, IMAGES / extra)
