@@ -44,6 +44,7 @@ CASE_TIMEOUT_S = 60
 
 def own_errors() -> tuple[type[BaseException], ...]:
     from bayes_widgets.cli import ConfigError
+    from bayes_widgets.core.calibration import CalibrationError
     from bayes_widgets.export import ExportError
 
     return (
@@ -55,6 +56,7 @@ def own_errors() -> tuple[type[BaseException], ...]:
         PosteriorError,
         ExportError,
         ConfigError,
+        CalibrationError,
     )
 
 
@@ -842,8 +844,84 @@ EXPORTS = [
 ]
 
 
+# -- geo MMMs, lift tests, the one-pager, calibration ------------------------------------
+
+
+def _geo(data=None, **changes):
+    def call(i):
+        from bayes_widgets.datasets import mmm_multidimensional
+
+        frame = mmm_multidimensional().iloc[:120]
+        frame = frame if data is None else data(frame)
+        options = {
+            "target": "y",
+            "date_column": "date",
+            "channels": ["x1", "x2"],
+            "lag_max": 2,
+            "yearly_seasonality": None,
+            "dims": ("geo",),
+        }
+        return bw.MMMModel(frame, **{**options, **changes})
+
+    return call
+
+
+LIFT_ROW = {"channel": "x1", "x": 10.0, "delta_x": 5.0, "delta_y": 2.0, "sigma": 0.5}
+
+
+def _lift(**changes):
+    def call(i):
+        row = {k: v for k, v in {**LIFT_ROW, **changes}.items() if v is not None}
+        return i.mmm.add_lift_tests(pd.DataFrame([row]))
+
+    return call
+
+
+def _calibrate(**kw):
+    def call(i):
+        return bw.calibrate(i.model, **{"simulations": 4, "wait": False, **kw})
+
+    return call
+
+
+def _one_pager(i):
+    from bayes_widgets.core.mmm.explorer_views import one_pager
+
+    return one_pager(i.mmm)
+
+
+NEWER = [
+    Case("MMMModel(dims=('geo', 'region'))", _geo(dims=("geo", "region")), "dims"),
+    Case("MMMModel(dims=('region',)) without that column", _geo(dims=("region",)), "region"),
+    Case(
+        "MMMModel geo with duplicate date x geo rows",
+        _geo(lambda d: pd.concat([d, d.iloc[:1]], ignore_index=True)),
+        "date",
+    ),
+    Case("add_lift_tests(sigma missing)", _lift(sigma=None), "lift_tests"),
+    Case("add_lift_tests(sigma=0)", _lift(sigma=0.0), "lift_tests.sigma"),
+    Case("add_lift_tests(channel='x9')", _lift(channel="x9"), "lift_tests.channel"),
+    Case("add_lift_tests(delta_x=0)", _lift(delta_x=0.0), "lift_tests.delta_x"),
+    Case("one_pager(unfitted MMM)", _one_pager, "model"),
+    Case("calibrate(simulations=0)", _calibrate(simulations=0), "simulations"),
+    Case("calibrate(backend='stan')", _calibrate(backend="stan"), "backend"),
+    Case("calibrate(params=['nope'])", _calibrate(params=["nope"]), "params"),
+    Case("calibrate(draws=0)", _calibrate(draws=0), "draws"),
+    Case("calibrate(method='vi')", _calibrate(method="vi"), "method"),
+]
+
+
 CASES = (
-    PRIORS + PRIOR_EDITOR + FIT + DECISIONS + MMM + FLEETS + PREDICTIONS + HIERARCHICAL + EXPORTS
+    PRIORS
+    + PRIOR_EDITOR
+    + FIT
+    + DECISIONS
+    + MMM
+    + FLEETS
+    + PREDICTIONS
+    + HIERARCHICAL
+    + EXPORTS
+    + NEWER
 )
 WIDGET_CASES = PRIOR_EDITOR_WIDGET + DECISION_WIDGET + FLEET_BOARD
 
