@@ -18,7 +18,7 @@ from .jupyter_harness import (
 )
 
 BOARD = "[data-testid=calibration-board]"
-SIMULATIONS = 40
+SIMULATIONS = 100
 
 SETUP = f"""\
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +33,7 @@ with pm.Model(coords={{"obs": range(12)}}) as model:
     beta = pm.Normal("beta", 0, 1)
     pm.Normal("y", alpha + beta * xd, 1.0, observed=np.zeros(12), dims="obs")
 
-board = CalibrationBoard(model, simulations={SIMULATIONS}, backend="pymc", draws=60, tune=60,
+board = CalibrationBoard(model, simulations={SIMULATIONS}, backend="pymc", draws=150, tune=150,
                          chains=1, thin=1, executor=ThreadPoolExecutor(1))
 board
 """
