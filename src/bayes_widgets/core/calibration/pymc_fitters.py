@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from bayes_widgets.core.calibration.fit_output import FitOutput
+from bayes_widgets.core.logs import quiet_logger
 
 
 def _observed_value(model: Any, name: str) -> np.ndarray:
@@ -104,26 +105,20 @@ class PymcFitter:
         for name, value in data.items():
             self.shared[name].set_value(np.asarray(value, dtype=self.shared[name].dtype))
         s = self.settings
-        logger = logging.getLogger("pymc")
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = pm.sample(
-                    draws=s["draws"],
-                    tune=s["tune"],
-                    chains=s["chains"],
-                    cores=1,
-                    step=self.step,
-                    model=self.model,
-                    random_seed=seed,
-                    progressbar=False,
-                    compute_convergence_checks=False,
-                    nuts_sampler="pymc",
-                )
-        finally:
-            logger.setLevel(level)
+        with quiet_logger("pymc", logging.ERROR), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = pm.sample(
+                draws=s["draws"],
+                tune=s["tune"],
+                chains=s["chains"],
+                cores=1,
+                step=self.step,
+                model=self.model,
+                random_seed=seed,
+                progressbar=False,
+                compute_convergence_checks=False,
+                nuts_sampler="pymc",
+            )
         return FitOutput(_draws(tree, self.variables), _stats(tree))
 
 

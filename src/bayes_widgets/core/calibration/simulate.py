@@ -20,6 +20,7 @@ import numpy as np
 
 from bayes_widgets.core.calibration.ranks import scalar_names
 from bayes_widgets.core.errors import InputError
+from bayes_widgets.core.logs import quiet_logger
 
 
 class CalibrationError(InputError):
@@ -87,17 +88,11 @@ def plan_pymc(
         raise CalibrationError("model", "has no observed variable: there is nothing to simulate")
     observed = _names("observed", observed, obs_all, obs_all, "an observed variable")
     params = _names("params", params, ranked, free, "a free variable or deterministic")
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prior = pm.sample_prior_predictive(
-                draws=simulations, model=model, random_seed=seed, var_names=params + observed
-            )
-    finally:
-        logger.setLevel(level)
+    with quiet_logger("pymc", logging.ERROR), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prior = pm.sample_prior_predictive(
+            draws=simulations, model=model, random_seed=seed, var_names=params + observed
+        )
     groups = {**prior["prior"].data_vars, **prior["prior_predictive"].data_vars}
     draws = {name: np.asarray(groups[name].values)[0] for name in params + observed}
     names, truth = _scalars(draws, params)
