@@ -42,6 +42,12 @@ from bayes_widgets.core.mmm.validation import (
 DEFAULT_FIT = {"draws": 500, "tune": 500, "chains": 2}
 
 
+def submit(specs: list[RunSpec], task, fit: dict[str, Any], **options: Any) -> FleetRun:
+    """Runs an MMM fleet's ``specs`` with ``task``, sizing the pool by the runs' chains
+    (``options``: ``out``, ``executor``, ``on_update`` of :func:`run_fleet`)."""
+    return run_fleet(specs, task, chains_per_run=int(fit.get("chains", 2)), **options)
+
+
 @dataclass
 class FleetResult:
     """A fleet's runs, as recorded in its directory."""
@@ -79,14 +85,7 @@ def holdout_fleet(
     common = run_inputs(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
     specs = [RunSpec(f"{kind}-h{h}", {"horizon": h, **common, "fit": fit}) for h in horizons]
-    run = run_fleet(
-        specs,
-        holdout_task,
-        out=out,
-        executor=executor,
-        chains_per_run=int(fit.get("chains", 2)),
-        on_update=on_update,
-    )
+    run = submit(specs, holdout_task, fit, out=out, executor=executor, on_update=on_update)
     return FleetResult(kind, run)
 
 
@@ -165,14 +164,7 @@ def recovery_fleet(
         )
     if lift is not None:
         specs += [RunSpec(f"{s.run_id}-lift", {**s.params, "lift_tests": lift}) for s in specs]
-    run = run_fleet(
-        specs,
-        recovery_run,
-        out=out,
-        executor=executor,
-        chains_per_run=int(fit.get("chains", 2)),
-        on_update=on_update,
-    )
+    run = submit(specs, recovery_run, fit, out=out, executor=executor, on_update=on_update)
     return RecoveryResult("recovery", run)
 
 
@@ -228,14 +220,7 @@ def stability_fleet(
         for s in seeds
         for t in trims
     ]
-    run = run_fleet(
-        specs,
-        stability_task,
-        out=out,
-        executor=executor,
-        chains_per_run=int(fit.get("chains", 2)),
-        on_update=on_update,
-    )
+    run = submit(specs, stability_task, fit, out=out, executor=executor, on_update=on_update)
     return StabilityResult("stability", run)
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from bayes_widgets.core.fleet.runner import RunSpec, run_fleet
-from bayes_widgets.core.mmm.fleets import DEFAULT_FIT, FleetResult, run_inputs
+from bayes_widgets.core.fleet.runner import RunSpec
+from bayes_widgets.core.mmm.fleets import DEFAULT_FIT, FleetResult, run_inputs, submit
 from bayes_widgets.core.mmm.run_tasks import run_data, score_holdout, weeks
 from bayes_widgets.core.mmm.validation import MMMDataError, check_holdout
 
@@ -123,14 +123,7 @@ def geo_fleet(
     fit = {**DEFAULT_FIT, **(fit or {})}
     specs = [RunSpec("pooled", {**common, "fit": fit})]
     specs += [RunSpec(f"geo-{g}", {**common, "geo": g, "fit": fit}) for g in chosen]
-    run = run_fleet(
-        specs,
-        geo_holdout_task,
-        out=out,
-        executor=executor,
-        chains_per_run=int(fit.get("chains", 2)),
-        on_update=on_update,
-    )
+    run = submit(specs, geo_holdout_task, fit, out=out, executor=executor, on_update=on_update)
     return GeoFleetResult("geo", run, dim)
 
 
