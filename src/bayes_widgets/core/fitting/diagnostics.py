@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.fitting.parameter_table import element_labels, parameter_table
 from bayes_widgets.core.fitting.rules import (
     EBFMI_LIMIT,
     ESS_PER_CHAIN,
@@ -170,7 +171,7 @@ def summarize(
         )
     n_chain = int(posterior.sizes["chain"])
     n_draw = int(posterior.sizes["draw"])
-    params = _parameter_table(posterior, kinds=variable_kinds(idata) if kinds is None else kinds)
+    params = parameter_table(posterior, kinds=variable_kinds(idata) if kinds is None else kinds)
     if draws_made is None:
         draws_made = n_chain * (n_draw + tune)
     return Diagnostics(
@@ -222,24 +223,7 @@ def _ebfmi(energy: np.ndarray) -> np.ndarray:
         return np.mean(diff**2, axis=1) / var
 
 
-# -- labels and kinds ------------------------------------------------------------------------
-def element_labels(da) -> list[str]:
-    """Names of the scalars of a (chain, draw, ...) DataArray, in C order: ``beta[price]``
-    from coordinates, ``theta[0]`` by position where a dimension has none."""
-    name = str(da.name)
-    dims = [d for d in da.dims if d not in ("chain", "draw")]
-    if not dims:
-        return [name]
-    labels = [
-        [str(v) for v in da[d].values] if d in da.coords else [str(i) for i in range(da.sizes[d])]
-        for d in dims
-    ]
-    return [
-        f"{name}[{', '.join(labels[k][i] for k, i in enumerate(idx))}]"
-        for idx in np.ndindex(*[da.sizes[d] for d in dims])
-    ]
-
-
+# -- kinds ------------------------------------------------------------------------
 def variable_kinds(tree) -> dict[str, str]:
     """``"free"`` or ``"deterministic"`` per posterior variable.
 
@@ -262,63 +246,6 @@ def variable_kinds(tree) -> dict[str, str]:
         dims = {d for d in da.dims if d not in ("chain", "draw")}
         out[n] = "deterministic" if dims & obs_dims else "free"
     return out
-
-
-def _parameter_table(posterior, kinds: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Per scalar component: mean, sd, 94% HDI, bulk/tail ESS, rank R-hat and the
-    problems of the module's rules; free parameters first, then deterministics.
-
-    All scalars are stacked into one (chain, draw, K) array so each ArviZ function
-    runs once, vectorised, rather than once per variable.
-    """
-    import arviz_stats as azs
-
-    kinds = kinds or {}
-    numeric = [n for n, da in posterior.data_vars.items() if np.issubdtype(da.dtype, np.number)]
-    order = sorted(
-        numeric, key=lambda n: kinds.get(n, "free") != "free"
-    )  # stable: model order kept
-    labels: list[str] = []
-    owners: list[str] = []
-    blocks = []
-    for name in order:
-        da = posterior[name].transpose("chain", "draw", ...)
-        arr = np.asarray(da.values, dtype=float)
-        shape = arr.shape[2:]
-        blocks.append(arr.reshape(arr.shape[0], arr.shape[1], math.prod(shape)))
-        names = element_labels(da)
-        labels.extend(names)
-        owners.extend([name] * len(names))
-    if not blocks:
-        return []
-    flat = np.concatenate(blocks, axis=2)
-    n_chain, n_draw, k = flat.shape
-    nan = np.full(k, np.nan)
-    enough = n_draw >= 4
-    with np.errstate(all="ignore"):
-        rhat = azs.rhat(flat) if enough and n_chain > 1 else nan
-        bulk = azs.ess(flat, method="bulk") if enough else nan
-        tail = azs.ess(flat, method="tail", prob=(0.05, 0.95)) if enough else nan
-        hdi = azs.hdi(flat.reshape(-1, k).T, prob=0.94) if enough else np.full((k, 2), np.nan)
-        mean = flat.mean(axis=(0, 1))
-        sd = flat.reshape(-1, k).std(axis=0, ddof=1) if n_chain * n_draw > 1 else nan
-    rows = []
-    for j, label in enumerate(labels):
-        row = {
-            "name": label,
-            "variable": owners[j],
-            "kind": kinds.get(owners[j], "free"),
-            "mean": float(mean[j]),
-            "sd": float(sd[j]),
-            "hdi_3%": float(hdi[j, 0]),
-            "hdi_97%": float(hdi[j, 1]),
-            "ess_bulk": float(np.atleast_1d(bulk)[j]),
-            "ess_tail": float(np.atleast_1d(tail)[j]),
-            "r_hat": float(np.atleast_1d(rhat)[j]),
-        }
-        row["problems"] = parameter_problems(row, n_chain) if enough else []
-        rows.append(row)
-    return rows
 
 
 __all__ = [
