@@ -27,6 +27,7 @@ from bayes_widgets.core.calibration.events import (
     SimulationFinished,
     SimulationStarted,
 )
+from bayes_widgets.core.calibration.extension import simulation_params
 from bayes_widgets.core.calibration.simulate import CalibrationError, Plan
 from bayes_widgets.core.calibration.summary import Summaries
 from bayes_widgets.core.calibration.worker import SimulationTask
@@ -78,6 +79,27 @@ class Calibration(Summaries):
         self._ended = threading.Event()
         self._started_at = 0.0
         self._announced: set[int] = set()
+
+    @classmethod
+    def of_records(
+        cls, plan: Plan, settings: dict[str, Any], out: str, records: list[Any]
+    ) -> Calibration:
+        """A finished calibration read from its runs' records (one per simulation of
+        ``plan``, None for a simulation without one): every view of a calibration over
+        simulations another fleet ran. Its state is "done" when every simulation has a
+        record, else "cancelled"; it runs nothing."""
+        if len(records) != len(plan.data):
+            raise CalibrationError(
+                "records", f"expected {len(plan.data)} (one per simulation), got {len(records)}"
+            )
+        calibration = cls(plan, settings, out, None, np.zeros(len(records), dtype=int))
+        recorded = 0
+        for index, record in enumerate(records):
+            if isinstance(record, dict) and record.get("status") in ("done", "failed", "lost"):
+                calibration.record(index, record)
+                recorded += 1
+        calibration.state = "done" if recorded == len(records) else "cancelled"
+        return calibration
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> Calibration:
@@ -158,17 +180,7 @@ class Calibration(Summaries):
         from bayes_widgets.core.fleet import RunSpec
 
         return [
-            RunSpec(
-                run_id(i),
-                {
-                    "index": i,
-                    "seed": int(self.seeds[i]),
-                    "truth": dict(
-                        zip(self.parameters, map(float, self.plan.truth[i]), strict=True)
-                    ),
-                    "data": self.plan.data[i],
-                },
-            )
+            RunSpec(run_id(i), simulation_params(self.plan, i, int(self.seeds[i])))
             for i in range(self.count)
         ]
 

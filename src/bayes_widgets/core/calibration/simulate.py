@@ -13,7 +13,8 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,9 @@ class Plan:
     """Per simulation, the simulated value of each observed variable."""
     payload: bytes
     """The model (and guide and model arguments), pickled to travel to workers."""
+    carried: list[dict[str, np.ndarray]] = field(default_factory=list)
+    """Per simulation, the draws of the variables carried beside the ranked ones (e.g. a
+    deterministic a use of the plan scores its fit against); empty when none."""
 
 
 def _names(field: str, given: Any, allowed: list[str], default: list[str], what: str) -> list[str]:
@@ -70,11 +74,39 @@ def _scalars(draws: dict[str, np.ndarray], params: list[str]) -> tuple[list[str]
     return names, np.concatenate(columns, axis=1)
 
 
-def plan_pymc(
-    model: Any, simulations: int, params: Any, observed: Any, seed: int, model_args: dict
-) -> Plan:
-    import cloudpickle
+def _prior_draws(model: Any, names: list[str], simulations: int, seed: int, seeds: Any):
+    """``{name: (simulation, ...)}`` prior draws: ``simulations`` draws from ``seed``, or one
+    draw per seed of ``seeds`` (a simulation's draw then depends on its own seed only)."""
     import pymc as pm
+
+    with quiet_logger("pymc", logging.ERROR), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trees = [
+            pm.sample_prior_predictive(draws=n, model=model, random_seed=s, var_names=names)
+            for n, s in ([(simulations, seed)] if seeds is None else [(1, s) for s in seeds])
+        ]
+    draws = {}
+    for name in names:
+        group = "prior" if name in trees[0]["prior"].data_vars else "prior_predictive"
+        draws[name] = np.concatenate([np.asarray(t[group][name].values)[0] for t in trees])
+    return draws
+
+
+def plan_pymc(
+    model: Any,
+    simulations: int,
+    params: Any,
+    observed: Any,
+    seed: int,
+    model_args: dict,
+    *,
+    seeds: Sequence[int] | None = None,
+    carry: Sequence[str] = (),
+) -> Plan:
+    """The simulations of a PyMC model. ``seeds``: one prior draw per seed instead of
+    ``simulations`` draws from ``seed``; ``carry``: more variables whose draws travel with
+    each simulation (:attr:`Plan.carried`) without being ranked."""
+    import cloudpickle
 
     if model_args:
         raise CalibrationError(
@@ -88,17 +120,15 @@ def plan_pymc(
         raise CalibrationError("model", "has no observed variable: there is nothing to simulate")
     observed = _names("observed", observed, obs_all, obs_all, "an observed variable")
     params = _names("params", params, ranked, free, "a free variable or deterministic")
-    with quiet_logger("pymc", logging.ERROR), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prior = pm.sample_prior_predictive(
-            draws=simulations, model=model, random_seed=seed, var_names=params + observed
-        )
-    groups = {**prior["prior"].data_vars, **prior["prior_predictive"].data_vars}
-    draws = {name: np.asarray(groups[name].values)[0] for name in params + observed}
+    if seeds is not None and len(seeds) != simulations:
+        raise CalibrationError("seeds", f"expected {simulations} seeds, got {len(seeds)}")
+    carried = [c for c in dict.fromkeys(carry) if c not in params + observed]
+    draws = _prior_draws(model, params + observed + carried, simulations, seed, seeds)
     names, truth = _scalars(draws, params)
     data = [{o: draws[o][i] for o in observed} for i in range(simulations)]
     payload = cloudpickle.dumps({"model": model})
-    return Plan("pymc", names, observed, truth, data, payload)
+    kept = [{c: draws[c][i] for c in dict.fromkeys(carry)} for i in range(simulations)]
+    return Plan("pymc", names, observed, truth, data, payload, kept if carry else [])
 
 
 def _numpyro_sites(model: Any, model_args: dict) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.calibration.extension import calibration_metrics
 from bayes_widgets.core.calibration.ranks import max_rank_for
 from bayes_widgets.core.calibration.simulate import CalibrationError, Plan
 from bayes_widgets.core.calibration.verdicts import (
@@ -67,8 +68,7 @@ class Summaries:
 
     def _metrics(self, index: int) -> dict[str, Any]:
         record = self._records.get(index) or {}
-        metrics = record.get("metrics")
-        return metrics if isinstance(metrics, dict) else {}
+        return calibration_metrics(record.get("metrics"))
 
     def _finished(self) -> list[int]:
         with self._lock:

@@ -8,7 +8,9 @@ settings: the model is compiled once per worker, not once per simulation.
 A simulation's parameters are ``{"index", "seed", "truth": {scalar: value}, "data":
 {observed: array}}``; its metrics are the ranks, the true values, the fit's diagnostics
 and, for SVI, the VSBC probabilities (the share of approximate-posterior draws below
-each true value).
+each true value). A plan with its own fitter (:mod:`~bayes_widgets.core.calibration.extension`)
+is fitted by it, and its metrics join the run's, the calibration's then under
+``"calibration"``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.calibration.extension import NESTED, SimulationFit, SimulationFitter
 from bayes_widgets.core.calibration.ranks import (
     max_rank_for,
     ranks_of,
@@ -41,6 +44,8 @@ def _build(payload: bytes, settings: dict[str, Any]) -> Any:
     import cloudpickle
 
     spec = cloudpickle.loads(payload)
+    if "fitter" in spec:  # a use of the machinery with its own fit
+        return spec["fitter"](spec["spec"], settings)
     variables = sorted({split_name(p)[0] for p in settings["params"]})
     backend = settings["backend"]
     if backend == "nutpie":
@@ -105,7 +110,10 @@ class SimulationTask:
         compiles = len(COMPILES)
         fitter = fitter_for(self.payload, s)
         t1 = time.perf_counter()
-        out = fitter.fit(params["data"], int(params["seed"]))
+        if isinstance(fitter, SimulationFitter):
+            out = fitter.fit(params, run_dir)
+        else:
+            out = fitter.fit(params["data"], int(params["seed"]))
         t2 = time.perf_counter()
         names: list[str] = s["params"]
         truth = np.array([params["truth"][p] for p in names], dtype=float)
@@ -137,6 +145,8 @@ class SimulationTask:
         else:
             metrics.update(_convergence(values))
             metrics["ess_min"] = _finite(ess_min)
+        if isinstance(out, SimulationFit):
+            return {**out.metrics, NESTED: metrics}
         return metrics
 
 

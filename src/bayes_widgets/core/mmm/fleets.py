@@ -22,9 +22,19 @@ from typing import Any
 
 import pandas as pd
 
+from bayes_widgets.core.calibration.extension import NESTED
+from bayes_widgets.core.checks import check_seed
 from bayes_widgets.core.fleet.runner import FleetRun, RunSpec, run_fleet
 from bayes_widgets.core.mmm.lift import check_lift_tests
-from bayes_widgets.core.mmm.recovery import recovery_run, recovery_task, truth_task
+from bayes_widgets.core.mmm.recovery import recovery_task, truth_task
+from bayes_widgets.core.mmm.recovery_lift import ARM_WITH, ARM_WITHOUT
+from bayes_widgets.core.mmm.recovery_plan import (
+    RecoveryTask,
+    plan_recovery,
+    recovery_specs,
+    run_id,
+    task_settings,
+)
 from bayes_widgets.core.mmm.run_tasks import (
     forecast_task,
     holdout_task,
@@ -97,12 +107,52 @@ def production_fleet(model, *, out, holdout: int = 4, **kwargs) -> FleetResult:
 
 @dataclass
 class RecoveryResult(FleetResult):
+    plan: Any = None
+    """The simulations' plan (:func:`.recovery_plan.plan_recovery`); None with ``runs=0``."""
+    settings: dict[str, Any] | None = None
+    """The calibration settings of the simulations' refits."""
+
+    def summary(self) -> pd.DataFrame:
+        """One row per run: the recovery's metrics (the calibration's ranks and the
+        simulation's true values are read with :meth:`calibration`)."""
+        table = self.run.table()
+        hidden = [NESTED, "param_index", "param_truth", "param_carried"]
+        return table.drop(columns=[c for c in hidden if c in table.columns])
+
     def lift_effect(self) -> pd.DataFrame:
         """Each channel's ROAS error and interval width (relative to the truth), without
         and with lift tests, averaged over the finished runs of each arm."""
         from bayes_widgets.core.mmm.metrics import lift_effect
 
         return lift_effect(self.summary())
+
+    def calibration(self, arm: str = ARM_WITHOUT):
+        """The recovery runs of ``arm`` (:data:`ARM_WITHOUT`, or :data:`ARM_WITH` for a
+        fleet with lift tests) seen as a simulation-based calibration: a finished
+        :class:`~bayes_widgets.core.calibration.Calibration` whose ``ranks()``,
+        ``verdicts()``, ``simulations()`` and ``result()`` cover the recovered scalar
+        parameters, and which a ``CalibrationBoard`` shows."""
+        from bayes_widgets.core.calibration import Calibration
+
+        if self.plan is None or self.settings is None:
+            raise MMMDataError("runs", "this recovery fleet has no simulations (runs=0)")
+        arms = {ARM_WITHOUT: ""}
+        if any(s.run_id.endswith("-lift") for s in self.run.specs):
+            arms[ARM_WITH] = "-lift"
+        if arm not in arms:
+            raise MMMDataError("arm", f"expected one of {list(arms)}, got {arm!r}")
+        seed = int(self.settings["seed"])
+        ids = [run_id(seed + i) + arms[arm] for i in range(len(self.plan.data))]
+        records = [self.run.summaries.get(i) for i in ids]
+        return Calibration.of_records(self.plan, self.settings, self.out, records)
+
+    def ranks(self, arm: str = ARM_WITHOUT) -> dict[str, Any]:
+        """Recovered scalar parameter → its true values' ranks (see :meth:`calibration`)."""
+        return self.calibration(arm).ranks()
+
+    def verdicts(self, arm: str = ARM_WITHOUT, prob: float = 0.95) -> dict[str, Any]:
+        """Recovered scalar parameter → its calibration verdict (see :meth:`calibration`)."""
+        return self.calibration(arm).verdicts(prob)
 
 
 def recovery_fleet(
@@ -120,6 +170,12 @@ def recovery_fleet(
 ) -> RecoveryResult:
     """``runs`` recoveries, each from its own prior draw (seeds ``seed``, ``seed+1``, ...).
 
+    Each recovery is a simulation of the calibration machinery (see
+    :mod:`.recovery_plan`): its truth and simulated target are a prior draw of the built
+    model, its refit runs in the calibration worker, and besides the recovery's scores it
+    ranks the recovered parameters' true values (:meth:`RecoveryResult.calibration`). A
+    rerun on the same ``out`` does only the runs not recorded there.
+
     With ``truth`` (each channel's true share of the media contribution, as for simulated
     data such as :func:`bayes_widgets.datasets.mmm_example`), one more run fits the data
     as they are and scores the fitted shares against it (and each channel's ROAS against
@@ -133,6 +189,7 @@ def recovery_fleet(
     """
     if not isinstance(runs, int) or isinstance(runs, bool) or runs < (0 if truth else 1):
         raise MMMDataError("runs", f"must be a positive integer, got {runs!r}")
+    seed = int(check_seed("seed", seed, allow_none=False, error=MMMDataError) or 0)
     if truth is not None:
         check_truth("truth", truth, model.channels, share=True)
     if truth_roas is not None:
@@ -140,20 +197,17 @@ def recovery_fleet(
             raise MMMDataError("truth_roas", "needs truth (the true shares) too")
         check_truth("truth_roas", truth_roas, model.channels, share=False)
     lift = None if lift_tests is None else check_lift_tests(model, lift_tests)
-    common = run_inputs(model)
     fit = {**DEFAULT_FIT, **(fit or {})}
-    specs = [
-        RunSpec(
-            f"recovery-s{seed + i}", {**common, "seed": seed + i, "fit": {**fit, "seed": seed + i}}
-        )
-        for i in range(runs)
-    ]
+    plan, settings, specs = None, None, []
+    if runs:
+        plan, settings = plan_recovery(model, runs=runs, seed=seed, fit=fit)
+        specs = recovery_specs(plan, seed, fit)
     if truth is not None:
         specs.append(
             RunSpec(
                 "recovery-truth",
                 {
-                    **common,
+                    **run_inputs(model),
                     "truth_shares": {c: float(truth[c]) for c in model.channels},
                     "truth_roas": None
                     if truth_roas is None
@@ -164,8 +218,13 @@ def recovery_fleet(
         )
     if lift is not None:
         specs += [RunSpec(f"{s.run_id}-lift", {**s.params, "lift_tests": lift}) for s in specs]
-    run = submit(specs, recovery_run, fit, out=out, executor=executor, on_update=on_update)
-    return RecoveryResult("recovery", run)
+    task = (
+        RecoveryTask(b"", {})
+        if plan is None or settings is None
+        else RecoveryTask(plan.payload, task_settings(plan, settings))
+    )
+    run = submit(specs, task, fit, out=out, executor=executor, on_update=on_update)
+    return RecoveryResult("recovery", run, plan, settings)
 
 
 def check_truth(field: str, values, channels, *, share: bool) -> None:

@@ -5,8 +5,9 @@
 
 A recovery run draws parameters from the prior on the real spend, simulates the target,
 refits a fresh model and scores each parameter and each channel's ROAS against its true
-value; a truth run scores the fitted channel shares (and ROAS, when known) of data with a
-known truth. Both write ``recovery.csv``. A run with ``params["lift_tests"]`` is the "with
+value (the fleet runs it through the calibration worker, see :mod:`.recovery_plan`); a
+truth run scores the fitted channel shares (and ROAS, when known) of data with a known
+truth. Both write ``recovery.csv``. A run with ``params["lift_tests"]`` is the "with
 lift tests" arm: the same run with lift tests in the refit's likelihood (simulated from
 the true parameters for a recovery run, as given for a truth run); see
 :mod:`.recovery_lift`.
@@ -24,7 +25,6 @@ from bayes_widgets.core.mmm.recovery_lift import (
     ARM_WITHOUT,
     roas_draws,
     roas_scores,
-    simulate_lift_tests,
     with_lift_tests,
 )
 from bayes_widgets.core.mmm.run_tasks import (
@@ -34,54 +34,61 @@ from bayes_widgets.core.mmm.run_tasks import (
     write_contributions,
 )
 
-# parameters measured in units of the scaled target: the refit divides by a new scale
-_TARGET_SCALED = (
+TARGET_SCALED = (
     "saturation_beta",
     "intercept_contribution",
     "gamma_control",
     "gamma_fourier",
     "y_sigma",
 )
-_RECOVERED = (
+"""Parameters measured in units of the scaled target: a refit divides them by a new scale."""
+RECOVERED = (
     "adstock_alpha",
     "saturation_lam",
     "saturation_beta",
     "intercept_contribution",
     "y_sigma",
 )
+"""The parameters a recovery run scores (and ranks) against their true values."""
 
 
 def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
-    """One recovery run: parameters drawn from the prior on the real spend, y simulated,
-    a fresh model refitted on it, and each parameter scored against its true value.
+    """One recovery run: parameters drawn from the prior on the real spend (``params``:
+    ``data``, ``config``, ``seed``, ``fit``), y simulated, a fresh model refitted on it,
+    and each parameter scored against its true value; the run goes through the
+    calibration worker as a recovery fleet's runs do (see :mod:`.recovery_plan`).
 
     With ``params["lift_tests"]`` (a template: channels, ``x``, ``delta_x`` and the
     measurement's relative sd), lift tests simulated from the true parameters join the
     refit's likelihood (the "with lift tests" arm)."""
+    from bayes_widgets.core.mmm.model import MMMModel
+    from bayes_widgets.core.mmm.recovery_plan import (
+        RecoveryTask,
+        plan_recovery,
+        recovery_specs,
+        task_settings,
+    )
+
+    seed = int(params["seed"])
+    fit = dict(params.get("fit", {}))
+    model = MMMModel(run_data(params), **_config(params))
+    plan, settings = plan_recovery(model, runs=1, seed=seed, fit=fit)
+    run = recovery_specs(plan, seed, fit)[0].params
+    if params.get("lift_tests") is not None:
+        run["lift_tests"] = params["lift_tests"]
+    return RecoveryTask(plan.payload, task_settings(plan, settings))(run, run_dir)
+
+
+def score_recovery(
+    refit, result, truth: dict[str, Any], s0: float, lift, seed: int, run_dir: str
+) -> dict[str, Any]:
+    """A recovery run's scores: ``refit`` (the fitted :class:`MMMModel`, ``result`` its
+    fit) against ``truth`` (the prior draw it was simulated from, in the units of a target
+    scaled by ``s0``); writes ``recovery.csv`` and ``contributions.csv``."""
     import numpy as np
-    import pymc as pm
 
     from bayes_widgets.core.mmm.fitting import target_scale
-    from bayes_widgets.core.mmm.model import MMMModel
 
-    data = run_data(params)
-    config = _config(params)
-    seed = int(params["seed"])
-    mmm = MMMModel(data, **config).build()
-    s0 = target_scale(mmm)
-    with mmm.model:
-        prior = pm.sample_prior_predictive(draws=1, random_seed=seed)
-    truth = {
-        str(k): np.asarray(v.values)[0, 0] for k, v in prior["prior"].to_dataset().data_vars.items()
-    }
-    simulated = data.copy()
-    simulated[config["target"]] = np.asarray(prior["prior_predictive"]["y"].values)[0, 0] * s0
-    refit = MMMModel(simulated, **config)
-    lift = params.get("lift_tests")
-    if lift is not None:
-        lift = simulate_lift_tests(lift, mmm, truth, s0, seed)
-        with_lift_tests(refit, lift)
-    result = fit_run(refit, params, run_dir)
     s1 = target_scale(refit.mmm)
     write_contributions(run_dir, refit)
     posterior = refit.mmm.idata["posterior"].to_dataset()
@@ -112,7 +119,7 @@ def recovery_task(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
         np.asarray(posterior["channel_contribution"].values).mean(axis=(0, 1))
     )
     metrics["share_error_max"] = float(np.max(np.abs(true_share - fit_share)))
-    for channel, t, f in zip(config["channels"], true_share, fit_share, strict=True):
+    for channel, t, f in zip(refit.channels, true_share, fit_share, strict=True):
         metrics[f"share_true_{channel}"] = float(t)
         metrics[f"share_fit_{channel}"] = float(f)
     return {**metrics, **roas_metrics}
@@ -138,10 +145,10 @@ def _parameter_rows(posterior, truth: dict[str, Any], ratio: float) -> list[dict
     import numpy as np
 
     rows = []
-    for name in _RECOVERED:
+    for name in RECOVERED:
         if name not in posterior:
             continue
-        true = np.atleast_1d(truth[name]) * (ratio if name in _TARGET_SCALED else 1.0)
+        true = np.atleast_1d(truth[name]) * (ratio if name in TARGET_SCALED else 1.0)
         draws = np.asarray(posterior[name].values, dtype=float)
         flat = draws.reshape(draws.shape[0] * draws.shape[1], -1)
         lo, hi = np.quantile(flat, [0.03, 0.97], axis=0)
@@ -237,4 +244,13 @@ def recovery_run(params: dict[str, Any], run_dir: str) -> dict[str, Any]:
     return (truth_task if "truth_shares" in params else recovery_task)(params, run_dir)
 
 
-__all__ = ["channel_shares", "recovery_run", "recovery_task", "truth_task", "write_recovery_table"]
+__all__ = [
+    "RECOVERED",
+    "TARGET_SCALED",
+    "channel_shares",
+    "recovery_run",
+    "recovery_task",
+    "score_recovery",
+    "truth_task",
+    "write_recovery_table",
+]
