@@ -85,27 +85,80 @@ def test_production_and_holdout_fleets(tmp_path):
 
 
 @pytest.mark.slow
-def test_recovery_fleet_scores_parameters_against_the_truth(tmp_path):
+def test_recovery_fleet_runs_through_the_calibration_worker(tmp_path, monkeypatch):
+    """Three recoveries of a small MMM (60 weeks, 2 chains x 100 draws), one failing:
+    the others are scored, ranked and shown as a calibration; a rerun on the same store
+    does only the run not recorded there, from the same prior draw."""
+    from bayes_widgets.core.calibration import Calibration, worker
+    from bayes_widgets.core.fleet import RunStore
     from bayes_widgets.core.mmm.fleets import recovery_fleet
+    from bayes_widgets.core.mmm.recovery_plan import RecoveryFitter
+    from bayes_widgets.widgets.calibration_board import CalibrationBoard
 
-    result = recovery_fleet(
-        model(),
-        runs=1,
-        out=tmp_path,
-        fit={"draws": 150, "tune": 150, "chains": 2},
-        executor=ThreadPoolExecutor(1),
+    small = MMMModel(
+        mmm_example().iloc[:60],
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        controls=["event_1", "event_2"],
+        lag_max=4,
+        yearly_seasonality=1,
     )
-    table = result.summary()
-    assert list(table["status"]) == ["done"], table.get("error")
-    row = table.iloc[0]
+    fit = {"draws": 100, "tune": 100, "chains": 2}
+    refit, broken = RecoveryFitter.fit, []
+
+    def fails_on_seed_1(self, simulation, run_dir):
+        if simulation["seed"] == 1:
+            broken.append(simulation["truth"])
+            raise RuntimeError("the refit of this simulation broke")
+        return refit(self, simulation, run_dir)
+
+    monkeypatch.setattr(RecoveryFitter, "fit", fails_on_seed_1)
+    compiles = len(worker.COMPILES)
+    result = recovery_fleet(small, runs=3, out=tmp_path, fit=fit, executor=ThreadPoolExecutor(1))
+    assert len(worker.COMPILES) - compiles == 1  # one MMM fitter for the worker's runs
+    table = result.summary().set_index("run_id")
+    assert list(table["status"]) == ["done", "failed", "done"], table.get("error")
+    assert "refit of this simulation broke" in table.loc["recovery-s1", "error"]
+    assert "calibration" not in table.columns and "param_truth" not in table.columns
+    row = table.loc["recovery-s0"]
+    assert row["seed"] == 0 and row["arm"] == "without lift tests"
     assert 0 <= row["coverage"] <= 1 and row["share_error_max"] >= 0
     assert row["share_true_x1"] + row["share_true_x2"] == pytest.approx(1.0)
     rec = pd.read_csv(tmp_path / "recovery-s0" / "recovery.csv")
-    assert {"adstock_alpha[0]", "saturation_lam[1]", "y_sigma"} <= set(rec["parameter"])
+    assert {"adstock_alpha[0]", "saturation_lam[1]", "y_sigma", "roas x1"} <= set(rec["parameter"])
     assert rec["covered"].mean() == pytest.approx(row["coverage"])
     # a well-identified parameter lands near its true value after rescaling the target
     sigma = rec.set_index("parameter").loc["y_sigma"]
     assert sigma["low"] <= sigma["true"] * 1.5 and sigma["high"] >= sigma["true"] / 1.5
+    # the calibration's view: ranks of the recovered scalars over the finished runs
+    record = RunStore(str(tmp_path)).summary("recovery-s2")
+    assert record is not None and len(record["metrics"]["calibration"]["ranks"]) == 8
+    cal = result.calibration()
+    assert isinstance(cal, Calibration) and cal.state == "done"
+    assert {"adstock_alpha[0]", "saturation_beta[1]", "y_sigma"} <= set(cal.parameters)
+    ranks = result.ranks()
+    assert set(ranks) == set(cal.parameters) and all(r.shape == (2,) for r in ranks.values())
+    assert all(r.min() >= 0 and r.max() <= cal.max_rank for r in ranks.values())
+    assert set(result.verdicts()) == set(cal.parameters)
+    assert list(cal.simulations()["status"]) == ["done", "failed", "done"]
+    truth = dict(zip(cal.parameters, cal.plan.truth[0], strict=True))
+    assert sigma["true"] == pytest.approx(truth["y_sigma"] * row["target_scale_ratio"])
+    with pytest.raises(MMMDataError, match="arm"):
+        result.calibration("with lift tests")
+    board = CalibrationBoard(cal)
+    try:
+        assert board.status == "done" and board.parameters == cal.parameters
+        assert board.curves["y_sigma"]["n"] == 2 and set(board.verdicts) == set(cal.parameters)
+        assert [row["index"] for row in board.notable if row.get("error")] == [1]
+    finally:
+        board.close()
+    # a rerun on the same store does only the run not recorded there, from the same draw
+    RunStore(str(tmp_path)).forget("recovery-s1")
+    again = recovery_fleet(small, runs=3, out=tmp_path, fit=fit, executor=ThreadPoolExecutor(1))
+    assert sorted(again.run.skipped) == ["recovery-s0", "recovery-s2"]
+    assert again.run.failed == ["recovery-s1"] and len(broken) == 2
+    assert broken[0] == broken[1] == dict(zip(cal.parameters, cal.plan.truth[1], strict=True))
 
 
 @pytest.mark.slow

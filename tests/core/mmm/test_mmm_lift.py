@@ -102,7 +102,7 @@ def test_the_recovery_fleet_runs_each_arm_on_the_same_inputs(tmp_path, monkeypat
     seen = {}
 
     def capture(specs, task, **kwargs):
-        seen["specs"] = list(specs)
+        seen["specs"], seen["task"] = list(specs), task
         return mf.FleetRun(str(kwargs["out"]), seen["specs"], {}, [])
 
     monkeypatch.setattr(mf, "run_fleet", capture)
@@ -123,6 +123,15 @@ def test_the_recovery_fleet_runs_each_arm_on_the_same_inputs(tmp_path, monkeypat
     assert isinstance(lift, pd.DataFrame) and list(lift["channel"]) == ["x1"]
     assert specs["recovery-truth-lift"]["truth_roas"] == roas
     assert specs["recovery-s0-lift"]["seed"] == specs["recovery-s0"]["seed"] == 0
+    # both arms of a recovery: the same simulation of the calibration planner
+    from bayes_widgets.core.calibration.worker import SimulationTask
+
+    assert isinstance(seen["task"], SimulationTask)
+    plain, lifted = specs["recovery-s0"], specs["recovery-s0-lift"]
+    assert plain["truth"] == lifted["truth"] and "saturation_lam[0]" in plain["truth"]
+    assert np.array_equal(plain["data"]["y"], lifted["data"]["y"])
+    assert {"saturation_lam", "saturation_beta", "channel_contribution"} <= set(plain["carried"])
+    assert "lift_tests" not in plain and plain["fit"]["seed"] == 0
     with pytest.raises(MMMDataError, match="lift_tests.sigma"):
         mf.recovery_fleet(m, runs=1, lift_tests=[row(sigma=0)], out=tmp_path / "bad")
     with pytest.raises(MMMDataError, match="truth_roas"):

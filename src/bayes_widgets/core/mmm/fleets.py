@@ -164,7 +164,7 @@ def recovery_fleet(
     seed: int = 0,
     truth: dict[str, float] | None = None,
     truth_roas: dict[str, float] | None = None,
-    lift_tests: pd.DataFrame | None = None,
+    lift_tests: pd.DataFrame | Sequence[dict[str, Any]] | None = None,
     executor: Any = None,
     on_update=None,
 ) -> RecoveryResult:
