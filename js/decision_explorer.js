@@ -60,6 +60,8 @@ const css = `
 .bw-decision .bw-infeasible { color: var(--bw-error); font-weight: 600; }
 .bw-decision .bw-ok { color: var(--bw-success); }
 .bw-decision .bw-note { color: var(--bw-muted); }
+.bw-decision .bw-breakdown { margin: 4px 0; }
+.bw-decision .bw-breakdown select { margin-left: 6px; }
 .bw-decision tr.bw-this { background: color-mix(in srgb, var(--bw-accent) 12%, transparent); }
 `;
 
@@ -115,6 +117,20 @@ function decisionText(x, variables) {
  * @property {Array<Extrapolation>} [extrapolation]   variables outside their observed range
  * @property {{label: string, prob: number, values: Record<string, {mean: number | null,
  *   lower: number | null, upper: number | null}>}} [marginals]   per variable, if the problem has them
+ * @property {Breakdown} [breakdown]   the selected group's part of the decision (a geo MMM's geo)
+ */
+
+/**
+ * One group's part of a decision (core.mmm.budget_view.geo_breakdown): its rows per
+ * variable and its own outcome.
+ * @typedef {object} Breakdown
+ * @property {string} group
+ * @property {string | null} label                 what a group is ("geo")
+ * @property {string | null} marginal_label
+ * @property {number} prob
+ * @property {{mean: number | null, lower: number | null, upper: number | null, share: number | null}} response
+ * @property {Array<{name: string, column: string, spend: number, share: number | null, observed: [number, number],
+ *   extrapolation: Extrapolation | null, marginal: {mean: number | null, lower: number | null, upper: number | null}}>} rows
  */
 
 /**
@@ -152,6 +168,9 @@ function decisionText(x, variables) {
  * @property {string} outcome_figure            a Bokeh json_item
  * @property {string} frontier_figure           a Bokeh json_item
  * @property {number} dominated
+ * @property {string[]} groups                  what a decision can be broken down by (geos)
+ * @property {string} group_label               what a group is ("geo")
+ * @property {string} group                     the group shown broken down ("" for none)
  */
 
 /** @type {import("./types/anywidget").Widget<DecisionExplorerTraits>} */
@@ -190,11 +209,16 @@ export default {
     let paints = 0;
     const table = h("table", { "data-testid": "decisions" });
     const verdict = h("div", { "data-testid": "comparison" });
+    const groupSelect = h("select", { "data-testid": "group" });
+    const groupNote = h("span", { class: "bw-note", "data-testid": "group-response" });
+    const groupTable = h("table", { "data-testid": "breakdown" });
+    const groupBox = h("div", { class: "bw-breakdown", "data-testid": "group-box", style: "display:none" },
+      h("div", { class: "bw-row" }, h("label", {}, "show ", groupSelect), groupNote), h("div", { class: "bw-scroll" }, groupTable));
     const outcomeFig = h("div", { "data-testid": "outcome-figure" });
     const frontierFig = h("div", { "data-testid": "frontier-figure" });
     root.append(
       ...[note, banner.el].filter(Boolean), errors.el,
-      controls, stats, constraints, extrapolation, advice,
+      controls, stats, constraints, extrapolation, advice, groupBox,
       h("div", { class: "bw-row" }, "optimise ", objective, level, optimiseButton, frontierButton, status),
       optimumNote, h("div", { class: "bw-scroll" }, table), verdict,
       h("div", { class: "bw-row", style: "align-items:flex-start" }, h("div", {}, outcomeFig, outcomeLegend),
@@ -324,6 +348,48 @@ export default {
       const display = flags.size ? "" : "none";
       if (extrapolation.style.display !== display) extrapolation.style.display = display;
       extrapolation.dataset.names = [...flags.keys()].join(",");
+    };
+
+    // a geo selector (groups of the decision, e.g. a geo MMM's geos) and the chosen one's rows
+    const renderGroups = () => {
+      const groups = model.get("groups") || [];
+      const label = model.get("group_label") || "group";
+      groupBox.style.display = groups.length ? "" : "none";
+      groupSelect.replaceChildren(h("option", { value: "" }, `every ${label} (the plan's total)`),
+        ...groups.map((g) => h("option", { value: g }, `${label} ${g}`)));
+      groupSelect.value = model.get("group") || "";
+    };
+    groupSelect.addEventListener("change", () => {
+      model.set("group", groupSelect.value);
+      model.save_changes();
+    });
+    const renderBreakdown = () => {
+      const b = shownSummary().breakdown;
+      if ((model.get("group") || "") !== groupSelect.value) groupSelect.value = model.get("group") || "";
+      groupTable.dataset.group = b?.group ?? "";
+      if (!b) {
+        groupNote.textContent = "";
+        groupTable.replaceChildren();
+        return;
+      }
+      const r = b.response;
+      const pct = Math.round(100 * b.prob);
+      groupNote.textContent = `${b.label ?? "group"} ${b.group}: ${model.get("outcome")} ${fmt(r.mean, 3)} ` +
+        `[${pct}%: ${fmt(r.lower, 3)} to ${fmt(r.upper, 3)}]` + (r.share === null ? "" : `, ${percent(r.share)} of the total`);
+      groupNote.dataset.mean = String(r.mean ?? "");
+      const head = h("tr", {}, ...["channel", "spend", "share of channel", `${b.marginal_label ?? "marginal"} (${pct}%)`,
+        "seen in the data", ""].map((t, i) => h("th", { class: i ? "" : "bw-left" }, t)));
+      groupTable.replaceChildren(head, ...b.rows.map((row) => {
+        const m = row.marginal;
+        const e = row.extrapolation;
+        return h("tr", { "data-column": row.column },
+          h("td", { class: "bw-left" }, row.name),
+          h("td", { class: e ? "bw-extrapolated" : "", "data-testid": `group-spend-${row.name}` }, fmt(row.spend, 4)),
+          h("td", {}, percent(row.share)),
+          h("td", {}, `${fmt(m.mean, 3)} [${fmt(m.lower, 3)}, ${fmt(m.upper, 3)}]`),
+          h("td", {}, `${fmt(row.observed[0], 4)} to ${fmt(row.observed[1], 4)}`),
+          h("td", {}, h("span", { class: "bw-flag", title: e?.message ?? "" }, e ? `extrapolation: ${e.side} the range seen` : "")));
+      }));
     };
 
     // the values on the page, for variables the user is not moving right now
@@ -606,6 +672,7 @@ export default {
         if (disposed) return;
         secondaryAt = performance.now();
         renderTable();
+        renderBreakdown();
         applyFrontier(false);
       }, 0)), wait);
     };
@@ -623,6 +690,10 @@ export default {
       }
       if (["optimum", "references", "variables"].some((k) => d.has(k))) renderTable();
       if (d.has("decision")) secondary();
+      if (d.has("groups")) {
+        renderGroups();
+        renderBreakdown();
+      }
       if (d.has("decision") || d.has("references")) applyOutcome(d.has("references"));
       else if (d.has("view")) applyView();
       if (d.has("view") && !d.has("decision")) applyFrontierView();
@@ -668,8 +739,12 @@ export default {
     const forgetSlices = () => slices.clear();
     offs.push(listen(model, "change:references change:objective change:level change:cvar_alpha change:variables", forgetSlices));
     offs.push(listen(model, "change:variables", onVariables));
+    offs.push(listen(model, "change:groups change:group_label change:group", mark("groups")));
+    offs.push(listen(model, "change:group", forgetSlices)); // a slice's summaries hold the group's rows
     offs.push(listen(model, "msg:custom", onMsg));
     buildControls();
+    renderGroups();
+    renderBreakdown();
     renderStats();
     renderTable();
     renderOptimum();

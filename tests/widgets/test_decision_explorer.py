@@ -506,3 +506,54 @@ def test_extrapolation_and_marginals_are_shown_per_variable(demand, outbox):
     # a problem without ranges or marginals shows neither
     plain = bw.DecisionExplorer(newsvendor(demand), x=[80])
     assert plain.summary["extrapolation"] == [] and "marginals" not in plain.summary
+
+
+class TwoStores(DecisionProblem):
+    """Orders split between two stores (60% north, 40% south): the breakdown of a
+    decision by store is each store's order and its expected sales."""
+
+    group_label = "store"
+    groups = ("north", "south")
+    split = {"north": 0.6, "south": 0.4}
+
+    def breakdown(self, x, group):
+        order = float(self.check_x(x)[0]) * self.split[group]
+        sold = np.minimum(order, self.scenarios["demand"] * self.split[group])
+        return {
+            "group": group,
+            "label": self.group_label,
+            "rows": [{"name": "q", "spend": order}],
+            "response": {"mean": float(sold.mean())},
+        }
+
+
+def test_a_group_selected_on_the_page_shows_its_breakdown_and_a_bad_one_is_refused(demand, outbox):
+    problem = TwoStores(
+        [DecisionVariable("q", 0, 200, integer=True)],
+        {"demand": demand},
+        lambda x, s: PRICE * np.minimum(x[0], s["demand"]) - COST * x[0],
+    )
+    ex = bw.DecisionExplorer(problem, x=[100])
+    assert ex.groups == ["north", "south"] and ex.group_label == "store"
+    assert ex.group == "" and "breakdown" not in ex.summary
+    ex.set_state({"group": "south"})  # what the page's selector sends
+    b = ex.summary["breakdown"]
+    assert b["group"] == "south" and b["rows"][0]["spend"] == pytest.approx(40.0)
+    assert b["response"]["mean"] == pytest.approx(np.minimum(40.0, 0.4 * demand).mean())
+    # moving the decision moves the group's rows, and a slice carries them per position
+    send(ex, outbox, "evaluate", x={"q": 150})
+    assert ex.summary["breakdown"]["rows"][0]["spend"] == pytest.approx(60.0)
+    got = ex.slice_summaries("q")
+    assert got["summaries"][got["values"].index(50.0)]["breakdown"]["rows"][0]["spend"] == 20.0
+    # an unknown group: refused inline, the selection and the decision stay
+    ex.set_state({"group": "east"})
+    assert ex.group == "south" and ex.decision == {"q": 150}
+    assert "unknown store 'east'; known: north, south" in ex.error
+    ex.group = ""
+    assert "breakdown" not in ex.summary and ex.error == ""
+    # a problem without groups has no selector
+    plain = bw.DecisionExplorer(newsvendor(demand), x=[80])
+    assert plain.groups == [] and plain.group_label == ""
+    with pytest.raises(DecisionInputError) as err:
+        plain.problem.check_group("north")
+    assert err.value.field == "group" and "known: none" in str(err.value)

@@ -7,6 +7,7 @@
     explorer.compute_frontier()                        # the risk–return view
     explorer.decision, explorer.summary                # the shown state
     budget_explorer(mmm, total_budget=1e5)             # per-channel spend of a fitted MMM
+    explorer.group = "geo_a"                           # one geo's part of the plan (geo MMM)
 
 A slider or a number box per decision variable; the outcome distribution over the
 scenarios is recomputed on every move, beside reference decisions (by default the naive
@@ -17,7 +18,6 @@ each input (``seq``) and every reply echoes the last one applied (``applied``).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -26,8 +26,17 @@ import numpy as np
 import traitlets
 
 from bayes_widgets.core.checks import check_int, check_number, finite_or_none
-from bayes_widgets.core.decision.compare import NaiveComparison, plug_in_scenario
-from bayes_widgets.core.decision.display import is_cheap, message_detail, variable_spec
+from bayes_widgets.core.decision.compare import (
+    NaiveComparison,
+    better_references,
+    plug_in_scenario,
+)
+from bayes_widgets.core.decision.display import (
+    is_cheap,
+    message_detail,
+    slider_values,
+    variable_spec,
+)
 from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.frontier import DEFAULT_ALPHAS, check_alphas, risk_return
 from bayes_widgets.core.decision.problem import DecisionProblem
@@ -125,6 +134,12 @@ class DecisionExplorer(InputWidget):
     frontier_figure = traitlets.Unicode("").tag(sync=True)
     dominated = traitlets.Int(0).tag(sync=True)
     """Optima of the risk–return view left out as dominated (another is better on both)."""
+    groups = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """What a decision can be broken down by (a geo MMM's geos); empty: nothing."""
+    group_label = traitlets.Unicode("").tag(sync=True)
+    group = traitlets.Unicode("").tag(sync=True)
+    """The group shown broken down in ``summary["breakdown"]`` ("" for none): set here
+    or from the page's selector; an unknown one is refused inline."""
 
     @old_keywords(optimise_options="optimize_options", optimise_on_start="optimize_on_start")
     def __init__(
@@ -167,6 +182,7 @@ class DecisionExplorer(InputWidget):
             self.alphas = list(check_alphas(alphas))
             self.outcome = str(outcome)
             self.variables = [variable_spec(v) for v in problem.variables]
+            self.groups, self.group_label = list(problem.groups), problem.group_label or ""
         start = problem.start if x is None else problem.check_x(x)
         self._set_references(naive, references or {})
         if x is None and (
@@ -262,6 +278,17 @@ class DecisionExplorer(InputWidget):
             raise DecisionInputError("label", f"unknown decision {label!r}; known: {known}")
         self._show(self._reference_x[label])
 
+    @traitlets.observe("group")
+    def _on_group(self, change) -> None:
+        try:
+            self.problem.check_group(change["new"])
+        except DecisionInputError as exc:
+            self.group = change["old"]  # (shows the decision again, clearing the error)
+            self.error = str(exc)
+            return
+        self._show(self.problem.check_x(self.decision))
+        self.error = ""
+
     # -- messages from the page -------------------------------------------------------------
     def _on_evaluate(self, msg) -> None:
         with self._reply(msg):
@@ -340,14 +367,10 @@ class DecisionExplorer(InputWidget):
             )
         base = self.problem.check_x(self.decision if x is None else x)
         spec = self.variables[names.index(variable)]
-        lower, upper, step = float(spec["lower"]), float(spec["upper"]), float(spec["step"])
-        positions = math.floor((upper - lower) / step + 1e-9) + 1
-        if positions > SLICE_MAX_POSITIONS:
+        values = slider_values(spec, SLICE_MAX_POSITIONS)
+        if values is None:
             return None
         i = names.index(variable)
-        values = [lower + k * step for k in range(positions)]
-        # the slider's values, as the page's range input produces them
-        values = [float(f"{v:.12g}") for v in values]
         started = time.perf_counter()
         summaries, times = [], []
         for k, v in enumerate(values):
@@ -358,7 +381,7 @@ class DecisionExplorer(InputWidget):
             times.append(time.perf_counter() - t)
             # judged on the fastest of the first few (one slow call, e.g. while the machine
             # is busy elsewhere, does not decide), and on the time actually spent
-            if k == 2 and min(times) * positions > budget_s:
+            if k == 2 and min(times) * len(values) > budget_s:
                 return None
             if time.perf_counter() - started > budget_s:
                 return None
@@ -383,7 +406,11 @@ class DecisionExplorer(InputWidget):
         if marginals is not None:
             label = self.problem.marginal_label or "marginal"
             summary["marginals"] = jsonable(summarize_marginals(label, marginals))
-        summary["better"] = self._better_references(x)
+        if self.group:
+            summary["breakdown"] = jsonable(self.problem.breakdown(x, self.group))
+        summary["better"] = better_references(
+            self.problem, x, self._reference_x, risk_measure(self.objective, self.level)
+        )
         summary["view"] = outcome_view(
             [(summary.get("edges"), summary.get("counts") or []), *self._view_histograms]
         )
@@ -395,24 +422,6 @@ class DecisionExplorer(InputWidget):
             self.decision = summary["x"]
             self.summary = summary
             self.evaluations += 1
-
-    def _better_references(self, x: np.ndarray) -> list[dict[str, Any]]:
-        """Reference decisions that do better than ``x`` on the objective, best first."""
-        if not self._reference_x:
-            return []
-        measure = risk_measure(self.objective, self.level)
-        labels = list(self._reference_x)
-        scores = measure.score(
-            self.problem.outcomes_many(np.stack([x, *self._reference_x.values()]))
-        )
-        own = float(scores[0])
-        tol = 1e-9 * (1.0 + abs(own))
-        rows = [
-            {"label": label, "by": finite_or_none(float(sc) - own)}
-            for label, sc in zip(labels, scores[1:])
-            if float(sc) > own + tol
-        ]
-        return sorted(rows, key=lambda r: -(r["by"] or 0.0))
 
     def _set_references(self, naive, references: Mapping[str, Any]) -> None:
         rows = []
@@ -464,12 +473,14 @@ def budget_explorer(
     references: Mapping[str, Any] | None = None,
     **problem_options: Any,
 ) -> DecisionExplorer:
-    """Budget what-ifs on a fitted MMM: a spend slider per channel (per channel and geo in
-    a geo model), the predicted response distribution over the posterior draws, each
-    channel's marginal ROAS, a flag on any spend outside the range the model was fitted
-    on, the current plan beside it, and Optimise under the total budget and per-channel
-    bounds (by default 0.5 to 1.5 times each channel's recent spend; options: see
-    :func:`bayes_widgets.core.mmm.budget.budget_problem`)."""
+    """Budget what-ifs on a fitted MMM: a spend slider per channel, the predicted response
+    distribution over the posterior draws, each channel's marginal ROAS, a flag on any
+    spend outside the range the model was fitted on, the current plan beside it, and
+    Optimise under the total budget and per-channel bounds (by default 0.5 to 1.5 times
+    each channel's recent spend; options: see
+    :func:`bayes_widgets.core.mmm.budget.budget_problem`). In a geo model each channel's
+    spend is split across the geos by their recent spend, and a geo selector shows one
+    geo's channels (``allocate="geo"``: a slider per channel and geo)."""
     from bayes_widgets.core.mmm.budget import budget_problem
 
     problem = budget_problem(mmm, total_budget, **problem_options)

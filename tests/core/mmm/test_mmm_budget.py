@@ -642,7 +642,7 @@ def test_geo_response_is_per_channel_and_geo_and_matches_pymc_marketing(geo_mmm)
 
 def test_geo_budget_allocates_across_channels_and_geos(geo_mmm):
     response = mmm_response(geo_mmm)
-    problem = budget_problem(geo_mmm, horizon=6)
+    problem = budget_problem(geo_mmm, horizon=6, allocate="geo")
     assert problem.names == response.channels and problem.n_scenarios == 30
     recent = response.spend[-8:].mean(axis=0)
     assert problem.upper == pytest.approx(1.5 * recent)
@@ -659,6 +659,68 @@ def test_geo_budget_allocates_across_channels_and_geos(geo_mmm):
     marginals = problem.marginals(x)
     assert list(marginals) == list(response.channels)
     assert all(m.shape == (30,) and np.isfinite(m).all() for m in marginals.values())
+
+
+def test_geo_budget_allocates_per_channel_split_by_recent_spend(geo_mmm):
+    """By default a geo model's budget has a variable per channel; each channel's spend
+    goes to the geos in proportion to their recent spend, and the response is the sum of
+    the geos' responses, each from its own posterior curves."""
+    response = mmm_response(geo_mmm)
+    problem = budget_problem(geo_mmm, horizon=6)
+    assert problem.names == ("x1", "x2") and problem.allocate == "channel"
+    assert problem.groups == ("geo_a", "geo_b") and problem.group_label == "geo"
+    recent = response.spend[-8:].mean(axis=0)  # x1[a], x1[b], x2[a], x2[b]
+    totals = np.array([recent[0] + recent[1], recent[2] + recent[3]])
+    assert list(problem.current.values()) == pytest.approx(totals)
+    assert problem.upper == pytest.approx(1.5 * totals)
+    assert problem.lower == pytest.approx(0.5 * totals)
+    # the outcome of a channel plan is the column plan it splits into, geo by geo
+    x = np.array([0.9, 0.4])
+    shares = np.array([recent[0], recent[1]]) / totals[0], np.array(recent[2:]) / totals[1]
+    columns = np.r_[x[0] * shares[0], x[1] * shares[1]]
+    assert list(problem.column_plan(x).values()) == pytest.approx(columns)
+    np.testing.assert_allclose(problem.outcomes(x), response.response(columns, 6), rtol=1e-12)
+    # the observed range is the channel's total over the geos, per period
+    total_x1 = response.spend[:, 0] + response.spend[:, 1]
+    assert problem.variables[0].observed == pytest.approx((total_x1.min(), total_x1.max()))
+    # marginal ROAS of a channel: its geos' marginals weighted by the split
+    per_column = response.marginal_roas(columns, 6)
+    np.testing.assert_allclose(problem.marginals(x)["x1"], per_column[:, :2] @ shares[0], rtol=1e-9)
+    best = problem.optimize("mean", seed=0)
+    assert best.value >= problem.evaluate(problem.start).mean * (1 - 1e-9)
+    assert sum(best.x.values()) <= problem.total_budget * (1 + 1e-9)
+    # one geo's part of the plan: spends, shares, its response, marginals and flags
+    geo = problem.breakdown(x, "geo_b")
+    assert [r["column"] for r in geo["rows"]] == ["x1[geo_b]", "x2[geo_b]"]
+    assert [r["spend"] for r in geo["rows"]] == pytest.approx(columns[[1, 3]])
+    assert geo["rows"][0]["share"] == pytest.approx(shares[0][1])
+    by_column = response.response(columns, 6, by_channel=True)
+    assert geo["response"]["mean"] == pytest.approx(by_column[:, [1, 3]].sum(axis=1).mean())
+    assert geo["rows"][1]["marginal"]["mean"] == pytest.approx(per_column[:, 3].mean())
+    big = np.array([x[0], 10 * totals[1]])
+    flagged = problem.breakdown(big, "geo_a")["rows"][1]["extrapolation"]
+    assert flagged["side"] == "above" and flagged["name"] == "x2"
+
+
+def test_geo_budget_split_and_allocate_errors_name_the_field(geo_mmm):
+    problem = budget_problem(geo_mmm, horizon=4, split={"x1": {"geo_a": 3, "geo_b": 1}})
+    assert list(problem.column_plan([1.0, 0.0]).values())[:2] == pytest.approx([0.75, 0.25])
+    cases = [
+        ({"allocate": "region"}, "allocate"),
+        ({"split": {"tv": {"geo_a": 1}}}, "split"),
+        ({"split": {"x1": {"geo_z": 1}}}, "split.x1"),
+        ({"split": {"x1": {"geo_a": 0}}}, "split.x1"),
+        ({"split": {"x1": {"geo_a": -1}}}, "split.x1.geo_a"),
+        ({"allocate": "geo", "split": {"x1": {"geo_a": 1}}}, "split"),
+        ({"current": {"x1[geo_a]": 1.0}}, "current"),
+    ]
+    for options, field in cases:
+        with pytest.raises(DecisionInputError) as err:
+            budget_problem(geo_mmm, **options)
+        assert err.value.field == field, (options, err.value)
+    with pytest.raises(DecisionInputError) as err:
+        problem.breakdown(problem.start, "geo_z")
+    assert err.value.field == "group" and "known: geo_a, geo_b" in str(err.value)
 
 
 def test_geo_mmm_model_budget_explorer_spans_channels_and_geos():
@@ -694,7 +756,20 @@ def test_geo_mmm_model_budget_explorer_spans_channels_and_geos():
     ours = response.contributions(response.spend)
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9 * np.abs(theirs).max())
     top = response.spend[:, 1].max()  # the most x1 ever spent in geo_b
-    explorer = model.budget_explorer(horizon=4, bounds={"x1[geo_b]": (0.0, 2 * top)})
+    # by default a slider per channel, each split across the geos, and a geo selector
+    by_channel = model.budget_explorer(horizon=4)
+    assert [v["name"] for v in by_channel.variables] == list(CHANNELS)
+    assert by_channel.groups == ["geo_a", "geo_b"] and by_channel.group_label == "geo"
+    assert "breakdown" not in by_channel.summary
+    by_channel.group = "geo_b"
+    rows = by_channel.summary["breakdown"]["rows"]
+    assert [r["column"] for r in rows] == ["x1[geo_b]", "x2[geo_b]"]
+    by_channel.group = "geo_z"  # refused inline, the selection stays
+    assert by_channel.group == "geo_b" and "geo_z" in by_channel.error
+    # allocate="geo": a slider per channel and geo
+    explorer = model.budget_explorer(
+        horizon=4, allocate="geo", bounds={"x1[geo_b]": (0.0, 2 * top)}
+    )
     assert [v["name"] for v in explorer.variables] == list(response.channels)
     assert explorer.variables[1]["observed"][1] == pytest.approx(top)
     assert list(explorer.summary["marginals"]["values"]) == list(response.channels)

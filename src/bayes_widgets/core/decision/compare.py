@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bayes_widgets.core.checks import finite_or_none
 from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.risk import OutcomeSummary, summarize
@@ -133,6 +134,25 @@ def compare_naive(
         bayesian_summary=summarize(a),
         naive_summary=summarize(b),
     )
+
+
+def better_references(
+    problem: DecisionProblem, x: np.ndarray, references: Mapping[str, np.ndarray], measure
+) -> list[dict[str, Any]]:
+    """The ``references`` (decisions by label) that do better than ``x`` on risk
+    ``measure`` (a :func:`~bayes_widgets.core.decision.risk.risk_measure`), best first:
+    ``[{"label", "by"}]`` with ``by`` how much better."""
+    if not references:
+        return []
+    scores = measure.score(problem.outcomes_many(np.stack([x, *references.values()])))
+    own = float(scores[0])
+    tol = 1e-9 * (1.0 + abs(own))
+    rows = [
+        {"label": label, "by": finite_or_none(float(sc) - own)}
+        for label, sc in zip(references, scores[1:])
+        if float(sc) > own + tol
+    ]
+    return sorted(rows, key=lambda r: -(r["by"] or 0.0))
 
 
 def plug_in_scenario(scenarios: Scenarios, point: Mapping[str, Any] | None) -> Scenarios:

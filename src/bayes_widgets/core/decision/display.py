@@ -37,6 +37,16 @@ def variable_spec(v: DecisionVariable) -> dict[str, Any]:
     }
 
 
+def slider_values(spec: dict[str, Any], max_positions: int) -> list[float] | None:
+    """Every value of a variable's slider (a :func:`variable_spec`), as the page's range
+    input produces them; None when it has more than ``max_positions``."""
+    lower, upper, step = float(spec["lower"]), float(spec["upper"]), float(spec["step"])
+    positions = math.floor((upper - lower) / step + 1e-9) + 1
+    if positions > max_positions:
+        return None
+    return [float(f"{lower + k * step:.12g}") for k in range(positions)]
+
+
 def resolution(v: DecisionVariable) -> float:
     """The smallest difference that means anything for variable ``v``: half a unit for a
     whole number, a millionth of its range (or scale) otherwise; smaller values read 0."""
@@ -79,5 +89,6 @@ __all__ = [
     "message_detail",
     "nice_step",
     "resolution",
+    "slider_values",
     "variable_spec",
 ]

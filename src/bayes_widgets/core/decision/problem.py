@@ -226,6 +226,24 @@ class DecisionProblem:
         do set :attr:`marginal_label`."""
         return None
 
+    group_label: str | None = None
+    """What the groups of :meth:`breakdown` are (e.g. ``"geo"``); None: it has none."""
+    groups: tuple[str, ...] = ()
+    """The groups a decision can be broken down by (e.g. a geo MMM's geos)."""
+
+    def breakdown(self, x: Any, group: str) -> dict[str, Any] | None:
+        """Group ``group``'s part of decision ``x`` as a view shows it (a problem with
+        :attr:`groups` defines it); None in the base class."""
+        return None
+
+    def check_group(self, group: Any) -> str:
+        """``group`` if it is one of :attr:`groups` or "" (none); else an error naming them."""
+        if group == "" or group in self.groups:
+            return group
+        known = ", ".join(self.groups) or "none"
+        what = self.group_label or "group"
+        raise DecisionInputError("group", f"unknown {what} {group!r}; known: {known}")
+
     def is_feasible(self, x: Any) -> bool:
         x = self.check_x(x, check_bounds=False)
         in_box = bool(np.all(x >= self.lower) and np.all(x <= self.upper))

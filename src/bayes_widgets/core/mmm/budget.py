@@ -10,6 +10,12 @@ The outcome of a plan per posterior draw is its incremental response
 money it makes; the decision engine optimizes it for any of its risk measures under the
 total budget and per-channel bounds.
 
+A geo model (``dims=("geo",)``) is budgeted per channel by default: each channel's
+spend is split across the geos in proportion to its recent spend there, and the response
+is computed geo by geo from the posterior (``allocate="geo"``: one variable per channel
+and geo; see :mod:`~bayes_widgets.core.mmm.budget_layout`). :meth:`BudgetProblem.breakdown`
+shows one geo's channels at a plan: their spend, response, marginal ROAS and flags.
+
 Realism: by default each channel moves between half and one and a half times its recent
 average spend (``relative_bounds``, over the ``last`` periods), each variable carries the
 spend range the model was fitted on as its observed range (a plan outside it is flagged
@@ -29,6 +35,8 @@ from bayes_widgets.core.decision.constraints import budget
 from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.variables import DecisionVariable
+from bayes_widgets.core.mmm.budget_layout import Allocate, BudgetLayout, budget_layout
+from bayes_widgets.core.mmm.budget_view import geo_breakdown
 from bayes_widgets.core.mmm.response import (
     DEFAULT_HORIZON,
     DEFAULT_LAST,
@@ -73,6 +81,7 @@ class BudgetProblem(DecisionProblem):
         carry_in: bool,
         value_per_unit: float | None,
         current: dict[str, float],
+        layout: BudgetLayout,
     ):
         super().__init__(
             variables, scenarios, profit, constraints=[budget(total_budget)], batch=True
@@ -84,6 +93,10 @@ class BudgetProblem(DecisionProblem):
         self.carry_in = carry_in
         self.value_per_unit = value_per_unit
         self.current = current
+        self.layout = layout
+        self.allocate: Allocate = layout.allocate
+        self.groups = layout.groups
+        self.group_label = "geo" if self.groups else None
 
     @property
     def factor(self) -> float:
@@ -94,11 +107,27 @@ class BudgetProblem(DecisionProblem):
         """Each variable's marginal ROAS at plan ``x``, per posterior draw: the response
         (or, with ``value_per_unit``, the money) one more unit of spend brings when it is
         spread over the horizon like the plan's (see :meth:`MMMResponse.marginal_roas`)."""
-        values = self.check_x(x, check_bounds=False) / self.factor
-        draws = self.response.marginal_roas(values, self.horizon, carry_in=self.carry_in)
+        draws = self.layout.marginals(self.column_marginals(x))
         if self.value_per_unit is not None:
             draws = draws * self.value_per_unit
         return {n: draws[:, i] for i, n in enumerate(self.names)}
+
+    def column_marginals(self, x: Any) -> np.ndarray:
+        """The marginal ROAS of every channel × geo column at plan ``x``, ``(S, C)``."""
+        values = self.layout.columns(self.check_x(x, check_bounds=False)) / self.factor
+        return self.response.marginal_roas(values, self.horizon, carry_in=self.carry_in)
+
+    def column_plan(self, x: Any) -> dict[str, float]:
+        """A decision as spend per period on every column (channel × geo in a geo model)."""
+        values = self.layout.columns(self.check_x(x, check_bounds=False)) / self.factor
+        return {c: float(v) for c, v in zip(self.response.channels, values)}
+
+    def breakdown(self, x: Any, group: str) -> dict[str, Any]:
+        """Geo ``group``'s part of plan ``x``: per channel its spend (in the variables'
+        units), share of the channel, marginal ROAS (mean, 90% interval) and whether
+        its spend lies outside the range that geo saw; the geo's response (mean, 90%
+        interval, share of the total) (see :func:`~bayes_widgets.core.mmm.budget_view.geo_breakdown`)."""
+        return geo_breakdown(self, self.check_x(x, check_bounds=False), group)
 
     def spend_per_period(self, x: Any) -> dict[str, float]:
         """A decision as spend per period on each channel."""
@@ -120,17 +149,17 @@ def budget_problem(
     carry_in: bool = False,
     current: Mapping[str, float] | None = None,
     last: int = DEFAULT_LAST,
+    allocate: Allocate | None = None,
+    split: Mapping[str, Mapping[str, float]] | None = None,
     draws: int | None = None,
     seed: int | None = None,
 ) -> BudgetProblem:
     """How to spread a budget over the channels of a fitted MMM for ``horizon`` periods.
 
-    One continuous variable per channel: its spend per period (``per="period"``) or its
-    total over the horizon (``per="horizon"``), in the model's spend units. The scenarios
-    are the posterior draws; each decision's outcome per draw is its incremental response
-    (see :class:`~bayes_widgets.core.mmm.response.MMMResponse`) or, with
-    ``value_per_unit`` (money per unit of the target), ``value_per_unit * response -
-    spend over the horizon``, so that an unprofitable euro can stay unspent.
+    A variable per channel: its spend per period or over the horizon (``per``), in the
+    model's spend units. Each decision's outcome per posterior draw is its incremental
+    response (:class:`~bayes_widgets.core.mmm.response.MMMResponse`) or, with
+    ``value_per_unit`` (money per unit of the target), that money less the spend.
 
     Parameters
     ----------
@@ -140,54 +169,59 @@ def budget_problem(
         Cap on the sum of the variables (a :class:`Budget` constraint). Default: the
         current plan's total.
     bounds:
-        ``{channel: (lower, upper)}`` in the variables' units, for any channels; the
+        ``{variable: (lower, upper)}`` in the variables' units, for any variables; the
         others get the default of ``relative_bounds``.
     relative_bounds:
         The default bounds, ``(low, high)`` multiples of each channel's average spend per
         period over the ``last`` periods (over all of them if it spent nothing lately).
         ``None``: from 0 to the channel's largest spend per period in the data.
-    horizon:
-        Periods the plan runs for (the carry-over after it is counted too).
-    per:
-        ``"period"`` or ``"horizon"``: what a variable (and the budget) measures.
+    horizon, per:
+        Periods the plan runs for (its carry-over after it counts too); ``"period"`` or
+        ``"horizon"``: what a variable (and the budget) measures.
     carry_in:
         Start from the adstock the training data leaves, as pymc-marketing's
-        ``budget_optimizer`` does: the outcome is then the increment over spending nothing
-        (its per-draw response minus its response to zero spend; the tests compare them).
+        ``budget_optimizer`` does: the outcome is then the increment over spending nothing.
     current:
-        The current plan, spend per period by channel; default :func:`current_plan`
+        The current plan, spend per period by variable; default :func:`current_plan`
         over the ``last`` periods of the training data.
     last:
-        Periods that count as recent: the current plan's and the relative bounds'.
+        Periods that count as recent: the current plan's, the relative bounds' and the
+        geo split's.
+    allocate, split:
+        A geo model's variables, ``"channel"`` (default; ``split``, ``{channel: {geo:
+        weight}}``, overrides the split by recent spend) or ``"geo"``: see
+        :mod:`~bayes_widgets.core.mmm.budget_layout`.
     draws, seed:
-        Use ``draws`` posterior draws picked at random (default: all).
+        Use ``draws`` random posterior draws (default: all).
     """
-    response = as_response(mmm, draws, seed)
-    horizon = check_horizon(horizon)
-    factor = _factor(per, horizon)
-    if value_per_unit is not None:
-        value_per_unit = check_number(
-            "value_per_unit", value_per_unit, low=0.0, error=DecisionInputError
-        )
+    response, horizon = as_response(mmm, draws, seed), check_horizon(horizon)
+    factor, value_per_unit = _factor(per, horizon), _value_per_unit(value_per_unit)
     last = check_int("last", last, low=1, high=len(response.spend), error=DecisionInputError)
-    current_x = _current(response, current, last, factor)
-    variables = _variables(response, bounds, relative_bounds, last, factor)
+    layout = budget_layout(response, allocate, split, last)
+    current_x = _current(response, layout, current, last, factor)
+    variables = _variables(layout, bounds, relative_bounds, last, factor)
     total = _total_budget(total_budget, current_x, np.array([v.lower for v in variables]))
     window = response.window(horizon, bool(carry_in))
-    scenarios = {**window.arrays}
-    scenarios.update({f"saturation_{k}": v for k, v in response.saturation_params.items()})
+    saturation = {f"saturation_{k}": v for k, v in response.saturation_params.items()}
     return BudgetProblem(
         response,
         variables,
-        scenarios,
-        _media_profit(response, window, horizon, factor, value_per_unit),
+        {**window.arrays, **saturation},
+        _media_profit(response, window, horizon, factor, value_per_unit, layout),
         total_budget=total,
         horizon=horizon,
         per=per,
         carry_in=bool(carry_in),
         value_per_unit=value_per_unit,
         current=current_x,
+        layout=layout,
     )
+
+
+def _value_per_unit(value: Any) -> float | None:
+    if value is None:
+        return None
+    return check_number("value_per_unit", value, low=0.0, error=DecisionInputError)
 
 
 def _factor(per: Any, horizon: int) -> float:
@@ -198,56 +232,82 @@ def _factor(per: Any, horizon: int) -> float:
 
 
 def _current(
-    response: MMMResponse, current: Mapping[str, float] | None, last: int, factor: float
+    response: MMMResponse,
+    layout: BudgetLayout,
+    current: Mapping[str, float] | None,
+    last: int,
+    factor: float,
 ) -> dict[str, float]:
     """The current plan in the variables' units (per period, or over the horizon)."""
     if current is None:
-        now = current_plan(response, last=last)
+        columns = np.array(list(current_plan(response, last=last).values()))
+        now = layout.from_columns(columns)
+    elif layout.to_columns is None:
+        now = response.plan_from(current, field="current")
     else:
-        now = dict(zip(response.channels, response.plan_from(current, field="current")))
-    return {c: float(now[c]) * factor for c in response.channels}
+        now = _channel_plan(layout.names, current)
+    return {c: float(v) * factor for c, v in zip(layout.names, now)}
+
+
+def _channel_plan(names: tuple[str, ...], current: Any) -> np.ndarray:
+    """A per-channel plan given as ``{channel: spend per period}``."""
+    if not isinstance(current, Mapping) or set(map(str, current)) != set(names):
+        raise DecisionInputError(
+            "current", f"expected {{channel: spend per period}} for exactly {list(names)}"
+        )
+    values = np.array(
+        [
+            check_number(
+                f"current.{n}", current[n], low=0.0, low_open=False, error=DecisionInputError
+            )
+            for n in names
+        ]
+    )
+    return values
 
 
 def _variables(
-    response: MMMResponse, bounds: Any, relative: Any, last: int, factor: float
+    layout: BudgetLayout, bounds: Any, relative: Any, last: int, factor: float
 ) -> list[DecisionVariable]:
-    """A variable per channel (per channel and geo): its bounds, and the spend per period
-    the model saw on it as its observed range, in the variables' units."""
-    lower, upper = _bounds(response, bounds, relative, last, factor)
-    seen_low, seen_high = response.spend.min(axis=0) * factor, response.spend.max(axis=0) * factor
+    """A variable per channel (or per channel and geo): its bounds, and the spend per
+    period the model saw on it as its observed range, in the variables' units."""
+    spend = layout.spend
+    lower, upper = _bounds(layout.names, spend, bounds, relative, last, factor)
+    seen_low, seen_high = spend.min(axis=0) * factor, spend.max(axis=0) * factor
     return [
         DecisionVariable(c, float(lo), float(hi), observed=(float(a), float(b)))
-        for c, lo, hi, a, b in zip(response.channels, lower, upper, seen_low, seen_high)
+        for c, lo, hi, a, b in zip(layout.names, lower, upper, seen_low, seen_high)
     ]
 
 
 def _bounds(
-    response: MMMResponse,
+    names: tuple[str, ...],
+    spend: np.ndarray,
     bounds: Mapping[str, Any] | None,
     relative: Any,
     last: int,
     factor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each channel's (lower, upper) bounds: the given ones, else multiples of its recent
+    """Each variable's (lower, upper) bounds: the given ones, else multiples of its recent
     average spend per period (or, with ``relative`` None, 0 to its largest)."""
     if relative is None:
-        lower = np.zeros(len(response.channels))
-        upper = response.spend.max(axis=0) * factor
+        lower = np.zeros(len(names))
+        upper = spend.max(axis=0) * factor
     else:
         low, high = _relative_pair(relative)
-        recent = response.spend[-last:].mean(axis=0)
-        base = np.where(recent > 0, recent, response.spend.mean(axis=0))
+        recent = spend[-last:].mean(axis=0)
+        base = np.where(recent > 0, recent, spend.mean(axis=0))
         lower, upper = low * base * factor, high * base * factor
     if bounds is not None and not isinstance(bounds, Mapping):
         raise DecisionInputError(
             "bounds", f"expected {{channel: (lower, upper)}}, got {type(bounds).__name__}"
         )
     for channel, pair in (bounds or {}).items():
-        if channel not in response.channels:
+        if channel not in names:
             raise DecisionInputError(
-                "bounds", f"unknown channel {channel!r}; channels: {', '.join(response.channels)}"
+                "bounds", f"unknown channel {channel!r}; channels: {', '.join(names)}"
             )
-        i = response.channels.index(channel)
+        i = names.index(channel)
         lower[i], upper[i] = _bound_pair(f"bounds.{channel}", pair)
     return lower, upper
 
@@ -276,6 +336,7 @@ def _media_profit(
     horizon: int,
     factor: float,
     value_per_unit: float | None,
+    layout: BudgetLayout,
 ) -> Callable[[Any, Mapping[str, np.ndarray]], np.ndarray]:
     """The profit function of a budget problem: the window's response to plans ``x`` over
     the scenarios' draws (the window's arrays and saturation parameters), in money with
@@ -288,7 +349,7 @@ def _media_profit(
         X = np.atleast_2d(X)
         params = {k[len("saturation_") :]: s[k] for k in s if k.startswith("saturation_")}
         arrays = {k: s[k] for k in s if not k.startswith("saturation_")}
-        out = response.window_response(X / factor, arrays, weights, params=params)
+        out = response.window_response(layout.columns(X) / factor, arrays, weights, params=params)
         if value_per_unit is not None:
             spent = X.sum(axis=1) * (horizon / factor)
             out = value_per_unit * out - spent[:, None]
