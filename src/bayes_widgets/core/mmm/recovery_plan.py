@@ -16,6 +16,10 @@ to the truth's units) and scores it as :func:`.recovery.score_recovery` does
 (``recovery.csv``, coverage, errors, shares, ROAS; lift tests simulated from the truth in
 the "with lift tests" arm). The calibration adds ranks of the recovered scalar parameters
 (:data:`.recovery.RECOVERED`), so a recovery fleet has a calibration view too.
+
+Each refit builds and compiles its own model (its target scale is the simulated
+target's); what a worker keeps from one simulation to the next is the fitter and the
+model the truths were drawn from (built once, for simulating lift tests).
 """
 
 from __future__ import annotations
