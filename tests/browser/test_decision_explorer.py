@@ -413,3 +413,63 @@ def test_a_budget_plan_beyond_the_spend_seen_is_flagged_as_it_is_dragged(noteboo
     expect(flag).to_be_hidden(timeout=30_000)
     expect(notice).to_be_hidden()
     assert not relevant_console_errors(page)
+
+
+GEO_BUDGET = "[data-testid=decision-explorer]:has([data-testid=group])"
+
+
+def test_a_geo_budget_has_a_slider_per_channel_and_a_geo_s_part_follows_the_drag(
+    notebook_page,
+):
+    """A geo MMM (3 channels x 4 geos): one slider per channel, not per channel and geo.
+    Choosing the west in the geo selector with the keyboard shows its channels; dragging
+    search up raises west's search spend with it, past the most the west ever spent on it,
+    which the west's row flags."""
+    page = notebook_page("budget_explorer_geo.ipynb", app="lab", run_all=True)
+    explorer = page.locator(GEO_BUDGET)
+    expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
+    expect(explorer.locator("[data-testid=outcome-figure][data-rendered=true]")).to_be_attached(
+        timeout=TIMEOUT_MS
+    )
+    assert explorer.locator("input[type=range]").count() == 3
+    for channel in ("tv", "search", "social"):
+        expect(explorer.locator(f"[data-testid=slider-{channel}]")).to_be_visible()
+    table = explorer.locator("[data-testid=breakdown]")
+    assert table.locator("tr").count() == 0
+    # the west is the selector's fifth entry (after "every geo")
+    select = explorer.locator("[data-testid=group]")
+    select.scroll_into_view_if_needed()
+    box = select.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(4):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(table).to_have_attribute("data-group", "west", timeout=30_000)
+    expect(table.locator("tr[data-column]")).to_have_count(3)
+    note = explorer.locator("[data-testid=group-response]")
+    expect(note).to_contain_text("geo west: response ")
+    expect(note).to_contain_text("of the total")
+    spend = explorer.locator("[data-testid=group-spend-search]")
+    before = float(spend.inner_text())
+    assert 200 < before < 240, before  # inside the 240 the west spent at most
+    expect(table.locator("tr[data-column='search[west]'] .bw-flag")).to_have_text("")
+    # drag search to the slider's right end: 1.5 x its recent spend over every geo
+    slider = explorer.locator("[data-testid=slider-search]")
+    b = slider.bounding_box()
+    y = b["y"] + b["height"] / 2
+    page.mouse.move(b["x"] + 0.5 * b["width"], y)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(b["x"] + (0.5 + 0.52 * i / 20) * b["width"], y, steps=2)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    assert wait_until(lambda: float(spend.inner_text()) > 1.4 * before, timeout=30)
+    flag = table.locator("tr[data-column='search[west]'] .bw-flag")
+    expect(flag).to_have_text("extrapolation: above the range seen", timeout=30_000)
+    expect(table.locator("tr[data-column='tv[west]'] .bw-flag")).to_have_text("")
+    explorer.screenshot(
+        path=str(
+            save_screenshot(page, "budget_explorer_geo").with_name("budget_explorer_geo_widget.png")
+        )
+    )
+    assert not relevant_console_errors(page)
