@@ -32,8 +32,8 @@ model
 monitor = bw.FitMonitor(
     model,
     backend="pymc",
-    draws=bw.choose(1000, 300),
-    tune=bw.choose(1000, 300),
+    draws=bw.choose(1000, 150),
+    tune=bw.choose(1000, 150),
     chains=2,
     target_accept=0.95,
     seed=1,

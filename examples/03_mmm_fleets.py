@@ -57,7 +57,13 @@ model.set_priors(editor.model_config())  # keep whatever was edited above
 # draws' variances).
 
 # %%
-monitor = model.fit(draws=bw.choose(300, 100), tune=bw.choose(300, 100), seed=1, monitor=True)
+monitor = model.fit(
+    draws=bw.choose(300, 60),
+    tune=bw.choose(300, 60),
+    chains=bw.choose(4, 2),
+    seed=1,
+    monitor=True,
+)
 monitor
 
 # %%
@@ -111,9 +117,9 @@ board = bw.FleetBoard(thresholds={"test_mape": ("<=", 0.15), "rhat_max": ("<=", 
 job = board.run(
     holdout_fleet,
     model,
-    horizons=[4, 8],
+    horizons=bw.choose([4, 8], [8]),
     out="runs/holdout",
-    fit={"draws": bw.choose(200, 100), "tune": bw.choose(200, 100), "seed": 3},
+    fit={"draws": bw.choose(200, 60), "tune": bw.choose(200, 60), "seed": 3},
 )
 board
 

@@ -79,7 +79,7 @@ live = fit_svi(
     train,
     likelihood="gamma_poisson",
     batch_size=100,
-    steps=bw.choose(3000, 1500),
+    steps=bw.choose(3000, 800),
     convergence=1e-4,
     monitor=True,
 )
@@ -133,7 +133,7 @@ fit.effects_frame("promo").describe()
 # favours it) and against the model fitted to the new stores' whole history.
 
 # %%
-report = evaluate_cold_start(fit, new, known=7, steps=bw.choose(1500, 600))
+report = evaluate_cold_start(fit, new, known=7, steps=bw.choose(1500, 300))
 report.summary()
 
 # %% [markdown]
@@ -161,8 +161,8 @@ by_nuts = fit_nuts(
     radon,
     likelihood="normal",
     varying=[],
-    draws=bw.choose(1000, 300),
-    tune=bw.choose(1000, 300),
+    draws=bw.choose(1000, 200),
+    tune=bw.choose(1000, 200),
     chains=2,
     seed=1,
 )

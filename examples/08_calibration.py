@@ -25,10 +25,10 @@ import pymc as pm
 
 import bayes_widgets as bw
 
-SIMULATIONS = bw.choose(400, 12)
+SIMULATIONS = bw.choose(400, 8)
 SAMPLING = {
-    "draws": bw.choose(500, 150),
-    "tune": bw.choose(500, 150),
+    "draws": bw.choose(500, 100),
+    "tune": bw.choose(500, 100),
     "chains": bw.choose(4, 2),
 }
 
@@ -120,10 +120,10 @@ def glm(group, x, n_groups, y=None):
 
 svi_board = bw.CalibrationBoard(
     glm,
-    simulations=bw.choose(200, 12),
+    simulations=bw.choose(200, 8),
     method="svi",
     draws=bw.choose(400, 100),
-    tune=bw.choose(3000, 500),
+    tune=bw.choose(3000, 300),
     params=["mu_a", "sigma_a", "beta"],
     seed=2,
     group=group,

@@ -20,6 +20,7 @@ under ``exports/``) go to the artifacts folder.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import time
@@ -333,13 +334,17 @@ def kernel_eval(page: Page, expression: str) -> str:
 
 
 def record_duration(name: str, seconds: float) -> None:
+    """Adds ``name``'s run time to ``example_durations.json``, under a lock: test
+    processes running side by side (pytest-xdist) each add theirs."""
     path = artifacts_dir() / "example_durations.json"
-    try:
-        durations = json.loads(path.read_text())
-    except (OSError, ValueError):
-        durations = {}
-    durations[name] = round(seconds, 1)
-    path.write_text(json.dumps(durations, indent=1, sort_keys=True))
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            durations = json.loads(path.read_text())
+        except (OSError, ValueError):
+            durations = {}
+        durations[name] = round(seconds, 1)
+        path.write_text(json.dumps(durations, indent=1, sort_keys=True))
 
 
 def run_and_check_example(
