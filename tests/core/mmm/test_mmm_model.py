@@ -68,17 +68,19 @@ def test_scaling_off_and_time_varying_media():
     assert any("media_temporal" in rv.name for rv in tvp.model.free_RVs)
 
 
+def test_summaries_before_a_fit_name_the_fit():
+    with pytest.raises(MMMDataError, match="fit"):
+        make().summarize_variable("intercept")
+
+
 @pytest.mark.slow
-def test_fit_attaches_draws_and_summarizes_in_original_units():
+def test_fit_attaches_draws_and_summarizes_in_original_units(national_fit):
     import numpy as np
 
     from bayes_widgets.core.mmm.fitting import target_scale
 
-    model = make()
-    with pytest.raises(MMMDataError, match="fit"):
-        model.summarize_variable("intercept")
-    result = model.fit(draws=150, tune=150, seed=1)
-    assert result.status == "finished" and model.backend == "nutpie"
+    model = national_fit  # fitted by nutpie in conftest.py, with the default backend
+    assert model.backend == "nutpie"
     assert model.mmm.is_fitted_
     assert "intercept_contribution" in model.mmm.fit_result  # pymc-marketing's own accessor
     s = model.summarize_variable("intercept")
@@ -106,19 +108,14 @@ def test_fit_attaches_draws_and_summarizes_in_original_units():
 
 
 @pytest.mark.slow
-def test_predict_tables_refresh_and_save_load(tmp_path):
+def test_predict_tables_refresh_and_save_load(national_fit, tmp_path):
     import numpy as np
 
+    from .conftest import NATIONAL_WEEKS
+
     df = mmm_example()
-    model = MMMModel(
-        df.iloc[:160],
-        target="y",
-        date_column="date_week",
-        channels=["x1", "x2"],
-        controls=["event_1", "event_2"],
-        lag_max=4,
-    )
-    model.fit(draws=150, tune=150, seed=2)
+    model = national_fit  # fitted on the first 160 weeks
+    assert NATIONAL_WEEKS == 160 and len(model.data) == 160
     new = df.iloc[160:170].drop(columns="y")
     pred = model.predict(new, seed=3)
     assert len(pred) == 10
@@ -137,10 +134,12 @@ def test_predict_tables_refresh_and_save_load(tmp_path):
     assert loaded.summarize_variable("intercept")["coef"] == pytest.approx(
         model.summarize_variable("intercept")["coef"]
     )
-    result = model.refresh(df.iloc[160:170], draws=100, tune=100, seed=4)
-    assert result.status == "finished" and len(model.data) == 170
+    # refreshed: the loaded copy (the shared fit stays as it is)
+    result = loaded.refresh(df.iloc[160:170], draws=50, tune=50, chains=2, seed=4)
+    assert result.status == "finished" and len(loaded.data) == 170 and len(model.data) == 160
+    assert loaded.mmm.idata["posterior"].sizes["date"] == 170
     with pytest.raises(MMMDataError, match="date_week"):
-        model.refresh(df.iloc[100:105])  # dates already there
+        loaded.refresh(df.iloc[100:105])  # dates already there
 
 
 @pytest.mark.slow
@@ -150,15 +149,17 @@ def test_time_varying_media_fits_with_pymc_and_traces_named_variables():
     from bayes_widgets.core.fitting.session import FitSession
 
     model = make(time_varying_media=True)
-    mmm = model.build(slice(0, 80))
+    mmm = model.build(slice(0, 52))
     session = FitSession(
         mmm.model,
         backend="pymc",
-        draws=40,
-        tune=40,
+        draws=30,
+        tune=30,
         chains=2,
         seed=3,
         var_names=["y_sigma", "saturation_lam[1]"],
+        # what is checked is the tracing, not the posterior: short trees, cheap draws
+        sampler_kwargs={"max_treedepth": 5},
     )
     result = session.start().wait()
     assert result.status == "finished", result.error

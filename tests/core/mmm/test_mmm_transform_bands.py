@@ -189,10 +189,9 @@ def test_geo_models_pool_the_geos_or_show_one():
 
 
 @pytest.mark.slow
-def test_posterior_bands_are_narrower_than_the_priors():
-    model = make()
-    result = model.fit(draws=100, tune=100, chains=2, seed=4)
-    assert result.status == "finished"
+def test_posterior_bands_are_narrower_than_the_priors(national_fit):
+    model = national_fit  # OPTIONS' model on 160 weeks, fitted in conftest.py
+    assert model.lag_max == OPTIONS["lag_max"] == 8
     posterior = posterior_of(model.mmm)
     assert posterior is not None
     tb = TransformBands(model.mmm, draws=200)
