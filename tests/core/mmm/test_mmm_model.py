@@ -111,11 +111,9 @@ def test_fit_attaches_draws_and_summarizes_in_original_units(national_fit):
 def test_predict_tables_refresh_and_save_load(national_fit, tmp_path):
     import numpy as np
 
-    from .conftest import NATIONAL_WEEKS
-
     df = mmm_example()
-    model = national_fit  # fitted on the first 160 weeks
-    assert NATIONAL_WEEKS == 160 and len(model.data) == 160
+    model = national_fit  # fitted on the first 160 weeks (conftest.py)
+    assert len(model.data) == 160
     new = df.iloc[160:170].drop(columns="y")
     pred = model.predict(new, seed=3)
     assert len(pred) == 10
