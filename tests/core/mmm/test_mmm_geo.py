@@ -38,11 +38,14 @@ def small(**kwargs):
     return MMMModel(mmm_geo(n_geos=3, weeks=52), **{**OPTIONS, **kwargs})
 
 
+FIT = {"draws": 60, "tune": 100, "chains": 2, "seed": 3}
+
+
 @pytest.fixture(scope="module")
 def fitted():
     model = small()
     model.add_lift_tests(LIFT)
-    result = model.fit(draws=100, tune=150, chains=2, seed=3, rows=slice(0, 48))
+    result = model.fit(rows=slice(0, 48), **FIT)
     return model, result
 
 
@@ -196,7 +199,7 @@ def test_predictions_per_geo_match_pymc_marketing(fitted):
     model, _ = fitted
     future = model.X(slice(48, None)).sample(frac=1.0, random_state=1)  # any row order
     draws = model.predictive_draws(future, after_training=True, seed=11)
-    assert draws.shape == (200, len(future))
+    assert draws.shape == (FIT["chains"] * FIT["draws"], len(future))
     pp = model.mmm.sample_posterior_predictive(
         future,
         extend_idata=False,
