@@ -86,3 +86,21 @@ def browser():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for ``pytest -n 2 --dist loadgroup`` (``./dev test``): the browser tests run
+    one after another on one worker (they share a JupyterLab server and time live pages),
+    the MMM tests on one worker (they share fitted models), every other file as a unit."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        if path.startswith("tests/browser/"):
+            group = "browser"
+        elif path.startswith("tests/core/mmm/"):
+            group = "mmm"
+        else:
+            group = path
+        item.add_marker(pytest.mark.xdist_group(group))
