@@ -103,7 +103,7 @@ def test_a_custom_fitter_runs_in_the_calibration_worker(tmp_path):
 
 def test_bad_extension_inputs_are_named():
     plan = plan_pymc(model(), 2, ["mu"], None, 0, {})
-    with pytest.raises(TypeError, match="fitter"):
+    with pytest.raises(CalibrationError, match="fitter"):
         with_fitter(plan, object, {})  # pyright: ignore[reportArgumentType]
     with pytest.raises(CalibrationError, match="seeds"):
         plan_pymc(model(), 2, ["mu"], None, 0, {}, seeds=[1])

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bayes_widgets.core.calibration.fit_output import FitOutput
-from bayes_widgets.core.calibration.simulate import Plan
+from bayes_widgets.core.calibration.simulate import CalibrationError, Plan
 
 NESTED = "calibration"
 """The key of a use's run metrics that holds the calibration's own metrics."""
@@ -63,7 +63,7 @@ def with_fitter(plan: Plan, fitter: type[SimulationFitter], spec: Any) -> Plan:
     import cloudpickle
 
     if not (isinstance(fitter, type) and issubclass(fitter, SimulationFitter)):
-        raise TypeError(f"fitter: expected a SimulationFitter subclass, got {fitter!r}")
+        raise CalibrationError("fitter", f"expected a SimulationFitter subclass, got {fitter!r}")
     return replace(plan, payload=cloudpickle.dumps({"fitter": fitter, "spec": spec}))
 
 
