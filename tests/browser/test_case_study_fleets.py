@@ -19,7 +19,9 @@ from bayes_widgets.core.mmm import fleets as mf
 from bayes_widgets.core.report import fleet_report
 from bayes_widgets.datasets import mmm_case_study
 
-FIT = {"draws": 60, "tune": 60, "chains": 2, "seed": 1}
+FIT = {"draws": 60, "tune": 60, "chains": 2, "seed": 1, "sampler_kwargs": {"maxdepth": 6}}
+"""Short runs: after 60 tuning draws nearly every draw of this model would reach nutpie's
+default tree depth (10, 1023 gradient steps); 6 keeps a draw to at most 63."""
 
 
 def case_study() -> MMMModel:
