@@ -36,7 +36,7 @@ from bayes_widgets.core.decision.errors import DecisionInputError
 from bayes_widgets.core.decision.problem import DecisionProblem
 from bayes_widgets.core.decision.variables import DecisionVariable
 from bayes_widgets.core.mmm.budget_layout import Allocate, BudgetLayout, budget_layout
-from bayes_widgets.core.mmm.budget_view import geo_breakdown
+from bayes_widgets.core.mmm.budget_view import geo_breakdown, group_response
 from bayes_widgets.core.mmm.response import (
     DEFAULT_HORIZON,
     DEFAULT_LAST,
@@ -97,6 +97,7 @@ class BudgetProblem(DecisionProblem):
         self.allocate: Allocate = layout.allocate
         self.groups = layout.groups
         self.group_label = "geo" if self.groups else None
+        self._parts: dict[str, MMMResponse] = {}
 
     @property
     def factor(self) -> float:
@@ -128,6 +129,16 @@ class BudgetProblem(DecisionProblem):
         its spend lies outside the range that geo saw; the geo's response (mean, 90%
         interval, share of the total) (see :func:`~bayes_widgets.core.mmm.budget_view.geo_breakdown`)."""
         return geo_breakdown(self, self.check_x(x, check_bounds=False), group)
+
+    def group_columns(self, group: str) -> list[int]:
+        """Positions of geo ``group``'s columns among the response's."""
+        return [j for j, g in enumerate(self.layout.column_group) if g == group]
+
+    def group_part(self, group: str) -> MMMResponse:
+        """The response of geo ``group``'s columns alone (cached)."""
+        if group not in self._parts:
+            self._parts[group] = group_response(self.response, self.group_columns(group))
+        return self._parts[group]
 
     def spend_per_period(self, x: Any) -> dict[str, float]:
         """A decision as spend per period on each channel."""
