@@ -12,12 +12,13 @@ two ways, each in a fresh process:
   vectorised over each block.
 
 Reported per side: the process's peak RSS (``ru_maxrss``), its RSS once the posterior is
-built, the difference (``extra_gb``: what the table's computation added) and the wall
-time; ``extra_ratio`` is before's extra over after's, and ``same_numbers`` says whether
-the two sides' R-hat maxima and ESS minima agree (to 1e-9).
+built, the difference (``extra_gb``: what the table's computation added), the wall
+time and the CPU time (the machine may be shared); ``extra_ratio`` is before's extra
+over after's, and ``same_numbers`` says whether the two sides' R-hat maxima and ESS
+minima agree (to 1e-9).
 
-    nice -n 10 .venv/bin/python benchmarks/bench_diagnostics_memory.py   # ~4 min on 2 cores
-    .venv/bin/python benchmarks/bench_diagnostics_memory.py --weeks 16   # ~25 s
+    nice -n 10 .venv/bin/python benchmarks/bench_diagnostics_memory.py   # 15-30 min, 2 cores
+    .venv/bin/python benchmarks/bench_diagnostics_memory.py --weeks 16   # ~2 min
 
 The last line printed is one JSON object.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -114,9 +116,9 @@ def side(name: str, args) -> dict:
     posterior = _posterior(args.chains, args.draws, args.weeks, args.geos, args.channels)
     kinds = {n: "deterministic" for n in posterior.data_vars if "contribution" in n}
     base = _rss_gb()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     rhat_max, ess_min = (_before if name == "before" else _after)(posterior, kinds)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     peak = _peak_gb()
     return {
         "side": name,
@@ -126,6 +128,7 @@ def side(name: str, args) -> dict:
         "peak_gb": round(peak, 3),
         "extra_gb": round(peak - base, 3),
         "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
         "rhat_max": rhat_max,
         "ess_bulk_min": ess_min,
     }
@@ -149,8 +152,26 @@ def main() -> None:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         results[name] = json.loads(out.strip().splitlines()[-1])
     b, a = results["before"], results["after"]
-    headers = ["side", "scalars", "draws GB", "RSS posterior GB", "peak GB", "extra GB", "wall s"]
-    keys = ["side", "scalars", "draws_gb", "rss_posterior_gb", "peak_gb", "extra_gb", "wall_s"]
+    headers = [
+        "side",
+        "scalars",
+        "draws GB",
+        "RSS posterior GB",
+        "peak GB",
+        "extra GB",
+        "wall s",
+        "CPU s",
+    ]
+    keys = [
+        "side",
+        "scalars",
+        "draws_gb",
+        "rss_posterior_gb",
+        "peak_gb",
+        "extra_gb",
+        "wall_s",
+        "cpu_s",
+    ]
     print(table([[r[k] for k in keys] for r in (b, a)], headers))
     from bayes_widgets.core.fitting.parameter_table import BLOCK_BYTES
 
@@ -164,6 +185,9 @@ def main() -> None:
             "after_peak_gb": a["peak_gb"],
             "before_wall_s": b["wall_s"],
             "after_wall_s": a["wall_s"],
+            "before_cpu_s": b["cpu_s"],
+            "after_cpu_s": a["cpu_s"],
+            "load_avg_1min": round(os.getloadavg()[0], 2),
             "same_numbers": bool(
                 np.isclose(b["rhat_max"], a["rhat_max"], rtol=1e-9)
                 and np.isclose(b["ess_bulk_min"], a["ess_bulk_min"], rtol=1e-9)
