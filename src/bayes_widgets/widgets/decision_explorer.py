@@ -11,9 +11,9 @@
 
 A slider or a number box per decision variable; the outcome distribution over the
 scenarios is recomputed on every move, beside reference decisions (by default the naive
-one, the problem optimized with the scenarios' means plugged in). A bad value or an
-infeasible request is shown inline and the last valid decision stays. The page numbers
-each input (``seq``) and every reply echoes the last one applied (``applied``).
+one, optimized with the scenarios' means). A bad value or an infeasible request is shown
+inline and the last valid decision stays. Each input is numbered (``seq``), each reply
+echoes the last one applied (``applied``).
 """
 
 from __future__ import annotations
@@ -138,8 +138,7 @@ class DecisionExplorer(InputWidget):
     """What a decision can be broken down by (a geo MMM's geos); empty: nothing."""
     group_label = traitlets.Unicode("").tag(sync=True)
     group = traitlets.Unicode("").tag(sync=True)
-    """The group shown broken down in ``summary["breakdown"]`` ("" for none): set here
-    or from the page's selector; an unknown one is refused inline."""
+    """The group broken down in ``summary["breakdown"]`` ("" for none; unknown: refused)."""
 
     @old_keywords(optimise_options="optimize_options", optimise_on_start="optimize_on_start")
     def __init__(
@@ -168,13 +167,13 @@ class DecisionExplorer(InputWidget):
             "cvar_alpha", cvar_alpha, low=0.0, high=1.0, error=DecisionInputError
         )
         super().__init__(_esm=static_text("decision_explorer.js"))
-        self.problem = problem
-        self.bins = bins
+        self.problem, self.bins = problem, bins
         self.optimize_options = dict(optimize_options or {})
         self.result: OptimizationResult | None = None
         self.naive_comparison = naive if isinstance(naive, NaiveComparison) else None
         self.frontier_points = []
         self._reference_x: dict[str, np.ndarray] = {}
+        self._reference_outcomes: dict[str, np.ndarray] = {}
         self._view_histograms: list[tuple[list, list]] = []
         with self.hold_sync():
             self.objective, self.level = measure.name, measure.level
@@ -345,8 +344,8 @@ class DecisionExplorer(InputWidget):
         self.error = str(exc)
         self.send_message("rejected", field=exc.field, message=str(exc), seq=(msg or {}).get("seq"))
 
-    def _describe(self, x: np.ndarray) -> dict[str, Any]:
-        outcomes = self.problem.outcomes(x)
+    def _describe(self, x: np.ndarray, outcomes: np.ndarray | None = None) -> dict[str, Any]:
+        outcomes = self.problem.outcomes(x) if outcomes is None else outcomes
         s = summarize(outcomes, cvar_alpha=self.cvar_alpha, bins=self.bins)
         out = jsonable(s.to_dict())
         out["x"] = self.problem.as_dict(x)
@@ -394,7 +393,8 @@ class DecisionExplorer(InputWidget):
 
     def _summary_of(self, x: np.ndarray) -> dict[str, Any]:
         """Decision ``x``'s outcome summary as the page shows it."""
-        summary = self._describe(x)
+        outcomes = self.problem.outcomes(x)
+        summary = self._describe(x, outcomes)
         violations = self.problem.violations(x)
         summary["constraints"] = [
             {"name": name, "violation": finite_or_none(v), "ok": bool(v <= 1e-9 * (1 + abs(v)))}
@@ -408,9 +408,8 @@ class DecisionExplorer(InputWidget):
             summary["marginals"] = jsonable(summarize_marginals(label, marginals))
         if self.group:
             summary["breakdown"] = jsonable(self.problem.breakdown(x, self.group))
-        summary["better"] = better_references(
-            self.problem, x, self._reference_x, risk_measure(self.objective, self.level)
-        )
+        measure, refs = risk_measure(self.objective, self.level), self._reference_outcomes
+        summary["better"] = better_references(measure, outcomes, refs)
         summary["view"] = outcome_view(
             [(summary.get("edges"), summary.get("counts") or []), *self._view_histograms]
         )
@@ -453,7 +452,8 @@ class DecisionExplorer(InputWidget):
         for label, x in references.items():
             self._reference_x[str(label)] = self.problem.check_x(x, field=f"references.{label}")
         for label, x in self._reference_x.items():
-            row = self._describe(x)
+            self._reference_outcomes[label] = self.problem.outcomes(x)
+            row = self._describe(x, self._reference_outcomes[label])
             row["label"] = label
             row["outline"] = histogram_outline(row.get("edges"), row.get("counts") or [])
             rows.append(row)

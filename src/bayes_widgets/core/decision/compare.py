@@ -137,14 +137,15 @@ def compare_naive(
 
 
 def better_references(
-    problem: DecisionProblem, x: np.ndarray, references: Mapping[str, np.ndarray], measure
+    measure, outcomes: np.ndarray, references: Mapping[str, np.ndarray]
 ) -> list[dict[str, Any]]:
-    """The ``references`` (decisions by label) that do better than ``x`` on risk
-    ``measure`` (a :func:`~bayes_widgets.core.decision.risk.risk_measure`), best first:
-    ``[{"label", "by"}]`` with ``by`` how much better."""
+    """The reference decisions that do better than a decision on risk ``measure`` (a
+    :func:`~bayes_widgets.core.decision.risk.risk_measure`), best first: ``[{"label",
+    "by"}]`` with ``by`` how much better. ``outcomes``: the decision's outcomes per
+    scenario; ``references``: each reference's, by label (computed once, not per move)."""
     if not references:
         return []
-    scores = measure.score(problem.outcomes_many(np.stack([x, *references.values()])))
+    scores = measure.score(np.stack([outcomes, *references.values()]))
     own = float(scores[0])
     tol = 1e-9 * (1.0 + abs(own))
     rows = [
