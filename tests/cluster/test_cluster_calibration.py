@@ -258,3 +258,55 @@ def test_a_killed_submitter_loses_nothing_and_a_rerun_runs_only_the_rest(cluster
     print(f"FIGURES killed submitter: {figures}")
     assert figures["executed twice"] == 0 and figures["never ended"] == 0
     assert figures["started again"] == 0
+
+
+def test_an_mmm_recovery_fleet_on_workers_without_the_data(cluster, started):
+    """Two recoveries of a tiny MMM (40 weeks, 2 chains x 50 draws) through the
+    calibration worker: scored, their files and ranks back in the client's store."""
+    from bayes_widgets.core.mmm import MMMModel
+    from bayes_widgets.core.mmm.fleets import recovery_fleet
+    from bayes_widgets.datasets import mmm_example
+
+    model = MMMModel(
+        mmm_example().iloc[:40],
+        target="y",
+        date_column="date_week",
+        channels=["x1", "x2"],
+        lag_max=2,
+    )
+    out = cluster.store / "cal-recovery"
+    with cluster.client(0) as client:
+        pids = _live_workers(cluster, started, client, 2)
+        t0 = time.perf_counter()
+        result = recovery_fleet(
+            model,
+            runs=2,
+            out=str(out),
+            executor=client,
+            fit={"draws": 50, "tune": 50, "chains": 2},
+        )
+        seconds = time.perf_counter() - t0
+    table = result.summary().set_index("run_id")
+    assert list(table["status"]) == ["done", "done"], table.get("error")
+    assert bool(table["coverage"].between(0, 1).all())
+    store = RunStore(out)
+    records: dict[str, dict] = {}
+    for run in ("recovery-s0", "recovery-s1"):
+        record = records[run] = store.summary(run) or {}
+        assert record.get("status") == "done" and record["worker"]["pid"] in pids
+        assert "recovery.csv" in store.files(run)
+    cal = result.calibration()
+    assert cal.state == "done"
+    assert {"adstock_alpha[0]", "saturation_lam[1]", "saturation_beta[1]", "y_sigma"} <= set(
+        cal.parameters
+    )
+    ranks = cal.ranks()
+    assert sorted(ranks) == sorted(cal.parameters)
+    for i, name in enumerate(cal.parameters):
+        assert 0 <= ranks[name].min() <= ranks[name].max() <= cal.max_rank
+        recorded = [records[f"recovery-s{s}"]["metrics"]["calibration"]["ranks"][i] for s in (0, 1)]
+        assert list(ranks[name]) == recorded
+    ran_on = {r["worker"]["pid"] for r in records.values()}
+    compiled = sum(bool(r["metrics"]["calibration"]["compiled"]) for r in records.values())
+    assert compiled == len(ran_on)  # one MMM fitter per worker process
+    print(f"\nFIGURES mmm recovery: runs 2, done 2, workers {len(ran_on)}, {seconds:.1f} s")
