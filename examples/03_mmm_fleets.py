@@ -54,13 +54,15 @@ model.set_priors(editor.model_config())  # keep whatever was edited above
 # ## Fit, live
 #
 # The sampler is chosen for effective draws per second (nutpie, its mass matrix adapted from the
-# draws' variances).
+# draws' variances). With `BAYES_WIDGETS_FAST=1` the fit is a short smoke run: few draws, and
+# trees at most 6 deep (nutpie's `maxdepth`; 10 by default).
 
 # %%
 monitor = model.fit(
     draws=bw.choose(300, 60),
     tune=bw.choose(300, 60),
     chains=bw.choose(4, 2),
+    sampler_kwargs=bw.choose({}, {"maxdepth": 6}),
     seed=1,
     monitor=True,
 )
@@ -119,7 +121,12 @@ job = board.run(
     model,
     horizons=bw.choose([4, 8], [8]),
     out="runs/holdout",
-    fit={"draws": bw.choose(200, 60), "tune": bw.choose(200, 60), "seed": 3},
+    fit={
+        "draws": bw.choose(200, 60),
+        "tune": bw.choose(200, 60),
+        "sampler_kwargs": bw.choose({}, {"maxdepth": 6}),
+        "seed": 3,
+    },
 )
 board
 
