@@ -53,16 +53,17 @@ def started(cluster):
 
 
 def _live_workers(cluster, started: list[str], client, n: int) -> list[int]:
-    """At least ``n`` live workers of this module; their PIDs."""
+    """At least ``n`` live workers of this module; the PIDs of every live worker (another
+    module's may still run on the shared cluster)."""
     mine = [name for name in started if cluster.workers[name].poll() is None]
     while len(mine) < n:
         name = f"cal-{len(started)}"
         cluster.start_worker(name)
         started.append(name)
         mine.append(name)
-    alive = sum(1 for p in cluster.workers.values() if p.poll() is None)
-    client.wait_for_workers(alive, timeout=120)
-    return [cluster.workers[name].pid for name in mine]
+    alive = [p.pid for p in cluster.workers.values() if p.poll() is None]
+    client.wait_for_workers(len(alive), timeout=120)
+    return alive
 
 
 def _counting(client, log, pause: float) -> str:
