@@ -17,13 +17,18 @@ to the truth's units) and scores it as :func:`.recovery.score_recovery` does
 the "with lift tests" arm). The calibration adds ranks of the recovered scalar parameters
 (:data:`.recovery.RECOVERED`), so a recovery fleet has a calibration view too.
 
-Each refit builds and compiles its own model (its target scale is the simulated
-target's); what a worker keeps from one simulation to the next is the fitter and the
-model the truths were drawn from (built once, for simulating lift tests).
+A worker keeps from one simulation to the next the fitter, the model the truths were
+drawn from (built once, for simulating lift tests) and, per thread, one sampling model
+whose target and target scale are shared data (:class:`.recovery_compile.SharedTarget`):
+nutpie compiles it once, and each refit of the "without lift tests" arm loads its
+simulated target (and the scale a fresh build derives from it) and samples it again. The
+"with lift tests" arm's refits are built and compiled each on their own: the simulated
+lifts are constants of their likelihood.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,12 +56,14 @@ def run_id(seed: int) -> str:
 class RecoveryFitter(SimulationFitter):
     """Refits a fresh :class:`MMMModel` on each simulated target and scores it (built once
     per worker process from the plan's ``spec``: the real data, the configuration, the fit
-    options and the target scale of the model the truths were drawn from)."""
+    options and the target scale of the model the truths were drawn from); the refits
+    sample one compiled model per thread where they can (see the module's text)."""
 
     def __init__(self, spec: dict[str, Any], settings: dict[str, Any]):
         super().__init__(spec, settings)
         self.variables = sorted({split_name(p)[0] for p in settings["params"]})
         self.base_mmm: Any = None
+        self.local = threading.local()
 
     def base(self) -> Any:
         """The model the truths were drawn from, built on the real data (once per worker)."""
@@ -66,9 +73,20 @@ class RecoveryFitter(SimulationFitter):
             self.base_mmm = MMMModel(self.spec["data"].copy(), **self.spec["config"]).build()
         return self.base_mmm
 
+    def shared(self) -> Any:
+        """This thread's sampling model with a shared target (compiled on its first fit):
+        concurrent refits in one process each sample their own."""
+        from bayes_widgets.core.mmm.recovery_compile import SharedTarget
+
+        shared = getattr(self.local, "shared", None)
+        if shared is None:
+            shared = self.local.shared = SharedTarget(self.base())
+        return shared
+
     def fit(self, simulation: dict[str, Any], run_dir: str) -> SimulationFit:
         from bayes_widgets.core.mmm.fitting import target_scale
         from bayes_widgets.core.mmm.model import MMMModel
+        from bayes_widgets.core.mmm.recovery_compile import SharedRefit
 
         spec = self.spec
         s0, seed, truth = (
@@ -83,7 +101,8 @@ class RecoveryFitter(SimulationFitter):
         if lift is not None:
             lift = simulate_lift_tests(lift, self.base(), truth, s0, seed)
             with_lift_tests(refit, lift)
-        result = fit_run(refit, {"fit": {**spec["fit"], "seed": seed}}, run_dir)
+        fitted = SharedRefit(self.shared(), refit)  # refits with lift tests: on their own
+        result = fit_run(fitted, {"fit": {**spec["fit"], "seed": seed}}, run_dir)
         ratio = target_scale(refit.mmm) / s0  # the refit's scaled units into the truth's
         posterior = refit.mmm.idata["posterior"]
         draws = {
