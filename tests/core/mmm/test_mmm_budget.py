@@ -8,7 +8,6 @@ built but not fitted (cheap to sample with PyTensor's FAST_COMPILE mode).
 from __future__ import annotations
 
 import dataclasses
-import time
 import warnings
 
 import numpy as np
@@ -253,8 +252,9 @@ def test_response_equals_pymc_marketing_window_response(response, optimizer):
         np.testing.assert_allclose(ours, theirs - base, rtol=1e-9, atol=1e-9 * np.abs(theirs).max())
 
 
-def test_response_is_fast():
-    """Thousands of draws x 10 channels x a horizon of 13: a few ms per plan."""
+def test_a_batch_of_plans_gives_each_plans_response():
+    """Thousands of draws x 10 channels x a horizon of 13: a batch of plans (the optimiser's
+    and the sliders' path) gives, row by row, the response of each plan on its own."""
     S, C, L = 4000, 10, 8
     rng = np.random.default_rng(0)
     alpha = rng.beta(2, 3, size=(S, C))
@@ -273,18 +273,14 @@ def test_response_is_fast():
         spend=rng.uniform(0, 100, size=(52, C)),
         draw_index=np.arange(S),
     )
-    plan = np.full(C, 50.0)
-    response.response(plan, 13)  # builds and caches the window
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        out = response.response(plan, 13)
-        times.append(time.perf_counter() - t0)
-    assert out.shape == (S,)
-    assert min(times) < 0.05, f"one plan took {min(times) * 1e3:.1f} ms"
-    t0 = time.perf_counter()
-    assert response.response(np.tile(plan, (20, 1)), 13).shape == (20, S)
-    assert time.perf_counter() - t0 < 1.0
+    plans = np.linspace(10.0, 90.0, 20)[:, None] * np.ones(C)
+    batch = response.response(plans, 13)
+    assert batch.shape == (20, S)
+    for i in (0, 7, 19):
+        one = response.response(plans[i], 13)
+        assert one.shape == (S,)
+        np.testing.assert_allclose(batch[i], one, rtol=1e-12)
+    assert np.all(np.diff(batch.mean(axis=1)) > 0)  # more spend, more response
 
 
 # ---------------------------------------------------------------- current plan
