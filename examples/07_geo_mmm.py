@@ -111,9 +111,12 @@ bw.MMMExplorer(model)
 # %% [markdown]
 # ## Budgets over channels and geos
 #
-# One slider per channel and geo (`Channel0_spend[Geo0]`), the response summed over the geos.
+# One slider per channel: each channel's spend is split across the geos in proportion to
+# their recent spend, and the response is summed over the geos, each from its own posterior.
 # Each moves between half and one and a half times its recent weekly spend; beside it, its
 # marginal ROAS at the plan, and a flag when the plan leaves the spend range the model saw.
+# Pick a geo to see its spend, response, marginal ROAS and flags; `allocate="geo"` gives a
+# slider per channel and geo.
 
 # %%
 model.budget_explorer(horizon=8)

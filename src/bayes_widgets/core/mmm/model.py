@@ -412,7 +412,9 @@ class MMMModel:
 
     def budget_explorer(self, total_budget: float | None = None, **options: Any):
         """Budget what-ifs: spend sliders per channel, the response distribution live, the
-        current plan vs the optimum, as a ``DecisionExplorer``."""
+        current plan vs the optimum, as a ``DecisionExplorer``. In a geo model a slider per
+        channel, its spend split across the geos by their recent spend, and a geo selector
+        (``allocate="geo"``: a slider per channel and geo)."""
         from bayes_widgets.core.views import open_view
 
         return open_view("budget_explorer", self, total_budget, **options)
