@@ -12,8 +12,9 @@ sampling model serves every simulation: all its other data are frozen into const
 stay shared, and each refit sets them to the values a fresh build of the refit computes
 (its target, and the scale pymc-marketing derives from it). nutpie compiles that model
 once per process (:func:`~bayes_widgets.core.fitting.backends.nutpie_backend.compile_model`
-keeps the compiled model of a model object); each refit loads its two values into the
-compiled model (nutpie's ``with_data``) before it samples. The refit's own build carries
+keeps the compiled model of a model object); each refit sets its two values on the model
+(``pm.set_data``), and the fit engine hands the model's current data to the compiled
+model (nutpie's ``with_data``) before it samples. The refit's own build carries
 the draws afterwards (summaries, contributions, scores), as after :meth:`MMMModel.fit`.
 
 Only nutpie fits reuse the compile (PyMC and NumPyro compile in every fit), and only a
@@ -36,14 +37,6 @@ SWAPPED = ("target_data", "target_scale")
 def data_values(model) -> dict[str, np.ndarray]:
     """The values of a ``pm.Model``'s data still shared (not frozen), by name."""
     return {v.name: np.asarray(v.get_value()) for v in model.data_vars if hasattr(v, "get_value")}
-
-
-def load_data(compiled, values: dict[str, np.ndarray]) -> None:
-    """Sets data of a nutpie compiled model in place (``with_data``'s values, kept by the
-    compiled model itself), so every later sampling of that object reads them."""
-    updated = compiled.with_data(**values)
-    compiled.shared_data.update(updated.shared_data)  # keeps the arrays pointed at alive
-    compiled.user_data[()] = updated.user_data[()]
 
 
 class SharedTarget:
@@ -74,15 +67,12 @@ class SharedTarget:
         )
 
     def load(self, mmm) -> None:
-        """Sets the shared target and scale to those of ``mmm`` (a refit's build), in the
-        model (its observed data) and in its compiled form."""
+        """Sets the shared target and scale to those of ``mmm`` (a refit's build); the fit
+        engine hands the model's current data to its compiled form."""
         import pymc as pm
-
-        from bayes_widgets.core.fitting.backends.nutpie_backend import compile_model
 
         values = {name: data_values(mmm.model)[name] for name in SWAPPED}
         pm.set_data(values, model=self.model)
-        load_data(compile_model(self.model), values)
 
     def fit(
         self,
@@ -186,6 +176,5 @@ __all__ = [
     "SharedTarget",
     "data_values",
     "fit_built",
-    "load_data",
     "progress_listener",
 ]

@@ -50,6 +50,18 @@ def compile_model(model):
         return compiled
 
 
+def with_current_data(compiled):
+    """``compiled`` with its model's shared data as they are now: a ``pm.set_data`` after
+    the compile reaches the sampler (nutpie copies the data when it compiles)."""
+    changed = {}
+    for var, key in compiled.shared_var_keys.items():
+        now = np.asarray(var.get_value(borrow=True))
+        then = compiled.shared_data[key]
+        if now.shape != then.shape or not np.array_equal(now, then):
+            changed[var.name] = now
+    return compiled.with_data(**changed) if changed else compiled
+
+
 def valid_lengths(stats) -> np.ndarray:
     """Draws per chain in a (NaN-padded) nutpie trace group."""
     step = np.asarray(stats["step_size"].values, dtype=float)
@@ -81,7 +93,7 @@ class NutpieBackend(Backend):
     supports_pause: ClassVar[bool] = True
 
     def prepare(self, control: Control) -> None:
-        self.compiled = compile_model(self.model)
+        self.compiled = with_current_data(compile_model(self.model))
 
     def run(self, control: Control):
         nutpie = _import_nutpie()
