@@ -25,10 +25,10 @@ import pymc as pm
 
 import bayes_widgets as bw
 
-SIMULATIONS = bw.choose(400, 8)
+SIMULATIONS = bw.choose(400, 12)
 SAMPLING = {
-    "draws": bw.choose(500, 100),
-    "tune": bw.choose(500, 100),
+    "draws": bw.choose(500, 150),
+    "tune": bw.choose(500, 150),
     "chains": bw.choose(4, 2),
 }
 
@@ -120,10 +120,10 @@ def glm(group, x, n_groups, y=None):
 
 svi_board = bw.CalibrationBoard(
     glm,
-    simulations=bw.choose(200, 8),
+    simulations=bw.choose(200, 12),
     method="svi",
     draws=bw.choose(400, 100),
-    tune=bw.choose(3000, 300),
+    tune=bw.choose(3000, 500),
     params=["mu_a", "sigma_a", "beta"],
     seed=2,
     group=group,
