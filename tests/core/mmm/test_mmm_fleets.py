@@ -46,7 +46,7 @@ def test_horizons_are_checked(tmp_path):
 
 @pytest.mark.slow
 def test_production_and_holdout_fleets(tmp_path):
-    fit = {"draws": 100, "tune": 100, "chains": 2, "seed": 1}
+    fit = {"draws": 100, "tune": 100, "chains": 2, "seed": 1, "sampler_kwargs": {"maxdepth": 6}}
     prod = production_fleet(
         model(), out=tmp_path / "production", fit=fit, executor=ThreadPoolExecutor(1)
     )
@@ -165,7 +165,7 @@ def test_recovery_fleet_runs_through_the_calibration_worker(tmp_path, monkeypatc
 def test_stability_and_forecast_fleets(tmp_path):
     from bayes_widgets.core.mmm.fleets import forecast_fleet, stability_fleet
 
-    fit = {"draws": 100, "tune": 100, "chains": 2}
+    fit = {"draws": 100, "tune": 100, "chains": 2, "sampler_kwargs": {"maxdepth": 6}}
     result = stability_fleet(
         model(),
         seeds=[0, 1],
