@@ -121,3 +121,23 @@ def test_a_small_mmm_converges_with_the_defaults_in_a_short_run():
     assert d.rhat_max <= 1.01, d.rhat_max
     assert d.ess_bulk_min >= 500, d.ess_bulk_min
     assert d.divergences == 0
+
+
+def test_a_geo_model_targets_a_higher_acceptance_unless_the_user_sets_one(recorded):
+    from bayes_widgets.core.datasets import MMM_GEO_CHANNELS, MMM_GEO_CONTROLS, mmm_geo
+    from bayes_widgets.core.mmm.fitting import default_target_accept
+
+    assert default_target_accept() is None and default_target_accept(("geo",)) == 0.95
+    geo = MMMModel(
+        mmm_geo(2, weeks=20),
+        target="revenue",
+        date_column="time",
+        channels=MMM_GEO_CHANNELS[:2],
+        controls=MMM_GEO_CONTROLS,
+        dims=("geo",),
+    )
+    geo.fit(seed=1)
+    assert recorded.seen["target_accept"] == 0.95
+    assert recorded.seen["draws"] == DEFAULT_GEO_DRAWS
+    geo.fit(seed=1, target_accept=0.85)
+    assert recorded.seen["target_accept"] == 0.85

@@ -301,6 +301,7 @@ class MMMModel:
             attach_fit,
             default_draws,
             default_sampler_kwargs,
+            default_target_accept,
             sampling_model,
         )
 
@@ -318,7 +319,9 @@ class MMMModel:
             chains=DEFAULT_CHAINS if chains is None else chains,
             cores=cores,
             seed=seed,
-            target_accept=target_accept,
+            target_accept=default_target_accept(self.dims)
+            if target_accept is None
+            else target_accept,
             sampler_kwargs=sampler_kwargs,
             **fit_kwargs,
         )

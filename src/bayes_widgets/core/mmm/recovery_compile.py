@@ -124,9 +124,12 @@ def fit_built(refit, mmm, model, backend: str, progress, options: dict[str, Any]
         attach_fit,
         default_draws,
         default_sampler_kwargs,
+        default_target_accept,
     )
 
     draws, tune, chains = (options.pop(k) for k in ("draws", "tune", "chains"))
+    if options.get("target_accept") is None:
+        options["target_accept"] = default_target_accept(refit.dims)
     sampler_kwargs = {
         **default_sampler_kwargs(backend),
         **(options.pop("sampler_kwargs", None) or {}),
