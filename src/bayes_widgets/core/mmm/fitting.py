@@ -65,6 +65,68 @@ def default_target_accept(dims: tuple[str, ...] = ()) -> float | None:
     return GEO_TARGET_ACCEPT if dims else None
 
 
+def fit_session(
+    owner,
+    mmm,
+    model,
+    *,
+    backend: str | None = None,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    target_accept: float | None = None,
+    sampler_kwargs: dict[str, Any] | None = None,
+    progress=None,
+    **fit_kwargs: Any,
+):
+    """The fit session of ``model`` (the sampling model of ``mmm``, a build of ``owner``,
+    an :class:`MMMModel`) with :meth:`MMMModel.fit`'s defaults for the options left None;
+    ``owner.mmm`` becomes ``mmm``, which gets the draws when sampling ends. ``progress``:
+    ``report(fraction, draws_done, total)``, called at most once a second."""
+    from bayes_widgets.core.fitting.events import Cancelled, Finished
+    from bayes_widgets.core.fitting.session import FitSession
+
+    backend = backend or DEFAULT_BACKEND
+    session = FitSession(
+        model,
+        backend=backend,
+        draws=default_draws(owner.dims) if draws is None else draws,
+        tune=DEFAULT_TUNE if tune is None else tune,
+        chains=DEFAULT_CHAINS if chains is None else chains,
+        target_accept=default_target_accept(owner.dims) if target_accept is None else target_accept,
+        sampler_kwargs={**default_sampler_kwargs(backend), **(sampler_kwargs or {})},
+        **fit_kwargs,
+    )
+    owner.mmm, owner.backend = mmm, backend
+
+    def attach(event):
+        if isinstance(event, Finished | Cancelled) and event.result.posterior is not None:
+            attach_fit(mmm, event.result.idata)
+
+    session.subscribe(attach)
+    if progress is not None:  # e.g. a fleet run reporting to its board
+        session.subscribe(progress_listener(progress))
+    return session
+
+
+def progress_listener(report, every_s: float = 1.0):
+    """Calls ``report(fraction, draws_done, total)`` at most every ``every_s`` seconds."""
+    import time
+
+    from bayes_widgets.core.fitting.events import ChainProgress
+
+    last = [0.0]
+
+    def listener(event):
+        if isinstance(event, ChainProgress) and time.monotonic() - last[0] >= every_s:
+            last[0] = time.monotonic()
+            done = sum(c.draws_done for c in event.chains)
+            total = sum(c.total for c in event.chains)
+            report(done / total if total else 0.0, done, total)
+
+    return listener
+
+
 def sampling_model(mmm):
     """The model as sampled: data and dimension lengths frozen into constants (as
     pymc-marketing's own ``fit`` does), so the compiler can fold what does not depend on

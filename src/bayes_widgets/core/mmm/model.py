@@ -53,24 +53,6 @@ SATURATIONS = {
 }
 
 
-def _progress_listener(report, every_s: float = 1.0):
-    """Calls ``report(fraction, draws_done, total)`` at most every ``every_s`` seconds."""
-    import time
-
-    from bayes_widgets.core.fitting.events import ChainProgress
-
-    last = [0.0]
-
-    def listener(event):
-        if isinstance(event, ChainProgress) and time.monotonic() - last[0] >= every_s:
-            last[0] = time.monotonic()
-            done = sum(c.draws_done for c in event.chains)
-            total = sum(c.total for c in event.chains)
-            report(done / total if total else 0.0, done, total)
-
-    return listener
-
-
 def _check_options(lag_max, yearly_seasonality, scale_data, time_varying_media, priors) -> None:
     if isinstance(lag_max, bool) or not isinstance(lag_max, numbers.Integral) or lag_max < 1:
         raise MMMDataError("lag_max", f"must be a positive integer, got {lag_max!r}")
@@ -289,52 +271,27 @@ class MMMModel:
         pymc-marketing model), ready for summaries and predictions.
 
         Defaults: 4 chains (run as many at a time as there are cores) of 1000 tuning draws,
-        keeping 2000 draws each (1000 for a geo model): see
-        :func:`bayes_widgets.core.mmm.fitting.default_draws`.
+        keeping 2000 draws each (1000 for a geo model, with a target acceptance of 0.95):
+        see :func:`bayes_widgets.core.mmm.fitting.default_draws` and
+        :func:`~bayes_widgets.core.mmm.fitting.default_target_accept`.
         """
-        from bayes_widgets.core.fitting.events import Cancelled, Finished
-        from bayes_widgets.core.fitting.session import FitSession
-        from bayes_widgets.core.mmm.fitting import (
-            DEFAULT_BACKEND,
-            DEFAULT_CHAINS,
-            DEFAULT_TUNE,
-            attach_fit,
-            default_draws,
-            default_sampler_kwargs,
-            default_target_accept,
-            sampling_model,
-        )
+        from bayes_widgets.core.mmm.fitting import fit_session, sampling_model
 
-        backend = backend or DEFAULT_BACKEND
-        sampler_kwargs = {
-            **default_sampler_kwargs(backend),
-            **(fit_kwargs.pop("sampler_kwargs", None) or {}),
-        }
         mmm = self.build(rows)
-        session = FitSession(
+        session = fit_session(
+            self,
+            mmm,
             sampling_model(mmm),
             backend=backend,
-            draws=default_draws(self.dims) if draws is None else draws,
-            tune=DEFAULT_TUNE if tune is None else tune,
-            chains=DEFAULT_CHAINS if chains is None else chains,
+            draws=draws,
+            tune=tune,
+            chains=chains,
             cores=cores,
             seed=seed,
-            target_accept=default_target_accept(self.dims)
-            if target_accept is None
-            else target_accept,
-            sampler_kwargs=sampler_kwargs,
+            target_accept=target_accept,
+            progress=progress,
             **fit_kwargs,
         )
-        self.mmm = mmm
-        self.backend = backend
-
-        def attach(event):
-            if isinstance(event, Finished | Cancelled) and event.result.posterior is not None:
-                attach_fit(mmm, event.result.idata)
-
-        session.subscribe(attach)
-        if progress is not None:  # e.g. a fleet run reporting to its board
-            session.subscribe(_progress_listener(progress))
         if monitor:
             from bayes_widgets.core.views import open_view
 

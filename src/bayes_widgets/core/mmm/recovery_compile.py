@@ -116,61 +116,11 @@ class SharedRefit:
 def fit_built(refit, mmm, model, backend: str, progress, options: dict[str, Any]):
     """Samples ``model`` (the sampling model of ``mmm``, a build of ``refit``) with
     :meth:`MMMModel.fit`'s defaults and attaches the draws to ``mmm`` as ``refit.mmm``."""
-    from bayes_widgets.core.fitting.events import Cancelled, Finished
-    from bayes_widgets.core.fitting.session import FitSession
-    from bayes_widgets.core.mmm.fitting import (
-        DEFAULT_CHAINS,
-        DEFAULT_TUNE,
-        attach_fit,
-        default_draws,
-        default_sampler_kwargs,
-        default_target_accept,
+    from bayes_widgets.core.mmm.fitting import fit_session
+
+    return (
+        fit_session(refit, mmm, model, backend=backend, progress=progress, **options).start().wait()
     )
-
-    draws, tune, chains = (options.pop(k) for k in ("draws", "tune", "chains"))
-    if options.get("target_accept") is None:
-        options["target_accept"] = default_target_accept(refit.dims)
-    sampler_kwargs = {
-        **default_sampler_kwargs(backend),
-        **(options.pop("sampler_kwargs", None) or {}),
-    }
-    session = FitSession(
-        model,
-        backend=backend,
-        draws=default_draws(refit.dims) if draws is None else draws,
-        tune=DEFAULT_TUNE if tune is None else tune,
-        chains=DEFAULT_CHAINS if chains is None else chains,
-        sampler_kwargs=sampler_kwargs,
-        **options,
-    )
-    refit.mmm, refit.backend = mmm, backend
-
-    def attach(event):
-        if isinstance(event, Finished | Cancelled) and event.result.posterior is not None:
-            attach_fit(mmm, event.result.idata)
-
-    session.subscribe(attach)
-    if progress is not None:  # e.g. a fleet run reporting to its board
-        session.subscribe(progress_listener(progress))
-    return session.start().wait()
-
-
-def progress_listener(report, every_s: float = 1.0):
-    """Calls ``report(fraction, draws_done, total)`` at most every ``every_s`` seconds."""
-    import time
-
-    from bayes_widgets.core.fitting.events import ChainProgress
-
-    last = [0.0]
-
-    def listener(event):
-        if isinstance(event, ChainProgress) and time.monotonic() - last[0] >= every_s:
-            last[0] = time.monotonic()
-            done = sum(c.draws_done for c in event.chains)
-            total = sum(c.total for c in event.chains)
-            report(done / total if total else 0.0, done, total)
-
-    return listener
 
 
 __all__ = [
@@ -179,5 +129,4 @@ __all__ = [
     "SharedTarget",
     "data_values",
     "fit_built",
-    "progress_listener",
 ]
