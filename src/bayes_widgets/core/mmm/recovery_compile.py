@@ -71,7 +71,8 @@ class SharedTarget:
         engine hands the model's current data to its compiled form."""
         import pymc as pm
 
-        values = {name: data_values(mmm.model)[name] for name in SWAPPED}
+        shared = data_values(mmm.model)
+        values = {name: shared[name] for name in SWAPPED}
         pm.set_data(values, model=self.model)
 
     def fit(
