@@ -127,12 +127,51 @@ class Cluster:
         proc.wait(timeout=30)
 
     def client(self, workers: int):
+        """A client of the scheduler with at least ``workers`` workers connected (started
+        here where fewer are: an earlier test may have killed them, or they may have left)."""
         from distributed import Client
 
         client = Client(scheduler_file=str(self.scheduler_file), timeout=60)
         if workers:
-            client.wait_for_workers(workers, timeout=120)
+            self.ensure_workers(client, workers)
         return client
+
+    def ensure_workers(self, client, n: int, prefix: str = "w") -> None:
+        """Starts as many workers as the scheduler lacks for ``n`` and waits for them."""
+        connected = len(client.scheduler_info()["workers"])
+        starting = sum(
+            1
+            for name, proc in self.workers.items()
+            if proc.poll() is None and name not in self._registered(client)
+        )
+        for i in range(n - connected - starting):
+            self.start_worker(f"{prefix}{len(self.workers)}-{i}")
+        self.wait_for_workers(client, n)
+
+    def _registered(self, client) -> set[str]:
+        return {str(w.get("name")) for w in client.scheduler_info()["workers"].values()}
+
+    def wait_for_workers(self, client, n: int, timeout: float = 180) -> None:
+        """Waits for ``n`` connected workers; on a timeout the error carries what each
+        worker process and the scheduler last logged."""
+        try:
+            client.wait_for_workers(n, timeout=timeout)
+        except Exception as exc:  # re-raised with the cluster's own account
+            raise AssertionError(f"{exc}\n{self.diagnostics(client)}") from exc
+
+    def diagnostics(self, client=None) -> str:
+        lines = []
+        if client is not None:
+            try:
+                lines.append(f"registered: {sorted(self._registered(client))}")
+            except Exception as exc:  # a report, never a second failure
+                lines.append(f"registered: unknown ({exc!r})")
+        for name, proc in [("scheduler", self.scheduler), *self.workers.items()]:
+            log = self.base / f"{name if name == 'scheduler' else 'worker-' + name}.log"
+            tail = log.read_text(errors="replace").splitlines()[-8:] if log.exists() else []
+            lines.append(f"--- {name} (pid {proc.pid}, exit code {proc.poll()})")
+            lines.extend(tail)
+        return "\n".join(lines)
 
     def close(self) -> None:
         for proc in [*self.workers.values(), self.scheduler]:

@@ -62,7 +62,7 @@ def _live_workers(cluster, started: list[str], client, n: int) -> list[int]:
         started.append(name)
         mine.append(name)
     alive = [p.pid for p in cluster.workers.values() if p.poll() is None]
-    client.wait_for_workers(len(alive), timeout=120)
+    cluster.wait_for_workers(client, len(alive))
     return alive
 
 

@@ -49,10 +49,7 @@ def _figures(name: str, fleet, log) -> dict[str, int]:
 
 
 def _live_workers(cluster, client, n: int) -> None:
-    alive = [p for p in cluster.workers.values() if p.poll() is None]
-    for i in range(n - len(alive)):
-        cluster.start_worker(f"w{len(cluster.workers)}-{i}")
-    client.wait_for_workers(n, timeout=120)
+    cluster.ensure_workers(client, n)
 
 
 def test_a_plain_fleet_survives_a_killed_worker(cluster, monkeypatch):
