@@ -8,7 +8,9 @@ Two widgets, each dragged with Playwright's real mouse (``page.mouse.down`` / ``
   2 controls, geometric adstock l_max 8, logistic saturation, yearly seasonality with 2
   modes; ``MMMModel(...).build()`` as in examples/03_mmm_fleets.ipynb), 500 prior-predictive
   draws; the slider is the noise sigma's (``y_sigma``). Each move redraws the density and
-  the 161-week prior-predictive bands.
+  the 161-week prior-predictive bands. Once the pointer has come to the slider, the kernel
+  has computed the views at its 101 positions (in parts; the warm-up drag brings them),
+  and moves are painted from them without a round trip.
 * ``decision``: the DecisionExplorer over the supply-chain problem
   (``supply_chain_problem(generating_process_scenarios(10_000))``); the slider is one
   order quantity. Each move redraws the profit histogram and the statistics line; the

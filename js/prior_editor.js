@@ -9,6 +9,7 @@ import { h, fmt, morph, errorBanner, versionNote, batchChanges } from "./lib/dom
 import { sendCommand } from "./lib/stream.js";
 import { InputErrors, InputLatency, LatestSender, nextSeq, numberBox, trackDrag } from "./lib/inputs.js";
 import { CHROME_CSS, FigureTheme } from "./lib/theme.js";
+import { PriorSlices, SLICE_INTERVALS, sliceKey } from "./lib/prior_slices.js";
 
 const css = `
 .bw-prior { max-width: 900px; }
@@ -147,6 +148,7 @@ function parseQuantiles(text) {
  * @property {string} channel
  * @property {string[]} geos
  * @property {string} geo                   "" pools every geo
+ * @property {string} context               what the shown element's views depend on but its own parameters (keys the slices)
  */
 
 /** @type {import("./types/anywidget").Widget<PriorEditorTraits>} */
@@ -170,8 +172,22 @@ export default {
       merge: (a, b) => ({ values: { ...a.values, ...b.values } }),
     });
     const send = (type, payload) => {
+      sendLocal();
+      local = null;
       lastLocal = nextSeq();
       sendCommand(model, type, { ...payload, seq: lastLocal });
+    };
+    // Slider positions painted from a slice (see lib/prior_slices.js) are not sent while
+    // the slider moves: the position let go of is, and its reply shows the same views.
+    let local = null; // {seq, name, value, sent}: the newest position painted from a slice
+    const localActive = () => local !== null && (model.get("applied")?.seq || 0) < local.seq;
+    const slices = new PriorSlices((param, ask, request) => sendCommand(model, "slice", { param, request, ...ask }));
+    const sendLocal = () => {
+      if (!local || local.sent) return;
+      local.sent = true;
+      const seq = nextSeq();
+      lastLocal = seq;
+      sender.push({ values: { [local.name]: local.value } }, seq);
     };
     const varSelect = h("select", { "data-testid": "variable" });
     const elemSelect = h("select", { "data-testid": "element" });
@@ -299,8 +315,10 @@ export default {
         const slider = h("input", { type: "range", min: lo, max: hi, step: "any",
           "data-testid": `slider-${spec.name}`, "aria-label": spec.name });
         slider.value = String(value);
-        const dragging = trackDrag(slider);
+        const dragging = trackDrag(slider, () => sendLocal());
         const edit = (v) => {
+          sendLocal();
+          local = null;
           const seq = nextSeq();
           lastLocal = seq;
           latency.input(seq);
@@ -309,10 +327,19 @@ export default {
         const box = numberBox({ field: spec.name, value: exact(value), testid: `value-${spec.name}`, errors,
           onCommit: edit });
         slider.addEventListener("input", () => {
-          box.forceValue(exact(+slider.value));
-          edit(+slider.value);
+          const v = +slider.value;
+          box.forceValue(exact(v));
+          const view = slices.lookup(spec.name, keyFor(spec.name, slider), v);
+          if (view) paintLocal(spec.name, v, view);
+          else edit(v);
         });
+        const want = () => wantSlice(spec.name);
+        slider.addEventListener("pointerenter", want);
+        slider.addEventListener("pointerdown", want);
+        slider.addEventListener("focus", want);
+        slider.addEventListener("change", () => sendLocal()); // let go, or a key pressed
         controls[spec.name] = { slider, box, spec, dragging };
+        applyStep(spec.name);
         return h("div", { class: "bw-param", "data-param": spec.name }, h("b", {}, spec.name), slider, box);
       }));
     };
@@ -327,6 +354,7 @@ export default {
           const [lo, hi] = sliderRange(c.spec, value);
           c.slider.min = lo;
           c.slider.max = hi;
+          applyStep(name);
           c.slider.value = value;
         }
         if (force) c.box.forceValue(exact(value));
@@ -346,8 +374,7 @@ export default {
       root.dataset.updates = String(model.get("updates"));
     };
 
-    const renderSummary = () => {
-      const s = model.get("summary") || {};
+    const renderSummary = (s = model.get("summary") || {}) => {
       const q = s.quantiles || {};
       morph(summary, h("table", {},
         h("tr", {}, h("th", {}, "mean"), h("td", { "data-testid": "mean", "data-value": s.mean ?? "" }, fmt(s.mean, 4))),
@@ -362,8 +389,7 @@ export default {
     let predDoc = null;
     let transDoc = null;
     let paints = 0;
-    const applyCurves = () => {
-      const c = model.get("curves") || {};
+    const applyCurves = (c = model.get("curves") || {}) => {
       const src = byName(distDoc, "dist");
       if (src && c.x) {
         src.data = { x: c.x, pdf: c.pdf, cdf: c.cdf };
@@ -375,8 +401,7 @@ export default {
         distFig.dataset.family = c.family;
       }
     };
-    const applyPredictive = () => {
-      const p = model.get("predictive") || {};
+    const applyPredictive = (p = model.get("predictive") || {}) => {
       predNote.textContent = p.note || "";
       predNote.style.display = p.note ? "" : "none";
       predFig.dataset.mode = p.mode || "";
@@ -412,8 +437,7 @@ export default {
         : "";
       predFig.dataset.rendered = "true";
     };
-    const applyTransforms = () => {
-      const t = model.get("transforms") || {};
+    const applyTransforms = (t = model.get("transforms") || {}) => {
       transNote.textContent = t.note || "";
       transNote.style.display = t.note ? "" : "none";
       transSummary.textContent = t.summary?.text || "";
@@ -444,6 +468,43 @@ export default {
       if (transDoc) transFig.dataset.paints = String(paints);
     };
 
+    // -- slices: the views at every position of the slider the pointer is on -----------------
+    const basisNow = () => ({ context: model.get("context"), variable: model.get("variable"),
+      element: model.get("element"), family: model.get("family"), parameterization: parameterization(),
+      values: model.get("values") || {} });
+    const keyFor = (name, slider) => sliceKey(basisNow(), name, +slider.min, +slider.max, SLICE_INTERVALS);
+    // a slider with a slice moves on its positions (1 % of its range apart), else freely
+    function applyStep(name) {
+      const c = controls[name];
+      if (!c) return;
+      const key = keyFor(name, c.slider);
+      const step = slices.step(name, key);
+      const want = step === null ? "any" : String(step);
+      if (c.slider.step !== want) c.slider.step = want;
+      const got = slices.status(name, key);
+      c.slider.dataset.sliced = step === null ? "false" : "true";
+      c.slider.dataset.slicePositions = String(got?.known ?? 0);
+      c.slider.dataset.sliceComplete = got?.done ? "true" : "false";
+    }
+    function wantSlice(name) {
+      const c = controls[name];
+      if (!c || !model.get("variable")) return;
+      slices.want(name, keyFor(name, c.slider), +c.slider.min, +c.slider.max);
+    }
+    const paintLocal = (name, value, view) => {
+      const seq = nextSeq();
+      lastLocal = seq;
+      latency.input(seq);
+      sender.clear();
+      local = { seq, name, value, sent: false };
+      renderSummary(view.summary);
+      applyCurves(view.curves);
+      if (view.predictive) applyPredictive(view.predictive);
+      if (view.transforms) applyTransforms(view.transforms);
+      root.dataset.localPaints = String(+(root.dataset.localPaints || 0) + 1);
+      latency.painted(seq, repainted);
+    };
+
     varSelect.addEventListener("change", () => { sender.clear(); send("select", { variable: varSelect.value, element: 0 }); });
     elemSelect.addEventListener("change", () => { sender.clear(); send("select", { variable: model.get("variable"), element: +elemSelect.value }); });
     famSelect.addEventListener("change", () => { sender.clear(); send("edit", { family: famSelect.value }); });
@@ -462,10 +523,13 @@ export default {
     const mark = batchChanges((d) => {
       if (d.has("selectors")) renderSelectors();
       if (d.has("selectors") || d.has("values")) renderParams();
-      if (d.has("values")) renderSummary();
-      if (d.has("curves")) applyCurves();
-      if (d.has("predictive")) applyPredictive();
-      if (d.has("transforms")) applyTransforms();
+      // while a drag paints from a slice, older replies do not paint over it
+      const older = localActive();
+      if (d.has("values") && !older) renderSummary();
+      if (d.has("curves") && !older) applyCurves();
+      if (d.has("predictive") && !older) applyPredictive();
+      if (d.has("transforms") && !older) applyTransforms();
+      if (d.has("context") || d.has("values")) for (const name of Object.keys(controls)) applyStep(name);
       if (d.has("applied")) onSeq();
     });
     const onSelectors = mark("selectors");
@@ -474,6 +538,7 @@ export default {
     const onPredictive = mark("predictive");
     const onTransforms = mark("transforms");
     const onApplied = mark("applied");
+    const onContext = mark("context");
     offs.push(listen(model, "change:variables change:variable change:element change:family change:parameterization " +
       "change:parameterisation change:channels change:channel change:geos change:geo", onSelectors));
     offs.push(listen(model, "change:transforms", onTransforms));
@@ -481,8 +546,17 @@ export default {
     offs.push(listen(model, "change:curves", onCurves));
     offs.push(listen(model, "change:predictive", onPredictive));
     offs.push(listen(model, "change:applied", onApplied));
+    offs.push(listen(model, "change:context", onContext));
     // a refused value: put the inputs back to the last valid state
-    const onMsg = (msg) => {
+    const onMsg = (msg, buffers) => {
+      if (msg.type === "slice") {
+        const got = slices.receive(msg, buffers || []);
+        if (got) {
+          applyStep(got.param);
+          if (got.more) wantSlice(got.param); // the next part
+        }
+        return;
+      }
       if (msg.type !== "rejected") return;
       sender.done(msg.seq ?? Infinity);
       updateParams(true);

@@ -106,6 +106,55 @@ def test_a_mouse_drag_redraws_density_and_prior_predictive_all_along(notebook_pa
     assert relevant_console_errors(page) == []
 
 
+def test_once_the_pointer_rests_on_a_slider_a_drag_paints_from_its_slice(notebook_page):
+    """The kernel sends the views at every position of the slider the pointer comes to; a
+    drag then paints each position without a round trip, on the slider's 1 % steps, and
+    the position let go of is the kernel's: the same numbers as the page painted."""
+    page = open_editor(notebook_page)
+    editor = page.locator(EDITOR)
+    choose_sigma(page)
+    slider = editor.locator("[data-testid=slider-sigma]")
+    box = editor.locator("[data-testid=value-sigma]")
+    slider.scroll_into_view_if_needed()
+    b = slider.bounding_box()
+    page.mouse.move(b["x"] + 0.5 * b["width"], b["y"] + b["height"] / 2)
+    expect(slider).to_have_attribute("data-slice-complete", "true", timeout=60_000)
+    assert int(slider.get_attribute("data-slice-positions")) == 101
+    lo, hi = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+    step = float(slider.get_attribute("step"))
+    assert step == pytest.approx((hi - lo) / 100)
+    local = int(editor.get_attribute("data-local-paints") or 0)
+    y = b["y"] + b["height"] / 2
+    x0, x1 = b["x"] + 0.2 * b["width"], b["x"] + 0.8 * b["width"]
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    values, q95s = [], []
+    for i in range(1, 21):
+        page.mouse.move(x0 + (x1 - x0) * i / 20, y, steps=2)
+        page.wait_for_timeout(30)
+        values.append(float(box.input_value()))
+        q95s.append(float(attr(page, "[data-testid=pred-figure]", "q95-first")))
+    painted = float(attr(page, "[data-testid=pred-figure]", "q95-first"))
+    page.mouse.up()
+    # every move landed on a position of the slice and was painted from it
+    assert all(abs((v - lo) / step - round((v - lo) / step)) < 1e-6 for v in values), values
+    assert int(editor.get_attribute("data-local-paints")) - local >= 15
+    assert values == sorted(values) and len(set(q95s)) >= 10
+    # let go: the kernel applies the last position, and its reply shows what was painted
+    final = values[-1]
+    assert wait_until(
+        lambda: abs(mean(page) - final * HALF_NORMAL_MEAN) < 1e-6 * final, timeout=30
+    ), (mean(page), final)
+    assert wait_until(
+        lambda: (
+            float(attr(page, "[data-testid=pred-figure]", "q95-first"))
+            == pytest.approx(painted, rel=1e-5)
+        ),
+        timeout=30,
+    )
+    assert relevant_console_errors(page) == []
+
+
 @pytest.mark.slow
 def test_a_drag_keeps_up_while_a_fit_samples_in_the_same_kernel(notebook_page):
     page = open_editor(notebook_page, "prior_busy.ipynb")

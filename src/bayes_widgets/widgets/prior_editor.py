@@ -23,7 +23,9 @@ of a per-channel prior chooses its channel, and the reverse.
 
 The page numbers each input (``seq``); every reply echoes the last number applied in
 ``applied``, together with the new values, so the page sends the latest value once the
-previous one is applied instead of queueing every slider step.
+previous one is applied instead of queueing every slider step. When the pointer comes to
+a slider, the page asks for its slice (``prior_editor_slices``): the views at each of the
+slider's positions, so that a drag paints without waiting for the kernel.
 """
 
 from __future__ import annotations
@@ -56,13 +58,15 @@ from bayes_widgets.widgets.prior_editor_inputs import (
     message_parameterization,
     number,
     parameterization_arg,
+    variable_rows,
 )
+from bayes_widgets.widgets.prior_editor_slices import SlicedEditor
 from bayes_widgets.widgets.prior_editor_transforms import TransformPanel, channel_of, make_panel
 
 SINGLE = "prior"
 
 
-class PriorEditor(InputWidget):
+class PriorEditor(SlicedEditor, InputWidget):
     """Prior editing bound to a real model (see the module docstring)."""
 
     _esm = traitlets.Unicode().tag(sync=True)
@@ -102,6 +106,10 @@ class PriorEditor(InputWidget):
     geos = traitlets.List(traitlets.Unicode()).tag(sync=True)
     geo = traitlets.Unicode("").tag(sync=True)
     """The geo whose transforms are shown; "" pools every geo (geo models only)."""
+    context = traitlets.Unicode("").tag(sync=True)
+    """What the shown element's views depend on besides its own parameters (the other
+    priors, the plausible range, the quantiles, the channel and geo, the model's data):
+    the page keys its slices by it."""
 
     def __init__(
         self,
@@ -154,36 +162,7 @@ class PriorEditor(InputWidget):
             source = model
         if isinstance(source, pm.Model):
             self.model_priors = ModelPriors(source, draws=draws, seed=seed)
-            coords = source.coords
-            rows = []
-            for rv in source.free_RVs:
-                prior = self.model_priors.priors.get(rv.name)
-                if prior is None:
-                    rows.append(
-                        {
-                            "name": rv.name,
-                            "editable": False,
-                            "reason": self.model_priors.read_only[rv.name].reason,
-                        }
-                    )
-                    continue
-                labels = None
-                if prior.size is not None:
-                    dim = prior.dims[0] if prior.dims else None
-                    labels = (
-                        [str(c) for c in coords.get(dim) or range(prior.size)]
-                        if dim in coords
-                        else [str(i) for i in range(prior.size)]
-                    )
-                rows.append(
-                    {
-                        "name": rv.name,
-                        "editable": True,
-                        "family": prior.family,
-                        "dims": list(prior.dims),
-                        "elements": labels,
-                    }
-                )
+            rows = variable_rows(self.model_priors, source)
             self.variables = rows
             self.variable = (
                 next(r["name"] for r in rows if r["editable"])
@@ -405,35 +384,48 @@ class PriorEditor(InputWidget):
         return PriorDist.create(family, dims=current.dims, size=current.size)
 
     def _commit(self, name: str, prior: PriorDist) -> None:
+        self._put(name, prior)
+        self.updates += 1
+
+    def _put(self, name: str, prior: PriorDist) -> None:
         if self.model_priors is not None:
             self.model_priors.set(name, prior)
         elif self._config is not None:
             self._config_priors[name] = prior
         else:
             self._single = prior
-        self.updates += 1
 
     def _show_current(self) -> None:
         if not self.variable:
             return
         d = self.prior_dists[self.variable]
-        element = d.element(min(self.element, (d.size or 1) - 1))
+        view = self._element_view(d)
         with self.hold_sync():
             self.family = d.family
-            self.values = {
+            self.values = view["values"]
+            self.summary = view["summary"]
+            self.curves = view["curves"]
+            self.dist_figure = self.dist_figure or with_fresh_ids(
+                prior_figures.distribution_figure()
+            )
+            self._update_context()
+
+    def _element_view(self, d: PriorDist) -> dict[str, Any]:
+        """The parameters, summary and density of the shown element of prior ``d``."""
+        element = d.element(min(self.element, (d.size or 1) - 1))
+        return {
+            "values": {
                 k: float(v)
                 for k, v in element.in_terms(parameterization_arg(self.parameterization)).items()
-            }
-            self.summary = element.summary(tuple(self.quantiles))
-            self.curves = {
+            },
+            "summary": element.summary(tuple(self.quantiles)),
+            "curves": {
                 **element.curves(),
                 "variable": self.variable,
                 "element": self.element,
                 "family": d.family,
-            }
-            self.dist_figure = self.dist_figure or with_fresh_ids(
-                prior_figures.distribution_figure()
-            )
+            },
+        }
 
     def _channel_of_element(self) -> str | None:
         """The channel of the shown element when the variable is per channel."""
@@ -467,7 +459,15 @@ class PriorEditor(InputWidget):
         if not predictive or self.model_priors is None:
             return
         self.refresh_transforms()
+        view, failure = self._predictive_now()
+        self.predictive = view if failure is None else {**self.predictive, "note": failure}
+        self._update_context()
+
+    def _predictive_now(self) -> tuple[dict[str, Any], str | None]:
+        """The prior-predictive view of the current priors, or ``({}, why)`` when the
+        draws cannot be made."""
         mp = self.model_priors
+        assert mp is not None
         name = mp.observed[0]
         lo, hi = self.plausible.get("lower"), self.plausible.get("upper")
         changed = mp.data_changes()
@@ -479,12 +479,10 @@ class PriorEditor(InputWidget):
             draws = mp.prior_predictive()[name]
         except Exception as exc:
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            note = (
+            return {}, (
                 f"{prefix or 'The prior predictive'} could not be drawn ({reason}); "
                 "the figure shows the last draws. Build a new editor for the changed model."
             )
-            self.predictive = {**self.predictive, "note": note}
-            return
         view = predictive_view(
             draws, mp.observed_values(name), series=self._series_dim is not None, lower=lo, upper=hi
         )
@@ -494,4 +492,4 @@ class PriorEditor(InputWidget):
             view["note"] = view["note"][0].upper() + view["note"][1:]
         view["variable"] = name
         view["dim"] = self._series_dim
-        self.predictive = view
+        return view, None

@@ -82,3 +82,34 @@ def as_dist(source) -> PriorDist:
     raise TypeError(
         f"source: expected a PyMC model, an MMM, a family name or a prior, got {type(source).__name__}"
     )
+
+
+def variable_rows(model_priors, model) -> list[dict[str, Any]]:
+    """The page's list of a model's free variables: name, and family, dims and element
+    labels when editable, else the reason it is not."""
+    coords = model.coords
+    rows: list[dict[str, Any]] = []
+    for rv in model.free_RVs:
+        prior = model_priors.priors.get(rv.name)
+        if prior is None:
+            reason = model_priors.read_only[rv.name].reason
+            rows.append({"name": rv.name, "editable": False, "reason": reason})
+            continue
+        labels = None
+        if prior.size is not None:
+            dim = prior.dims[0] if prior.dims else None
+            labels = (
+                [str(c) for c in coords.get(dim) or range(prior.size)]
+                if dim in coords
+                else [str(i) for i in range(prior.size)]
+            )
+        rows.append(
+            {
+                "name": rv.name,
+                "editable": True,
+                "family": prior.family,
+                "dims": list(prior.dims),
+                "elements": labels,
+            }
+        )
+    return rows

@@ -56,6 +56,21 @@ def test_parameter_changes_do_not_recompile():
     assert mp.compiles == 2
 
 
+def test_every_call_draws_from_the_same_random_numbers():
+    """Common random numbers: the same priors give the same draws, and a changed noise
+    scale moves each draw along a line instead of drawing it afresh."""
+    mp = ModelPriors(regression(), draws=200, seed=None)
+    first = mp.prior_predictive()["y"]
+    np.testing.assert_array_equal(mp.prior_predictive()["y"], first)
+    draws = {}
+    for sigma in (1.0, 2.0, 3.0):
+        mp.set("s", mp.priors["s"].updated(sigma=sigma))
+        draws[sigma] = mp.prior_predictive()["y"]
+    # y = mean + s * z with the same mean and z: equal steps in sigma, equal steps in y
+    np.testing.assert_allclose(draws[2.0] - draws[1.0], draws[3.0] - draws[2.0], atol=1e-9)
+    assert not np.allclose(draws[2.0], draws[1.0])
+
+
 def test_exported_priors_give_the_same_prior_predictive():
     mp = ModelPriors(regression(), draws=4000, seed=11)
     mp.set("s", mp.priors["s"].updated(sigma=3.0))

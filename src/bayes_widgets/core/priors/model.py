@@ -23,6 +23,7 @@ priors were read, so a view can say so.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from dataclasses import dataclass
 from typing import Any
@@ -313,8 +314,14 @@ class ModelPriors:
 
     # -- prior predictive -----------------------------------------------------------------
     def prior_predictive(self) -> dict[str, np.ndarray]:
-        """``draws`` prior-predictive draws of each observed variable, shape (draws, ...)."""
-        fn, inputs = self._function()
+        """``draws`` prior-predictive draws of each observed variable, shape (draws, ...).
+
+        Every call draws from the same random numbers (common random numbers): the same
+        priors give the same draws, and a changed parameter moves the draws smoothly
+        instead of drawing them afresh, so an edit shows what the edit did, not noise."""
+        fn, inputs, rngs = self._function()
+        for shared, state in rngs:
+            shared.set_value(copy.deepcopy(state), borrow=True)
         args = []
         for name, pname in inputs:
             value = np.asarray(self.priors[name].params[pname], dtype=float)
@@ -336,6 +343,7 @@ class ModelPriors:
         from pymc.pytensorf import compile as compile_pymc
         from pytensor.graph.replace import vectorize_graph
         from pytensor.graph.traversal import ancestors
+        from pytensor.tensor.random.type import RandomGeneratorType
         from pytensor.xtensor.vectorization import vectorize_graph as vectorize_xgraph
 
         n = self.draws
@@ -380,7 +388,12 @@ class ModelPriors:
         else:
             outs = vectorize_graph(observed, replace=replace)
         fn = compile_pymc(tensors, outs, random_seed=self.seed, on_unused_input="ignore")
-        return fn, inputs
+        rngs = [
+            (shared, copy.deepcopy(shared.get_value(borrow=True)))
+            for shared in fn.get_shared()
+            if isinstance(shared.type, RandomGeneratorType)
+        ]
+        return fn, inputs, rngs
 
     # -- out --------------------------------------------------------------------------------
     def apply(self):
