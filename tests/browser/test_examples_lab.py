@@ -245,7 +245,10 @@ def widget_problems(w: dict[str, Any], deliberate: bool) -> list[str]:
     data = w["data"]
     if w["module"] == "fit_monitor":
         if data.get("status") != "finished":
-            problems.append(f"{where}: status {data.get('status')!r}, not finished")
+            # what the page shows of it: whether any update after its creation arrived
+            problems.append(
+                f"{where}: status {data.get('status')!r}, not finished; it shows {w['text']!r}"
+            )
         elif data.get("method") != "svi" and (
             int(data.get("drawsDone") or 0) == 0 or data.get("drawsDone") != data.get("total")
         ):
