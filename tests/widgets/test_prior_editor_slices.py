@@ -150,3 +150,23 @@ def test_a_single_prior_slices_its_density_and_summary():
     assert all(v is not None for v in views) and "predictive" not in views[0]
     send(ed, type="edit", values={"alpha": capture.last()["values"][4]}, seq=2)
     assert views[4]["summary"] == ed.summary and views[4]["values"] == ed.values
+
+
+def test_the_users_set_data_makes_a_held_slice_stale():
+    import pymc as pm
+
+    model, X, _ = regression_model()
+    ed = bw.PriorEditor(model, draws=100, seed=2)
+    ed.send = capture = Capture()
+    send(ed, type="select", variable="sigma", seq=1)
+    send(ed, type="slice", param="sigma", lo=0.5, hi=3.0, n=4, request="a")
+    held = capture.last()
+    assert held["done"]
+    with model:  # the user's own change, outside the editor
+        pm.set_data({"X": X[:20]}, coords={"obs": np.arange(20)})
+    send(ed, type="slice", param="sigma", lo=0.5, hi=3.0, n=4, request="b",
+         have=held["basis"], skip=list(range(5)))  # fmt: skip
+    msg = capture.last()
+    assert "same" not in msg and msg["basis"]["context"] != held["basis"]["context"]
+    view = views_of(msg)[2]
+    assert "X: 60 → 20 rows" in view["predictive"]["note"]

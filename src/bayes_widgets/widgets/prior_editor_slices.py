@@ -226,6 +226,7 @@ class SlicedEditor:
         ``skip`` the positions it has (or knows refused): on the same basis only the
         others are computed, and a complete slice is answered ``same``."""
         request, param = msg.get("request"), str(msg.get("param", ""))
+        self._update_context()  # the model's data may have changed since the last edit
         basis = self._basis()
         try:
             lo, hi, n = slice_grid(msg)
