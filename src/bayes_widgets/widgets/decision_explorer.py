@@ -352,13 +352,15 @@ class DecisionExplorer(InputWidget):
         return out
 
     def slice_summaries(
-        self, variable: str, x: Any = None, *, budget_s: float = SLICE_BUDGET_S
+        self, variable: str, x: Any = None, *, budget_s: float | None = None
     ) -> dict[str, Any] | None:
         """What the page shows for every slider position of ``variable``, the others held at
         ``x`` (default: the shown decision): ``{"variable", "x", "values", "summaries"}``, each
         summary the one :meth:`set_decision` would show. ``None`` when the slider has more than
         :data:`SLICE_MAX_POSITIONS` positions or the summaries would take longer than
-        ``budget_s``: the page then asks for each value as it is reached."""
+        ``budget_s`` (default :data:`SLICE_BUDGET_S`): the page then asks for each value as
+        it is reached."""
+        budget_s = SLICE_BUDGET_S if budget_s is None else budget_s
         names = [v.name for v in self.problem.variables]
         if variable not in names:
             raise DecisionInputError(

@@ -101,7 +101,10 @@ def factor_common(views: list[dict[str, Any] | None], part: str) -> dict[str, An
 
 
 def _numeric(values: list) -> bool:
-    return all(v is None or (type(v) in (int, float)) for v in values)
+    """Numbers, None for missing ones; at least one number (a list of Nones, such as a part
+    of a slice with no view, stays a list)."""
+    numbers = sum(1 for v in values if type(v) in (int, float))
+    return numbers > 0 and all(v is None or type(v) in (int, float) for v in values)
 
 
 def pack(obj: Any, buffers: list[bytes]) -> Any:
@@ -174,11 +177,11 @@ class SlicedEditor:
         n: int,
         *,
         skip: Iterable[int] = (),
-        budget_s: float = SLICE_BUDGET_S,
+        budget_s: float | None = None,
     ) -> tuple[list[float], list[dict[str, Any] | None], list[int], bool]:
         """The views at the ``n + 1`` positions of parameter ``param`` of the shown element
         between ``lo`` and ``hi``, nearest the current value first, within ``budget_s``
-        (positions in ``skip`` are left out). Returns the positions, the views (None where
+        (default :data:`SLICE_BUDGET_S`; positions in ``skip`` are left out). Returns the positions, the views (None where
         not computed), the positions whose value is refused (e.g. a scale of 0) and whether
         every position not skipped was done. The priors are left as they were."""
         if param not in self.values:
@@ -211,8 +214,9 @@ class SlicedEditor:
 
         grid = positions(lo, hi, n)
         try:
+            budget = SLICE_BUDGET_S if budget_s is None else budget_s
             views, visited = compute_slice(
-                grid, float(self.values[param]), view_at, skip=set(skip), budget_s=budget_s
+                grid, float(self.values[param]), view_at, skip=set(skip), budget_s=budget
             )
         finally:
             self._put(name, current)
