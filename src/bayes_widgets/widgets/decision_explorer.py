@@ -58,8 +58,7 @@ from bayes_widgets.widgets._base import InputWidget, static_text
 
 NAIVE = "naive (means)"
 OPTIMUM = "optimum"
-SLICE_MAX_POSITIONS = 401
-"""Sliders with at most this many positions can be summarised whole before a drag."""
+SLICE_MAX_POSITIONS = 401  # sliders with at most this many positions are summarised whole
 SLICE_BUDGET_S = 1.5
 """The most time the kernel spends summarising a slider's positions before a drag."""
 
@@ -358,9 +357,8 @@ class DecisionExplorer(InputWidget):
         ``x`` (default: the shown decision): ``{"variable", "x", "values", "summaries"}``, each
         summary the one :meth:`set_decision` would show. ``None`` when the slider has more than
         :data:`SLICE_MAX_POSITIONS` positions or the summaries would take longer than
-        ``budget_s`` (default :data:`SLICE_BUDGET_S`): the page then asks for each value as
-        it is reached."""
-        budget_s = SLICE_BUDGET_S if budget_s is None else budget_s
+        ``budget_s`` (:data:`SLICE_BUDGET_S`): the page then asks for each value as reached."""
+        budget_s = SLICE_BUDGET_S if budget_s is None else budget_s  # read now: tests set it
         names = [v.name for v in self.problem.variables]
         if variable not in names:
             raise DecisionInputError(
