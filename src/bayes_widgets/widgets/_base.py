@@ -208,7 +208,6 @@ class BokehLibrary(DeclaredAnyWidget):
     Colab, VS Code) they ask the kernel through their own comm (:class:`BokehJSServer`).
     """
 
-    _esm = traitlets.Unicode().tag(sync=True)
     bundle = traitlets.Bytes().tag(sync=True)
     """``static/bokehjs.js`` gzip-compressed: a binary buffer on the wire, about 0.55 MB
     (base64) in saved widget state instead of 1.6 MB."""

@@ -87,7 +87,6 @@ class CalibrationBoard(BayesWidget):
     ``slowest``: how many of the slowest simulations are listed. Bad input is shown inline.
     """
 
-    _esm = traitlets.Unicode().tag(sync=True)
     _urgent = frozenset({"pause", "resume", "cancel"})
 
     status = traitlets.Unicode("created").tag(sync=True)

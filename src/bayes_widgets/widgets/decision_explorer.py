@@ -98,7 +98,6 @@ class DecisionExplorer(InputWidget):
     ``optimise_options`` and ``optimise_on_start`` are deprecated names of the last two.
     """
 
-    _esm = traitlets.Unicode().tag(sync=True)
     variables = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Per variable: name, lower, upper, integer, step."""
     decision = traitlets.Dict().tag(sync=True)

@@ -47,7 +47,6 @@ class FitMonitor(BayesWidget):
     :meth:`wait` raises it.
     """
 
-    _esm = traitlets.Unicode().tag(sync=True)
     _urgent = frozenset({"cancel", "pause", "resume", "sync"})
 
     status = traitlets.Unicode("created").tag(sync=True)

@@ -68,7 +68,6 @@ def _check_thresholds(thresholds: Any) -> dict[str, dict[str, Any]]:
 class FleetBoard(BayesWidget):
     """Live view of a fleet directory (see the module docstring)."""
 
-    _esm = traitlets.Unicode().tag(sync=True)
     out = traitlets.Unicode("").tag(sync=True)
     runs = traitlets.List(traitlets.Dict()).tag(sync=True)
     """One row per run: run_id, status, fraction (while running), seconds, error, metrics."""

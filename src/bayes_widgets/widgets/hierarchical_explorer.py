@@ -37,7 +37,6 @@ TRANSFORMS = {"exp": "exp", "log": None}
 class HierarchicalExplorer(BayesWidget):
     """Forecasts per group and group-effect densities of a hierarchical fit (see the module docstring)."""
 
-    _esm = traitlets.Unicode().tag(sync=True)
     groups = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """Every group's label, as text."""
     group = traitlets.Unicode("").tag(sync=True)

@@ -46,7 +46,6 @@ def _finite(x: Any) -> float | None:
 class MMMExplorer(BayesWidget):
     """The one-pager of a fitted MMM (see the module docstring)."""
 
-    _esm = traitlets.Unicode().tag(sync=True)
     channels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """The model's channels, in its order."""
     geos = traitlets.List(traitlets.Unicode()).tag(sync=True)

@@ -26,7 +26,6 @@ __all__ = ["ModelCard", "model_rows"]
 class ModelCard(BayesWidget):
     """A PyMC model's variables at a glance, with its prior editor one click away."""
 
-    _esm = traitlets.Unicode().tag(sync=True)
     name = traitlets.Unicode("").tag(sync=True)
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     coords = traitlets.Dict().tag(sync=True)

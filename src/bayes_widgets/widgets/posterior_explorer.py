@@ -32,7 +32,6 @@ MAX_SELECTED = 4
 class PosteriorExplorer(BayesWidget):
     """Summary and linked plots of a posterior (see the module docstring)."""
 
-    _esm = traitlets.Unicode().tag(sync=True)
     variables = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Per variable: name, dims, coordinate labels, its quantities."""
     summary = traitlets.List(traitlets.Dict()).tag(sync=True)

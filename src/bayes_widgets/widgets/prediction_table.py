@@ -77,7 +77,6 @@ class PredictionTable(BayesWidget):
         editing one row leaves the others' numbers as they were).
     """
 
-    _esm = traitlets.Unicode().tag(sync=True)
     target = traitlets.Unicode("").tag(sync=True)
     """Name of the predicted (observed) variable."""
     columns = traitlets.List(traitlets.Unicode()).tag(sync=True)

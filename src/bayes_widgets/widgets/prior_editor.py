@@ -69,7 +69,6 @@ SINGLE = "prior"
 class PriorEditor(SlicedEditor, InputWidget):
     """Prior editing bound to a real model (see the module docstring)."""
 
-    _esm = traitlets.Unicode().tag(sync=True)
     families = traitlets.Dict().tag(sync=True)
     """Per family: discrete flag and each parameterization's parameters (domain, slider range)."""
     variables = traitlets.List(traitlets.Dict()).tag(sync=True)
