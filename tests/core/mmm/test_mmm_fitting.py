@@ -10,9 +10,11 @@ from bayes_widgets.core.mmm.fitting import (
     DEFAULT_CHAINS,
     DEFAULT_DRAWS,
     DEFAULT_GEO_DRAWS,
+    DEFAULT_GEO_TUNE,
     DEFAULT_TUNE,
     default_draws,
     default_sampler_kwargs,
+    default_tune,
 )
 from bayes_widgets.datasets import mmm_example
 
@@ -70,10 +72,13 @@ def test_nutpie_adapts_the_mass_matrix_from_the_draws():
 
 
 def test_default_draws_tuning_and_chains():
-    # national models: 4 chains of 1000 tuning + 2000 kept draws; geo models keep 1000
-    assert (DEFAULT_CHAINS, DEFAULT_TUNE, DEFAULT_DRAWS, DEFAULT_GEO_DRAWS) == (4, 1000, 2000, 1000)
+    # national models: 4 chains of 1000 tuning + 2000 kept draws; geo models 500 + 1500
+    assert (DEFAULT_CHAINS, DEFAULT_TUNE, DEFAULT_DRAWS) == (4, 1000, 2000)
+    assert (DEFAULT_GEO_TUNE, DEFAULT_GEO_DRAWS) == (500, 1500)
     assert default_draws() == default_draws(()) == DEFAULT_DRAWS
     assert default_draws(("geo",)) == DEFAULT_GEO_DRAWS
+    assert default_tune() == default_tune(()) == DEFAULT_TUNE
+    assert default_tune(("geo",)) == DEFAULT_GEO_TUNE
 
 
 def test_fit_samples_with_the_defaults_unless_the_user_overrides_them(recorded):
@@ -95,7 +100,7 @@ def test_fit_samples_with_the_defaults_unless_the_user_overrides_them(recorded):
     assert (recorded.seen["draws"], recorded.seen["tune"], recorded.seen["chains"]) == (300, 200, 2)
 
 
-def test_a_geo_model_keeps_1000_draws_per_chain_by_default(recorded):
+def test_a_geo_model_tunes_500_and_keeps_1500_draws_per_chain_by_default(recorded):
     from bayes_widgets.datasets import mmm_multidimensional
 
     geo = MMMModel(
@@ -108,7 +113,10 @@ def test_a_geo_model_keeps_1000_draws_per_chain_by_default(recorded):
         dims=("geo",),
     )
     geo.fit(seed=1)
-    assert recorded.seen["draws"] == 1000 and recorded.seen["chains"] == 4
+    seen = recorded.seen
+    assert (seen["tune"], seen["draws"], seen["chains"]) == (500, 1500, 4)
+    geo.fit(tune=800, draws=600)
+    assert (recorded.seen["tune"], recorded.seen["draws"]) == (800, 600)
 
 
 @pytest.mark.slow

@@ -329,3 +329,24 @@ def test_geo_fleet_pooled_and_per_geo(tmp_path):
     assert np.isfinite(by_geo[["test_mape_pooled", "test_mape_per_geo"]].to_numpy()).all()
     contributions = pd.read_csv(tmp_path / "pooled" / "contributions.csv")
     assert list(contributions.columns) == ["date", "x1", "x2"] and len(contributions) == 56
+
+
+def test_recovery_refits_take_the_model_s_default_tuning_unless_the_fleet_sets_it():
+    from bayes_widgets.core.datasets import MMM_GEO_CHANNELS, MMM_GEO_CONTROLS, mmm_geo
+    from bayes_widgets.core.mmm.recovery_plan import fit_settings
+
+    national = MMMModel(
+        mmm_example(), target="y", date_column="date_week", channels=["x1", "x2"], lag_max=4
+    )
+    geo = MMMModel(
+        mmm_geo(2),
+        target="revenue",
+        date_column="time",
+        channels=MMM_GEO_CHANNELS,
+        controls=MMM_GEO_CONTROLS,
+        lag_max=4,
+        dims=("geo",),
+    )
+    assert (fit_settings(national, {})["tune"], fit_settings(national, {})["draws"]) == (1000, 2000)
+    assert (fit_settings(geo, {})["tune"], fit_settings(geo, {})["draws"]) == (500, 1500)
+    assert fit_settings(geo, {"tune": 200, "draws": 100})["tune"] == 200

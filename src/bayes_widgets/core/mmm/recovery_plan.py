@@ -132,15 +132,15 @@ def fit_settings(model, fit: dict[str, Any]) -> dict[str, Any]:
     from bayes_widgets.core.mmm.fitting import (
         DEFAULT_BACKEND,
         DEFAULT_CHAINS,
-        DEFAULT_TUNE,
         default_draws,
+        default_tune,
     )
 
     return {
         "backend": str(fit.get("backend") or DEFAULT_BACKEND),
         "method": "nuts",
         "draws": int(fit.get("draws") or default_draws(model.dims)),
-        "tune": int(fit.get("tune", DEFAULT_TUNE)),
+        "tune": int(fit.get("tune", default_tune(model.dims))),
         "chains": int(fit.get("chains") or DEFAULT_CHAINS),
         "cores": 1,
         "thin": None,
