@@ -45,19 +45,15 @@ class TraceState:
         return np.concatenate([t for _, t, _ in self.chunks[chain]])
 
 
+def fit(model, **kwargs):
+    """A nutpie fit of ``model`` with this file's draws, tuning and chains."""
+    return bw.fit(model, backend="nutpie", draws=DRAWS, tune=TUNE, chains=CHAINS, cores=1, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def full_trace(tiny_model):
     """A real nutpie trace with its tuning draws."""
-    r = bw.fit(
-        tiny_model,
-        backend="nutpie",
-        draws=DRAWS,
-        tune=TUNE,
-        chains=CHAINS,
-        cores=1,
-        seed=5,
-        keep_warmup=True,
-    )
+    r = fit(tiny_model, seed=5, keep_warmup=True)
     assert r.status == "finished"
     return r.idata
 
@@ -147,15 +143,7 @@ def test_a_default_fit_has_every_draw_counted_and_no_tuning_group(
         return decided[-1]
 
     monkeypatch.setattr(NutpieBackend, "_convert_without_warmup", spy)
-    r = bw.fit(
-        tiny_model,
-        backend="nutpie",
-        draws=DRAWS,
-        tune=TUNE,
-        chains=CHAINS,
-        cores=1,
-        var_names=var_names,
-    )
+    r = fit(tiny_model, var_names=var_names)
     assert r.status == "finished"
     if var_names == []:  # no live trace: converted without its tuning draws
         assert decided == [True]

@@ -146,6 +146,23 @@ class Backend:
         """Extra fields of the :class:`~bayes_widgets.core.fitting.result.FitResult` (SVI: params, losses)."""
         return {}
 
+    def _draws_completed(self, trace) -> tuple[int, ...] | None:
+        """Draws per chain, tuning included, of an MCMC trace converted without its tuning
+        draws (every chain kept is past tuning: it made ``tune`` of them); None for a trace
+        that has its tuning draws, or none after tuning."""
+        from bayes_widgets.core.fitting.trim import chain_lengths
+
+        if (
+            trace is None
+            or "warmup_sample_stats" in trace.children
+            or "sample_stats" not in trace.children
+        ):
+            return None
+        lengths = chain_lengths(trace["sample_stats"].to_dataset())
+        if lengths is None or len(lengths) != self.config.chains or not lengths.any():
+            return None
+        return tuple(self.config.tune + int(n) for n in lengths)
+
     def prepare(self, control: Control) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 

@@ -256,16 +256,6 @@ class NutpieBackend(Backend):
         sampler._save_warmup = False  # private of nutpie: read only when it converts
         return True
 
-    def _draws_completed(self, trace) -> tuple[int, ...] | None:
-        """Draws per chain, tuning included, of a finished trace converted without its
-        tuning draws (a chain with draws after tuning made all ``tune`` of them)."""
-        if "sample_stats" not in trace.children or "warmup_sample_stats" in trace.children:
-            return None
-        lengths = valid_lengths(trace["sample_stats"].to_dataset())
-        if len(lengths) != self.config.chains:
-            return None
-        return tuple(int(n) + (self.config.tune if n else 0) for n in lengths)
-
     def _take_trace(self, state, trace) -> None:
         """Appends the draws of ``trace`` made since the last call, chain by chain (a
         trace converted without its tuning draws continues after the ``tune`` of them)."""

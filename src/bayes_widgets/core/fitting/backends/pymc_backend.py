@@ -146,19 +146,3 @@ class PyMCBackend(Backend):
             _sampling_threads.discard(ident)
         self.draws_completed = self._draws_completed(idata)
         return idata
-
-    def _draws_completed(self, idata) -> tuple[int, ...] | None:
-        """Draws per chain, tuning included, of a trace converted without its tuning draws
-        (every chain kept is past tuning: it made ``tune`` of them)."""
-        from bayes_widgets.core.fitting.trim import chain_lengths
-
-        if (
-            idata is None
-            or "warmup_sample_stats" in idata.children
-            or "sample_stats" not in idata.children
-        ):
-            return None
-        lengths = chain_lengths(idata["sample_stats"].to_dataset())
-        if lengths is None or len(lengths) != self.config.chains or not lengths.any():
-            return None
-        return tuple(self.config.tune + int(n) for n in lengths)
