@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from bayes_widgets.core.fitting import data_folding
 from bayes_widgets.core.fitting.backends.base import Backend, Control
 from bayes_widgets.core.model_info import extract_traced
 
@@ -45,6 +46,7 @@ def compile_model(model):
         hit = _compiled.get(model)
         if hit is not None:
             return hit
+        data_folding.enable()  # the model's convolutions of data, computed once
         compiled = nutpie.compile_pymc_model(model)
         _compiled[model] = compiled
         return compiled
