@@ -12,7 +12,7 @@ from pytensor.compile.mode import get_mode
 from pytensor.graph.basic import Constant
 from pytensor.tensor.signal import convolve1d
 
-from bayes_widgets.core.fitting import data_folding
+from bayes_widgets.core.fitting import data_folding, rewrites
 
 LAGS = 4
 
@@ -62,7 +62,7 @@ def convolutions(fn):
 @pytest.mark.parametrize("mode", ["NUMBA", "FAST_RUN"])
 def test_a_frozen_model_s_convolution_of_data_takes_one_contiguous_constant(data, mode):
     model = freeze_dims_and_data(adstock_model(*data))
-    data_folding.enable()
+    rewrites.enable()
     folded = logp_and_gradient(model, get_mode(mode))
     plain = logp_and_gradient(model, get_mode(mode).excluding(data_folding.REWRITE_NAME))
 
@@ -84,7 +84,7 @@ def test_a_frozen_model_s_convolution_of_data_takes_one_contiguous_constant(data
 def test_shared_data_stays_computed_and_follows_set_data(data):
     spend, sales = data
     model = adstock_model(spend, sales)  # not frozen: the spend is shared data
-    data_folding.enable()
+    rewrites.enable()
     folded = logp_and_gradient(model, get_mode("NUMBA"))
     assert not any(
         isinstance(i, Constant) for node in convolutions(folded) for i in node.inputs[:2]
@@ -106,13 +106,22 @@ def test_an_input_larger_than_the_limit_stays_computed():
     assert data_folding.folded(x, max_bytes=8 * 13 - 1) is None
     constant = data_folding.folded(x, max_bytes=8 * 13)
     np.testing.assert_array_equal(constant.data, np.r_[np.zeros(3), np.arange(10.0)])
+    # a length known only once computed
+    values = pt.constant(np.arange(10.0))
+    upper = values[values > 4.5]
+    assert upper.type.shape == (None,)
+    assert data_folding.folded(upper, max_bytes=39) is None
+    np.testing.assert_array_equal(
+        data_folding.folded(upper, max_bytes=40).data, np.arange(5.0, 10.0)
+    )
     assert not data_folding.from_constants(pt.constant(np.arange(3.0)))
     assert not data_folding.from_constants(pt.vector("free") + 1)
 
 
 def test_enable_registers_once():
-    data_folding.enable()
-    data_folding.enable()
+    rewrites.enable()
+    rewrites.enable()
     from pytensor.compile import optdb
 
     assert data_folding.REWRITE_NAME in optdb["specialize"].__db__
+    assert rewrites.LOGISTIC_NAME in optdb["canonicalize"].__db__

@@ -11,17 +11,15 @@ them into contiguous constants takes the log density and its gradient from about
 about 455 microseconds an evaluation (numba, one core), with the same numbers to the
 last bit.
 
-:func:`enable` registers, once per process, a rewrite that does this for every 1-d
+:func:`rewriter` is a rewrite that does this for every 1-d
 convolution (``pytensor.tensor.signal.convolve1d``) one of whose inputs is computed from
 constants alone: the input becomes one contiguous constant, when it holds at most
 :data:`MAX_BYTES`. Only constants are folded: shared data (updatable with ``pm.set_data``)
 and everything computed from parameters stay as they are, so no compiled function changes
-what it computes.
+what it computes. :func:`bayes_widgets.core.fitting.rewrites.enable` registers it.
 """
 
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 
@@ -29,21 +27,6 @@ MAX_BYTES = 64 * 2**20
 """The largest input folded into a constant: a bigger one stays computed."""
 
 REWRITE_NAME = "bayes_widgets_fold_convolution_data"
-
-_registered = threading.Lock()
-_done: list[bool] = []
-
-
-def enable() -> None:
-    """Registers the folding rewrite with PyTensor's compiler (once per process; it then
-    applies to every function compiled with the default rewrites)."""
-    with _registered:
-        if _done:
-            return
-        from pytensor.tensor.rewriting.basic import register_specialize
-
-        register_specialize(_rewriter(), name=REWRITE_NAME)
-        _done.append(True)
 
 
 def from_constants(var) -> bool:
@@ -62,6 +45,12 @@ def folded(var, max_bytes: int = MAX_BYTES):
     import pytensor
     import pytensor.tensor as pt
 
+    shape = var.type.shape
+    if (
+        None not in shape
+        and np.prod(shape, dtype=float) * np.dtype(var.type.dtype).itemsize > max_bytes
+    ):
+        return None  # known too large without computing it
     compute = pytensor.function([], var, mode="FAST_COMPILE")
     value = np.ascontiguousarray(compute())
     if value.nbytes > max_bytes:
@@ -69,7 +58,8 @@ def folded(var, max_bytes: int = MAX_BYTES):
     return var.type.filter_variable(pt.constant(value, dtype=var.type.dtype))
 
 
-def _rewriter():
+def rewriter():
+    """The node rewriter: a convolution's inputs computed from constants, folded."""
     from pytensor.graph.rewriting.basic import node_rewriter
     from pytensor.tensor.blockwise import Blockwise
     from pytensor.tensor.signal.conv import Convolve1d

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from bayes_widgets.core.fitting import data_folding
+from bayes_widgets.core.fitting import rewrites
 from bayes_widgets.core.fitting.backends.base import Backend, Control
 from bayes_widgets.core.model_info import extract_traced
 
@@ -46,7 +46,7 @@ def compile_model(model):
         hit = _compiled.get(model)
         if hit is not None:
             return hit
-        data_folding.enable()  # the model's convolutions of data, computed once
+        rewrites.enable()  # the same log density, computed with less work
         compiled = nutpie.compile_pymc_model(model)
         _compiled[model] = compiled
         return compiled

@@ -12,7 +12,7 @@ import time
 import weakref
 from typing import ClassVar
 
-from bayes_widgets.core.fitting import data_folding
+from bayes_widgets.core.fitting import rewrites
 from bayes_widgets.core.fitting.backends.base import Backend, Control
 from bayes_widgets.core.model_info import point_converter
 
@@ -125,7 +125,7 @@ class PyMCBackend(Backend):
         idata_kwargs = dict(kwargs.pop("idata_kwargs", None) or {})
         if not cfg.keep_warmup:
             idata_kwargs.setdefault("save_warmup", False)
-        data_folding.enable()  # the model's convolutions of data, computed once
+        rewrites.enable()  # the same log density, computed with less work
         ident = threading.get_ident()
         _sampling_threads.add(ident)
         try:
