@@ -39,7 +39,8 @@ draws weigh more: 40 geos x 156 weeks carry some 81,000 deterministic quantities
 the largest R-hat over those quantities reached 1.0101 on one seed of the 40-geo model:
 the more quantities, the higher the largest of them by chance. 1500 draws shrink R-hat's
 excess over 1 by about a third, for the sampling time of the 1000 + 1000 before: seeds 1
-to 5 of the 40-geo model ended at 1.0045 to 1.0057, with no divergence. See
+to 5 of the 40-geo model ended at 1.0045 to 1.0057, with no divergence (1.0042 to 1.0066
+with the graph rewrites of :mod:`bayes_widgets.core.fitting.rewrites`). See
 ``benchmarks/bench_mmm_convergence.py``."""
 
 
