@@ -15,6 +15,7 @@ import numpy as np
 
 from bayes_widgets.core.fitting import rewrites
 from bayes_widgets.core.fitting.backends.base import Backend, Control
+from bayes_widgets.core.fitting.trim import chain_lengths
 from bayes_widgets.core.model_info import extract_traced
 
 _MIN_POLL_S = 0.001
@@ -62,12 +63,6 @@ def with_current_data(compiled):
         if now.shape != then.shape or not np.array_equal(now, then):
             changed[var.name] = now
     return compiled.with_data(**changed) if changed else compiled
-
-
-def valid_lengths(stats) -> np.ndarray:
-    """Draws per chain in a (NaN-padded) nutpie trace group."""
-    step = np.asarray(stats["step_size"].values, dtype=float)
-    return np.isfinite(step).sum(axis=1)
 
 
 class NutpieBackend(Backend):
@@ -268,16 +263,20 @@ class NutpieBackend(Backend):
             ("warmup_posterior", "warmup_sample_stats", True),
             ("posterior", "sample_stats", False),
         ):
-            if group in trace.children:
-                stats = trace[stats_group].to_dataset()
-                parts.append(
-                    (
-                        extract_traced(trace[group].to_dataset(), self.trace_names),
-                        np.asarray(stats["diverging"].values, dtype=bool),
-                        valid_lengths(stats),
-                        tuning,
-                    )
+            if group not in trace.children:
+                continue
+            stats = trace[stats_group].to_dataset()
+            lengths = chain_lengths(stats)  # the trace is NaN-padded past each chain's draws
+            if lengths is None:
+                continue
+            parts.append(
+                (
+                    extract_traced(trace[group].to_dataset(), self.trace_names),
+                    np.asarray(stats["diverging"].values, dtype=bool),
+                    lengths,
+                    tuning,
                 )
+            )
         skipped = 0 if "warmup_posterior" in trace.children else self.config.tune
         for chain in range(self.config.chains):
             values, flags, divs = [], [], []
