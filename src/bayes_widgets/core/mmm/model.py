@@ -271,8 +271,8 @@ class MMMModel:
         pymc-marketing model), ready for summaries and predictions.
 
         Defaults: 4 chains (run as many at a time as there are cores) of 1000 tuning draws,
-        keeping 2000 draws each (a geo model: 500 tuning draws, keeping 1500, with a target
-        acceptance of 0.95): see :func:`bayes_widgets.core.mmm.fitting.default_draws`,
+        keeping 2000 draws each, with a target acceptance of 0.9 (a geo model: 500 tuning
+        draws, keeping 1500, at 0.95): see :func:`bayes_widgets.core.mmm.fitting.default_draws`,
         :func:`~bayes_widgets.core.mmm.fitting.default_tune` and
         :func:`~bayes_widgets.core.mmm.fitting.default_target_accept`.
         """
