@@ -86,12 +86,12 @@ def logistic_rewriter():
         product = _inputs_of(node.inputs[0], ps.Mul)
         if product is not None:
             factors = list(product)
-        differences = [f for f in factors if _inputs_of(f, ps.Sub) is not None]
+        differences = [(f, sub) for f in factors if (sub := _inputs_of(f, ps.Sub)) is not None]
         denominator = _inputs_of(node.inputs[1], ps.Add)
         if len(differences) != 1 or denominator is None or len(denominator) != 2:
             return None
-        one, e = _inputs_of(differences[0], ps.Sub) or (None, None)
-        if one is None or not is_one(one) or not any(d is e for d in denominator):
+        difference, (one, e) = differences[0]
+        if not is_one(one) or not any(d is e for d in denominator):
             return None
         other = denominator[1] if denominator[0] is e else denominator[0]
         power = _inputs_of(e, ps.Exp)
@@ -99,7 +99,7 @@ def logistic_rewriter():
             return None
         out = 2 * cast(TensorVariable, sigmoid(-power[0])) - 1
         for factor in factors:
-            if factor is not differences[0]:
+            if factor is not difference:
                 out = factor * out
         before = node.outputs[0].type
         if out.type.dtype != before.dtype or out.type.ndim != before.ndim:
